@@ -1,0 +1,1 @@
+//! Kernel TLS offload for Baton.

@@ -1,0 +1,13 @@
+//! Baton: a TLS 1.3 / 1.2 library for Linux on aws-lc-rs, built so that record
+//! crypto can move into kernel TLS after a userspace handshake.
+//!
+//! The crate is a sans-IO protocol engine plus simple drivers (`Connection` over
+//! an fd, any `Read + Write`, or callbacks). See `docs/usage.md`.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod error;
+pub(crate) mod msgs;
+
+pub use error::{AlertDescription, Blocked, Error, ErrorKind, Result};
+pub use msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
