@@ -11,3 +11,13 @@ pub(crate) mod msgs;
 
 pub use error::{AlertDescription, Blocked, Error, ErrorKind, Result};
 pub use msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
+
+pub mod cert;
+pub(crate) mod crypto;
+pub(crate) mod record;
+pub(crate) mod secrets;
+pub(crate) mod suites;
+pub(crate) mod tls13;
+
+pub use cert::CertChainAndKey;
+pub use crypto::sign::KeyType;

@@ -1,0 +1,3 @@
+//! TLS 1.3 specifics.
+
+pub(crate) mod key_schedule;
