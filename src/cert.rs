@@ -2,8 +2,13 @@
 //! through rustls-webpki (never hand-written path validation).
 
 use crate::crypto::sign::{KeyType, SigningKey};
-use crate::error::Error;
-use std::path::Path;
+use crate::error::{AlertDescription, Error};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// A certificate chain (leaf first, DER) and its private key, loaded from PEM.
 /// Shared by many connections through `Config`.
@@ -15,11 +20,31 @@ pub struct CertChainAndKey {
 impl CertChainAndKey {
     /// Loads a PEM chain (leaf first) and a PEM private key; fails if the key does not match the leaf.
     pub fn from_pem(chain_pem: &[u8], key_pem: &[u8]) -> Result<Self, Error> {
-        unimplemented!()
+        let chain = CertificateDer::pem_slice_iter(chain_pem)
+            .map(|c| c.map(|c| c.to_vec()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| Error::usage(format!("malformed certificate PEM: {e}")))?;
+        let Some(leaf) = chain.first() else {
+            return Err(Error::usage(
+                "no CERTIFICATE found in certificate chain PEM",
+            ));
+        };
+        if let Err(e) = webpki::EndEntityCert::try_from(&CertificateDer::from(leaf.as_slice())) {
+            return Err(Error::usage(format!(
+                "leaf certificate is not a valid X.509 certificate: {e}"
+            )));
+        }
+        let key = SigningKey::from_pem(key_pem)?;
+        if !key.public_key_matches(leaf) {
+            return Err(Error::usage("private key does not match certificate"));
+        }
+        Ok(Self { chain, key })
     }
     /// Same as [`from_pem`](Self::from_pem), reading two files.
     pub fn from_pem_files(chain: impl AsRef<Path>, key: impl AsRef<Path>) -> Result<Self, Error> {
-        unimplemented!()
+        let chain_pem = read_file(chain.as_ref())?;
+        let key_pem = zeroize::Zeroizing::new(read_file(key.as_ref())?);
+        Self::from_pem(&chain_pem, &key_pem)
     }
     /// The chain, leaf first, DER.
     pub fn chain(&self) -> &[Vec<u8>] {
@@ -43,34 +68,201 @@ impl core::fmt::Debug for CertChainAndKey {
     }
 }
 
+/// Reads a whole file; failures are usage errors naming the path.
+fn read_file(path: &Path) -> Result<Vec<u8>, Error> {
+    std::fs::read(path).map_err(|e| Error::usage(format!("cannot read {}: {e}", path.display())))
+}
+
+/// Bundle files tried, in order, by [`TrustStore::add_system_defaults`] after the
+/// `SSL_CERT_FILE` / `SSL_CERT_DIR` environment variables.
+const SYSTEM_BUNDLES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt", // Debian, Ubuntu, Gentoo, Arch
+    "/etc/pki/tls/certs/ca-bundle.crt",   // Fedora, RHEL
+    "/etc/ssl/ca-bundle.pem",             // openSUSE
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", // CentOS, RHEL 7+
+    "/etc/ssl/cert.pem",                  // Alpine, macOS-like layouts
+];
+
 /// Trust anchors for validating peers.
+///
+/// Cloning is cheap (the anchors are shared until one clone is modified).
 #[derive(Clone, Default)]
 pub(crate) struct TrustStore {
-    _p: (),
+    anchors: Arc<Vec<TrustAnchor<'static>>>,
 }
 
 impl TrustStore {
     pub(crate) fn new() -> Self {
-        unimplemented!()
+        Self::default()
     }
+
+    /// Adds one DER certificate as a trust anchor. `Ok(true)` if new, `Ok(false)`
+    /// if an identical anchor (same subject and key) is already present.
+    fn add_der(&mut self, der: &CertificateDer<'_>) -> Result<bool, webpki::Error> {
+        let anchor = webpki::anchor_from_trusted_cert(der)?.to_owned();
+        let dup = self.anchors.iter().any(|a| {
+            a.subject.as_ref() == anchor.subject.as_ref()
+                && a.subject_public_key_info.as_ref() == anchor.subject_public_key_info.as_ref()
+        });
+        if dup {
+            return Ok(false);
+        }
+        Arc::make_mut(&mut self.anchors).push(anchor);
+        Ok(true)
+    }
+
     /// Adds every CERTIFICATE in a PEM buffer. Error if none parse.
+    ///
+    /// Returns how many new anchors were added (duplicates of anchors already in
+    /// the store are accepted but not stored twice). Certificates that fail to
+    /// parse are skipped, as long as at least one parses.
     pub(crate) fn add_pem(&mut self, pem: &[u8]) -> Result<usize, Error> {
-        unimplemented!()
+        let mut parsed = 0usize;
+        let mut added = 0usize;
+        let mut last_err: Option<String> = None;
+        for item in CertificateDer::pem_slice_iter(pem) {
+            let der = match item {
+                Ok(der) => der,
+                Err(e) => {
+                    // A malformed PEM section ends the iteration: everything after it is suspect.
+                    last_err = Some(format!("malformed PEM: {e}"));
+                    break;
+                }
+            };
+            match self.add_der(&der) {
+                Ok(new) => {
+                    parsed += 1;
+                    added += usize::from(new);
+                }
+                Err(e) => last_err = Some(format!("invalid certificate: {e}")),
+            }
+        }
+        if parsed == 0 {
+            return Err(Error::usage(match last_err {
+                Some(e) => format!("no trust anchor could be loaded ({e})"),
+                None => "no CERTIFICATE found in trust store PEM".to_owned(),
+            }));
+        }
+        Ok(added)
     }
+
     /// A PEM file, or a directory of PEM files (`*.pem`, `*.crt`, OpenSSL hash links).
+    ///
+    /// In a directory, unreadable or unparseable files are skipped; it is an
+    /// error if no certificate at all could be loaded from it.
     pub(crate) fn add_location(&mut self, path: &Path) -> Result<usize, Error> {
-        unimplemented!()
+        let meta = std::fs::metadata(path)
+            .map_err(|e| Error::usage(format!("cannot read {}: {e}", path.display())))?;
+        if !meta.is_dir() {
+            let pem = read_file(path)?;
+            return self
+                .add_pem(&pem)
+                .map_err(|e| Error::usage(format!("{}: {}", path.display(), e.message())));
+        }
+        let entries = std::fs::read_dir(path)
+            .map_err(|e| Error::usage(format!("cannot read {}: {e}", path.display())))?;
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|entry| {
+                let entry = entry.ok()?;
+                let name = entry.file_name();
+                if !is_trust_file_name(&name.to_string_lossy()) {
+                    return None;
+                }
+                // Regular files and symlinks to regular files only.
+                let file_type = entry.file_type().ok()?;
+                if !(file_type.is_file() || file_type.is_symlink()) {
+                    return None;
+                }
+                let p = entry.path();
+                std::fs::metadata(&p).ok()?.is_file().then_some(p)
+            })
+            .collect();
+        files.sort();
+        let mut loaded_any = false;
+        let mut added = 0usize;
+        for file in files {
+            let Ok(pem) = std::fs::read(&file) else {
+                continue;
+            };
+            if let Ok(n) = self.add_pem(&pem) {
+                loaded_any = true;
+                added += n;
+            }
+        }
+        if !loaded_any {
+            return Err(Error::usage(format!(
+                "no trust anchor could be loaded from directory {}",
+                path.display()
+            )));
+        }
+        Ok(added)
     }
+
     /// The system's default trust store (SSL_CERT_FILE / SSL_CERT_DIR, then Debian, RHEL, Alpine, SUSE locations).
     pub(crate) fn add_system_defaults(&mut self) -> Result<usize, Error> {
-        unimplemented!()
+        self.add_system_from(
+            std::env::var_os("SSL_CERT_FILE"),
+            std::env::var_os("SSL_CERT_DIR"),
+            SYSTEM_BUNDLES,
+        )
     }
+
+    /// [`add_system_defaults`](Self::add_system_defaults) with its inputs spelled out.
+    ///
+    /// When the environment names a file or directories that exist, only those are
+    /// used (as OpenSSL does). Otherwise the first bundle in `bundles` that exists.
+    fn add_system_from(
+        &mut self,
+        env_file: Option<OsString>,
+        env_dir: Option<OsString>,
+        bundles: &[&str],
+    ) -> Result<usize, Error> {
+        let mut env_paths: Vec<PathBuf> = Vec::new();
+        if let Some(f) = env_file.filter(|f| !f.is_empty()) {
+            env_paths.push(PathBuf::from(f));
+        }
+        if let Some(d) = env_dir.filter(|d| !d.is_empty()) {
+            // Like OpenSSL, SSL_CERT_DIR may list several directories.
+            env_paths.extend(std::env::split_paths(&d).filter(|p| !p.as_os_str().is_empty()));
+        }
+        let env_paths: Vec<PathBuf> = env_paths.into_iter().filter(|p| p.exists()).collect();
+        if !env_paths.is_empty() {
+            let mut added = 0usize;
+            let mut last_err = None;
+            let mut loaded_any = false;
+            for p in &env_paths {
+                match self.add_location(p) {
+                    Ok(n) => {
+                        loaded_any = true;
+                        added += n;
+                    }
+                    Err(e) => last_err = Some(e),
+                }
+            }
+            return match (loaded_any, last_err) {
+                (false, Some(e)) => Err(e),
+                _ => Ok(added),
+            };
+        }
+        for bundle in bundles {
+            let p = Path::new(bundle);
+            if p.is_file() {
+                return self.add_location(p);
+            }
+        }
+        Err(Error::usage(
+            "no system trust store found (set SSL_CERT_FILE or SSL_CERT_DIR)",
+        ))
+    }
+
     pub(crate) fn wipe(&mut self) {
-        unimplemented!()
+        self.anchors = Arc::default();
     }
+
     pub(crate) fn len(&self) -> usize {
-        unimplemented!()
+        self.anchors.len()
     }
+
     /// Validates `chain` (leaf first, DER) for TLS server auth at `now` (Unix seconds).
     /// unknown issuer → `unknown_ca`; expired/not yet valid → `certificate_expired`; others → `bad_certificate`.
     /// Does NOT check the host name.
@@ -79,8 +271,100 @@ impl TrustStore {
         chain: &[Vec<u8>],
         now_unix: u64,
     ) -> Result<(), Error> {
-        unimplemented!()
+        let Some((leaf, rest)) = chain.split_first() else {
+            return Err(Error::protocol(
+                AlertDescription::BAD_CERTIFICATE,
+                "no certificate to verify",
+            ));
+        };
+        let leaf = CertificateDer::from(leaf.as_slice());
+        let intermediates: Vec<CertificateDer<'_>> = rest
+            .iter()
+            .map(|c| CertificateDer::from(c.as_slice()))
+            .collect();
+        let ee = webpki::EndEntityCert::try_from(&leaf).map_err(chain_error)?;
+        ee.verify_for_usage(
+            webpki::ALL_VERIFICATION_ALGS,
+            &self.anchors,
+            &intermediates,
+            UnixTime::since_unix_epoch(Duration::from_secs(now_unix)),
+            webpki::KeyUsage::server_auth(),
+            None,
+            None,
+        )
+        .map(|_| ())
+        .map_err(chain_error)
     }
+}
+
+/// Whether a directory entry looks like a certificate file: `*.pem`, `*.crt`, or an
+/// OpenSSL hash name (`0123abcd.0`; `c_rehash` uses 8 hex digits, a dot, a number).
+fn is_trust_file_name(name: &str) -> bool {
+    if name.ends_with(".pem") || name.ends_with(".crt") {
+        return true;
+    }
+    match name.split_once('.') {
+        Some((hash, n)) => {
+            hash.len() == 8
+                && hash.bytes().all(|b| b.is_ascii_hexdigit())
+                && !n.is_empty()
+                && n.bytes().all(|b| b.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
+/// Maps a webpki path-validation error to our error with the right alert.
+// The deprecated unit variants are matched too, in case webpki still returns them.
+#[allow(deprecated)]
+fn chain_error(e: webpki::Error) -> Error {
+    use webpki::Error as E;
+    let (alert, msg): (AlertDescription, std::borrow::Cow<'static, str>) = match e {
+        E::UnknownIssuer => (
+            AlertDescription::UNKNOWN_CA,
+            "certificate chain is not trusted: unknown issuer".into(),
+        ),
+        E::CertExpired { .. } => (
+            AlertDescription::CERTIFICATE_EXPIRED,
+            "certificate expired".into(),
+        ),
+        E::CertNotValidYet { .. } => (
+            AlertDescription::CERTIFICATE_EXPIRED,
+            "certificate is not valid yet".into(),
+        ),
+        E::BadDer | E::BadDerTime | E::TrailingData(_) => (
+            AlertDescription::BAD_CERTIFICATE,
+            "malformed certificate".into(),
+        ),
+        E::CaUsedAsEndEntity => (
+            AlertDescription::BAD_CERTIFICATE,
+            "a CA certificate was presented as the end-entity certificate".into(),
+        ),
+        E::EndEntityUsedAsCa => (
+            AlertDescription::BAD_CERTIFICATE,
+            "an end-entity certificate was used as a CA".into(),
+        ),
+        E::RequiredEkuNotFound | E::RequiredEkuNotFoundContext(_) => (
+            AlertDescription::BAD_CERTIFICATE,
+            "certificate is not valid for TLS server authentication (extended key usage)".into(),
+        ),
+        E::InvalidSignatureForPublicKey => (
+            AlertDescription::BAD_CERTIFICATE,
+            "invalid signature in certificate chain".into(),
+        ),
+        E::UnsupportedSignatureAlgorithm
+        | E::UnsupportedSignatureAlgorithmContext(_)
+        | E::UnsupportedSignatureAlgorithmForPublicKey
+        | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => (
+            AlertDescription::BAD_CERTIFICATE,
+            "unsupported signature algorithm in certificate chain".into(),
+        ),
+        other => (
+            AlertDescription::BAD_CERTIFICATE,
+            format!("invalid certificate: {other:?}").into(),
+        ),
+    };
+    Error::protocol(alert, msg)
 }
 
 impl core::fmt::Debug for TrustStore {
@@ -92,10 +376,499 @@ impl core::fmt::Debug for TrustStore {
 /// Checks the leaf is valid for `name` (DNS name or IP address literal); failure → `bad_certificate`
 /// with a message naming the host.
 pub(crate) fn check_host_name(leaf_der: &[u8], name: &str) -> Result<(), Error> {
-    unimplemented!()
+    let not_valid = || {
+        Error::protocol(
+            AlertDescription::BAD_CERTIFICATE,
+            format!("certificate is not valid for host {name}"),
+        )
+    };
+    let server_name = ServerName::try_from(name).map_err(|_| {
+        Error::protocol(
+            AlertDescription::BAD_CERTIFICATE,
+            format!(
+                "certificate is not valid for host {name} (not a valid DNS name or IP address)"
+            ),
+        )
+    })?;
+    let der = CertificateDer::from(leaf_der);
+    let ee = webpki::EndEntityCert::try_from(&der).map_err(chain_error)?;
+    ee.verify_is_valid_for_subject_name(&server_name)
+        .map_err(|_| not_valid())
 }
 
 /// The DNS names (SAN dNSName) of a leaf certificate, for verify-host callbacks.
 pub(crate) fn leaf_dns_names(leaf_der: &[u8]) -> Result<Vec<String>, Error> {
-    unimplemented!()
+    let der = CertificateDer::from(leaf_der);
+    let ee = webpki::EndEntityCert::try_from(&der).map_err(chain_error)?;
+    Ok(ee.valid_dns_names().map(str::to_owned).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    macro_rules! path {
+        ($f:literal) => {
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/", $f)
+        };
+    }
+    macro_rules! data {
+        ($f:literal) => {
+            &include_bytes!(path!($f))[..]
+        };
+    }
+
+    /// 2026-01-01: inside every good certificate's validity, after the expired one's.
+    const NOW: u64 = 1_767_225_600;
+
+    fn chain(pem: &[u8]) -> Vec<Vec<u8>> {
+        CertificateDer::pem_slice_iter(pem)
+            .map(|c| c.unwrap().to_vec())
+            .collect()
+    }
+
+    fn store(files: &[&[u8]]) -> TrustStore {
+        let mut ts = TrustStore::new();
+        for f in files {
+            ts.add_pem(f).unwrap();
+        }
+        ts
+    }
+
+    fn alert<T: core::fmt::Debug>(r: Result<T, Error>) -> AlertDescription {
+        r.unwrap_err().sent_alert().unwrap()
+    }
+
+    fn test_dir(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("baton-cert-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn load_chain_and_key_every_format() {
+        let cases: &[(&[u8], &[u8], KeyType, usize)] = &[
+            (
+                data!("server-rsa.pem"),
+                data!("server-rsa.key"),
+                KeyType::Rsa,
+                1,
+            ),
+            (
+                data!("server-rsa.pem"),
+                data!("server-rsa-pkcs1.key"),
+                KeyType::Rsa,
+                1,
+            ),
+            (
+                data!("server-p256-chain.pem"),
+                data!("server-p256.key"),
+                KeyType::EcdsaP256,
+                2,
+            ),
+            (
+                data!("server-p256-chain.pem"),
+                data!("server-p256-sec1.key"),
+                KeyType::EcdsaP256,
+                2,
+            ),
+            (
+                data!("server-p384.pem"),
+                data!("server-p384.key"),
+                KeyType::EcdsaP384,
+                1,
+            ),
+            (
+                data!("client-chain.pem"),
+                data!("client.key"),
+                KeyType::EcdsaP256,
+                2,
+            ),
+        ];
+        for (c, k, ty, n) in cases {
+            let ck = CertChainAndKey::from_pem(c, k).unwrap();
+            assert_eq!(ck.key_type(), *ty);
+            assert_eq!(ck.chain().len(), *n);
+            assert!(ck.signing_key().public_key_matches(&ck.chain()[0]));
+            let dbg = format!("{ck:?}");
+            assert!(dbg.contains("redacted"), "{dbg}");
+        }
+        let ck = CertChainAndKey::from_pem_files(
+            path!("server-p256-chain.pem"),
+            path!("server-p256-sec1.key"),
+        )
+        .unwrap();
+        assert_eq!(ck.chain(), chain(data!("server-p256-chain.pem")).as_slice());
+    }
+
+    #[test]
+    fn mismatched_or_bad_inputs_are_usage_errors() {
+        let mismatched: &[(&[u8], &[u8])] = &[
+            (data!("server-rsa.pem"), data!("server-p256.key")),
+            (data!("server-p256.pem"), data!("server-p384.key")),
+            (data!("server-p256.pem"), data!("client.key")),
+            (data!("server-p384.pem"), data!("server-rsa-pkcs1.key")),
+            // The chain's leaf is what matters, not the intermediate.
+            (
+                data!("server-p256-chain.pem"),
+                data!("intermediate-p256.key"),
+            ),
+        ];
+        for (c, k) in mismatched {
+            let e = CertChainAndKey::from_pem(c, k).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Usage);
+            assert_eq!(e.message(), "private key does not match certificate");
+        }
+        let garbage: &[(&[u8], &[u8])] = &[
+            (b"", data!("server-rsa.key")),
+            (b"garbage", data!("server-rsa.key")),
+            (data!("server-rsa.key"), data!("server-rsa.key")),
+            (
+                b"-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n",
+                data!("server-rsa.key"),
+            ),
+            (
+                b"-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n",
+                data!("server-rsa.key"),
+            ),
+            (data!("server-rsa.pem"), b""),
+            (data!("server-rsa.pem"), b"garbage"),
+            (data!("server-rsa.pem"), data!("server-rsa.pem")),
+        ];
+        for (c, k) in garbage {
+            let e = CertChainAndKey::from_pem(c, k).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Usage, "{e:?}");
+        }
+        let e = CertChainAndKey::from_pem_files(path!("no-such.pem"), path!("server-rsa.key"))
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Usage);
+        assert!(e.message().contains("no-such.pem"), "{}", e.message());
+        let e = CertChainAndKey::from_pem_files(path!("server-rsa.pem"), path!("no-such.key"))
+            .unwrap_err();
+        assert!(e.message().contains("no-such.key"), "{}", e.message());
+    }
+
+    #[test]
+    fn valid_chains_verify() {
+        let ts = store(&[data!("ca-rsa.pem"), data!("ca-ecdsa.pem")]);
+        assert_eq!(ts.len(), 2);
+        ts.verify_server_chain(&chain(data!("server-rsa.pem")), NOW)
+            .unwrap();
+        ts.verify_server_chain(&chain(data!("server-p256-chain.pem")), NOW)
+            .unwrap();
+        ts.verify_server_chain(&chain(data!("server-p384.pem")), NOW)
+            .unwrap();
+        // Now, and the far future, still inside the 100-year validity.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        ts.verify_server_chain(&chain(data!("server-p256-chain.pem")), now)
+            .unwrap();
+        ts.verify_server_chain(&chain(data!("server-p384.pem")), 4_000_000_000)
+            .unwrap();
+    }
+
+    #[test]
+    fn invalid_chains() {
+        let ts = store(&[data!("ca-rsa.pem"), data!("ca-ecdsa.pem")]);
+        let e = ts
+            .verify_server_chain(&chain(data!("server-expired.pem")), NOW)
+            .unwrap_err();
+        assert_eq!(e.sent_alert(), Some(AlertDescription::CERTIFICATE_EXPIRED));
+        assert_eq!(e.message(), "certificate expired");
+        // Before the good certificates' notBefore (1990).
+        assert_eq!(
+            alert(ts.verify_server_chain(&chain(data!("server-rsa.pem")), 631_152_000)),
+            AlertDescription::CERTIFICATE_EXPIRED
+        );
+        let e = ts
+            .verify_server_chain(&chain(data!("server-untrusted.pem")), NOW)
+            .unwrap_err();
+        assert_eq!(e.sent_alert(), Some(AlertDescription::UNKNOWN_CA));
+        assert_eq!(
+            e.message(),
+            "certificate chain is not trusted: unknown issuer"
+        );
+        // Missing intermediate.
+        assert_eq!(
+            alert(ts.verify_server_chain(&chain(data!("server-p256.pem")), NOW)),
+            AlertDescription::UNKNOWN_CA
+        );
+        // A client certificate is not valid for server auth.
+        assert_eq!(
+            alert(ts.verify_server_chain(&chain(data!("client-chain.pem")), NOW)),
+            AlertDescription::BAD_CERTIFICATE
+        );
+        // A CA as the leaf.
+        assert_eq!(
+            alert(ts.verify_server_chain(&chain(data!("ca-rsa.pem")), NOW)),
+            AlertDescription::BAD_CERTIFICATE
+        );
+        // Empty and garbage chains.
+        assert_eq!(
+            alert(ts.verify_server_chain(&[], NOW)),
+            AlertDescription::BAD_CERTIFICATE
+        );
+        assert_eq!(
+            alert(ts.verify_server_chain(&[b"junk".to_vec()], NOW)),
+            AlertDescription::BAD_CERTIFICATE
+        );
+        let mut c = chain(data!("server-p256-chain.pem"));
+        c[1] = b"junk".to_vec();
+        assert!(ts.verify_server_chain(&c, NOW).is_err());
+        let mut leaf = chain(data!("server-rsa.pem"));
+        let n = leaf[0].len();
+        leaf[0][n - 10] ^= 0x55; // inside the signature
+        assert!(ts.verify_server_chain(&leaf, NOW).is_err());
+        // Truncations never panic.
+        let full = chain(data!("server-p256-chain.pem"));
+        for i in 0..full[0].len() {
+            let c = vec![full[0][..i].to_vec(), full[1].clone()];
+            assert!(ts.verify_server_chain(&c, NOW).is_err());
+        }
+    }
+
+    #[test]
+    fn wipe_makes_everything_unknown() {
+        let mut ts = store(&[data!("ca-rsa.pem")]);
+        ts.verify_server_chain(&chain(data!("server-rsa.pem")), NOW)
+            .unwrap();
+        let copy = ts.clone();
+        ts.wipe();
+        assert_eq!(ts.len(), 0);
+        assert_eq!(
+            alert(ts.verify_server_chain(&chain(data!("server-rsa.pem")), NOW)),
+            AlertDescription::UNKNOWN_CA
+        );
+        // The clone kept its anchors.
+        assert_eq!(copy.len(), 1);
+        copy.verify_server_chain(&chain(data!("server-rsa.pem")), NOW)
+            .unwrap();
+        assert_eq!(format!("{copy:?}"), "TrustStore(1 anchors)");
+    }
+
+    #[test]
+    fn add_pem_counts_and_errors() {
+        let mut ts = TrustStore::new();
+        let mut bundle = data!("ca-rsa.pem").to_vec();
+        bundle.extend_from_slice(data!("ca-ecdsa.pem"));
+        assert_eq!(ts.add_pem(&bundle).unwrap(), 2);
+        // Duplicates are not stored twice.
+        assert_eq!(ts.add_pem(data!("ca-rsa.pem")).unwrap(), 0);
+        assert_eq!(ts.len(), 2);
+        for bad in [
+            &b""[..],
+            b"hello",
+            data!("ca-rsa.key"),
+            b"-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n",
+            b"-----BEGIN CERTIFICATE-----\n%%%\n-----END CERTIFICATE-----\n",
+        ] {
+            let e = ts.add_pem(bad).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Usage);
+        }
+        assert_eq!(ts.len(), 2);
+    }
+
+    #[test]
+    fn add_location_file_and_directory() {
+        let mut ts = TrustStore::new();
+        assert_eq!(ts.add_location(Path::new(path!("ca-rsa.pem"))).unwrap(), 1);
+        ts.verify_server_chain(&chain(data!("server-rsa.pem")), NOW)
+            .unwrap();
+        let e = ts
+            .add_location(Path::new(path!("does-not-exist.pem")))
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Usage);
+        assert!(e.message().contains("does-not-exist.pem"));
+        assert!(ts.add_location(Path::new(path!("README.md"))).is_err());
+
+        let dir = test_dir("dir");
+        std::fs::write(dir.join("ca-rsa.pem"), data!("ca-rsa.pem")).unwrap();
+        std::fs::write(dir.join("0a1b2c3d.0"), data!("ca-ecdsa.pem")).unwrap();
+        // Wrong extension: ignored even though it is a valid CA.
+        std::fs::write(dir.join("untrusted-ca.txt"), data!("untrusted-ca.pem")).unwrap();
+        std::fs::write(dir.join("untrusted-ca.pem.bak"), data!("untrusted-ca.pem")).unwrap();
+        // Unparseable: skipped.
+        std::fs::write(dir.join("junk.crt"), b"junk").unwrap();
+        std::fs::create_dir(dir.join("sub.pem")).unwrap();
+        // A symlink to a CA file is followed; a dangling one is skipped.
+        std::os::unix::fs::symlink(path!("untrusted-ca.pem"), dir.join("link.pem")).unwrap();
+        std::os::unix::fs::symlink(dir.join("nowhere"), dir.join("dangling.pem")).unwrap();
+
+        let mut ts = TrustStore::new();
+        assert_eq!(ts.add_location(&dir).unwrap(), 3);
+        assert_eq!(ts.len(), 3);
+        ts.verify_server_chain(&chain(data!("server-rsa.pem")), NOW)
+            .unwrap();
+        ts.verify_server_chain(&chain(data!("server-p256-chain.pem")), NOW)
+            .unwrap();
+        ts.verify_server_chain(&chain(data!("server-untrusted.pem")), NOW)
+            .unwrap();
+
+        // Without the link, the untrusted CA's leaf stays unknown.
+        std::fs::remove_file(dir.join("link.pem")).unwrap();
+        let mut ts = TrustStore::new();
+        assert_eq!(ts.add_location(&dir).unwrap(), 2);
+        assert_eq!(
+            alert(ts.verify_server_chain(&chain(data!("server-untrusted.pem")), NOW)),
+            AlertDescription::UNKNOWN_CA
+        );
+
+        // A directory with nothing loadable is an error.
+        let empty = test_dir("empty");
+        std::fs::write(empty.join("junk.pem"), b"junk").unwrap();
+        assert_eq!(
+            TrustStore::new().add_location(&empty).unwrap_err().kind(),
+            ErrorKind::Usage
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_dir_all(&empty);
+    }
+
+    #[test]
+    fn trust_file_names() {
+        for ok in ["a.pem", "b.crt", "0a1b2c3d.0", "ABCDEF01.12"] {
+            assert!(is_trust_file_name(ok), "{ok}");
+        }
+        for no in [
+            "a.key",
+            "README",
+            "0a1b2c3d",
+            "0a1b2c3d.",
+            "0a1b2c3g.0",
+            "0a1b2c3.0",
+            "0a1b2c3d.r0",
+        ] {
+            assert!(!is_trust_file_name(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn system_defaults_env_and_fallbacks() {
+        // Environment variables win, and are used alone.
+        let mut ts = TrustStore::new();
+        let n = ts
+            .add_system_from(
+                Some(path!("ca-rsa.pem").into()),
+                None,
+                &[path!("ca-ecdsa.pem")],
+            )
+            .unwrap();
+        assert_eq!((n, ts.len()), (1, 1));
+        ts.verify_server_chain(&chain(data!("server-rsa.pem")), NOW)
+            .unwrap();
+
+        let dir = test_dir("envdir");
+        std::fs::write(dir.join("ca.pem"), data!("ca-ecdsa.pem")).unwrap();
+        let mut ts = TrustStore::new();
+        let dirs = std::env::join_paths([dir.as_path(), Path::new("/nonexistent/baton")]).unwrap();
+        ts.add_system_from(Some(path!("ca-rsa.pem").into()), Some(dirs), &[])
+            .unwrap();
+        assert_eq!(ts.len(), 2);
+
+        // Env paths that do not exist: fall back to the first existing bundle.
+        let mut ts = TrustStore::new();
+        ts.add_system_from(
+            Some("/nonexistent/baton.pem".into()),
+            Some("".into()),
+            &[
+                "/nonexistent/a.pem",
+                path!("ca-ecdsa.pem"),
+                path!("ca-rsa.pem"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(ts.len(), 1);
+        ts.verify_server_chain(&chain(data!("server-p384.pem")), NOW)
+            .unwrap();
+
+        // Nothing anywhere.
+        let e = TrustStore::new()
+            .add_system_from(None, None, &["/nonexistent/a.pem"])
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Usage);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn system_defaults_on_this_machine() {
+        if !Path::new("/etc/ssl/certs/ca-certificates.crt").exists() {
+            println!("skipping: /etc/ssl/certs/ca-certificates.crt does not exist");
+            return;
+        }
+        let mut ts = TrustStore::new();
+        let n = ts.add_system_defaults().unwrap();
+        assert!(n > 0 && ts.len() > 0, "loaded {n}");
+        // Our test CA is not among them.
+        assert_eq!(
+            alert(ts.verify_server_chain(&chain(data!("server-rsa.pem")), NOW)),
+            AlertDescription::UNKNOWN_CA
+        );
+    }
+
+    #[test]
+    fn host_names() {
+        for leaf in [
+            data!("server-rsa.pem"),
+            data!("server-p256.pem"),
+            data!("server-p384.pem"),
+        ] {
+            let leaf = &chain(leaf)[0];
+            for ok in [
+                "localhost",
+                "server.test",
+                "a.wild.test",
+                "127.0.0.1",
+                "SERVER.test",
+            ] {
+                check_host_name(leaf, ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+            }
+            for bad in [
+                "other.test",
+                "wild.test",
+                "a.b.wild.test",
+                "127.0.0.2",
+                "::1",
+                "test",
+            ] {
+                let e = check_host_name(leaf, bad).unwrap_err();
+                assert_eq!(e.sent_alert(), Some(AlertDescription::BAD_CERTIFICATE));
+                assert!(e.message().contains(bad), "{}", e.message());
+            }
+            let e = check_host_name(leaf, "other.test").unwrap_err();
+            assert_eq!(e.message(), "certificate is not valid for host other.test");
+            for invalid in ["", "bad name", "a..b", "-"] {
+                assert_eq!(
+                    alert(check_host_name(leaf, invalid)),
+                    AlertDescription::BAD_CERTIFICATE
+                );
+            }
+        }
+        assert_eq!(
+            alert(check_host_name(b"junk", "localhost")),
+            AlertDescription::BAD_CERTIFICATE
+        );
+    }
+
+    #[test]
+    fn dns_names() {
+        let leaf = &chain(data!("server-p256.pem"))[0];
+        assert_eq!(
+            leaf_dns_names(leaf).unwrap(),
+            ["localhost", "server.test", "*.wild.test"]
+        );
+        let client = &chain(data!("client.pem"))[0];
+        assert_eq!(leaf_dns_names(client).unwrap(), ["client.test"]);
+        // A CA without SAN.
+        assert!(leaf_dns_names(&chain(data!("ca-rsa.pem"))[0])
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            alert(leaf_dns_names(b"junk")),
+            AlertDescription::BAD_CERTIFICATE
+        );
+    }
 }
