@@ -11,13 +11,32 @@ pub(crate) struct Secret {
 }
 
 impl Secret {
+    /// The most bytes a `Secret` holds.
+    pub(crate) const MAX_LEN: usize = 64;
+
     /// Copies `bytes` (at most 64) into a new secret.
+    ///
+    /// Every caller is internal and passes a hash output, an AEAD key, an IV or
+    /// an (EC)DH shared secret, all of statically known length ≤ 64; nothing
+    /// sized by the peer reaches here. Truncating would silently produce a
+    /// wrong key, so a longer input is a bug and is asserted against.
     pub(crate) fn new(bytes: &[u8]) -> Self {
-        unimplemented!()
+        // ok-panic: internal invariant; all callers pass fixed-size (≤ 64 byte) material.
+        assert!(
+            bytes.len() <= Self::MAX_LEN,
+            "Secret::new: {} bytes exceeds 64",
+            bytes.len()
+        );
+        let mut buf = [0u8; 64];
+        buf[..bytes.len()].copy_from_slice(bytes);
+        Self {
+            buf,
+            len: bytes.len() as u8,
+        }
     }
 
     pub(crate) fn as_bytes(&self) -> &[u8] {
-        unimplemented!()
+        &self.buf[..self.len as usize]
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -39,5 +58,46 @@ impl core::fmt::Debug for Secret {
 
 /// Constant-time equality (length is not secret).
 pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    unimplemented!()
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut acc = 0u8;
+    for (x, y) in a.iter().zip(b) {
+        acc |= x ^ y;
+    }
+    // Keep the optimizer from turning the loop into an early-exit compare.
+    core::hint::black_box(acc) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_roundtrip_and_redaction() {
+        let s = Secret::new(&[1, 2, 3]);
+        assert_eq!(s.as_bytes(), &[1, 2, 3]);
+        assert_eq!(s.len(), 3);
+        assert_eq!(format!("{s:?}"), "Secret(<3 bytes redacted>)");
+        let full = Secret::new(&[0xaa; 64]);
+        assert_eq!(full.as_bytes(), &[0xaa; 64][..]);
+        let empty = Secret::new(&[]);
+        assert!(empty.as_bytes().is_empty());
+    }
+
+    #[test]
+    #[should_panic]
+    fn secret_too_long_is_a_bug() {
+        let _ = Secret::new(&[0u8; 65]);
+    }
+
+    #[test]
+    fn ct_eq_cases() {
+        assert!(ct_eq(b"", b""));
+        assert!(ct_eq(b"abc", b"abc"));
+        assert!(!ct_eq(b"abc", b"abd"));
+        assert!(!ct_eq(b"abc", b"ab"));
+        assert!(!ct_eq(b"", b"a"));
+        assert!(!ct_eq(&[0x80; 32], &[0x00; 32]));
+    }
 }
