@@ -7,6 +7,8 @@
 #![warn(missing_docs)]
 
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub(crate) mod msgs;
 
 pub use error::{AlertDescription, Blocked, Error, ErrorKind, Result};

@@ -2,3 +2,9 @@
 
 pub(crate) mod codec;
 pub mod enums;
+pub(crate) mod extensions;
+pub(crate) mod handshake;
+pub(crate) mod joiner;
+
+#[cfg(test)]
+pub(crate) mod test_vectors;

@@ -1,0 +1,130 @@
+//! Entry points for fuzzers (`tests/fuzz/`). Not a stable API.
+//!
+//! Each function takes arbitrary bytes and must never panic. Where input
+//! parses, they also check that re-encoding and re-parsing gives the same
+//! value, so an `assert!` firing here is a real codec bug.
+
+use crate::msgs::codec::Codec;
+use crate::msgs::enums::HandshakeType;
+use crate::msgs::extensions::{ClientExtensions, ServerExtContext, ServerExtensions};
+use crate::msgs::handshake::{
+    client_hello_binders_offset, ClientHello, HandshakeMessage, HandshakePayload, ServerHello,
+};
+use crate::msgs::joiner::HandshakeJoiner;
+
+fn check_client_extensions(ch: &ClientHello) {
+    if let Ok(exts) = ClientExtensions::parse(&ch.extensions) {
+        let again = ClientExtensions::parse(&exts.to_extensions());
+        let expected = ClientExtensions {
+            unknown: Vec::new(),
+            ..exts
+        };
+        assert_eq!(again.ok(), Some(expected), "ClientExtensions round trip");
+    }
+}
+
+fn check_server_extensions(ctx: ServerExtContext, exts: &[crate::msgs::extensions::Extension]) {
+    if let Ok(parsed) = ServerExtensions::parse(ctx, exts) {
+        let again = ServerExtensions::parse(ctx, &parsed.to_extensions(ctx));
+        assert_eq!(again.ok(), Some(parsed), "ServerExtensions round trip");
+    }
+}
+
+fn check_message(msg: &HandshakeMessage) {
+    let bytes = msg.to_bytes();
+    let body = bytes.get(4..).unwrap_or(&[]);
+    let again = HandshakeMessage::read_tls13(msg.typ, body);
+    assert_eq!(
+        again.as_ref().ok(),
+        Some(msg),
+        "handshake message round trip"
+    );
+    match &msg.payload {
+        HandshakePayload::ClientHello(ch) => {
+            check_client_extensions(ch);
+            let _ = client_hello_binders_offset(&bytes);
+        }
+        HandshakePayload::ServerHello(sh) => {
+            let ctx = if sh.is_hrr() {
+                ServerExtContext::HelloRetryRequest
+            } else {
+                ServerExtContext::ServerHello13
+            };
+            check_server_extensions(ctx, &sh.extensions);
+            check_server_extensions(ServerExtContext::ServerHello12, &sh.extensions);
+        }
+        HandshakePayload::EncryptedExtensions(exts) => {
+            check_server_extensions(ServerExtContext::EncryptedExtensions, exts);
+        }
+        HandshakePayload::NewSessionTicket13(nst) => {
+            let _ = nst.max_early_data_size();
+        }
+        _ => {}
+    }
+}
+
+/// A ClientHello body (no handshake header).
+pub fn client_hello(data: &[u8]) {
+    if let Ok(ch) = ClientHello::read_bytes(data) {
+        check_message(&HandshakeMessage::new(HandshakePayload::ClientHello(ch)));
+    }
+}
+
+/// A ServerHello or HelloRetryRequest body (no handshake header).
+pub fn server_hello(data: &[u8]) {
+    if let Ok(sh) = ServerHello::read_bytes(data) {
+        check_message(&HandshakeMessage::new(HandshakePayload::ServerHello(sh)));
+    }
+}
+
+/// Any TLS 1.3 handshake message: the first byte is the type, the rest the body.
+pub fn handshake13(data: &[u8]) {
+    let Some((&typ, body)) = data.split_first() else {
+        return;
+    };
+    if let Ok(msg) = HandshakeMessage::read_tls13(HandshakeType(typ), body) {
+        check_message(&msg);
+    }
+}
+
+/// The joiner: the first byte gives the number of size bytes that follow
+/// (`n % 8`); each size byte is the length of one push (0 counts as 1), and the remaining
+/// data is pushed in those sizes (the last push takes what is left).
+pub fn joiner(data: &[u8]) {
+    let Some((&n, rest)) = data.split_first() else {
+        return;
+    };
+    let n = usize::from(n % 8).min(rest.len());
+    let (sizes, mut payload) = rest.split_at(n);
+    let mut j = HandshakeJoiner::new();
+    let mut popped = Vec::new();
+    let mut sizes = sizes
+        .iter()
+        .map(|&s| usize::from(s))
+        .chain(Some(usize::MAX));
+    while !payload.is_empty() {
+        let size = sizes.next().unwrap_or(usize::MAX).clamp(1, payload.len());
+        let (chunk, tail) = payload.split_at(size);
+        payload = tail;
+        if j.push(chunk).is_err() {
+            return;
+        }
+        loop {
+            match j.pop() {
+                Ok(Some(m)) => {
+                    assert_eq!(m.typ.0, m.encoded.first().copied().unwrap_or(0));
+                    popped.extend_from_slice(&m.encoded);
+                    if let Ok(msg) = HandshakeMessage::read_tls13(m.typ, m.body()) {
+                        check_message(&msg);
+                    }
+                }
+                Ok(None) => break,
+                Err(_) => return,
+            }
+        }
+    }
+    // Everything popped is a prefix of the input; the rest is still buffered.
+    let input = &rest[n..];
+    assert!(input.starts_with(&popped), "joiner reordered bytes");
+    assert_eq!(j.is_empty(), popped.len() == input.len());
+}
