@@ -23,3 +23,12 @@ pub(crate) mod tls13;
 
 pub use cert::CertChainAndKey;
 pub use crypto::sign::KeyType;
+pub mod config;
+pub mod connection;
+pub(crate) mod engine;
+pub mod policy;
+
+pub use config::{Config, ConfigBuilder};
+pub use connection::Connection;
+pub use engine::Mode;
+pub use policy::SecurityPolicy;

@@ -226,6 +226,7 @@ mod tests {
     ];
 
     /// (key PEM, cert PEM, type, schemes it signs with in TLS 1.2)
+    #[allow(clippy::type_complexity)]
     fn cases() -> Vec<(&'static [u8], &'static [u8], KeyType, Vec<SignatureScheme>)> {
         let rsa: Vec<_> = PSS.iter().chain(PKCS1.iter()).copied().collect();
         vec![

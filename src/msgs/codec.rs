@@ -122,6 +122,7 @@ pub(crate) trait Codec: Sized {
     fn encode(&self, out: &mut Vec<u8>);
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError>;
 
+    #[allow(dead_code)] // kept for the TLS 1.2 / PSK / kTLS work that uses it next
     fn get_encoding(&self) -> Vec<u8> {
         let mut v = Vec::new();
         self.encode(&mut v);
@@ -173,6 +174,7 @@ pub(crate) fn put_u16(out: &mut Vec<u8>, v: u16) {
     out.extend_from_slice(&v.to_be_bytes());
 }
 
+#[allow(dead_code)] // kept for the TLS 1.2 / PSK / kTLS work that uses it next
 pub(crate) fn put_u24(out: &mut Vec<u8>, v: u32) {
     out.extend_from_slice(&v.to_be_bytes()[1..]);
 }

@@ -9,7 +9,8 @@ macro_rules! wire_enum {
         #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name(pub $ty);
 
-        #[allow(missing_docs)]
+        // Code point tables are complete on purpose; not every value is used yet.
+        #[allow(missing_docs, dead_code)]
         impl $name {
             $($(#[$vm])* pub const $var: $name = $name($val);)*
 

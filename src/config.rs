@@ -1,0 +1,210 @@
+//! `Config`: immutable, shared settings for many connections (s2n's `s2n_config`).
+
+use crate::cert::{CertChainAndKey, TrustStore};
+use crate::error::{Error, Result};
+use crate::policy::SecurityPolicy;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Decides whether a certificate name is acceptable for this connection.
+/// Called with each DNS name of the peer's leaf certificate; return `true` to accept.
+pub type VerifyHostFn = dyn Fn(&str) -> bool + Send + Sync;
+
+/// Immutable configuration, cheap to clone and share across threads and connections.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub(crate) inner: Arc<ConfigInner>,
+}
+
+pub(crate) struct ConfigInner {
+    pub(crate) policy: &'static SecurityPolicy,
+    pub(crate) certs: Vec<Arc<CertChainAndKey>>,
+    pub(crate) trust: TrustStore,
+    pub(crate) alpn: Vec<Vec<u8>>,
+    pub(crate) verify_host: Option<Arc<VerifyHostFn>>,
+    pub(crate) verify_peer: bool,
+    pub(crate) now: fn() -> u64,
+}
+
+impl core::fmt::Debug for ConfigInner {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Config")
+            .field("policy", &self.policy.name)
+            .field("certs", &self.certs)
+            .field("trust", &self.trust)
+            .field(
+                "alpn",
+                &self
+                    .alpn
+                    .iter()
+                    .map(|p| String::from_utf8_lossy(p).into_owned())
+                    .collect::<Vec<_>>(),
+            )
+            .field("verify_host_callback", &self.verify_host.is_some())
+            .field("verify_peer", &self.verify_peer)
+            .finish()
+    }
+}
+
+fn system_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Builds a [`Config`].
+#[derive(Debug)]
+pub struct ConfigBuilder {
+    inner: ConfigInner,
+    trust_error: Option<Error>,
+}
+
+impl Config {
+    /// A builder with the "default" security policy and the system trust store.
+    pub fn builder() -> ConfigBuilder {
+        let mut b = Self::builder_minimal();
+        if let Err(e) = b.inner.trust.add_system_defaults() {
+            // Not fatal: a server needs no trust store; a client learns at verify time.
+            b.trust_error = Some(e);
+        }
+        b
+    }
+
+    /// A builder without the system trust store (s2n's `config_new_minimal`):
+    /// cheaper to build, for servers and for clients with their own trust anchors.
+    pub fn builder_minimal() -> ConfigBuilder {
+        ConfigBuilder {
+            inner: ConfigInner {
+                policy: crate::policy::default_policy(),
+                certs: Vec::new(),
+                trust: TrustStore::new(),
+                alpn: Vec::new(),
+                verify_host: None,
+                verify_peer: true,
+                now: system_now,
+            },
+            trust_error: None,
+        }
+    }
+
+    /// The security policy in effect.
+    pub fn security_policy(&self) -> &'static SecurityPolicy {
+        self.inner.policy
+    }
+
+    /// Number of trust anchors loaded.
+    pub fn trust_anchor_count(&self) -> usize {
+        self.inner.trust.len()
+    }
+}
+
+impl ConfigBuilder {
+    /// Selects a named security policy (see `docs/security-policies.md`).
+    /// An unknown name is a Usage error that lists the valid names.
+    pub fn security_policy(&mut self, name: &str) -> Result<&mut Self> {
+        self.inner.policy = crate::policy::lookup(name)?;
+        Ok(self)
+    }
+
+    /// Uses a policy that is not one of the named ones (tests, benchmarks, experiments).
+    /// Prefer named policies in production: they are reviewed and never change.
+    pub fn custom_security_policy(&mut self, policy: &'static SecurityPolicy) -> Result<&mut Self> {
+        if policy.cipher_suites.is_empty()
+            || policy.groups.is_empty()
+            || policy.signature_schemes.is_empty()
+        {
+            return Err(Error::usage(
+                "a security policy needs cipher suites, groups and signature schemes",
+            ));
+        }
+        if policy.min_version > policy.max_version {
+            return Err(Error::usage(
+                "security policy min_version is above max_version",
+            ));
+        }
+        self.inner.policy = policy;
+        Ok(self)
+    }
+
+    /// Adds a certificate chain and key for the server side (several: the server picks
+    /// one that matches the client's signature algorithms).
+    pub fn add_cert_chain_and_key(&mut self, ck: CertChainAndKey) -> &mut Self {
+        self.inner.certs.push(Arc::new(ck));
+        self
+    }
+
+    /// Adds a shared certificate chain and key.
+    pub fn add_shared_cert_chain_and_key(&mut self, ck: Arc<CertChainAndKey>) -> &mut Self {
+        self.inner.certs.push(ck);
+        self
+    }
+
+    /// Adds the certificates in a PEM buffer to the trust store.
+    pub fn add_pem_to_trust_store(&mut self, pem: &[u8]) -> Result<&mut Self> {
+        self.inner.trust.add_pem(pem)?;
+        Ok(self)
+    }
+
+    /// Adds a PEM file and/or a directory of PEM files to the trust store
+    /// (s2n's `set_verification_ca_location`).
+    pub fn set_verification_ca_location(
+        &mut self,
+        file: Option<&Path>,
+        dir: Option<&Path>,
+    ) -> Result<&mut Self> {
+        if file.is_none() && dir.is_none() {
+            return Err(Error::usage(
+                "set_verification_ca_location needs a file or a directory",
+            ));
+        }
+        for p in [file, dir].into_iter().flatten() {
+            self.inner.trust.add_location(p)?;
+        }
+        Ok(self)
+    }
+
+    /// Removes every trust anchor, including the system defaults.
+    pub fn wipe_trust_store(&mut self) -> &mut Self {
+        self.inner.trust.wipe();
+        self.trust_error = None;
+        self
+    }
+
+    /// ALPN protocols in preference order (client: offered; server: preferred).
+    /// Each name must be 1..=255 bytes.
+    pub fn set_alpn_preferences<P: AsRef<[u8]>>(&mut self, protocols: &[P]) -> Result<&mut Self> {
+        self.inner.alpn = crate::connection::validate_alpn(protocols)?;
+        Ok(self)
+    }
+
+    /// Replaces the default host name check (leaf must match the server name set on the
+    /// connection) with a callback given each DNS name in the leaf certificate.
+    pub fn set_verify_host_callback(
+        &mut self,
+        f: impl Fn(&str) -> bool + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.inner.verify_host = Some(Arc::new(f));
+        self
+    }
+
+    /// Turns off certificate validation entirely. For tests and `--insecure` only.
+    pub fn disable_x509_verification(&mut self) -> &mut Self {
+        self.inner.verify_peer = false;
+        self
+    }
+
+    /// Replaces the wall clock used for certificate validity (Unix seconds). For tests.
+    pub fn set_wall_clock(&mut self, now: fn() -> u64) -> &mut Self {
+        self.inner.now = now;
+        self
+    }
+
+    /// Finishes the configuration.
+    pub fn build(self) -> Result<Config> {
+        let _ = self.trust_error;
+        Ok(Config {
+            inner: Arc::new(self.inner),
+        })
+    }
+}

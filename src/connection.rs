@@ -1,0 +1,517 @@
+//! `Connection`: the s2n-style facade over the engine, with its I/O drivers
+//! (a socket fd, any `Read + Write`, or send/recv callbacks).
+
+use crate::cert::CertChainAndKey;
+use crate::config::Config;
+use crate::engine::{Engine, Mode};
+use crate::error::{Blocked, Error, ErrorKind, Result};
+use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
+use crate::record::MAX_PLAINTEXT;
+use std::io::{self, IoSlice, Read, Write};
+use std::os::fd::RawFd;
+
+/// Output is written to the transport once this much ciphertext is queued.
+const FLUSH_THRESHOLD: usize = 64 * 1024;
+
+/// A transport that is both readable and writable.
+pub trait Transport: Read + Write + Send {}
+impl<T: Read + Write + Send> Transport for T {}
+
+type SendFn = dyn FnMut(&[u8]) -> io::Result<usize> + Send;
+type RecvFn = dyn FnMut(&mut [u8]) -> io::Result<usize> + Send;
+
+enum Io {
+    None,
+    /// A socket Baton does not own; sends use `MSG_NOSIGNAL` so a closed peer never raises SIGPIPE.
+    Fd(RawFd),
+    Stream(Box<dyn Transport>),
+    Callbacks {
+        send: Box<SendFn>,
+        recv: Box<RecvFn>,
+    },
+}
+
+impl Io {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Io::None => Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "no transport set on the connection",
+            )),
+            Io::Fd(fd) => {
+                nix::sys::socket::send(*fd, buf, nix::sys::socket::MsgFlags::MSG_NOSIGNAL)
+                    .map_err(io::Error::from)
+            }
+            Io::Stream(s) => s.write(buf),
+            Io::Callbacks { send, .. } => send(buf),
+        }
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Io::None => Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "no transport set on the connection",
+            )),
+            Io::Fd(fd) => nix::sys::socket::recv(*fd, buf, nix::sys::socket::MsgFlags::empty())
+                .map_err(io::Error::from),
+            Io::Stream(s) => s.read(buf),
+            Io::Callbacks { recv, .. } => recv(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Io::Stream(s) => s.flush(),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// One TLS connection, client or server.
+///
+/// Works with blocking and non-blocking transports: in non-blocking mode a call
+/// that cannot progress returns an error of kind [`ErrorKind::Blocked`] with
+/// [`Error::blocked_on`] saying which direction to wait for; call it again then.
+pub struct Connection {
+    engine: Engine,
+    io: Io,
+    /// Bytes of the caller's data already sealed into records that are not yet
+    /// fully written; the next `send` call's data starts with them.
+    send_sealed: usize,
+    exact_record_reads: bool,
+}
+
+impl core::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Connection")
+            .field("engine", &self.engine)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn validate_alpn<P: AsRef<[u8]>>(protocols: &[P]) -> Result<Vec<Vec<u8>>> {
+    let mut total = 0;
+    let mut v = Vec::with_capacity(protocols.len());
+    for p in protocols {
+        let p = p.as_ref();
+        if p.is_empty() || p.len() > 255 {
+            return Err(Error::usage("ALPN protocol names must be 1 to 255 bytes"));
+        }
+        total += p.len() + 1;
+        v.push(p.to_vec());
+    }
+    if total > 0xffff - 2 {
+        return Err(Error::usage("ALPN list too long"));
+    }
+    Ok(v)
+}
+
+fn blocked_or(e: io::Error, dir: Blocked) -> Error {
+    if e.kind() == io::ErrorKind::WouldBlock {
+        Error::blocked(dir)
+    } else {
+        Error::from(e)
+    }
+}
+
+impl Connection {
+    /// A new connection using `config` (shared, not copied).
+    pub fn new(mode: Mode, config: &Config) -> Self {
+        Self {
+            engine: Engine::new(config.clone(), mode),
+            io: Io::None,
+            send_sealed: 0,
+            exact_record_reads: false,
+        }
+    }
+
+    /// A new client connection.
+    pub fn new_client(config: &Config) -> Self {
+        Self::new(Mode::Client, config)
+    }
+
+    /// A new server connection.
+    pub fn new_server(config: &Config) -> Self {
+        Self::new(Mode::Server, config)
+    }
+
+    /// Client: the server's name, sent as SNI (unless it is an IP address) and
+    /// checked against the certificate.
+    pub fn set_server_name(&mut self, name: &str) -> Result<()> {
+        if self.engine.c.mode != Mode::Client {
+            return Err(Error::usage("set_server_name is for clients"));
+        }
+        if name.is_empty() || name.len() > 255 {
+            return Err(Error::usage("server name must be 1 to 255 bytes"));
+        }
+        self.engine.c.info.server_name = Some(name.to_owned());
+        Ok(())
+    }
+
+    /// Overrides the config's ALPN preferences for this connection.
+    pub fn set_alpn_preferences<P: AsRef<[u8]>>(&mut self, protocols: &[P]) -> Result<()> {
+        self.engine.c.alpn_override = Some(validate_alpn(protocols)?);
+        Ok(())
+    }
+
+    /// Uses a connected socket. Baton does not take ownership: keep it open while the
+    /// connection lives, and close it afterwards. Blocking and `O_NONBLOCK` both work.
+    pub fn set_fd(&mut self, fd: RawFd) -> Result<()> {
+        if fd < 0 {
+            return Err(Error::usage("invalid file descriptor"));
+        }
+        self.io = Io::Fd(fd);
+        Ok(())
+    }
+
+    /// Uses any byte stream (a `TcpStream`, a `UnixStream`, an in-memory pipe...).
+    pub fn set_io(&mut self, io: impl Transport + 'static) {
+        self.io = Io::Stream(Box::new(io));
+    }
+
+    /// Uses custom callbacks; each captures its own context. They return the bytes moved,
+    /// `Ok(0)` from `recv` for end of stream, or `ErrorKind::WouldBlock` to block.
+    pub fn set_io_callbacks(
+        &mut self,
+        send: impl FnMut(&[u8]) -> io::Result<usize> + Send + 'static,
+        recv: impl FnMut(&mut [u8]) -> io::Result<usize> + Send + 'static,
+    ) {
+        self.io = Io::Callbacks {
+            send: Box::new(send),
+            recv: Box::new(recv),
+        };
+    }
+
+    /// Reads exactly one record at a time from the transport (never past a record
+    /// boundary), so kernel TLS can take over the socket after the handshake.
+    pub fn set_exact_record_reads(&mut self, on: bool) {
+        self.exact_record_reads = on;
+    }
+
+    /// Writes queued ciphertext to the transport.
+    pub fn flush(&mut self) -> Result<()> {
+        while !self.engine.pending_output().is_empty() {
+            match self.io.write(self.engine.pending_output()) {
+                Ok(0) => {
+                    return Err(Error::from(io::Error::new(
+                        io::ErrorKind::WriteZero,
+                        "transport wrote 0 bytes",
+                    )))
+                }
+                Ok(n) => self.engine.consume_output(n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(blocked_or(e, Blocked::OnWrite)),
+            }
+        }
+        self.io.flush().map_err(|e| blocked_or(e, Blocked::OnWrite))
+    }
+
+    /// Best effort: push out a fatal alert after an error.
+    fn fail_flush(&mut self, e: Error) -> Error {
+        let e = self.engine.fail(e);
+        let _ = self.flush();
+        e
+    }
+
+    /// Reads some transport bytes into the engine and processes them.
+    /// `Ok(false)` means the transport reached end of stream.
+    fn read_and_process(&mut self) -> Result<bool> {
+        let limit = if self.exact_record_reads {
+            self.engine.bytes_needed()
+        } else {
+            usize::MAX
+        };
+        let space = self.engine.read_space(limit);
+        let n = loop {
+            match self.io.read(space) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(blocked_or(e, Blocked::OnRead)),
+            }
+        };
+        if n == 0 {
+            return Ok(false);
+        }
+        self.engine.commit_read(n);
+        match self.engine.process() {
+            Ok(()) => Ok(true),
+            Err(e) => Err(self.fail_flush(e)),
+        }
+    }
+
+    /// Performs the handshake. Call again after a `Blocked` error.
+    pub fn negotiate(&mut self) -> Result<()> {
+        if let Err(e) = self.engine.start() {
+            return Err(self.fail_flush(e));
+        }
+        loop {
+            if let Some(e) = self.engine.error() {
+                let e = e.clone();
+                let _ = self.flush();
+                return Err(e);
+            }
+            self.flush()?;
+            if self.engine.is_handshake_complete() {
+                return Ok(());
+            }
+            if !self.read_and_process()? {
+                return Err(Error::closed(
+                    "peer closed the connection during the handshake",
+                ));
+            }
+        }
+    }
+
+    /// True once the handshake completed.
+    pub fn is_handshake_complete(&self) -> bool {
+        self.engine.is_handshake_complete()
+    }
+
+    /// Sends application data; returns how many bytes of `data` were written, which can be
+    /// fewer than `data.len()` (call again with the rest). In non-blocking mode, a `Blocked`
+    /// error means nothing more was written: call again with the same remaining data.
+    pub fn send(&mut self, data: &[u8]) -> Result<usize> {
+        self.sendv_with_offset(&[IoSlice::new(data)], 0)
+    }
+
+    /// Like [`send`](Self::send) over several buffers, starting `offset` bytes in.
+    pub fn sendv_with_offset(&mut self, bufs: &[IoSlice<'_>], offset: usize) -> Result<usize> {
+        if !self.engine.is_handshake_complete() {
+            self.negotiate()?;
+        }
+        let total: usize = bufs
+            .iter()
+            .map(|b| b.len())
+            .sum::<usize>()
+            .saturating_sub(offset);
+        if self.send_sealed > total {
+            return Err(Error::usage(
+                "send called with less data than the previous call left pending",
+            ));
+        }
+        // Records sealed by an earlier call that blocked: finish writing them first.
+        self.flush()?;
+        let mut done = std::mem::take(&mut self.send_sealed);
+        let mut record = Vec::new();
+        while done < total {
+            let mut sealed_now = 0;
+            while done + sealed_now < total && self.engine.pending_output().len() < FLUSH_THRESHOLD
+            {
+                let n = gather(bufs, offset + done + sealed_now, MAX_PLAINTEXT, &mut record);
+                if let Err(e) = self.engine.write_app_record(&record) {
+                    let _ = self.flush();
+                    return if done > 0 { Ok(done) } else { Err(e) };
+                }
+                sealed_now += n;
+            }
+            match self.flush() {
+                Ok(()) => done += sealed_now,
+                Err(e) if e.is_blocked() => {
+                    self.send_sealed = sealed_now;
+                    return if done > 0 { Ok(done) } else { Err(e) };
+                }
+                Err(e) => {
+                    return if done > 0 { Ok(done) } else { Err(e) };
+                }
+            }
+        }
+        Ok(done)
+    }
+
+    /// Receives application data into `buf`; `Ok(0)` means the peer sent close_notify.
+    /// Returns after at most one record's worth when data is already available.
+    pub fn recv(&mut self, buf: &mut [u8]) -> Result<usize> {
+        if !self.engine.is_handshake_complete() {
+            self.negotiate()?;
+        }
+        loop {
+            if self.engine.app_available() > 0 && !buf.is_empty() {
+                return Ok(self.engine.read_app(buf));
+            }
+            if self.engine.received_close_notify() {
+                return Ok(0);
+            }
+            if let Some(e) = self.engine.error() {
+                return Err(e.clone());
+            }
+            if buf.is_empty() {
+                return Ok(0);
+            }
+            // KeyUpdate answers and alerts must not wait behind our read.
+            match self.flush() {
+                Ok(()) => {}
+                Err(e) if e.is_blocked() => {}
+                Err(e) => return Err(e),
+            }
+            if !self.read_and_process()? {
+                return Err(Error::closed(
+                    "peer closed the transport without close_notify (data may be truncated)",
+                ));
+            }
+        }
+    }
+
+    /// Decrypted bytes ready for `recv` without touching the transport.
+    pub fn peek(&self) -> usize {
+        self.engine.app_available()
+    }
+
+    /// Sends close_notify and waits for the peer's (s2n's `shutdown`). Application data
+    /// that arrives meanwhile is discarded. The transport stays open.
+    pub fn shutdown(&mut self) -> Result<()> {
+        self.shutdown_send()?;
+        let mut sink = [0u8; 4096];
+        while !self.engine.received_close_notify() {
+            if let Some(e) = self.engine.error() {
+                return Err(e.clone());
+            }
+            if self.engine.app_available() > 0 {
+                self.engine.read_app(&mut sink);
+                continue;
+            }
+            if !self.read_and_process()? {
+                // The peer closed the transport; our close_notify is out, so we are done.
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends close_notify without waiting (half-close): `recv` keeps working until the
+    /// peer closes its side.
+    pub fn shutdown_send(&mut self) -> Result<()> {
+        if let Some(e) = self.engine.error() {
+            let e = e.clone();
+            let _ = self.flush();
+            return Err(e);
+        }
+        if self.engine.is_handshake_complete() || self.engine.c.enc.is_some() {
+            self.engine.send_close_notify();
+        }
+        self.flush()
+    }
+
+    /// Sends a TLS 1.3 KeyUpdate, optionally asking the peer to update too.
+    pub fn request_key_update(&mut self, peer_too: bool) -> Result<()> {
+        self.engine.key_update(peer_too)?;
+        self.flush()
+    }
+
+    /// Keying material exporter (RFC 8446 §7.5, RFC 5705): `out.len()` bytes derived from
+    /// the handshake for `label` and `context`. Available once the handshake completed.
+    pub fn export_keying_material(
+        &self,
+        label: &[u8],
+        context: &[u8],
+        out: &mut [u8],
+    ) -> Result<()> {
+        if !self.engine.is_handshake_complete() {
+            return Err(Error::usage(
+                "keying material is exported after the handshake",
+            ));
+        }
+        let (alg, secret) = self
+            .engine
+            .c
+            .exporter
+            .as_ref()
+            .ok_or_else(|| Error::usage("no exporter secret on this connection"))?;
+        crate::tls13::key_schedule::export(*alg, secret, label, context, out)
+    }
+
+    // ---- connection info ----
+
+    /// Client or server.
+    pub fn mode(&self) -> Mode {
+        self.engine.c.mode
+    }
+
+    /// The negotiated protocol version.
+    pub fn actual_protocol_version(&self) -> Option<ProtocolVersion> {
+        self.engine.c.info.version
+    }
+
+    /// The highest version the client offered.
+    pub fn client_protocol_version(&self) -> Option<ProtocolVersion> {
+        self.engine.c.info.client_version
+    }
+
+    /// The highest version the server supports (as far as this side knows).
+    pub fn server_protocol_version(&self) -> Option<ProtocolVersion> {
+        self.engine.c.info.server_version
+    }
+
+    /// The negotiated cipher suite.
+    pub fn cipher_suite(&self) -> Option<CipherSuite> {
+        self.engine.c.info.suite
+    }
+
+    /// The key exchange group.
+    pub fn kx_group(&self) -> Option<NamedGroup> {
+        self.engine.c.info.group
+    }
+
+    /// The negotiated ALPN protocol.
+    pub fn alpn(&self) -> Option<&[u8]> {
+        self.engine.c.info.alpn.as_deref()
+    }
+
+    /// Client: the name set with `set_server_name`; server: the SNI the client sent.
+    pub fn server_name(&self) -> Option<&str> {
+        self.engine.c.info.server_name.as_deref()
+    }
+
+    /// The peer's certificate chain (leaf first, DER), as received.
+    pub fn peer_cert_chain(&self) -> &[Vec<u8>] {
+        &self.engine.c.info.peer_chain
+    }
+
+    /// Server: the certificate chosen for this handshake.
+    pub fn selected_cert(&self) -> Option<&CertChainAndKey> {
+        self.engine.c.info.selected_cert.as_deref()
+    }
+
+    /// The signature scheme this side signed with.
+    pub fn signature_scheme(&self) -> Option<SignatureScheme> {
+        self.engine.c.info.signature_scheme
+    }
+
+    /// The signature scheme the peer signed with.
+    pub fn peer_signature_scheme(&self) -> Option<SignatureScheme> {
+        self.engine.c.info.peer_signature_scheme
+    }
+
+    /// True if the handshake used a HelloRetryRequest.
+    pub fn used_hello_retry(&self) -> bool {
+        self.engine.c.info.hello_retry
+    }
+
+    /// The error that failed the connection, if any.
+    pub fn last_error(&self) -> Option<&Error> {
+        self.engine.error()
+    }
+
+    /// The kind of failure, if the connection failed.
+    pub fn error_kind(&self) -> Option<ErrorKind> {
+        self.engine.error().map(|e| e.kind())
+    }
+}
+
+/// Copies up to `max` bytes starting `offset` bytes into `bufs` into `out`; returns the count.
+fn gather(bufs: &[IoSlice<'_>], mut offset: usize, max: usize, out: &mut Vec<u8>) -> usize {
+    out.clear();
+    for b in bufs {
+        if offset >= b.len() {
+            offset -= b.len();
+            continue;
+        }
+        let take = (b.len() - offset).min(max - out.len());
+        out.extend_from_slice(&b[offset..offset + take]);
+        offset = 0;
+        if out.len() == max {
+            break;
+        }
+    }
+    out.len()
+}

@@ -1,0 +1,561 @@
+//! TLS 1.3 client handshake (RFC 8446 §2): each state owns exactly its data and a
+//! transition consumes it, so a state cannot be reused.
+
+use super::{unexpected, Common};
+use crate::cert::{check_host_name, leaf_dns_names};
+use crate::crypto::hash::Transcript;
+use crate::crypto::kx::{KeyExchange, SUPPORTED_GROUPS};
+use crate::crypto::rand;
+use crate::crypto::verify::{verify_signature, TLS13_VERIFY_SCHEMES};
+use crate::error::{AlertDescription, Error, Result};
+use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
+use crate::msgs::extensions::{
+    ClientExtensions, KeyShareEntry, ServerExtContext, ServerExtensions,
+};
+use crate::msgs::handshake::{
+    Certificate13, ClientHello, HandshakeMessage, HandshakePayload, ServerHello,
+};
+use crate::msgs::joiner::RawHandshake;
+use crate::secrets::{ct_eq, Secret};
+use crate::suites::{tls13_suite, Tls13Suite};
+use crate::tls13::key_schedule::{finished_verify_data, EarlySecret, HandshakeSecret};
+
+pub(crate) enum State {
+    Start,
+    ExpectServerHello(Box<ExpectServerHello>),
+    ExpectEncryptedExtensions(Box<Negotiated>),
+    ExpectCertificateOrRequest(Box<Negotiated>),
+    ExpectCertificate(Box<Negotiated>),
+    ExpectCertificateVerify(Box<Negotiated>),
+    ExpectFinished(Box<Negotiated>),
+    Done,
+}
+
+pub(crate) struct ExpectServerHello {
+    transcript: Transcript,
+    hello: ClientHello,
+    exts: ClientExtensions,
+    shares: Vec<KeyExchange>,
+    /// The suite a HelloRetryRequest chose; the ServerHello must repeat it.
+    hrr_suite: Option<CipherSuite>,
+}
+
+pub(crate) struct Negotiated {
+    transcript: Transcript,
+    suite: &'static Tls13Suite,
+    hs: HandshakeSecret,
+    offered_alpn: Vec<Vec<u8>>,
+    sent_sni: bool,
+    /// Context of a CertificateRequest, if the server asked for a client certificate.
+    cert_request: Option<Vec<u8>>,
+}
+
+fn policy_suites(c: &Common) -> Vec<CipherSuite> {
+    c.config
+        .inner
+        .policy
+        .cipher_suites
+        .iter()
+        .copied()
+        .filter(|cs| tls13_suite(*cs).is_some())
+        .collect()
+}
+
+fn policy_groups(c: &Common) -> Vec<NamedGroup> {
+    c.config
+        .inner
+        .policy
+        .groups
+        .iter()
+        .copied()
+        .filter(|g| SUPPORTED_GROUPS.contains(g))
+        .collect()
+}
+
+/// Schemes we accept in CertificateVerify: the policy's, minus those TLS 1.3 forbids there.
+fn verify_schemes(c: &Common) -> Vec<SignatureScheme> {
+    c.config
+        .inner
+        .policy
+        .signature_schemes
+        .iter()
+        .copied()
+        .filter(|s| TLS13_VERIFY_SCHEMES.contains(s))
+        .collect()
+}
+
+fn is_ip_literal(name: &str) -> bool {
+    name.parse::<std::net::IpAddr>().is_ok()
+}
+
+/// Builds and queues the ClientHello.
+pub(crate) fn start(c: &mut Common) -> Result<State> {
+    let policy = c.config.inner.policy;
+    if !policy.allows_version(ProtocolVersion::TLSV1_3) {
+        return Err(Error::usage(format!(
+            "security policy {} does not allow TLS 1.3",
+            policy.name
+        )));
+    }
+    let suites = policy_suites(c);
+    let groups = policy_groups(c);
+    let first = *groups
+        .first()
+        .ok_or_else(|| Error::usage("security policy offers no supported group"))?;
+    if suites.is_empty() {
+        return Err(Error::usage(
+            "security policy offers no TLS 1.3 cipher suite",
+        ));
+    }
+    let share = KeyExchange::start(first)?;
+    let sent_sni = c
+        .info
+        .server_name
+        .as_deref()
+        .is_some_and(|n| !is_ip_literal(n));
+    let exts = ClientExtensions {
+        server_name: if sent_sni {
+            c.info.server_name.clone()
+        } else {
+            None
+        },
+        supported_versions: Some(vec![ProtocolVersion::TLSV1_3]),
+        supported_groups: Some(groups),
+        signature_algorithms: Some(policy.signature_schemes.to_vec()),
+        key_shares: Some(vec![KeyShareEntry {
+            group: first,
+            payload: share.public_key().to_vec(),
+        }]),
+        alpn: if c.alpn_prefs().is_empty() {
+            None
+        } else {
+            Some(c.alpn_prefs().to_vec())
+        },
+        ..Default::default()
+    };
+    let mut session_id = vec![0u8; 32];
+    rand::fill(&mut session_id)?;
+    let hello = ClientHello {
+        legacy_version: ProtocolVersion::TLSV1_2,
+        random: rand::random32()?,
+        session_id,
+        cipher_suites: suites,
+        compression_methods: vec![0],
+        extensions: exts.to_extensions(),
+    };
+    let mut transcript = Transcript::new();
+    // The first ClientHello goes out with record version 0x0301 for old middleboxes.
+    c.plaintext_version = ProtocolVersion::TLSV1_0;
+    c.queue_handshake(
+        &HandshakeMessage::new(HandshakePayload::ClientHello(hello.clone())),
+        &mut transcript,
+    );
+    c.flush_handshake()?;
+    c.plaintext_version = ProtocolVersion::TLSV1_2;
+    c.info.client_version = Some(ProtocolVersion::TLSV1_3);
+    Ok(State::ExpectServerHello(Box::new(ExpectServerHello {
+        transcript,
+        hello,
+        exts,
+        shares: vec![share],
+        hrr_suite: None,
+    })))
+}
+
+impl State {
+    pub(crate) fn handle(self, c: &mut Common, msg: RawHandshake, boundary: bool) -> Result<State> {
+        let parsed = HandshakeMessage::read_tls13(msg.typ, msg.body())?;
+        match (self, parsed.payload) {
+            (State::ExpectServerHello(s), HandshakePayload::ServerHello(sh)) => {
+                if sh.is_hrr() {
+                    s.handle_hrr(c, sh, &msg)
+                } else {
+                    s.handle_server_hello(c, sh, &msg, boundary)
+                }
+            }
+            (State::ExpectEncryptedExtensions(s), HandshakePayload::EncryptedExtensions(exts)) => {
+                s.handle_ee(c, &exts, &msg)
+            }
+            (
+                State::ExpectCertificateOrRequest(mut s),
+                HandshakePayload::CertificateRequest13(cr),
+            ) => {
+                s.cert_request = Some(cr.context);
+                s.transcript.add(&msg.encoded);
+                Ok(State::ExpectCertificate(s))
+            }
+            (
+                State::ExpectCertificateOrRequest(s) | State::ExpectCertificate(s),
+                HandshakePayload::Certificate13(cert),
+            ) => s.handle_certificate(c, cert, &msg),
+            (State::ExpectCertificateVerify(s), HandshakePayload::CertificateVerify(cv)) => {
+                s.handle_certificate_verify(c, cv.scheme, &cv.signature, &msg)
+            }
+            (State::ExpectFinished(s), HandshakePayload::Finished(vd)) => {
+                s.handle_finished(c, &vd, &msg, boundary)
+            }
+            (state, _) => Err(unexpected(msg.typ, state.name())),
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            State::Start => "starting",
+            State::ExpectServerHello(_) => "expecting ServerHello",
+            State::ExpectEncryptedExtensions(_) => "expecting EncryptedExtensions",
+            State::ExpectCertificateOrRequest(_) => "expecting Certificate or CertificateRequest",
+            State::ExpectCertificate(_) => "expecting Certificate",
+            State::ExpectCertificateVerify(_) => "expecting CertificateVerify",
+            State::ExpectFinished(_) => "expecting Finished",
+            State::Done => "connected",
+        }
+    }
+}
+
+fn illegal(msg: &'static str) -> Error {
+    Error::protocol(AlertDescription::ILLEGAL_PARAMETER, msg)
+}
+
+impl ExpectServerHello {
+    fn check_common(&self, sh: &ServerHello) -> Result<&'static Tls13Suite> {
+        if sh.session_id != self.hello.session_id {
+            return Err(illegal("server did not echo our legacy_session_id"));
+        }
+        if sh.compression_method != 0 {
+            return Err(illegal("server chose a compression method"));
+        }
+        if !self.hello.cipher_suites.contains(&sh.cipher_suite) {
+            return Err(illegal("server chose a cipher suite we did not offer"));
+        }
+        if let Some(hrr) = self.hrr_suite {
+            if hrr != sh.cipher_suite {
+                return Err(illegal(
+                    "ServerHello cipher suite differs from HelloRetryRequest's",
+                ));
+            }
+        }
+        tls13_suite(sh.cipher_suite).ok_or_else(|| illegal("server chose a non-TLS 1.3 suite"))
+    }
+
+    fn handle_hrr(
+        mut self: Box<Self>,
+        c: &mut Common,
+        sh: ServerHello,
+        msg: &RawHandshake,
+    ) -> Result<State> {
+        if self.hrr_suite.is_some() {
+            return Err(Error::protocol(
+                AlertDescription::UNEXPECTED_MESSAGE,
+                "second HelloRetryRequest",
+            ));
+        }
+        let suite = self.check_common(&sh)?;
+        let exts = ServerExtensions::parse(ServerExtContext::HelloRetryRequest, &sh.extensions)?;
+        if exts.supported_version != Some(ProtocolVersion::TLSV1_3) {
+            return Err(illegal(
+                "HelloRetryRequest without supported_versions TLS 1.3",
+            ));
+        }
+        let offered_groups = self.exts.supported_groups.as_deref().unwrap_or_default();
+        let group = match exts.hrr_selected_group {
+            Some(g) => {
+                if !offered_groups.contains(&g) || self.shares.iter().any(|s| s.group() == g) {
+                    return Err(illegal(
+                        "HelloRetryRequest selected a group we did not offer or already shared",
+                    ));
+                }
+                Some(g)
+            }
+            None if exts.cookie.is_none() => {
+                return Err(illegal(
+                    "HelloRetryRequest would not change the ClientHello",
+                ));
+            }
+            None => None,
+        };
+        self.transcript.start_hash(suite.hash);
+        self.transcript.rollup_for_hrr();
+        self.transcript.add(&msg.encoded);
+        if let Some(g) = group {
+            let share = KeyExchange::start(g)?;
+            self.exts.key_shares = Some(vec![KeyShareEntry {
+                group: g,
+                payload: share.public_key().to_vec(),
+            }]);
+            self.shares = vec![share];
+        }
+        self.exts.cookie = exts.cookie;
+        self.hello.extensions = self.exts.to_extensions();
+        self.hrr_suite = Some(sh.cipher_suite);
+        c.info.hello_retry = true;
+        // Compatibility mode: our CCS goes before the second ClientHello.
+        c.send_ccs()?;
+        c.queue_handshake(
+            &HandshakeMessage::new(HandshakePayload::ClientHello(self.hello.clone())),
+            &mut self.transcript,
+        );
+        c.flush_handshake()?;
+        Ok(State::ExpectServerHello(self))
+    }
+
+    fn handle_server_hello(
+        mut self: Box<Self>,
+        c: &mut Common,
+        sh: ServerHello,
+        msg: &RawHandshake,
+        boundary: bool,
+    ) -> Result<State> {
+        if !boundary {
+            return Err(Error::protocol(
+                AlertDescription::UNEXPECTED_MESSAGE,
+                "ServerHello must end its record",
+            ));
+        }
+        if sh.legacy_version != ProtocolVersion::TLSV1_2 {
+            return Err(Error::protocol(
+                AlertDescription::PROTOCOL_VERSION,
+                "unexpected ServerHello legacy_version",
+            ));
+        }
+        let exts = ServerExtensions::parse(ServerExtContext::ServerHello13, &sh.extensions);
+        let exts = match exts {
+            Ok(e) if e.supported_version.is_some() => e,
+            // No supported_versions: the server wants TLS 1.2 or older.
+            Ok(_) | Err(_)
+                if !sh
+                    .extensions
+                    .iter()
+                    .any(|e| e.typ == crate::msgs::enums::ExtensionType::SUPPORTED_VERSIONS) =>
+            {
+                return Err(Error::protocol(
+                    AlertDescription::PROTOCOL_VERSION,
+                    "server does not support TLS 1.3 (the only version this policy allows)",
+                ));
+            }
+            Ok(e) => e,
+            Err(e) => return Err(e),
+        };
+        if exts.supported_version != Some(ProtocolVersion::TLSV1_3) {
+            return Err(illegal("server selected a version we did not offer"));
+        }
+        let suite = self.check_common(&sh)?;
+        if exts.pre_shared_key.is_some() {
+            return Err(illegal("server selected a PSK we did not offer"));
+        }
+        let share = exts.key_share.ok_or_else(|| {
+            Error::protocol(
+                AlertDescription::MISSING_EXTENSION,
+                "ServerHello without key_share",
+            )
+        })?;
+        let idx = self
+            .shares
+            .iter()
+            .position(|s| s.group() == share.group)
+            .ok_or_else(|| illegal("server key share is for a group we did not share"))?;
+        let kx = self.shares.swap_remove(idx);
+        let shared = kx.complete(&share.payload)?;
+        if self.hrr_suite.is_none() {
+            self.transcript.start_hash(suite.hash);
+        }
+        self.transcript.add(&msg.encoded);
+        let hs = EarlySecret::new(suite.hash, None)
+            .into_handshake(shared.as_bytes(), self.transcript.current_hash().as_bytes());
+        c.set_decrypter(suite, hs.server_traffic())?;
+        c.info.version = Some(ProtocolVersion::TLSV1_3);
+        c.info.server_version = Some(ProtocolVersion::TLSV1_3);
+        c.info.suite = Some(suite.suite);
+        c.info.group = Some(share.group);
+        Ok(State::ExpectEncryptedExtensions(Box::new(Negotiated {
+            transcript: self.transcript,
+            suite,
+            hs,
+            offered_alpn: self.exts.alpn.unwrap_or_default(),
+            sent_sni: self.exts.server_name.is_some(),
+            cert_request: None,
+        })))
+    }
+}
+
+impl Negotiated {
+    fn handle_ee(
+        mut self: Box<Self>,
+        c: &mut Common,
+        exts: &[crate::msgs::extensions::Extension],
+        msg: &RawHandshake,
+    ) -> Result<State> {
+        let e = ServerExtensions::parse(ServerExtContext::EncryptedExtensions, exts)?;
+        if let Some(proto) = e.alpn {
+            if !self.offered_alpn.contains(&proto) {
+                return Err(illegal("server selected an ALPN protocol we did not offer"));
+            }
+            c.info.alpn = Some(proto);
+        }
+        if e.server_name_ack && !self.sent_sni {
+            return Err(Error::protocol(
+                AlertDescription::UNSUPPORTED_EXTENSION,
+                "server_name acknowledged but not sent",
+            ));
+        }
+        if e.early_data {
+            return Err(Error::protocol(
+                AlertDescription::UNSUPPORTED_EXTENSION,
+                "early_data accepted but not offered",
+            ));
+        }
+        self.transcript.add(&msg.encoded);
+        Ok(State::ExpectCertificateOrRequest(self))
+    }
+
+    fn handle_certificate(
+        mut self: Box<Self>,
+        c: &mut Common,
+        cert: Certificate13,
+        msg: &RawHandshake,
+    ) -> Result<State> {
+        if !cert.context.is_empty() {
+            return Err(illegal("server Certificate has a request context"));
+        }
+        if cert.entries.is_empty() {
+            return Err(Error::protocol(
+                AlertDescription::DECODE_ERROR,
+                "server sent an empty certificate list",
+            ));
+        }
+        c.info.peer_chain = cert.entries.into_iter().map(|e| e.cert).collect();
+        self.transcript.add(&msg.encoded);
+        Ok(State::ExpectCertificateVerify(self))
+    }
+
+    fn handle_certificate_verify(
+        mut self: Box<Self>,
+        c: &mut Common,
+        scheme: SignatureScheme,
+        sig: &[u8],
+        msg: &RawHandshake,
+    ) -> Result<State> {
+        if !verify_schemes(c).contains(&scheme) {
+            return Err(illegal(
+                "CertificateVerify uses a signature scheme we did not offer",
+            ));
+        }
+        verify_server_certificate(c)?;
+        let content =
+            cert_verify_content(SERVER_CV_CONTEXT, self.transcript.current_hash().as_bytes());
+        let leaf = c
+            .info
+            .peer_chain
+            .first()
+            .ok_or_else(|| Error::internal("no peer certificate"))?;
+        verify_signature(leaf, scheme, &content, sig, true)?;
+        c.info.peer_signature_scheme = Some(scheme);
+        self.transcript.add(&msg.encoded);
+        Ok(State::ExpectFinished(self))
+    }
+
+    fn handle_finished(
+        mut self: Box<Self>,
+        c: &mut Common,
+        vd: &[u8],
+        msg: &RawHandshake,
+        boundary: bool,
+    ) -> Result<State> {
+        if !boundary {
+            return Err(Error::protocol(
+                AlertDescription::UNEXPECTED_MESSAGE,
+                "Finished must end its record",
+            ));
+        }
+        let hash = self.suite.hash;
+        let expected = finished_verify_data(
+            hash,
+            self.hs.server_traffic(),
+            self.transcript.current_hash().as_bytes(),
+        );
+        if !ct_eq(vd, expected.as_bytes()) {
+            return Err(Error::protocol(
+                AlertDescription::DECRYPT_ERROR,
+                "server Finished is wrong",
+            ));
+        }
+        self.transcript.add(&msg.encoded);
+        let client_hs: Secret = self.hs.client_traffic().clone();
+        let master = self
+            .hs
+            .into_master(self.transcript.current_hash().as_bytes());
+        c.install_app_read(self.suite, master.server_traffic())?;
+        if !c.info.hello_retry {
+            c.send_ccs()?;
+        }
+        c.set_encrypter(self.suite, &client_hs)?;
+        if let Some(context) = self.cert_request.take() {
+            // No client certificates yet: answer with an empty Certificate (RFC 8446 §4.4.2).
+            let empty = Certificate13 {
+                context,
+                entries: Vec::new(),
+            };
+            c.queue_handshake(
+                &HandshakeMessage::new(HandshakePayload::Certificate13(empty)),
+                &mut self.transcript,
+            );
+        }
+        let ours =
+            finished_verify_data(hash, &client_hs, self.transcript.current_hash().as_bytes());
+        c.queue_handshake(
+            &HandshakeMessage::new(HandshakePayload::Finished(ours.as_bytes().to_vec())),
+            &mut self.transcript,
+        );
+        c.install_app_write(self.suite, master.client_traffic())?;
+        c.exporter = Some((hash, master.exporter_secret().clone()));
+        c.traffic = Some(super::common::Traffic13 {
+            suite: self.suite,
+            ours: master.client_traffic().clone(),
+            theirs: master.server_traffic().clone(),
+        });
+        Ok(State::Done)
+    }
+}
+
+pub(crate) const SERVER_CV_CONTEXT: &[u8] = b"TLS 1.3, server CertificateVerify";
+
+/// The signed content of CertificateVerify (RFC 8446 §4.4.3).
+pub(crate) fn cert_verify_content(context: &[u8], transcript_hash: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(64 + context.len() + 1 + transcript_hash.len());
+    v.extend_from_slice(&[0x20; 64]);
+    v.extend_from_slice(context);
+    v.push(0);
+    v.extend_from_slice(transcript_hash);
+    v
+}
+
+/// Validates the server's chain and name, unless verification is disabled.
+fn verify_server_certificate(c: &Common) -> Result<()> {
+    let cfg = &c.config.inner;
+    if !cfg.verify_peer {
+        return Ok(());
+    }
+    cfg.trust
+        .verify_server_chain(&c.info.peer_chain, (cfg.now)())?;
+    let leaf = c
+        .info
+        .peer_chain
+        .first()
+        .ok_or_else(|| Error::internal("no peer certificate"))?;
+    if let Some(cb) = &cfg.verify_host {
+        let names = leaf_dns_names(leaf)?;
+        if names.iter().any(|n| cb(n)) {
+            return Ok(());
+        }
+        return Err(Error::protocol(
+            AlertDescription::BAD_CERTIFICATE,
+            "the verify-host callback accepted none of the certificate's names",
+        ));
+    }
+    match c.info.server_name.as_deref() {
+        Some(name) => check_host_name(leaf, name),
+        None => Err(Error::protocol(
+            AlertDescription::BAD_CERTIFICATE,
+            "no server name to check the certificate against: set one on the connection or install a verify-host callback",
+        )),
+    }
+}

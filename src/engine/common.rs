@@ -1,0 +1,239 @@
+//! State shared by both handshake sides: record output, keys, negotiated info.
+
+use super::Mode;
+use crate::cert::CertChainAndKey;
+use crate::config::Config;
+use crate::error::{AlertDescription, Error, Result};
+use crate::msgs::enums::{CipherSuite, ContentType, NamedGroup, ProtocolVersion, SignatureScheme};
+use crate::msgs::handshake::{HandshakeMessage, HandshakePayload};
+use crate::record::protect::{Decrypter, Encrypter};
+use crate::record::MAX_PLAINTEXT;
+use crate::secrets::Secret;
+use crate::suites::Tls13Suite;
+use crate::tls13::key_schedule::{next_traffic_secret, traffic_key_iv};
+use std::sync::Arc;
+
+/// What was negotiated; read through `Connection`'s getters.
+#[derive(Debug, Default)]
+pub(crate) struct Info {
+    pub version: Option<ProtocolVersion>,
+    pub client_version: Option<ProtocolVersion>,
+    pub server_version: Option<ProtocolVersion>,
+    pub suite: Option<CipherSuite>,
+    pub group: Option<NamedGroup>,
+    pub alpn: Option<Vec<u8>>,
+    pub server_name: Option<String>,
+    pub peer_chain: Vec<Vec<u8>>,
+    pub selected_cert: Option<Arc<CertChainAndKey>>,
+    pub signature_scheme: Option<SignatureScheme>,
+    pub peer_signature_scheme: Option<SignatureScheme>,
+    pub hello_retry: bool,
+}
+
+/// Application traffic secrets, kept for KeyUpdate.
+pub(crate) struct Traffic13 {
+    pub suite: &'static Tls13Suite,
+    pub ours: Secret,
+    pub theirs: Secret,
+}
+
+pub(crate) struct Common {
+    pub config: Config,
+    pub mode: Mode,
+    pub enc: Option<Encrypter>,
+    pub dec: Option<Decrypter>,
+    /// `enc` carries application traffic keys.
+    pub app_keys_out: bool,
+    /// `dec` carries application traffic keys.
+    pub app_keys_in: bool,
+    pub info: Info,
+    /// Connection-level ALPN override (None = use the config's).
+    pub alpn_override: Option<Vec<Vec<u8>>>,
+    pub traffic: Option<Traffic13>,
+    /// exporter_master_secret (RFC 8446 §7.5), once the handshake reached it.
+    pub exporter: Option<(crate::crypto::hash::HashAlg, Secret)>,
+    /// Record version of plaintext records (0x0301 for the very first ClientHello).
+    pub plaintext_version: ProtocolVersion,
+    out: Vec<u8>,
+    out_pos: usize,
+    hs_buf: Vec<u8>,
+}
+
+impl Common {
+    pub(crate) fn new(config: Config, mode: Mode) -> Self {
+        Self {
+            config,
+            mode,
+            enc: None,
+            dec: None,
+            app_keys_out: false,
+            app_keys_in: false,
+            info: Info::default(),
+            alpn_override: None,
+            traffic: None,
+            exporter: None,
+            plaintext_version: ProtocolVersion::TLSV1_2,
+            out: Vec::new(),
+            out_pos: 0,
+            hs_buf: Vec::new(),
+        }
+    }
+
+    pub(crate) fn alpn_prefs(&self) -> &[Vec<u8>] {
+        self.alpn_override
+            .as_deref()
+            .unwrap_or(&self.config.inner.alpn)
+    }
+
+    /// Encodes a handshake message into the pending flight and the transcript.
+    pub(crate) fn queue_handshake(
+        &mut self,
+        msg: &HandshakeMessage,
+        transcript: &mut crate::crypto::hash::Transcript,
+    ) {
+        let start = self.hs_buf.len();
+        msg.encode(&mut self.hs_buf);
+        transcript.add(&self.hs_buf[start..]);
+    }
+
+    /// Puts the pending handshake bytes into records under the current write key.
+    /// Called before every write-key change and at the end of each flight, so a
+    /// flight leaves in as few records as possible.
+    pub(crate) fn flush_handshake(&mut self) -> Result<()> {
+        let buf = std::mem::take(&mut self.hs_buf);
+        for chunk in buf.chunks(MAX_PLAINTEXT) {
+            self.write_record(ContentType::HANDSHAKE, chunk)?;
+        }
+        let mut buf = buf;
+        buf.clear();
+        self.hs_buf = buf;
+        Ok(())
+    }
+
+    fn write_record(&mut self, typ: ContentType, payload: &[u8]) -> Result<()> {
+        self.compact_output();
+        match self.enc.as_mut() {
+            Some(enc) => enc.seal(typ, payload, 0, &mut self.out),
+            None => {
+                self.out.push(typ.0);
+                self.out
+                    .extend_from_slice(&self.plaintext_version.0.to_be_bytes());
+                self.out
+                    .extend_from_slice(&(payload.len() as u16).to_be_bytes());
+                self.out.extend_from_slice(payload);
+                Ok(())
+            }
+        }
+    }
+
+    /// The middlebox-compatibility ChangeCipherSpec (RFC 8446 appendix D.4).
+    pub(crate) fn send_ccs(&mut self) -> Result<()> {
+        self.flush_handshake()?;
+        self.compact_output();
+        self.out
+            .extend_from_slice(&[ContentType::CHANGE_CIPHER_SPEC.0, 3, 3, 0, 1, 1]);
+        Ok(())
+    }
+
+    /// Queues an alert record; errors while sealing it are ignored (we are failing anyway).
+    pub(crate) fn queue_alert(&mut self, desc: AlertDescription) {
+        let level =
+            if desc == AlertDescription::CLOSE_NOTIFY || desc == AlertDescription::USER_CANCELED {
+                1
+            } else {
+                2
+            };
+        let _ = self.flush_handshake();
+        let _ = self.write_record(ContentType::ALERT, &[level, desc.0]);
+    }
+
+    pub(crate) fn set_encrypter(&mut self, suite: &Tls13Suite, secret: &Secret) -> Result<()> {
+        self.flush_handshake()?;
+        let (key, iv) = traffic_key_iv(suite.hash, suite.aead, secret);
+        self.enc = Some(Encrypter::new_tls13(suite.aead, &key, &iv)?);
+        Ok(())
+    }
+
+    pub(crate) fn set_decrypter(&mut self, suite: &Tls13Suite, secret: &Secret) -> Result<()> {
+        let (key, iv) = traffic_key_iv(suite.hash, suite.aead, secret);
+        self.dec = Some(Decrypter::new_tls13(suite.aead, &key, &iv)?);
+        Ok(())
+    }
+
+    /// Installs application traffic secrets in both directions' bookkeeping.
+    pub(crate) fn install_app_write(
+        &mut self,
+        suite: &'static Tls13Suite,
+        ours: &Secret,
+    ) -> Result<()> {
+        self.set_encrypter(suite, ours)?;
+        self.app_keys_out = true;
+        Ok(())
+    }
+
+    pub(crate) fn install_app_read(
+        &mut self,
+        suite: &'static Tls13Suite,
+        theirs: &Secret,
+    ) -> Result<()> {
+        self.set_decrypter(suite, theirs)?;
+        self.app_keys_in = true;
+        Ok(())
+    }
+
+    /// Seals one application data record, rotating the write key first if the
+    /// AEAD usage limit is near.
+    pub(crate) fn seal_app(&mut self, data: &[u8]) -> Result<()> {
+        if self.enc.as_ref().is_some_and(|e| e.wants_rekey()) {
+            self.send_key_update(false)?;
+        }
+        self.write_record(ContentType::APPLICATION_DATA, data)
+    }
+
+    /// Sends KeyUpdate under the current key, then switches to the next write secret.
+    pub(crate) fn send_key_update(&mut self, update_requested: bool) -> Result<()> {
+        let msg = HandshakeMessage::new(HandshakePayload::KeyUpdate { update_requested });
+        let start = self.hs_buf.len();
+        msg.encode(&mut self.hs_buf);
+        debug_assert!(start == 0);
+        self.flush_handshake()?;
+        let t = self
+            .traffic
+            .as_mut()
+            .ok_or_else(|| Error::internal("key update without traffic secrets"))?;
+        t.ours = next_traffic_secret(t.suite.hash, &t.ours);
+        let (suite, ours) = (t.suite, t.ours.clone());
+        self.set_encrypter(suite, &ours)
+    }
+
+    /// Handles a received KeyUpdate: switch to the peer's next secret.
+    pub(crate) fn update_read_key(&mut self) -> Result<()> {
+        let t = self
+            .traffic
+            .as_mut()
+            .ok_or_else(|| Error::internal("key update without traffic secrets"))?;
+        t.theirs = next_traffic_secret(t.suite.hash, &t.theirs);
+        let (suite, theirs) = (t.suite, t.theirs.clone());
+        self.set_decrypter(suite, &theirs)
+    }
+
+    pub(crate) fn pending_output(&self) -> &[u8] {
+        &self.out[self.out_pos..]
+    }
+
+    pub(crate) fn consume_output(&mut self, n: usize) {
+        self.out_pos = (self.out_pos + n).min(self.out.len());
+        if self.out_pos == self.out.len() {
+            self.out.clear();
+            self.out_pos = 0;
+        }
+    }
+
+    /// Drops already-written bytes so the buffer does not creep.
+    fn compact_output(&mut self) {
+        if self.out_pos > 0 && self.out_pos >= self.out.len() / 2 {
+            self.out.drain(..self.out_pos);
+            self.out_pos = 0;
+        }
+    }
+}

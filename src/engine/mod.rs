@@ -1,0 +1,516 @@
+//! The sans-IO protocol engine: bytes in, bytes out, no sockets, no threads.
+//!
+//! `Engine` owns the record layer state and the handshake state machine; the
+//! drivers in `connection.rs` move bytes between it and a transport.
+
+pub(crate) mod client13;
+mod common;
+pub(crate) mod server13;
+
+pub(crate) use common::Common;
+
+use crate::config::Config;
+use crate::error::{AlertDescription, Error, Result};
+use crate::msgs::enums::{ContentType, HandshakeType};
+use crate::msgs::handshake::{HandshakeMessage, HandshakePayload};
+use crate::msgs::joiner::{HandshakeJoiner, RawHandshake};
+use crate::record::deframer::Deframer;
+
+/// Which end of the connection this is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Initiates the handshake.
+    Client,
+    /// Answers it.
+    Server,
+}
+
+/// Consecutive empty records tolerated before calling it an attack.
+const MAX_EMPTY_RECORDS: u32 = 32;
+/// Consecutive TLS 1.3 warning alerts (user_canceled) tolerated.
+const MAX_WARNING_ALERTS: u32 = 4;
+
+enum Hs {
+    Client(client13::State),
+    Server(server13::State),
+}
+
+/// One TLS connection's protocol state.
+pub(crate) struct Engine {
+    pub(crate) c: Common,
+    hs: Option<Hs>,
+    started: bool,
+    deframer: Deframer,
+    joiner: HandshakeJoiner,
+    app_in: Vec<u8>,
+    app_pos: usize,
+    failed: Option<Error>,
+    ccs_seen: bool,
+    empty_records: u32,
+    warning_alerts: u32,
+    received_close_notify: bool,
+    sent_close_notify: bool,
+}
+
+impl Engine {
+    pub(crate) fn new(config: Config, mode: Mode) -> Self {
+        let hs = match mode {
+            Mode::Client => Hs::Client(client13::State::Start),
+            Mode::Server => Hs::Server(server13::State::ExpectClientHello(Default::default())),
+        };
+        Self {
+            c: Common::new(config, mode),
+            hs: Some(hs),
+            started: false,
+            deframer: Deframer::new(),
+            joiner: HandshakeJoiner::new(),
+            app_in: Vec::new(),
+            app_pos: 0,
+            failed: None,
+            ccs_seen: false,
+            empty_records: 0,
+            warning_alerts: 0,
+            received_close_notify: false,
+            sent_close_notify: false,
+        }
+    }
+
+    pub(crate) fn is_handshake_complete(&self) -> bool {
+        self.hs.is_none()
+    }
+
+    pub(crate) fn error(&self) -> Option<&Error> {
+        self.failed.as_ref()
+    }
+
+    pub(crate) fn received_close_notify(&self) -> bool {
+        self.received_close_notify
+    }
+
+    /// Starts the handshake (the client's first flight). Idempotent.
+    pub(crate) fn start(&mut self) -> Result<()> {
+        self.check_failed()?;
+        if self.started {
+            return Ok(());
+        }
+        self.started = true;
+        if let Some(Hs::Client(client13::State::Start)) = self.hs {
+            let r = client13::start(&mut self.c);
+            match r {
+                Ok(s) => self.hs = Some(Hs::Client(s)),
+                Err(e) => return Err(self.fail(e)),
+            }
+        }
+        Ok(())
+    }
+
+    fn check_failed(&self) -> Result<()> {
+        match &self.failed {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
+
+    /// Records the first fatal error and queues its alert (once).
+    pub(crate) fn fail(&mut self, e: Error) -> Error {
+        if self.failed.is_none() {
+            if let Some(alert) = e.sent_alert() {
+                self.c.queue_alert(alert);
+            }
+            self.failed = Some(e.clone());
+        }
+        self.failed.clone().unwrap_or(e)
+    }
+
+    // ---- inbound ----
+
+    /// Where to read transport bytes into (at most `limit` bytes).
+    pub(crate) fn read_space(&mut self, limit: usize) -> &mut [u8] {
+        self.deframer.space(limit)
+    }
+
+    pub(crate) fn commit_read(&mut self, n: usize) {
+        self.deframer.commit(n);
+    }
+
+    /// Bytes needed to complete the next record (for record-exact reads).
+    pub(crate) fn bytes_needed(&self) -> usize {
+        self.deframer.bytes_needed()
+    }
+
+    /// Processes every complete buffered record.
+    pub(crate) fn process(&mut self) -> Result<()> {
+        self.check_failed()?;
+        match self.process_records() {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    fn process_records(&mut self) -> Result<()> {
+        loop {
+            if self.received_close_notify {
+                // Anything after close_notify is ignored (RFC 8446 §6.1).
+                return Ok(());
+            }
+            let Some(rec) = self.deframer.next_record()? else {
+                return Ok(());
+            };
+            let handshaking = self.hs.is_some();
+            let (typ, data): (ContentType, &[u8]) = match (rec.header.typ, self.c.dec.as_mut()) {
+                (ContentType::CHANGE_CIPHER_SPEC, _) => {
+                    // Middlebox compatibility (RFC 8446 §5): one CCS with body 0x01, only during
+                    // the handshake, and never in the middle of a handshake message.
+                    if !handshaking
+                        || self.ccs_seen
+                        || rec.payload != [1]
+                        || !self.joiner.is_empty()
+                    {
+                        return Err(Error::protocol(
+                            AlertDescription::UNEXPECTED_MESSAGE,
+                            "unexpected change_cipher_spec record",
+                        ));
+                    }
+                    self.ccs_seen = true;
+                    continue;
+                }
+                (ContentType::APPLICATION_DATA, Some(dec)) => {
+                    let (t, n) = dec.open(&rec.header_bytes, rec.payload)?;
+                    (t, &rec.payload[..n])
+                }
+                (ContentType::ALERT, _) if handshaking => {
+                    // A peer that failed before deriving keys alerts in plaintext.
+                    (ContentType::ALERT, &rec.payload[..])
+                }
+                (ContentType::HANDSHAKE, None) => (ContentType::HANDSHAKE, &rec.payload[..]),
+                (ContentType::ALERT, None) => (ContentType::ALERT, &rec.payload[..]),
+                (t, _) => {
+                    return Err(Error::protocol(
+                        AlertDescription::UNEXPECTED_MESSAGE,
+                        format!("unexpected {t} record in this state"),
+                    ));
+                }
+            };
+            if data.is_empty() && typ != ContentType::APPLICATION_DATA {
+                return Err(Error::protocol(
+                    AlertDescription::UNEXPECTED_MESSAGE,
+                    format!("empty {typ} record"),
+                ));
+            }
+            if data.is_empty() {
+                self.empty_records += 1;
+                if self.empty_records > MAX_EMPTY_RECORDS {
+                    return Err(Error::protocol(
+                        AlertDescription::UNEXPECTED_MESSAGE,
+                        "too many empty records",
+                    ));
+                }
+                continue;
+            }
+            self.empty_records = 0;
+            match typ {
+                ContentType::HANDSHAKE => {
+                    self.joiner.push(data)?;
+                    self.process_handshake_messages()?;
+                }
+                ContentType::ALERT => {
+                    let (level, desc) = match data {
+                        [l, d] => (*l, *d),
+                        _ => {
+                            return Err(Error::protocol(
+                                AlertDescription::DECODE_ERROR,
+                                "malformed alert",
+                            ))
+                        }
+                    };
+                    self.handle_alert(level, AlertDescription(desc))?;
+                }
+                ContentType::APPLICATION_DATA => {
+                    if !self.c.app_keys_in || !self.joiner.is_empty() {
+                        return Err(Error::protocol(
+                            AlertDescription::UNEXPECTED_MESSAGE,
+                            "application data before the handshake finished",
+                        ));
+                    }
+                    if self.app_pos == self.app_in.len() {
+                        self.app_in.clear();
+                        self.app_pos = 0;
+                    }
+                    self.app_in.extend_from_slice(data);
+                }
+                t => {
+                    return Err(Error::protocol(
+                        AlertDescription::UNEXPECTED_MESSAGE,
+                        format!("unexpected inner content type {t}"),
+                    ));
+                }
+            }
+        }
+    }
+
+    fn handle_alert(&mut self, level: u8, desc: AlertDescription) -> Result<()> {
+        if level != 1 && level != 2 {
+            return Err(Error::protocol(
+                AlertDescription::ILLEGAL_PARAMETER,
+                "unknown alert level",
+            ));
+        }
+        if desc == AlertDescription::CLOSE_NOTIFY {
+            if self.hs.is_some() {
+                return Err(Error::closed("peer sent close_notify during the handshake"));
+            }
+            self.received_close_notify = true;
+            return Ok(());
+        }
+        if desc == AlertDescription::USER_CANCELED && level == 1 {
+            // Followed by close_notify; tolerated a few times only.
+            self.warning_alerts += 1;
+            if self.warning_alerts <= MAX_WARNING_ALERTS {
+                return Ok(());
+            }
+        }
+        // TLS 1.3: every other alert is fatal whatever its level (RFC 8446 §6.2).
+        Err(Error::peer_alert(desc))
+    }
+
+    fn process_handshake_messages(&mut self) -> Result<()> {
+        while let Some(msg) = self.joiner.pop()? {
+            let boundary = self.joiner.is_empty();
+            match self.hs.take() {
+                Some(Hs::Client(s)) => {
+                    let next = s.handle(&mut self.c, msg, boundary)?;
+                    if !matches!(next, client13::State::Done) {
+                        self.hs = Some(Hs::Client(next));
+                    }
+                }
+                Some(Hs::Server(s)) => {
+                    let next = s.handle(&mut self.c, msg, boundary)?;
+                    if !matches!(next, server13::State::Done) {
+                        self.hs = Some(Hs::Server(next));
+                    }
+                }
+                None => self.post_handshake(msg, boundary)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn post_handshake(&mut self, msg: RawHandshake, boundary: bool) -> Result<()> {
+        let parsed = HandshakeMessage::read_tls13(msg.typ, msg.body())?;
+        match parsed.payload {
+            HandshakePayload::NewSessionTicket13(_) if self.c.mode == Mode::Client => {
+                // Accepted and dropped until session resumption exists.
+                Ok(())
+            }
+            HandshakePayload::KeyUpdate { update_requested } => {
+                if !boundary {
+                    return Err(Error::protocol(
+                        AlertDescription::UNEXPECTED_MESSAGE,
+                        "KeyUpdate must end its record",
+                    ));
+                }
+                self.c.update_read_key()?;
+                if update_requested && !self.sent_close_notify {
+                    self.c.send_key_update(false)?;
+                }
+                Ok(())
+            }
+            _ => Err(Error::protocol(
+                AlertDescription::UNEXPECTED_MESSAGE,
+                format!("unexpected post-handshake {:?}", msg.typ),
+            )),
+        }
+    }
+
+    // ---- application data ----
+
+    /// Decrypted application bytes waiting for `read_app`.
+    pub(crate) fn app_available(&self) -> usize {
+        self.app_in.len() - self.app_pos
+    }
+
+    pub(crate) fn read_app(&mut self, buf: &mut [u8]) -> usize {
+        let avail = &self.app_in[self.app_pos..];
+        let n = avail.len().min(buf.len());
+        buf[..n].copy_from_slice(&avail[..n]);
+        self.app_pos += n;
+        if self.app_pos == self.app_in.len() {
+            self.app_in.clear();
+            self.app_pos = 0;
+        }
+        n
+    }
+
+    /// Seals `data` (≤ 2^14 bytes) as one application data record into the output.
+    pub(crate) fn write_app_record(&mut self, data: &[u8]) -> Result<()> {
+        self.check_failed()?;
+        if self.hs.is_some() || !self.c.app_keys_out {
+            return Err(Error::usage("send before the handshake completed"));
+        }
+        if self.sent_close_notify {
+            return Err(Error::closed(
+                "close_notify already sent; no more data can be sent",
+            ));
+        }
+        let r = self.c.seal_app(data);
+        r.map_err(|e| self.fail(e))
+    }
+
+    /// Sends a KeyUpdate now (for tests and for callers that rotate keys on a schedule).
+    pub(crate) fn key_update(&mut self, request_peer: bool) -> Result<()> {
+        self.check_failed()?;
+        if self.hs.is_some() {
+            return Err(Error::usage("key update before the handshake completed"));
+        }
+        self.c
+            .send_key_update(request_peer)
+            .map_err(|e| self.fail(e))
+    }
+
+    /// Queues close_notify (once).
+    pub(crate) fn send_close_notify(&mut self) {
+        if !self.sent_close_notify {
+            self.sent_close_notify = true;
+            self.c.queue_alert(AlertDescription::CLOSE_NOTIFY);
+        }
+    }
+
+    // ---- outbound ----
+
+    pub(crate) fn pending_output(&self) -> &[u8] {
+        self.c.pending_output()
+    }
+
+    pub(crate) fn consume_output(&mut self, n: usize) {
+        self.c.consume_output(n)
+    }
+}
+
+/// Rejects a handshake message type that is not expected in the current state.
+pub(crate) fn unexpected(typ: HandshakeType, state: &str) -> Error {
+    Error::protocol(
+        AlertDescription::UNEXPECTED_MESSAGE,
+        format!("unexpected {typ:?} while {state}"),
+    )
+}
+
+impl core::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Engine")
+            .field("mode", &self.c.mode)
+            .field("handshake_complete", &self.is_handshake_complete())
+            .field("failed", &self.failed)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cert::CertChainAndKey;
+
+    fn data(name: &str) -> String {
+        format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
+    }
+
+    /// Moves every queued byte from `from` to `to` and processes it.
+    fn pump(from: &mut Engine, to: &mut Engine) -> Result<()> {
+        let out = from.pending_output().to_vec();
+        from.consume_output(out.len());
+        let mut off = 0;
+        while off < out.len() {
+            let space = to.read_space(usize::MAX);
+            let n = space.len().min(out.len() - off);
+            space[..n].copy_from_slice(&out[off..off + n]);
+            to.commit_read(n);
+            off += n;
+            to.process()?;
+        }
+        Ok(())
+    }
+
+    fn connected() -> (Engine, Engine) {
+        let mut sb = Config::builder_minimal();
+        sb.add_cert_chain_and_key(
+            CertChainAndKey::from_pem_files(data("server-p256-chain.pem"), data("server-p256.key"))
+                .unwrap(),
+        );
+        let mut cb = Config::builder_minimal();
+        cb.add_pem_to_trust_store(&std::fs::read(data("ca-ecdsa.pem")).unwrap())
+            .unwrap();
+        let mut client = Engine::new(cb.build().unwrap(), Mode::Client);
+        client.c.info.server_name = Some("localhost".into());
+        let mut server = Engine::new(sb.build().unwrap(), Mode::Server);
+        client.start().unwrap();
+        for _ in 0..4 {
+            pump(&mut client, &mut server).unwrap();
+            pump(&mut server, &mut client).unwrap();
+        }
+        assert!(client.is_handshake_complete() && server.is_handshake_complete());
+        (client, server)
+    }
+
+    fn drain(e: &mut Engine) -> Vec<u8> {
+        let mut v = vec![0u8; e.app_available()];
+        e.read_app(&mut v);
+        v
+    }
+
+    #[test]
+    fn aead_limit_triggers_key_update_before_sealing() {
+        let (mut client, mut server) = connected();
+        // Bring both ends of client→server to just below the AES-GCM limit.
+        let limit = 1u64 << 24;
+        client.c.enc.as_mut().unwrap().set_seq_for_test(limit - 1);
+        server.c.dec.as_mut().unwrap().set_seq_for_test(limit - 1);
+        client.write_app_record(b"last under the old key").unwrap();
+        assert!(client.c.enc.as_ref().unwrap().wants_rekey());
+        client.write_app_record(b"first under the new key").unwrap();
+        // A KeyUpdate went out, so the new key starts again at sequence 1.
+        assert_eq!(client.c.enc.as_ref().unwrap().seq(), 1);
+        pump(&mut client, &mut server).unwrap();
+        assert_eq!(
+            drain(&mut server),
+            b"last under the old keyfirst under the new key"
+        );
+        assert_eq!(server.c.dec.as_ref().unwrap().seq(), 1);
+    }
+
+    #[test]
+    fn key_update_request_is_answered() {
+        let (mut client, mut server) = connected();
+        client.key_update(true).unwrap();
+        pump(&mut client, &mut server).unwrap();
+        // The server answered with its own KeyUpdate (not requesting another).
+        assert!(!server.pending_output().is_empty());
+        pump(&mut server, &mut client).unwrap();
+        assert!(client.pending_output().is_empty(), "no KeyUpdate ping-pong");
+        server.write_app_record(b"after update").unwrap();
+        pump(&mut server, &mut client).unwrap();
+        assert_eq!(drain(&mut client), b"after update");
+    }
+
+    #[test]
+    fn data_after_close_notify_is_ignored_and_handshake_message_after_done_is_fatal() {
+        let (mut client, mut server) = connected();
+        client.send_close_notify();
+        pump(&mut client, &mut server).unwrap();
+        assert!(server.received_close_notify());
+        assert!(client.write_app_record(b"x").is_err());
+
+        let (mut client, mut server) = connected();
+        // A second Finished after the handshake is an unexpected message.
+        let fin = HandshakeMessage::new(HandshakePayload::Finished(vec![0; 32]));
+        let mut t = crate::crypto::hash::Transcript::new();
+        client.c.queue_handshake(&fin, &mut t);
+        client.c.flush_handshake().unwrap();
+        let err = pump(&mut client, &mut server).unwrap_err();
+        assert_eq!(err.sent_alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
+        // The alert goes back to the client and fails it with Alert.
+        let err = pump(&mut server, &mut client).unwrap_err();
+        assert_eq!(
+            err.kind(),
+            crate::ErrorKind::Alert(AlertDescription::UNEXPECTED_MESSAGE)
+        );
+    }
+}

@@ -1,0 +1,474 @@
+//! TLS 1.3 server handshake (RFC 8446 §2), full handshake with optional
+//! HelloRetryRequest. No client authentication yet.
+
+use super::client13::cert_verify_content;
+use super::common::Traffic13;
+use super::{unexpected, Common};
+use crate::cert::{check_host_name, CertChainAndKey};
+use crate::crypto::hash::Transcript;
+use crate::crypto::kx::{KeyExchange, SUPPORTED_GROUPS};
+use crate::crypto::rand;
+use crate::error::{AlertDescription, Error, Result};
+use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
+use crate::msgs::extensions::{
+    ClientExtensions, KeyShareEntry, ServerExtContext, ServerExtensions,
+};
+use crate::msgs::handshake::{
+    Certificate13, CertificateEntry, CertificateVerify, ClientHello, HandshakeMessage,
+    HandshakePayload, ServerHello, HRR_RANDOM,
+};
+use crate::msgs::joiner::RawHandshake;
+use crate::secrets::{ct_eq, Secret};
+use crate::suites::{tls13_suite, Tls13Suite};
+use crate::tls13::key_schedule::{finished_verify_data, EarlySecret, MasterSecret};
+use std::sync::Arc;
+
+const SERVER_CV_CONTEXT: &[u8] = super::client13::SERVER_CV_CONTEXT;
+
+pub(crate) enum State {
+    ExpectClientHello(Box<ExpectClientHello>),
+    ExpectFinished(Box<ExpectFinished>),
+    Done,
+}
+
+/// Before the first ClientHello, or after a HelloRetryRequest.
+#[derive(Default)]
+pub(crate) struct ExpectClientHello {
+    hrr: Option<HrrSent>,
+}
+
+pub(crate) struct HrrSent {
+    transcript: Transcript,
+    suite: CipherSuite,
+    group: NamedGroup,
+    cookie: Vec<u8>,
+    session_id: Vec<u8>,
+}
+
+pub(crate) struct ExpectFinished {
+    transcript: Transcript,
+    suite: &'static Tls13Suite,
+    client_hs: Secret,
+    master: MasterSecret,
+}
+
+fn hs_failure(msg: &'static str) -> Error {
+    Error::protocol(AlertDescription::HANDSHAKE_FAILURE, msg)
+}
+
+fn illegal(msg: &'static str) -> Error {
+    Error::protocol(AlertDescription::ILLEGAL_PARAMETER, msg)
+}
+
+fn missing(msg: &'static str) -> Error {
+    Error::protocol(AlertDescription::MISSING_EXTENSION, msg)
+}
+
+impl State {
+    pub(crate) fn handle(self, c: &mut Common, msg: RawHandshake, boundary: bool) -> Result<State> {
+        let parsed = HandshakeMessage::read_tls13(msg.typ, msg.body())?;
+        match (self, parsed.payload) {
+            (State::ExpectClientHello(s), HandshakePayload::ClientHello(ch)) => {
+                if !boundary {
+                    return Err(Error::protocol(
+                        AlertDescription::UNEXPECTED_MESSAGE,
+                        "ClientHello must end its record",
+                    ));
+                }
+                s.handle_client_hello(c, ch, &msg)
+            }
+            (State::ExpectFinished(s), HandshakePayload::Finished(vd)) => {
+                s.handle_finished(c, &vd, &msg, boundary)
+            }
+            (state, _) => Err(unexpected(
+                msg.typ,
+                match state {
+                    State::ExpectClientHello(_) => "expecting ClientHello",
+                    State::ExpectFinished(_) => "expecting client Finished",
+                    State::Done => "connected",
+                },
+            )),
+        }
+    }
+}
+
+/// The server's choice of suite: its own preference order, except that a boosted
+/// policy honours a client that lists ChaCha20 first.
+fn choose_suite(c: &Common, offered: &[CipherSuite]) -> Option<&'static Tls13Suite> {
+    let policy = c.config.inner.policy;
+    if policy.chacha20_boosted {
+        if let Some(first) = offered
+            .iter()
+            .copied()
+            .find(|cs| tls13_suite(*cs).is_some())
+        {
+            if first == CipherSuite::TLS13_CHACHA20_POLY1305_SHA256
+                && policy.cipher_suites.contains(&first)
+            {
+                return tls13_suite(first);
+            }
+        }
+    }
+    policy
+        .cipher_suites
+        .iter()
+        .copied()
+        .filter(|cs| offered.contains(cs))
+        .find_map(tls13_suite)
+}
+
+/// The first certificate (SNI matches first) whose key can sign a scheme both sides allow.
+fn choose_cert(
+    c: &Common,
+    client_schemes: &[SignatureScheme],
+) -> Option<(Arc<CertChainAndKey>, SignatureScheme)> {
+    let policy = c.config.inner.policy;
+    let allowed: Vec<SignatureScheme> = client_schemes
+        .iter()
+        .copied()
+        .filter(|s| policy.signature_schemes.contains(s))
+        .collect();
+    let certs = &c.config.inner.certs;
+    let sni = c.info.server_name.as_deref();
+    let matches_sni = |ck: &CertChainAndKey| {
+        sni.is_some_and(|n| {
+            ck.chain()
+                .first()
+                .is_some_and(|l| check_host_name(l, n).is_ok())
+        })
+    };
+    let ordered = certs
+        .iter()
+        .filter(|ck| matches_sni(ck))
+        .chain(certs.iter().filter(|ck| !matches_sni(ck)));
+    for ck in ordered {
+        if let Some(scheme) = ck.signing_key().choose_scheme(&allowed, true) {
+            return Some((ck.clone(), scheme));
+        }
+    }
+    None
+}
+
+impl ExpectClientHello {
+    fn handle_client_hello(
+        self: Box<Self>,
+        c: &mut Common,
+        ch: ClientHello,
+        msg: &RawHandshake,
+    ) -> Result<State> {
+        let exts = ClientExtensions::parse(&ch.extensions)?;
+        let policy = c.config.inner.policy;
+        let versions = exts.supported_versions.as_deref().unwrap_or_default();
+        c.info.client_version = Some(
+            versions
+                .iter()
+                .copied()
+                .max()
+                .unwrap_or(ch.legacy_version.min(ProtocolVersion::TLSV1_2)),
+        );
+        c.info.server_version = Some(policy.max_version);
+        if !versions.contains(&ProtocolVersion::TLSV1_3)
+            || !policy.allows_version(ProtocolVersion::TLSV1_3)
+        {
+            return Err(Error::protocol(
+                AlertDescription::PROTOCOL_VERSION,
+                "client does not offer TLS 1.3 (the only version this policy allows)",
+            ));
+        }
+        if ch.compression_methods != [0] {
+            return Err(illegal(
+                "TLS 1.3 ClientHello must offer only null compression",
+            ));
+        }
+        if exts.pre_shared_key.is_some() && exts.psk_modes.is_none() {
+            return Err(missing("pre_shared_key without psk_key_exchange_modes"));
+        }
+        if let Some(hrr) = &self.hrr {
+            if exts
+                .cookie
+                .as_deref()
+                .is_none_or(|ck| !ct_eq(ck, &hrr.cookie))
+            {
+                return Err(illegal("second ClientHello did not echo our cookie"));
+            }
+            if ch.session_id != hrr.session_id || !ch.cipher_suites.contains(&hrr.suite) {
+                return Err(illegal(
+                    "second ClientHello changed more than HelloRetryRequest asked",
+                ));
+            }
+        }
+        c.info.server_name = exts.server_name.clone();
+
+        let suite = match &self.hrr {
+            Some(h) => tls13_suite(h.suite).ok_or_else(|| Error::internal("HRR suite vanished"))?,
+            None => choose_suite(c, &ch.cipher_suites)
+                .ok_or_else(|| hs_failure("no cipher suite in common"))?,
+        };
+        let client_schemes = exts
+            .signature_algorithms
+            .as_deref()
+            .ok_or_else(|| missing("ClientHello without signature_algorithms"))?;
+        if c.config.inner.certs.is_empty() {
+            return Err(hs_failure("server has no certificate configured"));
+        }
+        let (cert, scheme) = choose_cert(c, client_schemes).ok_or_else(|| {
+            hs_failure("no certificate matches the client's signature algorithms")
+        })?;
+        let client_groups = exts
+            .supported_groups
+            .as_deref()
+            .ok_or_else(|| missing("ClientHello without supported_groups"))?;
+        let shares = exts
+            .key_shares
+            .as_deref()
+            .ok_or_else(|| missing("ClientHello without key_share"))?;
+        for s in shares {
+            if !client_groups.contains(&s.group) {
+                return Err(illegal("key share for a group not in supported_groups"));
+            }
+        }
+        let acceptable = |g: &NamedGroup| SUPPORTED_GROUPS.contains(g) && client_groups.contains(g);
+        let share = match &self.hrr {
+            Some(h) => {
+                if shares.len() != 1 || shares[0].group != h.group {
+                    return Err(illegal(
+                        "second ClientHello must share exactly the requested group",
+                    ));
+                }
+                shares[0].clone()
+            }
+            None => {
+                // Take any acceptable share (best by our order) before costing a round trip.
+                let best = policy
+                    .groups
+                    .iter()
+                    .filter(|g| acceptable(g))
+                    .find_map(|g| shares.iter().find(|s| s.group == *g));
+                match best {
+                    Some(s) => s.clone(),
+                    None => {
+                        let g = policy
+                            .groups
+                            .iter()
+                            .copied()
+                            .find(|g| acceptable(g))
+                            .ok_or_else(|| hs_failure("no key exchange group in common"))?;
+                        return self.send_hrr(c, &ch, msg, suite, g);
+                    }
+                }
+            }
+        };
+
+        let alpn = choose_alpn(c, exts.alpn.as_deref())?;
+        let (mut transcript, ccs_sent) = match self.hrr {
+            Some(h) => (h.transcript, true),
+            None => {
+                let mut t = Transcript::new();
+                t.start_hash(suite.hash);
+                (t, false)
+            }
+        };
+        transcript.add(&msg.encoded);
+
+        let kx = KeyExchange::start(share.group)?;
+        let our_share = KeyShareEntry {
+            group: share.group,
+            payload: kx.public_key().to_vec(),
+        };
+        let shared = kx.complete(&share.payload)?;
+        let sh_exts = ServerExtensions {
+            supported_version: Some(ProtocolVersion::TLSV1_3),
+            key_share: Some(our_share),
+            ..Default::default()
+        };
+        let sh = ServerHello {
+            legacy_version: ProtocolVersion::TLSV1_2,
+            random: rand::random32()?,
+            session_id: ch.session_id.clone(),
+            cipher_suite: suite.suite,
+            compression_method: 0,
+            extensions: sh_exts.to_extensions(ServerExtContext::ServerHello13),
+        };
+        c.queue_handshake(
+            &HandshakeMessage::new(HandshakePayload::ServerHello(sh)),
+            &mut transcript,
+        );
+        let hs = EarlySecret::new(suite.hash, None)
+            .into_handshake(shared.as_bytes(), transcript.current_hash().as_bytes());
+        if !ccs_sent && !ch.session_id.is_empty() {
+            c.send_ccs()?;
+        }
+        c.set_encrypter(suite, hs.server_traffic())?;
+        c.set_decrypter(suite, hs.client_traffic())?;
+
+        let ee = ServerExtensions {
+            alpn: alpn.clone(),
+            server_name_ack: exts.server_name.is_some(),
+            ..Default::default()
+        };
+        c.queue_handshake(
+            &HandshakeMessage::new(HandshakePayload::EncryptedExtensions(
+                ee.to_extensions(ServerExtContext::EncryptedExtensions),
+            )),
+            &mut transcript,
+        );
+        let entries = cert
+            .chain()
+            .iter()
+            .map(|der| CertificateEntry {
+                cert: der.clone(),
+                extensions: Vec::new(),
+            })
+            .collect();
+        c.queue_handshake(
+            &HandshakeMessage::new(HandshakePayload::Certificate13(Certificate13 {
+                context: Vec::new(),
+                entries,
+            })),
+            &mut transcript,
+        );
+        let content = cert_verify_content(SERVER_CV_CONTEXT, transcript.current_hash().as_bytes());
+        let signature = cert.signing_key().sign(scheme, &content)?;
+        c.queue_handshake(
+            &HandshakeMessage::new(HandshakePayload::CertificateVerify(CertificateVerify {
+                scheme,
+                signature,
+            })),
+            &mut transcript,
+        );
+        let vd = finished_verify_data(
+            suite.hash,
+            hs.server_traffic(),
+            transcript.current_hash().as_bytes(),
+        );
+        c.queue_handshake(
+            &HandshakeMessage::new(HandshakePayload::Finished(vd.as_bytes().to_vec())),
+            &mut transcript,
+        );
+        let client_hs = hs.client_traffic().clone();
+        let master = hs.into_master(transcript.current_hash().as_bytes());
+        c.install_app_write(suite, master.server_traffic())?;
+        c.exporter = Some((suite.hash, master.exporter_secret().clone()));
+
+        c.info.version = Some(ProtocolVersion::TLSV1_3);
+        c.info.suite = Some(suite.suite);
+        c.info.group = Some(share.group);
+        c.info.alpn = alpn;
+        c.info.selected_cert = Some(cert);
+        c.info.signature_scheme = Some(scheme);
+        Ok(State::ExpectFinished(Box::new(ExpectFinished {
+            transcript,
+            suite,
+            client_hs,
+            master,
+        })))
+    }
+
+    fn send_hrr(
+        &self,
+        c: &mut Common,
+        ch: &ClientHello,
+        msg: &RawHandshake,
+        suite: &'static Tls13Suite,
+        group: NamedGroup,
+    ) -> Result<State> {
+        if self.hrr.is_some() {
+            return Err(illegal(
+                "second ClientHello still lacks an acceptable key share",
+            ));
+        }
+        let mut transcript = Transcript::new();
+        transcript.start_hash(suite.hash);
+        transcript.add(&msg.encoded);
+        transcript.rollup_for_hrr();
+        let mut cookie = vec![0u8; 32];
+        rand::fill(&mut cookie)?;
+        let exts = ServerExtensions {
+            supported_version: Some(ProtocolVersion::TLSV1_3),
+            hrr_selected_group: Some(group),
+            cookie: Some(cookie.clone()),
+            ..Default::default()
+        };
+        let hrr = ServerHello {
+            legacy_version: ProtocolVersion::TLSV1_2,
+            random: HRR_RANDOM,
+            session_id: ch.session_id.clone(),
+            cipher_suite: suite.suite,
+            compression_method: 0,
+            extensions: exts.to_extensions(ServerExtContext::HelloRetryRequest),
+        };
+        c.queue_handshake(
+            &HandshakeMessage::new(HandshakePayload::ServerHello(hrr)),
+            &mut transcript,
+        );
+        c.flush_handshake()?;
+        // Compatibility mode CCS right after our first handshake message; sent even for an
+        // empty session id so the second flight's CCS rule stays simple.
+        c.send_ccs()?;
+        c.info.hello_retry = true;
+        Ok(State::ExpectClientHello(Box::new(ExpectClientHello {
+            hrr: Some(HrrSent {
+                transcript,
+                suite: suite.suite,
+                group,
+                cookie,
+                session_id: ch.session_id.clone(),
+            }),
+        })))
+    }
+}
+
+/// Server-preference ALPN; no overlap is `no_application_protocol` (RFC 7301 §3.2).
+fn choose_alpn(c: &Common, offered: Option<&[Vec<u8>]>) -> Result<Option<Vec<u8>>> {
+    let ours = c.alpn_prefs();
+    match offered {
+        Some(theirs) if !ours.is_empty() => ours
+            .iter()
+            .find(|p| theirs.contains(p))
+            .cloned()
+            .map(Some)
+            .ok_or_else(|| {
+                Error::protocol(
+                    AlertDescription::NO_APPLICATION_PROTOCOL,
+                    "no ALPN protocol in common",
+                )
+            }),
+        _ => Ok(None),
+    }
+}
+
+impl ExpectFinished {
+    fn handle_finished(
+        mut self: Box<Self>,
+        c: &mut Common,
+        vd: &[u8],
+        msg: &RawHandshake,
+        boundary: bool,
+    ) -> Result<State> {
+        if !boundary {
+            return Err(Error::protocol(
+                AlertDescription::UNEXPECTED_MESSAGE,
+                "Finished must end its record",
+            ));
+        }
+        let expected = finished_verify_data(
+            self.suite.hash,
+            &self.client_hs,
+            self.transcript.current_hash().as_bytes(),
+        );
+        if !ct_eq(vd, expected.as_bytes()) {
+            return Err(Error::protocol(
+                AlertDescription::DECRYPT_ERROR,
+                "client Finished is wrong",
+            ));
+        }
+        self.transcript.add(&msg.encoded);
+        c.install_app_read(self.suite, self.master.client_traffic())?;
+        c.traffic = Some(Traffic13 {
+            suite: self.suite,
+            ours: self.master.server_traffic().clone(),
+            theirs: self.master.client_traffic().clone(),
+        });
+        Ok(State::Done)
+    }
+}

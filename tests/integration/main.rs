@@ -1,0 +1,3 @@
+//! One integration test binary; each module is a topic.
+
+mod pair;
