@@ -151,7 +151,7 @@ fn choose_cert(
 
 impl ExpectClientHello {
     fn handle_client_hello(
-        self: Box<Self>,
+        self,
         c: &mut Common,
         ch: ClientHello,
         msg: &RawHandshake,
