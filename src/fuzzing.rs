@@ -128,3 +128,73 @@ pub fn joiner(data: &[u8]) {
     assert!(input.starts_with(&popped), "joiner reordered bytes");
     assert_eq!(j.is_empty(), popped.len() == input.len());
 }
+
+/// The deframer and TLS 1.3 record opening: `data` is a byte stream cut into
+/// reads by its own first bytes; every complete record is opened with a fixed key.
+pub fn records(data: &[u8]) {
+    use crate::crypto::aead::AeadAlg;
+    use crate::record::deframer::Deframer;
+    use crate::record::protect::Decrypter;
+    use crate::secrets::Secret;
+    let Some((&cut, stream)) = data.split_first() else {
+        return;
+    };
+    let mut dec = match Decrypter::new_tls13(AeadAlg::Aes128Gcm, &Secret::new(&[7; 16]), &[9; 12]) {
+        Ok(d) => d,
+        Err(_) => return,
+    };
+    let mut df = Deframer::new();
+    let step = usize::from(cut).max(1);
+    for chunk in stream.chunks(step) {
+        let mut off = 0;
+        while off < chunk.len() {
+            let space = df.space(usize::MAX);
+            if space.is_empty() {
+                return;
+            }
+            let n = space.len().min(chunk.len() - off);
+            space[..n].copy_from_slice(&chunk[off..off + n]);
+            df.commit(n);
+            off += n;
+            loop {
+                match df.next_record() {
+                    Ok(Some(rec)) => {
+                        if let Ok((_, len)) = dec.open(&rec.header_bytes, rec.payload) {
+                            assert!(len <= crate::record::MAX_PLAINTEXT);
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(_) => return,
+                }
+            }
+        }
+    }
+}
+
+/// Feeds `data` to a connection as everything its peer says, in reads cut by
+/// `data`'s first byte; the handshake must end in an error or success, never a panic.
+pub fn drive(conn: &mut crate::Connection, data: &[u8]) {
+    let (step, stream) = match data.split_first() {
+        Some((&s, rest)) => (usize::from(s).max(1), rest.to_vec()),
+        None => (1, Vec::new()),
+    };
+    let mut pos = 0;
+    conn.set_io_callbacks(
+        |b| Ok(b.len()),
+        move |buf| {
+            let n = step.min(buf.len()).min(stream.len() - pos);
+            buf[..n].copy_from_slice(&stream[pos..pos + n]);
+            pos += n;
+            Ok(n)
+        },
+    );
+    if conn.negotiate().is_ok() {
+        let mut buf = [0u8; 512];
+        for _ in 0..64 {
+            match conn.recv(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    }
+}

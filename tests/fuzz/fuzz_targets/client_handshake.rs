@@ -1,0 +1,21 @@
+//! A Baton client fed arbitrary server bytes after its ClientHello.
+#![no_main]
+
+use baton::{Config, Connection};
+use libfuzzer_sys::fuzz_target;
+use std::sync::OnceLock;
+
+fn config() -> &'static Config {
+    static CFG: OnceLock<Config> = OnceLock::new();
+    CFG.get_or_init(|| {
+        let mut b = Config::builder_minimal();
+        b.add_pem_to_trust_store(include_bytes!("../../data/ca-ecdsa.pem")).expect("ca");
+        b.build().expect("config")
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let mut conn = Connection::new_client(config());
+    conn.set_server_name("localhost").expect("name");
+    baton::fuzzing::drive(&mut conn, data);
+});

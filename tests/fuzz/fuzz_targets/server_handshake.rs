@@ -1,0 +1,26 @@
+//! A Baton server fed arbitrary client bytes.
+#![no_main]
+
+use baton::{CertChainAndKey, Config, Connection};
+use libfuzzer_sys::fuzz_target;
+use std::sync::OnceLock;
+
+fn config() -> &'static Config {
+    static CFG: OnceLock<Config> = OnceLock::new();
+    CFG.get_or_init(|| {
+        let ck = CertChainAndKey::from_pem(
+            include_bytes!("../../data/server-p256-chain.pem"),
+            include_bytes!("../../data/server-p256.key"),
+        )
+        .expect("test certificate");
+        let mut b = Config::builder_minimal();
+        b.add_cert_chain_and_key(ck);
+        b.set_alpn_preferences(&["h2", "http/1.1"]).expect("alpn");
+        b.build().expect("config")
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let mut conn = Connection::new_server(config());
+    baton::fuzzing::drive(&mut conn, data);
+});
