@@ -298,11 +298,23 @@ impl Connection {
             let mut sealed_now = 0;
             while done + sealed_now < total && self.engine.pending_output().len() < FLUSH_THRESHOLD
             {
-                let n = gather(bufs, offset + done + sealed_now, MAX_PLAINTEXT, &mut record);
-                if let Err(e) = self.engine.write_app_record(&record) {
-                    let _ = self.flush();
-                    return if done > 0 { Ok(done) } else { Err(e) };
-                }
+                let want = MAX_PLAINTEXT.min(total - done - sealed_now);
+                // Seal straight from the caller's buffer when the record lies in one
+                // slice; gather into a scratch record only across slice boundaries.
+                let r = match contiguous(bufs, offset + done + sealed_now, want) {
+                    Some(slice) => self.engine.write_app_record(slice).map(|()| slice.len()),
+                    None => {
+                        let n = gather(bufs, offset + done + sealed_now, want, &mut record);
+                        self.engine.write_app_record(&record).map(|()| n)
+                    }
+                };
+                let n = match r {
+                    Ok(n) => n,
+                    Err(e) => {
+                        let _ = self.flush();
+                        return if done > 0 { Ok(done) } else { Err(e) };
+                    }
+                };
                 sealed_now += n;
             }
             match self.flush() {
@@ -496,6 +508,17 @@ impl Connection {
     pub fn error_kind(&self) -> Option<ErrorKind> {
         self.engine.error().map(|e| e.kind())
     }
+}
+
+/// The `len` bytes starting `offset` bytes into `bufs`, if they lie in one slice.
+fn contiguous<'a>(bufs: &'a [IoSlice<'_>], mut offset: usize, len: usize) -> Option<&'a [u8]> {
+    for b in bufs {
+        if offset < b.len() {
+            return b.get(offset..offset + len);
+        }
+        offset -= b.len();
+    }
+    None
 }
 
 /// Copies up to `max` bytes starting `offset` bytes into `bufs` into `out`; returns the count.

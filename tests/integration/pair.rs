@@ -506,3 +506,27 @@ fn corrupted_client_flight_never_panics_and_fails_with_an_alert() {
     }
     assert!(failures > 0);
 }
+
+#[test]
+fn sendv_with_offset_across_slices() {
+    let scfg = server_config("server-rsa.pem", "server-rsa.key", None, &[]);
+    let ccfg = client_config(None, &[]);
+    let (mut c, mut s) = connect(&ccfg, &scfg, "localhost");
+    let (cr, sr) = handshake(&mut c, &mut s);
+    cr.unwrap();
+    sr.unwrap();
+    let parts: Vec<Vec<u8>> = [10usize, 20_000, 1, 40_000, 7].iter().map(|&n| pattern(n)).collect();
+    let slices: Vec<io::IoSlice<'_>> = parts.iter().map(|p| io::IoSlice::new(p)).collect();
+    let all: Vec<u8> = parts.concat();
+    let mut off = 3;
+    while off < all.len() {
+        off += c.sendv_with_offset(&slices, off).unwrap();
+    }
+    let mut got = Vec::new();
+    let mut buf = vec![0u8; 9000];
+    while got.len() < all.len() - 3 {
+        let n = s.recv(&mut buf).unwrap();
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert!(got == all[3..]);
+}
