@@ -1,3 +1,10 @@
-//! One integration test binary; each module is a topic.
+//! Baton's integration tests: one test binary (`cargo test --test integration`),
+//! one module per area.
+//!
+//! - `util`: helpers shared by every module (ports, child processes, payloads).
+//! - `pair`: in-memory client/server pairs (no sockets).
+//! - `openssl`: interop with `openssl s_server` / `s_client` on 127.0.0.1.
 
+mod openssl;
 mod pair;
+mod util;

@@ -515,7 +515,10 @@ fn sendv_with_offset_across_slices() {
     let (cr, sr) = handshake(&mut c, &mut s);
     cr.unwrap();
     sr.unwrap();
-    let parts: Vec<Vec<u8>> = [10usize, 20_000, 1, 40_000, 7].iter().map(|&n| pattern(n)).collect();
+    let parts: Vec<Vec<u8>> = [10usize, 20_000, 1, 40_000, 7]
+        .iter()
+        .map(|&n| pattern(n))
+        .collect();
     let slices: Vec<io::IoSlice<'_>> = parts.iter().map(|p| io::IoSlice::new(p)).collect();
     let all: Vec<u8> = parts.concat();
     let mut off = 3;

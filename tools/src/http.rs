@@ -1,0 +1,636 @@
+//! A minimal HTTP/1.1 static file responder over any `Read + Write` stream:
+//! GET and HEAD, keep-alive, Content-Length, directory listings, and no way out
+//! of the served directory.
+//!
+//! It knows nothing about TLS; `serve.rs` hands it a stream over a `Connection`,
+//! and the tests below hand it memory.
+
+use std::ffi::OsStr;
+use std::fmt::Write as _;
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+/// Longest request head (request line and headers) accepted.
+const MAX_HEAD: usize = 16 * 1024;
+/// Longest request body read and thrown away (GET/HEAD bodies have no meaning).
+const MAX_DISCARD: u64 = 1024 * 1024;
+/// Chunk size for file bodies (four full TLS records).
+const CHUNK: usize = 64 * 1024;
+
+/// A parsed request head.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Request {
+    pub method: String,
+    pub target: String,
+    pub keep_alive: bool,
+    pub content_length: u64,
+    pub chunked: bool,
+}
+
+/// Serves requests from `s` until the peer closes, asks to close, or errs.
+/// `root` must be canonical (see `fs::canonicalize`). `log` gets one line per request.
+pub fn serve_connection<S: Read + Write>(
+    s: &mut S,
+    root: &Path,
+    log: &mut dyn FnMut(&str),
+) -> io::Result<()> {
+    let mut buf = Vec::new();
+    loop {
+        let head = match read_head(s, &mut buf)? {
+            Some(Ok(head)) => head,
+            Some(Err(())) => {
+                error_response(s, 431, false, false)?;
+                log("- - 431");
+                return Ok(());
+            }
+            None => return Ok(()), // closed between requests
+        };
+        let req = match parse_head(&head) {
+            Ok(r) => r,
+            Err(status) => {
+                error_response(s, status, false, false)?;
+                log(&format!("- - {status}"));
+                return Ok(());
+            }
+        };
+        if req.chunked || req.content_length > MAX_DISCARD {
+            let status = if req.chunked { 501 } else { 413 };
+            error_response(s, status, false, req.method == "HEAD")?;
+            log(&format!("{} {} {status}", req.method, req.target));
+            return Ok(());
+        }
+        discard(s, &mut buf, req.content_length)?;
+        let (status, bytes) = respond(s, root, &req)?;
+        log(&format!("{} {} {status} {bytes}", req.method, req.target));
+        if !req.keep_alive {
+            return Ok(());
+        }
+    }
+}
+
+/// Where a head ends: just after the first empty line (`\r\n\r\n` or `\n\n`).
+fn head_end(buf: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while let Some(off) = buf[i..].iter().position(|&b| b == b'\n') {
+        let nl = i + off;
+        match buf.get(nl + 1..) {
+            Some([b'\n', ..]) => return Some(nl + 2),
+            Some([b'\r', b'\n', ..]) => return Some(nl + 3),
+            _ => i = nl + 1,
+        }
+    }
+    None
+}
+
+/// Reads one head. `None`: clean EOF before a request; `Some(Err(()))`: head too large.
+/// Bytes after the head stay in `buf` (pipelined requests, bodies).
+fn read_head<S: Read>(s: &mut S, buf: &mut Vec<u8>) -> io::Result<Option<Result<Vec<u8>, ()>>> {
+    let mut chunk = [0u8; 8192];
+    loop {
+        if let Some(end) = head_end(buf) {
+            if end > MAX_HEAD {
+                return Ok(Some(Err(())));
+            }
+            return Ok(Some(Ok(buf.drain(..end).collect())));
+        }
+        if buf.len() > MAX_HEAD {
+            return Ok(Some(Err(())));
+        }
+        let n = s.read(&mut chunk)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// Parses a request head, or returns the status to refuse it with.
+pub fn parse_head(head: &[u8]) -> Result<Request, u16> {
+    let text = std::str::from_utf8(head).map_err(|_| 400u16)?;
+    let mut lines = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
+    let line = lines.next().ok_or(400u16)?;
+    let mut parts = line.split(' ');
+    let (Some(method), Some(target), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(400);
+    };
+    if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) || target.is_empty() {
+        return Err(400);
+    }
+    let http11 = match version {
+        "HTTP/1.1" => true,
+        "HTTP/1.0" => false,
+        v if v.starts_with("HTTP/") => return Err(505),
+        _ => return Err(400),
+    };
+    let mut req = Request {
+        method: method.to_string(),
+        target: target.to_string(),
+        keep_alive: http11,
+        content_length: 0,
+        chunked: false,
+    };
+    let mut seen_length = None;
+    for line in lines.take_while(|l| !l.is_empty()) {
+        let (name, value) = line.split_once(':').ok_or(400u16)?;
+        if name.is_empty() || name.bytes().any(|b| b.is_ascii_whitespace()) {
+            return Err(400);
+        }
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("connection") {
+            for token in value.split(',').map(str::trim) {
+                if token.eq_ignore_ascii_case("close") {
+                    req.keep_alive = false;
+                } else if token.eq_ignore_ascii_case("keep-alive") && !http11 {
+                    req.keep_alive = true;
+                }
+            }
+        } else if name.eq_ignore_ascii_case("content-length") {
+            let n = value.parse::<u64>().map_err(|_| 400u16)?;
+            if seen_length.is_some_and(|m| m != n) {
+                return Err(400);
+            }
+            seen_length = Some(n);
+            req.content_length = n;
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            req.chunked = true;
+        }
+    }
+    Ok(req)
+}
+
+/// Reads and drops `len` body bytes, taking buffered ones first.
+fn discard<S: Read>(s: &mut S, buf: &mut Vec<u8>, len: u64) -> io::Result<()> {
+    let from_buf = usize::try_from(len).unwrap_or(usize::MAX).min(buf.len());
+    buf.drain(..from_buf);
+    let rest = len - from_buf as u64;
+    let copied = io::copy(&mut s.take(rest), &mut io::sink())?;
+    if copied < rest {
+        return Err(io::ErrorKind::UnexpectedEof.into());
+    }
+    Ok(())
+}
+
+/// Decodes `%XX` escapes; `None` for a malformed escape.
+pub fn percent_decode(s: &str) -> Option<Vec<u8>> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    Some(out)
+}
+
+/// Encodes everything but unreserved characters, for links in listings.
+fn percent_encode(name: &[u8]) -> String {
+    let mut out = String::with_capacity(name.len());
+    for &b in name {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The path part of a request target (no query, no fragment).
+fn target_path(target: &str) -> &str {
+    target.split(['?', '#']).next().unwrap_or("")
+}
+
+/// Maps a request target to a file or directory under `root` (canonical).
+/// Refuses (403) any `..` segment after percent-decoding, and any path whose
+/// canonical form (symlinks resolved) is outside `root`.
+pub fn resolve(root: &Path, target: &str) -> Result<PathBuf, u16> {
+    let path = target_path(target);
+    if !path.starts_with('/') {
+        return Err(400);
+    }
+    let decoded = percent_decode(path).ok_or(400u16)?;
+    if decoded.contains(&0) {
+        return Err(400);
+    }
+    let mut p = root.to_path_buf();
+    for seg in decoded.split(|&b| b == b'/') {
+        match seg {
+            b"" | b"." => {}
+            b".." => return Err(403),
+            s => p.push(OsStr::from_bytes(s)),
+        }
+    }
+    let canonical = fs::canonicalize(&p).map_err(|e| match e.kind() {
+        io::ErrorKind::PermissionDenied => 403u16,
+        _ => 404,
+    })?;
+    if !canonical.starts_with(root) {
+        return Err(403);
+    }
+    Ok(canonical)
+}
+
+/// Content-Type by file extension.
+pub fn content_type(path: &Path) -> &'static str {
+    let ext = path
+        .extension()
+        .and_then(OsStr::to_str)
+        .map(str::to_ascii_lowercase);
+    match ext.as_deref() {
+        Some("html" | "htm") => "text/html; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("js" | "mjs") => "text/javascript; charset=utf-8",
+        Some("json") => "application/json",
+        Some("txt" | "rs" | "toml" | "sh" | "c" | "h") => "text/plain; charset=utf-8",
+        Some("md") => "text/markdown; charset=utf-8",
+        Some("csv") => "text/csv; charset=utf-8",
+        Some("xml") => "application/xml",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("gif") => "image/gif",
+        Some("webp") => "image/webp",
+        Some("ico") => "image/x-icon",
+        Some("wasm") => "application/wasm",
+        Some("pdf") => "application/pdf",
+        Some("zip") => "application/zip",
+        Some("gz") => "application/gzip",
+        Some("tar") => "application/x-tar",
+        Some("mp4") => "video/mp4",
+        Some("webm") => "video/webm",
+        Some("mp3") => "audio/mpeg",
+        Some("woff") => "font/woff",
+        Some("woff2") => "font/woff2",
+        _ => "application/octet-stream",
+    }
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        301 => "Moved Permanently",
+        400 => "Bad Request",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        413 => "Content Too Large",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        505 => "HTTP Version Not Supported",
+        _ => "Unknown",
+    }
+}
+
+/// Writes a status line and headers (Content-Length, Connection, and `extra`).
+fn write_head<W: Write>(
+    w: &mut W,
+    status: u16,
+    len: u64,
+    keep_alive: bool,
+    extra: &[(&str, &str)],
+) -> io::Result<()> {
+    let mut h = format!("HTTP/1.1 {status} {}\r\nServer: baton\r\n", reason(status));
+    for (name, value) in extra {
+        let _ = write!(h, "{name}: {value}\r\n");
+    }
+    let conn = if keep_alive { "keep-alive" } else { "close" };
+    let _ = write!(h, "Content-Length: {len}\r\nConnection: {conn}\r\n\r\n");
+    w.write_all(h.as_bytes())
+}
+
+/// A short plain-text error page. Returns the body length.
+fn error_response<W: Write>(
+    w: &mut W,
+    status: u16,
+    keep: bool,
+    head_only: bool,
+) -> io::Result<u64> {
+    let body = format!("{status} {}\n", reason(status));
+    let mut extra = vec![("Content-Type", "text/plain; charset=utf-8")];
+    if status == 405 {
+        extra.push(("Allow", "GET, HEAD"));
+    }
+    write_head(w, status, body.len() as u64, keep, &extra)?;
+    if !head_only {
+        w.write_all(body.as_bytes())?;
+    }
+    w.flush()?;
+    Ok(body.len() as u64)
+}
+
+/// Answers one request. Returns the status and the body length.
+fn respond<S: Write>(s: &mut S, root: &Path, req: &Request) -> io::Result<(u16, u64)> {
+    let keep = req.keep_alive;
+    let head_only = req.method == "HEAD";
+    if req.method != "GET" && !head_only {
+        return Ok((405, error_response(s, 405, keep, false)?));
+    }
+    let path = match resolve(root, &req.target) {
+        Ok(p) => p,
+        Err(status) => return Ok((status, error_response(s, status, keep, head_only)?)),
+    };
+    if path.is_dir() {
+        let url_path = target_path(&req.target);
+        if !url_path.ends_with('/') {
+            let location = format!("{url_path}/");
+            write_head(s, 301, 0, keep, &[("Location", &location)])?;
+            s.flush()?;
+            return Ok((301, 0));
+        }
+        let index = path.join("index.html");
+        if !index.is_file() {
+            let page = match listing(&path, url_path) {
+                Ok(p) => p,
+                Err(_) => return Ok((403, error_response(s, 403, keep, head_only)?)),
+            };
+            let ct = [("Content-Type", "text/html; charset=utf-8")];
+            write_head(s, 200, page.len() as u64, keep, &ct)?;
+            if !head_only {
+                s.write_all(page.as_bytes())?;
+            }
+            s.flush()?;
+            return Ok((200, page.len() as u64));
+        }
+        return send_file(s, &index, keep, head_only);
+    }
+    send_file(s, &path, keep, head_only)
+}
+
+fn send_file<S: Write>(
+    s: &mut S,
+    path: &Path,
+    keep: bool,
+    head_only: bool,
+) -> io::Result<(u16, u64)> {
+    let opened = File::open(path).and_then(|f| Ok((f.metadata()?.len(), f)));
+    let (len, file) = match opened {
+        Ok(x) => x,
+        Err(e) => {
+            let status = if e.kind() == io::ErrorKind::PermissionDenied {
+                403
+            } else {
+                404
+            };
+            return Ok((status, error_response(s, status, keep, head_only)?));
+        }
+    };
+    write_head(s, 200, len, keep, &[("Content-Type", content_type(path))])?;
+    if !head_only {
+        let mut body = file.take(len);
+        let mut chunk = vec![0u8; CHUNK];
+        let mut sent = 0u64;
+        while sent < len {
+            let n = body.read(&mut chunk)?;
+            if n == 0 {
+                // The file shrank after we announced its length: the response
+                // cannot be completed, so the connection must end.
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "file shrank while sending",
+                ));
+            }
+            s.write_all(&chunk[..n])?;
+            sent += n as u64;
+        }
+    }
+    s.flush()?;
+    Ok((200, len))
+}
+
+/// An HTML index of `dir`, shown at `url_path` (which ends with `/`).
+fn listing(dir: &Path, url_path: &str) -> io::Result<String> {
+    let mut entries: Vec<(Vec<u8>, bool)> = fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| {
+            let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+            (e.file_name().as_bytes().to_vec(), is_dir)
+        })
+        .collect();
+    entries.sort();
+    let shown = percent_decode(url_path).unwrap_or_default();
+    let title = html_escape(&String::from_utf8_lossy(&shown));
+    let mut page = format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Index of {title}</title></head>\n\
+         <body><h1>Index of {title}</h1>\n<ul>\n"
+    );
+    if url_path != "/" {
+        page.push_str("<li><a href=\"../\">../</a></li>\n");
+    }
+    for (name, is_dir) in entries {
+        let slash = if is_dir { "/" } else { "" };
+        let href = percent_encode(&name);
+        let text = html_escape(&String::from_utf8_lossy(&name));
+        let _ = writeln!(page, "<li><a href=\"{href}{slash}\">{text}{slash}</a></li>");
+    }
+    page.push_str("</ul></body></html>\n");
+    Ok(page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    /// A temporary directory tree, removed on drop.
+    struct TempTree(PathBuf);
+    impl TempTree {
+        fn new(name: &str) -> Self {
+            let p = std::env::temp_dir().join(format!("baton-http-{}-{name}", std::process::id()));
+            let _ = fs::remove_dir_all(&p);
+            fs::create_dir_all(p.join("sub")).unwrap();
+            fs::write(p.join("a.txt"), b"hello\n").unwrap();
+            fs::write(p.join("sub/page.html"), b"<p>hi</p>").unwrap();
+            fs::write(p.join("with space.txt"), b"x").unwrap();
+            let _ = std::os::unix::fs::symlink("/etc", p.join("escape"));
+            Self(fs::canonicalize(&p).unwrap())
+        }
+    }
+    impl Drop for TempTree {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    struct Mock {
+        input: Cursor<Vec<u8>>,
+        output: Vec<u8>,
+    }
+    impl Read for Mock {
+        fn read(&mut self, b: &mut [u8]) -> io::Result<usize> {
+            self.input.read(b)
+        }
+    }
+    impl Write for Mock {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.output.write(b)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn exchange(root: &Path, input: &str) -> (String, Vec<String>) {
+        let mut m = Mock {
+            input: Cursor::new(input.as_bytes().to_vec()),
+            output: Vec::new(),
+        };
+        let mut log = Vec::new();
+        serve_connection(&mut m, root, &mut |l| log.push(l.to_string())).unwrap();
+        (String::from_utf8(m.output).unwrap(), log)
+    }
+
+    #[test]
+    fn heads() {
+        assert_eq!(head_end(b"GET / HTTP/1.1\r\n\r\nrest"), Some(18));
+        assert_eq!(head_end(b"GET / HTTP/1.0\n\nrest"), Some(16));
+        assert_eq!(head_end(b"GET / HTTP/1.1\r\nHost: x\r\n"), None);
+        let r = parse_head(b"GET /a?b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+        assert_eq!(
+            (r.method.as_str(), r.target.as_str(), r.keep_alive),
+            ("GET", "/a?b", false)
+        );
+        let r = parse_head(b"HEAD / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").unwrap();
+        assert!(r.keep_alive);
+        assert!(!parse_head(b"GET / HTTP/1.0\r\n\r\n").unwrap().keep_alive);
+        let r = parse_head(b"POST / HTTP/1.1\r\nContent-Length: 12\r\n\r\n").unwrap();
+        assert_eq!(r.content_length, 12);
+        assert_eq!(parse_head(b"GET / HTTP/2.0\r\n\r\n"), Err(505));
+        assert_eq!(parse_head(b"GET /\r\n\r\n"), Err(400));
+        assert_eq!(
+            parse_head(b"GET / HTTP/1.1\r\nbad header\r\n\r\n"),
+            Err(400)
+        );
+        assert_eq!(
+            parse_head(b"GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n"),
+            Err(400)
+        );
+    }
+
+    #[test]
+    fn decoding() {
+        assert_eq!(percent_decode("/a%20b%2F").unwrap(), b"/a b/");
+        assert!(percent_decode("/%zz").is_none());
+        assert!(percent_decode("/%2").is_none());
+        assert_eq!(percent_encode(b"a b/\xff"), "a%20b%2F%FF");
+        assert_eq!(
+            html_escape("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+    }
+
+    #[test]
+    fn resolving_stays_inside_root() {
+        let t = TempTree::new("resolve");
+        let root = &t.0;
+        assert_eq!(resolve(root, "/a.txt?x=1").unwrap(), root.join("a.txt"));
+        assert_eq!(
+            resolve(root, "/with%20space.txt").unwrap(),
+            root.join("with space.txt")
+        );
+        assert_eq!(resolve(root, "/").unwrap(), *root);
+        assert_eq!(resolve(root, "/../etc/passwd"), Err(403));
+        assert_eq!(resolve(root, "/%2e%2e/etc/passwd"), Err(403));
+        assert_eq!(resolve(root, "/sub/%2E%2E/a.txt"), Err(403));
+        assert_eq!(resolve(root, "/sub%2f..%2fa.txt"), Err(403));
+        assert_eq!(resolve(root, "/escape/passwd"), Err(403));
+        assert_eq!(resolve(root, "/missing"), Err(404));
+        assert_eq!(resolve(root, "/a%00.txt"), Err(400));
+        assert_eq!(resolve(root, "a.txt"), Err(400));
+    }
+
+    #[test]
+    fn keep_alive_get_head_405() {
+        let t = TempTree::new("keepalive");
+        let (out, log) = exchange(
+            &t.0,
+            "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n\
+             HEAD /a.txt HTTP/1.1\r\n\r\n\
+             POST /a.txt HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc\
+             GET /nope HTTP/1.1\r\nConnection: close\r\n\r\n\
+             GET /a.txt HTTP/1.1\r\n\r\n",
+        );
+        let responses: Vec<&str> = out.split("HTTP/1.1 ").skip(1).collect();
+        assert_eq!(responses.len(), 4, "{out}");
+        assert!(responses[0].starts_with("200 OK\r\n"));
+        assert!(responses[0].contains("Content-Length: 6\r\n"));
+        assert!(responses[0].contains("Content-Type: text/plain; charset=utf-8\r\n"));
+        assert!(responses[0].ends_with("\r\n\r\nhello\n"));
+        assert!(responses[1].starts_with("200 OK\r\n") && responses[1].ends_with("\r\n\r\n"));
+        assert!(responses[2].starts_with("405 ") && responses[2].contains("Allow: GET, HEAD\r\n"));
+        assert!(responses[3].starts_with("404 ") && responses[3].contains("Connection: close\r\n"));
+        assert_eq!(
+            log,
+            [
+                "GET /a.txt 200 6",
+                "HEAD /a.txt 200 6",
+                "POST /a.txt 405 23",
+                "GET /nope 404 14"
+            ]
+        );
+    }
+
+    #[test]
+    fn directories() {
+        let t = TempTree::new("dirs");
+        let (out, _) = exchange(&t.0, "GET /sub HTTP/1.0\r\n\r\n");
+        assert!(
+            out.starts_with("HTTP/1.1 301 ") && out.contains("Location: /sub/\r\n"),
+            "{out}"
+        );
+        assert!(out.contains("Connection: close\r\n"));
+        let (out, _) = exchange(&t.0, "GET / HTTP/1.0\r\n\r\n");
+        assert!(
+            out.contains("href=\"with%20space.txt\">with space.txt</a>"),
+            "{out}"
+        );
+        assert!(out.contains("href=\"sub/\">sub/</a>"));
+        fs::write(t.0.join("sub/index.html"), b"index!").unwrap();
+        let (out, _) = exchange(&t.0, "GET /sub/ HTTP/1.0\r\n\r\n");
+        assert!(
+            out.ends_with("\r\n\r\nindex!") && out.contains("text/html"),
+            "{out}"
+        );
+        let (out, _) = exchange(&t.0, "GET /escape/hostname HTTP/1.0\r\n\r\n");
+        assert!(out.starts_with("HTTP/1.1 403 "), "{out}");
+    }
+
+    #[test]
+    fn refusals() {
+        let t = TempTree::new("refuse");
+        let (out, _) = exchange(&t.0, "GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+        assert!(out.starts_with("HTTP/1.1 501 "), "{out}");
+        let big = format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n", "a".repeat(MAX_HEAD + 10));
+        let (out, _) = exchange(&t.0, &big);
+        assert!(out.starts_with("HTTP/1.1 431 "), "{out}");
+        let (out, _) = exchange(&t.0, "garbage\r\n\r\n");
+        assert!(out.starts_with("HTTP/1.1 400 "), "{out}");
+        assert_eq!(content_type(Path::new("x.PNG")), "image/png");
+        assert_eq!(content_type(Path::new("noext")), "application/octet-stream");
+    }
+}

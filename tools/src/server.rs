@@ -1,0 +1,110 @@
+//! `baton server`: accept TLS connections, one thread each, and either echo or
+//! discard what the peer sends.
+
+use crate::args::{flag, value, Opt};
+use crate::{apply_common, build, handshake_line, parse_or_help, send_all, Failure};
+use baton::{CertChainAndKey, Config, Connection, Mode};
+use std::net::{TcpListener, TcpStream};
+use std::thread;
+use std::time::Duration;
+
+const HELP: &str = "\
+usage: baton server --listen ADDR --cert CHAIN.pem --key KEY.pem [options]
+
+  --listen ADDR     address to listen on, e.g. 127.0.0.1:8443 or [::]:443
+  --cert FILE       certificate chain, PEM, leaf first
+  --key FILE        private key of the leaf, PEM
+  --policy NAME     security policy (default: the library's default)
+  --alpn LIST       ALPN protocols in preference order, comma-separated
+  --echo            send received application data back
+
+Prints `handshake: peer=... version=... suite=... group=... alpn=... sni=...` to
+stderr for every handshake. Without --echo, data is read and discarded. At the
+peer's close_notify the server sends its own and closes the connection.
+";
+
+const OPTS: &[Opt] = &[
+    value("--listen"),
+    value("--cert"),
+    value("--key"),
+    value("--policy"),
+    value("--alpn"),
+    flag("--echo"),
+];
+
+pub fn main(argv: &[String]) -> Result<(), Failure> {
+    let Some(p) = parse_or_help(argv, OPTS, HELP)? else {
+        return Ok(());
+    };
+    if let Some(extra) = p.positional.first() {
+        return Err(Failure::Usage(format!("unexpected argument {extra:?}")));
+    }
+    let listen = p.required("--listen").map_err(Failure::Usage)?;
+    let cert = p.required("--cert").map_err(Failure::Usage)?;
+    let key = p.required("--key").map_err(Failure::Usage)?;
+    let echo = p.flag("--echo");
+
+    let mut b = Config::builder_minimal();
+    apply_common(&mut b, &p)?;
+    let chain = CertChainAndKey::from_pem_files(cert, key)
+        .map_err(|e| format!("loading {cert} and {key}: {e}"))?;
+    b.add_cert_chain_and_key(chain);
+    let config = build(b)?;
+
+    let listener = TcpListener::bind(listen).map_err(|e| format!("listening on {listen}: {e}"))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| format!("listening on {listen}: {e}"))?;
+    eprintln!("listening on {local}");
+
+    for stream in listener.incoming() {
+        match stream {
+            Ok(stream) => spawn_connection(stream, &config, echo),
+            Err(e) => {
+                // EMFILE and friends: report, back off a little, keep serving.
+                eprintln!("error: accept: {e}");
+                thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn spawn_connection(stream: TcpStream, config: &Config, echo: bool) {
+    let peer = stream
+        .peer_addr()
+        .map_or_else(|_| "?".to_string(), |a| a.to_string());
+    let config = config.clone();
+    let name = format!("conn {peer}");
+    let spawned = thread::Builder::new().name(name).spawn(move || {
+        if let Err(e) = handle(stream, &config, &peer, echo) {
+            eprintln!("error: peer={peer}: {e}");
+        }
+    });
+    if let Err(e) = spawned {
+        eprintln!("error: cannot start a thread for the connection: {e}");
+    }
+}
+
+/// Runs one connection to the end; any error is for this connection only.
+fn handle(stream: TcpStream, config: &Config, peer: &str, echo: bool) -> Result<(), String> {
+    // Small echoes should not wait for Nagle.
+    let _ = stream.set_nodelay(true);
+    let mut conn = Connection::new(Mode::Server, config);
+    conn.set_io(stream);
+    conn.negotiate()
+        .map_err(|e| format!("handshake failed: {e}"))?;
+    eprintln!("{}", handshake_line(&conn, peer));
+
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = conn.recv(&mut buf).map_err(|e| format!("receiving: {e}"))?;
+        if n == 0 {
+            break; // the peer's close_notify
+        }
+        if echo {
+            send_all(&mut conn, &buf[..n]).map_err(|e| format!("sending: {e}"))?;
+        }
+    }
+    conn.shutdown().map_err(|e| format!("closing: {e}"))
+}

@@ -1,0 +1,206 @@
+//! End-to-end tests of the `baton` command: `serve`, `server` and `client`,
+//! against OpenSSL and against the library. Bounded in time like the
+//! integration tests, whose helpers this shares.
+
+#[path = "../../tests/integration/util.rs"]
+mod util;
+
+use std::process::Command;
+use util::*;
+
+const BATON: &str = env!("CARGO_BIN_EXE_baton");
+
+fn baton(args: &[&str]) -> Proc {
+    Proc::spawn("baton", Command::new(BATON).args(args))
+}
+
+fn path(name: &str) -> String {
+    data(name).to_str().unwrap().to_string()
+}
+
+/// Waits for `prefix` at the start of a line on stdout (or stderr) and returns the rest of that line.
+fn line_after(p: &Proc, prefix: &str, stderr: bool) -> String {
+    let find = |text: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(prefix).map(str::to_string))
+    };
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    loop {
+        let text = if stderr {
+            p.stderr_now()
+        } else {
+            String::from_utf8_lossy(&p.stdout_now()).into_owned()
+        };
+        if let Some(rest) = find(&text) {
+            return rest;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "baton never printed {prefix:?}; stdout: {:?}; stderr: {}",
+            String::from_utf8_lossy(&p.stdout_now()),
+            p.stderr_now()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let cases: [&[&str]; 5] = [
+        &[],
+        &["bogus"],
+        &["client"],
+        &["server", "--listen"],
+        &["serve", "--nope"],
+    ];
+    for args in cases {
+        let out = baton(args).wait(TIMEOUT);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", out.stderr);
+        assert!(
+            out.stderr.starts_with("error: ") || args.is_empty(),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+    let out = baton(&["client", "--help"]).wait(TIMEOUT);
+    assert!(out.status.success());
+    assert!(out.stdout_str().contains("--insecure"));
+}
+
+/// `baton serve` with a generated certificate: the printed fingerprint is the
+/// served certificate's, files come back, and `..` is refused.
+#[test]
+fn serve_generated_certificate_and_files() {
+    require_openssl!();
+    let dir = scratch_dir().join("serve-root");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("hello.txt"), b"hello from baton serve\n").unwrap();
+    let dir = std::fs::canonicalize(dir).unwrap();
+    let server = baton(&["serve", dir.to_str().unwrap(), "--listen", "127.0.0.1:0"]);
+    let url = line_after(&server, &format!("serving {} at ", dir.display()), false);
+    let port: u16 = url
+        .trim_start_matches("https://127.0.0.1:")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap_or_else(|_| panic!("unexpected URL {url}"));
+    let fingerprint = line_after(&server, "certificate SHA-256 fingerprint: ", false);
+
+    let get = |request: &str| {
+        let mut c = s_client(port, &["-servername", "localhost", "-ign_eof"]);
+        c.write_stdin(request.as_bytes());
+        c.close_stdin();
+        let out = c.wait(TIMEOUT);
+        assert!(out.status.success(), "s_client: {}", out.stderr);
+        out.stdout_str()
+    };
+    let page = get("GET /hello.txt HTTP/1.0\r\n\r\n");
+    assert!(page.contains("HTTP/1.1 200 OK\r\n"), "{page}");
+    assert!(page.contains("\r\n\r\nhello from baton serve\n"), "{page}");
+    let refused = get("GET /%2e%2e/%2e%2e/etc/passwd HTTP/1.0\r\n\r\n");
+    assert!(refused.contains("HTTP/1.1 403 "), "{refused}");
+
+    // The certificate s_client printed hashes to the announced fingerprint.
+    let pem_start = page
+        .find("-----BEGIN CERTIFICATE-----")
+        .expect("a certificate in s_client's output");
+    let pem_end =
+        page.find("-----END CERTIFICATE-----").unwrap() + "-----END CERTIFICATE-----".len();
+    use rustls_pki_types::pem::PemObject;
+    let der =
+        rustls_pki_types::CertificateDer::from_pem_slice(&page.as_bytes()[pem_start..pem_end])
+            .unwrap();
+    let hex = sha256_hex(&der);
+    let ours: String = fingerprint.split(':').collect::<String>().to_lowercase();
+    assert_eq!(ours, hex);
+}
+
+/// `baton server --echo`, driven by the library as a client.
+#[test]
+fn server_echoes_and_reports_handshakes() {
+    let server = baton(&[
+        "server",
+        "--listen",
+        "127.0.0.1:0",
+        "--cert",
+        &path("server-rsa.pem"),
+        "--key",
+        &path("server-rsa.key"),
+        "--alpn",
+        "h2,http/1.1",
+        "--echo",
+    ]);
+    let addr = line_after(&server, "listening on ", true);
+    let port: u16 = addr.rsplit(':').next().unwrap().parse().unwrap();
+    let mut conn = baton_client(&client_config(), port, |c| {
+        c.set_server_name("localhost").unwrap();
+        c.set_alpn_preferences(&["http/1.1"]).unwrap();
+    })
+    .unwrap_or_else(|e| panic!("{e}; baton server: {}", server.stderr_now()));
+    send_all(&mut conn, b"echo me\n").unwrap();
+    assert_eq!(recv_exact(&mut conn, 8).unwrap(), b"echo me\n");
+    conn.shutdown().expect("baton server answers close_notify");
+    let line = line_after(&server, "handshake: ", true);
+    for want in [
+        "version=TLSv1.3",
+        "suite=TLS_",
+        "group=",
+        "alpn=http/1.1",
+        "sni=localhost",
+    ] {
+        assert!(line.contains(want), "handshake line lacks {want}: {line}");
+    }
+}
+
+/// `baton client` against `openssl s_server -rev`: stdin goes out, the reply
+/// comes to stdout, and stdin EOF ends with close_notify both ways (exit 0).
+#[test]
+fn client_copies_stdin_and_stdout() {
+    require_openssl!();
+    let srv = s_server(&[
+        "-cert",
+        &path("server-rsa.pem"),
+        "-key",
+        &path("server-rsa.key"),
+        "-naccept",
+        "1",
+        "-rev",
+        "-quiet",
+    ]);
+    let target = format!("localhost:{}", srv.port);
+    let mut c = baton(&["client", &target, "--ca", &path("ca-rsa.pem")]);
+    c.write_stdin(b"first line\nsecond line\n");
+    c.close_stdin();
+    let out = c.wait(TIMEOUT);
+    assert!(out.status.success(), "baton client: {}", out.stderr);
+    assert_eq!(out.stdout_str(), "enil tsrif\nenil dnoces\n");
+    assert!(
+        out.stderr.contains("handshake: peer=127.0.0.1:"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("sni=localhost"), "{}", out.stderr);
+}
+
+/// A failed verification is one clear `error:` line and exit status 1.
+#[test]
+fn client_reports_verification_failure() {
+    require_openssl!();
+    let srv = s_server(&[
+        "-cert",
+        &path("server-untrusted.pem"),
+        "-key",
+        &path("server-untrusted.key"),
+        "-naccept",
+        "1",
+        "-quiet",
+    ]);
+    let target = format!("localhost:{}", srv.port);
+    let out = baton(&["client", &target, "--ca", &path("ca-rsa.pem")]).wait(TIMEOUT);
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr.starts_with("error: handshake with "),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("unknown_ca"), "{}", out.stderr);
+}
