@@ -134,9 +134,9 @@ impl HashAlg {
         context: &[u8],
         out: &mut [u8],
     ) {
-        // ok-panic: internal callers pass constant labels, ≤ 255-byte contexts and fixed lengths.
-        self.try_hkdf_expand_label(secret, label, context, out)
-            .expect("HKDF-Expand-Label limits are met by construction");
+        // Internal callers pass constant labels, ≤ 255-byte contexts and fixed lengths.
+        let r = self.try_hkdf_expand_label(secret, label, context, out);
+        r.expect("HKDF-Expand-Label limits are met by construction"); // ok-panic: see above
     }
 
     /// HKDF-Expand-Label with its limits checked: `label` ≤ 249 bytes,
