@@ -7,4 +7,5 @@
 
 mod openssl;
 mod pair;
+mod rustls_peer;
 mod util;
