@@ -8,4 +8,5 @@
 mod openssl;
 mod pair;
 mod rustls_peer;
+mod s2n_peer;
 mod util;
