@@ -297,3 +297,32 @@ fn security_policy_default_tls13() {
         "should list the known names: {err}"
     );
 }
+
+// ---------------------------------------------------------------- record padding
+
+/// s_server pads every record to a multiple of 512 bytes (RFC 8446 §5.4); Baton
+/// must strip the padding. Both handshake and application records are padded.
+#[test]
+fn padded_records_from_openssl_server() {
+    require_openssl!();
+    let srv = s_server_with(
+        ECDSA,
+        &["-tls1_3", "-record_padding", "512", "-naccept", "1", "-rev", "-quiet"],
+    );
+    let mut conn = connect_localhost(&srv, |_| {});
+    for line in ["a", "padded records", &"x".repeat(3000)] {
+        rev_roundtrip(&mut conn, line);
+    }
+    conn.shutdown().unwrap();
+    srv.proc.wait(TIMEOUT);
+}
+
+/// s_client pads its records; the Baton server echoes them back.
+#[test]
+fn padded_records_from_openssl_client() {
+    require_openssl!();
+    let args = verifying_args(&["-record_padding", "1024", "-ign_eof"]);
+    let (n, out) = echo_once(server_config(RSA.chain, RSA.key), &refs(&args), b"padded hello\n");
+    assert_eq!(n.version, Some(baton::ProtocolVersion::TLSV1_3));
+    assert!(out.stdout_str().contains("padded hello\n"));
+}
