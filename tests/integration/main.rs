@@ -5,6 +5,7 @@
 //! - `pair`: in-memory client/server pairs (no sockets).
 //! - `openssl`: interop with `openssl s_server` / `s_client` on 127.0.0.1.
 
+mod gnutls;
 mod openssl;
 mod pair;
 mod rustls_peer;

@@ -307,7 +307,15 @@ fn padded_records_from_openssl_server() {
     require_openssl!();
     let srv = s_server_with(
         ECDSA,
-        &["-tls1_3", "-record_padding", "512", "-naccept", "1", "-rev", "-quiet"],
+        &[
+            "-tls1_3",
+            "-record_padding",
+            "512",
+            "-naccept",
+            "1",
+            "-rev",
+            "-quiet",
+        ],
     );
     let mut conn = connect_localhost(&srv, |_| {});
     for line in ["a", "padded records", &"x".repeat(3000)] {
@@ -322,7 +330,11 @@ fn padded_records_from_openssl_server() {
 fn padded_records_from_openssl_client() {
     require_openssl!();
     let args = verifying_args(&["-record_padding", "1024", "-ign_eof"]);
-    let (n, out) = echo_once(server_config(RSA.chain, RSA.key), &refs(&args), b"padded hello\n");
+    let (n, out) = echo_once(
+        server_config(RSA.chain, RSA.key),
+        &refs(&args),
+        b"padded hello\n",
+    );
     assert_eq!(n.version, Some(baton::ProtocolVersion::TLSV1_3));
     assert!(out.stdout_str().contains("padded hello\n"));
 }

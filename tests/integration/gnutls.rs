@@ -1,0 +1,105 @@
+//! A second independent TLS stack on 127.0.0.1: `gnutls-cli` against a Baton
+//! echo server, one connection per TLS 1.3 suite and group.
+
+use crate::pair::{policy, server_config};
+use crate::util::{baton_server, recv_exact, send_all, Proc};
+use baton::{CipherSuite, NamedGroup, ProtocolVersion};
+use std::process::Command;
+use std::time::Duration;
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+fn gnutls_available() -> bool {
+    let ok = Command::new("gnutls-cli")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var_os("BATON_REQUIRE_OPENSSL").is_none(),
+            "gnutls-cli is required here (tools/test installs gnutls-bin)"
+        );
+        eprintln!("SKIPPED: gnutls-cli not installed");
+    }
+    ok
+}
+
+#[test]
+fn gnutls_client_to_baton_server_every_suite_and_group() {
+    if !gnutls_available() {
+        return;
+    }
+    let cases = [
+        (
+            CipherSuite::TLS13_AES_128_GCM_SHA256,
+            "AES-128-GCM",
+            NamedGroup::X25519,
+            "GROUP-X25519",
+        ),
+        (
+            CipherSuite::TLS13_AES_256_GCM_SHA384,
+            "AES-256-GCM",
+            NamedGroup::SECP256R1,
+            "GROUP-SECP256R1",
+        ),
+        (
+            CipherSuite::TLS13_CHACHA20_POLY1305_SHA256,
+            "CHACHA20-POLY1305",
+            NamedGroup::SECP384R1,
+            "GROUP-SECP384R1",
+        ),
+    ];
+    let ca = format!("{}/tests/data/ca-ecdsa.pem", env!("CARGO_MANIFEST_DIR"));
+    for (suite, gcipher, group, ggroup) in cases {
+        let msg: &'static [u8] = b"hello from gnutls\n";
+        let cfg = server_config(
+            "server-p256-chain.pem",
+            "server-p256.key",
+            Some(policy(&[suite], &[group])),
+            &[],
+        );
+        let server = baton_server(cfg, move |conn| {
+            conn.negotiate()?;
+            let got = recv_exact(conn, msg.len())?;
+            send_all(conn, &got)?;
+            conn.shutdown()?;
+            Ok((
+                conn.cipher_suite(),
+                conn.kx_group(),
+                conn.actual_protocol_version(),
+                conn.server_name().map(String::from),
+            ))
+        });
+        let prio =
+            format!("NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+{gcipher}:-GROUP-ALL:+{ggroup}");
+        let mut cli = Proc::spawn(
+            "gnutls-cli",
+            Command::new("gnutls-cli").args([
+                "--x509cafile",
+                &ca,
+                "--priority",
+                &prio,
+                "--port",
+                &server.port.to_string(),
+                "localhost",
+            ]),
+        );
+        cli.write_stdin(msg);
+        cli.close_stdin();
+        let out = cli.wait(TIMEOUT);
+        let (s, g, v, sni) = server
+            .join(TIMEOUT)
+            .unwrap_or_else(|e| panic!("Baton server: {e}\ngnutls: {}", out.stderr));
+        assert_eq!(
+            (s, g, v),
+            (Some(suite), Some(group), Some(ProtocolVersion::TLSV1_3))
+        );
+        assert_eq!(sni.as_deref(), Some("localhost"));
+        assert!(
+            out.stdout_str().contains("hello from gnutls"),
+            "gnutls stdout: {}\nstderr: {}",
+            out.stdout_str(),
+            out.stderr
+        );
+    }
+}
