@@ -1,7 +1,7 @@
 //! TLS 1.3 client handshake (RFC 8446 §2): each state owns exactly its data and a
 //! transition consumes it, so a state cannot be reused.
 
-use super::{unexpected, Common};
+use super::{require_boundary, unexpected, verify_finished, Common};
 use crate::cert::{check_host_name, leaf_dns_names};
 use crate::crypto::hash::Transcript;
 use crate::crypto::kx::{KeyExchange, SUPPORTED_GROUPS};
@@ -16,7 +16,7 @@ use crate::msgs::handshake::{
     Certificate13, ClientHello, HandshakeMessage, HandshakePayload, ServerHello,
 };
 use crate::msgs::joiner::RawHandshake;
-use crate::secrets::{ct_eq, Secret};
+use crate::secrets::Secret;
 use crate::suites::{tls13_suite, Tls13Suite};
 use crate::tls13::key_schedule::{finished_verify_data, EarlySecret, HandshakeSecret};
 
@@ -305,12 +305,7 @@ impl ExpectServerHello {
         msg: &RawHandshake,
         boundary: bool,
     ) -> Result<State> {
-        if !boundary {
-            return Err(Error::protocol(
-                AlertDescription::UNEXPECTED_MESSAGE,
-                "ServerHello must end its record",
-            ));
-        }
+        require_boundary(boundary, "ServerHello")?;
         if sh.legacy_version != ProtocolVersion::TLSV1_2 {
             return Err(Error::protocol(
                 AlertDescription::PROTOCOL_VERSION,
@@ -460,24 +455,15 @@ impl Negotiated {
         msg: &RawHandshake,
         boundary: bool,
     ) -> Result<State> {
-        if !boundary {
-            return Err(Error::protocol(
-                AlertDescription::UNEXPECTED_MESSAGE,
-                "Finished must end its record",
-            ));
-        }
+        require_boundary(boundary, "Finished")?;
         let hash = self.suite.hash;
-        let expected = finished_verify_data(
+        verify_finished(
             hash,
             self.hs.server_traffic(),
-            self.transcript.current_hash().as_bytes(),
-        );
-        if !ct_eq(vd, expected.as_bytes()) {
-            return Err(Error::protocol(
-                AlertDescription::DECRYPT_ERROR,
-                "server Finished is wrong",
-            ));
-        }
+            &self.transcript,
+            vd,
+            "server",
+        )?;
         self.transcript.add(&msg.encoded);
         let client_hs: Secret = self.hs.client_traffic().clone();
         let master = self

@@ -303,12 +303,7 @@ impl Engine {
                 Ok(())
             }
             HandshakePayload::KeyUpdate { update_requested } => {
-                if !boundary {
-                    return Err(Error::protocol(
-                        AlertDescription::UNEXPECTED_MESSAGE,
-                        "KeyUpdate must end its record",
-                    ));
-                }
+                require_boundary(boundary, "KeyUpdate")?;
                 self.c.update_read_key()?;
                 if update_requested && !self.sent_close_notify {
                     self.c.send_key_update(false)?;
@@ -383,6 +378,42 @@ impl Engine {
 
     pub(crate) fn consume_output(&mut self, n: usize) {
         self.c.consume_output(n)
+    }
+}
+
+/// A message that precedes a key change must end its record (RFC 8446 §5.1):
+/// bytes after it would be read under the wrong key.
+pub(crate) fn require_boundary(boundary: bool, what: &'static str) -> Result<()> {
+    if boundary {
+        Ok(())
+    } else {
+        Err(Error::protocol(
+            AlertDescription::UNEXPECTED_MESSAGE,
+            format!("{what} must end its record"),
+        ))
+    }
+}
+
+/// Checks the peer's Finished against HMAC(finished_key(base), transcript hash), in constant time.
+pub(crate) fn verify_finished(
+    hash: crate::crypto::hash::HashAlg,
+    base: &crate::secrets::Secret,
+    transcript: &crate::crypto::hash::Transcript,
+    verify_data: &[u8],
+    who: &'static str,
+) -> Result<()> {
+    let expected = crate::tls13::key_schedule::finished_verify_data(
+        hash,
+        base,
+        transcript.current_hash().as_bytes(),
+    );
+    if crate::secrets::ct_eq(verify_data, expected.as_bytes()) {
+        Ok(())
+    } else {
+        Err(Error::protocol(
+            AlertDescription::DECRYPT_ERROR,
+            format!("{who} Finished is wrong"),
+        ))
     }
 }
 

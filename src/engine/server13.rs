@@ -3,7 +3,7 @@
 
 use super::client13::cert_verify_content;
 use super::common::Traffic13;
-use super::{unexpected, Common};
+use super::{require_boundary, unexpected, verify_finished, Common};
 use crate::cert::{check_host_name, CertChainAndKey};
 use crate::crypto::hash::Transcript;
 use crate::crypto::kx::{KeyExchange, SUPPORTED_GROUPS};
@@ -69,12 +69,7 @@ impl State {
         let parsed = HandshakeMessage::read_tls13(msg.typ, msg.body())?;
         match (self, parsed.payload) {
             (State::ExpectClientHello(s), HandshakePayload::ClientHello(ch)) => {
-                if !boundary {
-                    return Err(Error::protocol(
-                        AlertDescription::UNEXPECTED_MESSAGE,
-                        "ClientHello must end its record",
-                    ));
-                }
+                require_boundary(boundary, "ClientHello")?;
                 s.handle_client_hello(c, ch, &msg)
             }
             (State::ExpectFinished(s), HandshakePayload::Finished(vd)) => {
@@ -445,23 +440,14 @@ impl ExpectFinished {
         msg: &RawHandshake,
         boundary: bool,
     ) -> Result<State> {
-        if !boundary {
-            return Err(Error::protocol(
-                AlertDescription::UNEXPECTED_MESSAGE,
-                "Finished must end its record",
-            ));
-        }
-        let expected = finished_verify_data(
+        require_boundary(boundary, "Finished")?;
+        verify_finished(
             self.suite.hash,
             &self.client_hs,
-            self.transcript.current_hash().as_bytes(),
-        );
-        if !ct_eq(vd, expected.as_bytes()) {
-            return Err(Error::protocol(
-                AlertDescription::DECRYPT_ERROR,
-                "client Finished is wrong",
-            ));
-        }
+            &self.transcript,
+            vd,
+            "client",
+        )?;
         self.transcript.add(&msg.encoded);
         c.install_app_read(self.suite, self.master.client_traffic())?;
         c.traffic = Some(Traffic13 {

@@ -10,7 +10,19 @@ use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::sync::{Arc, Mutex};
 
-fn data(name: &str) -> String {
+/// Every TLS 1.3 suite and group Baton implements, for the interop matrices.
+pub const SUITES: [CipherSuite; 3] = [
+    CipherSuite::TLS13_AES_128_GCM_SHA256,
+    CipherSuite::TLS13_AES_256_GCM_SHA384,
+    CipherSuite::TLS13_CHACHA20_POLY1305_SHA256,
+];
+pub const GROUPS: [NamedGroup; 3] = [
+    NamedGroup::X25519,
+    NamedGroup::SECP256R1,
+    NamedGroup::SECP384R1,
+];
+
+pub fn data(name: &str) -> String {
     format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
@@ -213,21 +225,11 @@ fn close_both(a: &mut Connection, b: &mut Connection) {
 
 #[test]
 fn every_suite_group_and_certificate() {
-    let suites = [
-        CipherSuite::TLS13_AES_128_GCM_SHA256,
-        CipherSuite::TLS13_AES_256_GCM_SHA384,
-        CipherSuite::TLS13_CHACHA20_POLY1305_SHA256,
-    ];
-    let groups = [
-        NamedGroup::X25519,
-        NamedGroup::SECP256R1,
-        NamedGroup::SECP384R1,
-    ];
     let payload = pattern(70_000);
     for &(cert, key) in CERTS {
         let scfg = server_config(cert, key, None, &[]);
-        for suite in suites {
-            for group in groups {
+        for suite in SUITES {
+            for group in GROUPS {
                 let ccfg = client_config(Some(policy(&[suite], &[group])), &[]);
                 let (mut c, mut s) = connect(&ccfg, &scfg, "localhost");
                 let (cr, sr) = handshake(&mut c, &mut s);

@@ -2,28 +2,13 @@
 //! pipe: Baton client ↔ rustls server and rustls client ↔ Baton server, every
 //! TLS 1.3 suite × group × certificate type, ALPN, HRR and close_notify.
 
-use crate::pair::{client_config, duplex, policy, server_config, End, CERTS};
+use crate::pair::{client_config, data, duplex, policy, server_config, End, CERTS, GROUPS, SUITES};
 use baton::{CipherSuite, Connection, NamedGroup, ProtocolVersion};
 use rustls::crypto::{aws_lc_rs as provider, CryptoProvider};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use std::io::{self, Read, Write};
 use std::sync::Arc;
-
-const SUITES: [CipherSuite; 3] = [
-    CipherSuite::TLS13_AES_128_GCM_SHA256,
-    CipherSuite::TLS13_AES_256_GCM_SHA384,
-    CipherSuite::TLS13_CHACHA20_POLY1305_SHA256,
-];
-const GROUPS: [NamedGroup; 3] = [
-    NamedGroup::X25519,
-    NamedGroup::SECP256R1,
-    NamedGroup::SECP384R1,
-];
-
-fn data(name: &str) -> String {
-    format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
-}
 
 /// A provider restricted to one suite and the given groups (in order).
 fn restricted(suite: CipherSuite, groups: &[NamedGroup]) -> Arc<CryptoProvider> {

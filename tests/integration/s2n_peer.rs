@@ -4,7 +4,7 @@
 //! type, HRR, ALPN and close_notify. Baton's side is restricted by a custom
 //! policy so that each combination is really what gets negotiated.
 
-use crate::pair::{client_config, policy, server_config, CERTS};
+use crate::pair::{client_config, policy, server_config, CERTS, GROUPS, SUITES};
 use baton::{CipherSuite, Connection, NamedGroup, ProtocolVersion};
 use s2n_tls::security::Policy;
 use s2n_tls_tokio::{TlsAcceptor, TlsConnector};
@@ -15,16 +15,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// s2n's TLS 1.3 policy with every suite and group we test (x25519 and ChaCha20 included).
 const S2N_POLICY: &str = "20190801";
 const TIMEOUT: Duration = Duration::from_secs(20);
-const SUITES: [CipherSuite; 3] = [
-    CipherSuite::TLS13_AES_128_GCM_SHA256,
-    CipherSuite::TLS13_AES_256_GCM_SHA384,
-    CipherSuite::TLS13_CHACHA20_POLY1305_SHA256,
-];
-const GROUPS: [NamedGroup; 3] = [
-    NamedGroup::X25519,
-    NamedGroup::SECP256R1,
-    NamedGroup::SECP384R1,
-];
 
 fn read(name: &str) -> Vec<u8> {
     std::fs::read(format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
