@@ -87,6 +87,27 @@ pub fn handshake13(data: &[u8]) {
     }
 }
 
+/// Any TLS 1.2 handshake message: the first byte is the type, the rest the body.
+pub fn handshake12(data: &[u8]) {
+    let Some((&typ, body)) = data.split_first() else {
+        return;
+    };
+    if let Ok(msg) = HandshakeMessage::read_tls12(HandshakeType(typ), body) {
+        check_message12(&msg);
+    }
+}
+
+/// Re-encoding a TLS 1.2 message that parsed gives back the same message.
+fn check_message12(msg: &HandshakeMessage) {
+    let bytes = msg.to_bytes();
+    let back = HandshakeMessage::read_tls12(msg.typ, &bytes[4..]);
+    assert_eq!(
+        back.as_ref().ok(),
+        Some(msg),
+        "TLS 1.2 re-encoding changed the message"
+    );
+}
+
 /// The joiner: the first byte gives the number of size bytes that follow
 /// (`n % 8`); each size byte is the length of one push (0 counts as 1), and the remaining
 /// data is pushed in those sizes (the last push takes what is left).

@@ -1,5 +1,8 @@
-//! Handshake messages (RFC 8446 §4). TLS 1.3 formats; the TLS 1.2-only
-//! messages get their own variants and a `read_tls12` later.
+//! Handshake messages: TLS 1.3 (RFC 8446 §4) and TLS 1.2 with ECDHE
+//! (RFC 5246 §7.4, RFC 8422 §5). The hellos are shared; messages whose body
+//! differs between versions get a variant per version and each version has
+//! its own reader (`read_tls13`, `read_tls12`), so a message that does not
+//! exist in the negotiated version is `unexpected_message`.
 //!
 //! Message bodies keep their extensions as raw `Extension` lists; the typed
 //! views live in `extensions.rs`. None of these structs hold secrets (Finished
@@ -11,7 +14,8 @@ use super::codec::{
     LenPrefix, Reader,
 };
 use super::enums::{
-    AlertDescription, CipherSuite, ExtensionType, HandshakeType, ProtocolVersion, SignatureScheme,
+    AlertDescription, CipherSuite, ExtensionType, HandshakeType, NamedGroup, ProtocolVersion,
+    SignatureScheme,
 };
 use super::extensions::{encode_extensions, read_extensions, Extension};
 use crate::error::Error;
@@ -307,6 +311,206 @@ impl Codec for NewSessionTicket13 {
     }
 }
 
+/// `ECCurveType.named_curve` (RFC 8422 §5.4); explicit curves are not supported.
+const NAMED_CURVE: u8 = 3;
+
+/// The ECDHE parameters of a TLS 1.2 ServerKeyExchange (RFC 8422 §5.4).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct EcdheParams {
+    pub group: NamedGroup,
+    /// The server's public value (X25519: 32 bytes; NIST curves: uncompressed point). Non-empty.
+    pub public: Vec<u8>,
+}
+
+impl Codec for EcdheParams {
+    fn encode(&self, out: &mut Vec<u8>) {
+        put_u8(out, NAMED_CURVE);
+        self.group.encode(out);
+        put_bytes8(out, &self.public);
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        if r.u8()? != NAMED_CURVE {
+            return Err(DecodeError("ECDHE parameters are not for a named curve"));
+        }
+        let group = NamedGroup::read(r)?;
+        let public = r.bytes8()?;
+        if public.is_empty() {
+            return Err(DecodeError("empty ECDHE public value"));
+        }
+        Ok(Self {
+            group,
+            public: public.to_vec(),
+        })
+    }
+}
+
+/// TLS 1.2 ServerKeyExchange for ECDHE: parameters and their signature
+/// (RFC 8422 §5.4, TLS 1.2 `DigitallySigned`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ServerKeyExchange {
+    pub params: EcdheParams,
+    pub scheme: SignatureScheme,
+    pub signature: Vec<u8>,
+}
+
+impl ServerKeyExchange {
+    /// What the server signs: `client_random || server_random || params`.
+    pub(crate) fn signed_content(
+        &self,
+        client_random: &[u8; 32],
+        server_random: &[u8; 32],
+    ) -> Vec<u8> {
+        let mut v = Vec::with_capacity(64 + 4 + self.params.public.len());
+        v.extend_from_slice(client_random);
+        v.extend_from_slice(server_random);
+        self.params.encode(&mut v);
+        v
+    }
+}
+
+impl Codec for ServerKeyExchange {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.params.encode(out);
+        self.scheme.encode(out);
+        put_bytes16(out, &self.signature);
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let params = EcdheParams::read(r)?;
+        let scheme = SignatureScheme::read(r)?;
+        let signature = r.bytes16()?;
+        if signature.is_empty() {
+            return Err(DecodeError("empty ServerKeyExchange signature"));
+        }
+        Ok(Self {
+            params,
+            scheme,
+            signature: signature.to_vec(),
+        })
+    }
+}
+
+/// TLS 1.2 Certificate (RFC 5246 §7.4.2): DER certificates, end-entity first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Certificate12(pub Vec<Vec<u8>>);
+
+impl Codec for Certificate12 {
+    fn encode(&self, out: &mut Vec<u8>) {
+        encode_prefixed(out, LenPrefix::U24, |o| {
+            for c in &self.0 {
+                put_bytes24(o, c);
+            }
+        });
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let mut list = r.sub24()?;
+        let mut certs = Vec::new();
+        while list.any_left() {
+            let c = list.bytes24()?;
+            if c.is_empty() {
+                return Err(DecodeError("empty certificate"));
+            }
+            certs.push(c.to_vec());
+        }
+        Ok(Self(certs))
+    }
+}
+
+/// TLS 1.2 CertificateRequest (RFC 5246 §7.4.4).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct CertificateRequest12 {
+    pub cert_types: Vec<u8>,
+    pub schemes: Vec<SignatureScheme>,
+    /// DER DistinguishedNames.
+    pub authorities: Vec<Vec<u8>>,
+}
+
+impl Codec for CertificateRequest12 {
+    fn encode(&self, out: &mut Vec<u8>) {
+        put_bytes8(out, &self.cert_types);
+        encode_prefixed(out, LenPrefix::U16, |o| {
+            for s in &self.schemes {
+                s.encode(o);
+            }
+        });
+        encode_prefixed(out, LenPrefix::U16, |o| {
+            for a in &self.authorities {
+                put_bytes16(o, a);
+            }
+        });
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let cert_types = r.bytes8()?;
+        if cert_types.is_empty() {
+            return Err(DecodeError("empty certificate_types"));
+        }
+        let mut list = r.sub16()?;
+        let mut schemes = Vec::new();
+        while list.any_left() {
+            schemes.push(SignatureScheme::read(&mut list)?);
+        }
+        if schemes.is_empty() {
+            return Err(DecodeError("empty supported_signature_algorithms"));
+        }
+        let mut list = r.sub16()?;
+        let mut authorities = Vec::new();
+        while list.any_left() {
+            let dn = list.bytes16()?;
+            if dn.is_empty() {
+                return Err(DecodeError("empty distinguished name"));
+            }
+            authorities.push(dn.to_vec());
+        }
+        Ok(Self {
+            cert_types: cert_types.to_vec(),
+            schemes,
+            authorities,
+        })
+    }
+}
+
+/// TLS 1.2 NewSessionTicket (RFC 5077 §3.3).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct NewSessionTicket12 {
+    pub lifetime_hint: u32,
+    pub ticket: Vec<u8>,
+}
+
+impl Codec for NewSessionTicket12 {
+    fn encode(&self, out: &mut Vec<u8>) {
+        put_u32(out, self.lifetime_hint);
+        put_bytes16(out, &self.ticket);
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            lifetime_hint: r.u32()?,
+            ticket: r.bytes16()?.to_vec(),
+        })
+    }
+}
+
+/// The ECDHE ClientKeyExchange body: the client's public value (RFC 8422 §5.7).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ClientKeyExchange(pub Vec<u8>);
+
+impl Codec for ClientKeyExchange {
+    fn encode(&self, out: &mut Vec<u8>) {
+        put_bytes8(out, &self.0);
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let public = r.bytes8()?;
+        if public.is_empty() {
+            return Err(DecodeError("empty ECDHE public value"));
+        }
+        Ok(Self(public.to_vec()))
+    }
+}
+
 /// The body of a handshake message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[allow(dead_code)] // MessageHash/Unknown complete the type; built by later issues
@@ -328,8 +532,16 @@ pub(crate) enum HandshakePayload {
     /// The synthetic message that replaces ClientHello1 in the transcript
     /// after a HelloRetryRequest (RFC 8446 §4.4.1). Never read from the wire.
     MessageHash(Vec<u8>),
-    /// Any other type, body kept raw (never produced by `read_tls13`).
+    /// Any other type, body kept raw (never produced by the readers).
     Unknown(HandshakeType, Vec<u8>),
+    // ---- TLS 1.2 only ----
+    HelloRequest,
+    Certificate12(Certificate12),
+    ServerKeyExchange(ServerKeyExchange),
+    CertificateRequest12(CertificateRequest12),
+    ServerHelloDone,
+    ClientKeyExchange(ClientKeyExchange),
+    NewSessionTicket12(NewSessionTicket12),
 }
 
 impl HandshakePayload {
@@ -347,6 +559,13 @@ impl HandshakePayload {
             Self::KeyUpdate { .. } => HandshakeType::KEY_UPDATE,
             Self::MessageHash(_) => HandshakeType::MESSAGE_HASH,
             Self::Unknown(t, _) => *t,
+            Self::HelloRequest => HandshakeType::HELLO_REQUEST,
+            Self::Certificate12(_) => HandshakeType::CERTIFICATE,
+            Self::ServerKeyExchange(_) => HandshakeType::SERVER_KEY_EXCHANGE,
+            Self::CertificateRequest12(_) => HandshakeType::CERTIFICATE_REQUEST,
+            Self::ServerHelloDone => HandshakeType::SERVER_HELLO_DONE,
+            Self::ClientKeyExchange(_) => HandshakeType::CLIENT_KEY_EXCHANGE,
+            Self::NewSessionTicket12(_) => HandshakeType::NEW_SESSION_TICKET,
         }
     }
 
@@ -364,6 +583,12 @@ impl HandshakePayload {
                 out.extend_from_slice(b)
             }
             Self::KeyUpdate { update_requested } => put_u8(out, u8::from(*update_requested)),
+            Self::HelloRequest | Self::ServerHelloDone => {}
+            Self::Certificate12(m) => m.encode(out),
+            Self::ServerKeyExchange(m) => m.encode(out),
+            Self::CertificateRequest12(m) => m.encode(out),
+            Self::ClientKeyExchange(m) => m.encode(out),
+            Self::NewSessionTicket12(m) => m.encode(out),
         }
     }
 }
@@ -462,6 +687,55 @@ impl HandshakeMessage {
                 return Err(Error::protocol(
                     AlertDescription::UNEXPECTED_MESSAGE,
                     format!("unexpected handshake message {other} in TLS 1.3"),
+                ))
+            }
+        };
+        Ok(Self { typ, payload })
+    }
+
+    /// Decodes a TLS 1.2 handshake message (ECDHE key exchange); `body`
+    /// excludes the 4-byte header.
+    ///
+    /// Malformed bodies are `decode_error`; types that do not exist in TLS 1.2
+    /// are `unexpected_message`. The Finished length is checked by the engine.
+    pub(crate) fn read_tls12(typ: HandshakeType, body: &[u8]) -> Result<Self, Error> {
+        use HandshakePayload as P;
+        let empty = |what: &'static str, p: HandshakePayload| {
+            if body.is_empty() {
+                Ok(p)
+            } else {
+                Err(Error::protocol(
+                    AlertDescription::DECODE_ERROR,
+                    format!("malformed {what}: non-empty body"),
+                ))
+            }
+        };
+        let payload = match typ {
+            HandshakeType::HELLO_REQUEST => empty("HelloRequest", P::HelloRequest)?,
+            HandshakeType::CLIENT_HELLO => P::ClientHello(decode_whole(body, "ClientHello")?),
+            HandshakeType::SERVER_HELLO => P::ServerHello(decode_whole(body, "ServerHello")?),
+            HandshakeType::CERTIFICATE => P::Certificate12(decode_whole(body, "Certificate")?),
+            HandshakeType::SERVER_KEY_EXCHANGE => {
+                P::ServerKeyExchange(decode_whole(body, "ServerKeyExchange")?)
+            }
+            HandshakeType::CERTIFICATE_REQUEST => {
+                P::CertificateRequest12(decode_whole(body, "CertificateRequest")?)
+            }
+            HandshakeType::SERVER_HELLO_DONE => empty("ServerHelloDone", P::ServerHelloDone)?,
+            HandshakeType::CERTIFICATE_VERIFY => {
+                P::CertificateVerify(decode_whole(body, "CertificateVerify")?)
+            }
+            HandshakeType::CLIENT_KEY_EXCHANGE => {
+                P::ClientKeyExchange(decode_whole(body, "ClientKeyExchange")?)
+            }
+            HandshakeType::NEW_SESSION_TICKET => {
+                P::NewSessionTicket12(decode_whole(body, "NewSessionTicket")?)
+            }
+            HandshakeType::FINISHED => P::Finished(body.to_vec()),
+            other => {
+                return Err(Error::protocol(
+                    AlertDescription::UNEXPECTED_MESSAGE,
+                    format!("unexpected handshake message {other} in TLS 1.2"),
                 ))
             }
         };
@@ -686,6 +960,150 @@ mod tests {
                     "{msg:?}"
                 );
             }
+        }
+    }
+
+    fn sample_tls12_payloads() -> Vec<HandshakePayload> {
+        use HandshakePayload as P;
+        vec![
+            P::HelloRequest,
+            P::ClientHello(sample_client_hello()),
+            P::ServerHello(sample_server_hello()),
+            P::Certificate12(Certificate12(vec![])),
+            P::Certificate12(Certificate12(vec![vec![0x30; 700], vec![0x31]])),
+            P::ServerKeyExchange(ServerKeyExchange {
+                params: EcdheParams {
+                    group: NamedGroup::X25519,
+                    public: vec![9; 32],
+                },
+                scheme: SignatureScheme::RSA_PSS_RSAE_SHA256,
+                signature: vec![0x77; 256],
+            }),
+            P::CertificateRequest12(CertificateRequest12 {
+                cert_types: vec![1, 64],
+                schemes: vec![SignatureScheme::ECDSA_SECP256R1_SHA256],
+                authorities: vec![vec![0x30, 0], vec![0x30; 40]],
+            }),
+            P::CertificateRequest12(CertificateRequest12 {
+                cert_types: vec![1],
+                schemes: vec![SignatureScheme::RSA_PKCS1_SHA256],
+                authorities: vec![],
+            }),
+            P::ServerHelloDone,
+            P::CertificateVerify(CertificateVerify {
+                scheme: SignatureScheme::RSA_PKCS1_SHA256,
+                signature: vec![0x55; 64],
+            }),
+            P::ClientKeyExchange(ClientKeyExchange(vec![4; 65])),
+            P::NewSessionTicket12(NewSessionTicket12 {
+                lifetime_hint: 300,
+                ticket: vec![0xee; 180],
+            }),
+            P::NewSessionTicket12(NewSessionTicket12 {
+                lifetime_hint: 0,
+                ticket: vec![],
+            }),
+            P::Finished(vec![0x11; 12]),
+        ]
+    }
+
+    #[test]
+    fn tls12_roundtrip_truncation_and_trailing_bytes() {
+        for p in sample_tls12_payloads() {
+            let msg = HandshakeMessage::new(p);
+            let b = msg.to_bytes();
+            let back = HandshakeMessage::read_tls12(msg.typ, &b[4..]).unwrap();
+            assert_eq!(back, msg);
+            if msg.typ == HandshakeType::FINISHED {
+                continue;
+            }
+            let mut longer = b.clone();
+            longer.push(0);
+            assert_eq!(
+                alert(HandshakeMessage::read_tls12(msg.typ, &longer[4..])),
+                AlertDescription::DECODE_ERROR,
+                "{msg:?}"
+            );
+            let hello = matches!(msg.typ.0, 1 | 2);
+            for cut in 4..b.len() {
+                let r = HandshakeMessage::read_tls12(msg.typ, &b[4..cut]);
+                if hello && r.is_ok() {
+                    continue; // a hello may end before its extensions
+                }
+                assert_eq!(
+                    alert(r),
+                    AlertDescription::DECODE_ERROR,
+                    "{msg:?} cut at {cut}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn tls12_message_specifics() {
+        // Wire layout of the ECDHE parameters: curve type 3, group, u8-prefixed point.
+        let ske = ServerKeyExchange {
+            params: EcdheParams {
+                group: NamedGroup::SECP256R1,
+                public: vec![4, 1, 2],
+            },
+            scheme: SignatureScheme::ECDSA_SECP256R1_SHA256,
+            signature: vec![0xaa; 3],
+        };
+        let mut b = Vec::new();
+        ske.encode(&mut b);
+        assert_eq!(b, [3, 0, 23, 3, 4, 1, 2, 4, 3, 0, 3, 0xaa, 0xaa, 0xaa]);
+        let signed = ske.signed_content(&[1; 32], &[2; 32]);
+        assert_eq!(&signed[..32], &[1; 32]);
+        assert_eq!(&signed[32..64], &[2; 32]);
+        assert_eq!(&signed[64..], &b[..7]);
+        // Explicit curves (type 1 and 2) and empty points/signatures are refused.
+        for bad in [
+            &[1u8, 0, 23, 1, 4, 4, 3, 0, 1, 0][..],
+            &[3, 0, 23, 0, 4, 3, 0, 1, 0],
+            &[3, 0, 23, 1, 4, 4, 3, 0, 0],
+        ] {
+            let r = HandshakeMessage::read_tls12(HandshakeType::SERVER_KEY_EXCHANGE, bad);
+            assert_eq!(alert(r), AlertDescription::DECODE_ERROR);
+        }
+        // Empty ClientKeyExchange point, empty certificate entry, empty bodies with content.
+        for (t, body) in [
+            (HandshakeType::CLIENT_KEY_EXCHANGE, &[0u8][..]),
+            (HandshakeType::CERTIFICATE, &[0, 0, 3, 0, 0, 0]),
+            (HandshakeType::SERVER_HELLO_DONE, &[0]),
+            (HandshakeType::HELLO_REQUEST, &[0]),
+            (HandshakeType::CERTIFICATE_REQUEST, &[0, 0, 2, 4, 3, 0, 0]),
+            (HandshakeType::CERTIFICATE_REQUEST, &[1, 1, 0, 0, 0, 0]),
+        ] {
+            assert_eq!(
+                alert(HandshakeMessage::read_tls12(t, body)),
+                AlertDescription::DECODE_ERROR,
+                "{t:?}"
+            );
+        }
+        // TLS 1.3-only messages do not exist in TLS 1.2, and the reverse.
+        for t in [
+            HandshakeType::ENCRYPTED_EXTENSIONS,
+            HandshakeType::KEY_UPDATE,
+            HandshakeType::END_OF_EARLY_DATA,
+            HandshakeType::MESSAGE_HASH,
+            HandshakeType(99),
+        ] {
+            assert_eq!(
+                alert(HandshakeMessage::read_tls12(t, &[])),
+                AlertDescription::UNEXPECTED_MESSAGE
+            );
+        }
+        for t in [
+            HandshakeType::SERVER_KEY_EXCHANGE,
+            HandshakeType::SERVER_HELLO_DONE,
+            HandshakeType::CLIENT_KEY_EXCHANGE,
+            HandshakeType::HELLO_REQUEST,
+        ] {
+            assert_eq!(
+                alert(HandshakeMessage::read_tls13(t, &[])),
+                AlertDescription::UNEXPECTED_MESSAGE
+            );
         }
     }
 
@@ -1033,6 +1451,7 @@ mod tests {
             let mut as_handshake13 = vec![typ];
             as_handshake13.extend_from_slice(body);
             crate::fuzzing::handshake13(&as_handshake13);
+            crate::fuzzing::handshake12(&as_handshake13);
             crate::fuzzing::client_hello(body);
             crate::fuzzing::server_hello(body);
             let mut j = vec![3, 7, 60, 1];
