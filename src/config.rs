@@ -24,6 +24,20 @@ pub(crate) struct ConfigInner {
     pub(crate) verify_host: Option<Arc<VerifyHostFn>>,
     pub(crate) verify_peer: bool,
     pub(crate) now: fn() -> u64,
+    pub(crate) require_ems: bool,
+    pub(crate) renegotiation: RenegotiationRefusal,
+}
+
+/// How a TLS 1.2 renegotiation request is refused (Baton never renegotiates;
+/// RFC 5746 makes the refusal safe, and RFC 8446 removed renegotiation).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RenegotiationRefusal {
+    /// Answer with a `no_renegotiation` warning alert and keep the connection
+    /// (RFC 5246 §7.2.2). The default, as in s2n-tls.
+    #[default]
+    Warning,
+    /// Fail the connection with a fatal `no_renegotiation` alert.
+    Fatal,
 }
 
 impl core::fmt::Debug for ConfigInner {
@@ -42,6 +56,8 @@ impl core::fmt::Debug for ConfigInner {
             )
             .field("verify_host_callback", &self.verify_host.is_some())
             .field("verify_peer", &self.verify_peer)
+            .field("require_ems", &self.require_ems)
+            .field("renegotiation", &self.renegotiation)
             .finish()
     }
 }
@@ -83,6 +99,8 @@ impl Config {
                 verify_host: None,
                 verify_peer: true,
                 now: system_now,
+                require_ems: true,
+                renegotiation: RenegotiationRefusal::Warning,
             },
             trust_error: None,
         }
@@ -197,6 +215,22 @@ impl ConfigBuilder {
     /// Replaces the wall clock used for certificate validity (Unix seconds). For tests.
     pub fn set_wall_clock(&mut self, now: fn() -> u64) -> &mut Self {
         self.inner.now = now;
+        self
+    }
+
+    /// Whether a TLS 1.2 handshake without the extended master secret
+    /// (RFC 7627) is refused. Default `true`: without EMS the master secret is
+    /// not bound to the handshake, which opens the triple-handshake attack and
+    /// weakens exporters. Turn off only to talk to peers that lack EMS.
+    pub fn require_extended_master_secret(&mut self, required: bool) -> &mut Self {
+        self.inner.require_ems = required;
+        self
+    }
+
+    /// How a TLS 1.2 peer's renegotiation request (HelloRequest to a client,
+    /// a new ClientHello to a server) is refused.
+    pub fn set_renegotiation_refusal(&mut self, how: RenegotiationRefusal) -> &mut Self {
+        self.inner.renegotiation = how;
         self
     }
 

@@ -423,13 +423,33 @@ impl Connection {
                 "keying material is exported after the handshake",
             ));
         }
-        let (alg, secret) = self
-            .engine
-            .c
-            .exporter
-            .as_ref()
-            .ok_or_else(|| Error::usage("no exporter secret on this connection"))?;
-        crate::tls13::key_schedule::export(*alg, secret, label, context, out)
+        use crate::engine::Exporter;
+        match self.engine.c.exporter.as_ref() {
+            Some(Exporter::Tls13(alg, secret)) => {
+                crate::tls13::key_schedule::export(*alg, secret, label, context, out)
+            }
+            // TLS 1.2: the context is always present (RFC 5705 §4), as in TLS 1.3,
+            // where an empty context and no context are the same.
+            Some(Exporter::Tls12 {
+                hash,
+                master,
+                client_random,
+                server_random,
+            }) => {
+                let v = crate::tls12::prf::export(
+                    *hash,
+                    master,
+                    label,
+                    Some(context),
+                    client_random,
+                    server_random,
+                    out.len(),
+                )?;
+                out.copy_from_slice(&v);
+                Ok(())
+            }
+            None => Err(Error::usage("no exporter secret on this connection")),
+        }
     }
 
     // ---- connection info ----

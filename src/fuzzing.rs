@@ -150,8 +150,9 @@ pub fn joiner(data: &[u8]) {
     assert_eq!(j.is_empty(), popped.len() == input.len());
 }
 
-/// The deframer and TLS 1.3 record opening: `data` is a byte stream cut into
-/// reads by its own first bytes; every complete record is opened with a fixed key.
+/// The deframer and record opening: `data` is a byte stream cut into reads by
+/// its own first byte; every complete record is opened with a fixed key. The
+/// low two bits of that byte pick TLS 1.3, TLS 1.2 AES-GCM or TLS 1.2 ChaCha20.
 pub fn records(data: &[u8]) {
     use crate::crypto::aead::AeadAlg;
     use crate::record::deframer::Deframer;
@@ -160,9 +161,13 @@ pub fn records(data: &[u8]) {
     let Some((&cut, stream)) = data.split_first() else {
         return;
     };
-    let mut dec = match Decrypter::new_tls13(AeadAlg::Aes128Gcm, &Secret::new(&[7; 16]), &[9; 12]) {
-        Ok(d) => d,
-        Err(_) => return,
+    let dec = match cut % 4 {
+        0 | 1 => Decrypter::new_tls13(AeadAlg::Aes128Gcm, &Secret::new(&[7; 16]), &[9; 12]),
+        2 => Decrypter::new_tls12(AeadAlg::Aes128Gcm, &Secret::new(&[7; 16]), &[9; 4]),
+        _ => Decrypter::new_tls12(AeadAlg::ChaCha20Poly1305, &Secret::new(&[7; 32]), &[9; 12]),
+    };
+    let Ok(mut dec) = dec else {
+        return;
     };
     let mut df = Deframer::new();
     let step = usize::from(cut).max(1);
@@ -180,8 +185,9 @@ pub fn records(data: &[u8]) {
             loop {
                 match df.next_record() {
                     Ok(Some(rec)) => {
-                        if let Ok((_, len)) = dec.open(&rec.header_bytes, rec.payload) {
-                            assert!(len <= crate::record::MAX_PLAINTEXT);
+                        if let Ok((_, range)) = dec.open(&rec.header_bytes, rec.payload) {
+                            assert!(range.len() <= crate::record::MAX_PLAINTEXT);
+                            assert!(range.end <= rec.payload.len());
                         }
                     }
                     Ok(None) => break,

@@ -19,6 +19,7 @@ pub(crate) mod crypto;
 pub(crate) mod record;
 pub(crate) mod secrets;
 pub(crate) mod suites;
+pub(crate) mod tls12;
 pub(crate) mod tls13;
 
 pub use cert::CertChainAndKey;
@@ -28,7 +29,7 @@ pub mod connection;
 pub(crate) mod engine;
 pub mod policy;
 
-pub use config::{Config, ConfigBuilder};
+pub use config::{Config, ConfigBuilder, RenegotiationRefusal};
 pub use connection::Connection;
 pub use engine::Mode;
 pub use policy::SecurityPolicy;

@@ -14,6 +14,20 @@ pub(crate) const TLS13_VERIFY_SCHEMES: &[SignatureScheme] = &[
     SignatureScheme::RSA_PSS_RSAE_SHA512,
 ];
 
+/// Schemes Baton verifies in TLS 1.2 signatures (ServerKeyExchange,
+/// CertificateVerify) and accepts in certificate chains: the TLS 1.3 set plus
+/// RSA PKCS#1 v1.5. SHA-1 schemes are not implemented.
+pub(crate) const TLS12_VERIFY_SCHEMES: &[SignatureScheme] = &[
+    SignatureScheme::ECDSA_SECP256R1_SHA256,
+    SignatureScheme::ECDSA_SECP384R1_SHA384,
+    SignatureScheme::RSA_PSS_RSAE_SHA256,
+    SignatureScheme::RSA_PSS_RSAE_SHA384,
+    SignatureScheme::RSA_PSS_RSAE_SHA512,
+    SignatureScheme::RSA_PKCS1_SHA256,
+    SignatureScheme::RSA_PKCS1_SHA384,
+    SignatureScheme::RSA_PKCS1_SHA512,
+];
+
 type Algs = &'static [&'static dyn SignatureVerificationAlgorithm];
 
 static P256_SHA256: Algs = &[algs::ECDSA_P256_SHA256];

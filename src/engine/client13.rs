@@ -1,12 +1,12 @@
 //! TLS 1.3 client handshake (RFC 8446 §2): each state owns exactly its data and a
 //! transition consumes it, so a state cannot be reused.
 
-use super::{require_boundary, unexpected, verify_finished, Common};
+use super::{client12, require_boundary, unexpected, verify_finished, Common, Hs};
 use crate::cert::{check_host_name, leaf_dns_names};
 use crate::crypto::hash::Transcript;
 use crate::crypto::kx::{KeyExchange, SUPPORTED_GROUPS};
 use crate::crypto::rand;
-use crate::crypto::verify::{verify_signature, TLS13_VERIFY_SCHEMES};
+use crate::crypto::verify::{verify_signature, TLS12_VERIFY_SCHEMES, TLS13_VERIFY_SCHEMES};
 use crate::error::{AlertDescription, Error, Result};
 use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
 use crate::msgs::extensions::{
@@ -17,7 +17,7 @@ use crate::msgs::handshake::{
 };
 use crate::msgs::joiner::RawHandshake;
 use crate::secrets::Secret;
-use crate::suites::{tls13_suite, Tls13Suite};
+use crate::suites::{tls12_suite, tls13_suite, Tls13Suite};
 use crate::tls13::key_schedule::{finished_verify_data, EarlySecret, HandshakeSecret};
 
 pub(crate) enum State {
@@ -50,14 +50,15 @@ pub(crate) struct Negotiated {
     cert_request: Option<Vec<u8>>,
 }
 
-fn policy_suites(c: &Common) -> Vec<CipherSuite> {
+/// The policy's suites that Baton implements for the versions we offer, in policy order.
+fn policy_suites(c: &Common, tls13: bool, tls12: bool) -> Vec<CipherSuite> {
     c.config
         .inner
         .policy
         .cipher_suites
         .iter()
         .copied()
-        .filter(|cs| tls13_suite(*cs).is_some())
+        .filter(|cs| (tls13 && tls13_suite(*cs).is_some()) || (tls12 && tls12_suite(*cs).is_some()))
         .collect()
 }
 
@@ -88,53 +89,93 @@ fn is_ip_literal(name: &str) -> bool {
     name.parse::<std::net::IpAddr>().is_ok()
 }
 
-/// Builds and queues the ClientHello.
+/// Builds and queues the ClientHello: TLS 1.3 and/or TLS 1.2, as the policy allows.
 pub(crate) fn start(c: &mut Common) -> Result<State> {
     let policy = c.config.inner.policy;
-    if !policy.allows_version(ProtocolVersion::TLSV1_3) {
+    let has13 = policy
+        .cipher_suites
+        .iter()
+        .any(|cs| tls13_suite(*cs).is_some());
+    let offer13 = policy.allows_version(ProtocolVersion::TLSV1_3) && has13;
+    let offer12 = policy.allows_version(ProtocolVersion::TLSV1_2);
+    if !offer13 && !offer12 {
         return Err(Error::usage(format!(
-            "security policy {} does not allow TLS 1.3",
+            "security policy {} allows neither TLS 1.2 nor TLS 1.3",
             policy.name
         )));
     }
-    let suites = policy_suites(c);
+    let suites = policy_suites(c, offer13, offer12);
     let groups = policy_groups(c);
     let first = *groups
         .first()
         .ok_or_else(|| Error::usage("security policy offers no supported group"))?;
     if suites.is_empty() {
-        return Err(Error::usage(
-            "security policy offers no TLS 1.3 cipher suite",
-        ));
+        return Err(Error::usage(format!(
+            "security policy {} offers no cipher suite Baton implements",
+            policy.name
+        )));
     }
-    let share = KeyExchange::start(first)?;
+    // Only TLS 1.3 needs a share up front; a TLS 1.2-only hello has none.
+    let share = if offer13 {
+        Some(KeyExchange::start(first)?)
+    } else {
+        None
+    };
     let sent_sni = c
         .info
         .server_name
         .as_deref()
         .is_some_and(|n| !is_ip_literal(n));
+    let mut versions = Vec::new();
+    if offer13 {
+        versions.push(ProtocolVersion::TLSV1_3);
+    }
+    if offer12 {
+        versions.push(ProtocolVersion::TLSV1_2);
+    }
+    // Schemes we can verify; rsa_pkcs1 stays in for certificate chains even in TLS 1.3.
+    let schemes: Vec<SignatureScheme> = policy
+        .signature_schemes
+        .iter()
+        .copied()
+        .filter(|s| TLS12_VERIFY_SCHEMES.contains(s))
+        .collect();
     let exts = ClientExtensions {
         server_name: if sent_sni {
             c.info.server_name.clone()
         } else {
             None
         },
-        supported_versions: Some(vec![ProtocolVersion::TLSV1_3]),
+        supported_versions: offer13.then_some(versions),
         supported_groups: Some(groups),
-        signature_algorithms: Some(policy.signature_schemes.to_vec()),
-        key_shares: Some(vec![KeyShareEntry {
-            group: first,
-            payload: share.public_key().to_vec(),
-        }]),
+        signature_algorithms: Some(schemes),
+        key_shares: share.as_ref().map(|s| {
+            vec![KeyShareEntry {
+                group: first,
+                payload: s.public_key().to_vec(),
+            }]
+        }),
         alpn: if c.alpn_prefs().is_empty() {
             None
         } else {
             Some(c.alpn_prefs().to_vec())
         },
+        // TLS 1.2: EMS (RFC 7627), secure renegotiation signal (RFC 5746),
+        // uncompressed points only (RFC 8422 §5.1.2).
+        extended_master_secret: offer12,
+        renegotiation_info: offer12.then(Vec::new),
+        ec_point_formats: offer12.then(|| vec![0]),
         ..Default::default()
     };
-    let mut session_id = vec![0u8; 32];
-    rand::fill(&mut session_id)?;
+    // A random session id puts TLS 1.3 in middlebox-compatibility mode; a
+    // TLS 1.2-only hello asks for no resumption and sends none.
+    let session_id = if offer13 {
+        let mut id = vec![0u8; 32];
+        rand::fill(&mut id)?;
+        id
+    } else {
+        Vec::new()
+    };
     let hello = ClientHello {
         legacy_version: ProtocolVersion::TLSV1_2,
         random: rand::random32()?,
@@ -152,27 +193,43 @@ pub(crate) fn start(c: &mut Common) -> Result<State> {
     );
     c.flush_handshake()?;
     c.plaintext_version = ProtocolVersion::TLSV1_2;
-    c.info.client_version = Some(ProtocolVersion::TLSV1_3);
+    c.info.client_version = Some(if offer13 {
+        ProtocolVersion::TLSV1_3
+    } else {
+        ProtocolVersion::TLSV1_2
+    });
     Ok(State::ExpectServerHello(Box::new(ExpectServerHello {
         transcript,
         hello,
         exts,
-        shares: vec![share],
+        shares: share.into_iter().collect(),
         hrr_suite: None,
     })))
 }
 
 impl State {
-    pub(crate) fn handle(self, c: &mut Common, msg: RawHandshake, boundary: bool) -> Result<State> {
+    pub(crate) fn handle(self, c: &mut Common, msg: RawHandshake, boundary: bool) -> Result<Hs> {
         let parsed = HandshakeMessage::read_tls13(msg.typ, msg.body())?;
         match (self, parsed.payload) {
             (State::ExpectServerHello(s), HandshakePayload::ServerHello(sh)) => {
                 if sh.is_hrr() {
-                    s.handle_hrr(c, sh, &msg)
+                    s.handle_hrr(c, sh, &msg).map(Hs::Client13)
                 } else {
                     s.handle_server_hello(c, sh, &msg, boundary)
                 }
             }
+            (state, payload) => state.handle13(c, payload, msg, boundary).map(Hs::Client13),
+        }
+    }
+
+    fn handle13(
+        self,
+        c: &mut Common,
+        payload: HandshakePayload,
+        msg: RawHandshake,
+        boundary: bool,
+    ) -> Result<State> {
+        match (self, payload) {
             (State::ExpectEncryptedExtensions(s), HandshakePayload::EncryptedExtensions(exts)) => {
                 s.handle_ee(c, &exts, &msg)
             }
@@ -304,7 +361,34 @@ impl ExpectServerHello {
         sh: ServerHello,
         msg: &RawHandshake,
         boundary: bool,
-    ) -> Result<State> {
+    ) -> Result<Hs> {
+        let picks13 = sh
+            .extensions
+            .iter()
+            .any(|e| e.typ == crate::msgs::enums::ExtensionType::SUPPORTED_VERSIONS);
+        if !picks13 {
+            // No supported_versions: the server wants TLS 1.2 or older.
+            if self.hrr_suite.is_some() {
+                return Err(Error::protocol(
+                    AlertDescription::PROTOCOL_VERSION,
+                    "server chose TLS 1.2 after a HelloRetryRequest",
+                ));
+            }
+            if !c
+                .config
+                .inner
+                .policy
+                .allows_version(ProtocolVersion::TLSV1_2)
+            {
+                return Err(Error::protocol(
+                    AlertDescription::PROTOCOL_VERSION,
+                    "server does not support TLS 1.3 (the only version this policy allows)",
+                ));
+            }
+            let s = *self;
+            return client12::handle_server_hello(c, s.transcript, &s.hello, &s.exts, sh, msg)
+                .map(Hs::Client12);
+        }
         require_boundary(boundary, "ServerHello")?;
         if sh.legacy_version != ProtocolVersion::TLSV1_2 {
             return Err(Error::protocol(
@@ -312,24 +396,7 @@ impl ExpectServerHello {
                 "unexpected ServerHello legacy_version",
             ));
         }
-        let exts = ServerExtensions::parse(ServerExtContext::ServerHello13, &sh.extensions);
-        let exts = match exts {
-            Ok(e) if e.supported_version.is_some() => e,
-            // No supported_versions: the server wants TLS 1.2 or older.
-            Ok(_) | Err(_)
-                if !sh
-                    .extensions
-                    .iter()
-                    .any(|e| e.typ == crate::msgs::enums::ExtensionType::SUPPORTED_VERSIONS) =>
-            {
-                return Err(Error::protocol(
-                    AlertDescription::PROTOCOL_VERSION,
-                    "server does not support TLS 1.3 (the only version this policy allows)",
-                ));
-            }
-            Ok(e) => e,
-            Err(e) => return Err(e),
-        };
+        let exts = ServerExtensions::parse(ServerExtContext::ServerHello13, &sh.extensions)?;
         if exts.supported_version != Some(ProtocolVersion::TLSV1_3) {
             return Err(illegal("server selected a version we did not offer"));
         }
@@ -361,14 +428,16 @@ impl ExpectServerHello {
         c.info.server_version = Some(ProtocolVersion::TLSV1_3);
         c.info.suite = Some(suite.suite);
         c.info.group = Some(share.group);
-        Ok(State::ExpectEncryptedExtensions(Box::new(Negotiated {
-            transcript: self.transcript,
-            suite,
-            hs,
-            offered_alpn: self.exts.alpn.unwrap_or_default(),
-            sent_sni: self.exts.server_name.is_some(),
-            cert_request: None,
-        })))
+        Ok(Hs::Client13(State::ExpectEncryptedExtensions(Box::new(
+            Negotiated {
+                transcript: self.transcript,
+                suite,
+                hs,
+                offered_alpn: self.exts.alpn.unwrap_or_default(),
+                sent_sni: self.exts.server_name.is_some(),
+                cert_request: None,
+            },
+        ))))
     }
 }
 
@@ -492,7 +561,10 @@ impl Negotiated {
             &mut self.transcript,
         );
         c.install_app_write(self.suite, master.client_traffic())?;
-        c.exporter = Some((hash, master.exporter_secret().clone()));
+        c.exporter = Some(super::common::Exporter::Tls13(
+            hash,
+            master.exporter_secret().clone(),
+        ));
         c.traffic = Some(super::common::Traffic13 {
             suite: self.suite,
             ours: master.client_traffic().clone(),
@@ -515,7 +587,7 @@ pub(crate) fn cert_verify_content(context: &[u8], transcript_hash: &[u8]) -> Vec
 }
 
 /// Validates the server's chain and name, unless verification is disabled.
-fn verify_server_certificate(c: &Common) -> Result<()> {
+pub(crate) fn verify_server_certificate(c: &Common) -> Result<()> {
     let cfg = &c.config.inner;
     if !cfg.verify_peer {
         return Ok(());

@@ -3,6 +3,7 @@
 use super::Mode;
 use crate::cert::CertChainAndKey;
 use crate::config::Config;
+use crate::crypto::hash::HashAlg;
 use crate::error::{AlertDescription, Error, Result};
 use crate::msgs::enums::{CipherSuite, ContentType, NamedGroup, ProtocolVersion, SignatureScheme};
 use crate::msgs::handshake::{HandshakeMessage, HandshakePayload};
@@ -30,6 +31,19 @@ pub(crate) struct Info {
     pub hello_retry: bool,
 }
 
+/// What the keying-material exporter derives from.
+pub(crate) enum Exporter {
+    /// exporter_master_secret (RFC 8446 §7.5).
+    Tls13(HashAlg, Secret),
+    /// The master secret and both randoms (RFC 5705).
+    Tls12 {
+        hash: HashAlg,
+        master: Secret,
+        client_random: [u8; 32],
+        server_random: [u8; 32],
+    },
+}
+
 /// Application traffic secrets, kept for KeyUpdate.
 pub(crate) struct Traffic13 {
     pub suite: &'static Tls13Suite,
@@ -50,8 +64,10 @@ pub(crate) struct Common {
     /// Connection-level ALPN override (None = use the config's).
     pub alpn_override: Option<Vec<Vec<u8>>>,
     pub traffic: Option<Traffic13>,
-    /// exporter_master_secret (RFC 8446 §7.5), once the handshake reached it.
-    pub exporter: Option<(crate::crypto::hash::HashAlg, Secret)>,
+    /// Exporter input, once the handshake reached it.
+    pub exporter: Option<Exporter>,
+    /// TLS 1.2: the peer's next read key, installed when its ChangeCipherSpec arrives.
+    pub pending_dec: Option<Decrypter>,
     /// Record version of plaintext records (0x0301 for the very first ClientHello).
     pub plaintext_version: ProtocolVersion,
     out: Vec<u8>,
@@ -72,6 +88,7 @@ impl Common {
             alpn_override: None,
             traffic: None,
             exporter: None,
+            pending_dec: None,
             plaintext_version: ProtocolVersion::TLSV1_2,
             out: Vec::new(),
             out_pos: 0,
@@ -135,6 +152,12 @@ impl Common {
         Ok(())
     }
 
+    /// Queues a warning-level alert (TLS 1.2 `no_renegotiation`).
+    pub(crate) fn queue_warning(&mut self, desc: AlertDescription) {
+        let _ = self.flush_handshake();
+        let _ = self.write_record(ContentType::ALERT, &[1, desc.0]);
+    }
+
     /// Queues an alert record; errors while sealing it are ignored (we are failing anyway).
     pub(crate) fn queue_alert(&mut self, desc: AlertDescription) {
         let level =
@@ -158,6 +181,32 @@ impl Common {
         let (key, iv) = traffic_key_iv(suite.hash, suite.aead, secret);
         self.dec = Some(Decrypter::new_tls13(suite.aead, &key, &iv)?);
         Ok(())
+    }
+
+    /// TLS 1.2: switches the write side to `enc` after flushing what the old key must carry.
+    pub(crate) fn set_tls12_encrypter(&mut self, enc: Encrypter) -> Result<()> {
+        self.flush_handshake()?;
+        self.enc = Some(enc);
+        self.app_keys_out = true;
+        Ok(())
+    }
+
+    /// TLS 1.2: the peer's ChangeCipherSpec arrived; its records are protected from now on.
+    /// Without a pending key (a CCS before the key exchange) it is `unexpected_message`.
+    pub(crate) fn activate_pending_read(&mut self) -> Result<()> {
+        let dec = self.pending_dec.take().ok_or_else(|| {
+            Error::protocol(
+                AlertDescription::UNEXPECTED_MESSAGE,
+                "ChangeCipherSpec before the key exchange",
+            )
+        })?;
+        self.dec = Some(dec);
+        Ok(())
+    }
+
+    /// True once TLS 1.2 was negotiated (the CCS and alert rules differ).
+    pub(crate) fn is_tls12(&self) -> bool {
+        self.info.version == Some(ProtocolVersion::TLSV1_2)
     }
 
     /// Installs application traffic secrets in both directions' bookkeeping.
@@ -185,6 +234,14 @@ impl Common {
     /// AEAD usage limit is near.
     pub(crate) fn seal_app(&mut self, data: &[u8]) -> Result<()> {
         if self.enc.as_ref().is_some_and(|e| e.wants_rekey()) {
+            if self.is_tls12() {
+                // TLS 1.2 cannot rekey: end the connection cleanly instead of
+                // going past the AEAD limit.
+                self.queue_alert(AlertDescription::CLOSE_NOTIFY);
+                return Err(Error::closed(
+                    "TLS 1.2 key reached its AEAD usage limit; connection closed (reconnect to continue)",
+                ));
+            }
             self.send_key_update(false)?;
         }
         self.write_record(ContentType::APPLICATION_DATA, data)

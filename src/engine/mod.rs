@@ -3,13 +3,15 @@
 //! `Engine` owns the record layer state and the handshake state machine; the
 //! drivers in `connection.rs` move bytes between it and a transport.
 
+pub(crate) mod client12;
 pub(crate) mod client13;
 mod common;
+pub(crate) mod server12;
 pub(crate) mod server13;
 
-pub(crate) use common::Common;
+pub(crate) use common::{Common, Exporter};
 
-use crate::config::Config;
+use crate::config::{Config, RenegotiationRefusal};
 use crate::error::{AlertDescription, Error, Result};
 use crate::msgs::enums::{ContentType, HandshakeType};
 use crate::msgs::handshake::{HandshakeMessage, HandshakePayload};
@@ -30,9 +32,25 @@ const MAX_EMPTY_RECORDS: u32 = 32;
 /// Consecutive TLS 1.3 warning alerts (user_canceled) tolerated.
 const MAX_WARNING_ALERTS: u32 = 4;
 
-enum Hs {
-    Client(client13::State),
-    Server(server13::State),
+/// The handshake in progress; a TLS 1.3 state hands over to the TLS 1.2
+/// machine when the peer's hello picks TLS 1.2.
+pub(crate) enum Hs {
+    Client13(client13::State),
+    Client12(client12::State),
+    Server13(server13::State),
+    Server12(server12::State),
+}
+
+impl Hs {
+    fn is_done(&self) -> bool {
+        matches!(
+            self,
+            Hs::Client13(client13::State::Done)
+                | Hs::Client12(client12::State::Done)
+                | Hs::Server13(server13::State::Done)
+                | Hs::Server12(server12::State::Done)
+        )
+    }
 }
 
 /// One TLS connection's protocol state.
@@ -55,8 +73,8 @@ pub(crate) struct Engine {
 impl Engine {
     pub(crate) fn new(config: Config, mode: Mode) -> Self {
         let hs = match mode {
-            Mode::Client => Hs::Client(client13::State::Start),
-            Mode::Server => Hs::Server(server13::State::ExpectClientHello(Default::default())),
+            Mode::Client => Hs::Client13(client13::State::Start),
+            Mode::Server => Hs::Server13(server13::State::ExpectClientHello(Default::default())),
         };
         Self {
             c: Common::new(config, mode),
@@ -94,10 +112,10 @@ impl Engine {
             return Ok(());
         }
         self.started = true;
-        if let Some(Hs::Client(client13::State::Start)) = self.hs {
+        if let Some(Hs::Client13(client13::State::Start)) = self.hs {
             let r = client13::start(&mut self.c);
             match r {
-                Ok(s) => self.hs = Some(Hs::Client(s)),
+                Ok(s) => self.hs = Some(Hs::Client13(s)),
                 Err(e) => return Err(self.fail(e)),
             }
         }
@@ -157,7 +175,21 @@ impl Engine {
                 return Ok(());
             };
             let handshaking = self.hs.is_some();
+            let tls12 = self.c.is_tls12();
             let (typ, data): (ContentType, &[u8]) = match (rec.header.typ, self.c.dec.as_mut()) {
+                (ContentType::CHANGE_CIPHER_SPEC, _) if tls12 => {
+                    // TLS 1.2: the peer's next records use the new key. Allowed once per
+                    // handshake, right where the state machine prepared that key, and never
+                    // inside a handshake message.
+                    if !handshaking || rec.payload != [1] || !self.joiner.is_empty() {
+                        return Err(Error::protocol(
+                            AlertDescription::UNEXPECTED_MESSAGE,
+                            "unexpected change_cipher_spec record",
+                        ));
+                    }
+                    self.c.activate_pending_read()?;
+                    continue;
+                }
                 (ContentType::CHANGE_CIPHER_SPEC, _) => {
                     // Middlebox compatibility (RFC 8446 §5): one CCS with body 0x01, only during
                     // the handshake, and never in the middle of a handshake message.
@@ -175,8 +207,13 @@ impl Engine {
                     continue;
                 }
                 (ContentType::APPLICATION_DATA, Some(dec)) => {
-                    let (t, n) = dec.open(&rec.header_bytes, rec.payload)?;
-                    (t, &rec.payload[..n])
+                    let (t, range) = dec.open(&rec.header_bytes, rec.payload)?;
+                    (t, &rec.payload[range])
+                }
+                // TLS 1.2 protects every record type under the same outer type.
+                (ContentType::HANDSHAKE | ContentType::ALERT, Some(dec)) if tls12 => {
+                    let (t, range) = dec.open(&rec.header_bytes, rec.payload)?;
+                    (t, &rec.payload[range])
                 }
                 (ContentType::ALERT, _) if handshaking => {
                     // A peer that failed before deriving keys alerts in plaintext.
@@ -262,8 +299,10 @@ impl Engine {
             self.received_close_notify = true;
             return Ok(());
         }
-        if desc == AlertDescription::USER_CANCELED && level == 1 {
-            // Followed by close_notify; tolerated a few times only.
+        if level == 1 && (desc == AlertDescription::USER_CANCELED || self.c.is_tls12()) {
+            // TLS 1.3: user_canceled is followed by close_notify. TLS 1.2: warnings
+            // (no_renegotiation and the like) leave the connection up (RFC 5246 §7.2).
+            // Either way only a few are tolerated, so a peer cannot spin us with them.
             self.warning_alerts += 1;
             if self.warning_alerts <= MAX_WARNING_ALERTS {
                 return Ok(());
@@ -276,23 +315,60 @@ impl Engine {
     fn process_handshake_messages(&mut self) -> Result<()> {
         while let Some(msg) = self.joiner.pop()? {
             let boundary = self.joiner.is_empty();
-            match self.hs.take() {
-                Some(Hs::Client(s)) => {
-                    let next = s.handle(&mut self.c, msg, boundary)?;
-                    if !matches!(next, client13::State::Done) {
-                        self.hs = Some(Hs::Client(next));
-                    }
+            let c = &mut self.c;
+            let next = match self.hs.take() {
+                Some(Hs::Client13(s)) => s.handle(c, msg, boundary)?,
+                Some(Hs::Client12(s)) => Hs::Client12(s.handle(c, msg, boundary)?),
+                Some(Hs::Server13(s)) => s.handle(c, msg, boundary)?,
+                Some(Hs::Server12(s)) => Hs::Server12(s.handle(c, msg, boundary)?),
+                None if self.c.is_tls12() => {
+                    self.post_handshake12(msg)?;
+                    continue;
                 }
-                Some(Hs::Server(s)) => {
-                    let next = s.handle(&mut self.c, msg, boundary)?;
-                    if !matches!(next, server13::State::Done) {
-                        self.hs = Some(Hs::Server(next));
-                    }
+                None => {
+                    self.post_handshake(msg, boundary)?;
+                    continue;
                 }
-                None => self.post_handshake(msg, boundary)?,
+            };
+            if !next.is_done() {
+                self.hs = Some(next);
             }
         }
         Ok(())
+    }
+
+    /// TLS 1.2 after the handshake: the only legal messages start a renegotiation,
+    /// which Baton refuses (RFC 5746 makes that safe).
+    fn post_handshake12(&mut self, msg: RawHandshake) -> Result<()> {
+        let parsed = HandshakeMessage::read_tls12(msg.typ, msg.body())?;
+        let asks_renegotiation = matches!(
+            (&parsed.payload, self.c.mode),
+            (HandshakePayload::HelloRequest, Mode::Client)
+                | (HandshakePayload::ClientHello(_), Mode::Server)
+        );
+        if !asks_renegotiation {
+            return Err(Error::protocol(
+                AlertDescription::UNEXPECTED_MESSAGE,
+                format!("unexpected {:?} after the TLS 1.2 handshake", msg.typ),
+            ));
+        }
+        match self.c.config.inner.renegotiation {
+            RenegotiationRefusal::Warning => {
+                self.warning_alerts += 1;
+                if self.warning_alerts > MAX_WARNING_ALERTS {
+                    return Err(Error::protocol(
+                        AlertDescription::NO_RENEGOTIATION,
+                        "too many renegotiation requests",
+                    ));
+                }
+                self.c.queue_warning(AlertDescription::NO_RENEGOTIATION);
+                Ok(())
+            }
+            RenegotiationRefusal::Fatal => Err(Error::protocol(
+                AlertDescription::NO_RENEGOTIATION,
+                "peer asked for renegotiation, which is refused",
+            )),
+        }
     }
 
     fn post_handshake(&mut self, msg: RawHandshake, boundary: bool) -> Result<()> {
@@ -347,8 +423,15 @@ impl Engine {
                 "close_notify already sent; no more data can be sent",
             ));
         }
-        let r = self.c.seal_app(data);
-        r.map_err(|e| self.fail(e))
+        match self.c.seal_app(data) {
+            Ok(()) => Ok(()),
+            // A TLS 1.2 key at its limit: close_notify went out; reading goes on.
+            Err(e) if e.kind() == crate::ErrorKind::Closed => {
+                self.sent_close_notify = true;
+                Err(e)
+            }
+            Err(e) => Err(self.fail(e)),
+        }
     }
 
     /// Sends a KeyUpdate now (for tests and for callers that rotate keys on a schedule).
@@ -461,6 +544,43 @@ mod tests {
     }
 
     fn connected() -> (Engine, Engine) {
+        connected_with(None)
+    }
+
+    /// TLS 1.2 only, ECDHE-ECDSA AES-128-GCM over X25519.
+    static TLS12_ONLY: crate::policy::SecurityPolicy = crate::policy::SecurityPolicy {
+        name: "test-tls12",
+        min_version: crate::ProtocolVersion::TLSV1_2,
+        max_version: crate::ProtocolVersion::TLSV1_2,
+        cipher_suites: &[crate::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256],
+        signature_schemes: &[crate::SignatureScheme::ECDSA_SECP256R1_SHA256],
+        groups: &[crate::NamedGroup::X25519],
+        chacha20_boosted: false,
+    };
+
+    fn connected12(refusal: RenegotiationRefusal) -> (Engine, Engine) {
+        let (c, s) = connected_with(Some((&TLS12_ONLY, refusal)));
+        assert!(c.c.is_tls12() && s.c.is_tls12());
+        (c, s)
+    }
+
+    fn connected_with(
+        tls12: Option<(&'static crate::policy::SecurityPolicy, RenegotiationRefusal)>,
+    ) -> (Engine, Engine) {
+        let (client, mut server) = unfinished(tls12);
+        let mut client = client;
+        client.start().unwrap();
+        for _ in 0..4 {
+            pump(&mut client, &mut server).unwrap();
+            pump(&mut server, &mut client).unwrap();
+        }
+        assert!(client.is_handshake_complete() && server.is_handshake_complete());
+        (client, server)
+    }
+
+    fn unfinished(
+        tls12: Option<(&'static crate::policy::SecurityPolicy, RenegotiationRefusal)>,
+    ) -> (Engine, Engine) {
         let mut sb = Config::builder_minimal();
         sb.add_cert_chain_and_key(
             CertChainAndKey::from_pem_files(data("server-p256-chain.pem"), data("server-p256.key"))
@@ -469,15 +589,15 @@ mod tests {
         let mut cb = Config::builder_minimal();
         cb.add_pem_to_trust_store(&std::fs::read(data("ca-ecdsa.pem")).unwrap())
             .unwrap();
+        if let Some((p, refusal)) = tls12 {
+            for b in [&mut sb, &mut cb] {
+                b.custom_security_policy(p).unwrap();
+                b.set_renegotiation_refusal(refusal);
+            }
+        }
         let mut client = Engine::new(cb.build().unwrap(), Mode::Client);
         client.c.info.server_name = Some("localhost".into());
-        let mut server = Engine::new(sb.build().unwrap(), Mode::Server);
-        client.start().unwrap();
-        for _ in 0..4 {
-            pump(&mut client, &mut server).unwrap();
-            pump(&mut server, &mut client).unwrap();
-        }
-        assert!(client.is_handshake_complete() && server.is_handshake_complete());
+        let server = Engine::new(sb.build().unwrap(), Mode::Server);
         (client, server)
     }
 
@@ -543,5 +663,136 @@ mod tests {
             err.kind(),
             crate::ErrorKind::Alert(AlertDescription::UNEXPECTED_MESSAGE)
         );
+    }
+
+    fn queue_plain_handshake(e: &mut Engine, payload: HandshakePayload) {
+        let mut t = crate::crypto::hash::Transcript::new();
+        e.c.queue_handshake(&HandshakeMessage::new(payload), &mut t);
+        e.c.flush_handshake().unwrap();
+    }
+
+    #[test]
+    fn tls12_renegotiation_is_refused_with_a_warning() {
+        let (mut client, mut server) = connected12(RenegotiationRefusal::Warning);
+        // Server asks the client to renegotiate: the client answers no_renegotiation (warning)
+        // and the connection keeps working both ways.
+        queue_plain_handshake(&mut server, HandshakePayload::HelloRequest);
+        pump(&mut server, &mut client).unwrap();
+        assert_eq!(
+            client.pending_output().len(),
+            5 + 8 + 2 + 16,
+            "one encrypted alert record"
+        );
+        pump(&mut client, &mut server).unwrap();
+        client.write_app_record(b"still up").unwrap();
+        pump(&mut client, &mut server).unwrap();
+        assert_eq!(drain(&mut server), b"still up");
+        // A client that starts renegotiating gets the same answer from the server.
+        queue_plain_handshake(&mut client, HandshakePayload::ClientHello(sample_hello()));
+        pump(&mut client, &mut server).unwrap();
+        pump(&mut server, &mut client).unwrap();
+        server.write_app_record(b"and back").unwrap();
+        pump(&mut server, &mut client).unwrap();
+        assert_eq!(drain(&mut client), b"and back");
+        // Repeated requests end in a fatal alert rather than an endless exchange.
+        let mut last = Ok(());
+        for _ in 0..MAX_WARNING_ALERTS + 1 {
+            queue_plain_handshake(&mut server, HandshakePayload::HelloRequest);
+            last = pump(&mut server, &mut client).and_then(|_| pump(&mut client, &mut server));
+            if last.is_err() {
+                break;
+            }
+        }
+        assert!(last.is_err(), "renegotiation requests must be bounded");
+    }
+
+    #[test]
+    fn tls12_renegotiation_refused_fatally_when_configured() {
+        let (mut client, mut server) = connected12(RenegotiationRefusal::Fatal);
+        queue_plain_handshake(&mut server, HandshakePayload::HelloRequest);
+        let err = pump(&mut server, &mut client).unwrap_err();
+        assert_eq!(err.sent_alert(), Some(AlertDescription::NO_RENEGOTIATION));
+        let err = pump(&mut client, &mut server).unwrap_err();
+        assert_eq!(
+            err.kind(),
+            crate::ErrorKind::Alert(AlertDescription::NO_RENEGOTIATION)
+        );
+    }
+
+    fn sample_hello() -> crate::msgs::handshake::ClientHello {
+        crate::msgs::handshake::ClientHello {
+            legacy_version: crate::ProtocolVersion::TLSV1_2,
+            random: [7; 32],
+            session_id: vec![],
+            cipher_suites: vec![crate::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256],
+            compression_methods: vec![0],
+            extensions: vec![],
+        }
+    }
+
+    #[test]
+    fn tls12_change_cipher_spec_rules() {
+        // A CCS before the key exchange has nothing to activate.
+        let (mut client, mut server) =
+            unfinished(Some((&TLS12_ONLY, RenegotiationRefusal::Warning)));
+        client.start().unwrap();
+        pump(&mut client, &mut server).unwrap();
+        client.c.send_ccs().unwrap();
+        let err = pump(&mut client, &mut server).unwrap_err();
+        assert_eq!(err.sent_alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
+
+        // Finished in plaintext, without the CCS that switches keys, is refused.
+        let (mut client, mut server) =
+            unfinished(Some((&TLS12_ONLY, RenegotiationRefusal::Warning)));
+        client.start().unwrap();
+        pump(&mut client, &mut server).unwrap();
+        pump(&mut server, &mut client).unwrap();
+        // The client's flight: ClientKeyExchange, CCS, Finished. Drop the CCS (6 bytes).
+        let flight = client.pending_output().to_vec();
+        client.consume_output(flight.len());
+        let ccs = flight
+            .windows(6)
+            .position(|w| w == [20, 3, 3, 0, 1, 1])
+            .expect("CCS in the flight");
+        let mut without = flight[..ccs].to_vec();
+        without.extend_from_slice(&flight[ccs + 6..]);
+        let space = server.read_space(usize::MAX);
+        space[..without.len()].copy_from_slice(&without);
+        server.commit_read(without.len());
+        // The protected Finished is then read as plaintext handshake bytes: whatever
+        // they decode to, the handshake fails with a fatal alert and never completes.
+        let err = server.process().unwrap_err();
+        assert!(err.sent_alert().is_some(), "{err:?}");
+        assert!(!server.is_handshake_complete());
+    }
+
+    #[test]
+    fn tls12_key_limit_closes_cleanly() {
+        let (mut client, mut server) = connected12(RenegotiationRefusal::Warning);
+        let limit = 1u64 << 24;
+        client.c.enc.as_mut().unwrap().set_seq_for_test(limit - 1);
+        server.c.dec.as_mut().unwrap().set_seq_for_test(limit - 1);
+        client.write_app_record(b"last record").unwrap();
+        let err = client.write_app_record(b"one too many").unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Closed);
+        pump(&mut client, &mut server).unwrap();
+        assert_eq!(drain(&mut server), b"last record");
+        assert!(server.received_close_notify());
+    }
+
+    #[test]
+    fn tls12_application_data_and_exporter() {
+        let (mut client, mut server) = connected12(RenegotiationRefusal::Warning);
+        client.write_app_record(b"ping").unwrap();
+        pump(&mut client, &mut server).unwrap();
+        assert_eq!(drain(&mut server), b"ping");
+        server.write_app_record(b"pong").unwrap();
+        pump(&mut server, &mut client).unwrap();
+        assert_eq!(drain(&mut client), b"pong");
+        assert_eq!(
+            client.c.info.suite,
+            Some(crate::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
+        );
+        assert_eq!(client.c.info.group, Some(crate::NamedGroup::X25519));
     }
 }

@@ -3,7 +3,7 @@
 
 use super::client13::cert_verify_content;
 use super::common::Traffic13;
-use super::{require_boundary, unexpected, verify_finished, Common};
+use super::{require_boundary, server12, unexpected, verify_finished, Common, Hs};
 use crate::cert::{check_host_name, CertChainAndKey};
 use crate::crypto::hash::Transcript;
 use crate::crypto::kx::{KeyExchange, SUPPORTED_GROUPS};
@@ -19,7 +19,7 @@ use crate::msgs::handshake::{
 };
 use crate::msgs::joiner::RawHandshake;
 use crate::secrets::{ct_eq, Secret};
-use crate::suites::{tls13_suite, Tls13Suite};
+use crate::suites::{is_chacha20, tls13_suite, Tls13Suite};
 use crate::tls13::key_schedule::{finished_verify_data, EarlySecret, MasterSecret};
 use std::sync::Arc;
 
@@ -65,7 +65,7 @@ fn missing(msg: &'static str) -> Error {
 }
 
 impl State {
-    pub(crate) fn handle(self, c: &mut Common, msg: RawHandshake, boundary: bool) -> Result<State> {
+    pub(crate) fn handle(self, c: &mut Common, msg: RawHandshake, boundary: bool) -> Result<Hs> {
         let parsed = HandshakeMessage::read_tls13(msg.typ, msg.body())?;
         match (self, parsed.payload) {
             (State::ExpectClientHello(s), HandshakePayload::ClientHello(ch)) => {
@@ -73,7 +73,7 @@ impl State {
                 s.handle_client_hello(c, ch, &msg)
             }
             (State::ExpectFinished(s), HandshakePayload::Finished(vd)) => {
-                s.handle_finished(c, &vd, &msg, boundary)
+                s.handle_finished(c, &vd, &msg, boundary).map(Hs::Server13)
             }
             (state, _) => Err(unexpected(
                 msg.typ,
@@ -87,35 +87,41 @@ impl State {
     }
 }
 
-/// The server's choice of suite: its own preference order, except that a boosted
-/// policy honours a client that lists ChaCha20 first.
-fn choose_suite(c: &Common, offered: &[CipherSuite]) -> Option<&'static Tls13Suite> {
+/// The suites both sides allow, in the server's order — except that a boosted
+/// policy moves ChaCha20 first when the client lists a ChaCha20 suite first
+/// among those `usable` ones (s2n's "ChaCha20 boosting").
+pub(crate) fn suite_preference(
+    c: &Common,
+    offered: &[CipherSuite],
+    usable: impl Fn(CipherSuite) -> bool,
+) -> Vec<CipherSuite> {
     let policy = c.config.inner.policy;
-    if policy.chacha20_boosted {
-        if let Some(first) = offered
-            .iter()
-            .copied()
-            .find(|cs| tls13_suite(*cs).is_some())
-        {
-            if first == CipherSuite::TLS13_CHACHA20_POLY1305_SHA256
-                && policy.cipher_suites.contains(&first)
-            {
-                return tls13_suite(first);
-            }
-        }
-    }
-    policy
+    let mut ours: Vec<CipherSuite> = policy
         .cipher_suites
         .iter()
         .copied()
-        .filter(|cs| offered.contains(cs))
-        .find_map(tls13_suite)
+        .filter(|cs| usable(*cs) && offered.contains(cs))
+        .collect();
+    let client_first = offered.iter().copied().find(|cs| ours.contains(cs));
+    if policy.chacha20_boosted && client_first.is_some_and(is_chacha20) {
+        // Stable: the ChaCha20 suites keep their relative order, ahead of the rest.
+        ours.sort_by_key(|cs| !is_chacha20(*cs));
+    }
+    ours
+}
+
+fn choose_suite(c: &Common, offered: &[CipherSuite]) -> Option<&'static Tls13Suite> {
+    suite_preference(c, offered, |cs| tls13_suite(cs).is_some())
+        .first()
+        .and_then(|cs| tls13_suite(*cs))
 }
 
 /// The first certificate (SNI matches first) whose key can sign a scheme both sides allow.
-fn choose_cert(
+pub(crate) fn choose_cert(
     c: &Common,
     client_schemes: &[SignatureScheme],
+    tls13: bool,
+    key_ok: impl Fn(crate::crypto::sign::KeyType) -> bool,
 ) -> Option<(Arc<CertChainAndKey>, SignatureScheme)> {
     let policy = c.config.inner.policy;
     let allowed: Vec<SignatureScheme> = client_schemes
@@ -136,8 +142,8 @@ fn choose_cert(
         .iter()
         .filter(|ck| matches_sni(ck))
         .chain(certs.iter().filter(|ck| !matches_sni(ck)));
-    for ck in ordered {
-        if let Some(scheme) = ck.signing_key().choose_scheme(&allowed, true) {
+    for ck in ordered.filter(|ck| key_ok(ck.signing_key().key_type())) {
+        if let Some(scheme) = ck.signing_key().choose_scheme(&allowed, tls13) {
             return Some((ck.clone(), scheme));
         }
     }
@@ -150,7 +156,7 @@ impl ExpectClientHello {
         c: &mut Common,
         ch: ClientHello,
         msg: &RawHandshake,
-    ) -> Result<State> {
+    ) -> Result<Hs> {
         let exts = ClientExtensions::parse(&ch.extensions)?;
         let policy = c.config.inner.policy;
         let versions = exts.supported_versions.as_deref().unwrap_or_default();
@@ -162,12 +168,30 @@ impl ExpectClientHello {
                 .unwrap_or(ch.legacy_version.min(ProtocolVersion::TLSV1_2)),
         );
         c.info.server_version = Some(policy.max_version);
-        if !versions.contains(&ProtocolVersion::TLSV1_3)
-            || !policy.allows_version(ProtocolVersion::TLSV1_3)
-        {
+        let we13 = policy.allows_version(ProtocolVersion::TLSV1_3);
+        let we12 = policy.allows_version(ProtocolVersion::TLSV1_2);
+        let they13 = versions.contains(&ProtocolVersion::TLSV1_3);
+        // Without supported_versions, legacy_version is the client's maximum (RFC 5246 E.1).
+        let they12 = match &exts.supported_versions {
+            Some(v) => v.contains(&ProtocolVersion::TLSV1_2),
+            None => ch.legacy_version >= ProtocolVersion::TLSV1_2,
+        };
+        if !(they13 && we13) {
+            if self.hrr.is_some() {
+                return Err(illegal("second ClientHello dropped TLS 1.3"));
+            }
+            if they12 && we12 {
+                return server12::handle_client_hello(c, ch, exts, msg).map(Hs::Server12);
+            }
             return Err(Error::protocol(
                 AlertDescription::PROTOCOL_VERSION,
-                "client does not offer TLS 1.3 (the only version this policy allows)",
+                format!(
+                    "no protocol version in common: client offers up to {:?}, policy {} allows {:?} to {:?}",
+                    c.info.client_version.unwrap_or(ch.legacy_version),
+                    policy.name,
+                    policy.min_version,
+                    policy.max_version
+                ),
             ));
         }
         if ch.compression_methods != [0] {
@@ -206,7 +230,7 @@ impl ExpectClientHello {
         if c.config.inner.certs.is_empty() {
             return Err(hs_failure("server has no certificate configured"));
         }
-        let (cert, scheme) = choose_cert(c, client_schemes).ok_or_else(|| {
+        let (cert, scheme) = choose_cert(c, client_schemes, true, |_| true).ok_or_else(|| {
             hs_failure("no certificate matches the client's signature algorithms")
         })?;
         let client_groups = exts
@@ -248,7 +272,7 @@ impl ExpectClientHello {
                             .copied()
                             .find(|g| acceptable(g))
                             .ok_or_else(|| hs_failure("no key exchange group in common"))?;
-                        return self.send_hrr(c, &ch, msg, suite, g);
+                        return self.send_hrr(c, &ch, msg, suite, g).map(Hs::Server13);
                     }
                 }
             }
@@ -343,7 +367,10 @@ impl ExpectClientHello {
         let client_hs = hs.client_traffic().clone();
         let master = hs.into_master(transcript.current_hash().as_bytes());
         c.install_app_write(suite, master.server_traffic())?;
-        c.exporter = Some((suite.hash, master.exporter_secret().clone()));
+        c.exporter = Some(super::common::Exporter::Tls13(
+            suite.hash,
+            master.exporter_secret().clone(),
+        ));
 
         c.info.version = Some(ProtocolVersion::TLSV1_3);
         c.info.suite = Some(suite.suite);
@@ -351,12 +378,14 @@ impl ExpectClientHello {
         c.info.alpn = alpn;
         c.info.selected_cert = Some(cert);
         c.info.signature_scheme = Some(scheme);
-        Ok(State::ExpectFinished(Box::new(ExpectFinished {
-            transcript,
-            suite,
-            client_hs,
-            master,
-        })))
+        Ok(Hs::Server13(State::ExpectFinished(Box::new(
+            ExpectFinished {
+                transcript,
+                suite,
+                client_hs,
+                master,
+            },
+        ))))
     }
 
     fn send_hrr(
@@ -414,7 +443,7 @@ impl ExpectClientHello {
 }
 
 /// Server-preference ALPN; no overlap is `no_application_protocol` (RFC 7301 §3.2).
-fn choose_alpn(c: &Common, offered: Option<&[Vec<u8>]>) -> Result<Option<Vec<u8>>> {
+pub(crate) fn choose_alpn(c: &Common, offered: Option<&[Vec<u8>]>) -> Result<Option<Vec<u8>>> {
     let ours = c.alpn_prefs();
     match offered {
         Some(theirs) if !ours.is_empty() => ours

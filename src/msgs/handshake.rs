@@ -27,6 +27,12 @@ pub(crate) const HRR_RANDOM: [u8; 32] = [
     0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 ];
 
+/// The last 8 bytes of `ServerHello.random` from a TLS 1.3-capable server that
+/// negotiates TLS 1.2 (RFC 8446 §4.1.3), so a TLS 1.3 client detects a downgrade.
+pub(crate) const DOWNGRADE_TLS12: [u8; 8] = *b"DOWNGRD\x01";
+/// The same for TLS 1.1 and below.
+pub(crate) const DOWNGRADE_TLS11: [u8; 8] = *b"DOWNGRD\x00";
+
 /// Largest `legacy_session_id` (RFC 8446 §4.1.2).
 const MAX_SESSION_ID: usize = 32;
 

@@ -292,7 +292,7 @@ mod tests {
         let r = df.next_record().unwrap().unwrap();
         assert_eq!(r.header.typ, ContentType::APPLICATION_DATA);
         let (typ, n) = d.open(&r.header_bytes, r.payload).unwrap();
-        (typ, r.payload[..n].to_vec())
+        (typ, r.payload[n].to_vec())
     }
 
     fn seal_record(e: &mut Encrypter, typ: ContentType, pt: &[u8]) -> Vec<u8> {
@@ -371,7 +371,7 @@ mod tests {
             assert_eq!(r.header_bytes, [0x17, 0x03, 0x03, 0x02, 0xa2]);
             let (typ, n) = s_hs_open.open(&r.header_bytes, r.payload).unwrap();
             assert_eq!(typ, ContentType::HANDSHAKE);
-            r.payload[..n].to_vec()
+            r.payload[n].to_vec()
         };
         assert_eq!(s_hs_open.seq(), 1);
         assert!(df.next_record().unwrap().is_none());

@@ -1,0 +1,384 @@
+//! TLS 1.2 client handshake (RFC 5246 §7.3) with ECDHE key exchange
+//! (RFC 8422), extended master secret (RFC 7627) and AEAD suites.
+//!
+//! Entered from the TLS 1.3 client when the ServerHello picks TLS 1.2: the
+//! ClientHello is shared, so is the transcript so far.
+
+use super::client13::verify_server_certificate;
+use super::common::Exporter;
+use super::{require_boundary, unexpected, Common};
+use crate::crypto::hash::Transcript;
+use crate::crypto::kx::{KeyExchange, SUPPORTED_GROUPS};
+use crate::crypto::verify::verify_signature;
+use crate::error::{AlertDescription, Error, Result};
+use crate::msgs::enums::{NamedGroup, ProtocolVersion, SignatureScheme};
+use crate::msgs::extensions::{ClientExtensions, ServerExtContext, ServerExtensions};
+use crate::msgs::handshake::{
+    Certificate12, ClientKeyExchange, HandshakeMessage, HandshakePayload, ServerHello,
+    ServerKeyExchange, DOWNGRADE_TLS11, DOWNGRADE_TLS12,
+};
+use crate::msgs::joiner::RawHandshake;
+use crate::record::protect::{Decrypter, Encrypter};
+use crate::secrets::{ct_eq, Secret};
+use crate::suites::{tls12_suite, Auth, Tls12Suite};
+use crate::tls12::prf;
+
+pub(crate) enum State {
+    ExpectCertificate(Box<Handshake>),
+    ExpectServerKeyExchange(Box<Handshake>),
+    ExpectCertificateRequestOrDone(Box<Handshake>),
+    ExpectServerHelloDone(Box<Handshake>),
+    ExpectFinished(Box<Handshake>),
+    Done,
+}
+
+/// Everything the TLS 1.2 client carries from the ServerHello to Finished.
+pub(crate) struct Handshake {
+    transcript: Transcript,
+    suite: &'static Tls12Suite,
+    client_random: [u8; 32],
+    server_random: [u8; 32],
+    ems: bool,
+    offered_groups: Vec<NamedGroup>,
+    offered_schemes: Vec<SignatureScheme>,
+    /// The server's ECDHE group and public value, from ServerKeyExchange.
+    server_share: Option<(NamedGroup, Vec<u8>)>,
+    cert_requested: bool,
+    master: Option<Secret>,
+}
+
+fn illegal(msg: &'static str) -> Error {
+    Error::protocol(AlertDescription::ILLEGAL_PARAMETER, msg)
+}
+
+fn hs_failure(msg: &'static str) -> Error {
+    Error::protocol(AlertDescription::HANDSHAKE_FAILURE, msg)
+}
+
+/// The TLS 1.3 client hands over here when the ServerHello has no
+/// supported_versions extension, i.e. the server picked TLS 1.2 or older.
+pub(crate) fn handle_server_hello(
+    c: &mut Common,
+    mut transcript: Transcript,
+    hello: &crate::msgs::handshake::ClientHello,
+    offered: &ClientExtensions,
+    sh: ServerHello,
+    msg: &RawHandshake,
+) -> Result<State> {
+    let policy = c.config.inner.policy;
+    if sh.legacy_version != ProtocolVersion::TLSV1_2 {
+        return Err(Error::protocol(
+            AlertDescription::PROTOCOL_VERSION,
+            format!(
+                "server chose {:?}; this security policy allows TLS 1.2 at the lowest",
+                sh.legacy_version
+            ),
+        ));
+    }
+    if !policy.allows_version(ProtocolVersion::TLSV1_2) {
+        return Err(Error::protocol(
+            AlertDescription::PROTOCOL_VERSION,
+            "server chose TLS 1.2, which this security policy does not allow",
+        ));
+    }
+    // RFC 8446 §4.1.3: a TLS 1.3 server that answers a TLS 1.3 client with
+    // TLS 1.2 says so in its random; seeing it means an attacker removed 1.3.
+    let offered13 = offered
+        .supported_versions
+        .as_deref()
+        .is_some_and(|v| v.contains(&ProtocolVersion::TLSV1_3));
+    let tail = &sh.random[24..];
+    if offered13 && (tail == DOWNGRADE_TLS12 || tail == DOWNGRADE_TLS11) {
+        return Err(illegal(
+            "downgrade detected: a TLS 1.3 server answered with TLS 1.2",
+        ));
+    }
+    if sh.compression_method != 0 {
+        return Err(illegal("server chose a compression method"));
+    }
+    if !hello.cipher_suites.contains(&sh.cipher_suite) {
+        return Err(illegal("server chose a cipher suite we did not offer"));
+    }
+    let suite = tls12_suite(sh.cipher_suite)
+        .ok_or_else(|| illegal("server chose a suite that is not a TLS 1.2 suite"))?;
+    let exts = ServerExtensions::parse(ServerExtContext::ServerHello12, &sh.extensions)?;
+    if let Some(ri) = &exts.renegotiation_info {
+        // Initial handshake: the server's renegotiated_connection must be empty (RFC 5746 §3.4).
+        if !ri.is_empty() {
+            return Err(hs_failure(
+                "non-empty renegotiation_info in the initial handshake",
+            ));
+        }
+    }
+    if exts.session_ticket_ack || exts.status_request_ack {
+        return Err(Error::protocol(
+            AlertDescription::UNSUPPORTED_EXTENSION,
+            "server answered an extension we did not send",
+        ));
+    }
+    if let Some(formats) = &exts.ec_point_formats {
+        if !formats.contains(&0) {
+            return Err(illegal("server does not accept uncompressed points"));
+        }
+    }
+    if !exts.extended_master_secret && c.config.inner.require_ems {
+        return Err(hs_failure(
+            "server does not support the extended master secret (RFC 7627), which this configuration requires",
+        ));
+    }
+    if let Some(proto) = &exts.alpn {
+        if !offered.alpn.as_deref().unwrap_or_default().contains(proto) {
+            return Err(illegal("server selected an ALPN protocol we did not offer"));
+        }
+        c.info.alpn = Some(proto.clone());
+    }
+    if exts.server_name_ack && offered.server_name.is_none() {
+        return Err(Error::protocol(
+            AlertDescription::UNSUPPORTED_EXTENSION,
+            "server_name acknowledged but not sent",
+        ));
+    }
+    transcript.start_hash(suite.hash);
+    transcript.add(&msg.encoded);
+    c.info.version = Some(ProtocolVersion::TLSV1_2);
+    c.info.server_version = Some(ProtocolVersion::TLSV1_2);
+    c.info.suite = Some(suite.suite);
+    Ok(State::ExpectCertificate(Box::new(Handshake {
+        transcript,
+        suite,
+        client_random: hello.random,
+        server_random: sh.random,
+        ems: exts.extended_master_secret,
+        offered_groups: offered.supported_groups.clone().unwrap_or_default(),
+        offered_schemes: offered.signature_algorithms.clone().unwrap_or_default(),
+        server_share: None,
+        cert_requested: false,
+        master: None,
+    })))
+}
+
+impl State {
+    pub(crate) fn handle(self, c: &mut Common, msg: RawHandshake, boundary: bool) -> Result<State> {
+        let parsed = HandshakeMessage::read_tls12(msg.typ, msg.body())?;
+        match (self, parsed.payload) {
+            (State::ExpectCertificate(mut s), HandshakePayload::Certificate12(cert)) => {
+                if cert.0.is_empty() {
+                    return Err(Error::protocol(
+                        AlertDescription::DECODE_ERROR,
+                        "server sent an empty certificate list",
+                    ));
+                }
+                c.info.peer_chain = cert.0;
+                verify_server_certificate(c)?;
+                s.transcript.add(&msg.encoded);
+                Ok(State::ExpectServerKeyExchange(s))
+            }
+            (State::ExpectServerKeyExchange(s), HandshakePayload::ServerKeyExchange(ske)) => {
+                s.handle_server_key_exchange(c, ske, &msg)
+            }
+            (
+                State::ExpectCertificateRequestOrDone(mut s),
+                HandshakePayload::CertificateRequest12(_),
+            ) => {
+                // No client certificates yet: an empty Certificate answers (RFC 5246 §7.4.6).
+                s.cert_requested = true;
+                s.transcript.add(&msg.encoded);
+                Ok(State::ExpectServerHelloDone(s))
+            }
+            (
+                State::ExpectCertificateRequestOrDone(s) | State::ExpectServerHelloDone(s),
+                HandshakePayload::ServerHelloDone,
+            ) => {
+                require_boundary(boundary, "ServerHelloDone")?;
+                s.send_client_flight(c, &msg)
+            }
+            (State::ExpectFinished(s), HandshakePayload::Finished(vd)) => {
+                s.handle_finished(c, &vd, &msg, boundary)
+            }
+            (state, _) => Err(unexpected(msg.typ, state.name())),
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            State::ExpectCertificate(_) => "expecting TLS 1.2 Certificate",
+            State::ExpectServerKeyExchange(_) => "expecting ServerKeyExchange",
+            State::ExpectCertificateRequestOrDone(_) => {
+                "expecting CertificateRequest or ServerHelloDone"
+            }
+            State::ExpectServerHelloDone(_) => "expecting ServerHelloDone",
+            State::ExpectFinished(_) => "expecting server Finished",
+            State::Done => "connected",
+        }
+    }
+}
+
+/// True if `scheme` is a signature by the key type the suite names.
+fn scheme_matches_auth(scheme: SignatureScheme, auth: Auth) -> bool {
+    use SignatureScheme as S;
+    match auth {
+        Auth::Ecdsa => matches!(
+            scheme,
+            S::ECDSA_SECP256R1_SHA256 | S::ECDSA_SECP384R1_SHA384
+        ),
+        Auth::Rsa => matches!(
+            scheme,
+            S::RSA_PSS_RSAE_SHA256
+                | S::RSA_PSS_RSAE_SHA384
+                | S::RSA_PSS_RSAE_SHA512
+                | S::RSA_PKCS1_SHA256
+                | S::RSA_PKCS1_SHA384
+                | S::RSA_PKCS1_SHA512
+        ),
+    }
+}
+
+impl Handshake {
+    fn handle_server_key_exchange(
+        mut self: Box<Self>,
+        c: &mut Common,
+        ske: ServerKeyExchange,
+        msg: &RawHandshake,
+    ) -> Result<State> {
+        let group = ske.params.group;
+        if !self.offered_groups.contains(&group) || !SUPPORTED_GROUPS.contains(&group) {
+            return Err(illegal("server chose an ECDHE group we did not offer"));
+        }
+        if !self.offered_schemes.contains(&ske.scheme) {
+            return Err(illegal(
+                "ServerKeyExchange signed with a scheme we did not offer",
+            ));
+        }
+        if !scheme_matches_auth(ske.scheme, self.suite.auth) {
+            return Err(illegal(
+                "ServerKeyExchange signature does not match the suite's key type",
+            ));
+        }
+        let leaf = c
+            .info
+            .peer_chain
+            .first()
+            .ok_or_else(|| Error::internal("no peer certificate"))?;
+        let signed = ske.signed_content(&self.client_random, &self.server_random);
+        verify_signature(leaf, ske.scheme, &signed, &ske.signature, false)?;
+        c.info.peer_signature_scheme = Some(ske.scheme);
+        c.info.group = Some(group);
+        self.server_share = Some((group, ske.params.public));
+        self.transcript.add(&msg.encoded);
+        Ok(State::ExpectCertificateRequestOrDone(self))
+    }
+
+    /// ServerHelloDone arrived: [empty Certificate], ClientKeyExchange,
+    /// ChangeCipherSpec, Finished — one flight.
+    fn send_client_flight(
+        mut self: Box<Self>,
+        c: &mut Common,
+        msg: &RawHandshake,
+    ) -> Result<State> {
+        self.transcript.add(&msg.encoded);
+        let (group, server_public) = self
+            .server_share
+            .take()
+            .ok_or_else(|| Error::internal("no server key share"))?;
+        let kx = KeyExchange::start(group)?;
+        let our_public = kx.public_key().to_vec();
+        let pms = kx.complete(&server_public)?;
+        if self.cert_requested {
+            c.queue_handshake(
+                &HandshakeMessage::new(HandshakePayload::Certificate12(Certificate12(Vec::new()))),
+                &mut self.transcript,
+            );
+        }
+        c.queue_handshake(
+            &HandshakeMessage::new(HandshakePayload::ClientKeyExchange(ClientKeyExchange(
+                our_public,
+            ))),
+            &mut self.transcript,
+        );
+        let hash = self.suite.hash;
+        let master = if self.ems {
+            prf::extended_master_secret(
+                hash,
+                pms.as_bytes(),
+                self.transcript.current_hash().as_bytes(),
+            )?
+        } else {
+            prf::master_secret(
+                hash,
+                pms.as_bytes(),
+                &self.client_random,
+                &self.server_random,
+            )?
+        };
+        let keys = prf::key_block(
+            hash,
+            self.suite.aead,
+            &master,
+            &self.client_random,
+            &self.server_random,
+        )?;
+        c.send_ccs()?;
+        let enc =
+            Encrypter::new_tls12(self.suite.aead, &keys.client_key, keys.client_iv.as_bytes())?;
+        c.set_tls12_encrypter(enc)?;
+        let vd = prf::verify_data(
+            hash,
+            &master,
+            b"client finished",
+            self.transcript.current_hash().as_bytes(),
+        )?;
+        c.queue_handshake(
+            &HandshakeMessage::new(HandshakePayload::Finished(vd.to_vec())),
+            &mut self.transcript,
+        );
+        c.flush_handshake()?;
+        c.pending_dec = Some(Decrypter::new_tls12(
+            self.suite.aead,
+            &keys.server_key,
+            keys.server_iv.as_bytes(),
+        )?);
+        self.master = Some(master);
+        Ok(State::ExpectFinished(self))
+    }
+
+    fn handle_finished(
+        mut self: Box<Self>,
+        c: &mut Common,
+        vd: &[u8],
+        msg: &RawHandshake,
+        boundary: bool,
+    ) -> Result<State> {
+        if c.dec.is_none() || c.pending_dec.is_some() {
+            return Err(Error::protocol(
+                AlertDescription::UNEXPECTED_MESSAGE,
+                "server Finished before its ChangeCipherSpec",
+            ));
+        }
+        require_boundary(boundary, "Finished")?;
+        let master = self
+            .master
+            .take()
+            .ok_or_else(|| Error::internal("no master secret"))?;
+        let expected = prf::verify_data(
+            self.suite.hash,
+            &master,
+            b"server finished",
+            self.transcript.current_hash().as_bytes(),
+        )?;
+        if !ct_eq(vd, &expected) {
+            return Err(Error::protocol(
+                AlertDescription::DECRYPT_ERROR,
+                "server Finished is wrong",
+            ));
+        }
+        self.transcript.add(&msg.encoded);
+        c.app_keys_in = true;
+        c.exporter = Some(Exporter::Tls12 {
+            hash: self.suite.hash,
+            master,
+            client_random: self.client_random,
+            server_random: self.server_random,
+        });
+        Ok(State::Done)
+    }
+}

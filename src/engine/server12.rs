@@ -1,0 +1,360 @@
+//! TLS 1.2 server handshake (RFC 5246 §7.3) with ECDHE key exchange
+//! (RFC 8422), extended master secret (RFC 7627) and AEAD suites. Full
+//! handshakes only; no client authentication and no renegotiation.
+//!
+//! Entered from the TLS 1.3 server once version negotiation picked TLS 1.2.
+
+use super::common::Exporter;
+use super::server13::{choose_alpn, choose_cert, suite_preference};
+use super::{require_boundary, unexpected, Common};
+use crate::crypto::hash::Transcript;
+use crate::crypto::kx::{KeyExchange, SUPPORTED_GROUPS};
+use crate::crypto::rand;
+use crate::error::{AlertDescription, Error, Result};
+use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
+use crate::msgs::extensions::{ClientExtensions, ServerExtContext, ServerExtensions};
+use crate::msgs::handshake::{
+    Certificate12, ClientHello, EcdheParams, HandshakeMessage, HandshakePayload, ServerHello,
+    ServerKeyExchange, DOWNGRADE_TLS12,
+};
+use crate::msgs::joiner::RawHandshake;
+use crate::record::protect::{Decrypter, Encrypter};
+use crate::secrets::{ct_eq, Secret};
+use crate::suites::{tls12_suite, Tls12Suite};
+use crate::tls12::prf;
+
+pub(crate) enum State {
+    ExpectClientKeyExchange(Box<Handshake>),
+    ExpectFinished(Box<Handshake>),
+    Done,
+}
+
+/// What the TLS 1.2 server carries from its first flight to the client's Finished.
+pub(crate) struct Handshake {
+    transcript: Transcript,
+    suite: &'static Tls12Suite,
+    client_random: [u8; 32],
+    server_random: [u8; 32],
+    ems: bool,
+    kx: Option<KeyExchange>,
+    master: Option<Secret>,
+    /// Our write key, installed after the client's Finished checks out.
+    enc: Option<Encrypter>,
+}
+
+fn hs_failure(msg: &'static str) -> Error {
+    Error::protocol(AlertDescription::HANDSHAKE_FAILURE, msg)
+}
+
+fn illegal(msg: &'static str) -> Error {
+    Error::protocol(AlertDescription::ILLEGAL_PARAMETER, msg)
+}
+
+/// The ECDHE group: the policy's order among the groups the client supports.
+/// A client without supported_groups may use any curve (RFC 8422 §4); we
+/// then pick secp256r1, the one every ECDHE client has.
+fn choose_group(c: &Common, client_groups: Option<&[NamedGroup]>) -> Option<NamedGroup> {
+    let policy = c.config.inner.policy;
+    let usable = |g: &NamedGroup| SUPPORTED_GROUPS.contains(g) && policy.groups.contains(g);
+    match client_groups {
+        Some(theirs) => policy
+            .groups
+            .iter()
+            .copied()
+            .find(|g| usable(g) && theirs.contains(g)),
+        None => Some(NamedGroup::SECP256R1).filter(usable),
+    }
+}
+
+/// Suite, certificate and signature scheme: the first suite (server order,
+/// ChaCha20 boosting applied) for which a certificate of the suite's key type
+/// can sign a scheme the client accepts.
+fn choose_suite_and_cert(
+    c: &Common,
+    offered: &[CipherSuite],
+    client_schemes: &[SignatureScheme],
+) -> Option<(
+    &'static Tls12Suite,
+    std::sync::Arc<crate::cert::CertChainAndKey>,
+    SignatureScheme,
+)> {
+    suite_preference(c, offered, |cs| tls12_suite(cs).is_some())
+        .into_iter()
+        .filter_map(tls12_suite)
+        .find_map(|suite| {
+            choose_cert(c, client_schemes, false, |k| suite.auth.matches(k))
+                .map(|(cert, scheme)| (suite, cert, scheme))
+        })
+}
+
+/// Answers a ClientHello for which version negotiation chose TLS 1.2: ServerHello,
+/// Certificate, ServerKeyExchange and ServerHelloDone, in one flight.
+pub(crate) fn handle_client_hello(
+    c: &mut Common,
+    ch: ClientHello,
+    exts: ClientExtensions,
+    msg: &RawHandshake,
+) -> Result<State> {
+    let policy = c.config.inner.policy;
+    c.info.version = Some(ProtocolVersion::TLSV1_2);
+    // RFC 7507: a client that retries with a lower version after a failure says so;
+    // if we support more than it now offers, someone interfered with its first try.
+    if ch.cipher_suites.contains(&CipherSuite::TLS_FALLBACK_SCSV)
+        && policy.allows_version(ProtocolVersion::TLSV1_3)
+    {
+        return Err(Error::protocol(
+            AlertDescription::INAPPROPRIATE_FALLBACK,
+            "client fell back to TLS 1.2 but this server supports TLS 1.3",
+        ));
+    }
+    if !ch.compression_methods.contains(&0) {
+        return Err(hs_failure("client does not offer null compression"));
+    }
+    // RFC 5746: the client signals secure renegotiation by SCSV or an empty extension.
+    let secure_reneg = ch
+        .cipher_suites
+        .contains(&CipherSuite::TLS_EMPTY_RENEGOTIATION_INFO_SCSV)
+        || exts.renegotiation_info.is_some();
+    if exts
+        .renegotiation_info
+        .as_ref()
+        .is_some_and(|ri| !ri.is_empty())
+    {
+        return Err(hs_failure(
+            "non-empty renegotiation_info in the initial handshake",
+        ));
+    }
+    if let Some(formats) = &exts.ec_point_formats {
+        if !formats.contains(&0) {
+            return Err(illegal("client does not accept uncompressed points"));
+        }
+    }
+    if !exts.extended_master_secret && c.config.inner.require_ems {
+        return Err(hs_failure(
+            "client does not support the extended master secret (RFC 7627), which this configuration requires",
+        ));
+    }
+    if c.config.inner.certs.is_empty() {
+        return Err(hs_failure("server has no certificate configured"));
+    }
+    // Without signature_algorithms a TLS 1.2 client means SHA-1 (RFC 5246
+    // §7.4.1.4.1), which Baton does not sign with.
+    let client_schemes = exts.signature_algorithms.as_deref().ok_or_else(|| {
+        hs_failure("ClientHello without signature_algorithms (SHA-1 only) is not supported")
+    })?;
+    c.info.server_name = exts.server_name.clone();
+    let (suite, cert, scheme) = choose_suite_and_cert(c, &ch.cipher_suites, client_schemes)
+        .ok_or_else(|| {
+            hs_failure("no TLS 1.2 cipher suite, certificate and signature scheme in common")
+        })?;
+    let group = choose_group(c, exts.supported_groups.as_deref())
+        .ok_or_else(|| hs_failure("no key exchange group in common"))?;
+    let alpn = choose_alpn(c, exts.alpn.as_deref())?;
+
+    let mut transcript = Transcript::new();
+    transcript.start_hash(suite.hash);
+    transcript.add(&msg.encoded);
+
+    let mut server_random = rand::random32()?;
+    if policy.allows_version(ProtocolVersion::TLSV1_3) {
+        // Downgrade protection (RFC 8446 §4.1.3): tells a TLS 1.3 client that
+        // TLS 1.2 was our choice, so an attacker cannot strip 1.3 unnoticed.
+        server_random[24..].copy_from_slice(&DOWNGRADE_TLS12);
+    }
+    let sh_exts = ServerExtensions {
+        server_name_ack: exts.server_name.is_some(),
+        alpn: alpn.clone(),
+        extended_master_secret: exts.extended_master_secret,
+        renegotiation_info: secure_reneg.then(Vec::new),
+        ec_point_formats: exts.ec_point_formats.is_some().then(|| vec![0]),
+        ..Default::default()
+    };
+    let sh = ServerHello {
+        legacy_version: ProtocolVersion::TLSV1_2,
+        random: server_random,
+        // Empty: this session cannot be resumed (RFC 5246 §7.4.1.3).
+        session_id: Vec::new(),
+        cipher_suite: suite.suite,
+        compression_method: 0,
+        extensions: sh_exts.to_extensions(ServerExtContext::ServerHello12),
+    };
+    c.queue_handshake(
+        &HandshakeMessage::new(HandshakePayload::ServerHello(sh)),
+        &mut transcript,
+    );
+    c.queue_handshake(
+        &HandshakeMessage::new(HandshakePayload::Certificate12(Certificate12(
+            cert.chain().to_vec(),
+        ))),
+        &mut transcript,
+    );
+    let kx = KeyExchange::start(group)?;
+    let mut ske = ServerKeyExchange {
+        params: EcdheParams {
+            group,
+            public: kx.public_key().to_vec(),
+        },
+        scheme,
+        signature: Vec::new(),
+    };
+    let signed = ske.signed_content(&ch.random, &server_random);
+    ske.signature = cert.signing_key().sign(scheme, &signed)?;
+    c.queue_handshake(
+        &HandshakeMessage::new(HandshakePayload::ServerKeyExchange(ske)),
+        &mut transcript,
+    );
+    c.queue_handshake(
+        &HandshakeMessage::new(HandshakePayload::ServerHelloDone),
+        &mut transcript,
+    );
+    c.flush_handshake()?;
+
+    c.info.suite = Some(suite.suite);
+    c.info.group = Some(group);
+    c.info.alpn = alpn;
+    c.info.selected_cert = Some(cert);
+    c.info.signature_scheme = Some(scheme);
+    Ok(State::ExpectClientKeyExchange(Box::new(Handshake {
+        transcript,
+        suite,
+        client_random: ch.random,
+        server_random,
+        ems: exts.extended_master_secret,
+        kx: Some(kx),
+        master: None,
+        enc: None,
+    })))
+}
+
+impl State {
+    pub(crate) fn handle(self, c: &mut Common, msg: RawHandshake, boundary: bool) -> Result<State> {
+        let parsed = HandshakeMessage::read_tls12(msg.typ, msg.body())?;
+        match (self, parsed.payload) {
+            (State::ExpectClientKeyExchange(s), HandshakePayload::ClientKeyExchange(cke)) => {
+                // The client's CCS follows; nothing may share its record.
+                require_boundary(boundary, "ClientKeyExchange")?;
+                s.handle_client_key_exchange(c, &cke.0, &msg)
+            }
+            (State::ExpectFinished(s), HandshakePayload::Finished(vd)) => {
+                s.handle_finished(c, &vd, &msg, boundary)
+            }
+            (state, _) => Err(unexpected(
+                msg.typ,
+                match state {
+                    State::ExpectClientKeyExchange(_) => "expecting ClientKeyExchange",
+                    State::ExpectFinished(_) => "expecting client Finished",
+                    State::Done => "connected",
+                },
+            )),
+        }
+    }
+}
+
+impl Handshake {
+    fn handle_client_key_exchange(
+        mut self: Box<Self>,
+        c: &mut Common,
+        client_public: &[u8],
+        msg: &RawHandshake,
+    ) -> Result<State> {
+        let kx = self
+            .kx
+            .take()
+            .ok_or_else(|| Error::internal("no key exchange in progress"))?;
+        let pms = kx.complete(client_public)?;
+        self.transcript.add(&msg.encoded);
+        let hash = self.suite.hash;
+        let master = if self.ems {
+            prf::extended_master_secret(
+                hash,
+                pms.as_bytes(),
+                self.transcript.current_hash().as_bytes(),
+            )?
+        } else {
+            prf::master_secret(
+                hash,
+                pms.as_bytes(),
+                &self.client_random,
+                &self.server_random,
+            )?
+        };
+        let keys = prf::key_block(
+            hash,
+            self.suite.aead,
+            &master,
+            &self.client_random,
+            &self.server_random,
+        )?;
+        c.pending_dec = Some(Decrypter::new_tls12(
+            self.suite.aead,
+            &keys.client_key,
+            keys.client_iv.as_bytes(),
+        )?);
+        self.enc = Some(Encrypter::new_tls12(
+            self.suite.aead,
+            &keys.server_key,
+            keys.server_iv.as_bytes(),
+        )?);
+        self.master = Some(master);
+        Ok(State::ExpectFinished(self))
+    }
+
+    fn handle_finished(
+        mut self: Box<Self>,
+        c: &mut Common,
+        vd: &[u8],
+        msg: &RawHandshake,
+        boundary: bool,
+    ) -> Result<State> {
+        if c.dec.is_none() || c.pending_dec.is_some() {
+            return Err(Error::protocol(
+                AlertDescription::UNEXPECTED_MESSAGE,
+                "client Finished before its ChangeCipherSpec",
+            ));
+        }
+        require_boundary(boundary, "Finished")?;
+        let master = self
+            .master
+            .take()
+            .ok_or_else(|| Error::internal("no master secret"))?;
+        let hash = self.suite.hash;
+        let expected = prf::verify_data(
+            hash,
+            &master,
+            b"client finished",
+            self.transcript.current_hash().as_bytes(),
+        )?;
+        if !ct_eq(vd, &expected) {
+            return Err(Error::protocol(
+                AlertDescription::DECRYPT_ERROR,
+                "client Finished is wrong",
+            ));
+        }
+        self.transcript.add(&msg.encoded);
+        c.app_keys_in = true;
+        c.send_ccs()?;
+        let enc = self
+            .enc
+            .take()
+            .ok_or_else(|| Error::internal("no server write key"))?;
+        c.set_tls12_encrypter(enc)?;
+        let ours = prf::verify_data(
+            hash,
+            &master,
+            b"server finished",
+            self.transcript.current_hash().as_bytes(),
+        )?;
+        c.queue_handshake(
+            &HandshakeMessage::new(HandshakePayload::Finished(ours.to_vec())),
+            &mut self.transcript,
+        );
+        c.flush_handshake()?;
+        c.exporter = Some(Exporter::Tls12 {
+            hash,
+            master,
+            client_random: self.client_random,
+            server_random: self.server_random,
+        });
+        Ok(State::Done)
+    }
+}
