@@ -10,4 +10,5 @@ mod openssl;
 mod pair;
 mod rustls_peer;
 mod s2n_peer;
+mod tls12;
 mod util;
