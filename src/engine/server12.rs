@@ -10,6 +10,7 @@ use super::{require_boundary, unexpected, Common};
 use crate::crypto::hash::Transcript;
 use crate::crypto::kx::{KeyExchange, SUPPORTED_GROUPS};
 use crate::crypto::rand;
+use crate::crypto::sign::KeyType;
 use crate::error::{AlertDescription, Error, Result};
 use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
 use crate::msgs::extensions::{ClientExtensions, ServerExtContext, ServerExtensions};
@@ -73,6 +74,7 @@ fn choose_suite_and_cert(
     c: &Common,
     offered: &[CipherSuite],
     client_schemes: &[SignatureScheme],
+    client_groups: Option<&[NamedGroup]>,
 ) -> Option<(
     &'static Tls12Suite,
     std::sync::Arc<crate::cert::CertChainAndKey>,
@@ -82,9 +84,22 @@ fn choose_suite_and_cert(
         .into_iter()
         .filter_map(tls12_suite)
         .find_map(|suite| {
-            choose_cert(c, client_schemes, false, |k| suite.auth.matches(k))
-                .map(|(cert, scheme)| (suite, cert, scheme))
+            choose_cert(c, client_schemes, false, |k| {
+                suite.auth.matches(k) && curve_offered(k, client_groups)
+            })
+            .map(|(cert, scheme)| (suite, cert, scheme))
         })
+}
+
+/// In TLS 1.2 the client's supported_groups also bounds the curve of an ECDSA
+/// certificate (RFC 8422 §5.1); without the extension any curve goes.
+fn curve_offered(key: KeyType, client_groups: Option<&[NamedGroup]>) -> bool {
+    let curve = match key {
+        KeyType::EcdsaP256 => NamedGroup::SECP256R1,
+        KeyType::EcdsaP384 => NamedGroup::SECP384R1,
+        KeyType::Rsa => return true,
+    };
+    client_groups.is_none_or(|g| g.contains(&curve))
 }
 
 /// Answers a ClientHello for which version negotiation chose TLS 1.2: ServerHello,
@@ -143,10 +158,15 @@ pub(crate) fn handle_client_hello(
         hs_failure("ClientHello without signature_algorithms (SHA-1 only) is not supported")
     })?;
     c.info.server_name = exts.server_name.clone();
-    let (suite, cert, scheme) = choose_suite_and_cert(c, &ch.cipher_suites, client_schemes)
-        .ok_or_else(|| {
-            hs_failure("no TLS 1.2 cipher suite, certificate and signature scheme in common")
-        })?;
+    let (suite, cert, scheme) = choose_suite_and_cert(
+        c,
+        &ch.cipher_suites,
+        client_schemes,
+        exts.supported_groups.as_deref(),
+    )
+    .ok_or_else(|| {
+        hs_failure("no TLS 1.2 cipher suite, certificate and signature scheme in common")
+    })?;
     let group = choose_group(c, exts.supported_groups.as_deref())
         .ok_or_else(|| hs_failure("no key exchange group in common"))?;
     let alpn = choose_alpn(c, exts.alpn.as_deref())?;

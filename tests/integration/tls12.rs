@@ -91,8 +91,22 @@ fn every_tls12_suite_group_and_certificate() {
         };
         for suite in suites {
             for group in GROUPS {
-                let p = tls12_policy(&[suite], &[group]);
-                let scfg = server_config(cert, key, Some(both_versions()), &["h2", "http/1.1"]);
+                // In TLS 1.2 the client's groups also name the ECDSA certificate's
+                // curve (RFC 8422 §5.1); the server's policy holds only `group`.
+                let mut client_groups = vec![group];
+                if cert.contains("p256") {
+                    client_groups.push(NamedGroup::SECP256R1);
+                } else if cert.contains("p384") {
+                    client_groups.push(NamedGroup::SECP384R1);
+                }
+                let p = tls12_policy(&[suite], &client_groups);
+                let sp = policy_versions(
+                    ProtocolVersion::TLSV1_2,
+                    ProtocolVersion::TLSV1_3,
+                    &all_suites(),
+                    &[group],
+                );
+                let scfg = server_config(cert, key, Some(sp), &["h2", "http/1.1"]);
                 let ccfg = client_config(Some(p), &["http/1.1"]);
                 let (mut c, mut s) = connect(&ccfg, &scfg, "localhost");
                 let (cr, sr) = handshake(&mut c, &mut s);

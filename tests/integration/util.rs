@@ -336,6 +336,11 @@ pub struct SServer {
 /// and waits until it listens. Its stdin stays open: `s_server` ends the
 /// connection at stdin EOF, so close it only to make that happen.
 pub fn s_server_in(cwd: Option<&Path>, args: &[&str]) -> SServer {
+    s_server_env(cwd, &[], args)
+}
+
+/// [`s_server_in`] with extra environment variables (e.g. `OPENSSL_CONF`).
+pub fn s_server_env(cwd: Option<&Path>, env: &[(&str, &Path)], args: &[&str]) -> SServer {
     let mut last_err = String::new();
     for _attempt in 0..5 {
         let port = free_port();
@@ -343,7 +348,8 @@ pub fn s_server_in(cwd: Option<&Path>, args: &[&str]) -> SServer {
         cmd.arg("s_server")
             .arg("-accept")
             .arg(format!("127.0.0.1:{port}"))
-            .args(args);
+            .args(args)
+            .envs(env.iter().copied());
         if let Some(dir) = cwd {
             cmd.current_dir(dir);
         }
@@ -378,11 +384,17 @@ pub fn s_server(args: &[&str]) -> SServer {
 
 /// Starts `openssl s_client -connect 127.0.0.1:PORT ARGS...`.
 pub fn s_client(port: u16, args: &[&str]) -> Proc {
+    s_client_env(port, &[], args)
+}
+
+/// [`s_client`] with extra environment variables (e.g. `OPENSSL_CONF`).
+pub fn s_client_env(port: u16, env: &[(&str, &Path)], args: &[&str]) -> Proc {
     let mut cmd = Command::new("openssl");
     cmd.arg("s_client")
         .arg("-connect")
         .arg(format!("127.0.0.1:{port}"))
-        .args(args);
+        .args(args)
+        .envs(env.iter().copied());
     Proc::spawn("openssl s_client", &mut cmd)
 }
 

@@ -8,6 +8,7 @@
 mod failures;
 mod features;
 mod matrix;
+mod tls12;
 mod transfer;
 
 use crate::util::*;
