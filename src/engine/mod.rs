@@ -554,7 +554,8 @@ mod tests {
         max_version: crate::ProtocolVersion::TLSV1_2,
         cipher_suites: &[crate::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256],
         signature_schemes: &[crate::SignatureScheme::ECDSA_SECP256R1_SHA256],
-        groups: &[crate::NamedGroup::X25519],
+        // P-256 also names the certificate's curve (RFC 8422 §5.1); X25519 is the ECDHE group.
+        groups: &[crate::NamedGroup::X25519, crate::NamedGroup::SECP256R1],
         chacha20_boosted: false,
     };
 
