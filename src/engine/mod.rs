@@ -57,6 +57,8 @@ impl Hs {
 pub(crate) struct Engine {
     pub(crate) c: Common,
     hs: Option<Hs>,
+    /// Set once the handshake finished; `hs` is also `None` after a failed handshake.
+    done: bool,
     started: bool,
     deframer: Deframer,
     joiner: HandshakeJoiner,
@@ -79,6 +81,7 @@ impl Engine {
         Self {
             c: Common::new(config, mode),
             hs: Some(hs),
+            done: false,
             started: false,
             deframer: Deframer::new(),
             joiner: HandshakeJoiner::new(),
@@ -94,7 +97,7 @@ impl Engine {
     }
 
     pub(crate) fn is_handshake_complete(&self) -> bool {
-        self.hs.is_none()
+        self.done
     }
 
     pub(crate) fn error(&self) -> Option<&Error> {
@@ -330,7 +333,9 @@ impl Engine {
                     continue;
                 }
             };
-            if !next.is_done() {
+            if next.is_done() {
+                self.done = true;
+            } else {
                 self.hs = Some(next);
             }
         }
