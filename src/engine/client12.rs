@@ -296,24 +296,11 @@ impl Handshake {
             &mut self.transcript,
         );
         let hash = self.suite.hash;
-        let master = if self.ems {
-            prf::extended_master_secret(
-                hash,
-                pms.as_bytes(),
-                self.transcript.current_hash().as_bytes(),
-            )?
-        } else {
-            prf::master_secret(
-                hash,
-                pms.as_bytes(),
-                &self.client_random,
-                &self.server_random,
-            )?
-        };
-        let keys = prf::key_block(
-            hash,
-            self.suite.aead,
-            &master,
+        let (master, keys) = derive_keys(
+            self.suite,
+            self.ems,
+            &pms,
+            &self.transcript,
             &self.client_random,
             &self.server_random,
         )?;
@@ -348,29 +335,19 @@ impl Handshake {
         msg: &RawHandshake,
         boundary: bool,
     ) -> Result<State> {
-        if c.dec.is_none() || c.pending_dec.is_some() {
-            return Err(Error::protocol(
-                AlertDescription::UNEXPECTED_MESSAGE,
-                "server Finished before its ChangeCipherSpec",
-            ));
-        }
-        require_boundary(boundary, "Finished")?;
         let master = self
             .master
             .take()
             .ok_or_else(|| Error::internal("no master secret"))?;
-        let expected = prf::verify_data(
-            self.suite.hash,
+        check_peer_finished(
+            c,
+            self.suite,
             &master,
+            &self.transcript,
+            vd,
+            boundary,
             b"server finished",
-            self.transcript.current_hash().as_bytes(),
         )?;
-        if !ct_eq(vd, &expected) {
-            return Err(Error::protocol(
-                AlertDescription::DECRYPT_ERROR,
-                "server Finished is wrong",
-            ));
-        }
         self.transcript.add(&msg.encoded);
         c.app_keys_in = true;
         c.exporter = Some(Exporter::Tls12 {
@@ -380,5 +357,69 @@ impl Handshake {
             server_random: self.server_random,
         });
         Ok(State::Done)
+    }
+}
+
+/// The master secret — extended (RFC 7627, over the transcript through
+/// ClientKeyExchange) when negotiated — and the key block. Shared by both sides.
+pub(crate) fn derive_keys(
+    suite: &Tls12Suite,
+    ems: bool,
+    pms: &Secret,
+    transcript: &Transcript,
+    client_random: &[u8; 32],
+    server_random: &[u8; 32],
+) -> Result<(Secret, prf::KeyBlock)> {
+    let master = if ems {
+        prf::extended_master_secret(
+            suite.hash,
+            pms.as_bytes(),
+            transcript.current_hash().as_bytes(),
+        )?
+    } else {
+        prf::master_secret(suite.hash, pms.as_bytes(), client_random, server_random)?
+    };
+    let keys = prf::key_block(
+        suite.hash,
+        suite.aead,
+        &master,
+        client_random,
+        server_random,
+    )?;
+    Ok((master, keys))
+}
+
+/// Checks the peer's Finished: it came after the peer's ChangeCipherSpec (so
+/// under the new key), ends its record, and matches `label`'s verify_data in
+/// constant time.
+pub(crate) fn check_peer_finished(
+    c: &Common,
+    suite: &Tls12Suite,
+    master: &Secret,
+    transcript: &Transcript,
+    vd: &[u8],
+    boundary: bool,
+    label: &'static [u8],
+) -> Result<()> {
+    if c.dec.is_none() || c.pending_dec.is_some() {
+        return Err(Error::protocol(
+            AlertDescription::UNEXPECTED_MESSAGE,
+            "Finished before the peer's ChangeCipherSpec",
+        ));
+    }
+    require_boundary(boundary, "Finished")?;
+    let expected = prf::verify_data(
+        suite.hash,
+        master,
+        label,
+        transcript.current_hash().as_bytes(),
+    )?;
+    if ct_eq(vd, &expected) {
+        Ok(())
+    } else {
+        Err(Error::protocol(
+            AlertDescription::DECRYPT_ERROR,
+            "peer Finished is wrong",
+        ))
     }
 }

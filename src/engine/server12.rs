@@ -4,6 +4,7 @@
 //!
 //! Entered from the TLS 1.3 server once version negotiation picked TLS 1.2.
 
+use super::client12::{check_peer_finished, derive_keys};
 use super::common::Exporter;
 use super::server13::{choose_alpn, choose_cert, suite_preference};
 use super::{require_boundary, unexpected, Common};
@@ -20,7 +21,7 @@ use crate::msgs::handshake::{
 };
 use crate::msgs::joiner::RawHandshake;
 use crate::record::protect::{Decrypter, Encrypter};
-use crate::secrets::{ct_eq, Secret};
+use crate::secrets::Secret;
 use crate::suites::{tls12_suite, Tls12Suite};
 use crate::tls12::prf;
 
@@ -283,25 +284,11 @@ impl Handshake {
             .ok_or_else(|| Error::internal("no key exchange in progress"))?;
         let pms = kx.complete(client_public)?;
         self.transcript.add(&msg.encoded);
-        let hash = self.suite.hash;
-        let master = if self.ems {
-            prf::extended_master_secret(
-                hash,
-                pms.as_bytes(),
-                self.transcript.current_hash().as_bytes(),
-            )?
-        } else {
-            prf::master_secret(
-                hash,
-                pms.as_bytes(),
-                &self.client_random,
-                &self.server_random,
-            )?
-        };
-        let keys = prf::key_block(
-            hash,
-            self.suite.aead,
-            &master,
+        let (master, keys) = derive_keys(
+            self.suite,
+            self.ems,
+            &pms,
+            &self.transcript,
             &self.client_random,
             &self.server_random,
         )?;
@@ -326,30 +313,20 @@ impl Handshake {
         msg: &RawHandshake,
         boundary: bool,
     ) -> Result<State> {
-        if c.dec.is_none() || c.pending_dec.is_some() {
-            return Err(Error::protocol(
-                AlertDescription::UNEXPECTED_MESSAGE,
-                "client Finished before its ChangeCipherSpec",
-            ));
-        }
-        require_boundary(boundary, "Finished")?;
         let master = self
             .master
             .take()
             .ok_or_else(|| Error::internal("no master secret"))?;
         let hash = self.suite.hash;
-        let expected = prf::verify_data(
-            hash,
+        check_peer_finished(
+            c,
+            self.suite,
             &master,
+            &self.transcript,
+            vd,
+            boundary,
             b"client finished",
-            self.transcript.current_hash().as_bytes(),
         )?;
-        if !ct_eq(vd, &expected) {
-            return Err(Error::protocol(
-                AlertDescription::DECRYPT_ERROR,
-                "client Finished is wrong",
-            ));
-        }
         self.transcript.add(&msg.encoded);
         c.app_keys_in = true;
         c.send_ccs()?;
