@@ -3,12 +3,16 @@
 
 use crate::crypto::sign::{KeyType, SigningKey};
 use crate::error::{AlertDescription, Error};
+use crate::msgs::enums::SignatureScheme;
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
+use rustls_pki_types::{
+    CertificateDer, ServerName, SignatureVerificationAlgorithm, TrustAnchor, UnixTime,
+};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
+use webpki::aws_lc_rs as algs;
 
 /// A certificate chain (leaf first, DER) and its private key, loaded from PEM.
 /// Shared by many connections through `Config`.
@@ -294,6 +298,62 @@ impl TrustStore {
         )
         .map(|_| ())
         .map_err(chain_error)
+    }
+}
+
+type Algs = &'static [&'static dyn SignatureVerificationAlgorithm];
+
+// In a certificate, an ECDSA signature names its hash; the issuer's key decides the
+// curve. So an ECDSA scheme allows its hash on every curve.
+static ECDSA_SHA256: Algs = &[
+    algs::ECDSA_P256_SHA256,
+    algs::ECDSA_P384_SHA256,
+    algs::ECDSA_P521_SHA256,
+];
+static ECDSA_SHA384: Algs = &[
+    algs::ECDSA_P256_SHA384,
+    algs::ECDSA_P384_SHA384,
+    algs::ECDSA_P521_SHA384,
+];
+static ECDSA_SHA512: Algs = &[
+    algs::ECDSA_P256_SHA512,
+    algs::ECDSA_P384_SHA512,
+    algs::ECDSA_P521_SHA512,
+];
+static PKCS1_SHA256: Algs = &[
+    algs::RSA_PKCS1_2048_8192_SHA256,
+    algs::RSA_PKCS1_2048_8192_SHA256_ABSENT_PARAMS,
+];
+static PKCS1_SHA384: Algs = &[
+    algs::RSA_PKCS1_2048_8192_SHA384,
+    algs::RSA_PKCS1_2048_8192_SHA384_ABSENT_PARAMS,
+];
+static PKCS1_SHA512: Algs = &[
+    algs::RSA_PKCS1_2048_8192_SHA512,
+    algs::RSA_PKCS1_2048_8192_SHA512_ABSENT_PARAMS,
+];
+static PSS_RSAE_SHA256: Algs = &[algs::RSA_PSS_2048_8192_SHA256_LEGACY_KEY];
+static PSS_RSAE_SHA384: Algs = &[algs::RSA_PSS_2048_8192_SHA384_LEGACY_KEY];
+static PSS_RSAE_SHA512: Algs = &[algs::RSA_PSS_2048_8192_SHA512_LEGACY_KEY];
+static ED25519: Algs = &[algs::ED25519];
+
+/// The webpki algorithms that verify a certificate signature made with `scheme`;
+/// empty for schemes webpki cannot verify in certificates (SHA-1, SHA-224,
+/// RSA-PSS with a PSS key, Ed448), so a policy listing them allows nothing more.
+pub(crate) fn certificate_signature_algorithms(scheme: SignatureScheme) -> Algs {
+    use SignatureScheme as S;
+    match scheme {
+        S::ECDSA_SECP256R1_SHA256 => ECDSA_SHA256,
+        S::ECDSA_SECP384R1_SHA384 => ECDSA_SHA384,
+        S::ECDSA_SECP521R1_SHA512 => ECDSA_SHA512,
+        S::RSA_PKCS1_SHA256 => PKCS1_SHA256,
+        S::RSA_PKCS1_SHA384 => PKCS1_SHA384,
+        S::RSA_PKCS1_SHA512 => PKCS1_SHA512,
+        S::RSA_PSS_RSAE_SHA256 => PSS_RSAE_SHA256,
+        S::RSA_PSS_RSAE_SHA384 => PSS_RSAE_SHA384,
+        S::RSA_PSS_RSAE_SHA512 => PSS_RSAE_SHA512,
+        S::ED25519 => ED25519,
+        _ => &[],
     }
 }
 
@@ -870,5 +930,47 @@ mod tests {
             alert(leaf_dns_names(b"junk")),
             AlertDescription::BAD_CERTIFICATE
         );
+    }
+
+    #[test]
+    fn certificate_scheme_mapping() {
+        use SignatureScheme as S;
+        for s in [
+            S::RSA_PKCS1_SHA1,
+            S::ECDSA_SHA1,
+            S::RSA_PKCS1_SHA224,
+            S::ECDSA_SHA224,
+            S::RSA_PSS_PSS_SHA256,
+            S::RSA_PSS_PSS_SHA384,
+            S::RSA_PSS_PSS_SHA512,
+            S::ED448,
+        ] {
+            assert!(certificate_signature_algorithms(s).is_empty(), "{s:?}");
+        }
+        for s in [
+            S::ECDSA_SECP256R1_SHA256,
+            S::ECDSA_SECP384R1_SHA384,
+            S::ECDSA_SECP521R1_SHA512,
+            S::RSA_PKCS1_SHA256,
+            S::RSA_PKCS1_SHA384,
+            S::RSA_PKCS1_SHA512,
+            S::RSA_PSS_RSAE_SHA256,
+            S::RSA_PSS_RSAE_SHA384,
+            S::RSA_PSS_RSAE_SHA512,
+            S::ED25519,
+        ] {
+            let algs = certificate_signature_algorithms(s);
+            assert!(!algs.is_empty(), "{s:?}");
+            // Everything we map to is something the unrestricted verifier accepts too.
+            for a in algs {
+                assert!(
+                    webpki::ALL_VERIFICATION_ALGS
+                        .iter()
+                        .any(|b| b.signature_alg_id() == a.signature_alg_id()
+                            && b.public_key_alg_id() == a.public_key_alg_id()),
+                    "{s:?}"
+                );
+            }
+        }
     }
 }
