@@ -3,12 +3,16 @@
 
 use crate::crypto::sign::{KeyType, SigningKey};
 use crate::error::{AlertDescription, Error};
+use crate::msgs::enums::SignatureScheme;
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
+use rustls_pki_types::{
+    CertificateDer, ServerName, SignatureVerificationAlgorithm, TrustAnchor, UnixTime,
+};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
+use webpki::aws_lc_rs as algs;
 
 /// A certificate chain (leaf first, DER) and its private key, loaded from PEM.
 /// Shared by many connections through `Config`.
@@ -263,13 +267,33 @@ impl TrustStore {
         self.anchors.len()
     }
 
-    /// Validates `chain` (leaf first, DER) for TLS server auth at `now` (Unix seconds).
-    /// unknown issuer → `unknown_ca`; expired/not yet valid → `certificate_expired`; others → `bad_certificate`.
-    /// Does NOT check the host name.
+    /// Validates `chain` (leaf first, DER) for TLS server auth at `now` (Unix seconds),
+    /// accepting any signature algorithm the verifier supports.
+    /// Same as [`verify_server_chain_with`](Self::verify_server_chain_with) with `None`.
+    #[cfg(test)]
     pub(crate) fn verify_server_chain(
         &self,
         chain: &[Vec<u8>],
         now_unix: u64,
+    ) -> Result<(), Error> {
+        self.verify_server_chain_with(chain, now_unix, None)
+    }
+
+    /// Validates `chain` (leaf first, DER) for TLS server auth at `now` (Unix seconds).
+    /// unknown issuer → `unknown_ca`; expired/not yet valid → `certificate_expired`; others → `bad_certificate`.
+    /// Does NOT check the host name.
+    ///
+    /// `cert_schemes` is the security policy's `certificate_signature_schemes`: when
+    /// `Some`, every signature in the chain (leaf and intermediates; a trust anchor's
+    /// own self-signature is never checked) must use one of them, else the chain fails
+    /// with `unsupported_certificate` and a message naming the allowed schemes. An
+    /// ECDSA scheme allows its hash with any issuer curve, as in s2n-tls, which checks
+    /// only the certificate's signature algorithm.
+    pub(crate) fn verify_server_chain_with(
+        &self,
+        chain: &[Vec<u8>],
+        now_unix: u64,
+        cert_schemes: Option<&[SignatureScheme]>,
     ) -> Result<(), Error> {
         let Some((leaf, rest)) = chain.split_first() else {
             return Err(Error::protocol(
@@ -282,9 +306,20 @@ impl TrustStore {
             .iter()
             .map(|c| CertificateDer::from(c.as_slice()))
             .collect();
+        let restricted: Vec<&'static dyn SignatureVerificationAlgorithm>;
+        let algs: &[&'static dyn SignatureVerificationAlgorithm] = match cert_schemes {
+            None => webpki::ALL_VERIFICATION_ALGS,
+            Some(schemes) => {
+                restricted = schemes
+                    .iter()
+                    .flat_map(|&s| certificate_signature_algorithms(s).iter().copied())
+                    .collect();
+                &restricted
+            }
+        };
         let ee = webpki::EndEntityCert::try_from(&leaf).map_err(chain_error)?;
         ee.verify_for_usage(
-            webpki::ALL_VERIFICATION_ALGS,
+            algs,
             &self.anchors,
             &intermediates,
             UnixTime::since_unix_epoch(Duration::from_secs(now_unix)),
@@ -293,8 +328,91 @@ impl TrustStore {
             None,
         )
         .map(|_| ())
-        .map_err(chain_error)
+        .map_err(|e| match cert_schemes {
+            Some(schemes) if is_unsupported_algorithm(&e) => Error::protocol(
+                AlertDescription::UNSUPPORTED_CERTIFICATE,
+                format!(
+                    "certificate chain is signed with an algorithm the security policy does \
+                     not allow for certificates (allowed: {})",
+                    schemes
+                        .iter()
+                        .map(|s| format!("{s:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+            _ => chain_error(e),
+        })
     }
+}
+
+type Algs = &'static [&'static dyn SignatureVerificationAlgorithm];
+
+// In a certificate, an ECDSA signature names its hash; the issuer's key decides the
+// curve. So an ECDSA scheme allows its hash on every curve.
+static ECDSA_SHA256: Algs = &[
+    algs::ECDSA_P256_SHA256,
+    algs::ECDSA_P384_SHA256,
+    algs::ECDSA_P521_SHA256,
+];
+static ECDSA_SHA384: Algs = &[
+    algs::ECDSA_P256_SHA384,
+    algs::ECDSA_P384_SHA384,
+    algs::ECDSA_P521_SHA384,
+];
+static ECDSA_SHA512: Algs = &[
+    algs::ECDSA_P256_SHA512,
+    algs::ECDSA_P384_SHA512,
+    algs::ECDSA_P521_SHA512,
+];
+static PKCS1_SHA256: Algs = &[
+    algs::RSA_PKCS1_2048_8192_SHA256,
+    algs::RSA_PKCS1_2048_8192_SHA256_ABSENT_PARAMS,
+];
+static PKCS1_SHA384: Algs = &[
+    algs::RSA_PKCS1_2048_8192_SHA384,
+    algs::RSA_PKCS1_2048_8192_SHA384_ABSENT_PARAMS,
+];
+static PKCS1_SHA512: Algs = &[
+    algs::RSA_PKCS1_2048_8192_SHA512,
+    algs::RSA_PKCS1_2048_8192_SHA512_ABSENT_PARAMS,
+];
+static PSS_RSAE_SHA256: Algs = &[algs::RSA_PSS_2048_8192_SHA256_LEGACY_KEY];
+static PSS_RSAE_SHA384: Algs = &[algs::RSA_PSS_2048_8192_SHA384_LEGACY_KEY];
+static PSS_RSAE_SHA512: Algs = &[algs::RSA_PSS_2048_8192_SHA512_LEGACY_KEY];
+static ED25519: Algs = &[algs::ED25519];
+
+/// The webpki algorithms that verify a certificate signature made with `scheme`;
+/// empty for schemes webpki cannot verify in certificates (SHA-1, SHA-224,
+/// RSA-PSS with a PSS key, Ed448), so a policy listing them allows nothing more.
+pub(crate) fn certificate_signature_algorithms(scheme: SignatureScheme) -> Algs {
+    use SignatureScheme as S;
+    match scheme {
+        S::ECDSA_SECP256R1_SHA256 => ECDSA_SHA256,
+        S::ECDSA_SECP384R1_SHA384 => ECDSA_SHA384,
+        S::ECDSA_SECP521R1_SHA512 => ECDSA_SHA512,
+        S::RSA_PKCS1_SHA256 => PKCS1_SHA256,
+        S::RSA_PKCS1_SHA384 => PKCS1_SHA384,
+        S::RSA_PKCS1_SHA512 => PKCS1_SHA512,
+        S::RSA_PSS_RSAE_SHA256 => PSS_RSAE_SHA256,
+        S::RSA_PSS_RSAE_SHA384 => PSS_RSAE_SHA384,
+        S::RSA_PSS_RSAE_SHA512 => PSS_RSAE_SHA512,
+        S::ED25519 => ED25519,
+        _ => &[],
+    }
+}
+
+/// True for webpki's "no allowed algorithm verifies this signature" errors.
+#[allow(deprecated)]
+fn is_unsupported_algorithm(e: &webpki::Error) -> bool {
+    use webpki::Error as E;
+    matches!(
+        e,
+        E::UnsupportedSignatureAlgorithm
+            | E::UnsupportedSignatureAlgorithmContext(_)
+            | E::UnsupportedSignatureAlgorithmForPublicKey
+            | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_)
+    )
 }
 
 /// Whether a directory entry looks like a certificate file: `*.pem`, `*.crt`, or an
@@ -870,5 +988,211 @@ mod tests {
             alert(leaf_dns_names(b"junk")),
             AlertDescription::BAD_CERTIFICATE
         );
+    }
+
+    /// A chain made with rcgen: a root (whose key picks the algorithm it signs the
+    /// next certificate with), an optional intermediate, and a leaf for "localhost".
+    /// Returns (root PEM, chain leaf-first as DER).
+    fn made_chain(
+        root_alg: &'static rcgen::SignatureAlgorithm,
+        intermediate_alg: Option<&'static rcgen::SignatureAlgorithm>,
+        leaf_alg: &'static rcgen::SignatureAlgorithm,
+    ) -> (String, Vec<Vec<u8>>) {
+        use rcgen::{
+            BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose,
+            IsCa, KeyPair,
+        };
+        let ca_params = |cn: &str| {
+            let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+            p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            p.distinguished_name.push(DnType::CommonName, cn);
+            p
+        };
+        let root = CertifiedIssuer::self_signed(
+            ca_params("policy test root"),
+            KeyPair::generate_for(root_alg).unwrap(),
+        )
+        .unwrap();
+        let mut chain = Vec::new();
+        let mut leaf_params = CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+        leaf_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let leaf_key = KeyPair::generate_for(leaf_alg).unwrap();
+        match intermediate_alg {
+            Some(alg) => {
+                let int = CertifiedIssuer::signed_by(
+                    ca_params("policy test intermediate"),
+                    KeyPair::generate_for(alg).unwrap(),
+                    &root,
+                )
+                .unwrap();
+                chain.push(
+                    leaf_params
+                        .signed_by(&leaf_key, &int)
+                        .unwrap()
+                        .der()
+                        .to_vec(),
+                );
+                chain.push(int.der().to_vec());
+            }
+            None => chain.push(
+                leaf_params
+                    .signed_by(&leaf_key, &root)
+                    .unwrap()
+                    .der()
+                    .to_vec(),
+            ),
+        }
+        (root.pem(), chain)
+    }
+
+    const RFC9151_CERT_SCHEMES: &[SignatureScheme] = &[
+        SignatureScheme::ECDSA_SECP384R1_SHA384,
+        SignatureScheme::RSA_PKCS1_SHA384,
+    ];
+
+    #[test]
+    fn rfc9151_table_is_what_these_tests_use() {
+        let p = crate::policy::lookup("rfc9151").unwrap();
+        assert_eq!(p.certificate_signature_schemes, Some(RFC9151_CERT_SCHEMES));
+    }
+
+    #[test]
+    fn certificate_schemes_refuse_other_signature_algorithms() {
+        // Every test certificate is signed with SHA-256 (ecdsa-with-SHA256 or
+        // sha256WithRSAEncryption): fine without a restriction, refused under rfc9151.
+        let ts = store(&[data!("ca-rsa.pem"), data!("ca-ecdsa.pem")]);
+        for pem in [
+            data!("server-rsa.pem"),
+            data!("server-p256-chain.pem"),
+            data!("server-p384.pem"),
+        ] {
+            let c = chain(pem);
+            ts.verify_server_chain_with(&c, NOW, None).unwrap();
+            let e = ts
+                .verify_server_chain_with(&c, NOW, Some(RFC9151_CERT_SCHEMES))
+                .unwrap_err();
+            assert_eq!(
+                e.sent_alert(),
+                Some(AlertDescription::UNSUPPORTED_CERTIFICATE)
+            );
+            assert!(
+                e.message().contains("security policy")
+                    && e.message()
+                        .contains("ecdsa_secp384r1_sha384, rsa_pkcs1_sha384"),
+                "{e}"
+            );
+        }
+        // Other failures keep their own alert under a restriction.
+        assert_eq!(
+            alert(ts.verify_server_chain_with(
+                &chain(data!("server-untrusted.pem")),
+                NOW,
+                Some(RFC9151_CERT_SCHEMES)
+            )),
+            AlertDescription::UNKNOWN_CA
+        );
+        // A list that allows nothing webpki verifies (SHA-1 only) refuses everything.
+        let e = ts
+            .verify_server_chain_with(
+                &chain(data!("server-rsa.pem")),
+                NOW,
+                Some(&[SignatureScheme::RSA_PKCS1_SHA1]),
+            )
+            .unwrap_err();
+        assert_eq!(
+            e.sent_alert(),
+            Some(AlertDescription::UNSUPPORTED_CERTIFICATE)
+        );
+        // The SHA-256 schemes allow them.
+        ts.verify_server_chain_with(
+            &chain(data!("server-p384.pem")),
+            NOW,
+            Some(&[SignatureScheme::ECDSA_SECP256R1_SHA256]),
+        )
+        .unwrap();
+        ts.verify_server_chain_with(
+            &chain(data!("server-rsa.pem")),
+            NOW,
+            Some(&[SignatureScheme::RSA_PKCS1_SHA256]),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn certificate_schemes_accept_cnsa_chains_and_check_every_link() {
+        use rcgen::{
+            PKCS_ECDSA_P256_SHA256 as P256, PKCS_ECDSA_P384_SHA384 as P384,
+            PKCS_ED25519 as ED25519, PKCS_RSA_SHA384 as RSA384,
+        };
+        let rfc9151 = Some(RFC9151_CERT_SCHEMES);
+        let verify = |(root, c): &(String, Vec<Vec<u8>>), schemes| {
+            store(&[root.as_bytes()]).verify_server_chain_with(c, NOW, schemes)
+        };
+        // ECDSA P-384 / SHA-384 all the way: accepted.
+        let ok = made_chain(&P384, Some(&P384), &P384);
+        verify(&ok, rfc9151).unwrap();
+        // RSA PKCS#1 SHA-384 (3072-bit keys) signing a P-384 leaf: accepted.
+        let ok = made_chain(&RSA384, None, &P384);
+        verify(&ok, rfc9151).unwrap();
+        // The leaf is fine but the root signed the intermediate with SHA-256: refused.
+        let bad = made_chain(&P256, Some(&P384), &P384);
+        verify(&bad, None).unwrap();
+        assert_eq!(
+            verify(&bad, rfc9151).unwrap_err().sent_alert(),
+            Some(AlertDescription::UNSUPPORTED_CERTIFICATE)
+        );
+        // Ed25519 is verifiable, but only a list that names it allows it.
+        let ed = made_chain(&ED25519, None, &ED25519);
+        verify(&ed, None).unwrap();
+        verify(&ed, Some(&[SignatureScheme::ED25519])).unwrap();
+        let default_tls13 = crate::policy::default_policy().certificate_signature_schemes;
+        assert!(default_tls13.is_some());
+        assert_eq!(
+            verify(&ed, default_tls13).unwrap_err().sent_alert(),
+            Some(AlertDescription::UNSUPPORTED_CERTIFICATE)
+        );
+        verify(&ok, default_tls13).unwrap();
+    }
+
+    #[test]
+    fn certificate_scheme_mapping() {
+        use SignatureScheme as S;
+        for s in [
+            S::RSA_PKCS1_SHA1,
+            S::ECDSA_SHA1,
+            S::RSA_PKCS1_SHA224,
+            S::ECDSA_SHA224,
+            S::RSA_PSS_PSS_SHA256,
+            S::RSA_PSS_PSS_SHA384,
+            S::RSA_PSS_PSS_SHA512,
+            S::ED448,
+        ] {
+            assert!(certificate_signature_algorithms(s).is_empty(), "{s:?}");
+        }
+        for s in [
+            S::ECDSA_SECP256R1_SHA256,
+            S::ECDSA_SECP384R1_SHA384,
+            S::ECDSA_SECP521R1_SHA512,
+            S::RSA_PKCS1_SHA256,
+            S::RSA_PKCS1_SHA384,
+            S::RSA_PKCS1_SHA512,
+            S::RSA_PSS_RSAE_SHA256,
+            S::RSA_PSS_RSAE_SHA384,
+            S::RSA_PSS_RSAE_SHA512,
+            S::ED25519,
+        ] {
+            let algs = certificate_signature_algorithms(s);
+            assert!(!algs.is_empty(), "{s:?}");
+            // Everything we map to is something the unrestricted verifier accepts too.
+            for a in algs {
+                assert!(
+                    webpki::ALL_VERIFICATION_ALGS
+                        .iter()
+                        .any(|b| b.signature_alg_id() == a.signature_alg_id()
+                            && b.public_key_alg_id() == a.public_key_alg_id()),
+                    "{s:?}"
+                );
+            }
+        }
     }
 }

@@ -77,7 +77,8 @@ pub struct ConfigBuilder {
 }
 
 impl Config {
-    /// A builder with the "default" security policy and the system trust store.
+    /// A builder with Baton's default security policy ([`crate::policy::default_policy`]:
+    /// s2n's `default_tls13`, TLS 1.3 on) and the system trust store.
     pub fn builder() -> ConfigBuilder {
         let mut b = Self::builder_minimal();
         if let Err(e) = b.inner.trust.add_system_defaults() {

@@ -592,8 +592,13 @@ pub(crate) fn verify_server_certificate(c: &Common) -> Result<()> {
     if !cfg.verify_peer {
         return Ok(());
     }
-    cfg.trust
-        .verify_server_chain(&c.info.peer_chain, (cfg.now)())?;
+    // rfc9151 and other policies with certificate signature preferences bound
+    // the algorithms anywhere in the chain, not only in the handshake.
+    cfg.trust.verify_server_chain_with(
+        &c.info.peer_chain,
+        (cfg.now)(),
+        cfg.policy.certificate_signature_schemes,
+    )?;
     let leaf = c
         .info
         .peer_chain

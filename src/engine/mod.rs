@@ -561,6 +561,7 @@ mod tests {
         signature_schemes: &[crate::SignatureScheme::ECDSA_SECP256R1_SHA256],
         // P-256 also names the certificate's curve (RFC 8422 §5.1); X25519 is the ECDHE group.
         groups: &[crate::NamedGroup::X25519, crate::NamedGroup::SECP256R1],
+        certificate_signature_schemes: None,
         chacha20_boosted: false,
     };
 

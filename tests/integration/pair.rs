@@ -79,6 +79,7 @@ pub fn policy(suites: &[CipherSuite], groups: &[NamedGroup]) -> &'static Securit
         max_version: ProtocolVersion::TLSV1_3,
         cipher_suites: Box::leak(suites.to_vec().into_boxed_slice()),
         signature_schemes: base.signature_schemes,
+        certificate_signature_schemes: None,
         groups: Box::leak(groups.to_vec().into_boxed_slice()),
         chacha20_boosted: false,
     }))

@@ -320,3 +320,37 @@ fn server_prefers_its_own_order_across_certificates() {
         Some(CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
     );
 }
+
+/// rfc9151 bounds the signatures anywhere in the peer's chain to SHA-384 ones:
+/// the test chains are signed with SHA-256, so they are refused under rfc9151
+/// with unsupported_certificate, while the same chains pass under the default.
+#[test]
+fn rfc9151_restricts_certificate_chain_signatures() {
+    let client = |name: &str| {
+        let mut b = Config::builder_minimal();
+        for ca in ["ca-rsa.pem", "ca-ecdsa.pem"] {
+            b.add_pem_to_trust_store(&std::fs::read(crate::pair::data(ca)).unwrap())
+                .unwrap();
+        }
+        b.security_policy(name).unwrap();
+        b.build().unwrap()
+    };
+    for (cert, key) in [
+        ("server-p384.pem", "server-p384.key"),
+        ("server-rsa.pem", "server-rsa.key"),
+    ] {
+        let scfg = server_config(cert, key, Some(both_versions()), &[]);
+        let (mut c, mut s) = connect(&client("rfc9151"), &scfg, "localhost");
+        let (cr, _) = handshake(&mut c, &mut s);
+        let e = cr.unwrap_err();
+        assert_eq!(
+            e.sent_alert(),
+            Some(AlertDescription::UNSUPPORTED_CERTIFICATE),
+            "{cert}: {e:?}"
+        );
+        let (mut c, mut s) = connect(&client("default_tls13"), &scfg, "localhost");
+        let (cr, sr) = handshake(&mut c, &mut s);
+        cr.unwrap();
+        sr.unwrap();
+    }
+}
