@@ -354,3 +354,79 @@ fn rfc9151_restricts_certificate_chain_signatures() {
         sr.unwrap();
     }
 }
+
+/// ChaCha20 boosting: the boosted CloudFront policy gives ChaCha20 to a client
+/// that lists it first, in both versions; the plain policy and an AES-first
+/// client get AES-128-GCM, the server's own first choice.
+#[test]
+fn chacha20_boosting() {
+    let server = |name: &str| {
+        let mut b = Config::builder_minimal();
+        b.add_cert_chain_and_key(
+            baton::CertChainAndKey::from_pem_files(
+                crate::pair::data("server-p256-chain.pem"),
+                crate::pair::data("server-p256.key"),
+            )
+            .unwrap(),
+        );
+        b.security_policy(name).unwrap();
+        b.build().unwrap()
+    };
+    let cases = [
+        // (TLS 1.3?, client suites in its order, expected with boosted, expected plain)
+        (
+            true,
+            vec![
+                CipherSuite::TLS13_CHACHA20_POLY1305_SHA256,
+                CipherSuite::TLS13_AES_128_GCM_SHA256,
+            ],
+            CipherSuite::TLS13_CHACHA20_POLY1305_SHA256,
+            CipherSuite::TLS13_AES_128_GCM_SHA256,
+        ),
+        (
+            true,
+            vec![
+                CipherSuite::TLS13_AES_128_GCM_SHA256,
+                CipherSuite::TLS13_CHACHA20_POLY1305_SHA256,
+            ],
+            CipherSuite::TLS13_AES_128_GCM_SHA256,
+            CipherSuite::TLS13_AES_128_GCM_SHA256,
+        ),
+        (
+            false,
+            vec![
+                CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+                CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+            ],
+            CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+            CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        ),
+    ];
+    for (tls13, suites, boosted, plain) in cases {
+        let v = if tls13 {
+            ProtocolVersion::TLSV1_3
+        } else {
+            ProtocolVersion::TLSV1_2
+        };
+        let ccfg = client_config(
+            Some(policy_versions(
+                v,
+                v,
+                &suites,
+                &[NamedGroup::X25519, NamedGroup::SECP256R1],
+            )),
+            &[],
+        );
+        for (name, want) in [
+            ("CloudFront-TLS-1-2-2021-ChaCha20-Boosted", boosted),
+            ("CloudFront-TLS-1-2-2021", plain),
+        ] {
+            let (mut c, mut s) = connect(&ccfg, &server(name), "localhost");
+            let (cr, sr) = handshake(&mut c, &mut s);
+            cr.unwrap_or_else(|e| panic!("{name} {suites:?}: {e:?}"));
+            sr.unwrap();
+            assert_eq!(s.cipher_suite(), Some(want), "{name} with {suites:?}");
+            assert_eq!(s.actual_protocol_version(), Some(v));
+        }
+    }
+}
