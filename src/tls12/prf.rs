@@ -63,6 +63,9 @@ pub(crate) fn extended_master_secret(
     pms: &[u8],
     session_hash: &[u8],
 ) -> Result<Secret> {
+    if session_hash.len() != hash.output_len() {
+        return Err(Error::internal("session hash is not the PRF hash's length"));
+    }
     let out = prf(
         hash,
         pms,
@@ -337,5 +340,114 @@ mod tests {
         assert!(export(HashAlg::Sha256, &ms, b"key expansion", None, &cr, &sr, 8).is_err());
         let long = vec![0u8; 70_000];
         assert!(export(HashAlg::Sha256, &ms, b"x", Some(&long), &cr, &sr, 8).is_err());
+    }
+    fn arr32(hex: &str) -> [u8; 32] {
+        unhex(hex).try_into().unwrap()
+    }
+
+    /// NIST SP 800-135 (CAVP TLS 1.2 KDF) vectors: pre-master secret → master
+    /// secret → key block, for SHA-256 and SHA-384.
+    struct Nist {
+        hash: HashAlg,
+        pms: &'static str,
+        server_hello_random: &'static str,
+        client_hello_random: &'static str,
+        server_random: &'static str,
+        client_random: &'static str,
+        master_secret: &'static str,
+        key_block: &'static str,
+    }
+
+    const NIST: [Nist; 2] = [
+        Nist {
+            hash: HashAlg::Sha256,
+            pms: "f8938ecc9edebc5030c0c6a441e213cd24e6f770a50dda07876f8d55da062bca\
+                  db386b411fd4fe4313a604fce6c17fbc",
+            server_hello_random: "f6c9575ed7ddd73e1f7d16eca115415812a43c2b747daaaae043abfb50053fce",
+            client_hello_random: "36c129d01a3200894b9179faac589d9835d58775f9b5ea3587cb8fd0364cae8c",
+            server_random: "ae6c806f8ad4d80784549dff28a4b58fd837681a51d928c3e30ee5ff14f39868",
+            client_random: "62e1fd91f23f558a605f28478c58cf72637b89784d959df7e946d3f07bd1b616",
+            master_secret: "202c88c00f84a17a20027079604787461176455539e705be730890602c289a50\
+                            01e34eeb3a043e5d52a65e66125188bf",
+            key_block: "d06139889fffac1e3a71865f504aa5d0d2a2e89506c6f2279b670c3e1b74f531\
+                        016a2530c51a3a0f7e1d6590d0f0566b2f387f8d11fd4f731cdd572d2eae927f\
+                        6f2f81410b25e6960be68985add6c38445ad9f8c64bf8068bf9a6679485d966f\
+                        1ad6f68b43495b10a683755ea2b858d70ccac7ec8b053c6bd41ca299d4e51928",
+        },
+        Nist {
+            hash: HashAlg::Sha384,
+            pms: "a5e2642633f5b8c81ad3fe0c2fe3a8e5ef806b06121dd10df4bb0fe857bfdcf5\
+                  22558e05d2682c9a80c741a3aab1716f",
+            server_hello_random: "cb6e0b3eb02976b6466dfa9651c2919414f1648fd3a7838d02153e5bd39535b6",
+            client_hello_random: "abe4bf5527429ac8eb13574d2709e8012bd1a113c6d3b1d3aa2c3840518778ac",
+            server_random: "1b1c8568344a65c30828e7483c0e353e2c68641c9551efae6927d9cd627a107c",
+            client_random: "954b5fe1849c2ede177438261f099a2fcd884d001b9fe1de754364b1f6a6dd8e",
+            master_secret: "b4d49bfa87747fe815457bc3da15073d6ac73389e703079a3503c09e14bd559a\
+                            5b3c7c601c7365f6ea8c68d3d9596827",
+            key_block: "10fd89ef689c7ef033387b8a8f3e5e8e7c11f680f6bdd71fbac3246a73e98d45\
+                        d03185dde686e6b2369e4503e9dc5a6d2cee3e2bf2fa3f41d3de57dff3e197c8\
+                        a9d5f74cc2d277119d894f8584b07a0a5822f0bd68b3433ec6adaf5c9406c5f3\
+                        ddbb71bbe17ce98f3d4d5893d3179ef369f57aad908e2bf710639100c3ce7e0c",
+        },
+    ];
+
+    #[test]
+    fn nist_master_secret_and_key_block() {
+        for v in NIST {
+            let ms = master_secret(
+                v.hash,
+                &unhex(v.pms),
+                &arr32(v.client_hello_random),
+                &arr32(v.server_hello_random),
+            )
+            .unwrap();
+            assert_eq!(ms.as_bytes(), unhex(v.master_secret), "{:?}", v.hash);
+            let kb_want = unhex(v.key_block);
+            for aead in [
+                AeadAlg::Aes128Gcm,
+                AeadAlg::Aes256Gcm,
+                AeadAlg::ChaCha20Poly1305,
+            ] {
+                let kb = key_block(
+                    v.hash,
+                    aead,
+                    &ms,
+                    &arr32(v.client_random),
+                    &arr32(v.server_random),
+                )
+                .unwrap();
+                let (k, i) = (aead.key_len(), tls12_iv_len(aead));
+                assert_eq!(kb.client_key.as_bytes(), &kb_want[..k]);
+                assert_eq!(kb.server_key.as_bytes(), &kb_want[k..2 * k]);
+                assert_eq!(kb.client_iv.as_bytes(), &kb_want[2 * k..2 * k + i]);
+                assert_eq!(kb.server_iv.as_bytes(), &kb_want[2 * k + i..2 * k + 2 * i]);
+                assert_eq!(
+                    format!("{:?}", kb.client_key),
+                    format!("Secret(<{k} bytes redacted>)")
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn extended_master_secret_openssl_session() {
+        // From an OpenSSL TLS 1.2 session with EMS and
+        // ECDHE-ECDSA-AES256-GCM-SHA384, as recorded in s2n-tls's PRF tests.
+        let pms = unhex("05e12675c9264d82b53fa15d589c829af9be1ae3d881ab0b023b7b8cad8bc058");
+        let session_hash = unhex(
+            "e6cbbaa03909ea387714fe70c07546086dedfcee086fd2985dfdd50924393619\
+             009115758e490e2e3b0c13bebdad5fbb",
+        );
+        let ems = extended_master_secret(HashAlg::Sha384, &pms, &session_hash).unwrap();
+        assert_eq!(
+            ems.as_bytes(),
+            unhex(
+                "aef116e65e2cd77d4e96b1ceeadb7912ddd9aaf3a907aa3344ec3a2de6cc3b69\
+                 9ca768fe389eab3b53c98d8ccd830b06"
+            )
+        );
+        // A SHA-256-sized hash with the SHA-384 PRF is a bug, not a wrong key.
+        assert!(extended_master_secret(HashAlg::Sha384, &pms, &session_hash[..32]).is_err());
+        assert!(extended_master_secret(HashAlg::Sha256, &pms, &session_hash).is_err());
     }
 }
