@@ -101,6 +101,7 @@ pub fn handshake12(data: &[u8]) {
 fn check_message12(msg: &HandshakeMessage) {
     let bytes = msg.to_bytes();
     let back = HandshakeMessage::read_tls12(msg.typ, &bytes[4..]);
+    // ok-panic: fuzz oracle; the fuzzer is meant to find a re-encoding mismatch.
     assert_eq!(
         back.as_ref().ok(),
         Some(msg),
@@ -186,6 +187,7 @@ pub fn records(data: &[u8]) {
                 match df.next_record() {
                     Ok(Some(rec)) => {
                         if let Ok((_, range)) = dec.open(&rec.header_bytes, rec.payload) {
+                            // ok-panic: fuzz oracle; the fuzzer is meant to find these.
                             assert!(range.len() <= crate::record::MAX_PLAINTEXT);
                             assert!(range.end <= rec.payload.len());
                         }

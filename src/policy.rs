@@ -77,8 +77,9 @@ pub struct PolicyEntry {
 }
 
 // ------------------------------------------------------------------------------
-// What Baton implements today: the one place that knows. Everything "active"
-// below derives from these four functions.
+// What Baton implements today. Everything "active" below derives from these
+// functions, which read the engine's own tables (suites, kx, verify, cert), so
+// implementing an algorithm there makes it active here.
 
 /// Protocol versions Baton negotiates.
 pub(crate) fn version_implemented(v: ProtocolVersion) -> bool {
@@ -88,44 +89,18 @@ pub(crate) fn version_implemented(v: ProtocolVersion) -> bool {
 /// Cipher suites Baton negotiates: the TLS 1.3 AEAD suites and the TLS 1.2 ECDHE
 /// AEAD suites (no CBC, DHE, RSA key exchange, 3DES or RC4).
 pub(crate) fn suite_implemented(cs: CipherSuite) -> bool {
-    use CipherSuite as C;
-    matches!(
-        cs,
-        C::TLS13_AES_128_GCM_SHA256
-            | C::TLS13_AES_256_GCM_SHA384
-            | C::TLS13_CHACHA20_POLY1305_SHA256
-            | C::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
-            | C::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
-            | C::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
-            | C::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
-            | C::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
-            | C::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256
-    )
+    crate::suites::tls13_suite(cs).is_some() || crate::suites::tls12_suite(cs).is_some()
 }
 
 /// Handshake signature schemes Baton signs and verifies (no SHA-1, SHA-224,
 /// P-521 or RSA-PSS-PSS; `crypto::verify` refuses SHA-1).
 pub(crate) fn scheme_implemented(s: SignatureScheme) -> bool {
-    use SignatureScheme as S;
-    matches!(
-        s,
-        S::ECDSA_SECP256R1_SHA256
-            | S::ECDSA_SECP384R1_SHA384
-            | S::RSA_PSS_RSAE_SHA256
-            | S::RSA_PSS_RSAE_SHA384
-            | S::RSA_PSS_RSAE_SHA512
-            | S::RSA_PKCS1_SHA256
-            | S::RSA_PKCS1_SHA384
-            | S::RSA_PKCS1_SHA512
-    )
+    crate::crypto::verify::TLS12_VERIFY_SCHEMES.contains(&s)
 }
 
 /// Key exchange groups Baton implements.
 pub(crate) fn group_implemented(g: NamedGroup) -> bool {
-    matches!(
-        g,
-        NamedGroup::X25519 | NamedGroup::SECP256R1 | NamedGroup::SECP384R1
-    )
+    crate::crypto::kx::SUPPORTED_GROUPS.contains(&g)
 }
 
 /// Certificate signature schemes the chain verifier (webpki) can check.

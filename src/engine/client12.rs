@@ -295,8 +295,8 @@ impl Handshake {
             ))),
             &mut self.transcript,
         );
-        let hash = self.suite.hash;
-        let (master, keys) = derive_keys(
+        let (master, enc, dec) = derive_keys(
+            c,
             self.suite,
             self.ems,
             &pms,
@@ -304,26 +304,15 @@ impl Handshake {
             &self.client_random,
             &self.server_random,
         )?;
-        c.send_ccs()?;
-        let enc =
-            Encrypter::new_tls12(self.suite.aead, &keys.client_key, keys.client_iv.as_bytes())?;
-        c.set_tls12_encrypter(enc)?;
-        let vd = prf::verify_data(
-            hash,
+        send_ccs_and_finished(
+            c,
+            self.suite,
+            enc,
             &master,
-            b"client finished",
-            self.transcript.current_hash().as_bytes(),
-        )?;
-        c.queue_handshake(
-            &HandshakeMessage::new(HandshakePayload::Finished(vd.to_vec())),
             &mut self.transcript,
-        );
-        c.flush_handshake()?;
-        c.pending_dec = Some(Decrypter::new_tls12(
-            self.suite.aead,
-            &keys.server_key,
-            keys.server_iv.as_bytes(),
-        )?);
+            b"client finished",
+        )?;
+        c.pending_dec = Some(dec);
         self.master = Some(master);
         Ok(State::ExpectFinished(self))
     }
@@ -361,15 +350,17 @@ impl Handshake {
 }
 
 /// The master secret — extended (RFC 7627, over the transcript through
-/// ClientKeyExchange) when negotiated — and the key block. Shared by both sides.
+/// ClientKeyExchange) when negotiated — and this side's write key and the
+/// peer's read key from the key block. Shared by both sides.
 pub(crate) fn derive_keys(
+    c: &Common,
     suite: &Tls12Suite,
     ems: bool,
     pms: &Secret,
     transcript: &Transcript,
     client_random: &[u8; 32],
     server_random: &[u8; 32],
-) -> Result<(Secret, prf::KeyBlock)> {
+) -> Result<(Secret, Encrypter, Decrypter)> {
     let master = if ems {
         prf::extended_master_secret(
             suite.hash,
@@ -379,14 +370,47 @@ pub(crate) fn derive_keys(
     } else {
         prf::master_secret(suite.hash, pms.as_bytes(), client_random, server_random)?
     };
-    let keys = prf::key_block(
+    let kb = prf::key_block(
         suite.hash,
         suite.aead,
         &master,
         client_random,
         server_random,
     )?;
-    Ok((master, keys))
+    let client = (&kb.client_key, &kb.client_iv);
+    let server = (&kb.server_key, &kb.server_iv);
+    let (ours, theirs) = match c.mode {
+        super::Mode::Client => (client, server),
+        super::Mode::Server => (server, client),
+    };
+    let enc = Encrypter::new_tls12(suite.aead, ours.0, ours.1.as_bytes())?;
+    let dec = Decrypter::new_tls12(suite.aead, theirs.0, theirs.1.as_bytes())?;
+    Ok((master, enc, dec))
+}
+
+/// Our ChangeCipherSpec, the switch to our new write key, and our Finished
+/// (`label`'s verify_data over the transcript so far), flushed as one flight.
+pub(crate) fn send_ccs_and_finished(
+    c: &mut Common,
+    suite: &Tls12Suite,
+    enc: Encrypter,
+    master: &Secret,
+    transcript: &mut Transcript,
+    label: &'static [u8],
+) -> Result<()> {
+    c.send_ccs()?;
+    c.set_tls12_encrypter(enc)?;
+    let vd = prf::verify_data(
+        suite.hash,
+        master,
+        label,
+        transcript.current_hash().as_bytes(),
+    )?;
+    c.queue_handshake(
+        &HandshakeMessage::new(HandshakePayload::Finished(vd.to_vec())),
+        transcript,
+    );
+    c.flush_handshake()
 }
 
 /// Checks the peer's Finished: it came after the peer's ChangeCipherSpec (so

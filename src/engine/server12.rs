@@ -4,7 +4,7 @@
 //!
 //! Entered from the TLS 1.3 server once version negotiation picked TLS 1.2.
 
-use super::client12::{check_peer_finished, derive_keys};
+use super::client12::{check_peer_finished, derive_keys, send_ccs_and_finished};
 use super::common::Exporter;
 use super::server13::{choose_alpn, choose_cert, suite_preference};
 use super::{require_boundary, unexpected, Common};
@@ -20,10 +20,9 @@ use crate::msgs::handshake::{
     ServerKeyExchange, DOWNGRADE_TLS12,
 };
 use crate::msgs::joiner::RawHandshake;
-use crate::record::protect::{Decrypter, Encrypter};
+use crate::record::protect::Encrypter;
 use crate::secrets::Secret;
 use crate::suites::{tls12_suite, Tls12Suite};
-use crate::tls12::prf;
 
 pub(crate) enum State {
     ExpectClientKeyExchange(Box<Handshake>),
@@ -284,7 +283,8 @@ impl Handshake {
             .ok_or_else(|| Error::internal("no key exchange in progress"))?;
         let pms = kx.complete(client_public)?;
         self.transcript.add(&msg.encoded);
-        let (master, keys) = derive_keys(
+        let (master, enc, dec) = derive_keys(
+            c,
             self.suite,
             self.ems,
             &pms,
@@ -292,16 +292,8 @@ impl Handshake {
             &self.client_random,
             &self.server_random,
         )?;
-        c.pending_dec = Some(Decrypter::new_tls12(
-            self.suite.aead,
-            &keys.client_key,
-            keys.client_iv.as_bytes(),
-        )?);
-        self.enc = Some(Encrypter::new_tls12(
-            self.suite.aead,
-            &keys.server_key,
-            keys.server_iv.as_bytes(),
-        )?);
+        c.pending_dec = Some(dec);
+        self.enc = Some(enc);
         self.master = Some(master);
         Ok(State::ExpectFinished(self))
     }
@@ -329,23 +321,18 @@ impl Handshake {
         )?;
         self.transcript.add(&msg.encoded);
         c.app_keys_in = true;
-        c.send_ccs()?;
         let enc = self
             .enc
             .take()
             .ok_or_else(|| Error::internal("no server write key"))?;
-        c.set_tls12_encrypter(enc)?;
-        let ours = prf::verify_data(
-            hash,
+        send_ccs_and_finished(
+            c,
+            self.suite,
+            enc,
             &master,
-            b"server finished",
-            self.transcript.current_hash().as_bytes(),
-        )?;
-        c.queue_handshake(
-            &HandshakeMessage::new(HandshakePayload::Finished(ours.to_vec())),
             &mut self.transcript,
-        );
-        c.flush_handshake()?;
+            b"server finished",
+        )?;
         c.exporter = Some(Exporter::Tls12 {
             hash,
             master,
