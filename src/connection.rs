@@ -3,12 +3,15 @@
 
 use crate::cert::CertChainAndKey;
 use crate::config::Config;
+use crate::engine::KernelOp;
 use crate::engine::{Engine, Mode};
 use crate::error::{Blocked, Error, ErrorKind, Result};
 use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
+use crate::offload::{Direction, DirectionKeys, KernelRecordIo, KtlsStatus, RecordPath};
 use crate::record::MAX_PLAINTEXT;
+use std::borrow::Cow;
 use std::io::{self, IoSlice, Read, Write};
-use std::os::fd::RawFd;
+use std::os::fd::{BorrowedFd, RawFd};
 
 /// Output is written to the transport once this much ciphertext is queued.
 const FLUSH_THRESHOLD: usize = 64 * 1024;
@@ -80,6 +83,46 @@ pub struct Connection {
     /// fully written; the next `send` call's data starts with them.
     send_sealed: usize,
     exact_record_reads: bool,
+    kernel: Option<Box<dyn KernelRecordIo>>,
+    send_path: RecordPath,
+    recv_path: RecordPath,
+    /// Where kernel-decrypted records land when the caller's buffer is small.
+    kernel_scratch: Vec<u8>,
+    tx_limit: KernelTxLimit,
+}
+
+/// The AEAD usage limit on a kernel-sealed direction. The kernel does not
+/// count for us and may cut records smaller than our writes, so `estimate` is
+/// a lower bound (one record per started 2^14 bytes) and the exact sequence
+/// number is read back from the kernel whenever the estimate reaches `check_at`.
+#[derive(Debug, Default)]
+struct KernelTxLimit {
+    estimate: u64,
+    check_at: u64,
+    limit: u64,
+}
+
+impl KernelTxLimit {
+    fn new(start: u64, limit: u64) -> Self {
+        let mut l = Self {
+            estimate: start,
+            check_at: 0,
+            limit,
+        };
+        l.rearm(start);
+        l
+    }
+
+    /// Next exact check: halfway to the limit, and at least every 2^16 records.
+    fn rearm(&mut self, exact: u64) {
+        self.estimate = exact;
+        let left = self.limit.saturating_sub(exact);
+        self.check_at = exact + (left / 2).clamp(1, 1 << 16);
+    }
+
+    fn sent(&mut self, bytes: usize) {
+        self.estimate += bytes.div_ceil(MAX_PLAINTEXT) as u64;
+    }
 }
 
 impl core::fmt::Debug for Connection {
@@ -123,6 +166,11 @@ impl Connection {
             io: Io::None,
             send_sealed: 0,
             exact_record_reads: false,
+            kernel: None,
+            send_path: RecordPath::Userspace(Cow::Borrowed("kernel TLS not enabled")),
+            recv_path: RecordPath::Userspace(Cow::Borrowed("kernel TLS not enabled")),
+            kernel_scratch: Vec::new(),
+            tx_limit: KernelTxLimit::default(),
         }
     }
 
@@ -189,8 +237,14 @@ impl Connection {
         self.exact_record_reads = on;
     }
 
-    /// Writes queued ciphertext to the transport.
+    /// Writes queued ciphertext to the transport (and, with kernel TLS send, the
+    /// queued alert and handshake records and key changes).
     pub fn flush(&mut self) -> Result<()> {
+        self.flush_userspace()?;
+        self.flush_kernel_ops()
+    }
+
+    fn flush_userspace(&mut self) -> Result<()> {
         while !self.engine.pending_output().is_empty() {
             match self.io.write(self.engine.pending_output()) {
                 Ok(0) => {
@@ -207,6 +261,52 @@ impl Connection {
         self.io.flush().map_err(|e| blocked_or(e, Blocked::OnWrite))
     }
 
+    /// Alert and handshake records for a kernel-sealed direction, in order with
+    /// the key changes between them.
+    fn flush_kernel_ops(&mut self) -> Result<()> {
+        while let Some(op) = self.engine.c.kernel_ops.front_mut() {
+            let Some(kernel) = self.kernel.as_mut() else {
+                return Err(Error::internal(
+                    "kernel records queued without a kernel socket",
+                ));
+            };
+            match op {
+                KernelOp::Record { typ, data, sent } => {
+                    while *sent < data.len() {
+                        match kernel.send_control(*typ, &data[*sent..]) {
+                            Ok(0) => {
+                                return Err(Error::from(io::Error::new(
+                                    io::ErrorKind::WriteZero,
+                                    "kernel TLS socket wrote 0 bytes",
+                                )))
+                            }
+                            Ok(n) => *sent += n,
+                            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                            Err(e) => return Err(blocked_or(e, Blocked::OnWrite)),
+                        }
+                    }
+                }
+                KernelOp::RekeySend(keys) => {
+                    let keys = DirectionKeys::new(keys.clone());
+                    if let Err(e) = kernel.rekey(Direction::Send, &keys) {
+                        // The KeyUpdate is out: the peer reads with the next key from
+                        // now on, and the kernel would go on with the old one.
+                        let err = Error::io_context(
+                            "the kernel refused the next send key after KeyUpdate \
+                             (TLS 1.3 rekey in kernel TLS needs Linux 6.14 or later)",
+                            &e,
+                        );
+                        self.engine.c.kernel_ops.clear();
+                        return Err(self.engine.fail(err));
+                    }
+                    self.tx_limit = KernelTxLimit::new(0, self.tx_limit.limit);
+                }
+            }
+            self.engine.c.kernel_ops.pop_front();
+        }
+        Ok(())
+    }
+
     /// Best effort: push out a fatal alert after an error.
     fn fail_flush(&mut self, e: Error) -> Error {
         let e = self.engine.fail(e);
@@ -217,6 +317,9 @@ impl Connection {
     /// Reads some transport bytes into the engine and processes them.
     /// `Ok(false)` means the transport reached end of stream.
     fn read_and_process(&mut self) -> Result<bool> {
+        if self.engine.c.kernel_in {
+            return self.kernel_read_and_process();
+        }
         let limit = if self.exact_record_reads {
             self.engine.bytes_needed()
         } else {
@@ -238,6 +341,78 @@ impl Connection {
             Ok(()) => Ok(true),
             Err(e) => Err(self.fail_flush(e)),
         }
+    }
+
+    /// One read from a kernel-opened socket, into the scratch buffer (always big
+    /// enough for a whole record, so a control record never arrives in pieces).
+    fn kernel_read_and_process(&mut self) -> Result<bool> {
+        let mut scratch = std::mem::take(&mut self.kernel_scratch);
+        scratch.resize(MAX_PLAINTEXT, 0);
+        let r = self.kernel_recv_into(&mut scratch);
+        let r = match r {
+            Ok((typ, n)) => self.kernel_record(typ, &scratch[..n]),
+            Err(e) => Err(e),
+        };
+        self.kernel_scratch = scratch;
+        r
+    }
+
+    /// recvmsg on the kernel socket, mapping the kernel's errors to TLS ones.
+    fn kernel_recv_into(&mut self, buf: &mut [u8]) -> Result<(u8, usize)> {
+        let Some(kernel) = self.kernel.as_mut() else {
+            return Err(Error::internal("kernel receive without a kernel socket"));
+        };
+        loop {
+            match kernel.recv(buf) {
+                Ok(r) => return Ok(r),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    let err = match e.raw_os_error() {
+                        // The kernel checks the records; we still owe the peer the alert.
+                        Some(libc::EBADMSG) => Error::protocol(
+                            crate::AlertDescription::BAD_RECORD_MAC,
+                            "kernel TLS: a record failed authentication",
+                        ),
+                        Some(libc::EMSGSIZE) => Error::protocol(
+                            crate::AlertDescription::RECORD_OVERFLOW,
+                            "kernel TLS: a record is too long",
+                        ),
+                        Some(libc::EKEYEXPIRED) => Error::internal(
+                            "kernel TLS waits for the next receive key after a KeyUpdate",
+                        ),
+                        _ => return Err(blocked_or(e, Blocked::OnRead)),
+                    };
+                    return Err(self.fail_flush(err));
+                }
+            }
+        }
+    }
+
+    /// A record the kernel decrypted: application data (`Ok(true)`), end of
+    /// stream (`Ok(false)`), or a control record for the engine.
+    fn kernel_record(&mut self, typ: u8, data: &[u8]) -> Result<bool> {
+        if typ == crate::offload::content_type::APPLICATION_DATA && data.is_empty() {
+            return Ok(false);
+        }
+        if let Err(e) = self.engine.process_kernel_record(typ, data) {
+            return Err(self.fail_flush(e));
+        }
+        if let Some(keys) = self.engine.c.kernel_rx_keys.take() {
+            let keys = DirectionKeys::new(keys);
+            let r = match self.kernel.as_mut() {
+                Some(k) => k.rekey(Direction::Recv, &keys),
+                None => Err(io::Error::other("no kernel socket")),
+            };
+            if let Err(e) = r {
+                let err = Error::io_context(
+                    "the peer sent a KeyUpdate and the kernel refused its next key \
+                     (TLS 1.3 rekey in kernel TLS needs Linux 6.14 or later)",
+                    &e,
+                );
+                return Err(self.fail_flush(err));
+            }
+        }
+        Ok(true)
     }
 
     /// Performs the handshake. Call again after a `Blocked` error.
@@ -290,6 +465,9 @@ impl Connection {
                 "send called with less data than the previous call left pending",
             ));
         }
+        if self.engine.c.kernel_out {
+            return self.kernel_send(bufs, offset, total);
+        }
         // Records sealed by an earlier call that blocked: finish writing them first.
         self.flush()?;
         let mut done = std::mem::take(&mut self.send_sealed);
@@ -331,6 +509,136 @@ impl Connection {
         Ok(done)
     }
 
+    /// Application data through a kernel-sealed socket: the kernel makes the records.
+    fn kernel_send(&mut self, bufs: &[IoSlice<'_>], offset: usize, total: usize) -> Result<usize> {
+        self.flush()?;
+        self.before_kernel_send()?;
+        // Bytes an earlier blocked call handed over before the switch to the kernel.
+        let done = std::mem::take(&mut self.send_sealed);
+        if done == total {
+            return Ok(done);
+        }
+        let slices = slices_from(bufs, offset + done);
+        let Some(kernel) = self.kernel.as_mut() else {
+            return Err(Error::internal("kernel send without a kernel socket"));
+        };
+        loop {
+            match kernel.send(&slices) {
+                Ok(n) => {
+                    self.tx_limit.sent(n);
+                    return Ok(done + n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) if done > 0 => return Ok(done),
+                Err(e) => return Err(blocked_or(e, Blocked::OnWrite)),
+            }
+        }
+    }
+
+    /// Checks before application data goes to the kernel: not failed, not closed,
+    /// and the send key not at its AEAD usage limit (a TLS 1.3 KeyUpdate where the
+    /// kernel can rekey, else a clean close).
+    fn before_kernel_send(&mut self) -> Result<()> {
+        if let Some(e) = self.engine.error() {
+            return Err(e.clone());
+        }
+        if self.engine.sent_close_notify() {
+            return Err(Error::closed(
+                "close_notify already sent; no more data can be sent",
+            ));
+        }
+        if self.tx_limit.estimate < self.tx_limit.check_at {
+            return Ok(());
+        }
+        let Some(kernel) = self.kernel.as_mut() else {
+            return Err(Error::internal("kernel send without a kernel socket"));
+        };
+        let seq = kernel
+            .send_seq()
+            .map_err(|e| Error::io_context("reading the kernel's send sequence number", &e))?;
+        self.tx_limit.rearm(seq);
+        if seq < self.tx_limit.limit {
+            return Ok(());
+        }
+        if !self.engine.is_tls12() && kernel.can_rekey() {
+            self.engine.key_update(false)?;
+            return self.flush();
+        }
+        self.engine.send_close_notify();
+        self.flush()?;
+        Err(Error::closed(if self.engine.is_tls12() {
+            "TLS 1.2 key reached its AEAD usage limit; connection closed (reconnect to continue)"
+        } else {
+            "send key reached its AEAD usage limit and this kernel cannot rekey kernel TLS \
+             (Linux 6.14+); connection closed (reconnect to continue)"
+        }))
+    }
+
+    /// Sends `len` bytes of `file` starting at `offset`, as application data.
+    ///
+    /// With kernel TLS send the kernel encrypts straight from the page cache
+    /// (sendfile; zero-copy if `baton_ktls` enabled it — then the file must not
+    /// change while in flight). Otherwise the bytes are read here and sealed
+    /// into records. Returns how many bytes went out, which can be fewer than
+    /// `len` (call again from `offset + n`), and fewer at end of file.
+    pub fn sendfile(&mut self, file: BorrowedFd<'_>, offset: u64, len: usize) -> Result<usize> {
+        if !self.engine.is_handshake_complete() {
+            self.negotiate()?;
+        }
+        if self.engine.c.kernel_out && self.send_sealed == 0 {
+            self.flush()?;
+            self.before_kernel_send()?;
+            let Some(kernel) = self.kernel.as_mut() else {
+                return Err(Error::internal("kernel send without a kernel socket"));
+            };
+            return loop {
+                match kernel.sendfile(file, offset, len) {
+                    Ok(n) => {
+                        self.tx_limit.sent(n);
+                        break Ok(n);
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => break Err(blocked_or(e, Blocked::OnWrite)),
+                }
+            };
+        }
+        // Userspace: read a chunk, seal and send it. A blocked send is retried by the
+        // caller from the same offset, which reads the same bytes again.
+        let mut buf = vec![0u8; len.min(FLUSH_THRESHOLD)];
+        let mut done = 0;
+        while done < len {
+            let want = (len - done).min(buf.len());
+            let n = loop {
+                match nix::sys::uio::pread(file, &mut buf[..want], (offset + done as u64) as i64) {
+                    Ok(n) => break n,
+                    Err(nix::errno::Errno::EINTR) => continue,
+                    Err(e) => {
+                        let e = io::Error::from(e);
+                        return if done > 0 {
+                            Ok(done)
+                        } else {
+                            Err(Error::io_context("reading the file to send", &e))
+                        };
+                    }
+                }
+            };
+            if n == 0 {
+                break;
+            }
+            match self.send(&buf[..n]) {
+                Ok(m) => {
+                    done += m;
+                    if m < n {
+                        break;
+                    }
+                }
+                Err(_) if done > 0 => break,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(done)
+    }
+
     /// Receives application data into `buf`; `Ok(0)` means the peer sent close_notify.
     /// Returns after at most one record's worth when data is already available.
     pub fn recv(&mut self, buf: &mut [u8]) -> Result<usize> {
@@ -350,6 +658,21 @@ impl Connection {
             if buf.is_empty() {
                 return Ok(0);
             }
+            if self.engine.c.kernel_in && buf.len() >= MAX_PLAINTEXT {
+                // Straight into the caller's buffer, which holds any whole record.
+                self.flush_or_blocked()?;
+                let (typ, n) = self.kernel_recv_into(buf)?;
+                if typ == crate::offload::content_type::APPLICATION_DATA && n > 0 {
+                    return Ok(n);
+                }
+                let record = buf[..n].to_vec();
+                if !self.kernel_record(typ, &record)? {
+                    return Err(Error::closed(
+                        "peer closed the transport without close_notify (data may be truncated)",
+                    ));
+                }
+                continue;
+            }
             // KeyUpdate answers and alerts must not wait behind our read.
             match self.flush() {
                 Ok(()) => {}
@@ -361,6 +684,13 @@ impl Connection {
                     "peer closed the transport without close_notify (data may be truncated)",
                 ));
             }
+        }
+    }
+
+    fn flush_or_blocked(&mut self) -> Result<()> {
+        match self.flush() {
+            Err(e) if !e.is_blocked() => Err(e),
+            _ => Ok(()),
         }
     }
 
@@ -452,6 +782,76 @@ impl Connection {
         }
     }
 
+    // ---- kernel TLS hand-off (used by baton-ktls) ----
+
+    /// The socket this connection reads and writes, if it was given one with
+    /// [`set_fd`](Self::set_fd).
+    pub fn raw_fd(&self) -> Option<RawFd> {
+        match self.io {
+            Io::Fd(fd) => Some(fd),
+            _ => None,
+        }
+    }
+
+    /// Per direction, whether the kernel or Baton protects the records, and why.
+    pub fn ktls_status(&self) -> KtlsStatus {
+        KtlsStatus {
+            send: self.send_path.clone(),
+            recv: self.recv_path.clone(),
+        }
+    }
+
+    /// The keys of `dir` for the kernel, if the direction can move now: after the
+    /// handshake, at a record boundary, with nothing of that direction buffered
+    /// (queued send records are flushed first). Otherwise a Usage error saying why.
+    /// The keys stay in the connection too until [`commit_kernel_offload`](Self::commit_kernel_offload).
+    pub fn kernel_offload_keys(&mut self, dir: Direction) -> Result<DirectionKeys> {
+        if matches!(self.io, Io::Fd(_)) && dir == Direction::Send {
+            self.flush_userspace()?;
+        }
+        self.engine.offload_keys(dir).map(DirectionKeys::new)
+    }
+
+    /// The kernel accepted `dir`'s keys on the socket that `io` drives: from now
+    /// on records of that direction go through `io`. Infallible, so a connection
+    /// can never be left half-way between the two record layers.
+    pub fn commit_kernel_offload(&mut self, dir: Direction, io: Box<dyn KernelRecordIo>) {
+        if dir == Direction::Send {
+            let (seq, limit) = self
+                .engine
+                .c
+                .enc
+                .as_ref()
+                .map(|e| (e.seq(), e.rekey_at()))
+                .unwrap_or((0, 1 << 24));
+            self.tx_limit = KernelTxLimit::new(seq, limit);
+        }
+        self.engine.commit_offload(dir);
+        self.kernel = Some(io);
+        match dir {
+            Direction::Send => self.send_path = RecordPath::Kernel,
+            Direction::Recv => self.recv_path = RecordPath::Kernel,
+        }
+    }
+
+    /// Records why `dir` stays in userspace (shown by [`ktls_status`](Self::ktls_status)).
+    pub fn note_userspace(&mut self, dir: Direction, why: impl Into<Cow<'static, str>>) {
+        let path = RecordPath::Userspace(why.into());
+        match dir {
+            Direction::Send if !self.send_path.is_kernel() => self.send_path = path,
+            Direction::Recv if !self.recv_path.is_kernel() => self.recv_path = path,
+            _ => {}
+        }
+    }
+
+    /// Test hook: the record count at which a kernel-sealed send key is replaced.
+    #[doc(hidden)]
+    pub fn set_kernel_send_key_limit_for_test(&mut self, records: u64) {
+        let exact = self.tx_limit.estimate;
+        self.tx_limit.limit = records;
+        self.tx_limit.rearm(exact);
+    }
+
     // ---- connection info ----
 
     /// Client or server.
@@ -528,6 +928,20 @@ impl Connection {
     pub fn error_kind(&self) -> Option<ErrorKind> {
         self.engine.error().map(|e| e.kind())
     }
+}
+
+/// `bufs` without their first `offset` bytes.
+fn slices_from<'a>(bufs: &'a [IoSlice<'_>], mut offset: usize) -> Vec<IoSlice<'a>> {
+    let mut out = Vec::with_capacity(bufs.len());
+    for b in bufs {
+        if offset >= b.len() {
+            offset -= b.len();
+            continue;
+        }
+        out.push(IoSlice::new(&b[offset..]));
+        offset = 0;
+    }
+    out
 }
 
 /// The `len` bytes starting `offset` bytes into `bufs`, if they lie in one slice.

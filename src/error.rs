@@ -204,6 +204,17 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+impl Error {
+    /// An I/O failure with context (kernel TLS set-up and rekeying), keeping the OS error.
+    #[track_caller]
+    pub fn io_context(what: &str, e: &std::io::Error) -> Self {
+        let mut err = Self::new(ErrorKind::Io, format!("{what}: {e}"));
+        err.os_error = e.raw_os_error();
+        err.io_kind = Some(e.kind());
+        err
+    }
+}
+
 impl From<std::io::Error> for Error {
     #[track_caller]
     fn from(e: std::io::Error) -> Self {

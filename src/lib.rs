@@ -27,6 +27,7 @@ pub use crypto::sign::KeyType;
 pub mod config;
 pub mod connection;
 pub(crate) mod engine;
+pub mod offload;
 pub mod policy;
 
 pub use config::{Config, ConfigBuilder, RenegotiationRefusal};

@@ -1,1 +1,236 @@
 //! Kernel TLS offload for Baton.
+//!
+//! The handshake runs in userspace (crate `baton`); afterwards the keys of each
+//! direction can move into the Linux kernel (`setsockopt(SOL_TLS, TLS_TX/TLS_RX)`)
+//! so that the kernel seals and opens records — and `sendfile` can encrypt
+//! straight from the page cache. The same [`baton::Connection`] keeps working:
+//! `send`, `recv`, `sendfile` and `shutdown` are unchanged for the caller, and
+//! what the kernel does not do (alerts, close_notify, TLS 1.3 NewSessionTicket
+//! and KeyUpdate, the AEAD usage limit) stays in Baton.
+//!
+//! ```no_run
+//! # fn main() -> baton::Result<()> {
+//! # let config = baton::Config::builder().build()?;
+//! # let stream = std::net::TcpStream::connect("127.0.0.1:443").unwrap();
+//! use std::os::fd::AsRawFd;
+//! let mut conn = baton::Connection::new_server(&config);
+//! conn.set_fd(stream.as_raw_fd())?;
+//! // The kernel must take over receiving exactly at a record boundary.
+//! conn.set_exact_record_reads(true);
+//! conn.negotiate()?;
+//! let status = baton_ktls::enable(&mut conn, baton_ktls::KtlsMode::Auto, &Default::default())?;
+//! eprintln!("records: {status}"); // e.g. "send=kernel recv=kernel"
+//! # Ok(()) }
+//! ```
+//!
+//! Where the kernel can't (no `tls` module, an old kernel, a cipher it lacks),
+//! the direction stays in userspace and [`baton::Connection::ktls_status`] says why.
+//! All `unsafe` code of Baton lives in this crate (`sys`), each block with a
+//! `// SAFETY:` comment.
+
+mod probe;
+mod sys;
+
+pub use probe::{probe, KernelSupport};
+
+use baton::offload::{Direction, DirectionKeys, KernelRecordIo, KtlsStatus, RecordPath};
+use baton::{Connection, Error, Result};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::io::{self, IoSlice};
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+
+/// What to do about kernel TLS (the `--ktls` switch).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum KtlsMode {
+    /// Use the kernel where it can, userspace elsewhere.
+    #[default]
+    Auto,
+    /// Never use the kernel.
+    Off,
+    /// Fail unless both directions move to the kernel.
+    Require,
+}
+
+impl std::str::FromStr for KtlsMode {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "auto" => Ok(KtlsMode::Auto),
+            "off" => Ok(KtlsMode::Off),
+            "require" => Ok(KtlsMode::Require),
+            _ => Err(Error::usage(format!(
+                "unknown kTLS mode '{s}' (valid: auto, off, require)"
+            ))),
+        }
+    }
+}
+
+/// Optional kernel features, each used only where the kernel has it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KtlsOptions {
+    /// `TLS_TX_ZEROCOPY_RO` (Linux 5.19+): `sendfile` may send page-cache pages
+    /// without copying them first. The file must not change while it is being
+    /// sent, or the peer gets records that fail authentication.
+    pub zerocopy_sendfile: bool,
+    /// `TLS_RX_EXPECT_NO_PAD` (Linux 6.0+, TLS 1.3): decrypt straight into the
+    /// reader's buffer, assuming the peer does not pad records (if it does, the
+    /// kernel retries; correct, only slower).
+    pub rx_expect_no_pad: bool,
+}
+
+/// Moves the send direction to the kernel if it can; see [`enable_direction`].
+pub fn enable_send(conn: &mut Connection, opts: &KtlsOptions) -> Result<RecordPath> {
+    enable_direction(conn, Direction::Send, opts)
+}
+
+/// Moves the receive direction to the kernel if it can; see [`enable_direction`].
+pub fn enable_recv(conn: &mut Connection, opts: &KtlsOptions) -> Result<RecordPath> {
+    enable_direction(conn, Direction::Recv, opts)
+}
+
+/// Moves `dir` to the kernel.
+///
+/// A Usage error if the connection can't hand over now (no socket, handshake
+/// not done, bytes of that direction still buffered in Baton). Otherwise
+/// `Ok(RecordPath::Kernel)`, or `Ok(RecordPath::Userspace(why))` when the kernel
+/// can't take it — the connection then goes on in userspace, unharmed.
+pub fn enable_direction(
+    conn: &mut Connection,
+    dir: Direction,
+    opts: &KtlsOptions,
+) -> Result<RecordPath> {
+    let fd = conn.raw_fd().ok_or_else(|| {
+        Error::usage("kernel TLS needs a TCP socket transport (Connection::set_fd)")
+    })?;
+    let keys = conn.kernel_offload_keys(dir)?;
+    let support = probe();
+    if let Some(why) = support.refusal(dir, keys.version(), keys.cipher()) {
+        conn.note_userspace(dir, why.clone());
+        return Ok(RecordPath::Userspace(why));
+    }
+    if let Err(why) = attach_and_install(fd, dir, &keys) {
+        conn.note_userspace(dir, why.clone());
+        return Ok(RecordPath::Userspace(why));
+    }
+    let cipher = keys.cipher();
+    drop(keys);
+    // The key is in: from here nothing may fail. Optional hints are best effort.
+    match dir {
+        Direction::Send if opts.zerocopy_sendfile && support.tx_zerocopy => {
+            let _ = sys::set_tls_flag(fd, sys::TLS_TX_ZEROCOPY_RO);
+        }
+        Direction::Recv
+            if opts.rx_expect_no_pad
+                && support.rx_no_pad
+                && conn.actual_protocol_version() == Some(baton::ProtocolVersion::TLSV1_3) =>
+        {
+            let _ = sys::set_tls_flag(fd, sys::TLS_RX_EXPECT_NO_PAD);
+        }
+        _ => {}
+    }
+    conn.commit_kernel_offload(
+        dir,
+        Box::new(KtlsSocket {
+            fd,
+            cipher,
+            can_rekey: support.rekey,
+        }),
+    );
+    Ok(RecordPath::Kernel)
+}
+
+fn attach_and_install(
+    fd: RawFd,
+    dir: Direction,
+    keys: &DirectionKeys,
+) -> std::result::Result<(), Cow<'static, str>> {
+    match sys::set_ulp(fd) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {}
+        Err(e) => {
+            return Err(Cow::Owned(format!(
+                "attaching the tls ULP to the socket failed: {e}"
+            )))
+        }
+    }
+    sys::set_crypto(fd, dir, keys)
+        .map_err(|e| Cow::Owned(format!("the kernel refused the {dir} key: {e}")))
+}
+
+/// Both directions, as `mode` says. With [`KtlsMode::Require`], a direction
+/// that stays in userspace is an error (the connection itself is still usable).
+pub fn enable(conn: &mut Connection, mode: KtlsMode, opts: &KtlsOptions) -> Result<KtlsStatus> {
+    if mode == KtlsMode::Off {
+        for dir in [Direction::Send, Direction::Recv] {
+            conn.note_userspace(dir, "kernel TLS turned off");
+        }
+        return Ok(conn.ktls_status());
+    }
+    for dir in [Direction::Send, Direction::Recv] {
+        let path = enable_direction(conn, dir, opts)?;
+        if let (KtlsMode::Require, RecordPath::Userspace(why)) = (mode, &path) {
+            return Err(Error::usage(format!(
+                "kernel TLS required, but {dir} stays in userspace: {why}"
+            )));
+        }
+    }
+    Ok(conn.ktls_status())
+}
+
+/// A socket with kernel TLS in one or both directions: the kernel side of a
+/// [`Connection`]. The connection keeps owning nothing of the fd; the caller
+/// still closes it.
+#[derive(Debug)]
+struct KtlsSocket {
+    fd: RawFd,
+    cipher: baton::offload::KernelCipher,
+    can_rekey: bool,
+}
+
+impl KernelRecordIo for KtlsSocket {
+    fn send(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        sys::send_data(self.fd, bufs)
+    }
+
+    fn send_control(&mut self, content_type: u8, data: &[u8]) -> io::Result<usize> {
+        sys::send_control(self.fd, content_type, data)
+    }
+
+    fn recv(&mut self, buf: &mut [u8]) -> io::Result<(u8, usize)> {
+        sys::recv_record(self.fd, buf)
+    }
+
+    fn rekey(&mut self, dir: Direction, keys: &DirectionKeys) -> io::Result<()> {
+        sys::set_crypto(self.fd, dir, keys)
+    }
+
+    fn can_rekey(&self) -> bool {
+        self.can_rekey
+    }
+
+    fn send_seq(&mut self) -> io::Result<u64> {
+        sys::tx_seq(self.fd, self.cipher)
+    }
+
+    fn sendfile(&mut self, file: BorrowedFd<'_>, offset: u64, len: usize) -> io::Result<usize> {
+        sys::sendfile(self.fd, file.as_raw_fd(), offset, len)
+    }
+}
+
+/// The kernel's TLS counters (`/proc/net/tls_stat`: `TlsTxSw`, `TlsRxSw`,
+/// `TlsCurrTxSw`, `TlsDecryptError`, `TlsTxRekeyOk`, ...), or `None` where the
+/// file doesn't exist (no TLS module loaded).
+pub fn tls_stat() -> Option<BTreeMap<String, u64>> {
+    let text = std::fs::read_to_string("/proc/net/tls_stat").ok()?;
+    Some(
+        text.lines()
+            .filter_map(|l| {
+                let mut it = l.split_whitespace();
+                let k = it.next()?;
+                let v = it.next()?.parse().ok()?;
+                Some((k.to_string(), v))
+            })
+            .collect(),
+    )
+}

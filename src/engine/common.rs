@@ -7,7 +7,7 @@ use crate::crypto::hash::HashAlg;
 use crate::error::{AlertDescription, Error, Result};
 use crate::msgs::enums::{CipherSuite, ContentType, NamedGroup, ProtocolVersion, SignatureScheme};
 use crate::msgs::handshake::{HandshakeMessage, HandshakePayload};
-use crate::record::protect::{Decrypter, Encrypter};
+use crate::record::protect::{Decrypter, Encrypter, TrafficKeys};
 use crate::record::MAX_PLAINTEXT;
 use crate::secrets::Secret;
 use crate::suites::Tls13Suite;
@@ -51,6 +51,15 @@ pub(crate) struct Traffic13 {
     pub theirs: Secret,
 }
 
+/// Output for a direction that the kernel protects: records go out as plaintext
+/// with their content type, in order with the key changes between them.
+pub(crate) enum KernelOp {
+    /// A record of `typ` (alert or handshake); `sent` bytes already written.
+    Record { typ: u8, data: Vec<u8>, sent: usize },
+    /// Install the next write key (after the KeyUpdate record before it is out).
+    RekeySend(TrafficKeys),
+}
+
 pub(crate) struct Common {
     pub config: Config,
     pub mode: Mode,
@@ -70,6 +79,13 @@ pub(crate) struct Common {
     pub pending_dec: Option<Decrypter>,
     /// Record version of plaintext records (0x0301 for the very first ClientHello).
     pub plaintext_version: ProtocolVersion,
+    /// The kernel seals our records: output goes to `kernel_ops`, not `out`.
+    pub kernel_out: bool,
+    /// The kernel opens the peer's records: new read keys go to `kernel_rx_keys`.
+    pub kernel_in: bool,
+    pub kernel_ops: std::collections::VecDeque<KernelOp>,
+    /// The peer's next read key after its KeyUpdate, for the kernel.
+    pub kernel_rx_keys: Option<TrafficKeys>,
     out: Vec<u8>,
     out_pos: usize,
     hs_buf: Vec<u8>,
@@ -90,6 +106,10 @@ impl Common {
             exporter: None,
             pending_dec: None,
             plaintext_version: ProtocolVersion::TLSV1_2,
+            kernel_out: false,
+            kernel_in: false,
+            kernel_ops: Default::default(),
+            kernel_rx_keys: None,
             out: Vec::new(),
             out_pos: 0,
             hs_buf: Vec::new(),
@@ -128,6 +148,19 @@ impl Common {
     }
 
     fn write_record(&mut self, typ: ContentType, payload: &[u8]) -> Result<()> {
+        if self.kernel_out {
+            if typ == ContentType::APPLICATION_DATA {
+                return Err(Error::internal(
+                    "application data is written to the kernel directly",
+                ));
+            }
+            self.kernel_ops.push_back(KernelOp::Record {
+                typ: typ.0,
+                data: payload.to_vec(),
+                sent: 0,
+            });
+            return Ok(());
+        }
         self.compact_output();
         match self.enc.as_mut() {
             Some(enc) => enc.seal(typ, payload, 0, &mut self.out),
@@ -173,12 +206,21 @@ impl Common {
     pub(crate) fn set_encrypter(&mut self, suite: &Tls13Suite, secret: &Secret) -> Result<()> {
         self.flush_handshake()?;
         let (key, iv) = traffic_key_iv(suite.hash, suite.aead, secret);
+        if self.kernel_out {
+            self.kernel_ops
+                .push_back(KernelOp::RekeySend(tls13_keys(suite, key, &iv)));
+            return Ok(());
+        }
         self.enc = Some(Encrypter::new_tls13(suite.aead, &key, &iv)?);
         Ok(())
     }
 
     pub(crate) fn set_decrypter(&mut self, suite: &Tls13Suite, secret: &Secret) -> Result<()> {
         let (key, iv) = traffic_key_iv(suite.hash, suite.aead, secret);
+        if self.kernel_in {
+            self.kernel_rx_keys = Some(tls13_keys(suite, key, &iv));
+            return Ok(());
+        }
         self.dec = Some(Decrypter::new_tls13(suite.aead, &key, &iv)?);
         Ok(())
     }
@@ -292,5 +334,16 @@ impl Common {
             self.out.drain(..self.out_pos);
             self.out_pos = 0;
         }
+    }
+}
+
+/// A fresh TLS 1.3 traffic key (sequence 0) in the kernel's terms.
+fn tls13_keys(suite: &Tls13Suite, key: Secret, iv: &[u8; 12]) -> TrafficKeys {
+    TrafficKeys {
+        version: ProtocolVersion::TLSV1_3,
+        aead: suite.aead,
+        key,
+        iv: Secret::new(iv),
+        seq: 0,
     }
 }

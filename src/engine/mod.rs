@@ -9,7 +9,7 @@ mod common;
 pub(crate) mod server12;
 pub(crate) mod server13;
 
-pub(crate) use common::{Common, Exporter};
+pub(crate) use common::{Common, Exporter, KernelOp};
 
 use crate::config::{Config, RenegotiationRefusal};
 use crate::error::{AlertDescription, Error, Result};
@@ -70,6 +70,8 @@ pub(crate) struct Engine {
     warning_alerts: u32,
     received_close_notify: bool,
     sent_close_notify: bool,
+    /// An alert the kernel returned in pieces (kTLS receive with a tiny buffer).
+    alert_partial: Vec<u8>,
 }
 
 impl Engine {
@@ -93,6 +95,7 @@ impl Engine {
             warning_alerts: 0,
             received_close_notify: false,
             sent_close_notify: false,
+            alert_partial: Vec::new(),
         }
     }
 
@@ -248,44 +251,174 @@ impl Engine {
                 continue;
             }
             self.empty_records = 0;
-            match typ {
-                ContentType::HANDSHAKE => {
-                    self.joiner.push(data)?;
-                    self.process_handshake_messages()?;
+            if typ == ContentType::APPLICATION_DATA {
+                check_app_data_allowed(self.c.app_keys_in, &self.joiner)?;
+                if self.app_pos == self.app_in.len() {
+                    self.app_in.clear();
+                    self.app_pos = 0;
                 }
-                ContentType::ALERT => {
-                    let (level, desc) = match data {
-                        [l, d] => (*l, *d),
-                        _ => {
-                            return Err(Error::protocol(
-                                AlertDescription::DECODE_ERROR,
-                                "malformed alert",
-                            ))
-                        }
-                    };
-                    self.handle_alert(level, AlertDescription(desc))?;
-                }
-                ContentType::APPLICATION_DATA => {
-                    if !self.c.app_keys_in || !self.joiner.is_empty() {
+                self.app_in.extend_from_slice(data);
+                continue;
+            }
+            // Handshake and alert bodies are small and rare: a copy lets the
+            // handling borrow the whole engine.
+            let data = data.to_vec();
+            self.handle_control(typ, &data)?;
+        }
+    }
+
+    /// A decrypted handshake or alert record.
+    fn handle_control(&mut self, typ: ContentType, data: &[u8]) -> Result<()> {
+        match typ {
+            ContentType::HANDSHAKE => {
+                self.joiner.push(data)?;
+                self.process_handshake_messages()
+            }
+            ContentType::ALERT => {
+                let (level, desc) = match data {
+                    [l, d] => (*l, *d),
+                    _ => {
                         return Err(Error::protocol(
-                            AlertDescription::UNEXPECTED_MESSAGE,
-                            "application data before the handshake finished",
-                        ));
+                            AlertDescription::DECODE_ERROR,
+                            "malformed alert",
+                        ))
                     }
-                    if self.app_pos == self.app_in.len() {
-                        self.app_in.clear();
-                        self.app_pos = 0;
-                    }
-                    self.app_in.extend_from_slice(data);
+                };
+                self.handle_alert(level, AlertDescription(desc))
+            }
+            t => Err(Error::protocol(
+                AlertDescription::UNEXPECTED_MESSAGE,
+                format!("unexpected inner content type {t}"),
+            )),
+        }
+    }
+
+    /// A record the kernel decrypted (kTLS receive): `typ` and its plaintext.
+    /// Application data is queued for `read_app` like userspace-opened data.
+    pub(crate) fn process_kernel_record(&mut self, typ: u8, data: &[u8]) -> Result<()> {
+        self.check_failed()?;
+        let r = self.kernel_record(ContentType(typ), data);
+        r.map_err(|e| self.fail(e))
+    }
+
+    fn kernel_record(&mut self, typ: ContentType, data: &[u8]) -> Result<()> {
+        if self.received_close_notify {
+            return Ok(());
+        }
+        if typ == ContentType::APPLICATION_DATA {
+            check_app_data_allowed(self.c.app_keys_in, &self.joiner)?;
+            if self.app_pos == self.app_in.len() {
+                self.app_in.clear();
+                self.app_pos = 0;
+            }
+            self.app_in.extend_from_slice(data);
+            return Ok(());
+        }
+        if data.is_empty() {
+            return Err(Error::protocol(
+                AlertDescription::UNEXPECTED_MESSAGE,
+                format!("empty {typ} record"),
+            ));
+        }
+        if typ == ContentType::ALERT && !self.joiner.is_empty() {
+            return Err(Error::protocol(
+                AlertDescription::UNEXPECTED_MESSAGE,
+                "alert inside a handshake message",
+            ));
+        }
+        // The kernel may hand back a control record in pieces when the read
+        // buffer was small: alerts are reassembled here, handshake bytes by the joiner.
+        if typ == ContentType::ALERT {
+            self.alert_partial.extend_from_slice(data);
+            if self.alert_partial.len() < 2 {
+                return Ok(());
+            }
+            let alert = std::mem::take(&mut self.alert_partial);
+            return self.handle_control(typ, &alert);
+        }
+        self.handle_control(typ, data)
+    }
+
+    /// Whether `dir` can move to the kernel now: the handshake is done, nothing
+    /// failed, and no bytes of that direction sit in Baton's buffers (the kernel
+    /// must start exactly at a record boundary). Returns that direction's keys.
+    pub(crate) fn offload_keys(
+        &self,
+        dir: crate::offload::Direction,
+    ) -> Result<crate::record::protect::TrafficKeys> {
+        use crate::offload::Direction;
+        self.check_failed()?;
+        if !self.done {
+            return Err(Error::usage(
+                "kernel TLS can be enabled only after the handshake completed",
+            ));
+        }
+        match dir {
+            Direction::Send => {
+                if self.c.kernel_out {
+                    return Err(Error::usage("the send direction is already in the kernel"));
                 }
-                t => {
-                    return Err(Error::protocol(
-                        AlertDescription::UNEXPECTED_MESSAGE,
-                        format!("unexpected inner content type {t}"),
+                if self.sent_close_notify {
+                    return Err(Error::usage("close_notify already sent"));
+                }
+                if !self.c.pending_output().is_empty() {
+                    return Err(Error::usage(
+                        "records are still queued for sending: flush before enabling kernel TLS send",
                     ));
                 }
+                let enc = self
+                    .c
+                    .enc
+                    .as_ref()
+                    .ok_or_else(|| Error::internal("handshake complete without a write key"))?;
+                Ok(enc.traffic_keys())
+            }
+            Direction::Recv => {
+                if self.c.kernel_in {
+                    return Err(Error::usage("the recv direction is already in the kernel"));
+                }
+                if self.received_close_notify {
+                    return Err(Error::usage("the peer already sent close_notify"));
+                }
+                if self.deframer.buffered() > 0 || !self.joiner.is_empty() {
+                    return Err(Error::usage(
+                        "bytes past the last record boundary were already read: use \
+                         Connection::set_exact_record_reads(true) before the handshake",
+                    ));
+                }
+                let dec = self
+                    .c
+                    .dec
+                    .as_ref()
+                    .ok_or_else(|| Error::internal("handshake complete without a read key"))?;
+                Ok(dec.traffic_keys())
             }
         }
+    }
+
+    /// The kernel accepted `dir`'s key: from now on that direction's records
+    /// never pass through Baton's record layer. Cannot fail.
+    pub(crate) fn commit_offload(&mut self, dir: crate::offload::Direction) {
+        match dir {
+            crate::offload::Direction::Send => {
+                self.c.kernel_out = true;
+                self.c.enc = None;
+            }
+            crate::offload::Direction::Recv => {
+                self.c.kernel_in = true;
+                self.c.dec = None;
+            }
+        }
+    }
+
+    /// True once close_notify was queued.
+    pub(crate) fn sent_close_notify(&self) -> bool {
+        self.sent_close_notify
+    }
+
+    /// True once TLS 1.2 was negotiated.
+    pub(crate) fn is_tls12(&self) -> bool {
+        self.c.is_tls12()
     }
 
     fn handle_alert(&mut self, level: u8, desc: AlertDescription) -> Result<()> {
@@ -467,6 +600,18 @@ impl Engine {
     pub(crate) fn consume_output(&mut self, n: usize) {
         self.c.consume_output(n)
     }
+}
+
+/// Application data is legal only under application keys and never inside a
+/// handshake message.
+fn check_app_data_allowed(app_keys_in: bool, joiner: &HandshakeJoiner) -> Result<()> {
+    if !app_keys_in || !joiner.is_empty() {
+        return Err(Error::protocol(
+            AlertDescription::UNEXPECTED_MESSAGE,
+            "application data before the handshake finished",
+        ));
+    }
+    Ok(())
 }
 
 /// A message that precedes a key change must end its record (RFC 8446 §5.1):

@@ -18,7 +18,7 @@ use crate::secrets::Secret;
 ///   nonce of the next record is `seq` (big-endian), because Baton uses the
 ///   sequence number as the explicit nonce.
 /// - TLS 1.2 ChaCha20-Poly1305: `iv` is the 12-byte IV.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct TrafficKeys {
     pub version: ProtocolVersion,
     pub aead: AeadAlg,
@@ -63,7 +63,7 @@ fn tls12_aad(seq: u64, typ: u8, version: [u8; 2], len: usize) -> [u8; 13] {
 /// records; asking for a KeyUpdate at 2^24 leaves a comfortable margin.
 /// ChaCha20-Poly1305's limit is beyond 2^64 records; we still ask well before
 /// the sequence number could run out (2^62).
-fn rekey_threshold(aead: AeadAlg) -> u64 {
+pub(crate) fn rekey_threshold(aead: AeadAlg) -> u64 {
     match aead {
         AeadAlg::Aes128Gcm | AeadAlg::Aes256Gcm => 1 << 24,
         AeadAlg::ChaCha20Poly1305 => 1 << 62,
@@ -247,6 +247,10 @@ impl Encrypter {
     /// Records sealed under this key.
     pub(crate) fn seq(&self) -> u64 {
         self.state.seq
+    }
+    /// The record count at which this key wants replacing.
+    pub(crate) fn rekey_at(&self) -> u64 {
+        self.rekey_at
     }
     /// True once this key is near its AEAD confidentiality limit (RFC 8446 §5.5):
     /// a KeyUpdate should be sent now.
