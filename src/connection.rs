@@ -89,6 +89,9 @@ pub struct Connection {
     /// Where kernel-decrypted records land when the caller's buffer is small.
     kernel_scratch: Vec<u8>,
     tx_limit: KernelTxLimit,
+    sizing: crate::sizing::RecordSizing,
+    /// Per-record overhead of a kernel-sealed send key (for record sizing).
+    kernel_overhead: usize,
 }
 
 /// The AEAD usage limit on a kernel-sealed direction. The kernel does not
@@ -171,6 +174,8 @@ impl Connection {
             recv_path: RecordPath::Userspace(Cow::Borrowed("kernel TLS not enabled")),
             kernel_scratch: Vec::new(),
             tx_limit: KernelTxLimit::default(),
+            sizing: Default::default(),
+            kernel_overhead: 0,
         }
     }
 
@@ -472,11 +477,14 @@ impl Connection {
         self.flush()?;
         let mut done = std::mem::take(&mut self.send_sealed);
         let mut record = Vec::new();
+        let now = std::time::Instant::now();
+        let overhead = self.engine.c.enc.as_ref().map_or(0, |e| e.overhead());
         while done < total {
             let mut sealed_now = 0;
             while done + sealed_now < total && self.engine.pending_output().len() < FLUSH_THRESHOLD
             {
-                let want = MAX_PLAINTEXT.min(total - done - sealed_now);
+                let limit = self.sizing.limit(now, overhead);
+                let want = limit.min(total - done - sealed_now);
                 // Seal straight from the caller's buffer when the record lies in one
                 // slice; gather into a scratch record only across slice boundaries.
                 let r = match contiguous(bufs, offset + done + sealed_now, want) {
@@ -493,6 +501,7 @@ impl Connection {
                         return if done > 0 { Ok(done) } else { Err(e) };
                     }
                 };
+                self.sizing.sent(now, n);
                 sealed_now += n;
             }
             match self.flush() {
@@ -518,21 +527,72 @@ impl Connection {
         if done == total {
             return Ok(done);
         }
-        let slices = slices_from(bufs, offset + done);
-        let Some(kernel) = self.kernel.as_mut() else {
-            return Err(Error::internal("kernel send without a kernel socket"));
-        };
+        let now = std::time::Instant::now();
+        let mut done = done;
+        // Each write to a kTLS socket ends a record, so small records are bounded writes.
         loop {
+            let limit = self.sizing.limit(now, self.kernel_overhead);
+            let small = limit < MAX_PLAINTEXT;
+            let slices = slices_from(bufs, offset + done, if small { limit } else { usize::MAX });
+            let Some(kernel) = self.kernel.as_mut() else {
+                return Err(Error::internal("kernel send without a kernel socket"));
+            };
             match kernel.send(&slices) {
                 Ok(n) => {
                     self.tx_limit.sent(n);
-                    return Ok(done + n);
+                    self.sizing.sent(now, n);
+                    done += n;
+                    if !small || done == total || n < limit {
+                        return Ok(done);
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(_) if done > 0 => return Ok(done),
                 Err(e) => return Err(blocked_or(e, Blocked::OnWrite)),
             }
         }
+    }
+
+    /// Sends only small records from now on (one per 1500-byte frame), so the
+    /// receiver can decrypt sooner (s2n's `prefer_low_latency`).
+    pub fn prefer_low_latency(&mut self) {
+        self.sizing.prefer_low_latency();
+    }
+
+    /// Sends full 16 KiB records (the default; s2n's `prefer_throughput`).
+    pub fn prefer_throughput(&mut self) {
+        self.sizing.prefer_throughput();
+    }
+
+    /// Dynamic record sizing: the first `resize_threshold` bytes go in small
+    /// records (one per 1500-byte frame), then full ones; after `timeout`
+    /// without sending, small again. Threshold 0 turns it off. Holds for kernel
+    /// TLS too (bounded writes, each of which the kernel seals as one record).
+    pub fn set_dynamic_record_threshold(
+        &mut self,
+        resize_threshold: u32,
+        timeout: std::time::Duration,
+    ) {
+        self.sizing.set_dynamic(resize_threshold as usize, timeout);
+    }
+
+    /// The sequence number of the next record this side will send under the
+    /// current key (read back from the kernel when it seals the records).
+    pub fn send_record_seq(&mut self) -> Result<u64> {
+        if self.engine.c.kernel_out {
+            let Some(kernel) = self.kernel.as_mut() else {
+                return Err(Error::internal("kernel send without a kernel socket"));
+            };
+            return kernel
+                .send_seq()
+                .map_err(|e| Error::io_context("reading the kernel's send sequence number", &e));
+        }
+        self.engine
+            .c
+            .enc
+            .as_ref()
+            .map(|e| e.seq())
+            .ok_or_else(|| Error::usage("no send key yet"))
     }
 
     /// Checks before application data goes to the kernel: not failed, not closed,
@@ -591,10 +651,19 @@ impl Connection {
             let Some(kernel) = self.kernel.as_mut() else {
                 return Err(Error::internal("kernel send without a kernel socket"));
             };
+            let now = std::time::Instant::now();
+            let limit = self.sizing.limit(now, self.kernel_overhead);
+            // Small records: one bounded sendfile per record.
+            let len = if limit < MAX_PLAINTEXT {
+                len.min(limit)
+            } else {
+                len
+            };
             return loop {
                 match kernel.sendfile(file, offset, len) {
                     Ok(n) => {
                         self.tx_limit.sent(n);
+                        self.sizing.sent(now, n);
                         break Ok(n);
                     }
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -817,14 +886,15 @@ impl Connection {
     /// can never be left half-way between the two record layers.
     pub fn commit_kernel_offload(&mut self, dir: Direction, io: Box<dyn KernelRecordIo>) {
         if dir == Direction::Send {
-            let (seq, limit) = self
+            let (seq, limit, overhead) = self
                 .engine
                 .c
                 .enc
                 .as_ref()
-                .map(|e| (e.seq(), e.rekey_at()))
-                .unwrap_or((0, 1 << 24));
+                .map(|e| (e.seq(), e.rekey_at(), e.overhead()))
+                .unwrap_or((0, 1 << 24, 29));
             self.tx_limit = KernelTxLimit::new(seq, limit);
+            self.kernel_overhead = overhead;
         }
         self.engine.commit_offload(dir);
         self.kernel = Some(io);
@@ -930,15 +1000,20 @@ impl Connection {
     }
 }
 
-/// `bufs` without their first `offset` bytes.
-fn slices_from<'a>(bufs: &'a [IoSlice<'_>], mut offset: usize) -> Vec<IoSlice<'a>> {
+/// At most `max` bytes of `bufs`, starting `offset` bytes in.
+fn slices_from<'a>(bufs: &'a [IoSlice<'_>], mut offset: usize, mut max: usize) -> Vec<IoSlice<'a>> {
     let mut out = Vec::with_capacity(bufs.len());
     for b in bufs {
+        if max == 0 {
+            break;
+        }
         if offset >= b.len() {
             offset -= b.len();
             continue;
         }
-        out.push(IoSlice::new(&b[offset..]));
+        let take = (b.len() - offset).min(max);
+        out.push(IoSlice::new(&b[offset..offset + take]));
+        max -= take;
         offset = 0;
     }
     out

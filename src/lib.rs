@@ -18,6 +18,7 @@ pub mod cert;
 pub(crate) mod crypto;
 pub(crate) mod record;
 pub(crate) mod secrets;
+pub(crate) mod sizing;
 pub(crate) mod suites;
 pub(crate) mod tls12;
 pub(crate) mod tls13;

@@ -625,3 +625,57 @@ fn kernel_tls_client_sendfile_to_openssl_s_server() {
     }
     let _ = std::fs::remove_file(&path);
 }
+
+// ---------------------------------------------------------------- record sizing
+
+/// Dynamic record sizing and prefer-low-latency, read off the wire (record
+/// headers are plaintext): userspace records everywhere, kernel records where
+/// the kernel has kTLS (each bounded write becomes one kernel record).
+fn record_sizes_on_the_wire(kernel: bool) {
+    let (c, mut s) = baton_pair(
+        ProtocolVersion::TLSV1_3,
+        CipherSuite::TLS13_AES_128_GCM_SHA256,
+    );
+    if kernel {
+        require_kernel_both(&mut s.conn);
+    }
+    s.conn
+        .set_dynamic_record_threshold(4000, Duration::from_secs(60));
+    let data = payload(40_000, 3);
+    send_all(&mut s.conn, &data).unwrap();
+    s.conn.prefer_low_latency();
+    send_all(&mut s.conn, &data[..3000]).unwrap();
+    // The client's socket, read raw: record lengths as sent.
+    let mut raw = &c._stream;
+    let mut lens = Vec::new();
+    let mut payload_total = 0;
+    while payload_total < 43_000 {
+        let mut hdr = [0u8; 5];
+        std::io::Read::read_exact(&mut raw, &mut hdr).unwrap();
+        assert_eq!(hdr[0], 23, "application_data records only");
+        let len = u16::from_be_bytes([hdr[3], hdr[4]]) as usize;
+        let mut body = vec![0u8; len];
+        std::io::Read::read_exact(&mut raw, &mut body).unwrap();
+        lens.push(len);
+        payload_total += len - 17; // inner type + tag
+    }
+    // 1400-byte records on the wire: 1378 bytes of data + 22 of overhead.
+    assert_eq!(
+        lens,
+        [1395, 1395, 1395, 16401, 16401, 3115, 1395, 1395, 261],
+        "kernel={kernel}"
+    );
+}
+
+#[test]
+fn record_sizing_in_userspace() {
+    record_sizes_on_the_wire(false);
+}
+
+#[test]
+fn record_sizing_in_the_kernel() {
+    if !ktls_or_skip("record_sizing_in_the_kernel") {
+        return;
+    }
+    record_sizes_on_the_wire(true);
+}

@@ -7,8 +7,9 @@
 //! become ready before a call can go on.
 
 use crate::args::{flag, value, Opt};
-use crate::{apply_common, build, handshake_line, parse_or_help, Failure};
+use crate::{apply_common, build, enable_ktls, handshake_line, ktls_mode, parse_or_help, Failure};
 use baton::{Blocked, Config, Connection, Error, Mode};
+use baton_ktls::KtlsMode;
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use std::io::{self, Write};
@@ -25,8 +26,11 @@ usage: baton client HOST:PORT [options]
   --policy NAME     security policy (default: the library's default)
   --alpn LIST       ALPN protocols in preference order, comma-separated
   --insecure        do not verify the server's certificate (testing only)
+  --ktls MODE       kernel TLS after the handshake: auto (default), off, or
+                    require (fail where the kernel can't take both directions)
 
-Prints the handshake line to stderr, then copies stdin to the server and the
+Prints the handshake line and the kTLS line (who protects the records, per
+direction) to stderr, then copies stdin to the server and the
 server's data to stdout. At stdin EOF it sends close_notify and waits for the
 server's; exits 0 once both sides have closed cleanly.
 ";
@@ -37,6 +41,7 @@ const OPTS: &[Opt] = &[
     value("--policy"),
     value("--alpn"),
     flag("--insecure"),
+    value("--ktls"),
 ];
 
 /// How long connecting and the handshake may take.
@@ -51,6 +56,7 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
     };
     let (host, _port) = split_host_port(target).map_err(Failure::Usage)?;
     let ip_literal = host.parse::<IpAddr>().ok();
+    let ktls = ktls_mode(&p)?;
 
     let mut b = match p.value("--ca") {
         Some(ca) => {
@@ -89,10 +95,14 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
     }
     conn.set_fd(sock.as_raw_fd())
         .map_err(|e| format!("attaching the socket: {e}"))?;
+    // The kernel must start receiving exactly at a record boundary.
+    conn.set_exact_record_reads(ktls != KtlsMode::Off);
 
     handshake(&mut conn, &sock, deadline)
         .map_err(|e| format!("handshake with {peer} failed: {e}"))?;
     eprintln!("{}", handshake_line(&conn, &peer));
+    let line = enable_ktls(&mut conn, ktls, &peer)?;
+    eprintln!("{line}");
     copy_loop(&mut conn, &sock)?;
     // `conn` was declared after `sock`, so it is dropped first: Baton never
     // holds a closed (or reused) fd.

@@ -125,6 +125,26 @@ pub fn handshake_line(conn: &Connection, peer: &str) -> String {
     )
 }
 
+/// `--ktls auto|off|require` (default auto).
+pub fn ktls_mode(p: &args::Parsed) -> Result<baton_ktls::KtlsMode, Failure> {
+    p.value("--ktls")
+        .unwrap_or("auto")
+        .parse()
+        .map_err(|e: baton::Error| Failure::Usage(format!("--ktls: {}", e.message())))
+}
+
+/// After the handshake: moves record protection into the kernel as `mode` says
+/// and returns the line that reports it, per direction (stable: tests parse it).
+pub fn enable_ktls(
+    conn: &mut Connection,
+    mode: baton_ktls::KtlsMode,
+    peer: &str,
+) -> Result<String, String> {
+    let status = baton_ktls::enable(conn, mode, &baton_ktls::KtlsOptions::default())
+        .map_err(|e| e.message().to_string())?;
+    Ok(format!("ktls: peer={peer} {status}"))
+}
+
 /// Sends all of `data` on a blocking connection, then flushes.
 pub fn send_all(conn: &mut Connection, mut data: &[u8]) -> Result<(), Error> {
     while !data.is_empty() {

@@ -2,9 +2,13 @@
 //! discard what the peer sends.
 
 use crate::args::{flag, value, Opt};
-use crate::{apply_common, build, handshake_line, parse_or_help, send_all, Failure};
+use crate::{
+    apply_common, build, enable_ktls, handshake_line, ktls_mode, parse_or_help, send_all, Failure,
+};
 use baton::{CertChainAndKey, Config, Connection, Mode};
+use baton_ktls::KtlsMode;
 use std::net::{TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
 use std::thread;
 use std::time::Duration;
 
@@ -17,9 +21,12 @@ usage: baton server --listen ADDR --cert CHAIN.pem --key KEY.pem [options]
   --policy NAME     security policy (default: the library's default)
   --alpn LIST       ALPN protocols in preference order, comma-separated
   --echo            send received application data back
+  --ktls MODE       kernel TLS after the handshake: auto (default: where the
+                    kernel can), off, or require (close connections it can't take)
 
 Prints `handshake: peer=... version=... suite=... group=... alpn=... sni=...` to
-stderr for every handshake. Without --echo, data is read and discarded. At the
+stderr for every handshake, then `ktls: peer=... send=kernel|userspace (why)
+recv=...`. Without --echo, data is read and discarded. At the
 peer's close_notify the server sends its own and closes the connection.
 ";
 
@@ -30,6 +37,7 @@ const OPTS: &[Opt] = &[
     value("--policy"),
     value("--alpn"),
     flag("--echo"),
+    value("--ktls"),
 ];
 
 pub fn main(argv: &[String]) -> Result<(), Failure> {
@@ -43,6 +51,7 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
     let cert = p.required("--cert").map_err(Failure::Usage)?;
     let key = p.required("--key").map_err(Failure::Usage)?;
     let echo = p.flag("--echo");
+    let ktls = ktls_mode(&p)?;
 
     let mut b = Config::builder_minimal();
     apply_common(&mut b, &p)?;
@@ -59,7 +68,7 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
 
     for stream in listener.incoming() {
         match stream {
-            Ok(stream) => spawn_connection(stream, &config, echo),
+            Ok(stream) => spawn_connection(stream, &config, echo, ktls),
             Err(e) => {
                 // EMFILE and friends: report, back off a little, keep serving.
                 eprintln!("error: accept: {e}");
@@ -70,14 +79,14 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
     Ok(())
 }
 
-fn spawn_connection(stream: TcpStream, config: &Config, echo: bool) {
+fn spawn_connection(stream: TcpStream, config: &Config, echo: bool, ktls: KtlsMode) {
     let peer = stream
         .peer_addr()
         .map_or_else(|_| "?".to_string(), |a| a.to_string());
     let config = config.clone();
     let name = format!("conn {peer}");
     let spawned = thread::Builder::new().name(name).spawn(move || {
-        if let Err(e) = handle(stream, &config, &peer, echo) {
+        if let Err(e) = handle(stream, &config, &peer, echo, ktls) {
             eprintln!("error: peer={peer}: {e}");
         }
     });
@@ -87,14 +96,27 @@ fn spawn_connection(stream: TcpStream, config: &Config, echo: bool) {
 }
 
 /// Runs one connection to the end; any error is for this connection only.
-fn handle(stream: TcpStream, config: &Config, peer: &str, echo: bool) -> Result<(), String> {
+fn handle(
+    stream: TcpStream,
+    config: &Config,
+    peer: &str,
+    echo: bool,
+    ktls: KtlsMode,
+) -> Result<(), String> {
     // Small echoes should not wait for Nagle.
     let _ = stream.set_nodelay(true);
+    // `stream` outlives `conn` (declared first, dropped last): the connection
+    // drives the fd, and the kernel may take over its records after the handshake.
     let mut conn = Connection::new(Mode::Server, config);
-    conn.set_io(stream);
+    conn.set_fd(stream.as_raw_fd())
+        .map_err(|e| format!("attaching the socket: {e}"))?;
+    // The kernel must start receiving exactly at a record boundary.
+    conn.set_exact_record_reads(ktls != KtlsMode::Off);
     conn.negotiate()
         .map_err(|e| format!("handshake failed: {e}"))?;
     eprintln!("{}", handshake_line(&conn, peer));
+    let line = enable_ktls(&mut conn, ktls, peer)?;
+    eprintln!("{line}");
 
     let mut buf = vec![0u8; 16 * 1024];
     loop {

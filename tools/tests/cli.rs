@@ -20,8 +20,11 @@ fn path(name: &str) -> String {
 
 /// Waits for `prefix` at the start of a line on stdout (or stderr) and returns the rest of that line.
 fn line_after(p: &Proc, prefix: &str, stderr: bool) -> String {
+    // Only whole lines: the child may be caught half-way through writing one.
     let find = |text: &str| {
-        text.lines()
+        let whole = &text[..text.rfind('\n').map_or(0, |i| i + 1)];
+        whole
+            .lines()
             .find_map(|l| l.strip_prefix(prefix).map(str::to_string))
     };
     let deadline = std::time::Instant::now() + TIMEOUT;
@@ -203,4 +206,145 @@ fn client_reports_verification_failure() {
         out.stderr
     );
     assert!(out.stderr.contains("unknown_ca"), "{}", out.stderr);
+}
+
+/// What the `ktls:` line should say on this kernel: the kernel where it has
+/// kTLS (in tools/ktls-vm), userspace with the reason elsewhere.
+fn expect_ktls_line(line: &str) {
+    if baton_ktls::probe().available() {
+        assert!(line.contains("send=kernel recv=kernel"), "{line}");
+    } else {
+        assert!(
+            line.contains("send=userspace (") && line.contains("recv=userspace ("),
+            "{line}"
+        );
+        assert!(
+            line.contains("TLS ULP"),
+            "the reason names the missing ULP: {line}"
+        );
+    }
+}
+
+/// `baton server --ktls auto --echo` with `baton client --ktls auto`: both print
+/// who protects each direction's records, and the echo is intact either way.
+#[test]
+fn server_and_client_report_ktls_per_direction() {
+    let server = baton(&[
+        "server",
+        "--listen",
+        "127.0.0.1:0",
+        "--cert",
+        &path("server-p256-chain.pem"),
+        "--key",
+        &path("server-p256.key"),
+        "--echo",
+        "--ktls",
+        "auto",
+    ]);
+    let addr = line_after(&server, "listening on ", true);
+    let port: u16 = addr.rsplit(':').next().unwrap().parse().unwrap();
+    let target = format!("localhost:{port}");
+    let mut c = baton(&[
+        "client",
+        &target,
+        "--ca",
+        &path("ca-ecdsa.pem"),
+        "--ktls",
+        "auto",
+    ]);
+    let payload = payload(200_000, 4);
+    let hex: String = payload.iter().map(|b| format!("{b:02x}")).collect();
+    let text = format!("{hex}\n");
+    c.write_stdin(text.as_bytes());
+    c.close_stdin();
+    let out = c.wait(BULK_TIMEOUT);
+    assert!(out.status.success(), "baton client: {}", out.stderr);
+    assert_eq!(out.stdout_str(), text);
+    let client_line = out
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("ktls: "))
+        .unwrap_or_else(|| panic!("no ktls line: {}", out.stderr))
+        .to_string();
+    expect_ktls_line(&client_line);
+    expect_ktls_line(&line_after(&server, "ktls: ", true));
+}
+
+/// `--ktls off` says so; `--ktls require` fails with one clear line where the
+/// kernel can't, and works where it can; a bad mode is a usage error.
+#[test]
+fn client_ktls_off_and_require() {
+    require_openssl!();
+    let start = || {
+        s_server(&[
+            "-cert",
+            &path("server-p256.pem"),
+            "-cert_chain",
+            &path("intermediate-p256.pem"),
+            "-key",
+            &path("server-p256.key"),
+            "-naccept",
+            "1",
+            "-rev",
+            "-quiet",
+        ])
+    };
+    let srv = start();
+    let target = format!("localhost:{}", srv.port);
+    let mut c = baton(&[
+        "client",
+        &target,
+        "--ca",
+        &path("ca-ecdsa.pem"),
+        "--ktls",
+        "off",
+    ]);
+    c.write_stdin(b"abc\n");
+    c.close_stdin();
+    let out = c.wait(TIMEOUT);
+    assert!(out.status.success(), "{}", out.stderr);
+    assert_eq!(out.stdout_str(), "cba\n");
+    assert!(
+        out.stderr.contains(
+            "send=userspace (kernel TLS turned off) recv=userspace (kernel TLS turned off)"
+        ),
+        "{}",
+        out.stderr
+    );
+
+    let srv = start();
+    let target = format!("localhost:{}", srv.port);
+    let mut c = baton(&[
+        "client",
+        &target,
+        "--ca",
+        &path("ca-ecdsa.pem"),
+        "--ktls",
+        "require",
+    ]);
+    c.write_stdin(b"xyz\n");
+    c.close_stdin();
+    let out = c.wait(TIMEOUT);
+    if baton_ktls::probe().available() {
+        assert!(out.status.success(), "{}", out.stderr);
+        assert_eq!(out.stdout_str(), "zyx\n");
+        assert!(
+            out.stderr.contains("send=kernel recv=kernel"),
+            "{}",
+            out.stderr
+        );
+    } else {
+        assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+        assert!(
+            out.stderr
+                .contains("error: kernel TLS required, but send stays in userspace: the kernel has no TLS ULP"),
+            "{}",
+            out.stderr
+        );
+    }
+    drop(srv);
+
+    let out = baton(&["client", "localhost:1", "--ktls", "sometimes"]).wait(TIMEOUT);
+    assert_eq!(out.status.code(), Some(2), "{}", out.stderr);
+    assert!(out.stderr.contains("auto, off, require"), "{}", out.stderr);
 }
