@@ -19,6 +19,9 @@ use webpki::aws_lc_rs as algs;
 pub struct CertChainAndKey {
     chain: Vec<Vec<u8>>,
     key: SigningKey,
+    /// For each certificate of the chain that is not self-signed: the signature
+    /// schemes that name its signature algorithm (empty if none does).
+    signed_with: Vec<Vec<SignatureScheme>>,
 }
 
 impl CertChainAndKey {
@@ -42,7 +45,20 @@ impl CertChainAndKey {
         if !key.public_key_matches(leaf) {
             return Err(Error::usage("private key does not match certificate"));
         }
-        Ok(Self { chain, key })
+        let signed_with = chain
+            .iter()
+            .filter_map(|der| match certificate_signature(der) {
+                Some(sig) if sig.self_signed => None,
+                Some(sig) => Some(schemes_for_signature_algorithm(sig.algorithm)),
+                // Unparseable (an intermediate webpki never looked at): no scheme names it.
+                None => Some(Vec::new()),
+            })
+            .collect();
+        Ok(Self {
+            chain,
+            key,
+            signed_with,
+        })
     }
     /// Same as [`from_pem`](Self::from_pem), reading two files.
     pub fn from_pem_files(chain: impl AsRef<Path>, key: impl AsRef<Path>) -> Result<Self, Error> {
@@ -61,6 +77,106 @@ impl CertChainAndKey {
     pub(crate) fn signing_key(&self) -> &SigningKey {
         &self.key
     }
+
+    /// True if every signature in the chain (a self-signed certificate's own
+    /// excepted: it is a trust anchor, RFC 8446 §4.4.2.2) uses one of `schemes`.
+    /// Used to prefer the chain a client says it accepts (`signature_algorithms_cert`).
+    pub(crate) fn chain_signed_with(&self, schemes: &[SignatureScheme]) -> bool {
+        self.signed_with
+            .iter()
+            .all(|names| names.iter().any(|s| schemes.contains(s)))
+    }
+}
+
+/// What the certificate chain selection needs from one certificate.
+struct CertSignature<'a> {
+    /// The content of the outer signatureAlgorithm AlgorithmIdentifier.
+    algorithm: &'a [u8],
+    /// Issuer equals subject: a self-signed (root) certificate.
+    self_signed: bool,
+}
+
+/// One DER element: (tag, contents, rest). Single-byte tags and definite
+/// lengths of up to four bytes, which is all X.509 needs; `None` if malformed.
+fn der_next(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = input.split_first()?;
+    let (&len0, rest) = rest.split_first()?;
+    let (len, rest) = if len0 < 0x80 {
+        (usize::from(len0), rest)
+    } else {
+        let n = usize::from(len0 & 0x7f);
+        if n == 0 || n > 4 || rest.len() < n {
+            return None;
+        }
+        let (len, rest) = rest.split_at(n);
+        (
+            len.iter().fold(0usize, |a, &b| (a << 8) | usize::from(b)),
+            rest,
+        )
+    };
+    (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
+}
+
+/// The signature algorithm of a certificate and whether it is self-signed:
+/// `Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signature }`,
+/// `tbsCertificate ::= SEQUENCE { [0] version OPTIONAL, serialNumber, signature,
+/// issuer, validity, subject, ... }` (RFC 5280 §4.1).
+fn certificate_signature(der: &[u8]) -> Option<CertSignature<'_>> {
+    const SEQUENCE: u8 = 0x30;
+    const VERSION: u8 = 0xa0;
+    let seq = |input| der_next(input).filter(|(tag, _, _)| *tag == SEQUENCE);
+    let (_, cert, _) = seq(der)?;
+    let (_, tbs, rest) = seq(cert)?;
+    let (_, algorithm, _) = seq(rest)?;
+    let (tag, _, mut t) = der_next(tbs)?;
+    if tag == VERSION {
+        t = der_next(t)?.2; // serialNumber
+    }
+    let t = der_next(t)?.2; // signature
+    let (_, issuer, t) = seq(t)?;
+    let t = der_next(t)?.2; // validity
+    let (_, subject, _) = seq(t)?;
+    Some(CertSignature {
+        algorithm,
+        self_signed: issuer == subject,
+    })
+}
+
+/// The signature schemes that name a certificate signature algorithm
+/// (AlgorithmIdentifier contents), by the same mapping the chain check uses
+/// ([`certificate_signature_algorithms`]). An RSA-PSS signature is named by both
+/// `rsa_pss_rsae_*` and `rsa_pss_pss_*` of its hash: they differ only in the
+/// issuer's key, which does not change the certificate's signature algorithm.
+fn schemes_for_signature_algorithm(alg_id: &[u8]) -> Vec<SignatureScheme> {
+    use SignatureScheme as S;
+    const NAMED: [SignatureScheme; 10] = [
+        S::ECDSA_SECP256R1_SHA256,
+        S::ECDSA_SECP384R1_SHA384,
+        S::ECDSA_SECP521R1_SHA512,
+        S::RSA_PKCS1_SHA256,
+        S::RSA_PKCS1_SHA384,
+        S::RSA_PKCS1_SHA512,
+        S::RSA_PSS_RSAE_SHA256,
+        S::RSA_PSS_RSAE_SHA384,
+        S::RSA_PSS_RSAE_SHA512,
+        S::ED25519,
+    ];
+    let mut out = Vec::new();
+    for s in NAMED {
+        if certificate_signature_algorithms(s)
+            .iter()
+            .any(|a| a.signature_alg_id().as_ref() == alg_id)
+        {
+            out.push(s);
+            out.extend(match s {
+                S::RSA_PSS_RSAE_SHA256 => Some(S::RSA_PSS_PSS_SHA256),
+                S::RSA_PSS_RSAE_SHA384 => Some(S::RSA_PSS_PSS_SHA384),
+                S::RSA_PSS_RSAE_SHA512 => Some(S::RSA_PSS_PSS_SHA512),
+                _ => None,
+            });
+        }
+    }
+    out
 }
 
 impl core::fmt::Debug for CertChainAndKey {
@@ -1194,5 +1310,85 @@ mod tests {
                 );
             }
         }
+    }
+
+    fn chain_and_key(chain: &[u8], key: &[u8]) -> CertChainAndKey {
+        CertChainAndKey::from_pem(chain, key).unwrap()
+    }
+
+    #[test]
+    fn chain_signature_schemes_of_the_test_chains() {
+        use SignatureScheme as S;
+        let rsa = chain_and_key(data!("server-rsa.pem"), data!("server-rsa.key"));
+        let p256 = chain_and_key(data!("server-p256-chain.pem"), data!("server-p256.key"));
+        let cnsa_ec = chain_and_key(data!("server-cnsa-p384.pem"), data!("server-cnsa-p384.key"));
+        let cnsa_rsa = chain_and_key(
+            data!("server-cnsa-rsa3072.pem"),
+            data!("server-cnsa-rsa3072.key"),
+        );
+        assert_eq!(rsa.signed_with, [vec![S::RSA_PKCS1_SHA256]]);
+        // Leaf and intermediate, both ecdsa-with-SHA256.
+        assert_eq!(
+            p256.signed_with,
+            [
+                vec![S::ECDSA_SECP256R1_SHA256],
+                vec![S::ECDSA_SECP256R1_SHA256]
+            ]
+        );
+        assert_eq!(cnsa_ec.signed_with, [vec![S::ECDSA_SECP384R1_SHA384]]);
+        assert_eq!(cnsa_rsa.signed_with, [vec![S::RSA_PKCS1_SHA384]]);
+
+        assert!(rsa.chain_signed_with(&[S::ECDSA_SECP256R1_SHA256, S::RSA_PKCS1_SHA256]));
+        assert!(!rsa.chain_signed_with(&[S::RSA_PSS_RSAE_SHA256, S::RSA_PKCS1_SHA384]));
+        assert!(p256.chain_signed_with(&[S::ECDSA_SECP256R1_SHA256]));
+        assert!(!p256.chain_signed_with(&[S::ECDSA_SECP384R1_SHA384, S::RSA_PKCS1_SHA256]));
+        let rfc9151 = crate::policy::lookup("rfc9151")
+            .unwrap()
+            .certificate_signature_schemes
+            .unwrap();
+        assert!(cnsa_ec.chain_signed_with(rfc9151));
+        assert!(cnsa_rsa.chain_signed_with(rfc9151));
+        assert!(!rsa.chain_signed_with(rfc9151) && !p256.chain_signed_with(rfc9151));
+        assert!(!cnsa_ec.chain_signed_with(&[]));
+    }
+
+    #[test]
+    fn chain_signature_schemes_skip_self_signed_and_name_pss_both_ways() {
+        use rcgen::{PKCS_ECDSA_P384_SHA384 as P384, PKCS_ED25519 as ED25519};
+        use SignatureScheme as S;
+        // A root included in the chain: its self-signature is not counted.
+        let (root_pem, mut c) = made_chain(&ED25519, Some(&P384), &P384);
+        let root = CertificateDer::from_pem_slice(root_pem.as_bytes()).unwrap();
+        c.push(root.to_vec());
+        let sigs: Vec<_> = c
+            .iter()
+            .map(|d| {
+                let s = certificate_signature(d).unwrap();
+                (schemes_for_signature_algorithm(s.algorithm), s.self_signed)
+            })
+            .collect();
+        assert_eq!(
+            sigs,
+            [
+                (vec![S::ECDSA_SECP384R1_SHA384], false),
+                (vec![S::ED25519], false),
+                (vec![S::ED25519], true),
+            ]
+        );
+        // RSA-PSS: rsae and pss name the same certificate signature algorithm.
+        let pss = schemes_for_signature_algorithm(
+            algs::RSA_PSS_2048_8192_SHA384_LEGACY_KEY
+                .signature_alg_id()
+                .as_ref(),
+        );
+        assert_eq!(pss, [S::RSA_PSS_RSAE_SHA384, S::RSA_PSS_PSS_SHA384]);
+        // Unknown algorithms and malformed input name nothing, and never panic.
+        assert!(schemes_for_signature_algorithm(b"\x06\x01\x00").is_empty());
+        let leaf = &c[0];
+        for n in 0..leaf.len() {
+            let _ = certificate_signature(&leaf[..n]);
+        }
+        assert!(certificate_signature(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]).is_none());
+        assert!(certificate_signature(&[0x30, 0x85, 1, 1, 1, 1, 1]).is_none());
     }
 }

@@ -120,14 +120,22 @@ impl Config {
 
 impl ConfigBuilder {
     /// Selects a named security policy (see `docs/security-policies.md`).
-    /// An unknown name is a Usage error that lists the valid names.
+    /// An unknown name is a Usage error that lists the valid names. So is a
+    /// policy under which Baton cannot negotiate anything yet (`"20140601"`,
+    /// `"20141001"`, `"20150202"` and `"20150214"` list only CBC, DHE, RSA key
+    /// exchange, 3DES or RC4 suites); [`crate::policy::lookup`] still returns
+    /// their tables for inspection.
     pub fn security_policy(&mut self, name: &str) -> Result<&mut Self> {
-        self.inner.policy = crate::policy::lookup(name)?;
+        let policy = crate::policy::lookup(name)?;
+        policy.check_usable()?;
+        self.inner.policy = policy;
         Ok(self)
     }
 
     /// Uses a policy that is not one of the named ones (tests, benchmarks, experiments).
     /// Prefer named policies in production: they are reviewed and never change.
+    /// A Usage error if a list is empty, `min_version > max_version`, or Baton
+    /// implements no version, group or signature scheme of the policy.
     pub fn custom_security_policy(&mut self, policy: &'static SecurityPolicy) -> Result<&mut Self> {
         if policy.cipher_suites.is_empty()
             || policy.groups.is_empty()
@@ -142,12 +150,18 @@ impl ConfigBuilder {
                 "security policy min_version is above max_version",
             ));
         }
+        policy.check_usable()?;
         self.inner.policy = policy;
         Ok(self)
     }
 
-    /// Adds a certificate chain and key for the server side (several: the server picks
-    /// one that matches the client's signature algorithms).
+    /// Adds a certificate chain and key for the server side. With several, the
+    /// server picks, per handshake, the first (chains valid for the client's SNI
+    /// first) whose key can sign a scheme both sides allow, preferring a chain
+    /// signed only with algorithms the client accepts in certificates (its
+    /// `signature_algorithms_cert`, else `signature_algorithms`) and the policy's
+    /// `certificate_signature_schemes` allow; if no chain is, it sends the first
+    /// usable one anyway (RFC 8446 §4.4.2.2).
     pub fn add_cert_chain_and_key(&mut self, ck: CertChainAndKey) -> &mut Self {
         self.inner.certs.push(Arc::new(ck));
         self

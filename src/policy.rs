@@ -283,6 +283,48 @@ impl SecurityPolicy {
             .collect()
     }
 
+    /// True if Baton negotiates `v` under this policy today (it is one of
+    /// [`active_versions`](Self::active_versions)). The engine decides what to
+    /// offer and accept with this, so a policy without an active TLS 1.3 suite
+    /// never offers or accepts TLS 1.3, whatever its `max_version` says.
+    pub fn negotiates(&self, v: ProtocolVersion) -> bool {
+        self.active_versions().contains(&v)
+    }
+
+    /// Checks that Baton can complete a handshake under this policy: it needs an
+    /// active version (so an active cipher suite), an active group and an active
+    /// signature scheme, and, if it restricts certificate signatures, one that
+    /// the chain verifier can check. `ConfigBuilder::security_policy` and
+    /// `custom_security_policy` refuse a policy that fails this, with a Usage
+    /// error naming what is missing, rather than failing every handshake later.
+    pub(crate) fn check_usable(&self) -> Result<()> {
+        let missing = if self.active_versions().is_empty() {
+            Some(
+                "no cipher suite Baton implements (it lists only suites that are not \
+                 implemented yet, such as CBC, DHE, RSA key exchange, 3DES or RC4), \
+                 so no protocol version can be negotiated",
+            )
+        } else if self.active_groups().is_empty() {
+            Some("no key exchange group Baton implements")
+        } else if self.active_signature_schemes().is_empty() {
+            Some("no signature scheme Baton implements")
+        } else if self
+            .certificate_signature_schemes
+            .is_some_and(|l| !l.iter().any(|&s| certificate_scheme_implemented(s)))
+        {
+            Some("no certificate signature scheme Baton can verify")
+        } else {
+            None
+        };
+        match missing {
+            Some(why) => Err(Error::usage(format!(
+                "security policy {:?} cannot be used: it has {why}; see docs/security-policies.md",
+                self.name
+            ))),
+            None => Ok(()),
+        }
+    }
+
     /// The cipher suites Baton negotiates under this policy, in the policy's order.
     pub fn active_cipher_suites(&self) -> Vec<CipherSuite> {
         let versions = self.versions();

@@ -92,12 +92,10 @@ fn is_ip_literal(name: &str) -> bool {
 /// Builds and queues the ClientHello: TLS 1.3 and/or TLS 1.2, as the policy allows.
 pub(crate) fn start(c: &mut Common) -> Result<State> {
     let policy = c.config.inner.policy;
-    let has13 = policy
-        .cipher_suites
-        .iter()
-        .any(|cs| tls13_suite(*cs).is_some());
-    let offer13 = policy.allows_version(ProtocolVersion::TLSV1_3) && has13;
-    let offer12 = policy.allows_version(ProtocolVersion::TLSV1_2);
+    // Only versions the policy has an implemented suite for: a policy that
+    // allows TLS 1.2 but lists only TLS 1.3 suites ("20200207") offers TLS 1.3 only.
+    let offer13 = policy.negotiates(ProtocolVersion::TLSV1_3);
+    let offer12 = policy.negotiates(ProtocolVersion::TLSV1_2);
     if !offer13 && !offer12 {
         return Err(Error::usage(format!(
             "security policy {} allows neither TLS 1.2 nor TLS 1.3",
@@ -140,7 +138,20 @@ pub(crate) fn start(c: &mut Common) -> Result<State> {
         .copied()
         .filter(|s| TLS12_VERIFY_SCHEMES.contains(s))
         .collect();
+    // A policy that restricts certificate signatures says so (RFC 8446 §4.2.3),
+    // so that a server with several chains can pick one we will accept; the
+    // extension is left out when it would repeat signature_algorithms.
+    let cert_schemes: Option<Vec<SignatureScheme>> = policy
+        .certificate_signature_schemes
+        .map(|l| {
+            l.iter()
+                .copied()
+                .filter(|&s| crate::policy::certificate_scheme_implemented(s))
+                .collect::<Vec<_>>()
+        })
+        .filter(|l| *l != schemes);
     let exts = ClientExtensions {
+        signature_algorithms_cert: cert_schemes,
         server_name: if sent_sni {
             c.info.server_name.clone()
         } else {

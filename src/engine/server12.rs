@@ -6,7 +6,7 @@
 
 use super::client12::{check_peer_finished, derive_keys, send_ccs_and_finished};
 use super::common::Exporter;
-use super::server13::{choose_alpn, choose_cert, suite_preference};
+use super::server13::{choose_alpn, choose_cert, suite_preference, ChosenCert};
 use super::{require_boundary, unexpected, Common};
 use crate::crypto::hash::Transcript;
 use crate::crypto::kx::{KeyExchange, SUPPORTED_GROUPS};
@@ -69,26 +69,26 @@ fn choose_group(c: &Common, client_groups: Option<&[NamedGroup]>) -> Option<Name
 
 /// Suite, certificate and signature scheme: the first suite (server order,
 /// ChaCha20 boosting applied) for which a certificate of the suite's key type
-/// can sign a scheme the client accepts.
+/// can sign a scheme the client accepts, preferring, across suites, a
+/// certificate that fits better (see [`choose_cert`]): a suite whose
+/// certificate the client will accept beats an earlier one whose it may not.
 fn choose_suite_and_cert(
     c: &Common,
     offered: &[CipherSuite],
     client_schemes: &[SignatureScheme],
+    client_cert_schemes: Option<&[SignatureScheme]>,
     client_groups: Option<&[NamedGroup]>,
-) -> Option<(
-    &'static Tls12Suite,
-    std::sync::Arc<crate::cert::CertChainAndKey>,
-    SignatureScheme,
-)> {
+) -> Option<(&'static Tls12Suite, ChosenCert)> {
     suite_preference(c, offered, |cs| tls12_suite(cs).is_some())
         .into_iter()
         .filter_map(tls12_suite)
-        .find_map(|suite| {
-            choose_cert(c, client_schemes, false, |k| {
+        .filter_map(|suite| {
+            choose_cert(c, client_schemes, client_cert_schemes, false, |k| {
                 suite.auth.matches(k) && curve_offered(k, client_groups)
             })
-            .map(|(cert, scheme)| (suite, cert, scheme))
+            .map(|chosen| (suite, chosen))
         })
+        .min_by_key(|(_, chosen)| chosen.fit)
 }
 
 /// In TLS 1.2 the client's supported_groups also bounds the curve of an ECDSA
@@ -115,7 +115,7 @@ pub(crate) fn handle_client_hello(
     // RFC 7507: a client that retries with a lower version after a failure says so;
     // if we support more than it now offers, someone interfered with its first try.
     if ch.cipher_suites.contains(&CipherSuite::TLS_FALLBACK_SCSV)
-        && policy.allows_version(ProtocolVersion::TLSV1_3)
+        && policy.negotiates(ProtocolVersion::TLSV1_3)
     {
         return Err(Error::protocol(
             AlertDescription::INAPPROPRIATE_FALLBACK,
@@ -158,10 +158,11 @@ pub(crate) fn handle_client_hello(
         hs_failure("ClientHello without signature_algorithms (SHA-1 only) is not supported")
     })?;
     c.info.server_name = exts.server_name.clone();
-    let (suite, cert, scheme) = choose_suite_and_cert(
+    let (suite, ChosenCert { cert, scheme, .. }) = choose_suite_and_cert(
         c,
         &ch.cipher_suites,
         client_schemes,
+        exts.signature_algorithms_cert.as_deref(),
         exts.supported_groups.as_deref(),
     )
     .ok_or_else(|| {
@@ -176,7 +177,7 @@ pub(crate) fn handle_client_hello(
     transcript.add(&msg.encoded);
 
     let mut server_random = rand::random32()?;
-    if policy.allows_version(ProtocolVersion::TLSV1_3) {
+    if policy.negotiates(ProtocolVersion::TLSV1_3) {
         // Downgrade protection (RFC 8446 §4.1.3): tells a TLS 1.3 client that
         // TLS 1.2 was our choice, so an attacker cannot strip 1.3 unnoticed.
         server_random[24..].copy_from_slice(&DOWNGRADE_TLS12);

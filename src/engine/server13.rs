@@ -116,38 +116,80 @@ fn choose_suite(c: &Common, offered: &[CipherSuite]) -> Option<&'static Tls13Sui
         .and_then(|cs| tls13_suite(*cs))
 }
 
-/// The first certificate (SNI matches first) whose key can sign a scheme both sides allow.
+/// How well a certificate fits a ClientHello; smaller is better.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct CertFit {
+    /// False if the leaf is valid for the client's SNI (or there is none to match).
+    sni_mismatch: bool,
+    /// False if every signature in the chain uses an algorithm the client accepts
+    /// in certificates and the policy allows there.
+    chain_not_accepted: bool,
+}
+
+/// A server certificate for this handshake and the scheme its key signs with.
+pub(crate) struct ChosenCert {
+    pub cert: Arc<CertChainAndKey>,
+    pub scheme: SignatureScheme,
+    pub fit: CertFit,
+}
+
+/// The certificate whose key can sign a scheme both sides allow, best fit first
+/// (config order among equals): valid for the client's SNI, then signed only
+/// with what the client accepts in certificates (RFC 8446 §4.2.3: its
+/// `signature_algorithms_cert`, else `signature_algorithms`; RFC 5246 §7.4.2)
+/// and the policy's `certificate_signature_schemes` allow. If no chain is, the
+/// best remaining one is still sent (RFC 8446 §4.4.2.2: the client may accept
+/// it anyway, e.g. when it trusts an intermediate directly).
 pub(crate) fn choose_cert(
     c: &Common,
     client_schemes: &[SignatureScheme],
+    client_cert_schemes: Option<&[SignatureScheme]>,
     tls13: bool,
     key_ok: impl Fn(crate::crypto::sign::KeyType) -> bool,
-) -> Option<(Arc<CertChainAndKey>, SignatureScheme)> {
+) -> Option<ChosenCert> {
     let policy = c.config.inner.policy;
     let allowed: Vec<SignatureScheme> = client_schemes
         .iter()
         .copied()
         .filter(|s| policy.signature_schemes.contains(s))
         .collect();
-    let certs = &c.config.inner.certs;
+    let chain_ok: Vec<SignatureScheme> = client_cert_schemes
+        .unwrap_or(client_schemes)
+        .iter()
+        .copied()
+        .filter(|s| {
+            policy
+                .certificate_signature_schemes
+                .is_none_or(|ours| ours.contains(s))
+        })
+        .collect();
     let sni = c.info.server_name.as_deref();
-    let matches_sni = |ck: &CertChainAndKey| {
+    let sni_mismatch = |ck: &CertChainAndKey| {
         sni.is_some_and(|n| {
             ck.chain()
                 .first()
-                .is_some_and(|l| check_host_name(l, n).is_ok())
+                .is_none_or(|l| check_host_name(l, n).is_err())
         })
     };
-    let ordered = certs
+    c.config
+        .inner
+        .certs
         .iter()
-        .filter(|ck| matches_sni(ck))
-        .chain(certs.iter().filter(|ck| !matches_sni(ck)));
-    for ck in ordered.filter(|ck| key_ok(ck.signing_key().key_type())) {
-        if let Some(scheme) = ck.signing_key().choose_scheme(&allowed, tls13) {
-            return Some((ck.clone(), scheme));
-        }
-    }
-    None
+        .filter(|ck| key_ok(ck.signing_key().key_type()))
+        .filter_map(|ck| {
+            let scheme = ck.signing_key().choose_scheme(&allowed, tls13)?;
+            let fit = CertFit {
+                sni_mismatch: sni_mismatch(ck),
+                chain_not_accepted: !ck.chain_signed_with(&chain_ok),
+            };
+            Some(ChosenCert {
+                cert: ck.clone(),
+                scheme,
+                fit,
+            })
+        })
+        // The first of the best: min_by_key keeps the earliest of equal keys.
+        .min_by_key(|chosen| chosen.fit)
 }
 
 impl ExpectClientHello {
@@ -167,9 +209,15 @@ impl ExpectClientHello {
                 .max()
                 .unwrap_or(ch.legacy_version.min(ProtocolVersion::TLSV1_2)),
         );
-        c.info.server_version = Some(policy.max_version);
-        let we13 = policy.allows_version(ProtocolVersion::TLSV1_3);
-        let we12 = policy.allows_version(ProtocolVersion::TLSV1_2);
+        c.info.server_version = Some(
+            policy
+                .active_versions()
+                .last()
+                .copied()
+                .unwrap_or(policy.max_version),
+        );
+        let we13 = policy.negotiates(ProtocolVersion::TLSV1_3);
+        let we12 = policy.negotiates(ProtocolVersion::TLSV1_2);
         let they13 = versions.contains(&ProtocolVersion::TLSV1_3);
         // Without supported_versions, legacy_version is the client's maximum (RFC 5246 E.1).
         let they12 = match &exts.supported_versions {
@@ -230,9 +278,14 @@ impl ExpectClientHello {
         if c.config.inner.certs.is_empty() {
             return Err(hs_failure("server has no certificate configured"));
         }
-        let (cert, scheme) = choose_cert(c, client_schemes, true, |_| true).ok_or_else(|| {
-            hs_failure("no certificate matches the client's signature algorithms")
-        })?;
+        let ChosenCert { cert, scheme, .. } = choose_cert(
+            c,
+            client_schemes,
+            exts.signature_algorithms_cert.as_deref(),
+            true,
+            |_| true,
+        )
+        .ok_or_else(|| hs_failure("no certificate matches the client's signature algorithms"))?;
         let client_groups = exts
             .supported_groups
             .as_deref()

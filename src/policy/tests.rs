@@ -1161,3 +1161,70 @@ const CHARTS_2024: [&str; 3] = [
 |    rfc9151    |           |     X     |        |
 "#,
 ];
+
+/// A policy Baton can negotiate nothing under is refused up front, with the
+/// policy's name and the reason; every other table is accepted.
+#[test]
+fn check_usable_refuses_the_policies_without_an_active_version() {
+    let refused: Vec<&str> = policies()
+        .filter(|p| p.check_usable().is_err())
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(refused, ["20140601", "20141001", "20150202", "20150214"]);
+    for p in policies() {
+        assert_eq!(p.check_usable().is_ok(), !p.active_versions().is_empty());
+    }
+    let e = lookup("20150214").unwrap().check_usable().unwrap_err();
+    assert_eq!(e.kind(), crate::ErrorKind::Usage);
+    assert!(
+        e.message().contains("\"20150214\" cannot be used")
+            && e.message().contains("no cipher suite Baton implements"),
+        "{e}"
+    );
+    // Each other missing dimension has its own reason.
+    let base = lookup("20240417").unwrap();
+    let leak = |p: SecurityPolicy| -> &'static SecurityPolicy { Box::leak(Box::new(p)) };
+    let no_group = leak(SecurityPolicy {
+        groups: &[NamedGroup::SECP521R1],
+        ..*base
+    });
+    let no_scheme = leak(SecurityPolicy {
+        signature_schemes: &[SignatureScheme::RSA_PKCS1_SHA1],
+        ..*base
+    });
+    let no_cert_scheme = leak(SecurityPolicy {
+        certificate_signature_schemes: Some(&[SignatureScheme::ECDSA_SHA1]),
+        ..*base
+    });
+    for (p, why) in [
+        (no_group, "no key exchange group"),
+        (no_scheme, "no signature scheme"),
+        (no_cert_scheme, "no certificate signature scheme"),
+    ] {
+        let e = p.check_usable().unwrap_err();
+        assert!(e.message().contains(why), "{e}");
+    }
+}
+
+/// `negotiates` is what the engine offers and accepts: the active versions.
+#[test]
+fn negotiates_follows_the_active_versions() {
+    let v12 = ProtocolVersion::TLSV1_2;
+    let v13 = ProtocolVersion::TLSV1_3;
+    let cases: [(&str, bool, bool); 5] = [
+        ("default", true, false),
+        ("default_tls13", true, true),
+        ("20200207", false, true), // allows SSLv3 up, lists only TLS 1.3 suites
+        ("20240331", true, false),
+        ("rfc9151", true, true),
+    ];
+    for (name, tls12, tls13) in cases {
+        let p = lookup(name).unwrap();
+        assert_eq!(
+            (p.negotiates(v12), p.negotiates(v13)),
+            (tls12, tls13),
+            "{name}"
+        );
+        assert!(!p.negotiates(ProtocolVersion::TLSV1_0), "{name}");
+    }
+}

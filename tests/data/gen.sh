@@ -24,12 +24,30 @@ OUTPUTS=(
   client.pem client.key client-chain.pem
 )
 
-if [[ "${1:-}" != "--force" ]]; then
-  missing=0
-  for f in "${OUTPUTS[@]}"; do
-    [[ -f "$f" ]] || missing=1
+# The CNSA (RFC 9151) set: every signature SHA-384, P-384 or RSA-3072 keys, for
+# the `rfc9151` policy. A set of its own, so adding it did not regenerate the above.
+CNSA_OUTPUTS=(
+  ca-cnsa-p384.pem ca-cnsa-p384.key
+  server-cnsa-p384.pem server-cnsa-p384.key
+  ca-cnsa-rsa3072.pem ca-cnsa-rsa3072.key
+  server-cnsa-rsa3072.pem server-cnsa-rsa3072.key
+)
+
+# missing NAME...: true if any of the files is absent.
+missing() {
+  local f
+  for f in "$@"; do
+    [[ -f "$f" ]] || return 0
   done
-  if [[ $missing -eq 0 ]]; then
+  return 1
+}
+
+GEN_MAIN=1
+GEN_CNSA=1
+if [[ "${1:-}" != "--force" ]]; then
+  missing "${OUTPUTS[@]}" || GEN_MAIN=0
+  missing "${CNSA_OUTPUTS[@]}" || GEN_CNSA=0
+  if [[ $GEN_MAIN -eq 0 && $GEN_CNSA -eq 0 ]]; then
     echo "gen.sh: all test files present; nothing to do (use --force to regenerate)"
     exit 0
   fi
@@ -118,10 +136,10 @@ CNF
 GOOD_FROM=20200101000000Z
 GOOD_UNTIL=21200101000000Z
 
-key_rsa() { openssl genpkey -quiet -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$1"; }
+key_rsa() { openssl genpkey -quiet -algorithm RSA -pkeyopt "rsa_keygen_bits:${2:-2048}" -out "$1"; }
 key_ec() { openssl genpkey -quiet -algorithm EC -pkeyopt "ec_paramgen_curve:$2" -pkeyopt ec_param_enc:named_curve -out "$1"; }
 
-# issue NAME SUBJECT ISSUER|self EXT_SECTION [FROM UNTIL]
+# issue NAME SUBJECT ISSUER|self EXT_SECTION [FROM UNTIL]; the digest is $MD (default sha256).
 issue() {
   local name=$1 subject=$2 issuer=$3 ext=$4 from=${5:-$GOOD_FROM} until=${6:-$GOOD_UNTIL}
   openssl req -new -key "$name.key" -subj "/CN=$subject" -config ext.cnf -out "$name.csr"
@@ -131,11 +149,14 @@ issue() {
   if [[ $issuer == self ]]; then
     signer=(-selfsign -keyfile "$name.key")
   fi
-  openssl ca -batch -notext -config ca.cnf "${signer[@]}" -in "$name.csr" \
+  openssl ca -batch -notext -config ca.cnf "${signer[@]}" -in "$name.csr" -md "${MD:-sha256}" \
     -startdate "$from" -enddate "$until" -extfile ext.cnf -extensions "$ext" \
     -out "$name.pem" 2>ca-db/err || { cat ca-db/err >&2; exit 1; }
 }
 
+generated=()
+
+if [[ $GEN_MAIN -eq 1 ]]; then
 # Root CAs.
 key_rsa ca-rsa.key
 issue ca-rsa "Baton Test Root CA (RSA)" self v3_root
@@ -180,8 +201,33 @@ openssl verify -CAfile ca-ecdsa.pem server-p384.pem >/dev/null
 openssl verify -CAfile ca-ecdsa.pem -untrusted intermediate-p256.pem -purpose sslclient client.pem >/dev/null
 grep -q "BEGIN RSA PRIVATE KEY" server-rsa-pkcs1.key
 grep -q "BEGIN EC PRIVATE KEY" server-p256-sec1.key
+generated+=("${OUTPUTS[@]}")
+fi
 
-for f in "${OUTPUTS[@]}"; do
+if [[ $GEN_CNSA -eq 1 ]]; then
+# CNSA roots and leaves (RFC 9151): SHA-384 signatures throughout.
+MD=sha384
+key_ec ca-cnsa-p384.key P-384
+issue ca-cnsa-p384 "Baton Test Root CA (CNSA, P-384)" self v3_root
+key_ec server-cnsa-p384.key P-384
+issue server-cnsa-p384 "server.test (CNSA, P-384)" ca-cnsa-p384 server_ec
+key_rsa ca-cnsa-rsa3072.key 3072
+issue ca-cnsa-rsa3072 "Baton Test Root CA (CNSA, RSA 3072)" self v3_root
+key_rsa server-cnsa-rsa3072.key 3072
+issue server-cnsa-rsa3072 "server.test (CNSA, RSA 3072)" ca-cnsa-rsa3072 server_rsa
+unset MD
+openssl verify -CAfile ca-cnsa-p384.pem server-cnsa-p384.pem >/dev/null
+openssl verify -CAfile ca-cnsa-rsa3072.pem server-cnsa-rsa3072.pem >/dev/null
+for f in ca-cnsa-p384.pem server-cnsa-p384.pem; do
+  openssl x509 -in "$f" -noout -text | grep -q "Signature Algorithm: ecdsa-with-SHA384"
+done
+for f in ca-cnsa-rsa3072.pem server-cnsa-rsa3072.pem; do
+  openssl x509 -in "$f" -noout -text | grep -q "Signature Algorithm: sha384WithRSAEncryption"
+done
+generated+=("${CNSA_OUTPUTS[@]}")
+fi
+
+for f in "${generated[@]}"; do
   cp "$f" "$OUT_DIR/$f"
 done
-echo "gen.sh: generated ${#OUTPUTS[@]} files in $OUT_DIR"
+echo "gen.sh: generated ${#generated[@]} files in $OUT_DIR"

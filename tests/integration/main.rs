@@ -3,11 +3,15 @@
 //!
 //! - `util`: helpers shared by every module (ports, child processes, payloads).
 //! - `pair`: in-memory client/server pairs (no sockets).
+//! - `policies`: every named security policy on the pair, as server and as client.
+//! - `cert_selection`: which of several chains a server sends (signature_algorithms_cert).
 //! - `openssl`: interop with `openssl s_server` / `s_client` on 127.0.0.1.
 
+mod cert_selection;
 mod gnutls;
 mod openssl;
 mod pair;
+mod policies;
 mod rustls_peer;
 mod s2n_peer;
 mod tls12;

@@ -5,6 +5,7 @@
 //! parallel; every wait is bounded (see `util`). This file holds the
 //! parameters and helpers; the tests are in the submodules.
 
+mod cert_selection;
 mod failures;
 mod features;
 mod matrix;
