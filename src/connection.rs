@@ -126,6 +126,14 @@ impl KernelTxLimit {
     fn sent(&mut self, bytes: usize) {
         self.estimate += bytes.div_ceil(MAX_PLAINTEXT) as u64;
     }
+
+    /// The most bytes one write may take before the exact count must be read again.
+    fn bytes_until_check(&self) -> usize {
+        let records = self.check_at.saturating_sub(self.estimate).max(1);
+        usize::try_from(records)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(MAX_PLAINTEXT)
+    }
 }
 
 impl core::fmt::Debug for Connection {
@@ -529,11 +537,17 @@ impl Connection {
         }
         let now = std::time::Instant::now();
         let mut done = done;
-        // Each write to a kTLS socket ends a record, so small records are bounded writes.
         loop {
+            // Each write to a kTLS socket ends a record, so small records are
+            // bounded writes; and no write may carry the key past its next check.
             let limit = self.sizing.limit(now, self.kernel_overhead);
             let small = limit < MAX_PLAINTEXT;
-            let slices = slices_from(bufs, offset + done, if small { limit } else { usize::MAX });
+            let cap = if small {
+                limit
+            } else {
+                self.tx_limit.bytes_until_check()
+            };
+            let slices = slices_from(bufs, offset + done, cap);
             let Some(kernel) = self.kernel.as_mut() else {
                 return Err(Error::internal("kernel send without a kernel socket"));
             };
@@ -542,13 +556,17 @@ impl Connection {
                     self.tx_limit.sent(n);
                     self.sizing.sent(now, n);
                     done += n;
-                    if !small || done == total || n < limit {
+                    if done == total || n < cap {
                         return Ok(done);
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(_) if done > 0 => return Ok(done),
                 Err(e) => return Err(blocked_or(e, Blocked::OnWrite)),
+            }
+            if self.before_kernel_send().is_err() {
+                // What went out is reported; the error comes again with the next call.
+                return Ok(done);
             }
         }
     }

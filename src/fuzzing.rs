@@ -235,6 +235,8 @@ struct FuzzKernel {
     records: std::collections::VecDeque<(u8, Vec<u8>)>,
     can_rekey: bool,
     seq: u64,
+    /// Keys installed after KeyUpdates (shared with the test that made it).
+    rekeys: std::sync::Arc<std::sync::atomic::AtomicU32>,
 }
 
 impl crate::offload::KernelRecordIo for FuzzKernel {
@@ -267,6 +269,11 @@ impl crate::offload::KernelRecordIo for FuzzKernel {
         // ok-panic: fuzz oracle; a next key always starts at record 0.
         assert_eq!(keys.seq(), 0);
         if self.can_rekey {
+            self.rekeys
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if _dir == crate::offload::Direction::Send {
+                self.seq = 0;
+            }
             Ok(())
         } else {
             Err(std::io::Error::from_raw_os_error(libc::EBUSY))
@@ -368,6 +375,7 @@ pub fn kernel_records(data: &[u8]) {
         records,
         can_rekey: sel & 2 == 2,
         seq: 0,
+        rekeys: Default::default(),
     };
     for dir in [
         crate::offload::Direction::Send,
@@ -382,6 +390,7 @@ pub fn kernel_records(data: &[u8]) {
                 records: kernel.records.clone(),
                 can_rekey: kernel.can_rekey,
                 seq: 0,
+                rekeys: Default::default(),
             }),
         );
     }
@@ -438,6 +447,7 @@ mod tests {
         use super::{connected_pair, FuzzKernel};
         use crate::offload::Direction;
         use crate::{AlertDescription, ErrorKind};
+        let rekeys = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
         let run = |records: Vec<(u8, Vec<u8>)>, can_rekey: bool| {
             let (mut c, _s) = connected_pair(false).unwrap();
             for dir in [Direction::Send, Direction::Recv] {
@@ -446,6 +456,7 @@ mod tests {
                     records: records.clone().into(),
                     can_rekey,
                     seq: 0,
+                    rekeys: rekeys.clone(),
                 };
                 c.commit_kernel_offload(dir, Box::new(k));
             }
@@ -495,6 +506,30 @@ mod tests {
             assert_eq!(e.kind(), ErrorKind::Protocol, "{e}");
             assert!(e.sent_alert().is_some());
         }
+        // The send key's usage limit: one big write is cut so that the key is
+        // replaced every 8 records (5 KeyUpdates for 40 records), or, without
+        // kernel rekey, the connection closes cleanly at the limit.
+        let (_, mut c) = run(vec![], true);
+        let before = rekeys.load(std::sync::atomic::Ordering::Relaxed);
+        c.set_kernel_send_key_limit_for_test(8);
+        let big = vec![7u8; 40 * 16384];
+        let mut sent = 0;
+        while sent < big.len() {
+            sent += c.send(&big[sent..]).unwrap();
+        }
+        let after = rekeys.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(after - before >= 4, "{} rekeys", after - before);
+        let (_, mut c) = run(vec![], false);
+        c.set_kernel_send_key_limit_for_test(8);
+        let mut sent = 0;
+        let e = loop {
+            match c.send(&big[sent..]) {
+                Ok(n) => sent += n,
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(e.kind(), ErrorKind::Closed, "{e}");
+        assert!(sent <= 8 * 16384, "{sent} bytes went past the limit");
         // The transport ending without close_notify is not a clean end.
         let (r, _) = run(vec![(23, b"cut".to_vec())], false);
         assert_eq!(r.unwrap_err().kind(), ErrorKind::Closed);

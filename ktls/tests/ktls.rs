@@ -636,8 +636,10 @@ fn record_sizes_on_the_wire(kernel: bool) {
         ProtocolVersion::TLSV1_3,
         CipherSuite::TLS13_AES_128_GCM_SHA256,
     );
+    let before = kernel.then(stat);
     if kernel {
         require_kernel_both(&mut s.conn);
+        assert_eq!(s.conn.send_record_seq().unwrap(), 0);
     }
     s.conn
         .set_dynamic_record_threshold(4000, Duration::from_secs(60));
@@ -665,6 +667,11 @@ fn record_sizes_on_the_wire(kernel: bool) {
         [1395, 1395, 1395, 16401, 16401, 3115, 1395, 1395, 261],
         "kernel={kernel}"
     );
+    if let Some(before) = before {
+        // The kernel sealed them: its sequence number counts the nine records.
+        assert_eq!(s.conn.send_record_seq().unwrap(), 9);
+        assert_eq!(delta(&before, &stat(), "TlsTxSw"), 1);
+    }
 }
 
 #[test]
