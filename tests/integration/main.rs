@@ -6,8 +6,10 @@
 //! - `policies`: every named security policy on the pair, as server and as client.
 //! - `cert_selection`: which of several chains a server sends (signature_algorithms_cert).
 //! - `openssl`: interop with `openssl s_server` / `s_client` on 127.0.0.1.
+//! - `event_loop`: driving a connection without a transport, as io_uring/epoll loops do.
 
 mod cert_selection;
+mod event_loop;
 mod gnutls;
 mod openssl;
 mod pair;

@@ -1,0 +1,171 @@
+//! Driving a connection without a transport (`poll_handshake`, `feed_tls`,
+//! `pending_tls`, `seal_plaintext`, `take_plaintext`): what an io_uring or epoll
+//! loop does. In memory between two Baton ends, and over TCP against OpenSSL
+//! with record-exact reads (the way a loop that later hands the socket to
+//! kernel TLS must read).
+
+use crate::require_openssl;
+use crate::util::*;
+use baton::Connection;
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::thread;
+
+/// Moves everything `from` has pending into `to`.
+fn pump(from: &mut Connection, to: &mut Connection) {
+    let out = from.pending_tls().to_vec();
+    from.consume_tls(out.len());
+    to.feed_tls(&out).expect("feeding the peer's records");
+}
+
+fn take_all(conn: &mut Connection) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = conn.take_plaintext(&mut buf);
+        if n == 0 {
+            return out;
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+}
+
+#[test]
+fn in_memory_handshake_data_and_close() {
+    let mut client = Connection::new_client(&client_config());
+    client.set_server_name("localhost").unwrap();
+    let mut server =
+        Connection::new_server(&server_config("server-p256-chain.pem", "server-p256.key"));
+    let mut rounds = 0;
+    while !(client.poll_handshake().unwrap() && server.poll_handshake().unwrap()) {
+        pump(&mut client, &mut server);
+        pump(&mut server, &mut client);
+        rounds += 1;
+        assert!(rounds < 5, "handshake did not finish");
+    }
+    let data = payload(1 << 20, 8);
+    let mut off = 0;
+    let mut got = Vec::new();
+    while off < data.len() {
+        off += client.seal_plaintext(&data[off..]).unwrap();
+        pump(&mut client, &mut server);
+        got.extend(take_all(&mut server));
+    }
+    assert_eq!(sha256_hex(&got), sha256_hex(&data));
+    server.seal_plaintext(b"pong").unwrap();
+    server.queue_close_notify();
+    pump(&mut server, &mut client);
+    assert_eq!(take_all(&mut client), b"pong");
+    assert!(client.peer_closed());
+    // Sealing before the handshake is a Usage error, not a panic.
+    let mut fresh = Connection::new_client(&client_config());
+    assert_eq!(
+        fresh.seal_plaintext(b"x").unwrap_err().kind(),
+        baton::ErrorKind::Usage
+    );
+}
+
+/// Reads at most what the next record needs, so nothing past a record boundary
+/// leaves the socket.
+fn read_record_exact(sock: &mut TcpStream, conn: &mut Connection) -> bool {
+    let mut buf = vec![0u8; conn.tls_bytes_needed()];
+    let n = sock.read(&mut buf).expect("reading the socket");
+    if n == 0 {
+        return false;
+    }
+    conn.feed_tls(&buf[..n]).expect("peer records");
+    true
+}
+
+fn write_pending(sock: &mut TcpStream, conn: &mut Connection) {
+    let out = conn.pending_tls().to_vec();
+    sock.write_all(&out).unwrap();
+    conn.consume_tls(out.len());
+}
+
+#[test]
+fn event_loop_client_against_openssl_s_server() {
+    require_openssl!();
+    let srv = s_server(&[
+        "-cert",
+        data("server-rsa.pem").to_str().unwrap(),
+        "-key",
+        data("server-rsa.key").to_str().unwrap(),
+        "-naccept",
+        "1",
+        "-rev",
+        "-quiet",
+    ]);
+    let mut sock = tcp_connect(srv.port);
+    let mut conn = Connection::new_client(&client_config());
+    conn.set_server_name("localhost").unwrap();
+    while !conn.poll_handshake().unwrap() {
+        write_pending(&mut sock, &mut conn);
+        assert!(read_record_exact(&mut sock, &mut conn), "s_server closed");
+    }
+    write_pending(&mut sock, &mut conn);
+    conn.seal_plaintext(b"event loop\n").unwrap();
+    write_pending(&mut sock, &mut conn);
+    let mut got = Vec::new();
+    while !got.ends_with(b"\n") {
+        assert!(read_record_exact(&mut sock, &mut conn), "s_server closed");
+        got.extend(take_all(&mut conn));
+    }
+    assert_eq!(got, b"pool tneve\n");
+    conn.queue_close_notify();
+    write_pending(&mut sock, &mut conn);
+}
+
+#[test]
+fn event_loop_server_echoes_for_openssl_s_client() {
+    require_openssl!();
+    const LEN: usize = 4 << 20;
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = thread::spawn(move || {
+        let (mut sock, _) = listener.accept().unwrap();
+        sock.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        let mut conn =
+            Connection::new_server(&server_config("server-p256-chain.pem", "server-p256.key"));
+        while !conn.poll_handshake().unwrap() {
+            write_pending(&mut sock, &mut conn);
+            assert!(read_record_exact(&mut sock, &mut conn));
+        }
+        write_pending(&mut sock, &mut conn);
+        let mut echoed = 0;
+        let mut buf = vec![0u8; 64 * 1024];
+        while echoed < LEN {
+            let n = sock.read(&mut buf).unwrap();
+            assert!(n > 0, "s_client closed after {echoed} bytes");
+            conn.feed_tls(&buf[..n]).unwrap();
+            let plain = take_all(&mut conn);
+            let mut off = 0;
+            while off < plain.len() {
+                off += conn.seal_plaintext(&plain[off..]).unwrap();
+                write_pending(&mut sock, &mut conn);
+            }
+            echoed += plain.len();
+        }
+        conn.queue_close_notify();
+        write_pending(&mut sock, &mut conn);
+        echoed
+    });
+    let payload = Arc::new(payload(LEN, 9));
+    let mut cli = s_client(
+        port,
+        &[
+            "-servername",
+            "localhost",
+            "-CAfile",
+            data("ca-ecdsa.pem").to_str().unwrap(),
+            "-verify_return_error",
+            "-quiet",
+        ],
+    );
+    cli.feed_stdin(Arc::clone(&payload));
+    let out = cli.wait(BULK_TIMEOUT);
+    assert_eq!(server.join().unwrap(), LEN);
+    assert_eq!(out.stdout.len(), LEN, "s_client: {}", out.stderr);
+    assert_eq!(sha256_hex(&out.stdout), sha256_hex(&payload));
+}
