@@ -30,6 +30,7 @@
 
 mod probe;
 mod sys;
+pub mod uring;
 
 pub use probe::{probe, KernelSupport};
 

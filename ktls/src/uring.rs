@@ -1,0 +1,1085 @@
+//! The io_uring thread-per-core runtime: N workers, each pinned to a core with
+//! its own ring and its own `SO_REUSEPORT` listener; a connection never leaves
+//! its worker. Each loop turn submits everything it produced in one
+//! `io_uring_enter` and reaps completions in a batch.
+//!
+//! Per connection: the handshake runs through Baton's event-loop interface
+//! (`feed_tls`/`pending_tls`) with record-exact receives, so that afterwards the
+//! socket can go to kernel TLS; then each direction is kernel or userspace, and
+//! a [`Service`] turns received plaintext into replies. Every buffer an
+//! operation uses belongs to that operation's connection, which is boxed (its
+//! address never moves) and freed only once no operation of it is in flight —
+//! so cancellation can never free memory the kernel still writes.
+
+use crate::{KtlsMode, KtlsOptions};
+use baton::{Config, Connection};
+use crossbeam_channel::{Receiver, Sender};
+use io_uring::{cqueue, opcode, squeue, types, IoUring};
+use std::collections::BTreeMap;
+use std::io;
+use std::net::{SocketAddr, TcpListener};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// What a connection's [`Handler`] wants after handling input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// Keep the connection open.
+    Continue,
+    /// Send what was produced, then close (with close_notify).
+    Close,
+}
+
+/// Turns one connection's received plaintext into its replies.
+pub trait Handler: Send + 'static {
+    /// `input` arrived; append the reply (plaintext) to `out`.
+    fn on_data(&mut self, input: &[u8], out: &mut Vec<u8>) -> Flow;
+}
+
+/// Makes a [`Handler`] per connection; shared by all workers.
+pub trait Service: Send + Sync + 'static {
+    /// The per-connection handler.
+    type Handler: Handler;
+    /// A connection from `peer` completed its handshake.
+    fn connect(&self, peer: SocketAddr, conn: &Connection) -> Self::Handler;
+}
+
+/// How the runtime runs.
+#[derive(Clone, Debug)]
+pub struct RuntimeConfig {
+    /// Where every worker listens (`SO_REUSEPORT`; port 0 picks one for all).
+    pub listen: SocketAddr,
+    /// Worker threads; 0 means one per available core.
+    pub workers: usize,
+    /// Pin worker `i` to core `i` (of the cores this process may use).
+    pub pin: bool,
+    /// Kernel TLS after the handshake.
+    pub ktls: KtlsMode,
+    /// Optional kernel features.
+    pub ktls_options: KtlsOptions,
+    /// A connection must finish its handshake within this (slowloris guard).
+    pub handshake_timeout: Duration,
+    /// A connection idle this long is closed.
+    pub idle_timeout: Duration,
+    /// Connections per worker beyond this are closed at accept.
+    pub max_connections_per_worker: usize,
+    /// On shutdown, how long in-flight responses get to finish.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8443)),
+            workers: 0,
+            pin: true,
+            ktls: KtlsMode::Auto,
+            ktls_options: KtlsOptions::default(),
+            handshake_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections_per_worker: 10_000,
+            shutdown_grace: Duration::from_secs(5),
+        }
+    }
+}
+
+/// One worker's counters, returned at shutdown and on demand.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WorkerStats {
+    /// Worker index.
+    pub worker: usize,
+    /// Connections accepted.
+    pub accepted: u64,
+    /// Connections refused at the per-worker cap.
+    pub refused: u64,
+    /// Handshakes completed.
+    pub handshakes: u64,
+    /// Handshakes that failed (including timeouts).
+    pub handshake_failures: u64,
+    /// Connections closed by the handshake or idle timeout.
+    pub timeouts: u64,
+    /// Plaintext bytes received / sent by handlers.
+    pub bytes_in: u64,
+    /// Plaintext bytes handed to the send path.
+    pub bytes_out: u64,
+    /// Connections whose send direction the kernel protected.
+    pub kernel_send: u64,
+    /// Connections whose receive direction the kernel protected.
+    pub kernel_recv: u64,
+    /// Connections that sealed their records in userspace.
+    pub userspace_send: u64,
+    /// Connections that opened their records in userspace.
+    pub userspace_recv: u64,
+    /// Errors by kind.
+    pub errors: BTreeMap<String, u64>,
+    /// Whether multishot accept was used (else one-shot accepts).
+    pub multishot_accept: bool,
+}
+
+impl WorkerStats {
+    fn error(&mut self, kind: &str) {
+        *self.errors.entry(kind.to_string()).or_default() += 1;
+    }
+}
+
+impl core::fmt::Display for WorkerStats {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "worker {}: connections={} refused={} handshakes={} failed={} timeouts={} \
+             bytes_in={} bytes_out={} send kernel/userspace={}/{} recv kernel/userspace={}/{} errors={:?}",
+            self.worker,
+            self.accepted,
+            self.refused,
+            self.handshakes,
+            self.handshake_failures,
+            self.timeouts,
+            self.bytes_in,
+            self.bytes_out,
+            self.kernel_send,
+            self.userspace_send,
+            self.kernel_recv,
+            self.userspace_recv,
+            self.errors
+        )
+    }
+}
+
+enum Ctl {
+    Shutdown,
+    Stats(Sender<WorkerStats>),
+}
+
+/// A running runtime.
+#[derive(Debug)]
+pub struct Runtime {
+    local_addr: SocketAddr,
+    workers: Vec<(JoinHandle<WorkerStats>, Sender<Ctl>)>,
+}
+
+impl core::fmt::Debug for Ctl {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Ctl::Shutdown => "Shutdown",
+            Ctl::Stats(_) => "Stats",
+        })
+    }
+}
+
+impl Runtime {
+    /// Binds every worker's listener (errors come back here), then starts them.
+    pub fn start<S: Service>(
+        cfg: RuntimeConfig,
+        tls: Config,
+        service: Arc<S>,
+    ) -> io::Result<Runtime> {
+        let n = if cfg.workers == 0 {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            cfg.workers
+        };
+        let first = reuseport_listener(cfg.listen)?;
+        let local_addr = first.local_addr()?;
+        let mut listeners = vec![first];
+        for _ in 1..n {
+            listeners.push(reuseport_listener(local_addr)?);
+        }
+        let cores = if cfg.pin {
+            core_affinity::get_core_ids().unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let mut workers = Vec::with_capacity(n);
+        for (i, listener) in listeners.into_iter().enumerate() {
+            let (tx, rx) = crossbeam_channel::unbounded();
+            let core = (!cores.is_empty()).then(|| cores[i % cores.len()]);
+            let (cfg, tls, service) = (cfg.clone(), tls.clone(), Arc::clone(&service));
+            let handle = std::thread::Builder::new()
+                .name(format!("baton-worker-{i}"))
+                .spawn(move || {
+                    if let Some(core) = core {
+                        core_affinity::set_for_current(core);
+                    }
+                    match Worker::new(i, listener, cfg, tls, service, rx) {
+                        Ok(mut w) => {
+                            w.run();
+                            w.stats
+                        }
+                        Err(e) => {
+                            let mut s = WorkerStats {
+                                worker: i,
+                                ..Default::default()
+                            };
+                            s.error(&format!("ring setup: {e}"));
+                            s
+                        }
+                    }
+                })?;
+            workers.push((handle, tx));
+        }
+        Ok(Runtime {
+            local_addr,
+            workers,
+        })
+    }
+
+    /// The address the workers listen on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Each worker's counters now (workers answer at their next loop turn).
+    pub fn stats(&self) -> Vec<WorkerStats> {
+        let mut out = Vec::new();
+        for (_, tx) in &self.workers {
+            let (stx, srx) = crossbeam_channel::bounded(1);
+            if tx.send(Ctl::Stats(stx)).is_ok() {
+                if let Ok(s) = srx.recv_timeout(Duration::from_secs(5)) {
+                    out.push(s);
+                }
+            }
+        }
+        out
+    }
+
+    /// Stops accepting, lets in-flight responses finish (up to the grace
+    /// period), and returns each worker's final counters.
+    pub fn shutdown(self) -> Vec<WorkerStats> {
+        for (_, tx) in &self.workers {
+            let _ = tx.send(Ctl::Shutdown);
+        }
+        self.workers
+            .into_iter()
+            .filter_map(|(h, _)| h.join().ok())
+            .collect()
+    }
+}
+
+/// A listening TCP socket with `SO_REUSEPORT`, so every worker has its own and
+/// the kernel spreads connections across them.
+fn reuseport_listener(addr: SocketAddr) -> io::Result<TcpListener> {
+    let domain = match addr {
+        SocketAddr::V4(_) => libc::AF_INET,
+        SocketAddr::V6(_) => libc::AF_INET6,
+    };
+    // SAFETY: plain syscall; the result is checked before use.
+    let fd = unsafe { libc::socket(domain, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` is a fresh socket that nothing else owns.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    let one: libc::c_int = 1;
+    for opt in [libc::SO_REUSEADDR, libc::SO_REUSEPORT] {
+        // SAFETY: `one` is a live c_int and its size is passed.
+        let r = unsafe {
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                opt,
+                (&one as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if r < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    let (storage, len) = sockaddr(addr);
+    // SAFETY: `storage` holds a valid sockaddr of `len` bytes for the socket's family.
+    if unsafe { libc::bind(fd, (&storage as *const libc::sockaddr_storage).cast(), len) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: plain syscall on our socket.
+    if unsafe { libc::listen(fd, 1024) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(TcpListener::from(owned))
+}
+
+fn sockaddr(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
+    // SAFETY: all-zero is a valid sockaddr_storage.
+    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let len = match addr {
+        SocketAddr::V4(a) => {
+            let sin = libc::sockaddr_in {
+                sin_family: libc::AF_INET as libc::sa_family_t,
+                sin_port: a.port().to_be(),
+                sin_addr: libc::in_addr {
+                    s_addr: u32::from_ne_bytes(a.ip().octets()),
+                },
+                sin_zero: [0; 8],
+            };
+            // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in.
+            unsafe { std::ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), sin) };
+            std::mem::size_of::<libc::sockaddr_in>()
+        }
+        SocketAddr::V6(a) => {
+            let sin6 = libc::sockaddr_in6 {
+                sin6_family: libc::AF_INET6 as libc::sa_family_t,
+                sin6_port: a.port().to_be(),
+                sin6_flowinfo: a.flowinfo(),
+                sin6_addr: libc::in6_addr {
+                    s6_addr: a.ip().octets(),
+                },
+                sin6_scope_id: a.scope_id(),
+            };
+            // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in6.
+            unsafe { std::ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), sin6) };
+            std::mem::size_of::<libc::sockaddr_in6>()
+        }
+    };
+    (storage, len as libc::socklen_t)
+}
+
+// user_data: the low 3 bits say which operation, the rest which connection.
+const OP_ACCEPT: u64 = 1;
+const OP_TICK: u64 = 2;
+const OP_RECV: u64 = 3;
+const OP_SEND: u64 = 4;
+const OP_CANCEL: u64 = 5;
+
+/// How often a worker wakes up by itself: control messages and deadlines.
+const TICK: Duration = Duration::from_millis(100);
+/// Receive buffer per connection: a whole record's plaintext or ciphertext.
+const RECV_BUF: usize = 16 * 1024 + 512;
+
+#[derive(Debug, PartialEq, Eq)]
+enum Phase {
+    Handshake,
+    Data,
+}
+
+struct Conn<H> {
+    fd: OwnedFd,
+    peer: SocketAddr,
+    tls: Connection,
+    handler: Option<H>,
+    phase: Phase,
+    kernel_send: bool,
+    kernel_recv: bool,
+    /// Owned by the receive in flight while `recv_inflight`.
+    rbuf: Box<[u8]>,
+    recv_inflight: bool,
+    /// Owned by the send in flight while `send_inflight`: never grown then.
+    wbuf: Vec<u8>,
+    woff: usize,
+    send_inflight: bool,
+    /// Bytes produced while a send is in flight; they go next.
+    wnext: Vec<u8>,
+    deadline: Instant,
+    /// The handshake is done but kTLS waits for an in-flight send to finish.
+    ktls_pending: bool,
+    /// No more input wanted: close once the output is out.
+    closing: bool,
+    /// Close now (no close_notify): a timeout or a broken transport.
+    abort: bool,
+}
+
+struct Worker<S: Service> {
+    ring: IoUring,
+    listener: Option<TcpListener>,
+    conns: Vec<Option<Box<Conn<S::Handler>>>>,
+    free: Vec<usize>,
+    live: usize,
+    tls: Config,
+    service: Arc<S>,
+    cfg: RuntimeConfig,
+    stats: WorkerStats,
+    ctl: Receiver<Ctl>,
+    tick: Box<types::Timespec>,
+    multishot: bool,
+    accept_armed: bool,
+    draining: Option<Instant>,
+}
+
+fn new_ring() -> io::Result<IoUring> {
+    // A thread-per-core worker is the ring's only user: completions run when it
+    // asks for them (DEFER_TASKRUN, 6.1+). Older kernels get a plain ring.
+    IoUring::builder()
+        .setup_single_issuer()
+        .setup_defer_taskrun()
+        .setup_cqsize(4096)
+        .build(1024)
+        .or_else(|_| IoUring::builder().setup_cqsize(4096).build(1024))
+}
+
+impl<S: Service> Worker<S> {
+    fn new(
+        index: usize,
+        listener: TcpListener,
+        cfg: RuntimeConfig,
+        tls: Config,
+        service: Arc<S>,
+        ctl: Receiver<Ctl>,
+    ) -> io::Result<Self> {
+        Ok(Self {
+            ring: new_ring()?,
+            listener: Some(listener),
+            conns: Vec::new(),
+            free: Vec::new(),
+            live: 0,
+            tls,
+            service,
+            cfg,
+            stats: WorkerStats {
+                worker: index,
+                multishot_accept: true,
+                ..Default::default()
+            },
+            ctl,
+            tick: Box::new(types::Timespec::from(TICK)),
+            multishot: true,
+            accept_armed: false,
+            draining: None,
+        })
+    }
+
+    /// Queues `sqe`; if the submission queue is full, submits what is there first.
+    fn push(&mut self, sqe: squeue::Entry) {
+        loop {
+            // SAFETY: every entry built by this worker points only at memory owned
+            // by a boxed connection (or the boxed tick timespec) that stays alive
+            // until its completion has been reaped (`release` runs only when neither
+            // `recv_inflight` nor `send_inflight` is set).
+            if unsafe { self.ring.submission().push(&sqe) }.is_ok() {
+                return;
+            }
+            if self.ring.submit().is_err() {
+                std::thread::yield_now();
+            }
+        }
+    }
+
+    fn arm_accept(&mut self) {
+        let Some(l) = &self.listener else { return };
+        let fd = types::Fd(l.as_raw_fd());
+        let flags = libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
+        let sqe = if self.multishot {
+            opcode::AcceptMulti::new(fd).flags(flags).build()
+        } else {
+            opcode::Accept::new(fd, std::ptr::null_mut(), std::ptr::null_mut())
+                .flags(flags)
+                .build()
+        };
+        self.push(sqe.user_data(OP_ACCEPT));
+        self.accept_armed = true;
+    }
+
+    fn arm_tick(&mut self) {
+        let ts: *const types::Timespec = &*self.tick;
+        self.push(opcode::Timeout::new(ts).build().user_data(OP_TICK));
+    }
+
+    fn run(&mut self) {
+        self.arm_accept();
+        self.arm_tick();
+        loop {
+            // One io_uring_enter: everything queued this turn goes in, and we wait
+            // for at least one completion (the tick guarantees one per TICK).
+            if let Err(e) = self.ring.submit_and_wait(1) {
+                if e.raw_os_error() != Some(libc::EINTR) && e.raw_os_error() != Some(libc::EBUSY) {
+                    self.stats.error(&format!("io_uring_enter: {e}"));
+                    return;
+                }
+            }
+            let cqes: Vec<cqueue::Entry> = self.ring.completion().collect();
+            for cqe in cqes {
+                self.complete(cqe);
+            }
+            if self.finished() {
+                return;
+            }
+        }
+    }
+
+    fn finished(&self) -> bool {
+        match self.draining {
+            Some(deadline) => (self.live == 0 && !self.accept_armed) || Instant::now() >= deadline,
+            None => false,
+        }
+    }
+
+    fn complete(&mut self, cqe: cqueue::Entry) {
+        let ud = cqe.user_data();
+        let res = cqe.result();
+        match ud & 7 {
+            OP_ACCEPT => self.on_accept(res, cqe.flags()),
+            OP_TICK => self.on_tick(),
+            OP_CANCEL => {}
+            op => {
+                let idx = (ud >> 3) as usize;
+                let Some(Some(conn)) = self.conns.get_mut(idx) else {
+                    return;
+                };
+                match op {
+                    OP_RECV => conn.recv_inflight = false,
+                    _ => conn.send_inflight = false,
+                }
+                if op == OP_RECV {
+                    self.on_recv(idx, res);
+                } else {
+                    self.on_send(idx, res);
+                }
+                self.advance(idx);
+            }
+        }
+    }
+
+    fn on_accept(&mut self, res: i32, flags: u32) {
+        if !self.multishot || !cqueue::more(flags) {
+            self.accept_armed = false;
+        }
+        if res == -libc::EINVAL && self.multishot {
+            // Multishot accept needs 5.19: fall back to one accept at a time.
+            self.multishot = false;
+            self.stats.multishot_accept = false;
+        } else if res >= 0 {
+            // SAFETY: a successful accept CQE carries a new fd that we now own.
+            let fd = unsafe { OwnedFd::from_raw_fd(res) };
+            self.new_conn(fd);
+        } else if res != -libc::ECANCELED {
+            self.stats
+                .error(&format!("accept: {}", io::Error::from_raw_os_error(-res)));
+        }
+        if !self.accept_armed && self.draining.is_none() {
+            self.arm_accept();
+        }
+        if self.draining.is_some() && !self.accept_armed {
+            self.listener = None;
+        }
+    }
+
+    fn new_conn(&mut self, fd: OwnedFd) {
+        self.stats.accepted += 1;
+        if self.live >= self.cfg.max_connections_per_worker {
+            self.stats.refused += 1;
+            return; // dropping `fd` closes it
+        }
+        let peer = peer_addr(fd.as_raw_fd()).unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)));
+        // Small echoes and handshake flights should not wait for Nagle.
+        set_nodelay(fd.as_raw_fd());
+        let mut tls = Connection::new_server(&self.tls);
+        tls.set_dynamic_record_threshold(16 * 1024, Duration::from_secs(1));
+        let conn = Box::new(Conn {
+            fd,
+            peer,
+            tls,
+            handler: None,
+            phase: Phase::Handshake,
+            kernel_send: false,
+            kernel_recv: false,
+            rbuf: vec![0u8; RECV_BUF].into_boxed_slice(),
+            recv_inflight: false,
+            wbuf: Vec::new(),
+            woff: 0,
+            send_inflight: false,
+            wnext: Vec::new(),
+            deadline: Instant::now() + self.cfg.handshake_timeout,
+            ktls_pending: false,
+            closing: false,
+            abort: false,
+        });
+        let idx = match self.free.pop() {
+            Some(i) => {
+                self.conns[i] = Some(conn);
+                i
+            }
+            None => {
+                self.conns.push(Some(conn));
+                self.conns.len() - 1
+            }
+        };
+        self.live += 1;
+        self.advance(idx);
+    }
+
+    fn on_tick(&mut self) {
+        while let Ok(msg) = self.ctl.try_recv() {
+            match msg {
+                Ctl::Shutdown => self.begin_shutdown(),
+                Ctl::Stats(tx) => {
+                    let _ = tx.send(self.stats.clone());
+                }
+            }
+        }
+        let now = Instant::now();
+        for idx in 0..self.conns.len() {
+            let Some(Some(c)) = self.conns.get_mut(idx) else {
+                continue;
+            };
+            if now >= c.deadline && !c.abort {
+                self.stats.timeouts += 1;
+                if c.phase == Phase::Handshake {
+                    self.stats.handshake_failures += 1;
+                }
+                c.abort = true;
+                self.advance(idx);
+            }
+        }
+        if !self.finished() {
+            self.arm_tick();
+        }
+    }
+
+    fn begin_shutdown(&mut self) {
+        if self.draining.is_some() {
+            return;
+        }
+        self.draining = Some(Instant::now() + self.cfg.shutdown_grace);
+        if self.accept_armed {
+            self.push(
+                opcode::AsyncCancel::new(OP_ACCEPT)
+                    .build()
+                    .user_data(OP_CANCEL),
+            );
+        } else {
+            self.listener = None;
+        }
+        // Idle connections close now (with close_notify); busy ones after their output.
+        for idx in 0..self.conns.len() {
+            if let Some(Some(c)) = self.conns.get_mut(idx) {
+                if c.phase == Phase::Handshake {
+                    c.abort = true;
+                } else {
+                    c.closing = true;
+                }
+                self.advance(idx);
+            }
+        }
+    }
+
+    fn on_recv(&mut self, idx: usize, res: i32) {
+        let Some(Some(c)) = self.conns.get_mut(idx) else {
+            return;
+        };
+        if c.abort {
+            return;
+        }
+        if res == 0 {
+            // The peer closed the transport (without close_notify, or after it).
+            c.abort = true;
+            return;
+        }
+        if res < 0 {
+            match -res {
+                libc::EINTR | libc::EAGAIN | libc::ECANCELED => {}
+                // kTLS: the next record is not application data (an alert, a
+                // KeyUpdate, a ticket): read it the ordinary way.
+                libc::EIO if c.kernel_recv => self.control_record(idx),
+                e => {
+                    self.stats
+                        .error(&format!("recv: {}", io::Error::from_raw_os_error(e)));
+                    c.abort = true;
+                }
+            }
+            return;
+        }
+        let n = res as usize;
+        if c.phase == Phase::Handshake {
+            let fed = {
+                let Conn { tls, rbuf, .. } = &mut **c;
+                tls.feed_tls(&rbuf[..n]).and_then(|()| tls.poll_handshake())
+            };
+            match fed {
+                Ok(done) => {
+                    take_pending(c);
+                    if done {
+                        self.handshake_done(idx);
+                    }
+                }
+                Err(e) => {
+                    // The alert is in pending_tls: send it, then close.
+                    self.stats.handshake_failures += 1;
+                    self.stats.error(&format!("handshake: {:?}", e.kind()));
+                    take_pending(c);
+                    c.closing = true;
+                }
+            }
+            return;
+        }
+        c.deadline = Instant::now() + self.cfg.idle_timeout;
+        if c.kernel_recv {
+            let data = c.rbuf[..n].to_vec();
+            self.handle_input(idx, &data);
+            return;
+        }
+        let r = {
+            let Conn { tls, rbuf, .. } = &mut **c;
+            tls.feed_tls(&rbuf[..n])
+        };
+        if let Err(e) = r {
+            self.stats.error(&format!("records: {:?}", e.kind()));
+            take_pending(c);
+            c.closing = true;
+            return;
+        }
+        let mut plain = Vec::new();
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            let k = c.tls.take_plaintext(&mut buf);
+            if k == 0 {
+                break;
+            }
+            plain.extend_from_slice(&buf[..k]);
+        }
+        let peer_closed = c.tls.peer_closed();
+        // KeyUpdate answers the engine queued.
+        take_pending(c);
+        if !plain.is_empty() {
+            self.handle_input(idx, &plain);
+        }
+        if peer_closed {
+            if let Some(Some(c)) = self.conns.get_mut(idx) {
+                c.closing = true;
+            }
+        }
+    }
+
+    /// kTLS receive hit a control record: `Connection::recv` reads it with
+    /// recvmsg and its record type, and returns any application data after it.
+    fn control_record(&mut self, idx: usize) {
+        let Some(Some(c)) = self.conns.get_mut(idx) else {
+            return;
+        };
+        let mut buf = vec![0u8; RECV_BUF];
+        let mut plain = Vec::new();
+        loop {
+            match c.tls.recv(&mut buf) {
+                Ok(0) => {
+                    c.closing = true;
+                    break;
+                }
+                Ok(n) => plain.extend_from_slice(&buf[..n]),
+                Err(e) if e.is_blocked() => break,
+                Err(e) => {
+                    self.stats.error(&format!("kernel records: {:?}", e.kind()));
+                    c.abort = true;
+                    break;
+                }
+            }
+        }
+        // A KeyUpdate answer goes out through the kernel right away.
+        let _ = c.tls.flush();
+        if !plain.is_empty() {
+            self.handle_input(idx, &plain);
+        }
+    }
+
+    fn handshake_done(&mut self, idx: usize) {
+        let Some(Some(c)) = self.conns.get_mut(idx) else {
+            return;
+        };
+        self.stats.handshakes += 1;
+        c.phase = Phase::Data;
+        c.deadline = Instant::now() + self.cfg.idle_timeout;
+        if c.send_inflight {
+            // Rare: the kernel may take the send direction only once that send is out.
+            c.ktls_pending = true;
+            return;
+        }
+        self.enter_data(idx);
+    }
+
+    /// After the handshake: the last flight goes out, then the kernel takes what
+    /// it can and the service gets the connection.
+    fn enter_data(&mut self, idx: usize) {
+        let Some(Some(c)) = self.conns.get_mut(idx) else {
+            return;
+        };
+        c.ktls_pending = false;
+        // The flight that finished the handshake must be out before the kernel
+        // takes the send direction: it goes now, synchronously (it is small).
+        let mut all = c.wbuf.get(c.woff..).unwrap_or_default().to_vec();
+        all.append(&mut c.wnext);
+        c.wbuf.clear();
+        c.woff = 0;
+        if write_all_nonblocking(c.fd.as_raw_fd(), &all).is_err() {
+            c.abort = true;
+            return;
+        }
+        let status = match c.tls.set_fd(c.fd.as_raw_fd()) {
+            Ok(()) => crate::enable(&mut c.tls, self.cfg.ktls, &self.cfg.ktls_options),
+            Err(e) => Err(e),
+        };
+        let status = match status {
+            Ok(s) => s,
+            Err(e) => {
+                self.stats.error(&format!("ktls: {:?}", e.kind()));
+                c.abort = true;
+                return;
+            }
+        };
+        c.kernel_send = status.send.is_kernel();
+        c.kernel_recv = status.recv.is_kernel();
+        if c.kernel_send {
+            self.stats.kernel_send += 1;
+        } else {
+            self.stats.userspace_send += 1;
+        }
+        if c.kernel_recv {
+            self.stats.kernel_recv += 1;
+        } else {
+            self.stats.userspace_recv += 1;
+        }
+        c.handler = Some(self.service.connect(c.peer, &c.tls));
+    }
+
+    fn handle_input(&mut self, idx: usize, data: &[u8]) {
+        let Some(Some(c)) = self.conns.get_mut(idx) else {
+            return;
+        };
+        self.stats.bytes_in += data.len() as u64;
+        let Some(h) = c.handler.as_mut() else {
+            return;
+        };
+        let mut out = Vec::new();
+        let flow = h.on_data(data, &mut out);
+        self.stats.bytes_out += out.len() as u64;
+        if let Err(e) = queue_plaintext(c, &out) {
+            self.stats.error(&format!("send: {:?}", e.kind()));
+            c.abort = true;
+            return;
+        }
+        if flow == Flow::Close {
+            c.closing = true;
+        }
+    }
+
+    fn on_send(&mut self, idx: usize, res: i32) {
+        let Some(Some(c)) = self.conns.get_mut(idx) else {
+            return;
+        };
+        if res < 0 {
+            match -res {
+                libc::EINTR | libc::EAGAIN => {}
+                libc::ECANCELED => {}
+                e => {
+                    if e != libc::EPIPE && e != libc::ECONNRESET {
+                        self.stats
+                            .error(&format!("send: {}", io::Error::from_raw_os_error(e)));
+                    }
+                    c.abort = true;
+                }
+            }
+            return;
+        }
+        c.woff += res as usize;
+        if c.woff >= c.wbuf.len() {
+            c.wbuf.clear();
+            c.woff = 0;
+            std::mem::swap(&mut c.wbuf, &mut c.wnext);
+        }
+    }
+
+    /// Arms what the connection needs next, or closes it when it is done.
+    fn advance(&mut self, idx: usize) {
+        let Some(Some(c)) = self.conns.get_mut(idx) else {
+            return;
+        };
+        let ud = (idx as u64) << 3;
+        let fd = types::Fd(c.fd.as_raw_fd());
+        if c.abort {
+            let mut cancels = Vec::new();
+            if c.recv_inflight {
+                cancels.push(ud | OP_RECV);
+            }
+            if c.send_inflight {
+                cancels.push(ud | OP_SEND);
+            }
+            if cancels.is_empty() {
+                self.release(idx);
+            }
+            for target in cancels {
+                let sqe = opcode::AsyncCancel::new(target).build();
+                self.push(sqe.user_data(OP_CANCEL));
+            }
+            return;
+        }
+        if c.ktls_pending && !c.send_inflight {
+            // The handshake finished while a send was in flight: hand over now.
+            self.enter_data(idx);
+            return self.advance(idx);
+        }
+        let mut sqes = Vec::new();
+        if !c.send_inflight && c.wbuf.is_empty() && !c.wnext.is_empty() {
+            std::mem::swap(&mut c.wbuf, &mut c.wnext);
+            c.woff = 0;
+        }
+        if !c.send_inflight && c.woff < c.wbuf.len() {
+            let pending = &c.wbuf[c.woff..];
+            let len = pending.len().min(u32::MAX as usize) as u32;
+            sqes.push(
+                opcode::Send::new(fd, pending.as_ptr(), len)
+                    .flags(libc::MSG_NOSIGNAL)
+                    .build()
+                    .user_data(ud | OP_SEND),
+            );
+            c.send_inflight = true;
+        }
+        let output_done = !c.send_inflight && c.wnext.is_empty();
+        if c.closing {
+            if output_done {
+                if c.phase == Phase::Data {
+                    // close_notify (once), through the kernel or as a sealed record.
+                    if c.kernel_send {
+                        let _ = c.tls.shutdown_send();
+                    } else if !c.tls.pending_tls().is_empty() || queue_close(c) {
+                        take_pending(c);
+                        return self.advance(idx);
+                    }
+                }
+                c.abort = true;
+                return self.advance(idx);
+            }
+        } else if !c.recv_inflight {
+            let len = match c.phase {
+                // Record-exact during the handshake: nothing past the boundary
+                // leaves the socket, so the kernel can take over reading.
+                Phase::Handshake => c.tls.tls_bytes_needed().clamp(1, c.rbuf.len()),
+                Phase::Data => c.rbuf.len(),
+            };
+            sqes.push(
+                opcode::Recv::new(fd, c.rbuf.as_mut_ptr(), len as u32)
+                    .build()
+                    .user_data(ud | OP_RECV),
+            );
+            c.recv_inflight = true;
+        }
+        for sqe in sqes {
+            self.push(sqe);
+        }
+    }
+
+    fn release(&mut self, idx: usize) {
+        if let Some(slot) = self.conns.get_mut(idx) {
+            if slot.take().is_some() {
+                self.free.push(idx);
+                self.live -= 1;
+            }
+        }
+    }
+}
+
+/// Moves the connection's pending ciphertext to the output queue.
+fn take_pending<H>(c: &mut Conn<H>) {
+    let n = c.tls.pending_tls().len();
+    if n > 0 {
+        c.wnext.extend_from_slice(c.tls.pending_tls());
+        c.tls.consume_tls(n);
+    }
+}
+
+/// Queues close_notify once; true if it produced bytes to send.
+fn queue_close<H>(c: &mut Conn<H>) -> bool {
+    c.tls.queue_close_notify();
+    let produced = !c.tls.pending_tls().is_empty();
+    take_pending(c);
+    // A second call produces nothing: queue_close_notify is idempotent.
+    produced
+}
+
+/// Plaintext to send: straight to the socket with kernel send, else sealed here.
+fn queue_plaintext<H>(c: &mut Conn<H>, mut data: &[u8]) -> baton::Result<()> {
+    if c.kernel_send {
+        c.wnext.extend_from_slice(data);
+        return Ok(());
+    }
+    while !data.is_empty() {
+        let n = c.tls.seal_plaintext(data)?;
+        take_pending(c);
+        data = &data[n..];
+    }
+    Ok(())
+}
+
+fn write_all_nonblocking(fd: RawFd, mut data: &[u8]) -> io::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !data.is_empty() {
+        // SAFETY: `data` is a live slice; the kernel only reads it.
+        let r = unsafe { libc::send(fd, data.as_ptr().cast(), data.len(), libc::MSG_NOSIGNAL) };
+        if r >= 0 {
+            data = &data[r as usize..];
+            continue;
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::WouldBlock || Instant::now() >= deadline {
+            return Err(e);
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    Ok(())
+}
+
+fn set_nodelay(fd: RawFd) {
+    let one: libc::c_int = 1;
+    // SAFETY: `one` is a live c_int and its size is passed; failure is harmless.
+    unsafe {
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_NODELAY,
+            (&one as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+    }
+}
+
+fn peer_addr(fd: RawFd) -> Option<SocketAddr> {
+    // SAFETY: all-zero is a valid sockaddr_storage.
+    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    // SAFETY: `storage` has room for `len` bytes; the kernel writes at most that.
+    let r = unsafe {
+        libc::getpeername(
+            fd,
+            (&mut storage as *mut libc::sockaddr_storage).cast(),
+            &mut len,
+        )
+    };
+    if r < 0 {
+        return None;
+    }
+    match storage.ss_family as libc::c_int {
+        libc::AF_INET => {
+            // SAFETY: the family says the storage holds a sockaddr_in.
+            let sin: libc::sockaddr_in =
+                unsafe { std::ptr::read((&storage as *const libc::sockaddr_storage).cast()) };
+            let ip = std::net::Ipv4Addr::from(sin.sin_addr.s_addr.to_ne_bytes());
+            Some(SocketAddr::from((ip, u16::from_be(sin.sin_port))))
+        }
+        libc::AF_INET6 => {
+            // SAFETY: the family says the storage holds a sockaddr_in6.
+            let sin6: libc::sockaddr_in6 =
+                unsafe { std::ptr::read((&storage as *const libc::sockaddr_storage).cast()) };
+            let ip = std::net::Ipv6Addr::from(sin6.sin6_addr.s6_addr);
+            Some(SocketAddr::from((ip, u16::from_be(sin6.sin6_port))))
+        }
+        _ => None,
+    }
+}
+
+/// An echo service: every connection sends back what it receives. For tests
+/// and for measuring the runtime without an application in the way.
+#[derive(Debug, Default)]
+pub struct Echo;
+
+/// [`Echo`]'s handler.
+#[derive(Debug)]
+pub struct EchoHandler;
+
+impl Handler for EchoHandler {
+    fn on_data(&mut self, input: &[u8], out: &mut Vec<u8>) -> Flow {
+        out.extend_from_slice(input);
+        Flow::Continue
+    }
+}
+
+impl Service for Echo {
+    type Handler = EchoHandler;
+    fn connect(&self, _peer: SocketAddr, _conn: &Connection) -> EchoHandler {
+        EchoHandler
+    }
+}
