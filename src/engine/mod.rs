@@ -253,11 +253,7 @@ impl Engine {
             self.empty_records = 0;
             if typ == ContentType::APPLICATION_DATA {
                 check_app_data_allowed(self.c.app_keys_in, &self.joiner)?;
-                if self.app_pos == self.app_in.len() {
-                    self.app_in.clear();
-                    self.app_pos = 0;
-                }
-                self.app_in.extend_from_slice(data);
+                append_app(&mut self.app_in, &mut self.app_pos, data);
                 continue;
             }
             // Handshake and alert bodies are small and rare: a copy lets the
@@ -307,11 +303,7 @@ impl Engine {
         }
         if typ == ContentType::APPLICATION_DATA {
             check_app_data_allowed(self.c.app_keys_in, &self.joiner)?;
-            if self.app_pos == self.app_in.len() {
-                self.app_in.clear();
-                self.app_pos = 0;
-            }
-            self.app_in.extend_from_slice(data);
+            append_app(&mut self.app_in, &mut self.app_pos, data);
             return Ok(());
         }
         if data.is_empty() {
@@ -600,6 +592,15 @@ impl Engine {
     pub(crate) fn consume_output(&mut self, n: usize) {
         self.c.consume_output(n)
     }
+}
+
+/// Queues decrypted application data, reusing the buffer once it was all read.
+fn append_app(app_in: &mut Vec<u8>, app_pos: &mut usize, data: &[u8]) {
+    if *app_pos == app_in.len() {
+        app_in.clear();
+        *app_pos = 0;
+    }
+    app_in.extend_from_slice(data);
 }
 
 /// Application data is legal only under application keys and never inside a

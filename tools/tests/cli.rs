@@ -471,19 +471,23 @@ fn client_ktls_off_and_require() {
             "-quiet",
         ])
     };
-    let srv = start();
-    let target = format!("localhost:{}", srv.port);
-    let mut c = baton(&[
-        "client",
-        &target,
-        "--ca",
-        &path("ca-ecdsa.pem"),
-        "--ktls",
-        "off",
-    ]);
-    c.write_stdin(b"abc\n");
-    c.close_stdin();
-    let out = c.wait(TIMEOUT);
+    // `baton client --ktls MODE` against a fresh s_server -rev, fed `line`.
+    let run = |mode: &str, line: &[u8]| {
+        let srv = start();
+        let target = format!("localhost:{}", srv.port);
+        let mut c = baton(&[
+            "client",
+            &target,
+            "--ca",
+            &path("ca-ecdsa.pem"),
+            "--ktls",
+            mode,
+        ]);
+        c.write_stdin(line);
+        c.close_stdin();
+        c.wait(TIMEOUT)
+    };
+    let out = run("off", b"abc\n");
     assert!(out.status.success(), "{}", out.stderr);
     assert_eq!(out.stdout_str(), "cba\n");
     assert!(
@@ -494,19 +498,7 @@ fn client_ktls_off_and_require() {
         out.stderr
     );
 
-    let srv = start();
-    let target = format!("localhost:{}", srv.port);
-    let mut c = baton(&[
-        "client",
-        &target,
-        "--ca",
-        &path("ca-ecdsa.pem"),
-        "--ktls",
-        "require",
-    ]);
-    c.write_stdin(b"xyz\n");
-    c.close_stdin();
-    let out = c.wait(TIMEOUT);
+    let out = run("require", b"xyz\n");
     if baton_ktls::probe().available() {
         assert!(out.status.success(), "{}", out.stderr);
         assert_eq!(out.stdout_str(), "zyx\n");
@@ -524,7 +516,6 @@ fn client_ktls_off_and_require() {
             out.stderr
         );
     }
-    drop(srv);
 
     let out = baton(&["client", "localhost:1", "--ktls", "sometimes"]).wait(TIMEOUT);
     assert_eq!(out.status.code(), Some(2), "{}", out.stderr);
