@@ -27,6 +27,9 @@ pub struct Request {
     pub keep_alive: bool,
     pub content_length: u64,
     pub chunked: bool,
+    /// The `Range` header's value, unless `If-Range` came with it (without
+    /// validators to compare, the whole file is the safe answer).
+    pub range: Option<String>,
 }
 
 /// Serves requests from `s` until the peer closes, asks to close, or errs.
@@ -132,8 +135,10 @@ pub fn parse_head(head: &[u8]) -> Result<Request, u16> {
         keep_alive: http11,
         content_length: 0,
         chunked: false,
+        range: None,
     };
     let mut seen_length = None;
+    let mut if_range = false;
     for line in lines.take_while(|l| !l.is_empty()) {
         let (name, value) = line.split_once(':').ok_or(400u16)?;
         if name.is_empty() || name.bytes().any(|b| b.is_ascii_whitespace()) {
@@ -157,9 +162,81 @@ pub fn parse_head(head: &[u8]) -> Result<Request, u16> {
             req.content_length = n;
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
             req.chunked = true;
+        } else if name.eq_ignore_ascii_case("range") {
+            req.range = Some(value.to_string());
+        } else if name.eq_ignore_ascii_case("if-range") {
+            if_range = true;
         }
     }
+    if if_range {
+        req.range = None;
+    }
     Ok(req)
+}
+
+/// What a `Range` header asks of a file of `len` bytes (RFC 9110 §14.1.2).
+#[derive(Debug, PartialEq, Eq)]
+pub enum RangeAnswer {
+    /// Ignore it and send the whole file (syntax we don't serve, or several ranges).
+    Full,
+    /// 206: bytes `start..=end`.
+    Part { start: u64, end: u64 },
+    /// 416: nothing of the file is in the range.
+    Unsatisfiable,
+}
+
+/// Parses a single `bytes=` range; anything else is answered with the whole file.
+pub fn parse_range(value: &str, len: u64) -> RangeAnswer {
+    let Some(spec) = value.trim().strip_prefix("bytes=") else {
+        return RangeAnswer::Full;
+    };
+    let spec = spec.trim();
+    if spec.contains(',') {
+        return RangeAnswer::Full; // multipart/byteranges is not served
+    }
+    let Some((first, last)) = spec.split_once('-') else {
+        return RangeAnswer::Full;
+    };
+    let num = |s: &str| -> Option<u64> {
+        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let (first, last) = (first.trim(), last.trim());
+    match (first.is_empty(), num(first), num(last)) {
+        // bytes=-N: the last N bytes.
+        (true, _, Some(n)) => {
+            if n == 0 || len == 0 {
+                RangeAnswer::Unsatisfiable
+            } else {
+                RangeAnswer::Part {
+                    start: len.saturating_sub(n),
+                    end: len - 1,
+                }
+            }
+        }
+        (false, Some(a), None) if last.is_empty() => {
+            if a >= len {
+                RangeAnswer::Unsatisfiable
+            } else {
+                RangeAnswer::Part {
+                    start: a,
+                    end: len - 1,
+                }
+            }
+        }
+        (false, Some(a), Some(b)) if a <= b => {
+            if a >= len {
+                RangeAnswer::Unsatisfiable
+            } else {
+                RangeAnswer::Part {
+                    start: a,
+                    end: b.min(len - 1),
+                }
+            }
+        }
+        _ => RangeAnswer::Full,
+    }
 }
 
 /// Reads and drops `len` body bytes, taking buffered ones first.
@@ -298,6 +375,8 @@ fn reason(status: u16) -> &'static str {
         403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        206 => "Partial Content",
+        416 => "Range Not Satisfiable",
         413 => "Content Too Large",
         431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",
@@ -377,9 +456,9 @@ fn respond<S: Write>(s: &mut S, root: &Path, req: &Request) -> io::Result<(u16, 
             s.flush()?;
             return Ok((200, page.len() as u64));
         }
-        return send_file(s, &index, keep, head_only);
+        return send_file(s, &index, keep, head_only, None);
     }
-    send_file(s, &path, keep, head_only)
+    send_file(s, &path, keep, head_only, req.range.as_deref())
 }
 
 fn send_file<S: Write>(
@@ -387,6 +466,7 @@ fn send_file<S: Write>(
     path: &Path,
     keep: bool,
     head_only: bool,
+    range: Option<&str>,
 ) -> io::Result<(u16, u64)> {
     let opened = File::open(path).and_then(|f| Ok((f.metadata()?.len(), f)));
     let (len, file) = match opened {
@@ -400,8 +480,37 @@ fn send_file<S: Write>(
             return Ok((status, error_response(s, status, keep, head_only)?));
         }
     };
-    write_head(s, 200, len, keep, &[("Content-Type", content_type(path))])?;
+    let ct = ("Content-Type", content_type(path));
+    let (status, start, len) = match range.map(|r| parse_range(r, len)) {
+        None | Some(RangeAnswer::Full) => {
+            write_head(s, 200, len, keep, &[ct, ("Accept-Ranges", "bytes")])?;
+            (200, 0, len)
+        }
+        Some(RangeAnswer::Part { start, end }) => {
+            let cr = format!("bytes {start}-{end}/{len}");
+            write_head(s, 206, end - start + 1, keep, &[ct, ("Content-Range", &cr)])?;
+            (206, start, end - start + 1)
+        }
+        Some(RangeAnswer::Unsatisfiable) => {
+            let cr = format!("bytes */{len}");
+            let body = "416 Range Not Satisfiable\n";
+            let extra = [
+                ("Content-Type", "text/plain; charset=utf-8"),
+                ("Content-Range", &cr),
+            ];
+            write_head(s, 416, body.len() as u64, keep, &extra)?;
+            if !head_only {
+                s.write_all(body.as_bytes())?;
+            }
+            s.flush()?;
+            return Ok((416, body.len() as u64));
+        }
+    };
     if !head_only {
+        let mut file = file;
+        if start > 0 {
+            io::Seek::seek(&mut file, io::SeekFrom::Start(start))?;
+        }
         let mut body = file.take(len);
         let mut chunk = vec![0u8; CHUNK];
         let mut sent = 0u64;
@@ -420,7 +529,7 @@ fn send_file<S: Write>(
         }
     }
     s.flush()?;
-    Ok((200, len))
+    Ok((status, len))
 }
 
 /// An HTML index of `dir`, shown at `url_path` (which ends with `/`).
@@ -632,5 +741,77 @@ mod tests {
         assert!(out.starts_with("HTTP/1.1 400 "), "{out}");
         assert_eq!(content_type(Path::new("x.PNG")), "image/png");
         assert_eq!(content_type(Path::new("noext")), "application/octet-stream");
+    }
+
+    #[test]
+    fn range_parsing() {
+        use RangeAnswer::*;
+        let p = |v: &str| parse_range(v, 100);
+        assert_eq!(p("bytes=0-9"), Part { start: 0, end: 9 });
+        assert_eq!(p("bytes=90-"), Part { start: 90, end: 99 });
+        assert_eq!(p("bytes=-10"), Part { start: 90, end: 99 });
+        assert_eq!(p("bytes=-1000"), Part { start: 0, end: 99 });
+        assert_eq!(p("bytes=50-1000"), Part { start: 50, end: 99 });
+        assert_eq!(p("bytes=100-"), Unsatisfiable);
+        assert_eq!(p("bytes=100-200"), Unsatisfiable);
+        assert_eq!(p("bytes=-0"), Unsatisfiable);
+        assert_eq!(parse_range("bytes=0-0", 0), Unsatisfiable);
+        for ignored in [
+            "bytes=5-1",
+            "bytes=0-1,5-6",
+            "items=0-1",
+            "bytes=a-b",
+            "bytes=-",
+            "bytes=+1-2",
+            "",
+        ] {
+            assert_eq!(p(ignored), Full, "{ignored}");
+        }
+        // u64 overflow in the number is ignored, not a panic.
+        assert_eq!(p("bytes=99999999999999999999999-"), Full);
+    }
+
+    #[test]
+    fn range_responses() {
+        let t = TempTree::new("range");
+        // a.txt is "hello\n".
+        let (out, log) = exchange(
+            &t.0,
+            "GET /a.txt HTTP/1.1\r\nRange: bytes=1-3\r\nConnection: close\r\n\r\n",
+        );
+        assert!(out.starts_with("HTTP/1.1 206 Partial Content\r\n"), "{out}");
+        assert!(
+            out.contains("Content-Range: bytes 1-3/6\r\n") && out.contains("Content-Length: 3\r\n")
+        );
+        assert!(out.ends_with("\r\n\r\nell"), "{out}");
+        assert_eq!(log, ["GET /a.txt 206 3"]);
+        let (out, _) = exchange(
+            &t.0,
+            "GET /a.txt HTTP/1.1\r\nRange: bytes=6-\r\nConnection: close\r\n\r\n",
+        );
+        assert!(
+            out.starts_with("HTTP/1.1 416 ") && out.contains("Content-Range: bytes */6\r\n"),
+            "{out}"
+        );
+        // If-Range without validators: the whole file.
+        let (out, _) = exchange(
+            &t.0,
+            "GET /a.txt HTTP/1.1\r\nRange: bytes=1-3\r\nIf-Range: \"x\"\r\nConnection: close\r\n\r\n",
+        );
+        assert!(
+            out.starts_with("HTTP/1.1 200 ") && out.ends_with("hello\n"),
+            "{out}"
+        );
+        assert!(out.contains("Accept-Ranges: bytes\r\n"));
+        // HEAD with a range: the 206 head, no body.
+        let (out, _) = exchange(
+            &t.0,
+            "HEAD /a.txt HTTP/1.1\r\nRange: bytes=-2\r\nConnection: close\r\n\r\n",
+        );
+        assert!(
+            out.starts_with("HTTP/1.1 206 ") && out.ends_with("\r\n\r\n"),
+            "{out}"
+        );
+        assert!(out.contains("Content-Range: bytes 4-5/6\r\n"));
     }
 }

@@ -21,8 +21,8 @@ usage: baton serve [DIR] [options]
 
 Without --cert/--key, generates an ECDSA P-256 certificate for localhost and
 127.0.0.1 at start and prints its SHA-256 fingerprint, to compare with what the
-browser or `curl -k -v` shows. Serves GET and HEAD, with keep-alive, directory
-listings and index.html. Paths that leave DIR (`..`, symlinks) are refused.
+browser or `curl -k -v` shows. Serves GET and HEAD, with keep-alive, single
+byte ranges (206, 416), directory listings and index.html. Paths that leave DIR (`..`, symlinks) are refused.
 ";
 
 const OPTS: &[Opt] = &[value("--listen"), value("--cert"), value("--key")];

@@ -521,3 +521,71 @@ fn client_ktls_off_and_require() {
     assert_eq!(out.status.code(), Some(2), "{}", out.stderr);
     assert!(out.stderr.contains("auto, off, require"), "{}", out.stderr);
 }
+
+/// `baton serve` with curl as the client: whole files of the record-boundary
+/// sizes, a single byte range (206), a range past the end (416), checksums.
+#[test]
+fn serve_files_and_ranges_to_curl() {
+    if std::process::Command::new("curl")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("BATON_REQUIRE_OPENSSL").is_none(),
+            "curl is required under tools/test"
+        );
+        eprintln!("SKIPPED serve_files_and_ranges_to_curl: curl not found");
+        return;
+    }
+    let dir = scratch_dir().join("serve-curl");
+    std::fs::create_dir_all(&dir).unwrap();
+    let sizes = [0usize, 1, 16383, 16384, 16385, 1 << 20];
+    for (i, len) in sizes.iter().enumerate() {
+        std::fs::write(dir.join(format!("f{len}")), payload(*len, 50 + i as u64)).unwrap();
+    }
+    let dir = std::fs::canonicalize(dir).unwrap();
+    let server = baton(&["serve", dir.to_str().unwrap(), "--listen", "127.0.0.1:0"]);
+    let url = line_after(&server, &format!("serving {} at ", dir.display()), false);
+    let curl = |args: &[&str]| {
+        let out = std::process::Command::new("curl")
+            .args(["-sk", "--max-time", "60"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "curl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    for (i, len) in sizes.iter().enumerate() {
+        let body = curl(&[&format!("{url}f{len}")]);
+        assert_eq!(body.len(), *len);
+        assert_eq!(sha256_hex(&body), sha256_hex(&payload(*len, 50 + i as u64)));
+    }
+    let whole = payload(1 << 20, 55);
+    let part = curl(&["-r", "1000-1999", &format!("{url}f1048576")]);
+    assert_eq!(part, &whole[1000..2000]);
+    let tail = curl(&["-r", "-10", &format!("{url}f1048576")]);
+    assert_eq!(tail, &whole[whole.len() - 10..]);
+    let code = curl(&[
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "-r",
+        "2000000-",
+        &format!("{url}f1048576"),
+    ]);
+    assert_eq!(code, b"416");
+    let code = curl(&[
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        &format!("{url}%2e%2e/%2e%2e/etc/passwd"),
+    ]);
+    assert_eq!(code, b"403");
+}
