@@ -29,6 +29,7 @@
 //! `// SAFETY:` comment.
 
 mod probe;
+pub mod signals;
 mod sys;
 pub mod uring;
 

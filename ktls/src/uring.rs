@@ -32,10 +32,64 @@ pub enum Flow {
     Close,
 }
 
+/// What a handler sends: bytes (it derefs to the `Vec<u8>` to append to), then
+/// optionally part of a file, streamed without holding it in memory.
+#[derive(Debug, Default)]
+pub struct Output {
+    bytes: Vec<u8>,
+    file: Option<FileBody>,
+}
+
+/// Part of a file to send after the bytes.
+#[derive(Debug)]
+struct FileBody {
+    file: std::fs::File,
+    offset: u64,
+    left: u64,
+}
+
+impl Output {
+    /// Sends `len` bytes of `file` from `offset` after the bytes (one file per
+    /// output; the handler hears [`Handler::on_drained`] when it is out). With
+    /// kernel TLS send the kernel encrypts it from the page cache (sendfile);
+    /// otherwise it is read and sealed in chunks.
+    pub fn send_file(&mut self, file: std::fs::File, offset: u64, len: u64) {
+        self.file = Some(FileBody {
+            file,
+            offset,
+            left: len,
+        });
+    }
+
+    /// True if a file body is queued.
+    pub fn has_file(&self) -> bool {
+        self.file.is_some()
+    }
+}
+
+impl std::ops::Deref for Output {
+    type Target = Vec<u8>;
+    fn deref(&self) -> &Vec<u8> {
+        &self.bytes
+    }
+}
+
+impl std::ops::DerefMut for Output {
+    fn deref_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.bytes
+    }
+}
+
 /// Turns one connection's received plaintext into its replies.
 pub trait Handler: Send + 'static {
-    /// `input` arrived; append the reply (plaintext) to `out`.
-    fn on_data(&mut self, input: &[u8], out: &mut Vec<u8>) -> Flow;
+    /// `input` arrived; append the reply to `out`.
+    fn on_data(&mut self, input: &[u8], out: &mut Output) -> Flow;
+
+    /// A file body from an earlier output is completely sent: the place to go on
+    /// with requests that were waiting behind it (pipelining).
+    fn on_drained(&mut self, _out: &mut Output) -> Flow {
+        Flow::Continue
+    }
 }
 
 /// Makes a [`Handler`] per connection; shared by all workers.
@@ -340,6 +394,12 @@ const OP_TICK: u64 = 2;
 const OP_RECV: u64 = 3;
 const OP_SEND: u64 = 4;
 const OP_CANCEL: u64 = 5;
+const OP_POLL: u64 = 6;
+
+/// File body chunk read and sealed per turn without kernel TLS send.
+const FILE_CHUNK: usize = 64 * 1024;
+/// Most file bytes one kernel sendfile turn pushes before others get a go.
+const SENDFILE_TURN: usize = 4 << 20;
 
 /// How often a worker wakes up by itself: control messages and deadlines.
 const TICK: Duration = Duration::from_millis(100);
@@ -372,6 +432,12 @@ struct Conn<H> {
     deadline: Instant,
     /// The handshake is done but kTLS waits for an in-flight send to finish.
     ktls_pending: bool,
+    /// File body being sent after `wbuf`/`wnext`.
+    body: Option<FileBody>,
+    /// Plaintext of a response head, held to be sealed with the body's start.
+    hold: Vec<u8>,
+    /// Waiting for the socket to become writable (kernel sendfile hit EAGAIN).
+    poll_inflight: bool,
     /// No more input wanted: close once the output is out.
     closing: bool,
     /// Close now (no close_notify): a timeout or a broken transport.
@@ -516,12 +582,13 @@ impl<S: Service> Worker<S> {
                 };
                 match op {
                     OP_RECV => conn.recv_inflight = false,
+                    OP_POLL => conn.poll_inflight = false,
                     _ => conn.send_inflight = false,
                 }
-                if op == OP_RECV {
-                    self.on_recv(idx, res);
-                } else {
-                    self.on_send(idx, res);
+                match op {
+                    OP_RECV => self.on_recv(idx, res),
+                    OP_SEND => self.on_send(idx, res),
+                    _ => {}
                 }
                 self.advance(idx);
             }
@@ -579,6 +646,9 @@ impl<S: Service> Worker<S> {
             wnext: Vec::new(),
             deadline: Instant::now() + self.cfg.handshake_timeout,
             ktls_pending: false,
+            body: None,
+            hold: Vec::new(),
+            poll_inflight: false,
             closing: false,
             abort: false,
         });
@@ -835,17 +905,126 @@ impl<S: Service> Worker<S> {
         let Some(h) = c.handler.as_mut() else {
             return;
         };
-        let mut out = Vec::new();
+        let mut out = Output::default();
         let flow = h.on_data(data, &mut out);
-        self.stats.bytes_out += out.len() as u64;
-        if let Err(e) = queue_plaintext(c, &out) {
+        self.queue_output(idx, out, flow);
+    }
+
+    fn queue_output(&mut self, idx: usize, out: Output, flow: Flow) {
+        let Some(Some(c)) = self.conns.get_mut(idx) else {
+            return;
+        };
+        self.stats.bytes_out += out.bytes.len() as u64;
+        if let Some(body) = &out.file {
+            self.stats.bytes_out += body.left;
+        }
+        if out.file.is_some() && !c.kernel_send {
+            // Sealed together with the body's first chunk: fewer, fuller records.
+            c.hold.extend_from_slice(&out.bytes);
+        } else if let Err(e) = queue_plaintext(c, &out.bytes) {
             self.stats.error(&format!("send: {:?}", e.kind()));
             c.abort = true;
             return;
         }
+        if out.file.is_some() {
+            c.body = out.file;
+        }
         if flow == Flow::Close {
             c.closing = true;
         }
+    }
+
+    /// Moves the file body on: kernel sendfile where the kernel seals (until
+    /// EAGAIN, then a poll for writability), else one chunk read and sealed.
+    /// Returns true if it queued output or finished the body.
+    fn pump_body(&mut self, idx: usize) -> bool {
+        let Some(Some(c)) = self.conns.get_mut(idx) else {
+            return false;
+        };
+        let Some(body) = c.body.as_mut() else {
+            return false;
+        };
+        if c.kernel_send {
+            let mut pushed = 0;
+            while body.left > 0 && pushed < SENDFILE_TURN {
+                let want = body.left.min((SENDFILE_TURN - pushed) as u64) as usize;
+                match c
+                    .tls
+                    .sendfile(std::os::fd::AsFd::as_fd(&body.file), body.offset, want)
+                {
+                    Ok(0) => {
+                        // The file shrank under us: the response can't be completed.
+                        self.stats.error("file shorter than announced");
+                        c.abort = true;
+                        return true;
+                    }
+                    Ok(n) => {
+                        body.offset += n as u64;
+                        body.left -= n as u64;
+                        pushed += n;
+                    }
+                    Err(e) if e.is_blocked() => {
+                        let fd = types::Fd(c.fd.as_raw_fd());
+                        c.poll_inflight = true;
+                        let sqe = opcode::PollAdd::new(fd, libc::POLLOUT as u32).build();
+                        self.push(sqe.user_data(((idx as u64) << 3) | OP_POLL));
+                        return true;
+                    }
+                    Err(e) => {
+                        self.stats.error(&format!("sendfile: {:?}", e.kind()));
+                        c.abort = true;
+                        return true;
+                    }
+                }
+            }
+            if body.left > 0 {
+                // Fairness: the rest on a later turn, after a writability poll.
+                let fd = types::Fd(c.fd.as_raw_fd());
+                c.poll_inflight = true;
+                let sqe = opcode::PollAdd::new(fd, libc::POLLOUT as u32).build();
+                self.push(sqe.user_data(((idx as u64) << 3) | OP_POLL));
+                return true;
+            }
+        } else {
+            let want = body.left.min(FILE_CHUNK as u64) as usize;
+            let mut chunk = std::mem::take(&mut c.hold);
+            let start = chunk.len();
+            chunk.resize(start + want, 0);
+            let n = match read_at(&body.file, &mut chunk[start..], body.offset) {
+                Ok(0) if want > 0 => {
+                    self.stats.error("file shorter than announced");
+                    c.abort = true;
+                    return true;
+                }
+                Ok(n) => n,
+                Err(e) => {
+                    self.stats.error(&format!("reading a file: {e}"));
+                    c.abort = true;
+                    return true;
+                }
+            };
+            chunk.truncate(start + n);
+            body.offset += n as u64;
+            body.left -= n as u64;
+            let more = body.left > 0;
+            if let Err(e) = queue_plaintext(c, &chunk) {
+                self.stats.error(&format!("send: {:?}", e.kind()));
+                c.abort = true;
+                return true;
+            }
+            if more {
+                return true;
+            }
+        }
+        // The body is out (or handed to the send queue): the handler goes on.
+        c.body = None;
+        let Some(h) = c.handler.as_mut() else {
+            return true;
+        };
+        let mut out = Output::default();
+        let flow = h.on_drained(&mut out);
+        self.queue_output(idx, out, flow);
+        true
     }
 
     fn on_send(&mut self, idx: usize, res: i32) {
@@ -889,6 +1068,9 @@ impl<S: Service> Worker<S> {
             if c.send_inflight {
                 cancels.push(ud | OP_SEND);
             }
+            if c.poll_inflight {
+                cancels.push(ud | OP_POLL);
+            }
             if cancels.is_empty() {
                 self.release(idx);
             }
@@ -903,6 +1085,18 @@ impl<S: Service> Worker<S> {
             self.enter_data(idx);
             return self.advance(idx);
         }
+        let idle_out = !c.send_inflight && c.woff >= c.wbuf.len() && c.wnext.is_empty();
+        if idle_out
+            && !c.poll_inflight
+            && c.body.is_some()
+            && c.handler.is_some()
+            && self.pump_body(idx)
+        {
+            return self.advance(idx);
+        }
+        let Some(Some(c)) = self.conns.get_mut(idx) else {
+            return;
+        };
         let mut sqes = Vec::new();
         if !c.send_inflight && c.wbuf.is_empty() && !c.wnext.is_empty() {
             std::mem::swap(&mut c.wbuf, &mut c.wnext);
@@ -911,15 +1105,23 @@ impl<S: Service> Worker<S> {
         if !c.send_inflight && c.woff < c.wbuf.len() {
             let pending = &c.wbuf[c.woff..];
             let len = pending.len().min(u32::MAX as usize) as u32;
+            // A response head followed by a file body shares its first kernel
+            // record with it (MSG_MORE keeps the kTLS record open).
+            let more = if c.kernel_send && c.body.is_some() && c.wnext.is_empty() {
+                libc::MSG_MORE
+            } else {
+                0
+            };
             sqes.push(
                 opcode::Send::new(fd, pending.as_ptr(), len)
-                    .flags(libc::MSG_NOSIGNAL)
+                    .flags(libc::MSG_NOSIGNAL | more)
                     .build()
                     .user_data(ud | OP_SEND),
             );
             c.send_inflight = true;
         }
-        let output_done = !c.send_inflight && c.wnext.is_empty();
+        let output_done =
+            !c.send_inflight && c.wnext.is_empty() && c.body.is_none() && !c.poll_inflight;
         if c.closing {
             if output_done {
                 if c.phase == Phase::Data {
@@ -993,6 +1195,11 @@ fn queue_plaintext<H>(c: &mut Conn<H>, mut data: &[u8]) -> baton::Result<()> {
         data = &data[n..];
     }
     Ok(())
+}
+
+/// `pread(2)`: the file's page cache, at `offset`, without moving a cursor.
+fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buf, offset)
 }
 
 fn write_all_nonblocking(fd: RawFd, mut data: &[u8]) -> io::Result<()> {
@@ -1071,7 +1278,7 @@ pub struct Echo;
 pub struct EchoHandler;
 
 impl Handler for EchoHandler {
-    fn on_data(&mut self, input: &[u8], out: &mut Vec<u8>) -> Flow {
+    fn on_data(&mut self, input: &[u8], out: &mut Output) -> Flow {
         out.extend_from_slice(input);
         Flow::Continue
     }

@@ -7,7 +7,7 @@
 mod util;
 
 use baton::{CertChainAndKey, Config, Connection};
-use baton_ktls::uring::{Flow, Handler, Runtime, RuntimeConfig, Service, WorkerStats};
+use baton_ktls::uring::{Flow, Handler, Output, Runtime, RuntimeConfig, Service, WorkerStats};
 use baton_ktls::KtlsMode;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -24,7 +24,7 @@ struct EchoUpToHandler {
 }
 
 impl Handler for EchoUpToHandler {
-    fn on_data(&mut self, input: &[u8], out: &mut Vec<u8>) -> Flow {
+    fn on_data(&mut self, input: &[u8], out: &mut Output) -> Flow {
         out.extend_from_slice(input);
         self.left = self.left.saturating_sub(input.len());
         if self.left == 0 {
@@ -215,4 +215,84 @@ fn garbage_and_vanishing_peers_do_not_hurt_the_worker() {
         t0.elapsed()
     );
     assert_eq!(total(&stats, |s| s.handshakes), 2, "{stats:?}");
+}
+
+/// Answers each line with "LEN\n" and the whole file, one at a time: lines that
+/// arrive while a body is being sent wait for `on_drained` (pipelining).
+struct FileServer(std::path::PathBuf);
+
+struct FileHandler {
+    path: std::path::PathBuf,
+    waiting: usize,
+    busy: bool,
+}
+
+impl FileHandler {
+    fn next(&mut self, out: &mut Output) -> Flow {
+        if self.busy || self.waiting == 0 {
+            return Flow::Continue;
+        }
+        self.waiting -= 1;
+        let file = std::fs::File::open(&self.path).unwrap();
+        let len = file.metadata().unwrap().len();
+        out.extend_from_slice(format!("{len}\n").as_bytes());
+        out.send_file(file, 0, len);
+        self.busy = true;
+        Flow::Continue
+    }
+}
+
+impl Handler for FileHandler {
+    fn on_data(&mut self, input: &[u8], out: &mut Output) -> Flow {
+        self.waiting += input.iter().filter(|&&b| b == b'\n').count();
+        self.next(out)
+    }
+    fn on_drained(&mut self, out: &mut Output) -> Flow {
+        self.busy = false;
+        self.next(out)
+    }
+}
+
+impl Service for FileServer {
+    type Handler = FileHandler;
+    fn connect(&self, _peer: SocketAddr, _conn: &Connection) -> FileHandler {
+        FileHandler {
+            path: self.0.clone(),
+            waiting: 0,
+            busy: false,
+        }
+    }
+}
+
+#[test]
+fn file_bodies_stream_in_order_with_pipelined_requests() {
+    const LEN: usize = (1 << 20) + 7;
+    let path = scratch_dir().join("uring-body");
+    let content = payload(LEN, 77);
+    std::fs::write(&path, &content).unwrap();
+    let cfg = RuntimeConfig {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        workers: 1,
+        ..Default::default()
+    };
+    let rt = Runtime::start(cfg, tls_config(), Arc::new(FileServer(path))).unwrap();
+    let mut conn = baton_client(&client_config(), rt.local_addr().port(), |c| {
+        c.set_server_name("localhost").unwrap();
+    })
+    .unwrap();
+    // Three requests at once: three bodies, whole and in order.
+    send_all(&mut conn, b"a\nb\nc\n").unwrap();
+    let head = format!("{LEN}\n");
+    for _ in 0..3 {
+        let got = recv_exact(&mut conn, head.len() + LEN).unwrap();
+        assert_eq!(&got[..head.len()], head.as_bytes());
+        assert_eq!(sha256_hex(&got[head.len()..]), sha256_hex(&content));
+    }
+    let stats = rt.shutdown();
+    assert_eq!(
+        total(&stats, |s| s.bytes_out),
+        3 * (head.len() + LEN) as u64,
+        "{stats:?}"
+    );
+    check_paths(&stats, 1);
 }

@@ -269,6 +269,11 @@ impl Proc {
         matches!(self.child.try_wait(), Ok(None))
     }
 
+    /// The child's process id (to signal it).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Waits for the child to exit (closing its stdin first if still open);
     /// kills it and panics, showing its stderr, after `timeout`.
     pub fn wait(mut self, timeout: Duration) -> Output {

@@ -1,14 +1,15 @@
-//! A minimal HTTP/1.1 static file responder over any `Read + Write` stream:
-//! GET and HEAD, keep-alive, Content-Length, directory listings, and no way out
-//! of the served directory.
+//! A minimal HTTP/1.1 static file responder for an event loop: GET and HEAD,
+//! keep-alive and pipelining, Content-Length, single byte ranges, directory
+//! listings, and no way out of the served directory.
 //!
-//! It knows nothing about TLS; `serve.rs` hands it a stream over a `Connection`,
-//! and the tests below hand it memory.
+//! It knows nothing about TLS or sockets: `HttpConn` takes received bytes and
+//! gives responses (head bytes, then optionally part of a file); `serve.rs`
+//! runs it on the io_uring runtime, and the tests below drive it in memory.
 
 use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::fs::{self, File};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -16,8 +17,6 @@ use std::path::{Path, PathBuf};
 const MAX_HEAD: usize = 16 * 1024;
 /// Longest request body read and thrown away (GET/HEAD bodies have no meaning).
 const MAX_DISCARD: u64 = 1024 * 1024;
-/// Chunk size for file bodies (four full TLS records).
-const CHUNK: usize = 64 * 1024;
 
 /// A parsed request head.
 #[derive(Debug, PartialEq, Eq)]
@@ -32,47 +31,6 @@ pub struct Request {
     pub range: Option<String>,
 }
 
-/// Serves requests from `s` until the peer closes, asks to close, or errs.
-/// `root` must be canonical (see `fs::canonicalize`). `log` gets one line per request.
-pub fn serve_connection<S: Read + Write>(
-    s: &mut S,
-    root: &Path,
-    log: &mut dyn FnMut(&str),
-) -> io::Result<()> {
-    let mut buf = Vec::new();
-    loop {
-        let head = match read_head(s, &mut buf)? {
-            Some(Ok(head)) => head,
-            Some(Err(())) => {
-                error_response(s, 431, false, false)?;
-                log("- - 431");
-                return Ok(());
-            }
-            None => return Ok(()), // closed between requests
-        };
-        let req = match parse_head(&head) {
-            Ok(r) => r,
-            Err(status) => {
-                error_response(s, status, false, false)?;
-                log(&format!("- - {status}"));
-                return Ok(());
-            }
-        };
-        if req.chunked || req.content_length > MAX_DISCARD {
-            let status = if req.chunked { 501 } else { 413 };
-            error_response(s, status, false, req.method == "HEAD")?;
-            log(&format!("{} {} {status}", req.method, req.target));
-            return Ok(());
-        }
-        discard(s, &mut buf, req.content_length)?;
-        let (status, bytes) = respond(s, root, &req)?;
-        log(&format!("{} {} {status} {bytes}", req.method, req.target));
-        if !req.keep_alive {
-            return Ok(());
-        }
-    }
-}
-
 /// Where a head ends: just after the first empty line (`\r\n\r\n` or `\n\n`).
 fn head_end(buf: &[u8]) -> Option<usize> {
     let mut i = 0;
@@ -85,28 +43,6 @@ fn head_end(buf: &[u8]) -> Option<usize> {
         }
     }
     None
-}
-
-/// Reads one head. `None`: clean EOF before a request; `Some(Err(()))`: head too large.
-/// Bytes after the head stay in `buf` (pipelined requests, bodies).
-fn read_head<S: Read>(s: &mut S, buf: &mut Vec<u8>) -> io::Result<Option<Result<Vec<u8>, ()>>> {
-    let mut chunk = [0u8; 8192];
-    loop {
-        if let Some(end) = head_end(buf) {
-            if end > MAX_HEAD {
-                return Ok(Some(Err(())));
-            }
-            return Ok(Some(Ok(buf.drain(..end).collect())));
-        }
-        if buf.len() > MAX_HEAD {
-            return Ok(Some(Err(())));
-        }
-        let n = s.read(&mut chunk)?;
-        if n == 0 {
-            return Ok(None);
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
 }
 
 /// Parses a request head, or returns the status to refuse it with.
@@ -239,16 +175,96 @@ pub fn parse_range(value: &str, len: u64) -> RangeAnswer {
     }
 }
 
-/// Reads and drops `len` body bytes, taking buffered ones first.
-fn discard<S: Read>(s: &mut S, buf: &mut Vec<u8>, len: u64) -> io::Result<()> {
-    let from_buf = usize::try_from(len).unwrap_or(usize::MAX).min(buf.len());
-    buf.drain(..from_buf);
-    let rest = len - from_buf as u64;
-    let copied = io::copy(&mut s.take(rest), &mut io::sink())?;
-    if copied < rest {
-        return Err(io::ErrorKind::UnexpectedEof.into());
+/// Most request bytes buffered for one connection of an event loop (pipelined
+/// requests waiting behind a response): beyond it the connection is closed.
+const MAX_BUFFERED: usize = 1 << 20;
+
+/// What [`HttpConn::next`] found in the buffered input.
+#[derive(Debug)]
+pub enum Next {
+    /// Not a whole request yet.
+    NeedMore,
+    /// A response; `keep_alive` says whether more requests may follow; `log`
+    /// is the request's log line.
+    Respond {
+        response: Response,
+        keep_alive: bool,
+        log: String,
+    },
+    /// Refused (the bytes are the error response); the connection must close.
+    Refuse { bytes: Vec<u8>, log: String },
+}
+
+/// One connection's HTTP/1.1 requests for an event loop: push received bytes,
+/// take responses one at a time. The same parsing and answers as
+/// [`serve_connection`].
+#[derive(Debug)]
+pub struct HttpConn {
+    root: std::sync::Arc<PathBuf>,
+    buf: Vec<u8>,
+    discard: u64,
+}
+
+impl HttpConn {
+    /// Serves files under `root` (canonical).
+    pub fn new(root: std::sync::Arc<PathBuf>) -> Self {
+        Self {
+            root,
+            buf: Vec::new(),
+            discard: 0,
+        }
     }
-    Ok(())
+
+    /// Bytes from the client. False if too much is buffered (close then).
+    pub fn push(&mut self, data: &[u8]) -> bool {
+        self.buf.extend_from_slice(data);
+        self.buf.len() <= MAX_BUFFERED
+    }
+
+    /// The next request's answer, if a whole request is buffered.
+    pub fn next(&mut self) -> Next {
+        if self.discard > 0 {
+            let n = usize::try_from(self.discard)
+                .unwrap_or(usize::MAX)
+                .min(self.buf.len());
+            self.buf.drain(..n);
+            self.discard -= n as u64;
+            if self.discard > 0 {
+                return Next::NeedMore;
+            }
+        }
+        let refuse = |status: u16, log: String| {
+            let mut bytes = Vec::new();
+            let _ = error_response(&mut bytes, status, false, false);
+            Next::Refuse { bytes, log }
+        };
+        let end = match head_end(&self.buf) {
+            Some(end) if end <= MAX_HEAD => end,
+            Some(_) => return refuse(431, "- - 431".into()),
+            None if self.buf.len() > MAX_HEAD => return refuse(431, "- - 431".into()),
+            None => return Next::NeedMore,
+        };
+        let head: Vec<u8> = self.buf.drain(..end).collect();
+        let req = match parse_head(&head) {
+            Ok(r) => r,
+            Err(status) => return refuse(status, format!("- - {status}")),
+        };
+        if req.chunked || req.content_length > MAX_DISCARD {
+            let status = if req.chunked { 501 } else { 413 };
+            return refuse(status, format!("{} {} {status}", req.method, req.target));
+        }
+        self.discard = req.content_length;
+        let response = build_response(&self.root, &req);
+        let log = format!(
+            "{} {} {} {}",
+            req.method, req.target, response.status, response.len
+        );
+        Next::Respond {
+            response,
+            keep_alive: req.keep_alive,
+            log,
+        }
+    }
 }
 
 /// Decodes `%XX` escapes; `None` for a malformed escape.
@@ -423,51 +439,73 @@ fn error_response<W: Write>(
     Ok(body.len() as u64)
 }
 
-/// Answers one request. Returns the status and the body length.
-fn respond<S: Write>(s: &mut S, root: &Path, req: &Request) -> io::Result<(u16, u64)> {
+/// A response, ready to send: `bytes` (the head, and a small body) and
+/// optionally part of a file after them.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    /// Body length, for the log.
+    pub len: u64,
+    pub bytes: Vec<u8>,
+    /// (file, offset, length) to send after `bytes`.
+    pub file: Option<(File, u64, u64)>,
+}
+
+impl Response {
+    fn small(status: u16, bytes: Vec<u8>, len: u64) -> Self {
+        Self {
+            status,
+            len,
+            bytes,
+            file: None,
+        }
+    }
+}
+
+/// Builds the answer to one request (no I/O but opening the file).
+pub fn build_response(root: &Path, req: &Request) -> Response {
     let keep = req.keep_alive;
     let head_only = req.method == "HEAD";
+    let mut v = Vec::new();
+    // Writing into a Vec cannot fail.
     if req.method != "GET" && !head_only {
-        return Ok((405, error_response(s, 405, keep, false)?));
+        let len = error_response(&mut v, 405, keep, false).unwrap_or(0);
+        return Response::small(405, v, len);
     }
     let path = match resolve(root, &req.target) {
         Ok(p) => p,
-        Err(status) => return Ok((status, error_response(s, status, keep, head_only)?)),
+        Err(status) => {
+            let len = error_response(&mut v, status, keep, head_only).unwrap_or(0);
+            return Response::small(status, v, len);
+        }
     };
     if path.is_dir() {
         let url_path = target_path(&req.target);
         if !url_path.ends_with('/') {
             let location = format!("{url_path}/");
-            write_head(s, 301, 0, keep, &[("Location", &location)])?;
-            s.flush()?;
-            return Ok((301, 0));
+            let _ = write_head(&mut v, 301, 0, keep, &[("Location", &location)]);
+            return Response::small(301, v, 0);
         }
         let index = path.join("index.html");
         if !index.is_file() {
-            let page = match listing(&path, url_path) {
-                Ok(p) => p,
-                Err(_) => return Ok((403, error_response(s, 403, keep, head_only)?)),
+            let Ok(page) = listing(&path, url_path) else {
+                let len = error_response(&mut v, 403, keep, head_only).unwrap_or(0);
+                return Response::small(403, v, len);
             };
             let ct = [("Content-Type", "text/html; charset=utf-8")];
-            write_head(s, 200, page.len() as u64, keep, &ct)?;
+            let _ = write_head(&mut v, 200, page.len() as u64, keep, &ct);
             if !head_only {
-                s.write_all(page.as_bytes())?;
+                v.extend_from_slice(page.as_bytes());
             }
-            s.flush()?;
-            return Ok((200, page.len() as u64));
+            return Response::small(200, v, page.len() as u64);
         }
-        return send_file(s, &index, keep, head_only, None);
+        return file_response(&index, keep, head_only, None);
     }
-    send_file(s, &path, keep, head_only, req.range.as_deref())
+    file_response(&path, keep, head_only, req.range.as_deref())
 }
 
-fn send_file<S: Write>(
-    s: &mut S,
-    path: &Path,
-    keep: bool,
-    head_only: bool,
-    range: Option<&str>,
-) -> io::Result<(u16, u64)> {
+fn file_response(path: &Path, keep: bool, head_only: bool, range: Option<&str>) -> Response {
+    let mut v = Vec::new();
     let opened = File::open(path).and_then(|f| Ok((f.metadata()?.len(), f)));
     let (len, file) = match opened {
         Ok(x) => x,
@@ -477,18 +515,25 @@ fn send_file<S: Write>(
             } else {
                 404
             };
-            return Ok((status, error_response(s, status, keep, head_only)?));
+            let n = error_response(&mut v, status, keep, head_only).unwrap_or(0);
+            return Response::small(status, v, n);
         }
     };
     let ct = ("Content-Type", content_type(path));
     let (status, start, len) = match range.map(|r| parse_range(r, len)) {
         None | Some(RangeAnswer::Full) => {
-            write_head(s, 200, len, keep, &[ct, ("Accept-Ranges", "bytes")])?;
+            let _ = write_head(&mut v, 200, len, keep, &[ct, ("Accept-Ranges", "bytes")]);
             (200, 0, len)
         }
         Some(RangeAnswer::Part { start, end }) => {
             let cr = format!("bytes {start}-{end}/{len}");
-            write_head(s, 206, end - start + 1, keep, &[ct, ("Content-Range", &cr)])?;
+            let _ = write_head(
+                &mut v,
+                206,
+                end - start + 1,
+                keep,
+                &[ct, ("Content-Range", &cr)],
+            );
             (206, start, end - start + 1)
         }
         Some(RangeAnswer::Unsatisfiable) => {
@@ -498,38 +543,19 @@ fn send_file<S: Write>(
                 ("Content-Type", "text/plain; charset=utf-8"),
                 ("Content-Range", &cr),
             ];
-            write_head(s, 416, body.len() as u64, keep, &extra)?;
+            let _ = write_head(&mut v, 416, body.len() as u64, keep, &extra);
             if !head_only {
-                s.write_all(body.as_bytes())?;
+                v.extend_from_slice(body.as_bytes());
             }
-            s.flush()?;
-            return Ok((416, body.len() as u64));
+            return Response::small(416, v, body.len() as u64);
         }
     };
-    if !head_only {
-        let mut file = file;
-        if start > 0 {
-            io::Seek::seek(&mut file, io::SeekFrom::Start(start))?;
-        }
-        let mut body = file.take(len);
-        let mut chunk = vec![0u8; CHUNK];
-        let mut sent = 0u64;
-        while sent < len {
-            let n = body.read(&mut chunk)?;
-            if n == 0 {
-                // The file shrank after we announced its length: the response
-                // cannot be completed, so the connection must end.
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "file shrank while sending",
-                ));
-            }
-            s.write_all(&chunk[..n])?;
-            sent += n as u64;
-        }
+    Response {
+        status,
+        len,
+        bytes: v,
+        file: (!head_only && len > 0).then_some((file, start, len)),
     }
-    s.flush()?;
-    Ok((status, len))
 }
 
 /// An HTML index of `dir`, shown at `url_path` (which ends with `/`).
@@ -564,7 +590,6 @@ fn listing(dir: &Path, url_path: &str) -> io::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Cursor;
 
     /// A temporary directory tree, removed on drop.
     struct TempTree(PathBuf);
@@ -586,32 +611,40 @@ mod tests {
         }
     }
 
-    struct Mock {
-        input: Cursor<Vec<u8>>,
-        output: Vec<u8>,
-    }
-    impl Read for Mock {
-        fn read(&mut self, b: &mut [u8]) -> io::Result<usize> {
-            self.input.read(b)
-        }
-    }
-    impl Write for Mock {
-        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-            self.output.write(b)
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-
+    /// Drives an [`HttpConn`] with `input` as the whole request stream and
+    /// collects the responses (file bodies read in) and the log lines.
     fn exchange(root: &Path, input: &str) -> (String, Vec<String>) {
-        let mut m = Mock {
-            input: Cursor::new(input.as_bytes().to_vec()),
-            output: Vec::new(),
-        };
+        let mut c = HttpConn::new(std::sync::Arc::new(root.to_path_buf()));
+        assert!(c.push(input.as_bytes()));
+        let mut out = Vec::new();
         let mut log = Vec::new();
-        serve_connection(&mut m, root, &mut |l| log.push(l.to_string())).unwrap();
-        (String::from_utf8(m.output).unwrap(), log)
+        loop {
+            match c.next() {
+                Next::NeedMore => break,
+                Next::Refuse { bytes, log: l } => {
+                    out.extend_from_slice(&bytes);
+                    log.push(l);
+                    break;
+                }
+                Next::Respond {
+                    response,
+                    keep_alive,
+                    log: l,
+                } => {
+                    out.extend_from_slice(&response.bytes);
+                    if let Some((file, start, len)) = response.file {
+                        let mut body = vec![0u8; len as usize];
+                        std::os::unix::fs::FileExt::read_exact_at(&file, &mut body, start).unwrap();
+                        out.extend_from_slice(&body);
+                    }
+                    log.push(l);
+                    if !keep_alive {
+                        break;
+                    }
+                }
+            }
+        }
+        (String::from_utf8(out).unwrap(), log)
     }
 
     #[test]

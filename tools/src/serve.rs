@@ -1,14 +1,15 @@
-//! `baton serve`: HTTPS/1.1 static files, one thread per connection.
+//! `baton serve`: HTTPS/1.1 static files on the io_uring thread-per-core
+//! runtime, with kernel TLS and sendfile bodies where the kernel has them.
 
 use crate::args::{value, Opt};
-use crate::{build, http, parse_or_help, Failure};
-use baton::{CertChainAndKey, Config, Connection, Mode};
+use crate::{build, http, ktls_mode, parse_or_help, Failure};
+use baton::{CertChainAndKey, Connection};
+use baton_ktls::uring::{Flow, Handler, Output, Runtime, RuntimeConfig, Service};
 use std::fmt::Write as _;
-use std::io::{self, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::thread;
 use std::time::Duration;
 
 const HELP: &str = "\
@@ -18,14 +19,29 @@ usage: baton serve [DIR] [options]
   --listen ADDR     address to listen on (default: 127.0.0.1:8443)
   --cert FILE       certificate chain, PEM (default: a fresh self-signed one)
   --key FILE        private key, PEM (with --cert)
+  --policy NAME     security policy (default: the library's default)
+  --workers N       worker threads, one per core by default, each pinned to its
+                    core with its own io_uring and SO_REUSEPORT listener
+  --ktls MODE       kernel TLS after the handshake: auto (default), off, require
 
 Without --cert/--key, generates an ECDSA P-256 certificate for localhost and
 127.0.0.1 at start and prints its SHA-256 fingerprint, to compare with what the
 browser or `curl -k -v` shows. Serves GET and HEAD, with keep-alive, single
 byte ranges (206, 416), directory listings and index.html. Paths that leave DIR (`..`, symlinks) are refused.
+With kernel TLS, file bodies go from the page cache through the kernel
+(sendfile); otherwise they are read and sealed in userspace. SIGINT/SIGTERM
+stop accepting and let in-flight responses finish (5 s); SIGUSR1 prints the
+per-worker counters, which are also printed at exit.
 ";
 
-const OPTS: &[Opt] = &[value("--listen"), value("--cert"), value("--key")];
+const OPTS: &[Opt] = &[
+    value("--listen"),
+    value("--cert"),
+    value("--key"),
+    value("--policy"),
+    value("--workers"),
+    value("--ktls"),
+];
 
 /// Idle time allowed between requests, and for a stuck peer.
 const IO_TIMEOUT: Duration = Duration::from_secs(60);
@@ -57,31 +73,61 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
         }
         _ => return Err(Failure::Usage("--cert and --key go together".into())),
     };
-    let mut b = Config::builder_minimal();
+    let workers = match p.value("--workers") {
+        None => 0,
+        Some(n) => n.parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(|| {
+            Failure::Usage(format!("--workers wants a positive number, got {n:?}"))
+        })?,
+    };
+    let ktls = ktls_mode(&p)?;
+    let mut b = baton::Config::builder_minimal();
+    if let Some(name) = p.value("--policy") {
+        b.security_policy(name)
+            .map_err(|e| Failure::Usage(format!("--policy {name}: {e}")))?;
+    }
     b.add_cert_chain_and_key(chain);
     b.set_alpn_preferences(&["http/1.1"])
         .map_err(|e| format!("setting ALPN: {e}"))?;
     let config = build(b)?;
+    let listen: SocketAddr = listen
+        .parse()
+        .map_err(|_| Failure::Usage(format!("--listen wants IP:PORT, got {listen:?}")))?;
 
-    let listener = TcpListener::bind(listen).map_err(|e| format!("listening on {listen}: {e}"))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| format!("listening on {listen}: {e}"))?;
+    // Before any worker starts, so that none of them takes these signals.
+    baton_ktls::signals::block().map_err(|e| format!("blocking signals: {e}"))?;
+    let cfg = RuntimeConfig {
+        listen,
+        workers,
+        ktls,
+        idle_timeout: IO_TIMEOUT,
+        ..Default::default()
+    };
+    let service = Arc::new(HttpService {
+        root: Arc::new(root.clone()),
+    });
+    let rt =
+        Runtime::start(cfg, config, service).map_err(|e| format!("listening on {listen}: {e}"))?;
+    let addr = rt.local_addr();
     println!("serving {} at https://{addr}/", root.display());
     if let Some(fp) = fingerprint {
         println!("certificate SHA-256 fingerprint: {fp}");
     }
     let _ = io::stdout().flush();
 
-    let root = Arc::new(root);
-    for stream in listener.incoming() {
-        match stream {
-            Ok(stream) => spawn_connection(stream, &config, &root),
-            Err(e) => {
-                eprintln!("error: accept: {e}");
-                thread::sleep(Duration::from_millis(50));
+    loop {
+        match baton_ktls::signals::wait() {
+            Ok(baton_ktls::signals::Signal::Report) => {
+                for s in rt.stats() {
+                    eprintln!("{s}");
+                }
             }
+            Ok(baton_ktls::signals::Signal::Terminate) => break,
+            Err(e) => return Err(Failure::Run(format!("waiting for signals: {e}"))),
         }
+    }
+    eprintln!("shutting down");
+    for s in rt.shutdown() {
+        eprintln!("{s}");
     }
     Ok(())
 }
@@ -120,66 +166,72 @@ fn fingerprint(der: &[u8]) -> String {
     out
 }
 
-fn spawn_connection(stream: TcpStream, config: &Config, root: &Arc<PathBuf>) {
-    let peer = stream
-        .peer_addr()
-        .map_or_else(|_| "?".to_string(), |a| a.to_string());
-    let (config, root) = (config.clone(), Arc::clone(root));
-    let spawned = thread::Builder::new()
-        .name(format!("https {peer}"))
-        .spawn(move || {
-            if let Err(e) = handle(stream, &config, &root, &peer) {
-                eprintln!("error: peer={peer}: {e}");
-            }
-        });
-    if let Err(e) = spawned {
-        eprintln!("error: cannot start a thread for the connection: {e}");
-    }
+/// HTTP/1.1 static files as a runtime service.
+struct HttpService {
+    root: Arc<PathBuf>,
 }
 
-fn handle(stream: TcpStream, config: &Config, root: &Path, peer: &str) -> Result<(), String> {
-    // A peer that goes quiet gets its thread back after IO_TIMEOUT.
-    let _ = stream.set_read_timeout(Some(IO_TIMEOUT));
-    let _ = stream.set_write_timeout(Some(IO_TIMEOUT));
-    let _ = stream.set_nodelay(true);
-    let mut conn = Connection::new(Mode::Server, config);
-    conn.set_io(stream);
-    conn.negotiate()
-        .map_err(|e| format!("handshake failed: {e}"))?;
-    let mut log = |line: &str| eprintln!("{peer} {line}");
-    match http::serve_connection(&mut TlsStream(&mut conn), root, &mut log) {
-        Ok(()) => {}
-        // Idle keep-alive connections end this way; not worth a line.
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-            ) =>
-        {
-            return Ok(())
+impl Service for HttpService {
+    type Handler = HttpHandler;
+    fn connect(&self, peer: SocketAddr, _conn: &Connection) -> HttpHandler {
+        HttpHandler {
+            http: http::HttpConn::new(Arc::clone(&self.root)),
+            peer,
+            busy: false,
         }
-        Err(e) => return Err(e.to_string()),
-    }
-    // Send close_notify without waiting for the peer's: after `Connection: close`
-    // a client may just read to the end and go away.
-    conn.shutdown_send().map_err(|e| format!("closing: {e}"))
-}
-
-/// `Read + Write` over a blocking `Connection`, for the HTTP code.
-struct TlsStream<'a>(&'a mut Connection);
-
-impl Read for TlsStream<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        Ok(self.0.recv(buf)?)
     }
 }
 
-impl Write for TlsStream<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        Ok(self.0.send(buf)?)
+/// One connection: answers requests in order; while a file body is being
+/// sent, later (pipelined) requests wait for `on_drained`.
+struct HttpHandler {
+    http: http::HttpConn,
+    peer: SocketAddr,
+    busy: bool,
+}
+
+impl HttpHandler {
+    fn answer(&mut self, out: &mut Output) -> Flow {
+        while !self.busy {
+            match self.http.next() {
+                http::Next::NeedMore => return Flow::Continue,
+                http::Next::Refuse { bytes, log } => {
+                    eprintln!("{} {log}", self.peer);
+                    out.extend_from_slice(&bytes);
+                    return Flow::Close;
+                }
+                http::Next::Respond {
+                    response,
+                    keep_alive,
+                    log,
+                } => {
+                    eprintln!("{} {log}", self.peer);
+                    out.extend_from_slice(&response.bytes);
+                    if let Some((file, offset, len)) = response.file {
+                        out.send_file(file, offset, len);
+                        self.busy = true;
+                    }
+                    if !keep_alive {
+                        return Flow::Close;
+                    }
+                }
+            }
+        }
+        Flow::Continue
     }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(self.0.flush()?)
+}
+
+impl Handler for HttpHandler {
+    fn on_data(&mut self, input: &[u8], out: &mut Output) -> Flow {
+        if !self.http.push(input) {
+            return Flow::Close;
+        }
+        self.answer(out)
+    }
+
+    fn on_drained(&mut self, out: &mut Output) -> Flow {
+        self.busy = false;
+        self.answer(out)
     }
 }
 
