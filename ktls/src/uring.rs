@@ -540,6 +540,43 @@ impl<S: Service> Worker<S> {
     }
 
     fn run(&mut self) {
+        self.serve();
+        self.drain();
+    }
+
+    /// After the loop: connections still busy (the grace period ran out) are cut
+    /// (`shutdown(2)` makes their operations complete) and their completions
+    /// reaped, so their buffers can be freed. If the kernel still holds some
+    /// after a second, those connections are leaked rather than freed under it.
+    fn drain(&mut self) {
+        let busy = |c: &Conn<S::Handler>| c.recv_inflight || c.send_inflight || c.poll_inflight;
+        for c in self.conns.iter_mut().flatten() {
+            if busy(c) {
+                // SAFETY: plain syscall on a socket this connection owns.
+                unsafe { libc::shutdown(c.fd.as_raw_fd(), libc::SHUT_RDWR) };
+                c.abort = true;
+            }
+        }
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while self.conns.iter().flatten().any(|c| busy(c)) && Instant::now() < deadline {
+            for idx in 0..self.conns.len() {
+                self.advance(idx);
+            }
+            self.arm_tick();
+            if self.ring.submit_and_wait(1).is_err() {
+                break;
+            }
+            let cqes: Vec<cqueue::Entry> = self.ring.completion().collect();
+            for cqe in cqes {
+                self.complete(cqe);
+            }
+        }
+        if self.conns.iter().flatten().any(|c| busy(c)) {
+            std::mem::forget(std::mem::take(&mut self.conns));
+        }
+    }
+
+    fn serve(&mut self) {
         self.arm_accept();
         self.arm_tick();
         loop {

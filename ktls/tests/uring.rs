@@ -296,3 +296,30 @@ fn file_bodies_stream_in_order_with_pipelined_requests() {
     );
     check_paths(&stats, 1);
 }
+
+/// A client that asks for a big file and never reads: shutdown waits out the
+/// grace period, then cuts the connection (its operations complete) and returns.
+#[test]
+fn shutdown_cuts_a_stuck_transfer_after_the_grace_period() {
+    let path = scratch_dir().join("uring-stuck");
+    std::fs::write(&path, payload(32 << 20, 5)).unwrap();
+    let cfg = RuntimeConfig {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        workers: 1,
+        shutdown_grace: Duration::from_secs(1),
+        ..Default::default()
+    };
+    let rt = Runtime::start(cfg, tls_config(), Arc::new(FileServer(path))).unwrap();
+    let mut conn = baton_client(&client_config(), rt.local_addr().port(), |c| {
+        c.set_server_name("localhost").unwrap();
+    })
+    .unwrap();
+    send_all(&mut conn, b"give\n").unwrap();
+    // Read a little so the transfer is surely under way, then stop reading.
+    recv_exact(&mut conn, 1000).unwrap();
+    let t0 = Instant::now();
+    let stats = rt.shutdown();
+    assert!(t0.elapsed() < Duration::from_secs(4), "{:?}", t0.elapsed());
+    assert_eq!(total(&stats, |s| s.handshakes), 1);
+    drop(conn);
+}
