@@ -147,22 +147,24 @@ fn certificate_signature(der: &[u8]) -> Option<CertSignature<'_>> {
 /// ([`certificate_signature_algorithms`]). An RSA-PSS signature is named by both
 /// `rsa_pss_rsae_*` and `rsa_pss_pss_*` of its hash: they differ only in the
 /// issuer's key, which does not change the certificate's signature algorithm.
+/// The schemes that [`certificate_signature_algorithms`] maps to webpki algorithms.
+const CERT_SIGNATURE_SCHEMES: [SignatureScheme; 10] = [
+    SignatureScheme::ECDSA_SECP256R1_SHA256,
+    SignatureScheme::ECDSA_SECP384R1_SHA384,
+    SignatureScheme::ECDSA_SECP521R1_SHA512,
+    SignatureScheme::RSA_PKCS1_SHA256,
+    SignatureScheme::RSA_PKCS1_SHA384,
+    SignatureScheme::RSA_PKCS1_SHA512,
+    SignatureScheme::RSA_PSS_RSAE_SHA256,
+    SignatureScheme::RSA_PSS_RSAE_SHA384,
+    SignatureScheme::RSA_PSS_RSAE_SHA512,
+    SignatureScheme::ED25519,
+];
+
 fn schemes_for_signature_algorithm(alg_id: &[u8]) -> Vec<SignatureScheme> {
     use SignatureScheme as S;
-    const NAMED: [SignatureScheme; 10] = [
-        S::ECDSA_SECP256R1_SHA256,
-        S::ECDSA_SECP384R1_SHA384,
-        S::ECDSA_SECP521R1_SHA512,
-        S::RSA_PKCS1_SHA256,
-        S::RSA_PKCS1_SHA384,
-        S::RSA_PKCS1_SHA512,
-        S::RSA_PSS_RSAE_SHA256,
-        S::RSA_PSS_RSAE_SHA384,
-        S::RSA_PSS_RSAE_SHA512,
-        S::ED25519,
-    ];
     let mut out = Vec::new();
-    for s in NAMED {
+    for s in CERT_SIGNATURE_SCHEMES {
         if certificate_signature_algorithms(s)
             .iter()
             .any(|a| a.signature_alg_id().as_ref() == alg_id)
@@ -1285,18 +1287,7 @@ mod tests {
         ] {
             assert!(certificate_signature_algorithms(s).is_empty(), "{s:?}");
         }
-        for s in [
-            S::ECDSA_SECP256R1_SHA256,
-            S::ECDSA_SECP384R1_SHA384,
-            S::ECDSA_SECP521R1_SHA512,
-            S::RSA_PKCS1_SHA256,
-            S::RSA_PKCS1_SHA384,
-            S::RSA_PKCS1_SHA512,
-            S::RSA_PSS_RSAE_SHA256,
-            S::RSA_PSS_RSAE_SHA384,
-            S::RSA_PSS_RSAE_SHA512,
-            S::ED25519,
-        ] {
+        for s in CERT_SIGNATURE_SCHEMES {
             let algs = certificate_signature_algorithms(s);
             assert!(!algs.is_empty(), "{s:?}");
             // Everything we map to is something the unrestricted verifier accepts too.

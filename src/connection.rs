@@ -377,7 +377,8 @@ impl Connection {
         };
         loop {
             match kernel.recv(buf) {
-                Ok(r) => return Ok(r),
+                // A back end can't make us read past the buffer.
+                Ok((typ, n)) => return Ok((typ, n.min(buf.len()))),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     let err = match e.raw_os_error() {
@@ -695,8 +696,18 @@ impl Connection {
         let mut done = 0;
         while done < len {
             let want = (len - done).min(buf.len());
+            let Some(at) = offset
+                .checked_add(done as u64)
+                .and_then(|o| i64::try_from(o).ok())
+            else {
+                return if done > 0 {
+                    Ok(done)
+                } else {
+                    Err(Error::usage("sendfile offset out of range"))
+                };
+            };
             let n = loop {
-                match nix::sys::uio::pread(file, &mut buf[..want], (offset + done as u64) as i64) {
+                match nix::sys::uio::pread(file, &mut buf[..want], at) {
                     Ok(n) => break n,
                     Err(nix::errno::Errno::EINTR) => continue,
                     Err(e) => {
@@ -927,6 +938,13 @@ impl Connection {
     /// Marks the first `n` bytes of [`pending_tls`](Self::pending_tls) as sent.
     pub fn consume_tls(&mut self, n: usize) {
         self.engine.consume_output(n);
+    }
+
+    /// Moves all of [`pending_tls`](Self::pending_tls) to the end of `dst` (for
+    /// a loop with its own send queue). When `dst` is empty the buffers are
+    /// swapped, not copied, so records are sealed once and never copied after.
+    pub fn take_pending_tls(&mut self, dst: &mut Vec<u8>) {
+        self.engine.take_output(dst);
     }
 
     /// Copies decrypted application data into `buf`; returns the count (0: none

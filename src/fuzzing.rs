@@ -228,6 +228,21 @@ pub fn drive(conn: &mut crate::Connection, data: &[u8]) {
     }
 }
 
+/// Pins the handshake fuzz targets to a numbered policy (it never changes,
+/// unlike the `default_tls13` alias) that enables both TLS 1.3 and TLS 1.2, so
+/// the fuzzer reaches every client and server state machine.
+pub fn pin_both_versions_policy(b: &mut crate::ConfigBuilder) {
+    const POLICY: &str = "20240417";
+    let ok = crate::policy::lookup(POLICY).is_ok_and(|p| {
+        p.negotiates(crate::ProtocolVersion::TLSV1_3)
+            && p.negotiates(crate::ProtocolVersion::TLSV1_2)
+    });
+    // ok-panic: fuzz set-up, not input: the fuzzer must not run on the wrong policy.
+    assert!(ok, "{POLICY} must enable TLS 1.3 and TLS 1.2");
+    // ok-panic: the same set-up check.
+    b.security_policy(POLICY).expect("a named policy");
+}
+
 /// A kernel back end that plays the peer's decrypted records from the fuzz input.
 #[derive(Debug)]
 struct FuzzKernel {

@@ -1,6 +1,6 @@
 //! The hand-off of record protection to the kernel (kTLS).
 //!
-//! The library itself stays free of `unsafe` and of socket options: it decides
+//! The library itself stays in safe Rust and sets no socket options: it decides
 //! *when* a direction may move to the kernel, exports that direction's keys,
 //! and after the move routes the connection's I/O through a [`KernelRecordIo`]
 //! that the `baton-ktls` crate implements with the real syscalls. Everything

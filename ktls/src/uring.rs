@@ -430,7 +430,8 @@ struct Conn<H> {
     /// Bytes produced while a send is in flight; they go next.
     wnext: Vec<u8>,
     deadline: Instant,
-    /// The handshake is done but kTLS waits for an in-flight send to finish.
+    /// The handshake is done; the hand-off to the kernel waits for its last
+    /// flight to be sent.
     ktls_pending: bool,
     /// File body being sent after `wbuf`/`wnext`.
     body: Option<FileBody>,
@@ -809,8 +810,12 @@ impl<S: Service> Worker<S> {
         }
         c.deadline = Instant::now() + self.cfg.idle_timeout;
         if c.kernel_recv {
-            let data = c.rbuf[..n].to_vec();
-            self.handle_input(idx, &data);
+            // The buffer is lent to the handler (no receive is in flight), not copied.
+            let buf = std::mem::take(&mut c.rbuf);
+            self.handle_input(idx, &buf[..n]);
+            if let Some(Some(c)) = self.conns.get_mut(idx) {
+                c.rbuf = buf;
+            }
             return;
         }
         let r = {
@@ -823,15 +828,9 @@ impl<S: Service> Worker<S> {
             c.closing = true;
             return;
         }
-        let mut plain = Vec::new();
-        let mut buf = [0u8; 16 * 1024];
-        loop {
-            let k = c.tls.take_plaintext(&mut buf);
-            if k == 0 {
-                break;
-            }
-            plain.extend_from_slice(&buf[..k]);
-        }
+        let mut plain = vec![0u8; c.tls.peek()];
+        let k = c.tls.take_plaintext(&mut plain);
+        plain.truncate(k);
         let peer_closed = c.tls.peer_closed();
         // KeyUpdate answers the engine queued.
         take_pending(c);
@@ -882,31 +881,20 @@ impl<S: Service> Worker<S> {
         self.stats.handshakes += 1;
         c.phase = Phase::Data;
         c.deadline = Instant::now() + self.cfg.idle_timeout;
-        if c.send_inflight {
-            // Rare: the kernel may take the send direction only once that send is out.
-            c.ktls_pending = true;
-            return;
-        }
-        self.enter_data(idx);
+        // The hand-off waits until the last flight is out (`advance`), and no
+        // receive is armed meanwhile: the kernel must start reading at the next record.
+        c.ktls_pending = true;
     }
 
-    /// After the handshake: the last flight goes out, then the kernel takes what
-    /// it can and the service gets the connection.
+    /// After the handshake, with its last flight sent: the kernel takes what it
+    /// can and the service gets the connection.
     fn enter_data(&mut self, idx: usize) {
         let Some(Some(c)) = self.conns.get_mut(idx) else {
             return;
         };
         c.ktls_pending = false;
-        // The flight that finished the handshake must be out before the kernel
-        // takes the send direction: it goes now, synchronously (it is small).
-        let mut all = c.wbuf.get(c.woff..).unwrap_or_default().to_vec();
-        all.append(&mut c.wnext);
         c.wbuf.clear();
         c.woff = 0;
-        if write_all_nonblocking(c.fd.as_raw_fd(), &all).is_err() {
-            c.abort = true;
-            return;
-        }
         let status = match c.tls.set_fd(c.fd.as_raw_fd()) {
             Ok(()) => crate::enable(&mut c.tls, self.cfg.ktls, &self.cfg.ktls_options),
             Err(e) => Err(e),
@@ -958,6 +946,9 @@ impl<S: Service> Worker<S> {
         if out.file.is_some() && !c.kernel_send {
             // Sealed together with the body's first chunk: fewer, fuller records.
             c.hold.extend_from_slice(&out.bytes);
+        } else if c.kernel_send && c.wnext.is_empty() {
+            // Plaintext for the kernel: the handler's buffer becomes the send queue.
+            c.wnext = out.bytes;
         } else if let Err(e) = queue_plaintext(c, &out.bytes) {
             self.stats.error(&format!("send: {:?}", e.kind()));
             c.abort = true;
@@ -1049,6 +1040,9 @@ impl<S: Service> Worker<S> {
                 c.abort = true;
                 return true;
             }
+            // The chunk's allocation serves the next chunk.
+            chunk.clear();
+            c.hold = chunk;
             if more {
                 return true;
             }
@@ -1117,12 +1111,11 @@ impl<S: Service> Worker<S> {
             }
             return;
         }
-        if c.ktls_pending && !c.send_inflight {
-            // The handshake finished while a send was in flight: hand over now.
+        let idle_out = !c.send_inflight && c.woff >= c.wbuf.len() && c.wnext.is_empty();
+        if c.ktls_pending && idle_out {
             self.enter_data(idx);
             return self.advance(idx);
         }
-        let idle_out = !c.send_inflight && c.woff >= c.wbuf.len() && c.wnext.is_empty();
         if idle_out
             && !c.poll_inflight
             && c.body.is_some()
@@ -1173,7 +1166,7 @@ impl<S: Service> Worker<S> {
                 c.abort = true;
                 return self.advance(idx);
             }
-        } else if !c.recv_inflight {
+        } else if !c.recv_inflight && !c.ktls_pending {
             let len = match c.phase {
                 // Record-exact during the handshake: nothing past the boundary
                 // leaves the socket, so the kernel can take over reading.
@@ -1204,11 +1197,7 @@ impl<S: Service> Worker<S> {
 
 /// Moves the connection's pending ciphertext to the output queue.
 fn take_pending<H>(c: &mut Conn<H>) {
-    let n = c.tls.pending_tls().len();
-    if n > 0 {
-        c.wnext.extend_from_slice(c.tls.pending_tls());
-        c.tls.consume_tls(n);
-    }
+    c.tls.take_pending_tls(&mut c.wnext);
 }
 
 /// Queues close_notify once; true if it produced bytes to send.
@@ -1237,24 +1226,6 @@ fn queue_plaintext<H>(c: &mut Conn<H>, mut data: &[u8]) -> baton::Result<()> {
 /// `pread(2)`: the file's page cache, at `offset`, without moving a cursor.
 fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
     std::os::unix::fs::FileExt::read_at(file, buf, offset)
-}
-
-fn write_all_nonblocking(fd: RawFd, mut data: &[u8]) -> io::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !data.is_empty() {
-        // SAFETY: `data` is a live slice; the kernel only reads it.
-        let r = unsafe { libc::send(fd, data.as_ptr().cast(), data.len(), libc::MSG_NOSIGNAL) };
-        if r >= 0 {
-            data = &data[r as usize..];
-            continue;
-        }
-        let e = io::Error::last_os_error();
-        if e.kind() != io::ErrorKind::WouldBlock || Instant::now() >= deadline {
-            return Err(e);
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    Ok(())
 }
 
 fn set_nodelay(fd: RawFd) {

@@ -87,17 +87,7 @@ fn openssl_s_client_echo_through_the_runtime() {
     let rt = start(LEN, 2, Duration::from_secs(10));
     let before = baton_ktls::tls_stat();
     let payload = Arc::new(payload(LEN, 40));
-    let mut cli = s_client(
-        rt.local_addr().port(),
-        &[
-            "-servername",
-            "localhost",
-            "-CAfile",
-            data("ca-ecdsa.pem").to_str().unwrap(),
-            "-verify_return_error",
-            "-quiet",
-        ],
-    );
+    let mut cli = s_client_ecdsa_quiet(rt.local_addr().port());
     cli.feed_stdin(Arc::clone(&payload));
     let out = cli.wait(BULK_TIMEOUT);
     let stats = rt.shutdown();

@@ -320,6 +320,18 @@ impl Common {
         &self.out[self.out_pos..]
     }
 
+    /// Appends all pending output to `dst` and clears it; when `dst` is empty the
+    /// two buffers are swapped instead of copied.
+    pub(crate) fn take_output(&mut self, dst: &mut Vec<u8>) {
+        if dst.is_empty() && self.out_pos == 0 {
+            std::mem::swap(dst, &mut self.out);
+        } else {
+            dst.extend_from_slice(&self.out[self.out_pos..]);
+            self.out.clear();
+            self.out_pos = 0;
+        }
+    }
+
     pub(crate) fn consume_output(&mut self, n: usize) {
         self.out_pos = (self.out_pos + n).min(self.out.len());
         if self.out_pos == self.out.len() {

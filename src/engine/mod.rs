@@ -592,6 +592,10 @@ impl Engine {
     pub(crate) fn consume_output(&mut self, n: usize) {
         self.c.consume_output(n)
     }
+
+    pub(crate) fn take_output(&mut self, dst: &mut Vec<u8>) {
+        self.c.take_output(dst)
+    }
 }
 
 /// Queues decrypted application data, reusing the buffer once it was all read.

@@ -79,16 +79,26 @@ fn choose_suite_and_cert(
     client_cert_schemes: Option<&[SignatureScheme]>,
     client_groups: Option<&[NamedGroup]>,
 ) -> Option<(&'static Tls12Suite, ChosenCert)> {
-    suite_preference(c, offered, |cs| tls12_suite(cs).is_some())
+    let mut best: Option<(&'static Tls12Suite, ChosenCert)> = None;
+    for suite in suite_preference(c, offered, |cs| tls12_suite(cs).is_some())
         .into_iter()
         .filter_map(tls12_suite)
-        .filter_map(|suite| {
-            choose_cert(c, client_schemes, client_cert_schemes, false, |k| {
-                suite.auth.matches(k) && curve_offered(k, client_groups)
-            })
-            .map(|chosen| (suite, chosen))
-        })
-        .min_by_key(|(_, chosen)| chosen.fit)
+    {
+        let Some(chosen) = choose_cert(c, client_schemes, client_cert_schemes, false, |k| {
+            suite.auth.matches(k) && curve_offered(k, client_groups)
+        }) else {
+            continue;
+        };
+        // The first suite with a perfectly fitting certificate ends the search;
+        // otherwise the first of the best fits (server order) wins.
+        if chosen.fit.is_best() {
+            return Some((suite, chosen));
+        }
+        if best.as_ref().is_none_or(|(_, b)| chosen.fit < b.fit) {
+            best = Some((suite, chosen));
+        }
+    }
+    best
 }
 
 /// In TLS 1.2 the client's supported_groups also bounds the curve of an ECDSA

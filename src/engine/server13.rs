@@ -126,6 +126,13 @@ pub(crate) struct CertFit {
     chain_not_accepted: bool,
 }
 
+impl CertFit {
+    /// Nothing fits better than this.
+    pub(crate) fn is_best(self) -> bool {
+        !self.sni_mismatch && !self.chain_not_accepted
+    }
+}
+
 /// A server certificate for this handshake and the scheme its key signs with.
 pub(crate) struct ChosenCert {
     pub cert: Arc<CertChainAndKey>,

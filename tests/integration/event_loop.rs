@@ -152,17 +152,7 @@ fn event_loop_server_echoes_for_openssl_s_client() {
         echoed
     });
     let payload = Arc::new(payload(LEN, 9));
-    let mut cli = s_client(
-        port,
-        &[
-            "-servername",
-            "localhost",
-            "-CAfile",
-            data("ca-ecdsa.pem").to_str().unwrap(),
-            "-verify_return_error",
-            "-quiet",
-        ],
-    );
+    let mut cli = s_client_ecdsa_quiet(port);
     cli.feed_stdin(Arc::clone(&payload));
     let out = cli.wait(BULK_TIMEOUT);
     assert_eq!(server.join().unwrap(), LEN);

@@ -392,6 +392,24 @@ pub fn s_client(port: u16, args: &[&str]) -> Proc {
     s_client_env(port, &[], args)
 }
 
+/// `openssl s_client -quiet` to a server with the ECDSA test chain for
+/// `localhost`, verified against the test CA (stdin out, stdout in).
+pub fn s_client_ecdsa_quiet(port: u16) -> Proc {
+    let ca = data("ca-ecdsa.pem");
+    let ca = ca.to_str().expect("a UTF-8 path");
+    s_client(
+        port,
+        &[
+            "-servername",
+            "localhost",
+            "-CAfile",
+            ca,
+            "-verify_return_error",
+            "-quiet",
+        ],
+    )
+}
+
 /// [`s_client`] with extra environment variables (e.g. `OPENSSL_CONF`).
 pub fn s_client_env(port: u16, env: &[(&str, &Path)], args: &[&str]) -> Proc {
     let mut cmd = Command::new("openssl");

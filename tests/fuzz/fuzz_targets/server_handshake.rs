@@ -1,7 +1,7 @@
 //! A Baton server fed arbitrary client bytes.
 #![no_main]
 
-use baton::{CertChainAndKey, Config, Connection, ProtocolVersion};
+use baton::{CertChainAndKey, Config, Connection};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
@@ -22,23 +22,10 @@ fn config() -> &'static Config {
         let mut b = Config::builder_minimal();
         b.add_cert_chain_and_key(ck);
         b.add_cert_chain_and_key(rsa);
-        pin_policy(&mut b);
+        baton::fuzzing::pin_both_versions_policy(&mut b);
         b.set_alpn_preferences(&["h2", "http/1.1"]).expect("alpn");
         b.build().expect("config")
     })
-}
-
-/// A numbered policy (never changes, unlike the `default_tls13` alias) that
-/// accepts both TLS 1.3 and TLS 1.2, so ClientHellos of either version reach
-/// their server state machine.
-fn pin_policy(b: &mut baton::ConfigBuilder) {
-    const POLICY: &str = "20240417";
-    let p = baton::policy::lookup(POLICY).expect("policy");
-    assert!(
-        p.negotiates(ProtocolVersion::TLSV1_3) && p.negotiates(ProtocolVersion::TLSV1_2),
-        "{POLICY} must enable TLS 1.3 and TLS 1.2"
-    );
-    b.security_policy(POLICY).expect("policy");
 }
 
 fuzz_target!(|data: &[u8]| {
