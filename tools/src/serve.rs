@@ -1,7 +1,7 @@
 //! `baton serve`: HTTPS/1.1 static files on the io_uring thread-per-core
 //! runtime, with kernel TLS and sendfile bodies where the kernel has them.
 
-use crate::args::{value, Opt};
+use crate::args::{flag, value, Opt};
 use crate::{build, http, ktls_mode, parse_or_help, Failure};
 use baton::{CertChainAndKey, Connection};
 use baton_ktls::uring::{Flow, Handler, Output, Runtime, RuntimeConfig, Service};
@@ -23,6 +23,8 @@ usage: baton serve [DIR] [options]
   --workers N       worker threads, one per core by default, each pinned to its
                     core with its own io_uring and SO_REUSEPORT listener
   --ktls MODE       kernel TLS after the handshake: auto (default), off, require
+  --quiet           no per-request log lines on stderr (like nginx's
+                    `access_log off`)
 
 Without --cert/--key, generates an ECDSA P-256 certificate for localhost and
 127.0.0.1 at start and prints its SHA-256 fingerprint, to compare with what the
@@ -41,6 +43,7 @@ const OPTS: &[Opt] = &[
     value("--policy"),
     value("--workers"),
     value("--ktls"),
+    flag("--quiet"),
 ];
 
 /// Idle time allowed between requests, and for a stuck peer.
@@ -104,6 +107,7 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
     };
     let service = Arc::new(HttpService {
         root: Arc::new(root.clone()),
+        quiet: p.flag("--quiet"),
     });
     let rt =
         Runtime::start(cfg, config, service).map_err(|e| format!("listening on {listen}: {e}"))?;
@@ -169,6 +173,8 @@ fn fingerprint(der: &[u8]) -> String {
 /// HTTP/1.1 static files as a runtime service.
 struct HttpService {
     root: Arc<PathBuf>,
+    /// No per-request log lines.
+    quiet: bool,
 }
 
 impl Service for HttpService {
@@ -178,6 +184,7 @@ impl Service for HttpService {
             http: http::HttpConn::new(Arc::clone(&self.root)),
             peer,
             busy: false,
+            quiet: self.quiet,
         }
     }
 }
@@ -188,15 +195,25 @@ struct HttpHandler {
     http: http::HttpConn,
     peer: SocketAddr,
     busy: bool,
+    quiet: bool,
 }
 
 impl HttpHandler {
+    /// One request's log line, in one write: `eprintln!` on unbuffered stderr
+    /// issues a write(2) per formatted piece.
+    fn log(&self, line: &str) {
+        if !self.quiet {
+            let line = format!("{} {line}\n", self.peer);
+            let _ = io::stderr().write_all(line.as_bytes());
+        }
+    }
+
     fn answer(&mut self, out: &mut Output) -> Flow {
         while !self.busy {
             match self.http.next() {
                 http::Next::NeedMore => return Flow::Continue,
                 http::Next::Refuse { bytes, log } => {
-                    eprintln!("{} {log}", self.peer);
+                    self.log(&log);
                     out.extend_from_slice(&bytes);
                     return Flow::Close;
                 }
@@ -205,7 +222,7 @@ impl HttpHandler {
                     keep_alive,
                     log,
                 } => {
-                    eprintln!("{} {log}", self.peer);
+                    self.log(&log);
                     out.extend_from_slice(&response.bytes);
                     if let Some((file, offset, len)) = response.file {
                         out.send_file(file, offset, len);

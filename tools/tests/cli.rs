@@ -695,3 +695,63 @@ fn serve_ktls_load_and_graceful_shutdown() {
         assert_eq!(kernel_send, 0, "{}", done.stderr);
     }
 }
+
+/// `baton serve` logs one line per request on stderr, whole, and none with
+/// `--quiet` (the benchmark against nginx's `access_log off` uses it); the
+/// counters are printed at exit either way.
+#[test]
+fn serve_request_log_and_quiet() {
+    require_openssl!();
+    let dir = scratch_dir().join("serve-quiet");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("hello.txt"), b"hello from baton serve\n").unwrap();
+    let dir = std::fs::canonicalize(dir).unwrap();
+    for quiet in [false, true] {
+        let mut args = vec![
+            "serve",
+            dir.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--workers",
+            "1",
+        ];
+        if quiet {
+            args.push("--quiet");
+        }
+        let server = baton(&args);
+        let url = line_after(&server, &format!("serving {} at ", dir.display()), false);
+        let port: u16 = url
+            .trim_start_matches("https://127.0.0.1:")
+            .trim_end_matches('/')
+            .parse()
+            .unwrap();
+        for _ in 0..2 {
+            let mut c = s_client(port, &["-servername", "localhost", "-ign_eof"]);
+            c.write_stdin(b"GET /hello.txt HTTP/1.0\r\n\r\n");
+            c.close_stdin();
+            let out = c.wait(TIMEOUT);
+            assert!(out.status.success(), "s_client: {}", out.stderr);
+            assert!(out
+                .stdout_str()
+                .contains("\r\n\r\nhello from baton serve\n"));
+        }
+        std::process::Command::new("kill")
+            .args(["-TERM", &server.pid().to_string()])
+            .status()
+            .unwrap();
+        let done = server.wait(TIMEOUT);
+        assert!(done.status.success(), "{}", done.stderr);
+        let logged = done
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("127.0.0.1:") && l.ends_with(" GET /hello.txt 200 23"))
+            .count();
+        assert_eq!(logged, if quiet { 0 } else { 2 }, "{}", done.stderr);
+        assert!(!quiet || !done.stderr.contains("GET "), "{}", done.stderr);
+        assert!(
+            done.stderr.lines().any(|l| l.starts_with("worker 0: ")),
+            "{}",
+            done.stderr
+        );
+    }
+}
