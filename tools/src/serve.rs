@@ -8,7 +8,7 @@ use baton_ktls::uring::{Flow, Handler, Output, Runtime, RuntimeConfig, Service};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -58,10 +58,7 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
         [d] => d.as_str(),
         [_, extra, ..] => return Err(Failure::Usage(format!("unexpected argument {extra:?}"))),
     };
-    let root = std::fs::canonicalize(dir).map_err(|e| format!("{dir}: {e}"))?;
-    if !root.is_dir() {
-        return Err(Failure::Run(format!("{dir} is not a directory")));
-    }
+    let root = http::Root::open(Path::new(dir)).map_err(|e| format!("{dir}: {e}"))?;
     let listen = p.value("--listen").unwrap_or("127.0.0.1:8443");
 
     let (chain, fingerprint) = match (p.value("--cert"), p.value("--key")) {
@@ -105,14 +102,15 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
         idle_timeout: IO_TIMEOUT,
         ..Default::default()
     };
+    let shown = root.path().display().to_string();
     let service = Arc::new(HttpService {
-        root: Arc::new(root.clone()),
+        root: Arc::new(root),
         quiet: p.flag("--quiet"),
     });
     let rt =
         Runtime::start(cfg, config, service).map_err(|e| format!("listening on {listen}: {e}"))?;
     let addr = rt.local_addr();
-    println!("serving {} at https://{addr}/", root.display());
+    println!("serving {shown} at https://{addr}/");
     if let Some(fp) = fingerprint {
         println!("certificate SHA-256 fingerprint: {fp}");
     }
@@ -172,7 +170,7 @@ fn fingerprint(der: &[u8]) -> String {
 
 /// HTTP/1.1 static files as a runtime service.
 struct HttpService {
-    root: Arc<PathBuf>,
+    root: Arc<http::Root>,
     /// No per-request log lines.
     quiet: bool,
 }
