@@ -797,6 +797,27 @@ impl Connection {
         self.engine.app_available()
     }
 
+    /// Frees this connection's I/O buffers (record input and output, decrypted
+    /// data, kernel-receive scratch) while they hold nothing, so an idle
+    /// connection costs little memory; they are allocated again on the next
+    /// send or receive (s2n's `s2n_connection_release_buffers`).
+    ///
+    /// Refuses with an [`ErrorKind::Usage`] error, changing nothing, while any
+    /// bytes are pending: records not yet written to the transport (call
+    /// [`flush`](Self::flush) until it succeeds), part of a record or handshake
+    /// message received, or decrypted data not yet read with
+    /// [`recv`](Self::recv).
+    pub fn release_buffers(&mut self) -> Result<()> {
+        if self.send_sealed > 0 {
+            return Err(Error::usage(
+                "release_buffers: a send is still in progress (call send again with the rest)",
+            ));
+        }
+        self.engine.release_buffers()?;
+        self.kernel_scratch = Vec::new();
+        Ok(())
+    }
+
     /// Sends close_notify and waits for the peer's (s2n's `shutdown`). Application data
     /// that arrives meanwhile is discarded. The transport stays open.
     pub fn shutdown(&mut self) -> Result<()> {

@@ -332,6 +332,21 @@ impl Common {
         }
     }
 
+    /// Frees the output buffers if nothing is waiting in them; returns whether it did.
+    pub(crate) fn release_output(&mut self) -> bool {
+        if !self.pending_output().is_empty()
+            || !self.kernel_ops.is_empty()
+            || !self.hs_buf.is_empty()
+        {
+            return false;
+        }
+        self.out = Vec::new();
+        self.out_pos = 0;
+        self.hs_buf = Vec::new();
+        self.kernel_ops = Default::default();
+        true
+    }
+
     pub(crate) fn consume_output(&mut self, n: usize) {
         self.out_pos = (self.out_pos + n).min(self.out.len());
         if self.out_pos == self.out.len() {

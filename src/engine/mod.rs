@@ -583,6 +583,35 @@ impl Engine {
         }
     }
 
+    /// Frees the record and application data buffers when none of them holds
+    /// anything (s2n's `s2n_connection_release_buffers`); they are allocated
+    /// again when next needed. Refuses with a Usage error, touching nothing,
+    /// while bytes wait in either direction.
+    pub(crate) fn release_buffers(&mut self) -> Result<()> {
+        if !self.c.pending_output().is_empty() || !self.c.kernel_ops.is_empty() {
+            return Err(Error::usage(
+                "release_buffers: records are still queued for sending (flush first)",
+            ));
+        }
+        if self.deframer.buffered() > 0 || !self.joiner.is_empty() || !self.alert_partial.is_empty()
+        {
+            return Err(Error::usage(
+                "release_buffers: received bytes are buffered (part of a record or message)",
+            ));
+        }
+        if self.app_available() > 0 {
+            return Err(Error::usage(
+                "release_buffers: decrypted application data has not been read yet",
+            ));
+        }
+        let released = self.c.release_output() && self.deframer.release();
+        debug_assert!(released, "checked empty above");
+        self.app_in = Vec::new();
+        self.app_pos = 0;
+        self.alert_partial = Vec::new();
+        Ok(())
+    }
+
     // ---- outbound ----
 
     pub(crate) fn pending_output(&self) -> &[u8] {
@@ -782,6 +811,52 @@ mod tests {
             b"last under the old keyfirst under the new key"
         );
         assert_eq!(server.c.dec.as_ref().unwrap().seq(), 1);
+    }
+
+    #[test]
+    fn release_buffers_refuses_pending_data_and_connection_keeps_working() {
+        let (mut client, mut server) = connected();
+        // Output waiting: refused, and the records still go out afterwards.
+        client.write_app_record(b"queued").unwrap();
+        let e = client.release_buffers().unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Usage);
+        pump(&mut client, &mut server).unwrap();
+        // Decrypted data not read yet: refused.
+        assert_eq!(
+            server.release_buffers().unwrap_err().kind(),
+            crate::ErrorKind::Usage
+        );
+        assert_eq!(drain(&mut server), b"queued");
+        // Half a record received: refused.
+        client.write_app_record(b"split").unwrap();
+        let rec = client.pending_output().to_vec();
+        client.consume_output(rec.len());
+        let space = server.read_space(3);
+        space.copy_from_slice(&rec[..3]);
+        server.commit_read(3);
+        server.process().unwrap();
+        assert_eq!(
+            server.release_buffers().unwrap_err().kind(),
+            crate::ErrorKind::Usage
+        );
+        let space = server.read_space(rec.len() - 3);
+        space.copy_from_slice(&rec[3..]);
+        server.commit_read(rec.len() - 3);
+        server.process().unwrap();
+        assert_eq!(drain(&mut server), b"split");
+        // Everything empty: both release, then work both ways again.
+        client.release_buffers().unwrap();
+        server.release_buffers().unwrap();
+        assert_eq!(server.app_in.capacity(), 0);
+        client.write_app_record(b"after release").unwrap();
+        pump(&mut client, &mut server).unwrap();
+        assert_eq!(drain(&mut server), b"after release");
+        server.write_app_record(b"and back").unwrap();
+        pump(&mut server, &mut client).unwrap();
+        assert_eq!(drain(&mut client), b"and back");
+        // Releasing twice is fine.
+        client.release_buffers().unwrap();
+        client.release_buffers().unwrap();
     }
 
     #[test]
