@@ -330,8 +330,14 @@ impl Connection {
     /// Reads some transport bytes into the engine and processes them.
     /// `Ok(false)` means the transport reached end of stream.
     fn read_and_process(&mut self) -> Result<bool> {
+        self.read_and_process_into(&mut []).map(|(open, _)| open)
+    }
+
+    /// One transport read, then every complete record processed; application
+    /// data that fits goes into `dst`. Returns (transport still open, bytes in `dst`).
+    fn read_and_process_into(&mut self, dst: &mut [u8]) -> Result<(bool, usize)> {
         if self.engine.c.kernel_in {
-            return self.kernel_read_and_process();
+            return self.kernel_read_and_process().map(|open| (open, 0));
         }
         let limit = if self.exact_record_reads {
             self.engine.bytes_needed()
@@ -347,11 +353,17 @@ impl Connection {
             }
         };
         if n == 0 {
-            return Ok(false);
+            return Ok((false, 0));
         }
         self.engine.commit_read(n);
-        match self.engine.process() {
-            Ok(()) => Ok(true),
+        match self.engine.process_into(dst) {
+            Ok(got) => {
+                if self.engine.error().is_some() {
+                    // A record after the data in `dst` failed: its alert goes out now.
+                    let _ = self.flush();
+                }
+                Ok((true, got))
+            }
             Err(e) => Err(self.fail_flush(e)),
         }
     }
@@ -777,10 +789,15 @@ impl Connection {
                 Err(e) if e.is_blocked() => {}
                 Err(e) => return Err(e),
             }
-            if !self.read_and_process()? {
-                return Err(Error::closed(
-                    "peer closed the transport without close_notify (data may be truncated)",
-                ));
+            // Records that fit whole go straight into `buf` (no queue copy).
+            match self.read_and_process_into(buf)? {
+                (_, n) if n > 0 => return Ok(n),
+                (true, _) => {}
+                (false, _) => {
+                    return Err(Error::closed(
+                        "peer closed the transport without close_notify (data may be truncated)",
+                    ))
+                }
             }
         }
     }

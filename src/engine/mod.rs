@@ -164,14 +164,32 @@ impl Engine {
 
     /// Processes every complete buffered record.
     pub(crate) fn process(&mut self) -> Result<()> {
+        self.process_into(&mut []).map(|_| ())
+    }
+
+    /// Like [`process`](Self::process), but application data goes straight
+    /// into `dst` while nothing older is queued and each whole record fits
+    /// (one copy fewer than through the queue); returns the bytes put there.
+    /// The rest is queued for `read_app` as usual, so order is kept.
+    pub(crate) fn process_into(&mut self, dst: &mut [u8]) -> Result<usize> {
         self.check_failed()?;
-        match self.process_records() {
-            Ok(()) => Ok(()),
-            Err(e) => Err(self.fail(e)),
+        let mut written = 0;
+        match self.process_records(dst, &mut written) {
+            Ok(()) => Ok(written),
+            // Data already in `dst` arrived before the failure: hand it over;
+            // the error comes again with the next call.
+            Err(e) => {
+                let e = self.fail(e);
+                if written > 0 {
+                    Ok(written)
+                } else {
+                    Err(e)
+                }
+            }
         }
     }
 
-    fn process_records(&mut self) -> Result<()> {
+    fn process_records(&mut self, dst: &mut [u8], written: &mut usize) -> Result<()> {
         loop {
             if self.received_close_notify {
                 // Anything after close_notify is ignored (RFC 8446 §6.1).
@@ -253,7 +271,14 @@ impl Engine {
             self.empty_records = 0;
             if typ == ContentType::APPLICATION_DATA {
                 check_app_data_allowed(self.c.app_keys_in, &self.joiner)?;
-                append_app(&mut self.app_in, &mut self.app_pos, data);
+                let queue_empty = self.app_pos == self.app_in.len();
+                match dst.get_mut(*written..*written + data.len()) {
+                    Some(d) if queue_empty => {
+                        d.copy_from_slice(data);
+                        *written += data.len();
+                    }
+                    _ => append_app(&mut self.app_in, &mut self.app_pos, data),
+                }
                 continue;
             }
             // Handshake and alert bodies are small and rare: a copy lets the
@@ -857,6 +882,35 @@ mod tests {
         // Releasing twice is fine.
         client.release_buffers().unwrap();
         client.release_buffers().unwrap();
+    }
+
+    #[test]
+    fn process_into_fills_the_callers_buffer_in_order() {
+        let (mut client, mut server) = connected();
+        for msg in [&b"first"[..], b"second", b"third!"] {
+            client.write_app_record(msg).unwrap();
+        }
+        let out = client.pending_output().to_vec();
+        client.consume_output(out.len());
+        let space = server.read_space(out.len());
+        space.copy_from_slice(&out);
+        server.commit_read(out.len());
+        // Room for the first two records only: the third is queued behind them.
+        let mut dst = [0u8; 12];
+        assert_eq!(server.process_into(&mut dst).unwrap(), 11);
+        assert_eq!(&dst[..11], b"firstsecond");
+        assert_eq!(drain(&mut server), b"third!");
+        // While data is queued, new records queue behind it even if they fit.
+        client.write_app_record(b"a").unwrap();
+        pump(&mut client, &mut server).unwrap();
+        client.write_app_record(b"b").unwrap();
+        let out = client.pending_output().to_vec();
+        client.consume_output(out.len());
+        let space = server.read_space(out.len());
+        space.copy_from_slice(&out);
+        server.commit_read(out.len());
+        assert_eq!(server.process_into(&mut [0u8; 100]).unwrap(), 0);
+        assert_eq!(drain(&mut server), b"ab");
     }
 
     #[test]
