@@ -2,7 +2,7 @@
 //! `Read + Write` user.
 
 use crate::transport::{duplex, Pipe};
-use crate::{timed, Case, KeyType, Library, Side, SideTimes, SERVER_NAME};
+use crate::{Case, KeyType, Library, Side, SideTimes, SERVER_NAME};
 use baton::{
     CertChainAndKey, CipherSuite, Config, Connection, NamedGroup, ProtocolVersion, SecurityPolicy,
     SignatureScheme,
@@ -81,13 +81,13 @@ impl Library for Baton {
     fn handshake(&self, t: &mut SideTimes) -> BatonPair {
         let (a, b) = duplex();
         let pipes = (a.rx().clone(), b.rx().clone());
-        let mut client = timed(&mut t.client, || {
+        let mut client = t.on_client(|| {
             let mut c = Connection::new_client(&self.client);
             c.set_server_name(SERVER_NAME).unwrap();
             c.set_io(a);
             c
         });
-        let mut server = timed(&mut t.server, || {
+        let mut server = t.on_server(|| {
             let mut s = Connection::new_server(&self.server);
             s.set_io(b);
             s
@@ -95,10 +95,10 @@ impl Library for Baton {
         let (mut c_done, mut s_done) = (false, false);
         for _ in 0..20 {
             if !c_done {
-                c_done = timed(&mut t.client, || step(client.negotiate(), "client"));
+                c_done = t.on_client(|| step(client.negotiate(), "client"));
             }
             if !s_done {
-                s_done = timed(&mut t.server, || step(server.negotiate(), "server"));
+                s_done = t.on_server(|| step(server.negotiate(), "server"));
             }
             if c_done && s_done {
                 return BatonPair {
@@ -202,4 +202,96 @@ impl crate::Pair for BatonPair {
             Box::new(self.pipes),
         )
     }
+}
+
+/// Baton's event-loop API with no transport at all, as an io_uring loop uses
+/// it: `seal_plaintext` + `take_pending_tls` (records handed over by swapping
+/// buffers, never copied) on the client, `feed_tls` + `take_plaintext` on the
+/// server. Shows the record layer's own cost next to the AEAD ceiling.
+pub fn event_loop_bulk(
+    case: Case,
+    write: usize,
+    budget: std::time::Duration,
+) -> Result<crate::measure::Bulk, String> {
+    use std::time::{Duration, Instant};
+    let lib = Baton::setup(case, false)?;
+    let mut client = Connection::new_client(&lib.client);
+    client
+        .set_server_name(SERVER_NAME)
+        .map_err(|e| e.to_string())?;
+    let mut server = Connection::new_server(&lib.server);
+    let pump = |from: &mut Connection, to: &mut Connection| -> Result<(), String> {
+        let out = from.pending_tls().to_vec();
+        from.consume_tls(out.len());
+        to.feed_tls(&out).map_err(|e| e.to_string())
+    };
+    let mut rounds = 0;
+    while !(client.poll_handshake().map_err(|e| e.to_string())?
+        && server.poll_handshake().map_err(|e| e.to_string())?)
+    {
+        pump(&mut client, &mut server)?;
+        pump(&mut server, &mut client)?;
+        rounds += 1;
+        if rounds > 10 {
+            return Err("event-loop handshake did not finish".into());
+        }
+    }
+    pump(&mut server, &mut client)?;
+    if client.cipher_suite() != Some(CipherSuite(case.suite.iana(case.key)))
+        || server.kx_group() != Some(NamedGroup::X25519)
+    {
+        return Err("event loop: wrong suite or group".into());
+    }
+    let data = crate::pattern(crate::measure::ROUND_BYTES);
+    let writes = data.len() / write;
+    let mut wire: Vec<Vec<u8>> = Vec::with_capacity(writes);
+    let mut spare: Vec<Vec<u8>> = Vec::with_capacity(writes);
+    let mut scratch = vec![0u8; 16 * 1024];
+    let (mut send, mut recv, mut bytes) = (Duration::ZERO, Duration::ZERO, 0usize);
+    let mut checked = false;
+    let start = Instant::now();
+    while start.elapsed() < budget || !checked || bytes == 0 {
+        let t = Instant::now();
+        for i in 0..writes {
+            let n = client
+                .seal_plaintext(&data[i * write..(i + 1) * write])
+                .map_err(|e| e.to_string())?;
+            assert_eq!(n, write);
+            let mut v = spare.pop().unwrap_or_default();
+            v.clear();
+            client.take_pending_tls(&mut v);
+            wire.push(v);
+        }
+        let st = t.elapsed();
+        let t = Instant::now();
+        let mut got = Vec::new();
+        for v in wire.drain(..) {
+            server.feed_tls(&v).map_err(|e| e.to_string())?;
+            loop {
+                let n = server.take_plaintext(&mut scratch);
+                if n == 0 {
+                    break;
+                }
+                if !checked {
+                    got.extend_from_slice(&scratch[..n]);
+                }
+            }
+            spare.push(v);
+        }
+        let rt = t.elapsed();
+        if checked {
+            send += st;
+            recv += rt;
+            bytes += writes * write;
+        } else {
+            if got[..] != data[..writes * write] {
+                return Err("event loop: received bytes differ".into());
+            }
+            checked = true;
+        }
+    }
+    Ok(crate::measure::Bulk {
+        send: bytes as f64 / send.as_secs_f64(),
+        recv: bytes as f64 / recv.as_secs_f64(),
+    })
 }

@@ -199,6 +199,51 @@ pub struct SideTimes {
     pub client: Duration,
     /// Server: the same.
     pub server: Duration,
+    /// See [`SideTimes::for_callgrind`].
+    pub callgrind: bool,
+}
+
+impl SideTimes {
+    /// Times whose every side call also runs through a function callgrind can
+    /// single out (`cg_client` / `cg_server`, see `bench/callgrind.sh`).
+    pub fn for_callgrind() -> Self {
+        Self {
+            callgrind: true,
+            ..Self::default()
+        }
+    }
+
+    /// Runs client-side work, timing it.
+    #[inline]
+    pub fn on_client<T>(&mut self, f: impl FnOnce() -> T) -> T {
+        if self.callgrind {
+            timed(&mut self.client, || cg_client(f))
+        } else {
+            timed(&mut self.client, f)
+        }
+    }
+
+    /// Runs server-side work, timing it.
+    #[inline]
+    pub fn on_server<T>(&mut self, f: impl FnOnce() -> T) -> T {
+        if self.callgrind {
+            timed(&mut self.server, || cg_server(f))
+        } else {
+            timed(&mut self.server, f)
+        }
+    }
+}
+
+/// Client-side work in a measured callgrind run (`--toggle-collect='*cg_client*'`).
+#[inline(never)]
+fn cg_client<T>(f: impl FnOnce() -> T) -> T {
+    f()
+}
+
+/// Server-side work in a measured callgrind run (`--toggle-collect='*cg_server*'`).
+#[inline(never)]
+fn cg_server<T>(f: impl FnOnce() -> T) -> T {
+    f()
 }
 
 /// Runs `f`, adding its duration to `acc`.

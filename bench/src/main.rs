@@ -201,6 +201,43 @@ fn run_tables(opts: &Opts) {
         }
     }
     println!("\nCeiling: raw aws-lc-rs AEAD seal (send) / open (receive) of the same sizes.\n");
+    if wanted(opts, "event loop") || opts.filter.is_none() {
+        println!("### Baton's record layer alone (event-loop API, no transport; MB/s)\n");
+        println!("| suite, write size | send | ceiling (seal) | send/ceiling | receive | ceiling (open) | receive/ceiling |");
+        println!("|---|---:|---:|---:|---:|---:|---:|");
+        for suite in Suite::ALL {
+            for write in [1024usize, 16 * 1024] {
+                let case = Case::records(suite);
+                let r = guarded(|| baton_bench::baton_lib::event_loop_bulk(case, write, b));
+                let (seal, open) = (
+                    ceiling::seal(suite, write, b),
+                    ceiling::open(suite, write, b),
+                );
+                match r {
+                    Ok(x) => println!(
+                        "| {}, {} KiB | {:.0} | {:.0} | {:.2} | {:.0} | {:.0} | {:.2} |",
+                        suite.label(),
+                        write / 1024,
+                        x.send / 1e6,
+                        seal / 1e6,
+                        x.send / seal,
+                        x.recv / 1e6,
+                        open / 1e6,
+                        x.recv / open
+                    ),
+                    Err(e) => println!(
+                        "| {}, {} KiB | n/a ({e}) | | | | | |",
+                        suite.label(),
+                        write / 1024
+                    ),
+                }
+            }
+        }
+        println!(
+            "\nSend: `seal_plaintext` + `take_pending_tls` (buffers swapped, not copied). Receive: \
+             `feed_tls` (one copy in) + `take_plaintext` (one copy out).\n"
+        );
+    }
 
     let pk = PkCosts::measure(b);
     println!("### Full handshakes (per second of that side's CPU time)\n");
@@ -350,6 +387,23 @@ fn plot(path: &str, b: Duration) {
     println!("(plot written to {path})\n");
 }
 
+/// One 16 KiB application write (callgrind counts it with `--toggle-collect='*record_send*'`).
+#[inline(never)]
+fn record_send<P: Pair>(pair: &mut P, data: &[u8]) {
+    pair.send(data);
+}
+
+/// Receives one 16 KiB write (`--toggle-collect='*record_recv*'`).
+#[inline(never)]
+fn record_recv<P: Pair>(pair: &mut P, buf: &mut [u8]) {
+    let mut got = 0;
+    while got < buf.len() {
+        let n = pair.recv(&mut buf[got..]);
+        assert!(n > 0);
+        got += n;
+    }
+}
+
 fn callgrind(lib: &str, op: &str, iters: u32) {
     fn go<L: Library>(op: &str, iters: u32) {
         let (case, records) = match op {
@@ -360,19 +414,20 @@ fn callgrind(lib: &str, op: &str, iters: u32) {
             _ => panic!("unknown op {op}"),
         };
         let lib = L::setup(case, false).unwrap_or_else(|e| panic!("{e}"));
-        let mut t = SideTimes::default();
+        let mut t = SideTimes::for_callgrind();
         if records {
             let mut pair = measure::connected(&lib, case).unwrap();
             let data = baton_bench::pattern(16 * 1024);
             let mut buf = vec![0u8; 16 * 1024];
+            // One round outside the counted part (first-use allocations).
+            pair.send(&data);
+            let mut got = 0;
+            while got < data.len() {
+                got += pair.recv(&mut buf[got..]);
+            }
             for _ in 0..iters {
-                pair.send(&data);
-                let mut got = 0;
-                while got < data.len() {
-                    let n = pair.recv(&mut buf[got..]);
-                    assert!(n > 0);
-                    got += n;
-                }
+                record_send(&mut pair, &data);
+                record_recv(&mut pair, &mut buf);
             }
             assert_eq!(buf, data);
         } else {

@@ -178,3 +178,88 @@ fn exchange<P: Pair>(pair: &mut P) {
     assert_eq!(got, data);
     pair.echo_back(&data);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{baton_lib::Baton, openssl_lib::OpenSsl, rustls_lib::Rustls, s2n_lib::S2n};
+    use crate::{KeyType, Suite};
+
+    /// Each library negotiates exactly the case and moves bytes intact, so a
+    /// misconfigured peer cannot enter the table.
+    fn harness_checks<L: Library>(cases: &[Case]) {
+        for &case in cases {
+            let lib = L::setup(case, false).unwrap_or_else(|e| panic!("{} {case:?}: {e}", L::NAME));
+            let mut pair = connected(&lib, case).unwrap_or_else(|e| panic!("{e}"));
+            exchange(&mut pair);
+            // A case with another key type must fail the check.
+            let other = Case {
+                key: match case.key {
+                    KeyType::EcdsaP256 => KeyType::Rsa2048,
+                    KeyType::Rsa2048 => KeyType::EcdsaP256,
+                },
+                ..case
+            };
+            assert!(
+                pair.check(other).is_err(),
+                "{} accepted the wrong key type",
+                L::NAME
+            );
+        }
+    }
+
+    /// One test, so nothing else in this binary allocates while the heap is
+    /// being counted (the counter sees every thread).
+    #[test]
+    fn harness() {
+        crate::mem::self_check();
+        baton_release_buffers_frees_the_idle_buffers();
+        every_library_negotiates_what_it_is_asked();
+        bulk_and_handshake_loops_produce_figures();
+    }
+
+    fn every_library_negotiates_what_it_is_asked() {
+        let all = [
+            Case::HANDSHAKES[0],
+            Case::HANDSHAKES[1],
+            Case::HANDSHAKES[2],
+            Case::records(Suite::Tls13Aes256Gcm),
+            Case::records(Suite::Tls13Chacha20),
+        ];
+        harness_checks::<Baton>(&all);
+        harness_checks::<Rustls>(&all);
+        harness_checks::<OpenSsl>(&all);
+        // s2n's named policies cover these (see the table's notes for the rest).
+        harness_checks::<S2n>(&all[..2]);
+        assert!(S2n::setup(Case::records(Suite::Tls13Chacha20), false).is_err());
+    }
+
+    fn bulk_and_handshake_loops_produce_figures() {
+        let case = Case::HANDSHAKES[0];
+        let b = bulk::<Baton>(case, 16 * 1024, Duration::ZERO).unwrap();
+        assert!(b.send > 0.0 && b.recv > 0.0);
+        let h = handshakes::<Rustls>(case, Duration::ZERO).unwrap();
+        assert!(h.client > 0.0 && h.server > 0.0);
+    }
+
+    fn baton_release_buffers_frees_the_idle_buffers() {
+        let case = Case::HANDSHAKES[0];
+        for side in [Side::Client, Side::Server] {
+            let idle = memory::<Baton>(case, side, MemState::Idle)
+                .unwrap()
+                .unwrap();
+            let released = memory::<Baton>(case, side, MemState::Released)
+                .unwrap()
+                .unwrap();
+            // The record buffer alone is over 16 KiB; releasing frees it.
+            assert!(
+                released + 16 * 1024 < idle,
+                "{side:?}: {released} vs {idle}"
+            );
+        }
+        assert_eq!(
+            memory::<Rustls>(case, Side::Client, MemState::Released),
+            Ok(None)
+        );
+    }
+}

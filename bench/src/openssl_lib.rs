@@ -3,7 +3,7 @@
 //! tickets and the session cache off (Baton has no resumption).
 
 use crate::transport::{duplex, End};
-use crate::{timed, Case, KeyType, Library, Side, SideTimes, SERVER_NAME};
+use crate::{Case, KeyType, Library, Side, SideTimes, SERVER_NAME};
 use openssl::pkey::Id;
 use openssl::ssl::{
     ErrorCode, HandshakeError, MidHandshakeSslStream, Ssl, SslContext, SslFiletype, SslMethod,
@@ -81,22 +81,20 @@ impl Library for OpenSsl {
 
     fn handshake(&self, t: &mut SideTimes) -> OpenSslPair {
         let (a, b) = duplex();
-        let mut client = Some(timed(&mut t.client, || {
+        let mut client = Some(t.on_client(|| {
             let mut ssl = Ssl::new(&self.client).unwrap();
             ssl.set_hostname(SERVER_NAME).unwrap();
             ssl.param_mut().set_host(SERVER_NAME).unwrap();
             Hs::start(ssl.connect(a))
         }));
-        let mut server = Some(timed(&mut t.server, || {
-            Hs::start(Ssl::new(&self.server).unwrap().accept(b))
-        }));
+        let mut server = Some(t.on_server(|| Hs::start(Ssl::new(&self.server).unwrap().accept(b))));
         for _ in 0..20 {
             client = match client.take() {
-                Some(Hs::Mid(m)) => Some(timed(&mut t.client, || Hs::start(m.handshake()))),
+                Some(Hs::Mid(m)) => Some(t.on_client(|| Hs::start(m.handshake()))),
                 done => done,
             };
             server = match server.take() {
-                Some(Hs::Mid(m)) => Some(timed(&mut t.server, || Hs::start(m.handshake()))),
+                Some(Hs::Mid(m)) => Some(t.on_server(|| Hs::start(m.handshake()))),
                 done => done,
             };
             if let (Some(Hs::Done(_)), Some(Hs::Done(_))) = (&client, &server) {

@@ -2,7 +2,7 @@
 //! X25519 and version; session tickets and resumption off (Baton has none).
 
 use crate::transport::{duplex, End};
-use crate::{timed, Case, KeyType, Library, Side, SideTimes, SERVER_NAME};
+use crate::{Case, KeyType, Library, Side, SideTimes, SERVER_NAME};
 use rustls::crypto::{aws_lc_rs as provider, CryptoProvider};
 use rustls::{ClientConnection, ConnectionCommon, ServerConnection};
 use rustls_pki_types::pem::PemObject;
@@ -81,19 +81,17 @@ impl Library for Rustls {
 
     fn handshake(&self, t: &mut SideTimes) -> RustlsPair {
         let (mut c_io, mut s_io) = duplex();
-        let mut client = timed(&mut t.client, || {
+        let mut client = t.on_client(|| {
             ClientConnection::new(
                 self.client.clone(),
                 ServerName::try_from(SERVER_NAME).unwrap(),
             )
             .unwrap()
         });
-        let mut server = timed(&mut t.server, || {
-            ServerConnection::new(self.server.clone()).unwrap()
-        });
+        let mut server = t.on_server(|| ServerConnection::new(self.server.clone()).unwrap());
         for _ in 0..20 {
-            timed(&mut t.client, || turn(&mut client, &mut c_io));
-            timed(&mut t.server, || turn(&mut server, &mut s_io));
+            t.on_client(|| turn(&mut client, &mut c_io));
+            t.on_server(|| turn(&mut server, &mut s_io));
             if !client.is_handshaking()
                 && !server.is_handshaking()
                 && c_io.rx().is_empty()

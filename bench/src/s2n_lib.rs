@@ -6,7 +6,7 @@
 //! handshake negotiates exactly the case's version, suite, X25519 and server key
 //! type; a case no policy negotiates is reported as not measured.
 
-use crate::{timed, Case, KeyType, Library, Side, SideTimes, SERVER_NAME};
+use crate::{Case, KeyType, Library, Side, SideTimes, SERVER_NAME};
 use s2n_tls::config::Config;
 use s2n_tls::connection::{Builder as _, Connection};
 use s2n_tls::enums::{Mode, SignatureAlgorithm, Version};
@@ -74,27 +74,29 @@ fn configs(policy: &str, case: Case) -> Result<(Config, Config), s2n_tls::error:
 
 impl S2n {
     fn try_handshake(&self, t: &mut SideTimes) -> Result<S2nPair, String> {
-        let client = timed(&mut t.client, || {
-            let mut c = self.client.build_connection(Mode::Client)?;
-            c.set_server_name(SERVER_NAME)?;
-            c.prefer_throughput()?;
-            Ok::<_, s2n_tls::error::Error>(c)
-        })
-        .map_err(|e| e.to_string())?;
-        let server = timed(&mut t.server, || {
-            let mut s = self.server.build_connection(Mode::Server)?;
-            s.prefer_throughput()?;
-            Ok::<_, s2n_tls::error::Error>(s)
-        })
-        .map_err(|e| e.to_string())?;
+        let client = t
+            .on_client(|| {
+                let mut c = self.client.build_connection(Mode::Client)?;
+                c.set_server_name(SERVER_NAME)?;
+                c.prefer_throughput()?;
+                Ok::<_, s2n_tls::error::Error>(c)
+            })
+            .map_err(|e| e.to_string())?;
+        let server = t
+            .on_server(|| {
+                let mut s = self.server.build_connection(Mode::Server)?;
+                s.prefer_throughput()?;
+                Ok::<_, s2n_tls::error::Error>(s)
+            })
+            .map_err(|e| e.to_string())?;
         let mut pair = TestPair::from_connections(client, server);
         let (mut c_done, mut s_done) = (false, false);
         for _ in 0..20 {
             if !c_done {
-                c_done = timed(&mut t.client, || step(pair.client.poll_negotiate()))?;
+                c_done = t.on_client(|| step(pair.client.poll_negotiate()))?;
             }
             if !s_done {
-                s_done = timed(&mut t.server, || step(pair.server.poll_negotiate()))?;
+                s_done = t.on_server(|| step(pair.server.poll_negotiate()))?;
             }
             if c_done && s_done {
                 return Ok(S2nPair(pair));
