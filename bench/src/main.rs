@@ -157,10 +157,10 @@ fn row(
     );
 }
 
-fn notes(v: &[Result<f64, String>; 4], seen: &mut Vec<String>) {
+fn notes(what: &str, v: &[Result<f64, String>; 4], seen: &mut Vec<String>) {
     for (name, r) in LIBS.iter().zip(v) {
         if let Err(e) = r {
-            let n = format!("{name}: {e}");
+            let n = format!("{name}, {what}: {e}");
             if !seen.contains(&n) {
                 seen.push(n);
             }
@@ -183,7 +183,7 @@ fn run_tables(opts: &Opts) {
             let r = per_lib!(measure::bulk, case, write, b);
             let send = r.clone().map(|x| x.map(|x| x.send));
             let recv = r.map(|x| x.map(|x| x.recv));
-            notes(&send, &mut missing);
+            notes(&label, &send, &mut missing);
             row(
                 &format!("{label}, send"),
                 &send,
@@ -250,7 +250,7 @@ fn run_tables(opts: &Opts) {
         let r = per_lib!(measure::handshakes, case, hs_budget);
         let client = r.clone().map(|x| x.map(|x| x.client));
         let server = r.map(|x| x.map(|x| x.server));
-        notes(&client, &mut missing);
+        notes(&case.label(), &client, &mut missing);
         row(
             &format!("{}, client", case.label()),
             &client,
@@ -291,7 +291,7 @@ fn run_tables(opts: &Opts) {
                     Err(e) if e.starts_with("no API") => "no API".into(),
                     Err(_) => "n/a".into(),
                 };
-                notes(&r, &mut missing);
+                notes("memory", &r, &mut missing);
                 println!(
                     "| {side:?}, {} | {} | {} | {} | {} | {} | {} | {} |",
                     state.label(),
