@@ -9,7 +9,7 @@
 //!
 //! The criterion benches (`benches/`) and the quick table runner (`src/main.rs`)
 //! share all of this.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 pub mod baton_lib;
 pub mod ceiling;

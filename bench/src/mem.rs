@@ -5,15 +5,13 @@
 //! measured with the C allocator's own count instead: `mallinfo2()`'s in-use
 //! bytes (ordinary chunks plus mmapped ones, chunk headers included). Rust's
 //! `System` allocator is that same `malloc`, so Baton and rustls are counted
-//! the same way. The bench is single-threaded, so everything is in the main arena.
+//! the same way. The count covers every thread; the bench measures while
+//! nothing else runs.
 
-/// Bytes currently allocated from the C heap by this process.
-#[allow(unsafe_code)]
+/// Bytes currently allocated from the C heap by this process (glibc's
+/// `mallinfo2`, through `baton_ktls::heap`, where Baton's `unsafe` lives).
 pub fn heap_in_use() -> usize {
-    // SAFETY: mallinfo2 takes no arguments, only reads the allocator's
-    // statistics under its own lock, and returns a plain struct by value.
-    let m = unsafe { libc::mallinfo2() };
-    m.uordblks + m.hblkhd
+    baton_ktls::heap::heap_in_use()
 }
 
 /// Checks that [`heap_in_use`] sees a live allocation come and go (used by
