@@ -629,8 +629,10 @@ impl Engine {
                 "release_buffers: decrypted application data has not been read yet",
             ));
         }
-        let released = self.c.release_output() && self.deframer.release();
-        debug_assert!(released, "checked empty above");
+        // Both are empty (checked above), so both release.
+        let out = self.c.release_output();
+        let inb = self.deframer.release();
+        debug_assert!(out && inb, "checked empty above");
         self.app_in = Vec::new();
         self.app_pos = 0;
         self.alert_partial = Vec::new();
