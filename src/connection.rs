@@ -330,8 +330,14 @@ impl Connection {
     /// Reads some transport bytes into the engine and processes them.
     /// `Ok(false)` means the transport reached end of stream.
     fn read_and_process(&mut self) -> Result<bool> {
+        self.read_and_process_into(&mut []).map(|(open, _)| open)
+    }
+
+    /// One transport read, then every complete record processed; application
+    /// data that fits goes into `dst`. Returns (transport still open, bytes in `dst`).
+    fn read_and_process_into(&mut self, dst: &mut [u8]) -> Result<(bool, usize)> {
         if self.engine.c.kernel_in {
-            return self.kernel_read_and_process();
+            return self.kernel_read_and_process().map(|open| (open, 0));
         }
         let limit = if self.exact_record_reads {
             self.engine.bytes_needed()
@@ -347,11 +353,17 @@ impl Connection {
             }
         };
         if n == 0 {
-            return Ok(false);
+            return Ok((false, 0));
         }
         self.engine.commit_read(n);
-        match self.engine.process() {
-            Ok(()) => Ok(true),
+        match self.engine.process_into(dst) {
+            Ok(got) => {
+                if self.engine.error().is_some() {
+                    // A record after the data in `dst` failed: its alert goes out now.
+                    let _ = self.flush();
+                }
+                Ok((true, got))
+            }
             Err(e) => Err(self.fail_flush(e)),
         }
     }
@@ -777,10 +789,15 @@ impl Connection {
                 Err(e) if e.is_blocked() => {}
                 Err(e) => return Err(e),
             }
-            if !self.read_and_process()? {
-                return Err(Error::closed(
-                    "peer closed the transport without close_notify (data may be truncated)",
-                ));
+            // Records that fit whole go straight into `buf` (no queue copy).
+            match self.read_and_process_into(buf)? {
+                (_, n) if n > 0 => return Ok(n),
+                (true, _) => {}
+                (false, _) => {
+                    return Err(Error::closed(
+                        "peer closed the transport without close_notify (data may be truncated)",
+                    ))
+                }
             }
         }
     }
@@ -795,6 +812,27 @@ impl Connection {
     /// Decrypted bytes ready for `recv` without touching the transport.
     pub fn peek(&self) -> usize {
         self.engine.app_available()
+    }
+
+    /// Frees this connection's I/O buffers (record input and output, decrypted
+    /// data, kernel-receive scratch) while they hold nothing, so an idle
+    /// connection costs little memory; they are allocated again on the next
+    /// send or receive (s2n's `s2n_connection_release_buffers`).
+    ///
+    /// Refuses with an [`ErrorKind::Usage`] error, changing nothing, while any
+    /// bytes are pending: records not yet written to the transport (call
+    /// [`flush`](Self::flush) until it succeeds), part of a record or handshake
+    /// message received, or decrypted data not yet read with
+    /// [`recv`](Self::recv).
+    pub fn release_buffers(&mut self) -> Result<()> {
+        if self.send_sealed > 0 {
+            return Err(Error::usage(
+                "release_buffers: a send is still in progress (call send again with the rest)",
+            ));
+        }
+        self.engine.release_buffers()?;
+        self.kernel_scratch = Vec::new();
+        Ok(())
     }
 
     /// Sends close_notify and waits for the peer's (s2n's `shutdown`). Application data

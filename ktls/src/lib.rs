@@ -28,6 +28,7 @@
 //! All `unsafe` code of Baton lives in this crate (`sys`), each block with a
 //! `// SAFETY:` comment.
 
+pub mod heap;
 mod probe;
 pub mod signals;
 mod sys;

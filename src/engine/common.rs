@@ -7,6 +7,7 @@ use crate::crypto::hash::HashAlg;
 use crate::error::{AlertDescription, Error, Result};
 use crate::msgs::enums::{CipherSuite, ContentType, NamedGroup, ProtocolVersion, SignatureScheme};
 use crate::msgs::handshake::{HandshakeMessage, HandshakePayload};
+use crate::record::outbuf::OutBuf;
 use crate::record::protect::{Decrypter, Encrypter, TrafficKeys};
 use crate::record::MAX_PLAINTEXT;
 use crate::secrets::Secret;
@@ -86,8 +87,7 @@ pub(crate) struct Common {
     pub kernel_ops: std::collections::VecDeque<KernelOp>,
     /// The peer's next read key after its KeyUpdate, for the kernel.
     pub kernel_rx_keys: Option<TrafficKeys>,
-    out: Vec<u8>,
-    out_pos: usize,
+    out: OutBuf,
     hs_buf: Vec<u8>,
 }
 
@@ -110,8 +110,7 @@ impl Common {
             kernel_in: false,
             kernel_ops: Default::default(),
             kernel_rx_keys: None,
-            out: Vec::new(),
-            out_pos: 0,
+            out: OutBuf::default(),
             hs_buf: Vec::new(),
         }
     }
@@ -163,13 +162,20 @@ impl Common {
         }
         self.compact_output();
         match self.enc.as_mut() {
-            Some(enc) => enc.seal(typ, payload, 0, &mut self.out),
+            Some(enc) => {
+                // Sealed straight from `payload` into the output buffer.
+                let len = enc.record_len(typ, payload.len(), 0)?;
+                let start = self.out.len();
+                let r = enc.seal_into(typ, payload, 0, self.out.grow(len));
+                if r.is_err() {
+                    self.out.truncate(start);
+                }
+                r
+            }
             None => {
-                self.out.push(typ.0);
-                self.out
-                    .extend_from_slice(&self.plaintext_version.0.to_be_bytes());
-                self.out
-                    .extend_from_slice(&(payload.len() as u16).to_be_bytes());
+                let v = self.plaintext_version.0.to_be_bytes();
+                let n = (payload.len() as u16).to_be_bytes();
+                self.out.extend_from_slice(&[typ.0, v[0], v[1], n[0], n[1]]);
                 self.out.extend_from_slice(payload);
                 Ok(())
             }
@@ -317,35 +323,36 @@ impl Common {
     }
 
     pub(crate) fn pending_output(&self) -> &[u8] {
-        &self.out[self.out_pos..]
+        self.out.pending()
     }
 
     /// Appends all pending output to `dst` and clears it; when `dst` is empty the
     /// two buffers are swapped instead of copied.
     pub(crate) fn take_output(&mut self, dst: &mut Vec<u8>) {
-        if dst.is_empty() && self.out_pos == 0 {
-            std::mem::swap(dst, &mut self.out);
-        } else {
-            dst.extend_from_slice(&self.out[self.out_pos..]);
-            self.out.clear();
-            self.out_pos = 0;
+        self.out.take(dst)
+    }
+
+    /// Frees the output buffers if nothing is waiting in them; returns whether it did.
+    pub(crate) fn release_output(&mut self) -> bool {
+        if !self.pending_output().is_empty()
+            || !self.kernel_ops.is_empty()
+            || !self.hs_buf.is_empty()
+        {
+            return false;
         }
+        self.out.release();
+        self.hs_buf = Vec::new();
+        self.kernel_ops = Default::default();
+        true
     }
 
     pub(crate) fn consume_output(&mut self, n: usize) {
-        self.out_pos = (self.out_pos + n).min(self.out.len());
-        if self.out_pos == self.out.len() {
-            self.out.clear();
-            self.out_pos = 0;
-        }
+        self.out.consume(n)
     }
 
     /// Drops already-written bytes so the buffer does not creep.
     fn compact_output(&mut self) {
-        if self.out_pos > 0 && self.out_pos >= self.out.len() / 2 {
-            self.out.drain(..self.out_pos);
-            self.out_pos = 0;
-        }
+        self.out.compact()
     }
 }
 

@@ -164,14 +164,32 @@ impl Engine {
 
     /// Processes every complete buffered record.
     pub(crate) fn process(&mut self) -> Result<()> {
+        self.process_into(&mut []).map(|_| ())
+    }
+
+    /// Like [`process`](Self::process), but application data goes straight
+    /// into `dst` while nothing older is queued and each whole record fits
+    /// (one copy fewer than through the queue); returns the bytes put there.
+    /// The rest is queued for `read_app` as usual, so order is kept.
+    pub(crate) fn process_into(&mut self, dst: &mut [u8]) -> Result<usize> {
         self.check_failed()?;
-        match self.process_records() {
-            Ok(()) => Ok(()),
-            Err(e) => Err(self.fail(e)),
+        let mut written = 0;
+        match self.process_records(dst, &mut written) {
+            Ok(()) => Ok(written),
+            // Data already in `dst` arrived before the failure: hand it over;
+            // the error comes again with the next call.
+            Err(e) => {
+                let e = self.fail(e);
+                if written > 0 {
+                    Ok(written)
+                } else {
+                    Err(e)
+                }
+            }
         }
     }
 
-    fn process_records(&mut self) -> Result<()> {
+    fn process_records(&mut self, dst: &mut [u8], written: &mut usize) -> Result<()> {
         loop {
             if self.received_close_notify {
                 // Anything after close_notify is ignored (RFC 8446 §6.1).
@@ -253,7 +271,14 @@ impl Engine {
             self.empty_records = 0;
             if typ == ContentType::APPLICATION_DATA {
                 check_app_data_allowed(self.c.app_keys_in, &self.joiner)?;
-                append_app(&mut self.app_in, &mut self.app_pos, data);
+                let queue_empty = self.app_pos == self.app_in.len();
+                match dst.get_mut(*written..*written + data.len()) {
+                    Some(d) if queue_empty => {
+                        d.copy_from_slice(data);
+                        *written += data.len();
+                    }
+                    _ => append_app(&mut self.app_in, &mut self.app_pos, data),
+                }
                 continue;
             }
             // Handshake and alert bodies are small and rare: a copy lets the
@@ -583,6 +608,37 @@ impl Engine {
         }
     }
 
+    /// Frees the record and application data buffers when none of them holds
+    /// anything (s2n's `s2n_connection_release_buffers`); they are allocated
+    /// again when next needed. Refuses with a Usage error, touching nothing,
+    /// while bytes wait in either direction.
+    pub(crate) fn release_buffers(&mut self) -> Result<()> {
+        if !self.c.pending_output().is_empty() || !self.c.kernel_ops.is_empty() {
+            return Err(Error::usage(
+                "release_buffers: records are still queued for sending (flush first)",
+            ));
+        }
+        if self.deframer.buffered() > 0 || !self.joiner.is_empty() || !self.alert_partial.is_empty()
+        {
+            return Err(Error::usage(
+                "release_buffers: received bytes are buffered (part of a record or message)",
+            ));
+        }
+        if self.app_available() > 0 {
+            return Err(Error::usage(
+                "release_buffers: decrypted application data has not been read yet",
+            ));
+        }
+        // Both are empty (checked above), so both release.
+        let out = self.c.release_output();
+        let inb = self.deframer.release();
+        debug_assert!(out && inb, "checked empty above");
+        self.app_in = Vec::new();
+        self.app_pos = 0;
+        self.alert_partial = Vec::new();
+        Ok(())
+    }
+
     // ---- outbound ----
 
     pub(crate) fn pending_output(&self) -> &[u8] {
@@ -782,6 +838,81 @@ mod tests {
             b"last under the old keyfirst under the new key"
         );
         assert_eq!(server.c.dec.as_ref().unwrap().seq(), 1);
+    }
+
+    #[test]
+    fn release_buffers_refuses_pending_data_and_connection_keeps_working() {
+        let (mut client, mut server) = connected();
+        // Output waiting: refused, and the records still go out afterwards.
+        client.write_app_record(b"queued").unwrap();
+        let e = client.release_buffers().unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Usage);
+        pump(&mut client, &mut server).unwrap();
+        // Decrypted data not read yet: refused.
+        assert_eq!(
+            server.release_buffers().unwrap_err().kind(),
+            crate::ErrorKind::Usage
+        );
+        assert_eq!(drain(&mut server), b"queued");
+        // Half a record received: refused.
+        client.write_app_record(b"split").unwrap();
+        let rec = client.pending_output().to_vec();
+        client.consume_output(rec.len());
+        let space = server.read_space(3);
+        space.copy_from_slice(&rec[..3]);
+        server.commit_read(3);
+        server.process().unwrap();
+        assert_eq!(
+            server.release_buffers().unwrap_err().kind(),
+            crate::ErrorKind::Usage
+        );
+        let space = server.read_space(rec.len() - 3);
+        space.copy_from_slice(&rec[3..]);
+        server.commit_read(rec.len() - 3);
+        server.process().unwrap();
+        assert_eq!(drain(&mut server), b"split");
+        // Everything empty: both release, then work both ways again.
+        client.release_buffers().unwrap();
+        server.release_buffers().unwrap();
+        assert_eq!(server.app_in.capacity(), 0);
+        client.write_app_record(b"after release").unwrap();
+        pump(&mut client, &mut server).unwrap();
+        assert_eq!(drain(&mut server), b"after release");
+        server.write_app_record(b"and back").unwrap();
+        pump(&mut server, &mut client).unwrap();
+        assert_eq!(drain(&mut client), b"and back");
+        // Releasing twice is fine.
+        client.release_buffers().unwrap();
+        client.release_buffers().unwrap();
+    }
+
+    #[test]
+    fn process_into_fills_the_callers_buffer_in_order() {
+        let (mut client, mut server) = connected();
+        for msg in [&b"first"[..], b"second", b"third!"] {
+            client.write_app_record(msg).unwrap();
+        }
+        let out = client.pending_output().to_vec();
+        client.consume_output(out.len());
+        let space = server.read_space(out.len());
+        space.copy_from_slice(&out);
+        server.commit_read(out.len());
+        // Room for the first two records only: the third is queued behind them.
+        let mut dst = [0u8; 12];
+        assert_eq!(server.process_into(&mut dst).unwrap(), 11);
+        assert_eq!(&dst[..11], b"firstsecond");
+        assert_eq!(drain(&mut server), b"third!");
+        // While data is queued, new records queue behind it even if they fit.
+        client.write_app_record(b"a").unwrap();
+        pump(&mut client, &mut server).unwrap();
+        client.write_app_record(b"b").unwrap();
+        let out = client.pending_output().to_vec();
+        client.consume_output(out.len());
+        let space = server.read_space(out.len());
+        space.copy_from_slice(&out);
+        server.commit_read(out.len());
+        assert_eq!(server.process_into(&mut [0u8; 100]).unwrap(), 0);
+        assert_eq!(drain(&mut server), b"ab");
     }
 
     #[test]

@@ -32,7 +32,8 @@ const _: () = assert!(CAPACITY >= HEADER_LEN + MAX_CIPHERTEXT && CAPACITY < 32 *
 
 /// Stream → records. Never holds more than one maximum record plus header beyond what was consumed.
 ///
-/// The buffer is allocated once at `CAPACITY` and never grows. Bytes
+/// The buffer is allocated at `CAPACITY` when first needed and never grows;
+/// [`release`](Self::release) frees it while it holds nothing. Bytes
 /// `buf[start..end]` are received but not yet returned as records; consumed
 /// bytes at the front are reclaimed by moving the remainder down when room is
 /// needed at the back.
@@ -78,10 +79,23 @@ fn parse_header(h: &[u8; 5]) -> Result<RecordHeader, Error> {
 impl Deframer {
     pub(crate) fn new() -> Self {
         Self {
-            buf: vec![0u8; CAPACITY].into_boxed_slice(),
+            buf: Box::default(),
             start: 0,
             end: 0,
         }
+    }
+
+    /// Frees the buffer if nothing is buffered (an idle connection then holds
+    /// no record buffer); returns whether it did. The next `space` allocates
+    /// it again.
+    pub(crate) fn release(&mut self) -> bool {
+        if self.start != self.end {
+            return false;
+        }
+        self.buf = Box::default();
+        self.start = 0;
+        self.end = 0;
+        true
     }
 
     /// Moves unconsumed bytes to the front of the buffer.
@@ -100,6 +114,9 @@ impl Deframer {
     /// Empty only when `limit` is 0 or the buffer is full of unconsumed bytes
     /// (which holds a complete record: call `next_record`).
     pub(crate) fn space(&mut self, limit: usize) -> &mut [u8] {
+        if self.buf.is_empty() {
+            self.buf = vec![0u8; CAPACITY].into_boxed_slice();
+        }
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
@@ -402,6 +419,21 @@ mod tests {
             }
         }
         assert_eq!(pos, stream.len());
+    }
+
+    #[test]
+    fn release_only_when_empty_and_reallocates() {
+        let mut d = Deframer::new();
+        assert!(d.buf.is_empty(), "no buffer before the first read");
+        let rec = record(23, b"abc");
+        assert_eq!(d.feed(&rec[..4]), 4);
+        assert!(!d.release(), "a partial record must stay buffered");
+        assert_eq!(d.feed(&rec[4..]), rec.len() - 4);
+        assert_eq!(d.next_record().unwrap().unwrap().payload, b"abc");
+        assert!(d.release());
+        assert!(d.buf.is_empty());
+        assert_eq!(d.feed(&rec), rec.len());
+        assert_eq!(d.next_record().unwrap().unwrap().payload, b"abc");
     }
 
     #[test]

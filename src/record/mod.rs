@@ -1,6 +1,7 @@
 //! The record layer: deframing, protection, size limits.
 
 pub(crate) mod deframer;
+pub(crate) mod outbuf;
 pub(crate) mod protect;
 
 /// Largest plaintext fragment (2^14).

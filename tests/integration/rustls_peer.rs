@@ -281,3 +281,55 @@ fn baton_client_gets_hello_retry_from_rustls_server() {
     check(&client, suite, NamedGroup::SECP256R1, ps, pg);
     exchange(&mut client, &mut server, &mut b);
 }
+
+/// `release_buffers` between exchanges with a real peer: refused while a
+/// record is half received or data is unread, then frees, and the connection
+/// goes on both ways (buffers come back on demand).
+#[test]
+fn release_buffers_between_exchanges_with_rustls() {
+    let suite = SUITES[0];
+    let (a, mut b) = duplex();
+    let mut server = rustls_server(
+        "server-p256-chain.pem",
+        "server-p256.key",
+        restricted(suite, &GROUPS),
+        &[],
+    );
+    let ccfg = client_config(Some(policy(&[suite], &GROUPS)), &[]);
+    let mut client = Connection::new_client(&ccfg);
+    client.set_server_name("localhost").unwrap();
+    client.set_io(a);
+    handshake(&mut client, &mut server, &mut b);
+    client.release_buffers().unwrap();
+
+    // rustls sends one record; Baton reads only a few bytes of it first.
+    server.writer().write_all(&[7u8; 5000]).unwrap();
+    let mut wire = Vec::new();
+    while server.wants_write() {
+        server.write_tls(&mut wire).unwrap();
+    }
+    b.write_all(&wire[..10]).unwrap();
+    let mut buf = [0u8; 100];
+    assert!(client.recv(&mut buf).unwrap_err().is_blocked());
+    assert_eq!(
+        client.release_buffers().unwrap_err().kind(),
+        baton::ErrorKind::Usage,
+        "half a record is buffered"
+    );
+    b.write_all(&wire[10..]).unwrap();
+    // A small read leaves most of the record's plaintext queued: refused again.
+    assert_eq!(client.recv(&mut buf).unwrap(), 100);
+    assert_eq!(
+        client.release_buffers().unwrap_err().kind(),
+        baton::ErrorKind::Usage,
+        "decrypted data is unread"
+    );
+    let mut got = 100;
+    let mut big = vec![0u8; 8192];
+    while got < 5000 {
+        got += client.recv(&mut big).unwrap();
+    }
+    client.release_buffers().unwrap();
+    // Everything still works both ways after releasing.
+    exchange(&mut client, &mut server, &mut b);
+}

@@ -1,0 +1,187 @@
+//! The crypto ceiling: raw aws-lc-rs AEAD seal/open on the same sizes, and the
+//! raw public-key operations a handshake needs, so record-layer and handshake
+//! overheads show as ratios.
+
+use crate::{KeyType, Suite};
+use aws_lc_rs::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
+use aws_lc_rs::agreement::{self, EphemeralPrivateKey, UnparsedPublicKey};
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{self, EcdsaKeyPair, KeyPair, RsaKeyPair};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::PrivateKeyDer;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+/// Runs `f` in growing batches until `budget` has passed; seconds per call.
+pub fn per_op(budget: Duration, mut f: impl FnMut()) -> f64 {
+    f();
+    let start = Instant::now();
+    let mut n = 0u64;
+    let mut batch = 1u64;
+    loop {
+        for _ in 0..batch {
+            f();
+        }
+        n += batch;
+        let e = start.elapsed();
+        if e >= budget {
+            return e.as_secs_f64() / n as f64;
+        }
+        batch = (batch * 2).min(1 << 16);
+    }
+}
+
+fn alg(suite: Suite) -> &'static aead::Algorithm {
+    match suite {
+        Suite::Tls13Aes128Gcm | Suite::Tls12Aes128Gcm => &aead::AES_128_GCM,
+        Suite::Tls13Aes256Gcm => &aead::AES_256_GCM,
+        Suite::Tls13Chacha20 => &aead::CHACHA20_POLY1305,
+    }
+}
+
+fn key(suite: Suite) -> LessSafeKey {
+    let a = alg(suite);
+    LessSafeKey::new(UnboundKey::new(a, &vec![7u8; a.key_len()]).unwrap())
+}
+
+fn nonce(seq: u64) -> Nonce {
+    let mut n = [0u8; 12];
+    n[4..].copy_from_slice(&seq.to_be_bytes());
+    Nonce::assume_unique_for_key(n)
+}
+
+/// Raw seal throughput (bytes/s) for `size`-byte messages with a 5-byte AAD.
+pub fn seal(suite: Suite, size: usize, budget: Duration) -> f64 {
+    let k = key(suite);
+    let mut buf = crate::pattern(size);
+    let mut seq = 0u64;
+    let t = per_op(budget, || {
+        seq += 1;
+        let tag = k
+            .seal_in_place_separate_tag(nonce(seq), Aad::from([23u8, 3, 3, 0, 0]), &mut buf)
+            .unwrap();
+        black_box(tag.as_ref()[0]);
+    });
+    size as f64 / t
+}
+
+/// Raw open throughput (bytes/s): a seal+open round trip, less the seal.
+pub fn open(suite: Suite, size: usize, budget: Duration) -> f64 {
+    let k = key(suite);
+    let mut buf = crate::pattern(size);
+    buf.resize(size + alg(suite).tag_len(), 0);
+    let aad = [23u8, 3, 3, 0, 0];
+    let both = per_op(budget, || {
+        let tag = k
+            .seal_in_place_separate_tag(nonce(1), Aad::from(aad), &mut buf[..size])
+            .unwrap();
+        buf[size..].copy_from_slice(tag.as_ref());
+        let plain = k.open_in_place(nonce(1), Aad::from(aad), &mut buf).unwrap();
+        black_box(plain);
+    });
+    let seal_only = size as f64 / seal(suite, size, budget);
+    size as f64 / (both - seal_only).max(both * 0.05)
+}
+
+/// Per-operation costs (seconds) of the public-key work in a handshake.
+#[derive(Clone, Copy, Debug)]
+pub struct PkCosts {
+    /// X25519: generate a key pair, compute the shared secret.
+    pub x25519: f64,
+    /// ECDSA P-256 SHA-256 sign.
+    pub ecdsa_sign: f64,
+    /// ECDSA P-256 SHA-256 verify.
+    pub ecdsa_verify: f64,
+    /// RSA-2048 PSS-SHA256 sign.
+    pub rsa_sign: f64,
+    /// RSA-2048 verify.
+    pub rsa_verify: f64,
+}
+
+impl PkCosts {
+    /// Measures each operation with the test keys.
+    pub fn measure(budget: Duration) -> PkCosts {
+        let rng = SystemRandom::new();
+        let peer = EphemeralPrivateKey::generate(&agreement::X25519, &rng).unwrap();
+        let peer_pub = peer.compute_public_key().unwrap().as_ref().to_vec();
+        let x25519 = per_op(budget, || {
+            let k = EphemeralPrivateKey::generate(&agreement::X25519, &rng).unwrap();
+            black_box(k.compute_public_key().unwrap());
+            agreement::agree_ephemeral(
+                k,
+                UnparsedPublicKey::new(&agreement::X25519, &peer_pub),
+                (),
+                |s| {
+                    black_box(s);
+                    Ok(())
+                },
+            )
+            .unwrap();
+        });
+        let msg = [0x20u8; 130];
+        let der = |k: KeyType| {
+            let (_, key, _) = k.files();
+            PrivateKeyDer::from_pem_file(key)
+                .unwrap()
+                .secret_der()
+                .to_vec()
+        };
+        let ec = EcdsaKeyPair::from_pkcs8(
+            &signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+            &der(KeyType::EcdsaP256),
+        )
+        .unwrap();
+        let ecdsa_sign = per_op(budget, || {
+            black_box(ec.sign(&rng, &msg).unwrap());
+        });
+        let sig = ec.sign(&rng, &msg).unwrap();
+        let ec_pub = signature::UnparsedPublicKey::new(
+            &signature::ECDSA_P256_SHA256_ASN1,
+            ec.public_key().as_ref().to_vec(),
+        );
+        let ecdsa_verify = per_op(budget, || {
+            ec_pub.verify(&msg, sig.as_ref()).unwrap();
+        });
+        let rsa = RsaKeyPair::from_pkcs8(&der(KeyType::Rsa2048)).unwrap();
+        let mut rsa_sig = vec![0u8; rsa.public_modulus_len()];
+        let rsa_sign = per_op(budget, || {
+            rsa.sign(&signature::RSA_PSS_SHA256, &rng, &msg, &mut rsa_sig)
+                .unwrap();
+        });
+        let rsa_pub = signature::UnparsedPublicKey::new(
+            &signature::RSA_PSS_2048_8192_SHA256,
+            rsa.public_key().as_ref().to_vec(),
+        );
+        let rsa_verify = per_op(budget, || {
+            rsa_pub.verify(&msg, &rsa_sig).unwrap();
+        });
+        PkCosts {
+            x25519,
+            ecdsa_sign,
+            ecdsa_verify,
+            rsa_sign,
+            rsa_verify,
+        }
+    }
+
+    /// Seconds of raw crypto for the server's side of a full handshake: one
+    /// X25519 and one signature.
+    pub fn server(&self, key: KeyType) -> f64 {
+        self.x25519
+            + match key {
+                KeyType::EcdsaP256 => self.ecdsa_sign,
+                KeyType::Rsa2048 => self.rsa_sign,
+            }
+    }
+
+    /// The client's side: one X25519 and every signature it checks (the
+    /// handshake signature plus one per certificate in the chain: the P-256
+    /// chain is leaf + intermediate, the RSA one a leaf under the root).
+    pub fn client(&self, key: KeyType) -> f64 {
+        self.x25519
+            + match key {
+                KeyType::EcdsaP256 => 3.0 * self.ecdsa_verify,
+                KeyType::Rsa2048 => 2.0 * self.rsa_verify,
+            }
+    }
+}

@@ -1,0 +1,290 @@
+//! Baton's record-layer and handshake benchmarks, side by side with s2n-tls,
+//! rustls (aws-lc-rs provider) and OpenSSL, plus the raw aws-lc-rs ceiling.
+//!
+//! Every library runs the same [`Case`]s (suite, key exchange group, certificate
+//! key type) over the same in-memory transport ([`transport::duplex`]), through
+//! the same measurement loops in [`measure`]. Each library's module implements
+//! [`Library`] and [`Pair`]; a pair asserts what it negotiated
+//! ([`Pair::check`]) so a misconfigured peer cannot silently win.
+//!
+//! The criterion benches (`benches/`) and the quick table runner (`src/main.rs`)
+//! share all of this.
+#![forbid(unsafe_code)]
+
+pub mod baton_lib;
+pub mod ceiling;
+pub mod measure;
+pub mod mem;
+pub mod openssl_lib;
+pub mod rustls_lib;
+pub mod s2n_lib;
+pub mod svg;
+pub mod transport;
+
+use std::any::Any;
+use std::time::Duration;
+
+/// Cipher suites measured (key exchange is always X25519).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Suite {
+    /// TLS_AES_128_GCM_SHA256.
+    Tls13Aes128Gcm,
+    /// TLS_AES_256_GCM_SHA384.
+    Tls13Aes256Gcm,
+    /// TLS_CHACHA20_POLY1305_SHA256.
+    Tls13Chacha20,
+    /// TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 (or _RSA_ with an RSA certificate).
+    Tls12Aes128Gcm,
+}
+
+impl Suite {
+    /// Every suite, in table order.
+    pub const ALL: [Suite; 4] = [
+        Suite::Tls13Aes128Gcm,
+        Suite::Tls13Aes256Gcm,
+        Suite::Tls13Chacha20,
+        Suite::Tls12Aes128Gcm,
+    ];
+
+    /// Short label for tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            Suite::Tls13Aes128Gcm => "TLS1.3 AES-128-GCM",
+            Suite::Tls13Aes256Gcm => "TLS1.3 AES-256-GCM",
+            Suite::Tls13Chacha20 => "TLS1.3 CHACHA20-POLY1305",
+            Suite::Tls12Aes128Gcm => "TLS1.2 ECDHE AES-128-GCM",
+        }
+    }
+
+    /// True for the TLS 1.2 suite.
+    pub fn is_tls12(self) -> bool {
+        self == Suite::Tls12Aes128Gcm
+    }
+
+    /// IANA code point, given the certificate key type (TLS 1.2 names it).
+    pub fn iana(self, key: KeyType) -> u16 {
+        match (self, key) {
+            (Suite::Tls13Aes128Gcm, _) => 0x1301,
+            (Suite::Tls13Aes256Gcm, _) => 0x1302,
+            (Suite::Tls13Chacha20, _) => 0x1303,
+            (Suite::Tls12Aes128Gcm, KeyType::EcdsaP256) => 0xc02b,
+            (Suite::Tls12Aes128Gcm, KeyType::Rsa2048) => 0xc02f,
+        }
+    }
+
+    /// The IANA (RFC) name, given the certificate key type.
+    pub fn iana_name(self, key: KeyType) -> &'static str {
+        match (self, key) {
+            (Suite::Tls13Aes128Gcm, _) => "TLS_AES_128_GCM_SHA256",
+            (Suite::Tls13Aes256Gcm, _) => "TLS_AES_256_GCM_SHA384",
+            (Suite::Tls13Chacha20, _) => "TLS_CHACHA20_POLY1305_SHA256",
+            (Suite::Tls12Aes128Gcm, KeyType::EcdsaP256) => {
+                "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"
+            }
+            (Suite::Tls12Aes128Gcm, KeyType::Rsa2048) => "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+        }
+    }
+
+    /// The OpenSSL-style name (what OpenSSL's cipher lists and s2n's getters use).
+    pub fn openssl_name(self, key: KeyType) -> &'static str {
+        match (self, key) {
+            (Suite::Tls12Aes128Gcm, KeyType::EcdsaP256) => "ECDHE-ECDSA-AES128-GCM-SHA256",
+            (Suite::Tls12Aes128Gcm, KeyType::Rsa2048) => "ECDHE-RSA-AES128-GCM-SHA256",
+            _ => self.iana_name(key),
+        }
+    }
+}
+
+/// The server certificate's key type (same files for every library).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KeyType {
+    /// `server-p256-chain.pem` (leaf + intermediate) / `server-p256.key`, under `ca-ecdsa.pem`.
+    EcdsaP256,
+    /// `server-rsa.pem` / `server-rsa.key`, under `ca-rsa.pem`.
+    Rsa2048,
+}
+
+impl KeyType {
+    /// Short label for tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            KeyType::EcdsaP256 => "ECDSA P-256",
+            KeyType::Rsa2048 => "RSA-2048",
+        }
+    }
+
+    /// (certificate chain PEM, private key PEM, CA PEM) paths.
+    pub fn files(self) -> (String, String, String) {
+        match self {
+            KeyType::EcdsaP256 => (
+                data("server-p256-chain.pem"),
+                data("server-p256.key"),
+                data("ca-ecdsa.pem"),
+            ),
+            KeyType::Rsa2048 => (
+                data("server-rsa.pem"),
+                data("server-rsa.key"),
+                data("ca-rsa.pem"),
+            ),
+        }
+    }
+}
+
+/// One configuration every library is asked to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Case {
+    /// Cipher suite (and so protocol version).
+    pub suite: Suite,
+    /// Server certificate key type.
+    pub key: KeyType,
+}
+
+impl Case {
+    /// The handshake cases the issue asks for.
+    pub const HANDSHAKES: [Case; 3] = [
+        Case {
+            suite: Suite::Tls13Aes128Gcm,
+            key: KeyType::EcdsaP256,
+        },
+        Case {
+            suite: Suite::Tls13Aes128Gcm,
+            key: KeyType::Rsa2048,
+        },
+        Case {
+            suite: Suite::Tls12Aes128Gcm,
+            key: KeyType::EcdsaP256,
+        },
+    ];
+
+    /// A record-layer case (the certificate does not matter there).
+    pub fn records(suite: Suite) -> Case {
+        Case {
+            suite,
+            key: KeyType::EcdsaP256,
+        }
+    }
+
+    /// "TLS1.3 AES-128-GCM, X25519, ECDSA P-256".
+    pub fn label(&self) -> String {
+        format!("{}, X25519, {}", self.suite.label(), self.key.label())
+    }
+}
+
+/// The name every client connects to (in every test certificate's SAN).
+pub const SERVER_NAME: &str = "localhost";
+
+/// Path of a file under the repository's `tests/data/`.
+pub fn data(name: &str) -> String {
+    format!("{}/../tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Deterministic application data (so the receiver can check every byte).
+pub fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 31 % 251) as u8).collect()
+}
+
+/// Which end of a pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// The connecting end.
+    Client,
+    /// The accepting end.
+    Server,
+}
+
+/// Time spent inside each side's calls during one handshake.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SideTimes {
+    /// Client: connection creation and every call that drove it.
+    pub client: Duration,
+    /// Server: the same.
+    pub server: Duration,
+    /// See [`SideTimes::for_callgrind`].
+    pub callgrind: bool,
+}
+
+impl SideTimes {
+    /// Times whose every side call also runs through a function callgrind can
+    /// single out (`cg_client` / `cg_server`, see `bench/callgrind.sh`).
+    pub fn for_callgrind() -> Self {
+        Self {
+            callgrind: true,
+            ..Self::default()
+        }
+    }
+
+    /// Runs client-side work, timing it.
+    #[inline]
+    pub fn on_client<T>(&mut self, f: impl FnOnce() -> T) -> T {
+        if self.callgrind {
+            timed(&mut self.client, || cg_client(f))
+        } else {
+            timed(&mut self.client, f)
+        }
+    }
+
+    /// Runs server-side work, timing it.
+    #[inline]
+    pub fn on_server<T>(&mut self, f: impl FnOnce() -> T) -> T {
+        if self.callgrind {
+            timed(&mut self.server, || cg_server(f))
+        } else {
+            timed(&mut self.server, f)
+        }
+    }
+}
+
+/// Client-side work in a measured callgrind run (`--toggle-collect='*cg_client*'`).
+#[inline(never)]
+fn cg_client<T>(f: impl FnOnce() -> T) -> T {
+    f()
+}
+
+/// Server-side work in a measured callgrind run (`--toggle-collect='*cg_server*'`).
+#[inline(never)]
+fn cg_server<T>(f: impl FnOnce() -> T) -> T {
+    f()
+}
+
+/// Runs `f`, adding its duration to `acc`.
+#[inline]
+pub fn timed<T>(acc: &mut Duration, f: impl FnOnce() -> T) -> T {
+    let t = std::time::Instant::now();
+    let r = f();
+    *acc += t.elapsed();
+    r
+}
+
+/// A TLS library under test, configured for one [`Case`].
+pub trait Library: Sized {
+    /// Display name.
+    const NAME: &'static str;
+    /// A connected client/server pair.
+    type Pair: Pair;
+    /// Builds client and server configurations for `case` (`Err`: this library
+    /// cannot run the case, with why). `release_mode` asks for a configuration
+    /// that releases I/O buffers when idle where that is a configuration
+    /// option (OpenSSL's `SSL_MODE_RELEASE_BUFFERS`).
+    fn setup(case: Case, release_mode: bool) -> Result<Self, String>;
+    /// Creates both connections and runs a full handshake to completion,
+    /// adding each side's time to `t`. Panics if the handshake fails.
+    fn handshake(&self, t: &mut SideTimes) -> Self::Pair;
+}
+
+/// A connected pair over the in-memory transport; the client sends, the server receives.
+pub trait Pair {
+    /// Asserts the negotiated version, suite, group and server key type.
+    fn check(&self, case: Case) -> Result<(), String>;
+    /// One application write of all of `data` on the client, flushed into the transport.
+    fn send(&mut self, data: &[u8]);
+    /// One read on the server into `buf`; 0 when nothing is buffered.
+    fn recv(&mut self, buf: &mut [u8]) -> usize;
+    /// Sends `data` from the server to the client and reads it there (for the
+    /// memory measurement, so both ends have used their buffers).
+    fn echo_back(&mut self, data: &[u8]);
+    /// Frees idle I/O buffers on `side` with the library's own API; `Ok(false)`
+    /// when the library has none.
+    fn release_buffers(&mut self, side: Side) -> Result<bool, String>;
+    /// Splits into (client, server, transport) so one side can be dropped alone.
+    fn into_parts(self) -> (Box<dyn Any>, Box<dyn Any>, Box<dyn Any>);
+}

@@ -1,0 +1,28 @@
+//! Heap bytes in use, as glibc's allocator counts them.
+//!
+//! A Rust global allocator sees only Rust's allocations, not s2n-tls's or
+//! OpenSSL's (C code calling `malloc` directly), so the four libraries are all
+//! measured with the C allocator's own count instead: `mallinfo2()`'s in-use
+//! bytes (ordinary chunks plus mmapped ones, chunk headers included). Rust's
+//! `System` allocator is that same `malloc`, so Baton and rustls are counted
+//! the same way. The count covers every thread; the bench measures while
+//! nothing else runs.
+
+/// Bytes currently allocated from the C heap by this process (glibc's
+/// `mallinfo2`, through `baton_ktls::heap`, where Baton's `unsafe` lives).
+pub fn heap_in_use() -> usize {
+    baton_ktls::heap::heap_in_use()
+}
+
+/// Checks that [`heap_in_use`] sees a live allocation come and go (used by
+/// the crate's tests, which run it while nothing else allocates).
+#[cfg(test)]
+pub(crate) fn self_check() {
+    let before = heap_in_use();
+    let v = std::hint::black_box(vec![1u8; 100_000]);
+    let during = heap_in_use();
+    drop(v);
+    let after = heap_in_use();
+    assert!(during >= before + 100_000, "{before} {during}");
+    assert!(after + 100_000 <= during);
+}

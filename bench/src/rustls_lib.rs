@@ -1,0 +1,231 @@
+//! rustls 0.23 with its aws-lc-rs provider, restricted to the case's suite,
+//! X25519 and version; session tickets and resumption off (Baton has none).
+
+use crate::transport::{duplex, End};
+use crate::{Case, KeyType, Library, Side, SideTimes, SERVER_NAME};
+use rustls::crypto::{aws_lc_rs as provider, CryptoProvider};
+use rustls::{ClientConnection, ConnectionCommon, ServerConnection};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use std::any::Any;
+use std::io::{self, Read, Write};
+use std::sync::Arc;
+
+/// rustls configured for one case.
+#[derive(Debug)]
+pub struct Rustls {
+    client: Arc<rustls::ClientConfig>,
+    server: Arc<rustls::ServerConfig>,
+}
+
+/// A connected rustls pair.
+#[derive(Debug)]
+pub struct RustlsPair {
+    client: ClientConnection,
+    server: ServerConnection,
+    c_io: End,
+    s_io: End,
+}
+
+fn restricted(case: Case) -> Arc<CryptoProvider> {
+    let mut p = provider::default_provider();
+    let want = case.suite.iana(case.key);
+    p.cipher_suites.retain(|s| u16::from(s.suite()) == want);
+    p.kx_groups
+        .retain(|k| k.name() == rustls::NamedGroup::X25519);
+    assert_eq!(p.cipher_suites.len(), 1);
+    assert_eq!(p.kx_groups.len(), 1);
+    Arc::new(p)
+}
+
+impl Library for Rustls {
+    const NAME: &'static str = "rustls";
+    type Pair = RustlsPair;
+
+    fn setup(case: Case, _release_mode: bool) -> Result<Self, String> {
+        let (chain, key, ca) = case.key.files();
+        let versions: &[&rustls::SupportedProtocolVersion] = if case.suite.is_tls12() {
+            &[&rustls::version::TLS12]
+        } else {
+            &[&rustls::version::TLS13]
+        };
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&chain)
+            .map_err(|e| e.to_string())?
+            .map(|c| c.unwrap())
+            .collect();
+        let key = PrivateKeyDer::from_pem_file(&key).map_err(|e| e.to_string())?;
+        let mut s = rustls::ServerConfig::builder_with_provider(restricted(case))
+            .with_protocol_versions(versions)
+            .map_err(|e| e.to_string())?
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .map_err(|e| e.to_string())?;
+        // No resumption state: Baton has none, so neither side pays for it.
+        s.send_tls13_tickets = 0;
+        s.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+        let mut roots = rustls::RootCertStore::empty();
+        for c in CertificateDer::pem_file_iter(&ca).map_err(|e| e.to_string())? {
+            roots.add(c.unwrap()).map_err(|e| e.to_string())?;
+        }
+        let mut c = rustls::ClientConfig::builder_with_provider(restricted(case))
+            .with_protocol_versions(versions)
+            .map_err(|e| e.to_string())?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        c.resumption = rustls::client::Resumption::disabled();
+        Ok(Self {
+            client: Arc::new(c),
+            server: Arc::new(s),
+        })
+    }
+
+    fn handshake(&self, t: &mut SideTimes) -> RustlsPair {
+        let (mut c_io, mut s_io) = duplex();
+        let mut client = t.on_client(|| {
+            ClientConnection::new(
+                self.client.clone(),
+                ServerName::try_from(SERVER_NAME).unwrap(),
+            )
+            .unwrap()
+        });
+        let mut server = t.on_server(|| ServerConnection::new(self.server.clone()).unwrap());
+        for _ in 0..20 {
+            t.on_client(|| turn(&mut client, &mut c_io));
+            t.on_server(|| turn(&mut server, &mut s_io));
+            if !client.is_handshaking()
+                && !server.is_handshaking()
+                && c_io.rx().is_empty()
+                && s_io.rx().is_empty()
+            {
+                return RustlsPair {
+                    client,
+                    server,
+                    c_io,
+                    s_io,
+                };
+            }
+        }
+        panic!("rustls handshake did not finish");
+    }
+}
+
+/// One turn of a side: read and process what arrived, write what it has.
+fn turn<S>(conn: &mut ConnectionCommon<S>, io: &mut End) {
+    loop {
+        match conn.read_tls(io) {
+            Ok(0) => panic!("rustls: transport closed"),
+            Ok(_) => {
+                conn.process_new_packets()
+                    .unwrap_or_else(|e| panic!("rustls: {e}"));
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) => panic!("rustls read_tls: {e}"),
+        }
+    }
+    while conn.wants_write() {
+        conn.write_tls(io).unwrap();
+    }
+}
+
+fn recv_into<S>(conn: &mut ConnectionCommon<S>, io: &mut End, buf: &mut [u8]) -> usize {
+    loop {
+        match conn.reader().read(buf) {
+            Ok(0) => panic!("rustls: unexpected close"),
+            Ok(n) => return n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => panic!("rustls read: {e}"),
+        }
+        match conn.read_tls(io) {
+            Ok(0) => panic!("rustls: transport closed"),
+            Ok(_) => {
+                conn.process_new_packets()
+                    .unwrap_or_else(|e| panic!("rustls: {e}"));
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return 0,
+            Err(e) => panic!("rustls read_tls: {e}"),
+        }
+    }
+}
+
+impl crate::Pair for RustlsPair {
+    fn check(&self, case: Case) -> Result<(), String> {
+        let version = if case.suite.is_tls12() {
+            rustls::ProtocolVersion::TLSv1_2
+        } else {
+            rustls::ProtocolVersion::TLSv1_3
+        };
+        for (who, v, s, g) in [
+            (
+                "client",
+                self.client.protocol_version(),
+                self.client.negotiated_cipher_suite(),
+                self.client.negotiated_key_exchange_group(),
+            ),
+            (
+                "server",
+                self.server.protocol_version(),
+                self.server.negotiated_cipher_suite(),
+                self.server.negotiated_key_exchange_group(),
+            ),
+        ] {
+            let ok = v == Some(version)
+                && s.map(|s| u16::from(s.suite())) == Some(case.suite.iana(case.key))
+                && g.map(|g| g.name()) == Some(rustls::NamedGroup::X25519);
+            if !ok {
+                return Err(format!("rustls {who} negotiated {v:?} {s:?}"));
+            }
+        }
+        // The server's key type: the leaf certificate rustls received.
+        let leaf = &self
+            .client
+            .peer_certificates()
+            .ok_or("no peer certificate")?[0];
+        let is_ec = leaf
+            .as_ref()
+            .windows(7)
+            .any(|w| w == [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]);
+        if is_ec != (case.key == KeyType::EcdsaP256) {
+            return Err("rustls: unexpected server key type".into());
+        }
+        Ok(())
+    }
+
+    fn send(&mut self, data: &[u8]) {
+        self.client.writer().write_all(data).expect("rustls write");
+        while self.client.wants_write() {
+            self.client.write_tls(&mut self.c_io).unwrap();
+        }
+    }
+
+    fn recv(&mut self, buf: &mut [u8]) -> usize {
+        recv_into(&mut self.server, &mut self.s_io, buf)
+    }
+
+    fn echo_back(&mut self, data: &[u8]) {
+        self.server.writer().write_all(data).expect("rustls write");
+        while self.server.wants_write() {
+            self.server.write_tls(&mut self.s_io).unwrap();
+        }
+        let mut buf = vec![0u8; data.len()];
+        let mut got = 0;
+        while got < data.len() {
+            let n = recv_into(&mut self.client, &mut self.c_io, &mut buf[got..]);
+            assert!(n > 0, "rustls: echo did not arrive");
+            got += n;
+        }
+        assert_eq!(buf, data);
+    }
+
+    fn release_buffers(&mut self, _side: Side) -> Result<bool, String> {
+        // rustls 0.23 has no call for this; its buffers are whatever it keeps.
+        Ok(false)
+    }
+
+    fn into_parts(self) -> (Box<dyn Any>, Box<dyn Any>, Box<dyn Any>) {
+        (
+            Box::new(self.client),
+            Box::new(self.server),
+            Box::new((self.c_io, self.s_io)),
+        )
+    }
+}

@@ -1,0 +1,33 @@
+//! Heap bytes in use, as glibc's allocator counts them: for measuring what a
+//! connection costs (the `baton-bench` memory table; `baton serve` can report
+//! it too). Here because all of Baton's `unsafe` lives in this crate.
+//!
+//! A Rust global allocator only sees Rust's allocations; C libraries linked in
+//! (aws-lc, and in the benchmarks s2n-tls and OpenSSL) call `malloc` directly.
+//! `mallinfo2()` counts both, since Rust's `System` allocator is that same
+//! `malloc`: in-use bytes of every arena plus mmapped chunks, chunk headers
+//! included.
+
+/// Bytes currently allocated from the C heap by this process (all threads).
+pub fn heap_in_use() -> usize {
+    // SAFETY: mallinfo2 takes no arguments, only reads the allocator's
+    // statistics (under the allocator's own locks) and returns a plain struct
+    // by value; it has no preconditions.
+    let m = unsafe { libc::mallinfo2() };
+    m.uordblks + m.hblkhd
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sees_a_large_allocation_come_and_go() {
+        // Other tests allocate concurrently, so only a large, distinct change is checked.
+        let before = super::heap_in_use();
+        let v = std::hint::black_box(vec![1u8; 64 << 20]);
+        let during = super::heap_in_use();
+        drop(v);
+        let after = super::heap_in_use();
+        assert!(during >= before + (48 << 20), "{before} {during}");
+        assert!(after + (48 << 20) <= during, "{during} {after}");
+    }
+}
