@@ -313,3 +313,206 @@ fn shutdown_cuts_a_stuck_transfer_after_the_grace_period() {
     assert_eq!(total(&stats, |s| s.handshakes), 1);
     drop(conn);
 }
+
+/// Each line names a file in the directory; the answer is "LEN\n" and the
+/// file, one at a time (lines behind a body wait for `on_drained`).
+struct NamedFiles(std::path::PathBuf);
+
+struct NamedFilesHandler {
+    dir: std::path::PathBuf,
+    line: Vec<u8>,
+    waiting: std::collections::VecDeque<String>,
+    busy: bool,
+}
+
+impl NamedFilesHandler {
+    fn next(&mut self, out: &mut Output) -> Flow {
+        if self.busy {
+            return Flow::Continue;
+        }
+        let Some(name) = self.waiting.pop_front() else {
+            return Flow::Continue;
+        };
+        let file = std::fs::File::open(self.dir.join(name)).unwrap();
+        let len = file.metadata().unwrap().len();
+        out.extend_from_slice(format!("{len}\n").as_bytes());
+        out.send_file(file, 0, len);
+        self.busy = true;
+        Flow::Continue
+    }
+}
+
+impl Handler for NamedFilesHandler {
+    fn on_data(&mut self, input: &[u8], out: &mut Output) -> Flow {
+        for &b in input {
+            if b == b'\n' {
+                let name = String::from_utf8(std::mem::take(&mut self.line)).unwrap();
+                self.waiting.push_back(name);
+            } else {
+                self.line.push(b);
+            }
+        }
+        self.next(out)
+    }
+    fn on_drained(&mut self, out: &mut Output) -> Flow {
+        self.busy = false;
+        self.next(out)
+    }
+}
+
+impl Service for NamedFiles {
+    type Handler = NamedFilesHandler;
+    fn connect(&self, _peer: SocketAddr, _conn: &Connection) -> NamedFilesHandler {
+        NamedFilesHandler {
+            dir: self.0.clone(),
+            line: Vec::new(),
+            waiting: Default::default(),
+            busy: false,
+        }
+    }
+}
+
+/// Files of record-boundary sizes in a fresh directory: (name, content).
+fn body_files(dir: &str, sizes: &[usize]) -> (std::path::PathBuf, Vec<(String, Vec<u8>)>) {
+    let dir = scratch_dir().join(dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let files: Vec<_> = sizes
+        .iter()
+        .map(|&n| {
+            let name = format!("f{n}");
+            let content = payload(n, n as u64 + 3);
+            std::fs::write(dir.join(&name), &content).unwrap();
+            (name, content)
+        })
+        .collect();
+    (dir, files)
+}
+
+/// Asks for every file in one go (pipelined) and checks each body's SHA-256.
+fn fetch_all(port: u16, files: &[(String, Vec<u8>)]) -> Connection {
+    let mut conn = baton_client(&client_config(), port, |c| {
+        c.set_server_name("localhost").unwrap();
+    })
+    .unwrap();
+    let ask: String = files.iter().map(|(n, _)| format!("{n}\n")).collect();
+    send_all(&mut conn, ask.as_bytes()).unwrap();
+    for (name, content) in files {
+        let head = format!("{}\n", content.len());
+        let got = recv_exact(&mut conn, head.len() + content.len()).unwrap();
+        assert_eq!(&got[..head.len()], head.as_bytes(), "{name}");
+        assert_eq!(
+            sha256_hex(&got[head.len()..]),
+            sha256_hex(content),
+            "{name}"
+        );
+    }
+    conn
+}
+
+/// File bodies through each path the runtime has, proven by its counters:
+/// with kernel TLS send, io_uring SPLICE (file -> pipe -> kTLS socket) and,
+/// forced, the synchronous sendfile fallback; without it, sealed in userspace.
+/// Sizes at record boundaries (0, 1, 16384, 16385), 1 MiB and 64 MiB.
+#[test]
+fn file_bodies_by_splice_sendfile_or_sealed() {
+    const SIZES: [usize; 6] = [0, 1, 16384, 16385, 1 << 20, 64 << 20];
+    let (dir, files) = body_files("uring-bodies", &SIZES);
+    let kernel = baton_ktls::probe().available();
+    for splice in [true, false] {
+        // The fallback run skips the 64 MiB file: the paths differ per body, not per size.
+        let files = if splice { &files[..] } else { &files[..5] };
+        let cfg = RuntimeConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            workers: 1,
+            splice,
+            ..Default::default()
+        };
+        let rt = Runtime::start(cfg, tls_config(), Arc::new(NamedFiles(dir.clone()))).unwrap();
+        let mut conn = fetch_all(rt.local_addr().port(), files);
+        conn.shutdown().unwrap();
+        let stats = rt.shutdown();
+        let body: u64 = files.iter().map(|(_, c)| c.len() as u64).sum();
+        let s = &stats[0];
+        if kernel {
+            assert_eq!(s.splice, splice, "{s}");
+            let (by_splice, by_sendfile) = if splice { (body, 0) } else { (0, body) };
+            assert_eq!(s.file_bytes_spliced, by_splice, "{s}");
+            assert_eq!(s.file_bytes_sendfile, by_sendfile, "{s}");
+            assert_eq!(s.file_bytes_sealed, 0, "{s}");
+        } else {
+            assert_eq!(s.file_bytes_sealed, body, "{s}");
+            assert_eq!(s.file_bytes_spliced + s.file_bytes_sendfile, 0, "{s}");
+        }
+        assert!(s.errors.is_empty(), "{s}");
+        check_paths(&stats, 1);
+    }
+}
+
+/// Spliced bodies keep the send key's AEAD usage limit (lowered to 8 records
+/// here): where the kernel can rekey (6.14+) the body arrives whole across
+/// KeyUpdates; before that the connection closes cleanly at the limit.
+#[test]
+fn spliced_bodies_keep_the_send_key_limit() {
+    if !baton_ktls::probe().available() {
+        if std::env::var_os("BATON_REQUIRE_KTLS").is_some() {
+            panic!("BATON_REQUIRE_KTLS is set, but {}", baton_ktls::probe());
+        }
+        eprintln!("SKIPPED spliced_bodies_keep_the_send_key_limit: no kTLS here");
+        return;
+    }
+    const LEN: usize = 40 * 16384;
+    let (dir, files) = body_files("uring-key-limit", &[LEN]);
+    let cfg = RuntimeConfig {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        workers: 1,
+        kernel_send_key_limit_for_test: Some(8),
+        ..Default::default()
+    };
+    let rt = Runtime::start(cfg, tls_config(), Arc::new(NamedFiles(dir))).unwrap();
+    let before = baton_ktls::tls_stat().unwrap();
+    let rekey = {
+        let r = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+        let mut it = r
+            .trim()
+            .split(['.', '-'])
+            .map(|p| p.parse::<u32>().unwrap_or(0));
+        (it.next().unwrap_or(0), it.next().unwrap_or(0)) >= (6, 14)
+    };
+    if rekey {
+        let mut conn = fetch_all(rt.local_addr().port(), &files);
+        conn.shutdown().unwrap();
+        let stats = rt.shutdown();
+        let after = baton_ktls::tls_stat().unwrap();
+        let rekeys = after["TlsTxRekeyOk"] - before.get("TlsTxRekeyOk").copied().unwrap_or(0);
+        assert!(rekeys >= 4, "{rekeys} send rekeys; {}", stats[0]);
+        assert_eq!(stats[0].file_bytes_spliced, LEN as u64, "{}", stats[0]);
+    } else {
+        let mut conn = baton_client(&client_config(), rt.local_addr().port(), |c| {
+            c.set_server_name("localhost").unwrap();
+        })
+        .unwrap();
+        send_all(&mut conn, format!("{}\n", files[0].0).as_bytes()).unwrap();
+        // Data, then close_notify at the limit: a clean end, short of the body.
+        let got = recv_to_end(&mut conn).expect("a clean close at the key limit");
+        let stats = rt.shutdown();
+        let head = format!("{LEN}\n").len();
+        assert!(
+            got.len() > head && got.len() <= head + 8 * 16384,
+            "{} bytes",
+            got.len()
+        );
+        assert_eq!(&got[head..], &files[0].1[..got.len() - head]);
+        assert!(stats[0].file_bytes_spliced > 0, "{}", stats[0]);
+        assert_eq!(
+            stats[0].errors.get("splice: Closed"),
+            Some(&1),
+            "{}",
+            stats[0]
+        );
+    }
+    let after = baton_ktls::tls_stat().unwrap();
+    assert_eq!(
+        after["TlsDecryptError"],
+        before.get("TlsDecryptError").copied().unwrap_or(0)
+    );
+}
