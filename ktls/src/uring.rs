@@ -129,6 +129,10 @@ pub struct RuntimeConfig {
     /// ring of provided buffers where the kernel has them (6.0+); false keeps
     /// one single-shot receive per connection (the fallback; for tests).
     pub multishot_recv: bool,
+    /// Provided receive buffers per worker (16.5 KiB each; rounded up to a
+    /// power of two, at most 32768). Fewer than completions in flight make
+    /// receives wait for buffers (`ENOBUFS`), never lose bytes.
+    pub recv_buffers: u16,
     /// Test hook: the record count at which a kernel-sealed send key must be
     /// replaced (see `Connection::set_kernel_send_key_limit_for_test`).
     #[doc(hidden)]
@@ -149,6 +153,7 @@ impl Default for RuntimeConfig {
             shutdown_grace: Duration::from_secs(5),
             splice: true,
             multishot_recv: true,
+            recv_buffers: 64,
             kernel_send_key_limit_for_test: None,
         }
     }
@@ -454,9 +459,7 @@ const SENDFILE_TURN: usize = 4 << 20;
 
 /// How often a worker wakes up by itself: control messages and deadlines.
 const TICK: Duration = Duration::from_millis(100);
-/// Provided buffers per worker for multishot receives (a power of two), and
-/// their group id in the worker's ring.
-const RING_BUFS: u16 = 64;
+/// The provided buffers' group id in the worker's ring.
 const BUF_GROUP: u16 = 0;
 /// A connection with more than this queued to send is not read further until
 /// it is out (back-pressure against peers that send without reading).
@@ -514,6 +517,8 @@ struct Conn<H> {
     splice_inflight: bool,
     /// Plaintext written with MSG_MORE that the kernel holds in an open record.
     open_record: usize,
+    /// The send in flight has MSG_MORE.
+    send_more: bool,
     /// The receive in flight is multishot (into the worker's provided buffers).
     recv_multi: bool,
     /// A cancel of the multishot receive is out (back-pressure).
@@ -597,7 +602,7 @@ impl<S: Service> Worker<S> {
             tune_iowq(&ring, core);
         }
         let bufs = if cfg.multishot_recv {
-            BufRing::new(&ring).ok()
+            BufRing::new(&ring, cfg.recv_buffers).ok()
         } else {
             None
         };
@@ -848,6 +853,7 @@ impl<S: Service> Worker<S> {
             piece_small: false,
             splice_inflight: false,
             open_record: 0,
+            send_more: false,
             recv_multi: false,
             recv_cancel: false,
             recv_single_next: false,
@@ -1432,7 +1438,16 @@ impl<S: Service> Worker<S> {
             }
             return;
         }
-        c.woff += res as usize;
+        let n = res as usize;
+        c.woff += n;
+        if c.kernel_send {
+            c.tls.kernel_wrote(n);
+            c.open_record = if c.send_more {
+                (c.open_record + n) % MAX_RECORD
+            } else {
+                0
+            };
+        }
         if c.woff >= c.wbuf.len() {
             c.wbuf.clear();
             c.woff = 0;
@@ -1493,22 +1508,58 @@ impl<S: Service> Worker<S> {
             c.woff = 0;
         }
         if !c.send_inflight && c.woff < c.wbuf.len() {
-            let pending = &c.wbuf[c.woff..];
-            let len = pending.len().min(u32::MAX as usize) as u32;
-            // A response head followed by a file body shares its first kernel
-            // record with it (MSG_MORE keeps the kTLS record open).
-            let more = if c.kernel_send && c.body.is_some() && c.wnext.is_empty() {
-                libc::MSG_MORE
-            } else {
-                0
-            };
+            let mut len = c.wbuf.len() - c.woff;
+            let mut more = 0;
+            if c.kernel_send {
+                // Plaintext for the kernel's records: the checks and record
+                // sizing Connection::send would apply (each write without
+                // MSG_MORE ends a record, so small records are short writes).
+                let budget = match c.tls.kernel_write_budget() {
+                    Ok(b) => b,
+                    Err(e) if e.is_blocked() => {
+                        // A KeyUpdate record waits for room in the socket.
+                        if !c.poll_inflight {
+                            c.poll_inflight = true;
+                            sqes.push(
+                                opcode::PollAdd::new(fd, libc::POLLOUT as u32)
+                                    .build()
+                                    .user_data(ud | OP_POLL),
+                            );
+                        }
+                        for sqe in sqes {
+                            self.push(sqe);
+                        }
+                        return;
+                    }
+                    Err(e) => {
+                        self.stats.error(&format!("send: {:?}", e.kind()));
+                        c.abort = true;
+                        return self.advance(idx);
+                    }
+                };
+                let room = if budget.small {
+                    budget.max.saturating_sub(c.open_record).max(1)
+                } else {
+                    budget.max
+                };
+                len = len.min(room);
+                // A response head followed by a file body shares its first
+                // record with it (MSG_MORE keeps the kTLS record open), unless
+                // the head already fills a small record.
+                let last = c.woff + len == c.wbuf.len() && c.wnext.is_empty();
+                if last && c.body.is_some() && !(budget.small && len == room) {
+                    more = libc::MSG_MORE;
+                }
+            }
+            let pending = &c.wbuf[c.woff..c.woff + len];
             sqes.push(
-                opcode::Send::new(fd, pending.as_ptr(), len)
+                opcode::Send::new(fd, pending.as_ptr(), len.min(u32::MAX as usize) as u32)
                     .flags(libc::MSG_NOSIGNAL | more)
                     .build()
                     .user_data(ud | OP_SEND),
             );
             c.send_inflight = true;
+            c.send_more = more != 0;
         }
         let output_done = !c.send_inflight
             && c.wnext.is_empty()
@@ -1579,13 +1630,15 @@ fn backlog<H>(c: &Conn<H>) -> usize {
     c.wbuf.len().saturating_sub(c.woff) + c.wnext.len()
 }
 
-/// The worker's provided buffers for multishot receives: `RING_BUFS` buffers
+/// The worker's provided buffers for multishot receives: `count` buffers
 /// of `RECV_BUF` bytes, and the ring (shared with the kernel) through which
 /// they are handed to it. A buffer the kernel filled is out of the ring until
 /// [`give_back`](BufRing::give_back).
 struct BufRing {
-    /// `RING_BUFS` entries, page-aligned (mmap), the tail in the first one.
+    /// `count` entries, page-aligned (mmap), the tail in the first one.
     entries: *mut types::BufRingEntry,
+    /// Number of entries and buffers (a power of two).
+    count: u16,
     map_len: usize,
     bufs: Box<[u8]>,
     tail: u16,
@@ -1596,8 +1649,9 @@ struct BufRing {
 unsafe impl Send for BufRing {}
 
 impl BufRing {
-    fn new(ring: &IoUring) -> io::Result<BufRing> {
-        let map_len = RING_BUFS as usize * std::mem::size_of::<types::BufRingEntry>();
+    fn new(ring: &IoUring, count: u16) -> io::Result<BufRing> {
+        let count = count.clamp(1, 1 << 15).next_power_of_two();
+        let map_len = count as usize * std::mem::size_of::<types::BufRingEntry>();
         // SAFETY: a fresh anonymous mapping; the result is checked.
         let p = unsafe {
             libc::mmap(
@@ -1614,17 +1668,18 @@ impl BufRing {
         }
         let mut br = BufRing {
             entries: p.cast(),
+            count,
             map_len,
-            bufs: vec![0u8; RING_BUFS as usize * RECV_BUF].into_boxed_slice(),
+            bufs: vec![0u8; count as usize * RECV_BUF].into_boxed_slice(),
             tail: 0,
         };
-        // SAFETY: the mapping holds RING_BUFS entries and lives until `br` is
+        // SAFETY: the mapping holds `count` entries and lives until `br` is
         // dropped, which the worker does only after its ring is gone.
         unsafe {
             ring.submitter()
-                .register_buf_ring_with_flags(p as u64, RING_BUFS, BUF_GROUP, 0)?;
+                .register_buf_ring_with_flags(p as u64, count, BUF_GROUP, 0)?;
         }
-        for bid in 0..RING_BUFS {
+        for bid in 0..count {
             br.give_back(bid);
         }
         Ok(br)
@@ -1632,16 +1687,16 @@ impl BufRing {
 
     /// The first `n` bytes of buffer `bid`.
     fn slice(&self, bid: u16, n: usize) -> &[u8] {
-        let start = (bid as usize % RING_BUFS as usize) * RECV_BUF;
+        let start = (bid % self.count) as usize * RECV_BUF;
         &self.bufs[start..start + n.min(RECV_BUF)]
     }
 
     /// Hands buffer `bid` (back) to the kernel.
     fn give_back(&mut self, bid: u16) {
-        let bid = bid % RING_BUFS;
-        let slot = (self.tail & (RING_BUFS - 1)) as usize;
+        let bid = bid % self.count;
+        let slot = (self.tail & (self.count - 1)) as usize;
         let addr = self.bufs.as_mut_ptr() as u64 + bid as u64 * RECV_BUF as u64;
-        // SAFETY: `slot` < RING_BUFS, inside the mapping; the kernel reads an
+        // SAFETY: `slot` < count, inside the mapping; the kernel reads an
         // entry only once the tail below has moved past it.
         let e = unsafe { &mut *self.entries.add(slot) };
         e.set_addr(addr);

@@ -333,6 +333,9 @@ impl NamedFilesHandler {
         let Some(name) = self.waiting.pop_front() else {
             return Flow::Continue;
         };
+        if name == "bye" {
+            return Flow::Close;
+        }
         let file = std::fs::File::open(self.dir.join(name)).unwrap();
         let len = file.metadata().unwrap().len();
         out.extend_from_slice(format!("{len}\n").as_bytes());
@@ -514,5 +517,225 @@ fn spliced_bodies_keep_the_send_key_limit() {
     assert_eq!(
         after["TlsDecryptError"],
         before.get("TlsDecryptError").copied().unwrap_or(0)
+    );
+}
+
+/// Receives after the handshake: multishot into provided buffers (here only
+/// two per worker, so that eight clients at once run the ring dry and receives
+/// wait for buffers) and, forced, single-shot — the same bytes either way,
+/// with a KeyUpdate from each client mid-stream (a control record: with kTLS
+/// receive the multishot ends with EIO and the record is read by recvmsg).
+#[test]
+fn multishot_and_single_shot_receives_carry_the_same_bytes() {
+    const CLIENTS: usize = 8;
+    const LEN: usize = 128 * 1024;
+    let kernel = baton_ktls::probe().available();
+    let osrelease = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    let mut it = osrelease
+        .trim()
+        .split(['.', '-'])
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    // Kernel TLS takes a peer's KeyUpdate only from 6.14 on.
+    let key_update = !kernel || (it.next().unwrap_or(0), it.next().unwrap_or(0)) >= (6, 14);
+    for multishot in [true, false] {
+        let cfg = RuntimeConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            workers: 1,
+            multishot_recv: multishot,
+            recv_buffers: 2,
+            ..Default::default()
+        };
+        let rt = Runtime::start(cfg, tls_config(), Arc::new(EchoUpTo(LEN))).unwrap();
+        let port = rt.local_addr().port();
+        let threads: Vec<_> = (0..CLIENTS)
+            .map(|i| {
+                thread::spawn(move || {
+                    let mut conn = baton_client(&client_config(), port, |c| {
+                        c.set_server_name("localhost").unwrap();
+                    })
+                    .expect("handshake");
+                    let data = payload(LEN, 100 + i as u64);
+                    send_all(&mut conn, &data[..LEN / 2]).unwrap();
+                    if key_update {
+                        conn.request_key_update(true).unwrap();
+                    }
+                    send_all(&mut conn, &data[LEN / 2..]).unwrap();
+                    let got = recv_exact(&mut conn, LEN).unwrap();
+                    assert_eq!(sha256_hex(&got), sha256_hex(&data));
+                    assert_eq!(conn.recv(&mut [0u8; 16]).unwrap(), 0);
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let stats = rt.shutdown();
+        let s = &stats[0];
+        assert_eq!(s.multishot_recv, multishot, "{s}");
+        assert_eq!(s.bytes_in, (CLIENTS * LEN) as u64, "{s}");
+        if multishot {
+            assert!(s.recv_provided > 0, "{s}");
+        } else {
+            assert_eq!(s.recv_provided + s.recv_no_buffers, 0, "{s}");
+        }
+        assert!(s.errors.is_empty(), "{s}");
+        eprintln!("multishot={multishot}: {s}");
+        check_paths(&stats, CLIENTS as u64);
+    }
+}
+
+/// Application data records as `openssl s_client -msg` saw them arrive: the
+/// length field of each TLS 1.3 record header from the server whose inner
+/// content type is application_data, in order.
+fn app_records_received(msgfile: &std::path::Path) -> Vec<usize> {
+    let text = std::fs::read_to_string(msgfile).unwrap();
+    let hex = |line: &str| -> Vec<u8> {
+        line.split_whitespace()
+            .filter_map(|b| u8::from_str_radix(b, 16).ok())
+            .collect()
+    };
+    let mut out = Vec::new();
+    let mut pending = None;
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if !line.starts_with("<<<") {
+            continue;
+        }
+        let next = lines.next().unwrap_or("");
+        if line.contains("RecordHeader") {
+            let h = hex(next);
+            pending = (h.len() == 5).then(|| u16::from_be_bytes([h[3], h[4]]) as usize);
+        } else if line.contains("InnerContent") {
+            if let (Some(len), [0x17]) = (pending.take(), &hex(next)[..]) {
+                out.push(len);
+            }
+        }
+    }
+    out
+}
+
+/// Dynamic record sizing on the runtime's sends (kernel SEND or sealed): as
+/// `openssl s_client` receives them, the first 16 KiB of echoed data come in
+/// records that fit one 1500-byte frame, then in full records.
+#[test]
+fn echoes_start_in_small_records_then_full_ones() {
+    if !openssl_available("echoes_start_in_small_records_then_full_ones") {
+        return;
+    }
+    const LEN: usize = 256 * 1024;
+    let rt = start(LEN, 1, Duration::from_secs(10));
+    let msgfile = scratch_dir().join("uring-records.msg");
+    let _ = std::fs::remove_file(&msgfile);
+    let ca = data("ca-ecdsa.pem");
+    let mut cli = s_client(
+        rt.local_addr().port(),
+        &[
+            "-servername",
+            "localhost",
+            "-CAfile",
+            ca.to_str().unwrap(),
+            "-verify_return_error",
+            "-quiet",
+            "-msg",
+            "-msgfile",
+            msgfile.to_str().unwrap(),
+        ],
+    );
+    let payload = Arc::new(payload(LEN, 41));
+    cli.feed_stdin(Arc::clone(&payload));
+    let out = cli.wait(BULK_TIMEOUT);
+    let stats = rt.shutdown();
+    assert_eq!(
+        sha256_hex(&out.stdout),
+        sha256_hex(&payload),
+        "{}",
+        out.stderr
+    );
+    let data_records = app_records_received(&msgfile);
+    eprintln!(
+        "{} records: {:?} ...; {}",
+        data_records.len(),
+        &data_records[..data_records.len().min(40)],
+        stats[0]
+    );
+    // TLS 1.3 records carry 17 bytes of overhead: 1378 bytes of data make a
+    // 1395-byte record, 1400 bytes on the wire.
+    let wire = |len: usize| len + 5;
+    let mut seen = 0;
+    let mut i = 0;
+    while seen < 16 * 1024 {
+        assert!(
+            wire(data_records[i]) <= 1400,
+            "record {i}: {data_records:?}"
+        );
+        seen += data_records[i] - 17;
+        i += 1;
+    }
+    assert!(
+        data_records[i..].iter().any(|&l| l > 16 * 1024),
+        "full records after the threshold: {data_records:?}"
+    );
+}
+
+/// The same for a file body (SPLICE through kTLS, or sealed): the response
+/// head shares the first small record with the body's start (corked: MSG_MORE
+/// on the head, or sealed together), small records up to 16 KiB, then full.
+#[test]
+fn a_file_body_starts_in_small_records_with_its_head() {
+    if !openssl_available("a_file_body_starts_in_small_records_with_its_head") {
+        return;
+    }
+    const LEN: usize = 1 << 20;
+    let (dir, files) = body_files("uring-small-records", &[LEN]);
+    let cfg = RuntimeConfig {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        workers: 1,
+        ..Default::default()
+    };
+    let rt = Runtime::start(cfg, tls_config(), Arc::new(NamedFiles(dir))).unwrap();
+    let msgfile = scratch_dir().join("uring-file-records.msg");
+    let _ = std::fs::remove_file(&msgfile);
+    let ca = data("ca-ecdsa.pem");
+    let mut cli = s_client(
+        rt.local_addr().port(),
+        &[
+            "-servername",
+            "localhost",
+            "-CAfile",
+            ca.to_str().unwrap(),
+            "-verify_return_error",
+            "-quiet",
+            "-msg",
+            "-msgfile",
+            msgfile.to_str().unwrap(),
+        ],
+    );
+    cli.feed_stdin(Arc::new(format!("{}\nbye\n", files[0].0).into_bytes()));
+    let out = cli.wait(BULK_TIMEOUT);
+    let stats = rt.shutdown();
+    let head = format!("{LEN}\n");
+    assert_eq!(&out.stdout[..head.len()], head.as_bytes(), "{}", out.stderr);
+    assert_eq!(
+        sha256_hex(&out.stdout[head.len()..]),
+        sha256_hex(&files[0].1),
+        "{}",
+        stats[0]
+    );
+    let records = app_records_received(&msgfile);
+    eprintln!("{:?} ...; {}", &records[..records.len().min(20)], stats[0]);
+    // The head is not a record of its own: it fills the first small record
+    // together with the body's first bytes.
+    assert_eq!(records[0], 1395, "{records:?}");
+    let mut seen = 0;
+    let mut i = 0;
+    while seen < 16 * 1024 {
+        assert!(records[i] <= 1395, "record {i}: {records:?}");
+        seen += records[i] - 17;
+        i += 1;
+    }
+    assert!(records[i..].iter().all(|&l| l >= 1395), "{records:?}");
+    assert!(
+        records[i..].iter().filter(|&&l| l == 16401).count() >= 60,
+        "{records:?}"
     );
 }

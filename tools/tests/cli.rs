@@ -681,7 +681,19 @@ fn serve_ktls_load_and_graceful_shutdown() {
     let handshakes: u64 = workers.iter().map(|l| field(l, "handshakes=")).sum();
     assert!(handshakes >= (CLIENTS + 1) as u64, "{}", done.stderr);
     let kernel_send: u64 = workers.iter().map(|l| field(l, "kernel/userspace=")).sum();
+    // File bodies by io_uring SPLICE through kTLS (every small file and the
+    // 64 MiB one), or sealed in userspace.
+    let spliced: u64 = workers
+        .iter()
+        .map(|l| field(l, "spliced/sendfile/sealed="))
+        .sum();
     if baton_ktls::probe().available() {
+        assert_eq!(
+            spliced,
+            (big_len + CLIENTS * REQUESTS * 1024) as u64,
+            "{}",
+            done.stderr
+        );
         assert_eq!(
             kernel_send, handshakes,
             "every connection's send in the kernel: {}",
@@ -693,5 +705,6 @@ fn serve_ktls_load_and_graceful_shutdown() {
         assert_eq!(after["TlsDecryptError"], b["TlsDecryptError"]);
     } else {
         assert_eq!(kernel_send, 0, "{}", done.stderr);
+        assert_eq!(spliced, 0, "{}", done.stderr);
     }
 }
