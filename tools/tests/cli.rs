@@ -645,8 +645,22 @@ fn serve_ktls_load_and_graceful_shutdown() {
             })
         })
         .collect();
-    for t in threads {
-        t.join().unwrap();
+    let failed = threads
+        .into_iter()
+        .map(|t| t.join())
+        .filter(Result::is_err)
+        .count();
+    if failed > 0 {
+        // The server's side of it: its counters and errors.
+        std::process::Command::new("kill")
+            .args(["-USR1", &server.pid().to_string()])
+            .status()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        panic!(
+            "{failed} clients failed; baton serve: {}",
+            server.stderr_now()
+        );
     }
     let out = std::process::Command::new("curl")
         .args(["-sk", "--max-time", "300", &format!("{url}big.bin")])
