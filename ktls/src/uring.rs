@@ -548,6 +548,9 @@ struct Worker<S: Service> {
     /// After `ring` so that it is freed after the ring that the kernel
     /// writes it through is gone.
     bufs: Option<BufRing>,
+    /// New receives after the handshake are multishot (`bufs` is there and
+    /// the kernel did not refuse one).
+    recv_multi_on: bool,
 }
 
 /// True if the ring's kernel has `IORING_OP_SPLICE` (5.7+).
@@ -628,6 +631,7 @@ impl<S: Service> Worker<S> {
             accept_armed: false,
             draining: None,
             splice,
+            recv_multi_on: bufs.is_some(),
             bufs,
         })
     }
@@ -943,9 +947,10 @@ impl<S: Service> Worker<S> {
             return;
         }
         if res == -libc::EINVAL && c.recv_multi {
-            // No multishot receive on this kernel (before 6.0): single-shot from now on.
+            // No multishot receive on this kernel (before 6.0): single-shot from
+            // now on. The ring stays: receives still in flight may carry buffers.
             self.stats.multishot_recv = false;
-            std::mem::forget(self.bufs.take());
+            self.recv_multi_on = false;
             return;
         }
         if res == 0 {
@@ -1595,7 +1600,7 @@ impl<S: Service> Worker<S> {
             // Multishot only after the handshake: during it receives are
             // record-exact (nothing past the last handshake record leaves the
             // socket, so the kernel can take over reading at a record boundary).
-            let multi = c.phase == Phase::Data && self.bufs.is_some() && !c.recv_single_next;
+            let multi = c.phase == Phase::Data && self.recv_multi_on && !c.recv_single_next;
             let sqe = if multi {
                 opcode::RecvMulti::new(fd, BUF_GROUP).build()
             } else {

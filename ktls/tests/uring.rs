@@ -739,3 +739,76 @@ fn a_file_body_starts_in_small_records_with_its_head() {
         "{records:?}"
     );
 }
+
+/// Not a check: the runtime's paths side by side in one run, as ratios
+/// (`cargo test -p baton-ktls --test uring -- --ignored compare_paths
+/// --nocapture`; in tools/ktls-vm for the kernel paths). A 64 MiB body by
+/// SPLICE vs sendfile (or sealed), and 32 MiB echoed to `openssl s_client` with
+/// multishot vs single-shot receives; best of three each.
+#[test]
+#[ignore]
+fn compare_paths() {
+    let (dir, files) = body_files("uring-compare", &[64 << 20]);
+    let mut body = Vec::new();
+    for splice in [true, false] {
+        let cfg = RuntimeConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            workers: 1,
+            splice,
+            ..Default::default()
+        };
+        let rt = Runtime::start(cfg, tls_config(), Arc::new(NamedFiles(dir.clone()))).unwrap();
+        let mut best = Duration::MAX;
+        for _ in 0..3 {
+            let t0 = Instant::now();
+            let mut conn = fetch_all(rt.local_addr().port(), &files);
+            best = best.min(t0.elapsed());
+            conn.shutdown().unwrap();
+        }
+        let s = rt.shutdown().remove(0);
+        body.push(best);
+        eprintln!(
+            "64 MiB body, splice={splice}: {:.0} MB/s (spliced/sendfile/sealed {}/{}/{})",
+            64.0 * 1.048576 / best.as_secs_f64(),
+            s.file_bytes_spliced,
+            s.file_bytes_sendfile,
+            s.file_bytes_sealed
+        );
+    }
+    eprintln!(
+        "body time, sendfile-or-sealed / splice: {:.2}",
+        body[1].as_secs_f64() / body[0].as_secs_f64()
+    );
+    const LEN: usize = 32 << 20;
+    let data = Arc::new(payload(LEN, 9));
+    let mut echo = Vec::new();
+    for multishot in [true, false] {
+        let mut best = Duration::MAX;
+        let mut provided = 0;
+        for _ in 0..3 {
+            let cfg = RuntimeConfig {
+                listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+                workers: 1,
+                multishot_recv: multishot,
+                ..Default::default()
+            };
+            let rt = Runtime::start(cfg, tls_config(), Arc::new(EchoUpTo(LEN))).unwrap();
+            let t0 = Instant::now();
+            let mut cli = s_client_ecdsa_quiet(rt.local_addr().port());
+            cli.feed_stdin(Arc::clone(&data));
+            let out = cli.wait(BULK_TIMEOUT);
+            best = best.min(t0.elapsed());
+            assert_eq!(out.stdout.len(), LEN);
+            provided = rt.shutdown()[0].recv_provided;
+        }
+        echo.push(best);
+        eprintln!(
+            "32 MiB echo, multishot={multishot}: {:.0} MB/s (recv_provided {provided})",
+            32.0 * 1.048576 / best.as_secs_f64()
+        );
+    }
+    eprintln!(
+        "echo time, single-shot / multishot: {:.2}",
+        echo[1].as_secs_f64() / echo[0].as_secs_f64()
+    );
+}
