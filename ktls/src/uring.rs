@@ -1194,7 +1194,16 @@ impl<S: Service> Worker<S> {
         if c.kernel_send {
             let mut pushed = 0;
             while body.left > 0 && pushed < SENDFILE_TURN {
-                let want = body.left.min((SENDFILE_TURN - pushed) as u64) as usize;
+                let mut want = body.left.min((SENDFILE_TURN - pushed) as u64) as usize;
+                if c.open_record > 0 {
+                    // A head sent with MSG_MORE opened the record: in the small
+                    // phase, the first piece only fills it up.
+                    if let Ok(b) = c.tls.kernel_write_budget() {
+                        if b.small {
+                            want = want.min(b.max.saturating_sub(c.open_record).max(1));
+                        }
+                    }
+                }
                 match c
                     .tls
                     .sendfile(std::os::fd::AsFd::as_fd(&body.file), body.offset, want)
@@ -1210,6 +1219,8 @@ impl<S: Service> Worker<S> {
                         body.left -= n as u64;
                         pushed += n;
                         self.stats.file_bytes_sendfile += n as u64;
+                        // sendfile's last piece goes without MORE: the record is closed.
+                        c.open_record = 0;
                     }
                     Err(e) if e.is_blocked() => {
                         let fd = types::Fd(c.fd.as_raw_fd());

@@ -677,7 +677,7 @@ fn echoes_start_in_small_records_then_full_ones() {
     );
 }
 
-/// The same for a file body (SPLICE through kTLS, or sealed): the response
+/// The same for a file body (SPLICE or sendfile through kTLS, or sealed): the response
 /// head shares the first small record with the body's start (corked: MSG_MORE
 /// on the head, or sealed together), small records up to 16 KiB, then full.
 #[test]
@@ -687,57 +687,68 @@ fn a_file_body_starts_in_small_records_with_its_head() {
     }
     const LEN: usize = 1 << 20;
     let (dir, files) = body_files("uring-small-records", &[LEN]);
-    let cfg = RuntimeConfig {
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        workers: 1,
-        ..Default::default()
-    };
-    let rt = Runtime::start(cfg, tls_config(), Arc::new(NamedFiles(dir))).unwrap();
-    let msgfile = scratch_dir().join("uring-file-records.msg");
-    let _ = std::fs::remove_file(&msgfile);
-    let ca = data("ca-ecdsa.pem");
-    let mut cli = s_client(
-        rt.local_addr().port(),
-        &[
-            "-servername",
-            "localhost",
-            "-CAfile",
-            ca.to_str().unwrap(),
-            "-verify_return_error",
-            "-quiet",
-            "-msg",
-            "-msgfile",
-            msgfile.to_str().unwrap(),
-        ],
-    );
-    cli.feed_stdin(Arc::new(format!("{}\nbye\n", files[0].0).into_bytes()));
-    let out = cli.wait(BULK_TIMEOUT);
-    let stats = rt.shutdown();
-    let head = format!("{LEN}\n");
-    assert_eq!(&out.stdout[..head.len()], head.as_bytes(), "{}", out.stderr);
-    assert_eq!(
-        sha256_hex(&out.stdout[head.len()..]),
-        sha256_hex(&files[0].1),
-        "{}",
-        stats[0]
-    );
-    let records = app_records_received(&msgfile);
-    eprintln!("{:?} ...; {}", &records[..records.len().min(20)], stats[0]);
-    // The head is not a record of its own: it fills the first small record
-    // together with the body's first bytes.
-    assert_eq!(records[0], 1395, "{records:?}");
-    let mut seen = 0;
-    let mut i = 0;
-    while seen < 16 * 1024 {
-        assert!(records[i] <= 1395, "record {i}: {records:?}");
-        seen += records[i] - 17;
-        i += 1;
+    for splice in [true, false] {
+        let cfg = RuntimeConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            workers: 1,
+            splice,
+            ..Default::default()
+        };
+        let rt = Runtime::start(cfg, tls_config(), Arc::new(NamedFiles(dir.clone()))).unwrap();
+        let msgfile = scratch_dir().join("uring-file-records.msg");
+        let _ = std::fs::remove_file(&msgfile);
+        let ca = data("ca-ecdsa.pem");
+        let mut cli = s_client(
+            rt.local_addr().port(),
+            &[
+                "-servername",
+                "localhost",
+                "-CAfile",
+                ca.to_str().unwrap(),
+                "-verify_return_error",
+                "-quiet",
+                "-msg",
+                "-msgfile",
+                msgfile.to_str().unwrap(),
+            ],
+        );
+        cli.feed_stdin(Arc::new(format!("{}\nbye\n", files[0].0).into_bytes()));
+        let out = cli.wait(BULK_TIMEOUT);
+        let stats = rt.shutdown();
+        let head = format!("{LEN}\n");
+        assert_eq!(&out.stdout[..head.len()], head.as_bytes(), "{}", out.stderr);
+        assert_eq!(
+            sha256_hex(&out.stdout[head.len()..]),
+            sha256_hex(&files[0].1),
+            "{}",
+            stats[0]
+        );
+        if baton_ktls::probe().available() {
+            let by = if splice {
+                stats[0].file_bytes_spliced
+            } else {
+                stats[0].file_bytes_sendfile
+            };
+            assert_eq!(by, LEN as u64, "{}", stats[0]);
+        }
+        let records = app_records_received(&msgfile);
+        eprintln!("{:?} ...; {}", &records[..records.len().min(20)], stats[0]);
+        // The head is not a record of its own: it fills the first small record
+        // together with the body's first bytes.
+        assert_eq!(records[0], 1395, "{records:?}");
+        let mut seen = 0;
+        let mut i = 0;
+        while seen < 16 * 1024 {
+            assert!(records[i] <= 1395, "record {i}: {records:?}");
+            seen += records[i] - 17;
+            i += 1;
+        }
+        assert!(records[i..].iter().all(|&l| l >= 1395), "{records:?}");
+        assert!(
+            records[i..].iter().filter(|&&l| l == 16401).count() >= 60,
+            "{records:?}"
+        );
     }
-    assert!(records[i..].iter().all(|&l| l >= 1395), "{records:?}");
-    assert!(
-        records[i..].iter().filter(|&&l| l == 16401).count() >= 60,
-        "{records:?}"
-    );
 }
 
 /// Not a check: the runtime's paths side by side in one run, as ratios
