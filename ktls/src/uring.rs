@@ -193,6 +193,9 @@ pub struct WorkerStats {
     /// Whether file bodies through kernel TLS go by io_uring `SPLICE` (else
     /// synchronous `sendfile`).
     pub splice: bool,
+    /// With `splice`: the ring's io-wq threads were pinned to the worker's core
+    /// (when pinned) and capped.
+    pub iowq_tuned: bool,
     /// File body bytes spliced (pipe -> socket) through kernel TLS by io_uring.
     pub file_bytes_spliced: u64,
     /// File body bytes sent by synchronous `sendfile` through kernel TLS.
@@ -562,7 +565,9 @@ fn probe_splice(ring: &IoUring) -> bool {
 /// SPLICE runs on the ring's io-wq threads: keep them on the worker's core
 /// (thread-per-core holds for the async work too) and few. Both are optional
 /// (5.14/5.15+): without them io-wq inherits the worker's affinity anyway.
-fn tune_iowq(ring: &IoUring, core: Option<usize>) {
+/// True if both were registered (the affinity only when pinned).
+fn tune_iowq(ring: &IoUring, core: Option<usize>) -> bool {
+    let mut ok = true;
     if let Some(core) = core.filter(|&c| c < libc::CPU_SETSIZE as usize) {
         // SAFETY: all-zero is a valid (empty) cpu_set_t, and `core` is below
         // CPU_SETSIZE, so CPU_SET writes inside it.
@@ -571,10 +576,10 @@ fn tune_iowq(ring: &IoUring, core: Option<usize>) {
             libc::CPU_SET(core, &mut set);
             set
         };
-        let _ = ring.submitter().register_iowq_aff(&set);
+        ok &= ring.submitter().register_iowq_aff(&set).is_ok();
     }
     let mut max = IOWQ_MAX_WORKERS;
-    let _ = ring.submitter().register_iowq_max_workers(&mut max);
+    ok & ring.submitter().register_iowq_max_workers(&mut max).is_ok()
 }
 
 fn new_ring() -> io::Result<IoUring> {
@@ -601,9 +606,7 @@ impl<S: Service> Worker<S> {
     ) -> io::Result<Self> {
         let ring = new_ring()?;
         let splice = cfg.splice && probe_splice(&ring);
-        if splice {
-            tune_iowq(&ring, core);
-        }
+        let iowq_tuned = splice && tune_iowq(&ring, core);
         let bufs = if cfg.multishot_recv {
             BufRing::new(&ring, cfg.recv_buffers).ok()
         } else {
@@ -622,6 +625,7 @@ impl<S: Service> Worker<S> {
                 worker: index,
                 multishot_accept: true,
                 splice,
+                iowq_tuned,
                 multishot_recv: bufs.is_some(),
                 ..Default::default()
             },

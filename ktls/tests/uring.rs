@@ -438,6 +438,8 @@ fn file_bodies_by_splice_sendfile_or_sealed() {
         let s = &stats[0];
         if kernel {
             assert_eq!(s.splice, splice, "{s}");
+            // Every kernel here (6.1+) has IOWQ_AFF (5.14) and IOWQ_MAX_WORKERS (5.15).
+            assert_eq!(s.iowq_tuned, splice, "{s}");
             let (by_splice, by_sendfile) = if splice { (body, 0) } else { (0, body) };
             assert_eq!(s.file_bytes_spliced, by_splice, "{s}");
             assert_eq!(s.file_bytes_sendfile, by_sendfile, "{s}");

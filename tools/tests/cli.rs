@@ -523,9 +523,11 @@ fn client_ktls_off_and_require() {
 }
 
 /// `baton serve` with curl as the client: whole files of the record-boundary
-/// sizes, a single byte range (206), a range past the end (416), checksums.
+/// sizes, a single byte range (206), a range past the end (416), checksums;
+/// the summary at exit says which path the bodies took (with kTLS, in
+/// tools/ktls-vm: io_uring SPLICE, ranges at their offsets).
 #[test]
-fn serve_files_and_ranges_to_curl() {
+fn serve_ktls_files_and_ranges_to_curl() {
     if std::process::Command::new("curl")
         .arg("--version")
         .output()
@@ -535,7 +537,7 @@ fn serve_files_and_ranges_to_curl() {
             std::env::var_os("BATON_REQUIRE_OPENSSL").is_none(),
             "curl is required under tools/test"
         );
-        eprintln!("SKIPPED serve_files_and_ranges_to_curl: curl not found");
+        eprintln!("SKIPPED serve_ktls_files_and_ranges_to_curl: curl not found");
         return;
     }
     let dir = scratch_dir().join("serve-curl");
@@ -588,6 +590,29 @@ fn serve_files_and_ranges_to_curl() {
         &format!("{url}%2e%2e/%2e%2e/etc/passwd"),
     ]);
     assert_eq!(code, b"403");
+    std::process::Command::new("kill")
+        .args(["-TERM", &server.pid().to_string()])
+        .status()
+        .unwrap();
+    let done = server.wait(TIMEOUT);
+    assert!(done.status.success(), "{}", done.stderr);
+    // spliced/sendfile/sealed, summed over the workers.
+    let mut paths = [0u64; 3];
+    for line in done.stderr.lines().filter(|l| l.starts_with("worker ")) {
+        let v = line
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("spliced/sendfile/sealed="))
+            .unwrap_or_else(|| panic!("{line}"));
+        for (p, n) in paths.iter_mut().zip(v.split('/')) {
+            *p += n.parse::<u64>().unwrap();
+        }
+    }
+    let bodies = sizes.iter().sum::<usize>() as u64 + 1000 + 10;
+    if baton_ktls::probe().available() {
+        assert_eq!(paths, [bodies, 0, 0], "{}", done.stderr);
+    } else {
+        assert_eq!(paths, [0, 0, bodies], "{}", done.stderr);
+    }
 }
 
 /// `baton serve --workers 2` under load: 200 concurrent clients with keep-alive
