@@ -94,6 +94,17 @@ pub struct Connection {
     kernel_overhead: usize,
 }
 
+/// What the next caller-made write to a kernel-sealed socket may carry
+/// ([`Connection::kernel_write_budget`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KernelWrite {
+    /// At most this many plaintext bytes (at least 1).
+    pub max: usize,
+    /// Record sizing wants small records now: the write must end its record
+    /// (no `MSG_MORE` / `SPLICE_F_MORE`), so each goes in one small record.
+    pub small: bool,
+}
+
 /// The AEAD usage limit on a kernel-sealed direction. The kernel does not
 /// count for us and may cut records smaller than our writes, so `estimate` is
 /// a lower bound (one record per started 2^14 bytes) and the exact sequence
@@ -663,6 +674,54 @@ impl Connection {
             "send key reached its AEAD usage limit and this kernel cannot rekey kernel TLS \
              (Linux 6.14+); connection closed (reconnect to continue)"
         }))
+    }
+
+    /// For callers that write application data to a kernel-sealed socket
+    /// themselves (an io_uring `SEND` or `SPLICE`, bypassing [`send`](Self::send)):
+    /// runs the checks `send` runs before each write — pending control records
+    /// (KeyUpdate answers) go out first, and at the send key's AEAD usage limit
+    /// the key is replaced (TLS 1.3 KeyUpdate where the kernel can rekey) or the
+    /// connection closes cleanly (`Closed` error) — and says how much the next
+    /// write may carry. Report what the kernel took with
+    /// [`kernel_wrote`](Self::kernel_wrote).
+    pub fn kernel_write_budget(&mut self) -> Result<KernelWrite> {
+        if !self.engine.c.kernel_out {
+            return Err(Error::usage(
+                "the kernel does not seal this connection's records",
+            ));
+        }
+        if self.send_sealed != 0 {
+            return Err(Error::usage(
+                "a blocked send is unfinished; finish it with send before writing to the socket",
+            ));
+        }
+        self.flush()?;
+        self.before_kernel_send()?;
+        let limit = self
+            .sizing
+            .limit(std::time::Instant::now(), self.kernel_overhead);
+        Ok(if limit < MAX_PLAINTEXT {
+            KernelWrite {
+                max: limit,
+                small: true,
+            }
+        } else {
+            KernelWrite {
+                max: self.tx_limit.bytes_until_check(),
+                small: false,
+            }
+        })
+    }
+
+    /// `n` plaintext bytes the caller wrote went into the kernel's records (see
+    /// [`kernel_write_budget`](Self::kernel_write_budget)): counted towards the
+    /// key's usage limit and record sizing.
+    pub fn kernel_wrote(&mut self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        self.tx_limit.sent(n);
+        self.sizing.sent(std::time::Instant::now(), n);
     }
 
     /// Sends `len` bytes of `file` starting at `offset`, as application data.

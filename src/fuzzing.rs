@@ -252,6 +252,8 @@ struct FuzzKernel {
     seq: u64,
     /// Keys installed after KeyUpdates (shared with the test that made it).
     rekeys: std::sync::Arc<std::sync::atomic::AtomicU32>,
+    /// Records a test wrote "to the socket" itself, past `send` (io_uring SPLICE).
+    side_records: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl crate::offload::KernelRecordIo for FuzzKernel {
@@ -288,6 +290,8 @@ impl crate::offload::KernelRecordIo for FuzzKernel {
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             if _dir == crate::offload::Direction::Send {
                 self.seq = 0;
+                self.side_records
+                    .store(0, std::sync::atomic::Ordering::Relaxed);
             }
             Ok(())
         } else {
@@ -298,7 +302,7 @@ impl crate::offload::KernelRecordIo for FuzzKernel {
         self.can_rekey
     }
     fn send_seq(&mut self) -> std::io::Result<u64> {
-        Ok(self.seq)
+        Ok(self.seq + self.side_records.load(std::sync::atomic::Ordering::Relaxed))
     }
     fn sendfile(
         &mut self,
@@ -391,6 +395,7 @@ pub fn kernel_records(data: &[u8]) {
         can_rekey: sel & 2 == 2,
         seq: 0,
         rekeys: Default::default(),
+        side_records: Default::default(),
     };
     for dir in [
         crate::offload::Direction::Send,
@@ -406,6 +411,7 @@ pub fn kernel_records(data: &[u8]) {
                 can_rekey: kernel.can_rekey,
                 seq: 0,
                 rekeys: Default::default(),
+                side_records: Default::default(),
             }),
         );
     }
@@ -463,6 +469,7 @@ mod tests {
         use crate::offload::Direction;
         use crate::{AlertDescription, ErrorKind};
         let rekeys = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let side = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         let run = |records: Vec<(u8, Vec<u8>)>, can_rekey: bool| {
             let (mut c, _s) = connected_pair(false).unwrap();
             for dir in [Direction::Send, Direction::Recv] {
@@ -472,6 +479,7 @@ mod tests {
                     can_rekey,
                     seq: 0,
                     rekeys: rekeys.clone(),
+                    side_records: side.clone(),
                 };
                 c.commit_kernel_offload(dir, Box::new(k));
             }
@@ -545,6 +553,70 @@ mod tests {
         };
         assert_eq!(e.kind(), ErrorKind::Closed, "{e}");
         assert!(sent <= 8 * 16384, "{sent} bytes went past the limit");
+        // The same limit for a caller that writes to the socket itself (io_uring
+        // SPLICE): the budget never lets a write carry the key past a check, and
+        // the key is replaced or the connection closed as with send.
+        let (_, mut c) = run(vec![], true);
+        let before = rekeys.load(std::sync::atomic::Ordering::Relaxed);
+        side.store(0, std::sync::atomic::Ordering::Relaxed);
+        c.set_kernel_send_key_limit_for_test(8);
+        let mut sent = 0;
+        while sent < big.len() {
+            let b = c.kernel_write_budget().unwrap();
+            assert!(b.max >= 1 && b.max <= 8 * 16384, "{b:?}");
+            let n = b.max.min(big.len() - sent);
+            // What the kernel would seal: full records.
+            side.fetch_add(
+                n.div_ceil(16384) as u64,
+                std::sync::atomic::Ordering::Relaxed,
+            );
+            c.kernel_wrote(n);
+            sent += n;
+        }
+        let after = rekeys.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(after - before >= 4, "{} rekeys", after - before);
+        let (_, mut c) = run(vec![], false);
+        side.store(0, std::sync::atomic::Ordering::Relaxed);
+        c.set_kernel_send_key_limit_for_test(8);
+        let mut sent = 0;
+        let e = loop {
+            match c.kernel_write_budget() {
+                Ok(b) => {
+                    let n = b.max.min(big.len() - sent);
+                    side.fetch_add(
+                        n.div_ceil(16384) as u64,
+                        std::sync::atomic::Ordering::Relaxed,
+                    );
+                    c.kernel_wrote(n);
+                    sent += n;
+                }
+                Err(e) => break e,
+            }
+            assert!(sent < big.len(), "the key limit never stopped the writes");
+        };
+        assert_eq!(e.kind(), ErrorKind::Closed, "{e}");
+        assert!(sent <= 8 * 16384, "{sent} bytes went past the limit");
+        // Record sizing: small records first, full ones after the threshold,
+        // and the budget says when a write must end its record.
+        let (_, mut c) = run(vec![], true);
+        c.set_dynamic_record_threshold(4000, std::time::Duration::from_secs(60));
+        let b = c.kernel_write_budget().unwrap();
+        assert!(b.small && b.max < 1400, "{b:?}");
+        let mut small = 0;
+        while c.kernel_write_budget().unwrap().small {
+            let m = c.kernel_write_budget().unwrap().max;
+            c.kernel_wrote(m);
+            small += 1;
+            assert!(small < 10);
+        }
+        assert_eq!(small, 3, "4000 bytes in small records");
+        assert!(c.kernel_write_budget().unwrap().max >= 16384);
+        // Without kernel send there is no budget to give.
+        let (mut u, _s) = connected_pair(false).unwrap();
+        assert_eq!(
+            u.kernel_write_budget().unwrap_err().kind(),
+            ErrorKind::Usage
+        );
         // The transport ending without close_notify is not a clean end.
         let (r, _) = run(vec![(23, b"cut".to_vec())], false);
         assert_eq!(r.unwrap_err().kind(), ErrorKind::Closed);

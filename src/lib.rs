@@ -32,6 +32,6 @@ pub mod offload;
 pub mod policy;
 
 pub use config::{Config, ConfigBuilder, RenegotiationRefusal};
-pub use connection::Connection;
+pub use connection::{Connection, KernelWrite};
 pub use engine::Mode;
 pub use policy::SecurityPolicy;

@@ -121,6 +121,22 @@ pub struct RuntimeConfig {
     pub max_connections_per_worker: usize,
     /// On shutdown, how long in-flight responses get to finish.
     pub shutdown_grace: Duration,
+    /// With kernel TLS send, file bodies go file -> pipe -> socket by io_uring
+    /// `SPLICE` where the kernel has it; false uses synchronous `sendfile` in
+    /// the worker instead (the fallback; for tests and comparisons).
+    pub splice: bool,
+    /// After the handshake, receives are multishot `RECV`s into a per-worker
+    /// ring of provided buffers where the kernel has them (6.0+); false keeps
+    /// one single-shot receive per connection (the fallback; for tests).
+    pub multishot_recv: bool,
+    /// Provided receive buffers per worker (16.5 KiB each; rounded up to a
+    /// power of two, at most 32768). Fewer than completions in flight make
+    /// receives wait for buffers (`ENOBUFS`), never lose bytes.
+    pub recv_buffers: u16,
+    /// Test hook: the record count at which a kernel-sealed send key must be
+    /// replaced (see `Connection::set_kernel_send_key_limit_for_test`).
+    #[doc(hidden)]
+    pub kernel_send_key_limit_for_test: Option<u64>,
 }
 
 impl Default for RuntimeConfig {
@@ -135,6 +151,10 @@ impl Default for RuntimeConfig {
             idle_timeout: Duration::from_secs(60),
             max_connections_per_worker: 10_000,
             shutdown_grace: Duration::from_secs(5),
+            splice: true,
+            multishot_recv: true,
+            recv_buffers: 64,
+            kernel_send_key_limit_for_test: None,
         }
     }
 }
@@ -170,6 +190,26 @@ pub struct WorkerStats {
     pub errors: BTreeMap<String, u64>,
     /// Whether multishot accept was used (else one-shot accepts).
     pub multishot_accept: bool,
+    /// Whether file bodies through kernel TLS go by io_uring `SPLICE` (else
+    /// synchronous `sendfile`).
+    pub splice: bool,
+    /// With `splice`: the ring's io-wq threads were pinned to the worker's core
+    /// (when pinned) and capped.
+    pub iowq_tuned: bool,
+    /// File body bytes spliced (pipe -> socket) through kernel TLS by io_uring.
+    pub file_bytes_spliced: u64,
+    /// File body bytes sent by synchronous `sendfile` through kernel TLS.
+    pub file_bytes_sendfile: u64,
+    /// File body bytes read and sealed in userspace.
+    pub file_bytes_sealed: u64,
+    /// Whether receives after the handshake are multishot into provided
+    /// buffers (else single-shot into each connection's buffer).
+    pub multishot_recv: bool,
+    /// Receive completions that carried data in a provided buffer.
+    pub recv_provided: u64,
+    /// Multishot receives that ran out of provided buffers (`ENOBUFS`; the
+    /// connection's next receive is single-shot, then multishot again).
+    pub recv_no_buffers: u64,
 }
 
 impl WorkerStats {
@@ -183,7 +223,9 @@ impl core::fmt::Display for WorkerStats {
         write!(
             f,
             "worker {}: connections={} refused={} handshakes={} failed={} timeouts={} \
-             bytes_in={} bytes_out={} send kernel/userspace={}/{} recv kernel/userspace={}/{} errors={:?}",
+             bytes_in={} bytes_out={} send kernel/userspace={}/{} recv kernel/userspace={}/{} \
+             file bytes spliced/sendfile/sealed={}/{}/{} multishot_recv={} recv_provided={} \
+             recv_no_buffers={} errors={:?}",
             self.worker,
             self.accepted,
             self.refused,
@@ -196,6 +238,12 @@ impl core::fmt::Display for WorkerStats {
             self.userspace_send,
             self.kernel_recv,
             self.userspace_recv,
+            self.file_bytes_spliced,
+            self.file_bytes_sendfile,
+            self.file_bytes_sealed,
+            self.multishot_recv,
+            self.recv_provided,
+            self.recv_no_buffers,
             self.errors
         )
     }
@@ -256,7 +304,7 @@ impl Runtime {
                     if let Some(core) = core {
                         core_affinity::set_for_current(core);
                     }
-                    match Worker::new(i, listener, cfg, tls, service, rx) {
+                    match Worker::new(i, core.map(|c| c.id), listener, cfg, tls, service, rx) {
                         Ok(mut w) => {
                             w.run();
                             w.stats
@@ -388,13 +436,24 @@ fn sockaddr(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
     (storage, len as libc::socklen_t)
 }
 
-// user_data: the low 3 bits say which operation, the rest which connection.
+// user_data: the low 4 bits say which operation, the rest which connection.
+const OP_BITS: u32 = 4;
+const OP_MASK: u64 = (1 << OP_BITS) - 1;
 const OP_ACCEPT: u64 = 1;
 const OP_TICK: u64 = 2;
 const OP_RECV: u64 = 3;
 const OP_SEND: u64 = 4;
 const OP_CANCEL: u64 = 5;
 const OP_POLL: u64 = 6;
+/// SPLICE file -> pipe, then pipe -> socket (one of them in flight at a time).
+const OP_SPLICE: u64 = 7;
+
+/// The per-connection pipe file bodies are spliced through (F_SETPIPE_SZ; the
+/// kernel may allow less: /proc/sys/fs/pipe-max-size, 1 MiB by default).
+const PIPE_SIZE: usize = 1 << 20;
+/// io-wq workers per worker ring, bounded (file reads) and unbounded (sockets):
+/// SPLICE runs there, and a handful per core is plenty.
+const IOWQ_MAX_WORKERS: [u32; 2] = [4, 4];
 
 /// File body chunk read and sealed per turn without kernel TLS send.
 const FILE_CHUNK: usize = 64 * 1024;
@@ -403,6 +462,13 @@ const SENDFILE_TURN: usize = 4 << 20;
 
 /// How often a worker wakes up by itself: control messages and deadlines.
 const TICK: Duration = Duration::from_millis(100);
+/// The provided buffers' group id in the worker's ring.
+const BUF_GROUP: u16 = 0;
+/// A connection with more than this queued to send is not read further until
+/// it is out (back-pressure against peers that send without reading).
+const RECV_PAUSE: usize = 1 << 20;
+/// Most plaintext one TLS record carries.
+const MAX_RECORD: usize = 16 * 1024;
 /// Receive buffer per connection: a whole record's plaintext or ciphertext.
 const RECV_BUF: usize = 16 * 1024 + 512;
 
@@ -443,6 +509,25 @@ struct Conn<H> {
     closing: bool,
     /// Close now (no close_notify): a timeout or a broken transport.
     abort: bool,
+    /// File bodies through kernel TLS: the pipe (read end, write end, size),
+    /// made at the first body and closed with the connection.
+    pipe: Option<(OwnedFd, OwnedFd, usize)>,
+    /// Bytes spliced into the pipe and not yet out to the socket.
+    pipe_fill: usize,
+    /// The piece in the pipe must end its record (small records).
+    piece_small: bool,
+    /// A SPLICE is in flight (into the pipe while `pipe_fill` is 0, else out).
+    splice_inflight: bool,
+    /// Plaintext written with MSG_MORE that the kernel holds in an open record.
+    open_record: usize,
+    /// The send in flight has MSG_MORE.
+    send_more: bool,
+    /// The receive in flight is multishot (into the worker's provided buffers).
+    recv_multi: bool,
+    /// A cancel of the multishot receive is out (back-pressure).
+    recv_cancel: bool,
+    /// The next receive is single-shot into `rbuf` (the ring ran dry).
+    recv_single_next: bool,
 }
 
 struct Worker<S: Service> {
@@ -460,6 +545,41 @@ struct Worker<S: Service> {
     multishot: bool,
     accept_armed: bool,
     draining: Option<Instant>,
+    /// io_uring SPLICE for kernel file bodies (probed, and `cfg.splice`).
+    splice: bool,
+    /// Provided buffers for multishot receives (None: single-shot receives).
+    /// After `ring` so that it is freed after the ring that the kernel
+    /// writes it through is gone.
+    bufs: Option<BufRing>,
+    /// New receives after the handshake are multishot (`bufs` is there and
+    /// the kernel did not refuse one).
+    recv_multi_on: bool,
+}
+
+/// True if the ring's kernel has `IORING_OP_SPLICE` (5.7+).
+fn probe_splice(ring: &IoUring) -> bool {
+    let mut probe = io_uring::Probe::new();
+    ring.submitter().register_probe(&mut probe).is_ok() && probe.is_supported(opcode::Splice::CODE)
+}
+
+/// SPLICE runs on the ring's io-wq threads: keep them on the worker's core
+/// (thread-per-core holds for the async work too) and few. Both are optional
+/// (5.14/5.15+): without them io-wq inherits the worker's affinity anyway.
+/// True if both were registered (the affinity only when pinned).
+fn tune_iowq(ring: &IoUring, core: Option<usize>) -> bool {
+    let mut ok = true;
+    if let Some(core) = core.filter(|&c| c < libc::CPU_SETSIZE as usize) {
+        // SAFETY: all-zero is a valid (empty) cpu_set_t, and `core` is below
+        // CPU_SETSIZE, so CPU_SET writes inside it.
+        let set = unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            libc::CPU_SET(core, &mut set);
+            set
+        };
+        ok &= ring.submitter().register_iowq_aff(&set).is_ok();
+    }
+    let mut max = IOWQ_MAX_WORKERS;
+    ok & ring.submitter().register_iowq_max_workers(&mut max).is_ok()
 }
 
 fn new_ring() -> io::Result<IoUring> {
@@ -474,16 +594,26 @@ fn new_ring() -> io::Result<IoUring> {
 }
 
 impl<S: Service> Worker<S> {
+    #[allow(clippy::too_many_arguments)]
     fn new(
         index: usize,
+        core: Option<usize>,
         listener: TcpListener,
         cfg: RuntimeConfig,
         tls: Config,
         service: Arc<S>,
         ctl: Receiver<Ctl>,
     ) -> io::Result<Self> {
+        let ring = new_ring()?;
+        let splice = cfg.splice && probe_splice(&ring);
+        let iowq_tuned = splice && tune_iowq(&ring, core);
+        let bufs = if cfg.multishot_recv {
+            BufRing::new(&ring, cfg.recv_buffers).ok()
+        } else {
+            None
+        };
         Ok(Self {
-            ring: new_ring()?,
+            ring,
             listener: Some(listener),
             conns: Vec::new(),
             free: Vec::new(),
@@ -494,6 +624,9 @@ impl<S: Service> Worker<S> {
             stats: WorkerStats {
                 worker: index,
                 multishot_accept: true,
+                splice,
+                iowq_tuned,
+                multishot_recv: bufs.is_some(),
                 ..Default::default()
             },
             ctl,
@@ -501,6 +634,9 @@ impl<S: Service> Worker<S> {
             multishot: true,
             accept_armed: false,
             draining: None,
+            splice,
+            recv_multi_on: bufs.is_some(),
+            bufs,
         })
     }
 
@@ -550,7 +686,9 @@ impl<S: Service> Worker<S> {
     /// reaped, so their buffers can be freed. If the kernel still holds some
     /// after a second, those connections are leaked rather than freed under it.
     fn drain(&mut self) {
-        let busy = |c: &Conn<S::Handler>| c.recv_inflight || c.send_inflight || c.poll_inflight;
+        let busy = |c: &Conn<S::Handler>| {
+            c.recv_inflight || c.send_inflight || c.poll_inflight || c.splice_inflight
+        };
         for c in self.conns.iter_mut().flatten() {
             if busy(c) {
                 // SAFETY: plain syscall on a socket this connection owns.
@@ -574,6 +712,8 @@ impl<S: Service> Worker<S> {
         }
         if self.conns.iter().flatten().any(|c| busy(c)) {
             std::mem::forget(std::mem::take(&mut self.conns));
+            // A multishot receive the kernel still holds may still write these.
+            std::mem::forget(self.bufs.take());
         }
     }
 
@@ -609,23 +749,50 @@ impl<S: Service> Worker<S> {
     fn complete(&mut self, cqe: cqueue::Entry) {
         let ud = cqe.user_data();
         let res = cqe.result();
-        match ud & 7 {
+        match ud & OP_MASK {
             OP_ACCEPT => self.on_accept(res, cqe.flags()),
             OP_TICK => self.on_tick(),
             OP_CANCEL => {}
             op => {
-                let idx = (ud >> 3) as usize;
+                let idx = (ud >> OP_BITS) as usize;
+                // A provided buffer this completion carries goes back to the
+                // ring once its bytes are consumed, below.
+                let bid = if op == OP_RECV {
+                    cqueue::buffer_select(cqe.flags())
+                } else {
+                    None
+                };
                 let Some(Some(conn)) = self.conns.get_mut(idx) else {
+                    if let (Some(bid), Some(ring)) = (bid, self.bufs.as_mut()) {
+                        ring.give_back(bid);
+                    }
                     return;
                 };
                 match op {
-                    OP_RECV => conn.recv_inflight = false,
+                    // A multishot receive stays in flight while the kernel says MORE.
+                    OP_RECV if conn.recv_multi && cqueue::more(cqe.flags()) => {}
+                    OP_RECV => {
+                        conn.recv_inflight = false;
+                        conn.recv_cancel = false;
+                    }
                     OP_POLL => conn.poll_inflight = false,
+                    OP_SPLICE => conn.splice_inflight = false,
                     _ => conn.send_inflight = false,
                 }
                 match op {
-                    OP_RECV => self.on_recv(idx, res),
+                    OP_RECV => {
+                        self.on_recv(idx, res, bid);
+                        if let (Some(bid), Some(ring)) = (bid, self.bufs.as_mut()) {
+                            ring.give_back(bid);
+                        }
+                        if let Some(Some(c)) = self.conns.get_mut(idx) {
+                            if !c.recv_inflight {
+                                c.recv_multi = false;
+                            }
+                        }
+                    }
                     OP_SEND => self.on_send(idx, res),
+                    OP_SPLICE => self.on_splice(idx, res),
                     _ => {}
                 }
                 self.advance(idx);
@@ -689,6 +856,15 @@ impl<S: Service> Worker<S> {
             poll_inflight: false,
             closing: false,
             abort: false,
+            pipe: None,
+            pipe_fill: 0,
+            piece_small: false,
+            splice_inflight: false,
+            open_record: 0,
+            send_more: false,
+            recv_multi: false,
+            recv_cancel: false,
+            recv_single_next: false,
         });
         let idx = match self.free.pop() {
             Some(i) => {
@@ -759,11 +935,26 @@ impl<S: Service> Worker<S> {
         }
     }
 
-    fn on_recv(&mut self, idx: usize, res: i32) {
+    /// A receive completed: `res` bytes in `rbuf`, or in provided buffer `bid`.
+    fn on_recv(&mut self, idx: usize, res: i32, bid: Option<u16>) {
         let Some(Some(c)) = self.conns.get_mut(idx) else {
             return;
         };
         if c.abort {
+            return;
+        }
+        if res == -libc::ENOBUFS {
+            // Every provided buffer is taken: this connection's next receive
+            // goes into its own buffer, then multishot again.
+            self.stats.recv_no_buffers += 1;
+            c.recv_single_next = true;
+            return;
+        }
+        if res == -libc::EINVAL && c.recv_multi {
+            // No multishot receive on this kernel (before 6.0): single-shot from
+            // now on. The ring stays: receives still in flight may carry buffers.
+            self.stats.multishot_recv = false;
+            self.recv_multi_on = false;
             return;
         }
         if res == 0 {
@@ -786,6 +977,17 @@ impl<S: Service> Worker<S> {
             return;
         }
         let n = res as usize;
+        if let Some(bid) = bid {
+            self.stats.recv_provided += 1;
+            // Taken out of the worker while the handler reads it: the heap
+            // memory stays where it is, and this buffer is not in the ring.
+            let Some(ring) = self.bufs.take() else {
+                return;
+            };
+            self.recv_data(idx, ring.slice(bid, n));
+            self.bufs = Some(ring);
+            return;
+        }
         if c.phase == Phase::Handshake {
             let fed = {
                 let Conn { tls, rbuf, .. } = &mut **c;
@@ -808,20 +1010,26 @@ impl<S: Service> Worker<S> {
             }
             return;
         }
+        // The buffer is lent (no receive into it is in flight), not copied.
+        let buf = std::mem::take(&mut c.rbuf);
+        self.recv_data(idx, &buf[..n]);
+        if let Some(Some(c)) = self.conns.get_mut(idx) {
+            c.rbuf = buf;
+        }
+    }
+
+    /// Bytes received after the handshake: plaintext (kernel receive) to the
+    /// handler, or records to open first.
+    fn recv_data(&mut self, idx: usize, data: &[u8]) {
+        let Some(Some(c)) = self.conns.get_mut(idx) else {
+            return;
+        };
         c.deadline = Instant::now() + self.cfg.idle_timeout;
         if c.kernel_recv {
-            // The buffer is lent to the handler (no receive is in flight), not copied.
-            let buf = std::mem::take(&mut c.rbuf);
-            self.handle_input(idx, &buf[..n]);
-            if let Some(Some(c)) = self.conns.get_mut(idx) {
-                c.rbuf = buf;
-            }
+            self.handle_input(idx, data);
             return;
         }
-        let r = {
-            let Conn { tls, rbuf, .. } = &mut **c;
-            tls.feed_tls(&rbuf[..n])
-        };
+        let r = c.tls.feed_tls(data);
         if let Err(e) = r {
             self.stats.error(&format!("records: {:?}", e.kind()));
             take_pending(c);
@@ -909,6 +1117,9 @@ impl<S: Service> Worker<S> {
         };
         c.kernel_send = status.send.is_kernel();
         c.kernel_recv = status.recv.is_kernel();
+        if let (true, Some(records)) = (c.kernel_send, self.cfg.kernel_send_key_limit_for_test) {
+            c.tls.set_kernel_send_key_limit_for_test(records);
+        }
         if c.kernel_send {
             self.stats.kernel_send += 1;
         } else {
@@ -972,10 +1183,31 @@ impl<S: Service> Worker<S> {
         let Some(body) = c.body.as_mut() else {
             return false;
         };
+        if c.kernel_send && self.splice && c.pipe.is_none() {
+            match new_pipe() {
+                Ok(p) => c.pipe = Some(p),
+                Err(e) => {
+                    // No pipe (fd limit): this connection uses sendfile.
+                    self.stats.error(&format!("pipe: {e}"));
+                }
+            }
+        }
+        if c.kernel_send && c.pipe.is_some() {
+            return self.splice_body(idx);
+        }
         if c.kernel_send {
             let mut pushed = 0;
             while body.left > 0 && pushed < SENDFILE_TURN {
-                let want = body.left.min((SENDFILE_TURN - pushed) as u64) as usize;
+                let mut want = body.left.min((SENDFILE_TURN - pushed) as u64) as usize;
+                if c.open_record > 0 {
+                    // A head sent with MSG_MORE opened the record: in the small
+                    // phase, the first piece only fills it up.
+                    if let Ok(b) = c.tls.kernel_write_budget() {
+                        if b.small {
+                            want = want.min(b.max.saturating_sub(c.open_record).max(1));
+                        }
+                    }
+                }
                 match c
                     .tls
                     .sendfile(std::os::fd::AsFd::as_fd(&body.file), body.offset, want)
@@ -990,12 +1222,15 @@ impl<S: Service> Worker<S> {
                         body.offset += n as u64;
                         body.left -= n as u64;
                         pushed += n;
+                        self.stats.file_bytes_sendfile += n as u64;
+                        // sendfile's last piece goes without MORE: the record is closed.
+                        c.open_record = 0;
                     }
                     Err(e) if e.is_blocked() => {
                         let fd = types::Fd(c.fd.as_raw_fd());
                         c.poll_inflight = true;
                         let sqe = opcode::PollAdd::new(fd, libc::POLLOUT as u32).build();
-                        self.push(sqe.user_data(((idx as u64) << 3) | OP_POLL));
+                        self.push(sqe.user_data(((idx as u64) << OP_BITS) | OP_POLL));
                         return true;
                     }
                     Err(e) => {
@@ -1010,7 +1245,7 @@ impl<S: Service> Worker<S> {
                 let fd = types::Fd(c.fd.as_raw_fd());
                 c.poll_inflight = true;
                 let sqe = opcode::PollAdd::new(fd, libc::POLLOUT as u32).build();
-                self.push(sqe.user_data(((idx as u64) << 3) | OP_POLL));
+                self.push(sqe.user_data(((idx as u64) << OP_BITS) | OP_POLL));
                 return true;
             }
         } else {
@@ -1032,6 +1267,7 @@ impl<S: Service> Worker<S> {
                 }
             };
             chunk.truncate(start + n);
+            self.stats.file_bytes_sealed += n as u64;
             body.offset += n as u64;
             body.left -= n as u64;
             let more = body.left > 0;
@@ -1047,15 +1283,161 @@ impl<S: Service> Worker<S> {
                 return true;
             }
         }
-        // The body is out (or handed to the send queue): the handler goes on.
+        self.body_done(idx);
+        true
+    }
+
+    /// The body is out (or handed to the send queue): the handler goes on.
+    fn body_done(&mut self, idx: usize) {
+        let Some(Some(c)) = self.conns.get_mut(idx) else {
+            return;
+        };
         c.body = None;
         let Some(h) = c.handler.as_mut() else {
-            return true;
+            return;
         };
         let mut out = Output::default();
         let flow = h.on_drained(&mut out);
         self.queue_output(idx, out, flow);
+    }
+
+    /// The next step of a file body through kernel TLS by io_uring SPLICE: an
+    /// empty pipe is filled from the file (as much as the key's usage limit
+    /// and record sizing allow), a full one is spliced to the socket
+    /// (`SPLICE_F_MORE` except on the body's last piece and on small records,
+    /// so the kernel fills whole records), a short splice goes again with the
+    /// rest. Returns true if it queued something or finished the body.
+    fn splice_body(&mut self, idx: usize) -> bool {
+        let Some(Some(c)) = self.conns.get_mut(idx) else {
+            return false;
+        };
+        let (Some(body), Some((pipe_r, pipe_w, pipe_size))) = (c.body.as_ref(), c.pipe.as_ref())
+        else {
+            return false;
+        };
+        let ud = ((idx as u64) << OP_BITS) | OP_SPLICE;
+        if c.pipe_fill > 0 {
+            let last = body.left == 0;
+            let flags = if last || c.piece_small {
+                0
+            } else {
+                libc::SPLICE_F_MORE
+            };
+            let sqe = opcode::Splice::new(
+                types::Fd(pipe_r.as_raw_fd()),
+                -1,
+                types::Fd(c.fd.as_raw_fd()),
+                -1,
+                c.pipe_fill.min(u32::MAX as usize) as u32,
+            )
+            .flags(flags)
+            .build();
+            c.splice_inflight = true;
+            self.push(sqe.user_data(ud));
+            return true;
+        }
+        if body.left == 0 {
+            self.body_done(idx);
+            return true;
+        }
+        // The same checks Connection::send makes before each write.
+        let budget = match c.tls.kernel_write_budget() {
+            Ok(b) => b,
+            Err(e) if e.is_blocked() => {
+                // A KeyUpdate record could not go out yet: wait for room.
+                let fd = types::Fd(c.fd.as_raw_fd());
+                c.poll_inflight = true;
+                let sqe = opcode::PollAdd::new(fd, libc::POLLOUT as u32).build();
+                self.push(sqe.user_data(((idx as u64) << OP_BITS) | OP_POLL));
+                return true;
+            }
+            Err(e) => {
+                // At the key's usage limit without rekey the connection closed
+                // cleanly (close_notify is out): the response can't be completed.
+                self.stats.error(&format!("splice: {:?}", e.kind()));
+                c.abort = true;
+                return true;
+            }
+        };
+        let mut want = budget.max;
+        if budget.small {
+            // The head sent with MSG_MORE shares the record: keep it small.
+            want = want.saturating_sub(c.open_record).max(1);
+        }
+        let want = (body.left.min(want as u64) as usize).min(*pipe_size);
+        c.piece_small = budget.small;
+        let Ok(off) = i64::try_from(body.offset) else {
+            self.stats.error("file offset out of range");
+            c.abort = true;
+            return true;
+        };
+        let sqe = opcode::Splice::new(
+            types::Fd(body.file.as_raw_fd()),
+            off,
+            types::Fd(pipe_w.as_raw_fd()),
+            -1,
+            want as u32,
+        )
+        .build();
+        c.splice_inflight = true;
+        self.push(sqe.user_data(ud));
         true
+    }
+
+    fn on_splice(&mut self, idx: usize, res: i32) {
+        let Some(Some(c)) = self.conns.get_mut(idx) else {
+            return;
+        };
+        if c.abort {
+            return;
+        }
+        let into_pipe = c.pipe_fill == 0;
+        if res < 0 {
+            match -res {
+                libc::EINTR | libc::ECANCELED => {}
+                libc::EAGAIN if !into_pipe => {
+                    // The socket is full: go on when it has room.
+                    let fd = types::Fd(c.fd.as_raw_fd());
+                    c.poll_inflight = true;
+                    let sqe = opcode::PollAdd::new(fd, libc::POLLOUT as u32).build();
+                    self.push(sqe.user_data(((idx as u64) << OP_BITS) | OP_POLL));
+                }
+                libc::EAGAIN => {}
+                libc::EPIPE | libc::ECONNRESET => c.abort = true,
+                e => {
+                    self.stats
+                        .error(&format!("splice: {}", io::Error::from_raw_os_error(e)));
+                    c.abort = true;
+                }
+            }
+            return;
+        }
+        let n = res as usize;
+        if n == 0 {
+            // File -> pipe: the file shrank under us; pipe -> socket: the peer is gone.
+            if into_pipe {
+                self.stats.error("file shorter than announced");
+            }
+            c.abort = true;
+            return;
+        }
+        if into_pipe {
+            if let Some(body) = c.body.as_mut() {
+                body.offset += n as u64;
+                body.left -= (n as u64).min(body.left);
+            }
+            c.pipe_fill = n;
+            return;
+        }
+        c.pipe_fill -= n.min(c.pipe_fill);
+        c.tls.kernel_wrote(n);
+        self.stats.file_bytes_spliced += n as u64;
+        let last = c.body.as_ref().is_none_or(|b| b.left == 0) && c.pipe_fill == 0;
+        c.open_record = if c.piece_small || last {
+            0
+        } else {
+            (c.open_record + n) % MAX_RECORD
+        };
     }
 
     fn on_send(&mut self, idx: usize, res: i32) {
@@ -1076,7 +1458,16 @@ impl<S: Service> Worker<S> {
             }
             return;
         }
-        c.woff += res as usize;
+        let n = res as usize;
+        c.woff += n;
+        if c.kernel_send {
+            c.tls.kernel_wrote(n);
+            c.open_record = if c.send_more {
+                (c.open_record + n) % MAX_RECORD
+            } else {
+                0
+            };
+        }
         if c.woff >= c.wbuf.len() {
             c.wbuf.clear();
             c.woff = 0;
@@ -1089,7 +1480,7 @@ impl<S: Service> Worker<S> {
         let Some(Some(c)) = self.conns.get_mut(idx) else {
             return;
         };
-        let ud = (idx as u64) << 3;
+        let ud = (idx as u64) << OP_BITS;
         let fd = types::Fd(c.fd.as_raw_fd());
         if c.abort {
             let mut cancels = Vec::new();
@@ -1101,6 +1492,9 @@ impl<S: Service> Worker<S> {
             }
             if c.poll_inflight {
                 cancels.push(ud | OP_POLL);
+            }
+            if c.splice_inflight {
+                cancels.push(ud | OP_SPLICE);
             }
             if cancels.is_empty() {
                 self.release(idx);
@@ -1118,6 +1512,7 @@ impl<S: Service> Worker<S> {
         }
         if idle_out
             && !c.poll_inflight
+            && !c.splice_inflight
             && c.body.is_some()
             && c.handler.is_some()
             && self.pump_body(idx)
@@ -1133,25 +1528,64 @@ impl<S: Service> Worker<S> {
             c.woff = 0;
         }
         if !c.send_inflight && c.woff < c.wbuf.len() {
-            let pending = &c.wbuf[c.woff..];
-            let len = pending.len().min(u32::MAX as usize) as u32;
-            // A response head followed by a file body shares its first kernel
-            // record with it (MSG_MORE keeps the kTLS record open).
-            let more = if c.kernel_send && c.body.is_some() && c.wnext.is_empty() {
-                libc::MSG_MORE
-            } else {
-                0
-            };
+            let mut len = c.wbuf.len() - c.woff;
+            let mut more = 0;
+            if c.kernel_send {
+                // Plaintext for the kernel's records: the checks and record
+                // sizing Connection::send would apply (each write without
+                // MSG_MORE ends a record, so small records are short writes).
+                let budget = match c.tls.kernel_write_budget() {
+                    Ok(b) => b,
+                    Err(e) if e.is_blocked() => {
+                        // A KeyUpdate record waits for room in the socket.
+                        if !c.poll_inflight {
+                            c.poll_inflight = true;
+                            sqes.push(
+                                opcode::PollAdd::new(fd, libc::POLLOUT as u32)
+                                    .build()
+                                    .user_data(ud | OP_POLL),
+                            );
+                        }
+                        for sqe in sqes {
+                            self.push(sqe);
+                        }
+                        return;
+                    }
+                    Err(e) => {
+                        self.stats.error(&format!("send: {:?}", e.kind()));
+                        c.abort = true;
+                        return self.advance(idx);
+                    }
+                };
+                let room = if budget.small {
+                    budget.max.saturating_sub(c.open_record).max(1)
+                } else {
+                    budget.max
+                };
+                len = len.min(room);
+                // A response head followed by a file body shares its first
+                // record with it (MSG_MORE keeps the kTLS record open), unless
+                // the head already fills a small record.
+                let last = c.woff + len == c.wbuf.len() && c.wnext.is_empty();
+                if last && c.body.is_some() && !(budget.small && len == room) {
+                    more = libc::MSG_MORE;
+                }
+            }
+            let pending = &c.wbuf[c.woff..c.woff + len];
             sqes.push(
-                opcode::Send::new(fd, pending.as_ptr(), len)
+                opcode::Send::new(fd, pending.as_ptr(), len.min(u32::MAX as usize) as u32)
                     .flags(libc::MSG_NOSIGNAL | more)
                     .build()
                     .user_data(ud | OP_SEND),
             );
             c.send_inflight = true;
+            c.send_more = more != 0;
         }
-        let output_done =
-            !c.send_inflight && c.wnext.is_empty() && c.body.is_none() && !c.poll_inflight;
+        let output_done = !c.send_inflight
+            && c.wnext.is_empty()
+            && c.body.is_none()
+            && !c.poll_inflight
+            && !c.splice_inflight;
         if c.closing {
             if output_done {
                 if c.phase == Phase::Data {
@@ -1166,19 +1600,35 @@ impl<S: Service> Worker<S> {
                 c.abort = true;
                 return self.advance(idx);
             }
-        } else if !c.recv_inflight && !c.ktls_pending {
-            let len = match c.phase {
-                // Record-exact during the handshake: nothing past the boundary
-                // leaves the socket, so the kernel can take over reading.
-                Phase::Handshake => c.tls.tls_bytes_needed().clamp(1, c.rbuf.len()),
-                Phase::Data => c.rbuf.len(),
+        } else if c.recv_inflight {
+            // Back-pressure: a peer whose replies pile up is not read further
+            // (a multishot receive is stopped; it is re-armed when they are out).
+            if c.recv_multi && !c.recv_cancel && backlog(c) > RECV_PAUSE {
+                sqes.push(
+                    opcode::AsyncCancel::new(ud | OP_RECV)
+                        .build()
+                        .user_data(OP_CANCEL),
+                );
+                c.recv_cancel = true;
+            }
+        } else if !c.ktls_pending && (c.phase == Phase::Handshake || backlog(c) <= RECV_PAUSE) {
+            // Multishot only after the handshake: during it receives are
+            // record-exact (nothing past the last handshake record leaves the
+            // socket, so the kernel can take over reading at a record boundary).
+            let multi = c.phase == Phase::Data && self.recv_multi_on && !c.recv_single_next;
+            let sqe = if multi {
+                opcode::RecvMulti::new(fd, BUF_GROUP).build()
+            } else {
+                let len = match c.phase {
+                    Phase::Handshake => c.tls.tls_bytes_needed().clamp(1, c.rbuf.len()),
+                    Phase::Data => c.rbuf.len(),
+                };
+                opcode::Recv::new(fd, c.rbuf.as_mut_ptr(), len as u32).build()
             };
-            sqes.push(
-                opcode::Recv::new(fd, c.rbuf.as_mut_ptr(), len as u32)
-                    .build()
-                    .user_data(ud | OP_RECV),
-            );
+            sqes.push(sqe.user_data(ud | OP_RECV));
             c.recv_inflight = true;
+            c.recv_multi = multi;
+            c.recv_single_next = false;
         }
         for sqe in sqes {
             self.push(sqe);
@@ -1192,6 +1642,102 @@ impl<S: Service> Worker<S> {
                 self.live -= 1;
             }
         }
+    }
+}
+
+/// Bytes queued to send and not yet sent.
+fn backlog<H>(c: &Conn<H>) -> usize {
+    c.wbuf.len().saturating_sub(c.woff) + c.wnext.len()
+}
+
+/// The worker's provided buffers for multishot receives: `count` buffers
+/// of `RECV_BUF` bytes, and the ring (shared with the kernel) through which
+/// they are handed to it. A buffer the kernel filled is out of the ring until
+/// [`give_back`](BufRing::give_back).
+struct BufRing {
+    /// `count` entries, page-aligned (mmap), the tail in the first one.
+    entries: *mut types::BufRingEntry,
+    /// Number of entries and buffers (a power of two).
+    count: u16,
+    map_len: usize,
+    bufs: Box<[u8]>,
+    tail: u16,
+}
+
+// SAFETY: the ring and buffers belong to one worker thread; the raw pointer is
+// only ever used by that thread (the worker is moved to it before it runs).
+unsafe impl Send for BufRing {}
+
+impl BufRing {
+    fn new(ring: &IoUring, count: u16) -> io::Result<BufRing> {
+        let count = count.clamp(1, 1 << 15).next_power_of_two();
+        let map_len = count as usize * std::mem::size_of::<types::BufRingEntry>();
+        // SAFETY: a fresh anonymous mapping; the result is checked.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                map_len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let mut br = BufRing {
+            entries: p.cast(),
+            count,
+            map_len,
+            bufs: vec![0u8; count as usize * RECV_BUF].into_boxed_slice(),
+            tail: 0,
+        };
+        // SAFETY: the mapping holds `count` entries and lives until `br` is
+        // dropped, which the worker does only after its ring is gone.
+        unsafe {
+            ring.submitter()
+                .register_buf_ring_with_flags(p as u64, count, BUF_GROUP, 0)?;
+        }
+        for bid in 0..count {
+            br.give_back(bid);
+        }
+        Ok(br)
+    }
+
+    /// The first `n` bytes of buffer `bid`.
+    fn slice(&self, bid: u16, n: usize) -> &[u8] {
+        let start = (bid % self.count) as usize * RECV_BUF;
+        &self.bufs[start..start + n.min(RECV_BUF)]
+    }
+
+    /// Hands buffer `bid` (back) to the kernel.
+    fn give_back(&mut self, bid: u16) {
+        let bid = bid % self.count;
+        let slot = (self.tail & (self.count - 1)) as usize;
+        let addr = self.bufs.as_mut_ptr() as u64 + bid as u64 * RECV_BUF as u64;
+        // SAFETY: `slot` < count, inside the mapping; the kernel reads an
+        // entry only once the tail below has moved past it.
+        let e = unsafe { &mut *self.entries.add(slot) };
+        e.set_addr(addr);
+        e.set_len(RECV_BUF as u32);
+        e.set_bid(bid);
+        self.tail = self.tail.wrapping_add(1);
+        // SAFETY: the tail is the u16 that overlays the first entry's `resv`
+        // (aligned, inside the mapping); the kernel reads it with acquire
+        // semantics, so a release store publishes the entry written above.
+        unsafe {
+            let tail =
+                types::BufRingEntry::tail(self.entries) as *const std::sync::atomic::AtomicU16;
+            (*tail).store(self.tail, std::sync::atomic::Ordering::Release);
+        }
+    }
+}
+
+impl Drop for BufRing {
+    fn drop(&mut self) {
+        // SAFETY: the mapping made in `new`; the ring that used it is gone.
+        unsafe { libc::munmap(self.entries.cast(), self.map_len) };
     }
 }
 
@@ -1221,6 +1767,31 @@ fn queue_plaintext<H>(c: &mut Conn<H>, mut data: &[u8]) -> baton::Result<()> {
         data = &data[n..];
     }
     Ok(())
+}
+
+/// A pipe for splicing file bodies, as large as the kernel allows up to
+/// [`PIPE_SIZE`]: (read end, write end, size). Non-blocking, so that a
+/// SPLICE never waits on the pipe itself (it is only filled when empty).
+fn new_pipe() -> io::Result<(OwnedFd, OwnedFd, usize)> {
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: pipe2 succeeded: both are fresh descriptors that we now own.
+    let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    for size in [PIPE_SIZE, PIPE_SIZE / 4] {
+        // SAFETY: plain fcntl on our pipe; failure (above pipe-max-size) is fine.
+        if unsafe { libc::fcntl(w.as_raw_fd(), libc::F_SETPIPE_SZ, size as libc::c_int) } >= 0 {
+            break;
+        }
+    }
+    // SAFETY: plain fcntl on our pipe.
+    let size = unsafe { libc::fcntl(w.as_raw_fd(), libc::F_GETPIPE_SZ) };
+    if size <= 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok((r, w, size as usize))
 }
 
 /// `pread(2)`: the file's page cache, at `offset`, without moving a cursor.

@@ -313,3 +313,515 @@ fn shutdown_cuts_a_stuck_transfer_after_the_grace_period() {
     assert_eq!(total(&stats, |s| s.handshakes), 1);
     drop(conn);
 }
+
+/// Each line names a file in the directory; the answer is "LEN\n" and the
+/// file, one at a time (lines behind a body wait for `on_drained`).
+struct NamedFiles(std::path::PathBuf);
+
+struct NamedFilesHandler {
+    dir: std::path::PathBuf,
+    line: Vec<u8>,
+    waiting: std::collections::VecDeque<String>,
+    busy: bool,
+}
+
+impl NamedFilesHandler {
+    fn next(&mut self, out: &mut Output) -> Flow {
+        if self.busy {
+            return Flow::Continue;
+        }
+        let Some(name) = self.waiting.pop_front() else {
+            return Flow::Continue;
+        };
+        if name == "bye" {
+            return Flow::Close;
+        }
+        let file = std::fs::File::open(self.dir.join(name)).unwrap();
+        let len = file.metadata().unwrap().len();
+        out.extend_from_slice(format!("{len}\n").as_bytes());
+        out.send_file(file, 0, len);
+        self.busy = true;
+        Flow::Continue
+    }
+}
+
+impl Handler for NamedFilesHandler {
+    fn on_data(&mut self, input: &[u8], out: &mut Output) -> Flow {
+        for &b in input {
+            if b == b'\n' {
+                let name = String::from_utf8(std::mem::take(&mut self.line)).unwrap();
+                self.waiting.push_back(name);
+            } else {
+                self.line.push(b);
+            }
+        }
+        self.next(out)
+    }
+    fn on_drained(&mut self, out: &mut Output) -> Flow {
+        self.busy = false;
+        self.next(out)
+    }
+}
+
+impl Service for NamedFiles {
+    type Handler = NamedFilesHandler;
+    fn connect(&self, _peer: SocketAddr, _conn: &Connection) -> NamedFilesHandler {
+        NamedFilesHandler {
+            dir: self.0.clone(),
+            line: Vec::new(),
+            waiting: Default::default(),
+            busy: false,
+        }
+    }
+}
+
+/// Files of record-boundary sizes in a fresh directory: (name, content).
+fn body_files(dir: &str, sizes: &[usize]) -> (std::path::PathBuf, Vec<(String, Vec<u8>)>) {
+    let dir = scratch_dir().join(dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let files: Vec<_> = sizes
+        .iter()
+        .map(|&n| {
+            let name = format!("f{n}");
+            let content = payload(n, n as u64 + 3);
+            std::fs::write(dir.join(&name), &content).unwrap();
+            (name, content)
+        })
+        .collect();
+    (dir, files)
+}
+
+/// Asks for every file in one go (pipelined) and checks each body's SHA-256.
+fn fetch_all(port: u16, files: &[(String, Vec<u8>)]) -> Connection {
+    let mut conn = baton_client(&client_config(), port, |c| {
+        c.set_server_name("localhost").unwrap();
+    })
+    .unwrap();
+    let ask: String = files.iter().map(|(n, _)| format!("{n}\n")).collect();
+    send_all(&mut conn, ask.as_bytes()).unwrap();
+    for (name, content) in files {
+        let head = format!("{}\n", content.len());
+        let got = recv_exact(&mut conn, head.len() + content.len()).unwrap();
+        assert_eq!(&got[..head.len()], head.as_bytes(), "{name}");
+        assert_eq!(
+            sha256_hex(&got[head.len()..]),
+            sha256_hex(content),
+            "{name}"
+        );
+    }
+    conn
+}
+
+/// File bodies through each path the runtime has, proven by its counters:
+/// with kernel TLS send, io_uring SPLICE (file -> pipe -> kTLS socket) and,
+/// forced, the synchronous sendfile fallback; without it, sealed in userspace.
+/// Sizes at record boundaries (0, 1, 16384, 16385), 1 MiB and 64 MiB.
+#[test]
+fn file_bodies_by_splice_sendfile_or_sealed() {
+    const SIZES: [usize; 6] = [0, 1, 16384, 16385, 1 << 20, 64 << 20];
+    let (dir, files) = body_files("uring-bodies", &SIZES);
+    let kernel = baton_ktls::probe().available();
+    for splice in [true, false] {
+        // The fallback run skips the 64 MiB file: the paths differ per body, not per size.
+        let files = if splice { &files[..] } else { &files[..5] };
+        let cfg = RuntimeConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            workers: 1,
+            splice,
+            ..Default::default()
+        };
+        let rt = Runtime::start(cfg, tls_config(), Arc::new(NamedFiles(dir.clone()))).unwrap();
+        let mut conn = fetch_all(rt.local_addr().port(), files);
+        conn.shutdown().unwrap();
+        let stats = rt.shutdown();
+        let body: u64 = files.iter().map(|(_, c)| c.len() as u64).sum();
+        let s = &stats[0];
+        if kernel {
+            assert_eq!(s.splice, splice, "{s}");
+            // Every kernel here (6.1+) has IOWQ_AFF (5.14) and IOWQ_MAX_WORKERS (5.15).
+            assert_eq!(s.iowq_tuned, splice, "{s}");
+            let (by_splice, by_sendfile) = if splice { (body, 0) } else { (0, body) };
+            assert_eq!(s.file_bytes_spliced, by_splice, "{s}");
+            assert_eq!(s.file_bytes_sendfile, by_sendfile, "{s}");
+            assert_eq!(s.file_bytes_sealed, 0, "{s}");
+        } else {
+            assert_eq!(s.file_bytes_sealed, body, "{s}");
+            assert_eq!(s.file_bytes_spliced + s.file_bytes_sendfile, 0, "{s}");
+        }
+        assert!(s.errors.is_empty(), "{s}");
+        check_paths(&stats, 1);
+    }
+}
+
+/// Spliced bodies keep the send key's AEAD usage limit (lowered to 8 records
+/// here): where the kernel can rekey (6.14+) the body arrives whole across
+/// KeyUpdates; before that the connection closes cleanly at the limit.
+#[test]
+fn spliced_bodies_keep_the_send_key_limit() {
+    if !baton_ktls::probe().available() {
+        if std::env::var_os("BATON_REQUIRE_KTLS").is_some() {
+            panic!("BATON_REQUIRE_KTLS is set, but {}", baton_ktls::probe());
+        }
+        eprintln!("SKIPPED spliced_bodies_keep_the_send_key_limit: no kTLS here");
+        return;
+    }
+    const LEN: usize = 40 * 16384;
+    let (dir, files) = body_files("uring-key-limit", &[LEN]);
+    let cfg = RuntimeConfig {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        workers: 1,
+        kernel_send_key_limit_for_test: Some(8),
+        ..Default::default()
+    };
+    let rt = Runtime::start(cfg, tls_config(), Arc::new(NamedFiles(dir))).unwrap();
+    let before = baton_ktls::tls_stat().unwrap();
+    let rekey = {
+        let r = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+        let mut it = r
+            .trim()
+            .split(['.', '-'])
+            .map(|p| p.parse::<u32>().unwrap_or(0));
+        (it.next().unwrap_or(0), it.next().unwrap_or(0)) >= (6, 14)
+    };
+    if rekey {
+        let mut conn = fetch_all(rt.local_addr().port(), &files);
+        conn.shutdown().unwrap();
+        let stats = rt.shutdown();
+        let after = baton_ktls::tls_stat().unwrap();
+        let rekeys = after["TlsTxRekeyOk"] - before.get("TlsTxRekeyOk").copied().unwrap_or(0);
+        assert!(rekeys >= 4, "{rekeys} send rekeys; {}", stats[0]);
+        assert_eq!(stats[0].file_bytes_spliced, LEN as u64, "{}", stats[0]);
+    } else {
+        let mut conn = baton_client(&client_config(), rt.local_addr().port(), |c| {
+            c.set_server_name("localhost").unwrap();
+        })
+        .unwrap();
+        send_all(&mut conn, format!("{}\n", files[0].0).as_bytes()).unwrap();
+        // Data, then close_notify at the limit: a clean end, short of the body.
+        let got = recv_to_end(&mut conn).expect("a clean close at the key limit");
+        let stats = rt.shutdown();
+        let head = format!("{LEN}\n").len();
+        assert!(
+            got.len() > head && got.len() <= head + 8 * 16384,
+            "{} bytes",
+            got.len()
+        );
+        assert_eq!(&got[head..], &files[0].1[..got.len() - head]);
+        assert!(stats[0].file_bytes_spliced > 0, "{}", stats[0]);
+        assert_eq!(
+            stats[0].errors.get("splice: Closed"),
+            Some(&1),
+            "{}",
+            stats[0]
+        );
+    }
+    let after = baton_ktls::tls_stat().unwrap();
+    assert_eq!(
+        after["TlsDecryptError"],
+        before.get("TlsDecryptError").copied().unwrap_or(0)
+    );
+}
+
+/// Receives after the handshake: multishot into provided buffers (here only
+/// two per worker, so that eight clients at once run the ring dry and receives
+/// wait for buffers) and, forced, single-shot — the same bytes either way,
+/// with a KeyUpdate from each client mid-stream (a control record: with kTLS
+/// receive the multishot ends with EIO and the record is read by recvmsg).
+#[test]
+fn multishot_and_single_shot_receives_carry_the_same_bytes() {
+    const CLIENTS: usize = 8;
+    const LEN: usize = 128 * 1024;
+    let kernel = baton_ktls::probe().available();
+    let osrelease = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    let mut it = osrelease
+        .trim()
+        .split(['.', '-'])
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    // Kernel TLS takes a peer's KeyUpdate only from 6.14 on.
+    let key_update = !kernel || (it.next().unwrap_or(0), it.next().unwrap_or(0)) >= (6, 14);
+    for multishot in [true, false] {
+        let cfg = RuntimeConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            workers: 1,
+            multishot_recv: multishot,
+            recv_buffers: 2,
+            ..Default::default()
+        };
+        let rt = Runtime::start(cfg, tls_config(), Arc::new(EchoUpTo(LEN))).unwrap();
+        let port = rt.local_addr().port();
+        let threads: Vec<_> = (0..CLIENTS)
+            .map(|i| {
+                thread::spawn(move || {
+                    let mut conn = baton_client(&client_config(), port, |c| {
+                        c.set_server_name("localhost").unwrap();
+                    })
+                    .expect("handshake");
+                    let data = payload(LEN, 100 + i as u64);
+                    send_all(&mut conn, &data[..LEN / 2]).unwrap();
+                    if key_update {
+                        conn.request_key_update(true).unwrap();
+                    }
+                    send_all(&mut conn, &data[LEN / 2..]).unwrap();
+                    let got = recv_exact(&mut conn, LEN).unwrap();
+                    assert_eq!(sha256_hex(&got), sha256_hex(&data));
+                    assert_eq!(conn.recv(&mut [0u8; 16]).unwrap(), 0);
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let stats = rt.shutdown();
+        let s = &stats[0];
+        assert_eq!(s.multishot_recv, multishot, "{s}");
+        assert_eq!(s.bytes_in, (CLIENTS * LEN) as u64, "{s}");
+        if multishot {
+            assert!(s.recv_provided > 0, "{s}");
+        } else {
+            assert_eq!(s.recv_provided + s.recv_no_buffers, 0, "{s}");
+        }
+        assert!(s.errors.is_empty(), "{s}");
+        eprintln!("multishot={multishot}: {s}");
+        check_paths(&stats, CLIENTS as u64);
+    }
+}
+
+/// Application data records as `openssl s_client -msg` saw them arrive: the
+/// length field of each TLS 1.3 record header from the server whose inner
+/// content type is application_data, in order.
+fn app_records_received(msgfile: &std::path::Path) -> Vec<usize> {
+    let text = std::fs::read_to_string(msgfile).unwrap();
+    let hex = |line: &str| -> Vec<u8> {
+        line.split_whitespace()
+            .filter_map(|b| u8::from_str_radix(b, 16).ok())
+            .collect()
+    };
+    let mut out = Vec::new();
+    let mut pending = None;
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if !line.starts_with("<<<") {
+            continue;
+        }
+        let next = lines.next().unwrap_or("");
+        if line.contains("RecordHeader") {
+            let h = hex(next);
+            pending = (h.len() == 5).then(|| u16::from_be_bytes([h[3], h[4]]) as usize);
+        } else if line.contains("InnerContent") {
+            if let (Some(len), [0x17]) = (pending.take(), &hex(next)[..]) {
+                out.push(len);
+            }
+        }
+    }
+    out
+}
+
+/// Dynamic record sizing on the runtime's sends (kernel SEND or sealed): as
+/// `openssl s_client` receives them, the first 16 KiB of echoed data come in
+/// records that fit one 1500-byte frame, then in full records.
+#[test]
+fn echoes_start_in_small_records_then_full_ones() {
+    if !openssl_available("echoes_start_in_small_records_then_full_ones") {
+        return;
+    }
+    const LEN: usize = 256 * 1024;
+    let rt = start(LEN, 1, Duration::from_secs(10));
+    let msgfile = scratch_dir().join("uring-records.msg");
+    let _ = std::fs::remove_file(&msgfile);
+    let ca = data("ca-ecdsa.pem");
+    let mut cli = s_client(
+        rt.local_addr().port(),
+        &[
+            "-servername",
+            "localhost",
+            "-CAfile",
+            ca.to_str().unwrap(),
+            "-verify_return_error",
+            "-quiet",
+            "-msg",
+            "-msgfile",
+            msgfile.to_str().unwrap(),
+        ],
+    );
+    let payload = Arc::new(payload(LEN, 41));
+    cli.feed_stdin(Arc::clone(&payload));
+    let out = cli.wait(BULK_TIMEOUT);
+    let stats = rt.shutdown();
+    assert_eq!(
+        sha256_hex(&out.stdout),
+        sha256_hex(&payload),
+        "{}",
+        out.stderr
+    );
+    let data_records = app_records_received(&msgfile);
+    eprintln!(
+        "{} records: {:?} ...; {}",
+        data_records.len(),
+        &data_records[..data_records.len().min(40)],
+        stats[0]
+    );
+    // TLS 1.3 records carry 17 bytes of overhead: 1378 bytes of data make a
+    // 1395-byte record, 1400 bytes on the wire.
+    let wire = |len: usize| len + 5;
+    let mut seen = 0;
+    let mut i = 0;
+    while seen < 16 * 1024 {
+        assert!(
+            wire(data_records[i]) <= 1400,
+            "record {i}: {data_records:?}"
+        );
+        seen += data_records[i] - 17;
+        i += 1;
+    }
+    assert!(
+        data_records[i..].iter().any(|&l| l > 16 * 1024),
+        "full records after the threshold: {data_records:?}"
+    );
+}
+
+/// The same for a file body (SPLICE or sendfile through kTLS, or sealed): the response
+/// head shares the first small record with the body's start (corked: MSG_MORE
+/// on the head, or sealed together), small records up to 16 KiB, then full.
+#[test]
+fn a_file_body_starts_in_small_records_with_its_head() {
+    if !openssl_available("a_file_body_starts_in_small_records_with_its_head") {
+        return;
+    }
+    const LEN: usize = 1 << 20;
+    let (dir, files) = body_files("uring-small-records", &[LEN]);
+    for splice in [true, false] {
+        let cfg = RuntimeConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            workers: 1,
+            splice,
+            ..Default::default()
+        };
+        let rt = Runtime::start(cfg, tls_config(), Arc::new(NamedFiles(dir.clone()))).unwrap();
+        let msgfile = scratch_dir().join("uring-file-records.msg");
+        let _ = std::fs::remove_file(&msgfile);
+        let ca = data("ca-ecdsa.pem");
+        let mut cli = s_client(
+            rt.local_addr().port(),
+            &[
+                "-servername",
+                "localhost",
+                "-CAfile",
+                ca.to_str().unwrap(),
+                "-verify_return_error",
+                "-quiet",
+                "-msg",
+                "-msgfile",
+                msgfile.to_str().unwrap(),
+            ],
+        );
+        cli.feed_stdin(Arc::new(format!("{}\nbye\n", files[0].0).into_bytes()));
+        let out = cli.wait(BULK_TIMEOUT);
+        let stats = rt.shutdown();
+        let head = format!("{LEN}\n");
+        assert_eq!(&out.stdout[..head.len()], head.as_bytes(), "{}", out.stderr);
+        assert_eq!(
+            sha256_hex(&out.stdout[head.len()..]),
+            sha256_hex(&files[0].1),
+            "{}",
+            stats[0]
+        );
+        if baton_ktls::probe().available() {
+            let by = if splice {
+                stats[0].file_bytes_spliced
+            } else {
+                stats[0].file_bytes_sendfile
+            };
+            assert_eq!(by, LEN as u64, "{}", stats[0]);
+        }
+        let records = app_records_received(&msgfile);
+        eprintln!("{:?} ...; {}", &records[..records.len().min(20)], stats[0]);
+        // The head is not a record of its own: it fills the first small record
+        // together with the body's first bytes.
+        assert_eq!(records[0], 1395, "{records:?}");
+        let mut seen = 0;
+        let mut i = 0;
+        while seen < 16 * 1024 {
+            assert!(records[i] <= 1395, "record {i}: {records:?}");
+            seen += records[i] - 17;
+            i += 1;
+        }
+        assert!(records[i..].iter().all(|&l| l >= 1395), "{records:?}");
+        assert!(
+            records[i..].iter().filter(|&&l| l == 16401).count() >= 60,
+            "{records:?}"
+        );
+    }
+}
+
+/// Not a check: the runtime's paths side by side in one run, as ratios
+/// (`cargo test -p baton-ktls --test uring -- --ignored compare_paths
+/// --nocapture`; in tools/ktls-vm for the kernel paths). A 64 MiB body by
+/// SPLICE vs sendfile (or sealed), and 32 MiB echoed to `openssl s_client` with
+/// multishot vs single-shot receives; best of three each.
+#[test]
+#[ignore]
+fn compare_paths() {
+    let (dir, files) = body_files("uring-compare", &[64 << 20]);
+    let mut body = Vec::new();
+    for splice in [true, false] {
+        let cfg = RuntimeConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            workers: 1,
+            splice,
+            ..Default::default()
+        };
+        let rt = Runtime::start(cfg, tls_config(), Arc::new(NamedFiles(dir.clone()))).unwrap();
+        let mut best = Duration::MAX;
+        for _ in 0..3 {
+            let t0 = Instant::now();
+            let mut conn = fetch_all(rt.local_addr().port(), &files);
+            best = best.min(t0.elapsed());
+            conn.shutdown().unwrap();
+        }
+        let s = rt.shutdown().remove(0);
+        body.push(best);
+        eprintln!(
+            "64 MiB body, splice={splice}: {:.0} MB/s (spliced/sendfile/sealed {}/{}/{})",
+            64.0 * 1.048576 / best.as_secs_f64(),
+            s.file_bytes_spliced,
+            s.file_bytes_sendfile,
+            s.file_bytes_sealed
+        );
+    }
+    eprintln!(
+        "body time, sendfile-or-sealed / splice: {:.2}",
+        body[1].as_secs_f64() / body[0].as_secs_f64()
+    );
+    const LEN: usize = 32 << 20;
+    let data = Arc::new(payload(LEN, 9));
+    let mut echo = Vec::new();
+    for multishot in [true, false] {
+        let mut best = Duration::MAX;
+        let mut provided = 0;
+        for _ in 0..3 {
+            let cfg = RuntimeConfig {
+                listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+                workers: 1,
+                multishot_recv: multishot,
+                ..Default::default()
+            };
+            let rt = Runtime::start(cfg, tls_config(), Arc::new(EchoUpTo(LEN))).unwrap();
+            let t0 = Instant::now();
+            let mut cli = s_client_ecdsa_quiet(rt.local_addr().port());
+            cli.feed_stdin(Arc::clone(&data));
+            let out = cli.wait(BULK_TIMEOUT);
+            best = best.min(t0.elapsed());
+            assert_eq!(out.stdout.len(), LEN);
+            provided = rt.shutdown()[0].recv_provided;
+        }
+        echo.push(best);
+        eprintln!(
+            "32 MiB echo, multishot={multishot}: {:.0} MB/s (recv_provided {provided})",
+            32.0 * 1.048576 / best.as_secs_f64()
+        );
+    }
+    eprintln!(
+        "echo time, single-shot / multishot: {:.2}",
+        echo[1].as_secs_f64() / echo[0].as_secs_f64()
+    );
+}

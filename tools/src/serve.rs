@@ -31,7 +31,8 @@ Without --cert/--key, generates an ECDSA P-256 certificate for localhost and
 browser or `curl -k -v` shows. Serves GET and HEAD, with keep-alive, single
 byte ranges (206, 416), directory listings and index.html. Paths that leave DIR (`..`, symlinks) are refused.
 With kernel TLS, file bodies go from the page cache through the kernel
-(sendfile); otherwise they are read and sealed in userspace. SIGINT/SIGTERM
+(io_uring SPLICE, or sendfile where the kernel lacks it); otherwise they are
+read and sealed in userspace. SIGINT/SIGTERM
 stop accepting and let in-flight responses finish (5 s); SIGUSR1 prints the
 per-worker counters, which are also printed at exit.
 ";

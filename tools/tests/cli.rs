@@ -523,9 +523,11 @@ fn client_ktls_off_and_require() {
 }
 
 /// `baton serve` with curl as the client: whole files of the record-boundary
-/// sizes, a single byte range (206), a range past the end (416), checksums.
+/// sizes, a single byte range (206), a range past the end (416), checksums;
+/// the summary at exit says which path the bodies took (with kTLS, in
+/// tools/ktls-vm: io_uring SPLICE, ranges at their offsets).
 #[test]
-fn serve_files_and_ranges_to_curl() {
+fn serve_ktls_files_and_ranges_to_curl() {
     if std::process::Command::new("curl")
         .arg("--version")
         .output()
@@ -535,7 +537,7 @@ fn serve_files_and_ranges_to_curl() {
             std::env::var_os("BATON_REQUIRE_OPENSSL").is_none(),
             "curl is required under tools/test"
         );
-        eprintln!("SKIPPED serve_files_and_ranges_to_curl: curl not found");
+        eprintln!("SKIPPED serve_ktls_files_and_ranges_to_curl: curl not found");
         return;
     }
     let dir = scratch_dir().join("serve-curl");
@@ -588,6 +590,29 @@ fn serve_files_and_ranges_to_curl() {
         &format!("{url}%2e%2e/%2e%2e/etc/passwd"),
     ]);
     assert_eq!(code, b"403");
+    std::process::Command::new("kill")
+        .args(["-TERM", &server.pid().to_string()])
+        .status()
+        .unwrap();
+    let done = server.wait(TIMEOUT);
+    assert!(done.status.success(), "{}", done.stderr);
+    // spliced/sendfile/sealed, summed over the workers.
+    let mut paths = [0u64; 3];
+    for line in done.stderr.lines().filter(|l| l.starts_with("worker ")) {
+        let v = line
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("spliced/sendfile/sealed="))
+            .unwrap_or_else(|| panic!("{line}"));
+        for (p, n) in paths.iter_mut().zip(v.split('/')) {
+            *p += n.parse::<u64>().unwrap();
+        }
+    }
+    let bodies = sizes.iter().sum::<usize>() as u64 + 1000 + 10;
+    if baton_ktls::probe().available() {
+        assert_eq!(paths, [bodies, 0, 0], "{}", done.stderr);
+    } else {
+        assert_eq!(paths, [0, 0, bodies], "{}", done.stderr);
+    }
 }
 
 /// `baton serve --workers 2` under load: 200 concurrent clients with keep-alive
@@ -645,8 +670,22 @@ fn serve_ktls_load_and_graceful_shutdown() {
             })
         })
         .collect();
-    for t in threads {
-        t.join().unwrap();
+    let failed = threads
+        .into_iter()
+        .map(|t| t.join())
+        .filter(Result::is_err)
+        .count();
+    if failed > 0 {
+        // The server's side of it: its counters and errors.
+        std::process::Command::new("kill")
+            .args(["-USR1", &server.pid().to_string()])
+            .status()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        panic!(
+            "{failed} clients failed; baton serve: {}",
+            server.stderr_now()
+        );
     }
     let out = std::process::Command::new("curl")
         .args(["-sk", "--max-time", "300", &format!("{url}big.bin")])
@@ -681,7 +720,19 @@ fn serve_ktls_load_and_graceful_shutdown() {
     let handshakes: u64 = workers.iter().map(|l| field(l, "handshakes=")).sum();
     assert!(handshakes >= (CLIENTS + 1) as u64, "{}", done.stderr);
     let kernel_send: u64 = workers.iter().map(|l| field(l, "kernel/userspace=")).sum();
+    // File bodies by io_uring SPLICE through kTLS (every small file and the
+    // 64 MiB one), or sealed in userspace.
+    let spliced: u64 = workers
+        .iter()
+        .map(|l| field(l, "spliced/sendfile/sealed="))
+        .sum();
     if baton_ktls::probe().available() {
+        assert_eq!(
+            spliced,
+            (big_len + CLIENTS * REQUESTS * 1024) as u64,
+            "{}",
+            done.stderr
+        );
         assert_eq!(
             kernel_send, handshakes,
             "every connection's send in the kernel: {}",
@@ -693,6 +744,7 @@ fn serve_ktls_load_and_graceful_shutdown() {
         assert_eq!(after["TlsDecryptError"], b["TlsDecryptError"]);
     } else {
         assert_eq!(kernel_send, 0, "{}", done.stderr);
+        assert_eq!(spliced, 0, "{}", done.stderr);
     }
 }
 
