@@ -23,6 +23,9 @@ usage: baton serve [DIR] [options]
   --workers N       worker threads, one per core by default, each pinned to its
                     core with its own io_uring and SO_REUSEPORT listener
   --ktls MODE       kernel TLS after the handshake: auto (default), off, require
+  --handshake-timeout SECS
+                    time a client has from connect to a finished handshake
+                    before it is dropped (default: 10; a slowloris guard)
   --quiet           no per-request log lines on stderr (like nginx's
                     `access_log off`)
 
@@ -44,6 +47,7 @@ const OPTS: &[Opt] = &[
     value("--policy"),
     value("--workers"),
     value("--ktls"),
+    value("--handshake-timeout"),
     flag("--quiet"),
 ];
 
@@ -81,6 +85,19 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
         })?,
     };
     let ktls = ktls_mode(&p)?;
+    let handshake_timeout = match p.value("--handshake-timeout") {
+        None => RuntimeConfig::default().handshake_timeout,
+        Some(t) => t
+            .parse::<u64>()
+            .ok()
+            .filter(|&t| (1..=3600).contains(&t))
+            .map(Duration::from_secs)
+            .ok_or_else(|| {
+                Failure::Usage(format!(
+                    "--handshake-timeout wants seconds from 1 to 3600, got {t:?}"
+                ))
+            })?,
+    };
     let mut b = baton::Config::builder_minimal();
     if let Some(name) = p.value("--policy") {
         b.security_policy(name)
@@ -101,6 +118,7 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
         workers,
         ktls,
         idle_timeout: IO_TIMEOUT,
+        handshake_timeout,
         ..Default::default()
     };
     let shown = root.path().display().to_string();

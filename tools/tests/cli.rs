@@ -50,12 +50,14 @@ fn line_after(p: &Proc, prefix: &str, stderr: bool) -> String {
 
 #[test]
 fn usage_errors_exit_2() {
-    let cases: [&[&str]; 5] = [
+    let cases: [&[&str]; 7] = [
         &[],
         &["bogus"],
         &["client"],
         &["server", "--listen"],
         &["serve", "--nope"],
+        &["serve", "--handshake-timeout", "0"],
+        &["serve", "--handshake-timeout", "ten"],
     ];
     for args in cases {
         let out = baton(args).wait(TIMEOUT);
@@ -639,6 +641,11 @@ fn serve_ktls_load_and_graceful_shutdown() {
         "2",
         "--ktls",
         "auto",
+        // 200 handshakes at once in a debug build on an emulated CPU (the kTLS
+        // VMs) can outlast the default 10 s; this test is about load and
+        // shutdown, not the deadline (tested in ktls/tests/uring.rs).
+        "--handshake-timeout",
+        "120",
     ]);
     let url = line_after(&server, &format!("serving {} at ", dir.display()), false);
     let port: u16 = url
