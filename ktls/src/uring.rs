@@ -501,8 +501,11 @@ struct Conn<H> {
     ktls_pending: bool,
     /// File body being sent after `wbuf`/`wnext`.
     body: Option<FileBody>,
-    /// Plaintext of a response head, held to be sealed with the body's start.
+    /// Plaintext of a response head (`hold[..hold_len]`), held to be sealed
+    /// with the body's start; the rest is the chunk buffer, kept initialised
+    /// between chunks so each `pread` doesn't zero 64 KiB first.
     hold: Vec<u8>,
+    hold_len: usize,
     /// Waiting for the socket to become writable (kernel sendfile hit EAGAIN).
     poll_inflight: bool,
     /// No more input wanted: close once the output is out.
@@ -853,6 +856,7 @@ impl<S: Service> Worker<S> {
             ktls_pending: false,
             body: None,
             hold: Vec::new(),
+            hold_len: 0,
             poll_inflight: false,
             closing: false,
             abort: false,
@@ -1156,7 +1160,12 @@ impl<S: Service> Worker<S> {
         }
         if out.file.is_some() && !c.kernel_send {
             // Sealed together with the body's first chunk: fewer, fuller records.
-            c.hold.extend_from_slice(&out.bytes);
+            let end = c.hold_len + out.bytes.len();
+            if c.hold.len() < end {
+                c.hold.resize(end, 0);
+            }
+            c.hold[c.hold_len..end].copy_from_slice(&out.bytes);
+            c.hold_len = end;
         } else if c.kernel_send && c.wnext.is_empty() {
             // Plaintext for the kernel: the handler's buffer becomes the send queue.
             c.wnext = out.bytes;
@@ -1251,9 +1260,11 @@ impl<S: Service> Worker<S> {
         } else {
             let want = body.left.min(FILE_CHUNK as u64) as usize;
             let mut chunk = std::mem::take(&mut c.hold);
-            let start = chunk.len();
-            chunk.resize(start + want, 0);
-            let n = match read_at(&body.file, &mut chunk[start..], body.offset) {
+            let start = std::mem::take(&mut c.hold_len);
+            if chunk.len() < start + want {
+                chunk.resize(start + want, 0);
+            }
+            let n = match read_at(&body.file, &mut chunk[start..start + want], body.offset) {
                 Ok(0) if want > 0 => {
                     self.stats.error("file shorter than announced");
                     c.abort = true;
@@ -1266,19 +1277,18 @@ impl<S: Service> Worker<S> {
                     return true;
                 }
             };
-            chunk.truncate(start + n);
             self.stats.file_bytes_sealed += n as u64;
             body.offset += n as u64;
             body.left -= n as u64;
             let more = body.left > 0;
-            if let Err(e) = queue_plaintext(c, &chunk) {
+            let sent = queue_plaintext(c, &chunk[..start + n]);
+            // The chunk's buffer serves the next chunk.
+            c.hold = chunk;
+            if let Err(e) = sent {
                 self.stats.error(&format!("send: {:?}", e.kind()));
                 c.abort = true;
                 return true;
             }
-            // The chunk's allocation serves the next chunk.
-            chunk.clear();
-            c.hold = chunk;
             if more {
                 return true;
             }
