@@ -414,20 +414,25 @@ fn fetch_all(port: u16, files: &[(String, Vec<u8>)]) -> Connection {
 
 /// File bodies through each path the runtime has, proven by its counters:
 /// with kernel TLS send, io_uring SPLICE (file -> pipe -> kTLS socket) and,
-/// forced, the synchronous sendfile fallback; without it, sealed in userspace.
+/// forced, the synchronous sendfile fallback; without it, sealed in userspace
+/// after io_uring reads into registered buffers (`READ_FIXED`) and, forced
+/// (no pool), plain `READ`s into the connection's buffer.
 /// Sizes at record boundaries (0, 1, 16384, 16385), 1 MiB and 64 MiB.
 #[test]
 fn file_bodies_by_splice_sendfile_or_sealed() {
     const SIZES: [usize; 6] = [0, 1, 16384, 16385, 1 << 20, 64 << 20];
+    const CHUNK: usize = 64 * 1024;
     let (dir, files) = body_files("uring-bodies", &SIZES);
     let kernel = baton_ktls::probe().available();
-    for splice in [true, false] {
+    // (kernel: splice or sendfile; userspace: a pool of 32 registered buffers or none)
+    for (splice, file_buffers) in [(true, 32), (false, 0)] {
         // The fallback run skips the 64 MiB file: the paths differ per body, not per size.
         let files = if splice { &files[..] } else { &files[..5] };
         let cfg = RuntimeConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             workers: 1,
             splice,
+            file_buffers,
             ..Default::default()
         };
         let rt = Runtime::start(cfg, tls_config(), Arc::new(NamedFiles(dir.clone()))).unwrap();
@@ -435,7 +440,13 @@ fn file_bodies_by_splice_sendfile_or_sealed() {
         conn.shutdown().unwrap();
         let stats = rt.shutdown();
         let body: u64 = files.iter().map(|(_, c)| c.len() as u64).sum();
+        // Reads at least: every non-empty body's 64 KiB chunks.
+        let chunks: u64 = files
+            .iter()
+            .map(|(_, c)| c.len().div_ceil(CHUNK) as u64)
+            .sum();
         let s = &stats[0];
+        let reads = s.file_reads_fixed + s.file_reads_plain + s.file_reads_sync;
         if kernel {
             assert_eq!(s.splice, splice, "{s}");
             // Every kernel here (6.1+) has IOWQ_AFF (5.14) and IOWQ_MAX_WORKERS (5.15).
@@ -444,13 +455,101 @@ fn file_bodies_by_splice_sendfile_or_sealed() {
             assert_eq!(s.file_bytes_spliced, by_splice, "{s}");
             assert_eq!(s.file_bytes_sendfile, by_sendfile, "{s}");
             assert_eq!(s.file_bytes_sealed, 0, "{s}");
+            assert_eq!(reads, 0, "{s}");
         } else {
             assert_eq!(s.file_bytes_sealed, body, "{s}");
             assert_eq!(s.file_bytes_spliced + s.file_bytes_sendfile, 0, "{s}");
+            // One connection, one read at a time: the pool never runs dry.
+            assert_eq!(s.file_buffers, file_buffers as u64, "{s}");
+            assert_eq!(s.file_reads_sync, 0, "{s}");
+            if file_buffers > 0 {
+                assert!(s.file_reads_fixed >= chunks, "{s}");
+                assert_eq!(s.file_reads_plain, 0, "{s}");
+            } else {
+                assert!(s.file_reads_plain >= chunks, "{s}");
+                assert_eq!(s.file_reads_fixed, 0, "{s}");
+            }
         }
         assert!(s.errors.is_empty(), "{s}");
+        eprintln!("splice={splice} file_buffers={file_buffers}: {s}");
         check_paths(&stats, 1);
     }
+}
+
+/// Userspace send with only two registered file buffers per worker: eight
+/// clients with pipelined requests at once run the pool dry (those reads go
+/// plain into the connection's buffer), and a client that vanishes mid-body
+/// (its read may be in flight) is freed without disturbing the others.
+#[test]
+fn file_reads_share_a_small_pool_of_registered_buffers() {
+    const CLIENTS: usize = 8;
+    let (dir, files) = body_files("uring-pool", &[16385, 1 << 20, 16 << 20]);
+    let cfg = RuntimeConfig {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        workers: 1,
+        file_buffers: 2,
+        shutdown_grace: Duration::from_secs(5),
+        ..Default::default()
+    };
+    let rt = Runtime::start(cfg, tls_config(), Arc::new(NamedFiles(dir))).unwrap();
+    let port = rt.local_addr().port();
+    // Asks for the 16 MiB body, reads a little of it, and is gone.
+    let mut gone = baton_client(&client_config(), port, |c| {
+        c.set_server_name("localhost").unwrap();
+    })
+    .unwrap();
+    send_all(&mut gone, format!("{}\n", files[2].0).as_bytes()).unwrap();
+    recv_exact(&mut gone, 100_000).unwrap();
+    drop(gone);
+    let small: Vec<(String, Vec<u8>)> = [0, 1, 0, 1, 1, 0]
+        .iter()
+        .map(|&i| files[i].clone())
+        .collect();
+    let small = Arc::new(small);
+    let threads: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let small = Arc::clone(&small);
+            thread::spawn(move || {
+                let mut conn = fetch_all(port, &small);
+                conn.shutdown().unwrap();
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    // The worker still serves.
+    let mut conn = fetch_all(port, &files[..2]);
+    conn.shutdown().unwrap();
+    let t0 = Instant::now();
+    let stats = rt.shutdown();
+    // Every connection (the vanished one too) was freed: no grace period waited out.
+    assert!(t0.elapsed() < Duration::from_secs(4), "{:?}", t0.elapsed());
+    let s = &stats[0];
+    eprintln!("{s}");
+    assert_eq!(s.handshakes, CLIENTS as u64 + 2, "{s}");
+    if !baton_ktls::probe().available() {
+        assert_eq!(s.file_buffers, 2, "{s}");
+        assert!(s.file_reads_fixed > 0, "{s}");
+        assert!(s.file_reads_plain > 0, "the pool never ran dry: {s}");
+        assert_eq!(s.file_reads_sync, 0, "{s}");
+        let fetched: u64 = small.iter().map(|(_, c)| c.len() as u64).sum::<u64>() * CLIENTS as u64
+            + (files[0].1.len() + files[1].1.len()) as u64;
+        // What the vanished client's body got sealed before it was noticed gone.
+        let partial = s.file_bytes_sealed - fetched;
+        assert!(
+            partial >= 90_000 && partial < files[2].1.len() as u64,
+            "{s}"
+        );
+    }
+    // The vanished client's reset may be seen by its receive; nothing else.
+    let others = s
+        .errors
+        .iter()
+        .filter(|(k, _)| !k.contains("Connection reset by peer"))
+        .count();
+    assert_eq!(others, 0, "{s}");
+    assert!(s.errors.values().sum::<u64>() <= 1, "{s}");
 }
 
 /// Spliced bodies keep the send key's AEAD usage limit (lowered to 8 records
