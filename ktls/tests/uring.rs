@@ -552,6 +552,80 @@ fn file_reads_share_a_small_pool_of_registered_buffers() {
     assert!(s.errors.values().sum::<u64>() <= 1, "{s}");
 }
 
+/// Announces every file 100 000 bytes longer than it is.
+struct Overpromise(std::path::PathBuf);
+
+struct OverpromiseHandler(std::path::PathBuf);
+
+impl Handler for OverpromiseHandler {
+    fn on_data(&mut self, _input: &[u8], out: &mut Output) -> Flow {
+        let file = std::fs::File::open(&self.0).unwrap();
+        let len = file.metadata().unwrap().len();
+        out.extend_from_slice(b"body\n");
+        out.send_file(file, 0, len + 100_000);
+        Flow::Continue
+    }
+}
+
+impl Service for Overpromise {
+    type Handler = OverpromiseHandler;
+    fn connect(&self, _peer: SocketAddr, _conn: &Connection) -> OverpromiseHandler {
+        OverpromiseHandler(self.0.clone())
+    }
+}
+
+/// A file shorter than its announced length: every byte it has arrives (its
+/// last chunk is a short read, which goes on from where it stopped), then the
+/// next read gets 0 bytes and the connection is cut without close_notify
+/// (the response cannot be completed) — on every file path.
+#[test]
+fn a_file_shorter_than_announced_cuts_the_connection() {
+    const LEN: usize = 200_000;
+    let (dir, files) = body_files("uring-short", &[LEN]);
+    for (splice, file_buffers) in [(true, 32), (false, 0)] {
+        let cfg = RuntimeConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            workers: 1,
+            splice,
+            file_buffers,
+            ..Default::default()
+        };
+        let path = dir.join(&files[0].0);
+        let rt = Runtime::start(cfg, tls_config(), Arc::new(Overpromise(path))).unwrap();
+        let mut conn = baton_client(&client_config(), rt.local_addr().port(), |c| {
+            c.set_server_name("localhost").unwrap();
+        })
+        .unwrap();
+        send_all(&mut conn, b"x\n").unwrap();
+        let mut got = Vec::new();
+        let mut buf = vec![0u8; 1 << 16];
+        let end = loop {
+            match conn.recv(&mut buf) {
+                Ok(0) => break Ok(()),
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e) => break Err(e),
+            }
+        };
+        let stats = rt.shutdown();
+        let s = &stats[0];
+        assert!(end.is_err(), "a clean close_notify for a cut response: {s}");
+        assert_eq!(got.len(), 5 + LEN, "{s}");
+        assert_eq!(&got[..5], b"body\n");
+        assert_eq!(sha256_hex(&got[5..]), sha256_hex(&files[0].1));
+        assert_eq!(s.errors.get("file shorter than announced"), Some(&1), "{s}");
+        if !baton_ktls::probe().available() {
+            assert_eq!(s.file_bytes_sealed, LEN as u64, "{s}");
+            let reads = if file_buffers > 0 {
+                s.file_reads_fixed
+            } else {
+                s.file_reads_plain
+            };
+            // Four chunks (the last one short), then the read that got 0.
+            assert!(reads >= 5, "{s}");
+        }
+    }
+}
+
 /// Spliced bodies keep the send key's AEAD usage limit (lowered to 8 records
 /// here): where the kernel can rekey (6.14+) the body arrives whole across
 /// KeyUpdates; before that the connection closes cleanly at the limit.
