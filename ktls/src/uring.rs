@@ -1229,6 +1229,14 @@ impl<S: Service> Worker<S> {
         let Some(Some(c)) = self.conns.get_mut(idx) else {
             return;
         };
+        if out.file.is_some() && c.body.is_some() {
+            // One body at a time (the handler hears on_drained): replacing it
+            // would close the file a READ or SPLICE in flight reads.
+            self.stats
+                .error("a file body queued before the last one was out");
+            c.abort = true;
+            return;
+        }
         self.stats.bytes_out += out.bytes.len() as u64;
         if let Some(body) = &out.file {
             self.stats.bytes_out += body.left;

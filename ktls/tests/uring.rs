@@ -626,6 +626,49 @@ fn a_file_shorter_than_announced_cuts_the_connection() {
     }
 }
 
+/// A handler that breaks the one-body-at-a-time rule (a second file before
+/// `on_drained`) gets its connection cut, rather than the file a read or
+/// splice in flight uses closed under it.
+#[test]
+fn a_second_file_body_before_the_first_is_out_cuts_the_connection() {
+    let (dir, files) = body_files("uring-second-body", &[16 << 20]);
+    let cfg = RuntimeConfig {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        workers: 1,
+        ..Default::default()
+    };
+    // Overpromise queues a body for every input, busy or not.
+    let path = dir.join(&files[0].0);
+    let rt = Runtime::start(cfg, tls_config(), Arc::new(Overpromise(path))).unwrap();
+    let mut conn = baton_client(&client_config(), rt.local_addr().port(), |c| {
+        c.set_server_name("localhost").unwrap();
+    })
+    .unwrap();
+    send_all(&mut conn, b"a\n").unwrap();
+    // The 16 MiB body cannot be out while this client reads nothing.
+    recv_exact(&mut conn, 1000).unwrap();
+    send_all(&mut conn, b"b\n").unwrap();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut got = 1000;
+    let end = loop {
+        match conn.recv(&mut buf) {
+            Ok(0) => break Ok(()),
+            Ok(n) => got += n,
+            Err(e) => break Err(e),
+        }
+    };
+    let stats = rt.shutdown();
+    let s = &stats[0];
+    assert!(end.is_err(), "cut, not closed cleanly: {s}");
+    assert!(got < 5 + files[0].1.len(), "{got} bytes; {s}");
+    assert_eq!(
+        s.errors
+            .get("a file body queued before the last one was out"),
+        Some(&1),
+        "{s}"
+    );
+}
+
 /// Spliced bodies keep the send key's AEAD usage limit (lowered to 8 records
 /// here): where the kernel can rekey (6.14+) the body arrives whole across
 /// KeyUpdates; before that the connection closes cleanly at the limit.
