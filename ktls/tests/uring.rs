@@ -979,11 +979,13 @@ fn a_file_body_starts_in_small_records_with_its_head() {
 fn compare_paths() {
     let (dir, files) = body_files("uring-compare", &[64 << 20]);
     let mut body = Vec::new();
-    for splice in [true, false] {
+    // kTLS: splice, then sendfile; userspace: READ_FIXED, then plain READ.
+    for (splice, file_buffers) in [(true, 32), (false, 0)] {
         let cfg = RuntimeConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             workers: 1,
             splice,
+            file_buffers,
             ..Default::default()
         };
         let rt = Runtime::start(cfg, tls_config(), Arc::new(NamedFiles(dir.clone()))).unwrap();
@@ -997,15 +999,18 @@ fn compare_paths() {
         let s = rt.shutdown().remove(0);
         body.push(best);
         eprintln!(
-            "64 MiB body, splice={splice}: {:.0} MB/s (spliced/sendfile/sealed {}/{}/{})",
+            "64 MiB body, splice={splice} file_buffers={file_buffers}: {:.0} MB/s \
+             (spliced/sendfile/sealed {}/{}/{}, reads fixed/plain {}/{})",
             64.0 * 1.048576 / best.as_secs_f64(),
             s.file_bytes_spliced,
             s.file_bytes_sendfile,
-            s.file_bytes_sealed
+            s.file_bytes_sealed,
+            s.file_reads_fixed,
+            s.file_reads_plain
         );
     }
     eprintln!(
-        "body time, sendfile-or-sealed / splice: {:.2}",
+        "body time, (kTLS) sendfile / splice or (userspace) plain READ / READ_FIXED: {:.2}",
         body[1].as_secs_f64() / body[0].as_secs_f64()
     );
     const LEN: usize = 32 << 20;
