@@ -133,6 +133,14 @@ pub struct RuntimeConfig {
     /// power of two, at most 32768). Fewer than completions in flight make
     /// receives wait for buffers (`ENOBUFS`), never lose bytes.
     pub recv_buffers: u16,
+    /// Without kernel TLS send, file bodies are read by io_uring into a
+    /// per-worker pool of this many registered buffers (68 KiB each: a 64 KiB
+    /// chunk and room for the response head sealed with it)
+    /// (`READ_FIXED`); a connection borrows one per chunk until its read
+    /// completes. 0 (or registration refused, e.g. `RLIMIT_MEMLOCK`) reads with
+    /// a plain `READ` into the connection's own buffer, as does a read that
+    /// finds the pool empty.
+    pub file_buffers: u16,
     /// Test hook: the record count at which a kernel-sealed send key must be
     /// replaced (see `Connection::set_kernel_send_key_limit_for_test`).
     #[doc(hidden)]
@@ -154,6 +162,7 @@ impl Default for RuntimeConfig {
             splice: true,
             multishot_recv: true,
             recv_buffers: 64,
+            file_buffers: 32,
             kernel_send_key_limit_for_test: None,
         }
     }
@@ -210,6 +219,15 @@ pub struct WorkerStats {
     /// Multishot receives that ran out of provided buffers (`ENOBUFS`; the
     /// connection's next receive is single-shot, then multishot again).
     pub recv_no_buffers: u64,
+    /// Registered file-read buffers in the worker's pool (0: none).
+    pub file_buffers: u64,
+    /// File chunks read (userspace send) by `READ_FIXED` into a pool buffer.
+    pub file_reads_fixed: u64,
+    /// File chunks read by a plain `READ` into the connection's buffer (no
+    /// pool, or it was empty).
+    pub file_reads_plain: u64,
+    /// File chunks read by a synchronous `pread` (a kernel without `READ`).
+    pub file_reads_sync: u64,
 }
 
 impl WorkerStats {
@@ -225,7 +243,7 @@ impl core::fmt::Display for WorkerStats {
             "worker {}: connections={} refused={} handshakes={} failed={} timeouts={} \
              bytes_in={} bytes_out={} send kernel/userspace={}/{} recv kernel/userspace={}/{} \
              file bytes spliced/sendfile/sealed={}/{}/{} multishot_recv={} recv_provided={} \
-             recv_no_buffers={} errors={:?}",
+             recv_no_buffers={} file_buffers={} file_reads fixed/plain/sync={}/{}/{} errors={:?}",
             self.worker,
             self.accepted,
             self.refused,
@@ -244,6 +262,10 @@ impl core::fmt::Display for WorkerStats {
             self.multishot_recv,
             self.recv_provided,
             self.recv_no_buffers,
+            self.file_buffers,
+            self.file_reads_fixed,
+            self.file_reads_plain,
+            self.file_reads_sync,
             self.errors
         )
     }
@@ -447,6 +469,8 @@ const OP_CANCEL: u64 = 5;
 const OP_POLL: u64 = 6;
 /// SPLICE file -> pipe, then pipe -> socket (one of them in flight at a time).
 const OP_SPLICE: u64 = 7;
+/// READ / READ_FIXED of a file body chunk (userspace send).
+const OP_READ: u64 = 8;
 
 /// The per-connection pipe file bodies are spliced through (F_SETPIPE_SZ; the
 /// kernel may allow less: /proc/sys/fs/pipe-max-size, 1 MiB by default).
@@ -457,6 +481,11 @@ const IOWQ_MAX_WORKERS: [u32; 2] = [4, 4];
 
 /// File body chunk read and sealed per turn without kernel TLS send.
 const FILE_CHUNK: usize = 64 * 1024;
+/// Room in front of each registered file buffer's chunk for the response
+/// head sealed with it (a longer head makes that read a plain one).
+const HEAD_ROOM: usize = 4096;
+/// A registered file buffer: the head room, then one chunk.
+const FILE_BUF: usize = HEAD_ROOM + FILE_CHUNK;
 /// Most file bytes one kernel sendfile turn pushes before others get a go.
 const SENDFILE_TURN: usize = 4 << 20;
 
@@ -531,6 +560,26 @@ struct Conn<H> {
     recv_cancel: bool,
     /// The next receive is single-shot into `rbuf` (the ring ran dry).
     recv_single_next: bool,
+    /// A file chunk read is in flight into `read`'s buffer.
+    read_inflight: bool,
+    /// The buffer the file chunk read (in flight, or just completed) fills.
+    read: Option<FileRead>,
+}
+
+/// One file chunk read: where it goes, and the response head in front of it
+/// (`head` bytes, sealed together with the chunk).
+struct FileRead {
+    buf: ReadBuf,
+    head: usize,
+    want: usize,
+}
+
+enum ReadBuf {
+    /// Buffer `bid` of the worker's registered pool (`READ_FIXED`).
+    Fixed(u16),
+    /// The connection's `hold`, moved here while the read owns it: nothing
+    /// can grow (and move) it under the kernel.
+    Plain(Vec<u8>),
 }
 
 struct Worker<S: Service> {
@@ -557,12 +606,17 @@ struct Worker<S: Service> {
     /// New receives after the handshake are multishot (`bufs` is there and
     /// the kernel did not refuse one).
     recv_multi_on: bool,
+    /// Registered buffers for file reads (None: plain `READ`s). After
+    /// `ring`, so that it is unmapped after the ring that pins it is gone.
+    files: Option<FilePool>,
+    /// The kernel has `IORING_OP_READ` (5.6+); else synchronous `pread`.
+    read_op: bool,
 }
 
-/// True if the ring's kernel has `IORING_OP_SPLICE` (5.7+).
-fn probe_splice(ring: &IoUring) -> bool {
+/// True if the ring's kernel has the operation `code` (SPLICE: 5.7+, READ: 5.6+).
+fn probe_op(ring: &IoUring, code: u8) -> bool {
     let mut probe = io_uring::Probe::new();
-    ring.submitter().register_probe(&mut probe).is_ok() && probe.is_supported(opcode::Splice::CODE)
+    ring.submitter().register_probe(&mut probe).is_ok() && probe.is_supported(code)
 }
 
 /// SPLICE runs on the ring's io-wq threads: keep them on the worker's core
@@ -608,7 +662,13 @@ impl<S: Service> Worker<S> {
         ctl: Receiver<Ctl>,
     ) -> io::Result<Self> {
         let ring = new_ring()?;
-        let splice = cfg.splice && probe_splice(&ring);
+        let splice = cfg.splice && probe_op(&ring, opcode::Splice::CODE);
+        let read_op = probe_op(&ring, opcode::Read::CODE);
+        let files = if cfg.file_buffers > 0 && read_op {
+            FilePool::new(&ring, cfg.file_buffers).ok()
+        } else {
+            None
+        };
         let iowq_tuned = splice && tune_iowq(&ring, core);
         let bufs = if cfg.multishot_recv {
             BufRing::new(&ring, cfg.recv_buffers).ok()
@@ -630,6 +690,7 @@ impl<S: Service> Worker<S> {
                 splice,
                 iowq_tuned,
                 multishot_recv: bufs.is_some(),
+                file_buffers: files.as_ref().map_or(0, |f| f.free.len() as u64),
                 ..Default::default()
             },
             ctl,
@@ -640,6 +701,8 @@ impl<S: Service> Worker<S> {
             splice,
             recv_multi_on: bufs.is_some(),
             bufs,
+            files,
+            read_op,
         })
     }
 
@@ -647,9 +710,11 @@ impl<S: Service> Worker<S> {
     fn push(&mut self, sqe: squeue::Entry) {
         loop {
             // SAFETY: every entry built by this worker points only at memory owned
-            // by a boxed connection (or the boxed tick timespec) that stays alive
-            // until its completion has been reaped (`release` runs only when neither
-            // `recv_inflight` nor `send_inflight` is set).
+            // by a boxed connection (or the boxed tick timespec, or a buffer of the
+            // worker's rings/pools) that stays alive until its completion has been
+            // reaped: `release` runs only when none of the connection's
+            // `*_inflight` flags is set, and a pool buffer goes back to the pool
+            // only at its read's completion.
             if unsafe { self.ring.submission().push(&sqe) }.is_ok() {
                 return;
             }
@@ -690,7 +755,11 @@ impl<S: Service> Worker<S> {
     /// after a second, those connections are leaked rather than freed under it.
     fn drain(&mut self) {
         let busy = |c: &Conn<S::Handler>| {
-            c.recv_inflight || c.send_inflight || c.poll_inflight || c.splice_inflight
+            c.recv_inflight
+                || c.send_inflight
+                || c.poll_inflight
+                || c.splice_inflight
+                || c.read_inflight
         };
         for c in self.conns.iter_mut().flatten() {
             if busy(c) {
@@ -715,8 +784,10 @@ impl<S: Service> Worker<S> {
         }
         if self.conns.iter().flatten().any(|c| busy(c)) {
             std::mem::forget(std::mem::take(&mut self.conns));
-            // A multishot receive the kernel still holds may still write these.
+            // A multishot receive or a file read the kernel still holds may
+            // still write these.
             std::mem::forget(self.bufs.take());
+            std::mem::forget(self.files.take());
         }
     }
 
@@ -780,6 +851,7 @@ impl<S: Service> Worker<S> {
                     }
                     OP_POLL => conn.poll_inflight = false,
                     OP_SPLICE => conn.splice_inflight = false,
+                    OP_READ => conn.read_inflight = false,
                     _ => conn.send_inflight = false,
                 }
                 match op {
@@ -796,6 +868,7 @@ impl<S: Service> Worker<S> {
                     }
                     OP_SEND => self.on_send(idx, res),
                     OP_SPLICE => self.on_splice(idx, res),
+                    OP_READ => self.on_read(idx, res),
                     _ => {}
                 }
                 self.advance(idx);
@@ -869,6 +942,8 @@ impl<S: Service> Worker<S> {
             recv_multi: false,
             recv_cancel: false,
             recv_single_next: false,
+            read_inflight: false,
+            read: None,
         });
         let idx = match self.free.pop() {
             Some(i) => {
@@ -1154,6 +1229,14 @@ impl<S: Service> Worker<S> {
         let Some(Some(c)) = self.conns.get_mut(idx) else {
             return;
         };
+        if out.file.is_some() && c.body.is_some() {
+            // One body at a time (the handler hears on_drained): replacing it
+            // would close the file a READ or SPLICE in flight reads.
+            self.stats
+                .error("a file body queued before the last one was out");
+            c.abort = true;
+            return;
+        }
         self.stats.bytes_out += out.bytes.len() as u64;
         if let Some(body) = &out.file {
             self.stats.bytes_out += body.left;
@@ -1183,7 +1266,8 @@ impl<S: Service> Worker<S> {
     }
 
     /// Moves the file body on: kernel sendfile where the kernel seals (until
-    /// EAGAIN, then a poll for writability), else one chunk read and sealed.
+    /// EAGAIN, then a poll for writability), else one chunk read (by io_uring)
+    /// to be sealed when it completes.
     /// Returns true if it queued output or finished the body.
     fn pump_body(&mut self, idx: usize) -> bool {
         let Some(Some(c)) = self.conns.get_mut(idx) else {
@@ -1258,43 +1342,184 @@ impl<S: Service> Worker<S> {
                 return true;
             }
         } else {
-            let want = body.left.min(FILE_CHUNK as u64) as usize;
-            let mut chunk = std::mem::take(&mut c.hold);
-            let start = std::mem::take(&mut c.hold_len);
-            if chunk.len() < start + want {
-                chunk.resize(start + want, 0);
-            }
-            let n = match read_at(&body.file, &mut chunk[start..start + want], body.offset) {
-                Ok(0) if want > 0 => {
-                    self.stats.error("file shorter than announced");
-                    c.abort = true;
-                    return true;
-                }
-                Ok(n) => n,
-                Err(e) => {
-                    self.stats.error(&format!("reading a file: {e}"));
-                    c.abort = true;
-                    return true;
-                }
-            };
-            self.stats.file_bytes_sealed += n as u64;
-            body.offset += n as u64;
-            body.left -= n as u64;
-            let more = body.left > 0;
-            let sent = queue_plaintext(c, &chunk[..start + n]);
-            // The chunk's buffer serves the next chunk.
-            c.hold = chunk;
+            return self.read_chunk(idx);
+        }
+        self.body_done(idx);
+        true
+    }
+
+    /// Userspace send: reads the body's next chunk (up to 64 KiB) behind the
+    /// held response head, into a registered pool buffer (`READ_FIXED`) or,
+    /// without one free, into the connection's own buffer (`READ`); without
+    /// `IORING_OP_READ` synchronously. Sealed in [`on_read`](Self::on_read).
+    /// Returns true (it queued a read or finished the body).
+    fn read_chunk(&mut self, idx: usize) -> bool {
+        let Some(Some(c)) = self.conns.get_mut(idx) else {
+            return false;
+        };
+        let Some(body) = c.body.as_ref() else {
+            return false;
+        };
+        let head = c.hold_len;
+        if body.left == 0 {
+            // An empty body: the head goes alone.
+            let held = std::mem::take(&mut c.hold_len);
+            let hold = std::mem::take(&mut c.hold);
+            let sent = queue_plaintext(c, &hold[..held]);
+            c.hold = hold;
             if let Err(e) = sent {
                 self.stats.error(&format!("send: {:?}", e.kind()));
                 c.abort = true;
                 return true;
             }
-            if more {
-                return true;
+            self.body_done(idx);
+            return true;
+        }
+        let Ok(offset) = i64::try_from(body.offset) else {
+            self.stats.error("file offset out of range");
+            c.abort = true;
+            return true;
+        };
+        let fd = types::Fd(body.file.as_raw_fd());
+        let ud = ((idx as u64) << OP_BITS) | OP_READ;
+        // A pool buffer holds the head and the chunk after it, so that they
+        // are sealed together from one slice (the head is copied, the chunk
+        // is not).
+        let pooled = match self.files.as_mut() {
+            Some(pool) if self.read_op && head <= HEAD_ROOM => pool.take(),
+            _ => None,
+        };
+        if let (Some(bid), Some(pool)) = (pooled, self.files.as_mut()) {
+            let want = body.left.min(FILE_CHUNK as u64) as usize;
+            let buf = pool.buf_mut(bid);
+            buf[..head].copy_from_slice(&c.hold[..head]);
+            c.hold_len = 0;
+            let ptr = buf[head..].as_mut_ptr();
+            c.read = Some(FileRead {
+                buf: ReadBuf::Fixed(bid),
+                head,
+                want,
+            });
+            c.read_inflight = true;
+            self.stats.file_reads_fixed += 1;
+            let sqe = opcode::ReadFixed::new(fd, ptr, want as u32, bid)
+                .offset(offset as u64)
+                .build();
+            self.push(sqe.user_data(ud));
+            return true;
+        }
+        let want = body.left.min(FILE_CHUNK as u64) as usize;
+        let mut chunk = std::mem::take(&mut c.hold);
+        c.hold_len = 0;
+        if chunk.len() < head + want {
+            // Initialised once and kept between chunks (no memset per read).
+            chunk.resize(head + want, 0);
+        }
+        if !self.read_op {
+            self.stats.file_reads_sync += 1;
+            let res = match read_at(&body.file, &mut chunk[head..head + want], body.offset) {
+                Ok(n) => n.min(want) as i32,
+                Err(e) => -e.raw_os_error().unwrap_or(libc::EIO),
+            };
+            c.read = Some(FileRead {
+                buf: ReadBuf::Plain(chunk),
+                head,
+                want,
+            });
+            self.on_read(idx, res);
+            return true;
+        }
+        let ptr = chunk[head..].as_mut_ptr();
+        c.read = Some(FileRead {
+            buf: ReadBuf::Plain(chunk),
+            head,
+            want,
+        });
+        c.read_inflight = true;
+        self.stats.file_reads_plain += 1;
+        let sqe = opcode::Read::new(fd, ptr, want as u32)
+            .offset(offset as u64)
+            .build();
+        self.push(sqe.user_data(ud));
+        true
+    }
+
+    /// A file chunk read completed: the head and the bytes read are sealed
+    /// and queued, the buffer goes back (to the pool, or to `hold`), and the
+    /// next chunk is read once the send queue has drained (`advance`). A short
+    /// read goes on from where it stopped; 0 bytes means the file shrank.
+    fn on_read(&mut self, idx: usize, res: i32) {
+        let Some(Some(c)) = self.conns.get_mut(idx) else {
+            return;
+        };
+        let Some(FileRead { buf, head, want }) = c.read.take() else {
+            return;
+        };
+        let n = if res > 0 { (res as usize).min(want) } else { 0 };
+        let failed = c.abort || res <= 0 || c.body.is_none();
+        if failed {
+            if !c.abort {
+                match -res {
+                    // Read again (the head is put back in front).
+                    libc::EINTR | libc::EAGAIN => {}
+                    0 => {
+                        self.stats.error("file shorter than announced");
+                        c.abort = true;
+                    }
+                    libc::ECANCELED => c.abort = true,
+                    e => {
+                        self.stats.error(&format!(
+                            "reading a file: {}",
+                            io::Error::from_raw_os_error(e)
+                        ));
+                        c.abort = true;
+                    }
+                }
+            }
+        } else if let Some(body) = c.body.as_mut() {
+            body.offset += n as u64;
+            body.left -= (n as u64).min(body.left);
+            self.stats.file_bytes_sealed += n as u64;
+        }
+        let sealed = match &buf {
+            ReadBuf::Fixed(bid) => {
+                let Some(pool) = self.files.as_mut() else {
+                    return;
+                };
+                let r = if failed {
+                    unseal_head(c, &pool.buf_mut(*bid)[..head]);
+                    Ok(())
+                } else {
+                    queue_plaintext(c, &pool.buf_mut(*bid)[..head + n])
+                };
+                // Its read has completed: the buffer is free again.
+                pool.give(*bid);
+                r
+            }
+            ReadBuf::Plain(chunk) => {
+                if failed {
+                    unseal_head(c, &chunk[..head]);
+                    Ok(())
+                } else {
+                    queue_plaintext(c, &chunk[..head + n])
+                }
+            }
+        };
+        if let ReadBuf::Plain(chunk) = buf {
+            // The chunk's buffer serves the next chunk (unless a head was
+            // held meanwhile: then that buffer stays).
+            if c.hold_len == 0 {
+                c.hold = chunk;
             }
         }
-        self.body_done(idx);
-        true
+        if let Err(e) = sealed {
+            self.stats.error(&format!("send: {:?}", e.kind()));
+            c.abort = true;
+            return;
+        }
+        if !failed && c.body.as_ref().is_some_and(|b| b.left == 0) {
+            self.body_done(idx);
+        }
     }
 
     /// The body is out (or handed to the send queue): the handler goes on.
@@ -1506,6 +1731,9 @@ impl<S: Service> Worker<S> {
             if c.splice_inflight {
                 cancels.push(ud | OP_SPLICE);
             }
+            if c.read_inflight {
+                cancels.push(ud | OP_READ);
+            }
             if cancels.is_empty() {
                 self.release(idx);
             }
@@ -1523,6 +1751,7 @@ impl<S: Service> Worker<S> {
         if idle_out
             && !c.poll_inflight
             && !c.splice_inflight
+            && !c.read_inflight
             && c.body.is_some()
             && c.handler.is_some()
             && self.pump_body(idx)
@@ -1595,7 +1824,8 @@ impl<S: Service> Worker<S> {
             && c.wnext.is_empty()
             && c.body.is_none()
             && !c.poll_inflight
-            && !c.splice_inflight;
+            && !c.splice_inflight
+            && !c.read_inflight;
         if c.closing {
             if output_done {
                 if c.phase == Phase::Data {
@@ -1748,6 +1978,98 @@ impl Drop for BufRing {
     fn drop(&mut self) {
         // SAFETY: the mapping made in `new`; the ring that used it is gone.
         unsafe { libc::munmap(self.entries.cast(), self.map_len) };
+    }
+}
+
+/// Puts a response head that went with a failed read back in front of
+/// whatever is held now, to go with the next read.
+fn unseal_head<H>(c: &mut Conn<H>, head: &[u8]) {
+    if head.is_empty() {
+        return;
+    }
+    let mut held = head.to_vec();
+    held.extend_from_slice(&c.hold[..c.hold_len]);
+    c.hold_len = held.len();
+    c.hold = held;
+}
+
+/// The worker's registered buffers for file reads (`READ_FIXED`): `count`
+/// buffers of [`FILE_BUF`] bytes in one anonymous mapping, registered with
+/// the ring (which pins their pages), and the indices of those free. A buffer
+/// is out of `free` from its read's submission until its completion.
+struct FilePool {
+    base: *mut u8,
+    map_len: usize,
+    free: Vec<u16>,
+}
+
+// SAFETY: the pool belongs to one worker thread; the raw pointer is only ever
+// used by that thread (the worker is moved to it before it runs).
+unsafe impl Send for FilePool {}
+
+impl FilePool {
+    fn new(ring: &IoUring, count: u16) -> io::Result<FilePool> {
+        let map_len = count as usize * FILE_BUF;
+        // An mmap of its own, so that the pages the kernel pins are never
+        // handed out again by the allocator while the ring holds them.
+        // SAFETY: a fresh anonymous mapping; the result is checked.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                map_len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let pool = FilePool {
+            base: p.cast(),
+            map_len,
+            free: (0..count).rev().collect(),
+        };
+        let iovecs: Vec<libc::iovec> = (0..count as usize)
+            .map(|i| libc::iovec {
+                // SAFETY: buffer `i` lies inside the mapping.
+                iov_base: unsafe { pool.base.add(i * FILE_BUF) }.cast(),
+                iov_len: FILE_BUF,
+            })
+            .collect();
+        // SAFETY: the iovecs cover the mapping, which lives until `pool` is
+        // dropped; the worker drops it only after its ring is gone (or leaks
+        // it while reads may be in flight). On error `pool` unmaps it.
+        unsafe { ring.submitter().register_buffers(&iovecs)? };
+        Ok(pool)
+    }
+
+    /// A free buffer's index, if any.
+    fn take(&mut self) -> Option<u16> {
+        self.free.pop()
+    }
+
+    /// Buffer `bid` back in the pool (its read has completed).
+    fn give(&mut self, bid: u16) {
+        self.free.push(bid);
+    }
+
+    /// Buffer `bid`, while no read into it is in flight (or to hand its
+    /// address to one).
+    fn buf_mut(&mut self, bid: u16) -> &mut [u8] {
+        let start = bid as usize * FILE_BUF;
+        assert!(start + FILE_BUF <= self.map_len);
+        // SAFETY: inside the mapping (checked above), which lives as long as
+        // `self`; the &mut self borrow makes this the only reference.
+        unsafe { std::slice::from_raw_parts_mut(self.base.add(start), FILE_BUF) }
+    }
+}
+
+impl Drop for FilePool {
+    fn drop(&mut self) {
+        // SAFETY: the mapping made in `new`; the ring that pinned it is gone.
+        unsafe { libc::munmap(self.base.cast(), self.map_len) };
     }
 }
 

@@ -414,20 +414,25 @@ fn fetch_all(port: u16, files: &[(String, Vec<u8>)]) -> Connection {
 
 /// File bodies through each path the runtime has, proven by its counters:
 /// with kernel TLS send, io_uring SPLICE (file -> pipe -> kTLS socket) and,
-/// forced, the synchronous sendfile fallback; without it, sealed in userspace.
+/// forced, the synchronous sendfile fallback; without it, sealed in userspace
+/// after io_uring reads into registered buffers (`READ_FIXED`) and, forced
+/// (no pool), plain `READ`s into the connection's buffer.
 /// Sizes at record boundaries (0, 1, 16384, 16385), 1 MiB and 64 MiB.
 #[test]
 fn file_bodies_by_splice_sendfile_or_sealed() {
     const SIZES: [usize; 6] = [0, 1, 16384, 16385, 1 << 20, 64 << 20];
+    const CHUNK: usize = 64 * 1024;
     let (dir, files) = body_files("uring-bodies", &SIZES);
     let kernel = baton_ktls::probe().available();
-    for splice in [true, false] {
+    // (kernel: splice or sendfile; userspace: a pool of 32 registered buffers or none)
+    for (splice, file_buffers) in [(true, 32), (false, 0)] {
         // The fallback run skips the 64 MiB file: the paths differ per body, not per size.
         let files = if splice { &files[..] } else { &files[..5] };
         let cfg = RuntimeConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             workers: 1,
             splice,
+            file_buffers,
             ..Default::default()
         };
         let rt = Runtime::start(cfg, tls_config(), Arc::new(NamedFiles(dir.clone()))).unwrap();
@@ -435,7 +440,13 @@ fn file_bodies_by_splice_sendfile_or_sealed() {
         conn.shutdown().unwrap();
         let stats = rt.shutdown();
         let body: u64 = files.iter().map(|(_, c)| c.len() as u64).sum();
+        // Reads at least: every non-empty body's 64 KiB chunks.
+        let chunks: u64 = files
+            .iter()
+            .map(|(_, c)| c.len().div_ceil(CHUNK) as u64)
+            .sum();
         let s = &stats[0];
+        let reads = s.file_reads_fixed + s.file_reads_plain + s.file_reads_sync;
         if kernel {
             assert_eq!(s.splice, splice, "{s}");
             // Every kernel here (6.1+) has IOWQ_AFF (5.14) and IOWQ_MAX_WORKERS (5.15).
@@ -444,13 +455,218 @@ fn file_bodies_by_splice_sendfile_or_sealed() {
             assert_eq!(s.file_bytes_spliced, by_splice, "{s}");
             assert_eq!(s.file_bytes_sendfile, by_sendfile, "{s}");
             assert_eq!(s.file_bytes_sealed, 0, "{s}");
+            assert_eq!(reads, 0, "{s}");
         } else {
             assert_eq!(s.file_bytes_sealed, body, "{s}");
             assert_eq!(s.file_bytes_spliced + s.file_bytes_sendfile, 0, "{s}");
+            // One connection, one read at a time: the pool never runs dry.
+            assert_eq!(s.file_buffers, file_buffers as u64, "{s}");
+            assert_eq!(s.file_reads_sync, 0, "{s}");
+            if file_buffers > 0 {
+                assert!(s.file_reads_fixed >= chunks, "{s}");
+                assert_eq!(s.file_reads_plain, 0, "{s}");
+            } else {
+                assert!(s.file_reads_plain >= chunks, "{s}");
+                assert_eq!(s.file_reads_fixed, 0, "{s}");
+            }
         }
         assert!(s.errors.is_empty(), "{s}");
+        eprintln!("splice={splice} file_buffers={file_buffers}: {s}");
         check_paths(&stats, 1);
     }
+}
+
+/// Userspace send with only two registered file buffers per worker: eight
+/// clients with pipelined requests at once run the pool dry (those reads go
+/// plain into the connection's buffer), and a client that vanishes mid-body
+/// (its read may be in flight) is freed without disturbing the others.
+#[test]
+fn file_reads_share_a_small_pool_of_registered_buffers() {
+    const CLIENTS: usize = 8;
+    let (dir, files) = body_files("uring-pool", &[16385, 1 << 20, 16 << 20]);
+    let cfg = RuntimeConfig {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        workers: 1,
+        file_buffers: 2,
+        shutdown_grace: Duration::from_secs(5),
+        ..Default::default()
+    };
+    let rt = Runtime::start(cfg, tls_config(), Arc::new(NamedFiles(dir))).unwrap();
+    let port = rt.local_addr().port();
+    // Asks for the 16 MiB body, reads a little of it, and is gone.
+    let mut gone = baton_client(&client_config(), port, |c| {
+        c.set_server_name("localhost").unwrap();
+    })
+    .unwrap();
+    send_all(&mut gone, format!("{}\n", files[2].0).as_bytes()).unwrap();
+    recv_exact(&mut gone, 100_000).unwrap();
+    drop(gone);
+    let small: Vec<(String, Vec<u8>)> = [0, 1, 0, 1, 1, 0]
+        .iter()
+        .map(|&i| files[i].clone())
+        .collect();
+    let small = Arc::new(small);
+    let threads: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let small = Arc::clone(&small);
+            thread::spawn(move || {
+                let mut conn = fetch_all(port, &small);
+                conn.shutdown().unwrap();
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    // The worker still serves.
+    let mut conn = fetch_all(port, &files[..2]);
+    conn.shutdown().unwrap();
+    let t0 = Instant::now();
+    let stats = rt.shutdown();
+    // Every connection (the vanished one too) was freed: no grace period waited out.
+    assert!(t0.elapsed() < Duration::from_secs(4), "{:?}", t0.elapsed());
+    let s = &stats[0];
+    eprintln!("{s}");
+    assert_eq!(s.handshakes, CLIENTS as u64 + 2, "{s}");
+    if !baton_ktls::probe().available() {
+        assert_eq!(s.file_buffers, 2, "{s}");
+        assert!(s.file_reads_fixed > 0, "{s}");
+        assert!(s.file_reads_plain > 0, "the pool never ran dry: {s}");
+        assert_eq!(s.file_reads_sync, 0, "{s}");
+        let fetched: u64 = small.iter().map(|(_, c)| c.len() as u64).sum::<u64>() * CLIENTS as u64
+            + (files[0].1.len() + files[1].1.len()) as u64;
+        // What the vanished client's body got sealed before it was noticed gone.
+        let partial = s.file_bytes_sealed - fetched;
+        assert!(
+            partial >= 90_000 && partial < files[2].1.len() as u64,
+            "{s}"
+        );
+    }
+    // The vanished client's reset may be seen by its receive; nothing else.
+    let others = s
+        .errors
+        .iter()
+        .filter(|(k, _)| !k.contains("Connection reset by peer"))
+        .count();
+    assert_eq!(others, 0, "{s}");
+    assert!(s.errors.values().sum::<u64>() <= 1, "{s}");
+}
+
+/// Announces every file 100 000 bytes longer than it is.
+struct Overpromise(std::path::PathBuf);
+
+struct OverpromiseHandler(std::path::PathBuf);
+
+impl Handler for OverpromiseHandler {
+    fn on_data(&mut self, _input: &[u8], out: &mut Output) -> Flow {
+        let file = std::fs::File::open(&self.0).unwrap();
+        let len = file.metadata().unwrap().len();
+        out.extend_from_slice(b"body\n");
+        out.send_file(file, 0, len + 100_000);
+        Flow::Continue
+    }
+}
+
+impl Service for Overpromise {
+    type Handler = OverpromiseHandler;
+    fn connect(&self, _peer: SocketAddr, _conn: &Connection) -> OverpromiseHandler {
+        OverpromiseHandler(self.0.clone())
+    }
+}
+
+/// A file shorter than its announced length: every byte it has arrives (its
+/// last chunk is a short read, which goes on from where it stopped), then the
+/// next read gets 0 bytes and the connection is cut without close_notify
+/// (the response cannot be completed) — on every file path.
+#[test]
+fn a_file_shorter_than_announced_cuts_the_connection() {
+    const LEN: usize = 200_000;
+    let (dir, files) = body_files("uring-short", &[LEN]);
+    for (splice, file_buffers) in [(true, 32), (false, 0)] {
+        let cfg = RuntimeConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            workers: 1,
+            splice,
+            file_buffers,
+            ..Default::default()
+        };
+        let path = dir.join(&files[0].0);
+        let rt = Runtime::start(cfg, tls_config(), Arc::new(Overpromise(path))).unwrap();
+        let mut conn = baton_client(&client_config(), rt.local_addr().port(), |c| {
+            c.set_server_name("localhost").unwrap();
+        })
+        .unwrap();
+        send_all(&mut conn, b"x\n").unwrap();
+        let mut got = Vec::new();
+        let mut buf = vec![0u8; 1 << 16];
+        let end = loop {
+            match conn.recv(&mut buf) {
+                Ok(0) => break Ok(()),
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e) => break Err(e),
+            }
+        };
+        let stats = rt.shutdown();
+        let s = &stats[0];
+        assert!(end.is_err(), "a clean close_notify for a cut response: {s}");
+        assert_eq!(got.len(), 5 + LEN, "{s}");
+        assert_eq!(&got[..5], b"body\n");
+        assert_eq!(sha256_hex(&got[5..]), sha256_hex(&files[0].1));
+        assert_eq!(s.errors.get("file shorter than announced"), Some(&1), "{s}");
+        if !baton_ktls::probe().available() {
+            assert_eq!(s.file_bytes_sealed, LEN as u64, "{s}");
+            let reads = if file_buffers > 0 {
+                s.file_reads_fixed
+            } else {
+                s.file_reads_plain
+            };
+            // Four chunks (the last one short), then the read that got 0.
+            assert!(reads >= 5, "{s}");
+        }
+    }
+}
+
+/// A handler that breaks the one-body-at-a-time rule (a second file before
+/// `on_drained`) gets its connection cut, rather than the file a read or
+/// splice in flight uses closed under it.
+#[test]
+fn a_second_file_body_before_the_first_is_out_cuts_the_connection() {
+    let (dir, files) = body_files("uring-second-body", &[16 << 20]);
+    let cfg = RuntimeConfig {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        workers: 1,
+        ..Default::default()
+    };
+    // Overpromise queues a body for every input, busy or not.
+    let path = dir.join(&files[0].0);
+    let rt = Runtime::start(cfg, tls_config(), Arc::new(Overpromise(path))).unwrap();
+    let mut conn = baton_client(&client_config(), rt.local_addr().port(), |c| {
+        c.set_server_name("localhost").unwrap();
+    })
+    .unwrap();
+    send_all(&mut conn, b"a\n").unwrap();
+    // The 16 MiB body cannot be out while this client reads nothing.
+    recv_exact(&mut conn, 1000).unwrap();
+    send_all(&mut conn, b"b\n").unwrap();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut got = 1000;
+    let end = loop {
+        match conn.recv(&mut buf) {
+            Ok(0) => break Ok(()),
+            Ok(n) => got += n,
+            Err(e) => break Err(e),
+        }
+    };
+    let stats = rt.shutdown();
+    let s = &stats[0];
+    assert!(end.is_err(), "cut, not closed cleanly: {s}");
+    assert!(got < 5 + files[0].1.len(), "{got} bytes; {s}");
+    assert_eq!(
+        s.errors
+            .get("a file body queued before the last one was out"),
+        Some(&1),
+        "{s}"
+    );
 }
 
 /// Spliced bodies keep the send key's AEAD usage limit (lowered to 8 records
@@ -763,11 +979,13 @@ fn a_file_body_starts_in_small_records_with_its_head() {
 fn compare_paths() {
     let (dir, files) = body_files("uring-compare", &[64 << 20]);
     let mut body = Vec::new();
-    for splice in [true, false] {
+    // kTLS: splice, then sendfile; userspace: READ_FIXED, then plain READ.
+    for (splice, file_buffers) in [(true, 32), (false, 0)] {
         let cfg = RuntimeConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             workers: 1,
             splice,
+            file_buffers,
             ..Default::default()
         };
         let rt = Runtime::start(cfg, tls_config(), Arc::new(NamedFiles(dir.clone()))).unwrap();
@@ -781,15 +999,18 @@ fn compare_paths() {
         let s = rt.shutdown().remove(0);
         body.push(best);
         eprintln!(
-            "64 MiB body, splice={splice}: {:.0} MB/s (spliced/sendfile/sealed {}/{}/{})",
+            "64 MiB body, splice={splice} file_buffers={file_buffers}: {:.0} MB/s \
+             (spliced/sendfile/sealed {}/{}/{}, reads fixed/plain {}/{})",
             64.0 * 1.048576 / best.as_secs_f64(),
             s.file_bytes_spliced,
             s.file_bytes_sendfile,
-            s.file_bytes_sealed
+            s.file_bytes_sealed,
+            s.file_reads_fixed,
+            s.file_reads_plain
         );
     }
     eprintln!(
-        "body time, sendfile-or-sealed / splice: {:.2}",
+        "body time, (kTLS) sendfile / splice or (userspace) plain READ / READ_FIXED: {:.2}",
         body[1].as_secs_f64() / body[0].as_secs_f64()
     );
     const LEN: usize = 32 << 20;
