@@ -1320,10 +1320,8 @@ impl<S: Service> Worker<S> {
                         c.open_record = 0;
                     }
                     Err(e) if e.is_blocked() => {
-                        let fd = types::Fd(c.fd.as_raw_fd());
-                        c.poll_inflight = true;
-                        let sqe = opcode::PollAdd::new(fd, libc::POLLOUT as u32).build();
-                        self.push(sqe.user_data(((idx as u64) << OP_BITS) | OP_POLL));
+                        let sqe = poll_writable(c, idx);
+                        self.push(sqe);
                         return true;
                     }
                     Err(e) => {
@@ -1335,10 +1333,8 @@ impl<S: Service> Worker<S> {
             }
             if body.left > 0 {
                 // Fairness: the rest on a later turn, after a writability poll.
-                let fd = types::Fd(c.fd.as_raw_fd());
-                c.poll_inflight = true;
-                let sqe = opcode::PollAdd::new(fd, libc::POLLOUT as u32).build();
-                self.push(sqe.user_data(((idx as u64) << OP_BITS) | OP_POLL));
+                let sqe = poll_writable(c, idx);
+                self.push(sqe);
                 return true;
             }
         } else {
@@ -1580,10 +1576,8 @@ impl<S: Service> Worker<S> {
             Ok(b) => b,
             Err(e) if e.is_blocked() => {
                 // A KeyUpdate record could not go out yet: wait for room.
-                let fd = types::Fd(c.fd.as_raw_fd());
-                c.poll_inflight = true;
-                let sqe = opcode::PollAdd::new(fd, libc::POLLOUT as u32).build();
-                self.push(sqe.user_data(((idx as u64) << OP_BITS) | OP_POLL));
+                let sqe = poll_writable(c, idx);
+                self.push(sqe);
                 return true;
             }
             Err(e) => {
@@ -1632,10 +1626,8 @@ impl<S: Service> Worker<S> {
                 libc::EINTR | libc::ECANCELED => {}
                 libc::EAGAIN if !into_pipe => {
                     // The socket is full: go on when it has room.
-                    let fd = types::Fd(c.fd.as_raw_fd());
-                    c.poll_inflight = true;
-                    let sqe = opcode::PollAdd::new(fd, libc::POLLOUT as u32).build();
-                    self.push(sqe.user_data(((idx as u64) << OP_BITS) | OP_POLL));
+                    let sqe = poll_writable(c, idx);
+                    self.push(sqe);
                 }
                 libc::EAGAIN => {}
                 libc::EPIPE | libc::ECONNRESET => c.abort = true,
@@ -2071,6 +2063,15 @@ impl Drop for FilePool {
         // SAFETY: the mapping made in `new`; the ring that pinned it is gone.
         unsafe { libc::munmap(self.base.cast(), self.map_len) };
     }
+}
+
+/// A poll for the connection's socket to become writable (it is full, or a
+/// kernel write said EAGAIN); marks it in flight.
+fn poll_writable<H>(c: &mut Conn<H>, idx: usize) -> squeue::Entry {
+    c.poll_inflight = true;
+    opcode::PollAdd::new(types::Fd(c.fd.as_raw_fd()), libc::POLLOUT as u32)
+        .build()
+        .user_data(((idx as u64) << OP_BITS) | OP_POLL)
 }
 
 /// Moves the connection's pending ciphertext to the output queue.
