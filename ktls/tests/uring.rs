@@ -574,10 +574,11 @@ impl Service for Overpromise {
     }
 }
 
-/// A file shorter than its announced length: every byte it has arrives (its
-/// last chunk is a short read, which goes on from where it stopped), then the
-/// next read gets 0 bytes and the connection is cut without close_notify
-/// (the response cannot be completed) — on every file path.
+/// A file shorter than its announced length: the bytes it has arrive (its
+/// last chunk is a short read, which goes on from where it stopped; with
+/// kernel TLS a record left open is lost in the cut), then the next read gets
+/// 0 bytes and the connection is cut without close_notify (the response
+/// cannot be completed) — on every file path.
 #[test]
 fn a_file_shorter_than_announced_cuts_the_connection() {
     const LEN: usize = 200_000;
@@ -609,10 +610,20 @@ fn a_file_shorter_than_announced_cuts_the_connection() {
         let stats = rt.shutdown();
         let s = &stats[0];
         assert!(end.is_err(), "a clean close_notify for a cut response: {s}");
-        assert_eq!(got.len(), 5 + LEN, "{s}");
-        assert_eq!(&got[..5], b"body\n");
-        assert_eq!(sha256_hex(&got[5..]), sha256_hex(&files[0].1));
         assert_eq!(s.errors.get("file shorter than announced"), Some(&1), "{s}");
+        let mut expect = b"body\n".to_vec();
+        expect.extend_from_slice(&files[0].1);
+        if s.kernel_send == 0 {
+            // Userspace records: every sealed byte is out before the cut.
+            assert_eq!(got.len(), expect.len(), "{s}");
+        } else {
+            // Kernel TLS: the plaintext of a record still open (pieces sent
+            // with SPLICE_F_MORE) is dropped with the socket on 6.12+; what
+            // arrived is a prefix, then the cut.
+            assert!(got.len() <= expect.len(), "{s}");
+            assert!(got.len() >= 5, "{s}");
+        }
+        assert_eq!(got[..], expect[..got.len()], "{s}");
         if !baton_ktls::probe().available() {
             assert_eq!(s.file_bytes_sealed, LEN as u64, "{s}");
             let reads = if file_buffers > 0 {
