@@ -9,7 +9,7 @@
 //! nothing else runs.
 
 /// Bytes currently allocated from the C heap by this process (glibc's
-/// `mallinfo2`, through `baton_ktls::heap`, where Baton's `unsafe` lives).
+/// `mallinfo2`, through `baton_ktls::heap`: the FFI call stays in ktls/).
 pub fn heap_in_use() -> usize {
     baton_ktls::heap::heap_in_use()
 }

@@ -1770,12 +1770,7 @@ impl<S: Service> Worker<S> {
                     Err(e) if e.is_blocked() => {
                         // A KeyUpdate record waits for room in the socket.
                         if !c.poll_inflight {
-                            c.poll_inflight = true;
-                            sqes.push(
-                                opcode::PollAdd::new(fd, libc::POLLOUT as u32)
-                                    .build()
-                                    .user_data(ud | OP_POLL),
-                            );
+                            sqes.push(poll_writable(c, idx));
                         }
                         for sqe in sqes {
                             self.push(sqe);
