@@ -87,9 +87,9 @@ pub(crate) struct Common {
     pub kernel_ops: std::collections::VecDeque<KernelOp>,
     /// The peer's next read key after its KeyUpdate, for the kernel.
     pub kernel_rx_keys: Option<TrafficKeys>,
-    /// A KeyUpdate of ours is queued and no application data went out after
-    /// it: a peer's `update_requested` is already answered (RFC 8446 §4.6.3
-    /// lets one update answer every request received while silent).
+    /// Our last KeyUpdate (queued or sent) carried no application data yet:
+    /// a peer's `update_requested` is already answered (RFC 8446 §4.6.3 lets
+    /// one update answer every request received while silent). Userspace only.
     pub key_update_unused: bool,
     /// A TLS 1.3 server skipping the client's rejected 0-RTT.
     pub skip_early_data: Option<super::limits::SkipEarlyData>,

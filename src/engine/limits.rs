@@ -92,12 +92,14 @@ impl TamperCounters {
     /// counts with the warning alerts (each makes us send one), and too many
     /// end the connection with the refusal made fatal.
     pub(crate) fn renegotiation_request(&mut self) -> Result<()> {
-        bump(&mut self.warning_alerts, MAX_WARNING_ALERTS, "").map_err(|_| {
-            Error::protocol(
+        self.warning_alerts += 1;
+        if self.warning_alerts > MAX_WARNING_ALERTS {
+            return Err(Error::protocol(
                 AlertDescription::NO_RENEGOTIATION,
                 "too many renegotiation requests",
-            )
-        })
+            ));
+        }
+        Ok(())
     }
 
     pub(crate) fn change_cipher_spec(&mut self) -> Result<()> {
