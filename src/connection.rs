@@ -724,6 +724,16 @@ impl Connection {
         self.sizing.sent(std::time::Instant::now(), n);
     }
 
+    /// The caller read `n` bytes of application data from a kernel-opened
+    /// socket itself (an io_uring `RECV`, bypassing [`recv`](Self::recv)):
+    /// like data through `recv`, it ends the runs of KeyUpdates and warning
+    /// alerts that Baton bounds (a peer sending only those is cut off).
+    pub fn kernel_read(&mut self, n: usize) {
+        if n > 0 {
+            self.engine.kernel_app_data_received();
+        }
+    }
+
     /// Sends `len` bytes of `file` starting at `offset`, as application data.
     ///
     /// With kernel TLS send the kernel encrypts straight from the page cache
@@ -832,6 +842,7 @@ impl Connection {
                 self.flush_or_blocked()?;
                 let (typ, n) = self.kernel_recv_into(buf)?;
                 if typ == crate::offload::content_type::APPLICATION_DATA && n > 0 {
+                    self.engine.kernel_app_data_received();
                     return Ok(n);
                 }
                 let record = buf[..n].to_vec();

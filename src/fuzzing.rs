@@ -621,4 +621,52 @@ mod tests {
         let (r, _) = run(vec![(23, b"cut".to_vec())], false);
         assert_eq!(r.unwrap_err().kind(), ErrorKind::Closed);
     }
+
+    /// The engine's receive limits hold on the kernel path, whichever way the
+    /// data came: many KeyUpdates with data between them (the data straight
+    /// into the caller's buffer) are fine, a run of them without is cut off.
+    #[test]
+    fn kernel_record_limits() {
+        use super::{connected_pair, FuzzKernel};
+        use crate::offload::Direction;
+        use crate::AlertDescription;
+        let run = |records: Vec<(u8, Vec<u8>)>| {
+            let (mut c, _s) = connected_pair(false).unwrap();
+            for dir in [Direction::Send, Direction::Recv] {
+                c.kernel_offload_keys(dir).unwrap();
+                let k = FuzzKernel {
+                    records: records.clone().into(),
+                    can_rekey: true,
+                    seq: 0,
+                    rekeys: Default::default(),
+                    side_records: Default::default(),
+                };
+                c.commit_kernel_offload(dir, Box::new(k));
+            }
+            let mut buf = vec![0u8; 1 << 15];
+            let mut got = 0;
+            loop {
+                match c.recv(&mut buf) {
+                    Ok(0) => break Ok(got),
+                    Ok(n) => got += n,
+                    Err(e) => break Err(e),
+                }
+            }
+        };
+        let ku = vec![24u8, 0, 0, 1, 1];
+        let mut records = Vec::new();
+        for _ in 0..200 {
+            records.push((22, ku.clone()));
+            records.push((23, b"data".to_vec()));
+        }
+        records.push((21, vec![1, 0]));
+        assert_eq!(run(records).unwrap(), 800);
+        let flood = vec![(22, ku); 200];
+        let e = run(flood).unwrap_err();
+        assert_eq!(
+            e.sent_alert(),
+            Some(AlertDescription::UNEXPECTED_MESSAGE),
+            "{e}"
+        );
+    }
 }

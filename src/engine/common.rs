@@ -87,6 +87,12 @@ pub(crate) struct Common {
     pub kernel_ops: std::collections::VecDeque<KernelOp>,
     /// The peer's next read key after its KeyUpdate, for the kernel.
     pub kernel_rx_keys: Option<TrafficKeys>,
+    /// Our last KeyUpdate (queued or sent) carried no application data yet:
+    /// a peer's `update_requested` is already answered (RFC 8446 §4.6.3 lets
+    /// one update answer every request received while silent). Userspace only.
+    pub key_update_unused: bool,
+    /// A TLS 1.3 server skipping the client's rejected 0-RTT.
+    pub skip_early_data: Option<super::limits::SkipEarlyData>,
     out: OutBuf,
     hs_buf: Vec<u8>,
 }
@@ -110,6 +116,8 @@ impl Common {
             kernel_in: false,
             kernel_ops: Default::default(),
             kernel_rx_keys: None,
+            key_update_unused: false,
+            skip_early_data: None,
             out: OutBuf::default(),
             hs_buf: Vec::new(),
         }
@@ -161,6 +169,9 @@ impl Common {
             return Ok(());
         }
         self.compact_output();
+        if typ == ContentType::APPLICATION_DATA {
+            self.key_update_unused = false;
+        }
         match self.enc.as_mut() {
             Some(enc) => {
                 // Sealed straight from `payload` into the output buffer.
@@ -308,7 +319,30 @@ impl Common {
             .ok_or_else(|| Error::internal("key update without traffic secrets"))?;
         t.ours = next_traffic_secret(t.suite.hash, &t.ours);
         let (suite, ours) = (t.suite, t.ours.clone());
-        self.set_encrypter(suite, &ours)
+        self.set_encrypter(suite, &ours)?;
+        self.key_update_unused = true;
+        Ok(())
+    }
+
+    /// The peer asked us to update our write key. One KeyUpdate answers every
+    /// request received while we sent no application data under the new key,
+    /// so a peer that floods requests and never reads cannot make us queue
+    /// more than one: in userspace until our next application data record,
+    /// with kernel TLS while the rekey is still queued (application data
+    /// written to the kernel bypasses this bookkeeping, and every write first
+    /// drains the queue).
+    pub(crate) fn answer_key_update_request(&mut self) -> Result<()> {
+        let answered = if self.kernel_out {
+            self.kernel_ops
+                .iter()
+                .any(|op| matches!(op, KernelOp::RekeySend(_)))
+        } else {
+            self.key_update_unused
+        };
+        if answered {
+            return Ok(());
+        }
+        self.send_key_update(false)
     }
 
     /// Handles a received KeyUpdate: switch to the peer's next secret.

@@ -6,10 +6,12 @@
 pub(crate) mod client12;
 pub(crate) mod client13;
 mod common;
+mod limits;
 pub(crate) mod server12;
 pub(crate) mod server13;
 
 pub(crate) use common::{Common, Exporter, KernelOp};
+use limits::{SkipEarlyData, TamperCounters};
 
 use crate::config::{Config, RenegotiationRefusal};
 use crate::error::{AlertDescription, Error, Result};
@@ -26,11 +28,6 @@ pub enum Mode {
     /// Answers it.
     Server,
 }
-
-/// Consecutive empty records tolerated before calling it an attack.
-const MAX_EMPTY_RECORDS: u32 = 32;
-/// Consecutive TLS 1.3 warning alerts (user_canceled) tolerated.
-const MAX_WARNING_ALERTS: u32 = 4;
 
 /// The handshake in progress; a TLS 1.3 state hands over to the TLS 1.2
 /// machine when the peer's hello picks TLS 1.2.
@@ -65,9 +62,8 @@ pub(crate) struct Engine {
     app_in: Vec<u8>,
     app_pos: usize,
     failed: Option<Error>,
-    ccs_seen: bool,
-    empty_records: u32,
-    warning_alerts: u32,
+    /// Records that cost work without progress, from either receive path.
+    limits: TamperCounters,
     received_close_notify: bool,
     sent_close_notify: bool,
     /// An alert the kernel returned in pieces (kTLS receive with a tiny buffer).
@@ -90,9 +86,7 @@ impl Engine {
             app_in: Vec::new(),
             app_pos: 0,
             failed: None,
-            ccs_seen: false,
-            empty_records: 0,
-            warning_alerts: 0,
+            limits: TamperCounters::default(),
             received_close_notify: false,
             sent_close_notify: false,
             alert_partial: Vec::new(),
@@ -200,6 +194,7 @@ impl Engine {
             };
             let handshaking = self.hs.is_some();
             let tls12 = self.c.is_tls12();
+            let rec_len = 5 + rec.payload.len();
             let (typ, data): (ContentType, &[u8]) = match (rec.header.typ, self.c.dec.as_mut()) {
                 (ContentType::CHANGE_CIPHER_SPEC, _) if tls12 => {
                     // TLS 1.2: the peer's next records use the new key. Allowed once per
@@ -211,28 +206,43 @@ impl Engine {
                             "unexpected change_cipher_spec record",
                         ));
                     }
+                    self.limits.change_cipher_spec()?;
                     self.c.activate_pending_read()?;
                     continue;
                 }
                 (ContentType::CHANGE_CIPHER_SPEC, _) => {
                     // Middlebox compatibility (RFC 8446 §5): one CCS with body 0x01, only during
                     // the handshake, and never in the middle of a handshake message.
-                    if !handshaking
-                        || self.ccs_seen
-                        || rec.payload != [1]
-                        || !self.joiner.is_empty()
-                    {
+                    if !handshaking || rec.payload != [1] || !self.joiner.is_empty() {
                         return Err(Error::protocol(
                             AlertDescription::UNEXPECTED_MESSAGE,
                             "unexpected change_cipher_spec record",
                         ));
                     }
-                    self.ccs_seen = true;
+                    self.limits.change_cipher_spec()?;
                     continue;
                 }
                 (ContentType::APPLICATION_DATA, Some(dec)) => {
-                    let (t, range) = dec.open(&rec.header_bytes, rec.payload)?;
-                    (t, &rec.payload[range])
+                    match dec.open(&rec.header_bytes, rec.payload) {
+                        Ok((t, range)) => {
+                            // The client's second flight began: nothing more is skipped.
+                            self.c.skip_early_data = None;
+                            (t, &rec.payload[range])
+                        }
+                        // Rejected 0-RTT under a key we never had (RFC 8446 §4.2.10).
+                        Err(e)
+                            if e.sent_alert() == Some(AlertDescription::BAD_RECORD_MAC)
+                                && skip_early(&mut self.c.skip_early_data, true, rec_len) =>
+                        {
+                            continue
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                (ContentType::APPLICATION_DATA, None)
+                    if skip_early(&mut self.c.skip_early_data, false, rec_len) =>
+                {
+                    continue;
                 }
                 // TLS 1.2 protects every record type under the same outer type.
                 (ContentType::HANDSHAKE | ContentType::ALERT, Some(dec)) if tls12 => {
@@ -259,18 +269,13 @@ impl Engine {
                 ));
             }
             if data.is_empty() {
-                self.empty_records += 1;
-                if self.empty_records > MAX_EMPTY_RECORDS {
-                    return Err(Error::protocol(
-                        AlertDescription::UNEXPECTED_MESSAGE,
-                        "too many empty records",
-                    ));
-                }
+                self.limits.empty_record()?;
                 continue;
             }
-            self.empty_records = 0;
+            self.limits.non_empty_record();
             if typ == ContentType::APPLICATION_DATA {
                 check_app_data_allowed(self.c.app_keys_in, &self.joiner)?;
+                self.limits.application_data();
                 let queue_empty = self.app_pos == self.app_in.len();
                 match dst.get_mut(*written..*written + data.len()) {
                     Some(d) if queue_empty => {
@@ -326,8 +331,13 @@ impl Engine {
         if self.received_close_notify {
             return Ok(());
         }
+        if typ == ContentType::APPLICATION_DATA && data.is_empty() {
+            return self.limits.empty_record();
+        }
+        self.limits.non_empty_record();
         if typ == ContentType::APPLICATION_DATA {
             check_app_data_allowed(self.c.app_keys_in, &self.joiner)?;
+            self.limits.application_data();
             append_app(&mut self.app_in, &mut self.app_pos, data);
             return Ok(());
         }
@@ -428,6 +438,13 @@ impl Engine {
         }
     }
 
+    /// Application data that the kernel opened went straight to the caller
+    /// (never through [`process_kernel_record`](Self::process_kernel_record)):
+    /// it counts as progress all the same.
+    pub(crate) fn kernel_app_data_received(&mut self) {
+        self.limits.application_data();
+    }
+
     /// True once close_notify was queued.
     pub(crate) fn sent_close_notify(&self) -> bool {
         self.sent_close_notify
@@ -456,10 +473,7 @@ impl Engine {
             // TLS 1.3: user_canceled is followed by close_notify. TLS 1.2: warnings
             // (no_renegotiation and the like) leave the connection up (RFC 5246 §7.2).
             // Either way only a few are tolerated, so a peer cannot spin us with them.
-            self.warning_alerts += 1;
-            if self.warning_alerts <= MAX_WARNING_ALERTS {
-                return Ok(());
-            }
+            return self.limits.warning_alert();
         }
         // TLS 1.3: every other alert is fatal whatever its level (RFC 8446 §6.2).
         Err(Error::peer_alert(desc))
@@ -509,13 +523,7 @@ impl Engine {
         }
         match self.c.config.inner.renegotiation {
             RenegotiationRefusal::Warning => {
-                self.warning_alerts += 1;
-                if self.warning_alerts > MAX_WARNING_ALERTS {
-                    return Err(Error::protocol(
-                        AlertDescription::NO_RENEGOTIATION,
-                        "too many renegotiation requests",
-                    ));
-                }
+                self.limits.renegotiation_request()?;
                 self.c.queue_warning(AlertDescription::NO_RENEGOTIATION);
                 Ok(())
             }
@@ -535,9 +543,10 @@ impl Engine {
             }
             HandshakePayload::KeyUpdate { update_requested } => {
                 require_boundary(boundary, "KeyUpdate")?;
+                self.limits.key_update()?;
                 self.c.update_read_key()?;
                 if update_requested && !self.sent_close_notify {
-                    self.c.send_key_update(false)?;
+                    self.c.answer_key_update_request()?;
                 }
                 Ok(())
             }
@@ -663,6 +672,18 @@ fn append_app(app_in: &mut Vec<u8>, app_pos: &mut usize, data: &[u8]) {
     app_in.extend_from_slice(data);
 }
 
+/// Whether a record of `len` bytes is rejected 0-RTT to drop: `failed_to_open`
+/// under the handshake key after the ServerHello, or any protected record after a
+/// HelloRetryRequest. Takes it from the skip budget; once that is spent the
+/// record is handled (and fails) like any other.
+fn skip_early(skip: &mut Option<SkipEarlyData>, failed_to_open: bool, len: usize) -> bool {
+    match skip {
+        Some(s @ SkipEarlyData::TrialDecryption { .. }) if failed_to_open => s.take(len),
+        Some(s @ SkipEarlyData::UntilClientHello { .. }) if !failed_to_open => s.take(len),
+        _ => false,
+    }
+}
+
 /// Application data is legal only under application keys and never inside a
 /// handshake message.
 fn check_app_data_allowed(app_keys_in: bool, joiner: &HandshakeJoiner) -> Result<()> {
@@ -739,7 +760,7 @@ mod tests {
     }
 
     /// Moves every queued byte from `from` to `to` and processes it.
-    fn pump(from: &mut Engine, to: &mut Engine) -> Result<()> {
+    pub(super) fn pump(from: &mut Engine, to: &mut Engine) -> Result<()> {
         let out = from.pending_output().to_vec();
         from.consume_output(out.len());
         let mut off = 0;
@@ -754,7 +775,7 @@ mod tests {
         Ok(())
     }
 
-    fn connected() -> (Engine, Engine) {
+    pub(super) fn connected() -> (Engine, Engine) {
         connected_with(None)
     }
 
@@ -791,7 +812,7 @@ mod tests {
         (client, server)
     }
 
-    fn unfinished(
+    pub(super) fn unfinished(
         tls12: Option<(&'static crate::policy::SecurityPolicy, RenegotiationRefusal)>,
     ) -> (Engine, Engine) {
         let mut sb = Config::builder_minimal();
@@ -814,7 +835,7 @@ mod tests {
         (client, server)
     }
 
-    fn drain(e: &mut Engine) -> Vec<u8> {
+    pub(super) fn drain(e: &mut Engine) -> Vec<u8> {
         let mut v = vec![0u8; e.app_available()];
         e.read_app(&mut v);
         v
@@ -984,7 +1005,7 @@ mod tests {
         assert_eq!(drain(&mut client), b"and back");
         // Repeated requests end in a fatal alert rather than an endless exchange.
         let mut last = Ok(());
-        for _ in 0..MAX_WARNING_ALERTS + 1 {
+        for _ in 0..limits::MAX_WARNING_ALERTS + 1 {
             queue_plain_handshake(&mut server, HandshakePayload::HelloRequest);
             last = pump(&mut server, &mut client).and_then(|_| pump(&mut client, &mut server));
             if last.is_err() {

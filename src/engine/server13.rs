@@ -3,6 +3,7 @@
 
 use super::client13::cert_verify_content;
 use super::common::Traffic13;
+use super::limits::{SkipEarlyData, MAX_SKIPPED_EARLY_DATA};
 use super::{require_boundary, server12, unexpected, verify_finished, Common, Hs};
 use crate::cert::{check_host_name, CertChainAndKey};
 use crate::crypto::hash::Transcript;
@@ -270,6 +271,11 @@ impl ExpectClientHello {
                     "second ClientHello changed more than HelloRetryRequest asked",
                 ));
             }
+            // The 0-RTT sent with the first ClientHello ends here (RFC 8446 §4.2.10).
+            c.skip_early_data = None;
+            if exts.early_data {
+                return Err(illegal("second ClientHello offers early_data"));
+            }
         }
         c.info.server_name = exts.server_name.clone();
 
@@ -332,7 +338,9 @@ impl ExpectClientHello {
                             .copied()
                             .find(|g| acceptable(g))
                             .ok_or_else(|| hs_failure("no key exchange group in common"))?;
-                        return self.send_hrr(c, &ch, msg, suite, g).map(Hs::Server13);
+                        return self
+                            .send_hrr(c, &ch, msg, suite, g, exts.early_data)
+                            .map(Hs::Server13);
                     }
                 }
             }
@@ -379,6 +387,12 @@ impl ExpectClientHello {
         }
         c.set_encrypter(suite, hs.server_traffic())?;
         c.set_decrypter(suite, hs.client_traffic())?;
+        if exts.early_data {
+            // Baton accepts no 0-RTT: skip it to reach the client's second flight.
+            c.skip_early_data = Some(SkipEarlyData::TrialDecryption {
+                left: MAX_SKIPPED_EARLY_DATA,
+            });
+        }
 
         let ee = ServerExtensions {
             alpn: alpn.clone(),
@@ -455,6 +469,7 @@ impl ExpectClientHello {
         msg: &RawHandshake,
         suite: &'static Tls13Suite,
         group: NamedGroup,
+        early_data: bool,
     ) -> Result<State> {
         if self.hrr.is_some() {
             return Err(illegal(
@@ -490,6 +505,12 @@ impl ExpectClientHello {
         // empty session id so the second flight's CCS rule stays simple.
         c.send_ccs()?;
         c.info.hello_retry = true;
+        if early_data {
+            // Its 0-RTT follows the first ClientHello; none may follow the second.
+            c.skip_early_data = Some(SkipEarlyData::UntilClientHello {
+                left: MAX_SKIPPED_EARLY_DATA,
+            });
+        }
         Ok(State::ExpectClientHello(Box::new(ExpectClientHello {
             hrr: Some(HrrSent {
                 transcript,

@@ -442,6 +442,53 @@ fn key_update_both_directions_keeps_data_flowing() {
     close_both(&mut s, &mut c);
 }
 
+/// A client that floods KeyUpdate requests, with data between them so that
+/// no limit stops it, and never reads: the server answers them all with one
+/// KeyUpdate, so what waits for the client stays one record. Without data
+/// between them, the 33rd KeyUpdate ends the connection.
+#[test]
+fn key_update_flood_from_a_peer_that_never_reads() {
+    let scfg = server_config("server-p256-chain.pem", "server-p256.key", None, &[]);
+    let ccfg = client_config(None, &[]);
+    let (a, b) = duplex();
+    let to_client = a.rx.clone();
+    let mut c = Connection::new_client(&ccfg);
+    c.set_server_name("localhost").unwrap();
+    c.set_io(a);
+    let mut s = Connection::new_server(&scfg);
+    s.set_io(b);
+    let (cr, sr) = handshake(&mut c, &mut s);
+    cr.unwrap();
+    sr.unwrap();
+    assert!(to_client.0.lock().unwrap().is_empty());
+    let mut buf = [0u8; 16];
+    for _ in 0..10_000 {
+        c.request_key_update(true).unwrap();
+        c.send(b"x").unwrap();
+        assert_eq!(s.recv(&mut buf).unwrap(), 1);
+    }
+    // One KeyUpdate record: header, message, inner type, tag.
+    assert_eq!(to_client.0.lock().unwrap().len(), 5 + 5 + 1 + 16);
+    send_all_to(&mut s, &mut c, b"under the next key");
+
+    for _ in 0..33 {
+        c.request_key_update(false).unwrap();
+    }
+    let e = s.recv(&mut buf).unwrap_err();
+    assert_eq!(e.sent_alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
+    // The alert is already in the client's pipe.
+    let e = c.recv(&mut [0u8; 64]).unwrap_err();
+    assert_eq!(
+        e.kind(),
+        ErrorKind::Alert(AlertDescription::UNEXPECTED_MESSAGE)
+    );
+}
+
+/// Sends `msg` from `tx` and checks that `rx` receives it.
+fn send_all_to(tx: &mut Connection, rx: &mut Connection, msg: &[u8]) {
+    assert_eq!(transfer(tx, rx, msg), msg);
+}
+
 #[test]
 fn sixteen_mib_with_checksum() {
     let scfg = server_config("server-p256-chain.pem", "server-p256.key", None, &[]);

@@ -6,6 +6,7 @@
 //! parameters and helpers; the tests are in the submodules.
 
 mod cert_selection;
+mod early_data;
 mod failures;
 mod features;
 mod matrix;
