@@ -13,7 +13,7 @@ use crate::offload::{
 use crate::record::MAX_PLAINTEXT;
 use std::borrow::Cow;
 use std::io::{self, IoSlice, Read, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
 
 /// Output is written to the transport once this much ciphertext is queued.
@@ -1118,11 +1118,6 @@ impl Connection {
             Io::Fd(fd) => Some(fd),
             _ => None,
         }
-    }
-
-    /// [`socket`](Self::socket), borrowed.
-    pub fn fd(&self) -> Option<BorrowedFd<'_>> {
-        self.socket().map(|fd| fd.as_fd())
     }
 
     /// Per direction, whether the kernel or Baton protects the records, and why.

@@ -187,7 +187,7 @@ impl core::fmt::Debug for DirectionKeys {
 /// connection and it can only be committed to the connection and direction it
 /// was taken for:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0499
 /// # fn f(conn: &mut baton::Connection) -> baton::Result<()> {
 /// use baton::offload::Direction;
 /// let send = conn.begin_kernel_offload(Direction::Send)?;
