@@ -573,6 +573,10 @@ mod grant_tests {
         assert_eq!(e.kind(), ErrorKind::Usage, "{e}");
         // The other direction is still free to move.
         assert!(c.begin_kernel_offload(Direction::Recv).is_ok());
+        // The kernel's socket can't be swapped under it.
+        let other = std::fs::File::open("/dev/null").unwrap();
+        let e = c.set_fd(OwnedFd::from(other)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Usage, "{e}");
     }
 
     #[test]
