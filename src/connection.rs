@@ -7,11 +7,14 @@ use crate::engine::KernelOp;
 use crate::engine::{Engine, Mode};
 use crate::error::{Blocked, Error, ErrorKind, Result};
 use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
-use crate::offload::{Direction, DirectionKeys, KernelRecordIo, KtlsStatus, RecordPath};
+use crate::offload::{
+    Direction, DirectionKeys, KernelRecordIo, KtlsStatus, OffloadGrant, RecordPath,
+};
 use crate::record::MAX_PLAINTEXT;
 use std::borrow::Cow;
 use std::io::{self, IoSlice, Read, Write};
-use std::os::fd::{BorrowedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::sync::Arc;
 
 /// Output is written to the transport once this much ciphertext is queued.
 const FLUSH_THRESHOLD: usize = 64 * 1024;
@@ -25,8 +28,10 @@ type RecvFn = dyn FnMut(&mut [u8]) -> io::Result<usize> + Send;
 
 enum Io {
     None,
-    /// A socket Baton does not own; sends use `MSG_NOSIGNAL` so a closed peer never raises SIGPIPE.
-    Fd(RawFd),
+    /// A socket, shared with whoever else holds it (a kernel back end, an
+    /// io_uring runtime), so it stays open while any of them uses it. Sends use
+    /// `MSG_NOSIGNAL` so a closed peer never raises SIGPIPE.
+    Fd(Arc<OwnedFd>),
     Stream(Box<dyn Transport>),
     Callbacks {
         send: Box<SendFn>,
@@ -41,10 +46,12 @@ impl Io {
                 io::ErrorKind::NotConnected,
                 "no transport set on the connection",
             )),
-            Io::Fd(fd) => {
-                nix::sys::socket::send(*fd, buf, nix::sys::socket::MsgFlags::MSG_NOSIGNAL)
-                    .map_err(io::Error::from)
-            }
+            Io::Fd(fd) => nix::sys::socket::send(
+                fd.as_raw_fd(),
+                buf,
+                nix::sys::socket::MsgFlags::MSG_NOSIGNAL,
+            )
+            .map_err(io::Error::from),
             Io::Stream(s) => s.write(buf),
             Io::Callbacks { send, .. } => send(buf),
         }
@@ -56,8 +63,10 @@ impl Io {
                 io::ErrorKind::NotConnected,
                 "no transport set on the connection",
             )),
-            Io::Fd(fd) => nix::sys::socket::recv(*fd, buf, nix::sys::socket::MsgFlags::empty())
-                .map_err(io::Error::from),
+            Io::Fd(fd) => {
+                nix::sys::socket::recv(fd.as_raw_fd(), buf, nix::sys::socket::MsgFlags::empty())
+                    .map_err(io::Error::from)
+            }
             Io::Stream(s) => s.read(buf),
             Io::Callbacks { recv, .. } => recv(buf),
         }
@@ -83,7 +92,10 @@ pub struct Connection {
     /// fully written; the next `send` call's data starts with them.
     send_sealed: usize,
     exact_record_reads: bool,
-    kernel: Option<Box<dyn KernelRecordIo>>,
+    /// The back end each kernel-owned direction was committed with: records
+    /// of a direction only ever go through its own.
+    kernel_tx: Option<Box<dyn KernelRecordIo>>,
+    kernel_rx: Option<Box<dyn KernelRecordIo>>,
     send_path: RecordPath,
     recv_path: RecordPath,
     /// Where kernel-decrypted records land when the caller's buffer is small.
@@ -188,7 +200,8 @@ impl Connection {
             io: Io::None,
             send_sealed: 0,
             exact_record_reads: false,
-            kernel: None,
+            kernel_tx: None,
+            kernel_rx: None,
             send_path: RecordPath::Userspace(Cow::Borrowed("kernel TLS not enabled")),
             recv_path: RecordPath::Userspace(Cow::Borrowed("kernel TLS not enabled")),
             kernel_scratch: Vec::new(),
@@ -227,13 +240,18 @@ impl Connection {
         Ok(())
     }
 
-    /// Uses a connected socket. Baton does not take ownership: keep it open while the
-    /// connection lives, and close it afterwards. Blocking and `O_NONBLOCK` both work.
-    pub fn set_fd(&mut self, fd: RawFd) -> Result<()> {
-        if fd < 0 {
-            return Err(Error::usage("invalid file descriptor"));
+    /// Uses a connected socket: an [`OwnedFd`] (e.g. `OwnedFd::from(tcp_stream)`),
+    /// or an `Arc<OwnedFd>` the caller keeps using too (an event loop). The
+    /// socket stays open while the connection or a kernel back end holds it.
+    /// Blocking and `O_NONBLOCK` both work. A Usage error once a direction is
+    /// in the kernel (its records belong to that socket).
+    pub fn set_fd(&mut self, fd: impl Into<Arc<OwnedFd>>) -> Result<()> {
+        if self.engine.c.kernel_out || self.engine.c.kernel_in {
+            return Err(Error::usage(
+                "the socket can't change once kernel TLS owns a direction",
+            ));
         }
-        self.io = Io::Fd(fd);
+        self.io = Io::Fd(fd.into());
         Ok(())
     }
 
@@ -289,7 +307,7 @@ impl Connection {
     /// the key changes between them.
     fn flush_kernel_ops(&mut self) -> Result<()> {
         while let Some(op) = self.engine.c.kernel_ops.front_mut() {
-            let Some(kernel) = self.kernel.as_mut() else {
+            let Some(kernel) = self.kernel_tx.as_mut() else {
                 return Err(Error::internal(
                     "kernel records queued without a kernel socket",
                 ));
@@ -395,7 +413,7 @@ impl Connection {
 
     /// recvmsg on the kernel socket, mapping the kernel's errors to TLS ones.
     fn kernel_recv_into(&mut self, buf: &mut [u8]) -> Result<(u8, usize)> {
-        let Some(kernel) = self.kernel.as_mut() else {
+        let Some(kernel) = self.kernel_rx.as_mut() else {
             return Err(Error::internal("kernel receive without a kernel socket"));
         };
         loop {
@@ -436,7 +454,7 @@ impl Connection {
         }
         if let Some(keys) = self.engine.c.kernel_rx_keys.take() {
             let keys = DirectionKeys::new(keys);
-            let r = match self.kernel.as_mut() {
+            let r = match self.kernel_rx.as_mut() {
                 Some(k) => k.rekey(Direction::Recv, &keys),
                 None => Err(io::Error::other("no kernel socket")),
             };
@@ -572,7 +590,7 @@ impl Connection {
                 self.tx_limit.bytes_until_check()
             };
             let slices = slices_from(bufs, offset + done, cap);
-            let Some(kernel) = self.kernel.as_mut() else {
+            let Some(kernel) = self.kernel_tx.as_mut() else {
                 return Err(Error::internal("kernel send without a kernel socket"));
             };
             match kernel.send(&slices) {
@@ -622,7 +640,7 @@ impl Connection {
     /// current key (read back from the kernel when it seals the records).
     pub fn send_record_seq(&mut self) -> Result<u64> {
         if self.engine.c.kernel_out {
-            let Some(kernel) = self.kernel.as_mut() else {
+            let Some(kernel) = self.kernel_tx.as_mut() else {
                 return Err(Error::internal("kernel send without a kernel socket"));
             };
             return kernel
@@ -652,7 +670,7 @@ impl Connection {
         if self.tx_limit.estimate < self.tx_limit.check_at {
             return Ok(());
         }
-        let Some(kernel) = self.kernel.as_mut() else {
+        let Some(kernel) = self.kernel_tx.as_mut() else {
             return Err(Error::internal("kernel send without a kernel socket"));
         };
         let seq = kernel
@@ -748,7 +766,7 @@ impl Connection {
         if self.engine.c.kernel_out && self.send_sealed == 0 {
             self.flush()?;
             self.before_kernel_send()?;
-            let Some(kernel) = self.kernel.as_mut() else {
+            let Some(kernel) = self.kernel_tx.as_mut() else {
                 return Err(Error::internal("kernel send without a kernel socket"));
             };
             let now = std::time::Instant::now();
@@ -1106,8 +1124,8 @@ impl Connection {
 
     /// The socket this connection reads and writes, if it was given one with
     /// [`set_fd`](Self::set_fd).
-    pub fn raw_fd(&self) -> Option<RawFd> {
-        match self.io {
+    pub fn socket(&self) -> Option<&Arc<OwnedFd>> {
+        match &self.io {
             Io::Fd(fd) => Some(fd),
             _ => None,
         }
@@ -1121,21 +1139,24 @@ impl Connection {
         }
     }
 
-    /// The keys of `dir` for the kernel, if the direction can move now: after the
-    /// handshake, at a record boundary, with nothing of that direction buffered
-    /// (queued send records are flushed first). Otherwise a Usage error saying why.
-    /// The keys stay in the connection too until [`commit_kernel_offload`](Self::commit_kernel_offload).
-    pub fn kernel_offload_keys(&mut self, dir: Direction) -> Result<DirectionKeys> {
+    /// Starts moving `dir` to a kernel back end, if it can move now: after the
+    /// handshake, nothing failed, at a record boundary, with nothing of that
+    /// direction buffered (queued send records are flushed first on a socket),
+    /// and not moved before. Otherwise a Usage error saying why, and nothing
+    /// changes. The grant hands the keys out once and must then be committed
+    /// or declined: see [`crate::offload`] for the rules.
+    pub fn begin_kernel_offload(&mut self, dir: Direction) -> Result<OffloadGrant<'_>> {
         if matches!(self.io, Io::Fd(_)) && dir == Direction::Send {
             self.flush_userspace()?;
         }
-        self.engine.offload_keys(dir).map(DirectionKeys::new)
+        let keys = self.engine.offload_keys(dir)?;
+        Ok(OffloadGrant::new(self, dir, keys))
     }
 
-    /// The kernel accepted `dir`'s keys on the socket that `io` drives: from now
-    /// on records of that direction go through `io`. Infallible, so a connection
-    /// can never be left half-way between the two record layers.
-    pub fn commit_kernel_offload(&mut self, dir: Direction, io: Box<dyn KernelRecordIo>) {
+    /// The kernel installed `dir`'s keys on the socket that `io` drives: from
+    /// now on records of that direction go through `io` only. Infallible, so a
+    /// connection can never be left half-way between the two record layers.
+    pub(crate) fn offload_commit(&mut self, dir: Direction, io: Box<dyn KernelRecordIo>) {
         if dir == Direction::Send {
             let (seq, limit, overhead) = self
                 .engine
@@ -1148,19 +1169,44 @@ impl Connection {
             self.kernel_overhead = overhead;
         }
         self.engine.commit_offload(dir);
-        self.kernel = Some(io);
         match dir {
-            Direction::Send => self.send_path = RecordPath::Kernel,
-            Direction::Recv => self.recv_path = RecordPath::Kernel,
+            Direction::Send => {
+                self.kernel_tx = Some(io);
+                self.send_path = RecordPath::Kernel;
+            }
+            Direction::Recv => {
+                self.kernel_rx = Some(io);
+                self.recv_path = RecordPath::Kernel;
+            }
+        }
+    }
+
+    /// A grant whose keys went out was dropped uncommitted: the keys may sit in
+    /// a kernel nobody drives. The direction leaves Baton's record layer (its
+    /// key is dropped, its records would only queue for a kernel back end that
+    /// does not exist) and the connection fails, so nothing of that direction
+    /// moves again, in clear or under a key the kernel may also use.
+    pub(crate) fn offload_abandon(&mut self, dir: Direction) {
+        self.engine.commit_offload(dir);
+        let why = "the kernel TLS hand-off was abandoned after its keys were taken";
+        self.engine.fail(Error::internal(why));
+        let path = RecordPath::Userspace(Cow::Borrowed(
+            "none: the kernel TLS hand-off was abandoned after its keys were taken (connection failed)",
+        ));
+        match dir {
+            Direction::Send => self.send_path = path,
+            Direction::Recv => self.recv_path = path,
         }
     }
 
     /// Records why `dir` stays in userspace (shown by [`ktls_status`](Self::ktls_status)).
     pub fn note_userspace(&mut self, dir: Direction, why: impl Into<Cow<'static, str>>) {
         let path = RecordPath::Userspace(why.into());
+        // A direction that left Baton's record layer (committed, or abandoned
+        // mid-hand-off) keeps what its status says.
         match dir {
-            Direction::Send if !self.send_path.is_kernel() => self.send_path = path,
-            Direction::Recv if !self.recv_path.is_kernel() => self.recv_path = path,
+            Direction::Send if !self.engine.c.kernel_out => self.send_path = path,
+            Direction::Recv if !self.engine.c.kernel_in => self.recv_path = path,
             _ => {}
         }
     }

@@ -401,19 +401,20 @@ pub fn kernel_records(data: &[u8]) {
         crate::offload::Direction::Send,
         crate::offload::Direction::Recv,
     ] {
-        if client.kernel_offload_keys(dir).is_err() {
+        let Ok(mut grant) = client.begin_kernel_offload(dir) else {
+            return;
+        };
+        let _keys = grant.take_keys();
+        let committed = grant.commit(Box::new(FuzzKernel {
+            records: kernel.records.clone(),
+            can_rekey: kernel.can_rekey,
+            seq: 0,
+            rekeys: Default::default(),
+            side_records: Default::default(),
+        }));
+        if committed.is_err() {
             return;
         }
-        client.commit_kernel_offload(
-            dir,
-            Box::new(FuzzKernel {
-                records: kernel.records.clone(),
-                can_rekey: kernel.can_rekey,
-                seq: 0,
-                rekeys: Default::default(),
-                side_records: Default::default(),
-            }),
-        );
     }
     let mut buf = vec![0u8; if sel & 4 == 4 { 7 } else { 1 << 15 }];
     for _ in 0..256 {
@@ -473,7 +474,8 @@ mod tests {
         let run = |records: Vec<(u8, Vec<u8>)>, can_rekey: bool| {
             let (mut c, _s) = connected_pair(false).unwrap();
             for dir in [Direction::Send, Direction::Recv] {
-                c.kernel_offload_keys(dir).unwrap();
+                let mut grant = c.begin_kernel_offload(dir).unwrap();
+                grant.take_keys().unwrap();
                 let k = FuzzKernel {
                     records: records.clone().into(),
                     can_rekey,
@@ -481,7 +483,7 @@ mod tests {
                     rekeys: rekeys.clone(),
                     side_records: side.clone(),
                 };
-                c.commit_kernel_offload(dir, Box::new(k));
+                grant.commit(Box::new(k)).unwrap();
             }
             assert!(c.ktls_status().send.is_kernel() && c.ktls_status().recv.is_kernel());
             let mut buf = vec![0u8; 1 << 15];

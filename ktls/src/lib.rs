@@ -12,9 +12,8 @@
 //! # fn main() -> baton::Result<()> {
 //! # let config = baton::Config::builder().build()?;
 //! # let stream = std::net::TcpStream::connect("127.0.0.1:443").unwrap();
-//! use std::os::fd::AsRawFd;
 //! let mut conn = baton::Connection::new_server(&config);
-//! conn.set_fd(stream.as_raw_fd())?;
+//! conn.set_fd(std::os::fd::OwnedFd::from(stream))?;
 //! // The kernel must take over receiving exactly at a record boundary.
 //! conn.set_exact_record_reads(true);
 //! conn.negotiate()?;
@@ -41,7 +40,8 @@ use baton::{Connection, Error, Result};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{self, IoSlice};
-use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::Arc;
 
 /// What to do about kernel TLS (the `--ktls` switch).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -103,21 +103,25 @@ pub fn enable_direction(
     dir: Direction,
     opts: &KtlsOptions,
 ) -> Result<RecordPath> {
-    let fd = conn.raw_fd().ok_or_else(|| {
+    let sock = conn.socket().cloned().ok_or_else(|| {
         Error::usage("kernel TLS needs a TCP socket transport (Connection::set_fd)")
     })?;
-    let keys = conn.kernel_offload_keys(dir)?;
+    let fd = sock.as_fd();
+    let mut grant = conn.begin_kernel_offload(dir)?;
     let support = probe();
-    if let Some(why) = support.refusal(dir, keys.version(), keys.cipher()) {
-        conn.note_userspace(dir, why.clone());
+    // Refusals known from the probe come before any key leaves the connection.
+    if let Some(why) = support.refusal(dir, grant.version(), grant.cipher()) {
+        grant.decline(why.clone());
         return Ok(RecordPath::Userspace(why));
     }
-    if let Err(why) = attach_and_install(fd, dir, &keys) {
-        conn.note_userspace(dir, why.clone());
-        return Ok(RecordPath::Userspace(why));
-    }
-    let cipher = keys.cipher();
+    let keys = grant.take_keys()?;
+    let installed = attach_and_install(fd, dir, &keys);
     drop(keys);
+    if let Err(why) = installed {
+        // The kernel refused the key: it holds none of it, userspace goes on.
+        grant.decline(why.clone());
+        return Ok(RecordPath::Userspace(why));
+    }
     // The key is in: from here nothing may fail. Optional hints are best effort.
     match dir {
         Direction::Send if opts.zerocopy_sendfile && support.tx_zerocopy => {
@@ -126,25 +130,23 @@ pub fn enable_direction(
         Direction::Recv
             if opts.rx_expect_no_pad
                 && support.rx_no_pad
-                && conn.actual_protocol_version() == Some(baton::ProtocolVersion::TLSV1_3) =>
+                && grant.version() == baton::ProtocolVersion::TLSV1_3 =>
         {
             let _ = sys::set_tls_flag(fd, sys::TLS_RX_EXPECT_NO_PAD);
         }
         _ => {}
     }
-    conn.commit_kernel_offload(
-        dir,
-        Box::new(KtlsSocket {
-            fd,
-            cipher,
-            can_rekey: support.rekey,
-        }),
-    );
+    let cipher = grant.cipher();
+    grant.commit(Box::new(KtlsSocket {
+        fd: Arc::clone(&sock),
+        cipher,
+        can_rekey: support.rekey,
+    }))?;
     Ok(RecordPath::Kernel)
 }
 
 fn attach_and_install(
-    fd: RawFd,
+    fd: BorrowedFd<'_>,
     dir: Direction,
     keys: &DirectionKeys,
 ) -> std::result::Result<(), Cow<'static, str>> {
@@ -181,31 +183,31 @@ pub fn enable(conn: &mut Connection, mode: KtlsMode, opts: &KtlsOptions) -> Resu
     Ok(conn.ktls_status())
 }
 
-/// A socket with kernel TLS in one or both directions: the kernel side of a
-/// [`Connection`]. The connection keeps owning nothing of the fd; the caller
-/// still closes it.
+/// A socket with kernel TLS in one direction: the kernel side of a
+/// [`Connection`]. It shares the connection's socket, which stays open while
+/// either holds it.
 #[derive(Debug)]
 struct KtlsSocket {
-    fd: RawFd,
+    fd: Arc<OwnedFd>,
     cipher: baton::offload::KernelCipher,
     can_rekey: bool,
 }
 
 impl KernelRecordIo for KtlsSocket {
     fn send(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        sys::send_data(self.fd, bufs)
+        sys::send_data(self.fd.as_fd(), bufs)
     }
 
     fn send_control(&mut self, content_type: u8, data: &[u8]) -> io::Result<usize> {
-        sys::send_control(self.fd, content_type, data)
+        sys::send_control(self.fd.as_fd(), content_type, data)
     }
 
     fn recv(&mut self, buf: &mut [u8]) -> io::Result<(u8, usize)> {
-        sys::recv_record(self.fd, buf)
+        sys::recv_record(self.fd.as_fd(), buf)
     }
 
     fn rekey(&mut self, dir: Direction, keys: &DirectionKeys) -> io::Result<()> {
-        sys::set_crypto(self.fd, dir, keys)
+        sys::set_crypto(self.fd.as_fd(), dir, keys)
     }
 
     fn can_rekey(&self) -> bool {
@@ -213,11 +215,11 @@ impl KernelRecordIo for KtlsSocket {
     }
 
     fn send_seq(&mut self) -> io::Result<u64> {
-        sys::tx_seq(self.fd, self.cipher)
+        sys::tx_seq(self.fd.as_fd(), self.cipher)
     }
 
     fn sendfile(&mut self, file: BorrowedFd<'_>, offset: u64, len: usize) -> io::Result<usize> {
-        sys::sendfile(self.fd, file.as_raw_fd(), offset, len)
+        sys::sendfile(self.fd.as_fd(), file, offset, len)
     }
 }
 

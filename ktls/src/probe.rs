@@ -6,7 +6,7 @@ use baton::offload::{Direction, KernelCipher};
 use baton::ProtocolVersion;
 use std::borrow::Cow;
 use std::net::{TcpListener, TcpStream};
-use std::os::fd::AsRawFd;
+use std::os::fd::AsFd;
 use std::sync::OnceLock;
 
 /// The kernel's TLS support, as probed.
@@ -84,7 +84,7 @@ fn run_probe() -> KernelSupport {
             let Ok((c, _s)) = pair(&listener) else {
                 continue;
             };
-            let fd = c.as_raw_fd();
+            let fd = c.as_fd();
             if let Err(e) = sys::set_ulp(fd) {
                 out.unavailable = Some(match e.raw_os_error() {
                     Some(libc::ENOENT) => {

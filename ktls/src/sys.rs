@@ -2,12 +2,13 @@
 //!
 //! Layouts follow `include/uapi/linux/tls.h`; the crypto-info structs are our
 //! own `#[repr(C)]` copies so that they are zeroized on drop whatever happens.
+//! Every fd comes in as a `BorrowedFd`, so it is open for the whole call by type.
 
 use baton::offload::{Direction, DirectionKeys, KernelCipher};
 use baton::ProtocolVersion;
 use std::io::{self, IoSlice};
 use std::mem::size_of;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, BorrowedFd};
 use zeroize::Zeroize;
 
 /// `SOL_TLS` socket options (linux/tls.h).
@@ -101,16 +102,16 @@ fn cvt_size(r: libc::ssize_t) -> io::Result<usize> {
 }
 
 fn setsockopt_bytes(
-    fd: RawFd,
+    fd: BorrowedFd<'_>,
     level: libc::c_int,
     name: libc::c_int,
     val: &[u8],
 ) -> io::Result<()> {
-    // SAFETY: `val` is a live byte slice of the length passed; the kernel only
-    // reads `optlen` bytes from it during the call.
+    // SAFETY: `fd` is borrowed, so open for the call; `val` is a live byte
+    // slice of the length passed and the kernel only reads `optlen` bytes of it.
     cvt(unsafe {
         libc::setsockopt(
-            fd,
+            fd.as_raw_fd(),
             level,
             name,
             val.as_ptr().cast(),
@@ -122,26 +123,26 @@ fn setsockopt_bytes(
 
 /// Attaches the `tls` upper-layer protocol. `ENOENT`: the kernel has no TLS
 /// module; `EEXIST`: already attached.
-pub(crate) fn set_ulp(fd: RawFd) -> io::Result<()> {
+pub(crate) fn set_ulp(fd: BorrowedFd<'_>) -> io::Result<()> {
     setsockopt_bytes(fd, libc::SOL_TCP, libc::TCP_ULP, b"tls")
 }
 
 /// An integer `SOL_TLS` option (`TLS_TX_ZEROCOPY_RO`, `TLS_RX_EXPECT_NO_PAD`).
-pub(crate) fn set_tls_flag(fd: RawFd, name: libc::c_int) -> io::Result<()> {
+pub(crate) fn set_tls_flag(fd: BorrowedFd<'_>, name: libc::c_int) -> io::Result<()> {
     let one: libc::c_int = 1;
     setsockopt_bytes(fd, libc::SOL_TLS, name, &one.to_ne_bytes())
 }
 
-fn set_info<T>(fd: RawFd, dir: Direction, info: &T) -> io::Result<()> {
+fn set_info<T>(fd: BorrowedFd<'_>, dir: Direction, info: &T) -> io::Result<()> {
     let name = match dir {
         Direction::Send => TLS_TX,
         Direction::Recv => TLS_RX,
     };
-    // SAFETY: `info` is a `repr(C)` struct with the kernel's layout for its
-    // cipher; `size_of::<T>()` is exactly the struct size the kernel expects.
+    // SAFETY: `fd` is borrowed (open for the call); `info` is a `repr(C)` struct
+    // with the kernel's layout for its cipher, `size_of::<T>()` its exact size.
     cvt(unsafe {
         libc::setsockopt(
-            fd,
+            fd.as_raw_fd(),
             libc::SOL_TLS,
             name,
             (info as *const T).cast(),
@@ -153,7 +154,11 @@ fn set_info<T>(fd: RawFd, dir: Direction, info: &T) -> io::Result<()> {
 
 /// Installs `keys` for `dir` (`TLS_TX` / `TLS_RX`). The struct holding the
 /// key is zeroized when this returns, whether the kernel took it or not.
-pub(crate) fn set_crypto(fd: RawFd, dir: Direction, keys: &DirectionKeys) -> io::Result<()> {
+pub(crate) fn set_crypto(
+    fd: BorrowedFd<'_>,
+    dir: Direction,
+    keys: &DirectionKeys,
+) -> io::Result<()> {
     match keys.cipher() {
         KernelCipher::Aes128Gcm => set_info(
             fd,
@@ -176,7 +181,7 @@ pub(crate) fn set_crypto(fd: RawFd, dir: Direction, keys: &DirectionKeys) -> io:
 /// Installs an all-zero key of `cipher` for `version`: the probe's way to ask
 /// the kernel what it supports, on a throw-away socket.
 pub(crate) fn set_probe_key(
-    fd: RawFd,
+    fd: BorrowedFd<'_>,
     dir: Direction,
     version: ProtocolVersion,
     cipher: KernelCipher,
@@ -204,11 +209,19 @@ pub(crate) fn set_probe_key(
     }
 }
 
-fn get_tx_info<T>(fd: RawFd, info: &mut T) -> io::Result<()> {
+fn get_tx_info<T>(fd: BorrowedFd<'_>, info: &mut T) -> io::Result<()> {
     let mut len = size_of::<T>() as libc::socklen_t;
-    // SAFETY: `info` is a writable `repr(C)` struct of `len` bytes; the kernel
-    // writes at most `len` bytes and updates `len`.
-    cvt(unsafe { libc::getsockopt(fd, libc::SOL_TLS, TLS_TX, (info as *mut T).cast(), &mut len) })?;
+    // SAFETY: `fd` is borrowed (open for the call); `info` is a writable
+    // `repr(C)` struct of `len` bytes; the kernel writes at most `len` bytes.
+    cvt(unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_TLS,
+            TLS_TX,
+            (info as *mut T).cast(),
+            &mut len,
+        )
+    })?;
     if len as usize != size_of::<T>() {
         return Err(io::Error::other(
             "unexpected TLS_TX info size from the kernel",
@@ -219,7 +232,7 @@ fn get_tx_info<T>(fd: RawFd, info: &mut T) -> io::Result<()> {
 
 /// The sequence number of the next record the kernel will seal. The kernel
 /// returns the whole crypto info (key included); it is zeroized on drop.
-pub(crate) fn tx_seq(fd: RawFd, cipher: KernelCipher) -> io::Result<u64> {
+pub(crate) fn tx_seq(fd: BorrowedFd<'_>, cipher: KernelCipher) -> io::Result<u64> {
     let seq = match cipher {
         KernelCipher::Aes128Gcm => {
             let mut i = Aes128Info::zeroed();
@@ -254,18 +267,19 @@ fn cmsg_space_1() -> usize {
 
 /// Writes application data; the kernel seals it. `MSG_NOSIGNAL`: a closed peer
 /// is an `EPIPE` error, never a SIGPIPE.
-pub(crate) fn send_data(fd: RawFd, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+pub(crate) fn send_data(fd: BorrowedFd<'_>, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
     // SAFETY: an all-zero msghdr is valid (no name, no control, no iovecs).
     let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
     // IoSlice is guaranteed ABI-compatible with `struct iovec` on Unix.
     msg.msg_iov = bufs.as_ptr() as *mut libc::iovec;
     msg.msg_iovlen = bufs.len().min(libc::UIO_MAXIOV as usize) as _;
-    // SAFETY: msg points at `bufs`, which outlives the call; the kernel only reads them.
-    cvt_size(unsafe { libc::sendmsg(fd, &msg, libc::MSG_NOSIGNAL) })
+    // SAFETY: `fd` is borrowed (open for the call); msg points at `bufs`, which
+    // outlives the call, and the kernel only reads them.
+    cvt_size(unsafe { libc::sendmsg(fd.as_raw_fd(), &msg, libc::MSG_NOSIGNAL) })
 }
 
 /// Writes `data` as a record of `content_type` (`TLS_SET_RECORD_TYPE`).
-pub(crate) fn send_control(fd: RawFd, content_type: u8, data: &[u8]) -> io::Result<usize> {
+pub(crate) fn send_control(fd: BorrowedFd<'_>, content_type: u8, data: &[u8]) -> io::Result<usize> {
     let mut cbuf = CmsgBuf { buf: [0; 32] };
     let space = cmsg_space_1();
     debug_assert!(space <= 32);
@@ -290,13 +304,14 @@ pub(crate) fn send_control(fd: RawFd, content_type: u8, data: &[u8]) -> io::Resu
         (*hdr).cmsg_len = libc::CMSG_LEN(1) as _;
         *libc::CMSG_DATA(hdr) = content_type;
     }
-    // SAFETY: msg's iovec and control buffer are live for the call; the kernel reads them.
-    cvt_size(unsafe { libc::sendmsg(fd, &msg, libc::MSG_NOSIGNAL) })
+    // SAFETY: `fd` is borrowed (open for the call); msg's iovec and control
+    // buffer are live for the call and the kernel only reads them.
+    cvt_size(unsafe { libc::sendmsg(fd.as_raw_fd(), &msg, libc::MSG_NOSIGNAL) })
 }
 
 /// Reads decrypted bytes and their record type (`TLS_GET_RECORD_TYPE`); without
 /// the cmsg (a plain TCP read) the bytes are application data.
-pub(crate) fn recv_record(fd: RawFd, buf: &mut [u8]) -> io::Result<(u8, usize)> {
+pub(crate) fn recv_record(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<(u8, usize)> {
     let mut cbuf = CmsgBuf { buf: [0; 32] };
     let mut iov = libc::iovec {
         iov_base: buf.as_mut_ptr().cast(),
@@ -309,9 +324,10 @@ pub(crate) fn recv_record(fd: RawFd, buf: &mut [u8]) -> io::Result<(u8, usize)> 
     // SAFETY: taking the address of the union's byte view.
     msg.msg_control = unsafe { cbuf.buf.as_mut_ptr() }.cast();
     msg.msg_controllen = cmsg_space_1() as _;
-    // SAFETY: the iovec covers `buf` (writable, live for the call) and the control
-    // buffer has `msg_controllen` aligned bytes.
-    let n = cvt_size(unsafe { libc::recvmsg(fd, &mut msg, 0) })?;
+    // SAFETY: `fd` is borrowed (open for the call); the iovec covers `buf`
+    // (writable, live for the call) and the control buffer has
+    // `msg_controllen` aligned bytes.
+    let n = cvt_size(unsafe { libc::recvmsg(fd.as_raw_fd(), &mut msg, 0) })?;
     let mut typ = baton::offload::content_type::APPLICATION_DATA;
     // SAFETY: after recvmsg, msg_control/msg_controllen describe the control data
     // the kernel wrote inside `cbuf`; CMSG_FIRSTHDR/NXTHDR stay within it and
@@ -336,12 +352,17 @@ pub(crate) fn recv_record(fd: RawFd, buf: &mut [u8]) -> io::Result<(u8, usize)> 
 }
 
 /// `sendfile(2)` from `file` at `offset` into the socket.
-pub(crate) fn sendfile(sock: RawFd, file: RawFd, offset: u64, len: usize) -> io::Result<usize> {
+pub(crate) fn sendfile(
+    sock: BorrowedFd<'_>,
+    file: BorrowedFd<'_>,
+    offset: u64,
+    len: usize,
+) -> io::Result<usize> {
     let mut off: libc::off_t = offset
         .try_into()
         .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
-    // SAFETY: plain syscall on two fds with a valid pointer to a local offset.
-    cvt_size(unsafe { libc::sendfile(sock, file, &mut off, len) })
+    // SAFETY: both fds are open for the call (borrowed); `off` is a live local.
+    cvt_size(unsafe { libc::sendfile(sock.as_raw_fd(), file.as_raw_fd(), &mut off, len) })
 }
 
 #[cfg(test)]

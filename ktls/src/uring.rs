@@ -508,7 +508,7 @@ enum Phase {
 }
 
 struct Conn<H> {
-    fd: OwnedFd,
+    fd: Arc<OwnedFd>,
     peer: SocketAddr,
     tls: Connection,
     handler: Option<H>,
@@ -912,7 +912,7 @@ impl<S: Service> Worker<S> {
         let mut tls = Connection::new_server(&self.tls);
         tls.set_dynamic_record_threshold(16 * 1024, Duration::from_secs(1));
         let conn = Box::new(Conn {
-            fd,
+            fd: Arc::new(fd),
             peer,
             tls,
             handler: None,
@@ -1182,7 +1182,7 @@ impl<S: Service> Worker<S> {
         c.ktls_pending = false;
         c.wbuf.clear();
         c.woff = 0;
-        let status = match c.tls.set_fd(c.fd.as_raw_fd()) {
+        let status = match c.tls.set_fd(Arc::clone(&c.fd)) {
             Ok(()) => crate::enable(&mut c.tls, self.cfg.ktls, &self.cfg.ktls_options),
             Err(e) => Err(e),
         };

@@ -18,7 +18,7 @@ use baton_ktls::{KtlsMode, KtlsOptions};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
@@ -128,7 +128,7 @@ fn client_cfg(version: ProtocolVersion, suite: CipherSuite) -> Config {
     b.build().unwrap()
 }
 
-/// A connection on a TCP socket that it does not own: the stream lives beside it.
+/// A connection on (a dup of) a TCP socket; the stream lives beside it.
 struct Side {
     conn: Connection,
     _stream: TcpStream,
@@ -137,7 +137,8 @@ struct Side {
 fn side(mut conn: Connection, stream: TcpStream) -> Side {
     stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
     stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
-    conn.set_fd(stream.as_raw_fd()).unwrap();
+    conn.set_fd(OwnedFd::from(stream.try_clone().unwrap()))
+        .unwrap();
     // kTLS receive must start exactly at a record boundary.
     conn.set_exact_record_reads(true);
     Side {
@@ -216,7 +217,7 @@ fn enable_is_refused_before_the_handshake_and_on_non_socket_transports() {
     assert_eq!(e.kind(), ErrorKind::Usage, "{e}");
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
     let stream = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-    conn.set_fd(stream.as_raw_fd()).unwrap();
+    conn.set_fd(OwnedFd::from(stream)).unwrap();
     let e = baton_ktls::enable_recv(&mut conn, &KtlsOptions::default()).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Usage);
     assert!(e.message().contains("after the handshake"), "{e}");

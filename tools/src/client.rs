@@ -14,7 +14,7 @@ use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use std::io::{self, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -93,7 +93,12 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
         conn.set_server_name(name)
             .map_err(|e| Failure::Usage(format!("server name {name:?}: {e}")))?;
     }
-    conn.set_fd(sock.as_raw_fd())
+    // The connection holds its own handle (a dup) of the socket: whichever is
+    // dropped first, the other never drives a closed or reused fd.
+    let handle = sock
+        .try_clone()
+        .map_err(|e| format!("duplicating the socket: {e}"))?;
+    conn.set_fd(OwnedFd::from(handle))
         .map_err(|e| format!("attaching the socket: {e}"))?;
     // The kernel must start receiving exactly at a record boundary.
     conn.set_exact_record_reads(ktls != KtlsMode::Off);
@@ -104,8 +109,6 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
     let line = enable_ktls(&mut conn, ktls, &peer)?;
     eprintln!("{line}");
     copy_loop(&mut conn, &sock)?;
-    // `conn` was declared after `sock`, so it is dropped first: Baton never
-    // holds a closed (or reused) fd.
     Ok(())
 }
 

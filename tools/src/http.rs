@@ -322,13 +322,13 @@ fn target_path(target: &str) -> &str {
 /// `openat2(RESOLVE_BENEATH)`, so the kernel refuses, atomically, any path that
 /// leaves it (`..`, absolute or escaping symlinks, magic links): no
 /// check-then-open race, and one syscall instead of `realpath`'s one
-/// `readlink` per path component. Kernels before 5.6 (or a seccomp filter that
-/// refuses `openat2`) fall back to canonicalizing and checking the prefix.
+/// `readlink` per path component. Without `openat2` (kernels before 5.6, or a
+/// seccomp filter that refuses it) [`Root::open`] fails: every other way to
+/// check a path races with a symlink swapped under it, so there is no fallback.
 #[derive(Debug)]
 pub struct Root {
     path: PathBuf,
     dir: File,
-    beneath: std::sync::atomic::AtomicBool,
 }
 
 /// An opened file or directory under [`Root`].
@@ -341,8 +341,15 @@ pub struct Opened {
 }
 
 impl Root {
-    /// Opens `path` (a directory, canonicalized) as the served root.
+    /// Opens `path` (a directory, canonicalized) as the served root, and
+    /// checks once that this kernel resolves paths beneath it (`openat2`).
     pub fn open(path: &Path) -> io::Result<Self> {
+        Self::open_probed(path, |dir| openat_beneath(dir, Path::new(".")).map(drop))
+    }
+
+    /// [`open`](Self::open), with the `openat2` check given (tests stand in a
+    /// kernel without it).
+    fn open_probed(path: &Path, probe: impl FnOnce(&File) -> nix::Result<()>) -> io::Result<Self> {
         let path = fs::canonicalize(path)?;
         let dir = File::open(&path)?;
         if !dir.metadata()?.is_dir() {
@@ -351,11 +358,18 @@ impl Root {
                 format!("{} is not a directory", path.display()),
             ));
         }
-        Ok(Self {
-            path,
-            dir,
-            beneath: std::sync::atomic::AtomicBool::new(true),
-        })
+        probe(&dir).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::Unsupported,
+                format!(
+                    "openat2(RESOLVE_BENEATH) does not work here ({e}); it needs Linux 5.6 \
+                     or later and no seccomp filter refusing it. Refusing to serve: \
+                     without it a symlink swapped during a request could lead outside {}",
+                    path.display()
+                ),
+            )
+        })?;
+        Ok(Self { path, dir })
     }
 
     /// The root's canonical path.
@@ -363,68 +377,44 @@ impl Root {
         &self.path
     }
 
-    /// Forces the pre-5.6 fallback (tests).
-    #[cfg(test)]
-    fn without_openat2(self) -> Self {
-        self.beneath
-            .store(false, std::sync::atomic::Ordering::Relaxed);
-        self
-    }
-
     /// Opens `rel` (from [`resolve`]) for reading, refusing anything outside
     /// the root (403), missing (404), and anything but regular files and
     /// directories (403: a FIFO or device would block or never end).
     pub fn open_beneath(&self, rel: &Path) -> Result<Opened, u16> {
-        use nix::fcntl::{OFlag, OpenHow, ResolveFlag};
-        use std::sync::atomic::Ordering::Relaxed;
-        // O_NONBLOCK so that opening a FIFO cannot block the worker; it does
-        // nothing for regular files.
-        let flags = OFlag::O_RDONLY | OFlag::O_CLOEXEC | OFlag::O_NOCTTY | OFlag::O_NONBLOCK;
-        let file = if self.beneath.load(Relaxed) {
-            let how = OpenHow::new()
-                .flags(flags)
-                .resolve(ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_MAGICLINKS);
-            let target = if rel.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                rel
-            };
-            match nix::fcntl::openat2(&self.dir, target, how) {
-                Ok(fd) => Some(File::from(fd)),
-                Err(nix::errno::Errno::ENOSYS | nix::errno::Errno::EPERM) => {
-                    self.beneath.store(false, Relaxed);
-                    None
-                }
-                Err(e) => return Err(errno_status(e)),
-            }
-        } else {
-            None
-        };
-        let file = match file {
-            Some(f) => f,
-            None => {
-                let canonical = fs::canonicalize(self.path.join(rel)).map_err(io_status)?;
-                if !canonical.starts_with(&self.path) {
-                    return Err(403);
-                }
-                use std::os::unix::fs::OpenOptionsExt;
-                std::fs::OpenOptions::new()
-                    .read(true)
-                    .custom_flags((OFlag::O_NOCTTY | OFlag::O_NONBLOCK).bits())
-                    .open(&canonical)
-                    .map_err(io_status)?
-            }
-        };
-        let meta = file.metadata().map_err(io_status)?;
-        if !meta.is_file() && !meta.is_dir() {
-            return Err(403);
-        }
-        Ok(Opened {
-            rel: rel.to_path_buf(),
-            file,
-            meta,
-        })
+        open_under(&self.dir, rel)
     }
+}
+
+/// `openat2(dir, rel, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)`, read-only.
+/// O_NONBLOCK so that opening a FIFO cannot block the worker; it does nothing
+/// for regular files.
+fn openat_beneath(dir: &File, rel: &Path) -> nix::Result<File> {
+    use nix::fcntl::{OFlag, OpenHow, ResolveFlag};
+    let flags = OFlag::O_RDONLY | OFlag::O_CLOEXEC | OFlag::O_NOCTTY | OFlag::O_NONBLOCK;
+    let how = OpenHow::new()
+        .flags(flags)
+        .resolve(ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_MAGICLINKS);
+    let target = if rel.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        rel
+    };
+    nix::fcntl::openat2(dir, target, how).map(File::from)
+}
+
+/// Opens `rel` beneath the directory `dir` (the root, or a directory already
+/// opened under it): a regular file or a directory, else an HTTP status.
+fn open_under(dir: &File, rel: &Path) -> Result<Opened, u16> {
+    let file = openat_beneath(dir, rel).map_err(errno_status)?;
+    let meta = file.metadata().map_err(io_status)?;
+    if !meta.is_file() && !meta.is_dir() {
+        return Err(403);
+    }
+    Ok(Opened {
+        rel: rel.to_path_buf(),
+        file,
+        meta,
+    })
 }
 
 fn io_status(e: io::Error) -> u16 {
@@ -605,24 +595,34 @@ pub fn build_response(root: &Root, req: &Request) -> Response {
             let _ = write_head(&mut v, 301, 0, keep, &[("Location", &location)]);
             return Response::small(301, v, 0);
         }
-        let index = opened.rel.join("index.html");
-        return match root.open_beneath(&index) {
-            Ok(o) if o.meta.is_file() => file_response(o, keep, head_only, None),
-            _ => {
-                let Ok(page) = listing(&root.path().join(&opened.rel), url_path) else {
-                    let len = error_response(&mut v, 403, keep, head_only).unwrap_or(0);
-                    return Response::small(403, v, len);
-                };
-                let ct = [("Content-Type", "text/html; charset=utf-8")];
-                let _ = write_head(&mut v, 200, page.len() as u64, keep, &ct);
-                if !head_only {
-                    v.extend_from_slice(page.as_bytes());
-                }
-                Response::small(200, v, page.len() as u64)
-            }
-        };
+        return dir_response(opened, url_path, keep, head_only);
     }
     file_response(opened, keep, head_only, req.range.as_deref())
+}
+
+/// A directory that was opened under the root: its index.html, or a listing.
+/// Both go through the opened descriptor, never through its path again, so a
+/// symlink swapped after the open cannot point them elsewhere.
+fn dir_response(opened: Opened, url_path: &str, keep: bool, head_only: bool) -> Response {
+    let mut v = Vec::new();
+    match open_under(&opened.file, Path::new("index.html")) {
+        Ok(mut o) if o.meta.is_file() => {
+            o.rel = opened.rel.join("index.html");
+            file_response(o, keep, head_only, None)
+        }
+        _ => {
+            let Ok(page) = listing(opened.file, url_path) else {
+                let len = error_response(&mut v, 403, keep, head_only).unwrap_or(0);
+                return Response::small(403, v, len);
+            };
+            let ct = [("Content-Type", "text/html; charset=utf-8")];
+            let _ = write_head(&mut v, 200, page.len() as u64, keep, &ct);
+            if !head_only {
+                v.extend_from_slice(page.as_bytes());
+            }
+            Response::small(200, v, page.len() as u64)
+        }
+    }
 }
 
 fn file_response(opened: Opened, keep: bool, head_only: bool, range: Option<&str>) -> Response {
@@ -669,13 +669,34 @@ fn file_response(opened: Opened, keep: bool, head_only: bool, range: Option<&str
     }
 }
 
-/// An HTML index of `dir`, shown at `url_path` (which ends with `/`).
-fn listing(dir: &Path, url_path: &str) -> io::Result<String> {
-    let mut entries: Vec<(Vec<u8>, bool)> = fs::read_dir(dir)?
-        .filter_map(Result::ok)
-        .map(|e| {
-            let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
-            (e.file_name().as_bytes().to_vec(), is_dir)
+/// An HTML index of the opened directory `dir`, shown at `url_path` (which
+/// ends with `/`). Read through the descriptor (`fdopendir`), not the path.
+fn listing(dir: File, url_path: &str) -> io::Result<String> {
+    use nix::dir::{Dir, Type};
+    use nix::fcntl::AtFlags;
+    use nix::sys::stat::{fstatat, SFlag};
+    let mut dir = Dir::from_fd(dir.into()).map_err(io::Error::from)?;
+    let mut entries: Vec<(Vec<u8>, Option<bool>)> = Vec::new();
+    for e in dir.iter() {
+        let e = e.map_err(io::Error::from)?;
+        let name = e.file_name().to_bytes();
+        if name == b"." || name == b".." {
+            continue;
+        }
+        let is_dir = e.file_type().map(|t| t == Type::Directory);
+        entries.push((name.to_vec(), is_dir));
+    }
+    // File systems without d_type: ask, relative to the same descriptor, and
+    // about the entry itself (a symlink to a directory is listed as a file).
+    let mut entries: Vec<(Vec<u8>, bool)> = entries
+        .into_iter()
+        .map(|(name, is_dir)| {
+            let is_dir = is_dir.unwrap_or_else(|| {
+                fstatat(&dir, OsStr::from_bytes(&name), AtFlags::AT_SYMLINK_NOFOLLOW).is_ok_and(
+                    |st| SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFDIR,
+                )
+            });
+            (name, is_dir)
         })
         .collect();
     entries.sort();
@@ -817,8 +838,7 @@ mod tests {
         assert_eq!(resolve("/a%00.txt"), Err(400));
         assert_eq!(resolve("a.txt"), Err(400));
         // Symlinks: inside (relative) is fine; out, absolute, and loops are
-        // refused; FIFOs are refused without blocking. The same answers with
-        // openat2 and with the pre-5.6 fallback.
+        // refused; FIFOs are refused without blocking.
         let _ = std::os::unix::fs::symlink("sub/page.html", t.0.join("inside"));
         let _ = std::os::unix::fs::symlink(t.0.join("a.txt"), t.0.join("absolute"));
         let _ = std::os::unix::fs::symlink("loop", t.0.join("loop"));
@@ -826,30 +846,56 @@ mod tests {
         let open = |root: &Root, target: &str| {
             resolve(target).and_then(|rel| root.open_beneath(&rel).map(|o| o.meta.len()))
         };
-        let beneath = Root::open(&t.0).unwrap();
-        let fallback = Root::open(&t.0).unwrap().without_openat2();
-        assert_eq!(open(&beneath, "/a.txt"), Ok(6));
-        assert_eq!(open(&beneath, "/inside"), Ok(9));
-        assert_eq!(open(&fallback, "/a.txt"), Ok(6));
-        assert_eq!(open(&fallback, "/inside"), Ok(9));
-        assert!(beneath.open_beneath(Path::new("")).unwrap().meta.is_dir());
-        for root in [&beneath, &fallback] {
-            assert_eq!(open(root, "/escape/passwd"), Err(403));
-            assert_eq!(open(root, "/escape/"), Err(403));
-            assert_eq!(open(root, "/missing"), Err(404));
-            assert_eq!(open(root, "/a.txt/x"), Err(404));
-            assert_eq!(open(root, "/fifo"), Err(403));
-            assert!(matches!(open(root, "/loop"), Err(403 | 404)));
+        let root = Root::open(&t.0).unwrap();
+        assert_eq!(open(&root, "/a.txt"), Ok(6));
+        assert_eq!(open(&root, "/inside"), Ok(9));
+        assert!(root.open_beneath(Path::new("")).unwrap().meta.is_dir());
+        assert_eq!(open(&root, "/escape/passwd"), Err(403));
+        assert_eq!(open(&root, "/escape/"), Err(403));
+        assert_eq!(open(&root, "/missing"), Err(404));
+        assert_eq!(open(&root, "/a.txt/x"), Err(404));
+        assert_eq!(open(&root, "/fifo"), Err(403));
+        assert!(matches!(open(&root, "/loop"), Err(403 | 404)));
+        // An absolute symlink is refused even when it points back inside.
+        assert_eq!(open(&root, "/absolute"), Err(403));
+    }
+
+    /// A directory opened under the root is listed (and its index.html looked
+    /// up) through the opened descriptor: a symlink swapped to point outside
+    /// between the open and the listing changes nothing.
+    #[test]
+    fn a_directory_is_listed_through_the_descriptor_that_was_opened() {
+        let t = TempTree::new("swap");
+        let outside = TempTree::new("swap-outside");
+        fs::write(outside.0.join("OUTSIDE-ONLY.txt"), b"secret").unwrap();
+        fs::write(outside.0.join("index.html"), b"OUTSIDE index").unwrap();
+        fs::create_dir(t.0.join("pub")).unwrap();
+        fs::write(t.0.join("pub/inside.txt"), b"public").unwrap();
+        std::os::unix::fs::symlink("pub", t.0.join("link")).unwrap();
+        let root = Root::open(&t.0).unwrap();
+        let opened = root.open_beneath(Path::new("link")).unwrap();
+        // The swap: rename(2) of a prepared symlink over `link`.
+        std::os::unix::fs::symlink(&outside.0, t.0.join("link.new")).unwrap();
+        fs::rename(t.0.join("link.new"), t.0.join("link")).unwrap();
+        let page = dir_response(opened, "/link/", false, false);
+        let page = String::from_utf8(page.bytes).unwrap();
+        assert!(page.starts_with("HTTP/1.1 200 "), "{page}");
+        assert!(page.contains("inside.txt"), "{page}");
+        assert!(!page.contains("OUTSIDE"), "{page}");
+    }
+
+    /// Where `openat2` is missing (ENOSYS) or refused (EPERM from a seccomp
+    /// filter), the root is refused at start with a clear error: there is no
+    /// racy fallback to switch to later.
+    #[test]
+    fn a_root_is_refused_where_openat2_does_not_work() {
+        let t = TempTree::new("probe");
+        for errno in [nix::errno::Errno::ENOSYS, nix::errno::Errno::EPERM] {
+            let e = Root::open_probed(&t.0, |_| Err(errno)).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::Unsupported, "{e}");
+            assert!(e.to_string().contains("Refusing to serve"), "{e}");
         }
-        // Only openat2 can see that an absolute symlink leaves the root
-        // before following it; the fallback follows it and finds a.txt
-        // inside, which is also safe.
-        assert_eq!(open(&beneath, "/absolute"), Err(403));
-        assert_eq!(open(&fallback, "/absolute"), Ok(6));
-        assert!(
-            beneath.beneath.load(std::sync::atomic::Ordering::Relaxed),
-            "this kernel has openat2, so the fast path was tested"
-        );
+        assert!(Root::open(&t.0).is_ok(), "this kernel has openat2");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::{
 use baton::{CertChainAndKey, Config, Connection, Mode};
 use baton_ktls::KtlsMode;
 use std::net::{TcpListener, TcpStream};
-use std::os::fd::AsRawFd;
+use std::os::fd::OwnedFd;
 use std::thread;
 use std::time::Duration;
 
@@ -105,10 +105,10 @@ fn handle(
 ) -> Result<(), String> {
     // Small echoes should not wait for Nagle.
     let _ = stream.set_nodelay(true);
-    // `stream` outlives `conn` (declared first, dropped last): the connection
-    // drives the fd, and the kernel may take over its records after the handshake.
+    // The connection owns the socket from here (the kernel may take over its
+    // records after the handshake); it is closed when `conn` is dropped.
     let mut conn = Connection::new(Mode::Server, config);
-    conn.set_fd(stream.as_raw_fd())
+    conn.set_fd(OwnedFd::from(stream))
         .map_err(|e| format!("attaching the socket: {e}"))?;
     // The kernel must start receiving exactly at a record boundary.
     conn.set_exact_record_reads(ktls != KtlsMode::Off);

@@ -814,3 +814,134 @@ fn serve_request_log_and_quiet() {
         );
     }
 }
+
+/// One keep-alive request on `conn`: the whole response (head and body), or
+/// `None` when the server closed the connection.
+fn http_get(conn: &mut baton::Connection, target: &str) -> Option<Vec<u8>> {
+    let req = format!("GET {target} HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    send_all(conn, req.as_bytes()).ok()?;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        if let Some(end) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&got[..end]).to_ascii_lowercase();
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length: "))
+                .and_then(|v| v.trim().parse().ok())
+                .expect("a Content-Length on every response");
+            if got.len() >= end + 4 + len {
+                assert_eq!(got.len(), end + 4 + len, "no bytes beyond the response");
+                return Some(got);
+            }
+        }
+        match conn.recv(&mut buf) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// `baton serve` never answers with anything from outside its root while a
+/// symlink inside it is swapped between a directory inside (`pub`) and one
+/// outside, by rename(2) of a prepared symlink, as fast as a thread can, with
+/// listings and files requested meanwhile. Bounded: a fixed number of requests
+/// and of swaps; what each request meets depends on the race, but the rule
+/// does not (a listing or file of `pub`, or 403).
+#[test]
+fn serve_stays_in_its_root_while_a_symlink_is_swapped() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let base = scratch_dir().join("serve-swap");
+    let _ = std::fs::remove_dir_all(&base);
+    let (root, outside) = (base.join("root"), base.join("outside"));
+    std::fs::create_dir_all(root.join("pub")).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(root.join("pub/file.txt"), b"inside bytes\n").unwrap();
+    std::fs::write(root.join("pub/only-in-pub.txt"), b"x").unwrap();
+    // Every name and byte outside carries the marker.
+    std::fs::write(outside.join("file.txt"), b"MARKER outside bytes\n").unwrap();
+    std::fs::write(outside.join("MARKER-listed.txt"), b"MARKER").unwrap();
+    std::fs::write(outside.join("index.html"), b"MARKER index").unwrap();
+    std::os::unix::fs::symlink("pub", root.join("link")).unwrap();
+    let root = std::fs::canonicalize(root).unwrap();
+    let outside = std::fs::canonicalize(outside).unwrap();
+
+    let server = baton(&[
+        "serve",
+        root.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--cert",
+        &path("server-rsa.pem"),
+        "--key",
+        &path("server-rsa.key"),
+        "--quiet",
+    ]);
+    let url = line_after(&server, &format!("serving {} at ", root.display()), false);
+    let port: u16 = url
+        .trim_start_matches("https://127.0.0.1:")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap_or_else(|_| panic!("unexpected URL {url}"));
+    let config = client_config();
+    let connect = || {
+        baton_client(&config, port, |c| c.set_server_name("localhost").unwrap())
+            .unwrap_or_else(|e| panic!("{e}; baton serve: {}", server.stderr_now()))
+    };
+    let mut conn = connect();
+    // Before any swap: the link leads to pub's listing.
+    let page = http_get(&mut conn, "/link/").expect("a listing");
+    let page = String::from_utf8_lossy(&page);
+    assert!(
+        page.starts_with("HTTP/1.1 200 ") && page.contains("only-in-pub.txt"),
+        "{page}"
+    );
+
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let flipper = {
+        let (stop, root) = (stop.clone(), root.clone());
+        std::thread::spawn(move || {
+            let tmp = root.join("link.tmp");
+            for i in 0..200_000u32 {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let target = if i % 2 == 0 {
+                    outside.as_path()
+                } else {
+                    "pub".as_ref()
+                };
+                let _ = std::fs::remove_file(&tmp);
+                std::os::unix::fs::symlink(target, &tmp).unwrap();
+                std::fs::rename(&tmp, root.join("link")).unwrap();
+            }
+        })
+    };
+    let targets = [
+        "/link/",
+        "/link/file.txt",
+        "/link/index.html",
+        "/link/MARKER-listed.txt",
+    ];
+    let mut answers = std::collections::BTreeMap::new();
+    for i in 0..600 {
+        let target = targets[i % targets.len()];
+        let resp = match http_get(&mut conn, target) {
+            Some(r) => r,
+            None => {
+                conn = connect();
+                http_get(&mut conn, target).expect("a response on a fresh connection")
+            }
+        };
+        let text = String::from_utf8_lossy(&resp);
+        assert!(
+            !text.contains("MARKER"),
+            "{target} answered with something from outside the root:\n{text}"
+        );
+        *answers.entry(text[..12].to_string()).or_insert(0u32) += 1;
+    }
+    stop.store(true, Ordering::Relaxed);
+    flipper.join().unwrap();
+    eprintln!("answers while swapping: {answers:?}");
+    let _ = std::fs::remove_dir_all(&base);
+}

@@ -106,7 +106,7 @@ fn readiness(e: &Error) -> nix::poll::PollFlags {
 #[test]
 fn nonblocking_baton_client_poll_loop() {
     use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-    use std::os::fd::{AsFd, AsRawFd};
+    use std::os::fd::AsFd;
     require_openssl!();
     let srv = s_server_with(RSA, &["-tls1_3", "-naccept", "1", "-rev", "-quiet"]);
     let sock = tcp_connect(srv.port);
@@ -114,7 +114,8 @@ fn nonblocking_baton_client_poll_loop() {
     let config = client_config();
     let mut conn = Connection::new_client(&config);
     conn.set_server_name("localhost").unwrap();
-    conn.set_fd(sock.as_raw_fd()).unwrap();
+    conn.set_fd(std::os::fd::OwnedFd::from(sock.try_clone().unwrap()))
+        .unwrap();
 
     let deadline = Instant::now() + TIMEOUT;
     let wait = |want: PollFlags| {
