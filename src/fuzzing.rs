@@ -14,7 +14,9 @@ use crate::msgs::joiner::HandshakeJoiner;
 
 fn check_client_extensions(ch: &ClientHello) {
     if let Ok(exts) = ClientExtensions::parse(&ch.extensions) {
-        let again = ClientExtensions::parse(&exts.to_extensions());
+        // ok-panic: fuzz oracle; what parsed fits its length fields again.
+        let encoded = exts.to_extensions().expect("parsed extensions re-encode");
+        let again = ClientExtensions::parse(&encoded);
         let expected = ClientExtensions {
             unknown: Vec::new(),
             ..exts
@@ -25,13 +27,18 @@ fn check_client_extensions(ch: &ClientHello) {
 
 fn check_server_extensions(ctx: ServerExtContext, exts: &[crate::msgs::extensions::Extension]) {
     if let Ok(parsed) = ServerExtensions::parse(ctx, exts) {
-        let again = ServerExtensions::parse(ctx, &parsed.to_extensions(ctx));
+        // ok-panic: fuzz oracle; what parsed fits its length fields again.
+        let encoded = parsed
+            .to_extensions(ctx)
+            .expect("parsed extensions re-encode");
+        let again = ServerExtensions::parse(ctx, &encoded);
         assert_eq!(again.ok(), Some(parsed), "ServerExtensions round trip");
     }
 }
 
 fn check_message(msg: &HandshakeMessage) {
-    let bytes = msg.to_bytes();
+    // ok-panic: fuzz oracle; a message that parsed fits its length fields again.
+    let bytes = msg.to_bytes().expect("a parsed message re-encodes");
     let body = bytes.get(4..).unwrap_or(&[]);
     let again = HandshakeMessage::read_tls13(msg.typ, body);
     assert_eq!(
@@ -99,7 +106,8 @@ pub fn handshake12(data: &[u8]) {
 
 /// Re-encoding a TLS 1.2 message that parsed gives back the same message.
 fn check_message12(msg: &HandshakeMessage) {
-    let bytes = msg.to_bytes();
+    // ok-panic: fuzz oracle; a message that parsed fits its length fields again.
+    let bytes = msg.to_bytes().expect("a parsed message re-encodes");
     let back = HandshakeMessage::read_tls12(msg.typ, &bytes[4..]);
     // ok-panic: fuzz oracle; the fuzzer is meant to find a re-encoding mismatch.
     assert_eq!(

@@ -941,7 +941,7 @@ mod tests {
         // A second Finished after the handshake is an unexpected message.
         let fin = HandshakeMessage::new(HandshakePayload::Finished(vec![0; 32]));
         let mut t = crate::crypto::hash::Transcript::new();
-        client.c.queue_handshake(&fin, &mut t);
+        client.c.queue_handshake(&fin, &mut t).unwrap();
         client.c.flush_handshake().unwrap();
         let err = pump(&mut client, &mut server).unwrap_err();
         assert_eq!(err.sent_alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
@@ -955,7 +955,8 @@ mod tests {
 
     fn queue_plain_handshake(e: &mut Engine, payload: HandshakePayload) {
         let mut t = crate::crypto::hash::Transcript::new();
-        e.c.queue_handshake(&HandshakeMessage::new(payload), &mut t);
+        e.c.queue_handshake(&HandshakeMessage::new(payload), &mut t)
+            .unwrap();
         e.c.flush_handshake().unwrap();
     }
 

@@ -366,12 +366,12 @@ impl ExpectClientHello {
             session_id: ch.session_id.clone(),
             cipher_suite: suite.suite,
             compression_method: 0,
-            extensions: sh_exts.to_extensions(ServerExtContext::ServerHello13),
+            extensions: sh_exts.to_extensions(ServerExtContext::ServerHello13)?,
         };
         c.queue_handshake(
             &HandshakeMessage::new(HandshakePayload::ServerHello(sh)),
             &mut transcript,
-        );
+        )?;
         let hs = EarlySecret::new(suite.hash, None)
             .into_handshake(shared.as_bytes(), transcript.current_hash().as_bytes());
         if !ccs_sent && !ch.session_id.is_empty() {
@@ -387,10 +387,10 @@ impl ExpectClientHello {
         };
         c.queue_handshake(
             &HandshakeMessage::new(HandshakePayload::EncryptedExtensions(
-                ee.to_extensions(ServerExtContext::EncryptedExtensions),
+                ee.to_extensions(ServerExtContext::EncryptedExtensions)?,
             )),
             &mut transcript,
-        );
+        )?;
         let entries = cert
             .chain()
             .iter()
@@ -405,7 +405,7 @@ impl ExpectClientHello {
                 entries,
             })),
             &mut transcript,
-        );
+        )?;
         let content = cert_verify_content(SERVER_CV_CONTEXT, transcript.current_hash().as_bytes());
         let signature = cert.signing_key().sign(scheme, &content)?;
         c.queue_handshake(
@@ -414,7 +414,7 @@ impl ExpectClientHello {
                 signature,
             })),
             &mut transcript,
-        );
+        )?;
         let vd = finished_verify_data(
             suite.hash,
             hs.server_traffic(),
@@ -423,7 +423,7 @@ impl ExpectClientHello {
         c.queue_handshake(
             &HandshakeMessage::new(HandshakePayload::Finished(vd.as_bytes().to_vec())),
             &mut transcript,
-        );
+        )?;
         let client_hs = hs.client_traffic().clone();
         let master = hs.into_master(transcript.current_hash().as_bytes());
         c.install_app_write(suite, master.server_traffic())?;
@@ -479,12 +479,12 @@ impl ExpectClientHello {
             session_id: ch.session_id.clone(),
             cipher_suite: suite.suite,
             compression_method: 0,
-            extensions: exts.to_extensions(ServerExtContext::HelloRetryRequest),
+            extensions: exts.to_extensions(ServerExtContext::HelloRetryRequest)?,
         };
         c.queue_handshake(
             &HandshakeMessage::new(HandshakePayload::ServerHello(hrr)),
             &mut transcript,
-        );
+        )?;
         c.flush_handshake()?;
         // Compatibility mode CCS right after our first handshake message; sent even for an
         // empty session id so the second flight's CCS rule stays simple.
