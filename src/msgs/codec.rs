@@ -63,6 +63,7 @@ impl<'a> Reader<'a> {
         self.pos < self.buf.len()
     }
 
+    #[cfg_attr(not(any(test, feature = "fuzzing")), allow(dead_code))] // client_hello_binders_offset
     pub(crate) fn used(&self) -> usize {
         self.pos
     }

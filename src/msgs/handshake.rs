@@ -277,6 +277,7 @@ pub(crate) struct NewSessionTicket13 {
 impl NewSessionTicket13 {
     /// `max_early_data_size` from an `early_data` extension, if present and
     /// well formed.
+    #[cfg_attr(not(any(test, feature = "fuzzing")), allow(dead_code))] // only the fuzz harness and tests call it today
     pub(crate) fn max_early_data_size(&self) -> Option<u32> {
         let ext = self
             .extensions
@@ -754,6 +755,7 @@ impl HandshakeMessage {
     }
 
     /// `encode` into a new vector.
+    #[cfg_attr(not(any(test, feature = "fuzzing")), allow(dead_code))] // only the fuzz harness and tests call it today
     pub(crate) fn to_bytes(&self) -> Result<Vec<u8>, EncodeError> {
         let mut v = Vec::new();
         self.encode(&mut v)?;
@@ -766,6 +768,7 @@ impl HandshakeMessage {
 /// prefix). `encoded[..offset]` is the partial ClientHello that PSK binders
 /// are computed over (RFC 8446 §4.2.11.2). `None` if the message is malformed
 /// or has no `pre_shared_key` as its last extension.
+#[cfg_attr(not(any(test, feature = "fuzzing")), allow(dead_code))] // only the fuzz harness and tests call it today
 pub(crate) fn client_hello_binders_offset(encoded: &[u8]) -> Option<usize> {
     let mut r = Reader::new(encoded);
     if r.u8().ok()? != HandshakeType::CLIENT_HELLO.0 {
