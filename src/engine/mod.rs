@@ -216,8 +216,12 @@ impl Engine {
                 }
                 (ContentType::CHANGE_CIPHER_SPEC, _) => {
                     // Middlebox compatibility (RFC 8446 §5): one CCS with body 0x01, only during
-                    // the handshake, and never in the middle of a handshake message.
+                    // the handshake and after the first ClientHello, and never in the middle of a
+                    // handshake message.
+                    let before_hello =
+                        matches!(&self.hs, Some(Hs::Server13(s)) if s.before_first_hello());
                     if !handshaking
+                        || before_hello
                         || self.ccs_seen
                         || rec.payload != [1]
                         || !self.joiner.is_empty()

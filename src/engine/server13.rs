@@ -65,6 +65,12 @@ fn missing(msg: &'static str) -> Error {
 }
 
 impl State {
+    /// True until the first ClientHello arrived: no change_cipher_spec is
+    /// acceptable yet (RFC 8446 §5).
+    pub(crate) fn before_first_hello(&self) -> bool {
+        matches!(self, State::ExpectClientHello(s) if s.hrr.is_none())
+    }
+
     pub(crate) fn handle(self, c: &mut Common, msg: RawHandshake, boundary: bool) -> Result<Hs> {
         let parsed = HandshakeMessage::read_tls13(msg.typ, msg.body())?;
         match (self, parsed.payload) {
@@ -545,5 +551,57 @@ impl ExpectFinished {
             theirs: self.master.client_traffic().clone(),
         });
         Ok(State::Done)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::{Engine, Mode};
+    use crate::error::{AlertDescription, Result};
+    use crate::msgs::enums::ContentType;
+
+    const CCS: [u8; 6] = [ContentType::CHANGE_CIPHER_SPEC.0, 3, 3, 0, 1, 1];
+
+    fn server() -> Engine {
+        let mut b = crate::Config::builder_minimal();
+        b.add_cert_chain_and_key(
+            crate::CertChainAndKey::from_pem(
+                include_bytes!("../../tests/data/server-p256-chain.pem"),
+                include_bytes!("../../tests/data/server-p256.key"),
+            )
+            .unwrap(),
+        );
+        Engine::new(b.build().unwrap(), Mode::Server)
+    }
+
+    fn feed(e: &mut Engine, bytes: &[u8]) -> Result<()> {
+        e.read_space(usize::MAX)[..bytes.len()].copy_from_slice(bytes);
+        e.commit_read(bytes.len());
+        e.process()
+    }
+
+    #[test]
+    fn change_cipher_spec_before_the_client_hello_is_unexpected() {
+        let mut s = server();
+        let err = feed(&mut s, &CCS).unwrap_err();
+        assert_eq!(err.sent_alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
+        assert_eq!(
+            s.pending_output(),
+            [ContentType::ALERT.0, 3, 3, 0, 2, 2, 10]
+        );
+    }
+
+    #[test]
+    fn change_cipher_spec_after_the_client_hello_is_ignored_once() {
+        let cfg = crate::Config::builder_minimal().build().unwrap();
+        let mut client = Engine::new(cfg, Mode::Client);
+        client.c.info.server_name = Some("localhost".into());
+        client.start().unwrap();
+        let hello = client.pending_output().to_vec();
+        let mut s = server();
+        feed(&mut s, &hello).unwrap();
+        feed(&mut s, &CCS).unwrap();
+        let err = feed(&mut s, &CCS).unwrap_err();
+        assert_eq!(err.sent_alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
     }
 }
