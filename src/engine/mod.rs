@@ -245,10 +245,10 @@ impl Engine {
                 }
                 (ContentType::ALERT, _) if handshaking => {
                     // A peer that failed before deriving keys alerts in plaintext.
-                    (ContentType::ALERT, &rec.payload[..])
+                    (ContentType::ALERT, rec.plaintext()?)
                 }
-                (ContentType::HANDSHAKE, None) => (ContentType::HANDSHAKE, &rec.payload[..]),
-                (ContentType::ALERT, None) => (ContentType::ALERT, &rec.payload[..]),
+                (ContentType::HANDSHAKE, None) => (ContentType::HANDSHAKE, rec.plaintext()?),
+                (ContentType::ALERT, None) => (ContentType::ALERT, rec.plaintext()?),
                 (t, _) => {
                     return Err(Error::protocol(
                         AlertDescription::UNEXPECTED_MESSAGE,

@@ -604,4 +604,23 @@ mod tests {
         let err = feed(&mut s, &CCS).unwrap_err();
         assert_eq!(err.sent_alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
     }
+
+    #[test]
+    fn plaintext_records_over_two_to_the_fourteen_are_record_overflow() {
+        // The start of a 20000-byte ClientHello in one 2^14 + 1 byte record:
+        // legal as ciphertext, too long as the plaintext it is here.
+        let mut body = vec![1, 0, 0x4e, 0x20];
+        body.resize(crate::record::MAX_PLAINTEXT + 1, 0);
+        let len = (body.len() as u16).to_be_bytes();
+        let rec = [&[ContentType::HANDSHAKE.0, 3, 1, len[0], len[1]], &body[..]].concat();
+        let mut s = server();
+        let err = feed(&mut s, &rec).unwrap_err();
+        assert_eq!(err.sent_alert(), Some(AlertDescription::RECORD_OVERFLOW));
+        // And a plaintext alert of that size.
+        let mut s = server();
+        let mut rec = rec;
+        rec[0] = ContentType::ALERT.0;
+        let err = feed(&mut s, &rec).unwrap_err();
+        assert_eq!(err.sent_alert(), Some(AlertDescription::RECORD_OVERFLOW));
+    }
 }
