@@ -82,7 +82,7 @@ impl Config {
     pub fn builder() -> ConfigBuilder {
         let mut b = Self::builder_minimal();
         if let Err(e) = b.inner.trust.add_system_defaults() {
-            // Not fatal: a server needs no trust store; a client learns at verify time.
+            // Kept for `build`: fatal only for a configuration that needs it.
             b.trust_error = Some(e);
         }
         b
@@ -250,10 +250,71 @@ impl ConfigBuilder {
     }
 
     /// Finishes the configuration.
+    ///
+    /// Fails with the error from loading the system trust store
+    /// ([`Config::builder`]) when that store was all this configuration could
+    /// verify a peer with: verification on, no trust anchors at all, and no
+    /// certificate of its own (so it can only be a client, and would fail every
+    /// handshake). A server, or a client given its own anchors, builds.
     pub fn build(self) -> Result<Config> {
-        let _ = self.trust_error;
+        if let Some(e) = self.trust_error {
+            let inner = &self.inner;
+            if inner.verify_peer && inner.trust.len() == 0 && inner.certs.is_empty() {
+                return Err(e);
+            }
+        }
         Ok(Config {
             inner: Arc::new(self.inner),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cert::CertChainAndKey;
+
+    /// A builder as `Config::builder` leaves it where no system store exists.
+    fn without_system_store() -> ConfigBuilder {
+        let mut b = Config::builder_minimal();
+        b.trust_error = Some(Error::usage("no system trust store found"));
+        b
+    }
+
+    #[test]
+    fn build_reports_the_trust_store_error_when_nothing_else_can_verify() {
+        let err = without_system_store().build().unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Usage);
+        assert!(err.to_string().contains("no system trust store"), "{err}");
+    }
+
+    #[test]
+    fn build_succeeds_when_the_trust_store_is_not_needed() {
+        let ca = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/ca-ecdsa.pem"
+        ))
+        .unwrap();
+        let mut own_anchors = without_system_store();
+        own_anchors.add_pem_to_trust_store(&ca).unwrap();
+        own_anchors.build().unwrap();
+
+        let mut no_verify = without_system_store();
+        no_verify.disable_x509_verification();
+        no_verify.build().unwrap();
+
+        let mut wiped = without_system_store();
+        wiped.wipe_trust_store();
+        wiped.build().unwrap();
+
+        let mut server = without_system_store();
+        server.add_cert_chain_and_key(
+            CertChainAndKey::from_pem(
+                include_bytes!("../tests/data/server-p256-chain.pem"),
+                include_bytes!("../tests/data/server-p256.key"),
+            )
+            .unwrap(),
+        );
+        server.build().unwrap();
     }
 }

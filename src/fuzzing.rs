@@ -14,7 +14,9 @@ use crate::msgs::joiner::HandshakeJoiner;
 
 fn check_client_extensions(ch: &ClientHello) {
     if let Ok(exts) = ClientExtensions::parse(&ch.extensions) {
-        let again = ClientExtensions::parse(&exts.to_extensions());
+        // ok-panic: fuzz oracle; what parsed fits its length fields again.
+        let encoded = exts.to_extensions().expect("parsed extensions re-encode");
+        let again = ClientExtensions::parse(&encoded);
         let expected = ClientExtensions {
             unknown: Vec::new(),
             ..exts
@@ -25,13 +27,18 @@ fn check_client_extensions(ch: &ClientHello) {
 
 fn check_server_extensions(ctx: ServerExtContext, exts: &[crate::msgs::extensions::Extension]) {
     if let Ok(parsed) = ServerExtensions::parse(ctx, exts) {
-        let again = ServerExtensions::parse(ctx, &parsed.to_extensions(ctx));
+        // ok-panic: fuzz oracle; what parsed fits its length fields again.
+        let encoded = parsed
+            .to_extensions(ctx)
+            .expect("parsed extensions re-encode");
+        let again = ServerExtensions::parse(ctx, &encoded);
         assert_eq!(again.ok(), Some(parsed), "ServerExtensions round trip");
     }
 }
 
 fn check_message(msg: &HandshakeMessage) {
-    let bytes = msg.to_bytes();
+    // ok-panic: fuzz oracle; a message that parsed fits its length fields again.
+    let bytes = msg.to_bytes().expect("a parsed message re-encodes");
     let body = bytes.get(4..).unwrap_or(&[]);
     let again = HandshakeMessage::read_tls13(msg.typ, body);
     assert_eq!(
@@ -99,7 +106,8 @@ pub fn handshake12(data: &[u8]) {
 
 /// Re-encoding a TLS 1.2 message that parsed gives back the same message.
 fn check_message12(msg: &HandshakeMessage) {
-    let bytes = msg.to_bytes();
+    // ok-panic: fuzz oracle; a message that parsed fits its length fields again.
+    let bytes = msg.to_bytes().expect("a parsed message re-encodes");
     let back = HandshakeMessage::read_tls12(msg.typ, &bytes[4..]);
     // ok-panic: fuzz oracle; the fuzzer is meant to find a re-encoding mismatch.
     assert_eq!(
@@ -200,17 +208,69 @@ pub fn records(data: &[u8]) {
     }
 }
 
+/// Stands in the fuzz input for the client's legacy_session_id, which is random
+/// but must be echoed by a ServerHello or HelloRetryRequest: [`drive`] puts the
+/// real one wherever the input has this, so the fuzzer gets past that check
+/// into the HelloRetryRequest and ServerHello handling (see the seeds in
+/// `tests/fuzz/seeds/client_handshake/`).
+pub const ECHO_SESSION_ID: &[u8; 32] = b"BATON-FUZZ-SESSION-ID-ECHO-HERE!";
+
+/// The legacy_session_id of the ClientHello that starts `out`, if it does.
+fn sent_session_id(out: &[u8]) -> Option<&[u8]> {
+    // Record header (5), handshake header (4), version (2), random (32).
+    if out.first() != Some(&22) || out.get(5) != Some(&1) {
+        return None;
+    }
+    let len = usize::from(*out.get(43)?);
+    out.get(44..44 + len)
+}
+
+fn replace_all(stream: &mut [u8], from: &[u8], to: &[u8]) {
+    if from.len() != to.len() || from.is_empty() {
+        return;
+    }
+    let mut i = 0;
+    while i + from.len() <= stream.len() {
+        if &stream[i..i + from.len()] == from {
+            stream[i..i + from.len()].copy_from_slice(to);
+            i += from.len();
+        } else {
+            i += 1;
+        }
+    }
+}
+
 /// Feeds `data` to a connection as everything its peer says, in reads cut by
 /// `data`'s first byte; the handshake must end in an error or success, never a panic.
+/// For a client, [`ECHO_SESSION_ID`] in `data` becomes the session id it sent.
 pub fn drive(conn: &mut crate::Connection, data: &[u8]) {
-    let (step, stream) = match data.split_first() {
+    let (step, mut stream) = match data.split_first() {
         Some((&s, rest)) => (usize::from(s).max(1), rest.to_vec()),
         None => (1, Vec::new()),
     };
+    // The start of what the connection sent: enough for the ClientHello's session id.
+    let sent = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sent_w = sent.clone();
     let mut pos = 0;
+    let mut patched = false;
     conn.set_io_callbacks(
-        |b| Ok(b.len()),
+        move |b| {
+            if let Ok(mut v) = sent_w.lock() {
+                let room = 128usize.saturating_sub(v.len());
+                v.extend_from_slice(&b[..room.min(b.len())]);
+            }
+            Ok(b.len())
+        },
         move |buf| {
+            if !patched {
+                // A client has sent its ClientHello before its first read.
+                patched = true;
+                if let Ok(v) = sent.lock() {
+                    if let Some(id) = sent_session_id(&v) {
+                        replace_all(&mut stream, ECHO_SESSION_ID, id);
+                    }
+                }
+            }
             let n = step.min(buf.len()).min(stream.len() - pos);
             buf[..n].copy_from_slice(&stream[pos..pos + n]);
             pos += n;
@@ -430,6 +490,44 @@ pub fn kernel_records(data: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::kernel_records;
+    use crate::{AlertDescription, Config, Connection};
+
+    /// The client the `client_handshake` fuzz target drives.
+    fn fuzz_client() -> Connection {
+        let mut b = Config::builder_minimal();
+        b.add_pem_to_trust_store(include_bytes!("../tests/data/ca-ecdsa.pem"))
+            .unwrap();
+        super::pin_both_versions_policy(&mut b);
+        let mut conn = Connection::new_client(&b.build().unwrap());
+        conn.set_server_name("localhost").unwrap();
+        conn
+    }
+
+    /// The committed seeds reach the client's HelloRetryRequest handling, so
+    /// libFuzzer starts from there (it cannot guess the random session id).
+    #[test]
+    fn client_handshake_seeds_reach_hello_retry_request() {
+        let seeds = "tests/fuzz/seeds/client_handshake";
+        for name in ["hrr_group_and_cookie", "hrr_cookie_only"] {
+            let seed =
+                std::fs::read(format!("{}/{seeds}/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+            let mut conn = fuzz_client();
+            super::drive(&mut conn, &seed);
+            assert!(conn.used_hello_retry(), "{name}");
+        }
+        // 64 KiB inputs (the fuzz targets run with -max_len=65536) reach the
+        // cookie limit: an alert, not the encoder's old panic.
+        let seed = std::fs::read(format!(
+            "{}/{seeds}/hrr_64k_cookie",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        assert!(seed.len() <= 65536);
+        let mut conn = fuzz_client();
+        super::drive(&mut conn, &seed);
+        let err = conn.last_error().expect("the handshake failed");
+        assert_eq!(err.sent_alert(), Some(AlertDescription::ILLEGAL_PARAMETER));
+    }
 
     fn rec(typ: u8, body: &[u8]) -> Vec<u8> {
         let mut v = vec![typ];
@@ -635,7 +733,8 @@ mod tests {
         let run = |records: Vec<(u8, Vec<u8>)>| {
             let (mut c, _s) = connected_pair(false).unwrap();
             for dir in [Direction::Send, Direction::Recv] {
-                c.kernel_offload_keys(dir).unwrap();
+                let mut grant = c.begin_kernel_offload(dir).unwrap();
+                grant.take_keys().unwrap();
                 let k = FuzzKernel {
                     records: records.clone().into(),
                     can_rekey: true,
@@ -643,7 +742,7 @@ mod tests {
                     rekeys: Default::default(),
                     side_records: Default::default(),
                 };
-                c.commit_kernel_offload(dir, Box::new(k));
+                grant.commit(Box::new(k)).unwrap();
             }
             let mut buf = vec![0u8; 1 << 15];
             let mut got = 0;

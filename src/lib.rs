@@ -3,10 +3,20 @@
 //!
 //! The crate is a sans-IO protocol engine plus simple drivers (`Connection` over
 //! an fd, any `Read + Write`, or callbacks). See `docs/usage.md`.
+//!
+//! The fuzz harnesses (`tests/fuzz/`, with a test private key) are built only
+//! with the `fuzzing` feature, which a release build never turns on:
+//!
+//! ```compile_fail
+//! baton::fuzzing::records(&[]);
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod error;
+// Test-only harnesses (they embed a test private key): built for unit tests
+// and for tests/fuzz, which turns on the `fuzzing` feature; never shipped.
+#[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;
 pub(crate) mod msgs;

@@ -259,7 +259,7 @@ impl Handshake {
             .peer_chain
             .first()
             .ok_or_else(|| Error::internal("no peer certificate"))?;
-        let signed = ske.signed_content(&self.client_random, &self.server_random);
+        let signed = ske.signed_content(&self.client_random, &self.server_random)?;
         verify_signature(leaf, ske.scheme, &signed, &ske.signature, false)?;
         c.info.peer_signature_scheme = Some(ske.scheme);
         c.info.group = Some(group);
@@ -287,14 +287,14 @@ impl Handshake {
             c.queue_handshake(
                 &HandshakeMessage::new(HandshakePayload::Certificate12(Certificate12(Vec::new()))),
                 &mut self.transcript,
-            );
+            )?;
         }
         c.queue_handshake(
             &HandshakeMessage::new(HandshakePayload::ClientKeyExchange(ClientKeyExchange(
                 our_public,
             ))),
             &mut self.transcript,
-        );
+        )?;
         let (master, enc, dec) = derive_keys(
             c,
             self.suite,
@@ -409,7 +409,7 @@ pub(crate) fn send_ccs_and_finished(
     c.queue_handshake(
         &HandshakeMessage::new(HandshakePayload::Finished(vd.to_vec())),
         transcript,
-    );
+    )?;
     c.flush_handshake()
 }
 

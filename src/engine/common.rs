@@ -129,15 +129,17 @@ impl Common {
             .unwrap_or(&self.config.inner.alpn)
     }
 
-    /// Encodes a handshake message into the pending flight and the transcript.
+    /// Encodes a handshake message into the pending flight and the transcript;
+    /// a message too large for its length fields is an `internal_error`.
     pub(crate) fn queue_handshake(
         &mut self,
         msg: &HandshakeMessage,
         transcript: &mut crate::crypto::hash::Transcript,
-    ) {
+    ) -> Result<()> {
         let start = self.hs_buf.len();
-        msg.encode(&mut self.hs_buf);
+        msg.encode(&mut self.hs_buf)?;
         transcript.add(&self.hs_buf[start..]);
+        Ok(())
     }
 
     /// Puts the pending handshake bytes into records under the current write key.
@@ -310,7 +312,7 @@ impl Common {
     pub(crate) fn send_key_update(&mut self, update_requested: bool) -> Result<()> {
         let msg = HandshakeMessage::new(HandshakePayload::KeyUpdate { update_requested });
         let start = self.hs_buf.len();
-        msg.encode(&mut self.hs_buf);
+        msg.encode(&mut self.hs_buf)?;
         debug_assert!(start == 0);
         self.flush_handshake()?;
         let t = self

@@ -212,8 +212,12 @@ impl Engine {
                 }
                 (ContentType::CHANGE_CIPHER_SPEC, _) => {
                     // Middlebox compatibility (RFC 8446 §5): one CCS with body 0x01, only during
-                    // the handshake, and never in the middle of a handshake message.
-                    if !handshaking || rec.payload != [1] || !self.joiner.is_empty() {
+                    // the handshake and after the first ClientHello, and never in the middle of a
+                    // handshake message.
+                    let before_hello =
+                        matches!(&self.hs, Some(Hs::Server13(s)) if s.before_first_hello());
+                    if !handshaking || before_hello || rec.payload != [1] || !self.joiner.is_empty()
+                    {
                         return Err(Error::protocol(
                             AlertDescription::UNEXPECTED_MESSAGE,
                             "unexpected change_cipher_spec record",
@@ -251,10 +255,10 @@ impl Engine {
                 }
                 (ContentType::ALERT, _) if handshaking => {
                     // A peer that failed before deriving keys alerts in plaintext.
-                    (ContentType::ALERT, &rec.payload[..])
+                    (ContentType::ALERT, rec.plaintext()?)
                 }
-                (ContentType::HANDSHAKE, None) => (ContentType::HANDSHAKE, &rec.payload[..]),
-                (ContentType::ALERT, None) => (ContentType::ALERT, &rec.payload[..]),
+                (ContentType::HANDSHAKE, None) => (ContentType::HANDSHAKE, rec.plaintext()?),
+                (ContentType::ALERT, None) => (ContentType::ALERT, rec.plaintext()?),
                 (t, _) => {
                     return Err(Error::protocol(
                         AlertDescription::UNEXPECTED_MESSAGE,
@@ -300,6 +304,12 @@ impl Engine {
                 self.joiner.push(data)?;
                 self.process_handshake_messages()
             }
+            // Both receive paths come here: a handshake message must not be
+            // interleaved with other record types (RFC 8446 §5.1).
+            ContentType::ALERT if !self.joiner.is_empty() => Err(Error::protocol(
+                AlertDescription::UNEXPECTED_MESSAGE,
+                "alert inside a handshake message",
+            )),
             ContentType::ALERT => {
                 let (level, desc) = match data {
                     [l, d] => (*l, *d),
@@ -348,6 +358,7 @@ impl Engine {
             ));
         }
         if typ == ContentType::ALERT && !self.joiner.is_empty() {
+            // Checked before reassembly too, so a piece of such an alert is not kept.
             return Err(Error::protocol(
                 AlertDescription::UNEXPECTED_MESSAGE,
                 "alert inside a handshake message",
@@ -962,7 +973,7 @@ mod tests {
         // A second Finished after the handshake is an unexpected message.
         let fin = HandshakeMessage::new(HandshakePayload::Finished(vec![0; 32]));
         let mut t = crate::crypto::hash::Transcript::new();
-        client.c.queue_handshake(&fin, &mut t);
+        client.c.queue_handshake(&fin, &mut t).unwrap();
         client.c.flush_handshake().unwrap();
         let err = pump(&mut client, &mut server).unwrap_err();
         assert_eq!(err.sent_alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
@@ -976,7 +987,8 @@ mod tests {
 
     fn queue_plain_handshake(e: &mut Engine, payload: HandshakePayload) {
         let mut t = crate::crypto::hash::Transcript::new();
-        e.c.queue_handshake(&HandshakeMessage::new(payload), &mut t);
+        e.c.queue_handshake(&HandshakeMessage::new(payload), &mut t)
+            .unwrap();
         e.c.flush_handshake().unwrap();
     }
 
@@ -1103,5 +1115,54 @@ mod tests {
             Some(crate::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
         );
         assert_eq!(client.c.info.group, Some(crate::NamedGroup::X25519));
+    }
+
+    /// Seals `records` as the server would and hands them to the client's
+    /// userspace receive path.
+    fn seal_to(server: &mut Engine, client: &mut Engine, records: &[(ContentType, &[u8])]) {
+        let mut wire = Vec::new();
+        for (typ, body) in records {
+            let enc = server.c.enc.as_mut().unwrap();
+            enc.seal(*typ, body, 0, &mut wire).unwrap();
+        }
+        let space = client.read_space(usize::MAX);
+        space[..wire.len()].copy_from_slice(&wire);
+        client.commit_read(wire.len());
+    }
+
+    /// Half a KeyUpdate, then a warning alert, then the other half.
+    const SPLIT: [(ContentType, &[u8]); 3] = [
+        (ContentType::HANDSHAKE, &[24, 0]),
+        (ContentType::ALERT, &[1, 90]),
+        (ContentType::HANDSHAKE, &[0, 1, 0]),
+    ];
+
+    #[test]
+    fn alert_inside_a_handshake_message_is_unexpected_on_both_receive_paths() {
+        // Userspace: records opened by Baton.
+        let (mut client, mut server) = connected();
+        seal_to(&mut server, &mut client, &SPLIT);
+        let err = client.process().unwrap_err();
+        assert_eq!(err.sent_alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
+        // Kernel TLS: the same records, already opened by the kernel.
+        let (mut client, _server) = connected();
+        let mut result = Ok(());
+        for (typ, body) in SPLIT {
+            result = client.process_kernel_record(typ.0, body);
+            if result.is_err() {
+                break;
+            }
+        }
+        let err = result.unwrap_err();
+        assert_eq!(err.sent_alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
+        // A fatal alert there is no different: the interleaving is the error.
+        let (mut client, mut server) = connected();
+        seal_to(
+            &mut server,
+            &mut client,
+            &[SPLIT[0], (ContentType::ALERT, &[2, 40])],
+        );
+        let err = client.process().unwrap_err();
+        assert_eq!(err.sent_alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
     }
 }

@@ -207,18 +207,18 @@ pub(crate) fn handle_client_hello(
         session_id: Vec::new(),
         cipher_suite: suite.suite,
         compression_method: 0,
-        extensions: sh_exts.to_extensions(ServerExtContext::ServerHello12),
+        extensions: sh_exts.to_extensions(ServerExtContext::ServerHello12)?,
     };
     c.queue_handshake(
         &HandshakeMessage::new(HandshakePayload::ServerHello(sh)),
         &mut transcript,
-    );
+    )?;
     c.queue_handshake(
         &HandshakeMessage::new(HandshakePayload::Certificate12(Certificate12(
             cert.chain().to_vec(),
         ))),
         &mut transcript,
-    );
+    )?;
     let kx = KeyExchange::start(group)?;
     let mut ske = ServerKeyExchange {
         params: EcdheParams {
@@ -228,16 +228,16 @@ pub(crate) fn handle_client_hello(
         scheme,
         signature: Vec::new(),
     };
-    let signed = ske.signed_content(&ch.random, &server_random);
+    let signed = ske.signed_content(&ch.random, &server_random)?;
     ske.signature = cert.signing_key().sign(scheme, &signed)?;
     c.queue_handshake(
         &HandshakeMessage::new(HandshakePayload::ServerKeyExchange(ske)),
         &mut transcript,
-    );
+    )?;
     c.queue_handshake(
         &HandshakeMessage::new(HandshakePayload::ServerHelloDone),
         &mut transcript,
-    );
+    )?;
     c.flush_handshake()?;
 
     c.info.suite = Some(suite.suite);

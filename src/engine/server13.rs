@@ -66,6 +66,12 @@ fn missing(msg: &'static str) -> Error {
 }
 
 impl State {
+    /// True until the first ClientHello arrived: no change_cipher_spec is
+    /// acceptable yet (RFC 8446 §5).
+    pub(crate) fn before_first_hello(&self) -> bool {
+        matches!(self, State::ExpectClientHello(s) if s.hrr.is_none())
+    }
+
     pub(crate) fn handle(self, c: &mut Common, msg: RawHandshake, boundary: bool) -> Result<Hs> {
         let parsed = HandshakeMessage::read_tls13(msg.typ, msg.body())?;
         match (self, parsed.payload) {
@@ -374,12 +380,12 @@ impl ExpectClientHello {
             session_id: ch.session_id.clone(),
             cipher_suite: suite.suite,
             compression_method: 0,
-            extensions: sh_exts.to_extensions(ServerExtContext::ServerHello13),
+            extensions: sh_exts.to_extensions(ServerExtContext::ServerHello13)?,
         };
         c.queue_handshake(
             &HandshakeMessage::new(HandshakePayload::ServerHello(sh)),
             &mut transcript,
-        );
+        )?;
         let hs = EarlySecret::new(suite.hash, None)
             .into_handshake(shared.as_bytes(), transcript.current_hash().as_bytes());
         if !ccs_sent && !ch.session_id.is_empty() {
@@ -401,10 +407,10 @@ impl ExpectClientHello {
         };
         c.queue_handshake(
             &HandshakeMessage::new(HandshakePayload::EncryptedExtensions(
-                ee.to_extensions(ServerExtContext::EncryptedExtensions),
+                ee.to_extensions(ServerExtContext::EncryptedExtensions)?,
             )),
             &mut transcript,
-        );
+        )?;
         let entries = cert
             .chain()
             .iter()
@@ -419,7 +425,7 @@ impl ExpectClientHello {
                 entries,
             })),
             &mut transcript,
-        );
+        )?;
         let content = cert_verify_content(SERVER_CV_CONTEXT, transcript.current_hash().as_bytes());
         let signature = cert.signing_key().sign(scheme, &content)?;
         c.queue_handshake(
@@ -428,7 +434,7 @@ impl ExpectClientHello {
                 signature,
             })),
             &mut transcript,
-        );
+        )?;
         let vd = finished_verify_data(
             suite.hash,
             hs.server_traffic(),
@@ -437,7 +443,7 @@ impl ExpectClientHello {
         c.queue_handshake(
             &HandshakeMessage::new(HandshakePayload::Finished(vd.as_bytes().to_vec())),
             &mut transcript,
-        );
+        )?;
         let client_hs = hs.client_traffic().clone();
         let master = hs.into_master(transcript.current_hash().as_bytes());
         c.install_app_write(suite, master.server_traffic())?;
@@ -494,12 +500,12 @@ impl ExpectClientHello {
             session_id: ch.session_id.clone(),
             cipher_suite: suite.suite,
             compression_method: 0,
-            extensions: exts.to_extensions(ServerExtContext::HelloRetryRequest),
+            extensions: exts.to_extensions(ServerExtContext::HelloRetryRequest)?,
         };
         c.queue_handshake(
             &HandshakeMessage::new(HandshakePayload::ServerHello(hrr)),
             &mut transcript,
-        );
+        )?;
         c.flush_handshake()?;
         // Compatibility mode CCS right after our first handshake message; sent even for an
         // empty session id so the second flight's CCS rule stays simple.
@@ -566,5 +572,76 @@ impl ExpectFinished {
             theirs: self.master.client_traffic().clone(),
         });
         Ok(State::Done)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::{Engine, Mode};
+    use crate::error::{AlertDescription, Result};
+    use crate::msgs::enums::ContentType;
+
+    const CCS: [u8; 6] = [ContentType::CHANGE_CIPHER_SPEC.0, 3, 3, 0, 1, 1];
+
+    fn server() -> Engine {
+        let mut b = crate::Config::builder_minimal();
+        b.add_cert_chain_and_key(
+            crate::CertChainAndKey::from_pem(
+                include_bytes!("../../tests/data/server-p256-chain.pem"),
+                include_bytes!("../../tests/data/server-p256.key"),
+            )
+            .unwrap(),
+        );
+        Engine::new(b.build().unwrap(), Mode::Server)
+    }
+
+    fn feed(e: &mut Engine, bytes: &[u8]) -> Result<()> {
+        e.read_space(usize::MAX)[..bytes.len()].copy_from_slice(bytes);
+        e.commit_read(bytes.len());
+        e.process()
+    }
+
+    #[test]
+    fn change_cipher_spec_before_the_client_hello_is_unexpected() {
+        let mut s = server();
+        let err = feed(&mut s, &CCS).unwrap_err();
+        assert_eq!(err.sent_alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
+        assert_eq!(
+            s.pending_output(),
+            [ContentType::ALERT.0, 3, 3, 0, 2, 2, 10]
+        );
+    }
+
+    #[test]
+    fn change_cipher_spec_after_the_client_hello_is_ignored_once() {
+        let cfg = crate::Config::builder_minimal().build().unwrap();
+        let mut client = Engine::new(cfg, Mode::Client);
+        client.c.info.server_name = Some("localhost".into());
+        client.start().unwrap();
+        let hello = client.pending_output().to_vec();
+        let mut s = server();
+        feed(&mut s, &hello).unwrap();
+        feed(&mut s, &CCS).unwrap();
+        let err = feed(&mut s, &CCS).unwrap_err();
+        assert_eq!(err.sent_alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
+    }
+
+    #[test]
+    fn plaintext_records_over_two_to_the_fourteen_are_record_overflow() {
+        // The start of a 20000-byte ClientHello in one 2^14 + 1 byte record:
+        // legal as ciphertext, too long as the plaintext it is here.
+        let mut body = vec![1, 0, 0x4e, 0x20];
+        body.resize(crate::record::MAX_PLAINTEXT + 1, 0);
+        let len = (body.len() as u16).to_be_bytes();
+        let rec = [&[ContentType::HANDSHAKE.0, 3, 1, len[0], len[1]], &body[..]].concat();
+        let mut s = server();
+        let err = feed(&mut s, &rec).unwrap_err();
+        assert_eq!(err.sent_alert(), Some(AlertDescription::RECORD_OVERFLOW));
+        // And a plaintext alert of that size.
+        let mut s = server();
+        let mut rec = rec;
+        rec[0] = ContentType::ALERT.0;
+        let err = feed(&mut s, &rec).unwrap_err();
+        assert_eq!(err.sent_alert(), Some(AlertDescription::RECORD_OVERFLOW));
     }
 }

@@ -16,6 +16,18 @@ impl From<DecodeError> for Error {
     }
 }
 
+/// An encoder was asked to write a vector longer than its length prefix can
+/// say. Sizes we echo can come from the peer (a HelloRetryRequest cookie), so
+/// this is an error, never a panic; the engine sends `internal_error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct EncodeError(pub &'static str);
+
+impl From<EncodeError> for Error {
+    fn from(e: EncodeError) -> Self {
+        Error::internal(format!("cannot encode message: {}", e.0))
+    }
+}
+
 /// A bounds-checked cursor over received bytes.
 #[derive(Debug)]
 pub(crate) struct Reader<'a> {
@@ -51,6 +63,7 @@ impl<'a> Reader<'a> {
         self.pos < self.buf.len()
     }
 
+    #[cfg_attr(not(any(test, feature = "fuzzing")), allow(dead_code))] // client_hello_binders_offset
     pub(crate) fn used(&self) -> usize {
         self.pos
     }
@@ -119,14 +132,16 @@ impl<'a> Reader<'a> {
 
 /// Encoding and decoding of one wire type.
 pub(crate) trait Codec: Sized {
-    fn encode(&self, out: &mut Vec<u8>);
+    /// Appends the encoding; fails (leaving `out` as it was) if a vector
+    /// does not fit its length prefix.
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError>;
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError>;
 
-    #[allow(dead_code)] // kept for the TLS 1.2 / PSK / kTLS work that uses it next
-    fn get_encoding(&self) -> Vec<u8> {
+    #[cfg(test)]
+    fn get_encoding(&self) -> Result<Vec<u8>, EncodeError> {
         let mut v = Vec::new();
-        self.encode(&mut v);
-        v
+        self.encode(&mut v)?;
+        Ok(v)
     }
 
     /// Decodes a whole buffer; trailing bytes are an error.
@@ -148,9 +163,13 @@ pub(crate) enum LenPrefix {
 
 /// Writes a length-prefixed body: reserves the prefix, runs `f`, then fixes the prefix.
 ///
-/// Panics only if our own encoder writes a body larger than the prefix allows,
-/// which is a programming error (all bodies we build are bounded by policy).
-pub(crate) fn encode_prefixed(out: &mut Vec<u8>, prefix: LenPrefix, f: impl FnOnce(&mut Vec<u8>)) {
+/// A body too long for the prefix is an `EncodeError` and `out` is left as it
+/// was: bodies can hold bytes the peer chose, so this must not panic.
+pub(crate) fn encode_prefixed(
+    out: &mut Vec<u8>,
+    prefix: LenPrefix,
+    f: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
+) -> Result<(), EncodeError> {
     let width = match prefix {
         LenPrefix::U8 => 1,
         LenPrefix::U16 => 2,
@@ -158,12 +177,18 @@ pub(crate) fn encode_prefixed(out: &mut Vec<u8>, prefix: LenPrefix, f: impl FnOn
     };
     let start = out.len();
     out.extend_from_slice(&[0u8; 3][..width]);
-    f(out);
+    if let Err(e) = f(out) {
+        out.truncate(start);
+        return Err(e);
+    }
     let len = out.len() - start - width;
+    if len >= 1usize << (8 * width) {
+        out.truncate(start);
+        return Err(EncodeError("vector longer than its length prefix allows"));
+    }
     let be = (len as u32).to_be_bytes();
-    let max = 1usize << (8 * width);
-    assert!(len < max, "encoded vector exceeds its length prefix"); // ok-panic: our own encoder's bound
     out[start..start + width].copy_from_slice(&be[4 - width..]);
+    Ok(())
 }
 
 pub(crate) fn put_u8(out: &mut Vec<u8>, v: u8) {
@@ -183,16 +208,25 @@ pub(crate) fn put_u32(out: &mut Vec<u8>, v: u32) {
     out.extend_from_slice(&v.to_be_bytes());
 }
 
-pub(crate) fn put_bytes8(out: &mut Vec<u8>, b: &[u8]) {
-    encode_prefixed(out, LenPrefix::U8, |o| o.extend_from_slice(b));
+pub(crate) fn put_bytes8(out: &mut Vec<u8>, b: &[u8]) -> Result<(), EncodeError> {
+    encode_prefixed(out, LenPrefix::U8, |o| {
+        o.extend_from_slice(b);
+        Ok(())
+    })
 }
 
-pub(crate) fn put_bytes16(out: &mut Vec<u8>, b: &[u8]) {
-    encode_prefixed(out, LenPrefix::U16, |o| o.extend_from_slice(b));
+pub(crate) fn put_bytes16(out: &mut Vec<u8>, b: &[u8]) -> Result<(), EncodeError> {
+    encode_prefixed(out, LenPrefix::U16, |o| {
+        o.extend_from_slice(b);
+        Ok(())
+    })
 }
 
-pub(crate) fn put_bytes24(out: &mut Vec<u8>, b: &[u8]) {
-    encode_prefixed(out, LenPrefix::U24, |o| o.extend_from_slice(b));
+pub(crate) fn put_bytes24(out: &mut Vec<u8>, b: &[u8]) -> Result<(), EncodeError> {
+    encode_prefixed(out, LenPrefix::U24, |o| {
+        o.extend_from_slice(b);
+        Ok(())
+    })
 }
 
 #[cfg(test)]
@@ -215,9 +249,30 @@ mod tests {
     #[test]
     fn prefixed_roundtrip() {
         let mut v = Vec::new();
-        encode_prefixed(&mut v, LenPrefix::U24, |o| o.extend_from_slice(b"abc"));
+        put_bytes24(&mut v, b"abc").unwrap();
         assert_eq!(v, [0, 0, 3, b'a', b'b', b'c']);
         let mut r = Reader::new(&v);
         assert_eq!(r.bytes24().unwrap(), b"abc");
+    }
+
+    #[test]
+    fn oversized_bodies_are_errors_and_leave_the_output_alone() {
+        let mut v = vec![9];
+        assert!(put_bytes8(&mut v, &[0; 256]).is_err());
+        assert!(put_bytes16(&mut v, &vec![0; 65536]).is_err());
+        assert_eq!(v, [9]);
+        put_bytes8(&mut v, &[0; 255]).unwrap();
+        put_bytes16(&mut v, &vec![0; 65535]).unwrap();
+        // An inner vector that fits can still overflow the outer one.
+        let r = encode_prefixed(&mut v, LenPrefix::U16, |o| put_bytes16(o, &vec![1; 65534]));
+        assert!(r.is_err());
+        assert_eq!(v.len(), 1 + 256 + 2 + 65535);
+        // A failing body fails the whole vector, and leaves nothing behind.
+        let mut w = Vec::new();
+        let r = encode_prefixed(&mut w, LenPrefix::U24, |o| {
+            o.push(1);
+            put_bytes8(o, &[0; 300])
+        });
+        assert!(r.is_err() && w.is_empty());
     }
 }

@@ -1,7 +1,7 @@
 //! Wire code points. Newtypes over the raw number, so unknown values from the
 //! network are representable (and ignorable) rather than parse errors.
 
-use super::codec::{put_u16, put_u8, Codec, DecodeError, Reader};
+use super::codec::{put_u16, put_u8, Codec, DecodeError, EncodeError, Reader};
 
 macro_rules! wire_enum {
     ($(#[$m:meta])* $name:ident($ty:ty) { $($(#[$vm:meta])* $var:ident = $val:expr => $s:expr,)* }) => {
@@ -231,7 +231,7 @@ wire_enum! {
 macro_rules! codec_u16 {
     ($($t:ident),*) => {$(
         impl Codec for $t {
-            fn encode(&self, out: &mut Vec<u8>) { put_u16(out, self.0) }
+            fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> { put_u16(out, self.0); Ok(()) }
             fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> { Ok($t(r.u16()?)) }
         }
     )*};
@@ -247,7 +247,7 @@ codec_u16!(
 macro_rules! codec_u8 {
     ($($t:ident),*) => {$(
         impl Codec for $t {
-            fn encode(&self, out: &mut Vec<u8>) { put_u8(out, self.0) }
+            fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> { put_u8(out, self.0); Ok(()) }
             fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> { Ok($t(r.u8()?)) }
         }
     )*};

@@ -13,8 +13,8 @@
 use std::collections::HashSet;
 
 use super::codec::{
-    encode_prefixed, put_bytes16, put_bytes8, put_u16, put_u8, Codec, DecodeError, LenPrefix,
-    Reader,
+    encode_prefixed, put_bytes16, put_bytes8, put_u16, put_u8, Codec, DecodeError, EncodeError,
+    LenPrefix, Reader,
 };
 use super::enums::{AlertDescription, ExtensionType, NamedGroup, ProtocolVersion, SignatureScheme};
 use crate::error::Error;
@@ -28,10 +28,13 @@ pub(crate) struct Extension {
 
 impl Extension {
     /// Builds an extension whose body is written by `f`.
-    pub(crate) fn build(typ: ExtensionType, f: impl FnOnce(&mut Vec<u8>)) -> Self {
+    pub(crate) fn build(
+        typ: ExtensionType,
+        f: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
+    ) -> Result<Self, EncodeError> {
         let mut data = Vec::new();
-        f(&mut data);
-        Self { typ, data }
+        f(&mut data)?;
+        Ok(Self { typ, data })
     }
 
     /// An extension with an empty body.
@@ -44,9 +47,10 @@ impl Extension {
 }
 
 impl Codec for Extension {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.typ.encode(out);
-        put_bytes16(out, &self.data);
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let start = out.len();
+        self.typ.encode(out)?;
+        put_bytes16(out, &self.data).inspect_err(|_| out.truncate(start))
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
@@ -67,12 +71,10 @@ pub(crate) fn read_extensions(r: &mut Reader<'_>) -> Result<Vec<Extension>, Deco
 }
 
 /// Writes a `u16`-length-prefixed list of extensions.
-pub(crate) fn encode_extensions(exts: &[Extension], out: &mut Vec<u8>) {
+pub(crate) fn encode_extensions(exts: &[Extension], out: &mut Vec<u8>) -> Result<(), EncodeError> {
     encode_prefixed(out, LenPrefix::U16, |o| {
-        for e in exts {
-            e.encode(o);
-        }
-    });
+        exts.iter().try_for_each(|e| e.encode(o))
+    })
 }
 
 /// A key share: a group and the public value for it (RFC 8446 §4.2.8).
@@ -83,9 +85,10 @@ pub(crate) struct KeyShareEntry {
 }
 
 impl Codec for KeyShareEntry {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.group.encode(out);
-        put_bytes16(out, &self.payload);
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let start = out.len();
+        self.group.encode(out)?;
+        put_bytes16(out, &self.payload).inspect_err(|_| out.truncate(start))
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
@@ -116,12 +119,12 @@ fn read_nonempty<T: Codec>(mut sub: Reader<'_>, what: &'static str) -> Result<Ve
     Ok(v)
 }
 
-fn encode_list<T: Codec>(out: &mut Vec<u8>, prefix: LenPrefix, items: &[T]) {
-    encode_prefixed(out, prefix, |o| {
-        for i in items {
-            i.encode(o);
-        }
-    });
+fn encode_list<T: Codec>(
+    out: &mut Vec<u8>,
+    prefix: LenPrefix,
+    items: &[T],
+) -> Result<(), EncodeError> {
+    encode_prefixed(out, prefix, |o| items.iter().try_for_each(|i| i.encode(o)))
 }
 
 /// Decodes an extension body with `f`, requiring that it consume every byte.
@@ -390,40 +393,42 @@ impl ClientExtensions {
 
     /// Encodes the present fields in a fixed order, `pre_shared_key` last.
     /// `unknown` is not encoded (it carries no bodies).
-    pub(crate) fn to_extensions(&self) -> Vec<Extension> {
+    pub(crate) fn to_extensions(&self) -> Result<Vec<Extension>, EncodeError> {
         let mut v = Vec::new();
         if let Some(name) = &self.server_name {
             v.push(Extension::build(ExtensionType::SERVER_NAME, |o| {
                 encode_prefixed(o, LenPrefix::U16, |o| {
                     put_u8(o, NAME_TYPE_HOST_NAME);
-                    put_bytes16(o, name.as_bytes());
-                });
-            }));
+                    put_bytes16(o, name.as_bytes())
+                })
+            })?);
         }
         if self.status_request {
             v.push(Extension::build(ExtensionType::STATUS_REQUEST, |o| {
                 put_u8(o, STATUS_TYPE_OCSP);
                 put_u16(o, 0); // responder_id_list
                 put_u16(o, 0); // request_extensions
-            }));
+                Ok(())
+            })?);
         }
         if let Some(groups) = &self.supported_groups {
             v.push(Extension::build(ExtensionType::SUPPORTED_GROUPS, |o| {
                 encode_list(o, LenPrefix::U16, groups)
-            }));
+            })?);
         }
         if let Some(formats) = &self.ec_point_formats {
             v.push(Extension::build(ExtensionType::EC_POINT_FORMATS, |o| {
                 put_bytes8(o, formats)
-            }));
+            })?);
         }
         if let Some(schemes) = &self.signature_algorithms {
-            v.push(Extension::build(ExtensionType::SIGNATURE_ALGORITHMS, |o| {
-                encode_list(o, LenPrefix::U16, schemes)
-            }));
+            v.push(Extension::build(
+                ExtensionType::SIGNATURE_ALGORITHMS,
+                |o| encode_list(o, LenPrefix::U16, schemes),
+            )?);
         }
         if let Some(protocols) = &self.alpn {
-            v.push(alpn_extension(protocols));
+            v.push(alpn_extension(protocols)?);
         }
         if self.extended_master_secret {
             v.push(Extension::empty(ExtensionType::EXTENDED_MASTER_SECRET));
@@ -438,26 +443,26 @@ impl ClientExtensions {
             v.push(Extension::build(
                 ExtensionType::SIGNATURE_ALGORITHMS_CERT,
                 |o| encode_list(o, LenPrefix::U16, schemes),
-            ));
+            )?);
         }
         if let Some(shares) = &self.key_shares {
             v.push(Extension::build(ExtensionType::KEY_SHARE, |o| {
                 encode_list(o, LenPrefix::U16, shares)
-            }));
+            })?);
         }
         if let Some(versions) = &self.supported_versions {
             v.push(Extension::build(ExtensionType::SUPPORTED_VERSIONS, |o| {
                 encode_list(o, LenPrefix::U8, versions)
-            }));
+            })?);
         }
         if let Some(cookie) = &self.cookie {
-            v.push(cookie_extension(cookie));
+            v.push(cookie_extension(cookie)?);
         }
         if let Some(modes) = &self.psk_modes {
             v.push(Extension::build(
                 ExtensionType::PSK_KEY_EXCHANGE_MODES,
                 |o| put_bytes8(o, modes),
-            ));
+            )?);
         }
         if self.early_data {
             v.push(Extension::empty(ExtensionType::EARLY_DATA));
@@ -465,7 +470,7 @@ impl ClientExtensions {
         if let Some(info) = &self.renegotiation_info {
             v.push(Extension::build(ExtensionType::RENEGOTIATION_INFO, |o| {
                 put_bytes8(o, info)
-            }));
+            })?);
         }
         if let Some(psk) = &self.pre_shared_key {
             v.push(Extension {
@@ -473,7 +478,7 @@ impl ClientExtensions {
                 data: psk.clone(),
             });
         }
-        v
+        Ok(v)
     }
 }
 
@@ -493,17 +498,15 @@ fn read_point_formats(r: &mut Reader<'_>) -> Result<Vec<u8>, DecodeError> {
     Ok(f.to_vec())
 }
 
-fn alpn_extension(protocols: &[Vec<u8>]) -> Extension {
+fn alpn_extension(protocols: &[Vec<u8>]) -> Result<Extension, EncodeError> {
     Extension::build(ExtensionType::ALPN, |o| {
         encode_prefixed(o, LenPrefix::U16, |o| {
-            for p in protocols {
-                put_bytes8(o, p);
-            }
-        });
+            protocols.iter().try_for_each(|p| put_bytes8(o, p))
+        })
     })
 }
 
-fn cookie_extension(cookie: &[u8]) -> Extension {
+fn cookie_extension(cookie: &[u8]) -> Result<Extension, EncodeError> {
     Extension::build(ExtensionType::COOKIE, |o| put_bytes16(o, cookie))
 }
 
@@ -674,7 +677,10 @@ impl ServerExtensions {
     }
 
     /// Encodes the fields that belong in `ctx` (others are left out).
-    pub(crate) fn to_extensions(&self, ctx: ServerExtContext) -> Vec<Extension> {
+    pub(crate) fn to_extensions(
+        &self,
+        ctx: ServerExtContext,
+    ) -> Result<Vec<Extension>, EncodeError> {
         use ServerExtContext as C;
         let mut v = Vec::new();
         match ctx {
@@ -683,26 +689,27 @@ impl ServerExtensions {
                     if let Some(share) = &self.key_share {
                         v.push(Extension::build(ExtensionType::KEY_SHARE, |o| {
                             share.encode(o)
-                        }));
+                        })?);
                     }
                     if let Some(index) = self.pre_shared_key {
                         v.push(Extension::build(ExtensionType::PRE_SHARED_KEY, |o| {
-                            put_u16(o, index)
-                        }));
+                            put_u16(o, index);
+                            Ok(())
+                        })?);
                     }
                 } else if let Some(group) = self.hrr_selected_group {
                     v.push(Extension::build(ExtensionType::KEY_SHARE, |o| {
                         group.encode(o)
-                    }));
+                    })?);
                 }
                 if let Some(version) = self.supported_version {
                     v.push(Extension::build(ExtensionType::SUPPORTED_VERSIONS, |o| {
                         version.encode(o)
-                    }));
+                    })?);
                 }
                 if ctx == C::HelloRetryRequest {
                     if let Some(cookie) = &self.cookie {
-                        v.push(cookie_extension(cookie));
+                        v.push(cookie_extension(cookie)?);
                     }
                 }
             }
@@ -713,10 +720,10 @@ impl ServerExtensions {
                 if let Some(groups) = &self.supported_groups {
                     v.push(Extension::build(ExtensionType::SUPPORTED_GROUPS, |o| {
                         encode_list(o, LenPrefix::U16, groups)
-                    }));
+                    })?);
                 }
                 if let Some(p) = &self.alpn {
-                    v.push(alpn_extension(std::slice::from_ref(p)));
+                    v.push(alpn_extension(std::slice::from_ref(p))?);
                 }
                 if self.early_data {
                     v.push(Extension::empty(ExtensionType::EARLY_DATA));
@@ -729,12 +736,12 @@ impl ServerExtensions {
                 if let Some(info) = &self.renegotiation_info {
                     v.push(Extension::build(ExtensionType::RENEGOTIATION_INFO, |o| {
                         put_bytes8(o, info)
-                    }));
+                    })?);
                 }
                 if let Some(formats) = &self.ec_point_formats {
                     v.push(Extension::build(ExtensionType::EC_POINT_FORMATS, |o| {
                         put_bytes8(o, formats)
-                    }));
+                    })?);
                 }
                 if self.extended_master_secret {
                     v.push(Extension::empty(ExtensionType::EXTENDED_MASTER_SECRET));
@@ -746,11 +753,11 @@ impl ServerExtensions {
                     v.push(Extension::empty(ExtensionType::STATUS_REQUEST));
                 }
                 if let Some(p) = &self.alpn {
-                    v.push(alpn_extension(std::slice::from_ref(p)));
+                    v.push(alpn_extension(std::slice::from_ref(p))?);
                 }
             }
         }
-        v
+        Ok(v)
     }
 }
 
@@ -811,7 +818,7 @@ mod tests {
     #[test]
     fn extension_codec() {
         let e = ext(0x1234, b"abc");
-        let b = e.get_encoding();
+        let b = e.get_encoding().unwrap();
         assert_eq!(b, [0x12, 0x34, 0, 3, b'a', b'b', b'c']);
         assert_eq!(Extension::read_bytes(&b).unwrap(), e);
         assert!(Extension::read_bytes(&b[..6]).is_err());
@@ -819,7 +826,7 @@ mod tests {
 
         let list = vec![e.clone(), Extension::empty(ExtensionType::EARLY_DATA)];
         let mut out = Vec::new();
-        encode_extensions(&list, &mut out);
+        encode_extensions(&list, &mut out).unwrap();
         let mut r = Reader::new(&out);
         assert_eq!(read_extensions(&mut r).unwrap(), list);
         assert!(!r.any_left());
@@ -834,7 +841,10 @@ mod tests {
     #[test]
     fn key_share_entry_codec() {
         let s = share(NamedGroup::X25519, 32);
-        assert_eq!(KeyShareEntry::read_bytes(&s.get_encoding()).unwrap(), s);
+        assert_eq!(
+            KeyShareEntry::read_bytes(&s.get_encoding().unwrap()).unwrap(),
+            s
+        );
         assert!(KeyShareEntry::read_bytes(&[0, 0x1d, 0, 0]).is_err());
         assert!(KeyShareEntry::read_bytes(&[0, 0x1d, 0, 2, 1]).is_err());
     }
@@ -842,7 +852,7 @@ mod tests {
     #[test]
     fn client_extensions_roundtrip_all_fields() {
         let full = full_client();
-        let exts = full.to_extensions();
+        let exts = full.to_extensions().unwrap();
         assert_eq!(exts.last().unwrap().typ, ExtensionType::PRE_SHARED_KEY);
         assert_eq!(ClientExtensions::parse(&exts).unwrap(), full);
         assert_eq!(
@@ -926,7 +936,7 @@ mod tests {
             },
         ];
         for s in singles {
-            let exts = s.to_extensions();
+            let exts = s.to_extensions().unwrap();
             assert_eq!(exts.len(), 1, "{s:?}");
             assert_eq!(ClientExtensions::parse(&exts).unwrap(), s);
         }
@@ -987,7 +997,7 @@ mod tests {
 
     #[test]
     fn client_duplicates_are_illegal() {
-        for e in full_client().to_extensions() {
+        for e in full_client().to_extensions().unwrap() {
             let exts = vec![e.clone(), e];
             assert_eq!(
                 alert(ClientExtensions::parse(&exts)),
@@ -1009,14 +1019,14 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            alert(ClientExtensions::parse(&ks.to_extensions())),
+            alert(ClientExtensions::parse(&ks.to_extensions().unwrap())),
             AlertDescription::ILLEGAL_PARAMETER
         );
     }
 
     #[test]
     fn client_trailing_bytes_and_truncation() {
-        for e in full_client().to_extensions() {
+        for e in full_client().to_extensions().unwrap() {
             if matches!(
                 e.typ,
                 ExtensionType::SESSION_TICKET | ExtensionType::PRE_SHARED_KEY
@@ -1078,12 +1088,13 @@ mod tests {
     fn sni(names: &[(u8, &[u8])]) -> Extension {
         Extension::build(ExtensionType::SERVER_NAME, |o| {
             encode_prefixed(o, LenPrefix::U16, |o| {
-                for (t, n) in names {
+                names.iter().try_for_each(|(t, n)| {
                     put_u8(o, *t);
-                    put_bytes16(o, n);
-                }
+                    put_bytes16(o, n)
+                })
             })
         })
+        .unwrap()
     }
 
     #[test]
@@ -1180,7 +1191,7 @@ mod tests {
     fn server_extensions_roundtrip() {
         for ctx in CONTEXTS {
             let full = full_server(ctx);
-            let exts = full.to_extensions(ctx);
+            let exts = full.to_extensions(ctx).unwrap();
             assert_eq!(
                 ServerExtensions::parse(ctx, &exts).unwrap(),
                 full,
@@ -1189,7 +1200,7 @@ mod tests {
             // Each field alone.
             for e in &exts {
                 let one = ServerExtensions::parse(ctx, std::slice::from_ref(e)).unwrap();
-                assert_eq!(one.to_extensions(ctx), vec![e.clone()]);
+                assert_eq!(one.to_extensions(ctx).unwrap(), vec![e.clone()]);
             }
             // Duplicates.
             for e in &exts {
@@ -1209,7 +1220,7 @@ mod tests {
             }
             // Fields of other contexts are not emitted.
             for other in CONTEXTS {
-                for e in full_server(other).to_extensions(ctx) {
+                for e in full_server(other).to_extensions(ctx).unwrap() {
                     assert!(ctx.allows(e.typ));
                 }
             }
@@ -1286,7 +1297,7 @@ mod tests {
         assert_eq!(ks.payload.len(), 32);
         assert_eq!(ks.payload[..4], [0xc9, 0x82, 0x88, 0x76]);
         // Our canonical order is the RFC's order.
-        assert_eq!(e.to_extensions(ctx), sh.extensions);
+        assert_eq!(e.to_extensions(ctx).unwrap(), sh.extensions);
 
         // The RFC's EncryptedExtensions answers record_size_limit, which
         // Baton never offers.

@@ -11,7 +11,7 @@
 
 use super::codec::{
     encode_prefixed, put_bytes16, put_bytes24, put_bytes8, put_u32, put_u8, Codec, DecodeError,
-    LenPrefix, Reader,
+    EncodeError, LenPrefix, Reader,
 };
 use super::enums::{
     AlertDescription, CipherSuite, ExtensionType, HandshakeType, NamedGroup, ProtocolVersion,
@@ -63,10 +63,11 @@ fn read_optional_extensions(r: &mut Reader<'_>) -> Result<Vec<Extension>, Decode
 
 /// An empty list is written as no block at all, which is what
 /// `read_optional_extensions` reads back as empty.
-fn encode_optional_extensions(exts: &[Extension], out: &mut Vec<u8>) {
-    if !exts.is_empty() {
-        encode_extensions(exts, out);
+fn encode_optional_extensions(exts: &[Extension], out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    if exts.is_empty() {
+        return Ok(());
     }
+    encode_extensions(exts, out)
 }
 
 /// ClientHello (RFC 8446 §4.1.2).
@@ -84,17 +85,15 @@ pub(crate) struct ClientHello {
 }
 
 impl Codec for ClientHello {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.legacy_version.encode(out);
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        self.legacy_version.encode(out)?;
         out.extend_from_slice(&self.random);
-        put_bytes8(out, &self.session_id);
+        put_bytes8(out, &self.session_id)?;
         encode_prefixed(out, LenPrefix::U16, |o| {
-            for cs in &self.cipher_suites {
-                cs.encode(o);
-            }
-        });
-        put_bytes8(out, &self.compression_methods);
-        encode_optional_extensions(&self.extensions, out);
+            self.cipher_suites.iter().try_for_each(|cs| cs.encode(o))
+        })?;
+        put_bytes8(out, &self.compression_methods)?;
+        encode_optional_extensions(&self.extensions, out)
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
@@ -147,13 +146,13 @@ impl ServerHello {
 }
 
 impl Codec for ServerHello {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.legacy_version.encode(out);
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        self.legacy_version.encode(out)?;
         out.extend_from_slice(&self.random);
-        put_bytes8(out, &self.session_id);
-        self.cipher_suite.encode(out);
+        put_bytes8(out, &self.session_id)?;
+        self.cipher_suite.encode(out)?;
         put_u8(out, self.compression_method);
-        encode_optional_extensions(&self.extensions, out);
+        encode_optional_extensions(&self.extensions, out)
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
@@ -177,9 +176,9 @@ pub(crate) struct CertificateEntry {
 }
 
 impl Codec for CertificateEntry {
-    fn encode(&self, out: &mut Vec<u8>) {
-        put_bytes24(out, &self.cert);
-        encode_extensions(&self.extensions, out);
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        put_bytes24(out, &self.cert)?;
+        encode_extensions(&self.extensions, out)
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
@@ -203,13 +202,11 @@ pub(crate) struct Certificate13 {
 }
 
 impl Codec for Certificate13 {
-    fn encode(&self, out: &mut Vec<u8>) {
-        put_bytes8(out, &self.context);
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        put_bytes8(out, &self.context)?;
         encode_prefixed(out, LenPrefix::U24, |o| {
-            for e in &self.entries {
-                e.encode(o);
-            }
-        });
+            self.entries.iter().try_for_each(|e| e.encode(o))
+        })
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
@@ -231,9 +228,9 @@ pub(crate) struct CertificateRequest13 {
 }
 
 impl Codec for CertificateRequest13 {
-    fn encode(&self, out: &mut Vec<u8>) {
-        put_bytes8(out, &self.context);
-        encode_extensions(&self.extensions, out);
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        put_bytes8(out, &self.context)?;
+        encode_extensions(&self.extensions, out)
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
@@ -253,9 +250,9 @@ pub(crate) struct CertificateVerify {
 }
 
 impl Codec for CertificateVerify {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.scheme.encode(out);
-        put_bytes16(out, &self.signature);
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        self.scheme.encode(out)?;
+        put_bytes16(out, &self.signature)
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
@@ -280,6 +277,7 @@ pub(crate) struct NewSessionTicket13 {
 impl NewSessionTicket13 {
     /// `max_early_data_size` from an `early_data` extension, if present and
     /// well formed.
+    #[cfg_attr(not(any(test, feature = "fuzzing")), allow(dead_code))] // only the fuzz harness and tests call it today
     pub(crate) fn max_early_data_size(&self) -> Option<u32> {
         let ext = self
             .extensions
@@ -291,12 +289,12 @@ impl NewSessionTicket13 {
 }
 
 impl Codec for NewSessionTicket13 {
-    fn encode(&self, out: &mut Vec<u8>) {
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         put_u32(out, self.lifetime);
         put_u32(out, self.age_add);
-        put_bytes8(out, &self.nonce);
-        put_bytes16(out, &self.ticket);
-        encode_extensions(&self.extensions, out);
+        put_bytes8(out, &self.nonce)?;
+        put_bytes16(out, &self.ticket)?;
+        encode_extensions(&self.extensions, out)
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
@@ -329,10 +327,10 @@ pub(crate) struct EcdheParams {
 }
 
 impl Codec for EcdheParams {
-    fn encode(&self, out: &mut Vec<u8>) {
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         put_u8(out, NAMED_CURVE);
-        self.group.encode(out);
-        put_bytes8(out, &self.public);
+        self.group.encode(out)?;
+        put_bytes8(out, &self.public)
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
@@ -366,20 +364,20 @@ impl ServerKeyExchange {
         &self,
         client_random: &[u8; 32],
         server_random: &[u8; 32],
-    ) -> Vec<u8> {
+    ) -> Result<Vec<u8>, EncodeError> {
         let mut v = Vec::with_capacity(64 + 4 + self.params.public.len());
         v.extend_from_slice(client_random);
         v.extend_from_slice(server_random);
-        self.params.encode(&mut v);
-        v
+        self.params.encode(&mut v)?;
+        Ok(v)
     }
 }
 
 impl Codec for ServerKeyExchange {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.params.encode(out);
-        self.scheme.encode(out);
-        put_bytes16(out, &self.signature);
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        self.params.encode(out)?;
+        self.scheme.encode(out)?;
+        put_bytes16(out, &self.signature)
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
@@ -402,12 +400,10 @@ impl Codec for ServerKeyExchange {
 pub(crate) struct Certificate12(pub Vec<Vec<u8>>);
 
 impl Codec for Certificate12 {
-    fn encode(&self, out: &mut Vec<u8>) {
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         encode_prefixed(out, LenPrefix::U24, |o| {
-            for c in &self.0 {
-                put_bytes24(o, c);
-            }
-        });
+            self.0.iter().try_for_each(|c| put_bytes24(o, c))
+        })
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
@@ -434,18 +430,14 @@ pub(crate) struct CertificateRequest12 {
 }
 
 impl Codec for CertificateRequest12 {
-    fn encode(&self, out: &mut Vec<u8>) {
-        put_bytes8(out, &self.cert_types);
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        put_bytes8(out, &self.cert_types)?;
         encode_prefixed(out, LenPrefix::U16, |o| {
-            for s in &self.schemes {
-                s.encode(o);
-            }
-        });
+            self.schemes.iter().try_for_each(|s| s.encode(o))
+        })?;
         encode_prefixed(out, LenPrefix::U16, |o| {
-            for a in &self.authorities {
-                put_bytes16(o, a);
-            }
-        });
+            self.authorities.iter().try_for_each(|a| put_bytes16(o, a))
+        })
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
@@ -486,9 +478,9 @@ pub(crate) struct NewSessionTicket12 {
 }
 
 impl Codec for NewSessionTicket12 {
-    fn encode(&self, out: &mut Vec<u8>) {
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         put_u32(out, self.lifetime_hint);
-        put_bytes16(out, &self.ticket);
+        put_bytes16(out, &self.ticket)
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
@@ -504,8 +496,8 @@ impl Codec for NewSessionTicket12 {
 pub(crate) struct ClientKeyExchange(pub Vec<u8>);
 
 impl Codec for ClientKeyExchange {
-    fn encode(&self, out: &mut Vec<u8>) {
-        put_bytes8(out, &self.0);
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        put_bytes8(out, &self.0)
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
@@ -575,21 +567,25 @@ impl HandshakePayload {
         }
     }
 
-    fn encode_body(&self, out: &mut Vec<u8>) {
+    fn encode_body(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         match self {
             Self::ClientHello(m) => m.encode(out),
             Self::ServerHello(m) => m.encode(out),
             Self::NewSessionTicket13(m) => m.encode(out),
-            Self::EndOfEarlyData => {}
+            Self::EndOfEarlyData => Ok(()),
             Self::EncryptedExtensions(exts) => encode_extensions(exts, out),
             Self::Certificate13(m) => m.encode(out),
             Self::CertificateRequest13(m) => m.encode(out),
             Self::CertificateVerify(m) => m.encode(out),
             Self::Finished(b) | Self::MessageHash(b) | Self::Unknown(_, b) => {
-                out.extend_from_slice(b)
+                out.extend_from_slice(b);
+                Ok(())
             }
-            Self::KeyUpdate { update_requested } => put_u8(out, u8::from(*update_requested)),
-            Self::HelloRequest | Self::ServerHelloDone => {}
+            Self::KeyUpdate { update_requested } => {
+                put_u8(out, u8::from(*update_requested));
+                Ok(())
+            }
+            Self::HelloRequest | Self::ServerHelloDone => Ok(()),
             Self::Certificate12(m) => m.encode(out),
             Self::ServerKeyExchange(m) => m.encode(out),
             Self::CertificateRequest12(m) => m.encode(out),
@@ -750,16 +746,20 @@ impl HandshakeMessage {
 
     /// The full encoding, 4-byte header (type, u24 length) included: the
     /// bytes that go into the transcript.
-    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
+    /// On error `out` is left as it was.
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let start = out.len();
         put_u8(out, self.typ.0);
-        encode_prefixed(out, LenPrefix::U24, |o| self.payload.encode_body(o));
+        encode_prefixed(out, LenPrefix::U24, |o| self.payload.encode_body(o))
+            .inspect_err(|_| out.truncate(start))
     }
 
     /// `encode` into a new vector.
-    pub(crate) fn to_bytes(&self) -> Vec<u8> {
+    #[cfg_attr(not(any(test, feature = "fuzzing")), allow(dead_code))] // only the fuzz harness and tests call it today
+    pub(crate) fn to_bytes(&self) -> Result<Vec<u8>, EncodeError> {
         let mut v = Vec::new();
-        self.encode(&mut v);
-        v
+        self.encode(&mut v)?;
+        Ok(v)
     }
 }
 
@@ -768,6 +768,7 @@ impl HandshakeMessage {
 /// prefix). `encoded[..offset]` is the partial ClientHello that PSK binders
 /// are computed over (RFC 8446 §4.2.11.2). `None` if the message is malformed
 /// or has no `pre_shared_key` as its last extension.
+#[cfg_attr(not(any(test, feature = "fuzzing")), allow(dead_code))] // only the fuzz harness and tests call it today
 pub(crate) fn client_hello_binders_offset(encoded: &[u8]) -> Option<usize> {
     let mut r = Reader::new(encoded);
     if r.u8().ok()? != HandshakeType::CLIENT_HELLO.0 {
@@ -843,7 +844,8 @@ mod tests {
                 }]),
                 ..Default::default()
             }
-            .to_extensions(),
+            .to_extensions()
+            .unwrap(),
         }
     }
 
@@ -951,7 +953,7 @@ mod tests {
     fn roundtrip_every_message() {
         for p in sample_payloads() {
             let msg = HandshakeMessage::new(p);
-            let bytes = msg.to_bytes();
+            let bytes = msg.to_bytes().unwrap();
             assert_eq!(bytes[0], msg.typ.0);
             let len = u32::from_be_bytes([0, bytes[1], bytes[2], bytes[3]]) as usize;
             assert_eq!(len, bytes.len() - 4);
@@ -1017,7 +1019,7 @@ mod tests {
     fn tls12_roundtrip_truncation_and_trailing_bytes() {
         for p in sample_tls12_payloads() {
             let msg = HandshakeMessage::new(p);
-            let b = msg.to_bytes();
+            let b = msg.to_bytes().unwrap();
             let back = HandshakeMessage::read_tls12(msg.typ, &b[4..]).unwrap();
             assert_eq!(back, msg);
             if msg.typ == HandshakeType::FINISHED {
@@ -1057,9 +1059,9 @@ mod tests {
             signature: vec![0xaa; 3],
         };
         let mut b = Vec::new();
-        ske.encode(&mut b);
+        ske.encode(&mut b).unwrap();
         assert_eq!(b, [3, 0, 23, 3, 4, 1, 2, 4, 3, 0, 3, 0xaa, 0xaa, 0xaa]);
-        let signed = ske.signed_content(&[1; 32], &[2; 32]);
+        let signed = ske.signed_content(&[1; 32], &[2; 32]).unwrap();
         assert_eq!(&signed[..32], &[1; 32]);
         assert_eq!(&signed[32..64], &[2; 32]);
         assert_eq!(&signed[64..], &b[..7]);
@@ -1117,13 +1119,13 @@ mod tests {
     fn synthetic_and_unknown_messages() {
         let mh = HandshakeMessage::new(HandshakePayload::MessageHash(vec![0xab; 32]));
         assert_eq!(mh.typ, HandshakeType::MESSAGE_HASH);
-        let b = mh.to_bytes();
+        let b = mh.to_bytes().unwrap();
         assert_eq!(b[..4], [254, 0, 0, 32]);
         assert_eq!(b.len(), 36);
         assert_eq!(alert(read(&b)), AlertDescription::UNEXPECTED_MESSAGE);
 
         let u = HandshakeMessage::new(HandshakePayload::Unknown(HandshakeType(99), vec![1]));
-        assert_eq!(u.to_bytes(), [99, 0, 0, 1, 1]);
+        assert_eq!(u.to_bytes().unwrap(), [99, 0, 0, 1, 1]);
         for t in [0u8, 3, 6, 12, 14, 16, 21, 22, 99, 255] {
             assert_eq!(
                 alert(HandshakeMessage::read_tls13(HandshakeType(t), &[])),
@@ -1183,7 +1185,7 @@ mod tests {
         assert_eq!(ch.extensions.len(), 9);
         assert_eq!(ch.extensions[0].typ, ExtensionType::SERVER_NAME);
         // Byte-exact re-encoding.
-        assert_eq!(msg.to_bytes(), b);
+        assert_eq!(msg.to_bytes().unwrap(), b);
         assert_eq!(client_hello_binders_offset(&b), None);
     }
 
@@ -1198,12 +1200,12 @@ mod tests {
         assert_eq!(sh.cipher_suite, CipherSuite::TLS13_AES_128_GCM_SHA256);
         assert_eq!(sh.compression_method, 0);
         assert_eq!(sh.extensions.len(), 2);
-        assert_eq!(msg.to_bytes(), b);
+        assert_eq!(msg.to_bytes().unwrap(), b);
 
         let b = hex(RFC8448_ENCRYPTED_EXTENSIONS);
         let msg = read(&b).unwrap();
         assert!(matches!(&msg.payload, HandshakePayload::EncryptedExtensions(e) if e.len() == 3));
-        assert_eq!(msg.to_bytes(), b);
+        assert_eq!(msg.to_bytes().unwrap(), b);
 
         let b = hex(RFC8448_CERTIFICATE);
         let msg = read(&b).unwrap();
@@ -1215,7 +1217,7 @@ mod tests {
         assert_eq!(c.entries[0].cert.len(), 0x1b0);
         assert_eq!(c.entries[0].cert[..2], [0x30, 0x82]);
         assert!(c.entries[0].extensions.is_empty());
-        assert_eq!(msg.to_bytes(), b);
+        assert_eq!(msg.to_bytes().unwrap(), b);
 
         let b = hex(RFC8448_CERTIFICATE_VERIFY);
         let msg = read(&b).unwrap();
@@ -1224,12 +1226,12 @@ mod tests {
         };
         assert_eq!(cv.scheme, SignatureScheme::RSA_PSS_RSAE_SHA256);
         assert_eq!(cv.signature.len(), 128);
-        assert_eq!(msg.to_bytes(), b);
+        assert_eq!(msg.to_bytes().unwrap(), b);
 
         let b = hex(RFC8448_SERVER_FINISHED);
         let msg = read(&b).unwrap();
         assert!(matches!(&msg.payload, HandshakePayload::Finished(f) if f.len() == 32));
-        assert_eq!(msg.to_bytes(), b);
+        assert_eq!(msg.to_bytes().unwrap(), b);
 
         let b = hex(RFC8448_NEW_SESSION_TICKET);
         let msg = read(&b).unwrap();
@@ -1241,7 +1243,7 @@ mod tests {
         assert_eq!(t.nonce, [0, 0]);
         assert_eq!(t.ticket.len(), 0xb2);
         assert_eq!(t.max_early_data_size(), Some(0x400));
-        assert_eq!(msg.to_bytes(), b);
+        assert_eq!(msg.to_bytes().unwrap(), b);
     }
 
     #[test]
@@ -1261,6 +1263,7 @@ mod tests {
             client_hello_binders_offset(
                 &HandshakeMessage::new(HandshakePayload::ClientHello(sample_client_hello()))
                     .to_bytes()
+                    .unwrap()
             ),
             None
         );
@@ -1357,11 +1360,15 @@ mod tests {
         );
         let mut sh = sample_server_hello();
         sh.session_id = vec![0; 33];
-        let b = HandshakeMessage::new(HandshakePayload::ServerHello(sh)).to_bytes();
+        let b = HandshakeMessage::new(HandshakePayload::ServerHello(sh))
+            .to_bytes()
+            .unwrap();
         assert_eq!(alert(read(&b)), dec);
         sh = sample_server_hello();
         sh.session_id = vec![0; 32];
-        let b = HandshakeMessage::new(HandshakePayload::ServerHello(sh)).to_bytes();
+        let b = HandshakeMessage::new(HandshakePayload::ServerHello(sh))
+            .to_bytes()
+            .unwrap();
         assert!(read(&b).is_ok());
     }
 

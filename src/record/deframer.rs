@@ -1,6 +1,6 @@
 //! Cuts a byte stream into records, bounded to one maximum-size record of buffer.
 
-use super::{HEADER_LEN, MAX_CIPHERTEXT};
+use super::{HEADER_LEN, MAX_CIPHERTEXT, MAX_PLAINTEXT};
 use crate::error::{AlertDescription, Error};
 use crate::msgs::enums::{ContentType, ProtocolVersion};
 
@@ -19,6 +19,21 @@ pub(crate) struct Record<'a> {
     /// The 5 header bytes (additional data for TLS 1.3 AEAD).
     pub header_bytes: [u8; 5],
     pub payload: &'a mut [u8],
+}
+
+impl Record<'_> {
+    /// The payload of a record that is not protected. Only ciphertext may be
+    /// longer than 2^14 (RFC 8446 §5.1, RFC 5246 §6.2.1); the deframer admits
+    /// 2^14 + 256 because it cannot tell the two apart: `record_overflow`.
+    pub(crate) fn plaintext(&self) -> Result<&[u8], Error> {
+        if self.payload.len() > MAX_PLAINTEXT {
+            return Err(Error::protocol(
+                AlertDescription::RECORD_OVERFLOW,
+                "plaintext record longer than 2^14",
+            ));
+        }
+        Ok(self.payload)
+    }
 }
 
 /// Extra room beyond one maximum record, so a reader that does not read record
@@ -67,6 +82,13 @@ fn parse_header(h: &[u8; 5]) -> Result<RecordHeader, Error> {
         ));
     }
     let len = u16::from_be_bytes([h[3], h[4]]);
+    // change_cipher_spec is never protected: no need to wait for its body.
+    if typ == ContentType::CHANGE_CIPHER_SPEC && usize::from(len) > MAX_PLAINTEXT {
+        return Err(Error::protocol(
+            AlertDescription::RECORD_OVERFLOW,
+            "change_cipher_spec record longer than 2^14",
+        ));
+    }
     if usize::from(len) > MAX_CIPHERTEXT {
         return Err(Error::protocol(
             AlertDescription::RECORD_OVERFLOW,
@@ -210,7 +232,6 @@ impl core::fmt::Debug for Deframer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::MAX_PLAINTEXT;
 
     fn record(typ: u8, body: &[u8]) -> Vec<u8> {
         let mut r = vec![typ, 3, 3];
@@ -313,6 +334,36 @@ mod tests {
         );
         let mut d = Deframer::new();
         d.feed(&[22, 3, 1, 0xff, 0xff]);
+        assert_eq!(
+            alert_of(d.next_record().unwrap_err()),
+            AlertDescription::RECORD_OVERFLOW
+        );
+    }
+
+    #[test]
+    fn only_ciphertext_may_exceed_two_to_the_fourteen() {
+        for typ in [20u8, 21, 22, 23] {
+            let mut d = Deframer::new();
+            d.feed(&record(typ, &vec![1u8; MAX_PLAINTEXT]));
+            let r = d.next_record().unwrap().unwrap();
+            assert_eq!(r.plaintext().unwrap().len(), MAX_PLAINTEXT);
+        }
+        // The deframer cannot tell a TLS 1.2 protected handshake record from a
+        // plaintext one, so it hands either over; read as plaintext it fails.
+        for typ in [21u8, 22, 23] {
+            let mut d = Deframer::new();
+            d.feed(&record(typ, &vec![1u8; MAX_PLAINTEXT + 1]));
+            let r = d.next_record().unwrap().unwrap();
+            assert_eq!(r.payload.len(), MAX_PLAINTEXT + 1);
+            assert_eq!(
+                alert_of(r.plaintext().unwrap_err()),
+                AlertDescription::RECORD_OVERFLOW
+            );
+        }
+        // change_cipher_spec is never protected: refused from its header alone.
+        let mut d = Deframer::new();
+        let len = (MAX_PLAINTEXT as u16 + 1).to_be_bytes();
+        d.feed(&[20, 3, 3, len[0], len[1]]);
         assert_eq!(
             alert_of(d.next_record().unwrap_err()),
             AlertDescription::RECORD_OVERFLOW

@@ -191,7 +191,9 @@ fn edited_hello(client: &mut Engine, edit: impl FnOnce(&mut ClientHello)) -> Vec
     edit(&mut ch);
     record(
         ContentType::HANDSHAKE,
-        &HandshakeMessage::new(HandshakePayload::ClientHello(ch)).to_bytes(),
+        &HandshakeMessage::new(HandshakePayload::ClientHello(ch))
+            .to_bytes()
+            .unwrap(),
     )
 }
 
@@ -274,7 +276,9 @@ fn edited_hello_bytes(rec: &[u8], edit: impl FnOnce(&mut ClientHello)) -> Vec<u8
     edit(&mut ch);
     record(
         ContentType::HANDSHAKE,
-        &HandshakeMessage::new(HandshakePayload::ClientHello(ch)).to_bytes(),
+        &HandshakeMessage::new(HandshakePayload::ClientHello(ch))
+            .to_bytes()
+            .unwrap(),
     )
 }
 
