@@ -458,19 +458,120 @@ fn sockaddr(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
     (storage, len as libc::socklen_t)
 }
 
-// user_data: the low 4 bits say which operation, the rest which connection.
+/// What an io_uring operation is: the low 4 bits of its user data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Op {
+    Accept = 1,
+    Tick = 2,
+    Recv = 3,
+    Send = 4,
+    Cancel = 5,
+    Poll = 6,
+    /// SPLICE file -> pipe, then pipe -> socket (one of them in flight at a time).
+    Splice = 7,
+    /// READ / READ_FIXED of a file body chunk (userspace send).
+    Read = 8,
+}
+
+impl Op {
+    const ALL: [Op; 8] = [
+        Op::Accept,
+        Op::Tick,
+        Op::Recv,
+        Op::Send,
+        Op::Cancel,
+        Op::Poll,
+        Op::Splice,
+        Op::Read,
+    ];
+
+    /// True if the operation belongs to a connection slot (else to the worker).
+    fn per_conn(self) -> bool {
+        !matches!(self, Op::Accept | Op::Tick | Op::Cancel)
+    }
+}
+
+/// An operation's user data: which operation, on which connection slot, in
+/// which of that slot's lives. Slots are reused; the generation makes a
+/// completion that outlived its connection (a stale one) recognisable, so it
+/// can never act on the connection that took the slot next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct UserData {
+    op: Op,
+    slot: u32,
+    gen: u32,
+}
+
 const OP_BITS: u32 = 4;
-const OP_MASK: u64 = (1 << OP_BITS) - 1;
-const OP_ACCEPT: u64 = 1;
-const OP_TICK: u64 = 2;
-const OP_RECV: u64 = 3;
-const OP_SEND: u64 = 4;
-const OP_CANCEL: u64 = 5;
-const OP_POLL: u64 = 6;
-/// SPLICE file -> pipe, then pipe -> socket (one of them in flight at a time).
-const OP_SPLICE: u64 = 7;
-/// READ / READ_FIXED of a file body chunk (userspace send).
-const OP_READ: u64 = 8;
+const SLOT_BITS: u32 = 32;
+/// Generations wrap at 2^28: a completion would have to outlive 2^28 reuses
+/// of its slot to be mistaken for a current one.
+const GEN_BITS: u32 = 64 - OP_BITS - SLOT_BITS;
+const GEN_MASK: u32 = (1 << GEN_BITS) - 1;
+
+impl UserData {
+    /// A worker-level operation (accept, tick, cancel): no slot.
+    fn worker(op: Op) -> u64 {
+        UserData {
+            op,
+            slot: 0,
+            gen: 0,
+        }
+        .encode()
+    }
+
+    fn encode(self) -> u64 {
+        (self.op as u64)
+            | ((self.slot as u64) << OP_BITS)
+            | (((self.gen & GEN_MASK) as u64) << (OP_BITS + SLOT_BITS))
+    }
+
+    /// `None` for a value this worker never submitted.
+    fn decode(ud: u64) -> Option<UserData> {
+        let code = ud & ((1 << OP_BITS) - 1);
+        let op = *Op::ALL.iter().find(|op| **op as u64 == code)?;
+        Some(UserData {
+            op,
+            slot: (ud >> OP_BITS) as u32,
+            gen: (ud >> (OP_BITS + SLOT_BITS)) as u32,
+        })
+    }
+}
+
+/// The generation after `gen`: a slot's next life.
+fn next_gen(gen: u32) -> u32 {
+    gen.wrapping_add(1) & GEN_MASK
+}
+
+/// Where a completion goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Route {
+    /// The worker's own: accept, tick, cancel.
+    Worker(Op),
+    /// The connection now in the slot: it submitted the operation.
+    Conn(UserData),
+    /// The slot is empty or lives a later life: only what the operation
+    /// owned (a provided or pool buffer) is released; nothing else happens.
+    Stale(UserData),
+    /// Not a value this worker submits.
+    Unknown,
+}
+
+/// The stale-completion rule: a per-connection completion reaches the
+/// connection only if the slot's current generation (`None`: the slot is
+/// empty) is the one the operation was submitted under.
+fn route(ud: u64, current_gen: impl Fn(u32) -> Option<u32>) -> Route {
+    let Some(d) = UserData::decode(ud) else {
+        return Route::Unknown;
+    };
+    if !d.op.per_conn() {
+        return Route::Worker(d.op);
+    }
+    match current_gen(d.slot) {
+        Some(gen) if gen == d.gen => Route::Conn(d),
+        _ => Route::Stale(d),
+    }
+}
 
 /// The per-connection pipe file bodies are spliced through (F_SETPIPE_SZ; the
 /// kernel may allow less: /proc/sys/fs/pipe-max-size, 1 MiB by default).
@@ -508,6 +609,10 @@ enum Phase {
 }
 
 struct Conn<H> {
+    /// Its slot in the worker and the slot's generation: its operations'
+    /// user data (see [`UserData`]).
+    slot: u32,
+    gen: u32,
     fd: OwnedFd,
     peer: SocketAddr,
     tls: Connection,
@@ -566,6 +671,18 @@ struct Conn<H> {
     read: Option<FileRead>,
 }
 
+impl<H> Conn<H> {
+    /// The user data of this connection's operation `op`.
+    fn ud(&self, op: Op) -> u64 {
+        UserData {
+            op,
+            slot: self.slot,
+            gen: self.gen,
+        }
+        .encode()
+    }
+}
+
 /// One file chunk read: where it goes, and the response head in front of it
 /// (`head` bytes, sealed together with the chunk).
 struct FileRead {
@@ -586,6 +703,9 @@ struct Worker<S: Service> {
     ring: IoUring,
     listener: Option<TcpListener>,
     conns: Vec<Option<Box<Conn<S::Handler>>>>,
+    /// Each slot's generation: bumped when its connection is released, so
+    /// that completions of that connection arriving later are stale.
+    gens: Vec<u32>,
     free: Vec<usize>,
     live: usize,
     tls: Config,
@@ -679,6 +799,7 @@ impl<S: Service> Worker<S> {
             ring,
             listener: Some(listener),
             conns: Vec::new(),
+            gens: Vec::new(),
             free: Vec::new(),
             live: 0,
             tls,
@@ -690,7 +811,7 @@ impl<S: Service> Worker<S> {
                 splice,
                 iowq_tuned,
                 multishot_recv: bufs.is_some(),
-                file_buffers: files.as_ref().map_or(0, |f| f.free.len() as u64),
+                file_buffers: files.as_ref().map_or(0, |f| f.len() as u64),
                 ..Default::default()
             },
             ctl,
@@ -735,13 +856,17 @@ impl<S: Service> Worker<S> {
                 .flags(flags)
                 .build()
         };
-        self.push(sqe.user_data(OP_ACCEPT));
+        self.push(sqe.user_data(UserData::worker(Op::Accept)));
         self.accept_armed = true;
     }
 
     fn arm_tick(&mut self) {
         let ts: *const types::Timespec = &*self.tick;
-        self.push(opcode::Timeout::new(ts).build().user_data(OP_TICK));
+        self.push(
+            opcode::Timeout::new(ts)
+                .build()
+                .user_data(UserData::worker(Op::Tick)),
+        );
     }
 
     fn run(&mut self) {
@@ -821,58 +946,80 @@ impl<S: Service> Worker<S> {
     }
 
     fn complete(&mut self, cqe: cqueue::Entry) {
-        let ud = cqe.user_data();
         let res = cqe.result();
-        match ud & OP_MASK {
-            OP_ACCEPT => self.on_accept(res, cqe.flags()),
-            OP_TICK => self.on_tick(),
-            OP_CANCEL => {}
-            op => {
-                let idx = (ud >> OP_BITS) as usize;
-                // A provided buffer this completion carries goes back to the
-                // ring once its bytes are consumed, below.
-                let bid = if op == OP_RECV {
-                    cqueue::buffer_select(cqe.flags())
-                } else {
-                    None
-                };
-                let Some(Some(conn)) = self.conns.get_mut(idx) else {
-                    if let (Some(bid), Some(ring)) = (bid, self.bufs.as_mut()) {
-                        ring.give_back(bid);
-                    }
-                    return;
-                };
-                match op {
-                    // A multishot receive stays in flight while the kernel says MORE.
-                    OP_RECV if conn.recv_multi && cqueue::more(cqe.flags()) => {}
-                    OP_RECV => {
-                        conn.recv_inflight = false;
-                        conn.recv_cancel = false;
-                    }
-                    OP_POLL => conn.poll_inflight = false,
-                    OP_SPLICE => conn.splice_inflight = false,
-                    OP_READ => conn.read_inflight = false,
-                    _ => conn.send_inflight = false,
-                }
-                match op {
-                    OP_RECV => {
-                        self.on_recv(idx, res, bid);
-                        if let (Some(bid), Some(ring)) = (bid, self.bufs.as_mut()) {
-                            ring.give_back(bid);
-                        }
-                        if let Some(Some(c)) = self.conns.get_mut(idx) {
-                            if !c.recv_inflight {
-                                c.recv_multi = false;
-                            }
-                        }
-                    }
-                    OP_SEND => self.on_send(idx, res),
-                    OP_SPLICE => self.on_splice(idx, res),
-                    OP_READ => self.on_read(idx, res),
-                    _ => {}
-                }
-                self.advance(idx);
+        // A provided buffer this completion carries goes back to the ring
+        // once its bytes are consumed (below), or at once if stale.
+        let bid = cqueue::buffer_select(cqe.flags());
+        let gens = &self.gens;
+        let conns = &self.conns;
+        let current = |slot: u32| {
+            let i = slot as usize;
+            conns.get(i)?.as_ref()?;
+            gens.get(i).copied()
+        };
+        let ud = cqe.user_data();
+        let d = match route(ud, current) {
+            Route::Worker(Op::Accept) => return self.on_accept(res, cqe.flags()),
+            Route::Worker(Op::Tick) => return self.on_tick(),
+            Route::Worker(_) | Route::Unknown => return,
+            Route::Stale(d) => {
+                self.release_owned(d, ud, bid);
+                return;
             }
+            Route::Conn(d) => d,
+        };
+        let idx = d.slot as usize;
+        let Some(Some(conn)) = self.conns.get_mut(idx) else {
+            return;
+        };
+        match d.op {
+            // A multishot receive stays in flight while the kernel says MORE.
+            Op::Recv if conn.recv_multi && cqueue::more(cqe.flags()) => {}
+            Op::Recv => {
+                conn.recv_inflight = false;
+                conn.recv_cancel = false;
+            }
+            Op::Poll => conn.poll_inflight = false,
+            Op::Splice => conn.splice_inflight = false,
+            Op::Read => conn.read_inflight = false,
+            _ => conn.send_inflight = false,
+        }
+        match d.op {
+            Op::Recv => {
+                self.on_recv(idx, res, bid);
+                if let (Some(bid), Some(ring)) = (bid, self.bufs.as_mut()) {
+                    ring.give_back(bid);
+                }
+                if let Some(Some(c)) = self.conns.get_mut(idx) {
+                    if !c.recv_inflight {
+                        c.recv_multi = false;
+                    }
+                }
+            }
+            Op::Send => self.on_send(idx, res),
+            Op::Splice => self.on_splice(idx, res),
+            Op::Read => self.on_read(idx, res),
+            _ => {}
+        }
+        self.advance(idx);
+    }
+
+    /// A stale completion: its connection is gone. What the operation owned
+    /// goes back (a provided receive buffer, a pool buffer a read filled);
+    /// nothing else is touched.
+    fn release_owned(&mut self, d: UserData, ud: u64, bid: Option<u16>) {
+        match d.op {
+            Op::Recv => {
+                if let (Some(bid), Some(ring)) = (bid, self.bufs.as_mut()) {
+                    ring.give_back(bid);
+                }
+            }
+            Op::Read => {
+                if let Some(pool) = self.files.as_mut() {
+                    pool.give_back_lent_to(ud);
+                }
+            }
+            _ => {}
         }
     }
 
@@ -911,7 +1058,23 @@ impl<S: Service> Worker<S> {
         set_nodelay(fd.as_raw_fd());
         let mut tls = Connection::new_server(&self.tls);
         tls.set_dynamic_record_threshold(16 * 1024, Duration::from_secs(1));
+        let idx = match self.free.pop() {
+            Some(i) => i,
+            None => {
+                self.conns.push(None);
+                self.gens.push(0);
+                self.conns.len() - 1
+            }
+        };
+        let Ok(slot) = u32::try_from(idx) else {
+            // Past 2^32 slots (the per-worker cap is far below): refused.
+            self.free.push(idx);
+            self.stats.refused += 1;
+            return;
+        };
         let conn = Box::new(Conn {
+            slot,
+            gen: self.gens[idx],
             fd,
             peer,
             tls,
@@ -945,16 +1108,7 @@ impl<S: Service> Worker<S> {
             read_inflight: false,
             read: None,
         });
-        let idx = match self.free.pop() {
-            Some(i) => {
-                self.conns[i] = Some(conn);
-                i
-            }
-            None => {
-                self.conns.push(Some(conn));
-                self.conns.len() - 1
-            }
-        };
+        self.conns[idx] = Some(conn);
         self.live += 1;
         self.advance(idx);
     }
@@ -994,9 +1148,9 @@ impl<S: Service> Worker<S> {
         self.draining = Some(Instant::now() + self.cfg.shutdown_grace);
         if self.accept_armed {
             self.push(
-                opcode::AsyncCancel::new(OP_ACCEPT)
+                opcode::AsyncCancel::new(UserData::worker(Op::Accept))
                     .build()
-                    .user_data(OP_CANCEL),
+                    .user_data(UserData::worker(Op::Cancel)),
             );
         } else {
             self.listener = None;
@@ -1320,7 +1474,7 @@ impl<S: Service> Worker<S> {
                         c.open_record = 0;
                     }
                     Err(e) if e.is_blocked() => {
-                        let sqe = poll_writable(c, idx);
+                        let sqe = poll_writable(c);
                         self.push(sqe);
                         return true;
                     }
@@ -1333,7 +1487,7 @@ impl<S: Service> Worker<S> {
             }
             if body.left > 0 {
                 // Fairness: the rest on a later turn, after a writability poll.
-                let sqe = poll_writable(c, idx);
+                let sqe = poll_writable(c);
                 self.push(sqe);
                 return true;
             }
@@ -1377,12 +1531,12 @@ impl<S: Service> Worker<S> {
             return true;
         };
         let fd = types::Fd(body.file.as_raw_fd());
-        let ud = ((idx as u64) << OP_BITS) | OP_READ;
+        let ud = c.ud(Op::Read);
         // A pool buffer holds the head and the chunk after it, so that they
         // are sealed together from one slice (the head is copied, the chunk
         // is not).
         let pooled = match self.files.as_mut() {
-            Some(pool) if self.read_op && head <= HEAD_ROOM => pool.take(),
+            Some(pool) if self.read_op && head <= HEAD_ROOM => pool.take(ud),
             _ => None,
         };
         if let (Some(bid), Some(pool)) = (pooled, self.files.as_mut()) {
@@ -1546,7 +1700,7 @@ impl<S: Service> Worker<S> {
         else {
             return false;
         };
-        let ud = ((idx as u64) << OP_BITS) | OP_SPLICE;
+        let ud = c.ud(Op::Splice);
         if c.pipe_fill > 0 {
             let last = body.left == 0;
             let flags = if last || c.piece_small {
@@ -1576,7 +1730,7 @@ impl<S: Service> Worker<S> {
             Ok(b) => b,
             Err(e) if e.is_blocked() => {
                 // A KeyUpdate record could not go out yet: wait for room.
-                let sqe = poll_writable(c, idx);
+                let sqe = poll_writable(c);
                 self.push(sqe);
                 return true;
             }
@@ -1626,7 +1780,7 @@ impl<S: Service> Worker<S> {
                 libc::EINTR | libc::ECANCELED => {}
                 libc::EAGAIN if !into_pipe => {
                     // The socket is full: go on when it has room.
-                    let sqe = poll_writable(c, idx);
+                    let sqe = poll_writable(c);
                     self.push(sqe);
                 }
                 libc::EAGAIN => {}
@@ -1707,31 +1861,30 @@ impl<S: Service> Worker<S> {
         let Some(Some(c)) = self.conns.get_mut(idx) else {
             return;
         };
-        let ud = (idx as u64) << OP_BITS;
         let fd = types::Fd(c.fd.as_raw_fd());
         if c.abort {
             let mut cancels = Vec::new();
             if c.recv_inflight {
-                cancels.push(ud | OP_RECV);
+                cancels.push(c.ud(Op::Recv));
             }
             if c.send_inflight {
-                cancels.push(ud | OP_SEND);
+                cancels.push(c.ud(Op::Send));
             }
             if c.poll_inflight {
-                cancels.push(ud | OP_POLL);
+                cancels.push(c.ud(Op::Poll));
             }
             if c.splice_inflight {
-                cancels.push(ud | OP_SPLICE);
+                cancels.push(c.ud(Op::Splice));
             }
             if c.read_inflight {
-                cancels.push(ud | OP_READ);
+                cancels.push(c.ud(Op::Read));
             }
             if cancels.is_empty() {
                 self.release(idx);
             }
             for target in cancels {
                 let sqe = opcode::AsyncCancel::new(target).build();
-                self.push(sqe.user_data(OP_CANCEL));
+                self.push(sqe.user_data(UserData::worker(Op::Cancel)));
             }
             return;
         }
@@ -1770,7 +1923,7 @@ impl<S: Service> Worker<S> {
                     Err(e) if e.is_blocked() => {
                         // A KeyUpdate record waits for room in the socket.
                         if !c.poll_inflight {
-                            sqes.push(poll_writable(c, idx));
+                            sqes.push(poll_writable(c));
                         }
                         for sqe in sqes {
                             self.push(sqe);
@@ -1802,7 +1955,7 @@ impl<S: Service> Worker<S> {
                 opcode::Send::new(fd, pending.as_ptr(), len.min(u32::MAX as usize) as u32)
                     .flags(libc::MSG_NOSIGNAL | more)
                     .build()
-                    .user_data(ud | OP_SEND),
+                    .user_data(c.ud(Op::Send)),
             );
             c.send_inflight = true;
             c.send_more = more != 0;
@@ -1835,9 +1988,9 @@ impl<S: Service> Worker<S> {
             // (a multishot receive is stopped; it is re-armed when they are out).
             if c.recv_multi && !c.recv_cancel && backlog(c) > RECV_PAUSE {
                 sqes.push(
-                    opcode::AsyncCancel::new(ud | OP_RECV)
+                    opcode::AsyncCancel::new(c.ud(Op::Recv))
                         .build()
-                        .user_data(OP_CANCEL),
+                        .user_data(UserData::worker(Op::Cancel)),
                 );
                 c.recv_cancel = true;
             }
@@ -1859,7 +2012,7 @@ impl<S: Service> Worker<S> {
                 };
                 opcode::Recv::new(fd, c.rbuf.as_mut_ptr(), len as u32).build()
             };
-            sqes.push(sqe.user_data(ud | OP_RECV));
+            sqes.push(sqe.user_data(c.ud(Op::Recv)));
             c.recv_inflight = true;
             c.recv_multi = multi;
             c.recv_single_next = false;
@@ -1872,6 +2025,9 @@ impl<S: Service> Worker<S> {
     fn release(&mut self, idx: usize) {
         if let Some(slot) = self.conns.get_mut(idx) {
             if slot.take().is_some() {
+                // Completions still addressed to the connection just freed
+                // (there should be none) are stale from now on.
+                self.gens[idx] = next_gen(self.gens[idx]);
                 self.free.push(idx);
                 self.live -= 1;
             }
@@ -1914,33 +2070,24 @@ fn backlog<H>(c: &Conn<H>) -> usize {
     c.wbuf.len().saturating_sub(c.woff) + c.wnext.len()
 }
 
-/// The worker's provided buffers for multishot receives: `count` buffers
-/// of `RECV_BUF` bytes, and the ring (shared with the kernel) through which
-/// they are handed to it. A buffer the kernel filled is out of the ring until
-/// [`give_back`](BufRing::give_back).
-struct BufRing {
-    /// `count` entries, page-aligned (mmap), the tail in the first one.
-    entries: *mut types::BufRingEntry,
-    /// Number of entries and buffers (a power of two).
-    count: u16,
-    map_len: usize,
-    bufs: Box<[u8]>,
-    tail: u16,
+/// An anonymous private mapping that the kernel may read or write through
+/// io_uring: only ever reached through raw pointers (never a reference over
+/// the whole area), so the kernel writing one part of it while Rust reads
+/// another is no aliasing violation. Unmapped on drop: its owner drops it only
+/// after the ring that uses it is gone (or leaks it).
+struct Mmap {
+    ptr: std::ptr::NonNull<u8>,
+    len: usize,
 }
 
-// SAFETY: the ring and buffers belong to one worker thread; the raw pointer is
-// only ever used by that thread (the worker is moved to it before it runs).
-unsafe impl Send for BufRing {}
-
-impl BufRing {
-    fn new(ring: &IoUring, count: u16) -> io::Result<BufRing> {
-        let count = count.clamp(1, 1 << 15).next_power_of_two();
-        let map_len = count as usize * std::mem::size_of::<types::BufRingEntry>();
-        // SAFETY: a fresh anonymous mapping; the result is checked.
+impl Mmap {
+    fn new(len: usize) -> io::Result<Mmap> {
+        // SAFETY: a fresh anonymous mapping (no address hint, no fd); the
+        // result is checked before use.
         let p = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),
-                map_len,
+                len,
                 libc::PROT_READ | libc::PROT_WRITE,
                 libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
                 -1,
@@ -1950,18 +2097,57 @@ impl BufRing {
         if p == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
+        let ptr = std::ptr::NonNull::new(p.cast()).ok_or_else(io::Error::last_os_error)?;
+        Ok(Mmap { ptr, len })
+    }
+
+    /// The address of byte `off` (at most `len`: one past the end).
+    fn at(&self, off: usize) -> *mut u8 {
+        assert!(off <= self.len);
+        // SAFETY: `off` is inside the mapping or one past its end.
+        unsafe { self.ptr.as_ptr().add(off) }
+    }
+}
+
+impl Drop for Mmap {
+    fn drop(&mut self) {
+        // SAFETY: the mapping made in `new`, unmapped once; whoever held it
+        // for the kernel is gone (see the type's doc).
+        unsafe { libc::munmap(self.ptr.as_ptr().cast(), self.len) };
+    }
+}
+
+/// The worker's provided buffers for multishot receives: `count` buffers
+/// of `RECV_BUF` bytes, and the ring (shared with the kernel) through which
+/// they are handed to it. A buffer the kernel filled is out of the ring until
+/// [`give_back`](BufRing::give_back); only then may Rust read it.
+struct BufRing {
+    /// `count` entries, page-aligned, the tail in the first one.
+    entries: Mmap,
+    /// Number of entries and buffers (a power of two).
+    count: u16,
+    /// The buffers, back to back: written by the kernel while in the ring.
+    bufs: Mmap,
+    tail: u16,
+}
+
+impl BufRing {
+    fn new(ring: &IoUring, count: u16) -> io::Result<BufRing> {
+        let count = count.clamp(1, 1 << 15).next_power_of_two();
+        let entries = Mmap::new(count as usize * std::mem::size_of::<types::BufRingEntry>())?;
+        let bufs = Mmap::new(count as usize * RECV_BUF)?;
+        let addr = entries.at(0) as u64;
         let mut br = BufRing {
-            entries: p.cast(),
+            entries,
             count,
-            map_len,
-            bufs: vec![0u8; count as usize * RECV_BUF].into_boxed_slice(),
+            bufs,
             tail: 0,
         };
         // SAFETY: the mapping holds `count` entries and lives until `br` is
         // dropped, which the worker does only after its ring is gone.
         unsafe {
             ring.submitter()
-                .register_buf_ring_with_flags(p as u64, count, BUF_GROUP, 0)?;
+                .register_buf_ring_with_flags(addr, count, BUF_GROUP, 0)?;
         }
         for bid in 0..count {
             br.give_back(bid);
@@ -1969,20 +2155,28 @@ impl BufRing {
         Ok(br)
     }
 
-    /// The first `n` bytes of buffer `bid`.
+    /// The first `n` bytes of buffer `bid`, which a completion has just
+    /// handed out of the ring: the kernel does not write it until it is
+    /// given back (`&mut self`, so not while this borrow lives).
     fn slice(&self, bid: u16, n: usize) -> &[u8] {
         let start = (bid % self.count) as usize * RECV_BUF;
-        &self.bufs[start..start + n.min(RECV_BUF)]
+        let p = self.bufs.at(start);
+        // SAFETY: `start + RECV_BUF` is inside the mapping (bid < count), and
+        // the buffer is out of the ring (see above): nothing writes it while
+        // the shared borrow lives.
+        unsafe { std::slice::from_raw_parts(p, n.min(RECV_BUF)) }
     }
 
     /// Hands buffer `bid` (back) to the kernel.
     fn give_back(&mut self, bid: u16) {
         let bid = bid % self.count;
         let slot = (self.tail & (self.count - 1)) as usize;
-        let addr = self.bufs.as_mut_ptr() as u64 + bid as u64 * RECV_BUF as u64;
-        // SAFETY: `slot` < count, inside the mapping; the kernel reads an
-        // entry only once the tail below has moved past it.
-        let e = unsafe { &mut *self.entries.add(slot) };
+        let addr = self.bufs.at(bid as usize * RECV_BUF) as u64;
+        let entries: *mut types::BufRingEntry = self.entries.at(0).cast();
+        // SAFETY: `slot` < count, inside the mapping (page-aligned, so
+        // aligned for the entry); the kernel reads an entry only once the
+        // tail below has moved past it, so this is the only access now.
+        let e = unsafe { &mut *entries.add(slot) };
         e.set_addr(addr);
         e.set_len(RECV_BUF as u32);
         e.set_bid(bid);
@@ -1991,17 +2185,9 @@ impl BufRing {
         // (aligned, inside the mapping); the kernel reads it with acquire
         // semantics, so a release store publishes the entry written above.
         unsafe {
-            let tail =
-                types::BufRingEntry::tail(self.entries) as *const std::sync::atomic::AtomicU16;
+            let tail = types::BufRingEntry::tail(entries) as *const std::sync::atomic::AtomicU16;
             (*tail).store(self.tail, std::sync::atomic::Ordering::Release);
         }
-    }
-}
-
-impl Drop for BufRing {
-    fn drop(&mut self) {
-        // SAFETY: the mapping made in `new`; the ring that used it is gone.
-        unsafe { libc::munmap(self.entries.cast(), self.map_len) };
     }
 }
 
@@ -2019,91 +2205,85 @@ fn unseal_head<H>(c: &mut Conn<H>, head: &[u8]) {
 
 /// The worker's registered buffers for file reads (`READ_FIXED`): `count`
 /// buffers of [`FILE_BUF`] bytes in one anonymous mapping, registered with
-/// the ring (which pins their pages), and the indices of those free. A buffer
-/// is out of `free` from its read's submission until its completion.
+/// the ring (which pins their pages), and the indices of those free. A
+/// buffer is lent to one read (its user data) from the read's submission
+/// until its completion, stale or not.
 struct FilePool {
-    base: *mut u8,
-    map_len: usize,
+    map: Mmap,
     free: Vec<u16>,
+    /// Per buffer: the user data of the read it is lent to.
+    lent: Vec<Option<u64>>,
 }
-
-// SAFETY: the pool belongs to one worker thread; the raw pointer is only ever
-// used by that thread (the worker is moved to it before it runs).
-unsafe impl Send for FilePool {}
 
 impl FilePool {
     fn new(ring: &IoUring, count: u16) -> io::Result<FilePool> {
-        let map_len = count as usize * FILE_BUF;
         // An mmap of its own, so that the pages the kernel pins are never
         // handed out again by the allocator while the ring holds them.
-        // SAFETY: a fresh anonymous mapping; the result is checked.
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                map_len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        if p == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
-        let pool = FilePool {
-            base: p.cast(),
-            map_len,
-            free: (0..count).rev().collect(),
-        };
+        let map = Mmap::new(count as usize * FILE_BUF)?;
         let iovecs: Vec<libc::iovec> = (0..count as usize)
             .map(|i| libc::iovec {
-                // SAFETY: buffer `i` lies inside the mapping.
-                iov_base: unsafe { pool.base.add(i * FILE_BUF) }.cast(),
+                iov_base: map.at(i * FILE_BUF).cast(),
                 iov_len: FILE_BUF,
             })
             .collect();
-        // SAFETY: the iovecs cover the mapping, which lives until `pool` is
+        // SAFETY: the iovecs cover the mapping, which lives until the pool is
         // dropped; the worker drops it only after its ring is gone (or leaks
-        // it while reads may be in flight). On error `pool` unmaps it.
+        // it while reads may be in flight). On error `map` unmaps it.
         unsafe { ring.submitter().register_buffers(&iovecs)? };
-        Ok(pool)
+        Ok(FilePool {
+            map,
+            free: (0..count).rev().collect(),
+            lent: vec![None; count as usize],
+        })
     }
 
-    /// A free buffer's index, if any.
-    fn take(&mut self) -> Option<u16> {
-        self.free.pop()
+    /// Buffers in the pool.
+    fn len(&self) -> usize {
+        self.lent.len()
+    }
+
+    /// A free buffer's index, lent to the read with user data `ud`.
+    fn take(&mut self, ud: u64) -> Option<u16> {
+        let bid = self.free.pop()?;
+        self.lent[bid as usize] = Some(ud);
+        Some(bid)
     }
 
     /// Buffer `bid` back in the pool (its read has completed).
     fn give(&mut self, bid: u16) {
-        self.free.push(bid);
+        if self.lent[bid as usize].take().is_some() {
+            self.free.push(bid);
+        }
+    }
+
+    /// The buffer lent to the read `ud`, back in the pool (that read
+    /// completed after its connection was gone).
+    fn give_back_lent_to(&mut self, ud: u64) {
+        if let Some(bid) = self.lent.iter().position(|l| *l == Some(ud)) {
+            self.give(bid as u16);
+        }
     }
 
     /// Buffer `bid`, while no read into it is in flight (or to hand its
     /// address to one).
     fn buf_mut(&mut self, bid: u16) -> &mut [u8] {
         let start = bid as usize * FILE_BUF;
-        assert!(start + FILE_BUF <= self.map_len);
-        // SAFETY: inside the mapping (checked above), which lives as long as
-        // `self`; the &mut self borrow makes this the only reference.
-        unsafe { std::slice::from_raw_parts_mut(self.base.add(start), FILE_BUF) }
-    }
-}
-
-impl Drop for FilePool {
-    fn drop(&mut self) {
-        // SAFETY: the mapping made in `new`; the ring that pinned it is gone.
-        unsafe { libc::munmap(self.base.cast(), self.map_len) };
+        assert!(start + FILE_BUF <= self.map.len);
+        let p = self.map.at(start);
+        // SAFETY: inside the mapping (checked above), which lives as
+        // long as `self`; no read is in flight into it (see above), and the
+        // &mut self borrow makes this the only reference.
+        unsafe { std::slice::from_raw_parts_mut(p, FILE_BUF) }
     }
 }
 
 /// A poll for the connection's socket to become writable (it is full, or a
 /// kernel write said EAGAIN); marks it in flight.
-fn poll_writable<H>(c: &mut Conn<H>, idx: usize) -> squeue::Entry {
+fn poll_writable<H>(c: &mut Conn<H>) -> squeue::Entry {
     c.poll_inflight = true;
     opcode::PollAdd::new(types::Fd(c.fd.as_raw_fd()), libc::POLLOUT as u32)
         .build()
-        .user_data(((idx as u64) << OP_BITS) | OP_POLL)
+        .user_data(c.ud(Op::Poll))
 }
 
 /// Moves the connection's pending ciphertext to the output queue.
@@ -2232,5 +2412,67 @@ impl Service for Echo {
     type Handler = EchoHandler;
     fn connect(&self, _peer: SocketAddr, _conn: &Connection) -> EchoHandler {
         EchoHandler
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_data_round_trips() {
+        for op in Op::ALL {
+            for slot in [0, 1, 12345, u32::MAX] {
+                for gen in [0, 1, GEN_MASK - 1, GEN_MASK] {
+                    let d = UserData { op, slot, gen };
+                    assert_eq!(UserData::decode(d.encode()), Some(d));
+                }
+            }
+        }
+        // Op code 0 and codes past the last are never submitted.
+        assert_eq!(UserData::decode(0), None);
+        assert_eq!(UserData::decode(15 | (7 << OP_BITS)), None);
+        // The generation wraps inside its bits, never into the slot's.
+        assert_eq!(next_gen(GEN_MASK), 0);
+        let d = UserData {
+            op: Op::Send,
+            slot: 9,
+            gen: next_gen(GEN_MASK),
+        };
+        assert_eq!(UserData::decode(d.encode()).unwrap().slot, 9);
+    }
+
+    #[test]
+    fn a_completion_from_a_slots_earlier_life_is_stale() {
+        let recv = |slot, gen| {
+            UserData {
+                op: Op::Recv,
+                slot,
+                gen,
+            }
+            .encode()
+        };
+        // Slot 3 lives in generation 5; slot 4 is empty.
+        let current = |slot: u32| (slot == 3).then_some(5);
+        assert_eq!(
+            route(recv(3, 5), current),
+            Route::Conn(UserData {
+                op: Op::Recv,
+                slot: 3,
+                gen: 5
+            })
+        );
+        // Submitted by the slot's previous connection: never reaches this one.
+        assert!(matches!(route(recv(3, 4), current), Route::Stale(d) if d.gen == 4));
+        // Nor a later one's after a wrap, nor an empty slot's.
+        assert!(matches!(route(recv(3, 6), current), Route::Stale(_)));
+        assert!(matches!(route(recv(4, 0), current), Route::Stale(_)));
+        // Out of range slots are stale too, not a panic.
+        assert!(matches!(route(recv(u32::MAX, 5), current), Route::Stale(_)));
+        // The worker's own operations have no slot.
+        for op in [Op::Accept, Op::Tick, Op::Cancel] {
+            assert_eq!(route(UserData::worker(op), current), Route::Worker(op));
+        }
+        assert_eq!(route(0, current), Route::Unknown);
     }
 }
