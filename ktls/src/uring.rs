@@ -228,6 +228,9 @@ pub struct WorkerStats {
     pub file_reads_plain: u64,
     /// File chunks read by a synchronous `pread` (a kernel without `READ`).
     pub file_reads_sync: u64,
+    /// Connections still open when the worker stopped (the shutdown grace
+    /// period ran out): cut without finishing their output.
+    pub cut_at_shutdown: u64,
 }
 
 impl WorkerStats {
@@ -243,7 +246,8 @@ impl core::fmt::Display for WorkerStats {
             "worker {}: connections={} refused={} handshakes={} failed={} timeouts={} \
              bytes_in={} bytes_out={} send kernel/userspace={}/{} recv kernel/userspace={}/{} \
              file bytes spliced/sendfile/sealed={}/{}/{} multishot_recv={} recv_provided={} \
-             recv_no_buffers={} file_buffers={} file_reads fixed/plain/sync={}/{}/{} errors={:?}",
+             recv_no_buffers={} file_buffers={} file_reads fixed/plain/sync={}/{}/{} \
+             cut_at_shutdown={} errors={:?}",
             self.worker,
             self.accepted,
             self.refused,
@@ -266,6 +270,7 @@ impl core::fmt::Display for WorkerStats {
             self.file_reads_fixed,
             self.file_reads_plain,
             self.file_reads_sync,
+            self.cut_at_shutdown,
             self.errors
         )
     }
@@ -886,6 +891,7 @@ impl<S: Service> Worker<S> {
                 || c.splice_inflight
                 || c.read_inflight
         };
+        self.stats.cut_at_shutdown += self.live as u64;
         for c in self.conns.iter_mut().flatten() {
             if busy(c) {
                 // SAFETY: plain syscall on a socket this connection owns.
