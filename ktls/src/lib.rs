@@ -30,7 +30,6 @@
 
 pub mod heap;
 mod probe;
-pub mod signals;
 mod sys;
 pub mod uring;
 
