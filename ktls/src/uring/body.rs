@@ -8,23 +8,17 @@ use super::*;
 /// [`PIPE_SIZE`]: (read end, write end, size). Non-blocking, so that a
 /// SPLICE never waits on the pipe itself (it is only filled when empty).
 pub(super) fn new_pipe() -> io::Result<(OwnedFd, OwnedFd, usize)> {
-    let mut fds = [0 as libc::c_int; 2];
-    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: pipe2 succeeded: both are fresh descriptors that we now own.
-    let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    use nix::fcntl::{fcntl, FcntlArg, OFlag};
+    let (r, w) = nix::unistd::pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK)?;
     for size in [PIPE_SIZE, PIPE_SIZE / 4] {
-        // SAFETY: plain fcntl on our pipe; failure (above pipe-max-size) is fine.
-        if unsafe { libc::fcntl(w.as_raw_fd(), libc::F_SETPIPE_SZ, size as libc::c_int) } >= 0 {
+        // Failure (above /proc/sys/fs/pipe-max-size) is fine: the next, or the default.
+        if fcntl(&w, FcntlArg::F_SETPIPE_SZ(size as libc::c_int)).is_ok() {
             break;
         }
     }
-    // SAFETY: plain fcntl on our pipe.
-    let size = unsafe { libc::fcntl(w.as_raw_fd(), libc::F_GETPIPE_SZ) };
+    let size = fcntl(&w, FcntlArg::F_GETPIPE_SZ)?;
     if size <= 0 {
-        return Err(io::Error::last_os_error());
+        return Err(io::Error::other("F_GETPIPE_SZ returned no size"));
     }
     Ok((r, w, size as usize))
 }

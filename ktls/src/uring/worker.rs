@@ -156,8 +156,7 @@ impl<S: Service> Worker<S> {
         self.stats.cut_at_shutdown += self.live as u64;
         for c in self.conns.iter_mut().flatten() {
             if busy(c) {
-                // SAFETY: plain syscall on a socket this connection owns.
-                unsafe { libc::shutdown(c.fd.as_raw_fd(), libc::SHUT_RDWR) };
+                cut(&c.fd);
                 c.abort = true;
             }
         }
@@ -321,9 +320,8 @@ impl<S: Service> Worker<S> {
             self.stats.refused += 1;
             return; // dropping `fd` closes it
         }
-        let peer = peer_addr(fd.as_raw_fd()).unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)));
-        // Small echoes and handshake flights should not wait for Nagle.
-        set_nodelay(fd.as_raw_fd());
+        let peer = peer_addr(fd.as_fd()).unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)));
+        set_nodelay(fd.as_fd());
         let mut tls = Connection::new_server(&self.tls);
         tls.set_dynamic_record_threshold(16 * 1024, Duration::from_secs(1));
         let idx = match self.free.pop() {
