@@ -72,7 +72,7 @@ impl<S: Service> Worker<S> {
                     Ok(0) => {
                         // The file shrank under us: the response can't be completed.
                         self.stats.error("file shorter than announced");
-                        c.abort = true;
+                        c.abort();
                         return true;
                     }
                     Ok(n) => {
@@ -90,7 +90,7 @@ impl<S: Service> Worker<S> {
                     }
                     Err(e) => {
                         self.stats.error(&format!("sendfile: {:?}", e.kind()));
-                        c.abort = true;
+                        c.abort();
                         return true;
                     }
                 }
@@ -129,7 +129,7 @@ impl<S: Service> Worker<S> {
             c.hold = hold;
             if let Err(e) = sent {
                 self.stats.error(&format!("send: {:?}", e.kind()));
-                c.abort = true;
+                c.abort();
                 return true;
             }
             self.body_done(idx);
@@ -137,7 +137,7 @@ impl<S: Service> Worker<S> {
         }
         let Ok(offset) = i64::try_from(body.offset) else {
             self.stats.error("file offset out of range");
-            c.abort = true;
+            c.abort();
             return true;
         };
         let fd = types::Fd(body.file.as_raw_fd());
@@ -155,12 +155,11 @@ impl<S: Service> Worker<S> {
             buf[..head].copy_from_slice(&c.hold[..head]);
             c.hold_len = 0;
             let ptr = buf[head..].as_mut_ptr();
-            c.read = Some(FileRead {
+            c.body_op = BodyOp::Read(FileRead {
                 buf: ReadBuf::Fixed(bid),
                 head,
                 want,
             });
-            c.read_inflight = true;
             self.stats.file_reads_fixed += 1;
             let sqe = opcode::ReadFixed::new(fd, ptr, want as u32, bid)
                 .offset(offset as u64)
@@ -181,21 +180,22 @@ impl<S: Service> Worker<S> {
                 Ok(n) => n.min(want) as i32,
                 Err(e) => -e.raw_os_error().unwrap_or(libc::EIO),
             };
-            c.read = Some(FileRead {
+            let read = FileRead {
                 buf: ReadBuf::Plain(chunk),
                 head,
                 want,
-            });
-            self.on_read(idx, res);
+            };
+            self.on_read(idx, res, read);
             return true;
         }
+        // The read owns the chunk buffer until it completes; moving the Vec
+        // does not move its heap memory.
         let ptr = chunk[head..].as_mut_ptr();
-        c.read = Some(FileRead {
+        c.body_op = BodyOp::Read(FileRead {
             buf: ReadBuf::Plain(chunk),
             head,
             want,
         });
-        c.read_inflight = true;
         self.stats.file_reads_plain += 1;
         let sqe = opcode::Read::new(fd, ptr, want as u32)
             .offset(offset as u64)
@@ -208,31 +208,32 @@ impl<S: Service> Worker<S> {
     /// and queued, the buffer goes back (to the pool, or to `hold`), and the
     /// next chunk is read once the send queue has drained (`advance`). A short
     /// read goes on from where it stopped; 0 bytes means the file shrank.
-    pub(super) fn on_read(&mut self, idx: usize, res: i32) {
+    pub(super) fn on_read(&mut self, idx: usize, res: i32, read: FileRead) {
+        let FileRead { buf, head, want } = read;
         let Some(Some(c)) = self.conns.get_mut(idx) else {
-            return;
-        };
-        let Some(FileRead { buf, head, want }) = c.read.take() else {
+            if let (ReadBuf::Fixed(bid), Some(pool)) = (buf, self.files.as_mut()) {
+                pool.give(bid);
+            }
             return;
         };
         let n = if res > 0 { (res as usize).min(want) } else { 0 };
-        let failed = c.abort || res <= 0 || c.body.is_none();
+        let failed = c.aborting() || res <= 0 || c.body.is_none();
         if failed {
-            if !c.abort {
+            if !c.aborting() {
                 match -res {
                     // Read again (the head is put back in front).
                     libc::EINTR | libc::EAGAIN => {}
                     0 => {
                         self.stats.error("file shorter than announced");
-                        c.abort = true;
+                        c.abort();
                     }
-                    libc::ECANCELED => c.abort = true,
+                    libc::ECANCELED => c.abort(),
                     e => {
                         self.stats.error(&format!(
                             "reading a file: {}",
                             io::Error::from_raw_os_error(e)
                         ));
-                        c.abort = true;
+                        c.abort();
                     }
                 }
             }
@@ -274,7 +275,7 @@ impl<S: Service> Worker<S> {
         }
         if let Err(e) = sealed {
             self.stats.error(&format!("send: {:?}", e.kind()));
-            c.abort = true;
+            c.abort();
             return;
         }
         if !failed && c.body.as_ref().is_some_and(|b| b.left == 0) {
@@ -327,7 +328,7 @@ impl<S: Service> Worker<S> {
             )
             .flags(flags)
             .build();
-            c.splice_inflight = true;
+            c.body_op = BodyOp::Splice;
             self.push(sqe.user_data(ud));
             return true;
         }
@@ -348,7 +349,7 @@ impl<S: Service> Worker<S> {
                 // At the key's usage limit without rekey the connection closed
                 // cleanly (close_notify is out): the response can't be completed.
                 self.stats.error(&format!("splice: {:?}", e.kind()));
-                c.abort = true;
+                c.abort();
                 return true;
             }
         };
@@ -361,7 +362,7 @@ impl<S: Service> Worker<S> {
         c.piece_small = budget.small;
         let Ok(off) = i64::try_from(body.offset) else {
             self.stats.error("file offset out of range");
-            c.abort = true;
+            c.abort();
             return true;
         };
         let sqe = opcode::Splice::new(
@@ -372,7 +373,7 @@ impl<S: Service> Worker<S> {
             want as u32,
         )
         .build();
-        c.splice_inflight = true;
+        c.body_op = BodyOp::Splice;
         self.push(sqe.user_data(ud));
         true
     }
@@ -381,7 +382,7 @@ impl<S: Service> Worker<S> {
         let Some(Some(c)) = self.conns.get_mut(idx) else {
             return;
         };
-        if c.abort {
+        if c.aborting() {
             return;
         }
         let into_pipe = c.pipe_fill == 0;
@@ -394,11 +395,11 @@ impl<S: Service> Worker<S> {
                     self.push(sqe);
                 }
                 libc::EAGAIN => {}
-                libc::EPIPE | libc::ECONNRESET => c.abort = true,
+                libc::EPIPE | libc::ECONNRESET => c.abort(),
                 e => {
                     self.stats
                         .error(&format!("splice: {}", io::Error::from_raw_os_error(e)));
-                    c.abort = true;
+                    c.abort();
                 }
             }
             return;
@@ -409,7 +410,7 @@ impl<S: Service> Worker<S> {
             if into_pipe {
                 self.stats.error("file shorter than announced");
             }
-            c.abort = true;
+            c.abort();
             return;
         }
         if into_pipe {

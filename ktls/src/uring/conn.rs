@@ -3,10 +3,62 @@
 
 use super::*;
 
-#[derive(Debug, PartialEq, Eq)]
+/// Where a connection is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Phase {
+    /// The handshake runs, with record-exact receives.
     Handshake,
+    /// The handshake is done; the hand-off to the kernel waits for its last
+    /// flight to be sent (no receive is armed meanwhile: the kernel must
+    /// start reading at the next record).
+    HandOff,
+    /// Application data: the handler has the connection.
     Data,
+}
+
+/// Whether and how a connection ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Life {
+    Open,
+    /// No more input wanted: close (with close_notify after the handshake)
+    /// once the output is out.
+    Closing,
+    /// Close now, without close_notify: a timeout or a broken transport.
+    /// Cancels what is in flight; the slot is freed once nothing is.
+    Abort,
+}
+
+/// A connection's receive.
+pub(super) enum RecvState {
+    /// None in flight. `single_next`: the next one is single-shot (the
+    /// worker's provided buffers ran dry), then multishot again.
+    Idle { single_next: bool },
+    /// A single-shot receive into `buf` (the connection's receive buffer,
+    /// owned by the operation until it completes).
+    Single { buf: Box<[u8]> },
+    /// A multishot receive into the worker's provided buffers (which the
+    /// ring owns). `cancelling`: a cancel is out (back-pressure).
+    Multi { cancelling: bool },
+}
+
+/// A connection's send.
+pub(super) enum SendState {
+    Idle,
+    /// A send of `buf[woff..]` (the connection's send buffer, owned by the
+    /// operation until it completes). `more`: with MSG_MORE.
+    InFlight {
+        buf: Vec<u8>,
+        more: bool,
+    },
+}
+
+/// The file body's operation in flight (one at a time).
+pub(super) enum BodyOp {
+    Idle,
+    /// A SPLICE: into the pipe while `pipe_fill` is 0, else out to the socket.
+    Splice,
+    /// A chunk read, owning the buffer it fills until it completes.
+    Read(FileRead),
 }
 
 pub(super) struct Conn<H> {
@@ -19,34 +71,31 @@ pub(super) struct Conn<H> {
     pub(super) tls: Connection,
     pub(super) handler: Option<H>,
     pub(super) phase: Phase,
+    pub(super) life: Life,
     pub(super) kernel_send: bool,
     pub(super) kernel_recv: bool,
-    /// Owned by the receive in flight while `recv_inflight`.
+    pub(super) recv: RecvState,
+    /// The single-shot receive buffer while no receive owns it (empty when
+    /// released while idle).
     pub(super) rbuf: Box<[u8]>,
-    pub(super) recv_inflight: bool,
-    /// Owned by the send in flight while `send_inflight`: never grown then.
+    pub(super) send: SendState,
+    /// The bytes being sent (`wbuf[woff..]`) while no send owns them.
     pub(super) wbuf: Vec<u8>,
     pub(super) woff: usize,
-    pub(super) send_inflight: bool,
     /// Bytes produced while a send is in flight; they go next.
     pub(super) wnext: Vec<u8>,
     pub(super) deadline: Instant,
-    /// The handshake is done; the hand-off to the kernel waits for its last
-    /// flight to be sent.
-    pub(super) ktls_pending: bool,
     /// File body being sent after `wbuf`/`wnext`.
     pub(super) body: Option<FileBody>,
+    pub(super) body_op: BodyOp,
     /// Plaintext of a response head (`hold[..hold_len]`), held to be sealed
     /// with the body's start; the rest is the chunk buffer, kept initialised
     /// between chunks so each `pread` doesn't zero 64 KiB first.
     pub(super) hold: Vec<u8>,
     pub(super) hold_len: usize,
-    /// Waiting for the socket to become writable (kernel sendfile hit EAGAIN).
+    /// A poll for writability is in flight (a kernel write hit EAGAIN, or a
+    /// KeyUpdate waits for room).
     pub(super) poll_inflight: bool,
-    /// No more input wanted: close once the output is out.
-    pub(super) closing: bool,
-    /// Close now (no close_notify): a timeout or a broken transport.
-    pub(super) abort: bool,
     /// File bodies through kernel TLS: the pipe (read end, write end, size),
     /// made at the first body and closed with the connection.
     pub(super) pipe: Option<(OwnedFd, OwnedFd, usize)>,
@@ -54,22 +103,8 @@ pub(super) struct Conn<H> {
     pub(super) pipe_fill: usize,
     /// The piece in the pipe must end its record (small records).
     pub(super) piece_small: bool,
-    /// A SPLICE is in flight (into the pipe while `pipe_fill` is 0, else out).
-    pub(super) splice_inflight: bool,
     /// Plaintext written with MSG_MORE that the kernel holds in an open record.
     pub(super) open_record: usize,
-    /// The send in flight has MSG_MORE.
-    pub(super) send_more: bool,
-    /// The receive in flight is multishot (into the worker's provided buffers).
-    pub(super) recv_multi: bool,
-    /// A cancel of the multishot receive is out (back-pressure).
-    pub(super) recv_cancel: bool,
-    /// The next receive is single-shot into `rbuf` (the ring ran dry).
-    pub(super) recv_single_next: bool,
-    /// A file chunk read is in flight into `read`'s buffer.
-    pub(super) read_inflight: bool,
-    /// The buffer the file chunk read (in flight, or just completed) fills.
-    pub(super) read: Option<FileRead>,
 }
 
 impl<H> Conn<H> {
@@ -81,6 +116,55 @@ impl<H> Conn<H> {
             gen: self.gen,
         }
         .encode()
+    }
+
+    /// True while any operation of the connection is in flight: until then
+    /// its slot (and every buffer an operation owns) must stay.
+    pub(super) fn busy(&self) -> bool {
+        !matches!(self.recv, RecvState::Idle { .. })
+            || matches!(self.send, SendState::InFlight { .. })
+            || self.poll_inflight
+            || !matches!(self.body_op, BodyOp::Idle)
+    }
+
+    /// Ends the connection once its output is out (unless it is aborting).
+    pub(super) fn close(&mut self) {
+        if self.life == Life::Open {
+            self.life = Life::Closing;
+        }
+    }
+
+    /// Ends the connection now.
+    pub(super) fn abort(&mut self) {
+        self.life = Life::Abort;
+    }
+
+    pub(super) fn aborting(&self) -> bool {
+        self.life == Life::Abort
+    }
+
+    /// The receive that completed (for good: no MORE) gives its buffer back;
+    /// true if it was multishot.
+    pub(super) fn recv_done(&mut self) -> bool {
+        match std::mem::replace(&mut self.recv, RecvState::Idle { single_next: false }) {
+            RecvState::Single { buf } => {
+                self.rbuf = buf;
+                false
+            }
+            RecvState::Multi { .. } => true,
+            RecvState::Idle { .. } => false,
+        }
+    }
+
+    /// The send that completed gives its buffer back; true if it had MSG_MORE.
+    pub(super) fn send_done(&mut self) -> bool {
+        match std::mem::replace(&mut self.send, SendState::Idle) {
+            SendState::InFlight { buf, more } => {
+                self.wbuf = buf;
+                more
+            }
+            SendState::Idle => false,
+        }
     }
 }
 
@@ -122,17 +206,21 @@ pub(super) fn release_idle<H>(c: &mut Conn<H>, multishot: bool) {
     if c.hold_len == 0 && c.hold.capacity() > 0 {
         c.hold = Vec::new();
     }
-    // Not while a single-shot receive is writing into it, nor when the next
-    // receive will be single-shot.
-    let single_shot_armed = c.recv_inflight && !c.recv_multi;
-    if multishot && !c.recv_single_next && !single_shot_armed && !c.rbuf.is_empty() {
+    // Not when the next receive will be single-shot (a single-shot receive
+    // in flight owns the buffer: `rbuf` is empty then).
+    let single_next = matches!(c.recv, RecvState::Idle { single_next: true });
+    if multishot && !single_next && !c.rbuf.is_empty() {
         c.rbuf = Box::default();
     }
 }
 
-/// Bytes queued to send and not yet sent.
+/// Bytes queued to send and not yet sent (the send in flight counts whole).
 pub(super) fn backlog<H>(c: &Conn<H>) -> usize {
-    c.wbuf.len().saturating_sub(c.woff) + c.wnext.len()
+    let current = match &c.send {
+        SendState::InFlight { buf, .. } => buf.len(),
+        SendState::Idle => c.wbuf.len(),
+    };
+    current.saturating_sub(c.woff) + c.wnext.len()
 }
 
 /// Puts a response head that went with a failed read back in front of

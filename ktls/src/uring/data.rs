@@ -5,22 +5,25 @@
 use super::*;
 
 impl<S: Service> Worker<S> {
-    /// A receive completed: `res` bytes in `rbuf`, or in provided buffer `bid`.
-    pub(super) fn on_recv(&mut self, idx: usize, res: i32, bid: Option<u16>) {
+    /// A receive completed: `res` bytes in `rbuf`, or in provided buffer
+    /// `bid`; `multi`: it was the multishot one.
+    pub(super) fn on_recv(&mut self, idx: usize, res: i32, bid: Option<u16>, multi: bool) {
         let Some(Some(c)) = self.conns.get_mut(idx) else {
             return;
         };
-        if c.abort {
+        if c.aborting() {
             return;
         }
         if res == -libc::ENOBUFS {
             // Every provided buffer is taken: this connection's next receive
             // goes into its own buffer, then multishot again.
             self.stats.recv_no_buffers += 1;
-            c.recv_single_next = true;
+            if let RecvState::Idle { single_next } = &mut c.recv {
+                *single_next = true;
+            }
             return;
         }
-        if res == -libc::EINVAL && c.recv_multi {
+        if res == -libc::EINVAL && multi {
             // No multishot receive on this kernel (before 6.0): single-shot from
             // now on. The ring stays: receives still in flight may carry buffers.
             self.stats.multishot_recv = false;
@@ -29,7 +32,7 @@ impl<S: Service> Worker<S> {
         }
         if res == 0 {
             // The peer closed the transport (without close_notify, or after it).
-            c.abort = true;
+            c.abort();
             return;
         }
         if res < 0 {
@@ -41,7 +44,7 @@ impl<S: Service> Worker<S> {
                 e => {
                     self.stats
                         .error(&format!("recv: {}", io::Error::from_raw_os_error(e)));
-                    c.abort = true;
+                    c.abort();
                 }
             }
             return;
@@ -75,7 +78,7 @@ impl<S: Service> Worker<S> {
                     self.stats.handshake_failures += 1;
                     self.stats.error(&format!("handshake: {:?}", e.kind()));
                     take_pending(c);
-                    c.closing = true;
+                    c.close();
                 }
             }
             return;
@@ -103,7 +106,7 @@ impl<S: Service> Worker<S> {
         if let Err(e) = r {
             self.stats.error(&format!("records: {:?}", e.kind()));
             take_pending(c);
-            c.closing = true;
+            c.close();
             return;
         }
         let mut plain = vec![0u8; c.tls.peek()];
@@ -117,7 +120,7 @@ impl<S: Service> Worker<S> {
         }
         if peer_closed {
             if let Some(Some(c)) = self.conns.get_mut(idx) {
-                c.closing = true;
+                c.close();
             }
         }
     }
@@ -133,14 +136,14 @@ impl<S: Service> Worker<S> {
         loop {
             match c.tls.recv(&mut buf) {
                 Ok(0) => {
-                    c.closing = true;
+                    c.close();
                     break;
                 }
                 Ok(n) => plain.extend_from_slice(&buf[..n]),
                 Err(e) if e.is_blocked() => break,
                 Err(e) => {
                     self.stats.error(&format!("kernel records: {:?}", e.kind()));
-                    c.abort = true;
+                    c.abort();
                     break;
                 }
             }
@@ -157,11 +160,9 @@ impl<S: Service> Worker<S> {
             return;
         };
         self.stats.handshakes += 1;
-        c.phase = Phase::Data;
         c.deadline = Instant::now() + self.cfg.idle_timeout;
-        // The hand-off waits until the last flight is out (`advance`), and no
-        // receive is armed meanwhile: the kernel must start reading at the next record.
-        c.ktls_pending = true;
+        // The hand-off waits until the last flight is out (`advance`).
+        c.phase = Phase::HandOff;
     }
 
     /// After the handshake, with its last flight sent: the kernel takes what it
@@ -170,7 +171,7 @@ impl<S: Service> Worker<S> {
         let Some(Some(c)) = self.conns.get_mut(idx) else {
             return;
         };
-        c.ktls_pending = false;
+        c.phase = Phase::Data;
         c.wbuf.clear();
         c.woff = 0;
         let status = match c.tls.set_fd(c.fd.as_raw_fd()) {
@@ -181,7 +182,7 @@ impl<S: Service> Worker<S> {
             Ok(s) => s,
             Err(e) => {
                 self.stats.error(&format!("ktls: {:?}", e.kind()));
-                c.abort = true;
+                c.abort();
                 return;
             }
         };
@@ -225,7 +226,7 @@ impl<S: Service> Worker<S> {
             // would close the file a READ or SPLICE in flight reads.
             self.stats
                 .error("a file body queued before the last one was out");
-            c.abort = true;
+            c.abort();
             return;
         }
         self.stats.bytes_out += out.bytes.len() as u64;
@@ -245,18 +246,19 @@ impl<S: Service> Worker<S> {
             c.wnext = out.bytes;
         } else if let Err(e) = queue_plaintext(c, &out.bytes) {
             self.stats.error(&format!("send: {:?}", e.kind()));
-            c.abort = true;
+            c.abort();
             return;
         }
         if out.file.is_some() {
             c.body = out.file;
         }
         if flow == Flow::Close {
-            c.closing = true;
+            c.close();
         }
     }
 
-    pub(super) fn on_send(&mut self, idx: usize, res: i32) {
+    /// A send completed (`more`: it had MSG_MORE); its buffer is back in `wbuf`.
+    pub(super) fn on_send(&mut self, idx: usize, res: i32, more: bool) {
         let Some(Some(c)) = self.conns.get_mut(idx) else {
             return;
         };
@@ -269,7 +271,7 @@ impl<S: Service> Worker<S> {
                         self.stats
                             .error(&format!("send: {}", io::Error::from_raw_os_error(e)));
                     }
-                    c.abort = true;
+                    c.abort();
                 }
             }
             return;
@@ -278,7 +280,7 @@ impl<S: Service> Worker<S> {
         c.woff += n;
         if c.kernel_send {
             c.tls.kernel_wrote(n);
-            c.open_record = if c.send_more {
+            c.open_record = if more {
                 (c.open_record + n) % MAX_RECORD
             } else {
                 0
@@ -297,22 +299,21 @@ impl<S: Service> Worker<S> {
             return;
         };
         let fd = types::Fd(c.fd.as_raw_fd());
-        if c.abort {
+        if c.aborting() {
             let mut cancels = Vec::new();
-            if c.recv_inflight {
+            if !matches!(c.recv, RecvState::Idle { .. }) {
                 cancels.push(c.ud(Op::Recv));
             }
-            if c.send_inflight {
+            if matches!(c.send, SendState::InFlight { .. }) {
                 cancels.push(c.ud(Op::Send));
             }
             if c.poll_inflight {
                 cancels.push(c.ud(Op::Poll));
             }
-            if c.splice_inflight {
-                cancels.push(c.ud(Op::Splice));
-            }
-            if c.read_inflight {
-                cancels.push(c.ud(Op::Read));
+            match c.body_op {
+                BodyOp::Splice => cancels.push(c.ud(Op::Splice)),
+                BodyOp::Read(_) => cancels.push(c.ud(Op::Read)),
+                BodyOp::Idle => {}
             }
             if cancels.is_empty() {
                 self.release(idx);
@@ -323,15 +324,15 @@ impl<S: Service> Worker<S> {
             }
             return;
         }
-        let idle_out = !c.send_inflight && c.woff >= c.wbuf.len() && c.wnext.is_empty();
-        if c.ktls_pending && idle_out {
+        let sending = matches!(c.send, SendState::InFlight { .. });
+        let idle_out = !sending && c.woff >= c.wbuf.len() && c.wnext.is_empty();
+        if c.phase == Phase::HandOff && idle_out {
             self.enter_data(idx);
             return self.advance(idx);
         }
         if idle_out
             && !c.poll_inflight
-            && !c.splice_inflight
-            && !c.read_inflight
+            && matches!(c.body_op, BodyOp::Idle)
             && c.body.is_some()
             && c.handler.is_some()
             && self.pump_body(idx)
@@ -342,11 +343,12 @@ impl<S: Service> Worker<S> {
             return;
         };
         let mut sqes = Vec::new();
-        if !c.send_inflight && c.wbuf.is_empty() && !c.wnext.is_empty() {
+        let sending = matches!(c.send, SendState::InFlight { .. });
+        if !sending && c.wbuf.is_empty() && !c.wnext.is_empty() {
             std::mem::swap(&mut c.wbuf, &mut c.wnext);
             c.woff = 0;
         }
-        if !c.send_inflight && c.woff < c.wbuf.len() {
+        if !sending && c.woff < c.wbuf.len() {
             let mut len = c.wbuf.len() - c.woff;
             let mut more = 0;
             if c.kernel_send {
@@ -367,7 +369,7 @@ impl<S: Service> Worker<S> {
                     }
                     Err(e) => {
                         self.stats.error(&format!("send: {:?}", e.kind()));
-                        c.abort = true;
+                        c.abort();
                         return self.advance(idx);
                     }
                 };
@@ -385,28 +387,31 @@ impl<S: Service> Worker<S> {
                     more = libc::MSG_MORE;
                 }
             }
-            let pending = &c.wbuf[c.woff..c.woff + len];
+            // The send owns the buffer until it completes (`send_done`).
+            let buf = std::mem::take(&mut c.wbuf);
+            let pending = &buf[c.woff..c.woff + len];
             sqes.push(
                 opcode::Send::new(fd, pending.as_ptr(), len.min(u32::MAX as usize) as u32)
                     .flags(libc::MSG_NOSIGNAL | more)
                     .build()
                     .user_data(c.ud(Op::Send)),
             );
-            c.send_inflight = true;
-            c.send_more = more != 0;
+            c.send = SendState::InFlight {
+                buf,
+                more: more != 0,
+            };
         }
-        let output_done = !c.send_inflight
+        let output_done = !matches!(c.send, SendState::InFlight { .. })
             && c.wnext.is_empty()
             && c.body.is_none()
             && !c.poll_inflight
-            && !c.splice_inflight
-            && !c.read_inflight;
-        if output_done && !c.closing && c.phase == Phase::Data {
+            && matches!(c.body_op, BodyOp::Idle);
+        if output_done && c.life == Life::Open && c.phase != Phase::Handshake {
             release_idle(c, self.recv_multi_on);
         }
-        if c.closing {
+        if c.life == Life::Closing {
             if output_done {
-                if c.phase == Phase::Data {
+                if c.phase != Phase::Handshake {
                     // close_notify (once), through the kernel or as a sealed record.
                     if c.kernel_send {
                         let _ = c.tls.shutdown_send();
@@ -415,42 +420,46 @@ impl<S: Service> Worker<S> {
                         return self.advance(idx);
                     }
                 }
-                c.abort = true;
+                c.abort();
                 return self.advance(idx);
             }
-        } else if c.recv_inflight {
+        } else if let RecvState::Multi { cancelling } = c.recv {
             // Back-pressure: a peer whose replies pile up is not read further
             // (a multishot receive is stopped; it is re-armed when they are out).
-            if c.recv_multi && !c.recv_cancel && backlog(c) > RECV_PAUSE {
+            if !cancelling && backlog(c) > RECV_PAUSE {
+                c.recv = RecvState::Multi { cancelling: true };
                 sqes.push(
                     opcode::AsyncCancel::new(c.ud(Op::Recv))
                         .build()
                         .user_data(UserData::worker(Op::Cancel)),
                 );
-                c.recv_cancel = true;
             }
-        } else if !c.ktls_pending && (c.phase == Phase::Handshake || backlog(c) <= RECV_PAUSE) {
-            // Multishot only after the handshake: during it receives are
-            // record-exact (nothing past the last handshake record leaves the
-            // socket, so the kernel can take over reading at a record boundary).
-            let multi = c.phase == Phase::Data && self.recv_multi_on && !c.recv_single_next;
-            let sqe = if multi {
-                opcode::RecvMulti::new(fd, BUF_GROUP).build()
-            } else {
-                if c.rbuf.is_empty() {
-                    // Released while idle (multishot receives don't use it).
-                    c.rbuf = vec![0u8; RECV_BUF].into_boxed_slice();
-                }
-                let len = match c.phase {
-                    Phase::Handshake => c.tls.tls_bytes_needed().clamp(1, c.rbuf.len()),
-                    Phase::Data => c.rbuf.len(),
+        } else if let RecvState::Idle { single_next } = c.recv {
+            if c.phase == Phase::Handshake || (c.phase == Phase::Data && backlog(c) <= RECV_PAUSE) {
+                // Multishot only after the handshake: during it receives are
+                // record-exact (nothing past the last handshake record leaves the
+                // socket, so the kernel can take over reading at a record boundary).
+                let multi = c.phase == Phase::Data && self.recv_multi_on && !single_next;
+                let sqe = if multi {
+                    c.recv = RecvState::Multi { cancelling: false };
+                    opcode::RecvMulti::new(fd, BUF_GROUP).build()
+                } else {
+                    // The receive owns the buffer until it completes (`recv_done`).
+                    let mut buf = std::mem::take(&mut c.rbuf);
+                    if buf.is_empty() {
+                        // Released while idle (multishot receives don't use it).
+                        buf = vec![0u8; RECV_BUF].into_boxed_slice();
+                    }
+                    let len = match c.phase {
+                        Phase::Handshake => c.tls.tls_bytes_needed().clamp(1, buf.len()),
+                        _ => buf.len(),
+                    };
+                    let sqe = opcode::Recv::new(fd, buf.as_mut_ptr(), len as u32).build();
+                    c.recv = RecvState::Single { buf };
+                    sqe
                 };
-                opcode::Recv::new(fd, c.rbuf.as_mut_ptr(), len as u32).build()
-            };
-            sqes.push(sqe.user_data(c.ud(Op::Recv)));
-            c.recv_inflight = true;
-            c.recv_multi = multi;
-            c.recv_single_next = false;
+                sqes.push(sqe.user_data(c.ud(Op::Recv)));
+            }
         }
         for sqe in sqes {
             self.push(sqe);

@@ -126,6 +126,45 @@ pub(super) fn route(ud: u64, current_gen: impl Fn(u32) -> Option<u32>) -> Route 
 /// SPLICE runs there, and a handful per core is plenty.
 pub(super) const IOWQ_MAX_WORKERS: [u32; 2] = [4, 4];
 
+/// Queues `sqe`; if the submission queue is full, submits what is there
+/// first. The one place entries reach the kernel.
+///
+/// Every entry the runtime builds points only at memory that stays where it
+/// is, and that Rust neither frees nor touches, until the entry's completion
+/// has been reaped:
+/// - a connection's receive and send buffers and a plain file read's chunk
+///   are moved into the operation's state (`RecvState::Single`,
+///   `SendState::InFlight`, `BodyOp::Read`) at submission and handed back
+///   at completion (moving a `Box` or `Vec` leaves its heap memory in place);
+///   a connection, with those states, is freed only once `Conn::busy` is
+///   false, and at shutdown the connections still busy are leaked rather
+///   than freed;
+/// - provided receive buffers and registered file buffers live in mappings
+///   that outlive the ring (or are leaked), and Rust reads one only while
+///   the kernel has handed it out (`BufRing::slice`) or no read is lent it
+///   (`FilePool::buf_mut`);
+/// - the tick's timespec is boxed in the worker, which outlives its ring.
+pub(super) fn submit(ring: &mut IoUring, sqe: &squeue::Entry) {
+    loop {
+        // SAFETY: see above: everything the entry points at stays valid and
+        // untouched until its completion.
+        if unsafe { ring.submission().push(sqe) }.is_ok() {
+            return;
+        }
+        if ring.submit().is_err() {
+            std::thread::yield_now();
+        }
+    }
+}
+
+/// The socket a successful `ACCEPT` completion (`res` >= 0) carries.
+pub(super) fn accepted(res: i32) -> OwnedFd {
+    debug_assert!(res >= 0);
+    // SAFETY: a successful accept completion's result is a new descriptor
+    // that nothing else owns: it is ours to close.
+    unsafe { OwnedFd::from_raw_fd(res) }
+}
+
 /// True if the ring's kernel has the operation `code` (SPLICE: 5.7+, READ: 5.6+).
 pub(super) fn probe_op(ring: &IoUring, code: u8) -> bool {
     let mut probe = io_uring::Probe::new();

@@ -94,22 +94,9 @@ impl<S: Service> Worker<S> {
         })
     }
 
-    /// Queues `sqe`; if the submission queue is full, submits what is there first.
+    /// Queues `sqe` (see [`submit`]).
     pub(super) fn push(&mut self, sqe: squeue::Entry) {
-        loop {
-            // SAFETY: every entry built by this worker points only at memory owned
-            // by a boxed connection (or the boxed tick timespec, or a buffer of the
-            // worker's rings/pools) that stays alive until its completion has been
-            // reaped: `release` runs only when none of the connection's
-            // `*_inflight` flags is set, and a pool buffer goes back to the pool
-            // only at its read's completion.
-            if unsafe { self.ring.submission().push(&sqe) }.is_ok() {
-                return;
-            }
-            if self.ring.submit().is_err() {
-                std::thread::yield_now();
-            }
-        }
+        submit(&mut self.ring, &sqe);
     }
 
     pub(super) fn arm_accept(&mut self) {
@@ -146,18 +133,12 @@ impl<S: Service> Worker<S> {
     /// reaped, so their buffers can be freed. If the kernel still holds some
     /// after a second, those connections are leaked rather than freed under it.
     pub(super) fn drain(&mut self) {
-        let busy = |c: &Conn<S::Handler>| {
-            c.recv_inflight
-                || c.send_inflight
-                || c.poll_inflight
-                || c.splice_inflight
-                || c.read_inflight
-        };
+        let busy = |c: &Conn<S::Handler>| c.busy();
         self.stats.cut_at_shutdown += self.live as u64;
         for c in self.conns.iter_mut().flatten() {
             if busy(c) {
                 cut(&c.fd);
-                c.abort = true;
+                c.abort();
             }
         }
         let deadline = Instant::now() + Duration::from_secs(1);
@@ -239,34 +220,34 @@ impl<S: Service> Worker<S> {
         let Some(Some(conn)) = self.conns.get_mut(idx) else {
             return;
         };
-        match d.op {
-            // A multishot receive stays in flight while the kernel says MORE.
-            Op::Recv if conn.recv_multi && cqueue::more(cqe.flags()) => {}
-            Op::Recv => {
-                conn.recv_inflight = false;
-                conn.recv_cancel = false;
-            }
-            Op::Poll => conn.poll_inflight = false,
-            Op::Splice => conn.splice_inflight = false,
-            Op::Read => conn.read_inflight = false,
-            _ => conn.send_inflight = false,
-        }
+        // The operation is over (but a multishot receive while the kernel
+        // says MORE): what it owned goes back to the connection.
         match d.op {
             Op::Recv => {
-                self.on_recv(idx, res, bid);
+                let multi = matches!(conn.recv, RecvState::Multi { .. });
+                if !(multi && cqueue::more(cqe.flags())) {
+                    conn.recv_done();
+                }
+                self.on_recv(idx, res, bid, multi);
                 if let (Some(bid), Some(ring)) = (bid, self.bufs.as_mut()) {
                     ring.give_back(bid);
                 }
-                if let Some(Some(c)) = self.conns.get_mut(idx) {
-                    if !c.recv_inflight {
-                        c.recv_multi = false;
-                    }
+            }
+            Op::Send => {
+                let more = conn.send_done();
+                self.on_send(idx, res, more);
+            }
+            Op::Poll => conn.poll_inflight = false,
+            Op::Splice => {
+                conn.body_op = BodyOp::Idle;
+                self.on_splice(idx, res);
+            }
+            Op::Read => {
+                if let BodyOp::Read(read) = std::mem::replace(&mut conn.body_op, BodyOp::Idle) {
+                    self.on_read(idx, res, read);
                 }
             }
-            Op::Send => self.on_send(idx, res),
-            Op::Splice => self.on_splice(idx, res),
-            Op::Read => self.on_read(idx, res),
-            _ => {}
+            Op::Accept | Op::Tick | Op::Cancel => {}
         }
         self.advance(idx);
     }
@@ -299,9 +280,7 @@ impl<S: Service> Worker<S> {
             self.multishot = false;
             self.stats.multishot_accept = false;
         } else if res >= 0 {
-            // SAFETY: a successful accept CQE carries a new fd that we now own.
-            let fd = unsafe { OwnedFd::from_raw_fd(res) };
-            self.new_conn(fd);
+            self.new_conn(accepted(res));
         } else if res != -libc::ECANCELED {
             self.stats
                 .error(&format!("accept: {}", io::Error::from_raw_os_error(-res)));
@@ -346,33 +325,25 @@ impl<S: Service> Worker<S> {
             tls,
             handler: None,
             phase: Phase::Handshake,
+            life: Life::Open,
             kernel_send: false,
             kernel_recv: false,
+            recv: RecvState::Idle { single_next: false },
             rbuf: vec![0u8; RECV_BUF].into_boxed_slice(),
-            recv_inflight: false,
+            send: SendState::Idle,
             wbuf: Vec::new(),
             woff: 0,
-            send_inflight: false,
             wnext: Vec::new(),
             deadline: Instant::now() + self.cfg.handshake_timeout,
-            ktls_pending: false,
             body: None,
+            body_op: BodyOp::Idle,
             hold: Vec::new(),
             hold_len: 0,
             poll_inflight: false,
-            closing: false,
-            abort: false,
             pipe: None,
             pipe_fill: 0,
             piece_small: false,
-            splice_inflight: false,
             open_record: 0,
-            send_more: false,
-            recv_multi: false,
-            recv_cancel: false,
-            recv_single_next: false,
-            read_inflight: false,
-            read: None,
         });
         self.conns[idx] = Some(conn);
         self.live += 1;
@@ -393,12 +364,12 @@ impl<S: Service> Worker<S> {
             let Some(Some(c)) = self.conns.get_mut(idx) else {
                 continue;
             };
-            if now >= c.deadline && !c.abort {
+            if now >= c.deadline && !c.aborting() {
                 self.stats.timeouts += 1;
                 if c.phase == Phase::Handshake {
                     self.stats.handshake_failures += 1;
                 }
-                c.abort = true;
+                c.abort();
                 self.advance(idx);
             }
         }
@@ -425,9 +396,9 @@ impl<S: Service> Worker<S> {
         for idx in 0..self.conns.len() {
             if let Some(Some(c)) = self.conns.get_mut(idx) {
                 if c.phase == Phase::Handshake {
-                    c.abort = true;
+                    c.abort();
                 } else {
-                    c.closing = true;
+                    c.close();
                 }
                 self.advance(idx);
             }
