@@ -571,6 +571,110 @@ fn file_reads_share_a_small_pool_of_registered_buffers() {
     assert!(s.errors.values().sum::<u64>() <= 1, "{s}");
 }
 
+/// Answers "fifo" with `FIFO_LEN` bytes read from the FIFO `dir/fifo` (the
+/// read waits in the kernel until the test writes them) and any other line
+/// with the named file of `dir`, as "LEN\n" and the body.
+struct FifoOrFile(std::path::PathBuf);
+
+const FIFO_LEN: u64 = 1000;
+
+struct FifoOrFileHandler(std::path::PathBuf);
+
+impl Handler for FifoOrFileHandler {
+    fn on_data(&mut self, input: &[u8], out: &mut Output) -> Flow {
+        let name = std::str::from_utf8(input).unwrap().trim();
+        let (file, len) = if name == "fifo" {
+            // Read and write: opening doesn't wait for a writer, and the
+            // read never sees end-of-file.
+            let fifo = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(self.0.join("fifo"))
+                .unwrap();
+            (fifo, FIFO_LEN)
+        } else {
+            let file = std::fs::File::open(self.0.join(name)).unwrap();
+            let len = file.metadata().unwrap().len();
+            (file, len)
+        };
+        out.extend_from_slice(format!("{len}\n").as_bytes());
+        out.send_file(file, 0, len);
+        Flow::Continue
+    }
+}
+
+impl Service for FifoOrFile {
+    type Handler = FifoOrFileHandler;
+    fn connect(&self, _peer: SocketAddr, _conn: &Connection) -> FifoOrFileHandler {
+        FifoOrFileHandler(self.0.clone())
+    }
+}
+
+/// Userspace send with a pool of one registered file buffer, run dry on
+/// purpose: a body read from a FIFO holds the buffer (its read waits in the
+/// kernel until the test writes), so another connection's chunks are read
+/// plain into its own buffer; both bodies arrive whole.
+#[test]
+fn a_dry_file_pool_reads_into_the_connections_buffer() {
+    if baton_ktls::probe().available() {
+        eprintln!("SKIPPED a_dry_file_pool_reads_into_the_connections_buffer: kernel TLS send never reads into the pool");
+        return;
+    }
+    let (dir, files) = body_files("uring-dry-pool", &[200_000]);
+    let fifo = dir.join("fifo");
+    let _ = std::fs::remove_file(&fifo);
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    let cfg = RuntimeConfig {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        workers: 1,
+        file_buffers: 1,
+        shutdown_grace: Duration::from_secs(30),
+        ..Default::default()
+    };
+    let rt = Runtime::start(cfg, tls_config(), Arc::new(FifoOrFile(dir))).unwrap();
+    let port = rt.local_addr().port();
+    let mut waiting = baton_client(&client_config(), port, |c| {
+        c.set_server_name("localhost").unwrap();
+    })
+    .unwrap();
+    send_all(&mut waiting, b"fifo\n").unwrap();
+    // Its read took the pool's only buffer (counted when submitted).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while rt.stats()[0].file_reads_fixed == 0 {
+        assert!(Instant::now() < deadline, "the FIFO read never started");
+        thread::sleep(Duration::from_millis(10));
+    }
+    // Meanwhile another body: every chunk read plain.
+    let mut conn = fetch_all(port, &files);
+    conn.shutdown().unwrap();
+    let mid = rt.stats().remove(0);
+    assert_eq!(mid.file_reads_fixed, 1, "{mid}");
+    let chunks = files[0].1.len().div_ceil(64 * 1024) as u64;
+    assert!(mid.file_reads_plain >= chunks, "{mid}");
+    // Now the FIFO read completes, and its buffer goes back to the pool.
+    let fifo_bytes = payload(FIFO_LEN as usize, 4);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&fifo)
+        .unwrap()
+        .write_all(&fifo_bytes)
+        .unwrap();
+    let head = format!("{FIFO_LEN}\n");
+    let got = recv_exact(&mut waiting, head.len() + FIFO_LEN as usize).unwrap();
+    assert_eq!(&got[..head.len()], head.as_bytes());
+    assert_eq!(&got[head.len()..], &fifo_bytes[..]);
+    waiting.shutdown().unwrap();
+    // The pool serves again: the next body's chunks go into it.
+    let mut conn = fetch_all(port, &files);
+    conn.shutdown().unwrap();
+    let stats = rt.shutdown();
+    let s = &stats[0];
+    assert!(s.file_reads_fixed > 1, "{s}");
+    assert_eq!(s.file_reads_plain, mid.file_reads_plain, "{s}");
+    assert!(s.errors.is_empty(), "{s}");
+    assert_eq!(s.cut_at_shutdown, 0, "{s}");
+}
+
 /// Announces every file 100 000 bytes longer than it is.
 struct Overpromise(std::path::PathBuf);
 
