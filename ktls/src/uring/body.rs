@@ -4,6 +4,20 @@
 
 use super::*;
 
+/// The per-connection pipe file bodies are spliced through (F_SETPIPE_SZ; the
+/// kernel may allow less: /proc/sys/fs/pipe-max-size, 1 MiB by default).
+pub(super) const PIPE_SIZE: usize = 1 << 20;
+
+/// File body chunk read and sealed per turn without kernel TLS send.
+pub(super) const FILE_CHUNK: usize = 64 * 1024;
+
+/// Room in front of each registered file buffer's chunk for the response
+/// head sealed with it (a longer head makes that read a plain one).
+pub(super) const HEAD_ROOM: usize = 4096;
+
+/// Most file bytes one kernel sendfile turn pushes before others get a go.
+pub(super) const SENDFILE_TURN: usize = 4 << 20;
+
 /// A pipe for splicing file bodies, as large as the kernel allows up to
 /// [`PIPE_SIZE`]: (read end, write end, size). Non-blocking, so that a
 /// SPLICE never waits on the pipe itself (it is only filled when empty).

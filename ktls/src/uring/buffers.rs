@@ -3,6 +3,15 @@
 
 use super::*;
 
+/// A registered file buffer: the head room, then one chunk.
+pub(super) const FILE_BUF: usize = HEAD_ROOM + FILE_CHUNK;
+
+/// The provided buffers' group id in the worker's ring.
+pub(super) const BUF_GROUP: u16 = 0;
+
+/// Receive buffer per connection: a whole record's plaintext or ciphertext.
+pub(super) const RECV_BUF: usize = 16 * 1024 + 512;
+
 /// An anonymous private mapping that the kernel may read or write through
 /// io_uring: only ever reached through raw pointers (never a reference over
 /// the whole area), so the kernel writing one part of it while Rust reads
@@ -131,9 +140,50 @@ impl BufRing {
 /// until its completion, stale or not.
 pub(super) struct FilePool {
     pub(super) map: Mmap,
-    pub(super) free: Vec<u16>,
+    pub(super) lending: Lending,
+}
+
+/// Which of `count` buffers are free, and which read each other one is lent
+/// to: a buffer goes back exactly once, at its read's completion.
+#[derive(Debug)]
+pub(super) struct Lending {
+    free: Vec<u16>,
     /// Per buffer: the user data of the read it is lent to.
-    pub(super) lent: Vec<Option<u64>>,
+    lent: Vec<Option<u64>>,
+}
+
+impl Lending {
+    pub(super) fn new(count: u16) -> Lending {
+        Lending {
+            free: (0..count).rev().collect(),
+            lent: vec![None; count as usize],
+        }
+    }
+
+    /// A free buffer's index, lent to the read with user data `ud`.
+    pub(super) fn take(&mut self, ud: u64) -> Option<u16> {
+        let bid = self.free.pop()?;
+        self.lent[bid as usize] = Some(ud);
+        Some(bid)
+    }
+
+    /// Buffer `bid` back (its read has completed); a second call, or one for
+    /// a buffer not lent, changes nothing.
+    pub(super) fn give(&mut self, bid: u16) {
+        if let Some(l) = self.lent.get_mut(bid as usize) {
+            if l.take().is_some() {
+                self.free.push(bid);
+            }
+        }
+    }
+
+    /// The buffer lent to the read `ud`, back (that read completed after its
+    /// connection was gone).
+    pub(super) fn give_back_lent_to(&mut self, ud: u64) {
+        if let Some(bid) = self.lent.iter().position(|l| *l == Some(ud)) {
+            self.give(bid as u16);
+        }
+    }
 }
 
 impl FilePool {
@@ -153,36 +203,29 @@ impl FilePool {
         unsafe { ring.submitter().register_buffers(&iovecs)? };
         Ok(FilePool {
             map,
-            free: (0..count).rev().collect(),
-            lent: vec![None; count as usize],
+            lending: Lending::new(count),
         })
     }
 
     /// Buffers in the pool.
     pub(super) fn len(&self) -> usize {
-        self.lent.len()
+        self.lending.lent.len()
     }
 
     /// A free buffer's index, lent to the read with user data `ud`.
     pub(super) fn take(&mut self, ud: u64) -> Option<u16> {
-        let bid = self.free.pop()?;
-        self.lent[bid as usize] = Some(ud);
-        Some(bid)
+        self.lending.take(ud)
     }
 
     /// Buffer `bid` back in the pool (its read has completed).
     pub(super) fn give(&mut self, bid: u16) {
-        if self.lent[bid as usize].take().is_some() {
-            self.free.push(bid);
-        }
+        self.lending.give(bid)
     }
 
     /// The buffer lent to the read `ud`, back in the pool (that read
     /// completed after its connection was gone).
     pub(super) fn give_back_lent_to(&mut self, ud: u64) {
-        if let Some(bid) = self.lent.iter().position(|l| *l == Some(ud)) {
-            self.give(bid as u16);
-        }
+        self.lending.give_back_lent_to(ud)
     }
 
     /// Buffer `bid`, while no read into it is in flight (or to hand its
@@ -195,5 +238,33 @@ impl FilePool {
         // long as `self`; no read is in flight into it (see above), and the
         // &mut self borrow makes this the only reference.
         unsafe { std::slice::from_raw_parts_mut(p, FILE_BUF) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Lending;
+
+    #[test]
+    fn a_pool_buffer_comes_back_once_at_its_reads_completion() {
+        let mut l = Lending::new(2);
+        let a = l.take(100).unwrap();
+        let b = l.take(200).unwrap();
+        assert_ne!(a, b);
+        // Dry: the next read goes plain.
+        assert_eq!(l.take(300), None);
+        // A's read completes normally; a repeated give is harmless.
+        l.give(a);
+        l.give(a);
+        assert_eq!(l.take(400), Some(a));
+        assert_eq!(l.take(500), None);
+        // B's read completes stale: found by its user data.
+        l.give_back_lent_to(200);
+        l.give_back_lent_to(200);
+        assert_eq!(l.take(600), Some(b));
+        // Unknown user data and indices change nothing.
+        l.give_back_lent_to(999);
+        l.give(7);
+        assert_eq!(l.take(700), None);
     }
 }

@@ -19,6 +19,7 @@ pub(super) enum Phase {
 /// Whether and how a connection ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Life {
+    /// Serving: input is read, output sent.
     Open,
     /// No more input wanted: close (with close_notify after the handshake)
     /// once the output is out.
@@ -43,17 +44,16 @@ pub(super) enum RecvState {
 
 /// A connection's send.
 pub(super) enum SendState {
+    /// No send in flight: the bytes to send are in `wbuf[woff..]`.
     Idle,
     /// A send of `buf[woff..]` (the connection's send buffer, owned by the
     /// operation until it completes). `more`: with MSG_MORE.
-    InFlight {
-        buf: Vec<u8>,
-        more: bool,
-    },
+    InFlight { buf: Vec<u8>, more: bool },
 }
 
 /// The file body's operation in flight (one at a time).
 pub(super) enum BodyOp {
+    /// Nothing of the body in flight (or no body).
     Idle,
     /// A SPLICE: into the pipe while `pipe_fill` is 0, else out to the socket.
     Splice,
@@ -139,6 +139,7 @@ impl<H> Conn<H> {
         self.life = Life::Abort;
     }
 
+    /// True once the connection is being cut (nothing new is armed).
     pub(super) fn aborting(&self) -> bool {
         self.life == Life::Abort
     }

@@ -4,6 +4,13 @@
 
 use super::*;
 
+/// A connection with more than this queued to send is not read further until
+/// it is out (back-pressure against peers that send without reading).
+pub(super) const RECV_PAUSE: usize = 1 << 20;
+
+/// Most plaintext one TLS record carries.
+pub(super) const MAX_RECORD: usize = 16 * 1024;
+
 impl<S: Service> Worker<S> {
     /// A receive completed: `res` bytes in `rbuf`, or in provided buffer
     /// `bid`; `multi`: it was the multishot one.

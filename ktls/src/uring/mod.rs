@@ -31,8 +31,10 @@ mod net;
 mod ring;
 mod worker;
 
+use body::*;
 use buffers::*;
 use conn::*;
+use data::*;
 use net::*;
 use ring::*;
 use worker::*;
@@ -399,39 +401,6 @@ impl Runtime {
             .collect()
     }
 }
-
-/// The per-connection pipe file bodies are spliced through (F_SETPIPE_SZ; the
-/// kernel may allow less: /proc/sys/fs/pipe-max-size, 1 MiB by default).
-const PIPE_SIZE: usize = 1 << 20;
-
-/// File body chunk read and sealed per turn without kernel TLS send.
-const FILE_CHUNK: usize = 64 * 1024;
-
-/// Room in front of each registered file buffer's chunk for the response
-/// head sealed with it (a longer head makes that read a plain one).
-const HEAD_ROOM: usize = 4096;
-
-/// A registered file buffer: the head room, then one chunk.
-const FILE_BUF: usize = HEAD_ROOM + FILE_CHUNK;
-
-/// Most file bytes one kernel sendfile turn pushes before others get a go.
-const SENDFILE_TURN: usize = 4 << 20;
-
-/// How often a worker wakes up by itself: control messages and deadlines.
-const TICK: Duration = Duration::from_millis(100);
-
-/// The provided buffers' group id in the worker's ring.
-const BUF_GROUP: u16 = 0;
-
-/// A connection with more than this queued to send is not read further until
-/// it is out (back-pressure against peers that send without reading).
-const RECV_PAUSE: usize = 1 << 20;
-
-/// Most plaintext one TLS record carries.
-const MAX_RECORD: usize = 16 * 1024;
-
-/// Receive buffer per connection: a whole record's plaintext or ciphertext.
-const RECV_BUF: usize = 16 * 1024 + 512;
 
 /// An echo service: every connection sends back what it receives. For tests
 /// and for measuring the runtime without an application in the way.

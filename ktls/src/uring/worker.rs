@@ -3,6 +3,9 @@
 
 use super::*;
 
+/// How often a worker wakes up by itself: control messages and deadlines.
+pub(super) const TICK: Duration = Duration::from_millis(100);
+
 pub(super) struct Worker<S: Service> {
     pub(super) ring: IoUring,
     pub(super) listener: Option<TcpListener>,
