@@ -7,9 +7,18 @@
 //! (`feed_tls`/`pending_tls`) with record-exact receives, so that afterwards the
 //! socket can go to kernel TLS; then each direction is kernel or userspace, and
 //! a [`Service`] turns received plaintext into replies. Every buffer an
-//! operation uses belongs to that operation's connection, which is boxed (its
-//! address never moves) and freed only once no operation of it is in flight —
-//! so cancellation can never free memory the kernel still writes.
+//! operation uses is owned by that operation until its completion (moved
+//! into the connection's receive, send or body state), and a connection is
+//! freed only once no operation of it is in flight — so cancellation can
+//! never free memory the kernel still writes. A completion carries its
+//! connection slot's generation, so one that outlived its connection can't
+//! reach the next connection in that slot.
+//!
+//! Modules: `ring` (setup, user data, the one submission point), `buffers`
+//! (provided receive buffers, the file-read pool), `conn` (per-connection
+//! state), `worker` (the loop, accepts, deadlines, shutdown, dispatch),
+//! `data` (receives, the kTLS hand-off, the handler, sends), `body` (file
+//! bodies by splice, sendfile or read), `net` (sockets).
 
 use crate::{KtlsMode, KtlsOptions};
 use baton::{Config, Connection};
