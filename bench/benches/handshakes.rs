@@ -1,5 +1,7 @@
 //! Criterion: a full handshake (both sides) per library for each handshake case.
 
+#![forbid(unsafe_code)]
+
 use baton_bench::baton_lib::Baton;
 use baton_bench::openssl_lib::OpenSsl;
 use baton_bench::rustls_lib::Rustls;

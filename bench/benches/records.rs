@@ -1,6 +1,8 @@
 //! Criterion: 16 KiB and 1 KiB records (send + receive) per library, TLS 1.3
 //! AES-128-GCM over the in-memory transport, next to the raw AEAD seal.
 
+#![forbid(unsafe_code)]
+
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_128_GCM};
 use baton_bench::baton_lib::Baton;
 use baton_bench::openssl_lib::OpenSsl;

@@ -11,6 +11,8 @@
 //! runs to get instructions per operation). LIB: baton, s2n, rustls, openssl;
 //! OP: hs13-ecdsa, hs13-rsa, hs12-ecdsa, rec16k.
 
+#![forbid(unsafe_code)]
+
 use baton_bench::baton_lib::Baton;
 use baton_bench::ceiling::{self, PkCosts};
 use baton_bench::measure::{self, MemState};

@@ -1,12 +1,8 @@
-//! Heap bytes in use, as glibc's allocator counts them: for measuring what a
-//! connection costs (the `baton-bench` memory table; `baton serve` can report
-//! it too). Here because all of Baton's `unsafe` lives in this crate.
-//!
-//! A Rust global allocator only sees Rust's allocations; C libraries linked in
-//! (aws-lc, and in the benchmarks s2n-tls and OpenSSL) call `malloc` directly.
-//! `mallinfo2()` counts both, since Rust's `System` allocator is that same
-//! `malloc`: in-use bytes of every arena plus mmapped chunks, chunk headers
-//! included.
+//! Heap bytes in use, as glibc's allocator counts them (`mallinfo2`): for
+//! the memory figures of `baton-bench` (`bench/src/mem.rs`, which explains the
+//! measure) and the idle-connection test. Not part of the offload or the
+//! runtime: it is here only because it is an FFI call, and `bench/` and
+//! `tools/` forbid unsafe code (nix has no safe `mallinfo2`).
 
 /// Bytes currently allocated from the C heap by this process (all threads).
 pub fn heap_in_use() -> usize {

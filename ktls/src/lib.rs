@@ -29,7 +29,6 @@
 
 pub mod heap;
 mod probe;
-pub mod signals;
 mod sys;
 pub mod uring;
 

@@ -57,7 +57,9 @@ fn start(limit: usize, workers: usize, handshake_timeout: Duration) -> Runtime {
         workers,
         handshake_timeout,
         ktls: KtlsMode::Auto,
-        shutdown_grace: Duration::from_secs(2),
+        // Long: a connection that is not freed shows as `cut_at_shutdown`,
+        // and one that is freed never waits for it (no race with the clock).
+        shutdown_grace: Duration::from_secs(30),
         ..Default::default()
     };
     Runtime::start(cfg, tls_config(), Arc::new(EchoUpTo(limit))).expect("starting the runtime")
@@ -143,20 +145,26 @@ fn a_stalled_handshake_is_dropped_on_time() {
     // enough for a test.
     let timeout = Duration::from_secs(3);
     let rt = start(1, 1, timeout);
+    // Before connecting: the worker's deadline starts at its accept, later,
+    // so the drop can't come before `timeout` has passed from here.
+    let t0 = Instant::now();
     let mut s = TcpStream::connect(rt.local_addr()).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    // Only a bound against hanging forever: the drop comes long before.
+    s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
     // Half a record header, then nothing (a slowloris client).
     s.write_all(&[22, 3]).unwrap();
-    let t0 = Instant::now();
     let mut buf = [0u8; 64];
     let r = s.read(&mut buf);
     let waited = t0.elapsed();
-    assert!(matches!(r, Ok(0) | Err(_)), "{r:?}");
-    // Dropped by the timeout (checked every 100 ms), not by anything else.
+    // Closed (or reset) by the server, not our read timeout.
     assert!(
-        waited >= timeout - Duration::from_millis(200) && waited < timeout * 3,
-        "dropped after {waited:?}"
+        matches!(&r, Ok(0))
+            || matches!(&r, Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset),
+        "{r:?}"
     );
+    // Not before the deadline; how long after it depends on the load (the
+    // counters below say it was the timeout).
+    assert!(waited >= timeout, "dropped after {waited:?}");
     // A well-behaved client still gets served afterwards.
     let mut conn = baton_client(&client_config(), rt.local_addr().port(), |c| {
         c.set_server_name("localhost").unwrap();
@@ -197,13 +205,10 @@ fn garbage_and_vanishing_peers_do_not_hurt_the_worker() {
     let live = rt.stats();
     assert_eq!(live.len(), 1);
     assert!(live[0].handshake_failures >= 1, "{live:?}");
-    let t0 = Instant::now();
     let stats = rt.shutdown();
-    assert!(
-        t0.elapsed() < Duration::from_secs(4),
-        "shutdown took {:?}",
-        t0.elapsed()
-    );
+    // The vanished client's connection was freed, not cut at shutdown (the
+    // still-open one closes with close_notify when shutdown starts).
+    assert_eq!(total(&stats, |s| s.cut_at_shutdown), 0, "{stats:?}");
     assert_eq!(total(&stats, |s| s.handshakes), 2, "{stats:?}");
 }
 
@@ -307,10 +312,11 @@ fn shutdown_cuts_a_stuck_transfer_after_the_grace_period() {
     send_all(&mut conn, b"give\n").unwrap();
     // Read a little so the transfer is surely under way, then stop reading.
     recv_exact(&mut conn, 1000).unwrap();
-    let t0 = Instant::now();
+    // Returns (32 MiB can't fit in the socket buffers of a client that reads
+    // nothing): the stuck connection was cut.
     let stats = rt.shutdown();
-    assert!(t0.elapsed() < Duration::from_secs(4), "{:?}", t0.elapsed());
     assert_eq!(total(&stats, |s| s.handshakes), 1);
+    assert_eq!(total(&stats, |s| s.cut_at_shutdown), 1, "{stats:?}");
     drop(conn);
 }
 
@@ -477,8 +483,9 @@ fn file_bodies_by_splice_sendfile_or_sealed() {
 }
 
 /// Userspace send with only two registered file buffers per worker: eight
-/// clients with pipelined requests at once run the pool dry (those reads go
-/// plain into the connection's buffer), and a client that vanishes mid-body
+/// clients with pipelined requests at once share the pool (whether it runs
+/// dry, sending those reads plain into the connection's buffer, depends on
+/// how their reads happen to overlap), and a client that vanishes mid-body
 /// (its read may be in flight) is freed without disturbing the others.
 #[test]
 fn file_reads_share_a_small_pool_of_registered_buffers() {
@@ -488,7 +495,8 @@ fn file_reads_share_a_small_pool_of_registered_buffers() {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         workers: 1,
         file_buffers: 2,
-        shutdown_grace: Duration::from_secs(5),
+        // See `start`: a connection not freed shows as `cut_at_shutdown`.
+        shutdown_grace: Duration::from_secs(30),
         ..Default::default()
     };
     let rt = Runtime::start(cfg, tls_config(), Arc::new(NamedFiles(dir))).unwrap();
@@ -521,17 +529,24 @@ fn file_reads_share_a_small_pool_of_registered_buffers() {
     // The worker still serves.
     let mut conn = fetch_all(port, &files[..2]);
     conn.shutdown().unwrap();
-    let t0 = Instant::now();
     let stats = rt.shutdown();
-    // Every connection (the vanished one too) was freed: no grace period waited out.
-    assert!(t0.elapsed() < Duration::from_secs(4), "{:?}", t0.elapsed());
     let s = &stats[0];
     eprintln!("{s}");
+    // Every connection (the vanished one too) was freed, none cut at shutdown.
+    assert_eq!(s.cut_at_shutdown, 0, "{s}");
     assert_eq!(s.handshakes, CLIENTS as u64 + 2, "{s}");
     if !baton_ktls::probe().available() {
         assert_eq!(s.file_buffers, 2, "{s}");
+        // Pool buffers were used; every chunk was read by io_uring, into a
+        // pool buffer or (the pool dry, if it ever was) the connection's own.
         assert!(s.file_reads_fixed > 0, "{s}");
-        assert!(s.file_reads_plain > 0, "the pool never ran dry: {s}");
+        let chunks = |f: &[(String, Vec<u8>)]| -> u64 {
+            f.iter()
+                .map(|(_, c)| c.len().div_ceil(64 * 1024) as u64)
+                .sum()
+        };
+        let chunks = chunks(&small) * CLIENTS as u64 + chunks(&files[..2]);
+        assert!(s.file_reads_fixed + s.file_reads_plain >= chunks, "{s}");
         assert_eq!(s.file_reads_sync, 0, "{s}");
         let fetched: u64 = small.iter().map(|(_, c)| c.len() as u64).sum::<u64>() * CLIENTS as u64
             + (files[0].1.len() + files[1].1.len()) as u64;
@@ -542,14 +557,122 @@ fn file_reads_share_a_small_pool_of_registered_buffers() {
             "{s}"
         );
     }
-    // The vanished client's reset may be seen by its receive; nothing else.
+    // The vanished client may show as one error of its receive: a reset, or
+    // a broken pipe when a send saw the reset first (a race). Nothing else.
     let others = s
         .errors
         .iter()
-        .filter(|(k, _)| !k.contains("Connection reset by peer"))
+        .filter(|(k, _)| {
+            !(k.starts_with("recv: ")
+                && (k.contains("Connection reset by peer") || k.contains("Broken pipe")))
+        })
         .count();
     assert_eq!(others, 0, "{s}");
     assert!(s.errors.values().sum::<u64>() <= 1, "{s}");
+}
+
+/// Answers "fifo" with `FIFO_LEN` bytes read from the FIFO `dir/fifo` (the
+/// read waits in the kernel until the test writes them) and any other line
+/// with the named file of `dir`, as "LEN\n" and the body.
+struct FifoOrFile(std::path::PathBuf);
+
+const FIFO_LEN: u64 = 1000;
+
+struct FifoOrFileHandler(std::path::PathBuf);
+
+impl Handler for FifoOrFileHandler {
+    fn on_data(&mut self, input: &[u8], out: &mut Output) -> Flow {
+        let name = std::str::from_utf8(input).unwrap().trim();
+        let (file, len) = if name == "fifo" {
+            // Read and write: opening doesn't wait for a writer, and the
+            // read never sees end-of-file.
+            let fifo = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(self.0.join("fifo"))
+                .unwrap();
+            (fifo, FIFO_LEN)
+        } else {
+            let file = std::fs::File::open(self.0.join(name)).unwrap();
+            let len = file.metadata().unwrap().len();
+            (file, len)
+        };
+        out.extend_from_slice(format!("{len}\n").as_bytes());
+        out.send_file(file, 0, len);
+        Flow::Continue
+    }
+}
+
+impl Service for FifoOrFile {
+    type Handler = FifoOrFileHandler;
+    fn connect(&self, _peer: SocketAddr, _conn: &Connection) -> FifoOrFileHandler {
+        FifoOrFileHandler(self.0.clone())
+    }
+}
+
+/// Userspace send with a pool of one registered file buffer, run dry on
+/// purpose: a body read from a FIFO holds the buffer (its read waits in the
+/// kernel until the test writes), so another connection's chunks are read
+/// plain into its own buffer; both bodies arrive whole.
+#[test]
+fn a_dry_file_pool_reads_into_the_connections_buffer() {
+    if baton_ktls::probe().available() {
+        eprintln!("SKIPPED a_dry_file_pool_reads_into_the_connections_buffer: kernel TLS send never reads into the pool");
+        return;
+    }
+    let (dir, files) = body_files("uring-dry-pool", &[200_000]);
+    let fifo = dir.join("fifo");
+    let _ = std::fs::remove_file(&fifo);
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    let cfg = RuntimeConfig {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        workers: 1,
+        file_buffers: 1,
+        shutdown_grace: Duration::from_secs(30),
+        ..Default::default()
+    };
+    let rt = Runtime::start(cfg, tls_config(), Arc::new(FifoOrFile(dir))).unwrap();
+    let port = rt.local_addr().port();
+    let mut waiting = baton_client(&client_config(), port, |c| {
+        c.set_server_name("localhost").unwrap();
+    })
+    .unwrap();
+    send_all(&mut waiting, b"fifo\n").unwrap();
+    // Its read took the pool's only buffer (counted when submitted).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while rt.stats()[0].file_reads_fixed == 0 {
+        assert!(Instant::now() < deadline, "the FIFO read never started");
+        thread::sleep(Duration::from_millis(10));
+    }
+    // Meanwhile another body: every chunk read plain.
+    let mut conn = fetch_all(port, &files);
+    conn.shutdown().unwrap();
+    let mid = rt.stats().remove(0);
+    assert_eq!(mid.file_reads_fixed, 1, "{mid}");
+    let chunks = files[0].1.len().div_ceil(64 * 1024) as u64;
+    assert!(mid.file_reads_plain >= chunks, "{mid}");
+    // Now the FIFO read completes, and its buffer goes back to the pool.
+    let fifo_bytes = payload(FIFO_LEN as usize, 4);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&fifo)
+        .unwrap()
+        .write_all(&fifo_bytes)
+        .unwrap();
+    let head = format!("{FIFO_LEN}\n");
+    let got = recv_exact(&mut waiting, head.len() + FIFO_LEN as usize).unwrap();
+    assert_eq!(&got[..head.len()], head.as_bytes());
+    assert_eq!(&got[head.len()..], &fifo_bytes[..]);
+    waiting.shutdown().unwrap();
+    // The pool serves again: the next body's chunks go into it.
+    let mut conn = fetch_all(port, &files);
+    conn.shutdown().unwrap();
+    let stats = rt.shutdown();
+    let s = &stats[0];
+    assert!(s.file_reads_fixed > 1, "{s}");
+    assert_eq!(s.file_reads_plain, mid.file_reads_plain, "{s}");
+    assert!(s.errors.is_empty(), "{s}");
+    assert_eq!(s.cut_at_shutdown, 0, "{s}");
 }
 
 /// Announces every file 100 000 bytes longer than it is.

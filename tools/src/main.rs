@@ -3,11 +3,14 @@
 //!
 //! Every subcommand prints `error: ...` and exits non-zero on failure.
 
+#![forbid(unsafe_code)]
+
 mod args;
 mod client;
 mod http;
 mod serve;
 mod server;
+mod signals;
 
 use baton::{Config, ConfigBuilder, Connection, Error};
 use std::process::ExitCode;

@@ -112,7 +112,7 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
         .map_err(|_| Failure::Usage(format!("--listen wants IP:PORT, got {listen:?}")))?;
 
     // Before any worker starts, so that none of them takes these signals.
-    baton_ktls::signals::block().map_err(|e| format!("blocking signals: {e}"))?;
+    crate::signals::block().map_err(|e| format!("blocking signals: {e}"))?;
     let cfg = RuntimeConfig {
         listen,
         workers,
@@ -136,13 +136,13 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
     let _ = io::stdout().flush();
 
     loop {
-        match baton_ktls::signals::wait() {
-            Ok(baton_ktls::signals::Signal::Report) => {
+        match crate::signals::wait() {
+            Ok(crate::signals::Signal::Report) => {
                 for s in rt.stats() {
                     eprintln!("{s}");
                 }
             }
-            Ok(baton_ktls::signals::Signal::Terminate) => break,
+            Ok(crate::signals::Signal::Terminate) => break,
             Err(e) => return Err(Failure::Run(format!("waiting for signals: {e}"))),
         }
     }

@@ -1,0 +1,37 @@
+//! SIGINT / SIGTERM / SIGUSR1 for `baton serve`'s main thread: blocked in
+//! every thread (so no worker is killed by them), then taken one at a time
+//! with `sigwait` — no signal handler, no async-signal-safety concerns.
+
+use nix::sys::signal::{SigSet, Signal as Sig};
+use std::io;
+
+/// What arrived.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signal {
+    /// SIGINT or SIGTERM: shut down gracefully.
+    Terminate,
+    /// SIGUSR1: print the counters.
+    Report,
+}
+
+fn set() -> SigSet {
+    let mut s = SigSet::empty();
+    for sig in [Sig::SIGINT, Sig::SIGTERM, Sig::SIGUSR1] {
+        s.add(sig);
+    }
+    s
+}
+
+/// Blocks the three signals in the calling thread and every thread it starts
+/// afterwards. Call it first, before starting workers.
+pub fn block() -> io::Result<()> {
+    set().thread_block().map_err(io::Error::from)
+}
+
+/// Waits for the next of the blocked signals.
+pub fn wait() -> io::Result<Signal> {
+    Ok(match set().wait().map_err(io::Error::from)? {
+        Sig::SIGUSR1 => Signal::Report,
+        _ => Signal::Terminate,
+    })
+}
