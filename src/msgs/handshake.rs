@@ -511,7 +511,6 @@ impl Codec for ClientKeyExchange {
 
 /// The body of a handshake message.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[allow(dead_code)] // MessageHash/Unknown complete the type; built by later issues
 pub(crate) enum HandshakePayload {
     ClientHello(ClientHello),
     /// Includes HelloRetryRequest (see [`ServerHello::is_hrr`]).
@@ -527,11 +526,6 @@ pub(crate) enum HandshakePayload {
     KeyUpdate {
         update_requested: bool,
     },
-    /// The synthetic message that replaces ClientHello1 in the transcript
-    /// after a HelloRetryRequest (RFC 8446 §4.4.1). Never read from the wire.
-    MessageHash(Vec<u8>),
-    /// Any other type, body kept raw (never produced by the readers).
-    Unknown(HandshakeType, Vec<u8>),
     // ---- TLS 1.2 only ----
     HelloRequest,
     Certificate12(Certificate12),
@@ -555,8 +549,6 @@ impl HandshakePayload {
             Self::CertificateVerify(_) => HandshakeType::CERTIFICATE_VERIFY,
             Self::Finished(_) => HandshakeType::FINISHED,
             Self::KeyUpdate { .. } => HandshakeType::KEY_UPDATE,
-            Self::MessageHash(_) => HandshakeType::MESSAGE_HASH,
-            Self::Unknown(t, _) => *t,
             Self::HelloRequest => HandshakeType::HELLO_REQUEST,
             Self::Certificate12(_) => HandshakeType::CERTIFICATE,
             Self::ServerKeyExchange(_) => HandshakeType::SERVER_KEY_EXCHANGE,
@@ -577,7 +569,7 @@ impl HandshakePayload {
             Self::Certificate13(m) => m.encode(out),
             Self::CertificateRequest13(m) => m.encode(out),
             Self::CertificateVerify(m) => m.encode(out),
-            Self::Finished(b) | Self::MessageHash(b) | Self::Unknown(_, b) => {
+            Self::Finished(b) => {
                 out.extend_from_slice(b);
                 Ok(())
             }
@@ -1117,15 +1109,11 @@ mod tests {
 
     #[test]
     fn synthetic_and_unknown_messages() {
-        let mh = HandshakeMessage::new(HandshakePayload::MessageHash(vec![0xab; 32]));
-        assert_eq!(mh.typ, HandshakeType::MESSAGE_HASH);
-        let b = mh.to_bytes().unwrap();
-        assert_eq!(b[..4], [254, 0, 0, 32]);
-        assert_eq!(b.len(), 36);
+        // message_hash exists only inside the transcript (RFC 8446 §4.4.1).
+        let mut b = vec![HandshakeType::MESSAGE_HASH.0, 0, 0, 32];
+        b.extend_from_slice(&[0xab; 32]);
         assert_eq!(alert(read(&b)), AlertDescription::UNEXPECTED_MESSAGE);
 
-        let u = HandshakeMessage::new(HandshakePayload::Unknown(HandshakeType(99), vec![1]));
-        assert_eq!(u.to_bytes().unwrap(), [99, 0, 0, 1, 1]);
         for t in [0u8, 3, 6, 12, 14, 16, 21, 22, 99, 255] {
             assert_eq!(
                 alert(HandshakeMessage::read_tls13(HandshakeType(t), &[])),

@@ -1,8 +1,6 @@
 //! Per-direction record protection for TLS 1.3 (RFC 8446 §5.2) and TLS 1.2
 //! AEAD suites (RFC 5246 §6.2.3.3, RFC 5288, RFC 7905), with sequence numbers
 //! and AEAD usage limits.
-// Some items are not used yet: the kTLS hand-off (`traffic_keys`, `seq`, `overhead`) is consumed by baton-ktls next.
-#![allow(dead_code)]
 
 use super::{HEADER_LEN, MAX_CIPHERTEXT, MAX_PLAINTEXT};
 use crate::crypto::aead::{AeadAlg, AeadKey};
@@ -186,6 +184,7 @@ impl Encrypter {
     /// handshake records and tests. The application-data path keeps an
     /// already-initialised buffer and calls [`seal_into`](Self::seal_into).
     /// On error `out` is left as it was.
+    #[cfg(test)]
     pub(crate) fn seal(
         &mut self,
         typ: ContentType,
@@ -468,6 +467,7 @@ impl Decrypter {
         }
         Ok((typ, type_at))
     }
+    #[cfg(test)]
     pub(crate) fn seq(&self) -> u64 {
         self.state.seq
     }
