@@ -204,8 +204,7 @@ pub enum Next {
 }
 
 /// One connection's HTTP/1.1 requests for an event loop: push received bytes,
-/// take responses one at a time. The same parsing and answers as
-/// [`serve_connection`].
+/// take responses one at a time.
 #[derive(Debug)]
 pub struct HttpConn {
     root: std::sync::Arc<Root>,
