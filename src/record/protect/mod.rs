@@ -204,7 +204,7 @@ impl Encrypter {
 
     /// The length of the whole record (header included) that sealing
     /// `plaintext_len` bytes of type `typ` with `pad` bytes of padding makes;
-    /// an error for what [`seal`](Self::seal) refuses: more than 2^14 bytes of
+    /// an error for what [`seal_into`](Self::seal_into) refuses: more than 2^14 bytes of
     /// content, inner type 0, padding under TLS 1.2.
     pub(crate) fn record_len(
         &self,
