@@ -39,7 +39,6 @@ impl Secret {
         &self.buf[..self.len as usize]
     }
 
-    #[allow(dead_code)] // kept for the TLS 1.2 / PSK / kTLS work that uses it next
     pub(crate) fn len(&self) -> usize {
         self.len as usize
     }

@@ -14,8 +14,6 @@
 //!   0 -> HKDF-Extract = Master Secret -> c/s ap traffic, exporter (CH..server Finished),
 //!                                        resumption (CH..client Finished)
 //! ```
-// Some items are not used yet: the PSK/early-data stages and resumption secrets are used by the session work next.
-#![allow(dead_code)]
 
 use crate::crypto::aead::AeadAlg;
 use crate::crypto::hash::{HashAlg, HashOutput};
@@ -61,11 +59,13 @@ impl EarlySecret {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn alg(&self) -> HashAlg {
         self.alg
     }
 
     /// binder_key = Derive-Secret(early, "ext binder" | "res binder", "").
+    #[cfg_attr(not(test), allow(dead_code))] // PSK binders: resumption (issue 14), external PSKs (issue 15)
     pub(crate) fn binder_key(&self, external: bool) -> Secret {
         let label: &[u8] = if external {
             b"ext binder"
@@ -77,15 +77,10 @@ impl EarlySecret {
     }
 
     /// client_early_traffic_secret with Hash(ClientHello).
+    #[allow(dead_code)] // 0-RTT (issue 15)
     pub(crate) fn client_early_traffic(&self, client_hello_hash: &[u8]) -> Secret {
         self.alg
             .expand_label_secret(self.secret.as_bytes(), b"c e traffic", client_hello_hash)
-    }
-
-    /// early_exporter_master_secret with Hash(ClientHello).
-    pub(crate) fn early_exporter_secret(&self, client_hello_hash: &[u8]) -> Secret {
-        self.alg
-            .expand_label_secret(self.secret.as_bytes(), b"e exp master", client_hello_hash)
     }
 
     /// Enters the handshake stage with the (EC)DHE shared secret and Hash(ClientHello..ServerHello).
@@ -110,9 +105,6 @@ impl EarlySecret {
 }
 
 impl HandshakeSecret {
-    pub(crate) fn alg(&self) -> HashAlg {
-        self.alg
-    }
     pub(crate) fn client_traffic(&self) -> &Secret {
         &self.client
     }
@@ -147,9 +139,6 @@ impl HandshakeSecret {
 }
 
 impl MasterSecret {
-    pub(crate) fn alg(&self) -> HashAlg {
-        self.alg
-    }
     pub(crate) fn client_traffic(&self) -> &Secret {
         &self.client
     }
@@ -160,6 +149,7 @@ impl MasterSecret {
         &self.exporter
     }
     /// resumption_master_secret with Hash(ClientHello..client Finished).
+    #[cfg_attr(not(test), allow(dead_code))] // resumption tickets (issue 14)
     pub(crate) fn resumption_secret(&self, client_finished_hash: &[u8]) -> Secret {
         self.alg
             .expand_label_secret(self.secret.as_bytes(), b"res master", client_finished_hash)
@@ -200,6 +190,7 @@ pub(crate) fn traffic_key_iv(alg: HashAlg, aead: AeadAlg, secret: &Secret) -> (S
 
 /// The PSK for a ticket: HKDF-Expand-Label(resumption_master_secret, "resumption", ticket_nonce, Hash.length)
 /// (RFC 8446 §4.6.1). The nonce comes from the peer, so its length (≤ 255) is checked.
+#[cfg_attr(not(test), allow(dead_code))] // resumption tickets (issue 14)
 pub(crate) fn resumption_psk(
     alg: HashAlg,
     resumption_secret: &Secret,

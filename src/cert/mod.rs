@@ -1,0 +1,20 @@
+//! Certificates: server chains with their keys, the trust store, and chain validation
+//! through rustls-webpki (never hand-written path validation).
+
+mod chain;
+#[cfg(test)]
+mod tests;
+mod trust;
+mod verify;
+
+pub use chain::CertChainAndKey;
+pub(crate) use trust::TrustStore;
+pub(crate) use verify::{certificate_signature_algorithms, check_host_name, leaf_dns_names};
+
+use crate::error::Error;
+use std::path::Path;
+
+/// Reads a whole file; failures are usage errors naming the path.
+fn read_file(path: &Path) -> Result<Vec<u8>, Error> {
+    std::fs::read(path).map_err(|e| Error::usage(format!("cannot read {}: {e}", path.display())))
+}
