@@ -6,11 +6,13 @@
 pub(crate) mod client12;
 pub(crate) mod client13;
 mod common;
+mod direction;
 mod limits;
 pub(crate) mod server12;
 pub(crate) mod server13;
 
-pub(crate) use common::{Common, Exporter, KernelOp};
+pub(crate) use common::{Common, Exporter};
+pub(crate) use direction::{KernelOp, KeyPhase};
 use limits::{SkipEarlyData, TamperCounters};
 
 use crate::config::{Config, RenegotiationRefusal};
@@ -65,7 +67,6 @@ pub(crate) struct Engine {
     /// Records that cost work without progress, from either receive path.
     limits: TamperCounters,
     received_close_notify: bool,
-    sent_close_notify: bool,
     /// An alert the kernel returned in pieces (kTLS receive with a tiny buffer).
     alert_partial: Vec<u8>,
 }
@@ -88,7 +89,6 @@ impl Engine {
             failed: None,
             limits: TamperCounters::default(),
             received_close_notify: false,
-            sent_close_notify: false,
             alert_partial: Vec::new(),
         }
     }
@@ -393,10 +393,10 @@ impl Engine {
         }
         match dir {
             Direction::Send => {
-                if self.c.kernel_out {
+                if self.c.send.state.is_kernel() {
                     return Err(Error::usage("the send direction is already in the kernel"));
                 }
-                if self.sent_close_notify {
+                if self.c.send.close_notify_sent {
                     return Err(Error::usage("close_notify already sent"));
                 }
                 if !self.c.pending_output().is_empty() {
@@ -406,8 +406,9 @@ impl Engine {
                 }
                 let enc = self
                     .c
-                    .enc
-                    .as_ref()
+                    .send
+                    .state
+                    .encrypter()
                     .ok_or_else(|| Error::internal("handshake complete without a write key"))?;
                 Ok(enc.traffic_keys())
             }
@@ -435,17 +436,97 @@ impl Engine {
     }
 
     /// The kernel accepted `dir`'s key: from now on that direction's records
-    /// never pass through Baton's record layer. Cannot fail.
-    pub(crate) fn commit_offload(&mut self, dir: crate::offload::Direction) {
+    /// never pass through Baton's record layer. Refused (touching nothing) for
+    /// a direction already in the kernel or without application keys.
+    pub(crate) fn move_to_kernel(&mut self, dir: crate::offload::Direction) -> Result<()> {
         match dir {
-            crate::offload::Direction::Send => {
-                self.c.kernel_out = true;
-                self.c.enc = None;
-            }
+            crate::offload::Direction::Send => self.c.send.state.move_to_kernel(),
             crate::offload::Direction::Recv => {
                 self.c.kernel_in = true;
                 self.c.dec = None;
+                Ok(())
             }
+        }
+    }
+
+    /// `dir`'s keys went to a kernel back end that never committed: the keys
+    /// may sit in a kernel nobody drives. The direction leaves Baton's record
+    /// layer and the connection fails with `why`, so nothing of that direction
+    /// moves again, in clear or under a key the kernel may also use.
+    pub(crate) fn abandon(&mut self, dir: crate::offload::Direction, why: &'static str) {
+        let r = match dir {
+            crate::offload::Direction::Send => self.c.send.state.abandon(),
+            crate::offload::Direction::Recv => {
+                self.c.kernel_in = true;
+                self.c.dec = None;
+                Ok(())
+            }
+        };
+        let e = match r {
+            Ok(()) => Error::internal(why),
+            Err(e) => e,
+        };
+        self.fail(e);
+    }
+
+    /// The kernel seals `dir`'s records.
+    pub(crate) fn is_kernel(&self, dir: crate::offload::Direction) -> bool {
+        match dir {
+            crate::offload::Direction::Send => self.c.send.state.is_kernel(),
+            crate::offload::Direction::Recv => self.c.kernel_in,
+        }
+    }
+
+    /// `dir` left Baton's record layer: in the kernel, or abandoned mid-hand-off.
+    pub(crate) fn left_userspace(&self, dir: crate::offload::Direction) -> bool {
+        match dir {
+            crate::offload::Direction::Send => self.c.send.state.left_userspace(),
+            crate::offload::Direction::Recv => self.c.kernel_in,
+        }
+    }
+
+    /// The send direction was abandoned mid-hand-off (the connection failed).
+    pub(crate) fn send_abandoned(&self) -> bool {
+        matches!(self.c.send.state, direction::SendState::Abandoned)
+    }
+
+    /// Baton seals our records in userspace under some key (handshake or
+    /// application), so a close_notify can go out protected.
+    pub(crate) fn seals_in_userspace(&self) -> bool {
+        self.c.send.state.encrypter().is_some()
+    }
+
+    /// Per-record overhead of the userspace send key (0 in clear or in the kernel).
+    pub(crate) fn send_overhead(&self) -> usize {
+        self.c.send.state.encrypter().map_or(0, |e| e.overhead())
+    }
+
+    /// The userspace send key's next sequence number, its rekey point and its
+    /// per-record overhead; `None` when Baton does not seal this direction.
+    pub(crate) fn send_key_usage(&self) -> Option<(u64, u64, usize)> {
+        self.c
+            .send
+            .state
+            .encrypter()
+            .map(|e| (e.seq(), e.rekey_at(), e.overhead()))
+    }
+
+    /// The oldest record or key change waiting for the kernel back end.
+    pub(crate) fn next_kernel_op(&mut self) -> Option<&mut KernelOp> {
+        self.c.send.state.kernel_ops_mut()?.front_mut()
+    }
+
+    /// The oldest kernel op went to the kernel back end.
+    pub(crate) fn kernel_op_done(&mut self) {
+        if let Some(ops) = self.c.send.state.kernel_ops_mut() {
+            ops.pop_front();
+        }
+    }
+
+    /// The kernel back end failed: what is queued for it can never go out.
+    pub(crate) fn drop_kernel_ops(&mut self) {
+        if let Some(ops) = self.c.send.state.kernel_ops_mut() {
+            ops.clear();
         }
     }
 
@@ -458,7 +539,7 @@ impl Engine {
 
     /// True once close_notify was queued.
     pub(crate) fn sent_close_notify(&self) -> bool {
-        self.sent_close_notify
+        self.c.send.close_notify_sent
     }
 
     /// True once TLS 1.2 was negotiated.
@@ -556,7 +637,7 @@ impl Engine {
                 require_boundary(boundary, "KeyUpdate")?;
                 self.limits.key_update()?;
                 self.c.update_read_key()?;
-                if update_requested && !self.sent_close_notify {
+                if update_requested && !self.c.send.close_notify_sent {
                     self.c.answer_key_update_request()?;
                 }
                 Ok(())
@@ -590,10 +671,10 @@ impl Engine {
     /// Seals `data` (≤ 2^14 bytes) as one application data record into the output.
     pub(crate) fn write_app_record(&mut self, data: &[u8]) -> Result<()> {
         self.check_failed()?;
-        if self.hs.is_some() || !self.c.app_keys_out {
+        if self.hs.is_some() || !self.c.send.state.app_keys() {
             return Err(Error::usage("send before the handshake completed"));
         }
-        if self.sent_close_notify {
+        if self.c.send.close_notify_sent {
             return Err(Error::closed(
                 "close_notify already sent; no more data can be sent",
             ));
@@ -602,7 +683,7 @@ impl Engine {
             Ok(()) => Ok(()),
             // A TLS 1.2 key at its limit: close_notify went out; reading goes on.
             Err(e) if e.kind() == crate::ErrorKind::Closed => {
-                self.sent_close_notify = true;
+                self.c.send.close_notify_sent = true;
                 Err(e)
             }
             Err(e) => Err(self.fail(e)),
@@ -622,8 +703,8 @@ impl Engine {
 
     /// Queues close_notify (once).
     pub(crate) fn send_close_notify(&mut self) {
-        if !self.sent_close_notify {
-            self.sent_close_notify = true;
+        if !self.c.send.close_notify_sent {
+            self.c.send.close_notify_sent = true;
             self.c.queue_alert(AlertDescription::CLOSE_NOTIFY);
         }
     }
@@ -633,7 +714,7 @@ impl Engine {
     /// again when next needed. Refuses with a Usage error, touching nothing,
     /// while bytes wait in either direction.
     pub(crate) fn release_buffers(&mut self) -> Result<()> {
-        if !self.c.pending_output().is_empty() || !self.c.kernel_ops.is_empty() {
+        if !self.c.pending_output().is_empty() || self.c.kernel_ops_queued() {
             return Err(Error::usage(
                 "release_buffers: records are still queued for sending (flush first)",
             ));
@@ -762,407 +843,4 @@ impl core::fmt::Debug for Engine {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::cert::CertChainAndKey;
-
-    fn data(name: &str) -> String {
-        format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
-    }
-
-    /// Moves every queued byte from `from` to `to` and processes it.
-    pub(super) fn pump(from: &mut Engine, to: &mut Engine) -> Result<()> {
-        let out = from.pending_output().to_vec();
-        from.consume_output(out.len());
-        let mut off = 0;
-        while off < out.len() {
-            let space = to.read_space(usize::MAX);
-            let n = space.len().min(out.len() - off);
-            space[..n].copy_from_slice(&out[off..off + n]);
-            to.commit_read(n);
-            off += n;
-            to.process()?;
-        }
-        Ok(())
-    }
-
-    pub(super) fn connected() -> (Engine, Engine) {
-        connected_with(None)
-    }
-
-    /// TLS 1.2 only, ECDHE-ECDSA AES-128-GCM over X25519.
-    static TLS12_ONLY: crate::policy::SecurityPolicy = crate::policy::SecurityPolicy {
-        name: "test-tls12",
-        min_version: crate::ProtocolVersion::TLSV1_2,
-        max_version: crate::ProtocolVersion::TLSV1_2,
-        cipher_suites: &[crate::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256],
-        signature_schemes: &[crate::SignatureScheme::ECDSA_SECP256R1_SHA256],
-        // P-256 also names the certificate's curve (RFC 8422 §5.1); X25519 is the ECDHE group.
-        groups: &[crate::NamedGroup::X25519, crate::NamedGroup::SECP256R1],
-        certificate_signature_schemes: None,
-        chacha20_boosted: false,
-    };
-
-    fn connected12(refusal: RenegotiationRefusal) -> (Engine, Engine) {
-        let (c, s) = connected_with(Some((&TLS12_ONLY, refusal)));
-        assert!(c.c.is_tls12() && s.c.is_tls12());
-        (c, s)
-    }
-
-    fn connected_with(
-        tls12: Option<(&'static crate::policy::SecurityPolicy, RenegotiationRefusal)>,
-    ) -> (Engine, Engine) {
-        let (client, mut server) = unfinished(tls12);
-        let mut client = client;
-        client.start().unwrap();
-        for _ in 0..4 {
-            pump(&mut client, &mut server).unwrap();
-            pump(&mut server, &mut client).unwrap();
-        }
-        assert!(client.is_handshake_complete() && server.is_handshake_complete());
-        (client, server)
-    }
-
-    pub(super) fn unfinished(
-        tls12: Option<(&'static crate::policy::SecurityPolicy, RenegotiationRefusal)>,
-    ) -> (Engine, Engine) {
-        let mut sb = Config::builder_minimal();
-        sb.add_cert_chain_and_key(
-            CertChainAndKey::from_pem_files(data("server-p256-chain.pem"), data("server-p256.key"))
-                .unwrap(),
-        );
-        let mut cb = Config::builder_minimal();
-        cb.add_pem_to_trust_store(&std::fs::read(data("ca-ecdsa.pem")).unwrap())
-            .unwrap();
-        if let Some((p, refusal)) = tls12 {
-            for b in [&mut sb, &mut cb] {
-                b.custom_security_policy(p).unwrap();
-                b.set_renegotiation_refusal(refusal);
-            }
-        }
-        let mut client = Engine::new(cb.build().unwrap(), Mode::Client);
-        client.c.info.server_name = Some("localhost".into());
-        let server = Engine::new(sb.build().unwrap(), Mode::Server);
-        (client, server)
-    }
-
-    pub(super) fn drain(e: &mut Engine) -> Vec<u8> {
-        let mut v = vec![0u8; e.app_available()];
-        e.read_app(&mut v);
-        v
-    }
-
-    #[test]
-    fn aead_limit_triggers_key_update_before_sealing() {
-        let (mut client, mut server) = connected();
-        // Bring both ends of client→server to just below the AES-GCM limit.
-        let limit = 1u64 << 24;
-        client.c.enc.as_mut().unwrap().set_seq_for_test(limit - 1);
-        server.c.dec.as_mut().unwrap().set_seq_for_test(limit - 1);
-        client.write_app_record(b"last under the old key").unwrap();
-        assert!(client.c.enc.as_ref().unwrap().wants_rekey());
-        client.write_app_record(b"first under the new key").unwrap();
-        // A KeyUpdate went out, so the new key starts again at sequence 1.
-        assert_eq!(client.c.enc.as_ref().unwrap().seq(), 1);
-        pump(&mut client, &mut server).unwrap();
-        assert_eq!(
-            drain(&mut server),
-            b"last under the old keyfirst under the new key"
-        );
-        assert_eq!(server.c.dec.as_ref().unwrap().seq(), 1);
-    }
-
-    #[test]
-    fn release_buffers_refuses_pending_data_and_connection_keeps_working() {
-        let (mut client, mut server) = connected();
-        // Output waiting: refused, and the records still go out afterwards.
-        client.write_app_record(b"queued").unwrap();
-        let e = client.release_buffers().unwrap_err();
-        assert_eq!(e.kind(), crate::ErrorKind::Usage);
-        pump(&mut client, &mut server).unwrap();
-        // Decrypted data not read yet: refused.
-        assert_eq!(
-            server.release_buffers().unwrap_err().kind(),
-            crate::ErrorKind::Usage
-        );
-        assert_eq!(drain(&mut server), b"queued");
-        // Half a record received: refused.
-        client.write_app_record(b"split").unwrap();
-        let rec = client.pending_output().to_vec();
-        client.consume_output(rec.len());
-        let space = server.read_space(3);
-        space.copy_from_slice(&rec[..3]);
-        server.commit_read(3);
-        server.process().unwrap();
-        assert_eq!(
-            server.release_buffers().unwrap_err().kind(),
-            crate::ErrorKind::Usage
-        );
-        let space = server.read_space(rec.len() - 3);
-        space.copy_from_slice(&rec[3..]);
-        server.commit_read(rec.len() - 3);
-        server.process().unwrap();
-        assert_eq!(drain(&mut server), b"split");
-        // Everything empty: both release, then work both ways again.
-        client.release_buffers().unwrap();
-        server.release_buffers().unwrap();
-        assert_eq!(server.app_in.capacity(), 0);
-        client.write_app_record(b"after release").unwrap();
-        pump(&mut client, &mut server).unwrap();
-        assert_eq!(drain(&mut server), b"after release");
-        server.write_app_record(b"and back").unwrap();
-        pump(&mut server, &mut client).unwrap();
-        assert_eq!(drain(&mut client), b"and back");
-        // Releasing twice is fine.
-        client.release_buffers().unwrap();
-        client.release_buffers().unwrap();
-    }
-
-    #[test]
-    fn process_into_fills_the_callers_buffer_in_order() {
-        let (mut client, mut server) = connected();
-        for msg in [&b"first"[..], b"second", b"third!"] {
-            client.write_app_record(msg).unwrap();
-        }
-        let out = client.pending_output().to_vec();
-        client.consume_output(out.len());
-        let space = server.read_space(out.len());
-        space.copy_from_slice(&out);
-        server.commit_read(out.len());
-        // Room for the first two records only: the third is queued behind them.
-        let mut dst = [0u8; 12];
-        assert_eq!(server.process_into(&mut dst).unwrap(), 11);
-        assert_eq!(&dst[..11], b"firstsecond");
-        assert_eq!(drain(&mut server), b"third!");
-        // While data is queued, new records queue behind it even if they fit.
-        client.write_app_record(b"a").unwrap();
-        pump(&mut client, &mut server).unwrap();
-        client.write_app_record(b"b").unwrap();
-        let out = client.pending_output().to_vec();
-        client.consume_output(out.len());
-        let space = server.read_space(out.len());
-        space.copy_from_slice(&out);
-        server.commit_read(out.len());
-        assert_eq!(server.process_into(&mut [0u8; 100]).unwrap(), 0);
-        assert_eq!(drain(&mut server), b"ab");
-    }
-
-    #[test]
-    fn key_update_request_is_answered() {
-        let (mut client, mut server) = connected();
-        client.key_update(true).unwrap();
-        pump(&mut client, &mut server).unwrap();
-        // The server answered with its own KeyUpdate (not requesting another).
-        assert!(!server.pending_output().is_empty());
-        pump(&mut server, &mut client).unwrap();
-        assert!(client.pending_output().is_empty(), "no KeyUpdate ping-pong");
-        server.write_app_record(b"after update").unwrap();
-        pump(&mut server, &mut client).unwrap();
-        assert_eq!(drain(&mut client), b"after update");
-    }
-
-    #[test]
-    fn data_after_close_notify_is_ignored_and_handshake_message_after_done_is_fatal() {
-        let (mut client, mut server) = connected();
-        client.send_close_notify();
-        pump(&mut client, &mut server).unwrap();
-        assert!(server.received_close_notify());
-        assert!(client.write_app_record(b"x").is_err());
-
-        let (mut client, mut server) = connected();
-        // A second Finished after the handshake is an unexpected message.
-        let fin = HandshakeMessage::new(HandshakePayload::Finished(vec![0; 32]));
-        let mut t = crate::crypto::hash::Transcript::new();
-        client.c.queue_handshake(&fin, &mut t).unwrap();
-        client.c.flush_handshake().unwrap();
-        let err = pump(&mut client, &mut server).unwrap_err();
-        assert_eq!(err.sent_alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
-        // The alert goes back to the client and fails it with Alert.
-        let err = pump(&mut server, &mut client).unwrap_err();
-        assert_eq!(
-            err.kind(),
-            crate::ErrorKind::Alert(AlertDescription::UNEXPECTED_MESSAGE)
-        );
-    }
-
-    fn queue_plain_handshake(e: &mut Engine, payload: HandshakePayload) {
-        let mut t = crate::crypto::hash::Transcript::new();
-        e.c.queue_handshake(&HandshakeMessage::new(payload), &mut t)
-            .unwrap();
-        e.c.flush_handshake().unwrap();
-    }
-
-    #[test]
-    fn tls12_renegotiation_is_refused_with_a_warning() {
-        let (mut client, mut server) = connected12(RenegotiationRefusal::Warning);
-        // Server asks the client to renegotiate: the client answers no_renegotiation (warning)
-        // and the connection keeps working both ways.
-        queue_plain_handshake(&mut server, HandshakePayload::HelloRequest);
-        pump(&mut server, &mut client).unwrap();
-        assert_eq!(
-            client.pending_output().len(),
-            5 + 8 + 2 + 16,
-            "one encrypted alert record"
-        );
-        pump(&mut client, &mut server).unwrap();
-        client.write_app_record(b"still up").unwrap();
-        pump(&mut client, &mut server).unwrap();
-        assert_eq!(drain(&mut server), b"still up");
-        // A client that starts renegotiating gets the same answer from the server.
-        queue_plain_handshake(&mut client, HandshakePayload::ClientHello(sample_hello()));
-        pump(&mut client, &mut server).unwrap();
-        pump(&mut server, &mut client).unwrap();
-        server.write_app_record(b"and back").unwrap();
-        pump(&mut server, &mut client).unwrap();
-        assert_eq!(drain(&mut client), b"and back");
-        // Repeated requests end in a fatal alert rather than an endless exchange.
-        let mut last = Ok(());
-        for _ in 0..limits::MAX_WARNING_ALERTS + 1 {
-            queue_plain_handshake(&mut server, HandshakePayload::HelloRequest);
-            last = pump(&mut server, &mut client).and_then(|_| pump(&mut client, &mut server));
-            if last.is_err() {
-                break;
-            }
-        }
-        assert!(last.is_err(), "renegotiation requests must be bounded");
-    }
-
-    #[test]
-    fn tls12_renegotiation_refused_fatally_when_configured() {
-        let (mut client, mut server) = connected12(RenegotiationRefusal::Fatal);
-        queue_plain_handshake(&mut server, HandshakePayload::HelloRequest);
-        let err = pump(&mut server, &mut client).unwrap_err();
-        assert_eq!(err.sent_alert(), Some(AlertDescription::NO_RENEGOTIATION));
-        let err = pump(&mut client, &mut server).unwrap_err();
-        assert_eq!(
-            err.kind(),
-            crate::ErrorKind::Alert(AlertDescription::NO_RENEGOTIATION)
-        );
-    }
-
-    fn sample_hello() -> crate::msgs::handshake::ClientHello {
-        crate::msgs::handshake::ClientHello {
-            legacy_version: crate::ProtocolVersion::TLSV1_2,
-            random: [7; 32],
-            session_id: vec![],
-            cipher_suites: vec![crate::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256],
-            compression_methods: vec![0],
-            extensions: vec![],
-        }
-    }
-
-    #[test]
-    fn tls12_change_cipher_spec_rules() {
-        // A CCS before the key exchange has nothing to activate.
-        let (mut client, mut server) =
-            unfinished(Some((&TLS12_ONLY, RenegotiationRefusal::Warning)));
-        client.start().unwrap();
-        pump(&mut client, &mut server).unwrap();
-        client.c.send_ccs().unwrap();
-        let err = pump(&mut client, &mut server).unwrap_err();
-        assert_eq!(err.sent_alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
-
-        // Finished in plaintext, without the CCS that switches keys, is refused.
-        let (mut client, mut server) =
-            unfinished(Some((&TLS12_ONLY, RenegotiationRefusal::Warning)));
-        client.start().unwrap();
-        pump(&mut client, &mut server).unwrap();
-        pump(&mut server, &mut client).unwrap();
-        // The client's flight: ClientKeyExchange, CCS, Finished. Drop the CCS (6 bytes).
-        let flight = client.pending_output().to_vec();
-        client.consume_output(flight.len());
-        let ccs = flight
-            .windows(6)
-            .position(|w| w == [20, 3, 3, 0, 1, 1])
-            .expect("CCS in the flight");
-        let mut without = flight[..ccs].to_vec();
-        without.extend_from_slice(&flight[ccs + 6..]);
-        let space = server.read_space(usize::MAX);
-        space[..without.len()].copy_from_slice(&without);
-        server.commit_read(without.len());
-        // The protected Finished is then read as plaintext handshake bytes: whatever
-        // they decode to, the handshake fails with a fatal alert and never completes.
-        let err = server.process().unwrap_err();
-        assert!(err.sent_alert().is_some(), "{err:?}");
-        assert!(!server.is_handshake_complete());
-    }
-
-    #[test]
-    fn tls12_key_limit_closes_cleanly() {
-        let (mut client, mut server) = connected12(RenegotiationRefusal::Warning);
-        let limit = 1u64 << 24;
-        client.c.enc.as_mut().unwrap().set_seq_for_test(limit - 1);
-        server.c.dec.as_mut().unwrap().set_seq_for_test(limit - 1);
-        client.write_app_record(b"last record").unwrap();
-        let err = client.write_app_record(b"one too many").unwrap_err();
-        assert_eq!(err.kind(), crate::ErrorKind::Closed);
-        pump(&mut client, &mut server).unwrap();
-        assert_eq!(drain(&mut server), b"last record");
-        assert!(server.received_close_notify());
-    }
-
-    #[test]
-    fn tls12_application_data_and_exporter() {
-        let (mut client, mut server) = connected12(RenegotiationRefusal::Warning);
-        client.write_app_record(b"ping").unwrap();
-        pump(&mut client, &mut server).unwrap();
-        assert_eq!(drain(&mut server), b"ping");
-        server.write_app_record(b"pong").unwrap();
-        pump(&mut server, &mut client).unwrap();
-        assert_eq!(drain(&mut client), b"pong");
-        assert_eq!(
-            client.c.info.suite,
-            Some(crate::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
-        );
-        assert_eq!(client.c.info.group, Some(crate::NamedGroup::X25519));
-    }
-
-    /// Seals `records` as the server would and hands them to the client's
-    /// userspace receive path.
-    fn seal_to(server: &mut Engine, client: &mut Engine, records: &[(ContentType, &[u8])]) {
-        let mut wire = Vec::new();
-        for (typ, body) in records {
-            let enc = server.c.enc.as_mut().unwrap();
-            enc.seal(*typ, body, 0, &mut wire).unwrap();
-        }
-        let space = client.read_space(usize::MAX);
-        space[..wire.len()].copy_from_slice(&wire);
-        client.commit_read(wire.len());
-    }
-
-    /// Half a KeyUpdate, then a warning alert, then the other half.
-    const SPLIT: [(ContentType, &[u8]); 3] = [
-        (ContentType::HANDSHAKE, &[24, 0]),
-        (ContentType::ALERT, &[1, 90]),
-        (ContentType::HANDSHAKE, &[0, 1, 0]),
-    ];
-
-    #[test]
-    fn alert_inside_a_handshake_message_is_unexpected_on_both_receive_paths() {
-        // Userspace: records opened by Baton.
-        let (mut client, mut server) = connected();
-        seal_to(&mut server, &mut client, &SPLIT);
-        let err = client.process().unwrap_err();
-        assert_eq!(err.sent_alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
-        // Kernel TLS: the same records, already opened by the kernel.
-        let (mut client, _server) = connected();
-        let mut result = Ok(());
-        for (typ, body) in SPLIT {
-            result = client.process_kernel_record(typ.0, body);
-            if result.is_err() {
-                break;
-            }
-        }
-        let err = result.unwrap_err();
-        assert_eq!(err.sent_alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
-        // A fatal alert there is no different: the interleaving is the error.
-        let (mut client, mut server) = connected();
-        seal_to(
-            &mut server,
-            &mut client,
-            &[SPLIT[0], (ContentType::ALERT, &[2, 40])],
-        );
-        let err = client.process().unwrap_err();
-        assert_eq!(err.sent_alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
-    }
-}
+mod tests;

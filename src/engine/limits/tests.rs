@@ -115,8 +115,8 @@ fn a_second_change_cipher_spec_is_refused() {
 /// A connected server whose both directions the kernel took over.
 fn kernel_server() -> Engine {
     let (_client, mut server) = connected();
-    server.commit_offload(Direction::Send);
-    server.commit_offload(Direction::Recv);
+    server.move_to_kernel(Direction::Send).unwrap();
+    server.move_to_kernel(Direction::Recv).unwrap();
     server
 }
 
@@ -134,7 +134,7 @@ fn kernel_path_key_update_flood_leaves_at_most_one_rekey_queued() {
             .process_kernel_record(ContentType::APPLICATION_DATA.0, b"x")
             .unwrap();
     }
-    let ops = &server.c.kernel_ops;
+    let ops = server.c.send.state.kernel_ops().unwrap();
     let rekeys = ops
         .iter()
         .filter(|op| matches!(op, KernelOp::RekeySend(_)))
