@@ -246,7 +246,9 @@ impl Connection {
     /// Blocking and `O_NONBLOCK` both work. A Usage error once a direction is
     /// in the kernel (its records belong to that socket).
     pub fn set_fd(&mut self, fd: impl Into<Arc<OwnedFd>>) -> Result<()> {
-        if self.engine.left_userspace(Direction::Send) || self.engine.c.kernel_in {
+        if self.engine.left_userspace(Direction::Send)
+            || self.engine.left_userspace(Direction::Recv)
+        {
             return Err(Error::usage(
                 "the socket can't change once kernel TLS owns a direction",
             ));
@@ -371,7 +373,7 @@ impl Connection {
     /// One transport read, then every complete record processed; application
     /// data that fits goes into `dst`. Returns (transport still open, bytes in `dst`).
     fn read_and_process_into(&mut self, dst: &mut [u8]) -> Result<(bool, usize)> {
-        if self.engine.c.kernel_in {
+        if self.engine.left_userspace(Direction::Recv) {
             return self.kernel_read_and_process().map(|open| (open, 0));
         }
         let limit = if self.exact_record_reads {
@@ -458,7 +460,7 @@ impl Connection {
         if let Err(e) = self.engine.process_kernel_record(typ, data) {
             return Err(self.fail_flush(e));
         }
-        if let Some(keys) = self.engine.c.kernel_rx_keys.take() {
+        if let Some(keys) = self.engine.take_next_kernel_recv_keys() {
             let keys = DirectionKeys::new(keys);
             let r = match self.kernel_rx.as_mut() {
                 Some(k) => k.rekey(Direction::Recv, &keys),
@@ -859,7 +861,7 @@ impl Connection {
             if buf.is_empty() {
                 return Ok(0);
             }
-            if self.engine.c.kernel_in && buf.len() >= MAX_PLAINTEXT {
+            if self.engine.left_userspace(Direction::Recv) && buf.len() >= MAX_PLAINTEXT {
                 // Straight into the caller's buffer, which holds any whole record.
                 self.flush_or_blocked()?;
                 let (typ, n) = self.kernel_recv_into(buf)?;
@@ -1211,7 +1213,9 @@ impl Connection {
             Direction::Send if !self.engine.left_userspace(Direction::Send) => {
                 self.send_path = path
             }
-            Direction::Recv if !self.engine.c.kernel_in => self.recv_path = path,
+            Direction::Recv if !self.engine.left_userspace(Direction::Recv) => {
+                self.recv_path = path
+            }
             _ => {}
         }
     }

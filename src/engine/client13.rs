@@ -450,7 +450,7 @@ impl ExpectServerHello {
         self.transcript.add(&msg.encoded);
         let hs = EarlySecret::new(suite.hash, None)
             .into_handshake(shared.as_bytes(), self.transcript.current_hash().as_bytes());
-        c.set_decrypter(suite, hs.server_traffic())?;
+        c.set_decrypter(suite, hs.server_traffic(), KeyPhase::Handshake)?;
         c.info.version = Some(ProtocolVersion::TLSV1_3);
         c.info.server_version = Some(ProtocolVersion::TLSV1_3);
         c.info.suite = Some(suite.suite);

@@ -1,6 +1,6 @@
 //! State shared by both handshake sides: record output, keys, negotiated info.
 
-use super::direction::{KernelOp, KeyPhase, SendDirection, SendState};
+use super::direction::{KernelOp, KeyPhase, RecvDirection, SendDirection, SendState};
 use super::Mode;
 use crate::cert::CertChainAndKey;
 use crate::config::Config;
@@ -58,23 +58,16 @@ pub(crate) struct Common {
     pub mode: Mode,
     /// Who seals our records.
     pub send: SendDirection,
-    pub dec: Option<Decrypter>,
-    /// `dec` carries application traffic keys.
-    pub app_keys_in: bool,
+    /// Who opens the peer's records.
+    pub recv: RecvDirection,
     pub info: Info,
     /// Connection-level ALPN override (None = use the config's).
     pub alpn_override: Option<Vec<Vec<u8>>>,
     pub traffic: Option<Traffic13>,
     /// Exporter input, once the handshake reached it.
     pub exporter: Option<Exporter>,
-    /// TLS 1.2: the peer's next read key, installed when its ChangeCipherSpec arrives.
-    pub pending_dec: Option<Decrypter>,
     /// Record version of plaintext records (0x0301 for the very first ClientHello).
     pub plaintext_version: ProtocolVersion,
-    /// The kernel opens the peer's records: new read keys go to `kernel_rx_keys`.
-    pub kernel_in: bool,
-    /// The peer's next read key after its KeyUpdate, for the kernel.
-    pub kernel_rx_keys: Option<TrafficKeys>,
     /// A TLS 1.3 server skipping the client's rejected 0-RTT.
     pub skip_early_data: Option<super::limits::SkipEarlyData>,
     out: OutBuf,
@@ -87,16 +80,12 @@ impl Common {
             config,
             mode,
             send: SendDirection::new(),
-            dec: None,
-            app_keys_in: false,
+            recv: RecvDirection::new(),
             info: Info::default(),
             alpn_override: None,
             traffic: None,
             exporter: None,
-            pending_dec: None,
             plaintext_version: ProtocolVersion::TLSV1_2,
-            kernel_in: false,
-            kernel_rx_keys: None,
             skip_early_data: None,
             out: OutBuf::default(),
             hs_buf: Vec::new(),
@@ -229,14 +218,18 @@ impl Common {
         self.send.state.install(enc, keys)
     }
 
-    pub(crate) fn set_decrypter(&mut self, suite: &Tls13Suite, secret: &Secret) -> Result<()> {
+    /// Switches the read side to `secret`'s key (`keys` says which secrets it
+    /// came from); on a kernel direction the key waits for the kernel back end.
+    pub(crate) fn set_decrypter(
+        &mut self,
+        suite: &Tls13Suite,
+        secret: &Secret,
+        keys: KeyPhase,
+    ) -> Result<()> {
         let (key, iv) = traffic_key_iv(suite.hash, suite.aead, secret);
-        if self.kernel_in {
-            self.kernel_rx_keys = Some(tls13_keys(suite, key, &iv));
-            return Ok(());
-        }
-        self.dec = Some(Decrypter::new_tls13(suite.aead, &key, &iv)?);
-        Ok(())
+        let dec = || Decrypter::new_tls13(suite.aead, &key, &iv);
+        let kernel_keys = || tls13_keys(suite, key.clone(), &iv);
+        self.recv.state.install(keys, dec, kernel_keys)
     }
 
     /// TLS 1.2: switches the write side to `enc` after flushing what the old key must carry.
@@ -248,14 +241,7 @@ impl Common {
     /// TLS 1.2: the peer's ChangeCipherSpec arrived; its records are protected from now on.
     /// Without a pending key (a CCS before the key exchange) it is `unexpected_message`.
     pub(crate) fn activate_pending_read(&mut self) -> Result<()> {
-        let dec = self.pending_dec.take().ok_or_else(|| {
-            Error::protocol(
-                AlertDescription::UNEXPECTED_MESSAGE,
-                "ChangeCipherSpec before the key exchange",
-            )
-        })?;
-        self.dec = Some(dec);
-        Ok(())
+        self.recv.state.activate_next()
     }
 
     /// True once TLS 1.2 was negotiated (the CCS and alert rules differ).
@@ -277,9 +263,7 @@ impl Common {
         suite: &'static Tls13Suite,
         theirs: &Secret,
     ) -> Result<()> {
-        self.set_decrypter(suite, theirs)?;
-        self.app_keys_in = true;
-        Ok(())
+        self.set_decrypter(suite, theirs, KeyPhase::Application)
     }
 
     /// Seals one application data record, rotating the write key first if the
@@ -351,7 +335,7 @@ impl Common {
             .ok_or_else(|| Error::internal("key update without traffic secrets"))?;
         t.theirs = next_traffic_secret(t.suite.hash, &t.theirs);
         let (suite, theirs) = (t.suite, t.theirs.clone());
-        self.set_decrypter(suite, &theirs)
+        self.set_decrypter(suite, &theirs, KeyPhase::Application)
     }
 
     pub(crate) fn pending_output(&self) -> &[u8] {

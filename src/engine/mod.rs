@@ -66,7 +66,6 @@ pub(crate) struct Engine {
     failed: Option<Error>,
     /// Records that cost work without progress, from either receive path.
     limits: TamperCounters,
-    received_close_notify: bool,
     /// An alert the kernel returned in pieces (kTLS receive with a tiny buffer).
     alert_partial: Vec<u8>,
 }
@@ -88,7 +87,6 @@ impl Engine {
             app_pos: 0,
             failed: None,
             limits: TamperCounters::default(),
-            received_close_notify: false,
             alert_partial: Vec::new(),
         }
     }
@@ -102,7 +100,7 @@ impl Engine {
     }
 
     pub(crate) fn received_close_notify(&self) -> bool {
-        self.received_close_notify
+        self.c.recv.close_notify_received
     }
 
     /// Starts the handshake (the client's first flight). Idempotent.
@@ -185,7 +183,7 @@ impl Engine {
 
     fn process_records(&mut self, dst: &mut [u8], written: &mut usize) -> Result<()> {
         loop {
-            if self.received_close_notify {
+            if self.c.recv.close_notify_received {
                 // Anything after close_notify is ignored (RFC 8446 §6.1).
                 return Ok(());
             }
@@ -195,77 +193,81 @@ impl Engine {
             let handshaking = self.hs.is_some();
             let tls12 = self.c.is_tls12();
             let rec_len = 5 + rec.payload.len();
-            let (typ, data): (ContentType, &[u8]) = match (rec.header.typ, self.c.dec.as_mut()) {
-                (ContentType::CHANGE_CIPHER_SPEC, _) if tls12 => {
-                    // TLS 1.2: the peer's next records use the new key. Allowed once per
-                    // handshake, right where the state machine prepared that key, and never
-                    // inside a handshake message.
-                    if !handshaking || rec.payload != [1] || !self.joiner.is_empty() {
-                        return Err(Error::protocol(
-                            AlertDescription::UNEXPECTED_MESSAGE,
-                            "unexpected change_cipher_spec record",
-                        ));
-                    }
-                    self.limits.change_cipher_spec()?;
-                    self.c.activate_pending_read()?;
-                    continue;
-                }
-                (ContentType::CHANGE_CIPHER_SPEC, _) => {
-                    // Middlebox compatibility (RFC 8446 §5): one CCS with body 0x01, only during
-                    // the handshake and after the first ClientHello, and never in the middle of a
-                    // handshake message.
-                    let before_hello =
-                        matches!(&self.hs, Some(Hs::Server13(s)) if s.before_first_hello());
-                    if !handshaking || before_hello || rec.payload != [1] || !self.joiner.is_empty()
-                    {
-                        return Err(Error::protocol(
-                            AlertDescription::UNEXPECTED_MESSAGE,
-                            "unexpected change_cipher_spec record",
-                        ));
-                    }
-                    self.limits.change_cipher_spec()?;
-                    continue;
-                }
-                (ContentType::APPLICATION_DATA, Some(dec)) => {
-                    match dec.open(&rec.header_bytes, rec.payload) {
-                        Ok((t, range)) => {
-                            // The client's second flight began: nothing more is skipped.
-                            self.c.skip_early_data = None;
-                            (t, &rec.payload[range])
+            let (typ, data): (ContentType, &[u8]) =
+                match (rec.header.typ, self.c.recv.state.decrypter_mut()) {
+                    (ContentType::CHANGE_CIPHER_SPEC, _) if tls12 => {
+                        // TLS 1.2: the peer's next records use the new key. Allowed once per
+                        // handshake, right where the state machine prepared that key, and never
+                        // inside a handshake message.
+                        if !handshaking || rec.payload != [1] || !self.joiner.is_empty() {
+                            return Err(Error::protocol(
+                                AlertDescription::UNEXPECTED_MESSAGE,
+                                "unexpected change_cipher_spec record",
+                            ));
                         }
-                        // Rejected 0-RTT under a key we never had (RFC 8446 §4.2.10).
-                        Err(e)
-                            if e.sent_alert() == Some(AlertDescription::BAD_RECORD_MAC)
-                                && skip_early(&mut self.c.skip_early_data, true, rec_len) =>
+                        self.limits.change_cipher_spec()?;
+                        self.c.activate_pending_read()?;
+                        continue;
+                    }
+                    (ContentType::CHANGE_CIPHER_SPEC, _) => {
+                        // Middlebox compatibility (RFC 8446 §5): one CCS with body 0x01, only during
+                        // the handshake and after the first ClientHello, and never in the middle of a
+                        // handshake message.
+                        let before_hello =
+                            matches!(&self.hs, Some(Hs::Server13(s)) if s.before_first_hello());
+                        if !handshaking
+                            || before_hello
+                            || rec.payload != [1]
+                            || !self.joiner.is_empty()
                         {
-                            continue
+                            return Err(Error::protocol(
+                                AlertDescription::UNEXPECTED_MESSAGE,
+                                "unexpected change_cipher_spec record",
+                            ));
                         }
-                        Err(e) => return Err(e),
+                        self.limits.change_cipher_spec()?;
+                        continue;
                     }
-                }
-                (ContentType::APPLICATION_DATA, None)
-                    if skip_early(&mut self.c.skip_early_data, false, rec_len) =>
-                {
-                    continue;
-                }
-                // TLS 1.2 protects every record type under the same outer type.
-                (ContentType::HANDSHAKE | ContentType::ALERT, Some(dec)) if tls12 => {
-                    let (t, range) = dec.open(&rec.header_bytes, rec.payload)?;
-                    (t, &rec.payload[range])
-                }
-                (ContentType::ALERT, _) if handshaking => {
-                    // A peer that failed before deriving keys alerts in plaintext.
-                    (ContentType::ALERT, rec.plaintext()?)
-                }
-                (ContentType::HANDSHAKE, None) => (ContentType::HANDSHAKE, rec.plaintext()?),
-                (ContentType::ALERT, None) => (ContentType::ALERT, rec.plaintext()?),
-                (t, _) => {
-                    return Err(Error::protocol(
-                        AlertDescription::UNEXPECTED_MESSAGE,
-                        format!("unexpected {t} record in this state"),
-                    ));
-                }
-            };
+                    (ContentType::APPLICATION_DATA, Some(dec)) => {
+                        match dec.open(&rec.header_bytes, rec.payload) {
+                            Ok((t, range)) => {
+                                // The client's second flight began: nothing more is skipped.
+                                self.c.skip_early_data = None;
+                                (t, &rec.payload[range])
+                            }
+                            // Rejected 0-RTT under a key we never had (RFC 8446 §4.2.10).
+                            Err(e)
+                                if e.sent_alert() == Some(AlertDescription::BAD_RECORD_MAC)
+                                    && skip_early(&mut self.c.skip_early_data, true, rec_len) =>
+                            {
+                                continue
+                            }
+                            Err(e) => return Err(e),
+                        }
+                    }
+                    (ContentType::APPLICATION_DATA, None)
+                        if skip_early(&mut self.c.skip_early_data, false, rec_len) =>
+                    {
+                        continue;
+                    }
+                    // TLS 1.2 protects every record type under the same outer type.
+                    (ContentType::HANDSHAKE | ContentType::ALERT, Some(dec)) if tls12 => {
+                        let (t, range) = dec.open(&rec.header_bytes, rec.payload)?;
+                        (t, &rec.payload[range])
+                    }
+                    (ContentType::ALERT, _) if handshaking => {
+                        // A peer that failed before deriving keys alerts in plaintext.
+                        (ContentType::ALERT, rec.plaintext()?)
+                    }
+                    (ContentType::HANDSHAKE, None) => (ContentType::HANDSHAKE, rec.plaintext()?),
+                    (ContentType::ALERT, None) => (ContentType::ALERT, rec.plaintext()?),
+                    (t, _) => {
+                        return Err(Error::protocol(
+                            AlertDescription::UNEXPECTED_MESSAGE,
+                            format!("unexpected {t} record in this state"),
+                        ));
+                    }
+                };
             if data.is_empty() && typ != ContentType::APPLICATION_DATA {
                 return Err(Error::protocol(
                     AlertDescription::UNEXPECTED_MESSAGE,
@@ -278,7 +280,7 @@ impl Engine {
             }
             self.limits.non_empty_record();
             if typ == ContentType::APPLICATION_DATA {
-                check_app_data_allowed(self.c.app_keys_in, &self.joiner)?;
+                check_app_data_allowed(self.c.recv.state.app_keys(), &self.joiner)?;
                 self.limits.application_data();
                 let queue_empty = self.app_pos == self.app_in.len();
                 match dst.get_mut(*written..*written + data.len()) {
@@ -338,7 +340,7 @@ impl Engine {
     }
 
     fn kernel_record(&mut self, typ: ContentType, data: &[u8]) -> Result<()> {
-        if self.received_close_notify {
+        if self.c.recv.close_notify_received {
             return Ok(());
         }
         if typ == ContentType::APPLICATION_DATA && data.is_empty() {
@@ -346,7 +348,7 @@ impl Engine {
         }
         self.limits.non_empty_record();
         if typ == ContentType::APPLICATION_DATA {
-            check_app_data_allowed(self.c.app_keys_in, &self.joiner)?;
+            check_app_data_allowed(self.c.recv.state.app_keys(), &self.joiner)?;
             self.limits.application_data();
             append_app(&mut self.app_in, &mut self.app_pos, data);
             return Ok(());
@@ -413,10 +415,10 @@ impl Engine {
                 Ok(enc.traffic_keys())
             }
             Direction::Recv => {
-                if self.c.kernel_in {
+                if self.c.recv.state.is_kernel() {
                     return Err(Error::usage("the recv direction is already in the kernel"));
                 }
-                if self.received_close_notify {
+                if self.c.recv.close_notify_received {
                     return Err(Error::usage("the peer already sent close_notify"));
                 }
                 if self.deframer.buffered() > 0 || !self.joiner.is_empty() {
@@ -427,8 +429,9 @@ impl Engine {
                 }
                 let dec = self
                     .c
-                    .dec
-                    .as_ref()
+                    .recv
+                    .state
+                    .decrypter()
                     .ok_or_else(|| Error::internal("handshake complete without a read key"))?;
                 Ok(dec.traffic_keys())
             }
@@ -441,11 +444,7 @@ impl Engine {
     pub(crate) fn move_to_kernel(&mut self, dir: crate::offload::Direction) -> Result<()> {
         match dir {
             crate::offload::Direction::Send => self.c.send.state.move_to_kernel(),
-            crate::offload::Direction::Recv => {
-                self.c.kernel_in = true;
-                self.c.dec = None;
-                Ok(())
-            }
+            crate::offload::Direction::Recv => self.c.recv.state.move_to_kernel(),
         }
     }
 
@@ -456,11 +455,7 @@ impl Engine {
     pub(crate) fn abandon(&mut self, dir: crate::offload::Direction, why: &'static str) {
         let r = match dir {
             crate::offload::Direction::Send => self.c.send.state.abandon(),
-            crate::offload::Direction::Recv => {
-                self.c.kernel_in = true;
-                self.c.dec = None;
-                Ok(())
-            }
+            crate::offload::Direction::Recv => self.c.recv.state.abandon(),
         };
         let e = match r {
             Ok(()) => Error::internal(why),
@@ -473,7 +468,7 @@ impl Engine {
     pub(crate) fn is_kernel(&self, dir: crate::offload::Direction) -> bool {
         match dir {
             crate::offload::Direction::Send => self.c.send.state.is_kernel(),
-            crate::offload::Direction::Recv => self.c.kernel_in,
+            crate::offload::Direction::Recv => self.c.recv.state.is_kernel(),
         }
     }
 
@@ -481,7 +476,7 @@ impl Engine {
     pub(crate) fn left_userspace(&self, dir: crate::offload::Direction) -> bool {
         match dir {
             crate::offload::Direction::Send => self.c.send.state.left_userspace(),
-            crate::offload::Direction::Recv => self.c.kernel_in,
+            crate::offload::Direction::Recv => self.c.recv.state.left_userspace(),
         }
     }
 
@@ -537,6 +532,13 @@ impl Engine {
         self.limits.application_data();
     }
 
+    /// The kernel back end's next receive key, after the peer's KeyUpdate.
+    pub(crate) fn take_next_kernel_recv_keys(
+        &mut self,
+    ) -> Option<crate::record::protect::TrafficKeys> {
+        self.c.recv.state.take_next_kernel_keys()
+    }
+
     /// True once close_notify was queued.
     pub(crate) fn sent_close_notify(&self) -> bool {
         self.c.send.close_notify_sent
@@ -558,7 +560,7 @@ impl Engine {
             if self.hs.is_some() {
                 return Err(Error::closed("peer sent close_notify during the handshake"));
             }
-            self.received_close_notify = true;
+            self.c.recv.close_notify_received = true;
             return Ok(());
         }
         if level == 1 && (desc == AlertDescription::USER_CANCELED || self.c.is_tls12()) {

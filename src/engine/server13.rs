@@ -392,7 +392,7 @@ impl ExpectClientHello {
             c.send_ccs()?;
         }
         c.set_encrypter(suite, hs.server_traffic(), KeyPhase::Handshake)?;
-        c.set_decrypter(suite, hs.client_traffic())?;
+        c.set_decrypter(suite, hs.client_traffic(), KeyPhase::Handshake)?;
         if exts.early_data {
             // Baton accepts no 0-RTT: skip it to reach the client's second flight.
             c.skip_early_data = Some(SkipEarlyData::TrialDecryption {

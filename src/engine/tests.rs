@@ -101,7 +101,13 @@ fn aead_limit_triggers_key_update_before_sealing() {
         .encrypter_mut()
         .unwrap()
         .set_seq_for_test(limit - 1);
-    server.c.dec.as_mut().unwrap().set_seq_for_test(limit - 1);
+    server
+        .c
+        .recv
+        .state
+        .decrypter_mut()
+        .unwrap()
+        .set_seq_for_test(limit - 1);
     client.write_app_record(b"last under the old key").unwrap();
     assert!(client.c.send.state.encrypter().unwrap().wants_rekey());
     client.write_app_record(b"first under the new key").unwrap();
@@ -112,7 +118,7 @@ fn aead_limit_triggers_key_update_before_sealing() {
         drain(&mut server),
         b"last under the old keyfirst under the new key"
     );
-    assert_eq!(server.c.dec.as_ref().unwrap().seq(), 1);
+    assert_eq!(server.c.recv.state.decrypter().unwrap().seq(), 1);
 }
 
 #[test]
@@ -339,7 +345,13 @@ fn tls12_key_limit_closes_cleanly() {
         .encrypter_mut()
         .unwrap()
         .set_seq_for_test(limit - 1);
-    server.c.dec.as_mut().unwrap().set_seq_for_test(limit - 1);
+    server
+        .c
+        .recv
+        .state
+        .decrypter_mut()
+        .unwrap()
+        .set_seq_for_test(limit - 1);
     client.write_app_record(b"last record").unwrap();
     let err = client.write_app_record(b"one too many").unwrap_err();
     assert_eq!(err.kind(), crate::ErrorKind::Closed);
