@@ -8,12 +8,15 @@ pub(crate) mod client13;
 mod common;
 mod direction;
 mod limits;
+mod phase;
 pub(crate) mod server12;
 pub(crate) mod server13;
 
 pub(crate) use common::{Common, Exporter};
 pub(crate) use direction::{KernelOp, KeyPhase};
 use limits::{SkipEarlyData, TamperCounters};
+pub(crate) use phase::Hs;
+use phase::Phase;
 
 use crate::config::{Config, RenegotiationRefusal};
 use crate::error::{AlertDescription, Error, Result};
@@ -31,39 +34,14 @@ pub enum Mode {
     Server,
 }
 
-/// The handshake in progress; a TLS 1.3 state hands over to the TLS 1.2
-/// machine when the peer's hello picks TLS 1.2.
-pub(crate) enum Hs {
-    Client13(client13::State),
-    Client12(client12::State),
-    Server13(server13::State),
-    Server12(server12::State),
-}
-
-impl Hs {
-    fn is_done(&self) -> bool {
-        matches!(
-            self,
-            Hs::Client13(client13::State::Done)
-                | Hs::Client12(client12::State::Done)
-                | Hs::Server13(server13::State::Done)
-                | Hs::Server12(server12::State::Done)
-        )
-    }
-}
-
 /// One TLS connection's protocol state.
 pub(crate) struct Engine {
     pub(crate) c: Common,
-    hs: Option<Hs>,
-    /// Set once the handshake finished; `hs` is also `None` after a failed handshake.
-    done: bool,
-    started: bool,
+    phase: Phase,
     deframer: Deframer,
     joiner: HandshakeJoiner,
     app_in: Vec<u8>,
     app_pos: usize,
-    failed: Option<Error>,
     /// Records that cost work without progress, from either receive path.
     limits: TamperCounters,
     /// An alert the kernel returned in pieces (kTLS receive with a tiny buffer).
@@ -78,25 +56,22 @@ impl Engine {
         };
         Self {
             c: Common::new(config, mode),
-            hs: Some(hs),
-            done: false,
-            started: false,
+            phase: Phase::Handshaking(hs),
             deframer: Deframer::new(),
             joiner: HandshakeJoiner::new(),
             app_in: Vec::new(),
             app_pos: 0,
-            failed: None,
             limits: TamperCounters::default(),
             alert_partial: Vec::new(),
         }
     }
 
     pub(crate) fn is_handshake_complete(&self) -> bool {
-        self.done
+        self.phase.is_handshake_complete()
     }
 
     pub(crate) fn error(&self) -> Option<&Error> {
-        self.failed.as_ref()
+        self.phase.error()
     }
 
     pub(crate) fn received_close_notify(&self) -> bool {
@@ -106,14 +81,11 @@ impl Engine {
     /// Starts the handshake (the client's first flight). Idempotent.
     pub(crate) fn start(&mut self) -> Result<()> {
         self.check_failed()?;
-        if self.started {
-            return Ok(());
-        }
-        self.started = true;
-        if let Some(Hs::Client13(client13::State::Start)) = self.hs {
+        // Only a client that has not started yet is in `Start`.
+        if let Phase::Handshaking(Hs::Client13(client13::State::Start)) = self.phase {
             let r = client13::start(&mut self.c);
             match r {
-                Ok(s) => self.hs = Some(Hs::Client13(s)),
+                Ok(s) => self.phase = Phase::Handshaking(Hs::Client13(s)),
                 Err(e) => return Err(self.fail(e)),
             }
         }
@@ -121,7 +93,7 @@ impl Engine {
     }
 
     fn check_failed(&self) -> Result<()> {
-        match &self.failed {
+        match self.phase.error() {
             Some(e) => Err(e.clone()),
             None => Ok(()),
         }
@@ -129,13 +101,24 @@ impl Engine {
 
     /// Records the first fatal error and queues its alert (once).
     pub(crate) fn fail(&mut self, e: Error) -> Error {
-        if self.failed.is_none() {
-            if let Some(alert) = e.sent_alert() {
-                self.c.queue_alert(alert);
-            }
-            self.failed = Some(e.clone());
+        let handshake_complete = self.phase.is_handshake_complete();
+        self.fail_at(e, handshake_complete)
+    }
+
+    /// [`fail`](Self::fail), saying whether the handshake had completed (the
+    /// phase may be in transit while a handshake message is handled).
+    fn fail_at(&mut self, e: Error, handshake_complete: bool) -> Error {
+        if let Some(first) = self.phase.error() {
+            return first.clone();
         }
-        self.failed.clone().unwrap_or(e)
+        if let Some(alert) = e.sent_alert() {
+            self.c.queue_alert(alert);
+        }
+        self.phase = Phase::Failed {
+            error: e.clone(),
+            handshake_complete,
+        };
+        e
     }
 
     // ---- inbound ----
@@ -190,84 +173,82 @@ impl Engine {
             let Some(rec) = self.deframer.next_record()? else {
                 return Ok(());
             };
-            let handshaking = self.hs.is_some();
+            let handshaking = self.phase.is_handshaking();
             let tls12 = self.c.is_tls12();
             let rec_len = 5 + rec.payload.len();
-            let (typ, data): (ContentType, &[u8]) =
-                match (rec.header.typ, self.c.recv.state.decrypter_mut()) {
-                    (ContentType::CHANGE_CIPHER_SPEC, _) if tls12 => {
-                        // TLS 1.2: the peer's next records use the new key. Allowed once per
-                        // handshake, right where the state machine prepared that key, and never
-                        // inside a handshake message.
-                        if !handshaking || rec.payload != [1] || !self.joiner.is_empty() {
-                            return Err(Error::protocol(
-                                AlertDescription::UNEXPECTED_MESSAGE,
-                                "unexpected change_cipher_spec record",
-                            ));
-                        }
-                        self.limits.change_cipher_spec()?;
-                        self.c.activate_pending_read()?;
-                        continue;
-                    }
-                    (ContentType::CHANGE_CIPHER_SPEC, _) => {
-                        // Middlebox compatibility (RFC 8446 §5): one CCS with body 0x01, only during
-                        // the handshake and after the first ClientHello, and never in the middle of a
-                        // handshake message.
-                        let before_hello =
-                            matches!(&self.hs, Some(Hs::Server13(s)) if s.before_first_hello());
-                        if !handshaking
-                            || before_hello
-                            || rec.payload != [1]
-                            || !self.joiner.is_empty()
-                        {
-                            return Err(Error::protocol(
-                                AlertDescription::UNEXPECTED_MESSAGE,
-                                "unexpected change_cipher_spec record",
-                            ));
-                        }
-                        self.limits.change_cipher_spec()?;
-                        continue;
-                    }
-                    (ContentType::APPLICATION_DATA, Some(dec)) => {
-                        match dec.open(&rec.header_bytes, rec.payload) {
-                            Ok((t, range)) => {
-                                // The client's second flight began: nothing more is skipped.
-                                self.c.skip_early_data = None;
-                                (t, &rec.payload[range])
-                            }
-                            // Rejected 0-RTT under a key we never had (RFC 8446 §4.2.10).
-                            Err(e)
-                                if e.sent_alert() == Some(AlertDescription::BAD_RECORD_MAC)
-                                    && skip_early(&mut self.c.skip_early_data, true, rec_len) =>
-                            {
-                                continue
-                            }
-                            Err(e) => return Err(e),
-                        }
-                    }
-                    (ContentType::APPLICATION_DATA, None)
-                        if skip_early(&mut self.c.skip_early_data, false, rec_len) =>
-                    {
-                        continue;
-                    }
-                    // TLS 1.2 protects every record type under the same outer type.
-                    (ContentType::HANDSHAKE | ContentType::ALERT, Some(dec)) if tls12 => {
-                        let (t, range) = dec.open(&rec.header_bytes, rec.payload)?;
-                        (t, &rec.payload[range])
-                    }
-                    (ContentType::ALERT, _) if handshaking => {
-                        // A peer that failed before deriving keys alerts in plaintext.
-                        (ContentType::ALERT, rec.plaintext()?)
-                    }
-                    (ContentType::HANDSHAKE, None) => (ContentType::HANDSHAKE, rec.plaintext()?),
-                    (ContentType::ALERT, None) => (ContentType::ALERT, rec.plaintext()?),
-                    (t, _) => {
+            let (typ, data): (ContentType, &[u8]) = match (
+                rec.header.typ,
+                self.c.recv.state.decrypter_mut(),
+            ) {
+                (ContentType::CHANGE_CIPHER_SPEC, _) if tls12 => {
+                    // TLS 1.2: the peer's next records use the new key. Allowed once per
+                    // handshake, right where the state machine prepared that key, and never
+                    // inside a handshake message.
+                    if !handshaking || rec.payload != [1] || !self.joiner.is_empty() {
                         return Err(Error::protocol(
                             AlertDescription::UNEXPECTED_MESSAGE,
-                            format!("unexpected {t} record in this state"),
+                            "unexpected change_cipher_spec record",
                         ));
                     }
-                };
+                    self.limits.change_cipher_spec()?;
+                    self.c.activate_pending_read()?;
+                    continue;
+                }
+                (ContentType::CHANGE_CIPHER_SPEC, _) => {
+                    // Middlebox compatibility (RFC 8446 §5): one CCS with body 0x01, only during
+                    // the handshake and after the first ClientHello, and never in the middle of a
+                    // handshake message.
+                    let before_hello = matches!(&self.phase, Phase::Handshaking(Hs::Server13(s)) if s.before_first_hello());
+                    if !handshaking || before_hello || rec.payload != [1] || !self.joiner.is_empty()
+                    {
+                        return Err(Error::protocol(
+                            AlertDescription::UNEXPECTED_MESSAGE,
+                            "unexpected change_cipher_spec record",
+                        ));
+                    }
+                    self.limits.change_cipher_spec()?;
+                    continue;
+                }
+                (ContentType::APPLICATION_DATA, Some(dec)) => {
+                    match dec.open(&rec.header_bytes, rec.payload) {
+                        Ok((t, range)) => {
+                            // The client's second flight began: nothing more is skipped.
+                            self.c.skip_early_data = None;
+                            (t, &rec.payload[range])
+                        }
+                        // Rejected 0-RTT under a key we never had (RFC 8446 §4.2.10).
+                        Err(e)
+                            if e.sent_alert() == Some(AlertDescription::BAD_RECORD_MAC)
+                                && skip_early(&mut self.c.skip_early_data, true, rec_len) =>
+                        {
+                            continue
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                (ContentType::APPLICATION_DATA, None)
+                    if skip_early(&mut self.c.skip_early_data, false, rec_len) =>
+                {
+                    continue;
+                }
+                // TLS 1.2 protects every record type under the same outer type.
+                (ContentType::HANDSHAKE | ContentType::ALERT, Some(dec)) if tls12 => {
+                    let (t, range) = dec.open(&rec.header_bytes, rec.payload)?;
+                    (t, &rec.payload[range])
+                }
+                (ContentType::ALERT, _) if handshaking => {
+                    // A peer that failed before deriving keys alerts in plaintext.
+                    (ContentType::ALERT, rec.plaintext()?)
+                }
+                (ContentType::HANDSHAKE, None) => (ContentType::HANDSHAKE, rec.plaintext()?),
+                (ContentType::ALERT, None) => (ContentType::ALERT, rec.plaintext()?),
+                (t, _) => {
+                    return Err(Error::protocol(
+                        AlertDescription::UNEXPECTED_MESSAGE,
+                        format!("unexpected {t} record in this state"),
+                    ));
+                }
+            };
             if data.is_empty() && typ != ContentType::APPLICATION_DATA {
                 return Err(Error::protocol(
                     AlertDescription::UNEXPECTED_MESSAGE,
@@ -388,7 +369,7 @@ impl Engine {
     ) -> Result<crate::record::protect::TrafficKeys> {
         use crate::offload::Direction;
         self.check_failed()?;
-        if !self.done {
+        if !self.phase.is_handshake_complete() {
             return Err(Error::usage(
                 "kernel TLS can be enabled only after the handshake completed",
             ));
@@ -557,7 +538,7 @@ impl Engine {
             ));
         }
         if desc == AlertDescription::CLOSE_NOTIFY {
-            if self.hs.is_some() {
+            if self.phase.is_handshaking() {
                 return Err(Error::closed("peer sent close_notify during the handshake"));
             }
             self.c.recv.close_notify_received = true;
@@ -576,25 +557,32 @@ impl Engine {
     fn process_handshake_messages(&mut self) -> Result<()> {
         while let Some(msg) = self.joiner.pop()? {
             let boundary = self.joiner.is_empty();
-            let c = &mut self.c;
-            let next = match self.hs.take() {
-                Some(Hs::Client13(s)) => s.handle(c, msg, boundary)?,
-                Some(Hs::Client12(s)) => Hs::Client12(s.handle(c, msg, boundary)?),
-                Some(Hs::Server13(s)) => s.handle(c, msg, boundary)?,
-                Some(Hs::Server12(s)) => Hs::Server12(s.handle(c, msg, boundary)?),
-                None if self.c.is_tls12() => {
-                    self.post_handshake12(msg)?;
-                    continue;
-                }
-                None => {
-                    self.post_handshake(msg, boundary)?;
+            // The state machine consumes its state; `Traffic` stands in only
+            // while it runs (it sees `Common`, never the phase).
+            let hs = match std::mem::replace(&mut self.phase, Phase::Traffic) {
+                Phase::Handshaking(hs) => hs,
+                other => {
+                    self.phase = other;
+                    if self.c.is_tls12() {
+                        self.post_handshake12(msg)?;
+                    } else {
+                        self.post_handshake(msg, boundary)?;
+                    }
                     continue;
                 }
             };
-            if next.is_done() {
-                self.done = true;
-            } else {
-                self.hs = Some(next);
+            let c = &mut self.c;
+            let next = match hs {
+                Hs::Client13(s) => s.handle(c, msg, boundary),
+                Hs::Client12(s) => s.handle(c, msg, boundary).map(Hs::Client12),
+                Hs::Server13(s) => s.handle(c, msg, boundary),
+                Hs::Server12(s) => s.handle(c, msg, boundary).map(Hs::Server12),
+            };
+            match next {
+                Ok(next) if next.is_done() => self.phase = Phase::Traffic,
+                Ok(next) => self.phase = Phase::Handshaking(next),
+                // Failed during the handshake, whatever stands in for it now.
+                Err(e) => return Err(self.fail_at(e, false)),
             }
         }
         Ok(())
@@ -673,7 +661,7 @@ impl Engine {
     /// Seals `data` (≤ 2^14 bytes) as one application data record into the output.
     pub(crate) fn write_app_record(&mut self, data: &[u8]) -> Result<()> {
         self.check_failed()?;
-        if self.hs.is_some() || !self.c.send.state.app_keys() {
+        if self.phase.is_handshaking() || !self.c.send.state.app_keys() {
             return Err(Error::usage("send before the handshake completed"));
         }
         if self.c.send.close_notify_sent {
@@ -695,7 +683,7 @@ impl Engine {
     /// Sends a KeyUpdate now (for tests and for callers that rotate keys on a schedule).
     pub(crate) fn key_update(&mut self, request_peer: bool) -> Result<()> {
         self.check_failed()?;
-        if self.hs.is_some() {
+        if self.phase.is_handshaking() {
             return Err(Error::usage("key update before the handshake completed"));
         }
         self.c
@@ -839,7 +827,7 @@ impl core::fmt::Debug for Engine {
         f.debug_struct("Engine")
             .field("mode", &self.c.mode)
             .field("handshake_complete", &self.is_handshake_complete())
-            .field("failed", &self.failed)
+            .field("failed", &self.phase.error())
             .finish_non_exhaustive()
     }
 }

@@ -424,3 +424,41 @@ fn alert_inside_a_handshake_message_is_unexpected_on_both_receive_paths() {
     let err = client.process().unwrap_err();
     assert_eq!(err.sent_alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
 }
+
+#[test]
+fn a_failed_engine_keeps_its_first_error_and_queues_one_alert() {
+    // After the handshake: still complete, one alert, the same error ever after.
+    let (mut client, _server) = connected();
+    let first = client.fail(Error::protocol(
+        AlertDescription::DECODE_ERROR,
+        "first failure",
+    ));
+    let alert = client.pending_output().len();
+    assert!(alert > 0);
+    let again = client.fail(Error::protocol(
+        AlertDescription::HANDSHAKE_FAILURE,
+        "second failure",
+    ));
+    assert_eq!(again.sent_alert(), first.sent_alert());
+    assert_eq!(client.pending_output().len(), alert, "one alert only");
+    assert!(client.is_handshake_complete());
+    assert_eq!(
+        client.write_app_record(b"x").unwrap_err().sent_alert(),
+        Some(AlertDescription::DECODE_ERROR)
+    );
+    assert_eq!(
+        client.process().unwrap_err().sent_alert(),
+        Some(AlertDescription::DECODE_ERROR)
+    );
+    assert!(client.start().is_err());
+    // During the handshake (a message the state machine refuses): not complete.
+    let (mut client, mut server) = unfinished(None);
+    client.start().unwrap();
+    queue_plain_handshake(&mut client, HandshakePayload::Finished(vec![0; 32]));
+    let err = pump(&mut client, &mut server).unwrap_err();
+    assert!(!server.is_handshake_complete());
+    assert_eq!(
+        server.error().map(|e| e.sent_alert()),
+        Some(err.sent_alert())
+    );
+}
