@@ -165,12 +165,29 @@ impl Engine {
     }
 
     fn process_records(&mut self, dst: &mut [u8], written: &mut usize) -> Result<()> {
+        // Each record borrows the deframer's buffer while the whole engine
+        // handles it; nothing in record handling touches the deframer, so it
+        // is lent out for the loop (an empty one allocates nothing).
+        let mut deframer = std::mem::replace(&mut self.deframer, Deframer::new());
+        let r = self.open_records(&mut deframer, dst, written);
+        self.deframer = deframer;
+        r
+    }
+
+    /// The userspace receive path: opens each complete record with Baton's
+    /// key and hands its plaintext to [`dispatch`](Self::dispatch).
+    fn open_records(
+        &mut self,
+        deframer: &mut Deframer,
+        dst: &mut [u8],
+        written: &mut usize,
+    ) -> Result<()> {
         loop {
             if self.c.recv.close_notify_received {
                 // Anything after close_notify is ignored (RFC 8446 §6.1).
                 return Ok(());
             }
-            let Some(rec) = self.deframer.next_record()? else {
+            let Some(rec) = deframer.next_record()? else {
                 return Ok(());
             };
             let handshaking = self.phase.is_handshaking();
@@ -249,35 +266,45 @@ impl Engine {
                     ));
                 }
             };
-            if data.is_empty() && typ != ContentType::APPLICATION_DATA {
+            self.dispatch(typ, data, dst, written)?;
+        }
+    }
+
+    /// One plaintext record, whichever path opened it (Baton's record layer
+    /// or the kernel): the limits, then application data into `dst` while
+    /// nothing older is queued and it fits (else into the queue), or a
+    /// handshake or alert record to [`handle_control`](Self::handle_control).
+    fn dispatch(
+        &mut self,
+        typ: ContentType,
+        data: &[u8],
+        dst: &mut [u8],
+        written: &mut usize,
+    ) -> Result<()> {
+        if data.is_empty() {
+            if typ != ContentType::APPLICATION_DATA {
                 return Err(Error::protocol(
                     AlertDescription::UNEXPECTED_MESSAGE,
                     format!("empty {typ} record"),
                 ));
             }
-            if data.is_empty() {
-                self.limits.empty_record()?;
-                continue;
-            }
-            self.limits.non_empty_record();
-            if typ == ContentType::APPLICATION_DATA {
-                check_app_data_allowed(self.c.recv.state.app_keys(), &self.joiner)?;
-                self.limits.application_data();
-                let queue_empty = self.app_pos == self.app_in.len();
-                match dst.get_mut(*written..*written + data.len()) {
-                    Some(d) if queue_empty => {
-                        d.copy_from_slice(data);
-                        *written += data.len();
-                    }
-                    _ => append_app(&mut self.app_in, &mut self.app_pos, data),
-                }
-                continue;
-            }
-            // Handshake and alert bodies are small and rare: a copy lets the
-            // handling borrow the whole engine.
-            let data = data.to_vec();
-            self.handle_control(typ, &data)?;
+            return self.limits.empty_record();
         }
+        self.limits.non_empty_record();
+        if typ != ContentType::APPLICATION_DATA {
+            return self.handle_control(typ, data);
+        }
+        check_app_data_allowed(self.c.recv.state.app_keys(), &self.joiner)?;
+        self.limits.application_data();
+        let queue_empty = self.app_pos == self.app_in.len();
+        match dst.get_mut(*written..*written + data.len()) {
+            Some(d) if queue_empty => {
+                d.copy_from_slice(data);
+                *written += data.len();
+            }
+            _ => append_app(&mut self.app_in, &mut self.app_pos, data),
+        }
+        Ok(())
     }
 
     /// A decrypted handshake or alert record.
@@ -320,44 +347,31 @@ impl Engine {
         r.map_err(|e| self.fail(e))
     }
 
+    /// The kernel receive path: the kernel opened the record, so only its
+    /// pieces are joined here before [`dispatch`](Self::dispatch).
     fn kernel_record(&mut self, typ: ContentType, data: &[u8]) -> Result<()> {
         if self.c.recv.close_notify_received {
             return Ok(());
         }
-        if typ == ContentType::APPLICATION_DATA && data.is_empty() {
-            return self.limits.empty_record();
-        }
-        self.limits.non_empty_record();
-        if typ == ContentType::APPLICATION_DATA {
-            check_app_data_allowed(self.c.recv.state.app_keys(), &self.joiner)?;
-            self.limits.application_data();
-            append_app(&mut self.app_in, &mut self.app_pos, data);
-            return Ok(());
-        }
-        if data.is_empty() {
-            return Err(Error::protocol(
-                AlertDescription::UNEXPECTED_MESSAGE,
-                format!("empty {typ} record"),
-            ));
-        }
-        if typ == ContentType::ALERT && !self.joiner.is_empty() {
-            // Checked before reassembly too, so a piece of such an alert is not kept.
-            return Err(Error::protocol(
-                AlertDescription::UNEXPECTED_MESSAGE,
-                "alert inside a handshake message",
-            ));
-        }
         // The kernel may hand back a control record in pieces when the read
-        // buffer was small: alerts are reassembled here, handshake bytes by the joiner.
-        if typ == ContentType::ALERT {
+        // buffer was small: alerts are joined here, handshake bytes by the joiner.
+        if typ == ContentType::ALERT && !data.is_empty() {
+            if !self.joiner.is_empty() {
+                // Checked before joining too, so a piece of such an alert is not kept.
+                return Err(Error::protocol(
+                    AlertDescription::UNEXPECTED_MESSAGE,
+                    "alert inside a handshake message",
+                ));
+            }
             self.alert_partial.extend_from_slice(data);
             if self.alert_partial.len() < 2 {
+                self.limits.non_empty_record();
                 return Ok(());
             }
             let alert = std::mem::take(&mut self.alert_partial);
-            return self.handle_control(typ, &alert);
+            return self.dispatch(typ, &alert, &mut [], &mut 0);
         }
-        self.handle_control(typ, data)
+        self.dispatch(typ, data, &mut [], &mut 0)
     }
 
     /// Whether `dir` can move to the kernel now: the handshake is done, nothing

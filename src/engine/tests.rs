@@ -462,3 +462,60 @@ fn a_failed_engine_keeps_its_first_error_and_queues_one_alert() {
         Some(err.sent_alert())
     );
 }
+
+/// What the client made of `records`: the alert it failed with, if any,
+/// and the application data it got.
+type Outcome = (Option<AlertDescription>, Vec<u8>);
+
+fn through_userspace(records: &[(ContentType, &[u8])]) -> Outcome {
+    let (mut client, mut server) = connected();
+    seal_to(&mut server, &mut client, records);
+    let r = client.process();
+    (r.err().and_then(|e| e.sent_alert()), drain(&mut client))
+}
+
+fn through_kernel(records: &[(ContentType, &[u8])]) -> Outcome {
+    let (mut client, _server) = connected();
+    client
+        .move_to_kernel(crate::offload::Direction::Recv)
+        .unwrap();
+    let mut r = Ok(());
+    for (typ, body) in records {
+        r = client.process_kernel_record(typ.0, body);
+        if r.is_err() {
+            break;
+        }
+    }
+    (r.err().and_then(|e| e.sent_alert()), drain(&mut client))
+}
+
+#[test]
+fn both_receive_paths_make_the_same_of_the_same_plaintext() {
+    use ContentType as T;
+    let cases: [&[(ContentType, &[u8])]; 7] = [
+        &[(T::APPLICATION_DATA, b"one"), (T::APPLICATION_DATA, b"two")],
+        &[
+            (T::APPLICATION_DATA, b""),
+            (T::APPLICATION_DATA, b"after empty"),
+        ],
+        &[(T::HANDSHAKE, b"")],
+        &[(T::ALERT, &[1, 2, 3])],
+        &[(T::ALERT, &[3, 0])],
+        &[(T::HANDSHAKE, &[20, 0, 0, 1, 0])],
+        &[
+            (T::APPLICATION_DATA, b"before"),
+            (T::ALERT, &[1, 0]),
+            (T::APPLICATION_DATA, b"ignored"),
+        ],
+    ];
+    for records in cases {
+        let user = through_userspace(records);
+        assert_eq!(user, through_kernel(records), "{records:?}");
+    }
+    // And they do fail where they should.
+    assert_eq!(
+        through_kernel(cases[2]).0,
+        Some(AlertDescription::UNEXPECTED_MESSAGE)
+    );
+    assert_eq!(through_kernel(cases[6]).1, b"before");
+}
