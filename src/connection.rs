@@ -224,19 +224,19 @@ impl Connection {
     /// Client: the server's name, sent as SNI (unless it is an IP address) and
     /// checked against the certificate.
     pub fn set_server_name(&mut self, name: &str) -> Result<()> {
-        if self.engine.c.mode != Mode::Client {
+        if self.engine.mode() != Mode::Client {
             return Err(Error::usage("set_server_name is for clients"));
         }
         if name.is_empty() || name.len() > 255 {
             return Err(Error::usage("server name must be 1 to 255 bytes"));
         }
-        self.engine.c.info.server_name = Some(name.to_owned());
+        self.engine.set_server_name(name.to_owned());
         Ok(())
     }
 
     /// Overrides the config's ALPN preferences for this connection.
     pub fn set_alpn_preferences<P: AsRef<[u8]>>(&mut self, protocols: &[P]) -> Result<()> {
-        self.engine.c.alpn_override = Some(validate_alpn(protocols)?);
+        self.engine.set_alpn_preferences(validate_alpn(protocols)?);
         Ok(())
     }
 
@@ -984,7 +984,7 @@ impl Connection {
             ));
         }
         use crate::engine::Exporter;
-        match self.engine.c.exporter.as_ref() {
+        match self.engine.exporter() {
             Some(Exporter::Tls13(alg, secret)) => {
                 crate::tls13::key_schedule::export(*alg, secret, label, context, out)
             }
@@ -1232,67 +1232,67 @@ impl Connection {
 
     /// Client or server.
     pub fn mode(&self) -> Mode {
-        self.engine.c.mode
+        self.engine.mode()
     }
 
     /// The negotiated protocol version.
     pub fn actual_protocol_version(&self) -> Option<ProtocolVersion> {
-        self.engine.c.info.version
+        self.engine.info().version
     }
 
     /// The highest version the client offered.
     pub fn client_protocol_version(&self) -> Option<ProtocolVersion> {
-        self.engine.c.info.client_version
+        self.engine.info().client_version
     }
 
     /// The highest version the server supports (as far as this side knows).
     pub fn server_protocol_version(&self) -> Option<ProtocolVersion> {
-        self.engine.c.info.server_version
+        self.engine.info().server_version
     }
 
     /// The negotiated cipher suite.
     pub fn cipher_suite(&self) -> Option<CipherSuite> {
-        self.engine.c.info.suite
+        self.engine.info().suite
     }
 
     /// The key exchange group.
     pub fn kx_group(&self) -> Option<NamedGroup> {
-        self.engine.c.info.group
+        self.engine.info().group
     }
 
     /// The negotiated ALPN protocol.
     pub fn alpn(&self) -> Option<&[u8]> {
-        self.engine.c.info.alpn.as_deref()
+        self.engine.info().alpn.as_deref()
     }
 
     /// Client: the name set with `set_server_name`; server: the SNI the client sent.
     pub fn server_name(&self) -> Option<&str> {
-        self.engine.c.info.server_name.as_deref()
+        self.engine.info().server_name.as_deref()
     }
 
     /// The peer's certificate chain (leaf first, DER), as received.
     pub fn peer_cert_chain(&self) -> &[Vec<u8>] {
-        &self.engine.c.info.peer_chain
+        &self.engine.info().peer_chain
     }
 
     /// Server: the certificate chosen for this handshake.
     pub fn selected_cert(&self) -> Option<&CertChainAndKey> {
-        self.engine.c.info.selected_cert.as_deref()
+        self.engine.info().selected_cert.as_deref()
     }
 
     /// The signature scheme this side signed with.
     pub fn signature_scheme(&self) -> Option<SignatureScheme> {
-        self.engine.c.info.signature_scheme
+        self.engine.info().signature_scheme
     }
 
     /// The signature scheme the peer signed with.
     pub fn peer_signature_scheme(&self) -> Option<SignatureScheme> {
-        self.engine.c.info.peer_signature_scheme
+        self.engine.info().peer_signature_scheme
     }
 
     /// True if the handshake used a HelloRetryRequest.
     pub fn used_hello_retry(&self) -> bool {
-        self.engine.c.info.hello_retry
+        self.engine.info().hello_retry
     }
 
     /// The error that failed the connection, if any.

@@ -44,7 +44,8 @@ pub enum Mode {
 
 /// One TLS connection's protocol state.
 pub(crate) struct Engine {
-    pub(crate) c: Common,
+    /// Private to the engine: code outside it asks through methods.
+    c: Common,
     phase: Phase,
     deframer: Deframer,
     joiner: HandshakeJoiner,
@@ -72,6 +73,31 @@ impl Engine {
             limits: TamperCounters::default(),
             alert_partial: Vec::new(),
         }
+    }
+
+    /// Client or server.
+    pub(crate) fn mode(&self) -> Mode {
+        self.c.mode
+    }
+
+    /// What was negotiated so far.
+    pub(crate) fn info(&self) -> &common::Info {
+        &self.c.info
+    }
+
+    /// The exporter's input, once the handshake reached it.
+    pub(crate) fn exporter(&self) -> Option<&Exporter> {
+        self.c.exporter.as_ref()
+    }
+
+    /// Client: the name to send as SNI and check the certificate against.
+    pub(crate) fn set_server_name(&mut self, name: String) {
+        self.c.info.server_name = Some(name);
+    }
+
+    /// This connection's ALPN preferences, instead of the config's.
+    pub(crate) fn set_alpn_preferences(&mut self, protocols: Vec<Vec<u8>>) {
+        self.c.alpn_override = Some(protocols);
     }
 
     pub(crate) fn is_handshake_complete(&self) -> bool {
