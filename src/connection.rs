@@ -224,19 +224,19 @@ impl Connection {
     /// Client: the server's name, sent as SNI (unless it is an IP address) and
     /// checked against the certificate.
     pub fn set_server_name(&mut self, name: &str) -> Result<()> {
-        if self.engine.c.mode != Mode::Client {
+        if self.engine.mode() != Mode::Client {
             return Err(Error::usage("set_server_name is for clients"));
         }
         if name.is_empty() || name.len() > 255 {
             return Err(Error::usage("server name must be 1 to 255 bytes"));
         }
-        self.engine.c.info.server_name = Some(name.to_owned());
+        self.engine.set_server_name(name.to_owned());
         Ok(())
     }
 
     /// Overrides the config's ALPN preferences for this connection.
     pub fn set_alpn_preferences<P: AsRef<[u8]>>(&mut self, protocols: &[P]) -> Result<()> {
-        self.engine.c.alpn_override = Some(validate_alpn(protocols)?);
+        self.engine.set_alpn_preferences(validate_alpn(protocols)?);
         Ok(())
     }
 
@@ -246,7 +246,9 @@ impl Connection {
     /// Blocking and `O_NONBLOCK` both work. A Usage error once a direction is
     /// in the kernel (its records belong to that socket).
     pub fn set_fd(&mut self, fd: impl Into<Arc<OwnedFd>>) -> Result<()> {
-        if self.engine.c.kernel_out || self.engine.c.kernel_in {
+        if self.engine.left_userspace(Direction::Send)
+            || self.engine.left_userspace(Direction::Recv)
+        {
             return Err(Error::usage(
                 "the socket can't change once kernel TLS owns a direction",
             ));
@@ -306,7 +308,13 @@ impl Connection {
     /// Alert and handshake records for a kernel-sealed direction, in order with
     /// the key changes between them.
     fn flush_kernel_ops(&mut self) -> Result<()> {
-        while let Some(op) = self.engine.c.kernel_ops.front_mut() {
+        if self.engine.send_abandoned() {
+            // Nothing of an abandoned direction goes out: say why.
+            if let Some(e) = self.engine.error() {
+                return Err(e.clone());
+            }
+        }
+        while let Some(op) = self.engine.next_kernel_op() {
             let Some(kernel) = self.kernel_tx.as_mut() else {
                 return Err(Error::internal(
                     "kernel records queued without a kernel socket",
@@ -338,13 +346,13 @@ impl Connection {
                              (TLS 1.3 rekey in kernel TLS needs Linux 6.14 or later)",
                             &e,
                         );
-                        self.engine.c.kernel_ops.clear();
+                        self.engine.drop_kernel_ops();
                         return Err(self.engine.fail(err));
                     }
                     self.tx_limit = KernelTxLimit::new(0, self.tx_limit.limit);
                 }
             }
-            self.engine.c.kernel_ops.pop_front();
+            self.engine.kernel_op_done();
         }
         Ok(())
     }
@@ -365,7 +373,7 @@ impl Connection {
     /// One transport read, then every complete record processed; application
     /// data that fits goes into `dst`. Returns (transport still open, bytes in `dst`).
     fn read_and_process_into(&mut self, dst: &mut [u8]) -> Result<(bool, usize)> {
-        if self.engine.c.kernel_in {
+        if self.engine.left_userspace(Direction::Recv) {
             return self.kernel_read_and_process().map(|open| (open, 0));
         }
         let limit = if self.exact_record_reads {
@@ -452,7 +460,7 @@ impl Connection {
         if let Err(e) = self.engine.process_kernel_record(typ, data) {
             return Err(self.fail_flush(e));
         }
-        if let Some(keys) = self.engine.c.kernel_rx_keys.take() {
+        if let Some(keys) = self.engine.take_next_kernel_recv_keys() {
             let keys = DirectionKeys::new(keys);
             let r = match self.kernel_rx.as_mut() {
                 Some(k) => k.rekey(Direction::Recv, &keys),
@@ -520,7 +528,7 @@ impl Connection {
                 "send called with less data than the previous call left pending",
             ));
         }
-        if self.engine.c.kernel_out {
+        if self.engine.is_kernel(Direction::Send) {
             return self.kernel_send(bufs, offset, total);
         }
         // Records sealed by an earlier call that blocked: finish writing them first.
@@ -528,7 +536,7 @@ impl Connection {
         let mut done = std::mem::take(&mut self.send_sealed);
         let mut record = Vec::new();
         let now = std::time::Instant::now();
-        let overhead = self.engine.c.enc.as_ref().map_or(0, |e| e.overhead());
+        let overhead = self.engine.send_overhead();
         while done < total {
             let mut sealed_now = 0;
             while done + sealed_now < total && self.engine.pending_output().len() < FLUSH_THRESHOLD
@@ -639,7 +647,7 @@ impl Connection {
     /// The sequence number of the next record this side will send under the
     /// current key (read back from the kernel when it seals the records).
     pub fn send_record_seq(&mut self) -> Result<u64> {
-        if self.engine.c.kernel_out {
+        if self.engine.is_kernel(Direction::Send) {
             let Some(kernel) = self.kernel_tx.as_mut() else {
                 return Err(Error::internal("kernel send without a kernel socket"));
             };
@@ -648,10 +656,8 @@ impl Connection {
                 .map_err(|e| Error::io_context("reading the kernel's send sequence number", &e));
         }
         self.engine
-            .c
-            .enc
-            .as_ref()
-            .map(|e| e.seq())
+            .send_key_usage()
+            .map(|(seq, _, _)| seq)
             .ok_or_else(|| Error::usage("no send key yet"))
     }
 
@@ -703,7 +709,7 @@ impl Connection {
     /// write may carry. Report what the kernel took with
     /// [`kernel_wrote`](Self::kernel_wrote).
     pub fn kernel_write_budget(&mut self) -> Result<KernelWrite> {
-        if !self.engine.c.kernel_out {
+        if !self.engine.is_kernel(Direction::Send) {
             return Err(Error::usage(
                 "the kernel does not seal this connection's records",
             ));
@@ -763,7 +769,7 @@ impl Connection {
         if !self.engine.is_handshake_complete() {
             self.negotiate()?;
         }
-        if self.engine.c.kernel_out && self.send_sealed == 0 {
+        if self.engine.is_kernel(Direction::Send) && self.send_sealed == 0 {
             self.flush()?;
             self.before_kernel_send()?;
             let Some(kernel) = self.kernel_tx.as_mut() else {
@@ -855,7 +861,7 @@ impl Connection {
             if buf.is_empty() {
                 return Ok(0);
             }
-            if self.engine.c.kernel_in && buf.len() >= MAX_PLAINTEXT {
+            if self.engine.left_userspace(Direction::Recv) && buf.len() >= MAX_PLAINTEXT {
                 // Straight into the caller's buffer, which holds any whole record.
                 self.flush_or_blocked()?;
                 let (typ, n) = self.kernel_recv_into(buf)?;
@@ -952,7 +958,7 @@ impl Connection {
             let _ = self.flush();
             return Err(e);
         }
-        if self.engine.is_handshake_complete() || self.engine.c.enc.is_some() {
+        if self.engine.is_handshake_complete() || self.engine.seals_in_userspace() {
             self.engine.send_close_notify();
         }
         self.flush()
@@ -978,7 +984,7 @@ impl Connection {
             ));
         }
         use crate::engine::Exporter;
-        match self.engine.c.exporter.as_ref() {
+        match self.engine.exporter() {
             Some(Exporter::Tls13(alg, secret)) => {
                 crate::tls13::key_schedule::export(*alg, secret, label, context, out)
             }
@@ -1094,13 +1100,13 @@ impl Connection {
                 "seal_plaintext before the handshake completed",
             ));
         }
-        if self.engine.c.kernel_out {
+        if self.engine.is_kernel(Direction::Send) {
             return Err(Error::usage(
                 "the kernel seals this connection's records: write plaintext to the socket",
             ));
         }
         let now = std::time::Instant::now();
-        let overhead = self.engine.c.enc.as_ref().map_or(0, |e| e.overhead());
+        let overhead = self.engine.send_overhead();
         let mut done = 0;
         while done < data.len() && self.engine.pending_output().len() < FLUSH_THRESHOLD {
             let want = self.sizing.limit(now, overhead).min(data.len() - done);
@@ -1115,7 +1121,7 @@ impl Connection {
 
     /// Queues close_notify into [`pending_tls`](Self::pending_tls) (once).
     pub fn queue_close_notify(&mut self) {
-        if self.engine.is_handshake_complete() || self.engine.c.enc.is_some() {
+        if self.engine.is_handshake_complete() || self.engine.seals_in_userspace() {
             self.engine.send_close_notify();
         }
     }
@@ -1158,17 +1164,15 @@ impl Connection {
     /// connection can never be left half-way between the two record layers.
     pub(crate) fn offload_commit(&mut self, dir: Direction, io: Box<dyn KernelRecordIo>) {
         if dir == Direction::Send {
-            let (seq, limit, overhead) = self
-                .engine
-                .c
-                .enc
-                .as_ref()
-                .map(|e| (e.seq(), e.rekey_at(), e.overhead()))
-                .unwrap_or((0, 1 << 24, 29));
+            let (seq, limit, overhead) = self.engine.send_key_usage().unwrap_or((0, 1 << 24, 29));
             self.tx_limit = KernelTxLimit::new(seq, limit);
             self.kernel_overhead = overhead;
         }
-        self.engine.commit_offload(dir);
+        if let Err(e) = self.engine.move_to_kernel(dir) {
+            // The grant checked this; should it ever fail, the keys are out
+            // and the direction is nobody's.
+            self.engine.fail(e);
+        }
         match dir {
             Direction::Send => {
                 self.kernel_tx = Some(io);
@@ -1187,9 +1191,10 @@ impl Connection {
     /// does not exist) and the connection fails, so nothing of that direction
     /// moves again, in clear or under a key the kernel may also use.
     pub(crate) fn offload_abandon(&mut self, dir: Direction) {
-        self.engine.commit_offload(dir);
-        let why = "the kernel TLS hand-off was abandoned after its keys were taken";
-        self.engine.fail(Error::internal(why));
+        self.engine.abandon(
+            dir,
+            "the kernel TLS hand-off was abandoned after its keys were taken",
+        );
         let path = RecordPath::Userspace(Cow::Borrowed(
             "none: the kernel TLS hand-off was abandoned after its keys were taken (connection failed)",
         ));
@@ -1205,8 +1210,12 @@ impl Connection {
         // A direction that left Baton's record layer (committed, or abandoned
         // mid-hand-off) keeps what its status says.
         match dir {
-            Direction::Send if !self.engine.c.kernel_out => self.send_path = path,
-            Direction::Recv if !self.engine.c.kernel_in => self.recv_path = path,
+            Direction::Send if !self.engine.left_userspace(Direction::Send) => {
+                self.send_path = path
+            }
+            Direction::Recv if !self.engine.left_userspace(Direction::Recv) => {
+                self.recv_path = path
+            }
             _ => {}
         }
     }
@@ -1223,67 +1232,67 @@ impl Connection {
 
     /// Client or server.
     pub fn mode(&self) -> Mode {
-        self.engine.c.mode
+        self.engine.mode()
     }
 
     /// The negotiated protocol version.
     pub fn actual_protocol_version(&self) -> Option<ProtocolVersion> {
-        self.engine.c.info.version
+        self.engine.info().version
     }
 
     /// The highest version the client offered.
     pub fn client_protocol_version(&self) -> Option<ProtocolVersion> {
-        self.engine.c.info.client_version
+        self.engine.info().client_version
     }
 
     /// The highest version the server supports (as far as this side knows).
     pub fn server_protocol_version(&self) -> Option<ProtocolVersion> {
-        self.engine.c.info.server_version
+        self.engine.info().server_version
     }
 
     /// The negotiated cipher suite.
     pub fn cipher_suite(&self) -> Option<CipherSuite> {
-        self.engine.c.info.suite
+        self.engine.info().suite
     }
 
     /// The key exchange group.
     pub fn kx_group(&self) -> Option<NamedGroup> {
-        self.engine.c.info.group
+        self.engine.info().group
     }
 
     /// The negotiated ALPN protocol.
     pub fn alpn(&self) -> Option<&[u8]> {
-        self.engine.c.info.alpn.as_deref()
+        self.engine.info().alpn.as_deref()
     }
 
     /// Client: the name set with `set_server_name`; server: the SNI the client sent.
     pub fn server_name(&self) -> Option<&str> {
-        self.engine.c.info.server_name.as_deref()
+        self.engine.info().server_name.as_deref()
     }
 
     /// The peer's certificate chain (leaf first, DER), as received.
     pub fn peer_cert_chain(&self) -> &[Vec<u8>] {
-        &self.engine.c.info.peer_chain
+        &self.engine.info().peer_chain
     }
 
     /// Server: the certificate chosen for this handshake.
     pub fn selected_cert(&self) -> Option<&CertChainAndKey> {
-        self.engine.c.info.selected_cert.as_deref()
+        self.engine.info().selected_cert.as_deref()
     }
 
     /// The signature scheme this side signed with.
     pub fn signature_scheme(&self) -> Option<SignatureScheme> {
-        self.engine.c.info.signature_scheme
+        self.engine.info().signature_scheme
     }
 
     /// The signature scheme the peer signed with.
     pub fn peer_signature_scheme(&self) -> Option<SignatureScheme> {
-        self.engine.c.info.peer_signature_scheme
+        self.engine.info().peer_signature_scheme
     }
 
     /// True if the handshake used a HelloRetryRequest.
     pub fn used_hello_retry(&self) -> bool {
-        self.engine.c.info.hello_retry
+        self.engine.info().hello_retry
     }
 
     /// The error that failed the connection, if any.

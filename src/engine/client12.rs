@@ -312,7 +312,7 @@ impl Handshake {
             &mut self.transcript,
             b"client finished",
         )?;
-        c.pending_dec = Some(dec);
+        c.recv.state.set_next(dec)?;
         self.master = Some(master);
         Ok(State::ExpectFinished(self))
     }
@@ -338,7 +338,7 @@ impl Handshake {
             b"server finished",
         )?;
         self.transcript.add(&msg.encoded);
-        c.app_keys_in = true;
+        c.recv.state.confirm_application_keys()?;
         c.exporter = Some(Exporter::Tls12 {
             hash: self.suite.hash,
             master,
@@ -425,7 +425,7 @@ pub(crate) fn check_peer_finished(
     boundary: bool,
     label: &'static [u8],
 ) -> Result<()> {
-    if c.dec.is_none() || c.pending_dec.is_some() {
+    if c.recv.state.decrypter().is_none() {
         return Err(Error::protocol(
             AlertDescription::UNEXPECTED_MESSAGE,
             "Finished before the peer's ChangeCipherSpec",

@@ -1,7 +1,7 @@
 //! TLS 1.3 client handshake (RFC 8446 §2): each state owns exactly its data and a
 //! transition consumes it, so a state cannot be reused.
 
-use super::{client12, require_boundary, unexpected, verify_finished, Common, Hs};
+use super::{client12, require_boundary, unexpected, verify_finished, Common, Hs, KeyPhase};
 use crate::cert::{check_host_name, leaf_dns_names};
 use crate::crypto::hash::Transcript;
 use crate::crypto::kx::{KeyExchange, SUPPORTED_GROUPS};
@@ -450,7 +450,7 @@ impl ExpectServerHello {
         self.transcript.add(&msg.encoded);
         let hs = EarlySecret::new(suite.hash, None)
             .into_handshake(shared.as_bytes(), self.transcript.current_hash().as_bytes());
-        c.set_decrypter(suite, hs.server_traffic())?;
+        c.set_decrypter(suite, hs.server_traffic(), KeyPhase::Handshake)?;
         c.info.version = Some(ProtocolVersion::TLSV1_3);
         c.info.server_version = Some(ProtocolVersion::TLSV1_3);
         c.info.suite = Some(suite.suite);
@@ -569,7 +569,7 @@ impl Negotiated {
         if !c.info.hello_retry {
             c.send_ccs()?;
         }
-        c.set_encrypter(self.suite, &client_hs)?;
+        c.set_encrypter(self.suite, &client_hs, KeyPhase::Handshake)?;
         if let Some(context) = self.cert_request.take() {
             // No client certificates yet: answer with an empty Certificate (RFC 8446 §4.4.2).
             let empty = Certificate13 {

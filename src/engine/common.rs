@@ -1,5 +1,6 @@
 //! State shared by both handshake sides: record output, keys, negotiated info.
 
+use super::direction::{KernelOp, KeyPhase, RecvDirection, SendDirection, SendState};
 use super::Mode;
 use crate::cert::CertChainAndKey;
 use crate::config::Config;
@@ -52,45 +53,21 @@ pub(crate) struct Traffic13 {
     pub theirs: Secret,
 }
 
-/// Output for a direction that the kernel protects: records go out as plaintext
-/// with their content type, in order with the key changes between them.
-pub(crate) enum KernelOp {
-    /// A record of `typ` (alert or handshake); `sent` bytes already written.
-    Record { typ: u8, data: Vec<u8>, sent: usize },
-    /// Install the next write key (after the KeyUpdate record before it is out).
-    RekeySend(TrafficKeys),
-}
-
 pub(crate) struct Common {
     pub config: Config,
     pub mode: Mode,
-    pub enc: Option<Encrypter>,
-    pub dec: Option<Decrypter>,
-    /// `enc` carries application traffic keys.
-    pub app_keys_out: bool,
-    /// `dec` carries application traffic keys.
-    pub app_keys_in: bool,
+    /// Who seals our records.
+    pub send: SendDirection,
+    /// Who opens the peer's records.
+    pub recv: RecvDirection,
     pub info: Info,
     /// Connection-level ALPN override (None = use the config's).
     pub alpn_override: Option<Vec<Vec<u8>>>,
     pub traffic: Option<Traffic13>,
     /// Exporter input, once the handshake reached it.
     pub exporter: Option<Exporter>,
-    /// TLS 1.2: the peer's next read key, installed when its ChangeCipherSpec arrives.
-    pub pending_dec: Option<Decrypter>,
     /// Record version of plaintext records (0x0301 for the very first ClientHello).
     pub plaintext_version: ProtocolVersion,
-    /// The kernel seals our records: output goes to `kernel_ops`, not `out`.
-    pub kernel_out: bool,
-    /// The kernel opens the peer's records: new read keys go to `kernel_rx_keys`.
-    pub kernel_in: bool,
-    pub kernel_ops: std::collections::VecDeque<KernelOp>,
-    /// The peer's next read key after its KeyUpdate, for the kernel.
-    pub kernel_rx_keys: Option<TrafficKeys>,
-    /// Our last KeyUpdate (queued or sent) carried no application data yet:
-    /// a peer's `update_requested` is already answered (RFC 8446 §4.6.3 lets
-    /// one update answer every request received while silent). Userspace only.
-    pub key_update_unused: bool,
     /// A TLS 1.3 server skipping the client's rejected 0-RTT.
     pub skip_early_data: Option<super::limits::SkipEarlyData>,
     out: OutBuf,
@@ -102,21 +79,13 @@ impl Common {
         Self {
             config,
             mode,
-            enc: None,
-            dec: None,
-            app_keys_out: false,
-            app_keys_in: false,
+            send: SendDirection::new(),
+            recv: RecvDirection::new(),
             info: Info::default(),
             alpn_override: None,
             traffic: None,
             exporter: None,
-            pending_dec: None,
             plaintext_version: ProtocolVersion::TLSV1_2,
-            kernel_out: false,
-            kernel_in: false,
-            kernel_ops: Default::default(),
-            kernel_rx_keys: None,
-            key_update_unused: false,
             skip_early_data: None,
             out: OutBuf::default(),
             hs_buf: Vec::new(),
@@ -157,25 +126,29 @@ impl Common {
     }
 
     fn write_record(&mut self, typ: ContentType, payload: &[u8]) -> Result<()> {
-        if self.kernel_out {
-            if typ == ContentType::APPLICATION_DATA {
-                return Err(Error::internal(
-                    "application data is written to the kernel directly",
-                ));
-            }
-            self.kernel_ops.push_back(KernelOp::Record {
-                typ: typ.0,
-                data: payload.to_vec(),
-                sent: 0,
-            });
-            return Ok(());
-        }
         self.compact_output();
-        if typ == ContentType::APPLICATION_DATA {
-            self.key_update_unused = false;
-        }
-        match self.enc.as_mut() {
-            Some(enc) => {
+        match &mut self.send.state {
+            SendState::Kernel { ops } => {
+                if typ == ContentType::APPLICATION_DATA {
+                    return Err(Error::internal(
+                        "application data is written to the kernel directly",
+                    ));
+                }
+                ops.push_back(KernelOp::Record {
+                    typ: typ.0,
+                    data: payload.to_vec(),
+                    sent: 0,
+                });
+                Ok(())
+            }
+            SendState::Userspace {
+                enc,
+                key_update_unused,
+                ..
+            } => {
+                if typ == ContentType::APPLICATION_DATA {
+                    *key_update_unused = false;
+                }
                 // Sealed straight from `payload` into the output buffer.
                 let len = enc.record_len(typ, payload.len(), 0)?;
                 let start = self.out.len();
@@ -185,13 +158,17 @@ impl Common {
                 }
                 r
             }
-            None => {
+            SendState::Plaintext => {
                 let v = self.plaintext_version.0.to_be_bytes();
                 let n = (payload.len() as u16).to_be_bytes();
                 self.out.extend_from_slice(&[typ.0, v[0], v[1], n[0], n[1]]);
                 self.out.extend_from_slice(payload);
                 Ok(())
             }
+            // Its key may sit in a kernel nobody drives: nothing more goes out.
+            SendState::Abandoned => Err(Error::internal(
+                "the send direction was abandoned mid-hand-off",
+            )),
         }
     }
 
@@ -222,47 +199,49 @@ impl Common {
         let _ = self.write_record(ContentType::ALERT, &[level, desc.0]);
     }
 
-    pub(crate) fn set_encrypter(&mut self, suite: &Tls13Suite, secret: &Secret) -> Result<()> {
+    /// Switches the write side to `secret`'s key (`keys` says which secrets it
+    /// came from), after flushing what the old key must carry. On a kernel
+    /// direction the key change queues behind the records before it.
+    pub(crate) fn set_encrypter(
+        &mut self,
+        suite: &Tls13Suite,
+        secret: &Secret,
+        keys: KeyPhase,
+    ) -> Result<()> {
         self.flush_handshake()?;
         let (key, iv) = traffic_key_iv(suite.hash, suite.aead, secret);
-        if self.kernel_out {
-            self.kernel_ops
-                .push_back(KernelOp::RekeySend(tls13_keys(suite, key, &iv)));
+        if let Some(ops) = self.send.state.kernel_ops_mut() {
+            ops.push_back(KernelOp::RekeySend(tls13_keys(suite, key, &iv)));
             return Ok(());
         }
-        self.enc = Some(Encrypter::new_tls13(suite.aead, &key, &iv)?);
-        Ok(())
+        let enc = Encrypter::new_tls13(suite.aead, &key, &iv)?;
+        self.send.state.install(enc, keys)
     }
 
-    pub(crate) fn set_decrypter(&mut self, suite: &Tls13Suite, secret: &Secret) -> Result<()> {
+    /// Switches the read side to `secret`'s key (`keys` says which secrets it
+    /// came from); on a kernel direction the key waits for the kernel back end.
+    pub(crate) fn set_decrypter(
+        &mut self,
+        suite: &Tls13Suite,
+        secret: &Secret,
+        keys: KeyPhase,
+    ) -> Result<()> {
         let (key, iv) = traffic_key_iv(suite.hash, suite.aead, secret);
-        if self.kernel_in {
-            self.kernel_rx_keys = Some(tls13_keys(suite, key, &iv));
-            return Ok(());
-        }
-        self.dec = Some(Decrypter::new_tls13(suite.aead, &key, &iv)?);
-        Ok(())
+        let dec = || Decrypter::new_tls13(suite.aead, &key, &iv);
+        let kernel_keys = || tls13_keys(suite, key.clone(), &iv);
+        self.recv.state.install(keys, dec, kernel_keys)
     }
 
     /// TLS 1.2: switches the write side to `enc` after flushing what the old key must carry.
     pub(crate) fn set_tls12_encrypter(&mut self, enc: Encrypter) -> Result<()> {
         self.flush_handshake()?;
-        self.enc = Some(enc);
-        self.app_keys_out = true;
-        Ok(())
+        self.send.state.install(enc, KeyPhase::Application)
     }
 
     /// TLS 1.2: the peer's ChangeCipherSpec arrived; its records are protected from now on.
     /// Without a pending key (a CCS before the key exchange) it is `unexpected_message`.
     pub(crate) fn activate_pending_read(&mut self) -> Result<()> {
-        let dec = self.pending_dec.take().ok_or_else(|| {
-            Error::protocol(
-                AlertDescription::UNEXPECTED_MESSAGE,
-                "ChangeCipherSpec before the key exchange",
-            )
-        })?;
-        self.dec = Some(dec);
-        Ok(())
+        self.recv.state.activate_next()
     }
 
     /// True once TLS 1.2 was negotiated (the CCS and alert rules differ).
@@ -276,9 +255,7 @@ impl Common {
         suite: &'static Tls13Suite,
         ours: &Secret,
     ) -> Result<()> {
-        self.set_encrypter(suite, ours)?;
-        self.app_keys_out = true;
-        Ok(())
+        self.set_encrypter(suite, ours, KeyPhase::Application)
     }
 
     pub(crate) fn install_app_read(
@@ -286,15 +263,13 @@ impl Common {
         suite: &'static Tls13Suite,
         theirs: &Secret,
     ) -> Result<()> {
-        self.set_decrypter(suite, theirs)?;
-        self.app_keys_in = true;
-        Ok(())
+        self.set_decrypter(suite, theirs, KeyPhase::Application)
     }
 
     /// Seals one application data record, rotating the write key first if the
     /// AEAD usage limit is near.
     pub(crate) fn seal_app(&mut self, data: &[u8]) -> Result<()> {
-        if self.enc.as_ref().is_some_and(|e| e.wants_rekey()) {
+        if self.send.state.encrypter().is_some_and(|e| e.wants_rekey()) {
             if self.is_tls12() {
                 // TLS 1.2 cannot rekey: end the connection cleanly instead of
                 // going past the AEAD limit.
@@ -321,8 +296,13 @@ impl Common {
             .ok_or_else(|| Error::internal("key update without traffic secrets"))?;
         t.ours = next_traffic_secret(t.suite.hash, &t.ours);
         let (suite, ours) = (t.suite, t.ours.clone());
-        self.set_encrypter(suite, &ours)?;
-        self.key_update_unused = true;
+        self.set_encrypter(suite, &ours, KeyPhase::Application)?;
+        if let SendState::Userspace {
+            key_update_unused, ..
+        } = &mut self.send.state
+        {
+            *key_update_unused = true;
+        }
         Ok(())
     }
 
@@ -334,12 +314,12 @@ impl Common {
     /// written to the kernel bypasses this bookkeeping, and every write first
     /// drains the queue).
     pub(crate) fn answer_key_update_request(&mut self) -> Result<()> {
-        let answered = if self.kernel_out {
-            self.kernel_ops
-                .iter()
-                .any(|op| matches!(op, KernelOp::RekeySend(_)))
-        } else {
-            self.key_update_unused
+        let answered = match &self.send.state {
+            SendState::Kernel { ops } => ops.iter().any(|op| matches!(op, KernelOp::RekeySend(_))),
+            SendState::Userspace {
+                key_update_unused, ..
+            } => *key_update_unused,
+            SendState::Plaintext | SendState::Abandoned => false,
         };
         if answered {
             return Ok(());
@@ -355,7 +335,7 @@ impl Common {
             .ok_or_else(|| Error::internal("key update without traffic secrets"))?;
         t.theirs = next_traffic_secret(t.suite.hash, &t.theirs);
         let (suite, theirs) = (t.suite, t.theirs.clone());
-        self.set_decrypter(suite, &theirs)
+        self.set_decrypter(suite, &theirs, KeyPhase::Application)
     }
 
     pub(crate) fn pending_output(&self) -> &[u8] {
@@ -370,16 +350,24 @@ impl Common {
 
     /// Frees the output buffers if nothing is waiting in them; returns whether it did.
     pub(crate) fn release_output(&mut self) -> bool {
-        if !self.pending_output().is_empty()
-            || !self.kernel_ops.is_empty()
-            || !self.hs_buf.is_empty()
+        if !self.pending_output().is_empty() || self.kernel_ops_queued() || !self.hs_buf.is_empty()
         {
             return false;
         }
         self.out.release();
         self.hs_buf = Vec::new();
-        self.kernel_ops = Default::default();
+        if let Some(ops) = self.send.state.kernel_ops_mut() {
+            *ops = Default::default();
+        }
         true
+    }
+
+    /// Records or key changes wait for the kernel back end.
+    pub(crate) fn kernel_ops_queued(&self) -> bool {
+        self.send
+            .state
+            .kernel_ops()
+            .is_some_and(|ops| !ops.is_empty())
     }
 
     pub(crate) fn consume_output(&mut self, n: usize) {

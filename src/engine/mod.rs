@@ -2,16 +2,29 @@
 //!
 //! `Engine` owns the record layer state and the handshake state machine; the
 //! drivers in `connection.rs` move bytes between it and a transport.
+//!
+//! Its state is one [`Phase`] (handshaking, traffic, failed)
+//! and one state per direction (`direction`: who seals our records, who opens
+//! the peer's, and each side's close_notify). A received record is opened by
+//! Baton (`open_records`) or by the kernel (`kernel`), then handled by one
+//! dispatcher either way. Code outside this module changes these states only
+//! through intention-named methods (`move_to_kernel`, `abandon`, ...).
 
 pub(crate) mod client12;
 pub(crate) mod client13;
 mod common;
+mod direction;
+mod kernel;
 mod limits;
+mod phase;
 pub(crate) mod server12;
 pub(crate) mod server13;
 
-pub(crate) use common::{Common, Exporter, KernelOp};
+pub(crate) use common::{Common, Exporter};
+pub(crate) use direction::{KernelOp, KeyPhase};
 use limits::{SkipEarlyData, TamperCounters};
+pub(crate) use phase::Hs;
+use phase::Phase;
 
 use crate::config::{Config, RenegotiationRefusal};
 use crate::error::{AlertDescription, Error, Result};
@@ -29,43 +42,17 @@ pub enum Mode {
     Server,
 }
 
-/// The handshake in progress; a TLS 1.3 state hands over to the TLS 1.2
-/// machine when the peer's hello picks TLS 1.2.
-pub(crate) enum Hs {
-    Client13(client13::State),
-    Client12(client12::State),
-    Server13(server13::State),
-    Server12(server12::State),
-}
-
-impl Hs {
-    fn is_done(&self) -> bool {
-        matches!(
-            self,
-            Hs::Client13(client13::State::Done)
-                | Hs::Client12(client12::State::Done)
-                | Hs::Server13(server13::State::Done)
-                | Hs::Server12(server12::State::Done)
-        )
-    }
-}
-
 /// One TLS connection's protocol state.
 pub(crate) struct Engine {
-    pub(crate) c: Common,
-    hs: Option<Hs>,
-    /// Set once the handshake finished; `hs` is also `None` after a failed handshake.
-    done: bool,
-    started: bool,
+    /// Private to the engine: code outside it asks through methods.
+    c: Common,
+    phase: Phase,
     deframer: Deframer,
     joiner: HandshakeJoiner,
     app_in: Vec<u8>,
     app_pos: usize,
-    failed: Option<Error>,
     /// Records that cost work without progress, from either receive path.
     limits: TamperCounters,
-    received_close_notify: bool,
-    sent_close_notify: bool,
     /// An alert the kernel returned in pieces (kTLS receive with a tiny buffer).
     alert_partial: Vec<u8>,
 }
@@ -78,44 +65,61 @@ impl Engine {
         };
         Self {
             c: Common::new(config, mode),
-            hs: Some(hs),
-            done: false,
-            started: false,
+            phase: Phase::Handshaking(hs),
             deframer: Deframer::new(),
             joiner: HandshakeJoiner::new(),
             app_in: Vec::new(),
             app_pos: 0,
-            failed: None,
             limits: TamperCounters::default(),
-            received_close_notify: false,
-            sent_close_notify: false,
             alert_partial: Vec::new(),
         }
     }
 
+    /// Client or server.
+    pub(crate) fn mode(&self) -> Mode {
+        self.c.mode
+    }
+
+    /// What was negotiated so far.
+    pub(crate) fn info(&self) -> &common::Info {
+        &self.c.info
+    }
+
+    /// The exporter's input, once the handshake reached it.
+    pub(crate) fn exporter(&self) -> Option<&Exporter> {
+        self.c.exporter.as_ref()
+    }
+
+    /// Client: the name to send as SNI and check the certificate against.
+    pub(crate) fn set_server_name(&mut self, name: String) {
+        self.c.info.server_name = Some(name);
+    }
+
+    /// This connection's ALPN preferences, instead of the config's.
+    pub(crate) fn set_alpn_preferences(&mut self, protocols: Vec<Vec<u8>>) {
+        self.c.alpn_override = Some(protocols);
+    }
+
     pub(crate) fn is_handshake_complete(&self) -> bool {
-        self.done
+        self.phase.is_handshake_complete()
     }
 
     pub(crate) fn error(&self) -> Option<&Error> {
-        self.failed.as_ref()
+        self.phase.error()
     }
 
     pub(crate) fn received_close_notify(&self) -> bool {
-        self.received_close_notify
+        self.c.recv.close_notify_received
     }
 
     /// Starts the handshake (the client's first flight). Idempotent.
     pub(crate) fn start(&mut self) -> Result<()> {
         self.check_failed()?;
-        if self.started {
-            return Ok(());
-        }
-        self.started = true;
-        if let Some(Hs::Client13(client13::State::Start)) = self.hs {
+        // Only a client that has not started yet is in `Start`.
+        if let Phase::Handshaking(Hs::Client13(client13::State::Start)) = self.phase {
             let r = client13::start(&mut self.c);
             match r {
-                Ok(s) => self.hs = Some(Hs::Client13(s)),
+                Ok(s) => self.phase = Phase::Handshaking(Hs::Client13(s)),
                 Err(e) => return Err(self.fail(e)),
             }
         }
@@ -123,7 +127,7 @@ impl Engine {
     }
 
     fn check_failed(&self) -> Result<()> {
-        match &self.failed {
+        match self.phase.error() {
             Some(e) => Err(e.clone()),
             None => Ok(()),
         }
@@ -131,13 +135,24 @@ impl Engine {
 
     /// Records the first fatal error and queues its alert (once).
     pub(crate) fn fail(&mut self, e: Error) -> Error {
-        if self.failed.is_none() {
-            if let Some(alert) = e.sent_alert() {
-                self.c.queue_alert(alert);
-            }
-            self.failed = Some(e.clone());
+        let handshake_complete = self.phase.is_handshake_complete();
+        self.fail_at(e, handshake_complete)
+    }
+
+    /// [`fail`](Self::fail), saying whether the handshake had completed (the
+    /// phase may be in transit while a handshake message is handled).
+    fn fail_at(&mut self, e: Error, handshake_complete: bool) -> Error {
+        if let Some(first) = self.phase.error() {
+            return first.clone();
         }
-        self.failed.clone().unwrap_or(e)
+        if let Some(alert) = e.sent_alert() {
+            self.c.queue_alert(alert);
+        }
+        self.phase = Phase::Failed {
+            error: e.clone(),
+            handshake_complete,
+        };
+        e
     }
 
     // ---- inbound ----
@@ -184,18 +199,38 @@ impl Engine {
     }
 
     fn process_records(&mut self, dst: &mut [u8], written: &mut usize) -> Result<()> {
+        // Each record borrows the deframer's buffer while the whole engine
+        // handles it; nothing in record handling touches the deframer, so it
+        // is lent out for the loop (an empty one allocates nothing).
+        let mut deframer = std::mem::replace(&mut self.deframer, Deframer::new());
+        let r = self.open_records(&mut deframer, dst, written);
+        self.deframer = deframer;
+        r
+    }
+
+    /// The userspace receive path: opens each complete record with Baton's
+    /// key and hands its plaintext to [`dispatch`](Self::dispatch).
+    fn open_records(
+        &mut self,
+        deframer: &mut Deframer,
+        dst: &mut [u8],
+        written: &mut usize,
+    ) -> Result<()> {
         loop {
-            if self.received_close_notify {
+            if self.c.recv.close_notify_received {
                 // Anything after close_notify is ignored (RFC 8446 §6.1).
                 return Ok(());
             }
-            let Some(rec) = self.deframer.next_record()? else {
+            let Some(rec) = deframer.next_record()? else {
                 return Ok(());
             };
-            let handshaking = self.hs.is_some();
+            let handshaking = self.phase.is_handshaking();
             let tls12 = self.c.is_tls12();
             let rec_len = 5 + rec.payload.len();
-            let (typ, data): (ContentType, &[u8]) = match (rec.header.typ, self.c.dec.as_mut()) {
+            let (typ, data): (ContentType, &[u8]) = match (
+                rec.header.typ,
+                self.c.recv.state.decrypter_mut(),
+            ) {
                 (ContentType::CHANGE_CIPHER_SPEC, _) if tls12 => {
                     // TLS 1.2: the peer's next records use the new key. Allowed once per
                     // handshake, right where the state machine prepared that key, and never
@@ -214,8 +249,7 @@ impl Engine {
                     // Middlebox compatibility (RFC 8446 §5): one CCS with body 0x01, only during
                     // the handshake and after the first ClientHello, and never in the middle of a
                     // handshake message.
-                    let before_hello =
-                        matches!(&self.hs, Some(Hs::Server13(s)) if s.before_first_hello());
+                    let before_hello = matches!(&self.phase, Phase::Handshaking(Hs::Server13(s)) if s.before_first_hello());
                     if !handshaking || before_hello || rec.payload != [1] || !self.joiner.is_empty()
                     {
                         return Err(Error::protocol(
@@ -266,35 +300,45 @@ impl Engine {
                     ));
                 }
             };
-            if data.is_empty() && typ != ContentType::APPLICATION_DATA {
+            self.dispatch(typ, data, dst, written)?;
+        }
+    }
+
+    /// One plaintext record, whichever path opened it (Baton's record layer
+    /// or the kernel): the limits, then application data into `dst` while
+    /// nothing older is queued and it fits (else into the queue), or a
+    /// handshake or alert record to [`handle_control`](Self::handle_control).
+    fn dispatch(
+        &mut self,
+        typ: ContentType,
+        data: &[u8],
+        dst: &mut [u8],
+        written: &mut usize,
+    ) -> Result<()> {
+        if data.is_empty() {
+            if typ != ContentType::APPLICATION_DATA {
                 return Err(Error::protocol(
                     AlertDescription::UNEXPECTED_MESSAGE,
                     format!("empty {typ} record"),
                 ));
             }
-            if data.is_empty() {
-                self.limits.empty_record()?;
-                continue;
-            }
-            self.limits.non_empty_record();
-            if typ == ContentType::APPLICATION_DATA {
-                check_app_data_allowed(self.c.app_keys_in, &self.joiner)?;
-                self.limits.application_data();
-                let queue_empty = self.app_pos == self.app_in.len();
-                match dst.get_mut(*written..*written + data.len()) {
-                    Some(d) if queue_empty => {
-                        d.copy_from_slice(data);
-                        *written += data.len();
-                    }
-                    _ => append_app(&mut self.app_in, &mut self.app_pos, data),
-                }
-                continue;
-            }
-            // Handshake and alert bodies are small and rare: a copy lets the
-            // handling borrow the whole engine.
-            let data = data.to_vec();
-            self.handle_control(typ, &data)?;
+            return self.limits.empty_record();
         }
+        self.limits.non_empty_record();
+        if typ != ContentType::APPLICATION_DATA {
+            return self.handle_control(typ, data);
+        }
+        check_app_data_allowed(self.c.recv.state.app_keys(), &self.joiner)?;
+        self.limits.application_data();
+        let queue_empty = self.app_pos == self.app_in.len();
+        match dst.get_mut(*written..*written + data.len()) {
+            Some(d) if queue_empty => {
+                d.copy_from_slice(data);
+                *written += data.len();
+            }
+            _ => append_app(&mut self.app_in, &mut self.app_pos, data),
+        }
+        Ok(())
     }
 
     /// A decrypted handshake or alert record.
@@ -329,136 +373,9 @@ impl Engine {
         }
     }
 
-    /// A record the kernel decrypted (kTLS receive): `typ` and its plaintext.
-    /// Application data is queued for `read_app` like userspace-opened data.
-    pub(crate) fn process_kernel_record(&mut self, typ: u8, data: &[u8]) -> Result<()> {
-        self.check_failed()?;
-        let r = self.kernel_record(ContentType(typ), data);
-        r.map_err(|e| self.fail(e))
-    }
-
-    fn kernel_record(&mut self, typ: ContentType, data: &[u8]) -> Result<()> {
-        if self.received_close_notify {
-            return Ok(());
-        }
-        if typ == ContentType::APPLICATION_DATA && data.is_empty() {
-            return self.limits.empty_record();
-        }
-        self.limits.non_empty_record();
-        if typ == ContentType::APPLICATION_DATA {
-            check_app_data_allowed(self.c.app_keys_in, &self.joiner)?;
-            self.limits.application_data();
-            append_app(&mut self.app_in, &mut self.app_pos, data);
-            return Ok(());
-        }
-        if data.is_empty() {
-            return Err(Error::protocol(
-                AlertDescription::UNEXPECTED_MESSAGE,
-                format!("empty {typ} record"),
-            ));
-        }
-        if typ == ContentType::ALERT && !self.joiner.is_empty() {
-            // Checked before reassembly too, so a piece of such an alert is not kept.
-            return Err(Error::protocol(
-                AlertDescription::UNEXPECTED_MESSAGE,
-                "alert inside a handshake message",
-            ));
-        }
-        // The kernel may hand back a control record in pieces when the read
-        // buffer was small: alerts are reassembled here, handshake bytes by the joiner.
-        if typ == ContentType::ALERT {
-            self.alert_partial.extend_from_slice(data);
-            if self.alert_partial.len() < 2 {
-                return Ok(());
-            }
-            let alert = std::mem::take(&mut self.alert_partial);
-            return self.handle_control(typ, &alert);
-        }
-        self.handle_control(typ, data)
-    }
-
-    /// Whether `dir` can move to the kernel now: the handshake is done, nothing
-    /// failed, and no bytes of that direction sit in Baton's buffers (the kernel
-    /// must start exactly at a record boundary). Returns that direction's keys.
-    pub(crate) fn offload_keys(
-        &self,
-        dir: crate::offload::Direction,
-    ) -> Result<crate::record::protect::TrafficKeys> {
-        use crate::offload::Direction;
-        self.check_failed()?;
-        if !self.done {
-            return Err(Error::usage(
-                "kernel TLS can be enabled only after the handshake completed",
-            ));
-        }
-        match dir {
-            Direction::Send => {
-                if self.c.kernel_out {
-                    return Err(Error::usage("the send direction is already in the kernel"));
-                }
-                if self.sent_close_notify {
-                    return Err(Error::usage("close_notify already sent"));
-                }
-                if !self.c.pending_output().is_empty() {
-                    return Err(Error::usage(
-                        "records are still queued for sending: flush before enabling kernel TLS send",
-                    ));
-                }
-                let enc = self
-                    .c
-                    .enc
-                    .as_ref()
-                    .ok_or_else(|| Error::internal("handshake complete without a write key"))?;
-                Ok(enc.traffic_keys())
-            }
-            Direction::Recv => {
-                if self.c.kernel_in {
-                    return Err(Error::usage("the recv direction is already in the kernel"));
-                }
-                if self.received_close_notify {
-                    return Err(Error::usage("the peer already sent close_notify"));
-                }
-                if self.deframer.buffered() > 0 || !self.joiner.is_empty() {
-                    return Err(Error::usage(
-                        "bytes past the last record boundary were already read: use \
-                         Connection::set_exact_record_reads(true) before the handshake",
-                    ));
-                }
-                let dec = self
-                    .c
-                    .dec
-                    .as_ref()
-                    .ok_or_else(|| Error::internal("handshake complete without a read key"))?;
-                Ok(dec.traffic_keys())
-            }
-        }
-    }
-
-    /// The kernel accepted `dir`'s key: from now on that direction's records
-    /// never pass through Baton's record layer. Cannot fail.
-    pub(crate) fn commit_offload(&mut self, dir: crate::offload::Direction) {
-        match dir {
-            crate::offload::Direction::Send => {
-                self.c.kernel_out = true;
-                self.c.enc = None;
-            }
-            crate::offload::Direction::Recv => {
-                self.c.kernel_in = true;
-                self.c.dec = None;
-            }
-        }
-    }
-
-    /// Application data that the kernel opened went straight to the caller
-    /// (never through [`process_kernel_record`](Self::process_kernel_record)):
-    /// it counts as progress all the same.
-    pub(crate) fn kernel_app_data_received(&mut self) {
-        self.limits.application_data();
-    }
-
     /// True once close_notify was queued.
     pub(crate) fn sent_close_notify(&self) -> bool {
-        self.sent_close_notify
+        self.c.send.close_notify_sent
     }
 
     /// True once TLS 1.2 was negotiated.
@@ -474,10 +391,10 @@ impl Engine {
             ));
         }
         if desc == AlertDescription::CLOSE_NOTIFY {
-            if self.hs.is_some() {
+            if self.phase.is_handshaking() {
                 return Err(Error::closed("peer sent close_notify during the handshake"));
             }
-            self.received_close_notify = true;
+            self.c.recv.close_notify_received = true;
             return Ok(());
         }
         if level == 1 && (desc == AlertDescription::USER_CANCELED || self.c.is_tls12()) {
@@ -493,25 +410,32 @@ impl Engine {
     fn process_handshake_messages(&mut self) -> Result<()> {
         while let Some(msg) = self.joiner.pop()? {
             let boundary = self.joiner.is_empty();
-            let c = &mut self.c;
-            let next = match self.hs.take() {
-                Some(Hs::Client13(s)) => s.handle(c, msg, boundary)?,
-                Some(Hs::Client12(s)) => Hs::Client12(s.handle(c, msg, boundary)?),
-                Some(Hs::Server13(s)) => s.handle(c, msg, boundary)?,
-                Some(Hs::Server12(s)) => Hs::Server12(s.handle(c, msg, boundary)?),
-                None if self.c.is_tls12() => {
-                    self.post_handshake12(msg)?;
-                    continue;
-                }
-                None => {
-                    self.post_handshake(msg, boundary)?;
+            // The state machine consumes its state; `Traffic` stands in only
+            // while it runs (it sees `Common`, never the phase).
+            let hs = match std::mem::replace(&mut self.phase, Phase::Traffic) {
+                Phase::Handshaking(hs) => hs,
+                other => {
+                    self.phase = other;
+                    if self.c.is_tls12() {
+                        self.post_handshake12(msg)?;
+                    } else {
+                        self.post_handshake(msg, boundary)?;
+                    }
                     continue;
                 }
             };
-            if next.is_done() {
-                self.done = true;
-            } else {
-                self.hs = Some(next);
+            let c = &mut self.c;
+            let next = match hs {
+                Hs::Client13(s) => s.handle(c, msg, boundary),
+                Hs::Client12(s) => s.handle(c, msg, boundary).map(Hs::Client12),
+                Hs::Server13(s) => s.handle(c, msg, boundary),
+                Hs::Server12(s) => s.handle(c, msg, boundary).map(Hs::Server12),
+            };
+            match next {
+                Ok(next) if next.is_done() => self.phase = Phase::Traffic,
+                Ok(next) => self.phase = Phase::Handshaking(next),
+                // Failed during the handshake, whatever stands in for it now.
+                Err(e) => return Err(self.fail_at(e, false)),
             }
         }
         Ok(())
@@ -556,7 +480,7 @@ impl Engine {
                 require_boundary(boundary, "KeyUpdate")?;
                 self.limits.key_update()?;
                 self.c.update_read_key()?;
-                if update_requested && !self.sent_close_notify {
+                if update_requested && !self.c.send.close_notify_sent {
                     self.c.answer_key_update_request()?;
                 }
                 Ok(())
@@ -590,10 +514,10 @@ impl Engine {
     /// Seals `data` (≤ 2^14 bytes) as one application data record into the output.
     pub(crate) fn write_app_record(&mut self, data: &[u8]) -> Result<()> {
         self.check_failed()?;
-        if self.hs.is_some() || !self.c.app_keys_out {
+        if self.phase.is_handshaking() || !self.c.send.state.app_keys() {
             return Err(Error::usage("send before the handshake completed"));
         }
-        if self.sent_close_notify {
+        if self.c.send.close_notify_sent {
             return Err(Error::closed(
                 "close_notify already sent; no more data can be sent",
             ));
@@ -602,7 +526,7 @@ impl Engine {
             Ok(()) => Ok(()),
             // A TLS 1.2 key at its limit: close_notify went out; reading goes on.
             Err(e) if e.kind() == crate::ErrorKind::Closed => {
-                self.sent_close_notify = true;
+                self.c.send.close_notify_sent = true;
                 Err(e)
             }
             Err(e) => Err(self.fail(e)),
@@ -612,7 +536,7 @@ impl Engine {
     /// Sends a KeyUpdate now (for tests and for callers that rotate keys on a schedule).
     pub(crate) fn key_update(&mut self, request_peer: bool) -> Result<()> {
         self.check_failed()?;
-        if self.hs.is_some() {
+        if self.phase.is_handshaking() {
             return Err(Error::usage("key update before the handshake completed"));
         }
         self.c
@@ -622,8 +546,8 @@ impl Engine {
 
     /// Queues close_notify (once).
     pub(crate) fn send_close_notify(&mut self) {
-        if !self.sent_close_notify {
-            self.sent_close_notify = true;
+        if !self.c.send.close_notify_sent {
+            self.c.send.close_notify_sent = true;
             self.c.queue_alert(AlertDescription::CLOSE_NOTIFY);
         }
     }
@@ -633,7 +557,7 @@ impl Engine {
     /// again when next needed. Refuses with a Usage error, touching nothing,
     /// while bytes wait in either direction.
     pub(crate) fn release_buffers(&mut self) -> Result<()> {
-        if !self.c.pending_output().is_empty() || !self.c.kernel_ops.is_empty() {
+        if !self.c.pending_output().is_empty() || self.c.kernel_ops_queued() {
             return Err(Error::usage(
                 "release_buffers: records are still queued for sending (flush first)",
             ));
@@ -756,413 +680,10 @@ impl core::fmt::Debug for Engine {
         f.debug_struct("Engine")
             .field("mode", &self.c.mode)
             .field("handshake_complete", &self.is_handshake_complete())
-            .field("failed", &self.failed)
+            .field("failed", &self.phase.error())
             .finish_non_exhaustive()
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::cert::CertChainAndKey;
-
-    fn data(name: &str) -> String {
-        format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
-    }
-
-    /// Moves every queued byte from `from` to `to` and processes it.
-    pub(super) fn pump(from: &mut Engine, to: &mut Engine) -> Result<()> {
-        let out = from.pending_output().to_vec();
-        from.consume_output(out.len());
-        let mut off = 0;
-        while off < out.len() {
-            let space = to.read_space(usize::MAX);
-            let n = space.len().min(out.len() - off);
-            space[..n].copy_from_slice(&out[off..off + n]);
-            to.commit_read(n);
-            off += n;
-            to.process()?;
-        }
-        Ok(())
-    }
-
-    pub(super) fn connected() -> (Engine, Engine) {
-        connected_with(None)
-    }
-
-    /// TLS 1.2 only, ECDHE-ECDSA AES-128-GCM over X25519.
-    static TLS12_ONLY: crate::policy::SecurityPolicy = crate::policy::SecurityPolicy {
-        name: "test-tls12",
-        min_version: crate::ProtocolVersion::TLSV1_2,
-        max_version: crate::ProtocolVersion::TLSV1_2,
-        cipher_suites: &[crate::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256],
-        signature_schemes: &[crate::SignatureScheme::ECDSA_SECP256R1_SHA256],
-        // P-256 also names the certificate's curve (RFC 8422 §5.1); X25519 is the ECDHE group.
-        groups: &[crate::NamedGroup::X25519, crate::NamedGroup::SECP256R1],
-        certificate_signature_schemes: None,
-        chacha20_boosted: false,
-    };
-
-    fn connected12(refusal: RenegotiationRefusal) -> (Engine, Engine) {
-        let (c, s) = connected_with(Some((&TLS12_ONLY, refusal)));
-        assert!(c.c.is_tls12() && s.c.is_tls12());
-        (c, s)
-    }
-
-    fn connected_with(
-        tls12: Option<(&'static crate::policy::SecurityPolicy, RenegotiationRefusal)>,
-    ) -> (Engine, Engine) {
-        let (client, mut server) = unfinished(tls12);
-        let mut client = client;
-        client.start().unwrap();
-        for _ in 0..4 {
-            pump(&mut client, &mut server).unwrap();
-            pump(&mut server, &mut client).unwrap();
-        }
-        assert!(client.is_handshake_complete() && server.is_handshake_complete());
-        (client, server)
-    }
-
-    pub(super) fn unfinished(
-        tls12: Option<(&'static crate::policy::SecurityPolicy, RenegotiationRefusal)>,
-    ) -> (Engine, Engine) {
-        let mut sb = Config::builder_minimal();
-        sb.add_cert_chain_and_key(
-            CertChainAndKey::from_pem_files(data("server-p256-chain.pem"), data("server-p256.key"))
-                .unwrap(),
-        );
-        let mut cb = Config::builder_minimal();
-        cb.add_pem_to_trust_store(&std::fs::read(data("ca-ecdsa.pem")).unwrap())
-            .unwrap();
-        if let Some((p, refusal)) = tls12 {
-            for b in [&mut sb, &mut cb] {
-                b.custom_security_policy(p).unwrap();
-                b.set_renegotiation_refusal(refusal);
-            }
-        }
-        let mut client = Engine::new(cb.build().unwrap(), Mode::Client);
-        client.c.info.server_name = Some("localhost".into());
-        let server = Engine::new(sb.build().unwrap(), Mode::Server);
-        (client, server)
-    }
-
-    pub(super) fn drain(e: &mut Engine) -> Vec<u8> {
-        let mut v = vec![0u8; e.app_available()];
-        e.read_app(&mut v);
-        v
-    }
-
-    #[test]
-    fn aead_limit_triggers_key_update_before_sealing() {
-        let (mut client, mut server) = connected();
-        // Bring both ends of client→server to just below the AES-GCM limit.
-        let limit = 1u64 << 24;
-        client.c.enc.as_mut().unwrap().set_seq_for_test(limit - 1);
-        server.c.dec.as_mut().unwrap().set_seq_for_test(limit - 1);
-        client.write_app_record(b"last under the old key").unwrap();
-        assert!(client.c.enc.as_ref().unwrap().wants_rekey());
-        client.write_app_record(b"first under the new key").unwrap();
-        // A KeyUpdate went out, so the new key starts again at sequence 1.
-        assert_eq!(client.c.enc.as_ref().unwrap().seq(), 1);
-        pump(&mut client, &mut server).unwrap();
-        assert_eq!(
-            drain(&mut server),
-            b"last under the old keyfirst under the new key"
-        );
-        assert_eq!(server.c.dec.as_ref().unwrap().seq(), 1);
-    }
-
-    #[test]
-    fn release_buffers_refuses_pending_data_and_connection_keeps_working() {
-        let (mut client, mut server) = connected();
-        // Output waiting: refused, and the records still go out afterwards.
-        client.write_app_record(b"queued").unwrap();
-        let e = client.release_buffers().unwrap_err();
-        assert_eq!(e.kind(), crate::ErrorKind::Usage);
-        pump(&mut client, &mut server).unwrap();
-        // Decrypted data not read yet: refused.
-        assert_eq!(
-            server.release_buffers().unwrap_err().kind(),
-            crate::ErrorKind::Usage
-        );
-        assert_eq!(drain(&mut server), b"queued");
-        // Half a record received: refused.
-        client.write_app_record(b"split").unwrap();
-        let rec = client.pending_output().to_vec();
-        client.consume_output(rec.len());
-        let space = server.read_space(3);
-        space.copy_from_slice(&rec[..3]);
-        server.commit_read(3);
-        server.process().unwrap();
-        assert_eq!(
-            server.release_buffers().unwrap_err().kind(),
-            crate::ErrorKind::Usage
-        );
-        let space = server.read_space(rec.len() - 3);
-        space.copy_from_slice(&rec[3..]);
-        server.commit_read(rec.len() - 3);
-        server.process().unwrap();
-        assert_eq!(drain(&mut server), b"split");
-        // Everything empty: both release, then work both ways again.
-        client.release_buffers().unwrap();
-        server.release_buffers().unwrap();
-        assert_eq!(server.app_in.capacity(), 0);
-        client.write_app_record(b"after release").unwrap();
-        pump(&mut client, &mut server).unwrap();
-        assert_eq!(drain(&mut server), b"after release");
-        server.write_app_record(b"and back").unwrap();
-        pump(&mut server, &mut client).unwrap();
-        assert_eq!(drain(&mut client), b"and back");
-        // Releasing twice is fine.
-        client.release_buffers().unwrap();
-        client.release_buffers().unwrap();
-    }
-
-    #[test]
-    fn process_into_fills_the_callers_buffer_in_order() {
-        let (mut client, mut server) = connected();
-        for msg in [&b"first"[..], b"second", b"third!"] {
-            client.write_app_record(msg).unwrap();
-        }
-        let out = client.pending_output().to_vec();
-        client.consume_output(out.len());
-        let space = server.read_space(out.len());
-        space.copy_from_slice(&out);
-        server.commit_read(out.len());
-        // Room for the first two records only: the third is queued behind them.
-        let mut dst = [0u8; 12];
-        assert_eq!(server.process_into(&mut dst).unwrap(), 11);
-        assert_eq!(&dst[..11], b"firstsecond");
-        assert_eq!(drain(&mut server), b"third!");
-        // While data is queued, new records queue behind it even if they fit.
-        client.write_app_record(b"a").unwrap();
-        pump(&mut client, &mut server).unwrap();
-        client.write_app_record(b"b").unwrap();
-        let out = client.pending_output().to_vec();
-        client.consume_output(out.len());
-        let space = server.read_space(out.len());
-        space.copy_from_slice(&out);
-        server.commit_read(out.len());
-        assert_eq!(server.process_into(&mut [0u8; 100]).unwrap(), 0);
-        assert_eq!(drain(&mut server), b"ab");
-    }
-
-    #[test]
-    fn key_update_request_is_answered() {
-        let (mut client, mut server) = connected();
-        client.key_update(true).unwrap();
-        pump(&mut client, &mut server).unwrap();
-        // The server answered with its own KeyUpdate (not requesting another).
-        assert!(!server.pending_output().is_empty());
-        pump(&mut server, &mut client).unwrap();
-        assert!(client.pending_output().is_empty(), "no KeyUpdate ping-pong");
-        server.write_app_record(b"after update").unwrap();
-        pump(&mut server, &mut client).unwrap();
-        assert_eq!(drain(&mut client), b"after update");
-    }
-
-    #[test]
-    fn data_after_close_notify_is_ignored_and_handshake_message_after_done_is_fatal() {
-        let (mut client, mut server) = connected();
-        client.send_close_notify();
-        pump(&mut client, &mut server).unwrap();
-        assert!(server.received_close_notify());
-        assert!(client.write_app_record(b"x").is_err());
-
-        let (mut client, mut server) = connected();
-        // A second Finished after the handshake is an unexpected message.
-        let fin = HandshakeMessage::new(HandshakePayload::Finished(vec![0; 32]));
-        let mut t = crate::crypto::hash::Transcript::new();
-        client.c.queue_handshake(&fin, &mut t).unwrap();
-        client.c.flush_handshake().unwrap();
-        let err = pump(&mut client, &mut server).unwrap_err();
-        assert_eq!(err.sent_alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
-        // The alert goes back to the client and fails it with Alert.
-        let err = pump(&mut server, &mut client).unwrap_err();
-        assert_eq!(
-            err.kind(),
-            crate::ErrorKind::Alert(AlertDescription::UNEXPECTED_MESSAGE)
-        );
-    }
-
-    fn queue_plain_handshake(e: &mut Engine, payload: HandshakePayload) {
-        let mut t = crate::crypto::hash::Transcript::new();
-        e.c.queue_handshake(&HandshakeMessage::new(payload), &mut t)
-            .unwrap();
-        e.c.flush_handshake().unwrap();
-    }
-
-    #[test]
-    fn tls12_renegotiation_is_refused_with_a_warning() {
-        let (mut client, mut server) = connected12(RenegotiationRefusal::Warning);
-        // Server asks the client to renegotiate: the client answers no_renegotiation (warning)
-        // and the connection keeps working both ways.
-        queue_plain_handshake(&mut server, HandshakePayload::HelloRequest);
-        pump(&mut server, &mut client).unwrap();
-        assert_eq!(
-            client.pending_output().len(),
-            5 + 8 + 2 + 16,
-            "one encrypted alert record"
-        );
-        pump(&mut client, &mut server).unwrap();
-        client.write_app_record(b"still up").unwrap();
-        pump(&mut client, &mut server).unwrap();
-        assert_eq!(drain(&mut server), b"still up");
-        // A client that starts renegotiating gets the same answer from the server.
-        queue_plain_handshake(&mut client, HandshakePayload::ClientHello(sample_hello()));
-        pump(&mut client, &mut server).unwrap();
-        pump(&mut server, &mut client).unwrap();
-        server.write_app_record(b"and back").unwrap();
-        pump(&mut server, &mut client).unwrap();
-        assert_eq!(drain(&mut client), b"and back");
-        // Repeated requests end in a fatal alert rather than an endless exchange.
-        let mut last = Ok(());
-        for _ in 0..limits::MAX_WARNING_ALERTS + 1 {
-            queue_plain_handshake(&mut server, HandshakePayload::HelloRequest);
-            last = pump(&mut server, &mut client).and_then(|_| pump(&mut client, &mut server));
-            if last.is_err() {
-                break;
-            }
-        }
-        assert!(last.is_err(), "renegotiation requests must be bounded");
-    }
-
-    #[test]
-    fn tls12_renegotiation_refused_fatally_when_configured() {
-        let (mut client, mut server) = connected12(RenegotiationRefusal::Fatal);
-        queue_plain_handshake(&mut server, HandshakePayload::HelloRequest);
-        let err = pump(&mut server, &mut client).unwrap_err();
-        assert_eq!(err.sent_alert(), Some(AlertDescription::NO_RENEGOTIATION));
-        let err = pump(&mut client, &mut server).unwrap_err();
-        assert_eq!(
-            err.kind(),
-            crate::ErrorKind::Alert(AlertDescription::NO_RENEGOTIATION)
-        );
-    }
-
-    fn sample_hello() -> crate::msgs::handshake::ClientHello {
-        crate::msgs::handshake::ClientHello {
-            legacy_version: crate::ProtocolVersion::TLSV1_2,
-            random: [7; 32],
-            session_id: vec![],
-            cipher_suites: vec![crate::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256],
-            compression_methods: vec![0],
-            extensions: vec![],
-        }
-    }
-
-    #[test]
-    fn tls12_change_cipher_spec_rules() {
-        // A CCS before the key exchange has nothing to activate.
-        let (mut client, mut server) =
-            unfinished(Some((&TLS12_ONLY, RenegotiationRefusal::Warning)));
-        client.start().unwrap();
-        pump(&mut client, &mut server).unwrap();
-        client.c.send_ccs().unwrap();
-        let err = pump(&mut client, &mut server).unwrap_err();
-        assert_eq!(err.sent_alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
-
-        // Finished in plaintext, without the CCS that switches keys, is refused.
-        let (mut client, mut server) =
-            unfinished(Some((&TLS12_ONLY, RenegotiationRefusal::Warning)));
-        client.start().unwrap();
-        pump(&mut client, &mut server).unwrap();
-        pump(&mut server, &mut client).unwrap();
-        // The client's flight: ClientKeyExchange, CCS, Finished. Drop the CCS (6 bytes).
-        let flight = client.pending_output().to_vec();
-        client.consume_output(flight.len());
-        let ccs = flight
-            .windows(6)
-            .position(|w| w == [20, 3, 3, 0, 1, 1])
-            .expect("CCS in the flight");
-        let mut without = flight[..ccs].to_vec();
-        without.extend_from_slice(&flight[ccs + 6..]);
-        let space = server.read_space(usize::MAX);
-        space[..without.len()].copy_from_slice(&without);
-        server.commit_read(without.len());
-        // The protected Finished is then read as plaintext handshake bytes: whatever
-        // they decode to, the handshake fails with a fatal alert and never completes.
-        let err = server.process().unwrap_err();
-        assert!(err.sent_alert().is_some(), "{err:?}");
-        assert!(!server.is_handshake_complete());
-    }
-
-    #[test]
-    fn tls12_key_limit_closes_cleanly() {
-        let (mut client, mut server) = connected12(RenegotiationRefusal::Warning);
-        let limit = 1u64 << 24;
-        client.c.enc.as_mut().unwrap().set_seq_for_test(limit - 1);
-        server.c.dec.as_mut().unwrap().set_seq_for_test(limit - 1);
-        client.write_app_record(b"last record").unwrap();
-        let err = client.write_app_record(b"one too many").unwrap_err();
-        assert_eq!(err.kind(), crate::ErrorKind::Closed);
-        pump(&mut client, &mut server).unwrap();
-        assert_eq!(drain(&mut server), b"last record");
-        assert!(server.received_close_notify());
-    }
-
-    #[test]
-    fn tls12_application_data_and_exporter() {
-        let (mut client, mut server) = connected12(RenegotiationRefusal::Warning);
-        client.write_app_record(b"ping").unwrap();
-        pump(&mut client, &mut server).unwrap();
-        assert_eq!(drain(&mut server), b"ping");
-        server.write_app_record(b"pong").unwrap();
-        pump(&mut server, &mut client).unwrap();
-        assert_eq!(drain(&mut client), b"pong");
-        assert_eq!(
-            client.c.info.suite,
-            Some(crate::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
-        );
-        assert_eq!(client.c.info.group, Some(crate::NamedGroup::X25519));
-    }
-
-    /// Seals `records` as the server would and hands them to the client's
-    /// userspace receive path.
-    fn seal_to(server: &mut Engine, client: &mut Engine, records: &[(ContentType, &[u8])]) {
-        let mut wire = Vec::new();
-        for (typ, body) in records {
-            let enc = server.c.enc.as_mut().unwrap();
-            enc.seal(*typ, body, 0, &mut wire).unwrap();
-        }
-        let space = client.read_space(usize::MAX);
-        space[..wire.len()].copy_from_slice(&wire);
-        client.commit_read(wire.len());
-    }
-
-    /// Half a KeyUpdate, then a warning alert, then the other half.
-    const SPLIT: [(ContentType, &[u8]); 3] = [
-        (ContentType::HANDSHAKE, &[24, 0]),
-        (ContentType::ALERT, &[1, 90]),
-        (ContentType::HANDSHAKE, &[0, 1, 0]),
-    ];
-
-    #[test]
-    fn alert_inside_a_handshake_message_is_unexpected_on_both_receive_paths() {
-        // Userspace: records opened by Baton.
-        let (mut client, mut server) = connected();
-        seal_to(&mut server, &mut client, &SPLIT);
-        let err = client.process().unwrap_err();
-        assert_eq!(err.sent_alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
-        // Kernel TLS: the same records, already opened by the kernel.
-        let (mut client, _server) = connected();
-        let mut result = Ok(());
-        for (typ, body) in SPLIT {
-            result = client.process_kernel_record(typ.0, body);
-            if result.is_err() {
-                break;
-            }
-        }
-        let err = result.unwrap_err();
-        assert_eq!(err.sent_alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
-        // A fatal alert there is no different: the interleaving is the error.
-        let (mut client, mut server) = connected();
-        seal_to(
-            &mut server,
-            &mut client,
-            &[SPLIT[0], (ContentType::ALERT, &[2, 40])],
-        );
-        let err = client.process().unwrap_err();
-        assert_eq!(err.sent_alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
-    }
-}
+mod tests;

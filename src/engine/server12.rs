@@ -303,7 +303,7 @@ impl Handshake {
             &self.client_random,
             &self.server_random,
         )?;
-        c.pending_dec = Some(dec);
+        c.recv.state.set_next(dec)?;
         self.enc = Some(enc);
         self.master = Some(master);
         Ok(State::ExpectFinished(self))
@@ -331,7 +331,7 @@ impl Handshake {
             b"client finished",
         )?;
         self.transcript.add(&msg.encoded);
-        c.app_keys_in = true;
+        c.recv.state.confirm_application_keys()?;
         let enc = self
             .enc
             .take()

@@ -4,7 +4,7 @@
 use super::client13::cert_verify_content;
 use super::common::Traffic13;
 use super::limits::{SkipEarlyData, MAX_SKIPPED_EARLY_DATA};
-use super::{require_boundary, server12, unexpected, verify_finished, Common, Hs};
+use super::{require_boundary, server12, unexpected, verify_finished, Common, Hs, KeyPhase};
 use crate::cert::{check_host_name, CertChainAndKey};
 use crate::crypto::hash::Transcript;
 use crate::crypto::kx::{KeyExchange, SUPPORTED_GROUPS};
@@ -391,8 +391,8 @@ impl ExpectClientHello {
         if !ccs_sent && !ch.session_id.is_empty() {
             c.send_ccs()?;
         }
-        c.set_encrypter(suite, hs.server_traffic())?;
-        c.set_decrypter(suite, hs.client_traffic())?;
+        c.set_encrypter(suite, hs.server_traffic(), KeyPhase::Handshake)?;
+        c.set_decrypter(suite, hs.client_traffic(), KeyPhase::Handshake)?;
         if exts.early_data {
             // Baton accepts no 0-RTT: skip it to reach the client's second flight.
             c.skip_early_data = Some(SkipEarlyData::TrialDecryption {

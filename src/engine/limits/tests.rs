@@ -115,8 +115,8 @@ fn a_second_change_cipher_spec_is_refused() {
 /// A connected server whose both directions the kernel took over.
 fn kernel_server() -> Engine {
     let (_client, mut server) = connected();
-    server.commit_offload(Direction::Send);
-    server.commit_offload(Direction::Recv);
+    server.move_to_kernel(Direction::Send).unwrap();
+    server.move_to_kernel(Direction::Recv).unwrap();
     server
 }
 
@@ -134,13 +134,13 @@ fn kernel_path_key_update_flood_leaves_at_most_one_rekey_queued() {
             .process_kernel_record(ContentType::APPLICATION_DATA.0, b"x")
             .unwrap();
     }
-    let ops = &server.c.kernel_ops;
+    let ops = server.c.send.state.kernel_ops().unwrap();
     let rekeys = ops
         .iter()
         .filter(|op| matches!(op, KernelOp::RekeySend(_)))
         .count();
     assert_eq!((ops.len(), rekeys), (2, 1), "the KeyUpdate and its rekey");
-    assert!(server.c.kernel_rx_keys.is_some());
+    assert!(server.c.recv.state.take_next_kernel_keys().is_some());
 }
 
 #[test]
@@ -256,7 +256,7 @@ fn skipping_ends_at_the_first_record_that_opens() {
     feed(&mut server, &early_record(300)).unwrap();
     // A record under the client's handshake key (the start of a Finished,
     // which the server keeps until the rest arrives) opens...
-    let keys = server.c.dec.as_ref().unwrap().traffic_keys();
+    let keys = server.c.recv.state.decrypter().unwrap().traffic_keys();
     let iv: [u8; 12] = keys.iv.as_bytes().try_into().unwrap();
     let mut enc = Encrypter::new_tls13(keys.aead, &keys.key, &iv).unwrap();
     let mut rec = Vec::new();
