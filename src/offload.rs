@@ -619,7 +619,10 @@ mod grant_tests {
         // Nothing more reached the userspace transport.
         assert_eq!(wire.lock().unwrap().len(), before);
         // And a userspace seal is refused outright.
-        assert_eq!(c.seal_plaintext(b"x").unwrap_err().kind(), ErrorKind::Usage);
+        assert_eq!(
+            c.session_mut().seal_plaintext(b"x").unwrap_err().kind(),
+            ErrorKind::Usage
+        );
     }
 
     #[test]
@@ -701,7 +704,7 @@ mod grant_tests {
         assert!(!c.ktls_status().send.is_kernel(), "{}", c.ktls_status());
         assert!(c.send(b"top secret").is_err());
         assert!(c.shutdown_send().is_err());
-        c.queue_close_notify();
+        c.session_mut().queue_close_notify();
         assert!(c.flush().is_err());
         assert!(c.begin_kernel_offload(Direction::Recv).is_err());
         // Not a byte more on the transport: no data, no alert, no close_notify

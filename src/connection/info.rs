@@ -2,7 +2,7 @@
 
 use super::*;
 
-impl Connection {
+impl Session {
     /// Keying material exporter (RFC 8446 §7.5, RFC 5705): `out.len()` bytes derived from
     /// the handshake for `label` and `context`. Available once the handshake completed.
     pub fn export_keying_material(

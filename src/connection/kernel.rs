@@ -60,13 +60,13 @@ impl Connection {
     /// Alert and handshake records for a kernel-sealed direction, in order with
     /// the key changes between them.
     pub(super) fn flush_kernel_ops(&mut self) -> Result<()> {
-        if self.engine.send_abandoned() {
+        if self.session.engine.send_abandoned() {
             // Nothing of an abandoned direction goes out: say why.
-            if let Some(e) = self.engine.error() {
+            if let Some(e) = self.session.engine.error() {
                 return Err(e.clone());
             }
         }
-        while let Some(op) = self.engine.next_kernel_op() {
+        while let Some(op) = self.session.engine.next_kernel_op() {
             let Some(kernel) = self.kernel_tx.as_mut() else {
                 return Err(Error::internal(
                     "kernel records queued without a kernel socket",
@@ -98,13 +98,13 @@ impl Connection {
                              (TLS 1.3 rekey in kernel TLS needs Linux 6.14 or later)",
                             &e,
                         );
-                        self.engine.drop_kernel_ops();
-                        return Err(self.engine.fail(err));
+                        self.session.engine.drop_kernel_ops();
+                        return Err(self.session.engine.fail(err));
                     }
                     self.tx_limit = KernelTxLimit::new(0, self.tx_limit.limit);
                 }
             }
-            self.engine.kernel_op_done();
+            self.session.engine.kernel_op_done();
         }
         Ok(())
     }
@@ -161,10 +161,10 @@ impl Connection {
         if typ == crate::offload::content_type::APPLICATION_DATA && data.is_empty() {
             return Ok(false);
         }
-        if let Err(e) = self.engine.process_kernel_record(typ, data) {
+        if let Err(e) = self.session.engine.process_kernel_record(typ, data) {
             return Err(self.fail_flush(e));
         }
-        if let Some(keys) = self.engine.take_next_kernel_recv_keys() {
+        if let Some(keys) = self.session.engine.take_next_kernel_recv_keys() {
             let keys = DirectionKeys::new(keys);
             let r = match self.kernel_rx.as_mut() {
                 Some(k) => k.rekey(Direction::Recv, &keys),
@@ -201,7 +201,7 @@ impl Connection {
         loop {
             // Each write to a kTLS socket ends a record, so small records are
             // bounded writes; and no write may carry the key past its next check.
-            let limit = self.sizing.limit(now, self.kernel_overhead);
+            let limit = self.session.sizing.limit(now, self.kernel_overhead);
             let small = limit < MAX_PLAINTEXT;
             let cap = if small {
                 limit
@@ -215,7 +215,7 @@ impl Connection {
             match kernel.send(&slices) {
                 Ok(n) => {
                     self.tx_limit.sent(n);
-                    self.sizing.sent(now, n);
+                    self.session.sizing.sent(now, n);
                     done += n;
                     if done == total || n < cap {
                         return Ok(done);
@@ -235,7 +235,7 @@ impl Connection {
     /// The sequence number of the next record this side will send under the
     /// current key (read back from the kernel when it seals the records).
     pub fn send_record_seq(&mut self) -> Result<u64> {
-        if self.engine.is_kernel(Direction::Send) {
+        if self.session.engine.is_kernel(Direction::Send) {
             let Some(kernel) = self.kernel_tx.as_mut() else {
                 return Err(Error::internal("kernel send without a kernel socket"));
             };
@@ -243,7 +243,8 @@ impl Connection {
                 .send_seq()
                 .map_err(|e| Error::io_context("reading the kernel's send sequence number", &e));
         }
-        self.engine
+        self.session
+            .engine
             .send_key_usage()
             .map(|(seq, _, _)| seq)
             .ok_or_else(|| Error::usage("no send key yet"))
@@ -253,10 +254,10 @@ impl Connection {
     /// and the send key not at its AEAD usage limit (a TLS 1.3 KeyUpdate where the
     /// kernel can rekey, else a clean close).
     pub(super) fn before_kernel_send(&mut self) -> Result<()> {
-        if let Some(e) = self.engine.error() {
+        if let Some(e) = self.session.engine.error() {
             return Err(e.clone());
         }
-        if self.engine.sent_close_notify() {
+        if self.session.engine.sent_close_notify() {
             return Err(Error::closed(
                 "close_notify already sent; no more data can be sent",
             ));
@@ -274,13 +275,13 @@ impl Connection {
         if seq < self.tx_limit.limit {
             return Ok(());
         }
-        if !self.engine.is_tls12() && kernel.can_rekey() {
-            self.engine.key_update(false)?;
+        if !self.session.engine.is_tls12() && kernel.can_rekey() {
+            self.session.engine.key_update(false)?;
             return self.flush();
         }
-        self.engine.send_close_notify();
+        self.session.engine.send_close_notify();
         self.flush()?;
-        Err(Error::closed(if self.engine.is_tls12() {
+        Err(Error::closed(if self.session.engine.is_tls12() {
             "TLS 1.2 key reached its AEAD usage limit; connection closed (reconnect to continue)"
         } else {
             "send key reached its AEAD usage limit and this kernel cannot rekey kernel TLS \
@@ -297,7 +298,7 @@ impl Connection {
     /// write may carry. Report what the kernel took with
     /// [`kernel_wrote`](Self::kernel_wrote).
     pub fn kernel_write_budget(&mut self) -> Result<KernelWrite> {
-        if !self.engine.is_kernel(Direction::Send) {
+        if !self.session.engine.is_kernel(Direction::Send) {
             return Err(Error::usage(
                 "the kernel does not seal this connection's records",
             ));
@@ -310,6 +311,7 @@ impl Connection {
         self.flush()?;
         self.before_kernel_send()?;
         let limit = self
+            .session
             .sizing
             .limit(std::time::Instant::now(), self.kernel_overhead);
         Ok(if limit < MAX_PLAINTEXT {
@@ -333,7 +335,7 @@ impl Connection {
             return;
         }
         self.tx_limit.sent(n);
-        self.sizing.sent(std::time::Instant::now(), n);
+        self.session.sizing.sent(std::time::Instant::now(), n);
     }
 
     /// The caller read `n` bytes of application data from a kernel-opened
@@ -342,7 +344,7 @@ impl Connection {
     /// alerts that Baton bounds (a peer sending only those is cut off).
     pub fn kernel_read(&mut self, n: usize) {
         if n > 0 {
-            self.engine.kernel_app_data_received();
+            self.session.engine.kernel_app_data_received();
         }
     }
 
@@ -373,7 +375,7 @@ impl Connection {
         if matches!(self.io, Io::Fd(_)) && dir == Direction::Send {
             self.flush_userspace()?;
         }
-        let keys = self.engine.offload_keys(dir)?;
+        let keys = self.session.engine.offload_keys(dir)?;
         Ok(OffloadGrant::new(self, dir, keys))
     }
 
@@ -382,14 +384,18 @@ impl Connection {
     /// connection can never be left half-way between the two record layers.
     pub(crate) fn offload_commit(&mut self, dir: Direction, io: Box<dyn KernelRecordIo>) {
         if dir == Direction::Send {
-            let (seq, limit, overhead) = self.engine.send_key_usage().unwrap_or((0, 1 << 24, 29));
+            let (seq, limit, overhead) =
+                self.session
+                    .engine
+                    .send_key_usage()
+                    .unwrap_or((0, 1 << 24, 29));
             self.tx_limit = KernelTxLimit::new(seq, limit);
             self.kernel_overhead = overhead;
         }
-        if let Err(e) = self.engine.move_to_kernel(dir) {
+        if let Err(e) = self.session.engine.move_to_kernel(dir) {
             // The grant checked this; should it ever fail, the keys are out
             // and the direction is nobody's.
-            self.engine.fail(e);
+            self.session.engine.fail(e);
         }
         match dir {
             Direction::Send => {
@@ -409,7 +415,7 @@ impl Connection {
     /// does not exist) and the connection fails, so nothing of that direction
     /// moves again, in clear or under a key the kernel may also use.
     pub(crate) fn offload_abandon(&mut self, dir: Direction) {
-        self.engine.abandon(
+        self.session.engine.abandon(
             dir,
             "the kernel TLS hand-off was abandoned after its keys were taken",
         );
@@ -428,10 +434,10 @@ impl Connection {
         // A direction that left Baton's record layer (committed, or abandoned
         // mid-hand-off) keeps what its status says.
         match dir {
-            Direction::Send if !self.engine.left_userspace(Direction::Send) => {
+            Direction::Send if !self.session.engine.left_userspace(Direction::Send) => {
                 self.send_path = path
             }
-            Direction::Recv if !self.engine.left_userspace(Direction::Recv) => {
+            Direction::Recv if !self.session.engine.left_userspace(Direction::Recv) => {
                 self.recv_path = path
             }
             _ => {}

@@ -16,15 +16,16 @@ use std::io::{self, IoSlice, Read, Write};
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
 
-mod event_loop;
 mod info;
 mod io_impl;
 mod kernel;
+mod session;
 
 pub use io_impl::Transport;
 use io_impl::{blocked_or, contiguous, gather, slices_from, Io, FLUSH_THRESHOLD};
 use kernel::KernelTxLimit;
 pub use kernel::KernelWrite;
+pub use session::Session;
 
 /// One TLS connection, client or server.
 ///
@@ -32,7 +33,7 @@ pub use kernel::KernelWrite;
 /// that cannot progress returns an error of kind [`ErrorKind::Blocked`] with
 /// [`Error::blocked_on`] saying which direction to wait for; call it again then.
 pub struct Connection {
-    engine: Engine,
+    session: Session,
     io: Io,
     /// Bytes of the caller's data already sealed into records that are not yet
     /// fully written; the next `send` call's data starts with them.
@@ -47,7 +48,6 @@ pub struct Connection {
     /// Where kernel-decrypted records land when the caller's buffer is small.
     kernel_scratch: Vec<u8>,
     tx_limit: KernelTxLimit,
-    sizing: crate::sizing::RecordSizing,
     /// Per-record overhead of a kernel-sealed send key (for record sizing).
     kernel_overhead: usize,
 }
@@ -55,7 +55,7 @@ pub struct Connection {
 impl core::fmt::Debug for Connection {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Connection")
-            .field("engine", &self.engine)
+            .field("session", &self.session)
             .finish_non_exhaustive()
     }
 }
@@ -80,8 +80,16 @@ pub(crate) fn validate_alpn<P: AsRef<[u8]>>(protocols: &[P]) -> Result<Vec<Vec<u
 impl Connection {
     /// A new connection using `config` (shared, not copied).
     pub fn new(mode: Mode, config: &Config) -> Self {
+        Self::from_session(Session::new(mode, config))
+    }
+
+    /// A connection that drives `session` (no transport yet: set one with
+    /// [`set_fd`](Self::set_fd), [`set_io`](Self::set_io) or
+    /// [`set_io_callbacks`](Self::set_io_callbacks)). An event loop that ran
+    /// the handshake itself hands its session over this way.
+    pub fn from_session(session: Session) -> Self {
         Self {
-            engine: Engine::new(config.clone(), mode),
+            session,
             io: Io::None,
             send_sealed: 0,
             exact_record_reads: false,
@@ -91,7 +99,6 @@ impl Connection {
             recv_path: RecordPath::Userspace(Cow::Borrowed("kernel TLS not enabled")),
             kernel_scratch: Vec::new(),
             tx_limit: KernelTxLimit::default(),
-            sizing: Default::default(),
             kernel_overhead: 0,
         }
     }
@@ -109,20 +116,12 @@ impl Connection {
     /// Client: the server's name, sent as SNI (unless it is an IP address) and
     /// checked against the certificate.
     pub fn set_server_name(&mut self, name: &str) -> Result<()> {
-        if self.engine.mode() != Mode::Client {
-            return Err(Error::usage("set_server_name is for clients"));
-        }
-        if name.is_empty() || name.len() > 255 {
-            return Err(Error::usage("server name must be 1 to 255 bytes"));
-        }
-        self.engine.set_server_name(name.to_owned());
-        Ok(())
+        self.session.set_server_name(name)
     }
 
     /// Overrides the config's ALPN preferences for this connection.
     pub fn set_alpn_preferences<P: AsRef<[u8]>>(&mut self, protocols: &[P]) -> Result<()> {
-        self.engine.set_alpn_preferences(validate_alpn(protocols)?);
-        Ok(())
+        self.session.set_alpn_preferences(protocols)
     }
 
     /// Uses a connected socket: an [`OwnedFd`] (e.g. `OwnedFd::from(tcp_stream)`),
@@ -131,8 +130,8 @@ impl Connection {
     /// Blocking and `O_NONBLOCK` both work. A Usage error once a direction is
     /// in the kernel (its records belong to that socket).
     pub fn set_fd(&mut self, fd: impl Into<Arc<OwnedFd>>) -> Result<()> {
-        if self.engine.left_userspace(Direction::Send)
-            || self.engine.left_userspace(Direction::Recv)
+        if self.session.engine.left_userspace(Direction::Send)
+            || self.session.engine.left_userspace(Direction::Recv)
         {
             return Err(Error::usage(
                 "the socket can't change once kernel TLS owns a direction",
@@ -174,15 +173,15 @@ impl Connection {
     }
 
     fn flush_userspace(&mut self) -> Result<()> {
-        while !self.engine.pending_output().is_empty() {
-            match self.io.write(self.engine.pending_output()) {
+        while !self.session.engine.pending_output().is_empty() {
+            match self.io.write(self.session.engine.pending_output()) {
                 Ok(0) => {
                     return Err(Error::from(io::Error::new(
                         io::ErrorKind::WriteZero,
                         "transport wrote 0 bytes",
                     )))
                 }
-                Ok(n) => self.engine.consume_output(n),
+                Ok(n) => self.session.engine.consume_output(n),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(blocked_or(e, Blocked::OnWrite)),
             }
@@ -192,7 +191,7 @@ impl Connection {
 
     /// Best effort: push out a fatal alert after an error.
     fn fail_flush(&mut self, e: Error) -> Error {
-        let e = self.engine.fail(e);
+        let e = self.session.engine.fail(e);
         let _ = self.flush();
         e
     }
@@ -206,15 +205,15 @@ impl Connection {
     /// One transport read, then every complete record processed; application
     /// data that fits goes into `dst`. Returns (transport still open, bytes in `dst`).
     fn read_and_process_into(&mut self, dst: &mut [u8]) -> Result<(bool, usize)> {
-        if self.engine.left_userspace(Direction::Recv) {
+        if self.session.engine.left_userspace(Direction::Recv) {
             return self.kernel_read_and_process().map(|open| (open, 0));
         }
         let limit = if self.exact_record_reads {
-            self.engine.bytes_needed()
+            self.session.engine.bytes_needed()
         } else {
             usize::MAX
         };
-        let space = self.engine.read_space(limit);
+        let space = self.session.engine.read_space(limit);
         let n = loop {
             match self.io.read(space) {
                 Ok(n) => break n,
@@ -225,10 +224,10 @@ impl Connection {
         if n == 0 {
             return Ok((false, 0));
         }
-        self.engine.commit_read(n);
-        match self.engine.process_into(dst) {
+        self.session.engine.commit_read(n);
+        match self.session.engine.process_into(dst) {
             Ok(got) => {
-                if self.engine.error().is_some() {
+                if self.session.engine.error().is_some() {
                     // A record after the data in `dst` failed: its alert goes out now.
                     let _ = self.flush();
                 }
@@ -240,17 +239,17 @@ impl Connection {
 
     /// Performs the handshake. Call again after a `Blocked` error.
     pub fn negotiate(&mut self) -> Result<()> {
-        if let Err(e) = self.engine.start() {
+        if let Err(e) = self.session.engine.start() {
             return Err(self.fail_flush(e));
         }
         loop {
-            if let Some(e) = self.engine.error() {
+            if let Some(e) = self.session.engine.error() {
                 let e = e.clone();
                 let _ = self.flush();
                 return Err(e);
             }
             self.flush()?;
-            if self.engine.is_handshake_complete() {
+            if self.session.engine.is_handshake_complete() {
                 return Ok(());
             }
             if !self.read_and_process()? {
@@ -259,11 +258,6 @@ impl Connection {
                 ));
             }
         }
-    }
-
-    /// True once the handshake completed.
-    pub fn is_handshake_complete(&self) -> bool {
-        self.engine.is_handshake_complete()
     }
 
     /// Sends application data; returns how many bytes of `data` were written, which can be
@@ -275,7 +269,7 @@ impl Connection {
 
     /// Like [`send`](Self::send) over several buffers, starting `offset` bytes in.
     pub fn sendv_with_offset(&mut self, bufs: &[IoSlice<'_>], offset: usize) -> Result<usize> {
-        if !self.engine.is_handshake_complete() {
+        if !self.session.engine.is_handshake_complete() {
             self.negotiate()?;
         }
         let total: usize = bufs
@@ -288,7 +282,7 @@ impl Connection {
                 "send called with less data than the previous call left pending",
             ));
         }
-        if self.engine.is_kernel(Direction::Send) {
+        if self.session.engine.is_kernel(Direction::Send) {
             return self.kernel_send(bufs, offset, total);
         }
         // Records sealed by an earlier call that blocked: finish writing them first.
@@ -296,20 +290,25 @@ impl Connection {
         let mut done = std::mem::take(&mut self.send_sealed);
         let mut record = Vec::new();
         let now = std::time::Instant::now();
-        let overhead = self.engine.send_overhead();
+        let overhead = self.session.engine.send_overhead();
         while done < total {
             let mut sealed_now = 0;
-            while done + sealed_now < total && self.engine.pending_output().len() < FLUSH_THRESHOLD
+            while done + sealed_now < total
+                && self.session.engine.pending_output().len() < FLUSH_THRESHOLD
             {
-                let limit = self.sizing.limit(now, overhead);
+                let limit = self.session.sizing.limit(now, overhead);
                 let want = limit.min(total - done - sealed_now);
                 // Seal straight from the caller's buffer when the record lies in one
                 // slice; gather into a scratch record only across slice boundaries.
                 let r = match contiguous(bufs, offset + done + sealed_now, want) {
-                    Some(slice) => self.engine.write_app_record(slice).map(|()| slice.len()),
+                    Some(slice) => self
+                        .session
+                        .engine
+                        .write_app_record(slice)
+                        .map(|()| slice.len()),
                     None => {
                         let n = gather(bufs, offset + done + sealed_now, want, &mut record);
-                        self.engine.write_app_record(&record).map(|()| n)
+                        self.session.engine.write_app_record(&record).map(|()| n)
                     }
                 };
                 let n = match r {
@@ -319,7 +318,7 @@ impl Connection {
                         return if done > 0 { Ok(done) } else { Err(e) };
                     }
                 };
-                self.sizing.sent(now, n);
+                self.session.sizing.sent(now, n);
                 sealed_now += n;
             }
             match self.flush() {
@@ -339,12 +338,12 @@ impl Connection {
     /// Sends only small records from now on (one per 1500-byte frame), so the
     /// receiver can decrypt sooner (s2n's `prefer_low_latency`).
     pub fn prefer_low_latency(&mut self) {
-        self.sizing.prefer_low_latency();
+        self.session.prefer_low_latency();
     }
 
     /// Sends full 16 KiB records (the default; s2n's `prefer_throughput`).
     pub fn prefer_throughput(&mut self) {
-        self.sizing.prefer_throughput();
+        self.session.prefer_throughput();
     }
 
     /// Dynamic record sizing: the first `resize_threshold` bytes go in small
@@ -356,7 +355,8 @@ impl Connection {
         resize_threshold: u32,
         timeout: std::time::Duration,
     ) {
-        self.sizing.set_dynamic(resize_threshold as usize, timeout);
+        self.session
+            .set_dynamic_record_threshold(resize_threshold, timeout);
     }
 
     /// Sends `len` bytes of `file` starting at `offset`, as application data.
@@ -367,17 +367,17 @@ impl Connection {
     /// into records. Returns how many bytes went out, which can be fewer than
     /// `len` (call again from `offset + n`), and fewer at end of file.
     pub fn sendfile(&mut self, file: BorrowedFd<'_>, offset: u64, len: usize) -> Result<usize> {
-        if !self.engine.is_handshake_complete() {
+        if !self.session.engine.is_handshake_complete() {
             self.negotiate()?;
         }
-        if self.engine.is_kernel(Direction::Send) && self.send_sealed == 0 {
+        if self.session.engine.is_kernel(Direction::Send) && self.send_sealed == 0 {
             self.flush()?;
             self.before_kernel_send()?;
             let Some(kernel) = self.kernel_tx.as_mut() else {
                 return Err(Error::internal("kernel send without a kernel socket"));
             };
             let now = std::time::Instant::now();
-            let limit = self.sizing.limit(now, self.kernel_overhead);
+            let limit = self.session.sizing.limit(now, self.kernel_overhead);
             // Small records: one bounded sendfile per record.
             let len = if limit < MAX_PLAINTEXT {
                 len.min(limit)
@@ -388,7 +388,7 @@ impl Connection {
                 match kernel.sendfile(file, offset, len) {
                     Ok(n) => {
                         self.tx_limit.sent(n);
-                        self.sizing.sent(now, n);
+                        self.session.sizing.sent(now, n);
                         break Ok(n);
                     }
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -446,28 +446,28 @@ impl Connection {
     /// Receives application data into `buf`; `Ok(0)` means the peer sent close_notify.
     /// Returns after at most one record's worth when data is already available.
     pub fn recv(&mut self, buf: &mut [u8]) -> Result<usize> {
-        if !self.engine.is_handshake_complete() {
+        if !self.session.engine.is_handshake_complete() {
             self.negotiate()?;
         }
         loop {
-            if self.engine.app_available() > 0 && !buf.is_empty() {
-                return Ok(self.engine.read_app(buf));
+            if self.session.engine.app_available() > 0 && !buf.is_empty() {
+                return Ok(self.session.engine.read_app(buf));
             }
-            if self.engine.received_close_notify() {
+            if self.session.engine.received_close_notify() {
                 return Ok(0);
             }
-            if let Some(e) = self.engine.error() {
+            if let Some(e) = self.session.engine.error() {
                 return Err(e.clone());
             }
             if buf.is_empty() {
                 return Ok(0);
             }
-            if self.engine.left_userspace(Direction::Recv) && buf.len() >= MAX_PLAINTEXT {
+            if self.session.engine.left_userspace(Direction::Recv) && buf.len() >= MAX_PLAINTEXT {
                 // Straight into the caller's buffer, which holds any whole record.
                 self.flush_or_blocked()?;
                 let (typ, n) = self.kernel_recv_into(buf)?;
                 if typ == crate::offload::content_type::APPLICATION_DATA && n > 0 {
-                    self.engine.kernel_app_data_received();
+                    self.session.engine.kernel_app_data_received();
                     return Ok(n);
                 }
                 let record = buf[..n].to_vec();
@@ -504,11 +504,6 @@ impl Connection {
         }
     }
 
-    /// Decrypted bytes ready for `recv` without touching the transport.
-    pub fn peek(&self) -> usize {
-        self.engine.app_available()
-    }
-
     /// Frees this connection's I/O buffers (record input and output, decrypted
     /// data, kernel-receive scratch) while they hold nothing, so an idle
     /// connection costs little memory; they are allocated again on the next
@@ -525,7 +520,7 @@ impl Connection {
                 "release_buffers: a send is still in progress (call send again with the rest)",
             ));
         }
-        self.engine.release_buffers()?;
+        self.session.engine.release_buffers()?;
         self.kernel_scratch = Vec::new();
         Ok(())
     }
@@ -535,12 +530,12 @@ impl Connection {
     pub fn shutdown(&mut self) -> Result<()> {
         self.shutdown_send()?;
         let mut sink = [0u8; 4096];
-        while !self.engine.received_close_notify() {
-            if let Some(e) = self.engine.error() {
+        while !self.session.engine.received_close_notify() {
+            if let Some(e) = self.session.engine.error() {
                 return Err(e.clone());
             }
-            if self.engine.app_available() > 0 {
-                self.engine.read_app(&mut sink);
+            if self.session.engine.app_available() > 0 {
+                self.session.engine.read_app(&mut sink);
                 continue;
             }
             if !self.read_and_process()? {
@@ -554,20 +549,49 @@ impl Connection {
     /// Sends close_notify without waiting (half-close): `recv` keeps working until the
     /// peer closes its side.
     pub fn shutdown_send(&mut self) -> Result<()> {
-        if let Some(e) = self.engine.error() {
+        if let Some(e) = self.session.engine.error() {
             let e = e.clone();
             let _ = self.flush();
             return Err(e);
         }
-        if self.engine.is_handshake_complete() || self.engine.seals_in_userspace() {
-            self.engine.send_close_notify();
+        if self.session.engine.is_handshake_complete() || self.session.engine.seals_in_userspace() {
+            self.session.engine.send_close_notify();
         }
         self.flush()
     }
 
     /// Sends a TLS 1.3 KeyUpdate, optionally asking the peer to update too.
     pub fn request_key_update(&mut self, peer_too: bool) -> Result<()> {
-        self.engine.key_update(peer_too)?;
+        self.session.request_key_update(peer_too)?;
         self.flush()
+    }
+}
+
+impl std::ops::Deref for Connection {
+    type Target = Session;
+
+    /// The session's getters (version, suite, ALPN, peer certificates,
+    /// exporter...) on the connection.
+    fn deref(&self) -> &Session {
+        &self.session
+    }
+}
+
+impl Connection {
+    /// The session this connection drives.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The session, for callers that move some bytes themselves (an event
+    /// loop feeding records it read with [`Session::feed_tls`]). Bytes taken
+    /// from or given to the session this way bypass the transport.
+    pub fn session_mut(&mut self) -> &mut Session {
+        &mut self.session
+    }
+
+    /// The session, without its transport (which is dropped).
+    pub fn into_session(self) -> Session {
+        self.session
     }
 }

@@ -247,12 +247,12 @@ pub(super) fn poll_writable<H>(c: &mut Conn<H>) -> squeue::Entry {
 
 /// Moves the connection's pending ciphertext to the output queue.
 pub(super) fn take_pending<H>(c: &mut Conn<H>) {
-    c.tls.take_pending_tls(&mut c.wnext);
+    c.tls.session_mut().take_pending_tls(&mut c.wnext);
 }
 
 /// Queues close_notify once; true if it produced bytes to send.
 pub(super) fn queue_close<H>(c: &mut Conn<H>) -> bool {
-    c.tls.queue_close_notify();
+    c.tls.session_mut().queue_close_notify();
     let produced = !c.tls.pending_tls().is_empty();
     take_pending(c);
     // A second call produces nothing: queue_close_notify is idempotent.
@@ -266,7 +266,7 @@ pub(super) fn queue_plaintext<H>(c: &mut Conn<H>, mut data: &[u8]) -> baton::Res
         return Ok(());
     }
     while !data.is_empty() {
-        let n = c.tls.seal_plaintext(data)?;
+        let n = c.tls.session_mut().seal_plaintext(data)?;
         take_pending(c);
         data = &data[n..];
     }

@@ -76,7 +76,8 @@ impl<S: Service> Worker<S> {
         if c.phase == Phase::Handshake {
             let fed = {
                 let Conn { tls, rbuf, .. } = &mut **c;
-                tls.feed_tls(&rbuf[..n]).and_then(|()| tls.poll_handshake())
+                let s = tls.session_mut();
+                s.feed_tls(&rbuf[..n]).and_then(|()| s.poll_handshake())
             };
             match fed {
                 Ok(done) => {
@@ -114,7 +115,7 @@ impl<S: Service> Worker<S> {
             self.handle_input(idx, data);
             return;
         }
-        let r = c.tls.feed_tls(data);
+        let r = c.tls.session_mut().feed_tls(data);
         if let Err(e) = r {
             self.stats.error(&format!("records: {:?}", e.kind()));
             take_pending(c);
@@ -122,7 +123,7 @@ impl<S: Service> Worker<S> {
             return;
         }
         let mut plain = vec![0u8; c.tls.peek()];
-        let k = c.tls.take_plaintext(&mut plain);
+        let k = c.tls.session_mut().take_plaintext(&mut plain);
         plain.truncate(k);
         let peer_closed = c.tls.peer_closed();
         // KeyUpdate answers the engine queued.
