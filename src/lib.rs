@@ -42,6 +42,6 @@ pub mod offload;
 pub mod policy;
 
 pub use config::{Config, ConfigBuilder, RenegotiationRefusal};
-pub use connection::{Connection, KernelWrite, Session};
+pub use connection::{Connection, KernelSession, KernelWrite, Session};
 pub use engine::Mode;
 pub use policy::SecurityPolicy;

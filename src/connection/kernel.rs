@@ -1,10 +1,66 @@
-//! The kernel TLS side of a `Connection`: records through a kernel back end,
-//! the send key's usage limit, and the hand-off.
+//! The record path of each direction (userspace, or a kernel back end), and
+//! the driver's kernel-time internals: records through a kernel back end and
+//! the send key's usage limit. The public face is [`KernelSession`].
 
 use super::*;
 
+/// Who seals the records we send.
+pub(super) enum SendPath {
+    /// Baton, in userspace; why not the kernel.
+    Userspace(Cow<'static, str>),
+    /// A kernel back end.
+    Kernel(KernelSend),
+}
+
+/// A kernel-sealed send direction.
+pub(super) struct KernelSend {
+    /// The back end the direction was committed with: its records only ever
+    /// go through it.
+    pub(super) io: Box<dyn KernelRecordIo>,
+    pub(super) limit: KernelTxLimit,
+    /// Per-record overhead of the key (for record sizing).
+    pub(super) overhead: usize,
+}
+
+/// Who opens the records we receive.
+pub(super) enum RecvPath {
+    /// Baton, in userspace; why not the kernel.
+    Userspace(Cow<'static, str>),
+    /// A kernel back end.
+    Kernel(KernelRecv),
+}
+
+/// A kernel-opened receive direction.
+pub(super) struct KernelRecv {
+    pub(super) io: Box<dyn KernelRecordIo>,
+    /// Where kernel-decrypted records land when the caller's buffer is small.
+    pub(super) scratch: Vec<u8>,
+}
+
+impl SendPath {
+    pub(super) fn status(&self) -> RecordPath {
+        match self {
+            SendPath::Userspace(why) => RecordPath::Userspace(why.clone()),
+            SendPath::Kernel(_) => RecordPath::Kernel,
+        }
+    }
+}
+
+impl RecvPath {
+    pub(super) fn status(&self) -> RecordPath {
+        match self {
+            RecvPath::Userspace(why) => RecordPath::Userspace(why.clone()),
+            RecvPath::Kernel(_) => RecordPath::Kernel,
+        }
+    }
+}
+
+fn no_kernel(what: &'static str) -> Error {
+    Error::internal(what)
+}
+
 /// What the next caller-made write to a kernel-sealed socket may carry
-/// ([`Connection::kernel_write_budget`]).
+/// ([`KernelSession::kernel_write_budget`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KernelWrite {
     /// At most this many plaintext bytes (at least 1).
@@ -67,15 +123,13 @@ impl Connection {
             }
         }
         while let Some(op) = self.session.engine.next_kernel_op() {
-            let Some(kernel) = self.kernel_tx.as_mut() else {
-                return Err(Error::internal(
-                    "kernel records queued without a kernel socket",
-                ));
+            let SendPath::Kernel(kernel) = &mut self.tx else {
+                return Err(no_kernel("kernel records queued without a kernel socket"));
             };
             match op {
                 KernelOp::Record { typ, data, sent } => {
                     while *sent < data.len() {
-                        match kernel.send_control(*typ, &data[*sent..]) {
+                        match kernel.io.send_control(*typ, &data[*sent..]) {
                             Ok(0) => {
                                 return Err(Error::from(io::Error::new(
                                     io::ErrorKind::WriteZero,
@@ -90,7 +144,7 @@ impl Connection {
                 }
                 KernelOp::RekeySend(keys) => {
                     let keys = DirectionKeys::new(keys.clone());
-                    if let Err(e) = kernel.rekey(Direction::Send, &keys) {
+                    if let Err(e) = kernel.io.rekey(Direction::Send, &keys) {
                         // The KeyUpdate is out: the peer reads with the next key from
                         // now on, and the kernel would go on with the old one.
                         let err = Error::io_context(
@@ -101,7 +155,7 @@ impl Connection {
                         self.session.engine.drop_kernel_ops();
                         return Err(self.session.engine.fail(err));
                     }
-                    self.tx_limit = KernelTxLimit::new(0, self.tx_limit.limit);
+                    kernel.limit = KernelTxLimit::new(0, kernel.limit.limit);
                 }
             }
             self.session.engine.kernel_op_done();
@@ -112,24 +166,29 @@ impl Connection {
     /// One read from a kernel-opened socket, into the scratch buffer (always big
     /// enough for a whole record, so a control record never arrives in pieces).
     pub(super) fn kernel_read_and_process(&mut self) -> Result<bool> {
-        let mut scratch = std::mem::take(&mut self.kernel_scratch);
+        let mut scratch = match &mut self.rx {
+            RecvPath::Kernel(k) => std::mem::take(&mut k.scratch),
+            RecvPath::Userspace(_) => Vec::new(),
+        };
         scratch.resize(MAX_PLAINTEXT, 0);
         let r = self.kernel_recv_into(&mut scratch);
         let r = match r {
             Ok((typ, n)) => self.kernel_record(typ, &scratch[..n]),
             Err(e) => Err(e),
         };
-        self.kernel_scratch = scratch;
+        if let RecvPath::Kernel(k) = &mut self.rx {
+            k.scratch = scratch;
+        }
         r
     }
 
     /// recvmsg on the kernel socket, mapping the kernel's errors to TLS ones.
     pub(super) fn kernel_recv_into(&mut self, buf: &mut [u8]) -> Result<(u8, usize)> {
-        let Some(kernel) = self.kernel_rx.as_mut() else {
-            return Err(Error::internal("kernel receive without a kernel socket"));
+        let RecvPath::Kernel(kernel) = &mut self.rx else {
+            return Err(no_kernel("kernel receive without a kernel socket"));
         };
         loop {
-            match kernel.recv(buf) {
+            match kernel.io.recv(buf) {
                 // A back end can't make us read past the buffer.
                 Ok((typ, n)) => return Ok((typ, n.min(buf.len()))),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -166,9 +225,9 @@ impl Connection {
         }
         if let Some(keys) = self.session.engine.take_next_kernel_recv_keys() {
             let keys = DirectionKeys::new(keys);
-            let r = match self.kernel_rx.as_mut() {
-                Some(k) => k.rekey(Direction::Recv, &keys),
-                None => Err(io::Error::other("no kernel socket")),
+            let r = match &mut self.rx {
+                RecvPath::Kernel(k) => k.io.rekey(Direction::Recv, &keys),
+                RecvPath::Userspace(_) => Err(io::Error::other("no kernel socket")),
             };
             if let Err(e) = r {
                 let err = Error::io_context(
@@ -199,22 +258,22 @@ impl Connection {
         let now = std::time::Instant::now();
         let mut done = done;
         loop {
+            let SendPath::Kernel(kernel) = &mut self.tx else {
+                return Err(no_kernel("kernel send without a kernel socket"));
+            };
             // Each write to a kTLS socket ends a record, so small records are
             // bounded writes; and no write may carry the key past its next check.
-            let limit = self.session.sizing.limit(now, self.kernel_overhead);
+            let limit = self.session.sizing.limit(now, kernel.overhead);
             let small = limit < MAX_PLAINTEXT;
             let cap = if small {
                 limit
             } else {
-                self.tx_limit.bytes_until_check()
+                kernel.limit.bytes_until_check()
             };
             let slices = slices_from(bufs, offset + done, cap);
-            let Some(kernel) = self.kernel_tx.as_mut() else {
-                return Err(Error::internal("kernel send without a kernel socket"));
-            };
-            match kernel.send(&slices) {
+            match kernel.io.send(&slices) {
                 Ok(n) => {
-                    self.tx_limit.sent(n);
+                    kernel.limit.sent(n);
                     self.session.sizing.sent(now, n);
                     done += n;
                     if done == total || n < cap {
@@ -234,12 +293,13 @@ impl Connection {
 
     /// The sequence number of the next record this side will send under the
     /// current key (read back from the kernel when it seals the records).
-    pub fn send_record_seq(&mut self) -> Result<u64> {
+    pub(super) fn send_record_seq(&mut self) -> Result<u64> {
         if self.session.engine.is_kernel(Direction::Send) {
-            let Some(kernel) = self.kernel_tx.as_mut() else {
-                return Err(Error::internal("kernel send without a kernel socket"));
+            let SendPath::Kernel(kernel) = &mut self.tx else {
+                return Err(no_kernel("kernel send without a kernel socket"));
             };
             return kernel
+                .io
                 .send_seq()
                 .map_err(|e| Error::io_context("reading the kernel's send sequence number", &e));
         }
@@ -262,20 +322,21 @@ impl Connection {
                 "close_notify already sent; no more data can be sent",
             ));
         }
-        if self.tx_limit.estimate < self.tx_limit.check_at {
+        let SendPath::Kernel(kernel) = &mut self.tx else {
+            return Err(no_kernel("kernel send without a kernel socket"));
+        };
+        if kernel.limit.estimate < kernel.limit.check_at {
             return Ok(());
         }
-        let Some(kernel) = self.kernel_tx.as_mut() else {
-            return Err(Error::internal("kernel send without a kernel socket"));
-        };
         let seq = kernel
+            .io
             .send_seq()
             .map_err(|e| Error::io_context("reading the kernel's send sequence number", &e))?;
-        self.tx_limit.rearm(seq);
-        if seq < self.tx_limit.limit {
+        kernel.limit.rearm(seq);
+        if seq < kernel.limit.limit {
             return Ok(());
         }
-        if !self.session.engine.is_tls12() && kernel.can_rekey() {
+        if !self.session.engine.is_tls12() && kernel.io.can_rekey() {
             self.session.engine.key_update(false)?;
             return self.flush();
         }
@@ -297,7 +358,7 @@ impl Connection {
     /// connection closes cleanly (`Closed` error) — and says how much the next
     /// write may carry. Report what the kernel took with
     /// [`kernel_wrote`](Self::kernel_wrote).
-    pub fn kernel_write_budget(&mut self) -> Result<KernelWrite> {
+    pub(super) fn kernel_write_budget(&mut self) -> Result<KernelWrite> {
         if !self.session.engine.is_kernel(Direction::Send) {
             return Err(Error::usage(
                 "the kernel does not seal this connection's records",
@@ -310,10 +371,13 @@ impl Connection {
         }
         self.flush()?;
         self.before_kernel_send()?;
+        let SendPath::Kernel(kernel) = &self.tx else {
+            return Err(no_kernel("kernel send without a kernel socket"));
+        };
         let limit = self
             .session
             .sizing
-            .limit(std::time::Instant::now(), self.kernel_overhead);
+            .limit(std::time::Instant::now(), kernel.overhead);
         Ok(if limit < MAX_PLAINTEXT {
             KernelWrite {
                 max: limit,
@@ -321,7 +385,7 @@ impl Connection {
             }
         } else {
             KernelWrite {
-                max: self.tx_limit.bytes_until_check(),
+                max: kernel.limit.bytes_until_check(),
                 small: false,
             }
         })
@@ -330,11 +394,13 @@ impl Connection {
     /// `n` plaintext bytes the caller wrote went into the kernel's records (see
     /// [`kernel_write_budget`](Self::kernel_write_budget)): counted towards the
     /// key's usage limit and record sizing.
-    pub fn kernel_wrote(&mut self, n: usize) {
+    pub(super) fn kernel_wrote(&mut self, n: usize) {
         if n == 0 {
             return;
         }
-        self.tx_limit.sent(n);
+        if let SendPath::Kernel(kernel) = &mut self.tx {
+            kernel.limit.sent(n);
+        }
         self.session.sizing.sent(std::time::Instant::now(), n);
     }
 
@@ -342,113 +408,9 @@ impl Connection {
     /// socket itself (an io_uring `RECV`, bypassing [`recv`](Self::recv)):
     /// like data through `recv`, it ends the runs of KeyUpdates and warning
     /// alerts that Baton bounds (a peer sending only those is cut off).
-    pub fn kernel_read(&mut self, n: usize) {
+    pub(super) fn kernel_read(&mut self, n: usize) {
         if n > 0 {
             self.session.engine.kernel_app_data_received();
         }
-    }
-
-    /// The socket this connection reads and writes, if it was given one with
-    /// [`set_fd`](Self::set_fd).
-    pub fn socket(&self) -> Option<&Arc<OwnedFd>> {
-        match &self.io {
-            Io::Fd(fd) => Some(fd),
-            _ => None,
-        }
-    }
-
-    /// Per direction, whether the kernel or Baton protects the records, and why.
-    pub fn ktls_status(&self) -> KtlsStatus {
-        KtlsStatus {
-            send: self.send_path.clone(),
-            recv: self.recv_path.clone(),
-        }
-    }
-
-    /// Starts moving `dir` to a kernel back end, if it can move now: after the
-    /// handshake, nothing failed, at a record boundary, with nothing of that
-    /// direction buffered (queued send records are flushed first on a socket),
-    /// and not moved before. Otherwise a Usage error saying why, and nothing
-    /// changes. The grant hands the keys out once and must then be committed
-    /// or declined: see [`crate::offload`] for the rules.
-    pub fn begin_kernel_offload(&mut self, dir: Direction) -> Result<OffloadGrant<'_>> {
-        if matches!(self.io, Io::Fd(_)) && dir == Direction::Send {
-            self.flush_userspace()?;
-        }
-        let keys = self.session.engine.offload_keys(dir)?;
-        Ok(OffloadGrant::new(self, dir, keys))
-    }
-
-    /// The kernel installed `dir`'s keys on the socket that `io` drives: from
-    /// now on records of that direction go through `io` only. Infallible, so a
-    /// connection can never be left half-way between the two record layers.
-    pub(crate) fn offload_commit(&mut self, dir: Direction, io: Box<dyn KernelRecordIo>) {
-        if dir == Direction::Send {
-            let (seq, limit, overhead) =
-                self.session
-                    .engine
-                    .send_key_usage()
-                    .unwrap_or((0, 1 << 24, 29));
-            self.tx_limit = KernelTxLimit::new(seq, limit);
-            self.kernel_overhead = overhead;
-        }
-        if let Err(e) = self.session.engine.move_to_kernel(dir) {
-            // The grant checked this; should it ever fail, the keys are out
-            // and the direction is nobody's.
-            self.session.engine.fail(e);
-        }
-        match dir {
-            Direction::Send => {
-                self.kernel_tx = Some(io);
-                self.send_path = RecordPath::Kernel;
-            }
-            Direction::Recv => {
-                self.kernel_rx = Some(io);
-                self.recv_path = RecordPath::Kernel;
-            }
-        }
-    }
-
-    /// A grant whose keys went out was dropped uncommitted: the keys may sit in
-    /// a kernel nobody drives. The direction leaves Baton's record layer (its
-    /// key is dropped, its records would only queue for a kernel back end that
-    /// does not exist) and the connection fails, so nothing of that direction
-    /// moves again, in clear or under a key the kernel may also use.
-    pub(crate) fn offload_abandon(&mut self, dir: Direction) {
-        self.session.engine.abandon(
-            dir,
-            "the kernel TLS hand-off was abandoned after its keys were taken",
-        );
-        let path = RecordPath::Userspace(Cow::Borrowed(
-            "none: the kernel TLS hand-off was abandoned after its keys were taken (connection failed)",
-        ));
-        match dir {
-            Direction::Send => self.send_path = path,
-            Direction::Recv => self.recv_path = path,
-        }
-    }
-
-    /// Records why `dir` stays in userspace (shown by [`ktls_status`](Self::ktls_status)).
-    pub fn note_userspace(&mut self, dir: Direction, why: impl Into<Cow<'static, str>>) {
-        let path = RecordPath::Userspace(why.into());
-        // A direction that left Baton's record layer (committed, or abandoned
-        // mid-hand-off) keeps what its status says.
-        match dir {
-            Direction::Send if !self.session.engine.left_userspace(Direction::Send) => {
-                self.send_path = path
-            }
-            Direction::Recv if !self.session.engine.left_userspace(Direction::Recv) => {
-                self.recv_path = path
-            }
-            _ => {}
-        }
-    }
-
-    /// Test hook: the record count at which a kernel-sealed send key is replaced.
-    #[doc(hidden)]
-    pub fn set_kernel_send_key_limit_for_test(&mut self, records: u64) {
-        let exact = self.tx_limit.estimate;
-        self.tx_limit.limit = records;
-        self.tx_limit.rearm(exact);
     }
 }

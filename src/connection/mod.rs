@@ -19,12 +19,14 @@ use std::sync::Arc;
 mod info;
 mod io_impl;
 mod kernel;
+mod kernel_session;
 mod session;
 
 pub use io_impl::Transport;
 use io_impl::{blocked_or, contiguous, gather, slices_from, Io, FLUSH_THRESHOLD};
-use kernel::KernelTxLimit;
 pub use kernel::KernelWrite;
+use kernel::{KernelRecv, KernelSend, KernelTxLimit, RecvPath, SendPath};
+pub use kernel_session::KernelSession;
 pub use session::Session;
 
 /// One TLS connection, client or server.
@@ -39,17 +41,10 @@ pub struct Connection {
     /// fully written; the next `send` call's data starts with them.
     send_sealed: usize,
     exact_record_reads: bool,
-    /// The back end each kernel-owned direction was committed with: records
-    /// of a direction only ever go through its own.
-    kernel_tx: Option<Box<dyn KernelRecordIo>>,
-    kernel_rx: Option<Box<dyn KernelRecordIo>>,
-    send_path: RecordPath,
-    recv_path: RecordPath,
-    /// Where kernel-decrypted records land when the caller's buffer is small.
-    kernel_scratch: Vec<u8>,
-    tx_limit: KernelTxLimit,
-    /// Per-record overhead of a kernel-sealed send key (for record sizing).
-    kernel_overhead: usize,
+    /// Per direction, userspace or a kernel back end. Always userspace in a
+    /// `Connection`; only a [`KernelSession`] (which wraps one) moves them.
+    tx: SendPath,
+    rx: RecvPath,
 }
 
 impl core::fmt::Debug for Connection {
@@ -93,13 +88,8 @@ impl Connection {
             io: Io::None,
             send_sealed: 0,
             exact_record_reads: false,
-            kernel_tx: None,
-            kernel_rx: None,
-            send_path: RecordPath::Userspace(Cow::Borrowed("kernel TLS not enabled")),
-            recv_path: RecordPath::Userspace(Cow::Borrowed("kernel TLS not enabled")),
-            kernel_scratch: Vec::new(),
-            tx_limit: KernelTxLimit::default(),
-            kernel_overhead: 0,
+            tx: SendPath::Userspace(Cow::Borrowed("kernel TLS not enabled")),
+            rx: RecvPath::Userspace(Cow::Borrowed("kernel TLS not enabled")),
         }
     }
 
@@ -373,11 +363,11 @@ impl Connection {
         if self.session.engine.is_kernel(Direction::Send) && self.send_sealed == 0 {
             self.flush()?;
             self.before_kernel_send()?;
-            let Some(kernel) = self.kernel_tx.as_mut() else {
+            let SendPath::Kernel(kernel) = &mut self.tx else {
                 return Err(Error::internal("kernel send without a kernel socket"));
             };
             let now = std::time::Instant::now();
-            let limit = self.session.sizing.limit(now, self.kernel_overhead);
+            let limit = self.session.sizing.limit(now, kernel.overhead);
             // Small records: one bounded sendfile per record.
             let len = if limit < MAX_PLAINTEXT {
                 len.min(limit)
@@ -385,9 +375,9 @@ impl Connection {
                 len
             };
             return loop {
-                match kernel.sendfile(file, offset, len) {
+                match kernel.io.sendfile(file, offset, len) {
                     Ok(n) => {
-                        self.tx_limit.sent(n);
+                        kernel.limit.sent(n);
                         self.session.sizing.sent(now, n);
                         break Ok(n);
                     }
@@ -521,7 +511,9 @@ impl Connection {
             ));
         }
         self.session.engine.release_buffers()?;
-        self.kernel_scratch = Vec::new();
+        if let RecvPath::Kernel(k) = &mut self.rx {
+            k.scratch = Vec::new();
+        }
         Ok(())
     }
 
@@ -590,8 +582,35 @@ impl Connection {
         &mut self.session
     }
 
+    /// The socket this connection reads and writes, if it was given one with
+    /// [`set_fd`](Self::set_fd).
+    pub fn socket(&self) -> Option<&Arc<OwnedFd>> {
+        match &self.io {
+            Io::Fd(fd) => Some(fd),
+            _ => None,
+        }
+    }
+
     /// The session, without its transport (which is dropped).
     pub fn into_session(self) -> Session {
         self.session
+    }
+}
+
+impl Read for Connection {
+    /// [`recv`](Connection::recv); a `Blocked` error is `WouldBlock`.
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.recv(buf).map_err(io::Error::from)
+    }
+}
+
+impl Write for Connection {
+    /// [`send`](Connection::send); a `Blocked` error is `WouldBlock`.
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.send(buf).map_err(io::Error::from)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Connection::flush(self).map_err(io::Error::from)
     }
 }
