@@ -38,7 +38,7 @@ use std::io::{self, IoSlice};
 use std::os::fd::{BorrowedFd, OwnedFd};
 use std::sync::Arc;
 
-/// One direction of a connection.
+/// One direction of a connection. (Exhaustive: a connection has two.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Direction {
     /// Records we write.
@@ -58,6 +58,7 @@ impl core::fmt::Display for Direction {
 
 /// The AEAD of a direction's keys, as the kernel names its ciphers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum KernelCipher {
     /// `TLS_CIPHER_AES_GCM_128`.
     Aes128Gcm,
@@ -297,6 +298,7 @@ impl core::fmt::Debug for OffloadGrant<'_> {
 
 /// Who protects the records of one direction.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RecordPath {
     /// The kernel seals or opens them (kTLS).
     Kernel,

@@ -62,6 +62,7 @@ fn no_kernel(what: &'static str) -> Error {
 /// What the next caller-made write to a kernel-sealed socket may carry
 /// ([`KernelSession::kernel_write_budget`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct KernelWrite {
     /// At most this many plaintext bytes (at least 1).
     pub max: usize,

@@ -19,6 +19,23 @@ use super::*;
 /// Derefs to its [`Session`] for the getters; an event loop driving a
 /// direction that stayed in userspace uses [`session_mut`](Self::session_mut)
 /// to move its records (`feed_tls`, `seal_plaintext`...).
+///
+/// The types keep the two phases apart: a kernel session has no handshake
+/// and no transport to swap under the kernel,
+///
+/// ```compile_fail,E0599
+/// # fn f(k: &mut baton::KernelSession, fd: std::os::fd::OwnedFd) {
+/// let _ = k.set_fd(fd);
+/// # }
+/// ```
+///
+/// and only a kernel session hands keys to the kernel:
+///
+/// ```compile_fail,E0599
+/// # fn f(c: &mut baton::Connection) {
+/// let _ = c.begin_kernel_offload(baton::offload::Direction::Send);
+/// # }
+/// ```
 pub struct KernelSession {
     conn: Connection,
 }

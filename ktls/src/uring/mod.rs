@@ -50,6 +50,7 @@ use worker::*;
 
 /// What a connection's [`Handler`] wants after handling input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Flow {
     /// Keep the connection open.
     Continue,
