@@ -11,8 +11,9 @@ use super::*;
 /// refused that direction or was not asked: [`ktls_status`](Self::ktls_status)
 /// says which, and why. The calls are the same either way: `send`, `recv`,
 /// `sendfile`, `shutdown`, `request_key_update`; and for event loops that
-/// write to a kernel-sealed socket themselves, [`kernel_write_budget`]
-/// (Self::kernel_write_budget), [`kernel_wrote`](Self::kernel_wrote) and
+/// write to a kernel-sealed socket themselves,
+/// [`kernel_write_budget`](Self::kernel_write_budget),
+/// [`kernel_wrote`](Self::kernel_wrote) and
 /// [`kernel_read`](Self::kernel_read). There is no handshake here and no way
 /// to change the socket, which belongs to the kernel back ends.
 ///

@@ -1,5 +1,9 @@
-//! `Connection`: the s2n-style facade over the engine, with its I/O drivers
-//! (a socket fd, any `Read + Write`, or send/recv callbacks).
+//! A connection's three types, one job each: [`Session`], the sans-IO core
+//! (the engine and the vocabulary for bytes in and out); [`Connection`], the
+//! s2n-style driver of a session over a transport it owns (a socket fd, any
+//! `Read + Write`, or send/recv callbacks); and [`KernelSession`], what the
+//! hand-off to kernel TLS consumes a `Connection` into (per direction a
+//! kernel back end or the userspace record layer).
 
 use crate::cert::CertChainAndKey;
 use crate::config::Config;
@@ -29,7 +33,7 @@ use kernel::{KernelRecv, KernelSend, KernelTxLimit, RecvPath, SendPath};
 pub use kernel_session::KernelSession;
 pub use session::Session;
 
-/// One TLS connection, client or server.
+/// One TLS connection, client or server, driven over a transport it owns.
 ///
 /// Works with blocking and non-blocking transports: in non-blocking mode a call
 /// that cannot progress returns an error of kind [`ErrorKind::Blocked`] with
@@ -117,8 +121,10 @@ impl Connection {
     /// Uses a connected socket: an [`OwnedFd`] (e.g. `OwnedFd::from(tcp_stream)`),
     /// or an `Arc<OwnedFd>` the caller keeps using too (an event loop). The
     /// socket stays open while the connection or a kernel back end holds it.
-    /// Blocking and `O_NONBLOCK` both work. A Usage error once a direction is
-    /// in the kernel (its records belong to that socket).
+    /// Blocking and `O_NONBLOCK` both work. (A Usage error only if the
+    /// session's records had left userspace, which a `Connection` never
+    /// allows: the hand-off consumes it into a [`KernelSession`], which has
+    /// no `set_fd`.)
     pub fn set_fd(&mut self, fd: impl Into<Arc<OwnedFd>>) -> Result<()> {
         if self.session.engine.left_userspace(Direction::Send)
             || self.session.engine.left_userspace(Direction::Recv)
