@@ -31,6 +31,7 @@ pub(crate) struct ConfigInner {
 /// How a TLS 1.2 renegotiation request is refused (Baton never renegotiates;
 /// RFC 5746 makes the refusal safe, and RFC 8446 removed renegotiation).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RenegotiationRefusal {
     /// Answer with a `no_renegotiation` warning alert and keep the connection
     /// (RFC 5246 §7.2.2). The default, as in s2n-tls.

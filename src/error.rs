@@ -8,6 +8,7 @@ pub use crate::msgs::enums::AlertDescription;
 
 /// Why a non-blocking call could not make progress (s2n's `blocked` status).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Blocked {
     /// Waiting for bytes from the peer: retry when the transport is readable.
     OnRead,
@@ -21,6 +22,7 @@ pub enum Blocked {
 
 /// The class of an [`Error`]; branch on this.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// Not an error: the call would block. See [`Error::blocked`].
     Blocked,

@@ -441,7 +441,10 @@ pub fn kernel_records(data: &[u8]) {
     let Some((&sel, mut rest)) = data.split_first() else {
         return;
     };
-    let Some((mut client, _server)) = connected_pair(sel & 1 == 1) else {
+    let Some((client, _server)) = connected_pair(sel & 1 == 1) else {
+        return;
+    };
+    let Ok(mut client) = client.into_kernel_session() else {
         return;
     };
     let mut records = std::collections::VecDeque::new();
@@ -570,7 +573,8 @@ mod tests {
         let rekeys = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
         let side = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         let run = |records: Vec<(u8, Vec<u8>)>, can_rekey: bool| {
-            let (mut c, _s) = connected_pair(false).unwrap();
+            let (c, _s) = connected_pair(false).unwrap();
+            let mut c = c.into_kernel_session().unwrap();
             for dir in [Direction::Send, Direction::Recv] {
                 let mut grant = c.begin_kernel_offload(dir).unwrap();
                 grant.take_keys().unwrap();
@@ -712,7 +716,8 @@ mod tests {
         assert_eq!(small, 3, "4000 bytes in small records");
         assert!(c.kernel_write_budget().unwrap().max >= 16384);
         // Without kernel send there is no budget to give.
-        let (mut u, _s) = connected_pair(false).unwrap();
+        let (u, _s) = connected_pair(false).unwrap();
+        let mut u = u.into_kernel_session().unwrap();
         assert_eq!(
             u.kernel_write_budget().unwrap_err().kind(),
             ErrorKind::Usage
@@ -731,7 +736,8 @@ mod tests {
         use crate::offload::Direction;
         use crate::AlertDescription;
         let run = |records: Vec<(u8, Vec<u8>)>| {
-            let (mut c, _s) = connected_pair(false).unwrap();
+            let (c, _s) = connected_pair(false).unwrap();
+            let mut c = c.into_kernel_session().unwrap();
             for dir in [Direction::Send, Direction::Recv] {
                 let mut grant = c.begin_kernel_offload(dir).unwrap();
                 grant.take_keys().unwrap();

@@ -1,8 +1,9 @@
 //! Baton: a TLS 1.3 / 1.2 library for Linux on aws-lc-rs, built so that record
 //! crypto can move into kernel TLS after a userspace handshake.
 //!
-//! The crate is a sans-IO protocol engine plus simple drivers (`Connection` over
-//! an fd, any `Read + Write`, or callbacks). See `docs/usage.md`.
+//! The crate is a sans-IO protocol engine ([`Session`]) plus a simple driver
+//! ([`Connection`], over an fd, any `Read + Write`, or callbacks) and, after
+//! the hand-off to kernel TLS, a [`KernelSession`]. See `docs/usage.md`.
 //!
 //! The fuzz harnesses (`tests/fuzz/`, with a test private key) are built only
 //! with the `fuzzing` feature, which a release build never turns on.
@@ -44,6 +45,6 @@ pub mod offload;
 pub mod policy;
 
 pub use config::{Config, ConfigBuilder, RenegotiationRefusal};
-pub use connection::{Connection, KernelWrite};
+pub use connection::{Connection, KernelSession, KernelWrite, Session};
 pub use engine::Mode;
 pub use policy::SecurityPolicy;

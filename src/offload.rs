@@ -13,7 +13,7 @@
 //! # The hand-off
 //!
 //! Keys leave a connection only through an [`OffloadGrant`]
-//! ([`Connection::begin_kernel_offload`]): it borrows the connection, so
+//! ([`KernelSession::begin_kernel_offload`]): it borrows the connection, so
 //! nothing else runs on it meanwhile, and it ends in exactly one of three ways:
 //!
 //! * [`commit`](OffloadGrant::commit) — the back end took the keys
@@ -32,13 +32,13 @@ use crate::crypto::aead::AeadAlg;
 use crate::error::{Error, Result};
 use crate::msgs::enums::ProtocolVersion;
 use crate::record::protect::TrafficKeys;
-use crate::Connection;
+use crate::KernelSession;
 use std::borrow::Cow;
 use std::io::{self, IoSlice};
 use std::os::fd::{BorrowedFd, OwnedFd};
 use std::sync::Arc;
 
-/// One direction of a connection.
+/// One direction of a connection. (Exhaustive: a connection has two.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Direction {
     /// Records we write.
@@ -58,6 +58,7 @@ impl core::fmt::Display for Direction {
 
 /// The AEAD of a direction's keys, as the kernel names its ciphers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum KernelCipher {
     /// `TLS_CIPHER_AES_GCM_128`.
     Aes128Gcm,
@@ -180,7 +181,7 @@ impl core::fmt::Debug for DirectionKeys {
 }
 
 /// Permission to move one direction of a connection to a kernel back end,
-/// from [`Connection::begin_kernel_offload`]; see the [module docs](self) for
+/// from [`KernelSession::begin_kernel_offload`]; see the [module docs](self) for
 /// the three ways it ends.
 ///
 /// It borrows the connection mutably, so one grant at a time exists per
@@ -188,14 +189,14 @@ impl core::fmt::Debug for DirectionKeys {
 /// was taken for:
 ///
 /// ```compile_fail,E0499
-/// # fn f(conn: &mut baton::Connection) -> baton::Result<()> {
+/// # fn f(conn: &mut baton::KernelSession) -> baton::Result<()> {
 /// use baton::offload::Direction;
 /// let send = conn.begin_kernel_offload(Direction::Send)?;
 /// let recv = conn.begin_kernel_offload(Direction::Recv)?; // second borrow
 /// # drop((send, recv)); Ok(()) }
 /// ```
 pub struct OffloadGrant<'a> {
-    conn: &'a mut Connection,
+    conn: &'a mut KernelSession,
     dir: Direction,
     version: ProtocolVersion,
     cipher: KernelCipher,
@@ -206,7 +207,7 @@ pub struct OffloadGrant<'a> {
 }
 
 impl<'a> OffloadGrant<'a> {
-    pub(crate) fn new(conn: &'a mut Connection, dir: Direction, keys: TrafficKeys) -> Self {
+    pub(crate) fn new(conn: &'a mut KernelSession, dir: Direction, keys: TrafficKeys) -> Self {
         Self {
             conn,
             dir,
@@ -233,7 +234,7 @@ impl<'a> OffloadGrant<'a> {
         self.cipher
     }
 
-    /// The connection's socket, if it has one ([`Connection::set_fd`]).
+    /// The connection's socket, if it has one ([`crate::Connection::set_fd`]).
     pub fn socket(&self) -> Option<&Arc<OwnedFd>> {
         self.conn.socket()
     }
@@ -269,7 +270,7 @@ impl<'a> OffloadGrant<'a> {
 
     /// The back end did not install the keys (the kernel refused them, or a
     /// cipher it lacks): the direction stays in userspace, `why` shows in
-    /// [`Connection::ktls_status`].
+    /// [`KernelSession::ktls_status`].
     pub fn decline(mut self, why: impl Into<Cow<'static, str>>) {
         self.settled = true;
         self.conn.note_userspace(self.dir, why);
@@ -297,6 +298,7 @@ impl core::fmt::Debug for OffloadGrant<'_> {
 
 /// Who protects the records of one direction.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RecordPath {
     /// The kernel seals or opens them (kTLS).
     Kernel,
@@ -320,7 +322,7 @@ impl core::fmt::Display for RecordPath {
     }
 }
 
-/// Per direction, who protects the records (see `Connection::ktls_status`).
+/// Per direction, who protects the records (see `KernelSession::ktls_status`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KtlsStatus {
     /// Records we write.
@@ -447,7 +449,7 @@ mod tests {
 #[cfg(test)]
 mod grant_tests {
     use super::*;
-    use crate::{CertChainAndKey, Config, ErrorKind};
+    use crate::{CertChainAndKey, Config, Connection, ErrorKind};
     use std::collections::VecDeque;
     use std::sync::{Arc, Mutex};
 
@@ -519,8 +521,9 @@ mod grant_tests {
         );
     }
 
-    /// A handshaken TLS 1.3 pair and the pipe of the client's wire bytes.
-    fn pair() -> (Connection, Connection, Pipe) {
+    /// A handshaken TLS 1.3 pair, the client handed over for kernel TLS, and
+    /// the pipe of the client's wire bytes.
+    fn pair() -> (KernelSession, Connection, Pipe) {
         let mut sb = Config::builder_minimal();
         sb.add_cert_chain_and_key(
             CertChainAndKey::from_pem(
@@ -547,7 +550,7 @@ mod grant_tests {
                 assert!(client
                     .recv(&mut buf)
                     .is_err_and(|e| e.kind() == ErrorKind::Blocked));
-                return (client, server, c2s);
+                return (client.into_kernel_session().unwrap(), server, c2s);
             }
         }
         panic!("in-memory handshake did not finish");
@@ -571,12 +574,9 @@ mod grant_tests {
         assert!(c.ktls_status().send.is_kernel());
         let e = c.begin_kernel_offload(Direction::Send).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Usage, "{e}");
-        // The other direction is still free to move.
+        // The other direction is still free to move. (The kernel's socket
+        // can't be swapped under it: a KernelSession has no set_fd.)
         assert!(c.begin_kernel_offload(Direction::Recv).is_ok());
-        // The kernel's socket can't be swapped under it.
-        let other = std::fs::File::open("/dev/null").unwrap();
-        let e = c.set_fd(OwnedFd::from(other)).unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::Usage, "{e}");
     }
 
     #[test]
@@ -619,7 +619,10 @@ mod grant_tests {
         // Nothing more reached the userspace transport.
         assert_eq!(wire.lock().unwrap().len(), before);
         // And a userspace seal is refused outright.
-        assert_eq!(c.seal_plaintext(b"x").unwrap_err().kind(), ErrorKind::Usage);
+        assert_eq!(
+            c.session_mut().seal_plaintext(b"x").unwrap_err().kind(),
+            ErrorKind::Usage
+        );
     }
 
     #[test]
@@ -701,7 +704,7 @@ mod grant_tests {
         assert!(!c.ktls_status().send.is_kernel(), "{}", c.ktls_status());
         assert!(c.send(b"top secret").is_err());
         assert!(c.shutdown_send().is_err());
-        c.queue_close_notify();
+        c.session_mut().queue_close_notify();
         assert!(c.flush().is_err());
         assert!(c.begin_kernel_offload(Direction::Recv).is_err());
         // Not a byte more on the transport: no data, no alert, no close_notify

@@ -49,6 +49,7 @@ pub struct SecurityPolicy {
 
 /// What a [`PolicyEntry`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum EntryKind {
     /// A protocol version the policy can negotiate.
     Version,

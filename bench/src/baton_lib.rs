@@ -5,7 +5,7 @@ use crate::transport::{duplex, Pipe};
 use crate::{Case, KeyType, Library, Side, SideTimes, SERVER_NAME};
 use baton::{
     CertChainAndKey, CipherSuite, Config, Connection, NamedGroup, ProtocolVersion, SecurityPolicy,
-    SignatureScheme,
+    Session, SignatureScheme,
 };
 use std::any::Any;
 
@@ -215,12 +215,12 @@ pub fn event_loop_bulk(
 ) -> Result<crate::measure::Bulk, String> {
     use std::time::{Duration, Instant};
     let lib = Baton::setup(case, false)?;
-    let mut client = Connection::new_client(&lib.client);
+    let mut client = Session::new_client(&lib.client);
     client
         .set_server_name(SERVER_NAME)
         .map_err(|e| e.to_string())?;
-    let mut server = Connection::new_server(&lib.server);
-    let pump = |from: &mut Connection, to: &mut Connection| -> Result<(), String> {
+    let mut server = Session::new_server(&lib.server);
+    let pump = |from: &mut Session, to: &mut Session| -> Result<(), String> {
         let out = from.pending_tls().to_vec();
         from.consume_tls(out.len());
         to.feed_tls(&out).map_err(|e| e.to_string())

@@ -3,8 +3,9 @@
 //! The handshake runs in userspace (crate `baton`); afterwards the keys of each
 //! direction can move into the Linux kernel (`setsockopt(SOL_TLS, TLS_TX/TLS_RX)`)
 //! so that the kernel seals and opens records — and `sendfile` can encrypt
-//! straight from the page cache. The same [`baton::Connection`] keeps working:
-//! `send`, `recv`, `sendfile` and `shutdown` are unchanged for the caller, and
+//! straight from the page cache. [`enable`] consumes the handshaken
+//! [`baton::Connection`] and returns a [`baton::KernelSession`], on which
+//! `send`, `recv`, `sendfile` and `shutdown` work as before for the caller;
 //! what the kernel does not do (alerts, close_notify, TLS 1.3 NewSessionTicket
 //! and KeyUpdate, the AEAD usage limit) stays in Baton.
 //!
@@ -17,13 +18,16 @@
 //! // The kernel must take over receiving exactly at a record boundary.
 //! conn.set_exact_record_reads(true);
 //! conn.negotiate()?;
-//! let status = baton_ktls::enable(&mut conn, baton_ktls::KtlsMode::Auto, &Default::default())?;
-//! eprintln!("records: {status}"); // e.g. "send=kernel recv=kernel"
+//! let mut conn = baton_ktls::enable(conn, baton_ktls::KtlsMode::Auto, &Default::default())
+//!     .map_err(|e| e.error)?;
+//! eprintln!("records: {}", conn.ktls_status()); // e.g. "send=kernel recv=kernel"
+//! conn.send(b"hello")?;
 //! # Ok(()) }
 //! ```
 //!
 //! Where the kernel can't (no `tls` module, an old kernel, a cipher it lacks),
-//! the direction stays in userspace and [`baton::Connection::ktls_status`] says why.
+//! the direction stays in userspace, inside the same kernel session, and
+//! [`baton::KernelSession::ktls_status`] says why.
 //! All `unsafe` code of Baton lives in this crate (`sys`), each block with a
 //! `// SAFETY:` comment.
 
@@ -35,7 +39,7 @@ pub mod uring;
 pub use probe::{probe, KernelSupport};
 
 use baton::offload::{Direction, DirectionKeys, KernelRecordIo, KtlsStatus, RecordPath};
-use baton::{Connection, Error, Result};
+use baton::{Connection, Error, KernelSession, Result};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{self, IoSlice};
@@ -44,6 +48,7 @@ use std::sync::Arc;
 
 /// What to do about kernel TLS (the `--ktls` switch).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum KtlsMode {
     /// Use the kernel where it can, userspace elsewhere.
     #[default]
@@ -70,6 +75,7 @@ impl std::str::FromStr for KtlsMode {
 
 /// Optional kernel features, each used only where the kernel has it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct KtlsOptions {
     /// `TLS_TX_ZEROCOPY_RO` (Linux 5.19+): `sendfile` may send page-cache pages
     /// without copying them first. The file must not change while it is being
@@ -82,23 +88,23 @@ pub struct KtlsOptions {
 }
 
 /// Moves the send direction to the kernel if it can; see [`enable_direction`].
-pub fn enable_send(conn: &mut Connection, opts: &KtlsOptions) -> Result<RecordPath> {
+pub fn enable_send(conn: &mut KernelSession, opts: &KtlsOptions) -> Result<RecordPath> {
     enable_direction(conn, Direction::Send, opts)
 }
 
 /// Moves the receive direction to the kernel if it can; see [`enable_direction`].
-pub fn enable_recv(conn: &mut Connection, opts: &KtlsOptions) -> Result<RecordPath> {
+pub fn enable_recv(conn: &mut KernelSession, opts: &KtlsOptions) -> Result<RecordPath> {
     enable_direction(conn, Direction::Recv, opts)
 }
 
 /// Moves `dir` to the kernel.
 ///
-/// A Usage error if the connection can't hand over now (no socket, handshake
-/// not done, bytes of that direction still buffered in Baton). Otherwise
+/// A Usage error if the direction can't hand over now (no socket, bytes of
+/// that direction still buffered in Baton, moved already). Otherwise
 /// `Ok(RecordPath::Kernel)`, or `Ok(RecordPath::Userspace(why))` when the kernel
 /// can't take it — the connection then goes on in userspace, unharmed.
 pub fn enable_direction(
-    conn: &mut Connection,
+    conn: &mut KernelSession,
     dir: Direction,
     opts: &KtlsOptions,
 ) -> Result<RecordPath> {
@@ -162,9 +168,81 @@ fn attach_and_install(
         .map_err(|e| Cow::Owned(format!("the kernel refused the {dir} key: {e}")))
 }
 
-/// Both directions, as `mode` says. With [`KtlsMode::Require`], a direction
-/// that stays in userspace is an error (the connection itself is still usable).
-pub fn enable(conn: &mut Connection, mode: KtlsMode, opts: &KtlsOptions) -> Result<KtlsStatus> {
+/// The hand-off: consumes the handshaken `conn` and moves each direction to
+/// the kernel as `mode` says. Returns the kernel session, in which each
+/// direction the kernel refused (or that `Off` kept) goes on in userspace;
+/// its [`ktls_status`](KernelSession::ktls_status) says where each went, and why.
+///
+/// Errors hand back what lets the caller go on ([`EnableError::conn`]):
+/// the connection unchanged where the hand-off can't start (handshake not
+/// complete, no socket: Usage errors), or the kernel session where it ran but
+/// a direction stayed in userspace under [`KtlsMode::Require`], or a direction
+/// could not move (bytes of it still buffered).
+pub fn enable(
+    conn: Connection,
+    mode: KtlsMode,
+    opts: &KtlsOptions,
+) -> std::result::Result<KernelSession, EnableError> {
+    if conn.socket().is_none() {
+        return Err(EnableError::new(
+            Error::usage("kernel TLS needs a TCP socket transport (Connection::set_fd)"),
+            Handback::Connection(Box::new(conn)),
+        ));
+    }
+    let mut ks = conn
+        .into_kernel_session()
+        .map_err(|(conn, e)| EnableError::new(e, Handback::Connection(Box::new(conn))))?;
+    match enable_session(&mut ks, mode, opts) {
+        Ok(_) => Ok(ks),
+        Err(e) => Err(EnableError::new(e, Handback::Kernel(Box::new(ks)))),
+    }
+}
+
+/// Why [`enable`] failed, and the connection to go on with (or drop).
+#[derive(Debug)]
+pub struct EnableError {
+    /// What went wrong (a Usage error, with the reason).
+    pub error: Error,
+    /// The connection, as far as the hand-off got.
+    pub conn: Handback,
+}
+
+impl EnableError {
+    fn new(error: Error, conn: Handback) -> Self {
+        Self { error, conn }
+    }
+}
+
+impl std::fmt::Display for EnableError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl std::error::Error for EnableError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+/// What a failed [`enable`] hands back.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Handback {
+    /// Nothing moved: the connection as it was.
+    Connection(Box<Connection>),
+    /// The hand-off ran: the kernel session, each direction where it ended up.
+    Kernel(Box<KernelSession>),
+}
+
+/// Both directions of a kernel session, as `mode` says; what [`enable`] does
+/// after the hand-off. With [`KtlsMode::Require`], a direction that stays in
+/// userspace is an error (the session itself is still usable).
+pub fn enable_session(
+    conn: &mut KernelSession,
+    mode: KtlsMode,
+    opts: &KtlsOptions,
+) -> Result<KtlsStatus> {
     if mode == KtlsMode::Off {
         for dir in [Direction::Send, Direction::Recv] {
             conn.note_userspace(dir, "kernel TLS turned off");
@@ -183,7 +261,7 @@ pub fn enable(conn: &mut Connection, mode: KtlsMode, opts: &KtlsOptions) -> Resu
 }
 
 /// A socket with kernel TLS in one direction: the kernel side of a
-/// [`Connection`]. It shares the connection's socket, which stays open while
+/// [`KernelSession`]. It shares the connection's socket, which stays open while
 /// either holds it.
 #[derive(Debug)]
 struct KtlsSocket {

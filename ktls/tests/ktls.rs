@@ -11,10 +11,10 @@ mod util;
 use baton::offload::{KernelCipher, RecordPath};
 use baton::policy::SecurityPolicy;
 use baton::{
-    CertChainAndKey, CipherSuite, Config, Connection, ErrorKind, NamedGroup, ProtocolVersion,
-    SignatureScheme,
+    CertChainAndKey, CipherSuite, Config, Connection, ErrorKind, KernelSession, NamedGroup,
+    ProtocolVersion, SignatureScheme,
 };
-use baton_ktls::{KtlsMode, KtlsOptions};
+use baton_ktls::{Handback, KtlsMode, KtlsOptions};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
@@ -128,23 +128,28 @@ fn client_cfg(version: ProtocolVersion, suite: CipherSuite) -> Config {
     b.build().unwrap()
 }
 
-/// A connection on (a dup of) a TCP socket; the stream lives beside it.
+/// A handshaken connection on (a dup of) a TCP socket, handed over for
+/// kernel TLS (both directions still in userspace); the stream lives beside it.
 struct Side {
-    conn: Connection,
+    conn: KernelSession,
     _stream: TcpStream,
 }
 
-fn side(mut conn: Connection, stream: TcpStream) -> Side {
+/// Runs the handshake of `conn` on `stream`, then consumes it into a kernel
+/// session.
+fn side(mut conn: Connection, stream: TcpStream) -> baton::Result<Side> {
     stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
     stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
     conn.set_fd(OwnedFd::from(stream.try_clone().unwrap()))
         .unwrap();
     // kTLS receive must start exactly at a record boundary.
     conn.set_exact_record_reads(true);
-    Side {
+    conn.negotiate()?;
+    let conn = conn.into_kernel_session().map_err(|(_, e)| e)?;
+    Ok(Side {
         conn,
         _stream: stream,
-    }
+    })
 }
 
 /// A Baton client and server, handshaken over loopback TCP.
@@ -154,24 +159,23 @@ fn baton_pair(version: ProtocolVersion, suite: CipherSuite) -> (Side, Side) {
     let scfg = server_cfg(version, suite);
     let server = thread::spawn(move || {
         let (stream, _) = listener.accept().unwrap();
-        let mut s = side(Connection::new_server(&scfg), stream);
-        s.conn.negotiate().map(|()| s)
+        side(Connection::new_server(&scfg), stream)
     });
     let mut conn = Connection::new_client(&client_cfg(version, suite));
     conn.set_server_name("localhost").unwrap();
-    let mut c = side(
+    let c = side(
         conn,
         TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap(),
-    );
-    c.conn.negotiate().expect("client handshake");
+    )
+    .expect("client handshake");
     let s = server.join().unwrap().expect("server handshake");
     assert_eq!(c.conn.cipher_suite(), Some(suite));
     assert_eq!(s.conn.actual_protocol_version(), Some(version));
     (c, s)
 }
 
-fn require_kernel_both(conn: &mut Connection) {
-    let st = baton_ktls::enable(conn, KtlsMode::Require, &KtlsOptions::default())
+fn require_kernel_both(conn: &mut KernelSession) {
+    let st = baton_ktls::enable_session(conn, KtlsMode::Require, &KtlsOptions::default())
         .unwrap_or_else(|e| panic!("enabling kTLS: {e}"));
     assert!(st.send.is_kernel() && st.recv.is_kernel(), "{st}");
 }
@@ -212,21 +216,27 @@ fn enable_is_refused_before_the_handshake_and_on_non_socket_transports() {
         ProtocolVersion::TLSV1_3,
         CipherSuite::TLS13_AES_128_GCM_SHA256,
     );
-    let mut conn = Connection::new_client(&cfg);
-    let e = baton_ktls::enable_send(&mut conn, &KtlsOptions::default()).unwrap_err();
+    // Each refusal hands the connection back unchanged.
+    let back = |e: baton_ktls::EnableError| match e.conn {
+        Handback::Connection(conn) => (e.error, *conn),
+        other => panic!("the hand-off ran: {other:?}"),
+    };
+    let conn = Connection::new_client(&cfg);
+    let (e, mut conn) =
+        back(baton_ktls::enable(conn, KtlsMode::Auto, &KtlsOptions::default()).unwrap_err());
     assert_eq!(e.kind(), ErrorKind::Usage, "{e}");
+    assert!(e.message().contains("socket"), "{e}");
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
     let stream = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
     conn.set_fd(OwnedFd::from(stream)).unwrap();
-    let e = baton_ktls::enable_recv(&mut conn, &KtlsOptions::default()).unwrap_err();
+    let (e, conn) =
+        back(baton_ktls::enable(conn, KtlsMode::Auto, &KtlsOptions::default()).unwrap_err());
     assert_eq!(e.kind(), ErrorKind::Usage);
     assert!(e.message().contains("after the handshake"), "{e}");
-    // Off leaves both directions in userspace, saying so.
-    let st = baton_ktls::enable(&mut conn, KtlsMode::Off, &KtlsOptions::default()).unwrap();
-    assert_eq!(
-        st.send,
-        RecordPath::Userspace("kernel TLS turned off".into())
-    );
+    // Off too: there is no kernel session before the handshake.
+    let (e, _conn) =
+        back(baton_ktls::enable(conn, KtlsMode::Off, &KtlsOptions::default()).unwrap_err());
+    assert_eq!(e.kind(), ErrorKind::Usage);
 }
 
 #[test]
@@ -237,12 +247,13 @@ fn without_kernel_tls_the_connection_stays_in_userspace_and_works() {
         ProtocolVersion::TLSV1_3,
         CipherSuite::TLS13_AES_128_GCM_SHA256,
     );
-    let st = baton_ktls::enable(&mut s.conn, KtlsMode::Auto, &KtlsOptions::default()).unwrap();
+    let st =
+        baton_ktls::enable_session(&mut s.conn, KtlsMode::Auto, &KtlsOptions::default()).unwrap();
     if baton_ktls::probe().available() {
         assert!(st.send.is_kernel() && st.recv.is_kernel(), "{st}");
     } else {
         assert!(!st.send.is_kernel() && !st.recv.is_kernel(), "{st}");
-        let e = baton_ktls::enable(&mut c.conn, KtlsMode::Require, &KtlsOptions::default())
+        let e = baton_ktls::enable_session(&mut c.conn, KtlsMode::Require, &KtlsOptions::default())
             .unwrap_err();
         assert!(e.message().contains("kernel TLS required"), "{e}");
     }
@@ -484,9 +495,8 @@ fn openssl_client_echo(version: ProtocolVersion, suite: CipherSuite, mode: KtlsM
     let cfg = server_cfg(version, suite);
     let server = thread::spawn(move || {
         let (stream, _) = listener.accept().unwrap();
-        let mut s = side(Connection::new_server(&cfg), stream);
-        s.conn.negotiate()?;
-        let st = baton_ktls::enable(&mut s.conn, mode, &KtlsOptions::default())?;
+        let mut s = side(Connection::new_server(&cfg), stream)?;
+        let st = baton_ktls::enable_session(&mut s.conn, mode, &KtlsOptions::default())?;
         let mut buf = vec![0u8; 64 * 1024];
         let mut echoed = 0;
         while echoed < len {
@@ -597,13 +607,11 @@ fn kernel_tls_client_sendfile_to_openssl_s_server() {
             CipherSuite::TLS13_AES_128_GCM_SHA256,
         ));
         conn.set_server_name("localhost").unwrap();
-        let mut c = side(conn, tcp_connect(srv.port));
-        c.conn.negotiate().unwrap();
-        let opts = KtlsOptions {
-            zerocopy_sendfile: zerocopy,
-            rx_expect_no_pad: true,
-        };
-        let st = baton_ktls::enable(&mut c.conn, KtlsMode::Require, &opts).unwrap();
+        let mut c = side(conn, tcp_connect(srv.port)).unwrap();
+        let mut opts = KtlsOptions::default();
+        opts.zerocopy_sendfile = zerocopy;
+        opts.rx_expect_no_pad = true;
+        let st = baton_ktls::enable_session(&mut c.conn, KtlsMode::Require, &opts).unwrap();
         assert!(st.send.is_kernel() && st.recv.is_kernel());
         let file = std::fs::File::open(&path).unwrap();
         let mut off = 0;
@@ -696,8 +704,13 @@ fn sendfile_in_userspace() {
         ProtocolVersion::TLSV1_2,
         CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
     );
-    let st = baton_ktls::enable(&mut s.conn, KtlsMode::Off, &KtlsOptions::default()).unwrap();
-    assert!(!st.send.is_kernel());
+    let st =
+        baton_ktls::enable_session(&mut s.conn, KtlsMode::Off, &KtlsOptions::default()).unwrap();
+    // Off leaves both directions in userspace, saying so.
+    assert_eq!(
+        st.send,
+        RecordPath::Userspace("kernel TLS turned off".into())
+    );
     let data = payload(300_001, 17);
     let path = scratch_dir().join("sendfile-userspace");
     std::fs::write(&path, &data).unwrap();

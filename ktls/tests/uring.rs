@@ -6,7 +6,7 @@
 #[path = "../../tests/integration/util.rs"]
 mod util;
 
-use baton::{CertChainAndKey, Config, Connection};
+use baton::{CertChainAndKey, Config, Connection, Session};
 use baton_ktls::uring::{Flow, Handler, Output, Runtime, RuntimeConfig, Service, WorkerStats};
 use baton_ktls::KtlsMode;
 use std::io::{Read, Write};
@@ -37,7 +37,7 @@ impl Handler for EchoUpToHandler {
 
 impl Service for EchoUpTo {
     type Handler = EchoUpToHandler;
-    fn connect(&self, _peer: SocketAddr, _conn: &Connection) -> EchoUpToHandler {
+    fn connect(&self, _peer: SocketAddr, _session: &Session) -> EchoUpToHandler {
         EchoUpToHandler { left: self.0 }
     }
 }
@@ -250,7 +250,7 @@ impl Handler for FileHandler {
 
 impl Service for FileServer {
     type Handler = FileHandler;
-    fn connect(&self, _peer: SocketAddr, _conn: &Connection) -> FileHandler {
+    fn connect(&self, _peer: SocketAddr, _session: &Session) -> FileHandler {
         FileHandler {
             path: self.0.clone(),
             waiting: 0,
@@ -371,7 +371,7 @@ impl Handler for NamedFilesHandler {
 
 impl Service for NamedFiles {
     type Handler = NamedFilesHandler;
-    fn connect(&self, _peer: SocketAddr, _conn: &Connection) -> NamedFilesHandler {
+    fn connect(&self, _peer: SocketAddr, _session: &Session) -> NamedFilesHandler {
         NamedFilesHandler {
             dir: self.0.clone(),
             line: Vec::new(),
@@ -605,7 +605,7 @@ impl Handler for FifoOrFileHandler {
 
 impl Service for FifoOrFile {
     type Handler = FifoOrFileHandler;
-    fn connect(&self, _peer: SocketAddr, _conn: &Connection) -> FifoOrFileHandler {
+    fn connect(&self, _peer: SocketAddr, _session: &Session) -> FifoOrFileHandler {
         FifoOrFileHandler(self.0.clone())
     }
 }
@@ -692,7 +692,7 @@ impl Handler for OverpromiseHandler {
 
 impl Service for Overpromise {
     type Handler = OverpromiseHandler;
-    fn connect(&self, _peer: SocketAddr, _conn: &Connection) -> OverpromiseHandler {
+    fn connect(&self, _peer: SocketAddr, _session: &Session) -> OverpromiseHandler {
         OverpromiseHandler(self.0.clone())
     }
 }

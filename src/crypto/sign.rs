@@ -10,6 +10,7 @@ use zeroize::Zeroize;
 
 /// What kind of key a certificate carries; decides the schemes it can sign with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum KeyType {
     /// RSA (any size ≥ 2048 accepted).
     Rsa,

@@ -33,7 +33,7 @@ use crate::msgs::handshake::{HandshakeMessage, HandshakePayload};
 use crate::msgs::joiner::{HandshakeJoiner, RawHandshake};
 use crate::record::deframer::Deframer;
 
-/// Which end of the connection this is.
+/// Which end of the connection this is. (Exhaustive: TLS has two ends.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
     /// Initiates the handshake.

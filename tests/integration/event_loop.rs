@@ -1,25 +1,25 @@
-//! Driving a connection without a transport (`poll_handshake`, `feed_tls`,
-//! `pending_tls`, `seal_plaintext`, `take_plaintext`): what an io_uring or epoll
+//! Driving a `Session` without a transport (`poll_handshake`, `feed_tls` and
+//! `read_tls`, `pending_tls` and `write_tls`, `seal_plaintext`, `take_plaintext`): what an io_uring or epoll
 //! loop does. In memory between two Baton ends, and over TCP against OpenSSL
 //! with record-exact reads (the way a loop that later hands the socket to
 //! kernel TLS must read).
 
 use crate::require_openssl;
 use crate::util::*;
-use baton::Connection;
-use std::io::{Read, Write};
+use baton::Session;
+use std::io::Read;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::thread;
 
 /// Moves everything `from` has pending into `to`.
-fn pump(from: &mut Connection, to: &mut Connection) {
+fn pump(from: &mut Session, to: &mut Session) {
     let out = from.pending_tls().to_vec();
     from.consume_tls(out.len());
     to.feed_tls(&out).expect("feeding the peer's records");
 }
 
-fn take_all(conn: &mut Connection) -> Vec<u8> {
+fn take_all(conn: &mut Session) -> Vec<u8> {
     let mut out = Vec::new();
     let mut buf = [0u8; 4096];
     loop {
@@ -33,10 +33,10 @@ fn take_all(conn: &mut Connection) -> Vec<u8> {
 
 #[test]
 fn in_memory_handshake_data_and_close() {
-    let mut client = Connection::new_client(&client_config());
+    let mut client = Session::new_client(&client_config());
     client.set_server_name("localhost").unwrap();
     let mut server =
-        Connection::new_server(&server_config("server-p256-chain.pem", "server-p256.key"));
+        Session::new_server(&server_config("server-p256-chain.pem", "server-p256.key"));
     let mut rounds = 0;
     while !(client.poll_handshake().unwrap() && server.poll_handshake().unwrap()) {
         pump(&mut client, &mut server);
@@ -59,7 +59,7 @@ fn in_memory_handshake_data_and_close() {
     assert_eq!(take_all(&mut client), b"pong");
     assert!(client.peer_closed());
     // Sealing before the handshake is a Usage error, not a panic.
-    let mut fresh = Connection::new_client(&client_config());
+    let mut fresh = Session::new_client(&client_config());
     assert_eq!(
         fresh.seal_plaintext(b"x").unwrap_err().kind(),
         baton::ErrorKind::Usage
@@ -68,20 +68,15 @@ fn in_memory_handshake_data_and_close() {
 
 /// Reads at most what the next record needs, so nothing past a record boundary
 /// leaves the socket.
-fn read_record_exact(sock: &mut TcpStream, conn: &mut Connection) -> bool {
-    let mut buf = vec![0u8; conn.tls_bytes_needed()];
-    let n = sock.read(&mut buf).expect("reading the socket");
-    if n == 0 {
-        return false;
-    }
-    conn.feed_tls(&buf[..n]).expect("peer records");
-    true
+fn read_record_exact(sock: &mut TcpStream, conn: &mut Session) -> bool {
+    let n = conn.read_tls(sock, true).expect("peer records");
+    n > 0
 }
 
-fn write_pending(sock: &mut TcpStream, conn: &mut Connection) {
-    let out = conn.pending_tls().to_vec();
-    sock.write_all(&out).unwrap();
-    conn.consume_tls(out.len());
+fn write_pending(sock: &mut TcpStream, conn: &mut Session) {
+    while !conn.pending_tls().is_empty() {
+        assert!(conn.write_tls(sock).unwrap() > 0);
+    }
 }
 
 #[test]
@@ -98,7 +93,7 @@ fn event_loop_client_against_openssl_s_server() {
         "-quiet",
     ]);
     let mut sock = tcp_connect(srv.port);
-    let mut conn = Connection::new_client(&client_config());
+    let mut conn = Session::new_client(&client_config());
     conn.set_server_name("localhost").unwrap();
     while !conn.poll_handshake().unwrap() {
         write_pending(&mut sock, &mut conn);
@@ -127,7 +122,7 @@ fn event_loop_server_echoes_for_openssl_s_client() {
         let (mut sock, _) = listener.accept().unwrap();
         sock.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
         let mut conn =
-            Connection::new_server(&server_config("server-p256-chain.pem", "server-p256.key"));
+            Session::new_server(&server_config("server-p256-chain.pem", "server-p256.key"));
         while !conn.poll_handshake().unwrap() {
             write_pending(&mut sock, &mut conn);
             assert!(read_record_exact(&mut sock, &mut conn));

@@ -583,3 +583,32 @@ fn sendv_with_offset_across_slices() {
     }
     assert!(got == all[3..]);
 }
+
+/// A `Connection` is an `io::Read` and `io::Write`: `write_all`, `flush` and
+/// `read` drive `send`, `flush` and `recv`; a blocked call is `WouldBlock`,
+/// the peer's close_notify is end of stream.
+#[test]
+fn connection_is_an_io_read_and_write() {
+    use std::io::{Read, Write};
+    let scfg = server_config("server-p256-chain.pem", "server-p256.key", None, &[]);
+    let ccfg = client_config(None, &[]);
+    let (mut c, mut s) = connect(&ccfg, &scfg, "localhost");
+    let (cr, sr) = handshake(&mut c, &mut s);
+    cr.unwrap();
+    sr.unwrap();
+    let mut buf = vec![0u8; 64 * 1024];
+    let e = Read::read(&mut s, &mut buf).unwrap_err();
+    assert_eq!(e.kind(), io::ErrorKind::WouldBlock, "{e}");
+    let data = pattern(100_000);
+    c.write_all(&data).unwrap();
+    Write::flush(&mut c).unwrap();
+    let mut got = Vec::new();
+    while got.len() < data.len() {
+        let n = Read::read(&mut s, &mut buf).unwrap();
+        assert!(n > 0);
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert!(got == data);
+    c.shutdown_send().unwrap();
+    assert_eq!(Read::read(&mut s, &mut buf).unwrap(), 0, "close_notify");
+}

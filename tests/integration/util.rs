@@ -7,7 +7,7 @@
 //! unused in one of the two binaries.
 #![allow(dead_code)]
 
-use baton::{CertChainAndKey, Config, Connection, Error, Mode};
+use baton::{CertChainAndKey, Config, Connection, Error, KernelSession, Mode};
 use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -505,8 +505,43 @@ fn accept_within(listener: &TcpListener, timeout: Duration) -> Result<TcpStream,
     }
 }
 
+/// The data calls a `Connection` and a `KernelSession` share, so the helpers
+/// below drive either.
+pub trait DataConn {
+    /// `send`.
+    fn send(&mut self, data: &[u8]) -> Result<usize, Error>;
+    /// `recv`.
+    fn recv(&mut self, buf: &mut [u8]) -> Result<usize, Error>;
+    /// `flush`.
+    fn flush(&mut self) -> Result<(), Error>;
+}
+
+impl DataConn for Connection {
+    fn send(&mut self, data: &[u8]) -> Result<usize, Error> {
+        Connection::send(self, data)
+    }
+    fn recv(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        Connection::recv(self, buf)
+    }
+    fn flush(&mut self) -> Result<(), Error> {
+        Connection::flush(self)
+    }
+}
+
+impl DataConn for KernelSession {
+    fn send(&mut self, data: &[u8]) -> Result<usize, Error> {
+        KernelSession::send(self, data)
+    }
+    fn recv(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        KernelSession::recv(self, buf)
+    }
+    fn flush(&mut self) -> Result<(), Error> {
+        KernelSession::flush(self)
+    }
+}
+
 /// Sends all of `data` on a blocking connection, then flushes.
-pub fn send_all(conn: &mut Connection, mut data: &[u8]) -> Result<(), Error> {
+pub fn send_all(conn: &mut impl DataConn, mut data: &[u8]) -> Result<(), Error> {
     while !data.is_empty() {
         let n = conn.send(data)?;
         assert!(n > 0, "send accepted 0 bytes of {}", data.len());
@@ -516,7 +551,7 @@ pub fn send_all(conn: &mut Connection, mut data: &[u8]) -> Result<(), Error> {
 }
 
 /// Receives exactly `len` bytes (fails at close_notify before that).
-pub fn recv_exact(conn: &mut Connection, len: usize) -> Result<Vec<u8>, Error> {
+pub fn recv_exact(conn: &mut impl DataConn, len: usize) -> Result<Vec<u8>, Error> {
     let mut out = vec![0u8; len];
     let mut got = 0;
     while got < len {
@@ -528,7 +563,7 @@ pub fn recv_exact(conn: &mut Connection, len: usize) -> Result<Vec<u8>, Error> {
 }
 
 /// Receives until the peer's close_notify (`recv` returning 0).
-pub fn recv_to_end(conn: &mut Connection) -> Result<Vec<u8>, Error> {
+pub fn recv_to_end(conn: &mut impl DataConn) -> Result<Vec<u8>, Error> {
     let mut out = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
@@ -540,7 +575,10 @@ pub fn recv_to_end(conn: &mut Connection) -> Result<Vec<u8>, Error> {
 }
 
 /// Receives until `pred(received)` holds.
-pub fn recv_until(conn: &mut Connection, pred: impl Fn(&[u8]) -> bool) -> Result<Vec<u8>, Error> {
+pub fn recv_until(
+    conn: &mut impl DataConn,
+    pred: impl Fn(&[u8]) -> bool,
+) -> Result<Vec<u8>, Error> {
     let mut out = Vec::new();
     let mut buf = vec![0u8; 16 * 1024];
     while !pred(&out) {

@@ -8,7 +8,7 @@
 
 use crate::args::{flag, value, Opt};
 use crate::{apply_common, build, enable_ktls, handshake_line, ktls_mode, parse_or_help, Failure};
-use baton::{Blocked, Config, Connection, Error, Mode};
+use baton::{Blocked, Config, Connection, Error, KernelSession, Mode};
 use baton_ktls::KtlsMode;
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -106,7 +106,7 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
     handshake(&mut conn, &sock, deadline)
         .map_err(|e| format!("handshake with {peer} failed: {e}"))?;
     eprintln!("{}", handshake_line(&conn, &peer));
-    let line = enable_ktls(&mut conn, ktls, &peer)?;
+    let (mut conn, line) = enable_ktls(conn, ktls, &peer)?;
     eprintln!("{line}");
     copy_loop(&mut conn, &sock)?;
     Ok(())
@@ -205,7 +205,7 @@ struct State {
 }
 
 /// Copies stdin → connection and connection → stdout until both sides closed.
-fn copy_loop(conn: &mut Connection, sock: &TcpStream) -> Result<(), String> {
+fn copy_loop(conn: &mut KernelSession, sock: &TcpStream) -> Result<(), String> {
     let stdin = io::stdin();
     let mut stdout = io::stdout().lock();
     let mut st = State::default();

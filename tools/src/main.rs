@@ -12,7 +12,7 @@ mod serve;
 mod server;
 mod signals;
 
-use baton::{Config, ConfigBuilder, Connection, Error};
+use baton::{Config, ConfigBuilder, Connection, Error, KernelSession, Session};
 use std::process::ExitCode;
 
 const USAGE: &str = "\
@@ -114,7 +114,7 @@ fn build(b: ConfigBuilder) -> Result<Config, Failure> {
 }
 
 /// The line printed after every handshake (stable: scripts and tests parse it).
-pub fn handshake_line(conn: &Connection, peer: &str) -> String {
+pub fn handshake_line(conn: &Session, peer: &str) -> String {
     fn or_dash<T: std::fmt::Display>(v: Option<T>) -> String {
         v.map_or_else(|| "-".to_string(), |v| v.to_string())
     }
@@ -138,18 +138,21 @@ pub fn ktls_mode(p: &args::Parsed) -> Result<baton_ktls::KtlsMode, Failure> {
 
 /// After the handshake: moves record protection into the kernel as `mode` says
 /// and returns the line that reports it, per direction (stable: tests parse it).
+/// The connection is consumed: what goes on is the kernel session, each
+/// direction in the kernel or in userspace.
 pub fn enable_ktls(
-    conn: &mut Connection,
+    conn: Connection,
     mode: baton_ktls::KtlsMode,
     peer: &str,
-) -> Result<String, String> {
-    let status = baton_ktls::enable(conn, mode, &baton_ktls::KtlsOptions::default())
-        .map_err(|e| e.message().to_string())?;
-    Ok(format!("ktls: peer={peer} {status}"))
+) -> Result<(KernelSession, String), String> {
+    let conn = baton_ktls::enable(conn, mode, &baton_ktls::KtlsOptions::default())
+        .map_err(|e| e.error.message().to_string())?;
+    let line = format!("ktls: peer={peer} {}", conn.ktls_status());
+    Ok((conn, line))
 }
 
 /// Sends all of `data` on a blocking connection, then flushes.
-pub fn send_all(conn: &mut Connection, mut data: &[u8]) -> Result<(), Error> {
+pub fn send_all(conn: &mut KernelSession, mut data: &[u8]) -> Result<(), Error> {
     while !data.is_empty() {
         let n = conn.send(data)?;
         data = &data[n..];

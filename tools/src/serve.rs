@@ -3,7 +3,7 @@
 
 use crate::args::{flag, value, Opt};
 use crate::{build, http, ktls_mode, parse_or_help, Failure};
-use baton::{CertChainAndKey, Connection};
+use baton::{CertChainAndKey, Session};
 use baton_ktls::uring::{Flow, Handler, Output, Runtime, RuntimeConfig, Service};
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -196,7 +196,7 @@ struct HttpService {
 
 impl Service for HttpService {
     type Handler = HttpHandler;
-    fn connect(&self, peer: SocketAddr, _conn: &Connection) -> HttpHandler {
+    fn connect(&self, peer: SocketAddr, _session: &Session) -> HttpHandler {
         HttpHandler {
             http: http::HttpConn::new(Arc::clone(&self.root)),
             peer,

@@ -115,7 +115,7 @@ fn handle(
     conn.negotiate()
         .map_err(|e| format!("handshake failed: {e}"))?;
     eprintln!("{}", handshake_line(&conn, peer));
-    let line = enable_ktls(&mut conn, ktls, peer)?;
+    let (mut conn, line) = enable_ktls(conn, ktls, peer)?;
     eprintln!("{line}");
 
     let mut buf = vec![0u8; 16 * 1024];

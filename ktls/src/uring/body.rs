@@ -73,15 +73,17 @@ impl<S: Service> Worker<S> {
                 if c.open_record > 0 {
                     // A head sent with MSG_MORE opened the record: in the small
                     // phase, the first piece only fills it up.
-                    if let Ok(b) = c.tls.kernel_write_budget() {
+                    if let Ok(b) = c.tls.kernel().and_then(|k| k.kernel_write_budget()) {
                         if b.small {
                             want = want.min(b.max.saturating_sub(c.open_record).max(1));
                         }
                     }
                 }
+                let file = std::os::fd::AsFd::as_fd(&body.file);
                 match c
                     .tls
-                    .sendfile(std::os::fd::AsFd::as_fd(&body.file), body.offset, want)
+                    .kernel()
+                    .and_then(|k| k.sendfile(file, body.offset, want))
                 {
                     Ok(0) => {
                         // The file shrank under us: the response can't be completed.
@@ -350,8 +352,8 @@ impl<S: Service> Worker<S> {
             self.body_done(idx);
             return true;
         }
-        // The same checks Connection::send makes before each write.
-        let budget = match c.tls.kernel_write_budget() {
+        // The same checks KernelSession::send makes before each write.
+        let budget = match c.tls.kernel().and_then(|k| k.kernel_write_budget()) {
             Ok(b) => b,
             Err(e) if e.is_blocked() => {
                 // A KeyUpdate record could not go out yet: wait for room.
@@ -436,7 +438,9 @@ impl<S: Service> Worker<S> {
             return;
         }
         c.pipe_fill -= n.min(c.pipe_fill);
-        c.tls.kernel_wrote(n);
+        if let Ok(k) = c.tls.kernel() {
+            k.kernel_wrote(n);
+        }
         self.stats.file_bytes_spliced += n as u64;
         let last = c.body.as_ref().is_none_or(|b| b.left == 0) && c.pipe_fill == 0;
         c.open_record = if c.piece_small || last {

@@ -61,6 +61,42 @@ pub(super) enum BodyOp {
     Read(FileRead),
 }
 
+/// A connection's TLS: the sans-IO session through the handshake (driven
+/// with record-exact receives), then the kernel session it is consumed into
+/// at the hand-off (each direction kernel or userspace).
+pub(super) enum Tls {
+    Handshake(Session),
+    Data(KernelSession),
+    /// Only while the hand-off moves one into the other.
+    Moving,
+}
+
+impl Tls {
+    /// The session, in either phase.
+    pub(super) fn session_mut(&mut self) -> baton::Result<&mut Session> {
+        match self {
+            Tls::Handshake(s) => Ok(s),
+            Tls::Data(k) => Ok(k.session_mut()),
+            Tls::Moving => Err(moving()),
+        }
+    }
+
+    /// The kernel session (after the hand-off).
+    pub(super) fn kernel(&mut self) -> baton::Result<&mut KernelSession> {
+        match self {
+            Tls::Data(k) => Ok(k),
+            Tls::Handshake(_) => Err(baton::Error::usage(
+                "kernel-time call before the kernel TLS hand-off",
+            )),
+            Tls::Moving => Err(moving()),
+        }
+    }
+}
+
+fn moving() -> baton::Error {
+    baton::Error::usage("the TLS session is being handed off")
+}
+
 pub(super) struct Conn<H> {
     /// Its slot in the worker and the slot's generation: its operations'
     /// user data (see [`UserData`]).
@@ -68,7 +104,7 @@ pub(super) struct Conn<H> {
     pub(super) gen: u32,
     pub(super) fd: Arc<OwnedFd>,
     pub(super) peer: SocketAddr,
-    pub(super) tls: Connection,
+    pub(super) tls: Tls,
     pub(super) handler: Option<H>,
     pub(super) phase: Phase,
     pub(super) life: Life,
@@ -196,7 +232,9 @@ pub(super) enum ReadBuf {
 /// checked), except possibly a multishot receive, which uses the worker's
 /// buffers.
 pub(super) fn release_idle<H>(c: &mut Conn<H>, multishot: bool) {
-    let _ = c.tls.release_buffers();
+    if let Ok(k) = c.tls.kernel() {
+        let _ = k.release_buffers();
+    }
     if c.wbuf.is_empty() && c.wbuf.capacity() > 0 {
         c.wbuf = Vec::new();
         c.woff = 0;
@@ -247,13 +285,20 @@ pub(super) fn poll_writable<H>(c: &mut Conn<H>) -> squeue::Entry {
 
 /// Moves the connection's pending ciphertext to the output queue.
 pub(super) fn take_pending<H>(c: &mut Conn<H>) {
-    c.tls.take_pending_tls(&mut c.wnext);
+    if let Ok(s) = c.tls.session_mut() {
+        s.take_pending_tls(&mut c.wnext);
+    }
 }
 
 /// Queues close_notify once; true if it produced bytes to send.
 pub(super) fn queue_close<H>(c: &mut Conn<H>) -> bool {
-    c.tls.queue_close_notify();
-    let produced = !c.tls.pending_tls().is_empty();
+    let produced = match c.tls.session_mut() {
+        Ok(s) => {
+            s.queue_close_notify();
+            !s.pending_tls().is_empty()
+        }
+        Err(_) => false,
+    };
     take_pending(c);
     // A second call produces nothing: queue_close_notify is idempotent.
     produced
@@ -266,7 +311,7 @@ pub(super) fn queue_plaintext<H>(c: &mut Conn<H>, mut data: &[u8]) -> baton::Res
         return Ok(());
     }
     while !data.is_empty() {
-        let n = c.tls.seal_plaintext(data)?;
+        let n = c.tls.session_mut()?.seal_plaintext(data)?;
         take_pending(c);
         data = &data[n..];
     }

@@ -60,7 +60,9 @@ impl<S: Service> Worker<S> {
         if c.kernel_recv {
             // Application data the kernel opened: it ends the runs of
             // KeyUpdates and warning alerts that the engine bounds.
-            c.tls.kernel_read(n);
+            if let Ok(k) = c.tls.kernel() {
+                k.kernel_read(n);
+            }
         }
         if let Some(bid) = bid {
             self.stats.recv_provided += 1;
@@ -76,7 +78,8 @@ impl<S: Service> Worker<S> {
         if c.phase == Phase::Handshake {
             let fed = {
                 let Conn { tls, rbuf, .. } = &mut **c;
-                tls.feed_tls(&rbuf[..n]).and_then(|()| tls.poll_handshake())
+                tls.session_mut()
+                    .and_then(|s| s.feed_tls(&rbuf[..n]).and_then(|()| s.poll_handshake()))
             };
             match fed {
                 Ok(done) => {
@@ -114,17 +117,22 @@ impl<S: Service> Worker<S> {
             self.handle_input(idx, data);
             return;
         }
-        let r = c.tls.feed_tls(data);
-        if let Err(e) = r {
-            self.stats.error(&format!("records: {:?}", e.kind()));
-            take_pending(c);
-            c.close();
-            return;
-        }
-        let mut plain = vec![0u8; c.tls.peek()];
-        let k = c.tls.take_plaintext(&mut plain);
-        plain.truncate(k);
-        let peer_closed = c.tls.peer_closed();
+        let r = c.tls.session_mut().and_then(|s| {
+            s.feed_tls(data)?;
+            let mut plain = vec![0u8; s.peek()];
+            let k = s.take_plaintext(&mut plain);
+            plain.truncate(k);
+            Ok((plain, s.peer_closed()))
+        });
+        let (plain, peer_closed) = match r {
+            Ok(r) => r,
+            Err(e) => {
+                self.stats.error(&format!("records: {:?}", e.kind()));
+                take_pending(c);
+                c.close();
+                return;
+            }
+        };
         // KeyUpdate answers the engine queued.
         take_pending(c);
         if !plain.is_empty() {
@@ -137,7 +145,7 @@ impl<S: Service> Worker<S> {
         }
     }
 
-    /// kTLS receive hit a control record: `Connection::recv` reads it with
+    /// kTLS receive hit a control record: `KernelSession::recv` reads it with
     /// recvmsg and its record type, and returns any application data after it.
     pub(super) fn control_record(&mut self, idx: usize) {
         let Some(Some(c)) = self.conns.get_mut(idx) else {
@@ -145,8 +153,12 @@ impl<S: Service> Worker<S> {
         };
         let mut buf = vec![0u8; RECV_BUF];
         let mut plain = Vec::new();
+        let Ok(tls) = c.tls.kernel() else {
+            c.abort();
+            return;
+        };
         loop {
-            match c.tls.recv(&mut buf) {
+            match tls.recv(&mut buf) {
                 Ok(0) => {
                     c.close();
                     break;
@@ -161,7 +173,9 @@ impl<S: Service> Worker<S> {
             }
         }
         // A KeyUpdate answer goes out through the kernel right away.
-        let _ = c.tls.flush();
+        if let Ok(tls) = c.tls.kernel() {
+            let _ = tls.flush();
+        }
         if !plain.is_empty() {
             self.handle_input(idx, &plain);
         }
@@ -186,23 +200,41 @@ impl<S: Service> Worker<S> {
         c.phase = Phase::Data;
         c.wbuf.clear();
         c.woff = 0;
-        let status = match c.tls.set_fd(Arc::clone(&c.fd)) {
-            Ok(()) => crate::enable(&mut c.tls, self.cfg.ktls, &self.cfg.ktls_options),
-            Err(e) => Err(e),
+        // The hand-off consumes the handshake's session: from here on only
+        // the kernel session exists, each direction kernel or userspace.
+        let Tls::Handshake(session) = std::mem::replace(&mut c.tls, Tls::Moving) else {
+            self.stats.error("ktls: the hand-off ran twice");
+            c.abort();
+            return;
         };
-        let status = match status {
-            Ok(s) => s,
+        let mut conn = Connection::from_session(session);
+        let moved = match conn.set_fd(Arc::clone(&c.fd)) {
+            Ok(()) => crate::enable(conn, self.cfg.ktls, &self.cfg.ktls_options),
+            Err(error) => Err(crate::EnableError {
+                error,
+                conn: crate::Handback::Connection(Box::new(conn)),
+            }),
+        };
+        let mut ks = match moved {
+            Ok(ks) => ks,
             Err(e) => {
-                self.stats.error(&format!("ktls: {:?}", e.kind()));
+                self.stats.error(&format!("ktls: {:?}", e.error.kind()));
+                c.tls = match e.conn {
+                    crate::Handback::Kernel(ks) => Tls::Data(*ks),
+                    crate::Handback::Connection(conn) => Tls::Handshake(conn.into_session()),
+                };
                 c.abort();
                 return;
             }
         };
+        let status = ks.ktls_status();
         c.kernel_send = status.send.is_kernel();
         c.kernel_recv = status.recv.is_kernel();
         if let (true, Some(records)) = (c.kernel_send, self.cfg.kernel_send_key_limit_for_test) {
-            c.tls.set_kernel_send_key_limit_for_test(records);
+            ks.set_kernel_send_key_limit_for_test(records);
         }
+        c.handler = Some(self.service.connect(c.peer, ks.session()));
+        c.tls = Tls::Data(ks);
         if c.kernel_send {
             self.stats.kernel_send += 1;
         } else {
@@ -213,7 +245,6 @@ impl<S: Service> Worker<S> {
         } else {
             self.stats.userspace_recv += 1;
         }
-        c.handler = Some(self.service.connect(c.peer, &c.tls));
     }
 
     pub(super) fn handle_input(&mut self, idx: usize, data: &[u8]) {
@@ -291,7 +322,9 @@ impl<S: Service> Worker<S> {
         let n = res as usize;
         c.woff += n;
         if c.kernel_send {
-            c.tls.kernel_wrote(n);
+            if let Ok(k) = c.tls.kernel() {
+                k.kernel_wrote(n);
+            }
             c.open_record = if more {
                 (c.open_record + n) % MAX_RECORD
             } else {
@@ -365,9 +398,9 @@ impl<S: Service> Worker<S> {
             let mut more = 0;
             if c.kernel_send {
                 // Plaintext for the kernel's records: the checks and record
-                // sizing Connection::send would apply (each write without
+                // sizing KernelSession::send would apply (each write without
                 // MSG_MORE ends a record, so small records are short writes).
-                let budget = match c.tls.kernel_write_budget() {
+                let budget = match c.tls.kernel().and_then(|k| k.kernel_write_budget()) {
                     Ok(b) => b,
                     Err(e) if e.is_blocked() => {
                         // A KeyUpdate record waits for room in the socket.
@@ -425,9 +458,15 @@ impl<S: Service> Worker<S> {
             if output_done {
                 if c.phase != Phase::Handshake {
                     // close_notify (once), through the kernel or as a sealed record.
+                    let pending = c
+                        .tls
+                        .session_mut()
+                        .is_ok_and(|s| !s.pending_tls().is_empty());
                     if c.kernel_send {
-                        let _ = c.tls.shutdown_send();
-                    } else if !c.tls.pending_tls().is_empty() || queue_close(c) {
+                        if let Ok(k) = c.tls.kernel() {
+                            let _ = k.shutdown_send();
+                        }
+                    } else if pending || queue_close(c) {
                         take_pending(c);
                         return self.advance(idx);
                     }
@@ -463,7 +502,11 @@ impl<S: Service> Worker<S> {
                         buf = vec![0u8; RECV_BUF].into_boxed_slice();
                     }
                     let len = match c.phase {
-                        Phase::Handshake => c.tls.tls_bytes_needed().clamp(1, buf.len()),
+                        Phase::Handshake => c
+                            .tls
+                            .session_mut()
+                            .map_or(1, |s| s.tls_bytes_needed())
+                            .clamp(1, buf.len()),
                         _ => buf.len(),
                     };
                     let sqe = opcode::Recv::new(fd, buf.as_mut_ptr(), len as u32).build();

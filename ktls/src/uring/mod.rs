@@ -21,7 +21,7 @@
 //! bodies by splice, sendfile or read), `net` (sockets).
 
 use crate::{KtlsMode, KtlsOptions};
-use baton::{Config, Connection};
+use baton::{Config, Connection, KernelSession, Session};
 use crossbeam_channel::{Receiver, Sender};
 use io_uring::{cqueue, opcode, squeue, types, IoUring};
 use std::collections::BTreeMap;
@@ -50,6 +50,7 @@ use worker::*;
 
 /// What a connection's [`Handler`] wants after handling input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Flow {
     /// Keep the connection open.
     Continue,
@@ -121,8 +122,9 @@ pub trait Handler: Send + 'static {
 pub trait Service: Send + Sync + 'static {
     /// The per-connection handler.
     type Handler: Handler;
-    /// A connection from `peer` completed its handshake.
-    fn connect(&self, peer: SocketAddr, conn: &Connection) -> Self::Handler;
+    /// A connection from `peer` completed its handshake (and its hand-off to
+    /// kernel TLS); `session` tells what was negotiated.
+    fn connect(&self, peer: SocketAddr, session: &Session) -> Self::Handler;
 }
 
 /// How the runtime runs.
@@ -167,7 +169,7 @@ pub struct RuntimeConfig {
     /// finds the pool empty.
     pub file_buffers: u16,
     /// Test hook: the record count at which a kernel-sealed send key must be
-    /// replaced (see `Connection::set_kernel_send_key_limit_for_test`).
+    /// replaced (see `KernelSession::set_kernel_send_key_limit_for_test`).
     #[doc(hidden)]
     pub kernel_send_key_limit_for_test: Option<u64>,
 }
@@ -429,7 +431,7 @@ impl Handler for EchoHandler {
 
 impl Service for Echo {
     type Handler = EchoHandler;
-    fn connect(&self, _peer: SocketAddr, _conn: &Connection) -> EchoHandler {
+    fn connect(&self, _peer: SocketAddr, _session: &Session) -> EchoHandler {
         EchoHandler
     }
 }

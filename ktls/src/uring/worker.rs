@@ -304,8 +304,9 @@ impl<S: Service> Worker<S> {
         }
         let peer = peer_addr(fd.as_fd()).unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)));
         set_nodelay(fd.as_fd());
-        let mut tls = Connection::new_server(&self.tls);
-        tls.set_dynamic_record_threshold(16 * 1024, Duration::from_secs(1));
+        let mut session = Session::new_server(&self.tls);
+        session.set_dynamic_record_threshold(16 * 1024, Duration::from_secs(1));
+        let tls = Tls::Handshake(session);
         let idx = match self.free.pop() {
             Some(i) => i,
             None => {
