@@ -28,8 +28,11 @@
 //! Where the kernel can't (no `tls` module, an old kernel, a cipher it lacks),
 //! the direction stays in userspace, inside the same kernel session, and
 //! [`baton::KernelSession::ktls_status`] says why.
-//! All `unsafe` code of Baton lives in this crate (`sys`), each block with a
-//! `// SAFETY:` comment.
+//! All `unsafe` code of Baton lives in this crate, each block with a
+//! `// SAFETY:` comment: `sys` (the kTLS socket options, record-type cmsgs,
+//! sendfile), `uring::ring` (the one submission point, adopting an accepted
+//! socket), `uring::buffers` (the mmap'd areas the kernel writes) and `heap`
+//! (one FFI call for the memory figures).
 
 pub mod heap;
 mod probe;
