@@ -2,7 +2,7 @@
 //! against OpenSSL and against the library. Bounded in time like the
 //! integration tests, whose helpers this shares.
 
-#[path = "../../tests/integration/util.rs"]
+#[path = "../../../tests/integration/util.rs"]
 mod util;
 
 use std::process::Command;

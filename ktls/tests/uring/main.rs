@@ -3,7 +3,7 @@
 //! shutdown with per-worker counters. On a kernel with kTLS (tools/ktls-vm) the
 //! same tests run with the kernel protecting the records.
 
-#[path = "../../tests/integration/util.rs"]
+#[path = "../../../tests/integration/util.rs"]
 mod util;
 
 use baton::{CertChainAndKey, Config, Connection, Session};
