@@ -1,0 +1,82 @@
+//! End-to-end tests of the `baton` command: `serve`, `server` and `client`,
+//! against OpenSSL and against the library. Bounded in time like the
+//! integration tests, whose helpers this shares.
+//!
+//! Here: the helpers that start `baton` and read its output, and usage errors;
+//! `server`/`client` in `client_server`, `--policy` in `policy`, `serve` in
+//! `serve`.
+
+#[path = "../../../tests/integration/util.rs"]
+mod util;
+
+mod client_server;
+mod policy;
+mod serve;
+
+use std::process::Command;
+use util::*;
+
+const BATON: &str = env!("CARGO_BIN_EXE_baton");
+
+fn baton(args: &[&str]) -> Proc {
+    Proc::spawn("baton", Command::new(BATON).args(args))
+}
+
+fn path(name: &str) -> String {
+    data(name).to_str().unwrap().to_string()
+}
+
+/// Waits for `prefix` at the start of a line on stdout (or stderr) and returns the rest of that line.
+fn line_after(p: &Proc, prefix: &str, stderr: bool) -> String {
+    // Only whole lines: the child may be caught half-way through writing one.
+    let find = |text: &str| {
+        let whole = &text[..text.rfind('\n').map_or(0, |i| i + 1)];
+        whole
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix).map(str::to_string))
+    };
+
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    loop {
+        let text = if stderr {
+            p.stderr_now()
+        } else {
+            String::from_utf8_lossy(&p.stdout_now()).into_owned()
+        };
+        if let Some(rest) = find(&text) {
+            return rest;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "baton never printed {prefix:?}; stdout: {:?}; stderr: {}",
+            String::from_utf8_lossy(&p.stdout_now()),
+            p.stderr_now()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let cases: [&[&str]; 7] = [
+        &[],
+        &["bogus"],
+        &["client"],
+        &["server", "--listen"],
+        &["serve", "--nope"],
+        &["serve", "--handshake-timeout", "0"],
+        &["serve", "--handshake-timeout", "ten"],
+    ];
+    for args in cases {
+        let out = baton(args).wait(TIMEOUT);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", out.stderr);
+        assert!(
+            out.stderr.starts_with("error: ") || args.is_empty(),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+    let out = baton(&["client", "--help"]).wait(TIMEOUT);
+    assert!(out.status.success());
+    assert!(out.stdout_str().contains("--insecure"));
+}
