@@ -183,18 +183,7 @@ fn edited_hello(client: &mut Engine, edit: impl FnOnce(&mut ClientHello)) -> Vec
     let out = client.pending_output().to_vec();
     client.consume_output(out.len());
     assert_eq!(out[0], ContentType::HANDSHAKE.0);
-    let msg = &out[5..];
-    let parsed = HandshakeMessage::read_tls13(HandshakeType::CLIENT_HELLO, &msg[4..]).unwrap();
-    let HandshakePayload::ClientHello(mut ch) = parsed.payload else {
-        panic!("not a ClientHello");
-    };
-    edit(&mut ch);
-    record(
-        ContentType::HANDSHAKE,
-        &HandshakeMessage::new(HandshakePayload::ClientHello(ch))
-            .to_bytes()
-            .unwrap(),
-    )
+    edited_hello_bytes(&out, edit)
 }
 
 fn record(typ: ContentType, body: &[u8]) -> Vec<u8> {
@@ -268,6 +257,7 @@ fn skipping_ends_at_the_first_record_that_opens() {
     assert_eq!(alert_of(r), Some(AlertDescription::BAD_RECORD_MAC));
 }
 
+/// A ClientHello record (header included), changed by `edit` (re-encoded).
 fn edited_hello_bytes(rec: &[u8], edit: impl FnOnce(&mut ClientHello)) -> Vec<u8> {
     let parsed = HandshakeMessage::read_tls13(HandshakeType::CLIENT_HELLO, &rec[9..]).unwrap();
     let HandshakePayload::ClientHello(mut ch) = parsed.payload else {
