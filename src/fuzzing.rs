@@ -495,6 +495,32 @@ mod tests {
     use super::kernel_records;
     use crate::{AlertDescription, Config, Connection};
 
+    /// A handshaken client whose two directions were handed to `FuzzKernel`
+    /// back ends that return `records` (each direction its own copy).
+    fn offloaded_client(
+        records: &[(u8, Vec<u8>)],
+        can_rekey: bool,
+        rekeys: &std::sync::Arc<std::sync::atomic::AtomicU32>,
+        side: &std::sync::Arc<std::sync::atomic::AtomicU64>,
+    ) -> crate::KernelSession {
+        use crate::offload::Direction;
+        let (c, _s) = super::connected_pair(false).unwrap();
+        let mut c = c.into_kernel_session().unwrap();
+        for dir in [Direction::Send, Direction::Recv] {
+            let mut grant = c.begin_kernel_offload(dir).unwrap();
+            grant.take_keys().unwrap();
+            let k = super::FuzzKernel {
+                records: records.to_vec().into(),
+                can_rekey,
+                seq: 0,
+                rekeys: rekeys.clone(),
+                side_records: side.clone(),
+            };
+            grant.commit(Box::new(k)).unwrap();
+        }
+        c
+    }
+
     /// The client the `client_handshake` fuzz target drives.
     fn fuzz_client() -> Connection {
         let mut b = Config::builder_minimal();
@@ -567,26 +593,12 @@ mod tests {
     /// kind of kernel record.
     #[test]
     fn kernel_record_outcomes() {
-        use super::{connected_pair, FuzzKernel};
-        use crate::offload::Direction;
+        use super::connected_pair;
         use crate::{AlertDescription, ErrorKind};
         let rekeys = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
         let side = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         let run = |records: Vec<(u8, Vec<u8>)>, can_rekey: bool| {
-            let (c, _s) = connected_pair(false).unwrap();
-            let mut c = c.into_kernel_session().unwrap();
-            for dir in [Direction::Send, Direction::Recv] {
-                let mut grant = c.begin_kernel_offload(dir).unwrap();
-                grant.take_keys().unwrap();
-                let k = FuzzKernel {
-                    records: records.clone().into(),
-                    can_rekey,
-                    seq: 0,
-                    rekeys: rekeys.clone(),
-                    side_records: side.clone(),
-                };
-                grant.commit(Box::new(k)).unwrap();
-            }
+            let mut c = offloaded_client(&records, can_rekey, &rekeys, &side);
             assert!(c.ktls_status().send.is_kernel() && c.ktls_status().recv.is_kernel());
             let mut buf = vec![0u8; 1 << 15];
             let mut got = Vec::new();
@@ -732,24 +744,9 @@ mod tests {
     /// into the caller's buffer) are fine, a run of them without is cut off.
     #[test]
     fn kernel_record_limits() {
-        use super::{connected_pair, FuzzKernel};
-        use crate::offload::Direction;
         use crate::AlertDescription;
         let run = |records: Vec<(u8, Vec<u8>)>| {
-            let (c, _s) = connected_pair(false).unwrap();
-            let mut c = c.into_kernel_session().unwrap();
-            for dir in [Direction::Send, Direction::Recv] {
-                let mut grant = c.begin_kernel_offload(dir).unwrap();
-                grant.take_keys().unwrap();
-                let k = FuzzKernel {
-                    records: records.clone().into(),
-                    can_rekey: true,
-                    seq: 0,
-                    rekeys: Default::default(),
-                    side_records: Default::default(),
-                };
-                grant.commit(Box::new(k)).unwrap();
-            }
+            let mut c = offloaded_client(&records, true, &Default::default(), &Default::default());
             let mut buf = vec![0u8; 1 << 15];
             let mut got = 0;
             loop {
