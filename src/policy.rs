@@ -424,6 +424,32 @@ impl SecurityPolicy {
 }
 
 // ------------------------------------------------------------------------------
+// FIPS policies.
+
+/// The policies s2n-tls marks FIPS 140-3 compliant (its `S2N_FIPS_140_3` rule),
+/// in the edition whose tables Baton carries: `20230317`, `20240331` and
+/// `20240416` (`default_fips`). `rfc9151` is not one: in that edition s2n gives
+/// it no FIPS rule (it lists RSA key exchange and DHE suites).
+const FIPS_POLICIES: &[&str] = &["20230317", "20240331", "20240416"];
+
+impl SecurityPolicy {
+    /// True for the FIPS policies (those s2n-tls marks FIPS 140-3 compliant:
+    /// `20230317`, `20240331`, `20240416` = `default_fips`), matched by name.
+    pub fn is_fips(&self) -> bool {
+        FIPS_POLICIES.contains(&self.name)
+    }
+
+    /// True if a TLS 1.2 handshake under this policy needs the extended master
+    /// secret (RFC 7627): under the FIPS policies, as in rustls's FIPS mode
+    /// (FIPS 140-3 guidance D.Q approves the TLS 1.2 KDF only with EMS). Other policies
+    /// accept a full handshake without it, as OpenSSL and rustls do by default.
+    /// `ConfigBuilder::require_extended_master_secret` overrides this.
+    pub fn requires_extended_master_secret(&self) -> bool {
+        self.is_fips()
+    }
+}
+
+// ------------------------------------------------------------------------------
 // Names.
 
 /// s2n's moving names and the numbered policy each means in this edition of

@@ -105,6 +105,15 @@ impl Session {
         self.engine.info().peer_signature_scheme
     }
 
+    /// TLS 1.2: `Some(true)` if the handshake used the extended master secret
+    /// (RFC 7627), `Some(false)` if it used the standard one (RFC 5246 §8.1;
+    /// accepted only where [`crate::ConfigBuilder::require_extended_master_secret`]
+    /// or the policy allow it). `None` before TLS 1.2 is negotiated and in
+    /// TLS 1.3, whose key schedule always binds the whole handshake.
+    pub fn extended_master_secret(&self) -> Option<bool> {
+        self.engine.info().ems
+    }
+
     /// True if the handshake used a HelloRetryRequest.
     pub fn used_hello_retry(&self) -> bool {
         self.engine.info().hello_retry

@@ -103,3 +103,96 @@ fn gnutls_client_to_baton_server_every_suite_and_group() {
         );
     }
 }
+
+/// gnutls-cli (priority `prio`, trusting `ca` under tests/data) sends one line
+/// to a Baton echo server built from `cfg`; returns what the server saw (or
+/// its error) and gnutls's output.
+fn gnutls_echo(
+    cfg: baton::Config,
+    prio: &str,
+    ca: &str,
+) -> (
+    Result<
+        (
+            Option<ProtocolVersion>,
+            Option<bool>,
+            Option<baton::SignatureScheme>,
+        ),
+        String,
+    >,
+    crate::util::Output,
+) {
+    let msg: &'static [u8] = b"hello from gnutls\n";
+    let server = baton_server(cfg, move |conn| {
+        conn.negotiate()?;
+        let seen = (
+            conn.actual_protocol_version(),
+            conn.extended_master_secret(),
+            conn.signature_scheme(),
+        );
+        let got = recv_exact(conn, msg.len())?;
+        send_all(conn, &got)?;
+        conn.shutdown()?;
+        Ok(seen)
+    });
+    let ca = format!("{}/tests/data/{ca}", env!("CARGO_MANIFEST_DIR"));
+    let mut cli = Proc::spawn(
+        "gnutls-cli",
+        Command::new("gnutls-cli").args([
+            "--x509cafile",
+            &ca,
+            "--priority",
+            prio,
+            "--port",
+            &server.port.to_string(),
+            "localhost",
+        ]),
+    );
+    cli.write_stdin(msg);
+    cli.close_stdin();
+    let out = cli.wait(TIMEOUT);
+    let r = server.join(TIMEOUT);
+    if r.is_ok() {
+        assert!(
+            out.stdout_str().contains("hello from gnutls"),
+            "gnutls stdout: {}\nstderr: {}",
+            out.stdout_str(),
+            out.stderr
+        );
+    }
+    (r, out)
+}
+
+/// A TLS 1.2 gnutls client without EMS (`%NO_SESSION_HASH`): accepted under
+/// the default policy with the standard master secret, refused under a FIPS
+/// policy.
+#[test]
+fn gnutls_client_without_extended_master_secret() {
+    if !gnutls_available() {
+        return;
+    }
+    for (name, fips) in [("default_tls13", false), ("default_fips", true)] {
+        let mut b = baton::Config::builder_minimal();
+        b.add_cert_chain_and_key(
+            baton::CertChainAndKey::from_pem_files(
+                crate::util::data("server-rsa.pem"),
+                crate::util::data("server-rsa.key"),
+            )
+            .unwrap(),
+        );
+        b.security_policy(name).unwrap();
+        let (r, out) = gnutls_echo(
+            b.build().unwrap(),
+            "NORMAL:-VERS-ALL:+VERS-TLS1.2:%NO_SESSION_HASH",
+            "ca-rsa.pem",
+        );
+        if fips {
+            let e = r.expect_err("a FIPS policy requires EMS");
+            assert!(e.contains("extended master secret"), "{e}");
+        } else {
+            let (v, ems, _) = r.unwrap_or_else(|e| panic!("{e}\ngnutls: {}", out.stderr));
+            assert_eq!(v, Some(ProtocolVersion::TLSV1_2));
+            assert_eq!(ems, Some(false), "{name}");
+        }
+    }
+}
