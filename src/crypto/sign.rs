@@ -1,4 +1,4 @@
-//! Private keys that sign handshakes (ECDSA P-256/P-384, RSA).
+//! Private keys that sign handshakes (ECDSA P-256/P-384/P-521, RSA).
 
 use crate::error::Error;
 use crate::msgs::enums::SignatureScheme;
@@ -18,6 +18,8 @@ pub enum KeyType {
     EcdsaP256,
     /// ECDSA on P-384.
     EcdsaP384,
+    /// ECDSA on P-521.
+    EcdsaP521,
 }
 
 /// The message signed (and verified against the certificate) to prove that a
@@ -38,6 +40,7 @@ pub(crate) struct SigningKey {
 const EC_CURVES: &[(&EcdsaSigningAlgorithm, KeyType)] = &[
     (&sig::ECDSA_P256_SHA256_ASN1_SIGNING, KeyType::EcdsaP256),
     (&sig::ECDSA_P384_SHA384_ASN1_SIGNING, KeyType::EcdsaP384),
+    (&sig::ECDSA_P521_SHA512_ASN1_SIGNING, KeyType::EcdsaP521),
 ];
 
 impl SigningKey {
@@ -70,7 +73,7 @@ impl SigningKey {
                 RsaKeyPair::from_pkcs8(bytes).map(Inner::Rsa).map_err(|_| {
                     Error::usage(
                         "unsupported or invalid PKCS#8 private key \
-                         (expected ECDSA P-256/P-384 or RSA 2048..8192 bits)",
+                         (expected ECDSA P-256/P-384/P-521 or RSA 2048..8192 bits)",
                     )
                 })
             }
@@ -82,7 +85,7 @@ impl SigningKey {
                     }
                 }
                 Err(Error::usage(
-                    "unsupported or invalid EC private key (expected P-256 or P-384)",
+                    "unsupported or invalid EC private key (expected P-256, P-384 or P-521)",
                 ))
             }
             PrivateKeyDer::Pkcs1(k) => RsaKeyPair::from_der(k.secret_pkcs1_der())
@@ -111,6 +114,7 @@ impl SigningKey {
         match self.key_type() {
             KeyType::EcdsaP256 => scheme == SignatureScheme::ECDSA_SECP256R1_SHA256,
             KeyType::EcdsaP384 => scheme == SignatureScheme::ECDSA_SECP384R1_SHA384,
+            KeyType::EcdsaP521 => scheme == SignatureScheme::ECDSA_SECP521R1_SHA512,
             KeyType::Rsa => {
                 matches!(
                     scheme,
@@ -174,6 +178,7 @@ impl SigningKey {
         match self.key_type() {
             KeyType::EcdsaP256 => SignatureScheme::ECDSA_SECP256R1_SHA256,
             KeyType::EcdsaP384 => SignatureScheme::ECDSA_SECP384R1_SHA384,
+            KeyType::EcdsaP521 => SignatureScheme::ECDSA_SECP521R1_SHA512,
             KeyType::Rsa => SignatureScheme::RSA_PSS_RSAE_SHA256,
         }
     }
@@ -262,6 +267,18 @@ mod tests {
                 vec![SignatureScheme::ECDSA_SECP384R1_SHA384],
             ),
             (
+                data!("server-p521.key"),
+                data!("server-p521.pem"),
+                KeyType::EcdsaP521,
+                vec![SignatureScheme::ECDSA_SECP521R1_SHA512],
+            ),
+            (
+                data!("server-p521-sec1.key"),
+                data!("server-p521.pem"),
+                KeyType::EcdsaP521,
+                vec![SignatureScheme::ECDSA_SECP521R1_SHA512],
+            ),
+            (
                 data!("client.key"),
                 data!("client.pem"),
                 KeyType::EcdsaP256,
@@ -317,6 +334,10 @@ mod tests {
         assert!(!p256.public_key_matches(&leaf(data!("server-rsa.pem"))));
         assert!(!p256.public_key_matches(&leaf(data!("server-p384.pem"))));
         assert!(!p256.public_key_matches(b"not a certificate"));
+        assert!(!p256.public_key_matches(&leaf(data!("server-p521.pem"))));
+        let p521 = SigningKey::from_pem(data!("server-p521.key")).unwrap();
+        assert!(!p521.public_key_matches(&leaf(data!("ca-p521.pem"))));
+        assert!(!p521.public_key_matches(&leaf(data!("server-p384.pem"))));
         let rsa = SigningKey::from_pem(data!("server-rsa.key")).unwrap();
         assert!(!rsa.public_key_matches(&leaf(data!("server-p256.pem"))));
         assert!(!rsa.public_key_matches(&leaf(data!("ca-rsa.pem"))));
@@ -356,6 +377,16 @@ mod tests {
         // TLS 1.3 RSA with only PKCS#1 offered: nothing.
         assert_eq!(rsa.choose_scheme(&PKCS1, true), None);
         assert_eq!(rsa.choose_scheme(&PKCS1, false), Some(S::RSA_PKCS1_SHA256));
+        // P-521 signs only ecdsa_secp521r1_sha512, in both versions.
+        let p521 = SigningKey::from_pem(data!("server-p521.key")).unwrap();
+        assert_eq!(p521.choose_scheme(&offered, false), None);
+        let with521 = [S::ECDSA_SECP384R1_SHA384, S::ECDSA_SECP521R1_SHA512];
+        for tls13 in [false, true] {
+            assert_eq!(
+                p521.choose_scheme(&with521, tls13),
+                Some(S::ECDSA_SECP521R1_SHA512)
+            );
+        }
         // Curve must match the hash.
         assert_eq!(p256.choose_scheme(&[S::ECDSA_SECP384R1_SHA384], true), None);
         assert_eq!(p384.choose_scheme(&[S::ECDSA_SECP256R1_SHA256], true), None);

@@ -9,6 +9,7 @@ use webpki::aws_lc_rs as algs;
 pub(crate) const TLS13_VERIFY_SCHEMES: &[SignatureScheme] = &[
     SignatureScheme::ECDSA_SECP256R1_SHA256,
     SignatureScheme::ECDSA_SECP384R1_SHA384,
+    SignatureScheme::ECDSA_SECP521R1_SHA512,
     SignatureScheme::RSA_PSS_RSAE_SHA256,
     SignatureScheme::RSA_PSS_RSAE_SHA384,
     SignatureScheme::RSA_PSS_RSAE_SHA512,
@@ -20,6 +21,7 @@ pub(crate) const TLS13_VERIFY_SCHEMES: &[SignatureScheme] = &[
 pub(crate) const TLS12_VERIFY_SCHEMES: &[SignatureScheme] = &[
     SignatureScheme::ECDSA_SECP256R1_SHA256,
     SignatureScheme::ECDSA_SECP384R1_SHA384,
+    SignatureScheme::ECDSA_SECP521R1_SHA512,
     SignatureScheme::RSA_PSS_RSAE_SHA256,
     SignatureScheme::RSA_PSS_RSAE_SHA384,
     SignatureScheme::RSA_PSS_RSAE_SHA512,
@@ -32,8 +34,22 @@ type Algs = &'static [&'static dyn SignatureVerificationAlgorithm];
 
 static P256_SHA256: Algs = &[algs::ECDSA_P256_SHA256];
 static P384_SHA384: Algs = &[algs::ECDSA_P384_SHA384];
-static ANY_EC_SHA256: Algs = &[algs::ECDSA_P256_SHA256, algs::ECDSA_P384_SHA256];
-static ANY_EC_SHA384: Algs = &[algs::ECDSA_P384_SHA384, algs::ECDSA_P256_SHA384];
+static P521_SHA512: Algs = &[algs::ECDSA_P521_SHA512];
+static ANY_EC_SHA256: Algs = &[
+    algs::ECDSA_P256_SHA256,
+    algs::ECDSA_P384_SHA256,
+    algs::ECDSA_P521_SHA256,
+];
+static ANY_EC_SHA384: Algs = &[
+    algs::ECDSA_P384_SHA384,
+    algs::ECDSA_P256_SHA384,
+    algs::ECDSA_P521_SHA384,
+];
+static ANY_EC_SHA512: Algs = &[
+    algs::ECDSA_P521_SHA512,
+    algs::ECDSA_P256_SHA512,
+    algs::ECDSA_P384_SHA512,
+];
 static PSS_SHA256: Algs = &[algs::RSA_PSS_2048_8192_SHA256_LEGACY_KEY];
 static PSS_SHA384: Algs = &[algs::RSA_PSS_2048_8192_SHA384_LEGACY_KEY];
 static PSS_SHA512: Algs = &[algs::RSA_PSS_2048_8192_SHA512_LEGACY_KEY];
@@ -50,8 +66,10 @@ fn algorithms_for(scheme: SignatureScheme, tls13: bool) -> Result<Algs, Error> {
     Ok(match scheme {
         S::ECDSA_SECP256R1_SHA256 if tls13 => P256_SHA256,
         S::ECDSA_SECP384R1_SHA384 if tls13 => P384_SHA384,
+        S::ECDSA_SECP521R1_SHA512 if tls13 => P521_SHA512,
         S::ECDSA_SECP256R1_SHA256 => ANY_EC_SHA256,
         S::ECDSA_SECP384R1_SHA384 => ANY_EC_SHA384,
+        S::ECDSA_SECP521R1_SHA512 => ANY_EC_SHA512,
         S::RSA_PSS_RSAE_SHA256 => PSS_SHA256,
         S::RSA_PSS_RSAE_SHA384 => PSS_SHA384,
         S::RSA_PSS_RSAE_SHA512 => PSS_SHA512,
@@ -207,6 +225,27 @@ mod tests {
                 S::ECDSA_SECP256R1_SHA256,
                 b"m",
                 &sig,
+                true
+            )),
+            Some(AlertDescription::ILLEGAL_PARAMETER)
+        );
+        // TLS 1.3: a P-521 signature is ecdsa_secp521r1_sha512 and nothing else.
+        let p521 = leaf(data!("server-p521.pem"));
+        let k521 = SigningKey::from_pem(data!("server-p521.key")).unwrap();
+        let sig521 = k521.sign(S::ECDSA_SECP521R1_SHA512, b"m").unwrap();
+        verify_signature(&p521, S::ECDSA_SECP521R1_SHA512, b"m", &sig521, true).unwrap();
+        for s in [S::ECDSA_SECP256R1_SHA256, S::ECDSA_SECP384R1_SHA384] {
+            assert_eq!(
+                alert(verify_signature(&p521, s, b"m", &sig521, true)),
+                Some(AlertDescription::ILLEGAL_PARAMETER)
+            );
+        }
+        assert_eq!(
+            alert(verify_signature(
+                &p384,
+                S::ECDSA_SECP521R1_SHA512,
+                b"m",
+                &sig521,
                 true
             )),
             Some(AlertDescription::ILLEGAL_PARAMETER)

@@ -109,6 +109,7 @@ fn curve_offered(key: KeyType, client_groups: Option<&[NamedGroup]>) -> bool {
     let curve = match key {
         KeyType::EcdsaP256 => NamedGroup::SECP256R1,
         KeyType::EcdsaP384 => NamedGroup::SECP384R1,
+        KeyType::EcdsaP521 => NamedGroup::SECP521R1,
         KeyType::Rsa => return true,
     };
     client_groups.is_none_or(|g| g.contains(&curve))

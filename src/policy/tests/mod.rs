@@ -292,6 +292,7 @@ fn active_entries() {
             SignatureScheme::RSA_PKCS1_SHA512,
             SignatureScheme::ECDSA_SECP256R1_SHA256,
             SignatureScheme::ECDSA_SECP384R1_SHA384,
+            SignatureScheme::ECDSA_SECP521R1_SHA512,
         ]
     );
     assert_eq!(
