@@ -93,8 +93,8 @@ pub(crate) fn suite_implemented(cs: CipherSuite) -> bool {
     crate::suites::tls13_suite(cs).is_some() || crate::suites::tls12_suite(cs).is_some()
 }
 
-/// Handshake signature schemes Baton signs and verifies (no SHA-1, SHA-224
-/// or RSA-PSS-PSS; `crypto::verify` refuses SHA-1).
+/// Handshake signature schemes Baton signs and verifies (no SHA-1 or SHA-224;
+/// `crypto::verify` refuses SHA-1).
 pub(crate) fn scheme_implemented(s: SignatureScheme) -> bool {
     crate::crypto::verify::TLS12_VERIFY_SCHEMES.contains(&s)
 }

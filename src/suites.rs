@@ -50,7 +50,7 @@ impl Auth {
         use crate::crypto::sign::KeyType;
         matches!(
             (self, key),
-            (Auth::Rsa, KeyType::Rsa)
+            (Auth::Rsa, KeyType::Rsa | KeyType::RsaPss)
                 | (
                     Auth::Ecdsa,
                     KeyType::EcdsaP256 | KeyType::EcdsaP384 | KeyType::EcdsaP521

@@ -1,4 +1,4 @@
-//! Private keys that sign handshakes (ECDSA P-256/P-384/P-521, RSA).
+//! Private keys that sign handshakes (ECDSA P-256/P-384/P-521, RSA, RSA-PSS).
 
 use crate::error::Error;
 use crate::msgs::enums::SignatureScheme;
@@ -20,6 +20,9 @@ pub enum KeyType {
     EcdsaP384,
     /// ECDSA on P-521.
     EcdsaP521,
+    /// RSA-PSS: an RSA key whose algorithm is id-RSASSA-PSS (RFC 4055); it signs
+    /// only with `rsa_pss_pss_*` (RFC 8446 §4.2.3).
+    RsaPss,
 }
 
 /// The message signed (and verified against the certificate) to prove that a
@@ -29,6 +32,7 @@ const KEY_CHECK_MESSAGE: &[u8] = b"baton key check";
 enum Inner {
     Ecdsa(EcdsaKeyPair, KeyType),
     Rsa(RsaKeyPair),
+    RsaPss(RsaKeyPair),
 }
 
 /// A private signing key, loaded from PEM (PKCS#8, SEC1 `EC PRIVATE KEY`, or PKCS#1 `RSA PRIVATE KEY`).
@@ -65,6 +69,9 @@ impl SigningKey {
         match der {
             PrivateKeyDer::Pkcs8(k) => {
                 let bytes = k.secret_pkcs8_der();
+                if let Some(kp) = super::pss::key_pair_from_pkcs8(bytes)? {
+                    return Ok(Inner::RsaPss(kp));
+                }
                 for (alg, ty) in EC_CURVES {
                     if let Ok(kp) = EcdsaKeyPair::from_pkcs8(alg, bytes) {
                         return Ok(Inner::Ecdsa(kp, *ty));
@@ -73,7 +80,7 @@ impl SigningKey {
                 RsaKeyPair::from_pkcs8(bytes).map(Inner::Rsa).map_err(|_| {
                     Error::usage(
                         "unsupported or invalid PKCS#8 private key \
-                         (expected ECDSA P-256/P-384/P-521 or RSA 2048..8192 bits)",
+                         (expected ECDSA P-256/P-384/P-521, or RSA or RSA-PSS 2048..8192 bits)",
                     )
                 })
             }
@@ -103,6 +110,7 @@ impl SigningKey {
         match &self.inner {
             Inner::Ecdsa(_, ty) => *ty,
             Inner::Rsa(_) => KeyType::Rsa,
+            Inner::RsaPss(_) => KeyType::RsaPss,
         }
     }
 
@@ -115,6 +123,13 @@ impl SigningKey {
             KeyType::EcdsaP256 => scheme == SignatureScheme::ECDSA_SECP256R1_SHA256,
             KeyType::EcdsaP384 => scheme == SignatureScheme::ECDSA_SECP384R1_SHA384,
             KeyType::EcdsaP521 => scheme == SignatureScheme::ECDSA_SECP521R1_SHA512,
+            // Never rsae or PKCS#1: the key is for RSASSA-PSS only (RFC 4055 §1.2).
+            KeyType::RsaPss => matches!(
+                scheme,
+                SignatureScheme::RSA_PSS_PSS_SHA256
+                    | SignatureScheme::RSA_PSS_PSS_SHA384
+                    | SignatureScheme::RSA_PSS_PSS_SHA512
+            ),
             KeyType::Rsa => {
                 matches!(
                     scheme,
@@ -155,8 +170,12 @@ impl SigningKey {
                 .sign(&rng, msg)
                 .map(|s| s.as_ref().to_vec())
                 .map_err(|_| Error::internal("ECDSA signing failed")),
-            Inner::Rsa(kp) => {
+            Inner::Rsa(kp) | Inner::RsaPss(kp) => {
+                // `supports` has matched the scheme to the key type above.
                 let padding: &'static dyn sig::RsaEncoding = match scheme {
+                    SignatureScheme::RSA_PSS_PSS_SHA256 => &sig::RSA_PSS_SHA256,
+                    SignatureScheme::RSA_PSS_PSS_SHA384 => &sig::RSA_PSS_SHA384,
+                    SignatureScheme::RSA_PSS_PSS_SHA512 => &sig::RSA_PSS_SHA512,
                     SignatureScheme::RSA_PSS_RSAE_SHA256 => &sig::RSA_PSS_SHA256,
                     SignatureScheme::RSA_PSS_RSAE_SHA384 => &sig::RSA_PSS_SHA384,
                     SignatureScheme::RSA_PSS_RSAE_SHA512 => &sig::RSA_PSS_SHA512,
@@ -180,6 +199,7 @@ impl SigningKey {
             KeyType::EcdsaP384 => SignatureScheme::ECDSA_SECP384R1_SHA384,
             KeyType::EcdsaP521 => SignatureScheme::ECDSA_SECP521R1_SHA512,
             KeyType::Rsa => SignatureScheme::RSA_PSS_RSAE_SHA256,
+            KeyType::RsaPss => SignatureScheme::RSA_PSS_PSS_SHA256,
         }
     }
 
@@ -225,6 +245,11 @@ mod tests {
         SignatureScheme::RSA_PSS_RSAE_SHA384,
         SignatureScheme::RSA_PSS_RSAE_SHA512,
     ];
+    const PSS_PSS: [SignatureScheme; 3] = [
+        SignatureScheme::RSA_PSS_PSS_SHA256,
+        SignatureScheme::RSA_PSS_PSS_SHA384,
+        SignatureScheme::RSA_PSS_PSS_SHA512,
+    ];
     const PKCS1: [SignatureScheme; 3] = [
         SignatureScheme::RSA_PKCS1_SHA256,
         SignatureScheme::RSA_PKCS1_SHA384,
@@ -265,6 +290,12 @@ mod tests {
                 data!("server-p384.pem"),
                 KeyType::EcdsaP384,
                 vec![SignatureScheme::ECDSA_SECP384R1_SHA384],
+            ),
+            (
+                data!("server-rsa-pss.key"),
+                data!("server-rsa-pss.pem"),
+                KeyType::RsaPss,
+                PSS_PSS.to_vec(),
             ),
             (
                 data!("server-p521.key"),
@@ -377,6 +408,28 @@ mod tests {
         // TLS 1.3 RSA with only PKCS#1 offered: nothing.
         assert_eq!(rsa.choose_scheme(&PKCS1, true), None);
         assert_eq!(rsa.choose_scheme(&PKCS1, false), Some(S::RSA_PKCS1_SHA256));
+        // An RSA-PSS key signs only rsa_pss_pss_* (RFC 8446 §4.2.3), and an
+        // rsaEncryption key never does.
+        let pss = SigningKey::from_pem(data!("server-rsa-pss.key")).unwrap();
+        let all_rsa: Vec<_> = PSS.iter().chain(&PKCS1).copied().collect();
+        for tls13 in [false, true] {
+            assert_eq!(pss.choose_scheme(&all_rsa, tls13), None);
+            assert_eq!(rsa.choose_scheme(&PSS_PSS, tls13), None);
+            let mixed = [S::RSA_PSS_RSAE_SHA384, S::RSA_PSS_PSS_SHA384];
+            assert_eq!(
+                pss.choose_scheme(&mixed, tls13),
+                Some(S::RSA_PSS_PSS_SHA384)
+            );
+            assert_eq!(
+                rsa.choose_scheme(&mixed, tls13),
+                Some(S::RSA_PSS_RSAE_SHA384)
+            );
+        }
+        for s in all_rsa {
+            assert_eq!(pss.sign(s, b"m").unwrap_err().kind(), ErrorKind::Internal);
+        }
+        assert!(!pss.public_key_matches(&leaf(data!("server-rsa.pem"))));
+        assert!(!rsa.public_key_matches(&leaf(data!("server-rsa-pss.pem"))));
         // P-521 signs only ecdsa_secp521r1_sha512, in both versions.
         let p521 = SigningKey::from_pem(data!("server-p521.key")).unwrap();
         assert_eq!(p521.choose_scheme(&offered, false), None);

@@ -13,6 +13,9 @@ pub(crate) const TLS13_VERIFY_SCHEMES: &[SignatureScheme] = &[
     SignatureScheme::RSA_PSS_RSAE_SHA256,
     SignatureScheme::RSA_PSS_RSAE_SHA384,
     SignatureScheme::RSA_PSS_RSAE_SHA512,
+    SignatureScheme::RSA_PSS_PSS_SHA256,
+    SignatureScheme::RSA_PSS_PSS_SHA384,
+    SignatureScheme::RSA_PSS_PSS_SHA512,
 ];
 
 /// Schemes Baton verifies in TLS 1.2 signatures (ServerKeyExchange,
@@ -25,6 +28,9 @@ pub(crate) const TLS12_VERIFY_SCHEMES: &[SignatureScheme] = &[
     SignatureScheme::RSA_PSS_RSAE_SHA256,
     SignatureScheme::RSA_PSS_RSAE_SHA384,
     SignatureScheme::RSA_PSS_RSAE_SHA512,
+    SignatureScheme::RSA_PSS_PSS_SHA256,
+    SignatureScheme::RSA_PSS_PSS_SHA384,
+    SignatureScheme::RSA_PSS_PSS_SHA512,
     SignatureScheme::RSA_PKCS1_SHA256,
     SignatureScheme::RSA_PKCS1_SHA384,
     SignatureScheme::RSA_PKCS1_SHA512,
@@ -53,6 +59,11 @@ static ANY_EC_SHA512: Algs = &[
 static PSS_SHA256: Algs = &[algs::RSA_PSS_2048_8192_SHA256_LEGACY_KEY];
 static PSS_SHA384: Algs = &[algs::RSA_PSS_2048_8192_SHA384_LEGACY_KEY];
 static PSS_SHA512: Algs = &[algs::RSA_PSS_2048_8192_SHA512_LEGACY_KEY];
+// rsa_pss_pss_*: the same signatures, from a key whose SPKI is id-RSASSA-PSS
+// (webpki has no algorithm for that key type; see `crypto::pss`).
+static PSS_PSS_SHA256: Algs = &[&super::pss::PSS_KEY_SHA256];
+static PSS_PSS_SHA384: Algs = &[&super::pss::PSS_KEY_SHA384];
+static PSS_PSS_SHA512: Algs = &[&super::pss::PSS_KEY_SHA512];
 static PKCS1_SHA256: Algs = &[algs::RSA_PKCS1_2048_8192_SHA256];
 static PKCS1_SHA384: Algs = &[algs::RSA_PKCS1_2048_8192_SHA384];
 static PKCS1_SHA512: Algs = &[algs::RSA_PKCS1_2048_8192_SHA512];
@@ -73,6 +84,9 @@ fn algorithms_for(scheme: SignatureScheme, tls13: bool) -> Result<Algs, Error> {
         S::RSA_PSS_RSAE_SHA256 => PSS_SHA256,
         S::RSA_PSS_RSAE_SHA384 => PSS_SHA384,
         S::RSA_PSS_RSAE_SHA512 => PSS_SHA512,
+        S::RSA_PSS_PSS_SHA256 => PSS_PSS_SHA256,
+        S::RSA_PSS_PSS_SHA384 => PSS_PSS_SHA384,
+        S::RSA_PSS_PSS_SHA512 => PSS_PSS_SHA512,
         S::RSA_PKCS1_SHA256 | S::RSA_PKCS1_SHA384 | S::RSA_PKCS1_SHA512 if tls13 => {
             return Err(Error::protocol(
                 AlertDescription::ILLEGAL_PARAMETER,
@@ -225,6 +239,35 @@ mod tests {
                 S::ECDSA_SECP256R1_SHA256,
                 b"m",
                 &sig,
+                true
+            )),
+            Some(AlertDescription::ILLEGAL_PARAMETER)
+        );
+        // An rsa_pss_rsae signature does not verify with an RSA-PSS (id-RSASSA-PSS)
+        // certificate, nor rsa_pss_pss with an rsaEncryption one, though the
+        // signatures are the same bytes: the scheme names the key type.
+        let pss = leaf(data!("server-rsa-pss.pem"));
+        let kpss = SigningKey::from_pem(data!("server-rsa-pss.key")).unwrap();
+        let sig_pss = kpss.sign(S::RSA_PSS_PSS_SHA256, b"m").unwrap();
+        verify_signature(&pss, S::RSA_PSS_PSS_SHA256, b"m", &sig_pss, true).unwrap();
+        assert_eq!(
+            alert(verify_signature(
+                &pss,
+                S::RSA_PSS_RSAE_SHA256,
+                b"m",
+                &sig_pss,
+                true
+            )),
+            Some(AlertDescription::ILLEGAL_PARAMETER)
+        );
+        let krsa = SigningKey::from_pem(data!("server-rsa.key")).unwrap();
+        let sig_rsae = krsa.sign(S::RSA_PSS_RSAE_SHA256, b"m").unwrap();
+        assert_eq!(
+            alert(verify_signature(
+                &rsa,
+                S::RSA_PSS_PSS_SHA256,
+                b"m",
+                &sig_rsae,
                 true
             )),
             Some(AlertDescription::ILLEGAL_PARAMETER)

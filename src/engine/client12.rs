@@ -224,13 +224,17 @@ fn scheme_matches_auth(scheme: SignatureScheme, auth: Auth) -> bool {
     match auth {
         Auth::Ecdsa => matches!(
             scheme,
-            S::ECDSA_SECP256R1_SHA256 | S::ECDSA_SECP384R1_SHA384
+            S::ECDSA_SECP256R1_SHA256 | S::ECDSA_SECP384R1_SHA384 | S::ECDSA_SECP521R1_SHA512
         ),
+        // RSA-PSS keys (rsa_pss_pss_*) serve ECDHE_RSA suites too, as in OpenSSL.
         Auth::Rsa => matches!(
             scheme,
             S::RSA_PSS_RSAE_SHA256
                 | S::RSA_PSS_RSAE_SHA384
                 | S::RSA_PSS_RSAE_SHA512
+                | S::RSA_PSS_PSS_SHA256
+                | S::RSA_PSS_PSS_SHA384
+                | S::RSA_PSS_PSS_SHA512
                 | S::RSA_PKCS1_SHA256
                 | S::RSA_PKCS1_SHA384
                 | S::RSA_PKCS1_SHA512

@@ -110,7 +110,7 @@ fn curve_offered(key: KeyType, client_groups: Option<&[NamedGroup]>) -> bool {
         KeyType::EcdsaP256 => NamedGroup::SECP256R1,
         KeyType::EcdsaP384 => NamedGroup::SECP384R1,
         KeyType::EcdsaP521 => NamedGroup::SECP521R1,
-        KeyType::Rsa => return true,
+        KeyType::Rsa | KeyType::RsaPss => return true,
     };
     client_groups.is_none_or(|g| g.contains(&curve))
 }

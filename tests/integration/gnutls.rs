@@ -104,6 +104,13 @@ fn gnutls_client_to_baton_server_every_suite_and_group() {
     }
 }
 
+/// What a Baton server saw: version, extended master secret, scheme it signed with.
+type Seen = (
+    Option<ProtocolVersion>,
+    Option<bool>,
+    Option<baton::SignatureScheme>,
+);
+
 /// gnutls-cli (priority `prio`, trusting `ca` under tests/data) sends one line
 /// to a Baton echo server built from `cfg`; returns what the server saw (or
 /// its error) and gnutls's output.
@@ -111,17 +118,7 @@ fn gnutls_echo(
     cfg: baton::Config,
     prio: &str,
     ca: &str,
-) -> (
-    Result<
-        (
-            Option<ProtocolVersion>,
-            Option<bool>,
-            Option<baton::SignatureScheme>,
-        ),
-        String,
-    >,
-    crate::util::Output,
-) {
+) -> (Result<Seen, String>, crate::util::Output) {
     let msg: &'static [u8] = b"hello from gnutls\n";
     let server = baton_server(cfg, move |conn| {
         conn.negotiate()?;
@@ -278,7 +275,8 @@ fn baton_to_gnutls_serv(
 
 /// A Baton client verifies gnutls-serv's P-521 chain and signatures, in TLS 1.3
 /// and TLS 1.2. In TLS 1.2 a scheme names only the hash: gnutls takes the
-/// first of ours, ecdsa_secp256r1_sha256, and signs SHA-256 with its P-521 key.
+/// first of ours, ecdsa_secp256r1_sha256, and signs SHA-256 with its P-521 key;
+/// limited to ECDSA-SHA512 it signs ecdsa_secp521r1_sha512.
 #[test]
 fn baton_client_to_gnutls_server_with_p521_certificate() {
     use baton::SignatureScheme as S;
@@ -295,6 +293,11 @@ fn baton_client_to_gnutls_server_with_p521_certificate() {
             "+VERS-TLS1.2",
             ProtocolVersion::TLSV1_2,
             S::ECDSA_SECP256R1_SHA256,
+        ),
+        (
+            "+VERS-TLS1.2:-SIGN-ALL:+SIGN-ECDSA-SHA512",
+            ProtocolVersion::TLSV1_2,
+            S::ECDSA_SECP521R1_SHA512,
         ),
     ] {
         let (v, scheme) = baton_to_gnutls_serv(

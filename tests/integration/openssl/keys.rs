@@ -1,7 +1,8 @@
 //! Certificate keys beyond P-256/P-384/rsaEncryption against OpenSSL, both
 //! directions: ECDSA P-521 (`ecdsa_secp521r1_sha512`, a chain signed with
-//! ecdsa-with-SHA512). Data crosses each connection, so a wrong signature
-//! or key schedule cannot pass unnoticed.
+//! ecdsa-with-SHA512) and RSA-PSS keys (id-RSASSA-PSS, `rsa_pss_pss_*`). Data
+//! crosses each connection, so a wrong signature or key schedule cannot pass
+//! unnoticed.
 
 use super::*;
 use crate::require_openssl;
@@ -10,6 +11,11 @@ use baton::SignatureScheme;
 const P521_CERT: Cert = Cert {
     chain: "server-p521.pem",
     key: "server-p521.key",
+};
+/// An RSA-PSS leaf key under the RSA root (which signs with PKCS#1).
+const PSS_CERT: Cert = Cert {
+    chain: "server-rsa-pss.pem",
+    key: "server-rsa-pss.key",
 };
 
 /// A Baton server with `cert` (default policy unless `policy` names one) runs
@@ -118,4 +124,79 @@ fn baton_client_to_openssl_server_with_p521_certificate() {
     require_openssl!();
     let scheme = baton_to_s_server(P521_CERT, "ca-p521.pem", &["-tls1_3"]);
     assert_eq!(scheme, Some(SignatureScheme::ECDSA_SECP521R1_SHA512));
+}
+
+/// s_client verifies a Baton server's RSA-PSS certificate: Baton signs with
+/// rsa_pss_pss_* in TLS 1.3 and in TLS 1.2 (ECDHE-RSA suites), whichever hash
+/// the client lists first.
+#[test]
+fn openssl_client_to_baton_server_with_rsa_pss_key() {
+    require_openssl!();
+    use SignatureScheme as S;
+    for (version, want_v) in [
+        ("-tls1_3", ProtocolVersion::TLSV1_3),
+        ("-tls1_2", ProtocolVersion::TLSV1_2),
+    ] {
+        let (v, scheme, out) = s_client_to_baton(PSS_CERT, None, "ca-rsa.pem", &[version]);
+        assert_eq!(v, Some(want_v));
+        assert_eq!(scheme, Some(S::RSA_PSS_PSS_SHA256), "{version}");
+        assert!(
+            out.stderr.contains("Signature type: RSA-PSS"),
+            "{}",
+            out.stderr
+        );
+        let (_, scheme, _) = s_client_to_baton(
+            PSS_CERT,
+            None,
+            "ca-rsa.pem",
+            &[version, "-sigalgs", "rsa_pss_pss_sha512:rsa_pss_pss_sha384"],
+        );
+        assert_eq!(scheme, Some(S::RSA_PSS_PSS_SHA512), "{version}");
+    }
+}
+
+/// A client that offers only rsa_pss_rsae_* and PKCS#1 cannot have an RSA-PSS
+/// key's signature (RFC 8446 §4.2.3): Baton refuses with handshake_failure
+/// rather than sign with the wrong scheme.
+#[test]
+fn rsa_pss_key_never_signs_rsae_or_pkcs1() {
+    require_openssl!();
+    for (version, sigalgs) in [
+        ("-tls1_3", "rsa_pss_rsae_sha256:rsa_pss_rsae_sha384"),
+        ("-tls1_2", "rsa_pss_rsae_sha256:RSA+SHA256"),
+    ] {
+        let mut b = Config::builder_minimal();
+        b.add_cert_chain_and_key(
+            baton::CertChainAndKey::from_pem_files(data(PSS_CERT.chain), data(PSS_CERT.key))
+                .unwrap(),
+        );
+        let server = baton_server(b.build().unwrap(), |conn| conn.negotiate());
+        let mut cli = s_client(server.port, &[version, "-sigalgs", sigalgs]);
+        cli.close_stdin();
+        let out = cli.wait(TIMEOUT);
+        let e = server.join(TIMEOUT).unwrap_err();
+        assert!(e.contains("handshake_failure"), "{version}: {e}");
+        assert!(out.stderr.contains("handshake failure"), "{}", out.stderr);
+    }
+}
+
+/// A Baton client verifies s_server's RSA-PSS certificate and its rsa_pss_pss_*
+/// signatures (CertificateVerify in TLS 1.3, ServerKeyExchange in TLS 1.2).
+#[test]
+fn baton_client_to_openssl_server_with_rsa_pss_key() {
+    require_openssl!();
+    for version in ["-tls1_3", "-tls1_2"] {
+        let scheme = baton_to_s_server(PSS_CERT, "ca-rsa.pem", &[version]);
+        assert!(
+            matches!(
+                scheme,
+                Some(
+                    SignatureScheme::RSA_PSS_PSS_SHA256
+                        | SignatureScheme::RSA_PSS_PSS_SHA384
+                        | SignatureScheme::RSA_PSS_PSS_SHA512
+                )
+            ),
+            "{version}: {scheme:?}"
+        );
+    }
 }
