@@ -7,11 +7,13 @@
 //! id-RSASSA-PSS SubjectPublicKeyInfo. So we unwrap the PKCS#8 envelope (checking
 //! that it names id-RSASSA-PSS) and hand the RSAPrivateKey inside to aws-lc-rs,
 //! which parses and checks it; and we give webpki a verification algorithm whose
-//! public key is id-RSASSA-PSS, verified by aws-lc-rs. Keys whose algorithm
+//! public key is id-RSASSA-PSS, verified by aws-lc-rs, for handshake signatures
+//! and for certificates issued by such a key (`cert::verify`). Keys whose algorithm
 //! carries RSASSA-PSS-params (a hash restriction) are refused: honouring the
 //! restriction would need its parameters parsed, and signing outside it would
 //! break the key's contract.
 
+use crate::cert::der_next as read_der;
 use crate::error::Error;
 use aws_lc_rs::signature::{self as sig, RsaKeyPair};
 use rustls_pki_types::SignatureVerificationAlgorithm as Verify;
@@ -26,35 +28,6 @@ const RSASSA_PSS_NO_PARAMS: &[u8] = &[
 /// The DER of OBJECT IDENTIFIER id-RSASSA-PSS (tag, length, value): all of
 /// [`RSASSA_PSS_NO_PARAMS`], since that has nothing after the OID.
 const RSASSA_PSS_OID: &[u8] = RSASSA_PSS_NO_PARAMS;
-
-/// Reads one DER element from `input`: its tag, its contents and what follows.
-/// Only single-byte tags and definite lengths up to 2^24 (any private key fits).
-fn read_der(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let (&tag, rest) = input.split_first()?;
-    let (&first, rest) = rest.split_first()?;
-    let (len, rest) = match first {
-        0..=0x7f => (usize::from(first), rest),
-        0x81..=0x83 => {
-            let n = usize::from(first & 0x7f);
-            if rest.len() < n {
-                return None;
-            }
-            let (bytes, rest) = rest.split_at(n);
-            let len = bytes.iter().fold(0usize, |a, &b| (a << 8) | usize::from(b));
-            // DER: the shortest form, so a long form encodes at least 128.
-            if len < 0x80 || bytes[0] == 0 {
-                return None;
-            }
-            (len, rest)
-        }
-        _ => return None,
-    };
-    if rest.len() < len {
-        return None;
-    }
-    let (contents, rest) = rest.split_at(len);
-    Some((tag, contents, rest))
-}
 
 /// What the PKCS#8 envelope says about an RSA-PSS key.
 pub(crate) enum Pkcs8Pss<'a> {
@@ -217,12 +190,9 @@ mod tests {
         for n in 0..pss.len() {
             assert!(!matches!(unwrap_pkcs8(&pss[..n]), Pkcs8Pss::Key(_)));
         }
-        // Non-minimal and oversized lengths.
-        for bad in [
-            &[0x30, 0x81, 0x05, 0, 0, 0, 0, 0][..],
-            &[0x30, 0x84, 1, 0, 0, 0],
-        ] {
-            assert!(read_der(bad).is_none());
+        // Lengths beyond the input.
+        for bad in [&[0x30, 0x81, 0x85, 0, 0][..], &[0x30, 0x84, 1, 0, 0, 0]] {
+            assert!(matches!(unwrap_pkcs8(bad), Pkcs8Pss::NotPss));
         }
     }
 }

@@ -200,3 +200,22 @@ fn baton_client_to_openssl_server_with_rsa_pss_key() {
         );
     }
 }
+
+/// A chain whose certificate is signed by an RSA-PSS root (rsa_pss_pss_sha256
+/// as a certificate signature): a Baton client verifies it from s_server under
+/// the default policy, whose certificate_signature_schemes list it, and a
+/// Baton server serves it to s_client, in TLS 1.3 and TLS 1.2.
+#[test]
+fn chain_signed_by_rsa_pss_root() {
+    require_openssl!();
+    let under_pss = Cert {
+        chain: "server-rsa-under-pss-ca.pem",
+        key: "server-rsa-under-pss-ca.key",
+    };
+    for version in ["-tls1_3", "-tls1_2"] {
+        let scheme = baton_to_s_server(under_pss, "ca-rsa-pss.pem", &[version]);
+        assert!(scheme.is_some(), "{version}");
+        let (_, scheme, _) = s_client_to_baton(under_pss, None, "ca-rsa-pss.pem", &[version]);
+        assert!(scheme.is_some(), "{version}");
+    }
+}
