@@ -5,6 +5,10 @@ use super::*;
 impl Session {
     /// Keying material exporter (RFC 8446 §7.5, RFC 5705): `out.len()` bytes derived from
     /// the handshake for `label` and `context`. Available once the handshake completed.
+    /// A TLS 1.2 handshake without the extended master secret
+    /// ([`extended_master_secret`](Self::extended_master_secret) `Some(false)`)
+    /// still exports, but RFC 7627 §5.4 advises against using that material to
+    /// authenticate: another connection can share the master secret.
     pub fn export_keying_material(
         &self,
         label: &[u8],
