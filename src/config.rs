@@ -24,7 +24,8 @@ pub(crate) struct ConfigInner {
     pub(crate) verify_host: Option<Arc<VerifyHostFn>>,
     pub(crate) verify_peer: bool,
     pub(crate) now: fn() -> u64,
-    pub(crate) require_ems: bool,
+    /// `None`: the policy decides ([`SecurityPolicy::requires_extended_master_secret`]).
+    pub(crate) require_ems: Option<bool>,
     pub(crate) renegotiation: RenegotiationRefusal,
 }
 
@@ -39,6 +40,15 @@ pub enum RenegotiationRefusal {
     Warning,
     /// Fail the connection with a fatal `no_renegotiation` alert.
     Fatal,
+}
+
+impl ConfigInner {
+    /// Whether TLS 1.2 needs the extended master secret: as configured, else
+    /// as the policy says.
+    pub(crate) fn ems_required(&self) -> bool {
+        self.require_ems
+            .unwrap_or_else(|| self.policy.requires_extended_master_secret())
+    }
 }
 
 impl core::fmt::Debug for ConfigInner {
@@ -57,7 +67,7 @@ impl core::fmt::Debug for ConfigInner {
             )
             .field("verify_host_callback", &self.verify_host.is_some())
             .field("verify_peer", &self.verify_peer)
-            .field("require_ems", &self.require_ems)
+            .field("require_ems", &self.ems_required())
             .field("renegotiation", &self.renegotiation)
             .finish()
     }
@@ -101,7 +111,7 @@ impl Config {
                 verify_host: None,
                 verify_peer: true,
                 now: system_now,
-                require_ems: true,
+                require_ems: None,
                 renegotiation: RenegotiationRefusal::Warning,
             },
             trust_error: None,
@@ -235,11 +245,16 @@ impl ConfigBuilder {
     }
 
     /// Whether a TLS 1.2 handshake without the extended master secret
-    /// (RFC 7627) is refused. Default `true`: without EMS the master secret is
-    /// not bound to the handshake, which opens the triple-handshake attack and
-    /// weakens exporters. Turn off only to talk to peers that lack EMS.
+    /// (RFC 7627) is refused (with a `handshake_failure` alert, on either side).
+    /// By default the security policy decides: the FIPS policies
+    /// ([`SecurityPolicy::is_fips`]) require EMS, the others accept a full
+    /// handshake without it (RFC 7627 leaves this to each side; OpenSSL never
+    /// requires it, rustls only in FIPS mode), so older clients and servers
+    /// can connect. Without EMS the master secret is not bound to the
+    /// handshake (the triple-handshake attack; weaker exporters), so require
+    /// it where every peer is known to support it.
     pub fn require_extended_master_secret(&mut self, required: bool) -> &mut Self {
-        self.inner.require_ems = required;
+        self.inner.require_ems = Some(required);
         self
     }
 
@@ -280,6 +295,27 @@ mod tests {
         let mut b = Config::builder_minimal();
         b.trust_error = Some(Error::usage("no system trust store found"));
         b
+    }
+
+    #[test]
+    fn extended_master_secret_required_by_fips_policies_unless_overridden() {
+        let required = |policy: &str, explicit: Option<bool>| {
+            let mut b = Config::builder_minimal();
+            b.security_policy(policy).unwrap();
+            if let Some(r) = explicit {
+                b.require_extended_master_secret(r);
+            }
+            b.inner.ems_required()
+        };
+        for fips in ["default_fips", "20230317", "20240331", "20240416"] {
+            assert!(required(fips, None), "{fips}");
+            assert!(!required(fips, Some(false)), "{fips}");
+        }
+        for other in ["default", "default_tls13", "20240417", "rfc9151"] {
+            assert!(!required(other, None), "{other}");
+            assert!(required(other, Some(true)), "{other}");
+        }
+        assert!(!Config::builder_minimal().inner.ems_required());
     }
 
     #[test]

@@ -93,8 +93,8 @@ pub(crate) fn suite_implemented(cs: CipherSuite) -> bool {
     crate::suites::tls13_suite(cs).is_some() || crate::suites::tls12_suite(cs).is_some()
 }
 
-/// Handshake signature schemes Baton signs and verifies (no SHA-1, SHA-224,
-/// P-521 or RSA-PSS-PSS; `crypto::verify` refuses SHA-1).
+/// Handshake signature schemes Baton signs and verifies (no SHA-1 or SHA-224;
+/// `crypto::verify` refuses SHA-1).
 pub(crate) fn scheme_implemented(s: SignatureScheme) -> bool {
     crate::crypto::verify::TLS12_VERIFY_SCHEMES.contains(&s)
 }
@@ -420,6 +420,32 @@ impl SecurityPolicy {
             v.push(entry(EntryKind::Group, g.0, g.name(), active));
         }
         v
+    }
+}
+
+// ------------------------------------------------------------------------------
+// FIPS policies.
+
+/// The policies s2n-tls marks FIPS 140-3 compliant (its `S2N_FIPS_140_3` rule),
+/// in the edition whose tables Baton carries: `20230317`, `20240331` and
+/// `20240416` (`default_fips`). `rfc9151` is not one: in that edition s2n gives
+/// it no FIPS rule (it lists RSA key exchange and DHE suites).
+const FIPS_POLICIES: &[&str] = &["20230317", "20240331", "20240416"];
+
+impl SecurityPolicy {
+    /// True for the FIPS policies (those s2n-tls marks FIPS 140-3 compliant:
+    /// `20230317`, `20240331`, `20240416` = `default_fips`), matched by name.
+    pub fn is_fips(&self) -> bool {
+        FIPS_POLICIES.contains(&self.name)
+    }
+
+    /// True if a TLS 1.2 handshake under this policy needs the extended master
+    /// secret (RFC 7627): under the FIPS policies, as in rustls's FIPS mode
+    /// (FIPS 140-3 guidance D.Q approves the TLS 1.2 KDF only with EMS). Other policies
+    /// accept a full handshake without it, as OpenSSL and rustls do by default.
+    /// `ConfigBuilder::require_extended_master_secret` overrides this.
+    pub fn requires_extended_master_secret(&self) -> bool {
+        self.is_fips()
     }
 }
 

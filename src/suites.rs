@@ -50,7 +50,11 @@ impl Auth {
         use crate::crypto::sign::KeyType;
         matches!(
             (self, key),
-            (Auth::Rsa, KeyType::Rsa) | (Auth::Ecdsa, KeyType::EcdsaP256 | KeyType::EcdsaP384)
+            (Auth::Rsa, KeyType::Rsa | KeyType::RsaPss)
+                | (
+                    Auth::Ecdsa,
+                    KeyType::EcdsaP256 | KeyType::EcdsaP384 | KeyType::EcdsaP521
+                )
         )
     }
 }

@@ -95,7 +95,8 @@ pub(super) struct CertSignature<'a> {
 
 /// One DER element: (tag, contents, rest). Single-byte tags and definite
 /// lengths of up to four bytes, which is all X.509 needs; `None` if malformed.
-fn der_next(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+/// Also reads the PKCS#8 envelope of RSA-PSS keys (`crypto::pss`).
+pub(crate) fn der_next(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     let (&tag, rest) = input.split_first()?;
     let (&len0, rest) = rest.split_first()?;
     let (len, rest) = if len0 < 0x80 {

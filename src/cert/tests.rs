@@ -646,20 +646,22 @@ fn certificate_scheme_mapping() {
         S::ECDSA_SHA1,
         S::RSA_PKCS1_SHA224,
         S::ECDSA_SHA224,
-        S::RSA_PSS_PSS_SHA256,
-        S::RSA_PSS_PSS_SHA384,
-        S::RSA_PSS_PSS_SHA512,
         S::ED448,
     ] {
         assert!(certificate_signature_algorithms(s).is_empty(), "{s:?}");
     }
-    for s in CERT_SIGNATURE_SCHEMES {
+    let pss_pss = [
+        S::RSA_PSS_PSS_SHA256,
+        S::RSA_PSS_PSS_SHA384,
+        S::RSA_PSS_PSS_SHA512,
+    ];
+    for s in CERT_SIGNATURE_SCHEMES.into_iter().chain(pss_pss) {
         let algs = certificate_signature_algorithms(s);
         assert!(!algs.is_empty(), "{s:?}");
         // Everything we map to is something the unrestricted verifier accepts too.
         for a in algs {
             assert!(
-                webpki::ALL_VERIFICATION_ALGS
+                super::verify::all_certificate_algorithms()
                     .iter()
                     .any(|b| b.signature_alg_id() == a.signature_alg_id()
                         && b.public_key_alg_id() == a.public_key_alg_id()),
@@ -747,4 +749,38 @@ fn chain_signature_schemes_skip_self_signed_and_name_pss_both_ways() {
     }
     assert!(certificate_signature(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]).is_none());
     assert!(certificate_signature(&[0x30, 0x85, 1, 1, 1, 1, 1]).is_none());
+}
+
+#[test]
+fn rsa_pss_keys_in_chains() {
+    use SignatureScheme as S;
+    // An id-RSASSA-PSS leaf under an rsaEncryption root: webpki checks the
+    // root's PKCS#1 signature; the leaf's key type does not matter to it.
+    let ts = store(&[data!("ca-rsa.pem")]);
+    ts.verify_server_chain(&chain(data!("server-rsa-pss.pem")), NOW)
+        .unwrap();
+    // An rsaEncryption leaf signed by an RSA-PSS root with RSASSA-PSS-SHA256:
+    // webpki alone has no algorithm for that issuer key; ours verifies it.
+    let ts = store(&[data!("ca-rsa-pss.pem")]);
+    let c = chain(data!("server-rsa-under-pss-ca.pem"));
+    ts.verify_server_chain(&c, NOW).unwrap();
+    ts.verify_server_chain_with(&c, NOW, Some(&[S::RSA_PSS_PSS_SHA256]))
+        .unwrap();
+    for other in [S::RSA_PSS_RSAE_SHA256, S::RSA_PSS_PSS_SHA384] {
+        assert_eq!(
+            alert(ts.verify_server_chain_with(&c, NOW, Some(&[other]))),
+            AlertDescription::UNSUPPORTED_CERTIFICATE,
+            "{other:?}"
+        );
+    }
+    let ck = chain_and_key(
+        data!("server-rsa-under-pss-ca.pem"),
+        data!("server-rsa-under-pss-ca.key"),
+    );
+    assert_eq!(
+        ck.signed_with,
+        [vec![S::RSA_PSS_RSAE_SHA256, S::RSA_PSS_PSS_SHA256]]
+    );
+    let pss = chain_and_key(data!("server-rsa-pss.pem"), data!("server-rsa-pss.key"));
+    assert_eq!(pss.signing_key().key_type(), KeyType::RsaPss);
 }

@@ -52,7 +52,7 @@ impl TrustStore {
             .collect();
         let restricted: Vec<&'static dyn SignatureVerificationAlgorithm>;
         let algs: &[&'static dyn SignatureVerificationAlgorithm] = match cert_schemes {
-            None => webpki::ALL_VERIFICATION_ALGS,
+            None => all_certificate_algorithms(),
             Some(schemes) => {
                 restricted = schemes
                     .iter()
@@ -163,10 +163,27 @@ static PSS_RSAE_SHA256: Algs = &[algs::RSA_PSS_2048_8192_SHA256_LEGACY_KEY];
 static PSS_RSAE_SHA384: Algs = &[algs::RSA_PSS_2048_8192_SHA384_LEGACY_KEY];
 static PSS_RSAE_SHA512: Algs = &[algs::RSA_PSS_2048_8192_SHA512_LEGACY_KEY];
 static ED25519: Algs = &[algs::ED25519];
+// rsa_pss_pss_*: an RSASSA-PSS certificate signature by an issuer whose key is
+// id-RSASSA-PSS, which webpki has no algorithm for (see `crypto::pss`).
+static PSS_PSS_SHA256: Algs = &[&crate::crypto::pss::PSS_KEY_SHA256];
+static PSS_PSS_SHA384: Algs = &[&crate::crypto::pss::PSS_KEY_SHA384];
+static PSS_PSS_SHA512: Algs = &[&crate::crypto::pss::PSS_KEY_SHA512];
+
+/// Every algorithm an unrestricted chain check accepts: webpki's, plus RSA-PSS
+/// signatures by issuers with RSA-PSS keys.
+pub(super) fn all_certificate_algorithms() -> Algs {
+    static ALL: std::sync::OnceLock<Vec<&'static dyn SignatureVerificationAlgorithm>> =
+        std::sync::OnceLock::new();
+    ALL.get_or_init(|| {
+        let mut v = webpki::ALL_VERIFICATION_ALGS.to_vec();
+        v.extend([PSS_PSS_SHA256, PSS_PSS_SHA384, PSS_PSS_SHA512].concat());
+        v
+    })
+}
 
 /// The webpki algorithms that verify a certificate signature made with `scheme`;
-/// empty for schemes webpki cannot verify in certificates (SHA-1, SHA-224,
-/// RSA-PSS with a PSS key, Ed448), so a policy listing them allows nothing more.
+/// empty for schemes we cannot verify in certificates (SHA-1, SHA-224, Ed448),
+/// so a policy listing them allows nothing more.
 pub(crate) fn certificate_signature_algorithms(scheme: SignatureScheme) -> Algs {
     use SignatureScheme as S;
     match scheme {
@@ -179,6 +196,9 @@ pub(crate) fn certificate_signature_algorithms(scheme: SignatureScheme) -> Algs 
         S::RSA_PSS_RSAE_SHA256 => PSS_RSAE_SHA256,
         S::RSA_PSS_RSAE_SHA384 => PSS_RSAE_SHA384,
         S::RSA_PSS_RSAE_SHA512 => PSS_RSAE_SHA512,
+        S::RSA_PSS_PSS_SHA256 => PSS_PSS_SHA256,
+        S::RSA_PSS_PSS_SHA384 => PSS_PSS_SHA384,
+        S::RSA_PSS_PSS_SHA512 => PSS_PSS_SHA512,
         S::ED25519 => ED25519,
         _ => &[],
     }

@@ -5,6 +5,10 @@ use super::*;
 impl Session {
     /// Keying material exporter (RFC 8446 §7.5, RFC 5705): `out.len()` bytes derived from
     /// the handshake for `label` and `context`. Available once the handshake completed.
+    /// A TLS 1.2 handshake without the extended master secret
+    /// ([`extended_master_secret`](Self::extended_master_secret) `Some(false)`)
+    /// still exports, but RFC 7627 §5.4 advises against using that material to
+    /// authenticate: another connection can share the master secret.
     pub fn export_keying_material(
         &self,
         label: &[u8],
@@ -103,6 +107,15 @@ impl Session {
     /// The signature scheme the peer signed with.
     pub fn peer_signature_scheme(&self) -> Option<SignatureScheme> {
         self.engine.info().peer_signature_scheme
+    }
+
+    /// TLS 1.2: `Some(true)` if the handshake used the extended master secret
+    /// (RFC 7627), `Some(false)` if it used the standard one (RFC 5246 §8.1;
+    /// accepted only where [`crate::ConfigBuilder::require_extended_master_secret`]
+    /// or the policy allow it). `None` before TLS 1.2 is negotiated and in
+    /// TLS 1.3, whose key schedule always binds the whole handshake.
+    pub fn extended_master_secret(&self) -> Option<bool> {
+        self.engine.info().ems
     }
 
     /// True if the handshake used a HelloRetryRequest.

@@ -1,4 +1,4 @@
-//! Private keys that sign handshakes (ECDSA P-256/P-384, RSA).
+//! Private keys that sign handshakes (ECDSA P-256/P-384/P-521, RSA, RSA-PSS).
 
 use crate::error::Error;
 use crate::msgs::enums::SignatureScheme;
@@ -18,6 +18,11 @@ pub enum KeyType {
     EcdsaP256,
     /// ECDSA on P-384.
     EcdsaP384,
+    /// ECDSA on P-521.
+    EcdsaP521,
+    /// RSA-PSS: an RSA key whose algorithm is id-RSASSA-PSS (RFC 4055); it signs
+    /// only with `rsa_pss_pss_*` (RFC 8446 §4.2.3).
+    RsaPss,
 }
 
 /// The message signed (and verified against the certificate) to prove that a
@@ -27,6 +32,7 @@ const KEY_CHECK_MESSAGE: &[u8] = b"baton key check";
 enum Inner {
     Ecdsa(EcdsaKeyPair, KeyType),
     Rsa(RsaKeyPair),
+    RsaPss(RsaKeyPair),
 }
 
 /// A private signing key, loaded from PEM (PKCS#8, SEC1 `EC PRIVATE KEY`, or PKCS#1 `RSA PRIVATE KEY`).
@@ -38,6 +44,7 @@ pub(crate) struct SigningKey {
 const EC_CURVES: &[(&EcdsaSigningAlgorithm, KeyType)] = &[
     (&sig::ECDSA_P256_SHA256_ASN1_SIGNING, KeyType::EcdsaP256),
     (&sig::ECDSA_P384_SHA384_ASN1_SIGNING, KeyType::EcdsaP384),
+    (&sig::ECDSA_P521_SHA512_ASN1_SIGNING, KeyType::EcdsaP521),
 ];
 
 impl SigningKey {
@@ -62,6 +69,9 @@ impl SigningKey {
         match der {
             PrivateKeyDer::Pkcs8(k) => {
                 let bytes = k.secret_pkcs8_der();
+                if let Some(kp) = super::pss::key_pair_from_pkcs8(bytes)? {
+                    return Ok(Inner::RsaPss(kp));
+                }
                 for (alg, ty) in EC_CURVES {
                     if let Ok(kp) = EcdsaKeyPair::from_pkcs8(alg, bytes) {
                         return Ok(Inner::Ecdsa(kp, *ty));
@@ -70,7 +80,7 @@ impl SigningKey {
                 RsaKeyPair::from_pkcs8(bytes).map(Inner::Rsa).map_err(|_| {
                     Error::usage(
                         "unsupported or invalid PKCS#8 private key \
-                         (expected ECDSA P-256/P-384 or RSA 2048..8192 bits)",
+                         (expected ECDSA P-256/P-384/P-521, or RSA or RSA-PSS 2048..8192 bits)",
                     )
                 })
             }
@@ -82,7 +92,7 @@ impl SigningKey {
                     }
                 }
                 Err(Error::usage(
-                    "unsupported or invalid EC private key (expected P-256 or P-384)",
+                    "unsupported or invalid EC private key (expected P-256, P-384 or P-521)",
                 ))
             }
             PrivateKeyDer::Pkcs1(k) => RsaKeyPair::from_der(k.secret_pkcs1_der())
@@ -100,6 +110,7 @@ impl SigningKey {
         match &self.inner {
             Inner::Ecdsa(_, ty) => *ty,
             Inner::Rsa(_) => KeyType::Rsa,
+            Inner::RsaPss(_) => KeyType::RsaPss,
         }
     }
 
@@ -111,6 +122,14 @@ impl SigningKey {
         match self.key_type() {
             KeyType::EcdsaP256 => scheme == SignatureScheme::ECDSA_SECP256R1_SHA256,
             KeyType::EcdsaP384 => scheme == SignatureScheme::ECDSA_SECP384R1_SHA384,
+            KeyType::EcdsaP521 => scheme == SignatureScheme::ECDSA_SECP521R1_SHA512,
+            // Never rsae or PKCS#1: the key is for RSASSA-PSS only (RFC 4055 §1.2).
+            KeyType::RsaPss => matches!(
+                scheme,
+                SignatureScheme::RSA_PSS_PSS_SHA256
+                    | SignatureScheme::RSA_PSS_PSS_SHA384
+                    | SignatureScheme::RSA_PSS_PSS_SHA512
+            ),
             KeyType::Rsa => {
                 matches!(
                     scheme,
@@ -151,8 +170,12 @@ impl SigningKey {
                 .sign(&rng, msg)
                 .map(|s| s.as_ref().to_vec())
                 .map_err(|_| Error::internal("ECDSA signing failed")),
-            Inner::Rsa(kp) => {
+            Inner::Rsa(kp) | Inner::RsaPss(kp) => {
+                // `supports` has matched the scheme to the key type above.
                 let padding: &'static dyn sig::RsaEncoding = match scheme {
+                    SignatureScheme::RSA_PSS_PSS_SHA256 => &sig::RSA_PSS_SHA256,
+                    SignatureScheme::RSA_PSS_PSS_SHA384 => &sig::RSA_PSS_SHA384,
+                    SignatureScheme::RSA_PSS_PSS_SHA512 => &sig::RSA_PSS_SHA512,
                     SignatureScheme::RSA_PSS_RSAE_SHA256 => &sig::RSA_PSS_SHA256,
                     SignatureScheme::RSA_PSS_RSAE_SHA384 => &sig::RSA_PSS_SHA384,
                     SignatureScheme::RSA_PSS_RSAE_SHA512 => &sig::RSA_PSS_SHA512,
@@ -174,7 +197,9 @@ impl SigningKey {
         match self.key_type() {
             KeyType::EcdsaP256 => SignatureScheme::ECDSA_SECP256R1_SHA256,
             KeyType::EcdsaP384 => SignatureScheme::ECDSA_SECP384R1_SHA384,
+            KeyType::EcdsaP521 => SignatureScheme::ECDSA_SECP521R1_SHA512,
             KeyType::Rsa => SignatureScheme::RSA_PSS_RSAE_SHA256,
+            KeyType::RsaPss => SignatureScheme::RSA_PSS_PSS_SHA256,
         }
     }
 
@@ -220,6 +245,11 @@ mod tests {
         SignatureScheme::RSA_PSS_RSAE_SHA384,
         SignatureScheme::RSA_PSS_RSAE_SHA512,
     ];
+    const PSS_PSS: [SignatureScheme; 3] = [
+        SignatureScheme::RSA_PSS_PSS_SHA256,
+        SignatureScheme::RSA_PSS_PSS_SHA384,
+        SignatureScheme::RSA_PSS_PSS_SHA512,
+    ];
     const PKCS1: [SignatureScheme; 3] = [
         SignatureScheme::RSA_PKCS1_SHA256,
         SignatureScheme::RSA_PKCS1_SHA384,
@@ -260,6 +290,24 @@ mod tests {
                 data!("server-p384.pem"),
                 KeyType::EcdsaP384,
                 vec![SignatureScheme::ECDSA_SECP384R1_SHA384],
+            ),
+            (
+                data!("server-rsa-pss.key"),
+                data!("server-rsa-pss.pem"),
+                KeyType::RsaPss,
+                PSS_PSS.to_vec(),
+            ),
+            (
+                data!("server-p521.key"),
+                data!("server-p521.pem"),
+                KeyType::EcdsaP521,
+                vec![SignatureScheme::ECDSA_SECP521R1_SHA512],
+            ),
+            (
+                data!("server-p521-sec1.key"),
+                data!("server-p521.pem"),
+                KeyType::EcdsaP521,
+                vec![SignatureScheme::ECDSA_SECP521R1_SHA512],
             ),
             (
                 data!("client.key"),
@@ -317,6 +365,10 @@ mod tests {
         assert!(!p256.public_key_matches(&leaf(data!("server-rsa.pem"))));
         assert!(!p256.public_key_matches(&leaf(data!("server-p384.pem"))));
         assert!(!p256.public_key_matches(b"not a certificate"));
+        assert!(!p256.public_key_matches(&leaf(data!("server-p521.pem"))));
+        let p521 = SigningKey::from_pem(data!("server-p521.key")).unwrap();
+        assert!(!p521.public_key_matches(&leaf(data!("ca-p521.pem"))));
+        assert!(!p521.public_key_matches(&leaf(data!("server-p384.pem"))));
         let rsa = SigningKey::from_pem(data!("server-rsa.key")).unwrap();
         assert!(!rsa.public_key_matches(&leaf(data!("server-p256.pem"))));
         assert!(!rsa.public_key_matches(&leaf(data!("ca-rsa.pem"))));
@@ -356,6 +408,38 @@ mod tests {
         // TLS 1.3 RSA with only PKCS#1 offered: nothing.
         assert_eq!(rsa.choose_scheme(&PKCS1, true), None);
         assert_eq!(rsa.choose_scheme(&PKCS1, false), Some(S::RSA_PKCS1_SHA256));
+        // An RSA-PSS key signs only rsa_pss_pss_* (RFC 8446 §4.2.3), and an
+        // rsaEncryption key never does.
+        let pss = SigningKey::from_pem(data!("server-rsa-pss.key")).unwrap();
+        let all_rsa: Vec<_> = PSS.iter().chain(&PKCS1).copied().collect();
+        for tls13 in [false, true] {
+            assert_eq!(pss.choose_scheme(&all_rsa, tls13), None);
+            assert_eq!(rsa.choose_scheme(&PSS_PSS, tls13), None);
+            let mixed = [S::RSA_PSS_RSAE_SHA384, S::RSA_PSS_PSS_SHA384];
+            assert_eq!(
+                pss.choose_scheme(&mixed, tls13),
+                Some(S::RSA_PSS_PSS_SHA384)
+            );
+            assert_eq!(
+                rsa.choose_scheme(&mixed, tls13),
+                Some(S::RSA_PSS_RSAE_SHA384)
+            );
+        }
+        for s in all_rsa {
+            assert_eq!(pss.sign(s, b"m").unwrap_err().kind(), ErrorKind::Internal);
+        }
+        assert!(!pss.public_key_matches(&leaf(data!("server-rsa.pem"))));
+        assert!(!rsa.public_key_matches(&leaf(data!("server-rsa-pss.pem"))));
+        // P-521 signs only ecdsa_secp521r1_sha512, in both versions.
+        let p521 = SigningKey::from_pem(data!("server-p521.key")).unwrap();
+        assert_eq!(p521.choose_scheme(&offered, false), None);
+        let with521 = [S::ECDSA_SECP384R1_SHA384, S::ECDSA_SECP521R1_SHA512];
+        for tls13 in [false, true] {
+            assert_eq!(
+                p521.choose_scheme(&with521, tls13),
+                Some(S::ECDSA_SECP521R1_SHA512)
+            );
+        }
         // Curve must match the hash.
         assert_eq!(p256.choose_scheme(&[S::ECDSA_SECP384R1_SHA384], true), None);
         assert_eq!(p384.choose_scheme(&[S::ECDSA_SECP256R1_SHA256], true), None);

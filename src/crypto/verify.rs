@@ -9,9 +9,13 @@ use webpki::aws_lc_rs as algs;
 pub(crate) const TLS13_VERIFY_SCHEMES: &[SignatureScheme] = &[
     SignatureScheme::ECDSA_SECP256R1_SHA256,
     SignatureScheme::ECDSA_SECP384R1_SHA384,
+    SignatureScheme::ECDSA_SECP521R1_SHA512,
     SignatureScheme::RSA_PSS_RSAE_SHA256,
     SignatureScheme::RSA_PSS_RSAE_SHA384,
     SignatureScheme::RSA_PSS_RSAE_SHA512,
+    SignatureScheme::RSA_PSS_PSS_SHA256,
+    SignatureScheme::RSA_PSS_PSS_SHA384,
+    SignatureScheme::RSA_PSS_PSS_SHA512,
 ];
 
 /// Schemes Baton verifies in TLS 1.2 signatures (ServerKeyExchange,
@@ -20,9 +24,13 @@ pub(crate) const TLS13_VERIFY_SCHEMES: &[SignatureScheme] = &[
 pub(crate) const TLS12_VERIFY_SCHEMES: &[SignatureScheme] = &[
     SignatureScheme::ECDSA_SECP256R1_SHA256,
     SignatureScheme::ECDSA_SECP384R1_SHA384,
+    SignatureScheme::ECDSA_SECP521R1_SHA512,
     SignatureScheme::RSA_PSS_RSAE_SHA256,
     SignatureScheme::RSA_PSS_RSAE_SHA384,
     SignatureScheme::RSA_PSS_RSAE_SHA512,
+    SignatureScheme::RSA_PSS_PSS_SHA256,
+    SignatureScheme::RSA_PSS_PSS_SHA384,
+    SignatureScheme::RSA_PSS_PSS_SHA512,
     SignatureScheme::RSA_PKCS1_SHA256,
     SignatureScheme::RSA_PKCS1_SHA384,
     SignatureScheme::RSA_PKCS1_SHA512,
@@ -32,11 +40,30 @@ type Algs = &'static [&'static dyn SignatureVerificationAlgorithm];
 
 static P256_SHA256: Algs = &[algs::ECDSA_P256_SHA256];
 static P384_SHA384: Algs = &[algs::ECDSA_P384_SHA384];
-static ANY_EC_SHA256: Algs = &[algs::ECDSA_P256_SHA256, algs::ECDSA_P384_SHA256];
-static ANY_EC_SHA384: Algs = &[algs::ECDSA_P384_SHA384, algs::ECDSA_P256_SHA384];
+static P521_SHA512: Algs = &[algs::ECDSA_P521_SHA512];
+static ANY_EC_SHA256: Algs = &[
+    algs::ECDSA_P256_SHA256,
+    algs::ECDSA_P384_SHA256,
+    algs::ECDSA_P521_SHA256,
+];
+static ANY_EC_SHA384: Algs = &[
+    algs::ECDSA_P384_SHA384,
+    algs::ECDSA_P256_SHA384,
+    algs::ECDSA_P521_SHA384,
+];
+static ANY_EC_SHA512: Algs = &[
+    algs::ECDSA_P521_SHA512,
+    algs::ECDSA_P256_SHA512,
+    algs::ECDSA_P384_SHA512,
+];
 static PSS_SHA256: Algs = &[algs::RSA_PSS_2048_8192_SHA256_LEGACY_KEY];
 static PSS_SHA384: Algs = &[algs::RSA_PSS_2048_8192_SHA384_LEGACY_KEY];
 static PSS_SHA512: Algs = &[algs::RSA_PSS_2048_8192_SHA512_LEGACY_KEY];
+// rsa_pss_pss_*: the same signatures, from a key whose SPKI is id-RSASSA-PSS
+// (webpki has no algorithm for that key type; see `crypto::pss`).
+static PSS_PSS_SHA256: Algs = &[&super::pss::PSS_KEY_SHA256];
+static PSS_PSS_SHA384: Algs = &[&super::pss::PSS_KEY_SHA384];
+static PSS_PSS_SHA512: Algs = &[&super::pss::PSS_KEY_SHA512];
 static PKCS1_SHA256: Algs = &[algs::RSA_PKCS1_2048_8192_SHA256];
 static PKCS1_SHA384: Algs = &[algs::RSA_PKCS1_2048_8192_SHA384];
 static PKCS1_SHA512: Algs = &[algs::RSA_PKCS1_2048_8192_SHA512];
@@ -50,11 +77,16 @@ fn algorithms_for(scheme: SignatureScheme, tls13: bool) -> Result<Algs, Error> {
     Ok(match scheme {
         S::ECDSA_SECP256R1_SHA256 if tls13 => P256_SHA256,
         S::ECDSA_SECP384R1_SHA384 if tls13 => P384_SHA384,
+        S::ECDSA_SECP521R1_SHA512 if tls13 => P521_SHA512,
         S::ECDSA_SECP256R1_SHA256 => ANY_EC_SHA256,
         S::ECDSA_SECP384R1_SHA384 => ANY_EC_SHA384,
+        S::ECDSA_SECP521R1_SHA512 => ANY_EC_SHA512,
         S::RSA_PSS_RSAE_SHA256 => PSS_SHA256,
         S::RSA_PSS_RSAE_SHA384 => PSS_SHA384,
         S::RSA_PSS_RSAE_SHA512 => PSS_SHA512,
+        S::RSA_PSS_PSS_SHA256 => PSS_PSS_SHA256,
+        S::RSA_PSS_PSS_SHA384 => PSS_PSS_SHA384,
+        S::RSA_PSS_PSS_SHA512 => PSS_PSS_SHA512,
         S::RSA_PKCS1_SHA256 | S::RSA_PKCS1_SHA384 | S::RSA_PKCS1_SHA512 if tls13 => {
             return Err(Error::protocol(
                 AlertDescription::ILLEGAL_PARAMETER,
@@ -207,6 +239,56 @@ mod tests {
                 S::ECDSA_SECP256R1_SHA256,
                 b"m",
                 &sig,
+                true
+            )),
+            Some(AlertDescription::ILLEGAL_PARAMETER)
+        );
+        // An rsa_pss_rsae signature does not verify with an RSA-PSS (id-RSASSA-PSS)
+        // certificate, nor rsa_pss_pss with an rsaEncryption one, though the
+        // signatures are the same bytes: the scheme names the key type.
+        let pss = leaf(data!("server-rsa-pss.pem"));
+        let kpss = SigningKey::from_pem(data!("server-rsa-pss.key")).unwrap();
+        let sig_pss = kpss.sign(S::RSA_PSS_PSS_SHA256, b"m").unwrap();
+        verify_signature(&pss, S::RSA_PSS_PSS_SHA256, b"m", &sig_pss, true).unwrap();
+        assert_eq!(
+            alert(verify_signature(
+                &pss,
+                S::RSA_PSS_RSAE_SHA256,
+                b"m",
+                &sig_pss,
+                true
+            )),
+            Some(AlertDescription::ILLEGAL_PARAMETER)
+        );
+        let krsa = SigningKey::from_pem(data!("server-rsa.key")).unwrap();
+        let sig_rsae = krsa.sign(S::RSA_PSS_RSAE_SHA256, b"m").unwrap();
+        assert_eq!(
+            alert(verify_signature(
+                &rsa,
+                S::RSA_PSS_PSS_SHA256,
+                b"m",
+                &sig_rsae,
+                true
+            )),
+            Some(AlertDescription::ILLEGAL_PARAMETER)
+        );
+        // TLS 1.3: a P-521 signature is ecdsa_secp521r1_sha512 and nothing else.
+        let p521 = leaf(data!("server-p521.pem"));
+        let k521 = SigningKey::from_pem(data!("server-p521.key")).unwrap();
+        let sig521 = k521.sign(S::ECDSA_SECP521R1_SHA512, b"m").unwrap();
+        verify_signature(&p521, S::ECDSA_SECP521R1_SHA512, b"m", &sig521, true).unwrap();
+        for s in [S::ECDSA_SECP256R1_SHA256, S::ECDSA_SECP384R1_SHA384] {
+            assert_eq!(
+                alert(verify_signature(&p521, s, b"m", &sig521, true)),
+                Some(AlertDescription::ILLEGAL_PARAMETER)
+            );
+        }
+        assert_eq!(
+            alert(verify_signature(
+                &p384,
+                S::ECDSA_SECP521R1_SHA512,
+                b"m",
+                &sig521,
                 true
             )),
             Some(AlertDescription::ILLEGAL_PARAMETER)

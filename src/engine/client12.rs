@@ -38,6 +38,10 @@ pub(crate) struct Handshake {
     suite: &'static Tls12Suite,
     client_random: [u8; 32],
     server_random: [u8; 32],
+    /// Whether the master secret is extended (RFC 7627). Resumption (issue 14)
+    /// must store it with the session and abort (handshake_failure) when a
+    /// ServerHello resuming it disagrees, in either direction; it should not
+    /// offer a session without EMS at all (RFC 7627 §5.3).
     ems: bool,
     offered_groups: Vec<NamedGroup>,
     offered_schemes: Vec<SignatureScheme>,
@@ -121,7 +125,7 @@ pub(crate) fn handle_server_hello(
             return Err(illegal("server does not accept uncompressed points"));
         }
     }
-    if !exts.extended_master_secret && c.config.inner.require_ems {
+    if !exts.extended_master_secret && c.config.inner.ems_required() {
         return Err(hs_failure(
             "server does not support the extended master secret (RFC 7627), which this configuration requires",
         ));
@@ -143,6 +147,7 @@ pub(crate) fn handle_server_hello(
     c.info.version = Some(ProtocolVersion::TLSV1_2);
     c.info.server_version = Some(ProtocolVersion::TLSV1_2);
     c.info.suite = Some(suite.suite);
+    c.info.ems = Some(exts.extended_master_secret);
     Ok(State::ExpectCertificate(Box::new(Handshake {
         transcript,
         suite,
@@ -219,13 +224,17 @@ fn scheme_matches_auth(scheme: SignatureScheme, auth: Auth) -> bool {
     match auth {
         Auth::Ecdsa => matches!(
             scheme,
-            S::ECDSA_SECP256R1_SHA256 | S::ECDSA_SECP384R1_SHA384
+            S::ECDSA_SECP256R1_SHA256 | S::ECDSA_SECP384R1_SHA384 | S::ECDSA_SECP521R1_SHA512
         ),
+        // RSA-PSS keys (rsa_pss_pss_*) serve ECDHE_RSA suites too, as in OpenSSL.
         Auth::Rsa => matches!(
             scheme,
             S::RSA_PSS_RSAE_SHA256
                 | S::RSA_PSS_RSAE_SHA384
                 | S::RSA_PSS_RSAE_SHA512
+                | S::RSA_PSS_PSS_SHA256
+                | S::RSA_PSS_PSS_SHA384
+                | S::RSA_PSS_PSS_SHA512
                 | S::RSA_PKCS1_SHA256
                 | S::RSA_PKCS1_SHA384
                 | S::RSA_PKCS1_SHA512

@@ -31,6 +31,8 @@ pub(crate) struct Info {
     pub signature_scheme: Option<SignatureScheme>,
     pub peer_signature_scheme: Option<SignatureScheme>,
     pub hello_retry: bool,
+    /// TLS 1.2: whether the extended master secret (RFC 7627) was negotiated.
+    pub ems: Option<bool>,
 }
 
 /// What the keying-material exporter derives from.

@@ -36,6 +36,8 @@ pub(crate) struct Handshake {
     suite: &'static Tls12Suite,
     client_random: [u8; 32],
     server_random: [u8; 32],
+    /// Whether the master secret is extended (RFC 7627); a resumable session
+    /// must keep this (RFC 7627 §5.3, see `handle_client_hello`).
     ems: bool,
     kx: Option<KeyExchange>,
     master: Option<Secret>,
@@ -107,7 +109,8 @@ fn curve_offered(key: KeyType, client_groups: Option<&[NamedGroup]>) -> bool {
     let curve = match key {
         KeyType::EcdsaP256 => NamedGroup::SECP256R1,
         KeyType::EcdsaP384 => NamedGroup::SECP384R1,
-        KeyType::Rsa => return true,
+        KeyType::EcdsaP521 => NamedGroup::SECP521R1,
+        KeyType::Rsa | KeyType::RsaPss => return true,
     };
     client_groups.is_none_or(|g| g.contains(&curve))
 }
@@ -154,7 +157,7 @@ pub(crate) fn handle_client_hello(
             return Err(illegal("client does not accept uncompressed points"));
         }
     }
-    if !exts.extended_master_secret && c.config.inner.require_ems {
+    if !exts.extended_master_secret && c.config.inner.ems_required() {
         return Err(hs_failure(
             "client does not support the extended master secret (RFC 7627), which this configuration requires",
         ));
@@ -168,6 +171,7 @@ pub(crate) fn handle_client_hello(
         hs_failure("ClientHello without signature_algorithms (SHA-1 only) is not supported")
     })?;
     c.info.server_name = exts.server_name.clone();
+    c.info.ems = Some(exts.extended_master_secret);
     let (suite, ChosenCert { cert, scheme, .. }) = choose_suite_and_cert(
         c,
         &ch.cipher_suites,
@@ -204,6 +208,11 @@ pub(crate) fn handle_client_hello(
         legacy_version: ProtocolVersion::TLSV1_2,
         random: server_random,
         // Empty: this session cannot be resumed (RFC 5246 §7.4.1.3).
+        // Resumption (issue 14) must store `ems` with the session and follow
+        // RFC 7627 §5.3: never resume across an EMS mismatch. A session without
+        // EMS and a hello with it, or the reverse: full handshake (a
+        // server may instead abort with handshake_failure when the session had
+        // EMS and the hello lacks it; it MUST NOT resume).
         session_id: Vec::new(),
         cipher_suite: suite.suite,
         compression_method: 0,

@@ -33,6 +33,20 @@ CNSA_OUTPUTS=(
   server-cnsa-rsa3072.pem server-cnsa-rsa3072.key
 )
 
+# P-521 (ECDSA with SHA-512 throughout) and RSA-PSS (id-RSASSA-PSS keys) sets,
+# each of its own for the same reason.
+P521_OUTPUTS=(
+  ca-p521.pem ca-p521.key
+  server-p521.pem server-p521.key server-p521-sec1.key
+)
+PSS_OUTPUTS=(
+  server-rsa-pss.pem server-rsa-pss.key
+)
+PSS_CA_OUTPUTS=(
+  ca-rsa-pss.pem ca-rsa-pss.key
+  server-rsa-under-pss-ca.pem server-rsa-under-pss-ca.key
+)
+
 # missing NAME...: true if any of the files is absent.
 missing() {
   local f
@@ -44,10 +58,17 @@ missing() {
 
 GEN_MAIN=1
 GEN_CNSA=1
+GEN_P521=1
+GEN_PSS=1
+GEN_PSS_CA=1
 if [[ "${1:-}" != "--force" ]]; then
   missing "${OUTPUTS[@]}" || GEN_MAIN=0
   missing "${CNSA_OUTPUTS[@]}" || GEN_CNSA=0
-  if [[ $GEN_MAIN -eq 0 && $GEN_CNSA -eq 0 ]]; then
+  missing "${P521_OUTPUTS[@]}" || GEN_P521=0
+  missing "${PSS_OUTPUTS[@]}" || GEN_PSS=0
+  missing "${PSS_CA_OUTPUTS[@]}" || GEN_PSS_CA=0
+  if [[ $GEN_MAIN -eq 0 && $GEN_CNSA -eq 0 && $GEN_P521 -eq 0 && $GEN_PSS -eq 0 &&
+        $GEN_PSS_CA -eq 0 ]]; then
     echo "gen.sh: all test files present; nothing to do (use --force to regenerate)"
     exit 0
   fi
@@ -150,11 +171,13 @@ issue() {
     signer=(-selfsign -keyfile "$name.key")
   fi
   openssl ca -batch -notext -config ca.cnf "${signer[@]}" -in "$name.csr" -md "${MD:-sha256}" \
+    "${SIGOPTS[@]}" \
     -startdate "$from" -enddate "$until" -extfile ext.cnf -extensions "$ext" \
     -out "$name.pem" 2>ca-db/err || { cat ca-db/err >&2; exit 1; }
 }
 
 generated=()
+SIGOPTS=() # extra `openssl ca -sigopt` options (the RSA-PSS CA)
 
 if [[ $GEN_MAIN -eq 1 ]]; then
 # Root CAs.
@@ -225,6 +248,51 @@ for f in ca-cnsa-rsa3072.pem server-cnsa-rsa3072.pem; do
   openssl x509 -in "$f" -noout -text | grep -q "Signature Algorithm: sha384WithRSAEncryption"
 done
 generated+=("${CNSA_OUTPUTS[@]}")
+fi
+
+if [[ $GEN_P521 -eq 1 ]]; then
+# P-521 root and leaf, both signed with ecdsa-with-SHA512.
+MD=sha512
+key_ec ca-p521.key P-521
+issue ca-p521 "Baton Test Root CA (P-521)" self v3_root
+key_ec server-p521.key P-521
+issue server-p521 "server.test (P-521)" ca-p521 server_ec
+unset MD
+openssl ec -in server-p521.key -out server-p521-sec1.key 2>/dev/null
+openssl verify -CAfile ca-p521.pem server-p521.pem >/dev/null
+for f in ca-p521.pem server-p521.pem; do
+  openssl x509 -in "$f" -noout -text | grep -q "Signature Algorithm: ecdsa-with-SHA512"
+done
+grep -q "BEGIN EC PRIVATE KEY" server-p521-sec1.key
+generated+=("${P521_OUTPUTS[@]}")
+fi
+
+if [[ $GEN_PSS -eq 1 ]]; then
+# A leaf whose key is RSA-PSS (SubjectPublicKeyInfo id-RSASSA-PSS, no
+# parameters: any hash), signed by the RSA root (sha256WithRSAEncryption), so
+# only the leaf key differs from server-rsa. The CA key lives in the main set;
+# regenerating that set (--force) regenerates this one too.
+[[ -f ca-rsa.key ]] || { cp "$OUT_DIR/ca-rsa.key" "$OUT_DIR/ca-rsa.pem" .; }
+openssl genpkey -quiet -algorithm RSA-PSS -pkeyopt rsa_keygen_bits:2048 -out server-rsa-pss.key
+issue server-rsa-pss "server.test (RSA-PSS key)" ca-rsa server_ec
+openssl verify -CAfile ca-rsa.pem server-rsa-pss.pem >/dev/null
+openssl x509 -in server-rsa-pss.pem -noout -text | grep -q "Public Key Algorithm: rsassaPss"
+generated+=("${PSS_OUTPUTS[@]}")
+fi
+
+if [[ $GEN_PSS_CA -eq 1 ]]; then
+# A root whose key is RSA-PSS, signing with RSASSA-PSS (SHA-256, MGF1-SHA-256,
+# salt 32: the parameters TLS's rsa_pss_pss_sha256 names), and an rsaEncryption
+# leaf under it: a chain whose certificate signature is rsa_pss_pss_sha256.
+SIGOPTS=(-sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:digest -sigopt rsa_mgf1_md:sha256)
+openssl genpkey -quiet -algorithm RSA-PSS -pkeyopt rsa_keygen_bits:2048 -out ca-rsa-pss.key
+issue ca-rsa-pss "Baton Test Root CA (RSA-PSS key)" self v3_root
+key_rsa server-rsa-under-pss-ca.key
+issue server-rsa-under-pss-ca "server.test (RSA, under the RSA-PSS root)" ca-rsa-pss server_rsa
+SIGOPTS=()
+openssl verify -CAfile ca-rsa-pss.pem server-rsa-under-pss-ca.pem >/dev/null
+openssl x509 -in server-rsa-under-pss-ca.pem -noout -text | grep -q "Salt Length: 0x20"
+generated+=("${PSS_CA_OUTPUTS[@]}")
 fi
 
 for f in "${generated[@]}"; do

@@ -159,6 +159,9 @@ fn version_negotiation_each_way() {
     assert_eq!(c.client_protocol_version(), Some(ProtocolVersion::TLSV1_3));
     assert_eq!(s.client_protocol_version(), Some(ProtocolVersion::TLSV1_3));
     assert_eq!(s.server_protocol_version(), Some(ProtocolVersion::TLSV1_2));
+    // Both sides offer EMS, so both use it.
+    assert_eq!(c.extended_master_secret(), Some(true));
+    assert_eq!(s.extended_master_secret(), Some(true));
     close(&mut c, &mut s);
 
     // TLS 1.2-only client, TLS 1.3 + 1.2 server: TLS 1.2.
@@ -180,6 +183,9 @@ fn version_negotiation_each_way() {
     cr.unwrap();
     sr.unwrap();
     assert_eq!(c.actual_protocol_version(), Some(ProtocolVersion::TLSV1_3));
+    // TLS 1.3 has no extended master secret to report.
+    assert_eq!(c.extended_master_secret(), None);
+    assert_eq!(s.extended_master_secret(), None);
 
     // TLS 1.3-only client, TLS 1.2-only server: protocol_version.
     let scfg = server_config(

@@ -149,7 +149,7 @@ pub fn free_port() -> u16 {
 
 /// Whether something listens on 127.0.0.1:`port` (or the wildcard address),
 /// read from /proc/net/tcp so that checking does not use up an accept.
-fn is_listening(port: u16) -> bool {
+pub fn is_listening(port: u16) -> bool {
     let Ok(table) = std::fs::read_to_string("/proc/net/tcp") else {
         return false;
     };

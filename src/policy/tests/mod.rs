@@ -292,6 +292,7 @@ fn active_entries() {
             SignatureScheme::RSA_PKCS1_SHA512,
             SignatureScheme::ECDSA_SECP256R1_SHA256,
             SignatureScheme::ECDSA_SECP384R1_SHA384,
+            SignatureScheme::ECDSA_SECP521R1_SHA512,
         ]
     );
     assert_eq!(
@@ -359,7 +360,8 @@ fn active_entries() {
         .iter()
         .find(|x| x.code == SignatureScheme::RSA_PSS_PSS_SHA384.0)
         .unwrap();
-    assert!(!pss_pss.active);
+    // Handshake signatures with RSA-PSS keys (crypto::pss).
+    assert!(pss_pss.active);
 }
 
 // ------------------------------------------------------------------ snapshot

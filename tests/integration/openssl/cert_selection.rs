@@ -7,6 +7,14 @@
 
 use super::*;
 use crate::policies::{server, Chain, CNSA_P384, P256, P384_SHA256, RSA_2048};
+use baton::SignatureScheme;
+
+/// A P-521 leaf under a P-521 root, both signed with ecdsa-with-SHA512.
+const P521: Chain = Chain {
+    chain: "server-p521.pem",
+    key: "server-p521.key",
+    signed_with: SignatureScheme::ECDSA_SECP521R1_SHA512,
+};
 use crate::require_openssl;
 use std::sync::OnceLock;
 
@@ -16,6 +24,7 @@ fn cas_file() -> &'static str {
     F.get_or_init(|| {
         let mut pem = std::fs::read(all_cas_file()).unwrap();
         pem.extend(std::fs::read(data("ca-cnsa-p384.pem")).unwrap());
+        pem.extend(std::fs::read(data("ca-p521.pem")).unwrap());
         let p = scratch_dir().join("cert-selection-cas.pem");
         std::fs::write(&p, pem).unwrap();
         p.to_str().unwrap().to_string()
@@ -29,6 +38,7 @@ fn cn(chain: Chain) -> &'static str {
         "server-p256-chain.pem" => "server.test (P-256)",
         "server-p384.pem" => "server.test (P-384)",
         "server-cnsa-p384.pem" => "server.test (CNSA, P-384)",
+        "server-p521.pem" => "server.test (P-521)",
         other => panic!("no CN known for {other}"),
     }
 }
@@ -96,5 +106,16 @@ fn sigalgs_choose_between_rsa_and_ecdsa_chains() {
     for chains in [[RSA_2048, P256], [P256, RSA_2048]] {
         check(chains, "-tls1_3", "RSA-PSS+SHA256:RSA+SHA256", RSA_2048);
         check(chains, "-tls1_2", "RSA+SHA256", RSA_2048);
+    }
+}
+
+#[test]
+fn sigalgs_choose_between_p256_and_p521_chains() {
+    require_openssl!();
+    // In TLS 1.3 only a P-521 key signs ecdsa_secp521r1_sha512, and only a
+    // P-256 key ecdsa_secp256r1_sha256, whatever the config order.
+    for chains in [[P256, P521], [P521, P256]] {
+        check(chains, "-tls1_3", "ECDSA+SHA512", P521);
+        check(chains, "-tls1_3", "ECDSA+SHA256", P256);
     }
 }

@@ -241,8 +241,8 @@ fn extended_master_secret_is_negotiated_with_openssl() {
     );
 }
 
-/// A peer without EMS: refused by default in both directions, accepted when
-/// the requirement is turned off.
+/// A peer without EMS: refused in both directions when EMS is required,
+/// accepted when the requirement is turned off.
 #[test]
 fn peer_without_extended_master_secret() {
     require_openssl!();
@@ -275,7 +275,7 @@ fn peer_without_extended_master_secret() {
             c.set_server_name("localhost").unwrap()
         });
         if require {
-            let e = r.expect_err("EMS is required by default");
+            let e = r.expect_err("EMS is required");
             assert_eq!(
                 e.sent_alert(),
                 Some(AlertDescription::HANDSHAKE_FAILURE),
@@ -302,12 +302,15 @@ fn peer_without_extended_master_secret() {
             Ok(())
         });
         let mut cli = s_client_env(server.port, &env, &["-tls1_2", "-quiet", "-ign_eof"]);
-        cli.write_stdin(b"no ems");
+        // Refused, s_client may exit before reading stdin: write only when it will.
+        if !require {
+            cli.write_stdin(b"no ems");
+        }
         cli.close_stdin();
         let out = cli.wait(TIMEOUT);
         let r = server.join(TIMEOUT);
         if require {
-            let e = r.expect_err("EMS is required by default");
+            let e = r.expect_err("EMS is required");
             assert!(e.contains("extended master secret"), "{e}");
             assert!(out.stderr.contains("handshake failure"), "{}", out.stderr);
         } else {
@@ -315,6 +318,121 @@ fn peer_without_extended_master_secret() {
             assert_eq!(out.stdout, b"no ems");
         }
     }
+}
+
+/// Without an explicit setting the policy decides whether EMS is required:
+/// a FIPS policy (`default_fips`) refuses a peer without it with
+/// handshake_failure, the default policy accepts it and uses the RFC 5246
+/// master secret (checked by both Finished messages and by data both ways).
+#[test]
+fn extended_master_secret_requirement_follows_the_policy() {
+    require_openssl!();
+    let conf = no_ems_conf();
+    let env = [("OPENSSL_CONF", conf.as_path())];
+    let named = |mut b: baton::ConfigBuilder, name: &str| {
+        b.security_policy(name).unwrap();
+        b.build().unwrap()
+    };
+    for (name, fips) in [
+        ("default_tls13", false),
+        ("default", false),
+        ("default_fips", true),
+    ] {
+        assert_eq!(
+            baton::policy::lookup(name).unwrap().is_fips(),
+            fips,
+            "{name}"
+        );
+
+        // Baton client → s_server without EMS.
+        let srv = s_server_env(
+            None,
+            &env,
+            &[
+                "-cert",
+                &path(RSA.chain),
+                "-key",
+                &path(RSA.key),
+                "-tls1_2",
+                "-naccept",
+                "1",
+                "-rev",
+                "-quiet",
+            ],
+        );
+        let mut b = Config::builder_minimal();
+        b.add_pem_to_trust_store(&std::fs::read(all_cas_file()).unwrap())
+            .unwrap();
+        let r = baton_client(&named(b, name), srv.port, |c| {
+            c.set_server_name("localhost").unwrap()
+        });
+        if fips {
+            let e = r.expect_err("a FIPS policy requires EMS");
+            assert_eq!(
+                e.sent_alert(),
+                Some(AlertDescription::HANDSHAKE_FAILURE),
+                "{e:?}"
+            );
+            assert!(e.message().contains("extended master secret"), "{e}");
+            let _ = srv.proc.wait(TIMEOUT);
+        } else {
+            let mut conn = r.unwrap_or_else(|e| panic!("{name}: {e:?}: {}", srv.proc.stderr_now()));
+            assert_eq!(conn.extended_master_secret(), Some(false));
+            rev_roundtrip(&mut conn, "standard master secret");
+            conn.shutdown().unwrap();
+            let out = srv.proc.wait(TIMEOUT);
+            assert!(out.status.success(), "{}", out.stderr);
+        }
+
+        // s_client without EMS → Baton server.
+        let mut b = Config::builder_minimal();
+        b.add_cert_chain_and_key(
+            baton::CertChainAndKey::from_pem_files(data(RSA.chain), data(RSA.key)).unwrap(),
+        );
+        let server = baton_server(named(b, name), |conn| {
+            conn.negotiate()?;
+            let ems = conn.extended_master_secret();
+            let data = recv_exact(conn, 6)?;
+            send_all(conn, &data)?;
+            conn.shutdown()?;
+            Ok(ems)
+        });
+        let mut cli = s_client_env(server.port, &env, &["-tls1_2", "-quiet", "-ign_eof"]);
+        // Refused, s_client may exit before reading stdin: write only when it will.
+        if !fips {
+            cli.write_stdin(b"no ems");
+        }
+        cli.close_stdin();
+        let out = cli.wait(TIMEOUT);
+        let r = server.join(TIMEOUT);
+        if fips {
+            let e = r.expect_err("a FIPS policy requires EMS");
+            assert!(e.contains("extended master secret"), "{e}");
+            assert!(out.stderr.contains("handshake failure"), "{}", out.stderr);
+        } else {
+            assert_eq!(r.unwrap(), Some(false), "{name}");
+            assert_eq!(out.stdout, b"no ems", "{name}: {}", out.stderr);
+        }
+    }
+}
+
+/// With EMS on both sides the connection reports it, and a FIPS policy connects.
+#[test]
+fn extended_master_secret_is_reported() {
+    require_openssl!();
+    let srv = s_server_with(P384_CERT, &["-tls1_2", "-naccept", "1", "-rev", "-quiet"]);
+    let mut b = Config::builder_minimal();
+    b.add_pem_to_trust_store(&std::fs::read(all_cas_file()).unwrap())
+        .unwrap();
+    b.security_policy("default_fips").unwrap();
+    let mut conn = baton_client(&b.build().unwrap(), srv.port, |c| {
+        c.set_server_name("localhost").unwrap()
+    })
+    .unwrap();
+    assert_eq!(conn.extended_master_secret(), Some(true));
+    rev_roundtrip(&mut conn, "extended master secret");
+    conn.shutdown().unwrap();
+    assert!(srv.proc.wait(TIMEOUT).status.success());
 }
 
 /// A renegotiation request from s_client ("R" on its stdin) is refused with
