@@ -234,6 +234,10 @@ fn implemented_matches_the_engine() {
         NamedGroup::SECP521R1,
         NamedGroup::X25519,
         NamedGroup::X448,
+        NamedGroup::MLKEM1024,
+        NamedGroup::SECP256R1MLKEM768,
+        NamedGroup::X25519MLKEM768,
+        NamedGroup::SECP384R1MLKEM1024,
     ]
     .into_iter()
     .filter(|&g| group_implemented(g))
@@ -309,7 +313,8 @@ fn active_entries() {
         [
             NamedGroup::X25519,
             NamedGroup::SECP256R1,
-            NamedGroup::SECP384R1
+            NamedGroup::SECP384R1,
+            NamedGroup::SECP521R1
         ]
     );
 
@@ -570,7 +575,7 @@ fn check_usable_refuses_the_policies_without_an_active_version() {
     let base = lookup("20240417").unwrap();
     let leak = |p: SecurityPolicy| -> &'static SecurityPolicy { Box::leak(Box::new(p)) };
     let no_group = leak(SecurityPolicy {
-        groups: &[NamedGroup::SECP521R1],
+        groups: &[NamedGroup::X448],
         ..*base
     });
     let no_scheme = leak(SecurityPolicy {
