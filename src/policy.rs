@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
 
 mod tables;
+mod tables_pq;
 #[cfg(test)]
 mod tests;
 
@@ -437,6 +438,8 @@ static ALIASES: &[(&str, &SecurityPolicy)] = &[
     ("default", &tables::POLICY_20170210),
     ("default_tls13", &tables::POLICY_20240417),
     ("default_fips", &tables::POLICY_20240416),
+    // s2n's moving post-quantum default.
+    ("default_pq", &tables_pq::POLICY_20250721),
 ];
 
 /// Every policy table, numbered ones first (oldest first), then `rfc9151` and the

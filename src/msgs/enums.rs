@@ -145,6 +145,12 @@ wire_enum! {
         RSA_PSS_PSS_SHA256 = 0x0809 => "rsa_pss_pss_sha256",
         RSA_PSS_PSS_SHA384 = 0x080a => "rsa_pss_pss_sha384",
         RSA_PSS_PSS_SHA512 = 0x080b => "rsa_pss_pss_sha512",
+        /// ML-DSA (draft-ietf-tls-mldsa), listed by s2n's newer policies; not implemented.
+        MLDSA44 = 0x0904 => "mldsa44",
+        /// ML-DSA-65; not implemented.
+        MLDSA65 = 0x0905 => "mldsa65",
+        /// ML-DSA-87; not implemented.
+        MLDSA87 = 0x0906 => "mldsa87",
     }
 }
 
