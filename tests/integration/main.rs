@@ -7,10 +7,12 @@
 //! - `cert_selection`: which of several chains a server sends (signature_algorithms_cert).
 //! - `openssl`: interop with `openssl s_server` / `s_client` on 127.0.0.1.
 //! - `event_loop`: driving a connection without a transport, as io_uring/epoll loops do.
+//! - `go_peer`: the post-quantum hybrids against Go's crypto/tls (needs `BATON_GO`).
 
 mod cert_selection;
 mod event_loop;
 mod gnutls;
+mod go_peer;
 mod openssl;
 mod pair;
 mod policies;
