@@ -45,6 +45,10 @@ fn go_peer() -> &'static Path {
             .env("GOTOOLCHAIN", "local")
             .env("GOPROXY", "off")
             .env("GOFLAGS", "")
+            // Nothing outside the target dir: no user go.env, telemetry counters
+            // (os.UserConfigDir) under target too.
+            .env("GOENV", "off")
+            .env("XDG_CONFIG_HOME", out.join("config"))
             .env("CGO_ENABLED", "0")
             .status()
             .unwrap_or_else(|e| panic!("running BATON_GO={go:?}: {e}"));
