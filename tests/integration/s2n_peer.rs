@@ -349,11 +349,15 @@ fn s2n_default_pq_client_to_baton_default_pq_server() {
 }
 
 /// HelloRetryRequest from Baton's server, to a hybrid (SecP256r1MLKEM768, which
-/// s2n's client does not share first) and from one (to secp384r1).
+/// s2n's client does not share first) and from one (to secp384r1 and secp521r1).
 #[test]
 fn s2n_client_gets_hello_retry_to_and_from_a_hybrid() {
     let suite = CipherSuite::TLS13_AES_128_GCM_SHA256;
-    for group in [NamedGroup::SECP256R1MLKEM768, NamedGroup::SECP384R1] {
+    for group in [
+        NamedGroup::SECP256R1MLKEM768,
+        NamedGroup::SECP384R1,
+        NamedGroup::SECP521R1,
+    ] {
         let scfg = server_config(
             "server-rsa.pem",
             "server-rsa.key",
