@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
 
 mod tables;
+mod tables_pq;
 #[cfg(test)]
 mod tests;
 
@@ -99,7 +100,8 @@ pub(crate) fn scheme_implemented(s: SignatureScheme) -> bool {
     crate::crypto::verify::TLS12_VERIFY_SCHEMES.contains(&s)
 }
 
-/// Key exchange groups Baton implements.
+/// Key exchange groups Baton implements (the hybrids for TLS 1.3 only; see
+/// [`SecurityPolicy::active_groups`]).
 pub(crate) fn group_implemented(g: NamedGroup) -> bool {
     crate::crypto::kx::SUPPORTED_GROUPS.contains(&g)
 }
@@ -356,19 +358,23 @@ impl SecurityPolicy {
 
     /// The key exchange groups Baton uses under this policy, in its order: those it
     /// implements, or none if no active cipher suite uses (EC)DHE over a group.
+    /// The post-quantum hybrids count only where TLS 1.3 is negotiated: they
+    /// have no TLS 1.2 form.
     pub fn active_groups(&self) -> Vec<NamedGroup> {
-        let ecdhe = self
+        let kxs: Vec<Kx> = self
             .active_cipher_suites()
             .into_iter()
             .filter_map(suite_info)
-            .any(|i| matches!(i.kx, Kx::Ecdhe | Kx::Tls13));
-        if !ecdhe {
+            .map(|i| i.kx)
+            .collect();
+        let tls13 = kxs.contains(&Kx::Tls13);
+        if !tls13 && !kxs.contains(&Kx::Ecdhe) {
             return Vec::new();
         }
         self.groups
             .iter()
             .copied()
-            .filter(|&g| group_implemented(g))
+            .filter(|&g| group_implemented(g) && (tls13 || !crate::crypto::kx::is_hybrid(g)))
             .collect()
     }
 
@@ -458,6 +464,8 @@ static ALIASES: &[(&str, &SecurityPolicy)] = &[
     ("default", &tables::POLICY_20170210),
     ("default_tls13", &tables::POLICY_20240417),
     ("default_fips", &tables::POLICY_20240416),
+    // s2n's moving post-quantum default.
+    ("default_pq", &tables_pq::POLICY_20250721),
 ];
 
 /// Every policy table, numbered ones first (oldest first), then `rfc9151` and the

@@ -3,31 +3,33 @@
 
 use zeroize::Zeroize;
 
-/// A secret of up to 64 bytes (large enough for SHA-384 secrets and AES-256 keys).
+/// A secret of up to 66 bytes (large enough for SHA-384 secrets, AES-256 keys
+/// and the 66-byte P-521 ECDH shared secret).
 #[derive(Clone)]
 pub(crate) struct Secret {
-    buf: [u8; 64],
+    buf: [u8; Self::MAX_LEN],
     len: u8,
 }
 
 impl Secret {
     /// The most bytes a `Secret` holds.
-    pub(crate) const MAX_LEN: usize = 64;
+    pub(crate) const MAX_LEN: usize = 66;
 
-    /// Copies `bytes` (at most 64) into a new secret.
+    /// Copies `bytes` (at most [`Self::MAX_LEN`]) into a new secret.
     ///
     /// Every caller is internal and passes a hash output, an AEAD key, an IV or
-    /// an (EC)DH shared secret, all of statically known length ≤ 64; nothing
+    /// an (EC)DH shared secret, all of statically known length ≤ 66; nothing
     /// sized by the peer reaches here. Truncating would silently produce a
     /// wrong key, so a longer input is a bug and is asserted against.
     pub(crate) fn new(bytes: &[u8]) -> Self {
-        // ok-panic: internal invariant; all callers pass fixed-size (≤ 64 byte) material.
+        // ok-panic: internal invariant; all callers pass fixed-size (≤ 66 byte) material.
         assert!(
             bytes.len() <= Self::MAX_LEN,
-            "Secret::new: {} bytes exceeds 64",
-            bytes.len()
+            "Secret::new: {} bytes exceeds {}",
+            bytes.len(),
+            Self::MAX_LEN
         );
-        let mut buf = [0u8; 64];
+        let mut buf = [0u8; Self::MAX_LEN];
         buf[..bytes.len()].copy_from_slice(bytes);
         Self {
             buf,
@@ -79,8 +81,8 @@ mod tests {
         assert_eq!(s.as_bytes(), &[1, 2, 3]);
         assert_eq!(s.len(), 3);
         assert_eq!(format!("{s:?}"), "Secret(<3 bytes redacted>)");
-        let full = Secret::new(&[0xaa; 64]);
-        assert_eq!(full.as_bytes(), &[0xaa; 64][..]);
+        let full = Secret::new(&[0xaa; 66]);
+        assert_eq!(full.as_bytes(), &[0xaa; 66][..]);
         let empty = Secret::new(&[]);
         assert!(empty.as_bytes().is_empty());
     }
@@ -88,7 +90,7 @@ mod tests {
     #[test]
     #[should_panic]
     fn secret_too_long_is_a_bug() {
-        let _ = Secret::new(&[0u8; 65]);
+        let _ = Secret::new(&[0u8; 67]);
     }
 
     #[test]

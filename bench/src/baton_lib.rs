@@ -25,7 +25,7 @@ pub struct BatonPair {
     pipes: (Pipe, Pipe),
 }
 
-/// A policy allowing exactly the case's version, suite and X25519.
+/// A policy allowing exactly the case's version, suite and group.
 fn policy(case: Case) -> &'static SecurityPolicy {
     let (version, groups, schemes): (_, &'static [NamedGroup], &'static [SignatureScheme]) =
         if case.suite.is_tls12() {
@@ -39,7 +39,10 @@ fn policy(case: Case) -> &'static SecurityPolicy {
         } else {
             (
                 ProtocolVersion::TLSV1_3,
-                &[NamedGroup::X25519],
+                match case.group {
+                    crate::Group::X25519 => &[NamedGroup::X25519],
+                    crate::Group::X25519MlKem768 => &[NamedGroup::X25519MLKEM768],
+                },
                 baton::policy::default_policy().signature_schemes,
             )
         };
@@ -139,7 +142,7 @@ impl crate::Pair for BatonPair {
         for (who, c) in [("client", &self.client), ("server", &self.server)] {
             if c.actual_protocol_version() != Some(version)
                 || c.cipher_suite() != Some(CipherSuite(case.suite.iana(case.key)))
-                || c.kx_group() != Some(NamedGroup::X25519)
+                || c.kx_group() != Some(NamedGroup(case.group.iana()))
             {
                 return Err(format!(
                     "Baton {who} negotiated {:?} {:?} {:?}",

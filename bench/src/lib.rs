@@ -130,6 +130,33 @@ impl KeyType {
     }
 }
 
+/// The key exchange group of a case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Group {
+    /// X25519 alone.
+    X25519,
+    /// The ML-KEM-768 + X25519 hybrid (TLS 1.3 only).
+    X25519MlKem768,
+}
+
+impl Group {
+    /// The IANA name, as Baton, rustls and s2n-tls print it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Group::X25519 => "X25519",
+            Group::X25519MlKem768 => "X25519MLKEM768",
+        }
+    }
+
+    /// The TLS code point.
+    pub fn iana(self) -> u16 {
+        match self {
+            Group::X25519 => 0x001d,
+            Group::X25519MlKem768 => 0x11ec,
+        }
+    }
+}
+
 /// One configuration every library is asked to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Case {
@@ -137,6 +164,8 @@ pub struct Case {
     pub suite: Suite,
     /// Server certificate key type.
     pub key: KeyType,
+    /// Key exchange group.
+    pub group: Group,
 }
 
 impl Case {
@@ -145,14 +174,32 @@ impl Case {
         Case {
             suite: Suite::Tls13Aes128Gcm,
             key: KeyType::EcdsaP256,
+            group: Group::X25519,
         },
         Case {
             suite: Suite::Tls13Aes128Gcm,
             key: KeyType::Rsa2048,
+            group: Group::X25519,
         },
         Case {
             suite: Suite::Tls12Aes128Gcm,
             key: KeyType::EcdsaP256,
+            group: Group::X25519,
+        },
+    ];
+
+    /// The post-quantum comparison: the same TLS 1.3 handshake with X25519 and
+    /// with X25519MLKEM768.
+    pub const HANDSHAKES_PQ: [Case; 2] = [
+        Case {
+            suite: Suite::Tls13Aes128Gcm,
+            key: KeyType::EcdsaP256,
+            group: Group::X25519,
+        },
+        Case {
+            suite: Suite::Tls13Aes128Gcm,
+            key: KeyType::EcdsaP256,
+            group: Group::X25519MlKem768,
         },
     ];
 
@@ -161,12 +208,18 @@ impl Case {
         Case {
             suite,
             key: KeyType::EcdsaP256,
+            group: Group::X25519,
         }
     }
 
     /// "TLS1.3 AES-128-GCM, X25519, ECDSA P-256".
     pub fn label(&self) -> String {
-        format!("{}, X25519, {}", self.suite.label(), self.key.label())
+        format!(
+            "{}, {}, {}",
+            self.suite.label(),
+            self.group.label(),
+            self.key.label()
+        )
     }
 }
 

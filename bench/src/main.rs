@@ -20,7 +20,7 @@ use baton_bench::openssl_lib::OpenSsl;
 use baton_bench::rustls_lib::Rustls;
 use baton_bench::s2n_lib::S2n;
 use baton_bench::svg::{self, Series};
-use baton_bench::{Case, Library, Pair, Side, SideTimes, Suite};
+use baton_bench::{Case, Group, Library, Pair, Side, SideTimes, Suite};
 use std::time::Duration;
 
 const LIBS: [&str; 4] = ["Baton", "s2n-tls", "rustls", "OpenSSL"];
@@ -170,6 +170,59 @@ fn notes(what: &str, v: &[Result<f64, String>; 4], seen: &mut Vec<String>) {
     }
 }
 
+/// X25519MLKEM768 against X25519 (TLS 1.3, AES-128-GCM, ECDSA P-256), both
+/// measured in this run: handshakes/s per side for Baton, s2n-tls and rustls,
+/// each library's hybrid/X25519 ratio, and Baton's ratio to each peer.
+fn pq_table(budget: Duration, missing: &mut Vec<String>) {
+    println!(
+        "### Post-quantum key exchange (full handshakes per second of that side's CPU time)\n"
+    );
+    println!("| side, group | Baton | s2n-tls | rustls | Baton/s2n-tls | Baton/rustls |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    let [classical, hybrid] = Case::HANDSHAKES_PQ.map(|case| {
+        let r = per_lib!(measure::handshakes, case, budget);
+        notes(
+            &case.label(),
+            &r.clone().map(|x| x.map(|x| x.client)),
+            missing,
+        );
+        r
+    });
+    for (side, pick) in [
+        (
+            "client",
+            (|h: &measure::Handshakes| h.client) as fn(&measure::Handshakes) -> f64,
+        ),
+        ("server", |h: &measure::Handshakes| h.server),
+    ] {
+        let get =
+            |r: &[Result<measure::Handshakes, String>; 4]| r.clone().map(|x| x.map(|h| pick(&h)));
+        let (c, h) = (get(&classical), get(&hybrid));
+        for (label, v) in [(Group::X25519, &c), (Group::X25519MlKem768, &h)] {
+            println!(
+                "| {side}, {} | {} | {} | {} | {} | {} |",
+                label.label(),
+                fmt(&v[0], 1.0, 0),
+                fmt(&v[1], 1.0, 0),
+                fmt(&v[2], 1.0, 0),
+                ratio(&v[0], &v[1]),
+                ratio(&v[0], &v[2]),
+            );
+        }
+        println!(
+            "| {side}, X25519MLKEM768 / X25519 | {} | {} | {} | | |",
+            ratio(&h[0], &c[0]),
+            ratio(&h[1], &c[1]),
+            ratio(&h[2], &c[2]),
+        );
+    }
+    println!(
+        "\nEach library restricted to the one group (s2n-tls by policy: `default_tls13` for X25519, \
+         `default_pq` for the hybrid, whose client also sends a secp256r1 share, as s2n always \
+         does). OpenSSL here has no ML-KEM (3.0).\n"
+    );
+}
+
 fn run_tables(opts: &Opts) {
     let b = opts.budget;
     let mut missing = Vec::new();
@@ -279,6 +332,10 @@ fn run_tables(opts: &Opts) {
         pk.ecdsa_verify * 1e6,
         pk.rsa_verify * 1e6
     );
+
+    if wanted(opts, "post-quantum") {
+        pq_table(hs_budget, &mut missing);
+    }
 
     let case = Case::HANDSHAKES[0];
     if wanted(opts, "memory") {

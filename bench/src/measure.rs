@@ -232,6 +232,12 @@ mod tests {
         // s2n's named policies cover these (see the table's notes for the rest).
         harness_checks::<S2n>(&all[..2]);
         assert!(S2n::setup(Case::records(Suite::Tls13Chacha20), false).is_err());
+        // The hybrid: each library negotiates it, and a check for X25519 fails.
+        let pq = [Case::HANDSHAKES_PQ[1]];
+        harness_checks::<Baton>(&pq);
+        harness_checks::<Rustls>(&pq);
+        harness_checks::<S2n>(&pq);
+        assert!(OpenSsl::setup(pq[0], false).is_err());
     }
 
     fn bulk_and_handshake_loops_produce_figures() {

@@ -49,6 +49,9 @@ fn context(case: Case, release_mode: bool) -> Result<openssl::ssl::SslContextBui
     } else {
         "X25519"
     };
+    if case.group != crate::Group::X25519 {
+        return Err(format!("{} is not in this OpenSSL", case.group.label()));
+    }
     b.set_groups_list(groups).map_err(e)?;
     b.set_session_cache_mode(SslSessionCacheMode::OFF);
     b.set_options(SslOptions::NO_TICKET);

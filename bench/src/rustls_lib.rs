@@ -31,8 +31,11 @@ fn restricted(case: Case) -> Arc<CryptoProvider> {
     let mut p = provider::default_provider();
     let want = case.suite.iana(case.key);
     p.cipher_suites.retain(|s| u16::from(s.suite()) == want);
-    p.kx_groups
-        .retain(|k| k.name() == rustls::NamedGroup::X25519);
+    p.kx_groups = provider::ALL_KX_GROUPS
+        .iter()
+        .copied()
+        .filter(|k| u16::from(k.name()) == case.group.iana())
+        .collect();
     assert_eq!(p.cipher_suites.len(), 1);
     assert_eq!(p.kx_groups.len(), 1);
     Arc::new(p)
@@ -170,7 +173,7 @@ impl crate::Pair for RustlsPair {
         ] {
             let ok = v == Some(version)
                 && s.map(|s| u16::from(s.suite())) == Some(case.suite.iana(case.key))
-                && g.map(|g| g.name()) == Some(rustls::NamedGroup::X25519);
+                && g.map(|g| u16::from(g.name())) == Some(case.group.iana());
             if !ok {
                 return Err(format!("rustls {who} negotiated {v:?} {s:?}"));
             }

@@ -15,6 +15,11 @@ use s2n_tls::testing::TestPair;
 use std::any::Any;
 use std::task::Poll;
 
+/// s2n's policies with ML-KEM hybrids, for the X25519MLKEM768 case. Their
+/// clients also send an ECC share (secp256r1) beside the hybrid one, as s2n
+/// always does: s2n has no policy whose only curve is X25519.
+const PQ_POLICIES: &[&str] = &["default_pq", "20250721", "20241001"];
+
 /// s2n's policies tried, in order.
 const POLICIES: &[&str] = &[
     "default_tls13",
@@ -120,7 +125,11 @@ impl Library for S2n {
 
     fn setup(case: Case, _release_mode: bool) -> Result<Self, String> {
         use crate::Pair as _;
-        for &policy in POLICIES {
+        let policies = match case.group {
+            crate::Group::X25519 => POLICIES,
+            crate::Group::X25519MlKem768 => PQ_POLICIES,
+        };
+        for &policy in policies {
             let Ok((client, server)) = configs(policy, case) else {
                 continue;
             };
@@ -145,8 +154,9 @@ impl Library for S2n {
         }
         Err(format!(
             "none of the {} s2n security policies tried (s2n_lib::POLICIES) negotiates exactly \
-             this suite with X25519 between two s2n ends",
-            POLICIES.len()
+             this suite with {} between two s2n ends",
+            policies.len(),
+            case.group.label()
         ))
     }
 
@@ -189,7 +199,7 @@ impl crate::Pair for S2nPair {
             let group = c.selected_key_exchange_group().unwrap_or("none");
             let suite_ok = suite == case.suite.iana_name(case.key)
                 || suite == case.suite.openssl_name(case.key);
-            if v != version || !suite_ok || group != "x25519" {
+            if v != version || !suite_ok || !group.eq_ignore_ascii_case(case.group.label()) {
                 return Err(format!("s2n {who} negotiated {v:?} {suite} {group}"));
             }
         }

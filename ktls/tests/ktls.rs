@@ -93,8 +93,15 @@ const CASES: [(ProtocolVersion, CipherSuite, KernelCipher); 6] = [
     ),
 ];
 
+/// The groups of the test policies, unless a test names others.
+const GROUPS: &[NamedGroup] = &[NamedGroup::X25519, NamedGroup::SECP256R1];
+
 /// A policy with exactly one version and one suite (ECDSA P-256 certificate).
-fn one_suite_policy(version: ProtocolVersion, suite: CipherSuite) -> &'static SecurityPolicy {
+fn one_suite_policy(
+    version: ProtocolVersion,
+    suite: CipherSuite,
+    groups: &'static [NamedGroup],
+) -> &'static SecurityPolicy {
     Box::leak(Box::new(SecurityPolicy {
         name: "ktls-test",
         min_version: version,
@@ -102,14 +109,22 @@ fn one_suite_policy(version: ProtocolVersion, suite: CipherSuite) -> &'static Se
         cipher_suites: Box::leak(vec![suite].into_boxed_slice()),
         signature_schemes: &[SignatureScheme::ECDSA_SECP256R1_SHA256],
         certificate_signature_schemes: None,
-        groups: &[NamedGroup::X25519, NamedGroup::SECP256R1],
+        groups,
         chacha20_boosted: false,
     }))
 }
 
 fn server_cfg(version: ProtocolVersion, suite: CipherSuite) -> Config {
+    server_cfg_in(version, suite, GROUPS)
+}
+
+fn server_cfg_in(
+    version: ProtocolVersion,
+    suite: CipherSuite,
+    groups: &'static [NamedGroup],
+) -> Config {
     let mut b = Config::builder();
-    b.custom_security_policy(one_suite_policy(version, suite))
+    b.custom_security_policy(one_suite_policy(version, suite, groups))
         .unwrap();
     b.add_cert_chain_and_key(
         CertChainAndKey::from_pem_files(data("server-p256-chain.pem"), data("server-p256.key"))
@@ -119,8 +134,16 @@ fn server_cfg(version: ProtocolVersion, suite: CipherSuite) -> Config {
 }
 
 fn client_cfg(version: ProtocolVersion, suite: CipherSuite) -> Config {
+    client_cfg_in(version, suite, GROUPS)
+}
+
+fn client_cfg_in(
+    version: ProtocolVersion,
+    suite: CipherSuite,
+    groups: &'static [NamedGroup],
+) -> Config {
     let mut b = Config::builder();
-    b.custom_security_policy(one_suite_policy(version, suite))
+    b.custom_security_policy(one_suite_policy(version, suite, groups))
         .unwrap();
     b.wipe_trust_store();
     b.add_pem_to_trust_store(&std::fs::read(data("ca-ecdsa.pem")).unwrap())
@@ -154,14 +177,23 @@ fn side(mut conn: Connection, stream: TcpStream) -> baton::Result<Side> {
 
 /// A Baton client and server, handshaken over loopback TCP.
 fn baton_pair(version: ProtocolVersion, suite: CipherSuite) -> (Side, Side) {
+    baton_pair_in(version, suite, GROUPS)
+}
+
+/// A Baton client and server whose policies have exactly `groups`.
+fn baton_pair_in(
+    version: ProtocolVersion,
+    suite: CipherSuite,
+    groups: &'static [NamedGroup],
+) -> (Side, Side) {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
     let port = listener.local_addr().unwrap().port();
-    let scfg = server_cfg(version, suite);
+    let scfg = server_cfg_in(version, suite, groups);
     let server = thread::spawn(move || {
         let (stream, _) = listener.accept().unwrap();
         side(Connection::new_server(&scfg), stream)
     });
-    let mut conn = Connection::new_client(&client_cfg(version, suite));
+    let mut conn = Connection::new_client(&client_cfg_in(version, suite, groups));
     conn.set_server_name("localhost").unwrap();
     let c = side(
         conn,
@@ -171,6 +203,8 @@ fn baton_pair(version: ProtocolVersion, suite: CipherSuite) -> (Side, Side) {
     let s = server.join().unwrap().expect("server handshake");
     assert_eq!(c.conn.cipher_suite(), Some(suite));
     assert_eq!(s.conn.actual_protocol_version(), Some(version));
+    assert_eq!(c.conn.kx_group(), Some(groups[0]));
+    assert_eq!(s.conn.kx_group(), Some(groups[0]));
     (c, s)
 }
 
@@ -277,7 +311,16 @@ fn without_kernel_tls_the_connection_stays_in_userspace_and_works() {
 /// records are opened by userspace and userspace records by kernel RX, with a
 /// sendfile, both close_notify, and the kernel's counters as proof.
 fn cross_check(version: ProtocolVersion, suite: CipherSuite, kernel_is_server: bool) {
-    let (c, s) = baton_pair(version, suite);
+    cross_check_in(version, suite, kernel_is_server, GROUPS);
+}
+
+fn cross_check_in(
+    version: ProtocolVersion,
+    suite: CipherSuite,
+    kernel_is_server: bool,
+    groups: &'static [NamedGroup],
+) {
+    let (c, s) = baton_pair_in(version, suite, groups);
     let (mut k, mut u) = if kernel_is_server { (s, c) } else { (c, s) };
     let before = stat();
     require_kernel_both(&mut k.conn);
@@ -359,6 +402,26 @@ fn kernel_client_with_userspace_server_every_version_and_cipher() {
     for (version, suite, _) in CASES {
         eprintln!("kernel client: {version} {suite}");
         cross_check(version, suite, false);
+    }
+}
+
+/// A post-quantum hybrid handshake changes only the handshake secret: the
+/// traffic keys handed to the kernel work as after any other group, both
+/// directions, each side in the kernel in turn.
+#[test]
+fn hybrid_key_exchange_then_kernel_tls_every_tls13_cipher() {
+    if !ktls_or_skip("hybrid_key_exchange_then_kernel_tls_every_tls13_cipher") {
+        return;
+    }
+    for hybrid in [
+        &[NamedGroup::X25519MLKEM768][..],
+        &[NamedGroup::SECP256R1MLKEM768][..],
+    ] {
+        for (version, suite, _) in CASES.iter().filter(|c| c.0 == ProtocolVersion::TLSV1_3) {
+            eprintln!("hybrid {:?}: {suite}", hybrid[0]);
+            cross_check_in(*version, *suite, true, hybrid);
+            cross_check_in(*version, *suite, false, hybrid);
+        }
     }
 }
 

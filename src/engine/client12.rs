@@ -8,7 +8,7 @@ use super::client13::verify_server_certificate;
 use super::common::Exporter;
 use super::{require_boundary, unexpected, Common};
 use crate::crypto::hash::Transcript;
-use crate::crypto::kx::{KeyExchange, SUPPORTED_GROUPS};
+use crate::crypto::kx::{tls12_group, KeyExchange};
 use crate::crypto::verify::verify_signature;
 use crate::error::{AlertDescription, Error, Result};
 use crate::msgs::enums::{NamedGroup, ProtocolVersion, SignatureScheme};
@@ -250,7 +250,8 @@ impl Handshake {
         msg: &RawHandshake,
     ) -> Result<State> {
         let group = ske.params.group;
-        if !self.offered_groups.contains(&group) || !SUPPORTED_GROUPS.contains(&group) {
+        // A hybrid is TLS 1.3 only, even though a hello offering both versions lists it.
+        if !self.offered_groups.contains(&group) || !tls12_group(group) {
             return Err(illegal("server chose an ECDHE group we did not offer"));
         }
         if !self.offered_schemes.contains(&ske.scheme) {

@@ -4,7 +4,7 @@
 use super::{client12, require_boundary, unexpected, verify_finished, Common, Hs, KeyPhase};
 use crate::cert::{check_host_name, leaf_dns_names};
 use crate::crypto::hash::Transcript;
-use crate::crypto::kx::{KeyExchange, SUPPORTED_GROUPS};
+use crate::crypto::kx::{is_hybrid, KeyExchange, SUPPORTED_GROUPS};
 use crate::crypto::rand;
 use crate::crypto::verify::{verify_signature, TLS12_VERIFY_SCHEMES, TLS13_VERIFY_SCHEMES};
 use crate::error::{AlertDescription, Error, Result};
@@ -62,15 +62,30 @@ fn policy_suites(c: &Common, tls13: bool, tls12: bool) -> Vec<CipherSuite> {
         .collect()
 }
 
-fn policy_groups(c: &Common) -> Vec<NamedGroup> {
+/// The policy's groups that Baton implements, in policy order; the hybrids
+/// only when TLS 1.3 is offered (they have no TLS 1.2 form).
+fn policy_groups(c: &Common, offer13: bool) -> Vec<NamedGroup> {
     c.config
         .inner
         .policy
         .groups
         .iter()
         .copied()
-        .filter(|g| SUPPORTED_GROUPS.contains(g))
+        .filter(|g| SUPPORTED_GROUPS.contains(g) && (offer13 || !is_hybrid(*g)))
         .collect()
+}
+
+/// The groups the first ClientHello has key shares for: the policy's first
+/// group and, when that is a post-quantum hybrid, also the first classical
+/// group after it. A server without the hybrid then still answers in one round
+/// trip (what browsers, OpenSSL 3.5, Go and rustls send), for the price of one
+/// extra ECDH key pair; a server with it picks the hybrid share.
+fn initial_share_groups(groups: &[NamedGroup]) -> Vec<NamedGroup> {
+    let mut out: Vec<NamedGroup> = groups.first().copied().into_iter().collect();
+    if out.first().is_some_and(|g| is_hybrid(*g)) {
+        out.extend(groups.iter().copied().find(|g| !is_hybrid(*g)));
+    }
+    out
 }
 
 /// Schemes we accept in CertificateVerify: the policy's, minus those TLS 1.3 forbids there.
@@ -103,10 +118,10 @@ pub(crate) fn start(c: &mut Common) -> Result<State> {
         )));
     }
     let suites = policy_suites(c, offer13, offer12);
-    let groups = policy_groups(c);
-    let first = *groups
-        .first()
-        .ok_or_else(|| Error::usage("security policy offers no supported group"))?;
+    let groups = policy_groups(c, offer13);
+    if groups.is_empty() {
+        return Err(Error::usage("security policy offers no supported group"));
+    }
     if suites.is_empty() {
         return Err(Error::usage(format!(
             "security policy {} offers no cipher suite Baton implements",
@@ -114,10 +129,13 @@ pub(crate) fn start(c: &mut Common) -> Result<State> {
         )));
     }
     // Only TLS 1.3 needs a share up front; a TLS 1.2-only hello has none.
-    let share = if offer13 {
-        Some(KeyExchange::start(first)?)
+    let shares = if offer13 {
+        initial_share_groups(&groups)
+            .into_iter()
+            .map(KeyExchange::start)
+            .collect::<Result<Vec<_>>>()?
     } else {
-        None
+        Vec::new()
     };
     let sent_sni = c
         .info
@@ -160,11 +178,14 @@ pub(crate) fn start(c: &mut Common) -> Result<State> {
         supported_versions: offer13.then_some(versions),
         supported_groups: Some(groups),
         signature_algorithms: Some(schemes),
-        key_shares: share.as_ref().map(|s| {
-            vec![KeyShareEntry {
-                group: first,
-                payload: s.public_key().to_vec(),
-            }]
+        key_shares: offer13.then(|| {
+            shares
+                .iter()
+                .map(|s| KeyShareEntry {
+                    group: s.group(),
+                    payload: s.public_key().to_vec(),
+                })
+                .collect()
         }),
         alpn: if c.alpn_prefs().is_empty() {
             None
@@ -213,7 +234,7 @@ pub(crate) fn start(c: &mut Common) -> Result<State> {
         transcript,
         hello,
         exts,
-        shares: share.into_iter().collect(),
+        shares,
         hrr_suite: None,
     })))
 }

@@ -9,7 +9,7 @@ use super::common::Exporter;
 use super::server13::{choose_alpn, choose_cert, suite_preference, ChosenCert};
 use super::{require_boundary, unexpected, Common};
 use crate::crypto::hash::Transcript;
-use crate::crypto::kx::{KeyExchange, SUPPORTED_GROUPS};
+use crate::crypto::kx::{tls12_group, KeyExchange};
 use crate::crypto::rand;
 use crate::crypto::sign::KeyType;
 use crate::error::{AlertDescription, Error, Result};
@@ -53,12 +53,13 @@ fn illegal(msg: &'static str) -> Error {
     Error::protocol(AlertDescription::ILLEGAL_PARAMETER, msg)
 }
 
-/// The ECDHE group: the policy's order among the groups the client supports.
+/// The ECDHE group: the policy's order among the groups the client supports,
+/// skipping the TLS 1.3-only hybrids in both lists.
 /// A client without supported_groups may use any curve (RFC 8422 §4); we
 /// then pick secp256r1, the one every ECDHE client has.
 fn choose_group(c: &Common, client_groups: Option<&[NamedGroup]>) -> Option<NamedGroup> {
     let policy = c.config.inner.policy;
-    let usable = |g: &NamedGroup| SUPPORTED_GROUPS.contains(g) && policy.groups.contains(g);
+    let usable = |g: &NamedGroup| tls12_group(*g) && policy.groups.contains(g);
     match client_groups {
         Some(theirs) => policy
             .groups

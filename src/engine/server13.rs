@@ -7,7 +7,7 @@ use super::limits::{SkipEarlyData, MAX_SKIPPED_EARLY_DATA};
 use super::{require_boundary, server12, unexpected, verify_finished, Common, Hs, KeyPhase};
 use crate::cert::{check_host_name, CertChainAndKey};
 use crate::crypto::hash::Transcript;
-use crate::crypto::kx::{KeyExchange, SUPPORTED_GROUPS};
+use crate::crypto::kx::{self, SUPPORTED_GROUPS};
 use crate::crypto::rand;
 use crate::error::{AlertDescription, Error, Result};
 use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
@@ -363,12 +363,16 @@ impl ExpectClientHello {
         };
         transcript.add(&msg.encoded);
 
-        let kx = KeyExchange::start(share.group)?;
+        // For a hybrid this encapsulates to the client's ML-KEM key: the
+        // server never holds a KEM key pair.
+        let kx::Response {
+            share: our_payload,
+            secret: shared,
+        } = kx::respond(share.group, &share.payload)?;
         let our_share = KeyShareEntry {
             group: share.group,
-            payload: kx.public_key().to_vec(),
+            payload: our_payload,
         };
-        let shared = kx.complete(&share.payload)?;
         let sh_exts = ServerExtensions {
             supported_version: Some(ProtocolVersion::TLSV1_3),
             key_share: Some(our_share),

@@ -107,6 +107,17 @@ wire_enum! {
         SECP521R1 = 0x0019 => "secp521r1",
         X25519 = 0x001d => "x25519",
         X448 = 0x001e => "x448",
+        /// ML-KEM-1024 alone (draft-connolly-tls-mlkem-key-agreement); not implemented.
+        MLKEM1024 = 0x0202 => "MLKEM1024",
+        /// Hybrid secp256r1 ECDHE + ML-KEM-768 (draft-ietf-tls-ecdhe-mlkem), TLS 1.3 only.
+        /// Shares and secret put the P-256 part first.
+        SECP256R1MLKEM768 = 0x11eb => "SecP256r1MLKEM768",
+        /// Hybrid ML-KEM-768 + X25519 (draft-ietf-tls-ecdhe-mlkem), TLS 1.3 only: the
+        /// post-quantum group browsers and OpenSSL 3.5 offer first. Shares and secret
+        /// put the ML-KEM part first.
+        X25519MLKEM768 = 0x11ec => "X25519MLKEM768",
+        /// Hybrid secp384r1 ECDHE + ML-KEM-1024 (draft-ietf-tls-ecdhe-mlkem); not implemented.
+        SECP384R1MLKEM1024 = 0x11ed => "SecP384r1MLKEM1024",
     }
 }
 
@@ -134,6 +145,12 @@ wire_enum! {
         RSA_PSS_PSS_SHA256 = 0x0809 => "rsa_pss_pss_sha256",
         RSA_PSS_PSS_SHA384 = 0x080a => "rsa_pss_pss_sha384",
         RSA_PSS_PSS_SHA512 = 0x080b => "rsa_pss_pss_sha512",
+        /// ML-DSA (draft-ietf-tls-mldsa), listed by s2n's newer policies; not implemented.
+        MLDSA44 = 0x0904 => "mldsa44",
+        /// ML-DSA-65; not implemented.
+        MLDSA65 = 0x0905 => "mldsa65",
+        /// ML-DSA-87; not implemented.
+        MLDSA87 = 0x0906 => "mldsa87",
     }
 }
 

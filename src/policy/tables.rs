@@ -5,10 +5,11 @@
 //! the s2n list they mirror, so each can be checked against its source by eye.
 //! Numbered policies never change; `tests/data/policies.snapshot` guards that.
 
+use super::tables_pq as pq;
 use super::SecurityPolicy;
 use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
 
-const CERT_SCHEMES_20201110: &[SignatureScheme] = &[
+pub(super) const CERT_SCHEMES_20201110: &[SignatureScheme] = &[
     SignatureScheme::RSA_PSS_PSS_SHA256,
     SignatureScheme::RSA_PSS_PSS_SHA384,
     SignatureScheme::RSA_PSS_PSS_SHA512,
@@ -106,7 +107,7 @@ const SCHEMES_20201021: &[SignatureScheme] = &[
     SignatureScheme::ECDSA_SHA1,
 ];
 
-const SCHEMES_20230317: &[SignatureScheme] = &[
+pub(super) const SCHEMES_20230317: &[SignatureScheme] = &[
     SignatureScheme::RSA_PSS_RSAE_SHA256,
     SignatureScheme::RSA_PSS_RSAE_SHA384,
     SignatureScheme::RSA_PSS_RSAE_SHA512,
@@ -414,7 +415,7 @@ const SUITES_20210831: &[CipherSuite] = &[
     CipherSuite::TLS_RSA_WITH_AES_128_CBC_SHA,
 ];
 
-const SUITES_20230317: &[CipherSuite] = &[
+pub(super) const SUITES_20230317: &[CipherSuite] = &[
     CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
     CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
     CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
@@ -814,10 +815,16 @@ pub(super) static POLICIES: &[&SecurityPolicy] = &[
     &POLICY_20190802,
     &POLICY_20200207,
     &POLICY_20230317,
+    &pq::POLICY_20230317_PQ,
     &POLICY_20240331,
     &POLICY_20240416,
     &POLICY_20240417,
+    &pq::POLICY_20241001,
+    &pq::POLICY_20241001_PQ_MIXED,
+    &pq::POLICY_20250512,
+    &pq::POLICY_20250721,
     &POLICY_RFC9151,
     &POLICY_CLOUDFRONT_TLS_1_2_2021,
     &POLICY_CLOUDFRONT_TLS_1_2_2021_CHACHA20_BOOSTED,
+    &pq::POLICY_ELB_TLS13_1_2_PQ_2025_09,
 ];

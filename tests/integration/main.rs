@@ -7,13 +7,17 @@
 //! - `cert_selection`: which of several chains a server sends (signature_algorithms_cert).
 //! - `openssl`: interop with `openssl s_server` / `s_client` on 127.0.0.1.
 //! - `event_loop`: driving a connection without a transport, as io_uring/epoll loops do.
+//! - `pq`: the post-quantum hybrids between two Baton ends, with wire checks and tampering.
+//! - `go_peer`: the post-quantum hybrids against Go's crypto/tls (needs `BATON_GO`).
 
 mod cert_selection;
 mod event_loop;
 mod gnutls;
+mod go_peer;
 mod openssl;
 mod pair;
 mod policies;
+mod pq;
 mod rustls_peer;
 mod s2n_peer;
 mod tls12;

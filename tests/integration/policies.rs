@@ -36,10 +36,15 @@ const ALL_SUITES: &[CipherSuite] = &[
     CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
     CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
 ];
+/// X25519 first, so it is the permissive client's only key share; the hybrids
+/// last, so the permissive server takes a classical share over them.
 const ALL_GROUPS: &[NamedGroup] = &[
     NamedGroup::X25519,
     NamedGroup::SECP256R1,
     NamedGroup::SECP384R1,
+    NamedGroup::SECP521R1,
+    NamedGroup::X25519MLKEM768,
+    NamedGroup::SECP256R1MLKEM768,
 ];
 const ALL_SCHEMES: &[SignatureScheme] = &[
     SignatureScheme::ECDSA_SECP256R1_SHA256,
@@ -218,29 +223,44 @@ fn first_suite_at(order: &[CipherSuite], p: &SecurityPolicy, v: ProtocolVersion)
         .unwrap_or_else(|| panic!("{}: no active suite for {v}", p.name))
 }
 
-/// The policy as a server, against the permissive client: server preference.
+/// The policy as a server, against the permissive client: server preference,
+/// except that in TLS 1.3 the client's key share (X25519) is taken whenever the
+/// policy has it, even behind a hybrid, rather than costing a round trip (as
+/// s2n does); otherwise the policy's first group, after a HelloRetryRequest.
 fn expected_as_server(p: &SecurityPolicy) -> Outcome {
     let version = top_version(p).unwrap();
     let suite = first_suite_at(&p.active_cipher_suites(), p, version);
-    let group = p.active_groups()[0];
+    let groups = p.active_groups();
+    let shared = version == TLS13 && groups.contains(&ALL_GROUPS[0]);
+    let group = if shared { ALL_GROUPS[0] } else { groups[0] };
     Outcome {
         version,
         suite,
         group,
-        // The permissive client's key share is X25519; any other group costs a round trip.
         hrr: version == TLS13 && group != ALL_GROUPS[0],
     }
 }
 
 /// The policy as a client, against the permissive server: the permissive
-/// server's preference among what the policy offers; the policy's first group
-/// is its key share, which the server accepts.
+/// server's preference among what the policy offers. In TLS 1.3 the client
+/// shares its first group and, when that is a hybrid, its first classical
+/// group too; the server takes the share it prefers.
 fn expected_as_client(p: &SecurityPolicy) -> Outcome {
     let version = top_version(p).unwrap();
     let suite = first_suite_at(ALL_SUITES, p, version);
     let groups = p.active_groups();
+    let is_hybrid = |g: &NamedGroup| {
+        matches!(
+            *g,
+            NamedGroup::X25519MLKEM768 | NamedGroup::SECP256R1MLKEM768
+        )
+    };
+    let mut shares = vec![groups[0]];
+    if is_hybrid(&groups[0]) {
+        shares.extend(groups.iter().copied().find(|g| !is_hybrid(g)));
+    }
     let group = match version {
-        TLS13 => groups[0],
+        TLS13 => *ALL_GROUPS.iter().find(|g| shares.contains(g)).unwrap(),
         _ => *ALL_GROUPS.iter().find(|g| groups.contains(g)).unwrap(),
     };
     Outcome {
@@ -412,7 +432,7 @@ fn policies_with_nothing_active_are_refused_at_configuration() {
     }
     // A custom policy with no implemented group is refused the same way.
     static NO_GROUP: SecurityPolicy = SecurityPolicy {
-        groups: &[NamedGroup::SECP521R1],
+        groups: &[NamedGroup::X448],
         ..PERMISSIVE
     };
     let e = Config::builder_minimal()

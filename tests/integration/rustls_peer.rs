@@ -333,3 +333,180 @@ fn release_buffers_between_exchanges_with_rustls() {
     // Everything still works both ways after releasing.
     exchange(&mut client, &mut server, &mut b);
 }
+
+// ------------------------------------------------------------ post-quantum
+
+/// A provider with every suite and exactly `groups`, in that order, from all
+/// rustls has (its defaults leave SecP256r1MLKEM768 out).
+fn with_groups(groups: &[NamedGroup]) -> Arc<CryptoProvider> {
+    let mut p = provider::default_provider();
+    p.kx_groups = groups
+        .iter()
+        .map(|g| {
+            *provider::ALL_KX_GROUPS
+                .iter()
+                .find(|k| u16::from(k.name()) == g.0)
+                .expect("rustls group")
+        })
+        .collect();
+    Arc::new(p)
+}
+
+const HYBRIDS: [NamedGroup; 2] = [NamedGroup::X25519MLKEM768, NamedGroup::SECP256R1MLKEM768];
+
+/// The classical group rustls (like browsers) also shares beside a hybrid.
+fn classical_of(hybrid: NamedGroup) -> NamedGroup {
+    if hybrid == NamedGroup::X25519MLKEM768 {
+        NamedGroup::X25519
+    } else {
+        NamedGroup::SECP256R1
+    }
+}
+
+fn rustls_group<S>(c: &rustls::ConnectionCommon<S>) -> u16 {
+    u16::from(c.negotiated_key_exchange_group().unwrap().name())
+}
+
+/// A browser-like rustls client (hybrid first, its classical half shared too)
+/// gets the hybrid from a Baton server whose policy lists it, in one round
+/// trip, and the classical group from one whose policy does not.
+#[test]
+fn rustls_client_hybrid_first_to_baton_server() {
+    for hybrid in HYBRIDS {
+        let classical = classical_of(hybrid);
+        for (server_policy, want) in [
+            (baton::policy::lookup("default_pq").unwrap(), hybrid),
+            (baton::policy::lookup("default_tls13").unwrap(), classical),
+        ] {
+            let scfg = server_config("server-rsa.pem", "server-rsa.key", Some(server_policy), &[]);
+            let (a, mut b) = duplex();
+            let mut client = rustls_client(with_groups(&[hybrid, classical]), &[]);
+            let mut server = Connection::new_server(&scfg);
+            server.set_io(a);
+            handshake(&mut server, &mut client, &mut b);
+            assert!(
+                !server.used_hello_retry(),
+                "{hybrid} / {}",
+                server_policy.name
+            );
+            assert_eq!(server.kx_group(), Some(want));
+            assert_eq!(rustls_group(&client), want.0);
+            exchange(&mut server, &mut client, &mut b);
+        }
+    }
+}
+
+/// Baton's client under default_pq shares X25519MLKEM768 and secp256r1: a
+/// rustls server with the hybrid picks it; one without picks secp256r1; one
+/// with only SecP256r1MLKEM768 asks for it with a HelloRetryRequest.
+#[test]
+fn baton_client_default_pq_to_rustls_server() {
+    let ccfg = {
+        let mut b = baton::Config::builder_minimal();
+        b.add_pem_to_trust_store(&std::fs::read(data("ca-rsa.pem")).unwrap())
+            .unwrap();
+        b.security_policy("default_pq").unwrap();
+        b.build().unwrap()
+    };
+    for (server_groups, want, hrr) in [
+        (
+            &[NamedGroup::X25519MLKEM768, NamedGroup::X25519][..],
+            NamedGroup::X25519MLKEM768,
+            false,
+        ),
+        (&[NamedGroup::SECP256R1][..], NamedGroup::SECP256R1, false),
+        (&[NamedGroup::X25519][..], NamedGroup::X25519, true),
+        (
+            &[NamedGroup::SECP256R1MLKEM768][..],
+            NamedGroup::SECP256R1MLKEM768,
+            true,
+        ),
+    ] {
+        let (a, mut b) = duplex();
+        let mut server = rustls_server(
+            "server-rsa.pem",
+            "server-rsa.key",
+            with_groups(server_groups),
+            &[],
+        );
+        let mut client = Connection::new_client(&ccfg);
+        client.set_server_name("localhost").unwrap();
+        client.set_io(a);
+        handshake(&mut client, &mut server, &mut b);
+        assert_eq!(client.kx_group(), Some(want));
+        assert_eq!(client.used_hello_retry(), hrr, "{want}");
+        assert_eq!(rustls_group(&server), want.0);
+        exchange(&mut client, &mut server, &mut b);
+    }
+}
+
+/// HelloRetryRequest to a hybrid, both directions: the first hello shares
+/// only a classical group the other side does not take.
+#[test]
+fn hello_retry_to_a_hybrid_both_directions_with_rustls() {
+    let suite = CipherSuite::TLS13_AES_256_GCM_SHA384;
+    for hybrid in HYBRIDS {
+        // rustls client shares secp384r1 first; Baton server takes only the hybrid.
+        let scfg = server_config(
+            "server-p256-chain.pem",
+            "server-p256.key",
+            Some(policy(&[suite], &[hybrid])),
+            &[],
+        );
+        let (a, mut b) = duplex();
+        let mut client = rustls_client(with_groups(&[NamedGroup::SECP384R1, hybrid]), &[]);
+        let mut server = Connection::new_server(&scfg);
+        server.set_io(a);
+        handshake(&mut server, &mut client, &mut b);
+        assert!(server.used_hello_retry());
+        assert_eq!(server.kx_group(), Some(hybrid));
+        assert_eq!(rustls_group(&client), hybrid.0);
+        exchange(&mut server, &mut client, &mut b);
+
+        // Baton client shares secp384r1 first; rustls server takes only the hybrid.
+        let (a, mut b) = duplex();
+        let mut server = rustls_server(
+            "server-p256-chain.pem",
+            "server-p256.key",
+            with_groups(&[hybrid]),
+            &[],
+        );
+        let ccfg = client_config(
+            Some(policy(&[suite], &[NamedGroup::SECP384R1, hybrid])),
+            &[],
+        );
+        let mut client = Connection::new_client(&ccfg);
+        client.set_server_name("localhost").unwrap();
+        client.set_io(a);
+        handshake(&mut client, &mut server, &mut b);
+        assert!(client.used_hello_retry());
+        assert_eq!(client.kx_group(), Some(hybrid));
+        assert_eq!(rustls_group(&server), hybrid.0);
+        exchange(&mut client, &mut server, &mut b);
+
+        // And from a hybrid back to a classical group: Baton client shares the
+        // hybrid (and its first classical group, secp384r1 here), the rustls
+        // server takes only x25519.
+        let (a, mut b) = duplex();
+        let mut server = rustls_server(
+            "server-p256-chain.pem",
+            "server-p256.key",
+            with_groups(&[NamedGroup::X25519]),
+            &[],
+        );
+        let ccfg = client_config(
+            Some(policy(
+                &[suite],
+                &[hybrid, NamedGroup::SECP384R1, NamedGroup::X25519],
+            )),
+            &[],
+        );
+        let mut client = Connection::new_client(&ccfg);
+        client.set_server_name("localhost").unwrap();
+        client.set_io(a);
+        handshake(&mut client, &mut server, &mut b);
+        assert!(client.used_hello_retry());
+        assert_eq!(client.kx_group(), Some(NamedGroup::X25519));
+        exchange(&mut client, &mut server, &mut b);
+    }
+}

@@ -27,9 +27,9 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-fn s2n_builder(alpn: &[&str]) -> s2n_tls::config::Builder {
+fn s2n_builder(s2n_policy: &str, alpn: &[&str]) -> s2n_tls::config::Builder {
     let mut b = s2n_tls::config::Builder::new();
-    b.set_security_policy(&Policy::from_version(S2N_POLICY).unwrap())
+    b.set_security_policy(&Policy::from_version(s2n_policy).unwrap())
         .unwrap();
     if !alpn.is_empty() {
         b.set_application_protocol_preference(alpn.iter().map(|p| p.as_bytes()))
@@ -104,7 +104,11 @@ fn baton_echo_server(cfg: baton::Config) -> (u16, std::thread::JoinHandle<Connec
 
 /// s2n client: sends `data`, reads the echo, closes, expects the peer's close_notify.
 fn s2n_client_echo(port: u16, alpn: &[&str], data: &[u8]) -> S2nView {
-    let mut b = s2n_builder(alpn);
+    s2n_client_echo_with(S2N_POLICY, port, alpn, data)
+}
+
+fn s2n_client_echo_with(s2n_policy: &str, port: u16, alpn: &[&str], data: &[u8]) -> S2nView {
+    let mut b = s2n_builder(s2n_policy, alpn);
     b.trust_pem(&read("ca-rsa.pem")).unwrap();
     b.trust_pem(&read("ca-ecdsa.pem")).unwrap();
     let connector = TlsConnector::new(b.build().unwrap());
@@ -190,7 +194,16 @@ fn s2n_echo_server(
     key: &str,
     alpn: &[&str],
 ) -> (u16, std::thread::JoinHandle<S2nView>) {
-    let mut b = s2n_builder(alpn);
+    s2n_echo_server_with(S2N_POLICY, cert, key, alpn)
+}
+
+fn s2n_echo_server_with(
+    s2n_policy: &str,
+    cert: &str,
+    key: &str,
+    alpn: &[&str],
+) -> (u16, std::thread::JoinHandle<S2nView>) {
+    let mut b = s2n_builder(s2n_policy, alpn);
     b.load_pem(&read(cert), &read(key)).unwrap();
     let acceptor = TlsAcceptor::new(b.build().unwrap());
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -305,4 +318,100 @@ fn s2n_client_gets_hello_retry_from_baton_server() {
         conn.used_hello_retry(),
         "s2n's first share is not P-384, so Baton must send HRR"
     );
+}
+
+// ------------------------------------------------------------ post-quantum
+
+fn named(name: &str) -> &'static baton::SecurityPolicy {
+    baton::policy::lookup(name).unwrap()
+}
+
+/// s2n's client under default_pq shares X25519MLKEM768 and secp256r1; a Baton
+/// server under the same policy takes the hybrid without a HelloRetryRequest.
+#[test]
+fn s2n_default_pq_client_to_baton_default_pq_server() {
+    let scfg = server_config(
+        "server-rsa.pem",
+        "server-rsa.key",
+        Some(named("default_pq")),
+        &[],
+    );
+    let (port, h) = baton_echo_server(scfg);
+    let view = s2n_client_echo_with("default_pq", port, &[], &payload(70_000, 3));
+    let conn = h.join().unwrap();
+    check(
+        &conn,
+        &view,
+        conn.cipher_suite().unwrap(),
+        NamedGroup::X25519MLKEM768,
+    );
+    assert!(!conn.used_hello_retry());
+}
+
+/// HelloRetryRequest from Baton's server, to a hybrid (SecP256r1MLKEM768, which
+/// s2n's client does not share first) and from one (to secp384r1 and secp521r1).
+#[test]
+fn s2n_client_gets_hello_retry_to_and_from_a_hybrid() {
+    let suite = CipherSuite::TLS13_AES_128_GCM_SHA256;
+    for group in [
+        NamedGroup::SECP256R1MLKEM768,
+        NamedGroup::SECP384R1,
+        NamedGroup::SECP521R1,
+    ] {
+        let scfg = server_config(
+            "server-rsa.pem",
+            "server-rsa.key",
+            Some(policy(&[suite], &[group])),
+            &[],
+        );
+        let (port, h) = baton_echo_server(scfg);
+        let view = s2n_client_echo_with("default_pq", port, &[], &payload(5000, 9));
+        let conn = h.join().unwrap();
+        check(&conn, &view, suite, group);
+        assert!(conn.used_hello_retry(), "{group}");
+    }
+}
+
+/// Baton's client under default_pq against s2n's server under default_pq:
+/// the hybrid, in one round trip.
+#[test]
+fn baton_default_pq_client_to_s2n_default_pq_server() {
+    for s2n_policy in ["default_pq", "20241001"] {
+        let (port, h) = s2n_echo_server_with(s2n_policy, "server-rsa.pem", "server-rsa.key", &[]);
+        let mut b = baton::Config::builder_minimal();
+        b.add_pem_to_trust_store(&read("ca-rsa.pem")).unwrap();
+        b.security_policy("default_pq").unwrap();
+        let conn = baton_client_echo(&b.build().unwrap(), port, &payload(60_000, 5));
+        let view = h.join().unwrap();
+        check(
+            &conn,
+            &view,
+            conn.cipher_suite().unwrap(),
+            NamedGroup::X25519MLKEM768,
+        );
+        assert!(!conn.used_hello_retry());
+    }
+}
+
+/// HelloRetryRequest from s2n's server to a hybrid: Baton shares x25519 only,
+/// which s2n's 20230317_pq (no x25519) lacks; s2n prefers its kem groups.
+#[test]
+fn baton_client_gets_hello_retry_to_a_hybrid_from_s2n() {
+    let (port, h) = s2n_echo_server_with("20230317_pq", "server-rsa.pem", "server-rsa.key", &[]);
+    let ccfg = client_config(
+        Some(policy(
+            &[CipherSuite::TLS13_AES_256_GCM_SHA384],
+            &[NamedGroup::X25519, NamedGroup::SECP256R1MLKEM768],
+        )),
+        &[],
+    );
+    let conn = baton_client_echo(&ccfg, port, &payload(3000, 7));
+    let view = h.join().unwrap();
+    check(
+        &conn,
+        &view,
+        CipherSuite::TLS13_AES_256_GCM_SHA384,
+        NamedGroup::SECP256R1MLKEM768,
+    );
+    assert!(conn.used_hello_retry());
 }

@@ -59,6 +59,10 @@ fn tls_config() -> Config {
 }
 
 fn start(limit: usize, workers: usize, handshake_timeout: Duration) -> Runtime {
+    start_with(tls_config(), limit, workers, handshake_timeout)
+}
+
+fn start_with(tls: Config, limit: usize, workers: usize, handshake_timeout: Duration) -> Runtime {
     let cfg = RuntimeConfig {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         workers,
@@ -69,7 +73,7 @@ fn start(limit: usize, workers: usize, handshake_timeout: Duration) -> Runtime {
         shutdown_grace: Duration::from_secs(30),
         ..Default::default()
     };
-    Runtime::start(cfg, tls_config(), Arc::new(EchoUpTo(limit))).expect("starting the runtime")
+    Runtime::start(cfg, tls, Arc::new(EchoUpTo(limit))).expect("starting the runtime")
 }
 
 fn total(stats: &[WorkerStats], f: impl Fn(&WorkerStats) -> u64) -> u64 {
@@ -144,6 +148,55 @@ fn many_concurrent_baton_clients() {
     check_paths(&stats, CLIENTS as u64);
     // SO_REUSEPORT spreads connections: with 64 of them both workers got some.
     assert!(stats.iter().all(|s| s.accepted > 0), "{stats:?}");
+}
+
+/// The runtime under s2n's `default_pq`: Baton clients under the same policy
+/// negotiate X25519MLKEM768, and the records then go through the kernel (in
+/// tools/ktls-vm) or userspace exactly as after a classical handshake.
+#[test]
+fn hybrid_handshake_then_echo_through_the_runtime() {
+    const CLIENTS: usize = 4;
+    const LEN: usize = 256 * 1024;
+    let policy = |b: &mut baton::ConfigBuilder| {
+        b.security_policy("default_pq").unwrap();
+    };
+    let mut sb = Config::builder_minimal();
+    policy(&mut sb);
+    sb.add_cert_chain_and_key(
+        CertChainAndKey::from_pem_files(data("server-p256-chain.pem"), data("server-p256.key"))
+            .unwrap(),
+    );
+    let rt = start_with(sb.build().unwrap(), LEN, 2, Duration::from_secs(20));
+    let port = rt.local_addr().port();
+    let mut cb = Config::builder_minimal();
+    policy(&mut cb);
+    cb.add_pem_to_trust_store(&std::fs::read(data("ca-ecdsa.pem")).unwrap())
+        .unwrap();
+    let ccfg = Arc::new(cb.build().unwrap());
+    let threads: Vec<_> = (0..CLIENTS)
+        .map(|i| {
+            let ccfg = Arc::clone(&ccfg);
+            thread::spawn(move || {
+                let mut conn = baton_client(&ccfg, port, |c| {
+                    c.set_server_name("localhost").unwrap();
+                })
+                .expect("handshake");
+                assert_eq!(conn.kx_group(), Some(baton::NamedGroup::X25519MLKEM768));
+                assert!(!conn.used_hello_retry());
+                let data = payload(LEN, 100 + i as u64);
+                send_all(&mut conn, &data).unwrap();
+                let got = recv_exact(&mut conn, LEN).unwrap();
+                assert_eq!(sha256_hex(&got), sha256_hex(&data));
+                assert_eq!(conn.recv(&mut [0u8; 16]).unwrap(), 0);
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let stats = rt.shutdown();
+    assert_eq!(total(&stats, |s| s.handshakes), CLIENTS as u64, "{stats:?}");
+    check_paths(&stats, CLIENTS as u64);
 }
 
 #[test]

@@ -41,6 +41,17 @@ const GUIDE_NAMES: &[&str] = &[
     "20240331",
 ];
 
+/// s2n's post-quantum policies Baton carries (issue 13), outside the guide's charts.
+const PQ_NAMES: &[&str] = &[
+    "default_pq",
+    "20230317_pq",
+    "20241001",
+    "20241001_pq_mixed",
+    "20250512",
+    "20250721",
+    "ELBSecurityPolicy-TLS13-1-2-PQ-2025-09",
+];
+
 fn manifest_path(rel: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
@@ -57,16 +68,19 @@ fn names<T: Copy + core::fmt::Debug>(items: &[T]) -> String {
 
 #[test]
 fn every_guide_name_resolves() {
-    for &n in GUIDE_NAMES {
+    for &n in GUIDE_NAMES.iter().chain(PQ_NAMES) {
         let p = lookup(n).unwrap_or_else(|e| panic!("{n}: {e}"));
         if aliases().all(|(a, _)| a != n) {
             assert!(p.name.eq_ignore_ascii_case(n), "{n} -> {}", p.name);
         }
     }
-    assert_eq!(policies().count() + aliases().count(), GUIDE_NAMES.len());
+    assert_eq!(
+        policies().count() + aliases().count(),
+        GUIDE_NAMES.len() + PQ_NAMES.len()
+    );
     let mut all = policy_names();
     all.sort_unstable();
-    let mut want = GUIDE_NAMES.to_vec();
+    let mut want = [GUIDE_NAMES, PQ_NAMES].concat();
     want.sort_unstable();
     assert_eq!(all, want);
 }
@@ -190,7 +204,19 @@ fn tables_are_well_formed() {
         .collect();
     assert_eq!(
         with_cert,
-        ["20230317", "20240331", "20240416", "20240417", "rfc9151"]
+        [
+            "20230317",
+            "20230317_pq",
+            "20240331",
+            "20240416",
+            "20240417",
+            "20241001",
+            "20241001_pq_mixed",
+            "20250512",
+            "20250721",
+            "rfc9151",
+            "ELBSecurityPolicy-TLS13-1-2-PQ-2025-09"
+        ]
     );
     // 20240331 is 20230317 without TLS 1.3 (usage guide).
     let (a, b) = (lookup("20230317").unwrap(), lookup("20240331").unwrap());
@@ -234,6 +260,10 @@ fn implemented_matches_the_engine() {
         NamedGroup::SECP521R1,
         NamedGroup::X25519,
         NamedGroup::X448,
+        NamedGroup::MLKEM1024,
+        NamedGroup::SECP256R1MLKEM768,
+        NamedGroup::X25519MLKEM768,
+        NamedGroup::SECP384R1MLKEM1024,
     ]
     .into_iter()
     .filter(|&g| group_implemented(g))
@@ -310,7 +340,8 @@ fn active_entries() {
         [
             NamedGroup::X25519,
             NamedGroup::SECP256R1,
-            NamedGroup::SECP384R1
+            NamedGroup::SECP384R1,
+            NamedGroup::SECP521R1
         ]
     );
 
@@ -517,9 +548,18 @@ fn active_suites_follow_the_guide_order() {
 /// Policies that put a CBC suite before an AEAD one of the same family: s2n's
 /// "CBC cipher #1 to avoid negotiating GCM with buggy Java clients" lists (20160411
 /// and those built from it: 20170328, 20170405, 20170718, 20190120, 20190122,
-/// 20190214) and default_fips's DHE-RSA suites (CBC-SHA256 before GCM).
+/// 20190214), default_fips's DHE-RSA suites (CBC-SHA256 before GCM), and the
+/// ELB TLS13-1-2 list (AES-128 GCM and CBC before AES-256).
 const FULL_CBC_FIRST: &[&str] = &[
-    "20160411", "20170328", "20170405", "20170718", "20190120", "20190122", "20190214", "20240416",
+    "20160411",
+    "20170328",
+    "20170405",
+    "20170718",
+    "20190120",
+    "20190122",
+    "20190214",
+    "20240416",
+    "ELBSecurityPolicy-TLS13-1-2-PQ-2025-09",
 ];
 /// 20150306 lists TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA before
 /// TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA.
@@ -572,7 +612,7 @@ fn check_usable_refuses_the_policies_without_an_active_version() {
     let base = lookup("20240417").unwrap();
     let leak = |p: SecurityPolicy| -> &'static SecurityPolicy { Box::leak(Box::new(p)) };
     let no_group = leak(SecurityPolicy {
-        groups: &[NamedGroup::SECP521R1],
+        groups: &[NamedGroup::X448],
         ..*base
     });
     let no_scheme = leak(SecurityPolicy {
@@ -614,4 +654,41 @@ fn negotiates_follows_the_active_versions() {
         );
         assert!(!p.negotiates(ProtocolVersion::TLSV1_0), "{name}");
     }
+}
+
+/// The PQ policies put s2n's kem groups before its curves; the hybrids are
+/// active only where TLS 1.3 is, and never for a TLS 1.2-only policy.
+#[test]
+fn pq_policies_list_kem_groups_first_and_only_for_tls13() {
+    let p = lookup("default_pq").unwrap();
+    assert_eq!(p.name, "20250721");
+    assert_eq!(
+        p.active_groups(),
+        [
+            NamedGroup::X25519MLKEM768,
+            NamedGroup::SECP256R1MLKEM768,
+            NamedGroup::SECP256R1,
+            NamedGroup::X25519,
+            NamedGroup::SECP384R1,
+            NamedGroup::SECP521R1,
+        ]
+    );
+    assert!(p
+        .entries()
+        .iter()
+        .any(|e| e.name == "SecP384r1MLKEM1024" && !e.active));
+    let tls12_only: &'static SecurityPolicy = Box::leak(Box::new(SecurityPolicy {
+        max_version: ProtocolVersion::TLSV1_2,
+        cipher_suites: lookup("20240331").unwrap().cipher_suites,
+        ..*p
+    }));
+    assert_eq!(
+        tls12_only.active_groups(),
+        [
+            NamedGroup::SECP256R1,
+            NamedGroup::X25519,
+            NamedGroup::SECP384R1,
+            NamedGroup::SECP521R1,
+        ]
+    );
 }

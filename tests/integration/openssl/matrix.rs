@@ -110,3 +110,56 @@ fn openssl_client_to_baton_server_p384_certificate() {
     require_openssl!();
     server_case(AES256, P384, P384_CERT);
 }
+
+/// secp521r1 with OpenSSL, under `20230317` (the first table listing it),
+/// whose client shares secp256r1 first: Baton client → `s_server -groups
+/// P-521` after a HelloRetryRequest, and `s_client -groups P-521` → Baton
+/// server in TLS 1.3 and in TLS 1.2 (ECDHE over P-521).
+#[test]
+fn secp521r1_both_directions_with_openssl() {
+    require_openssl!();
+    let policy = baton::policy::lookup("20230317").unwrap();
+    let srv = s_server_with(
+        RSA,
+        &["-groups", "P-521", "-naccept", "1", "-rev", "-quiet"],
+    );
+    let mut b = Config::builder_minimal();
+    b.custom_security_policy(policy).unwrap();
+    b.add_pem_to_trust_store(&std::fs::read(data("ca-rsa.pem")).unwrap())
+        .unwrap();
+    let mut conn = baton_client(&b.build().unwrap(), srv.port, |c| {
+        c.set_server_name("localhost").unwrap();
+    })
+    .unwrap_or_else(|e| panic!("{e}; s_server: {}", srv.proc.stderr_now()));
+    assert_eq!(conn.kx_group(), Some(NamedGroup::SECP521R1));
+    assert!(conn.used_hello_retry());
+    rev_roundtrip(&mut conn, "hello over P-521");
+    conn.shutdown().expect("shutdown (close_notify both ways)");
+    assert!(srv.proc.wait(TIMEOUT).status.success());
+
+    for version in ["-tls1_3", "-tls1_2"] {
+        let mut args = verifying_args(&[
+            "-groups",
+            "P-521",
+            "-servername",
+            "localhost",
+            "-brief",
+            "-ign_eof",
+        ]);
+        args[0] = version.to_string();
+        let mut b = Config::builder_minimal();
+        b.custom_security_policy(policy).unwrap();
+        b.add_cert_chain_and_key(
+            baton::CertChainAndKey::from_pem_files(data(RSA.chain), data(RSA.key)).unwrap(),
+        );
+        let msg = b"hello from openssl\n";
+        let (n, out) = echo_once(b.build().unwrap(), &refs(&args), msg);
+        assert_eq!(n.group, Some(NamedGroup::SECP521R1), "{version}");
+        assert_eq!(out.stdout, msg, "{version}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("Server Temp Key: ECDH, secp521r1"),
+            "{version}: {}",
+            out.stderr
+        );
+    }
+}

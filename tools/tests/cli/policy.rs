@@ -166,7 +166,9 @@ fn bad_policy_names_are_usage_errors() {
         assert!(
             first.starts_with("error: --policy no-such-policy: ")
                 && first.contains("unknown security policy")
-                && first.contains("valid names: default, default_tls13, default_fips, 20140601")
+                && first.contains(
+                    "valid names: default, default_tls13, default_fips, default_pq, 20140601"
+                )
                 && first.contains("rfc9151"),
             "{args:?}: {}",
             out.stderr

@@ -1,0 +1,3 @@
+module baton.test/interop
+
+go 1.26
