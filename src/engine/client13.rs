@@ -477,6 +477,13 @@ impl Negotiated {
     ) -> Result<State> {
         let e = ServerExtensions::parse(ServerExtContext::EncryptedExtensions, exts)?;
         if let Some(proto) = e.alpn {
+            if self.offered_alpn.is_empty() {
+                // Not offered at all: an unrequested extension (RFC 8446 §4.2).
+                return Err(Error::protocol(
+                    AlertDescription::UNSUPPORTED_EXTENSION,
+                    "server answered ALPN, which we did not offer",
+                ));
+            }
             if !self.offered_alpn.contains(&proto) {
                 return Err(illegal("server selected an ALPN protocol we did not offer"));
             }

@@ -1,10 +1,37 @@
 //! Rows Baton violated when this table was written: each is the regression
 //! test of the commit that fixed it.
 
-use super::Row;
+use super::peer::{edit_sh, set_ext, tamper, Edit, Msg, Setup};
+use super::{row, Row};
+use crate::engine::Mode::Client;
+use crate::error::AlertDescription as A;
+use crate::msgs::enums::{ExtensionType as X, HandshakeType as H};
+
+/// Adds an extension to the EncryptedExtensions in a decrypted flight.
+fn ee_push(m: &mut [Msg], typ: X, data: &[u8]) {
+    let ee = m
+        .iter_mut()
+        .find(|x| x.typ == H::ENCRYPTED_EXTENSIONS)
+        .unwrap();
+    let body = &mut ee.body;
+    let len = usize::from(u16::from_be_bytes([body[0], body[1]])) + 4 + data.len();
+    body[..2].copy_from_slice(&(len as u16).to_be_bytes());
+    body.extend_from_slice(&typ.0.to_be_bytes());
+    body.extend_from_slice(&(data.len() as u16).to_be_bytes());
+    body.extend_from_slice(data);
+}
+
+const H2: &[u8] = &[0, 3, 2, b'h', b'2'];
 
 #[rustfmt::skip]
 pub(super) fn rows() -> Vec<Row> {
     vec![
+        // Fix 1: an ALPN answer without an ALPN offer was illegal_parameter.
+        row("8446 §4.2", "no extension responses the client did not request",
+            Client, "ALPN in EncryptedExtensions without an offer", A::UNSUPPORTED_EXTENSION,
+            || tamper(Setup::Tls13, 1, Edit::Sealed(|m| ee_push(m, X::ALPN, H2)))),
+        row("5246 §7.4.1.4", "an extension the client did not request is unsupported_extension",
+            Client, "ALPN in a TLS 1.2 ServerHello without an offer", A::UNSUPPORTED_EXTENSION,
+            || tamper(Setup::Tls12, 1, Edit::Plain(|m| edit_sh(m, |sh| set_ext(&mut sh.extensions, X::ALPN, H2))))),
     ]
 }
