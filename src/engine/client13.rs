@@ -8,7 +8,9 @@ use crate::crypto::kx::{KeyExchange, SUPPORTED_GROUPS};
 use crate::crypto::rand;
 use crate::crypto::verify::{verify_signature, TLS12_VERIFY_SCHEMES, TLS13_VERIFY_SCHEMES};
 use crate::error::{AlertDescription, Error, Result};
-use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
+use crate::msgs::enums::{
+    CipherSuite, ExtensionType, NamedGroup, ProtocolVersion, SignatureScheme,
+};
 use crate::msgs::extensions::{
     ClientExtensions, KeyShareEntry, ServerExtContext, ServerExtensions,
 };
@@ -46,6 +48,8 @@ pub(crate) struct Negotiated {
     hs: HandshakeSecret,
     offered_alpn: Vec<Vec<u8>>,
     sent_sni: bool,
+    /// The extension types our ClientHello carried.
+    sent: Vec<ExtensionType>,
     /// Context of a CertificateRequest, if the server asked for a client certificate.
     cert_request: Option<Vec<u8>>,
 }
@@ -324,7 +328,11 @@ impl ExpectServerHello {
             ));
         }
         let suite = self.check_common(&sh)?;
-        let exts = ServerExtensions::parse(ServerExtContext::HelloRetryRequest, &sh.extensions)?;
+        let exts = ServerExtensions::parse_answer(
+            ServerExtContext::HelloRetryRequest,
+            &sh.extensions,
+            |t| self.hello.extensions.iter().any(|e| e.typ == t),
+        )?;
         if exts.supported_version != Some(ProtocolVersion::TLSV1_3) {
             return Err(illegal(
                 "HelloRetryRequest without supported_versions TLS 1.3",
@@ -423,7 +431,10 @@ impl ExpectServerHello {
                 "unexpected ServerHello legacy_version",
             ));
         }
-        let exts = ServerExtensions::parse(ServerExtContext::ServerHello13, &sh.extensions)?;
+        let exts =
+            ServerExtensions::parse_answer(ServerExtContext::ServerHello13, &sh.extensions, |t| {
+                self.hello.extensions.iter().any(|e| e.typ == t)
+            })?;
         if exts.supported_version != Some(ProtocolVersion::TLSV1_3) {
             return Err(illegal("server selected a version we did not offer"));
         }
@@ -461,6 +472,7 @@ impl ExpectServerHello {
                 suite,
                 hs,
                 offered_alpn: self.exts.alpn.unwrap_or_default(),
+                sent: self.hello.extensions.iter().map(|e| e.typ).collect(),
                 sent_sni: self.exts.server_name.is_some(),
                 cert_request: None,
             },
@@ -475,7 +487,9 @@ impl Negotiated {
         exts: &[crate::msgs::extensions::Extension],
         msg: &RawHandshake,
     ) -> Result<State> {
-        let e = ServerExtensions::parse(ServerExtContext::EncryptedExtensions, exts)?;
+        let e = ServerExtensions::parse_answer(ServerExtContext::EncryptedExtensions, exts, |t| {
+            self.sent.contains(&t)
+        })?;
         if let Some(proto) = e.alpn {
             if self.offered_alpn.is_empty() {
                 // Not offered at all: an unrequested extension (RFC 8446 §4.2).

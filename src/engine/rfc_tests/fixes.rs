@@ -33,5 +33,20 @@ pub(super) fn rows() -> Vec<Row> {
         row("5246 §7.4.1.4", "an extension the client did not request is unsupported_extension",
             Client, "ALPN in a TLS 1.2 ServerHello without an offer", A::UNSUPPORTED_EXTENSION,
             || tamper(Setup::Tls12, 1, Edit::Plain(|m| edit_sh(m, |sh| set_ext(&mut sh.extensions, X::ALPN, H2))))),
+        // Fix 2: an extension we sent, answered in a TLS 1.3 message that does not
+        // allow it, was unsupported_extension.
+        row("8446 §4.2", "an extension recognized but not specified for the message: illegal_parameter",
+            Client, "signature_algorithms in the ServerHello", A::ILLEGAL_PARAMETER,
+            || tamper(Setup::Tls13, 1, Edit::Plain(|m| edit_sh(m, |sh| {
+                set_ext(&mut sh.extensions, X::SIGNATURE_ALGORITHMS, &[0, 2, 4, 3])
+            })))),
+        row("8446 §4.2", "an extension recognized but not specified for the message: illegal_parameter",
+            Client, "supported_groups in the HelloRetryRequest", A::ILLEGAL_PARAMETER,
+            || tamper(Setup::Hrr, 1, Edit::Plain(|m| edit_sh(m, |sh| {
+                set_ext(&mut sh.extensions, X::SUPPORTED_GROUPS, &[0, 2, 0, 24])
+            })))),
+        row("8446 §4.2 / §4.3.1", "EncryptedExtensions carries no extension that belongs elsewhere",
+            Client, "key_share in EncryptedExtensions", A::ILLEGAL_PARAMETER,
+            || tamper(Setup::Tls13, 1, Edit::Sealed(|m| ee_push(m, X::KEY_SHARE, &[0, 29, 0, 1, 9])))),
     ]
 }

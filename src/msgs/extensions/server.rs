@@ -92,6 +92,23 @@ impl ServerExtensions {
     /// An extension not allowed in `ctx` (unknown types included) is
     /// `unsupported_extension`; a repeated type is `illegal_parameter`;
     /// malformed bodies are `decode_error`.
+    /// [`parse`](Self::parse) for a TLS 1.3 client: an extension it sent (so
+    /// recognizes) in a message that does not allow it is `illegal_parameter`
+    /// (RFC 8446 §4.2); a stray it never sent stays `unsupported_extension`.
+    pub(crate) fn parse_answer(
+        ctx: ServerExtContext,
+        exts: &[Extension],
+        sent: impl Fn(ExtensionType) -> bool,
+    ) -> Result<Self, Error> {
+        if let Some(e) = exts.iter().find(|e| !ctx.allows(e.typ) && sent(e.typ)) {
+            return Err(Error::protocol(
+                AlertDescription::ILLEGAL_PARAMETER,
+                format!("{} extension not allowed in {ctx:?}", e.typ),
+            ));
+        }
+        Self::parse(ctx, exts)
+    }
+
     pub(crate) fn parse(ctx: ServerExtContext, exts: &[Extension]) -> Result<Self, Error> {
         let mut out = Self::default();
         let mut seen = SeenTypes::default();
