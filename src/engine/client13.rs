@@ -440,7 +440,11 @@ impl ExpectServerHello {
         }
         let suite = self.check_common(&sh)?;
         if exts.pre_shared_key.is_some() {
-            return Err(illegal("server selected a PSK we did not offer"));
+            // We offer no PSK yet, so this answers nothing we asked (RFC 8446 §4.2).
+            return Err(Error::protocol(
+                AlertDescription::UNSUPPORTED_EXTENSION,
+                "server selected a PSK we did not offer",
+            ));
         }
         let share = exts.key_share.ok_or_else(|| {
             Error::protocol(

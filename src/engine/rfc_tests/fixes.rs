@@ -48,5 +48,11 @@ pub(super) fn rows() -> Vec<Row> {
         row("8446 §4.2 / §4.3.1", "EncryptedExtensions carries no extension that belongs elsewhere",
             Client, "key_share in EncryptedExtensions", A::ILLEGAL_PARAMETER,
             || tamper(Setup::Tls13, 1, Edit::Sealed(|m| ee_push(m, X::KEY_SHARE, &[0, 29, 0, 1, 9])))),
+        // Fix 3: a pre_shared_key answer without a PSK offer was illegal_parameter.
+        row("8446 §4.2", "no extension responses the client did not request",
+            Client, "pre_shared_key in the ServerHello without a PSK offer", A::UNSUPPORTED_EXTENSION,
+            || tamper(Setup::Tls13, 1, Edit::Plain(|m| edit_sh(m, |sh| {
+                set_ext(&mut sh.extensions, X::PRE_SHARED_KEY, &[0, 0])
+            })))),
     ]
 }
