@@ -252,6 +252,20 @@ impl State {
                 State::ExpectCertificateOrRequest(mut s),
                 HandshakePayload::CertificateRequest13(cr),
             ) => {
+                // RFC 8446 §4.3.2: an empty context in the handshake, and
+                // signature_algorithms present (unknown extensions are ignored).
+                if !cr.context.is_empty() {
+                    return Err(illegal("CertificateRequest context in the handshake"));
+                }
+                if ClientExtensions::parse(&cr.extensions)?
+                    .signature_algorithms
+                    .is_none()
+                {
+                    return Err(Error::protocol(
+                        AlertDescription::MISSING_EXTENSION,
+                        "CertificateRequest without signature_algorithms",
+                    ));
+                }
                 s.cert_request = Some(cr.context);
                 s.transcript.add(&msg.encoded);
                 Ok(State::ExpectCertificate(s))

@@ -54,5 +54,19 @@ pub(super) fn rows() -> Vec<Row> {
             || tamper(Setup::Tls13, 1, Edit::Plain(|m| edit_sh(m, |sh| {
                 set_ext(&mut sh.extensions, X::PRE_SHARED_KEY, &[0, 0])
             })))),
+        // Fix 4: a CertificateRequest was taken without looking at its extensions or
+        // its context.
+        row("8446 §4.3.2", "CertificateRequest carries signature_algorithms",
+            Client, "a CertificateRequest without extensions", A::MISSING_EXTENSION,
+            || tamper(Setup::Tls13, 1, Edit::Sealed(|m| cert_request(m, &[0, 0, 0])))),
+        row("8446 §4.3.2", "in the handshake, certificate_request_context is empty (RFC names no alert)",
+            Client, "a one-byte context", A::ILLEGAL_PARAMETER,
+            || tamper(Setup::Tls13, 1, Edit::Sealed(|m| cert_request(m, &[1, 7, 0, 8, 0, 13, 0, 4, 0, 2, 4, 3])))),
     ]
+}
+
+/// Inserts a CertificateRequest with `body` before the server's Certificate.
+fn cert_request(m: &mut Vec<Msg>, body: &[u8]) {
+    let at = m.iter().position(|x| x.typ == H::CERTIFICATE).unwrap();
+    m.insert(at, Msg::new(H::CERTIFICATE_REQUEST, body));
 }
