@@ -215,6 +215,9 @@ fn client_hello_rows() -> Vec<Row> {
                 let ks = key_shares(&[(NamedGroup::X25519, &[9; 32])]);
                 set_ext(&mut ch.extensions, X::KEY_SHARE, &ks);
             })),
+        row("8446 §4.1.2", "the second ClientHello has a cookie only if the HelloRetryRequest sent one",
+            Server, "a cookie Baton's HelloRetryRequest never sent", A::ILLEGAL_PARAMETER,
+            ch2!(|ch| set_ext(&mut ch.extensions, X::COOKIE, &[0, 4, 1, 2, 3, 4]))),
         row("8446 §4.2.10", "no early_data in the second ClientHello",
             Server, "offers early_data again", A::ILLEGAL_PARAMETER,
             ch2!(|ch| ch.extensions.insert(0, Extension::empty(X::EARLY_DATA)))),
