@@ -103,6 +103,14 @@ fn server_flight_rows() -> Vec<Row> {
                 b[0] = 1;
                 b.insert(1, 7);
             })),
+        row("8446 §6.2", "a corrupt certificate is bad_certificate",
+            Client, "the leaf's DER cut to its first 20 bytes", A::BAD_CERTIFICATE,
+            server_flight!(|m| msg_mut(m, H::CERTIFICATE).body = [&[0u8, 0, 0, 25, 0, 0, 20][..], &[0x30; 20], &[0, 0]].concat())),
+        row("7301 §3.1", "the server's ProtocolNameList holds exactly one name",
+            Client, "two protocols in EncryptedExtensions", A::DECODE_ERROR,
+            || tamper(Setup::Alpn, 1, Edit::Sealed(|m| {
+                msg_mut(m, H::ENCRYPTED_EXTENSIONS).body = vec![0, 16, 0, 16, 0, 12, 0, 10, 2, b'h', b'2', 8, b'h', b't', b't', b'p', b'/', b'1', b'.', b'1'];
+            }))),
         row("8446 §4.4.2.4", "an empty server Certificate is decode_error",
             Client, "no certificate entries", A::DECODE_ERROR,
             server_flight!(|m| msg_mut(m, H::CERTIFICATE).body = vec![0, 0, 0, 0])),
@@ -195,6 +203,9 @@ fn post_handshake_rows() -> Vec<Row> {
         row("8446 §4.6.1", "NewSessionTicket decodes whole",
             Client, "a byte after the extensions", A::DECODE_ERROR,
             post!(Server, [Msg::new(H::NEW_SESSION_TICKET, &[&TICKET[..], &[TRAILING]].concat())])),
+        row("8446 §4.6.1", "ticket<1..2^16-1>",
+            Client, "a NewSessionTicket with an empty ticket", A::DECODE_ERROR,
+            post!(Server, [Msg::new(H::NEW_SESSION_TICKET, &[0, 0, 0, 60, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0])])),
         row("8446 §4", "no renegotiation in TLS 1.3",
             Client, "a ServerHello after the handshake", A::UNEXPECTED_MESSAGE,
             post!(Server, [Msg::new(H::SERVER_HELLO, &a_server_hello())])),

@@ -169,6 +169,32 @@ fn client_hello_rows() -> Vec<Row> {
                 let ks = key_shares(&[(NamedGroup::SECP256R1, &p)]);
                 set_ext(&mut ch.extensions, X::KEY_SHARE, &ks);
             })),
+        row("8446 §4.2.8", "key_exchange<1..2^16-1>",
+            Server, "an empty X25519 share", A::DECODE_ERROR,
+            ch!(|ch| set_ext(&mut ch.extensions, X::KEY_SHARE, &key_shares(&[(NamedGroup::X25519, &[])])))),
+        row("8446 §4.2.3", "supported_signature_algorithms<2..2^16-2>",
+            Server, "an empty signature_algorithms list", A::DECODE_ERROR,
+            ch!(|ch| set_ext(&mut ch.extensions, X::SIGNATURE_ALGORITHMS, &[0, 0]))),
+        row("8446 §4.2.7", "named_group_list<2..2^16-1> of two-byte values",
+            Server, "a supported_groups list of odd length", A::DECODE_ERROR,
+            ch!(|ch| set_ext(&mut ch.extensions, X::SUPPORTED_GROUPS, &[0, 3, 0, 0x1d, 0]))),
+        row("8446 §4.1.2", "cipher_suites holds two-byte values",
+            Server, "a cipher suite list of odd length", A::DECODE_ERROR,
+            ch_bytes!(|b: &mut Vec<u8>| {
+                let at = 35 + usize::from(b[34]);
+                let len = u16::from_be_bytes([b[at], b[at + 1]]);
+                b[at..at + 2].copy_from_slice(&(len + 1).to_be_bytes());
+                b.insert(at + 2, 0x13);
+            })),
+        row("7301 §3.1", "empty protocol names MUST NOT be included",
+            Server, "an empty ALPN protocol name", A::DECODE_ERROR,
+            ch!(|ch| set_ext(&mut ch.extensions, X::ALPN, &[0, 4, 2, b'h', b'2', 0]))),
+        row("7301 §3.2", "no protocol in common is no_application_protocol",
+            Server, "offers only http/1.1 to an h2 server", A::NO_APPLICATION_PROTOCOL,
+            || tamper(Setup::AlpnMismatch, 0, Edit::Plain(|_| {}))),
+        row("8446 §4", "a second ClientHello only after a HelloRetryRequest",
+            Server, "the ClientHello twice", A::UNEXPECTED_MESSAGE,
+            || tamper(Setup::Tls13, 0, Edit::Raw(|b| b.extend_from_slice(&b.clone())))),
         row("8446 §4.2.3", "a certificate-authenticating server needs signature_algorithms",
             Server, "no signature_algorithms", A::MISSING_EXTENSION,
             ch!(|ch| remove_ext(&mut ch.extensions, X::SIGNATURE_ALGORITHMS))),
@@ -253,6 +279,9 @@ fn server_hello_rows() -> Vec<Row> {
         row("8446 §4.2", "no extension responses the client did not request",
             Client, "an unknown extension 0x7777", A::UNSUPPORTED_EXTENSION,
             sh!(|sh| set_ext(&mut sh.extensions, crate::msgs::enums::ExtensionType(0x7777), &[]))),
+        row("8446 §4.2.1", "a TLS 1.3-only client refuses a server without TLS 1.3",
+            Client, "no supported_versions (a TLS 1.2 ServerHello)", A::PROTOCOL_VERSION,
+            sh!(|sh| remove_ext(&mut sh.extensions, X::SUPPORTED_VERSIONS))),
         row("8446 §4.2", "no two extensions of one type (RFC names no alert)",
             Client, "supported_versions twice", A::ILLEGAL_PARAMETER,
             sh!(|sh| sh.extensions.push(Extension { typ: X::SUPPORTED_VERSIONS, data: vec![3, 4] }))),
@@ -305,6 +334,9 @@ fn hello_retry_rows() -> Vec<Row> {
         row("8446 §4.1.4", "the HelloRetryRequest echoes legacy_session_id",
             Client, "a different session id", A::ILLEGAL_PARAMETER,
             hrr!(|sh| sh.session_id[0] ^= 1)),
+        row("8446 §4.1.4", "the HelloRetryRequest's supported_versions names TLS 1.3",
+            Client, "selects TLS 1.2", A::ILLEGAL_PARAMETER,
+            hrr!(|sh| set_ext(&mut sh.extensions, X::SUPPORTED_VERSIONS, &[3, 3]))),
         row("8446 §4.2.2", "cookie<1..2^16-1>",
             Client, "an empty cookie", A::DECODE_ERROR,
             hrr!(|sh| set_ext(&mut sh.extensions, X::COOKIE, &[0, 0]))),

@@ -33,6 +33,12 @@ pub(super) enum Setup {
     Tls12ChaCha,
     /// A client offering TLS 1.2 and 1.3 against a TLS 1.2-only server.
     Downgrade,
+    /// A TLS 1.2-only client against a server that also has TLS 1.3.
+    FallbackToTls12,
+    /// TLS 1.3; the client offers ALPN "h2" and "http/1.1", the server picks "h2".
+    Alpn,
+    /// TLS 1.3; the client offers only "http/1.1", the server wants "h2".
+    AlpnMismatch,
 }
 
 fn leak(p: SecurityPolicy) -> &'static SecurityPolicy {
@@ -103,6 +109,16 @@ pub(super) fn pair(setup: Setup) -> (Engine, Engine) {
             policy12(BOTH, ProtocolVersion::TLSV1_3),
             policy12(GCM, ProtocolVersion::TLSV1_2),
         ),
+        Setup::FallbackToTls12 => (
+            policy12(GCM, ProtocolVersion::TLSV1_2),
+            policy12(BOTH, ProtocolVersion::TLSV1_3),
+        ),
+        Setup::Alpn | Setup::AlpnMismatch => (policy13(ALL), policy13(ALL)),
+    };
+    let (client_alpn, server_alpn): (&[&str], &[&str]) = match setup {
+        Setup::Alpn => (&["h2", "http/1.1"], &["h2"]),
+        Setup::AlpnMismatch => (&["http/1.1"], &["h2"]),
+        _ => (&[], &[]),
     };
     let mut sb = Config::builder_minimal();
     sb.add_cert_chain_and_key(
@@ -110,10 +126,16 @@ pub(super) fn pair(setup: Setup) -> (Engine, Engine) {
             .unwrap(),
     );
     sb.custom_security_policy(sp).unwrap();
+    if !server_alpn.is_empty() {
+        sb.set_alpn_preferences(server_alpn).unwrap();
+    }
     let mut cb = Config::builder_minimal();
     cb.add_pem_to_trust_store(&std::fs::read(data("ca-ecdsa.pem")).unwrap())
         .unwrap();
     cb.custom_security_policy(cp).unwrap();
+    if !client_alpn.is_empty() {
+        cb.set_alpn_preferences(client_alpn).unwrap();
+    }
     let mut client = Engine::new(cb.build().unwrap(), Mode::Client);
     client.set_server_name("localhost".into());
     (client, Engine::new(sb.build().unwrap(), Mode::Server))
