@@ -552,6 +552,18 @@ impl Negotiated {
                 "server sent an empty certificate list",
             ));
         }
+        // Entry extensions answer ones our ClientHello sent (RFC 8446 §4.4.2).
+        if let Some(e) = cert
+            .entries
+            .iter()
+            .flat_map(|e| &e.extensions)
+            .find(|e| !self.sent.contains(&e.typ))
+        {
+            return Err(Error::protocol(
+                AlertDescription::UNSUPPORTED_EXTENSION,
+                format!("{} extension in a CertificateEntry, not requested", e.typ),
+            ));
+        }
         c.info.peer_chain = cert.entries.into_iter().map(|e| e.cert).collect();
         self.transcript.add(&msg.encoded);
         Ok(State::ExpectCertificateVerify(self))

@@ -62,7 +62,24 @@ pub(super) fn rows() -> Vec<Row> {
         row("8446 §4.3.2", "in the handshake, certificate_request_context is empty (RFC names no alert)",
             Client, "a one-byte context", A::ILLEGAL_PARAMETER,
             || tamper(Setup::Tls13, 1, Edit::Sealed(|m| cert_request(m, &[1, 7, 0, 8, 0, 13, 0, 4, 0, 2, 4, 3])))),
+        // Fix 5: extensions on a server's CertificateEntry were ignored.
+        row("8446 §4.4.2", "CertificateEntry extensions answer ones the ClientHello sent",
+            Client, "an unknown extension on the leaf", A::UNSUPPORTED_EXTENSION,
+            || tamper(Setup::Tls13, 1, Edit::Sealed(|m| cert_entry_ext(m, &[0x77, 0x77, 0, 0])))),
     ]
+}
+
+/// Adds extensions `exts` (encoded) to the first CertificateEntry, whose
+/// extension block is empty in what Baton sends.
+fn cert_entry_ext(m: &mut [Msg], exts: &[u8]) {
+    let b = &mut m.iter_mut().find(|x| x.typ == H::CERTIFICATE).unwrap().body;
+    let list = u32::from_be_bytes([0, b[1], b[2], b[3]]) as usize + exts.len();
+    b[1..4].copy_from_slice(&(list as u32).to_be_bytes()[1..]);
+    let cert = u32::from_be_bytes([0, b[4], b[5], b[6]]) as usize;
+    let at = 7 + cert;
+    assert_eq!(&b[at..at + 2], &[0, 0]);
+    b[at..at + 2].copy_from_slice(&(exts.len() as u16).to_be_bytes());
+    b.splice(at + 2..at + 2, exts.iter().copied());
 }
 
 /// Inserts a CertificateRequest with `body` before the server's Certificate.
