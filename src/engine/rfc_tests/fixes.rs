@@ -1,9 +1,9 @@
 //! Rows Baton violated when this table was written: each is the regression
 //! test of the commit that fixed it.
 
-use super::peer::{edit_sh, set_ext, tamper, Edit, Msg, Setup};
+use super::peer::{edit_ch, edit_sh, set_ext, tamper, Edit, Msg, Setup};
 use super::{row, Row};
-use crate::engine::Mode::Client;
+use crate::engine::Mode::{Client, Server};
 use crate::error::AlertDescription as A;
 use crate::msgs::enums::{ExtensionType as X, HandshakeType as H};
 
@@ -66,6 +66,13 @@ pub(super) fn rows() -> Vec<Row> {
         row("8446 §4.4.2", "CertificateEntry extensions answer ones the ClientHello sent",
             Client, "an unknown extension on the leaf", A::UNSUPPORTED_EXTENSION,
             || tamper(Setup::Tls13, 1, Edit::Sealed(|m| cert_entry_ext(m, &[0x77, 0x77, 0, 0])))),
+        // Fix 6: an empty host name (a length outside HostName<1..2^16-1>) was
+        // illegal_parameter.
+        row("6066 §3", "HostName<1..2^16-1>",
+            Server, "an empty host name", A::DECODE_ERROR,
+            || tamper(Setup::Tls13, 0, Edit::Plain(|m| edit_ch(m, |ch| {
+                set_ext(&mut ch.extensions, X::SERVER_NAME, &[0, 3, 0, 0, 0])
+            })))),
     ]
 }
 
