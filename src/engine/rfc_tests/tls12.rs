@@ -72,6 +72,12 @@ pub(super) fn rows() -> Vec<Row> {
         row("5246 §7.4.1.3", "legacy session_id<0..32>",
             Client, "a 33-byte session id", A::DECODE_ERROR,
             sh!(|sh| sh.session_id = vec![7; 33])),
+        row("6066 §8 / 5246 §7.4", "CertificateStatus only after a status_request was acknowledged",
+            Client, "an unsolicited CertificateStatus", A::UNEXPECTED_MESSAGE,
+            server_flight!(|m| {
+                let at = m.iter().position(|x| x.typ == H::SERVER_KEY_EXCHANGE).unwrap();
+                m.insert(at, Msg::new(H(22), &[1, 0, 0, 1, 0x30]));
+            })),
         row("5246 §7.4.3 / 7.2.2", "a ServerKeyExchange signature that does not verify is decrypt_error",
             Client, "one signature byte changed", A::DECRYPT_ERROR,
             server_flight!(|m| *msg_mut(m, H::SERVER_KEY_EXCHANGE).body.last_mut().unwrap() ^= 1)),
@@ -97,6 +103,12 @@ pub(super) fn rows() -> Vec<Row> {
         row("5246 §7.4.9", "a wrong Finished is decrypt_error",
             Client, "the server's verify_data changed", A::DECRYPT_ERROR,
             || tamper(Setup::Tls12, 3, Edit::Sealed(|m| bad_finished(m)))),
+        row("5077 §3.3", "no NewSessionTicket unless the ServerHello acknowledged session_ticket",
+            Client, "a NewSessionTicket before the server's CCS", A::UNEXPECTED_MESSAGE,
+            || tamper(Setup::Tls12, 3, Edit::Raw(|b| {
+                let nst = super::peer::join(&[Msg::new(H::NEW_SESSION_TICKET, &[0, 0, 0, 60, 0, 2, 1, 2])]);
+                b.splice(0..0, super::peer::record(C::HANDSHAKE, &nst)).for_each(drop);
+            }))),
         row("5246 §6.2.3.3", "a record that fails to decrypt is bad_record_mac",
             Client, "one tag byte of the server's Finished changed", A::BAD_RECORD_MAC,
             || tamper(Setup::Tls12, 3, Edit::Raw(|b| flip_last(b)))),
@@ -135,6 +147,11 @@ pub(super) fn rows() -> Vec<Row> {
         row("5246 §6.2.3.3", "a record that fails to decrypt is bad_record_mac",
             Server, "one tag byte of the client's Finished changed", A::BAD_RECORD_MAC,
             || tamper(Setup::Tls12, 2, Edit::Raw(|b| flip_last(b)))),
+        row("5246 §6 / §7.4", "no application data before the handshake protects it",
+            Server, "plaintext application data before ClientKeyExchange", A::UNEXPECTED_MESSAGE,
+            || tamper(Setup::Tls12, 2, Edit::Raw(|b| {
+                b.splice(0..0, super::peer::record(C::APPLICATION_DATA, b"early")).for_each(drop);
+            }))),
         row("5246 §7.1", "change_cipher_spec comes where the handshake expects it",
             Server, "CCS before ClientKeyExchange", A::UNEXPECTED_MESSAGE,
             || tamper(Setup::Tls12, 2, Edit::Raw(|b| {
