@@ -438,6 +438,16 @@ impl ExpectServerHello {
             return client12::handle_server_hello(c, s.transcript, &s.hello, &s.exts, sh, msg)
                 .map(Hs::Client12);
         }
+        let offered13 = self
+            .exts
+            .supported_versions
+            .as_deref()
+            .unwrap_or_default()
+            .contains(&ProtocolVersion::TLSV1_3);
+        if !offered13 {
+            // RFC 8446 §4.1.3: supported_versions naming a version we did not offer.
+            return Err(illegal("server selected TLS 1.3, which we did not offer"));
+        }
         require_boundary(boundary, "ServerHello")?;
         if sh.legacy_version != ProtocolVersion::TLSV1_2 {
             return Err(Error::protocol(

@@ -73,6 +73,13 @@ pub(super) fn rows() -> Vec<Row> {
             || tamper(Setup::Tls13, 0, Edit::Plain(|m| edit_ch(m, |ch| {
                 set_ext(&mut ch.extensions, X::SERVER_NAME, &[0, 3, 0, 0, 0])
             })))),
+        // Fix 7: a TLS 1.2-only client took a ServerHello with supported_versions
+        // for TLS 1.3 and failed on the record boundary (unexpected_message).
+        row("8446 §4.1.3", "supported_versions in a ServerHello names a version the client offered",
+            Client, "TLS 1.3 selected for a TLS 1.2-only client", A::ILLEGAL_PARAMETER,
+            || tamper(Setup::Tls12, 1, Edit::Plain(|m| edit_sh(m, |sh| {
+                set_ext(&mut sh.extensions, X::SUPPORTED_VERSIONS, &[3, 4])
+            })))),
     ]
 }
 
