@@ -252,20 +252,7 @@ impl State {
                 State::ExpectCertificateOrRequest(mut s),
                 HandshakePayload::CertificateRequest13(cr),
             ) => {
-                // RFC 8446 §4.3.2: an empty context in the handshake, and
-                // signature_algorithms present (unknown extensions are ignored).
-                if !cr.context.is_empty() {
-                    return Err(illegal("CertificateRequest context in the handshake"));
-                }
-                if ClientExtensions::parse(&cr.extensions)?
-                    .signature_algorithms
-                    .is_none()
-                {
-                    return Err(Error::protocol(
-                        AlertDescription::MISSING_EXTENSION,
-                        "CertificateRequest without signature_algorithms",
-                    ));
-                }
+                cr.check_in_handshake()?;
                 s.cert_request = Some(cr.context);
                 s.transcript.add(&msg.encoded);
                 Ok(State::ExpectCertificate(s))
@@ -438,13 +425,8 @@ impl ExpectServerHello {
             return client12::handle_server_hello(c, s.transcript, &s.hello, &s.exts, sh, msg)
                 .map(Hs::Client12);
         }
-        let offered13 = self
-            .exts
-            .supported_versions
-            .as_deref()
-            .unwrap_or_default()
-            .contains(&ProtocolVersion::TLSV1_3);
-        if !offered13 {
+        let offered = self.exts.supported_versions.as_deref().unwrap_or_default();
+        if !offered.contains(&ProtocolVersion::TLSV1_3) {
             // RFC 8446 §4.1.3: supported_versions naming a version we did not offer.
             return Err(illegal("server selected TLS 1.3, which we did not offer"));
         }
@@ -464,11 +446,7 @@ impl ExpectServerHello {
         }
         let suite = self.check_common(&sh)?;
         if exts.pre_shared_key.is_some() {
-            // We offer no PSK yet, so this answers nothing we asked (RFC 8446 §4.2).
-            return Err(Error::protocol(
-                AlertDescription::UNSUPPORTED_EXTENSION,
-                "server selected a PSK we did not offer",
-            ));
+            return Err(illegal("server selected a PSK we did not offer"));
         }
         let share = exts.key_share.ok_or_else(|| {
             Error::protocol(
@@ -519,13 +497,6 @@ impl Negotiated {
             self.sent.contains(&t)
         })?;
         if let Some(proto) = e.alpn {
-            if self.offered_alpn.is_empty() {
-                // Not offered at all: an unrequested extension (RFC 8446 §4.2).
-                return Err(Error::protocol(
-                    AlertDescription::UNSUPPORTED_EXTENSION,
-                    "server answered ALPN, which we did not offer",
-                ));
-            }
             if !self.offered_alpn.contains(&proto) {
                 return Err(illegal("server selected an ALPN protocol we did not offer"));
             }
@@ -562,18 +533,7 @@ impl Negotiated {
                 "server sent an empty certificate list",
             ));
         }
-        // Entry extensions answer ones our ClientHello sent (RFC 8446 §4.4.2).
-        if let Some(e) = cert
-            .entries
-            .iter()
-            .flat_map(|e| &e.extensions)
-            .find(|e| !self.sent.contains(&e.typ))
-        {
-            return Err(Error::protocol(
-                AlertDescription::UNSUPPORTED_EXTENSION,
-                format!("{} extension in a CertificateEntry, not requested", e.typ),
-            ));
-        }
+        cert.check_entry_extensions(|t| self.sent.contains(&t))?;
         c.info.peer_chain = cert.entries.into_iter().map(|e| e.cert).collect();
         self.transcript.add(&msg.encoded);
         Ok(State::ExpectCertificateVerify(self))

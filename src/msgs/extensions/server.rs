@@ -92,18 +92,29 @@ impl ServerExtensions {
     /// An extension not allowed in `ctx` (unknown types included) is
     /// `unsupported_extension`; a repeated type is `illegal_parameter`;
     /// malformed bodies are `decode_error`.
-    /// [`parse`](Self::parse) for a TLS 1.3 client: an extension it sent (so
-    /// recognizes) in a message that does not allow it is `illegal_parameter`
-    /// (RFC 8446 §4.2); a stray it never sent stays `unsupported_extension`.
+    /// [`parse`](Self::parse) for a TLS 1.3 client (RFC 8446 §4.2): an
+    /// extension our ClientHello did not carry answers nothing we asked
+    /// (`unsupported_extension`; the HelloRetryRequest's cookie excepted), and
+    /// one it did carry, in a message that does not allow it, is
+    /// `illegal_parameter`. `sent` says which our ClientHello carried.
     pub(crate) fn parse_answer(
         ctx: ServerExtContext,
         exts: &[Extension],
         sent: impl Fn(ExtensionType) -> bool,
     ) -> Result<Self, Error> {
-        if let Some(e) = exts.iter().find(|e| !ctx.allows(e.typ) && sent(e.typ)) {
+        for e in exts {
+            let server_initiated =
+                ctx == ServerExtContext::HelloRetryRequest && e.typ == ExtensionType::COOKIE;
+            let alert = if !sent(e.typ) && !server_initiated {
+                AlertDescription::UNSUPPORTED_EXTENSION
+            } else if !ctx.allows(e.typ) {
+                AlertDescription::ILLEGAL_PARAMETER
+            } else {
+                continue;
+            };
             return Err(Error::protocol(
-                AlertDescription::ILLEGAL_PARAMETER,
-                format!("{} extension not allowed in {ctx:?}", e.typ),
+                alert,
+                format!("{} extension not expected in {ctx:?}", e.typ),
             ));
         }
         Self::parse(ctx, exts)
