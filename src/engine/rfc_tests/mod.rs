@@ -13,7 +13,8 @@
 //! plaintext TLS 1.3 hellos; `flight13`: encrypted TLS 1.3 flights and
 //! post-handshake messages; `records`: the record layer; `tls12`: TLS 1.2,
 //! EMS and ChaCha20; `fixes`: rows that caught a Baton bug), write what the peer does as an [`peer::Edit`] of one
-//! flight, and run `cargo test --lib rfc_tests`.
+//! flight, and run `cargo test --lib rfc_tests`. `print_table` (ignored)
+//! prints every row as Markdown.
 
 mod fixes;
 mod flight13;
@@ -143,6 +144,22 @@ fn tls12_ems_and_chacha20() {
 #[test]
 fn violations_fixed() {
     run_table("fixes", &fixes::rows());
+}
+
+/// The whole table in Markdown: `cargo test --lib rfc_tests::print_table --
+/// --ignored --nocapture`.
+#[test]
+#[ignore = "prints the table; run it on demand"]
+fn print_table() {
+    println!("| RFC | MUST | enforced by | violation | alert |\n|---|---|---|---|---|");
+    for (_, table) in all_tables() {
+        for r in table {
+            println!(
+                "| {} | {} | {:?} | {} | {:?} |",
+                r.rfc, r.must, r.enforcer, r.violation, r.alert
+            );
+        }
+    }
 }
 
 /// The table stays broad, and every row says who enforces what.
