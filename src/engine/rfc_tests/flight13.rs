@@ -153,6 +153,11 @@ fn server_flight_rows() -> Vec<Row> {
         row("8446 §5.1", "a message before a key change ends its record",
             Client, "Finished and the start of another message in one record", A::UNEXPECTED_MESSAGE,
             server_flight!(|m| m.push(Msg::new(H::NEW_SESSION_TICKET, &TICKET)))),
+        row("8446 §2 / §5.1", "no application data before the peer's Finished",
+            Client, "application data under the server's handshake key", A::UNEXPECTED_MESSAGE,
+            || tamper(Setup::Tls13, 1, Edit::SealedRaw(|s, hs| {
+                [s.seal(C::APPLICATION_DATA, b"too soon"), s.seal(C::HANDSHAKE, hs)].concat()
+            }))),
     ]
 }
 

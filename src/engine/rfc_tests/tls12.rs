@@ -144,6 +144,13 @@ pub(super) fn rows() -> Vec<Row> {
         row("5246 §7.4.9", "a wrong Finished is decrypt_error",
             Server, "the client's verify_data changed", A::DECRYPT_ERROR,
             || tamper(Setup::Tls12, 2, Edit::Sealed(|m| bad_finished(m)))),
+        row("5246 §7.1", "one change_cipher_spec per handshake, before Finished",
+            Server, "change_cipher_spec twice", A::UNEXPECTED_MESSAGE,
+            || tamper(Setup::Tls12, 2, Edit::Raw(|b| {
+                let ccs = super::peer::record(C::CHANGE_CIPHER_SPEC, &[1]);
+                let at = b.windows(6).position(|w| w == &ccs[..]).unwrap();
+                b.splice(at..at, ccs).for_each(drop);
+            }))),
         row("5246 §6.2.3.3", "a record that fails to decrypt is bad_record_mac",
             Server, "one tag byte of the client's Finished changed", A::BAD_RECORD_MAC,
             || tamper(Setup::Tls12, 2, Edit::Raw(|b| flip_last(b)))),
