@@ -445,6 +445,13 @@ pub(crate) fn check_peer_finished(
         label,
         transcript.current_hash().as_bytes(),
     )?;
+    if vd.len() != expected.len() {
+        // A malformed message, not a failed check (RFC 5246 §7.2.2).
+        return Err(Error::protocol(
+            AlertDescription::DECODE_ERROR,
+            "peer Finished has the wrong length",
+        ));
+    }
     if ct_eq(vd, &expected) {
         Ok(())
     } else {

@@ -657,6 +657,13 @@ pub(crate) fn verify_finished(
         base,
         transcript.current_hash().as_bytes(),
     );
+    if verify_data.len() != expected.as_bytes().len() {
+        // A malformed message, not a failed check (RFC 8446 §6.2 decode_error).
+        return Err(Error::protocol(
+            AlertDescription::DECODE_ERROR,
+            format!("{who} Finished has the wrong length"),
+        ));
+    }
     if crate::secrets::ct_eq(verify_data, expected.as_bytes()) {
         Ok(())
     } else {

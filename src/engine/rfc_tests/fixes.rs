@@ -80,7 +80,21 @@ pub(super) fn rows() -> Vec<Row> {
             || tamper(Setup::Tls12, 1, Edit::Plain(|m| edit_sh(m, |sh| {
                 set_ext(&mut sh.extensions, X::SUPPORTED_VERSIONS, &[3, 4])
             })))),
+        // Fix 8: a Finished of the wrong length was decrypt_error.
+        row("5246 §7.4.9 / 7.2.2", "verify_data is 12 bytes; a wrong message length is decode_error",
+            Server, "a 13-byte TLS 1.2 Finished", A::DECODE_ERROR,
+            || tamper(Setup::Tls12, 2, Edit::Sealed(|m| finished(m).push(0)))),
+        row("8446 §4.4.4 / §6.2", "verify_data is Hash.length bytes; a wrong message length is decode_error",
+            Client, "a 33-byte server Finished", A::DECODE_ERROR,
+            || tamper(Setup::Tls13, 1, Edit::Sealed(|m| finished(m).push(0)))),
+        row("8446 §4.4.4 / §6.2", "verify_data is Hash.length bytes; a wrong message length is decode_error",
+            Server, "a 31-byte client Finished", A::DECODE_ERROR,
+            || tamper(Setup::Tls13, 2, Edit::Sealed(|m| finished(m).truncate(31)))),
     ]
+}
+
+fn finished(m: &mut [Msg]) -> &mut Vec<u8> {
+    &mut m.iter_mut().find(|x| x.typ == H::FINISHED).unwrap().body
 }
 
 /// Adds extensions `exts` (encoded) to the first CertificateEntry, whose
