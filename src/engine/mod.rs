@@ -250,6 +250,8 @@ impl Engine {
                     // the handshake and after the first ClientHello, and never in the middle of a
                     // handshake message.
                     let before_hello = matches!(&self.phase, Phase::Handshaking(Hs::Server13(s)) if s.before_first_hello());
+                    let before_hello =
+                        before_hello || tls12_client_before_hello(&self.phase, &self.c.config);
                     if !handshaking || before_hello || rec.payload != [1] || !self.joiner.is_empty()
                     {
                         return Err(Error::protocol(
@@ -642,6 +644,16 @@ pub(crate) fn require_boundary(boundary: bool, what: &'static str) -> Result<()>
             format!("{what} must end its record"),
         ))
     }
+}
+
+/// A client that offered only TLS 1.2, still waiting for the ServerHello: it
+/// is under RFC 5246, so RFC 8446's compatibility CCS does not apply to it.
+fn tls12_client_before_hello(phase: &Phase, config: &Config) -> bool {
+    matches!(phase, Phase::Handshaking(Hs::Client13(_)))
+        && !config
+            .inner
+            .policy
+            .negotiates(crate::ProtocolVersion::TLSV1_3)
 }
 
 /// Checks the peer's Finished against HMAC(finished_key(base), transcript hash), in constant time.

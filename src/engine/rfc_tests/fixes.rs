@@ -1,11 +1,11 @@
 //! Rows Baton violated when this table was written: each is the regression
 //! test of the commit that fixed it.
 
-use super::peer::{edit_ch, edit_sh, set_ext, tamper, Edit, Msg, Setup};
+use super::peer::{edit_ch, edit_sh, record, set_ext, tamper, Edit, Msg, Setup};
 use super::{row, Row};
 use crate::engine::Mode::{Client, Server};
 use crate::error::AlertDescription as A;
-use crate::msgs::enums::{ExtensionType as X, HandshakeType as H};
+use crate::msgs::enums::{ContentType as C, ExtensionType as X, HandshakeType as H};
 
 /// Adds an extension to the EncryptedExtensions in a decrypted flight.
 fn ee_push(m: &mut [Msg], typ: X, data: &[u8]) {
@@ -90,6 +90,13 @@ pub(super) fn rows() -> Vec<Row> {
         row("8446 §4.4.4 / §6.2", "verify_data is Hash.length bytes; a wrong message length is decode_error",
             Server, "a 31-byte client Finished", A::DECODE_ERROR,
             || tamper(Setup::Tls13, 2, Edit::Sealed(|m| finished(m).truncate(31)))),
+        // Fix 9: a TLS 1.2-only client dropped a change_cipher_spec before the
+        // ServerHello, as if TLS 1.3's compatibility mode applied.
+        row("5246 §7.1", "change_cipher_spec comes where the handshake expects it",
+            Client, "change_cipher_spec before the ServerHello", A::UNEXPECTED_MESSAGE,
+            || tamper(Setup::Tls12, 1, Edit::Raw(|b| {
+                b.splice(0..0, record(C::CHANGE_CIPHER_SPEC, &[1])).for_each(drop);
+            }))),
     ]
 }
 
