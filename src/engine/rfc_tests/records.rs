@@ -1,7 +1,7 @@
 //! The record layer (RFC 8446 §5): types, lengths, protection, and the
 //! middlebox-compatibility change_cipher_spec.
 
-use super::peer::{record, records, tamper, Edit, Setup};
+use super::peer::{connected, feed, record, records, take_output, tamper, Edit, Outcome, Setup};
 use super::{row, Row};
 use crate::engine::Mode::{Client, Server};
 use crate::error::AlertDescription as A;
@@ -32,6 +32,22 @@ macro_rules! ch_raw {
     ($f:expr) => {
         || tamper(Setup::Tls13, 0, Edit::Raw($f))
     };
+}
+
+/// A plaintext change_cipher_spec to the `to` side of a connected pair.
+fn ccs_after_handshake(setup: Setup, to_server: bool) -> Outcome {
+    let (mut client, mut server) = connected(setup);
+    let (to, from) = if to_server {
+        (&mut server, &mut client)
+    } else {
+        (&mut client, &mut server)
+    };
+    let victim = feed(to, &record(C::CHANGE_CIPHER_SPEC, &[1]));
+    let answer = take_output(to);
+    Outcome {
+        victim,
+        peer: feed(from, &answer),
+    }
 }
 
 #[rustfmt::skip]
@@ -105,6 +121,12 @@ pub(super) fn rows() -> Vec<Row> {
                 let (x, y) = p.split_at(p.len() / 2);
                 vec![(t, x.to_vec()), (C::ALERT, vec![1, 90]), (t, y.to_vec())]
             }))),
+        row("8446 §5", "change_cipher_spec is dropped only before the peer's Finished",
+            Server, "a CCS after the handshake", A::UNEXPECTED_MESSAGE,
+            || ccs_after_handshake(Setup::Tls13, true)),
+        row("5246 §7.1", "change_cipher_spec only where the handshake expects it",
+            Client, "a CCS after the TLS 1.2 handshake", A::UNEXPECTED_MESSAGE,
+            || ccs_after_handshake(Setup::Tls12, false)),
         row("8446 §6", "an alert is two bytes (RFC names no alert)",
             Server, "a one-byte plaintext alert", A::DECODE_ERROR,
             ch_raw!(|b| *b = record(C::ALERT, &[2]))),
