@@ -131,7 +131,14 @@ pub(crate) fn handle_server_hello(
         ));
     }
     if let Some(proto) = &exts.alpn {
-        if !offered.alpn.as_deref().unwrap_or_default().contains(proto) {
+        // Not offered at all: an unrequested extension (RFC 5246 §7.4.1.4).
+        let Some(offered_alpn) = offered.alpn.as_deref() else {
+            return Err(Error::protocol(
+                AlertDescription::UNSUPPORTED_EXTENSION,
+                "server answered ALPN, which we did not offer",
+            ));
+        };
+        if !offered_alpn.contains(proto) {
             return Err(illegal("server selected an ALPN protocol we did not offer"));
         }
         c.info.alpn = Some(proto.clone());
@@ -448,6 +455,13 @@ pub(crate) fn check_peer_finished(
         label,
         transcript.current_hash().as_bytes(),
     )?;
+    if vd.len() != expected.len() {
+        // A malformed message, not a failed check (RFC 5246 §7.2.2).
+        return Err(Error::protocol(
+            AlertDescription::DECODE_ERROR,
+            "peer Finished has the wrong length",
+        ));
+    }
     if ct_eq(vd, &expected) {
         Ok(())
     } else {

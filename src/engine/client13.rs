@@ -8,7 +8,9 @@ use crate::crypto::kx::{is_hybrid, KeyExchange, SUPPORTED_GROUPS};
 use crate::crypto::rand;
 use crate::crypto::verify::{verify_signature, TLS12_VERIFY_SCHEMES, TLS13_VERIFY_SCHEMES};
 use crate::error::{AlertDescription, Error, Result};
-use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
+use crate::msgs::enums::{
+    CipherSuite, ExtensionType, NamedGroup, ProtocolVersion, SignatureScheme,
+};
 use crate::msgs::extensions::{
     ClientExtensions, KeyShareEntry, ServerExtContext, ServerExtensions,
 };
@@ -46,6 +48,8 @@ pub(crate) struct Negotiated {
     hs: HandshakeSecret,
     offered_alpn: Vec<Vec<u8>>,
     sent_sni: bool,
+    /// The extension types our ClientHello carried.
+    sent: Vec<ExtensionType>,
     /// Context of a CertificateRequest, if the server asked for a client certificate.
     cert_request: Option<Vec<u8>>,
 }
@@ -269,6 +273,7 @@ impl State {
                 State::ExpectCertificateOrRequest(mut s),
                 HandshakePayload::CertificateRequest13(cr),
             ) => {
+                cr.check_in_handshake()?;
                 s.cert_request = Some(cr.context);
                 s.transcript.add(&msg.encoded);
                 Ok(State::ExpectCertificate(s))
@@ -345,7 +350,11 @@ impl ExpectServerHello {
             ));
         }
         let suite = self.check_common(&sh)?;
-        let exts = ServerExtensions::parse(ServerExtContext::HelloRetryRequest, &sh.extensions)?;
+        let exts = ServerExtensions::parse_answer(
+            ServerExtContext::HelloRetryRequest,
+            &sh.extensions,
+            |t| self.hello.extensions.iter().any(|e| e.typ == t),
+        )?;
         if exts.supported_version != Some(ProtocolVersion::TLSV1_3) {
             return Err(illegal(
                 "HelloRetryRequest without supported_versions TLS 1.3",
@@ -437,6 +446,11 @@ impl ExpectServerHello {
             return client12::handle_server_hello(c, s.transcript, &s.hello, &s.exts, sh, msg)
                 .map(Hs::Client12);
         }
+        let offered = self.exts.supported_versions.as_deref().unwrap_or_default();
+        if !offered.contains(&ProtocolVersion::TLSV1_3) {
+            // RFC 8446 §4.1.3: supported_versions naming a version we did not offer.
+            return Err(illegal("server selected TLS 1.3, which we did not offer"));
+        }
         require_boundary(boundary, "ServerHello")?;
         if sh.legacy_version != ProtocolVersion::TLSV1_2 {
             return Err(Error::protocol(
@@ -444,7 +458,10 @@ impl ExpectServerHello {
                 "unexpected ServerHello legacy_version",
             ));
         }
-        let exts = ServerExtensions::parse(ServerExtContext::ServerHello13, &sh.extensions)?;
+        let exts =
+            ServerExtensions::parse_answer(ServerExtContext::ServerHello13, &sh.extensions, |t| {
+                self.hello.extensions.iter().any(|e| e.typ == t)
+            })?;
         if exts.supported_version != Some(ProtocolVersion::TLSV1_3) {
             return Err(illegal("server selected a version we did not offer"));
         }
@@ -482,6 +499,7 @@ impl ExpectServerHello {
                 suite,
                 hs,
                 offered_alpn: self.exts.alpn.unwrap_or_default(),
+                sent: self.hello.extensions.iter().map(|e| e.typ).collect(),
                 sent_sni: self.exts.server_name.is_some(),
                 cert_request: None,
             },
@@ -496,7 +514,9 @@ impl Negotiated {
         exts: &[crate::msgs::extensions::Extension],
         msg: &RawHandshake,
     ) -> Result<State> {
-        let e = ServerExtensions::parse(ServerExtContext::EncryptedExtensions, exts)?;
+        let e = ServerExtensions::parse_answer(ServerExtContext::EncryptedExtensions, exts, |t| {
+            self.sent.contains(&t)
+        })?;
         if let Some(proto) = e.alpn {
             if !self.offered_alpn.contains(&proto) {
                 return Err(illegal("server selected an ALPN protocol we did not offer"));
@@ -534,6 +554,7 @@ impl Negotiated {
                 "server sent an empty certificate list",
             ));
         }
+        cert.check_entry_extensions(|t| self.sent.contains(&t))?;
         c.info.peer_chain = cert.entries.into_iter().map(|e| e.cert).collect();
         self.transcript.add(&msg.encoded);
         Ok(State::ExpectCertificateVerify(self))

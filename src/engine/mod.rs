@@ -250,6 +250,8 @@ impl Engine {
                     // the handshake and after the first ClientHello, and never in the middle of a
                     // handshake message.
                     let before_hello = matches!(&self.phase, Phase::Handshaking(Hs::Server13(s)) if s.before_first_hello());
+                    let before_hello =
+                        before_hello || tls12_client_before_hello(&self.phase, &self.c.config);
                     if !handshaking || before_hello || rec.payload != [1] || !self.joiner.is_empty()
                     {
                         return Err(Error::protocol(
@@ -644,6 +646,16 @@ pub(crate) fn require_boundary(boundary: bool, what: &'static str) -> Result<()>
     }
 }
 
+/// A client that offered only TLS 1.2, still waiting for the ServerHello: it
+/// is under RFC 5246, so RFC 8446's compatibility CCS does not apply to it.
+fn tls12_client_before_hello(phase: &Phase, config: &Config) -> bool {
+    matches!(phase, Phase::Handshaking(Hs::Client13(_)))
+        && !config
+            .inner
+            .policy
+            .negotiates(crate::ProtocolVersion::TLSV1_3)
+}
+
 /// Checks the peer's Finished against HMAC(finished_key(base), transcript hash), in constant time.
 pub(crate) fn verify_finished(
     hash: crate::crypto::hash::HashAlg,
@@ -657,6 +669,13 @@ pub(crate) fn verify_finished(
         base,
         transcript.current_hash().as_bytes(),
     );
+    if verify_data.len() != expected.as_bytes().len() {
+        // A malformed message, not a failed check (RFC 8446 §6.2 decode_error).
+        return Err(Error::protocol(
+            AlertDescription::DECODE_ERROR,
+            format!("{who} Finished has the wrong length"),
+        ));
+    }
     if crate::secrets::ct_eq(verify_data, expected.as_bytes()) {
         Ok(())
     } else {
@@ -685,5 +704,7 @@ impl core::fmt::Debug for Engine {
     }
 }
 
+#[cfg(test)]
+mod rfc_tests;
 #[cfg(test)]
 mod tests;

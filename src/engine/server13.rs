@@ -19,7 +19,7 @@ use crate::msgs::handshake::{
     HandshakePayload, ServerHello, HRR_RANDOM,
 };
 use crate::msgs::joiner::RawHandshake;
-use crate::secrets::{ct_eq, Secret};
+use crate::secrets::Secret;
 use crate::suites::{is_chacha20, tls13_suite, Tls13Suite};
 use crate::tls13::key_schedule::{finished_verify_data, EarlySecret, MasterSecret};
 use std::sync::Arc;
@@ -42,7 +42,6 @@ pub(crate) struct HrrSent {
     transcript: Transcript,
     suite: CipherSuite,
     group: NamedGroup,
-    cookie: Vec<u8>,
     session_id: Vec<u8>,
 }
 
@@ -265,12 +264,12 @@ impl ExpectClientHello {
             return Err(missing("pre_shared_key without psk_key_exchange_modes"));
         }
         if let Some(hrr) = &self.hrr {
-            if exts
-                .cookie
-                .as_deref()
-                .is_none_or(|ck| !ct_eq(ck, &hrr.cookie))
-            {
-                return Err(illegal("second ClientHello did not echo our cookie"));
+            // Only the changes RFC 8446 §4.1.2 lists: a cookie only if the
+            // HelloRetryRequest sent one, and ours never does.
+            if exts.cookie.is_some() {
+                return Err(illegal(
+                    "second ClientHello carries a cookie we did not send",
+                ));
             }
             if ch.session_id != hrr.session_id || !ch.cipher_suites.contains(&hrr.suite) {
                 return Err(illegal(
@@ -490,12 +489,11 @@ impl ExpectClientHello {
         transcript.start_hash(suite.hash);
         transcript.add(&msg.encoded);
         transcript.rollup_for_hrr();
-        let mut cookie = vec![0u8; 32];
-        rand::fill(&mut cookie)?;
+        // No cookie: this server keeps the state a cookie would carry, and a
+        // client has nothing to prove (RFC 8446 §4.2.2: the server MAY send one).
         let exts = ServerExtensions {
             supported_version: Some(ProtocolVersion::TLSV1_3),
             hrr_selected_group: Some(group),
-            cookie: Some(cookie.clone()),
             ..Default::default()
         };
         let hrr = ServerHello {
@@ -526,7 +524,6 @@ impl ExpectClientHello {
                 transcript,
                 suite: suite.suite,
                 group,
-                cookie,
                 session_id: ch.session_id.clone(),
             }),
         })))
@@ -628,6 +625,65 @@ mod tests {
         feed(&mut s, &CCS).unwrap();
         let err = feed(&mut s, &CCS).unwrap_err();
         assert_eq!(err.sent_alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
+    }
+
+    /// A client that shares only X25519, for a server that wants P-384.
+    fn hello_retry() -> (Engine, Engine) {
+        let mut client = Engine::new(
+            crate::Config::builder_minimal().build().unwrap(),
+            Mode::Client,
+        );
+        client.c.info.server_name = Some("localhost".into());
+        client.start().unwrap();
+        let base = crate::policy::default_policy();
+        let policy = Box::leak(Box::new(crate::policy::SecurityPolicy {
+            name: "p384-only",
+            min_version: base.min_version,
+            max_version: base.max_version,
+            cipher_suites: base.cipher_suites,
+            signature_schemes: base.signature_schemes,
+            certificate_signature_schemes: base.certificate_signature_schemes,
+            groups: &[crate::NamedGroup::SECP384R1],
+            chacha20_boosted: false,
+        }));
+        let mut b = crate::Config::builder_minimal();
+        b.add_cert_chain_and_key(
+            crate::CertChainAndKey::from_pem(
+                include_bytes!("../../tests/data/server-p256-chain.pem"),
+                include_bytes!("../../tests/data/server-p256.key"),
+            )
+            .unwrap(),
+        );
+        b.custom_security_policy(policy).unwrap();
+        let mut server = Engine::new(b.build().unwrap(), Mode::Server);
+        let hello = client.pending_output().to_vec();
+        client.consume_output(hello.len());
+        feed(&mut server, &hello).unwrap();
+        (client, server)
+    }
+
+    /// The server keeps its state, so it needs no cookie (RFC 8446 §4.2.2:
+    /// the server MAY send one) and sends none: 36 bytes fewer, and no
+    /// echo for the client to get wrong.
+    #[test]
+    fn hello_retry_request_carries_no_cookie() {
+        use crate::msgs::enums::ExtensionType;
+        use crate::msgs::handshake::{HandshakeMessage, HandshakePayload};
+        let (_, server) = hello_retry();
+        let out = server.pending_output();
+        let len = usize::from(u16::from_be_bytes([out[3], out[4]]));
+        let msg = HandshakeMessage::read_tls13(
+            crate::msgs::enums::HandshakeType::SERVER_HELLO,
+            &out[9..5 + len],
+        )
+        .unwrap();
+        let HandshakePayload::ServerHello(hrr) = msg.payload else {
+            panic!("not a HelloRetryRequest");
+        };
+        assert!(hrr.is_hrr());
+        let types: Vec<_> = hrr.extensions.iter().map(|e| e.typ).collect();
+        assert_eq!(types.len(), 2, "{types:?}");
+        assert!(!types.contains(&ExtensionType::COOKIE), "{types:?}");
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //! - `policies`: every named security policy on the pair, as server and as client.
 //! - `cert_selection`: which of several chains a server sends (signature_algorithms_cert).
 //! - `openssl`: interop with `openssl s_server` / `s_client` on 127.0.0.1.
+//! - `raw_hellos`: hand-written ClientHellos (hundreds of unknown extensions,
+//!   GREASE, one-byte records) against a Baton server.
 //! - `event_loop`: driving a connection without a transport, as io_uring/epoll loops do.
 //! - `pq`: the post-quantum hybrids between two Baton ends, with wire checks and tampering.
 //! - `go_peer`: the post-quantum hybrids against Go's crypto/tls (needs `BATON_GO`).
@@ -18,6 +20,7 @@ mod openssl;
 mod pair;
 mod policies;
 mod pq;
+mod raw_hellos;
 mod rustls_peer;
 mod s2n_peer;
 mod tls12;

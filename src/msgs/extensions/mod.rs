@@ -188,7 +188,14 @@ fn validate_host_name(raw: &[u8]) -> Result<String, Error> {
             format!("invalid server name: {why}"),
         ))
     };
-    if raw.is_empty() || raw.len() > 255 {
+    if raw.is_empty() {
+        // Outside HostName<1..2^16-1>: malformed, not a wrong value.
+        return Err(Error::protocol(
+            AlertDescription::DECODE_ERROR,
+            "invalid server name: empty",
+        ));
+    }
+    if raw.len() > 255 {
         return bad("length");
     }
     let name = raw.strip_suffix(b".").unwrap_or(raw);

@@ -92,6 +92,34 @@ impl ServerExtensions {
     /// An extension not allowed in `ctx` (unknown types included) is
     /// `unsupported_extension`; a repeated type is `illegal_parameter`;
     /// malformed bodies are `decode_error`.
+    /// [`parse`](Self::parse) for a TLS 1.3 client (RFC 8446 §4.2): an
+    /// extension our ClientHello did not carry answers nothing we asked
+    /// (`unsupported_extension`; the HelloRetryRequest's cookie excepted), and
+    /// one it did carry, in a message that does not allow it, is
+    /// `illegal_parameter`. `sent` says which our ClientHello carried.
+    pub(crate) fn parse_answer(
+        ctx: ServerExtContext,
+        exts: &[Extension],
+        sent: impl Fn(ExtensionType) -> bool,
+    ) -> Result<Self, Error> {
+        for e in exts {
+            let server_initiated =
+                ctx == ServerExtContext::HelloRetryRequest && e.typ == ExtensionType::COOKIE;
+            let alert = if !sent(e.typ) && !server_initiated {
+                AlertDescription::UNSUPPORTED_EXTENSION
+            } else if !ctx.allows(e.typ) {
+                AlertDescription::ILLEGAL_PARAMETER
+            } else {
+                continue;
+            };
+            return Err(Error::protocol(
+                alert,
+                format!("{} extension not expected in {ctx:?}", e.typ),
+            ));
+        }
+        Self::parse(ctx, exts)
+    }
+
     pub(crate) fn parse(ctx: ServerExtContext, exts: &[Extension]) -> Result<Self, Error> {
         let mut out = Self::default();
         let mut seen = SeenTypes::default();

@@ -355,10 +355,11 @@ fn server_name_validation() {
     assert_eq!(long.len(), 255);
     assert_eq!(ok(&long).len(), 255);
 
+    // An empty name is outside HostName<1..2^16-1>: malformed (RFC 8446 §6.2).
+    assert_eq!(alert(parse(&[(0, b"")])), AlertDescription::DECODE_ERROR);
     let ill = AlertDescription::ILLEGAL_PARAMETER;
     for bad in [
-        &b""[..],
-        b".",
+        &b"."[..],
         b"..",
         b"a..b",
         b".a",

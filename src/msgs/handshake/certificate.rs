@@ -2,11 +2,12 @@
 //! CertificateVerify (RFC 8446 §4.3.2, §4.4.2-4.4.3), and TLS 1.2 Certificate
 //! and CertificateRequest (RFC 5246 §7.4.2, §7.4.4).
 
+use crate::error::{AlertDescription, Error};
 use crate::msgs::codec::{
     encode_prefixed, put_bytes16, put_bytes24, put_bytes8, Codec, DecodeError, EncodeError,
     LenPrefix, Reader,
 };
-use crate::msgs::enums::SignatureScheme;
+use crate::msgs::enums::{ExtensionType, SignatureScheme};
 use crate::msgs::extensions::{encode_extensions, read_extensions, Extension};
 
 /// One certificate of a TLS 1.3 Certificate message.
@@ -59,6 +60,50 @@ impl Codec for Certificate13 {
             entries.push(CertificateEntry::read(&mut list)?);
         }
         Ok(Self { context, entries })
+    }
+}
+
+impl Certificate13 {
+    /// A server's entries carry only extensions the client requested
+    /// (RFC 8446 §4.4.2); `sent` says which our ClientHello carried.
+    pub(crate) fn check_entry_extensions(
+        &self,
+        sent: impl Fn(ExtensionType) -> bool,
+    ) -> Result<(), Error> {
+        match self
+            .entries
+            .iter()
+            .flat_map(|e| &e.extensions)
+            .find(|e| !sent(e.typ))
+        {
+            Some(e) => Err(Error::protocol(
+                AlertDescription::UNSUPPORTED_EXTENSION,
+                format!("{} extension in a CertificateEntry, not requested", e.typ),
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+impl CertificateRequest13 {
+    /// A CertificateRequest in the handshake: an empty context and
+    /// signature_algorithms present (RFC 8446 §4.3.2); unknown extensions
+    /// are ignored.
+    pub(crate) fn check_in_handshake(&self) -> Result<(), Error> {
+        if !self.context.is_empty() {
+            return Err(Error::protocol(
+                AlertDescription::ILLEGAL_PARAMETER,
+                "CertificateRequest context in the handshake",
+            ));
+        }
+        let exts = crate::msgs::extensions::ClientExtensions::parse(&self.extensions)?;
+        if exts.signature_algorithms.is_none() {
+            return Err(Error::protocol(
+                AlertDescription::MISSING_EXTENSION,
+                "CertificateRequest without signature_algorithms",
+            ));
+        }
+        Ok(())
     }
 }
 

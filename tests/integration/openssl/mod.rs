@@ -9,6 +9,7 @@ mod cert_selection;
 mod early_data;
 mod failures;
 mod features;
+mod hellos;
 mod keys;
 mod matrix;
 mod tls12;
