@@ -451,6 +451,13 @@ impl ExpectServerHello {
         let hs = EarlySecret::new(suite.hash, None)
             .into_handshake(shared.as_bytes(), self.transcript.current_hash().as_bytes());
         c.set_decrypter(suite, hs.server_traffic(), KeyPhase::Handshake)?;
+        // From here on everything we send, an alert about the server's
+        // flight included, goes under our handshake key (RFC 8446 §5); the
+        // compatibility CCS (unless sent with a second ClientHello) first.
+        if !c.info.hello_retry {
+            c.send_ccs()?;
+        }
+        c.set_encrypter(suite, hs.client_traffic(), KeyPhase::Handshake)?;
         c.info.version = Some(ProtocolVersion::TLSV1_3);
         c.info.server_version = Some(ProtocolVersion::TLSV1_3);
         c.info.suite = Some(suite.suite);
@@ -566,10 +573,6 @@ impl Negotiated {
             .hs
             .into_master(self.transcript.current_hash().as_bytes());
         c.install_app_read(self.suite, master.server_traffic())?;
-        if !c.info.hello_retry {
-            c.send_ccs()?;
-        }
-        c.set_encrypter(self.suite, &client_hs, KeyPhase::Handshake)?;
         if let Some(context) = self.cert_request.take() {
             // No client certificates yet: answer with an empty Certificate (RFC 8446 §4.4.2).
             let empty = Certificate13 {

@@ -519,3 +519,49 @@ fn both_receive_paths_make_the_same_of_the_same_plaintext() {
     );
     assert_eq!(through_kernel(cases[6]).1, b"before");
 }
+
+/// The content types of the records in `bytes`, in order.
+fn record_types(bytes: &[u8]) -> Vec<u8> {
+    let mut types = Vec::new();
+    let mut rest = bytes;
+    while rest.len() >= 5 {
+        let len = usize::from(u16::from_be_bytes([rest[3], rest[4]]));
+        types.push(rest[0]);
+        rest = &rest[(5 + len).min(rest.len())..];
+    }
+    types
+}
+
+#[test]
+fn tls13_client_alert_after_server_hello_is_encrypted() {
+    // RFC 8446 §5: once the ServerHello is in, the client's records (alerts
+    // included) go under its handshake traffic key. BoGo: the runner could
+    // not read an alert sent in the clear ("bad record MAC").
+    let (mut client, mut server) = unfinished(None);
+    client.start().unwrap();
+    pump(&mut client, &mut server).unwrap();
+    let flight = server.pending_output().to_vec();
+    server.consume_output(flight.len());
+    let sh_len = 5 + usize::from(u16::from_be_bytes([flight[3], flight[4]]));
+    // The ServerHello, then a record the client cannot decrypt.
+    let mut bogus = flight[..sh_len].to_vec();
+    bogus.extend_from_slice(&[ContentType::APPLICATION_DATA.0, 3, 3, 0, 20]);
+    bogus.extend_from_slice(&[0u8; 20]);
+    let space = client.read_space(usize::MAX);
+    space[..bogus.len()].copy_from_slice(&bogus);
+    client.commit_read(bogus.len());
+    let err = client.process().unwrap_err();
+    assert_eq!(err.sent_alert(), Some(AlertDescription::BAD_RECORD_MAC));
+    let types = record_types(client.pending_output());
+    assert!(
+        !types.contains(&ContentType::ALERT.0),
+        "alert in the clear: {types:?}"
+    );
+    assert_eq!(types.last(), Some(&ContentType::APPLICATION_DATA.0));
+    // The server, which reads under that key, sees the client's alert.
+    let _ = pump(&mut client, &mut server);
+    assert_eq!(
+        server.error().map(|e| e.kind()),
+        Some(crate::ErrorKind::Alert(AlertDescription::BAD_RECORD_MAC))
+    );
+}
