@@ -111,9 +111,33 @@ fn run(flags: &flags::Flags) -> Result<(), Outcome> {
         let _ = tcp.set_nodelay(true);
         tcp.write_all(&flags.shim_id.to_le_bytes())
             .map_err(|e| Outcome::Failed(format!("sending the shim id: {e}")))?;
-        connection(opts, &config, tcp)?;
+        let keep = tcp
+            .try_clone()
+            .map_err(|e| Outcome::Failed(format!("socket: {e}")))?;
+        if let Err(e) = connection(opts, &config, tcp) {
+            linger(&keep);
+            return Err(e);
+        }
     }
     Ok(())
+}
+
+/// After a failure (Baton has written its alert): closes our side and reads
+/// what the runner still sends, until it closes, so that closing a socket
+/// with unread data (a TCP reset) cannot destroy the alert before the runner
+/// reads it. Bounded: the runner closes once it has the alert.
+fn linger(tcp: &TcpStream) {
+    use std::io::Read;
+    let _ = tcp.shutdown(std::net::Shutdown::Write);
+    let _ = tcp.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+    let mut sink = [0u8; 4096];
+    let mut reader = tcp;
+    for _ in 0..1024 {
+        match reader.read(&mut sink) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+    }
 }
 
 fn connection(o: &Options, config: &baton::Config, tcp: TcpStream) -> Result<(), Outcome> {
