@@ -38,9 +38,12 @@ impl ServerExtContext {
                 typ,
                 T::SERVER_NAME | T::SUPPORTED_GROUPS | T::ALPN | T::EARLY_DATA
             ),
+            // supported_groups: every TLS 1.2 ClientHello of ours offers it,
+            // and some servers answer with their list (ignored).
             Self::ServerHello12 => matches!(
                 typ,
                 T::SERVER_NAME
+                    | T::SUPPORTED_GROUPS
                     | T::ALPN
                     | T::EXTENDED_MASTER_SECRET
                     | T::RENEGOTIATION_INFO
@@ -70,7 +73,7 @@ pub(crate) struct ServerExtensions {
     pub server_name_ack: bool,
     /// EE / SH12: the one selected protocol.
     pub alpn: Option<Vec<u8>>,
-    /// EE: the server's groups (informational).
+    /// EE / SH12: the server's groups (informational).
     pub supported_groups: Option<Vec<NamedGroup>>,
     /// EE: early data accepted.
     pub early_data: bool,

@@ -552,3 +552,16 @@ fn rfc8448_server_extensions() {
     assert!(e.server_name_ack);
     assert_eq!(e.supported_groups.as_ref().map(Vec::len), Some(9));
 }
+
+#[test]
+fn tls12_server_hello_may_echo_supported_groups() {
+    // A TLS 1.2 client always offers supported_groups, so a server that
+    // answers with its own list (some do) is not answering an unrequested
+    // extension (RFC 5246 §7.4.1.4); BoGo: SupportedCurves-ServerHello-TLS12.
+    let parsed = ServerExtensions::parse(
+        ServerExtContext::ServerHello12,
+        &[ext(10, &[0, 2, 0, 0x1d])],
+    )
+    .unwrap();
+    assert_eq!(parsed.supported_groups, Some(vec![NamedGroup::X25519]));
+}
