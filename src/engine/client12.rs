@@ -127,7 +127,15 @@ pub(crate) fn handle_server_hello(
         ));
     }
     if let Some(proto) = &exts.alpn {
-        if !offered.alpn.as_deref().unwrap_or_default().contains(proto) {
+        let ours = offered.alpn.as_deref().unwrap_or_default();
+        if ours.is_empty() {
+            // An answer to an extension we never sent (RFC 5246 §7.4.1.4).
+            return Err(Error::protocol(
+                AlertDescription::UNSUPPORTED_EXTENSION,
+                "server selected an ALPN protocol but we offered none",
+            ));
+        }
+        if !ours.contains(proto) {
             return Err(illegal("server selected an ALPN protocol we did not offer"));
         }
         c.info.alpn = Some(proto.clone());

@@ -429,7 +429,11 @@ impl ExpectServerHello {
         }
         let suite = self.check_common(&sh)?;
         if exts.pre_shared_key.is_some() {
-            return Err(illegal("server selected a PSK we did not offer"));
+            // We never offer a PSK yet: an answer to an extension we did not send.
+            return Err(Error::protocol(
+                AlertDescription::UNSUPPORTED_EXTENSION,
+                "server selected a PSK but we offered none",
+            ));
         }
         let share = exts.key_share.ok_or_else(|| {
             Error::protocol(
@@ -484,6 +488,13 @@ impl Negotiated {
     ) -> Result<State> {
         let e = ServerExtensions::parse(ServerExtContext::EncryptedExtensions, exts)?;
         if let Some(proto) = e.alpn {
+            if self.offered_alpn.is_empty() {
+                // An answer to an extension we never sent (RFC 8446 §4.2).
+                return Err(Error::protocol(
+                    AlertDescription::UNSUPPORTED_EXTENSION,
+                    "server selected an ALPN protocol but we offered none",
+                ));
+            }
             if !self.offered_alpn.contains(&proto) {
                 return Err(illegal("server selected an ALPN protocol we did not offer"));
             }
