@@ -686,4 +686,6 @@ impl core::fmt::Debug for Engine {
 }
 
 #[cfg(test)]
+mod bogo_tests;
+#[cfg(test)]
 mod tests;

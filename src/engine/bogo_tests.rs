@@ -1,0 +1,113 @@
+//! Regression tests for what BoringSSL's BoGo suite found (tools/bogo-run):
+//! each names the BoGo tests it stands for.
+
+use super::tests::{pump, unfinished, TLS12_ONLY};
+use super::*;
+use crate::msgs::enums::ExtensionType;
+use crate::msgs::extensions::Extension;
+
+/// The content types of the records in `bytes`, in order.
+fn record_types(bytes: &[u8]) -> Vec<u8> {
+    let mut types = Vec::new();
+    let mut rest = bytes;
+    while rest.len() >= 5 {
+        let len = usize::from(u16::from_be_bytes([rest[3], rest[4]]));
+        types.push(rest[0]);
+        rest = &rest[(5 + len).min(rest.len())..];
+    }
+    types
+}
+
+#[test]
+fn tls13_client_alert_after_server_hello_is_encrypted() {
+    // RFC 8446 §5: once the ServerHello is in, the client's records (alerts
+    // included) go under its handshake traffic key. BoGo: the runner could
+    // not read an alert sent in the clear ("bad record MAC").
+    let (mut client, mut server) = unfinished(None);
+    client.start().unwrap();
+    pump(&mut client, &mut server).unwrap();
+    let flight = server.pending_output().to_vec();
+    server.consume_output(flight.len());
+    let sh_len = 5 + usize::from(u16::from_be_bytes([flight[3], flight[4]]));
+    // The ServerHello, then a record the client cannot decrypt.
+    let mut bogus = flight[..sh_len].to_vec();
+    bogus.extend_from_slice(&[ContentType::APPLICATION_DATA.0, 3, 3, 0, 20]);
+    bogus.extend_from_slice(&[0u8; 20]);
+    let space = client.read_space(usize::MAX);
+    space[..bogus.len()].copy_from_slice(&bogus);
+    client.commit_read(bogus.len());
+    let err = client.process().unwrap_err();
+    assert_eq!(err.sent_alert(), Some(AlertDescription::BAD_RECORD_MAC));
+    let types = record_types(client.pending_output());
+    assert!(
+        !types.contains(&ContentType::ALERT.0),
+        "alert in the clear: {types:?}"
+    );
+    assert_eq!(types.last(), Some(&ContentType::APPLICATION_DATA.0));
+    // The server, which reads under that key, sees the client's alert.
+    let _ = pump(&mut client, &mut server);
+    assert_eq!(
+        server.error().map(|e| e.kind()),
+        Some(crate::ErrorKind::Alert(AlertDescription::BAD_RECORD_MAC))
+    );
+}
+
+/// The server's first flight with `ext` added to its ServerHello (the first
+/// message of the first record), re-encoded; the rest passes unchanged.
+fn server_hello_with(flight: &[u8], ext: Extension, tls13: bool) -> Vec<u8> {
+    let rec_len = 5 + usize::from(u16::from_be_bytes([flight[3], flight[4]]));
+    let msg_len = 4
+        + usize::from(u16::from_be_bytes([flight[7], flight[8]]))
+        + (usize::from(flight[6]) << 16);
+    let body = &flight[9..5 + msg_len];
+    let parsed = if tls13 {
+        HandshakeMessage::read_tls13(HandshakeType::SERVER_HELLO, body)
+    } else {
+        HandshakeMessage::read_tls12(HandshakeType::SERVER_HELLO, body)
+    };
+    let HandshakePayload::ServerHello(mut sh) = parsed.unwrap().payload else {
+        panic!("not a ServerHello");
+    };
+    sh.extensions.push(ext);
+    let mut payload = HandshakeMessage::new(HandshakePayload::ServerHello(sh))
+        .to_bytes()
+        .unwrap();
+    payload.extend_from_slice(&flight[5 + msg_len..rec_len]);
+    let mut out = vec![ContentType::HANDSHAKE.0, 3, 3];
+    out.extend_from_slice(&(payload.len() as u16).to_be_bytes());
+    out.extend_from_slice(&payload);
+    out.extend_from_slice(&flight[rec_len..]);
+    out
+}
+
+#[test]
+fn unrequested_server_extensions_are_unsupported_extension() {
+    // RFC 8446 §4.2, RFC 5246 §7.4.1.4: a response to an extension we never
+    // sent is unsupported_extension (BoGo: UnofferedExtension-Client,
+    // AlwaysSelectPSKIdentity-TLS13). The client offered no ALPN and no PSK.
+    let alpn = Extension {
+        typ: ExtensionType::ALPN,
+        data: vec![0, 3, 2, b'h', b'2'],
+    };
+    let psk = Extension {
+        typ: ExtensionType::PRE_SHARED_KEY,
+        data: vec![0, 0],
+    };
+    for (tls12, ext) in [(true, alpn), (false, psk)] {
+        let (mut client, mut server) =
+            unfinished(tls12.then_some((&TLS12_ONLY, RenegotiationRefusal::Warning)));
+        client.start().unwrap();
+        pump(&mut client, &mut server).unwrap();
+        let flight = server.pending_output().to_vec();
+        let edited = server_hello_with(&flight, ext, !tls12);
+        let space = client.read_space(usize::MAX);
+        space[..edited.len()].copy_from_slice(&edited);
+        client.commit_read(edited.len());
+        let err = client.process().unwrap_err();
+        assert_eq!(
+            err.sent_alert(),
+            Some(AlertDescription::UNSUPPORTED_EXTENSION),
+            "tls12={tls12}: {err}"
+        );
+    }
+}
