@@ -111,3 +111,54 @@ fn unrequested_server_extensions_are_unsupported_extension() {
         );
     }
 }
+
+/// Feeds `bytes` to `e` and processes them.
+fn feed(e: &mut Engine, bytes: &[u8]) -> Result<()> {
+    let space = e.read_space(usize::MAX);
+    space[..bytes.len()].copy_from_slice(bytes);
+    e.commit_read(bytes.len());
+    e.process()
+}
+
+/// One plaintext record.
+fn record(typ: ContentType, body: &[u8]) -> Vec<u8> {
+    let mut v = vec![typ.0, 3, 3];
+    v.extend_from_slice(&(body.len() as u16).to_be_bytes());
+    v.extend_from_slice(body);
+    v
+}
+
+#[test]
+fn hello_retry_request_must_end_its_record() {
+    // A HelloRetryRequest is a ServerHello (RFC 8446 §5.1: aligned with a
+    // record boundary); what follows it in the record belongs to a transcript
+    // that does not exist yet. BoGo: PartialServerHelloWithHelloRetryRequest.
+    let (mut client, mut server) = unfinished(None);
+    client.start().unwrap();
+    let hello = client.pending_output().to_vec();
+    client.consume_output(hello.len());
+    // The server sees only P-256 and no share, so it asks for one.
+    let parsed = HandshakeMessage::read_tls13(HandshakeType::CLIENT_HELLO, &hello[9..]).unwrap();
+    let HandshakePayload::ClientHello(mut ch) = parsed.payload else {
+        panic!("not a ClientHello");
+    };
+    for e in &mut ch.extensions {
+        if e.typ == ExtensionType::SUPPORTED_GROUPS {
+            e.data = vec![0, 2, 0, 0x17];
+        } else if e.typ == ExtensionType::KEY_SHARE {
+            e.data = vec![0, 0];
+        }
+    }
+    let edited = HandshakeMessage::new(HandshakePayload::ClientHello(ch))
+        .to_bytes()
+        .unwrap();
+    feed(&mut server, &record(ContentType::HANDSHAKE, &edited)).unwrap();
+    let out = server.pending_output().to_vec();
+    let len = usize::from(u16::from_be_bytes([out[3], out[4]]));
+    let mut body = out[5..5 + len].to_vec();
+    assert_eq!(body[0], HandshakeType::SERVER_HELLO.0);
+    // The start of another message in the HelloRetryRequest's record.
+    body.extend_from_slice(&[HandshakeType::SERVER_HELLO.0, 0, 0, 40]);
+    let err = feed(&mut client, &record(ContentType::HANDSHAKE, &body)).unwrap_err();
+    assert_eq!(err.sent_alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
+}

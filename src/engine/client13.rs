@@ -224,6 +224,9 @@ impl State {
         match (self, parsed.payload) {
             (State::ExpectServerHello(s), HandshakePayload::ServerHello(sh)) => {
                 if sh.is_hrr() {
+                    // A ServerHello too (RFC 8446 §5.1): what follows it in its
+                    // record would belong to a transcript not yet started.
+                    require_boundary(boundary, "HelloRetryRequest")?;
                     s.handle_hrr(c, sh, &msg).map(Hs::Client13)
                 } else {
                     s.handle_server_hello(c, sh, &msg, boundary)
