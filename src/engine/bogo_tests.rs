@@ -162,3 +162,25 @@ fn hello_retry_request_must_end_its_record() {
     let err = feed(&mut client, &record(ContentType::HANDSHAKE, &body)).unwrap_err();
     assert_eq!(err.sent_alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
 }
+
+#[test]
+fn warning_alert_before_the_server_hello_is_tolerated() {
+    // A TLS 1.2 server may warn unrecognized_name before its ServerHello
+    // (RFC 6066 §3); the client cannot know the version yet, so it treats
+    // the warning as TLS 1.2 does. BoGo: SendSNIWarningAlert.
+    let (mut client, mut server) = unfinished(Some((&TLS12_ONLY, RenegotiationRefusal::Warning)));
+    client.start().unwrap();
+    pump(&mut client, &mut server).unwrap();
+    let mut flight = record(
+        ContentType::ALERT,
+        &[1, AlertDescription::UNRECOGNIZED_NAME.0],
+    );
+    flight.extend_from_slice(server.pending_output());
+    server.consume_output(server.pending_output().len());
+    feed(&mut client, &flight).unwrap();
+    for _ in 0..4 {
+        pump(&mut client, &mut server).unwrap();
+        pump(&mut server, &mut client).unwrap();
+    }
+    assert!(client.is_handshake_complete() && server.is_handshake_complete());
+}

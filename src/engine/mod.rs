@@ -397,7 +397,11 @@ impl Engine {
             self.c.recv.close_notify_received = true;
             return Ok(());
         }
-        if level == 1 && (desc == AlertDescription::USER_CANCELED || self.c.is_tls12()) {
+        // Before the version is known (a TLS 1.2 server may warn
+        // unrecognized_name ahead of its ServerHello, RFC 6066 §3) a warning
+        // is read as TLS 1.2 reads it.
+        let tls12_rules = self.c.is_tls12() || self.c.info.version.is_none();
+        if level == 1 && (desc == AlertDescription::USER_CANCELED || tls12_rules) {
             // TLS 1.3: user_canceled is followed by close_notify. TLS 1.2: warnings
             // (no_renegotiation and the like) leave the connection up (RFC 5246 §7.2).
             // Either way only a few are tolerated, so a peer cannot spin us with them.
