@@ -184,3 +184,29 @@ fn warning_alert_before_the_server_hello_is_tolerated() {
     }
     assert!(client.is_handshake_complete() && server.is_handshake_complete());
 }
+
+#[test]
+fn tls12_empty_application_data_before_finished_is_unexpected() {
+    // Application data, even an empty record, is legal only once the peer's
+    // Finished is in; between its ChangeCipherSpec and Finished it is not.
+    // BoGo: AppDataAfterChangeCipherSpec-Empty.
+    let (mut client, mut server) = unfinished(Some((&TLS12_ONLY, RenegotiationRefusal::Warning)));
+    client.start().unwrap();
+    pump(&mut client, &mut server).unwrap();
+    pump(&mut server, &mut client).unwrap();
+    // The client's flight: ClientKeyExchange, CCS, then (instead of its
+    // Finished) an empty application_data record under the new key.
+    let flight = client.pending_output().to_vec();
+    client.consume_output(flight.len());
+    let ccs = flight
+        .windows(6)
+        .position(|w| w == [20, 3, 3, 0, 1, 1])
+        .expect("CCS in the flight");
+    let mut wire = flight[..ccs + 6].to_vec();
+    let enc = client.c.send.state.encrypter_mut().unwrap();
+    enc.set_seq_for_test(0);
+    enc.seal(ContentType::APPLICATION_DATA, b"", 0, &mut wire)
+        .unwrap();
+    let err = feed(&mut server, &wire).unwrap_err();
+    assert_eq!(err.sent_alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
+}

@@ -322,6 +322,9 @@ impl Engine {
                     format!("empty {typ} record"),
                 ));
             }
+            // Empty application data is still application data: not before
+            // the handshake finished.
+            check_app_data_allowed(self.c.recv.state.app_keys(), &self.joiner)?;
             return self.limits.empty_record();
         }
         self.limits.non_empty_record();
