@@ -128,6 +128,24 @@ fn record(typ: ContentType, body: &[u8]) -> Vec<u8> {
     v
 }
 
+/// The client's ClientHello record, changed by `edit` and re-encoded.
+fn edited_hello(
+    client: &mut Engine,
+    edit: impl FnOnce(&mut crate::msgs::handshake::ClientHello),
+) -> Vec<u8> {
+    let hello = client.pending_output().to_vec();
+    client.consume_output(hello.len());
+    let parsed = HandshakeMessage::read_tls13(HandshakeType::CLIENT_HELLO, &hello[9..]).unwrap();
+    let HandshakePayload::ClientHello(mut ch) = parsed.payload else {
+        panic!("not a ClientHello");
+    };
+    edit(&mut ch);
+    let msg = HandshakeMessage::new(HandshakePayload::ClientHello(ch))
+        .to_bytes()
+        .unwrap();
+    record(ContentType::HANDSHAKE, &msg)
+}
+
 #[test]
 fn hello_retry_request_must_end_its_record() {
     // A HelloRetryRequest is a ServerHello (RFC 8446 §5.1: aligned with a
@@ -135,24 +153,17 @@ fn hello_retry_request_must_end_its_record() {
     // that does not exist yet. BoGo: PartialServerHelloWithHelloRetryRequest.
     let (mut client, mut server) = unfinished(None);
     client.start().unwrap();
-    let hello = client.pending_output().to_vec();
-    client.consume_output(hello.len());
     // The server sees only P-256 and no share, so it asks for one.
-    let parsed = HandshakeMessage::read_tls13(HandshakeType::CLIENT_HELLO, &hello[9..]).unwrap();
-    let HandshakePayload::ClientHello(mut ch) = parsed.payload else {
-        panic!("not a ClientHello");
-    };
-    for e in &mut ch.extensions {
-        if e.typ == ExtensionType::SUPPORTED_GROUPS {
-            e.data = vec![0, 2, 0, 0x17];
-        } else if e.typ == ExtensionType::KEY_SHARE {
-            e.data = vec![0, 0];
+    let edited = edited_hello(&mut client, |ch| {
+        for e in &mut ch.extensions {
+            if e.typ == ExtensionType::SUPPORTED_GROUPS {
+                e.data = vec![0, 2, 0, 0x17];
+            } else if e.typ == ExtensionType::KEY_SHARE {
+                e.data = vec![0, 0];
+            }
         }
-    }
-    let edited = HandshakeMessage::new(HandshakePayload::ClientHello(ch))
-        .to_bytes()
-        .unwrap();
-    feed(&mut server, &record(ContentType::HANDSHAKE, &edited)).unwrap();
+    });
+    feed(&mut server, &edited).unwrap();
     let out = server.pending_output().to_vec();
     let len = usize::from(u16::from_be_bytes([out[3], out[4]]));
     let mut body = out[5..5 + len].to_vec();
@@ -209,4 +220,16 @@ fn tls12_empty_application_data_before_finished_is_unexpected() {
         .unwrap();
     let err = feed(&mut server, &wire).unwrap_err();
     assert_eq!(err.sent_alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
+}
+
+#[test]
+fn tls12_hello_without_null_compression_is_illegal_parameter() {
+    // The list must contain null (RFC 5246 §7.4.1.2): a wrong value, so
+    // illegal_parameter as in TLS 1.3 (RFC 8446 §4.1.2), not a negotiation
+    // failure. BoGo: NoNullCompression-TLS12.
+    let (mut client, mut server) = unfinished(Some((&TLS12_ONLY, RenegotiationRefusal::Warning)));
+    client.start().unwrap();
+    let edited = edited_hello(&mut client, |ch| ch.compression_methods = vec![1]);
+    let err = feed(&mut server, &edited).unwrap_err();
+    assert_eq!(err.sent_alert(), Some(AlertDescription::ILLEGAL_PARAMETER));
 }
