@@ -7,6 +7,7 @@ mod tests;
 mod trust;
 mod verify;
 
+pub(crate) use chain::key_usage_allows_signing;
 pub use chain::CertChainAndKey;
 pub(crate) use trust::TrustStore;
 pub(crate) use verify::{certificate_signature_algorithms, check_host_name, leaf_dns_names};

@@ -630,9 +630,21 @@ pub(crate) fn cert_verify_content(context: &[u8], transcript_hash: &[u8]) -> Vec
     v
 }
 
-/// Validates the server's chain and name, unless verification is disabled.
+/// Validates the server's chain and name, unless verification is disabled;
+/// in any case, that the leaf may sign the handshake.
 pub(crate) fn verify_server_certificate(c: &Common) -> Result<()> {
     let cfg = &c.config.inner;
+    // RFC 8446 §4.4.2.2 / RFC 5280 §4.2.1.3: with a keyUsage extension the
+    // key signs only if digitalSignature is set; a protocol rule, so it holds
+    // without chain validation too (every suite of ours has the server sign).
+    if let Some(leaf) = c.info.peer_chain.first() {
+        if crate::cert::key_usage_allows_signing(leaf) == Some(false) {
+            return Err(Error::protocol(
+                AlertDescription::BAD_CERTIFICATE,
+                "the server certificate's keyUsage does not allow digital signatures",
+            ));
+        }
+    }
     if !cfg.verify_peer {
         return Ok(());
     }
