@@ -52,9 +52,13 @@ fn tls13_client_alert_after_server_hello_is_encrypted() {
     );
 }
 
-/// The server's first flight with `ext` added to its ServerHello (the first
-/// message of the first record), re-encoded; the rest passes unchanged.
-fn server_hello_with(flight: &[u8], ext: Extension, tls13: bool) -> Vec<u8> {
+/// The server's first flight with its ServerHello (the first message of the
+/// first record) changed by `edit` and re-encoded; the rest passes unchanged.
+fn edited_server_hello(
+    flight: &[u8],
+    tls13: bool,
+    edit: impl FnOnce(&mut crate::msgs::handshake::ServerHello),
+) -> Vec<u8> {
     let rec_len = 5 + usize::from(u16::from_be_bytes([flight[3], flight[4]]));
     let msg_len = 4
         + usize::from(u16::from_be_bytes([flight[7], flight[8]]))
@@ -68,7 +72,7 @@ fn server_hello_with(flight: &[u8], ext: Extension, tls13: bool) -> Vec<u8> {
     let HandshakePayload::ServerHello(mut sh) = parsed.unwrap().payload else {
         panic!("not a ServerHello");
     };
-    sh.extensions.push(ext);
+    edit(&mut sh);
     let mut payload = HandshakeMessage::new(HandshakePayload::ServerHello(sh))
         .to_bytes()
         .unwrap();
@@ -99,7 +103,7 @@ fn unrequested_server_extensions_are_unsupported_extension() {
         client.start().unwrap();
         pump(&mut client, &mut server).unwrap();
         let flight = server.pending_output().to_vec();
-        let edited = server_hello_with(&flight, ext, !tls12);
+        let edited = edited_server_hello(&flight, !tls12, |sh| sh.extensions.push(ext));
         let space = client.read_space(usize::MAX);
         space[..edited.len()].copy_from_slice(&edited);
         client.commit_read(edited.len());
@@ -292,4 +296,30 @@ fn server_key_usage_must_allow_signing_even_without_chain_verification() {
         }
         assert!(client.is_handshake_complete(), "tls12={tls12}");
     }
+}
+
+#[test]
+fn tls12_server_echoing_our_session_id_is_illegal_parameter() {
+    // Our session id is only TLS 1.3's compatibility value: we never offer a
+    // TLS 1.2 session, so a server echoing it claims a resumption we cannot
+    // do (RFC 5246 §7.4.1.3). BoGo: EchoTLS13CompatibilitySessionID,
+    // TLS12-NoTicket-NoOffer.
+    let (mut client, _) = unfinished(None);
+    let (_, mut server) = unfinished(Some((&TLS12_ONLY, RenegotiationRefusal::Warning)));
+    client.start().unwrap();
+    let hello = client.pending_output().to_vec();
+    let ch = HandshakeMessage::read_tls13(HandshakeType::CLIENT_HELLO, &hello[9..]).unwrap();
+    let HandshakePayload::ClientHello(ch) = ch.payload else {
+        panic!("not a ClientHello");
+    };
+    assert_eq!(ch.session_id.len(), 32);
+    pump(&mut client, &mut server).unwrap();
+    let flight = server.pending_output().to_vec();
+    let edited = edited_server_hello(&flight, false, |sh| sh.session_id = ch.session_id.clone());
+    let err = feed(&mut client, &edited).unwrap_err();
+    assert_eq!(
+        err.sent_alert(),
+        Some(AlertDescription::ILLEGAL_PARAMETER),
+        "{err}"
+    );
 }

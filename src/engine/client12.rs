@@ -96,6 +96,14 @@ pub(crate) fn handle_server_hello(
     if sh.compression_method != 0 {
         return Err(illegal("server chose a compression method"));
     }
+    // Our session id is only TLS 1.3's compatibility value: we never offer a
+    // TLS 1.2 session, so an echo claims a resumption we cannot do (RFC 5246
+    // §7.4.1.3).
+    if !hello.session_id.is_empty() && sh.session_id == hello.session_id {
+        return Err(illegal(
+            "server echoed our session id: a resumption we did not offer",
+        ));
+    }
     if !hello.cipher_suites.contains(&sh.cipher_suite) {
         return Err(illegal("server chose a cipher suite we did not offer"));
     }
