@@ -46,6 +46,8 @@ pub struct Options {
     pub expect_hrr: bool,
     pub expect_no_hrr: bool,
     pub expect_no_peer_cert: bool,
+    /// Index into `credentials`; -1: the default credential.
+    pub expect_selected_credential: Option<i64>,
     pub shim_writes_first: bool,
     pub shim_initial_write: Option<String>,
     pub shim_shuts_down: bool,
@@ -198,7 +200,6 @@ const UNIMPLEMENTED: &[(&str, bool)] = &[
     ("-expect-peer-rpk-sha256", true),
     ("-must-match-issuer", false),
     ("-cert-properties", true),
-    ("-expect-selected-credential", true),
     ("-expect-peer-match-trust-anchor", false),
     ("-expect-no-peer-match-trust-anchor", false),
     ("-expect-peer-available-trust-anchors", true),
@@ -251,8 +252,6 @@ const UNIMPLEMENTED: &[(&str, bool)] = &[
     ("-expect-server-sent-requested-padding", false),
     ("-server-supports-padding", false),
     ("-no-server-name-ack", false),
-    ("-no-tls11", false),
-    ("-no-tls1", false),
 ];
 
 /// Flags that change nothing for Baton: BoringSSL API modes (async I/O,
@@ -273,6 +272,9 @@ const IGNORED: &[(&str, bool)] = &[
     ("-wait-for-debugger", false),
     ("-write-settings", true),
     ("-fuzzer-mode", false),
+    // Baton has no TLS 1.0 or 1.1 to turn off.
+    ("-no-tls11", false),
+    ("-no-tls1", false),
     ("-private-key-delay-ms", true),
 ];
 
@@ -361,6 +363,7 @@ impl Options {
             "-expect-hrr" => self.expect_hrr = true,
             "-expect-no-hrr" => self.expect_no_hrr = true,
             "-expect-no-peer-cert" => self.expect_no_peer_cert = true,
+            "-expect-selected-credential" => self.expect_selected_credential = Some(int(name, v)?),
             "-shim-writes-first" => self.shim_writes_first = true,
             "-shim-initial-write" => self.shim_initial_write = Some(v.to_string()),
             "-shim-shuts-down" => self.shim_shuts_down = true,
@@ -438,6 +441,7 @@ const OPTION_VALUES: &[&str] = &[
     "-export-label",
     "-export-context",
     "-expect-total-renegotiations",
+    "-expect-selected-credential",
 ];
 
 fn option_takes_value(name: &str) -> Option<bool> {

@@ -152,7 +152,8 @@ fn policy(o: &Options) -> Result<&'static SecurityPolicy, Outcome> {
     }
     let max = max.min(0x0304);
     let mut suites = Vec::new();
-    if max >= 0x0304 {
+    // With no version left (min > max) Baton refuses the policy for that.
+    if max >= 0x0304 || min > max {
         suites.extend_from_slice(TLS13_SUITES);
     }
     if min <= 0x0303 {
@@ -172,6 +173,19 @@ fn policy(o: &Options) -> Result<&'static SecurityPolicy, Outcome> {
     } else {
         o.curves.iter().map(|&c| NamedGroup(c)).collect()
     };
+    // Baton's policy has one signature list for every certificate.
+    let prefs: Vec<&Vec<u16>> = o
+        .credentials
+        .iter()
+        .chain([&o.default_cred])
+        .map(|c| &c.signing_prefs)
+        .filter(|p| !p.is_empty())
+        .collect();
+    if prefs.windows(2).any(|w| w[0] != w[1]) {
+        return Err(Outcome::Unimplemented(
+            "signing preferences per credential".into(),
+        ));
+    }
     let signing: Vec<u16> = o
         .credentials
         .iter()
@@ -198,8 +212,15 @@ fn policy(o: &Options) -> Result<&'static SecurityPolicy, Outcome> {
     })))
 }
 
+/// A connection's configuration, and the certificate chain of each
+/// credential (for `-expect-selected-credential`; index -1 is the default).
+pub struct Setup {
+    pub config: Config,
+    pub chains: Vec<(i64, Vec<Vec<u8>>)>,
+}
+
 /// The Baton configuration for one connection.
-pub fn config(o: &Options) -> Result<Config, Outcome> {
+pub fn config(o: &Options) -> Result<Setup, Outcome> {
     let mut b = Config::builder_minimal();
     let policy = policy(o)?;
     if let Err(e) = b.custom_security_policy(policy) {
@@ -213,19 +234,23 @@ pub fn config(o: &Options) -> Result<Config, Outcome> {
     b.require_extended_master_secret(false);
     // BoringSSL's default (`ssl_renegotiate_never`): a HelloRequest is fatal.
     b.set_renegotiation_refusal(RenegotiationRefusal::Fatal);
-    let creds: Vec<_> = std::iter::once(&o.default_cred)
-        .chain(&o.credentials)
-        .filter(|c| !c.cert_file.is_empty() || !c.key_file.is_empty())
+    // BoringSSL tries the -new-*-credential ones in order, the default last.
+    let creds: Vec<(i64, &crate::flags::Credential)> = (0i64..)
+        .zip(&o.credentials)
+        .chain([(-1, &o.default_cred)])
+        .filter(|(_, c)| !c.cert_file.is_empty() || !c.key_file.is_empty())
         .collect();
+    let mut chains = Vec::new();
     if o.server {
         if o.verify_peer {
             return Err(Outcome::Unimplemented(
                 "client certificates (-verify-peer on a server): issue 16".into(),
             ));
         }
-        for c in creds {
+        for (i, c) in creds {
             match CertChainAndKey::from_pem_files(&c.cert_file, &c.key_file) {
                 Ok(ck) => {
+                    chains.push((i, ck.chain().to_vec()));
                     b.add_cert_chain_and_key(ck);
                 }
                 Err(e) => {
@@ -268,8 +293,10 @@ pub fn config(o: &Options) -> Result<Config, Outcome> {
                 .map_err(|e| Outcome::Failed(format!("-advertise-alpn: {e}")))?;
         }
     }
-    b.build()
-        .map_err(|e| Outcome::Failed(format!("configuration: {e}")))
+    let config = b
+        .build()
+        .map_err(|e| Outcome::Failed(format!("configuration: {e}")))?;
+    Ok(Setup { config, chains })
 }
 
 #[cfg(test)]
