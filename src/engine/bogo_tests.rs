@@ -323,3 +323,76 @@ fn tls12_server_echoing_our_session_id_is_illegal_parameter() {
         "{err}"
     );
 }
+
+#[test]
+fn tls13_unsolicited_certificate_entry_extension_is_unsupported_extension() {
+    // RFC 8446 §4.4.2: extensions in the server's CertificateEntry must answer
+    // ones the client sent, and we send none (no OCSP or SCT request): §4.2
+    // names unsupported_extension. BoGo: SendUnknownExtensionOnCertificate-TLS13.
+    let (mut client, mut server) = unfinished(None);
+    client.start().unwrap();
+    pump(&mut client, &mut server).unwrap();
+    let flight = server.pending_output().to_vec();
+    server.consume_output(flight.len());
+    // ServerHello and the compatibility CCS in the clear: the client installs
+    // the server's handshake key.
+    let sh_len = 5 + usize::from(u16::from_be_bytes([flight[3], flight[4]]));
+    let clear = sh_len + 6;
+    assert_eq!(flight[sh_len], ContentType::CHANGE_CIPHER_SPEC.0);
+    feed(&mut client, &flight[..clear]).unwrap();
+    // Open the encrypted flight with the client's key, then rewind it.
+    let mut messages = Vec::new();
+    let mut rest = flight[clear..].to_vec();
+    let dec = client.c.recv.state.decrypter_mut().unwrap();
+    let mut records = 0;
+    while !rest.is_empty() {
+        let len = 5 + usize::from(u16::from_be_bytes([rest[3], rest[4]]));
+        let mut rec: Vec<u8> = rest.drain(..len).collect();
+        let (hdr, body) = rec.split_at_mut(5);
+        let (typ, range) = dec.open(&hdr[..].try_into().unwrap(), body).unwrap();
+        assert_eq!(typ, ContentType::HANDSHAKE);
+        messages.extend_from_slice(&body[range]);
+        records += 1;
+    }
+    dec.set_seq_for_test(0);
+    let Phase::Handshaking(Hs::Client13(state)) = &client.phase else {
+        panic!("client not in its TLS 1.3 handshake");
+    };
+    let (suite, secret) = state.server_handshake_keys().unwrap();
+    // Give the leaf's entry an extension nobody asked for.
+    let mut edited = Vec::new();
+    let mut m = &messages[..];
+    while !m.is_empty() {
+        let len = 4 + (usize::from(m[1]) << 16 | usize::from(u16::from_be_bytes([m[2], m[3]])));
+        let (one, tail) = m.split_at(len);
+        m = tail;
+        if one[0] != HandshakeType::CERTIFICATE.0 {
+            edited.extend_from_slice(one);
+            continue;
+        }
+        let parsed = HandshakeMessage::read_tls13(HandshakeType::CERTIFICATE, &one[4..]).unwrap();
+        let HandshakePayload::Certificate13(mut cert) = parsed.payload else {
+            panic!("not a TLS 1.3 Certificate");
+        };
+        cert.entries[0].extensions.push(Extension {
+            typ: ExtensionType(0x7777),
+            data: vec![],
+        });
+        let msg = HandshakeMessage::new(HandshakePayload::Certificate13(cert));
+        edited.extend_from_slice(&msg.to_bytes().unwrap());
+    }
+    assert!(records > 0);
+    let (key, iv) = crate::tls13::key_schedule::traffic_key_iv(suite.hash, suite.aead, &secret);
+    let mut enc = crate::record::protect::Encrypter::new_tls13(suite.aead, &key, &iv).unwrap();
+    let mut wire = Vec::new();
+    for chunk in edited.chunks(16384) {
+        enc.seal(ContentType::HANDSHAKE, chunk, 0, &mut wire)
+            .unwrap();
+    }
+    let err = feed(&mut client, &wire).unwrap_err();
+    assert_eq!(
+        err.sent_alert(),
+        Some(AlertDescription::UNSUPPORTED_EXTENSION),
+        "{err}"
+    );
+}

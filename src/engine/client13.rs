@@ -219,6 +219,16 @@ pub(crate) fn start(c: &mut Common) -> Result<State> {
 }
 
 impl State {
+    /// Tests: the server's handshake key, once the ServerHello is in (to
+    /// forge the server's encrypted flight).
+    #[cfg(test)]
+    pub(crate) fn server_handshake_keys(&self) -> Option<(&'static Tls13Suite, Secret)> {
+        match self {
+            State::ExpectEncryptedExtensions(n) => Some((n.suite, n.hs.server_traffic().clone())),
+            _ => None,
+        }
+    }
+
     pub(crate) fn handle(self, c: &mut Common, msg: RawHandshake, boundary: bool) -> Result<Hs> {
         let parsed = HandshakeMessage::read_tls13(msg.typ, msg.body())?;
         match (self, parsed.payload) {
@@ -532,6 +542,17 @@ impl Negotiated {
             return Err(Error::protocol(
                 AlertDescription::DECODE_ERROR,
                 "server sent an empty certificate list",
+            ));
+        }
+        // Entry extensions answer ClientHello requests (RFC 8446 §4.4.2), and
+        // we request none (no OCSP, no SCT): any is unsolicited (§4.2).
+        if let Some(e) = cert.entries.iter().flat_map(|e| &e.extensions).next() {
+            return Err(Error::protocol(
+                AlertDescription::UNSUPPORTED_EXTENSION,
+                format!(
+                    "{} extension in the server's certificate entry, which we did not request",
+                    e.typ
+                ),
             ));
         }
         c.info.peer_chain = cert.entries.into_iter().map(|e| e.cert).collect();
