@@ -190,6 +190,43 @@ pub(crate) fn key_usage_allows_signing(der: &[u8]) -> Option<bool> {
     Some(true)
 }
 
+/// The named curve of a certificate's EC public key (`None`: not an EC key,
+/// a curve Baton has no name for, or malformed): the `namedCurve` parameter
+/// of `subjectPublicKeyInfo.algorithm` (RFC 5480 §2.1.1).
+pub(crate) fn ec_key_curve(der: &[u8]) -> Option<crate::NamedGroup> {
+    const SEQUENCE: u8 = 0x30;
+    const VERSION: u8 = 0xa0;
+    const OID: u8 = 0x06;
+    const EC_PUBLIC_KEY: [u8; 7] = [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+    let seq = |input| der_next(input).filter(|(tag, _, _)| *tag == SEQUENCE);
+    let (_, cert, _) = seq(der)?;
+    let (_, tbs, _) = seq(cert)?;
+    let (tag, _, mut t) = der_next(tbs)?;
+    if tag == VERSION {
+        t = der_next(t)?.2; // serialNumber
+    }
+    // signature, issuer, validity, subject
+    for _ in 0..4 {
+        t = der_next(t)?.2;
+    }
+    let (_, spki, _) = seq(t)?;
+    let (_, alg, _) = seq(spki)?;
+    let (tag, oid, params) = der_next(alg)?;
+    if tag != OID || oid != EC_PUBLIC_KEY {
+        return None;
+    }
+    let (tag, curve, _) = der_next(params)?;
+    if tag != OID {
+        return None;
+    }
+    match curve {
+        [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07] => Some(crate::NamedGroup::SECP256R1),
+        [0x2b, 0x81, 0x04, 0x00, 0x22] => Some(crate::NamedGroup::SECP384R1),
+        [0x2b, 0x81, 0x04, 0x00, 0x23] => Some(crate::NamedGroup::SECP521R1),
+        _ => None,
+    }
+}
+
 impl core::fmt::Debug for CertChainAndKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("CertChainAndKey")

@@ -7,8 +7,8 @@ mod tests;
 mod trust;
 mod verify;
 
-pub(crate) use chain::key_usage_allows_signing;
 pub use chain::CertChainAndKey;
+pub(crate) use chain::{ec_key_curve, key_usage_allows_signing};
 pub(crate) use trust::TrustStore;
 pub(crate) use verify::{certificate_signature_algorithms, check_host_name, leaf_dns_names};
 

@@ -396,3 +396,56 @@ fn tls13_unsolicited_certificate_entry_extension_is_unsupported_extension() {
         "{err}"
     );
 }
+
+/// TLS 1.2 with ECDHE-ECDSA, the client offering only X25519 and P-256.
+static TLS12_P256_ONLY: crate::policy::SecurityPolicy = crate::policy::SecurityPolicy {
+    name: "test-tls12-p256",
+    min_version: crate::ProtocolVersion::TLSV1_2,
+    max_version: crate::ProtocolVersion::TLSV1_2,
+    cipher_suites: &[crate::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256],
+    signature_schemes: &[
+        crate::SignatureScheme::ECDSA_SECP256R1_SHA256,
+        crate::SignatureScheme::ECDSA_SECP384R1_SHA384,
+    ],
+    groups: &[crate::NamedGroup::X25519, crate::NamedGroup::SECP256R1],
+    certificate_signature_schemes: None,
+    chacha20_boosted: false,
+};
+
+#[test]
+fn tls12_client_refuses_an_ecdsa_leaf_on_a_curve_it_did_not_offer() {
+    // In TLS 1.2 supported_groups also bounds the curve of the server's ECDSA
+    // key (RFC 8422 §5.1, as Baton's server already honours). BoGo:
+    // CheckLeafCurve.
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).unwrap();
+    let params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    let mut sb = Config::builder_minimal();
+    sb.add_cert_chain_and_key(
+        crate::CertChainAndKey::from_pem(cert.pem().as_bytes(), key.serialize_pem().as_bytes())
+            .unwrap(),
+    );
+    sb.custom_security_policy(&TLS12_P256_ONLY).unwrap();
+    let mut cb = Config::builder_minimal();
+    cb.disable_x509_verification();
+    cb.custom_security_policy(&TLS12_P256_ONLY).unwrap();
+    let mut client = Engine::new(cb.build().unwrap(), Mode::Client);
+    let mut server = Engine::new(sb.build().unwrap(), Mode::Server);
+    client.start().unwrap();
+    // Baton's server would refuse the P-384 key for this client: offer P-384
+    // to the server, so that it picks the key, and keep the client's state.
+    let edited = edited_hello(&mut client, |ch| {
+        for e in &mut ch.extensions {
+            if e.typ == ExtensionType::SUPPORTED_GROUPS {
+                e.data = vec![0, 4, 0, 0x1d, 0, 0x18];
+            }
+        }
+    });
+    feed(&mut server, &edited).unwrap();
+    let err = pump(&mut server, &mut client).unwrap_err();
+    assert_eq!(
+        err.sent_alert(),
+        Some(AlertDescription::UNSUPPORTED_CERTIFICATE),
+        "{err}"
+    );
+}

@@ -184,6 +184,15 @@ impl State {
                         "server sent an empty certificate list",
                     ));
                 }
+                // RFC 8422 §5.1: our supported_groups bounds the curve of
+                // the server's ECDSA key too.
+                let curve = crate::cert::ec_key_curve(&cert.0[0]);
+                if curve.is_some_and(|g| !s.offered_groups.contains(&g)) {
+                    return Err(Error::protocol(
+                        AlertDescription::UNSUPPORTED_CERTIFICATE,
+                        "the server's ECDSA key is on a curve we did not offer",
+                    ));
+                }
                 c.info.peer_chain = cert.0;
                 verify_server_certificate(c)?;
                 s.transcript.add(&msg.encoded);
