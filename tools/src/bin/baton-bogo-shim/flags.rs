@@ -32,6 +32,8 @@ pub struct Options {
     pub credentials: Vec<Credential>,
     pub trust_cert: Option<String>,
     pub verify_peer: bool,
+    /// The certificate check fails (Baton: a verify-host callback that refuses).
+    pub verify_fail: bool,
     pub host_name: Option<String>,
     pub advertise_alpn: Option<Vec<u8>>,
     pub select_alpn: Option<String>,
@@ -235,8 +237,6 @@ const UNIMPLEMENTED: &[(&str, bool)] = &[
     ("-max-cert-list", true),
     ("-max-send-fragment", true),
     ("-expect-peer-cert-file", true),
-    // A custom verify callback that fails with BoringSSL's chosen alert.
-    ("-verify-fail", false),
     ("-read-with-unfinished-write", false),
     ("-repeat-shim-initial-write", true),
     ("-write-different-record-sizes", false),
@@ -336,6 +336,7 @@ impl Options {
             }
             "-trust-cert" => self.trust_cert = Some(v.to_string()),
             "-verify-peer" => self.verify_peer = true,
+            "-verify-fail" => self.verify_fail = true,
 
             "-host-name" => self.host_name = Some(v.to_string()),
             "-advertise-alpn" => {
@@ -398,6 +399,7 @@ const OPTION_SWITCHES: &[&str] = &[
     "-no-tls12",
     "-new-x509-credential",
     "-verify-peer",
+    "-verify-fail",
     "-decline-alpn",
     "-expect-no-server-name",
     "-expect-hrr",

@@ -273,7 +273,7 @@ pub fn config(o: &Options) -> Result<Setup, Outcome> {
                 "client certificates: issue 16".into(),
             ));
         }
-        if o.verify_peer {
+        if o.verify_peer || o.verify_fail {
             if let Some(t) = &o.trust_cert {
                 let pem =
                     std::fs::read(t).map_err(|e| Outcome::Failed(format!("reading {t}: {e}")))?;
@@ -281,8 +281,10 @@ pub fn config(o: &Options) -> Result<Setup, Outcome> {
                     .map_err(|e| Outcome::Failed(format!("trust {t}: {e}")))?;
             }
             // The runner's certificates carry no name for the test host; the
-            // chain itself is what these tests check.
-            b.set_verify_host_callback(|_| true);
+            // chain itself is what these tests check, and -verify-fail makes
+            // the application's check refuse it.
+            let accept = !o.verify_fail;
+            b.set_verify_host_callback(move |_| accept);
         } else {
             // BoringSSL's default: a client does not verify the server's chain
             // (it still checks the handshake signature).
