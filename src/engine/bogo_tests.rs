@@ -449,3 +449,28 @@ fn tls12_client_refuses_an_ecdsa_leaf_on_a_curve_it_did_not_offer() {
         "{err}"
     );
 }
+
+#[test]
+fn tls12_records_after_the_hello_carry_the_negotiated_version() {
+    // Once TLS 1.2 is negotiated, a record with another version is refused
+    // (protocol_version) as the kernel's TLS 1.2 receive path refuses it;
+    // TLS 1.3's legacy_record_version stays ignored (RFC 8446 §5.1). BoGo:
+    // CheckRecordVersion-TLS12.
+    let (c, mut s) = super::tests::unfinished(Some((&TLS12_ONLY, RenegotiationRefusal::Warning)));
+    let mut client = c;
+    client.start().unwrap();
+    for _ in 0..4 {
+        pump(&mut client, &mut s).unwrap();
+        pump(&mut s, &mut client).unwrap();
+    }
+    s.write_app_record(b"hello").unwrap();
+    let mut rec = s.pending_output().to_vec();
+    s.consume_output(rec.len());
+    rec[2] = 1; // 0x0301
+    let err = feed(&mut client, &rec).unwrap_err();
+    assert_eq!(
+        err.sent_alert(),
+        Some(AlertDescription::PROTOCOL_VERSION),
+        "{err}"
+    );
+}

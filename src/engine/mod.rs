@@ -28,7 +28,7 @@ use phase::Phase;
 
 use crate::config::{Config, RenegotiationRefusal};
 use crate::error::{AlertDescription, Error, Result};
-use crate::msgs::enums::{ContentType, HandshakeType};
+use crate::msgs::enums::{ContentType, HandshakeType, ProtocolVersion};
 use crate::msgs::handshake::{HandshakeMessage, HandshakePayload};
 use crate::msgs::joiner::{HandshakeJoiner, RawHandshake};
 use crate::record::deframer::Deframer;
@@ -226,6 +226,15 @@ impl Engine {
             };
             let handshaking = self.phase.is_handshaking();
             let tls12 = self.c.is_tls12();
+            // Once TLS 1.2 is negotiated its records say so (the kernel's
+            // receive path checks the same); TLS 1.3's legacy_record_version
+            // is ignored (RFC 8446 §5.1).
+            if tls12 && rec.header.version != ProtocolVersion::TLSV1_2 {
+                return Err(Error::protocol(
+                    AlertDescription::PROTOCOL_VERSION,
+                    format!("TLS 1.2 record with version {:?}", rec.header.version),
+                ));
+            }
             let rec_len = 5 + rec.payload.len();
             let (typ, data): (ContentType, &[u8]) = match (
                 rec.header.typ,
