@@ -336,7 +336,9 @@ impl Engine {
             check_app_data_allowed(self.c.recv.state.app_keys(), &self.joiner)?;
             return self.limits.empty_record();
         }
-        self.limits.non_empty_record();
+        if typ != ContentType::ALERT {
+            self.limits.non_empty_record();
+        }
         if typ != ContentType::APPLICATION_DATA {
             return self.handle_control(typ, data);
         }
