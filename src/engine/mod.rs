@@ -29,6 +29,7 @@ use phase::Phase;
 use crate::config::{Config, RenegotiationRefusal};
 use crate::error::{AlertDescription, Error, Result};
 use crate::msgs::enums::{ContentType, HandshakeType, ProtocolVersion};
+use crate::msgs::extensions::TicketExtensions;
 use crate::msgs::handshake::{HandshakeMessage, HandshakePayload};
 use crate::msgs::joiner::{HandshakeJoiner, RawHandshake};
 use crate::record::deframer::Deframer;
@@ -490,8 +491,11 @@ impl Engine {
     fn post_handshake(&mut self, msg: RawHandshake, boundary: bool) -> Result<()> {
         let parsed = HandshakeMessage::read_tls13(msg.typ, msg.body())?;
         match parsed.payload {
-            HandshakePayload::NewSessionTicket13(_) if self.c.mode == Mode::Client => {
-                // Accepted and dropped until session resumption exists.
+            HandshakePayload::NewSessionTicket13(nst) if self.c.mode == Mode::Client => {
+                // Checked as strictly as if we kept it (a malformed ticket
+                // fails the connection either way), then dropped: Baton does
+                // not resume sessions yet.
+                TicketExtensions::parse(&nst.extensions)?;
                 Ok(())
             }
             HandshakePayload::KeyUpdate { update_requested } => {
@@ -707,3 +711,5 @@ impl core::fmt::Debug for Engine {
 mod bogo_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod ticket_tests;

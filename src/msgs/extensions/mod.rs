@@ -25,9 +25,11 @@ mod client;
 mod server;
 #[cfg(test)]
 mod tests;
+mod ticket;
 
 pub(crate) use client::ClientExtensions;
 pub(crate) use server::{ServerExtContext, ServerExtensions};
+pub(crate) use ticket::TicketExtensions;
 
 /// One extension, undecoded: its type and its body.
 #[derive(Clone, Debug, PartialEq, Eq)]
