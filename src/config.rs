@@ -232,7 +232,9 @@ impl ConfigBuilder {
         self
     }
 
-    /// Turns off certificate validation entirely. For tests and `--insecure` only.
+    /// Turns off chain and host name validation. For tests and `--insecure` only.
+    /// The leaf's key still signs the handshake, so it must still be allowed
+    /// to (keyUsage) and, in TLS 1.2, be on a curve the client offered.
     pub fn disable_x509_verification(&mut self) -> &mut Self {
         self.inner.verify_peer = false;
         self

@@ -100,6 +100,14 @@ pub(crate) fn handle_server_hello(
     if sh.compression_method != 0 {
         return Err(illegal("server chose a compression method"));
     }
+    // Our session id is only TLS 1.3's compatibility value: we never offer a
+    // TLS 1.2 session, so an echo claims a resumption we cannot do (RFC 5246
+    // §7.4.1.3).
+    if !hello.session_id.is_empty() && sh.session_id == hello.session_id {
+        return Err(illegal(
+            "server echoed our session id: a resumption we did not offer",
+        ));
+    }
     if !hello.cipher_suites.contains(&sh.cipher_suite) {
         return Err(illegal("server chose a cipher suite we did not offer"));
     }
@@ -131,14 +139,15 @@ pub(crate) fn handle_server_hello(
         ));
     }
     if let Some(proto) = &exts.alpn {
-        // Not offered at all: an unrequested extension (RFC 5246 §7.4.1.4).
-        let Some(offered_alpn) = offered.alpn.as_deref() else {
+        let ours = offered.alpn.as_deref().unwrap_or_default();
+        if ours.is_empty() {
+            // An answer to an extension we never sent (RFC 5246 §7.4.1.4).
             return Err(Error::protocol(
                 AlertDescription::UNSUPPORTED_EXTENSION,
-                "server answered ALPN, which we did not offer",
+                "server selected an ALPN protocol but we offered none",
             ));
-        };
-        if !offered_alpn.contains(proto) {
+        }
+        if !ours.contains(proto) {
             return Err(illegal("server selected an ALPN protocol we did not offer"));
         }
         c.info.alpn = Some(proto.clone());
@@ -178,6 +187,15 @@ impl State {
                     return Err(Error::protocol(
                         AlertDescription::DECODE_ERROR,
                         "server sent an empty certificate list",
+                    ));
+                }
+                // RFC 8422 §5.1: our supported_groups bounds the curve of
+                // the server's ECDSA key too.
+                let curve = crate::cert::ec_key_curve(&cert.0[0]);
+                if curve.is_some_and(|g| !s.offered_groups.contains(&g)) {
+                    return Err(Error::protocol(
+                        AlertDescription::UNSUPPORTED_CERTIFICATE,
+                        "the server's ECDSA key is on a curve we did not offer",
                     ));
                 }
                 c.info.peer_chain = cert.0;

@@ -244,11 +244,24 @@ pub(crate) fn start(c: &mut Common) -> Result<State> {
 }
 
 impl State {
+    /// Tests: the server's handshake key, once the ServerHello is in (to
+    /// forge the server's encrypted flight).
+    #[cfg(test)]
+    pub(crate) fn server_handshake_keys(&self) -> Option<(&'static Tls13Suite, Secret)> {
+        match self {
+            State::ExpectEncryptedExtensions(n) => Some((n.suite, n.hs.server_traffic().clone())),
+            _ => None,
+        }
+    }
+
     pub(crate) fn handle(self, c: &mut Common, msg: RawHandshake, boundary: bool) -> Result<Hs> {
         let parsed = HandshakeMessage::read_tls13(msg.typ, msg.body())?;
         match (self, parsed.payload) {
             (State::ExpectServerHello(s), HandshakePayload::ServerHello(sh)) => {
                 if sh.is_hrr() {
+                    // A ServerHello too (RFC 8446 §5.1): what follows it in its
+                    // record would belong to a transcript not yet started.
+                    require_boundary(boundary, "HelloRetryRequest")?;
                     s.handle_hrr(c, sh, &msg).map(Hs::Client13)
                 } else {
                     s.handle_server_hello(c, sh, &msg, boundary)
@@ -467,7 +480,11 @@ impl ExpectServerHello {
         }
         let suite = self.check_common(&sh)?;
         if exts.pre_shared_key.is_some() {
-            return Err(illegal("server selected a PSK we did not offer"));
+            // We never offer a PSK yet: an answer to an extension we did not send.
+            return Err(Error::protocol(
+                AlertDescription::UNSUPPORTED_EXTENSION,
+                "server selected a PSK but we offered none",
+            ));
         }
         let share = exts.key_share.ok_or_else(|| {
             Error::protocol(
@@ -489,6 +506,13 @@ impl ExpectServerHello {
         let hs = EarlySecret::new(suite.hash, None)
             .into_handshake(shared.as_bytes(), self.transcript.current_hash().as_bytes());
         c.set_decrypter(suite, hs.server_traffic(), KeyPhase::Handshake)?;
+        // From here on everything we send, an alert about the server's
+        // flight included, goes under our handshake key (RFC 8446 §5); the
+        // compatibility CCS (unless sent with a second ClientHello) first.
+        if !c.info.hello_retry {
+            c.send_ccs()?;
+        }
+        c.set_encrypter(suite, hs.client_traffic(), KeyPhase::Handshake)?;
         c.info.version = Some(ProtocolVersion::TLSV1_3);
         c.info.server_version = Some(ProtocolVersion::TLSV1_3);
         c.info.suite = Some(suite.suite);
@@ -518,6 +542,13 @@ impl Negotiated {
             self.sent.contains(&t)
         })?;
         if let Some(proto) = e.alpn {
+            if self.offered_alpn.is_empty() {
+                // An answer to an extension we never sent (RFC 8446 §4.2).
+                return Err(Error::protocol(
+                    AlertDescription::UNSUPPORTED_EXTENSION,
+                    "server selected an ALPN protocol but we offered none",
+                ));
+            }
             if !self.offered_alpn.contains(&proto) {
                 return Err(illegal("server selected an ALPN protocol we did not offer"));
             }
@@ -608,10 +639,6 @@ impl Negotiated {
             .hs
             .into_master(self.transcript.current_hash().as_bytes());
         c.install_app_read(self.suite, master.server_traffic())?;
-        if !c.info.hello_retry {
-            c.send_ccs()?;
-        }
-        c.set_encrypter(self.suite, &client_hs, KeyPhase::Handshake)?;
         if let Some(context) = self.cert_request.take() {
             // No client certificates yet: answer with an empty Certificate (RFC 8446 §4.4.2).
             let empty = Certificate13 {
@@ -655,9 +682,21 @@ pub(crate) fn cert_verify_content(context: &[u8], transcript_hash: &[u8]) -> Vec
     v
 }
 
-/// Validates the server's chain and name, unless verification is disabled.
+/// Validates the server's chain and name, unless verification is disabled;
+/// in any case, that the leaf may sign the handshake.
 pub(crate) fn verify_server_certificate(c: &Common) -> Result<()> {
     let cfg = &c.config.inner;
+    // RFC 8446 §4.4.2.2 / RFC 5280 §4.2.1.3: with a keyUsage extension the
+    // key signs only if digitalSignature is set; a protocol rule, so it holds
+    // without chain validation too (every suite of ours has the server sign).
+    if let Some(leaf) = c.info.peer_chain.first() {
+        if crate::cert::key_usage_allows_signing(leaf) == Some(false) {
+            return Err(Error::protocol(
+                AlertDescription::BAD_CERTIFICATE,
+                "the server certificate's keyUsage does not allow digital signatures",
+            ));
+        }
+    }
     if !cfg.verify_peer {
         return Ok(());
     }

@@ -36,7 +36,6 @@ impl Engine {
             }
             self.alert_partial.extend_from_slice(data);
             if self.alert_partial.len() < 2 {
-                self.limits.non_empty_record();
                 return Ok(());
             }
             let alert = std::mem::take(&mut self.alert_partial);

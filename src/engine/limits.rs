@@ -59,7 +59,9 @@ impl TamperCounters {
         };
     }
 
-    /// Any non-empty record ends a run of empty ones.
+    /// A non-empty handshake or application data record ends a run of empty
+    /// ones. An alert does not: a warning is no progress either, and if it
+    /// reset the run, alternating the two would get around both limits.
     pub(crate) fn non_empty_record(&mut self) {
         self.empty_records = 0;
     }

@@ -28,7 +28,8 @@ use phase::Phase;
 
 use crate::config::{Config, RenegotiationRefusal};
 use crate::error::{AlertDescription, Error, Result};
-use crate::msgs::enums::{ContentType, HandshakeType};
+use crate::msgs::enums::{ContentType, HandshakeType, ProtocolVersion};
+use crate::msgs::extensions::TicketExtensions;
 use crate::msgs::handshake::{HandshakeMessage, HandshakePayload};
 use crate::msgs::joiner::{HandshakeJoiner, RawHandshake};
 use crate::record::deframer::Deframer;
@@ -226,6 +227,15 @@ impl Engine {
             };
             let handshaking = self.phase.is_handshaking();
             let tls12 = self.c.is_tls12();
+            // Once TLS 1.2 is negotiated its records say so (the kernel's
+            // receive path checks the same); TLS 1.3's legacy_record_version
+            // is ignored (RFC 8446 §5.1).
+            if tls12 && rec.header.version != ProtocolVersion::TLSV1_2 {
+                return Err(Error::protocol(
+                    AlertDescription::PROTOCOL_VERSION,
+                    format!("TLS 1.2 record with version {:?}", rec.header.version),
+                ));
+            }
             let rec_len = 5 + rec.payload.len();
             let (typ, data): (ContentType, &[u8]) = match (
                 rec.header.typ,
@@ -324,9 +334,14 @@ impl Engine {
                     format!("empty {typ} record"),
                 ));
             }
+            // Empty application data is still application data: not before
+            // the handshake finished.
+            check_app_data_allowed(self.c.recv.state.app_keys(), &self.joiner)?;
             return self.limits.empty_record();
         }
-        self.limits.non_empty_record();
+        if typ != ContentType::ALERT {
+            self.limits.non_empty_record();
+        }
         if typ != ContentType::APPLICATION_DATA {
             return self.handle_control(typ, data);
         }
@@ -399,7 +414,11 @@ impl Engine {
             self.c.recv.close_notify_received = true;
             return Ok(());
         }
-        if level == 1 && (desc == AlertDescription::USER_CANCELED || self.c.is_tls12()) {
+        // Before the version is known (a TLS 1.2 server may warn
+        // unrecognized_name ahead of its ServerHello, RFC 6066 §3) a warning
+        // is read as TLS 1.2 reads it.
+        let tls12_rules = self.c.is_tls12() || self.c.info.version.is_none();
+        if level == 1 && (desc == AlertDescription::USER_CANCELED || tls12_rules) {
             // TLS 1.3: user_canceled is followed by close_notify. TLS 1.2: warnings
             // (no_renegotiation and the like) leave the connection up (RFC 5246 §7.2).
             // Either way only a few are tolerated, so a peer cannot spin us with them.
@@ -474,8 +493,11 @@ impl Engine {
     fn post_handshake(&mut self, msg: RawHandshake, boundary: bool) -> Result<()> {
         let parsed = HandshakeMessage::read_tls13(msg.typ, msg.body())?;
         match parsed.payload {
-            HandshakePayload::NewSessionTicket13(_) if self.c.mode == Mode::Client => {
-                // Accepted and dropped until session resumption exists.
+            HandshakePayload::NewSessionTicket13(nst) if self.c.mode == Mode::Client => {
+                // Checked as strictly as if we kept it (a malformed ticket
+                // fails the connection either way), then dropped: Baton does
+                // not resume sessions yet.
+                TicketExtensions::parse(&nst.extensions)?;
                 Ok(())
             }
             HandshakePayload::KeyUpdate { update_requested } => {
@@ -705,6 +727,10 @@ impl core::fmt::Debug for Engine {
 }
 
 #[cfg(test)]
+mod bogo_tests;
+#[cfg(test)]
 mod rfc_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod ticket_tests;

@@ -137,7 +137,7 @@ pub(crate) fn handle_client_hello(
         ));
     }
     if !ch.compression_methods.contains(&0) {
-        return Err(hs_failure("client does not offer null compression"));
+        return Err(illegal("client does not offer null compression"));
     }
     // RFC 5746: the client signals secure renegotiation by SCSV or an empty extension.
     let secure_reneg = ch

@@ -28,7 +28,7 @@ pub(super) fn connected() -> (Engine, Engine) {
 }
 
 /// TLS 1.2 only, ECDHE-ECDSA AES-128-GCM over X25519.
-static TLS12_ONLY: crate::policy::SecurityPolicy = crate::policy::SecurityPolicy {
+pub(super) static TLS12_ONLY: crate::policy::SecurityPolicy = crate::policy::SecurityPolicy {
     name: "test-tls12",
     min_version: crate::ProtocolVersion::TLSV1_2,
     max_version: crate::ProtocolVersion::TLSV1_2,

@@ -101,6 +101,55 @@ fn empty_records_are_limited_and_reset_by_data() {
     assert_eq!(alert_of(r), Some(AlertDescription::UNEXPECTED_MESSAGE));
 }
 
+/// BoGo's interleaving: `empty` empty records with `alerts` warning alerts
+/// (user_canceled) alternating at the end, fed through `send`.
+fn interleaved(empty: u32, alerts: u32, mut send: impl FnMut(bool) -> Result<()>) -> Result<()> {
+    for i in (1..=empty.max(alerts)).rev() {
+        if i <= empty {
+            send(false)?;
+        }
+        if i <= alerts {
+            send(true)?;
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn warning_alerts_do_not_end_a_run_of_empty_records() {
+    // Neither moves the connection forward, so neither resets the other's
+    // count: alternating them must not get around both limits. BoGo:
+    // AlternateTooManyEmptyRecordsAndWarningAlerts (and the passing
+    // AlternateEmptyRecordsAndWarningAlerts, ...TooManyWarningAlerts).
+    let cases = [
+        (MAX_EMPTY_RECORDS, MAX_WARNING_ALERTS, true),
+        (MAX_EMPTY_RECORDS + 1, MAX_WARNING_ALERTS, false),
+        (MAX_EMPTY_RECORDS, MAX_WARNING_ALERTS + 1, false),
+    ];
+    for (empty, alerts, ok) in cases {
+        let (mut client, mut server) = connected();
+        let r = interleaved(empty, alerts, |alert| {
+            if alert {
+                client.c.queue_alert(AlertDescription::USER_CANCELED);
+            } else {
+                client.write_app_record(b"")?;
+            }
+            pump(&mut client, &mut server)
+        });
+        assert_eq!(r.is_ok(), ok, "{empty} empty, {alerts} alerts");
+        if !ok {
+            assert_eq!(alert_of(r), Some(AlertDescription::UNEXPECTED_MESSAGE));
+        }
+        // The kernel receive path counts the same.
+        let mut server = kernel_server();
+        let r = interleaved(empty, alerts, |alert| match alert {
+            true => server.process_kernel_record(ContentType::ALERT.0, &[1, 90]),
+            false => server.process_kernel_record(ContentType::APPLICATION_DATA.0, b""),
+        });
+        assert_eq!(r.is_ok(), ok, "kernel: {empty} empty, {alerts} alerts");
+    }
+}
+
 #[test]
 fn a_second_change_cipher_spec_is_refused() {
     let (mut client, mut server) = unfinished(None);

@@ -124,8 +124,8 @@ fn client_hello_rows() -> Vec<Row> {
                 let len = u16::from_be_bytes([b[at - 2], b[at - 1]]) - 1;
                 b[at - 2..at].copy_from_slice(&len.to_be_bytes());
             })),
-        row("8446 §4.2", "no two extensions of one type in a block (RFC names no alert)",
-            Server, "supported_groups twice", A::ILLEGAL_PARAMETER,
+        row("8446 §4.2", "no two extensions of one type in a block (RFC names no alert; a ClientHello repeat is malformed: decode_error, as BoringSSL, rustls and Go)",
+            Server, "supported_groups twice", A::DECODE_ERROR,
             ch!(|ch| {
                 let g = ext(&ch.extensions, X::SUPPORTED_GROUPS);
                 ch.extensions.insert(0, Extension { typ: X::SUPPORTED_GROUPS, data: g });

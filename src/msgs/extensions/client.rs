@@ -3,9 +3,9 @@
 use std::collections::HashSet;
 
 use super::{
-    alpn_extension, cookie_extension, decode_body, encode_list, expect_empty_body, read_cookie,
-    read_nonempty, read_point_formats, validate_host_name, Extension, KeyShareEntry, SeenTypes,
-    NAME_TYPE_HOST_NAME, STATUS_TYPE_OCSP,
+    alpn_extension, check_no_duplicates, cookie_extension, decode_body, encode_list,
+    expect_empty_body, read_cookie, read_nonempty, read_point_formats, validate_host_name,
+    Extension, KeyShareEntry, NAME_TYPE_HOST_NAME, STATUS_TYPE_OCSP,
 };
 use crate::error::Error;
 use crate::msgs::codec::{
@@ -48,14 +48,13 @@ pub(crate) struct ClientExtensions {
 impl ClientExtensions {
     /// Decodes the extensions of a ClientHello.
     ///
-    /// Duplicate types and a `pre_shared_key` that is not last are
-    /// `illegal_parameter`; malformed bodies are `decode_error`.
+    /// Duplicate types and malformed bodies are `decode_error`; a
+    /// `pre_shared_key` that is not last is `illegal_parameter`.
     pub(crate) fn parse(exts: &[Extension]) -> Result<Self, Error> {
         let mut out = Self::default();
-        let mut seen = SeenTypes::default();
+        check_no_duplicates(exts, AlertDescription::DECODE_ERROR)?;
         let last = exts.len().saturating_sub(1);
         for (i, ext) in exts.iter().enumerate() {
-            seen.check(ext.typ)?;
             match ext.typ {
                 ExtensionType::SERVER_NAME => {
                     let names = decode_body(ext, |r| {

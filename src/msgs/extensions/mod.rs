@@ -25,9 +25,11 @@ mod client;
 mod server;
 #[cfg(test)]
 mod tests;
+mod ticket;
 
 pub(crate) use client::ClientExtensions;
 pub(crate) use server::{ServerExtContext, ServerExtensions};
+pub(crate) use ticket::TicketExtensions;
 
 /// One extension, undecoded: its type and its body.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -161,21 +163,25 @@ fn expect_empty_body(ext: &Extension) -> Result<(), Error> {
     decode_body(ext, |_| Ok(()))
 }
 
-/// Remembers which extension types were seen; a repeat is `illegal_parameter`
-/// (RFC 8446 §4.2: "There MUST NOT be more than one extension of the same type").
-#[derive(Debug, Default)]
-struct SeenTypes(HashSet<u16>);
-
-impl SeenTypes {
-    fn check(&mut self, typ: ExtensionType) -> Result<(), Error> {
-        if self.0.insert(typ.0) {
-            Ok(())
-        } else {
-            Err(Error::protocol(
-                AlertDescription::ILLEGAL_PARAMETER,
-                format!("duplicate {typ} extension"),
-            ))
-        }
+/// Rejects an extension block that holds one type twice (RFC 8446 §4.2,
+/// RFC 5246 §7.4.1.4: "There MUST NOT be more than one extension of the same
+/// type"). Neither RFC names the alert, so each message gets the one
+/// BoringSSL sends for it (`alert`): `decode_error` in ClientHello, TLS 1.2
+/// ServerHello and EncryptedExtensions (as rustls and Go do too),
+/// `illegal_parameter` in the TLS 1.3 ServerHello, HelloRetryRequest and
+/// NewSessionTicket. Callers check this before anything else about the
+/// block, so a repeated unknown type is not reported as unsupported.
+pub(crate) fn check_no_duplicates(
+    exts: &[Extension],
+    alert: AlertDescription,
+) -> Result<(), Error> {
+    let mut seen = HashSet::with_capacity(exts.len());
+    match exts.iter().find(|e| !seen.insert(e.typ.0)) {
+        None => Ok(()),
+        Some(e) => Err(Error::protocol(
+            alert,
+            format!("duplicate {} extension", e.typ),
+        )),
     }
 }
 

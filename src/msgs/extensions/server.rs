@@ -2,8 +2,8 @@
 //! HelloRetryRequest and EncryptedExtensions.
 
 use super::{
-    alpn_extension, cookie_extension, decode_body, encode_list, expect_empty_body, read_cookie,
-    read_nonempty, read_point_formats, Extension, KeyShareEntry, SeenTypes,
+    alpn_extension, check_no_duplicates, cookie_extension, decode_body, encode_list,
+    expect_empty_body, read_cookie, read_nonempty, read_point_formats, Extension, KeyShareEntry,
 };
 use crate::error::Error;
 use crate::msgs::codec::{put_bytes8, put_u16, Codec, DecodeError, EncodeError, LenPrefix};
@@ -20,6 +20,14 @@ pub(crate) enum ServerExtContext {
 }
 
 impl ServerExtContext {
+    /// The alert for a repeated extension (see `check_no_duplicates`).
+    fn duplicate_alert(self) -> AlertDescription {
+        match self {
+            Self::ServerHello13 | Self::HelloRetryRequest => AlertDescription::ILLEGAL_PARAMETER,
+            Self::EncryptedExtensions | Self::ServerHello12 => AlertDescription::DECODE_ERROR,
+        }
+    }
+
     /// RFC 8446 §4.2 (the "TLS 1.3" column) for the 1.3 contexts; RFC 5246 and
     /// friends for a TLS 1.2 ServerHello. Only extensions Baton can have
     /// offered are listed: anything else in a server message is an answer to
@@ -38,9 +46,12 @@ impl ServerExtContext {
                 typ,
                 T::SERVER_NAME | T::SUPPORTED_GROUPS | T::ALPN | T::EARLY_DATA
             ),
+            // supported_groups: every TLS 1.2 ClientHello of ours offers it,
+            // and some servers answer with their list (ignored).
             Self::ServerHello12 => matches!(
                 typ,
                 T::SERVER_NAME
+                    | T::SUPPORTED_GROUPS
                     | T::ALPN
                     | T::EXTENDED_MASTER_SECRET
                     | T::RENEGOTIATION_INFO
@@ -70,7 +81,7 @@ pub(crate) struct ServerExtensions {
     pub server_name_ack: bool,
     /// EE / SH12: the one selected protocol.
     pub alpn: Option<Vec<u8>>,
-    /// EE: the server's groups (informational).
+    /// EE / SH12: the server's groups (informational).
     pub supported_groups: Option<Vec<NamedGroup>>,
     /// EE: early data accepted.
     pub early_data: bool,
@@ -87,21 +98,18 @@ pub(crate) struct ServerExtensions {
 }
 
 impl ServerExtensions {
-    /// Decodes server extensions received in `ctx`.
-    ///
-    /// An extension not allowed in `ctx` (unknown types included) is
-    /// `unsupported_extension`; a repeated type is `illegal_parameter`;
-    /// malformed bodies are `decode_error`.
     /// [`parse`](Self::parse) for a TLS 1.3 client (RFC 8446 §4.2): an
     /// extension our ClientHello did not carry answers nothing we asked
     /// (`unsupported_extension`; the HelloRetryRequest's cookie excepted), and
     /// one it did carry, in a message that does not allow it, is
-    /// `illegal_parameter`. `sent` says which our ClientHello carried.
+    /// `illegal_parameter`. `sent` says which our ClientHello carried. A
+    /// repeated type is refused first, as in `parse`.
     pub(crate) fn parse_answer(
         ctx: ServerExtContext,
         exts: &[Extension],
         sent: impl Fn(ExtensionType) -> bool,
     ) -> Result<Self, Error> {
+        check_no_duplicates(exts, ctx.duplicate_alert())?;
         for e in exts {
             let server_initiated =
                 ctx == ServerExtContext::HelloRetryRequest && e.typ == ExtensionType::COOKIE;
@@ -120,9 +128,15 @@ impl ServerExtensions {
         Self::parse(ctx, exts)
     }
 
+    /// Decodes server extensions received in `ctx`.
+    ///
+    /// An extension not allowed in `ctx` (unknown types included) is
+    /// `unsupported_extension`; a repeated type (checked first) is
+    /// `decode_error` or `illegal_parameter` by context; malformed bodies are
+    /// `decode_error`.
     pub(crate) fn parse(ctx: ServerExtContext, exts: &[Extension]) -> Result<Self, Error> {
         let mut out = Self::default();
-        let mut seen = SeenTypes::default();
+        check_no_duplicates(exts, ctx.duplicate_alert())?;
         for ext in exts {
             if !ctx.allows(ext.typ) {
                 return Err(Error::protocol(
@@ -130,7 +144,6 @@ impl ServerExtensions {
                     format!("{} extension not allowed in {ctx:?}", ext.typ),
                 ));
             }
-            seen.check(ext.typ)?;
             match ext.typ {
                 ExtensionType::SUPPORTED_VERSIONS => {
                     out.supported_version = Some(decode_body(ext, ProtocolVersion::read)?);

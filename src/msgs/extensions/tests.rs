@@ -235,21 +235,22 @@ fn rfc8448_resumed_client_hello_extensions() {
 }
 
 #[test]
-fn client_duplicates_are_illegal() {
+fn client_duplicates_are_decode_errors() {
     for e in full_client().to_extensions().unwrap() {
         let exts = vec![e.clone(), e];
         assert_eq!(
             alert(ClientExtensions::parse(&exts)),
-            AlertDescription::ILLEGAL_PARAMETER
+            AlertDescription::DECODE_ERROR
         );
     }
     // Unknown types too.
     let exts = vec![ext(0x7777, b""), ext(0x7777, b"x")];
     assert_eq!(
         alert(ClientExtensions::parse(&exts)),
-        AlertDescription::ILLEGAL_PARAMETER
+        AlertDescription::DECODE_ERROR
     );
-    // Two shares for one group.
+    // Two shares for one group: a wrong value, not a repeated extension
+    // (RFC 8446 §4.2.8).
     let ks = ClientExtensions {
         key_shares: Some(vec![
             share(NamedGroup::X25519, 32),
@@ -442,11 +443,20 @@ fn server_extensions_roundtrip() {
             let one = ServerExtensions::parse(ctx, std::slice::from_ref(e)).unwrap();
             assert_eq!(one.to_extensions(ctx).unwrap(), vec![e.clone()]);
         }
-        // Duplicates.
-        for e in &exts {
+        // Duplicates, of unsolicited types too: the repeat is found first.
+        // BoGo: DuplicateExtensionClient-* (SH12, EE),
+        // HelloRetryRequest-DuplicateCurve/Cookie-TLS13.
+        let dup = match ctx {
+            ServerExtContext::ServerHello13 | ServerExtContext::HelloRetryRequest => {
+                AlertDescription::ILLEGAL_PARAMETER
+            }
+            _ => AlertDescription::DECODE_ERROR,
+        };
+        for e in exts.iter().chain([&ext(0xffff, b"")]) {
             assert_eq!(
                 alert(ServerExtensions::parse(ctx, &[e.clone(), e.clone()])),
-                AlertDescription::ILLEGAL_PARAMETER
+                dup,
+                "{ctx:?}"
             );
         }
         // Trailing bytes.
@@ -552,4 +562,17 @@ fn rfc8448_server_extensions() {
     let e = ServerExtensions::parse(ctx, &exts).unwrap();
     assert!(e.server_name_ack);
     assert_eq!(e.supported_groups.as_ref().map(Vec::len), Some(9));
+}
+
+#[test]
+fn tls12_server_hello_may_echo_supported_groups() {
+    // A TLS 1.2 client always offers supported_groups, so a server that
+    // answers with its own list (some do) is not answering an unrequested
+    // extension (RFC 5246 §7.4.1.4); BoGo: SupportedCurves-ServerHello-TLS12.
+    let parsed = ServerExtensions::parse(
+        ServerExtContext::ServerHello12,
+        &[ext(10, &[0, 2, 0, 0x1d])],
+    )
+    .unwrap();
+    assert_eq!(parsed.supported_groups, Some(vec![NamedGroup::X25519]));
 }

@@ -441,6 +441,14 @@ impl Decrypter {
         let nonce = self.state.nonce()?;
         let inner_len = self.state.key.open_in_place(nonce, header_bytes, payload)?;
         self.state.seq += 1;
+        // Padding does not raise the limit: the whole TLSInnerPlaintext
+        // (content, type, padding) is at most 2^14 + 1 octets (RFC 8446 §5.4).
+        if inner_len > MAX_PLAINTEXT + 1 {
+            return Err(Error::protocol(
+                AlertDescription::RECORD_OVERFLOW,
+                "record plaintext with its padding longer than 2^14 + 1",
+            ));
+        }
         // Strip padding: the content type is the last non-zero byte (RFC 8446 §5.4).
         let inner = &payload[..inner_len];
         let Some(type_at) = inner.iter().rposition(|&b| b != 0) else {

@@ -341,14 +341,31 @@ fn over_limit_is_record_overflow() {
         alert(open_vec(&mut d, &mut rec)),
         AlertDescription::RECORD_OVERFLOW
     );
-    // ... but 2^14 bytes of content plus padding up to the ciphertext limit is fine.
-    let mut inner = vec![0x61; MAX_PLAINTEXT];
-    inner.push(23);
-    inner.resize(MAX_CIPHERTEXT - 16, 0);
-    let mut rec = seal_raw_inner(aead, &inner);
-    let (_, mut d) = pair(aead);
-    let (t, p) = open_vec(&mut d, &mut rec).unwrap();
-    assert_eq!((t, p.len()), (ContentType::APPLICATION_DATA, MAX_PLAINTEXT));
+    // ... and so is padding past 2^14 + 1 octets of TLSInnerPlaintext: "the
+    // presence of padding does not change the overall record size
+    // limitations" (RFC 8446 §5.4; BoGo: LargePlaintext-TLS13-Padded-*).
+    for (content, padding) in [(MAX_PLAINTEXT, 1), (MAX_PLAINTEXT, 239), (8193, 8192)] {
+        let mut inner = vec![0x61; content];
+        inner.push(23);
+        inner.resize(content + 1 + padding, 0);
+        let mut rec = seal_raw_inner(aead, &inner);
+        let (_, mut d) = pair(aead);
+        assert_eq!(
+            alert(open_vec(&mut d, &mut rec)),
+            AlertDescription::RECORD_OVERFLOW,
+            "{content} + {padding}"
+        );
+    }
+    // Exactly 2^14 + 1 octets (content, type, padding) is fine.
+    for (content, padding) in [(MAX_PLAINTEXT, 0), (100, MAX_PLAINTEXT - 100)] {
+        let mut inner = vec![0x61; content];
+        inner.push(23);
+        inner.resize(content + 1 + padding, 0);
+        let mut rec = seal_raw_inner(aead, &inner);
+        let (_, mut d) = pair(aead);
+        let (t, p) = open_vec(&mut d, &mut rec).unwrap();
+        assert_eq!((t, p.len()), (ContentType::APPLICATION_DATA, content));
+    }
     // Ciphertext longer than 2^14 + 256 is refused before decrypting.
     let mut body = vec![0u8; MAX_CIPHERTEXT + 1];
     let hdr = [23, 3, 3, 0x41, 0x01];

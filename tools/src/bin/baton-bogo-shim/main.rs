@@ -1,0 +1,323 @@
+//! `baton-bogo-shim`: the program BoringSSL's BoGo runner starts once per
+//! test (see `docs/conformance.md` and `tools/bogo-run`).
+//!
+//! It connects back to the runner on 127.0.0.1 (or ::1) at `-port`, sends
+//! `-shim-id` as a little-endian u64, runs one Baton [`Connection`] as the
+//! flags ask, then echoes each byte the runner sends XORed with 0xff (what
+//! BoringSSL's own shim does), and exits 0 on success, 1 with the error on
+//! stderr on failure, and 89 when a flag names a feature Baton does not have.
+//!
+//! Baton's errors are printed as `ERROR: <kind>: <alert>: <message>`, so the
+//! `ErrorMap` of `tools/bogo/config.json` can map BoringSSL's error names to
+//! what tells them apart on our side: the alert Baton sent or received.
+#![forbid(unsafe_code)]
+
+mod flags;
+mod setup;
+
+use baton::{Connection, Error, ErrorKind};
+use flags::{Options, ParseError};
+use std::io::Write;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
+use std::process::ExitCode;
+
+/// How a test ends for the shim.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The flags ask for a feature Baton does not have (exit 89).
+    Unimplemented(String),
+    /// An expectation failed or the connection failed (exit 1).
+    Failed(String),
+}
+
+impl From<Error> for Outcome {
+    fn from(e: Error) -> Self {
+        Outcome::Failed(describe(&e))
+    }
+}
+
+/// `<kind>: <alert>: <message>`: the alert Baton sent (`sent x`) or
+/// received (`received x`) first, as that is what the ErrorMap matches.
+fn describe(e: &Error) -> String {
+    match e.kind() {
+        ErrorKind::Protocol | ErrorKind::Internal => match e.sent_alert() {
+            Some(a) => format!("{:?}: sent {a}: {}", e.kind(), e.message()),
+            None => format!("{:?}: {}", e.kind(), e.message()),
+        },
+        ErrorKind::Alert(a) => format!("peer alert: received {a}: {}", e.message()),
+        ErrorKind::Closed => format!("closed: {}", e.message()),
+        ErrorKind::Io => format!("io: {}", e.message()),
+        _ => format!("{:?}: {}", e.kind(), e.message()),
+    }
+}
+
+/// Exit 89, saying why on stderr and, when `BATON_BOGO_UNIMPLEMENTED_LOG`
+/// names a file, there too (the runner does not keep the stderr of
+/// unimplemented tests; the log shows which missing features cost most).
+fn unimplemented(why: &str) -> ExitCode {
+    eprintln!("UNIMPLEMENTED: {why}");
+    if let Some(path) = std::env::var_os("BATON_BOGO_UNIMPLEMENTED_LOG") {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            let _ = writeln!(f, "{why}");
+        }
+    }
+    ExitCode::from(89)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let flags = match flags::parse(&args) {
+        Ok(f) => f,
+        Err(ParseError::Unimplemented(why)) => return unimplemented(&why),
+        Err(ParseError::Invalid(why)) => {
+            eprintln!("ERROR: bad command line: {why}");
+            return ExitCode::from(1);
+        }
+    };
+    if flags.is_handshaker_supported {
+        println!("No");
+        return ExitCode::SUCCESS;
+    }
+    match run(&flags) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Outcome::Unimplemented(why)) => unimplemented(&why),
+        Err(Outcome::Failed(why)) => {
+            eprintln!("ERROR: {why}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(flags: &flags::Flags) -> Result<(), Outcome> {
+    let o = &flags.initial;
+    // Baton has no session resumption yet (issues 14 and 15): a test that
+    // expects a resumed session cannot run; one that expects a miss gets the
+    // full handshakes it expects.
+    if o.resume_count > 0 && !o.expect_session_miss {
+        return Err(Outcome::Unimplemented(
+            "session resumption (-resume-count without -expect-session-miss)".into(),
+        ));
+    }
+    if o.renegotiation_count.is_some_and(|n| n > 0) {
+        return Err(Outcome::Unimplemented("renegotiation".into()));
+    }
+    // Build every configuration first, so an unimplemented feature of a
+    // later connection is reported before any connection is made.
+    let mut configs = vec![(o, setup::config(o)?)];
+    for _ in 0..o.resume_count {
+        configs.push((&flags.resume, setup::config(&flags.resume)?));
+    }
+    for (opts, setup) in configs {
+        let addr = if flags.ipv6 {
+            SocketAddr::from((Ipv6Addr::LOCALHOST, flags.port))
+        } else {
+            SocketAddr::from((Ipv4Addr::LOCALHOST, flags.port))
+        };
+        let mut tcp = TcpStream::connect(addr)
+            .map_err(|e| Outcome::Failed(format!("connect {addr}: {e}")))?;
+        let _ = tcp.set_nodelay(true);
+        tcp.write_all(&flags.shim_id.to_le_bytes())
+            .map_err(|e| Outcome::Failed(format!("sending the shim id: {e}")))?;
+        let keep = tcp
+            .try_clone()
+            .map_err(|e| Outcome::Failed(format!("socket: {e}")))?;
+        if let Err(e) = connection(opts, &setup, tcp) {
+            linger(&keep);
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// After a failure (Baton has written its alert): closes our side and reads
+/// what the runner still sends, until it closes, so that closing a socket
+/// with unread data (a TCP reset) cannot destroy the alert before the runner
+/// reads it. Bounded: the runner closes once it has the alert.
+fn linger(tcp: &TcpStream) {
+    use std::io::Read;
+    let _ = tcp.shutdown(std::net::Shutdown::Write);
+    let _ = tcp.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+    let mut sink = [0u8; 4096];
+    let mut reader = tcp;
+    for _ in 0..1024 {
+        match reader.read(&mut sink) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+    }
+}
+
+fn connection(o: &Options, setup: &setup::Setup, tcp: TcpStream) -> Result<(), Outcome> {
+    let mut conn = if o.server {
+        Connection::new_server(&setup.config)
+    } else {
+        Connection::new_client(&setup.config)
+    };
+    if let Some(name) = &o.host_name {
+        conn.set_server_name(name)?;
+    }
+    conn.set_io(tcp);
+    if !o.implicit_handshake {
+        conn.negotiate()?;
+    } else if o.shim_writes_first || o.shim_shuts_down {
+        // The first write or the shutdown drives the handshake.
+        conn.negotiate()?;
+    }
+    if conn.is_handshake_complete() {
+        check(o, setup, &conn)?;
+    }
+    if o.export_keying_material > 0 {
+        if conn.actual_protocol_version() == Some(baton::ProtocolVersion::TLSV1_2)
+            && !o.use_export_context
+        {
+            return Err(Outcome::Unimplemented(
+                "a TLS 1.2 exporter without a context (RFC 5705)".into(),
+            ));
+        }
+        let mut out = vec![0u8; o.export_keying_material];
+        conn.export_keying_material(
+            o.export_label.as_bytes(),
+            o.export_context.as_bytes(),
+            &mut out,
+        )?;
+        send_all(&mut conn, &out)?;
+    }
+    if o.key_update {
+        conn.request_key_update(false)?;
+    }
+    if o.shim_writes_first {
+        let first = o.shim_initial_write.as_deref().unwrap_or("hello");
+        send_all(&mut conn, first.as_bytes())?;
+    }
+    if o.shim_shuts_down {
+        return shut_down(o, &mut conn);
+    }
+    echo(o, setup, &mut conn)
+}
+
+fn send_all(conn: &mut Connection, mut data: &[u8]) -> Result<(), Outcome> {
+    while !data.is_empty() {
+        let n = conn.send(data)?;
+        data = &data[n..];
+    }
+    Ok(())
+}
+
+/// Sends close_notify; with `-check-close-notify`, waits for the runner's.
+fn shut_down(o: &Options, conn: &mut Connection) -> Result<(), Outcome> {
+    conn.shutdown_send()?;
+    if !o.check_close_notify {
+        return Ok(());
+    }
+    let mut buf = [0u8; 16384];
+    match conn.recv(&mut buf) {
+        Ok(0) => Ok(()),
+        // SSL_shutdown refuses data after its close_notify.
+        Ok(_) => Err(Outcome::Failed(
+            "APPLICATION_DATA_ON_SHUTDOWN: data after our close_notify".into(),
+        )),
+        Err(e) if e.kind() == ErrorKind::Closed => Err(Outcome::Failed(format!(
+            "Unexpected SSL_shutdown result: -1 != 1 ({})",
+            describe(&e)
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Echoes what the runner sends, each byte XOR 0xff, until it closes.
+fn echo(o: &Options, setup: &setup::Setup, conn: &mut Connection) -> Result<(), Outcome> {
+    let mut buf = vec![0u8; o.read_size.unwrap_or(16384).clamp(1, 16384)];
+    let mut first = true;
+    loop {
+        if o.key_update_before_read {
+            conn.request_key_update(false)?;
+        }
+        let n = match conn.recv(&mut buf) {
+            Ok(0) => {
+                // close_notify: answer it when asked to check the shutdown.
+                if o.check_close_notify {
+                    conn.shutdown_send()?;
+                }
+                return Ok(());
+            }
+            Ok(n) => n,
+            // The runner closed the transport without close_notify.
+            Err(e) if e.kind() == ErrorKind::Closed && !o.check_close_notify => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        if first && o.implicit_handshake {
+            check(o, setup, conn)?;
+        }
+        first = false;
+        for b in &mut buf[..n] {
+            *b ^= 0xff;
+        }
+        let reply = buf[..n].to_vec();
+        send_all(conn, &reply)?;
+    }
+}
+
+/// The `-expect-*` checks on what the handshake negotiated.
+fn check(o: &Options, setup: &setup::Setup, conn: &Connection) -> Result<(), Outcome> {
+    fn want<T: PartialEq + std::fmt::Debug>(what: &str, got: T, wanted: T) -> Result<(), Outcome> {
+        if got == wanted {
+            Ok(())
+        } else {
+            Err(Outcome::Failed(format!(
+                "expectation failed: {what}: got {got:?}, wanted {wanted:?}"
+            )))
+        }
+    }
+    if let Some(v) = o.expect_version {
+        want(
+            "version",
+            conn.actual_protocol_version().map(|v| v.0),
+            Some(v),
+        )?;
+    }
+    if let Some(c) = o.expect_cipher {
+        want("cipher", conn.cipher_suite().map(|c| c.0), Some(c))?;
+    }
+    if let Some(g) = o.expect_curve_id {
+        want("curve", conn.kx_group().map(|g| g.0), Some(g))?;
+    }
+    if let Some(s) = o.expect_peer_sigalg {
+        want(
+            "peer signature algorithm",
+            conn.peer_signature_scheme().map(|s| s.0),
+            Some(s),
+        )?;
+    }
+    if let Some(p) = &o.expect_alpn {
+        want("ALPN", conn.alpn(), Some(p.as_bytes()))?;
+    }
+    if let Some(n) = &o.expect_server_name {
+        want("server name", conn.server_name(), Some(n.as_str()))?;
+    }
+    if o.expect_no_server_name {
+        want("server name", conn.server_name(), None)?;
+    }
+    if o.expect_hrr {
+        want("HelloRetryRequest", conn.used_hello_retry(), true)?;
+    }
+    if o.expect_no_hrr {
+        want("HelloRetryRequest", conn.used_hello_retry(), false)?;
+    }
+    if o.expect_no_peer_cert {
+        want("peer certificates", conn.peer_cert_chain().len(), 0)?;
+    }
+    if let Some(i) = o.expect_selected_credential {
+        let selected = conn.selected_cert().map(|c| c.chain());
+        let index = setup
+            .chains
+            .iter()
+            .find(|(_, chain)| Some(chain.as_slice()) == selected)
+            .map(|(i, _)| *i);
+        want("selected credential", index, Some(i))?;
+    }
+    Ok(())
+}

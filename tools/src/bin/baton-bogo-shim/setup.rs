@@ -1,0 +1,322 @@
+//! Turns the runner's flags into a Baton [`Config`]: a custom security policy
+//! (versions, TLS 1.2 cipher suites from an OpenSSL-style cipher string,
+//! groups, signature schemes), certificates, trust and ALPN.
+
+use crate::flags::{alpn_list, Options};
+use crate::Outcome;
+use baton::{CertChainAndKey, CipherSuite, Config, NamedGroup, SecurityPolicy, SignatureScheme};
+use baton::{ProtocolVersion, RenegotiationRefusal};
+
+const TLS13_SUITES: &[CipherSuite] = &[
+    CipherSuite::TLS13_AES_128_GCM_SHA256,
+    CipherSuite::TLS13_AES_256_GCM_SHA384,
+    CipherSuite::TLS13_CHACHA20_POLY1305_SHA256,
+];
+
+/// BoringSSL's default TLS 1.2 order, with the OpenSSL names the runner uses.
+const TLS12_SUITES: &[(CipherSuite, &str)] = &[
+    (
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
+    ),
+    (
+        CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        "ECDHE-RSA-AES128-GCM-SHA256",
+    ),
+    (
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        "ECDHE-ECDSA-AES256-GCM-SHA384",
+    ),
+    (
+        CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        "ECDHE-RSA-AES256-GCM-SHA384",
+    ),
+    (
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+        "ECDHE-ECDSA-CHACHA20-POLY1305",
+    ),
+    (
+        CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+        "ECDHE-RSA-CHACHA20-POLY1305",
+    ),
+];
+
+/// Every group Baton might implement, in BoringSSL's default order; the
+/// policy keeps those Baton implements (post-quantum and P-521 as they land).
+const GROUPS: &[NamedGroup] = &[
+    NamedGroup(0x11ec), // X25519MLKEM768
+    NamedGroup::X25519,
+    NamedGroup::SECP256R1,
+    NamedGroup::SECP384R1,
+];
+
+const SCHEMES: &[SignatureScheme] = &[
+    SignatureScheme::ECDSA_SECP256R1_SHA256,
+    SignatureScheme::RSA_PSS_RSAE_SHA256,
+    SignatureScheme::RSA_PKCS1_SHA256,
+    SignatureScheme::ECDSA_SECP384R1_SHA384,
+    SignatureScheme::RSA_PSS_RSAE_SHA384,
+    SignatureScheme::RSA_PKCS1_SHA384,
+    SignatureScheme::RSA_PSS_RSAE_SHA512,
+    SignatureScheme::RSA_PKCS1_SHA512,
+    SignatureScheme::ECDSA_SECP521R1_SHA512,
+    SignatureScheme::ED25519,
+];
+
+/// Does one cipher-string word (OpenSSL/BoringSSL syntax) name this suite?
+fn word_matches(word: &str, suite: CipherSuite, openssl: &str) -> bool {
+    let iana = suite.name().unwrap_or("");
+    match word {
+        "ALL" | "DEFAULT" | "HIGH" | "ECDHE" | "EECDH" | "kECDHE" | "AEAD" => true,
+        "AES" => iana.contains("_AES_"),
+        "AES128" => iana.contains("AES_128"),
+        "AES256" => iana.contains("AES_256"),
+        "AESGCM" => iana.contains("_GCM_"),
+        "CHACHA20" => iana.contains("CHACHA20"),
+        "ECDSA" | "aECDSA" => iana.contains("ECDSA"),
+        "RSA" | "aRSA" => iana.contains("_RSA_"),
+        "SHA256" => iana.ends_with("SHA256"),
+        "SHA384" => iana.ends_with("SHA384"),
+        "TLSv1.2" => true,
+        _ => word == iana || word == openssl,
+    }
+}
+
+/// The TLS 1.2 suites a `-cipher` string selects, in order. `None`: the
+/// string names only suites Baton does not have (CBC, 3DES, plain RSA, PSK...).
+fn tls12_suites(cipher: Option<&str>) -> Option<Vec<CipherSuite>> {
+    let Some(s) = cipher else {
+        return Some(TLS12_SUITES.iter().map(|(cs, _)| *cs).collect());
+    };
+    let mut out: Vec<CipherSuite> = Vec::new();
+    let mut removed: Vec<CipherSuite> = Vec::new();
+    for token in s.split([':', ',', ' ']).filter(|t| !t.is_empty()) {
+        let (op, body) = match token.as_bytes()[0] {
+            b'!' | b'-' | b'+' => (token.as_bytes()[0], &token[1..]),
+            _ => (0, token),
+        };
+        // Equal-preference groups `[A|B]` become plain order here.
+        let body = body.trim_start_matches('[').trim_end_matches(']');
+        for alt in body.split('|') {
+            // `A+B`: suites matching every part.
+            let parts: Vec<&str> = alt.split('+').collect();
+            for &(cs, name) in TLS12_SUITES {
+                if !parts.iter().all(|p| word_matches(p, cs, name)) {
+                    continue;
+                }
+                match op {
+                    b'!' => {
+                        removed.push(cs);
+                        out.retain(|&c| c != cs);
+                    }
+                    b'-' => out.retain(|&c| c != cs),
+                    b'+' => {
+                        if out.contains(&cs) {
+                            out.retain(|&c| c != cs);
+                            out.push(cs);
+                        }
+                    }
+                    _ => {
+                        if !out.contains(&cs) && !removed.contains(&cs) {
+                            out.push(cs);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if out.is_empty() {
+        return None;
+    }
+    Some(out)
+}
+
+fn leak<T>(v: Vec<T>) -> &'static [T] {
+    Box::leak(v.into_boxed_slice())
+}
+
+/// The security policy the flags ask for.
+fn policy(o: &Options) -> Result<&'static SecurityPolicy, Outcome> {
+    let mut min = o.min_version.unwrap_or(0x0303).max(0x0303);
+    let mut max = o.max_version.unwrap_or(0x0304);
+    if o.no_tls13 {
+        max = max.min(0x0303);
+    }
+    if o.no_tls12 {
+        min = min.max(0x0304);
+    }
+    if max < 0x0303 {
+        return Err(Outcome::Unimplemented(
+            "only TLS 1.0/1.1/SSL 3.0 enabled: Baton has TLS 1.2 and 1.3 only".into(),
+        ));
+    }
+    let max = max.min(0x0304);
+    let mut suites = Vec::new();
+    // With no version left (min > max) Baton refuses the policy for that.
+    if max >= 0x0304 || min > max {
+        suites.extend_from_slice(TLS13_SUITES);
+    }
+    if min <= 0x0303 {
+        match tls12_suites(o.cipher.as_deref()) {
+            Some(s) => suites.extend(s),
+            None if max < 0x0304 => {
+                return Err(Outcome::Unimplemented(format!(
+                    "cipher string {:?} names no suite Baton has",
+                    o.cipher.as_deref().unwrap_or("")
+                )))
+            }
+            None => {}
+        }
+    }
+    let groups: Vec<NamedGroup> = if o.curves.is_empty() {
+        GROUPS.to_vec()
+    } else {
+        o.curves.iter().map(|&c| NamedGroup(c)).collect()
+    };
+    // Baton's policy has one signature list for every certificate.
+    let prefs: Vec<&Vec<u16>> = o
+        .credentials
+        .iter()
+        .chain([&o.default_cred])
+        .map(|c| &c.signing_prefs)
+        .filter(|p| !p.is_empty())
+        .collect();
+    if prefs.windows(2).any(|w| w[0] != w[1]) {
+        return Err(Outcome::Unimplemented(
+            "signing preferences per credential".into(),
+        ));
+    }
+    let signing: Vec<u16> = o
+        .credentials
+        .iter()
+        .chain([&o.default_cred])
+        .flat_map(|c| c.signing_prefs.iter().copied())
+        .collect();
+    let schemes: Vec<SignatureScheme> = if !o.verify_prefs.is_empty() {
+        o.verify_prefs.iter().map(|&s| SignatureScheme(s)).collect()
+    } else if !signing.is_empty() {
+        signing.iter().map(|&s| SignatureScheme(s)).collect()
+    } else {
+        SCHEMES.to_vec()
+    };
+    Ok(Box::leak(Box::new(SecurityPolicy {
+        name: "bogo",
+        min_version: ProtocolVersion(min),
+        max_version: ProtocolVersion(max),
+        cipher_suites: leak(suites),
+        signature_schemes: leak(schemes),
+        certificate_signature_schemes: None,
+        groups: leak(groups),
+        // BoringSSL's server takes ChaCha20 when the client lists it first.
+        chacha20_boosted: true,
+    })))
+}
+
+/// A connection's configuration, and the certificate chain of each
+/// credential (for `-expect-selected-credential`; index -1 is the default).
+pub struct Setup {
+    pub config: Config,
+    pub chains: Vec<(i64, Vec<Vec<u8>>)>,
+}
+
+/// The Baton configuration for one connection.
+pub fn config(o: &Options) -> Result<Setup, Outcome> {
+    let mut b = Config::builder_minimal();
+    let policy = policy(o)?;
+    if let Err(e) = b.custom_security_policy(policy) {
+        if e.message().contains("Baton implements") || e.message().contains("Baton can") {
+            return Err(Outcome::Unimplemented(format!("policy: {}", e.message())));
+        }
+        // BoringSSL: NO_SUPPORTED_VERSIONS_ENABLED and the like.
+        return Err(Outcome::Failed(format!("configuration: {e}")));
+    }
+    // BoringSSL's default: a full TLS 1.2 handshake without EMS is allowed.
+    b.require_extended_master_secret(false);
+    // BoringSSL's default (`ssl_renegotiate_never`): a HelloRequest is fatal.
+    b.set_renegotiation_refusal(RenegotiationRefusal::Fatal);
+    // BoringSSL tries the -new-*-credential ones in order, the default last.
+    let creds: Vec<(i64, &crate::flags::Credential)> = (0i64..)
+        .zip(&o.credentials)
+        .chain([(-1, &o.default_cred)])
+        .filter(|(_, c)| !c.cert_file.is_empty() || !c.key_file.is_empty())
+        .collect();
+    let mut chains = Vec::new();
+    if o.server {
+        if o.verify_peer {
+            return Err(Outcome::Unimplemented(
+                "client certificates (-verify-peer on a server): issue 16".into(),
+            ));
+        }
+        for (i, c) in creds {
+            match CertChainAndKey::from_pem_files(&c.cert_file, &c.key_file) {
+                Ok(ck) => {
+                    chains.push((i, ck.chain().to_vec()));
+                    b.add_cert_chain_and_key(ck);
+                }
+                Err(e) => {
+                    return Err(Outcome::Unimplemented(format!(
+                        "certificate {} / key {}: {e}",
+                        c.cert_file, c.key_file
+                    )))
+                }
+            }
+        }
+        if let Some(p) = &o.select_alpn {
+            if !o.decline_alpn {
+                b.set_alpn_preferences(&[p.as_bytes()])
+                    .map_err(|e| Outcome::Failed(format!("-select-alpn: {e}")))?;
+            }
+        }
+    } else {
+        if !creds.is_empty() {
+            return Err(Outcome::Unimplemented(
+                "client certificates: issue 16".into(),
+            ));
+        }
+        if o.verify_peer || o.verify_fail {
+            if let Some(t) = &o.trust_cert {
+                let pem =
+                    std::fs::read(t).map_err(|e| Outcome::Failed(format!("reading {t}: {e}")))?;
+                b.add_pem_to_trust_store(&pem)
+                    .map_err(|e| Outcome::Failed(format!("trust {t}: {e}")))?;
+            }
+            // The runner's certificates carry no name for the test host; the
+            // chain itself is what these tests check, and -verify-fail makes
+            // the application's check refuse it.
+            let accept = !o.verify_fail;
+            b.set_verify_host_callback(move |_| accept);
+        } else {
+            // BoringSSL's default: a client does not verify the server's chain
+            // (it still checks the handshake signature).
+            b.disable_x509_verification();
+        }
+        if let Some(wire) = &o.advertise_alpn {
+            b.set_alpn_preferences(&alpn_list(wire))
+                .map_err(|e| Outcome::Failed(format!("-advertise-alpn: {e}")))?;
+        }
+    }
+    let config = b
+        .build()
+        .map_err(|e| Outcome::Failed(format!("configuration: {e}")))?;
+    Ok(Setup { config, chains })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cipher_strings() {
+        let all = tls12_suites(Some("ALL")).unwrap();
+        assert_eq!(all.len(), TLS12_SUITES.len());
+        let no_aes = tls12_suites(Some("DEFAULT:!AES")).unwrap();
+        assert!(no_aes.iter().all(|c| is_chacha(*c)));
+        assert!(tls12_suites(Some("TLS_RSA_WITH_3DES_EDE_CBC_SHA")).is_none());
+        let one = tls12_suites(Some("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")).unwrap();
+        assert_eq!(one, [CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]);
+    }
+
+    fn is_chacha(c: CipherSuite) -> bool {
+        c.name().unwrap_or("").contains("CHACHA")
+    }
+}
