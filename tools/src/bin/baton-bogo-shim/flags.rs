@@ -556,3 +556,106 @@ pub fn parse(args: &[String]) -> Result<Flags, ParseError> {
     }
     Ok(flags)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &[&str]) -> Vec<String> {
+        s.iter().map(|a| a.to_string()).collect()
+    }
+
+    #[test]
+    fn prefixes_values_and_credentials() {
+        let f = parse(&args(&[
+            "-port",
+            "4433",
+            "-shim-id",
+            "7",
+            "-server",
+            "-curves",
+            "29",
+            "-curves",
+            "23",
+            "-on-resume-expect-version",
+            "772",
+            "-cert-file",
+            "a.pem",
+            "-key-file",
+            "a.key",
+            "-new-x509-credential",
+            "-cert-file",
+            "b.pem",
+            "-signing-prefs",
+            "1027",
+            "-advertise-alpn",
+            "\u{3}foo\u{3}bar",
+            "-on-handshaker-bogus-flag-is-skipped",
+        ]));
+        // An unknown flag is unimplemented even behind -on-handshaker: its
+        // arity is unknown.
+        assert!(matches!(f, Err(ParseError::Unimplemented(_))));
+        let f = parse(&args(&[
+            "-port",
+            "4433",
+            "-shim-id",
+            "7",
+            "-server",
+            "-curves",
+            "29",
+            "-curves",
+            "23",
+            "-on-resume-expect-version",
+            "772",
+            "-cert-file",
+            "a.pem",
+            "-key-file",
+            "a.key",
+            "-new-x509-credential",
+            "-cert-file",
+            "b.pem",
+            "-signing-prefs",
+            "1027",
+            "-advertise-alpn",
+            "\u{3}foo\u{3}bar",
+        ]))
+        .unwrap();
+        assert_eq!((f.port, f.shim_id), (4433, 7));
+        assert!(f.initial.server && f.resume.server);
+        assert_eq!(f.initial.curves, [29, 23]);
+        assert_eq!(
+            (f.initial.expect_version, f.resume.expect_version),
+            (None, Some(772))
+        );
+        assert_eq!(f.initial.default_cred.cert_file, "a.pem");
+        assert_eq!(f.initial.credentials[0].cert_file, "b.pem");
+        assert_eq!(f.initial.credentials[0].signing_prefs, [1027]);
+        let alpn = alpn_list(f.initial.advertise_alpn.as_deref().unwrap());
+        assert_eq!(alpn, [b"foo".to_vec(), b"bar".to_vec()]);
+    }
+
+    #[test]
+    fn absent_features_are_unimplemented_only_where_they_apply() {
+        assert!(matches!(
+            parse(&args(&["-dtls"])),
+            Err(ParseError::Unimplemented(_))
+        ));
+        // A resumption-only flag matters only if a resumption runs.
+        assert!(parse(&args(&["-on-resume-enable-early-data"])).is_ok());
+        assert!(matches!(
+            parse(&args(&[
+                "-resume-count",
+                "1",
+                "-on-resume-enable-early-data"
+            ])),
+            Err(ParseError::Unimplemented(_))
+        ));
+        // Ignored flags take their value along.
+        let f = parse(&args(&["-write-settings", "x", "-server"])).unwrap();
+        assert!(f.initial.server);
+        assert!(matches!(
+            parse(&args(&["-port"])),
+            Err(ParseError::Invalid(_))
+        ));
+    }
+}

@@ -161,10 +161,12 @@ fn connection(o: &Options, setup: &setup::Setup, tcp: TcpStream) -> Result<(), O
         conn.set_server_name(name)?;
     }
     conn.set_io(tcp);
-    if !o.implicit_handshake {
-        conn.negotiate()?;
-    } else if o.shim_writes_first || o.shim_shuts_down {
-        // The first write or the shutdown drives the handshake.
+    // With -implicit-handshake the first read drives the handshake, unless
+    // something before it (a write, the exporter, a KeyUpdate, the
+    // shutdown) needs it done.
+    let early_use =
+        o.shim_writes_first || o.shim_shuts_down || o.key_update || o.export_keying_material > 0;
+    if !o.implicit_handshake || early_use {
         conn.negotiate()?;
     }
     if conn.is_handshake_complete() {
