@@ -80,16 +80,20 @@ fn policy_groups(c: &Common, offer13: bool) -> Vec<NamedGroup> {
 }
 
 /// The groups the first ClientHello has key shares for: the policy's first
-/// group and, when that is a post-quantum hybrid, also the first classical
-/// group after it. A server without the hybrid then still answers in one round
-/// trip (what browsers, OpenSSL 3.5, Go and rustls send), for the price of one
-/// extra ECDH key pair; a server with it picks the hybrid share.
+/// group and the first group of the other kind (a classical group after a
+/// post-quantum hybrid, the first hybrid after a classical group), as
+/// BoringSSL and the browsers do. A server with or without the hybrid then
+/// answers in one round trip, for the price of one extra key pair; a server
+/// with it can pick the hybrid even where the policy lists it second.
 fn initial_share_groups(groups: &[NamedGroup]) -> Vec<NamedGroup> {
-    let mut out: Vec<NamedGroup> = groups.first().copied().into_iter().collect();
-    if out.first().is_some_and(|g| is_hybrid(*g)) {
-        out.extend(groups.iter().copied().find(|g| !is_hybrid(*g)));
-    }
-    out
+    let Some(&first) = groups.first() else {
+        return Vec::new();
+    };
+    let other = groups
+        .iter()
+        .copied()
+        .find(|g| is_hybrid(*g) != is_hybrid(first));
+    [first].into_iter().chain(other).collect()
 }
 
 /// Schemes we accept in CertificateVerify: the policy's, minus those TLS 1.3 forbids there.
@@ -458,6 +462,19 @@ impl ExpectServerHello {
             let s = *self;
             return client12::handle_server_hello(c, s.transcript, &s.hello, &s.exts, sh, msg)
                 .map(Hs::Client12);
+        }
+        // RFC 8446 §4.2.1: a selected version before TLS 1.3 is
+        // illegal_parameter; say so before judging the other extensions.
+        let selected = sh
+            .extensions
+            .iter()
+            .find(|e| e.typ == crate::msgs::enums::ExtensionType::SUPPORTED_VERSIONS);
+        if let Some(&[hi, lo]) = selected.map(|e| e.data.as_slice()) {
+            if u16::from_be_bytes([hi, lo]) < ProtocolVersion::TLSV1_3.0 {
+                return Err(illegal(
+                    "server selected a version before TLS 1.3 in supported_versions",
+                ));
+            }
         }
         let offered = self.exts.supported_versions.as_deref().unwrap_or_default();
         if !offered.contains(&ProtocolVersion::TLSV1_3) {

@@ -281,7 +281,12 @@ fn baton_client_gets_hello_retry_to_and_from_a_hybrid_from_go() {
     let to_hybrid = client_config(
         Some(policy(
             &[CipherSuite::TLS13_CHACHA20_POLY1305_SHA256],
-            &[NamedGroup::X25519, NamedGroup::X25519MLKEM768],
+            // Shares X25519 and SecP256r1MLKEM768 (first of each kind).
+            &[
+                NamedGroup::X25519,
+                NamedGroup::SECP256R1MLKEM768,
+                NamedGroup::X25519MLKEM768,
+            ],
         )),
         &[],
     );

@@ -36,8 +36,9 @@ const ALL_SUITES: &[CipherSuite] = &[
     CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
     CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
 ];
-/// X25519 first, so it is the permissive client's only key share; the hybrids
-/// last, so the permissive server takes a classical share over them.
+/// X25519 first and X25519MLKEM768 first among the hybrids: the permissive
+/// client's two key shares; the hybrids last, so the permissive server takes a
+/// classical share over them.
 const ALL_GROUPS: &[NamedGroup] = &[
     NamedGroup::X25519,
     NamedGroup::SECP256R1,
@@ -223,42 +224,53 @@ fn first_suite_at(order: &[CipherSuite], p: &SecurityPolicy, v: ProtocolVersion)
         .unwrap_or_else(|| panic!("{}: no active suite for {v}", p.name))
 }
 
+/// The permissive client's key shares (see `initial_share_groups`): its first
+/// group and its first of the other kind (classical / hybrid).
+const CLIENT_SHARES: &[NamedGroup] = &[NamedGroup::X25519, NamedGroup::X25519MLKEM768];
+
+fn is_hybrid(g: &NamedGroup) -> bool {
+    matches!(
+        *g,
+        NamedGroup::X25519MLKEM768 | NamedGroup::SECP256R1MLKEM768
+    )
+}
+
 /// The policy as a server, against the permissive client: server preference,
-/// except that in TLS 1.3 the client's key share (X25519) is taken whenever the
-/// policy has it, even behind a hybrid, rather than costing a round trip (as
-/// s2n does); otherwise the policy's first group, after a HelloRetryRequest.
+/// except that in TLS 1.3 a group the client sent a key share for is taken
+/// (the policy's best of those) rather than costing a round trip (as s2n
+/// does); otherwise the policy's first group, after a HelloRetryRequest.
 fn expected_as_server(p: &SecurityPolicy) -> Outcome {
     let version = top_version(p).unwrap();
     let suite = first_suite_at(&p.active_cipher_suites(), p, version);
     let groups = p.active_groups();
-    let shared = version == TLS13 && groups.contains(&ALL_GROUPS[0]);
-    let group = if shared { ALL_GROUPS[0] } else { groups[0] };
+    let shared = groups.iter().copied().find(|g| CLIENT_SHARES.contains(g));
+    let group = match (version, shared) {
+        (TLS13, Some(g)) => g,
+        _ => groups[0],
+    };
     Outcome {
         version,
         suite,
         group,
-        hrr: version == TLS13 && group != ALL_GROUPS[0],
+        hrr: version == TLS13 && shared.is_none(),
     }
 }
 
 /// The policy as a client, against the permissive server: the permissive
 /// server's preference among what the policy offers. In TLS 1.3 the client
-/// shares its first group and, when that is a hybrid, its first classical
-/// group too; the server takes the share it prefers.
+/// shares its first group and its first group of the other kind (classical /
+/// hybrid); the server takes the share it prefers.
 fn expected_as_client(p: &SecurityPolicy) -> Outcome {
     let version = top_version(p).unwrap();
     let suite = first_suite_at(ALL_SUITES, p, version);
     let groups = p.active_groups();
-    let is_hybrid = |g: &NamedGroup| {
-        matches!(
-            *g,
-            NamedGroup::X25519MLKEM768 | NamedGroup::SECP256R1MLKEM768
-        )
-    };
     let mut shares = vec![groups[0]];
-    if is_hybrid(&groups[0]) {
-        shares.extend(groups.iter().copied().find(|g| !is_hybrid(g)));
-    }
+    shares.extend(
+        groups
+            .iter()
+            .copied()
+            .find(|g| is_hybrid(g) != is_hybrid(&groups[0])),
+    );
     let group = match version {
         TLS13 => *ALL_GROUPS.iter().find(|g| shares.contains(g)).unwrap(),
         _ => *ALL_GROUPS.iter().find(|g| groups.contains(g)).unwrap(),

@@ -251,12 +251,48 @@ fn default_pq_between_baton_ends() {
     }
 }
 
+/// A client whose policy lists a classical group first still shares its
+/// first hybrid (as BoringSSL and the browsers do), so a server that wants
+/// the hybrid gets it without a HelloRetryRequest, and one without hybrids
+/// takes the classical share.
+#[test]
+fn a_hybrid_listed_second_is_shared_too() {
+    for (client_groups, server_groups, want) in [
+        (
+            &[NamedGroup::X25519, X_HYBRID][..],
+            &[X_HYBRID][..],
+            X_HYBRID,
+        ),
+        (
+            &[NamedGroup::SECP256R1, P_HYBRID][..],
+            &[P_HYBRID][..],
+            P_HYBRID,
+        ),
+        (
+            &[NamedGroup::X25519, X_HYBRID][..],
+            &[NamedGroup::X25519][..],
+            NamedGroup::X25519,
+        ),
+    ] {
+        let scfg = server_config(ECDSA.0, ECDSA.1, Some(tls13(server_groups)), &[]);
+        let ccfg = client_config(Some(tls13(client_groups)), &[]);
+        let (mut c, mut s) = connect(&ccfg, &scfg, "localhost");
+        let (cr, sr) = handshake(&mut c, &mut s);
+        cr.unwrap();
+        sr.unwrap();
+        assert_eq!(c.kx_group(), Some(want));
+        assert!(!c.used_hello_retry() && !s.used_hello_retry(), "{want}");
+    }
+}
+
 /// HelloRetryRequest to a hybrid, from a hybrid, and hybrid to hybrid.
 #[test]
 fn hello_retry_to_and_from_hybrids_between_baton_ends() {
     for (client_groups, server_group) in [
-        (&[NamedGroup::X25519, X_HYBRID][..], X_HYBRID),
-        (&[NamedGroup::SECP384R1, P_HYBRID][..], P_HYBRID),
+        // The client shares its first group and its first of the other kind
+        // (classical / hybrid), so the server's choice is a third group.
+        (&[NamedGroup::X25519, P_HYBRID, X_HYBRID][..], X_HYBRID),
+        (&[NamedGroup::SECP384R1, X_HYBRID, P_HYBRID][..], P_HYBRID),
         (&[X_HYBRID, P_HYBRID][..], P_HYBRID),
         (&[P_HYBRID, X_HYBRID][..], X_HYBRID),
         (

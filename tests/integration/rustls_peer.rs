@@ -441,7 +441,7 @@ fn baton_client_default_pq_to_rustls_server() {
 }
 
 /// HelloRetryRequest to a hybrid, both directions: the first hello shares
-/// only a classical group the other side does not take.
+/// only groups the other side does not take.
 #[test]
 fn hello_retry_to_a_hybrid_both_directions_with_rustls() {
     let suite = CipherSuite::TLS13_AES_256_GCM_SHA384;
@@ -463,7 +463,9 @@ fn hello_retry_to_a_hybrid_both_directions_with_rustls() {
         assert_eq!(rustls_group(&client), hybrid.0);
         exchange(&mut server, &mut client, &mut b);
 
-        // Baton client shares secp384r1 first; rustls server takes only the hybrid.
+        // Baton client shares secp384r1 and its first hybrid (the other
+        // one); rustls server takes only this hybrid.
+        let other = *HYBRIDS.iter().find(|&&h| h != hybrid).unwrap();
         let (a, mut b) = duplex();
         let mut server = rustls_server(
             "server-p256-chain.pem",
@@ -472,7 +474,7 @@ fn hello_retry_to_a_hybrid_both_directions_with_rustls() {
             &[],
         );
         let ccfg = client_config(
-            Some(policy(&[suite], &[NamedGroup::SECP384R1, hybrid])),
+            Some(policy(&[suite], &[NamedGroup::SECP384R1, other, hybrid])),
             &[],
         );
         let mut client = Connection::new_client(&ccfg);

@@ -44,10 +44,21 @@ const TLS12_SUITES: &[(CipherSuite, &str)] = &[
 /// Every group Baton might implement, in BoringSSL's default order; the
 /// policy keeps those Baton implements (post-quantum and P-521 as they land).
 const GROUPS: &[NamedGroup] = &[
-    NamedGroup(0x11ec), // X25519MLKEM768
+    NamedGroup::X25519MLKEM768,
     NamedGroup::X25519,
     NamedGroup::SECP256R1,
     NamedGroup::SECP384R1,
+];
+
+/// Every group Baton implements: `-curves` naming another one (MLKEM1024,
+/// SecP384r1MLKEM1024, ...) asks for a feature Baton does not have.
+const IMPLEMENTED_GROUPS: &[NamedGroup] = &[
+    NamedGroup::X25519MLKEM768,
+    NamedGroup::SECP256R1MLKEM768,
+    NamedGroup::X25519,
+    NamedGroup::SECP256R1,
+    NamedGroup::SECP384R1,
+    NamedGroup::SECP521R1,
 ];
 
 const SCHEMES: &[SignatureScheme] = &[
@@ -167,6 +178,13 @@ fn policy(o: &Options) -> Result<&'static SecurityPolicy, Outcome> {
             }
             None => {}
         }
+    }
+    if let Some(g) = o
+        .curves
+        .iter()
+        .find(|&&c| !IMPLEMENTED_GROUPS.contains(&NamedGroup(c)))
+    {
+        return Err(Outcome::Unimplemented(format!("group {g:#06x}")));
     }
     let groups: Vec<NamedGroup> = if o.curves.is_empty() {
         GROUPS.to_vec()
