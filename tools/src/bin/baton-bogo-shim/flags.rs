@@ -48,6 +48,8 @@ pub struct Options {
     pub expect_hrr: bool,
     pub expect_no_hrr: bool,
     pub expect_no_peer_cert: bool,
+    /// TLS 1.2 negotiated the extended master secret (TLS 1.3 always has it).
+    pub expect_ems: bool,
     /// Index into `credentials`; -1: the default credential.
     pub expect_selected_credential: Option<i64>,
     pub shim_writes_first: bool,
@@ -130,7 +132,6 @@ const UNIMPLEMENTED: &[(&str, bool)] = &[
     ("-enable-grease", false),
     ("-permute-extensions", false),
     // Resumption, tickets, PSK, 0-RTT (issues 14 and 15).
-    ("-expect-extended-master-secret", false),
     ("-psk", true),
     ("-psk-identity", true),
     ("-new-psk-credential", false),
@@ -364,6 +365,7 @@ impl Options {
             "-expect-hrr" => self.expect_hrr = true,
             "-expect-no-hrr" => self.expect_no_hrr = true,
             "-expect-no-peer-cert" => self.expect_no_peer_cert = true,
+            "-expect-extended-master-secret" => self.expect_ems = true,
             "-expect-selected-credential" => self.expect_selected_credential = Some(int(name, v)?),
             "-shim-writes-first" => self.shim_writes_first = true,
             "-shim-initial-write" => self.shim_initial_write = Some(v.to_string()),
@@ -393,6 +395,7 @@ impl Options {
 
 /// Flags that the options know and that take no value.
 const OPTION_SWITCHES: &[&str] = &[
+    "-expect-extended-master-secret",
     "-server",
     "-expect-session-miss",
     "-no-tls13",

@@ -309,6 +309,14 @@ fn check(o: &Options, setup: &setup::Setup, conn: &Connection) -> Result<(), Out
     if o.expect_no_hrr {
         want("HelloRetryRequest", conn.used_hello_retry(), false)?;
     }
+    if o.expect_ems {
+        // TLS 1.3's key schedule always binds the transcript (`None` here).
+        want(
+            "extended master secret",
+            conn.extended_master_secret().unwrap_or(true),
+            true,
+        )?;
+    }
     if o.expect_no_peer_cert {
         want("peer certificates", conn.peer_cert_chain().len(), 0)?;
     }
