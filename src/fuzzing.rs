@@ -65,6 +65,13 @@ fn check_message(msg: &HandshakeMessage) {
         }
         HandshakePayload::NewSessionTicket13(nst) => {
             let _ = nst.max_early_data_size();
+            let _ = crate::msgs::extensions::TicketExtensions::parse(&nst.extensions);
+        }
+        HandshakePayload::Certificate13(cert) => {
+            let _ = cert.check_entry_extensions(|_| false);
+        }
+        HandshakePayload::CertificateRequest13(cr) => {
+            let _ = cr.check_in_handshake();
         }
         _ => {}
     }
@@ -303,6 +310,27 @@ pub fn pin_both_versions_policy(b: &mut crate::ConfigBuilder) {
     b.security_policy(POLICY).expect("a named policy");
 }
 
+/// Pins the server fuzz target to s2n's `20250721` (`default_pq`): TLS 1.3
+/// and 1.2 like [`pin_both_versions_policy`], plus the ML-KEM hybrids and
+/// P-521, so a mutated ClientHello reaches the hybrid encapsulation (a
+/// 1,216-byte share) and every key share parser.
+pub fn pin_post_quantum_policy(b: &mut crate::ConfigBuilder) {
+    const POLICY: &str = "20250721";
+    let ok = crate::policy::lookup(POLICY).is_ok_and(|p| {
+        p.negotiates(crate::ProtocolVersion::TLSV1_3)
+            && p.negotiates(crate::ProtocolVersion::TLSV1_2)
+            && p.active_groups()
+                .contains(&crate::NamedGroup::X25519MLKEM768)
+    });
+    // ok-panic: fuzz set-up, not input: the fuzzer must not run on the wrong policy.
+    assert!(
+        ok,
+        "{POLICY} must enable TLS 1.3, TLS 1.2 and X25519MLKEM768"
+    );
+    // ok-panic: the same set-up check.
+    b.security_policy(POLICY).expect("a named policy");
+}
+
 /// A kernel back end that plays the peer's decrypted records from the fuzz input.
 #[derive(Debug)]
 struct FuzzKernel {
@@ -530,6 +558,29 @@ mod tests {
         let mut conn = Connection::new_client(&b.build().unwrap());
         conn.set_server_name("localhost").unwrap();
         conn
+    }
+
+    /// The `server_handshake` seed (Go 1.27's default ClientHello) reaches the
+    /// server's ML-KEM encapsulation under the target's policy.
+    #[test]
+    fn server_handshake_seed_reaches_the_hybrid_key_exchange() {
+        let mut b = Config::builder_minimal();
+        b.add_cert_chain_and_key(
+            crate::CertChainAndKey::from_pem(
+                include_bytes!("../tests/data/server-p256-chain.pem"),
+                include_bytes!("../tests/data/server-p256.key"),
+            )
+            .unwrap(),
+        );
+        super::pin_post_quantum_policy(&mut b);
+        let mut conn = Connection::new_server(&b.build().unwrap());
+        let seed = std::fs::read(format!(
+            "{}/tests/fuzz/seeds/server_handshake/go-x25519mlkem768-client-hello",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        super::drive(&mut conn, &seed);
+        assert_eq!(conn.kx_group(), Some(crate::NamedGroup::X25519MLKEM768));
     }
 
     /// The committed seeds reach the client's HelloRetryRequest handling, so

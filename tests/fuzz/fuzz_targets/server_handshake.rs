@@ -22,7 +22,7 @@ fn config() -> &'static Config {
         let mut b = Config::builder_minimal();
         b.add_cert_chain_and_key(ck);
         b.add_cert_chain_and_key(rsa);
-        baton::fuzzing::pin_both_versions_policy(&mut b);
+        baton::fuzzing::pin_post_quantum_policy(&mut b);
         b.set_alpn_preferences(&["h2", "http/1.1"]).expect("alpn");
         b.build().expect("config")
     })
