@@ -233,8 +233,8 @@ impl ConfigBuilder {
     }
 
     /// Turns off chain and host name validation. For tests and `--insecure` only.
-    /// The leaf's key still signs the handshake, so it must still be allowed
-    /// to (keyUsage) and, in TLS 1.2, be on a curve the client offered.
+    /// The leaf's key still signs the handshake, so in TLS 1.2 it must still
+    /// be on a curve the client offered.
     pub fn disable_x509_verification(&mut self) -> &mut Self {
         self.inner.verify_peer = false;
         self

@@ -140,92 +140,24 @@ pub(super) fn certificate_signature(der: &[u8]) -> Option<CertSignature<'_>> {
     })
 }
 
-/// Whether a certificate's keyUsage extension, if it has one, allows
-/// digitalSignature (RFC 5280 §4.2.1.3); `None` if the DER is malformed.
-/// Walks `tbsCertificate` to its `[3] extensions` (RFC 5280 §4.1).
-pub(crate) fn key_usage_allows_signing(der: &[u8]) -> Option<bool> {
-    const SEQUENCE: u8 = 0x30;
-    const VERSION: u8 = 0xa0;
-    const EXTENSIONS: u8 = 0xa3;
-    const KEY_USAGE_OID: [u8; 3] = [0x55, 0x1d, 0x0f]; // 2.5.29.15
-    let seq = |input| der_next(input).filter(|(tag, _, _)| *tag == SEQUENCE);
-    let (_, cert, _) = seq(der)?;
-    let (_, tbs, _) = seq(cert)?;
-    let (tag, _, mut t) = der_next(tbs)?;
-    if tag == VERSION {
-        t = der_next(t)?.2; // serialNumber
-    }
-    // signature, issuer, validity, subject, subjectPublicKeyInfo
-    for _ in 0..5 {
-        t = der_next(t)?.2;
-    }
-    while let Some((tag, body, rest)) = der_next(t) {
-        t = rest;
-        if tag != EXTENSIONS {
-            continue; // issuerUniqueID, subjectUniqueID
-        }
-        let (_, mut exts, _) = seq(body)?;
-        while !exts.is_empty() {
-            let (_, ext, rest) = seq(exts)?;
-            exts = rest;
-            let (tag, oid, after) = der_next(ext)?;
-            if tag != 0x06 || oid != KEY_USAGE_OID {
-                continue;
-            }
-            // critical BOOLEAN DEFAULT FALSE, then extnValue OCTET STRING
-            let (mut tag, mut value, after) = der_next(after)?;
-            if tag == 0x01 {
-                (tag, value, _) = der_next(after)?;
-            }
-            if tag != 0x04 {
-                return None;
-            }
-            // KeyUsage ::= BIT STRING: unused-bits octet, then bit 0 first.
-            let (tag, bits, _) = der_next(value)?;
-            if tag != 0x03 || bits.is_empty() {
-                return None;
-            }
-            return Some(bits.get(1).is_some_and(|b| b & 0x80 != 0));
-        }
-    }
-    Some(true)
-}
-
-/// The named curve of a certificate's EC public key (`None`: not an EC key,
-/// a curve Baton has no name for, or malformed): the `namedCurve` parameter
-/// of `subjectPublicKeyInfo.algorithm` (RFC 5480 §2.1.1).
+/// The named curve of a certificate's EC public key (`None`: not an EC key on
+/// a curve Baton has, or a certificate webpki cannot parse). webpki parses the
+/// certificate and hands out its SubjectPublicKeyInfo; aws-lc accepts that
+/// SPKI for exactly one ECDSA verification algorithm, whose curve it names.
 pub(crate) fn ec_key_curve(der: &[u8]) -> Option<crate::NamedGroup> {
-    const SEQUENCE: u8 = 0x30;
-    const VERSION: u8 = 0xa0;
-    const OID: u8 = 0x06;
-    const EC_PUBLIC_KEY: [u8; 7] = [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
-    let seq = |input| der_next(input).filter(|(tag, _, _)| *tag == SEQUENCE);
-    let (_, cert, _) = seq(der)?;
-    let (_, tbs, _) = seq(cert)?;
-    let (tag, _, mut t) = der_next(tbs)?;
-    if tag == VERSION {
-        t = der_next(t)?.2; // serialNumber
-    }
-    // signature, issuer, validity, subject
-    for _ in 0..4 {
-        t = der_next(t)?.2;
-    }
-    let (_, spki, _) = seq(t)?;
-    let (_, alg, _) = seq(spki)?;
-    let (tag, oid, params) = der_next(alg)?;
-    if tag != OID || oid != EC_PUBLIC_KEY {
-        return None;
-    }
-    let (tag, curve, _) = der_next(params)?;
-    if tag != OID {
-        return None;
-    }
-    match curve {
-        [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07] => Some(crate::NamedGroup::SECP256R1),
-        [0x2b, 0x81, 0x04, 0x00, 0x22] => Some(crate::NamedGroup::SECP384R1),
-        [0x2b, 0x81, 0x04, 0x00, 0x23] => Some(crate::NamedGroup::SECP521R1),
-        _ => None,
-    }
+    use crate::NamedGroup as G;
+    use aws_lc_rs::signature as sig;
+    let cert = CertificateDer::from(der);
+    let ee = webpki::EndEntityCert::try_from(&cert).ok()?;
+    let spki = ee.subject_public_key_info();
+    [
+        (&sig::ECDSA_P256_SHA256_ASN1, G::SECP256R1),
+        (&sig::ECDSA_P384_SHA384_ASN1, G::SECP384R1),
+        (&sig::ECDSA_P521_SHA512_ASN1, G::SECP521R1),
+    ]
+    .into_iter()
+    .find(|(alg, _)| sig::ParsedPublicKey::new(*alg, spki.as_ref()).is_ok())
+    .map(|(_, group)| group)
 }
 
 impl core::fmt::Debug for CertChainAndKey {

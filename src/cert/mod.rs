@@ -8,8 +8,8 @@ mod trust;
 mod verify;
 
 pub(crate) use chain::der_next;
+pub(crate) use chain::ec_key_curve;
 pub use chain::CertChainAndKey;
-pub(crate) use chain::{ec_key_curve, key_usage_allows_signing};
 pub(crate) use trust::TrustStore;
 pub(crate) use verify::{certificate_signature_algorithms, check_host_name, leaf_dns_names};
 

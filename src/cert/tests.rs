@@ -784,3 +784,22 @@ fn rsa_pss_keys_in_chains() {
     let pss = chain_and_key(data!("server-rsa-pss.pem"), data!("server-rsa-pss.key"));
     assert_eq!(pss.signing_key().key_type(), KeyType::RsaPss);
 }
+
+/// The TLS 1.2 client's curve check reads the leaf's EC curve through webpki
+/// and aws-lc: each test certificate's curve, and none for an RSA key.
+#[test]
+fn ec_key_curve_of_each_test_certificate() {
+    use crate::NamedGroup as G;
+    for (cert, key, want) in [
+        ("server-p256.pem", "server-p256.key", Some(G::SECP256R1)),
+        ("server-p384.pem", "server-p384.key", Some(G::SECP384R1)),
+        ("server-p521.pem", "server-p521.key", Some(G::SECP521R1)),
+        ("server-rsa.pem", "server-rsa.key", None),
+    ] {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/");
+        let ck =
+            CertChainAndKey::from_pem_files(format!("{dir}{cert}"), format!("{dir}{key}")).unwrap();
+        assert_eq!(super::ec_key_curve(&ck.chain()[0]), want, "{cert}");
+    }
+    assert_eq!(super::ec_key_curve(b"not a certificate"), None);
+}

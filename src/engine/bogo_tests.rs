@@ -238,66 +238,6 @@ fn tls12_hello_without_null_compression_is_illegal_parameter() {
     assert_eq!(err.sent_alert(), Some(AlertDescription::ILLEGAL_PARAMETER));
 }
 
-/// A client and a server whose P-256 certificate has a keyUsage extension
-/// with only `usages`; the client does not verify the chain.
-fn pair_with_key_usage(usages: Vec<rcgen::KeyUsagePurpose>, tls12: bool) -> (Engine, Engine) {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
-    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
-    params.key_usages = usages;
-    let cert = params.self_signed(&key).unwrap();
-    let mut sb = Config::builder_minimal();
-    sb.add_cert_chain_and_key(
-        crate::CertChainAndKey::from_pem(cert.pem().as_bytes(), key.serialize_pem().as_bytes())
-            .unwrap(),
-    );
-    let mut cb = Config::builder_minimal();
-    cb.disable_x509_verification();
-    if tls12 {
-        sb.custom_security_policy(&TLS12_ONLY).unwrap();
-        cb.custom_security_policy(&TLS12_ONLY).unwrap();
-    }
-    (
-        Engine::new(cb.build().unwrap(), Mode::Client),
-        Engine::new(sb.build().unwrap(), Mode::Server),
-    )
-}
-
-#[test]
-fn server_key_usage_must_allow_signing_even_without_chain_verification() {
-    // RFC 8446 §4.4.2.2 (and RFC 5280 §4.2.1.3 for the TLS 1.2 ServerKeyExchange):
-    // a keyUsage extension must have digitalSignature for the key to sign the
-    // handshake. BoGo: ECDSAKeyUsage-Client-*, RSAKeyUsage-Client-WantSignature-*.
-    use rcgen::KeyUsagePurpose as K;
-    for tls12 in [false, true] {
-        let (mut client, mut server) = pair_with_key_usage(vec![K::KeyEncipherment], tls12);
-        client.start().unwrap();
-        let mut err = None;
-        for _ in 0..4 {
-            if let Err(e) =
-                pump(&mut client, &mut server).and_then(|()| pump(&mut server, &mut client))
-            {
-                err = Some(e);
-                break;
-            }
-        }
-        let err = err.expect("handshake with a key-encipherment-only certificate");
-        assert_eq!(
-            err.sent_alert(),
-            Some(AlertDescription::BAD_CERTIFICATE),
-            "tls12={tls12}: {err}"
-        );
-        // With digitalSignature the same handshake completes.
-        let (mut client, mut server) =
-            pair_with_key_usage(vec![K::DigitalSignature, K::KeyEncipherment], tls12);
-        client.start().unwrap();
-        for _ in 0..4 {
-            pump(&mut client, &mut server).unwrap();
-            pump(&mut server, &mut client).unwrap();
-        }
-        assert!(client.is_handshake_complete(), "tls12={tls12}");
-    }
-}
-
 #[test]
 fn tls12_server_echoing_our_session_id_is_illegal_parameter() {
     // Our session id is only TLS 1.3's compatibility value: we never offer a

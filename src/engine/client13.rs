@@ -699,21 +699,11 @@ pub(crate) fn cert_verify_content(context: &[u8], transcript_hash: &[u8]) -> Vec
     v
 }
 
-/// Validates the server's chain and name, unless verification is disabled;
-/// in any case, that the leaf may sign the handshake.
+/// Validates the server's chain and name, unless verification is disabled.
 pub(crate) fn verify_server_certificate(c: &Common) -> Result<()> {
     let cfg = &c.config.inner;
-    // RFC 8446 §4.4.2.2 / RFC 5280 §4.2.1.3: with a keyUsage extension the
-    // key signs only if digitalSignature is set; a protocol rule, so it holds
-    // without chain validation too (every suite of ours has the server sign).
-    if let Some(leaf) = c.info.peer_chain.first() {
-        if crate::cert::key_usage_allows_signing(leaf) == Some(false) {
-            return Err(Error::protocol(
-                AlertDescription::BAD_CERTIFICATE,
-                "the server certificate's keyUsage does not allow digital signatures",
-            ));
-        }
-    }
+    // The leaf's keyUsage is not checked: webpki, Baton's only X.509 parser,
+    // ignores an end entity's keyUsage by design (as rustls and Firefox do).
     if !cfg.verify_peer {
         return Ok(());
     }
