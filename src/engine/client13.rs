@@ -558,14 +558,8 @@ impl Negotiated {
         let e = ServerExtensions::parse_answer(ServerExtContext::EncryptedExtensions, exts, |t| {
             self.sent.contains(&t)
         })?;
+        // parse_answer already refused an ALPN answer to a hello without ALPN.
         if let Some(proto) = e.alpn {
-            if self.offered_alpn.is_empty() {
-                // An answer to an extension we never sent (RFC 8446 §4.2).
-                return Err(Error::protocol(
-                    AlertDescription::UNSUPPORTED_EXTENSION,
-                    "server selected an ALPN protocol but we offered none",
-                ));
-            }
             if !self.offered_alpn.contains(&proto) {
                 return Err(illegal("server selected an ALPN protocol we did not offer"));
             }
