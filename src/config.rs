@@ -3,8 +3,10 @@
 use crate::cert::{CertChainAndKey, TrustStore};
 use crate::error::{Error, Result};
 use crate::policy::SecurityPolicy;
+use crate::resumption::{settings, SavedSession, SessionCache, TicketKeys};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Decides whether a certificate name is acceptable for this connection.
 /// Called with each DNS name of the peer's leaf certificate; return `true` to accept.
@@ -27,6 +29,7 @@ pub(crate) struct ConfigInner {
     /// `None`: the policy decides ([`SecurityPolicy::requires_extended_master_secret`]).
     pub(crate) require_ems: Option<bool>,
     pub(crate) renegotiation: RenegotiationRefusal,
+    pub(crate) resumption: crate::resumption::settings::Settings,
 }
 
 /// How a TLS 1.2 renegotiation request is refused (Baton never renegotiates;
@@ -69,6 +72,7 @@ impl core::fmt::Debug for ConfigInner {
             .field("verify_peer", &self.verify_peer)
             .field("require_ems", &self.ems_required())
             .field("renegotiation", &self.renegotiation)
+            .field("resumption", &self.resumption)
             .finish()
     }
 }
@@ -113,6 +117,7 @@ impl Config {
                 now: system_now,
                 require_ems: None,
                 renegotiation: RenegotiationRefusal::Warning,
+                resumption: Default::default(),
             },
             trust_error: None,
         }
@@ -126,6 +131,12 @@ impl Config {
     /// Number of trust anchors loaded.
     pub fn trust_anchor_count(&self) -> usize {
         self.inner.trust.len()
+    }
+
+    /// The ticket keys every connection of this config uses. Add and remove
+    /// keys here while connections run: no rebuild needed.
+    pub fn ticket_keys(&self) -> &Arc<TicketKeys> {
+        &self.inner.resumption.ticket_keys
     }
 }
 
@@ -264,6 +275,83 @@ impl ConfigBuilder {
     /// a new ClientHello to a server) is refused.
     pub fn set_renegotiation_refusal(&mut self, how: RenegotiationRefusal) -> &mut Self {
         self.inner.renegotiation = how;
+        self
+    }
+
+    /// Session resumption with tickets (s2n's `session_tickets_onoff`; off by
+    /// default). A server issues TLS 1.3 NewSessionTickets after each
+    /// handshake and TLS 1.2 tickets (RFC 5077) to clients that ask, sealed
+    /// with [`Config::ticket_keys`] (generated and rotated in memory unless
+    /// [`set_ticket_keys`](Self::set_ticket_keys) gives others). A client asks
+    /// for TLS 1.2 tickets, keeps the tickets it gets, and hands each to the
+    /// [`set_session_callback`](Self::set_session_callback).
+    pub fn session_tickets(&mut self, on: bool) -> &mut Self {
+        self.inner.resumption.tickets = on;
+        self
+    }
+
+    /// The ticket keys to use, for instance one set shared with a Redis
+    /// key source (see `docs/usage.md`, "Sessions").
+    pub fn set_ticket_keys(&mut self, keys: Arc<TicketKeys>) -> &mut Self {
+        self.inner.resumption.ticket_keys = keys;
+        self
+    }
+
+    /// How many TLS 1.3 tickets a server sends after each handshake (default 1;
+    /// s2n's `initial_ticket_count`). More can be asked for per connection.
+    pub fn set_initial_ticket_count(&mut self, n: u8) -> &mut Self {
+        self.inner.resumption.ticket_count = n;
+        self
+    }
+
+    /// How long a ticket or cache entry is good for (default 15 h, as s2n;
+    /// at most 7 days, RFC 8446 §4.6.1).
+    pub fn set_session_lifetime(&mut self, lifetime: Duration) -> Result<&mut Self> {
+        if lifetime.is_zero() || lifetime > settings::MAX_TICKET_LIFETIME {
+            return Err(Error::usage("session lifetime must be 1 s to 7 days"));
+        }
+        self.inner.resumption.session_lifetime = lifetime;
+        Ok(self)
+    }
+
+    /// How long after the full handshake that authenticated the peer a TLS 1.3
+    /// session may still be resumed, ticket after ticket (default one week,
+    /// as s2n's keying-material lifetime).
+    pub fn set_keying_material_lifetime(&mut self, lifetime: Duration) -> &mut Self {
+        self.inner.resumption.keying_material_lifetime = lifetime;
+        self
+    }
+
+    /// Server: also resume TLS 1.3 sessions with `psk_ke` (no fresh key
+    /// exchange, so no forward secrecy for the resumed session). Off by
+    /// default: only `psk_dhe_ke`.
+    pub fn allow_psk_ke(&mut self, on: bool) -> &mut Self {
+        self.inner.resumption.allow_psk_ke = on;
+        self
+    }
+
+    /// Server: how far a TLS 1.3 client's ticket age may differ from the
+    /// server's own count before the ticket is refused (default 10 s, RFC
+    /// 8446 §8.3).
+    pub fn set_ticket_age_window(&mut self, window: Duration) -> &mut Self {
+        self.inner.resumption.age_window = window;
+        self
+    }
+
+    /// Server: a session cache for TLS 1.2 session ids (s2n's cache
+    /// callbacks). Entries are sealed with the ticket keys first.
+    pub fn set_session_cache(&mut self, cache: Arc<dyn SessionCache>) -> &mut Self {
+        self.inner.resumption.session_cache = Some(cache);
+        self
+    }
+
+    /// Client: called with each session it can resume later (a TLS 1.2
+    /// session at the end of the handshake, each TLS 1.3 ticket as it comes).
+    pub fn set_session_callback(
+        &mut self,
+        f: impl Fn(&SavedSession) + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.inner.resumption.on_new_session = Some(Arc::new(f));
         self
     }
 

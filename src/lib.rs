@@ -43,8 +43,10 @@ pub mod connection;
 pub(crate) mod engine;
 pub mod offload;
 pub mod policy;
+pub mod resumption;
 
 pub use config::{Config, ConfigBuilder, RenegotiationRefusal};
 pub use connection::{Connection, KernelSession, KernelWrite, Session};
 pub use engine::Mode;
 pub use policy::SecurityPolicy;
+pub use resumption::{SavedSession, TicketKeys};

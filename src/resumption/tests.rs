@@ -1,0 +1,1 @@
+// Unit tests for the resumption module (written with the implementation).
