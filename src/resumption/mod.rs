@@ -10,6 +10,8 @@
 
 pub mod cache;
 pub mod keys;
+#[cfg(feature = "redis")]
+pub mod redis;
 mod saved;
 pub(crate) mod settings;
 pub(crate) mod state;
