@@ -24,6 +24,8 @@ mod policies;
 mod pq;
 mod raw_hellos;
 #[cfg(feature = "redis")]
+mod redis_server;
+#[cfg(feature = "redis")]
 mod redis_store;
 mod rustls_peer;
 mod s2n_peer;

@@ -5,13 +5,12 @@
 //! installed, unless `BATON_REQUIRE_REDIS` is set (tools/test installs it and
 //! sets it).
 
-use crate::util::free_port;
+use crate::redis_server::RedisServer;
 use baton::resumption::redis::{
     self as store, KeySourceOptions, LogFn, RedisCacheOptions, RedisSessionCache,
     RedisTicketKeySource, RedisUrl, RotateOptions,
 };
 use baton::resumption::{CacheLookup, SessionCache, TicketKeyState, TicketKeys};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -20,99 +19,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 /// timing assertion.
 const WAIT: Duration = Duration::from_secs(20);
 
-/// A `redis-server` child on 127.0.0.1, killed on drop.
-struct RedisServer {
-    port: u16,
-    child: Option<Child>,
-}
-
-impl RedisServer {
-    /// Starts one, or returns `None` after a SKIPPED line if `redis-server`
-    /// cannot be run (a panic instead when `BATON_REQUIRE_REDIS` is set).
-    fn start(test: &str) -> Option<Self> {
-        let found = Command::new("redis-server")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !found {
-            assert!(
-                std::env::var_os("BATON_REQUIRE_REDIS").is_none(),
-                "redis-server is required (BATON_REQUIRE_REDIS is set) but cannot be run"
-            );
-            eprintln!("SKIPPED {test}: `redis-server` not found in PATH (tools/test installs it)");
-            return None;
-        }
-        let mut s = Self {
-            port: free_port(),
-            child: None,
-        };
-        s.restart();
-        Some(s)
-    }
-
-    /// (Re)starts it on its port and waits until it answers PING.
-    fn restart(&mut self) {
-        assert!(self.child.is_none(), "already running");
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string()])
-            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting redis-server");
-        self.child = Some(child);
-        let deadline = Instant::now() + WAIT;
-        loop {
-            if self.ping() {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "redis-server did not answer PING"
-            );
-            thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn ping(&self) -> bool {
-        let Ok(client) = redis::Client::open(format!("redis://127.0.0.1:{}/", self.port)) else {
-            return false;
-        };
-        client
-            .get_connection_with_timeout(Duration::from_millis(500))
-            .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c))
-            .is_ok()
-    }
-
-    /// Kills it (SIGKILL: like a crash, nothing flushed) and waits for it.
-    fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    fn url(&self, prefix: &str) -> String {
-        format!("redis://127.0.0.1:{}/{prefix}", self.port)
-    }
-
-    /// A plain connection, for the test to look at or change what is stored.
-    fn con(&self) -> redis::Connection {
-        redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))
-            .unwrap()
-            .get_connection_with_timeout(Duration::from_secs(5))
-            .unwrap()
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
 macro_rules! redis_server {
     () => {
         match RedisServer::start(module_path!()) {
@@ -120,6 +26,14 @@ macro_rules! redis_server {
             None => return,
         }
     };
+}
+
+/// A plain connection, for the test to look at or change what is stored.
+fn connect(r: &RedisServer) -> redis::Connection {
+    redis::Client::open(format!("redis://127.0.0.1:{}/", r.port))
+        .unwrap()
+        .get_connection_with_timeout(Duration::from_secs(5))
+        .unwrap()
 }
 
 fn now() -> u64 {
@@ -182,7 +96,7 @@ fn names(keys: &TicketKeys) -> Vec<Vec<u8>> {
 #[test]
 fn key_source_installs_published_keys_and_removes_retired_ones() {
     let redis = redis_server!();
-    let mut con = redis.con();
+    let mut con = connect(&redis);
     let t = now();
     publish(&mut con, "ks", b"key-a", t);
     publish(&mut con, "ks", b"key-b", t + 30);
@@ -321,7 +235,7 @@ fn stored(con: &mut redis::Connection, prefix: &str, id: &[u8]) -> Option<Vec<u8
 #[test]
 fn session_cache_store_retrieve_expire_delete() {
     let redis = redis_server!();
-    let mut con = redis.con();
+    let mut con = connect(&redis);
     let cache = RedisSessionCache::start(&redis.url("sc"), RedisCacheOptions::default()).unwrap();
 
     cache.store(b"id-1", b"sealed-1", Duration::from_secs(600));
@@ -347,7 +261,7 @@ fn session_cache_store_retrieve_expire_delete() {
 #[test]
 fn redis_stopped_and_restarted_under_a_source_and_a_cache() {
     let mut redis = redis_server!();
-    let mut con = redis.con();
+    let mut con = connect(&redis);
     publish(&mut con, "out", b"key-1", now());
     drop(con);
     let (log, lines) = captured_log();
@@ -413,8 +327,8 @@ fn redis_stopped_and_restarted_under_a_source_and_a_cache() {
     assert_eq!(names(&keys), [b"key-1".to_vec()]);
     assert_eq!(count(&lines, "publishes no keys"), 1);
     // A rotator publishes again (with its key-1 and a new one).
-    publish(&mut redis.con(), "out", b"key-1", now());
-    publish(&mut redis.con(), "out", b"key-2", now());
+    publish(&mut connect(&redis), "out", b"key-1", now());
+    publish(&mut connect(&redis), "out", b"key-2", now());
     wait_until("new key installed", || names(&keys).len() == 2);
     // Lookups probe with backoff; once one gets through, the cache is back.
     wait_until("cache back", || {
@@ -424,7 +338,7 @@ fn redis_stopped_and_restarted_under_a_source_and_a_cache() {
     });
     cache.store(b"u", b"x", Duration::from_secs(60));
     wait_until("stores again", || {
-        stored(&mut redis.con(), "out", b"u").is_some()
+        stored(&mut connect(&redis), "out", b"u").is_some()
     });
     let (ks, cs) = (source.stats(), cache.stats());
     assert_eq!((ks.outages, cs.outages), (1, 1), "{ks} / {cs}");

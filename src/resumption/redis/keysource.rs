@@ -193,6 +193,9 @@ impl Drop for RedisTicketKeySource {
     }
 }
 
+/// The published keys: (name, intro time and secret).
+type Published = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// The polling thread's state.
 struct Poller {
     url: RedisUrl,
@@ -252,7 +255,7 @@ impl Poller {
     }
 
     /// Installs the keys not installed yet, removes those no longer published.
-    fn install(&mut self, published: Vec<(Vec<u8>, Vec<u8>)>) {
+    fn install(&mut self, published: Published) {
         let (mut added, mut removed, mut refused) = (0, 0, 0);
         let now = unix_now();
         let mut names = HashSet::with_capacity(published.len());
@@ -304,7 +307,7 @@ impl Poller {
     }
 
     /// One `HGETALL`, on the open connection or a new one.
-    fn read(&mut self) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn read(&mut self) -> Result<Published, StoreError> {
         let key = self.key.clone();
         super::with_connection(&mut self.con, &self.url, self.timeouts, |con| {
             redis::cmd("HGETALL").arg(&key).query(con)
