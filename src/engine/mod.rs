@@ -17,6 +17,7 @@ mod direction;
 mod kernel;
 mod limits;
 mod phase;
+mod resume;
 pub(crate) mod server12;
 pub(crate) mod server13;
 
@@ -94,6 +95,32 @@ impl Engine {
     /// Client: the name to send as SNI and check the certificate against.
     pub(crate) fn set_server_name(&mut self, name: String) {
         self.c.info.server_name = Some(name);
+    }
+
+    /// Client: the session to offer (before the handshake starts).
+    pub(crate) fn set_resumption_offer(&mut self, s: crate::resumption::SavedSession) -> Result<()> {
+        if self.c.mode != Mode::Client {
+            return Err(Error::usage("set_saved_session is for clients"));
+        }
+        if !matches!(self.phase, Phase::Handshaking(Hs::Client13(client13::State::Start))) {
+            return Err(Error::usage("set_saved_session before the handshake starts"));
+        }
+        self.c.resumption.offer = Some(s);
+        Ok(())
+    }
+
+    /// Client: the newest session received, to resume later.
+    pub(crate) fn received_session(&self) -> Option<&crate::resumption::SavedSession> {
+        self.c.resumption.received.as_ref()
+    }
+
+    /// Server: sends `n` more TLS 1.3 tickets than the config says.
+    pub(crate) fn add_tickets_to_send(&mut self, n: u8) -> Result<()> {
+        if self.c.mode != Mode::Server {
+            return Err(Error::usage("tickets are sent by servers"));
+        }
+        self.c.resumption.extra_tickets = self.c.resumption.extra_tickets.saturating_add(n);
+        Ok(())
     }
 
     /// This connection's ALPN preferences, instead of the config's.

@@ -1,0 +1,32 @@
+//! Resumption state both handshake sides share: the session a client offers,
+//! the sessions it receives, the tickets a server still owes.
+
+use super::Common;
+use crate::resumption::SavedSession;
+
+#[derive(Default)]
+pub(crate) struct Resumption {
+    /// Client: the session to offer in the next ClientHello.
+    pub offer: Option<SavedSession>,
+    /// Client: the newest session received (a TLS 1.2 session at the end of
+    /// the handshake, or the last TLS 1.3 ticket).
+    pub received: Option<SavedSession>,
+    /// Server: TLS 1.3 tickets asked for beyond the config's count, sent at
+    /// the next chance.
+    pub extra_tickets: u8,
+}
+
+impl Common {
+    /// Unix seconds by the config's clock.
+    pub(crate) fn now(&self) -> u64 {
+        (self.config.inner.now)()
+    }
+
+    /// Client: keeps a new session and hands it to the session callback.
+    pub(crate) fn session_received(&mut self, s: SavedSession) {
+        if let Some(cb) = &self.config.inner.resumption.on_new_session {
+            cb(&s);
+        }
+        self.resumption.received = Some(s);
+    }
+}
