@@ -98,12 +98,20 @@ impl Engine {
     }
 
     /// Client: the session to offer (before the handshake starts).
-    pub(crate) fn set_resumption_offer(&mut self, s: crate::resumption::SavedSession) -> Result<()> {
+    pub(crate) fn set_resumption_offer(
+        &mut self,
+        s: crate::resumption::SavedSession,
+    ) -> Result<()> {
         if self.c.mode != Mode::Client {
             return Err(Error::usage("set_saved_session is for clients"));
         }
-        if !matches!(self.phase, Phase::Handshaking(Hs::Client13(client13::State::Start))) {
-            return Err(Error::usage("set_saved_session before the handshake starts"));
+        if !matches!(
+            self.phase,
+            Phase::Handshaking(Hs::Client13(client13::State::Start))
+        ) {
+            return Err(Error::usage(
+                "set_saved_session before the handshake starts",
+            ));
         }
         self.c.resumption.offer = Some(s);
         Ok(())

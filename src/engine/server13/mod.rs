@@ -5,12 +5,11 @@ use super::client13::cert_verify_content;
 use super::common::Traffic13;
 use super::limits::{SkipEarlyData, MAX_SKIPPED_EARLY_DATA};
 use super::{require_boundary, server12, unexpected, verify_finished, Common, Hs, KeyPhase};
-use crate::cert::{check_host_name, CertChainAndKey};
 use crate::crypto::hash::Transcript;
 use crate::crypto::kx::{self, SUPPORTED_GROUPS};
 use crate::crypto::rand;
 use crate::error::{AlertDescription, Error, Result};
-use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
+use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion};
 use crate::msgs::extensions::{
     ClientExtensions, KeyShareEntry, ServerExtContext, ServerExtensions,
 };
@@ -20,9 +19,12 @@ use crate::msgs::handshake::{
 };
 use crate::msgs::joiner::RawHandshake;
 use crate::secrets::Secret;
-use crate::suites::{is_chacha20, tls13_suite, Tls13Suite};
+use crate::suites::{tls13_suite, Tls13Suite};
 use crate::tls13::key_schedule::{finished_verify_data, EarlySecret, MasterSecret};
-use std::sync::Arc;
+
+mod choose;
+use choose::choose_suite;
+pub(crate) use choose::{choose_alpn, choose_cert, suite_preference, ChosenCert};
 
 const SERVER_CV_CONTEXT: &[u8] = super::client13::SERVER_CV_CONTEXT;
 
@@ -91,118 +93,6 @@ impl State {
             )),
         }
     }
-}
-
-/// The suites both sides allow, in the server's order — except that a boosted
-/// policy moves ChaCha20 first when the client lists a ChaCha20 suite first
-/// among those `usable` ones (s2n's "ChaCha20 boosting").
-pub(crate) fn suite_preference(
-    c: &Common,
-    offered: &[CipherSuite],
-    usable: impl Fn(CipherSuite) -> bool,
-) -> Vec<CipherSuite> {
-    let policy = c.config.inner.policy;
-    let mut ours: Vec<CipherSuite> = policy
-        .cipher_suites
-        .iter()
-        .copied()
-        .filter(|cs| usable(*cs) && offered.contains(cs))
-        .collect();
-    let client_first = offered.iter().copied().find(|cs| ours.contains(cs));
-    if policy.chacha20_boosted && client_first.is_some_and(is_chacha20) {
-        // Stable: the ChaCha20 suites keep their relative order, ahead of the rest.
-        ours.sort_by_key(|cs| !is_chacha20(*cs));
-    }
-    ours
-}
-
-fn choose_suite(c: &Common, offered: &[CipherSuite]) -> Option<&'static Tls13Suite> {
-    suite_preference(c, offered, |cs| tls13_suite(cs).is_some())
-        .first()
-        .and_then(|cs| tls13_suite(*cs))
-}
-
-/// How well a certificate fits a ClientHello; smaller is better.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct CertFit {
-    /// False if the leaf is valid for the client's SNI (or there is none to match).
-    sni_mismatch: bool,
-    /// False if every signature in the chain uses an algorithm the client accepts
-    /// in certificates and the policy allows there.
-    chain_not_accepted: bool,
-}
-
-impl CertFit {
-    /// Nothing fits better than this.
-    pub(crate) fn is_best(self) -> bool {
-        !self.sni_mismatch && !self.chain_not_accepted
-    }
-}
-
-/// A server certificate for this handshake and the scheme its key signs with.
-pub(crate) struct ChosenCert {
-    pub cert: Arc<CertChainAndKey>,
-    pub scheme: SignatureScheme,
-    pub fit: CertFit,
-}
-
-/// The certificate whose key can sign a scheme both sides allow, best fit first
-/// (config order among equals): valid for the client's SNI, then signed only
-/// with what the client accepts in certificates (RFC 8446 §4.2.3: its
-/// `signature_algorithms_cert`, else `signature_algorithms`; RFC 5246 §7.4.2)
-/// and the policy's `certificate_signature_schemes` allow. If no chain is, the
-/// best remaining one is still sent (RFC 8446 §4.4.2.2: the client may accept
-/// it anyway, e.g. when it trusts an intermediate directly).
-pub(crate) fn choose_cert(
-    c: &Common,
-    client_schemes: &[SignatureScheme],
-    client_cert_schemes: Option<&[SignatureScheme]>,
-    tls13: bool,
-    key_ok: impl Fn(crate::crypto::sign::KeyType) -> bool,
-) -> Option<ChosenCert> {
-    let policy = c.config.inner.policy;
-    let allowed: Vec<SignatureScheme> = client_schemes
-        .iter()
-        .copied()
-        .filter(|s| policy.signature_schemes.contains(s))
-        .collect();
-    let chain_ok: Vec<SignatureScheme> = client_cert_schemes
-        .unwrap_or(client_schemes)
-        .iter()
-        .copied()
-        .filter(|s| {
-            policy
-                .certificate_signature_schemes
-                .is_none_or(|ours| ours.contains(s))
-        })
-        .collect();
-    let sni = c.info.server_name.as_deref();
-    let sni_mismatch = |ck: &CertChainAndKey| {
-        sni.is_some_and(|n| {
-            ck.chain()
-                .first()
-                .is_none_or(|l| check_host_name(l, n).is_err())
-        })
-    };
-    c.config
-        .inner
-        .certs
-        .iter()
-        .filter(|ck| key_ok(ck.signing_key().key_type()))
-        .filter_map(|ck| {
-            let scheme = ck.signing_key().choose_scheme(&allowed, tls13)?;
-            let fit = CertFit {
-                sni_mismatch: sni_mismatch(ck),
-                chain_not_accepted: !ck.chain_signed_with(&chain_ok),
-            };
-            Some(ChosenCert {
-                cert: ck.clone(),
-                scheme,
-                fit,
-            })
-        })
-        // The first of the best: min_by_key keeps the earliest of equal keys.
-        .min_by_key(|chosen| chosen.fit)
 }
 
 impl ExpectClientHello {
@@ -530,25 +420,6 @@ impl ExpectClientHello {
     }
 }
 
-/// Server-preference ALPN; no overlap is `no_application_protocol` (RFC 7301 §3.2).
-pub(crate) fn choose_alpn(c: &Common, offered: Option<&[Vec<u8>]>) -> Result<Option<Vec<u8>>> {
-    let ours = c.alpn_prefs();
-    match offered {
-        Some(theirs) if !ours.is_empty() => ours
-            .iter()
-            .find(|p| theirs.contains(p))
-            .cloned()
-            .map(Some)
-            .ok_or_else(|| {
-                Error::protocol(
-                    AlertDescription::NO_APPLICATION_PROTOCOL,
-                    "no ALPN protocol in common",
-                )
-            }),
-        _ => Ok(None),
-    }
-}
-
 impl ExpectFinished {
     fn handle_finished(
         mut self: Box<Self>,
@@ -577,131 +448,4 @@ impl ExpectFinished {
 }
 
 #[cfg(test)]
-mod tests {
-    use crate::engine::{Engine, Mode};
-    use crate::error::{AlertDescription, Result};
-    use crate::msgs::enums::ContentType;
-
-    const CCS: [u8; 6] = [ContentType::CHANGE_CIPHER_SPEC.0, 3, 3, 0, 1, 1];
-
-    fn server() -> Engine {
-        let mut b = crate::Config::builder_minimal();
-        b.add_cert_chain_and_key(
-            crate::CertChainAndKey::from_pem(
-                include_bytes!("../../tests/data/server-p256-chain.pem"),
-                include_bytes!("../../tests/data/server-p256.key"),
-            )
-            .unwrap(),
-        );
-        Engine::new(b.build().unwrap(), Mode::Server)
-    }
-
-    fn feed(e: &mut Engine, bytes: &[u8]) -> Result<()> {
-        e.read_space(usize::MAX)[..bytes.len()].copy_from_slice(bytes);
-        e.commit_read(bytes.len());
-        e.process()
-    }
-
-    #[test]
-    fn change_cipher_spec_before_the_client_hello_is_unexpected() {
-        let mut s = server();
-        let err = feed(&mut s, &CCS).unwrap_err();
-        assert_eq!(err.sent_alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
-        assert_eq!(
-            s.pending_output(),
-            [ContentType::ALERT.0, 3, 3, 0, 2, 2, 10]
-        );
-    }
-
-    #[test]
-    fn change_cipher_spec_after_the_client_hello_is_ignored_once() {
-        let cfg = crate::Config::builder_minimal().build().unwrap();
-        let mut client = Engine::new(cfg, Mode::Client);
-        client.c.info.server_name = Some("localhost".into());
-        client.start().unwrap();
-        let hello = client.pending_output().to_vec();
-        let mut s = server();
-        feed(&mut s, &hello).unwrap();
-        feed(&mut s, &CCS).unwrap();
-        let err = feed(&mut s, &CCS).unwrap_err();
-        assert_eq!(err.sent_alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
-    }
-
-    /// A client that shares only X25519, for a server that wants P-384.
-    fn hello_retry() -> (Engine, Engine) {
-        let mut client = Engine::new(
-            crate::Config::builder_minimal().build().unwrap(),
-            Mode::Client,
-        );
-        client.c.info.server_name = Some("localhost".into());
-        client.start().unwrap();
-        let base = crate::policy::default_policy();
-        let policy = Box::leak(Box::new(crate::policy::SecurityPolicy {
-            name: "p384-only",
-            min_version: base.min_version,
-            max_version: base.max_version,
-            cipher_suites: base.cipher_suites,
-            signature_schemes: base.signature_schemes,
-            certificate_signature_schemes: base.certificate_signature_schemes,
-            groups: &[crate::NamedGroup::SECP384R1],
-            chacha20_boosted: false,
-        }));
-        let mut b = crate::Config::builder_minimal();
-        b.add_cert_chain_and_key(
-            crate::CertChainAndKey::from_pem(
-                include_bytes!("../../tests/data/server-p256-chain.pem"),
-                include_bytes!("../../tests/data/server-p256.key"),
-            )
-            .unwrap(),
-        );
-        b.custom_security_policy(policy).unwrap();
-        let mut server = Engine::new(b.build().unwrap(), Mode::Server);
-        let hello = client.pending_output().to_vec();
-        client.consume_output(hello.len());
-        feed(&mut server, &hello).unwrap();
-        (client, server)
-    }
-
-    /// The server keeps its state, so it needs no cookie (RFC 8446 §4.2.2:
-    /// the server MAY send one) and sends none: 36 bytes fewer, and no
-    /// echo for the client to get wrong.
-    #[test]
-    fn hello_retry_request_carries_no_cookie() {
-        use crate::msgs::enums::ExtensionType;
-        use crate::msgs::handshake::{HandshakeMessage, HandshakePayload};
-        let (_, server) = hello_retry();
-        let out = server.pending_output();
-        let len = usize::from(u16::from_be_bytes([out[3], out[4]]));
-        let msg = HandshakeMessage::read_tls13(
-            crate::msgs::enums::HandshakeType::SERVER_HELLO,
-            &out[9..5 + len],
-        )
-        .unwrap();
-        let HandshakePayload::ServerHello(hrr) = msg.payload else {
-            panic!("not a HelloRetryRequest");
-        };
-        assert!(hrr.is_hrr());
-        let types: Vec<_> = hrr.extensions.iter().map(|e| e.typ).collect();
-        assert_eq!(types.len(), 2, "{types:?}");
-        assert!(!types.contains(&ExtensionType::COOKIE), "{types:?}");
-    }
-
-    #[test]
-    fn plaintext_records_over_two_to_the_fourteen_are_record_overflow() {
-        // The start of a 20000-byte ClientHello in one 2^14 + 1 byte record:
-        // legal as ciphertext, too long as the plaintext it is here.
-        let mut body = vec![1, 0, 0x4e, 0x20];
-        body.resize(crate::record::MAX_PLAINTEXT + 1, 0);
-        let len = (body.len() as u16).to_be_bytes();
-        let rec = [&[ContentType::HANDSHAKE.0, 3, 1, len[0], len[1]], &body[..]].concat();
-        let mut s = server();
-        let err = feed(&mut s, &rec).unwrap_err();
-        assert_eq!(err.sent_alert(), Some(AlertDescription::RECORD_OVERFLOW));
-        // And a plaintext alert of that size.
-        let mut s = server();
-        let mut rec = rec;
-        rec[0] = ContentType::ALERT.0;
-        let err = feed(&mut s, &rec).unwrap_err();
-        assert_eq!(err.sent_alert(), Some(AlertDescription::RECORD_OVERFLOW));
-    }
-}
+mod tests;
