@@ -529,10 +529,11 @@ impl Engine {
         let parsed = HandshakeMessage::read_tls13(msg.typ, msg.body())?;
         match parsed.payload {
             HandshakePayload::NewSessionTicket13(nst) if self.c.mode == Mode::Client => {
-                // Checked as strictly as if we kept it (a malformed ticket
-                // fails the connection either way), then dropped: Baton does
-                // not resume sessions yet.
-                TicketExtensions::parse(&nst.extensions)?;
+                let exts = TicketExtensions::parse(&nst.extensions)?;
+                let max_early = exts.max_early_data_size.unwrap_or(0);
+                if let Some(s) = client13::session_from_ticket(&self.c, &nst, max_early)? {
+                    self.c.session_received(s);
+                }
                 Ok(())
             }
             HandshakePayload::KeyUpdate { update_requested } => {

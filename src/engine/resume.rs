@@ -14,6 +14,19 @@ pub(crate) struct Resumption {
     /// Server: TLS 1.3 tickets asked for beyond the config's count, sent at
     /// the next chance.
     pub extra_tickets: u8,
+    /// After a TLS 1.3 handshake: what each ticket's PSK derives from.
+    pub ticket_base: Option<TicketBase>,
+}
+
+/// resumption_master_secret and what each ticket from it records.
+pub(crate) struct TicketBase {
+    pub hash: crate::crypto::hash::HashAlg,
+    pub suite: crate::msgs::enums::CipherSuite,
+    pub secret: crate::secrets::Secret,
+    /// Server: when the peer was last authenticated by a full handshake.
+    pub auth_time: u64,
+    /// Server: the next ticket's nonce.
+    pub next_nonce: u64,
 }
 
 impl Common {

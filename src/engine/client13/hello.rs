@@ -2,6 +2,7 @@
 //! policy allows), with the session it resumes.
 
 use super::{ExpectServerHello, State};
+
 use crate::crypto::hash::Transcript;
 use crate::crypto::kx::{is_hybrid, KeyExchange, SUPPORTED_GROUPS};
 use crate::crypto::rand;
@@ -135,7 +136,9 @@ pub(crate) fn start(c: &mut Common) -> Result<State> {
                 .collect::<Vec<_>>()
         })
         .filter(|l| *l != schemes);
-    let exts = ClientExtensions {
+    let offer = super::offer::usable_offer(c, offer13, offer12);
+    let tickets = c.config.inner.resumption.tickets;
+    let mut exts = ClientExtensions {
         signature_algorithms_cert: cert_schemes,
         server_name: if sent_sni {
             c.info.server_name.clone()
@@ -164,18 +167,28 @@ pub(crate) fn start(c: &mut Common) -> Result<State> {
         extended_master_secret: offer12,
         renegotiation_info: offer12.then(Vec::new),
         ec_point_formats: offer12.then(|| vec![0]),
+        // Servers send TLS 1.3 tickets only to clients that name a mode
+        // (RFC 8446 §4.2.9); Baton asks for psk_dhe_ke only (forward secret).
+        psk_modes: (offer13 && (tickets || offer.is_some())).then(|| vec![super::offer::PSK_DHE_KE]),
         ..Default::default()
     };
     // A random session id puts TLS 1.3 in middlebox-compatibility mode; a
     // TLS 1.2-only hello asks for no resumption and sends none.
-    let session_id = if offer13 {
+    let mut session_id = if offer13 {
         let mut id = vec![0u8; 32];
         rand::fill(&mut id)?;
         id
     } else {
         Vec::new()
     };
-    let hello = ClientHello {
+    // TLS 1.2: a ticket (RFC 5077) and/or the session id to resume.
+    let offer12_session = offer
+        .as_ref()
+        .filter(|s| s.version == ProtocolVersion::TLSV1_2);
+    if offer12 {
+        crate::engine::client12::offer(c, offer12_session, &mut exts, &mut session_id)?;
+    }
+    let mut hello = ClientHello {
         legacy_version: ProtocolVersion::TLSV1_2,
         random: rand::random32()?,
         session_id,
@@ -184,6 +197,11 @@ pub(crate) fn start(c: &mut Common) -> Result<State> {
         extensions: exts.to_extensions()?,
     };
     let mut transcript = Transcript::new();
+    // TLS 1.3: the ticket goes last, bound to the hello by its binder.
+    let psk = match offer.filter(|s| s.version == ProtocolVersion::TLSV1_3) {
+        Some(s) => super::offer::attach_psk(c, s, &mut hello, &mut exts, &transcript)?,
+        None => None,
+    };
     // The first ClientHello goes out with record version 0x0301 for old middleboxes.
     c.plaintext_version = ProtocolVersion::TLSV1_0;
     c.queue_handshake(
@@ -203,5 +221,6 @@ pub(crate) fn start(c: &mut Common) -> Result<State> {
         exts,
         shares,
         hrr_suite: None,
+        psk,
     })))
 }

@@ -20,6 +20,9 @@ use crate::suites::{tls13_suite, Tls13Suite};
 use crate::tls13::key_schedule::{finished_verify_data, EarlySecret, HandshakeSecret};
 
 mod hello;
+mod offer;
+pub(crate) use offer::session_from_ticket;
+use offer::OfferedPsk;
 pub(crate) use hello::start;
 use hello::verify_schemes;
 
@@ -41,6 +44,8 @@ pub(crate) struct ExpectServerHello {
     shares: Vec<KeyExchange>,
     /// The suite a HelloRetryRequest chose; the ServerHello must repeat it.
     hrr_suite: Option<CipherSuite>,
+    /// The TLS 1.3 session offered.
+    psk: Option<OfferedPsk>,
 }
 
 pub(crate) struct Negotiated {
@@ -53,6 +58,8 @@ pub(crate) struct Negotiated {
     sent: Vec<ExtensionType>,
     /// Context of a CertificateRequest, if the server asked for a client certificate.
     cert_request: Option<Vec<u8>>,
+    /// The server resumed our session: no Certificate follows.
+    resumed: bool,
 }
 
 impl State {
@@ -225,6 +232,21 @@ impl ExpectServerHello {
         }
         self.exts.cookie = exts.cookie;
         self.hello.extensions = self.exts.to_extensions()?;
+        // The offer stands only if the chosen suite has its hash; its binder
+        // now covers ClientHello1 and the HelloRetryRequest too (§4.1.4).
+        if let Some(psk) = self.psk.take() {
+            self.exts.pre_shared_key = None;
+            self.hello.extensions = self.exts.to_extensions()?;
+            if psk.hash == suite.hash {
+                self.psk = offer::attach_psk(
+                    c,
+                    psk.session,
+                    &mut self.hello,
+                    &mut self.exts,
+                    &self.transcript,
+                )?;
+            }
+        }
         self.hrr_suite = Some(sh.cipher_suite);
         c.info.hello_retry = true;
         // Compatibility mode: our CCS goes before the second ClientHello.
@@ -304,13 +326,7 @@ impl ExpectServerHello {
             return Err(illegal("server selected a version we did not offer"));
         }
         let suite = self.check_common(&sh)?;
-        if exts.pre_shared_key.is_some() {
-            // We never offer a PSK yet: an answer to an extension we did not send.
-            return Err(Error::protocol(
-                AlertDescription::UNSUPPORTED_EXTENSION,
-                "server selected a PSK but we offered none",
-            ));
-        }
+        let resumed = offer::check_answer(exts.pre_shared_key, self.psk.as_ref(), suite.hash)?;
         let share = exts.key_share.ok_or_else(|| {
             Error::protocol(
                 AlertDescription::MISSING_EXTENSION,
@@ -328,7 +344,8 @@ impl ExpectServerHello {
             self.transcript.start_hash(suite.hash);
         }
         self.transcript.add(&msg.encoded);
-        let hs = EarlySecret::new(suite.hash, None)
+        let psk = resumed.as_ref().map(|s| s.secret.as_bytes());
+        let hs = EarlySecret::new(suite.hash, psk)
             .into_handshake(shared.as_bytes(), self.transcript.current_hash().as_bytes());
         c.set_decrypter(suite, hs.server_traffic(), KeyPhase::Handshake)?;
         // From here on everything we send, an alert about the server's
@@ -342,6 +359,12 @@ impl ExpectServerHello {
         c.info.server_version = Some(ProtocolVersion::TLSV1_3);
         c.info.suite = Some(suite.suite);
         c.info.group = Some(share.group);
+        if let Some(session) = &resumed {
+            // What the full handshake authenticated stands for this one.
+            c.info.resumed = true;
+            c.info.resumed_age = Some(session.age_secs(c.now()));
+            c.info.peer_chain = session.peer_chain.clone();
+        }
         Ok(Hs::Client13(State::ExpectEncryptedExtensions(Box::new(
             Negotiated {
                 transcript: self.transcript,
@@ -351,6 +374,7 @@ impl ExpectServerHello {
                 sent: self.hello.extensions.iter().map(|e| e.typ).collect(),
                 sent_sni: self.exts.server_name.is_some(),
                 cert_request: None,
+                resumed: resumed.is_some(),
             },
         ))))
     }
@@ -386,6 +410,9 @@ impl Negotiated {
             ));
         }
         self.transcript.add(&msg.encoded);
+        if self.resumed {
+            return Ok(State::ExpectFinished(self));
+        }
         Ok(State::ExpectCertificateOrRequest(self))
     }
 
@@ -476,6 +503,13 @@ impl Negotiated {
             &mut self.transcript,
         )?;
         c.install_app_write(self.suite, master.client_traffic())?;
+        c.resumption.ticket_base = Some(super::resume::TicketBase {
+            hash,
+            suite: self.suite.suite,
+            secret: master.resumption_secret(self.transcript.current_hash().as_bytes()),
+            auth_time: 0,
+            next_nonce: 0,
+        });
         c.exporter = Some(super::common::Exporter::Tls13(
             hash,
             master.exporter_secret().clone(),
