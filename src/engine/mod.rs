@@ -776,6 +776,8 @@ impl core::fmt::Debug for Engine {
 #[cfg(test)]
 mod bogo_tests;
 #[cfg(test)]
+mod resume_tests;
+#[cfg(test)]
 mod rfc_tests;
 #[cfg(test)]
 mod tests;

@@ -51,6 +51,16 @@ pub(super) fn usable_offer(c: &mut Common, offer13: bool, offer12: bool) -> Opti
     Some(s)
 }
 
+/// Tests: whether `usable_offer` would offer `s` from `e`.
+#[cfg(test)]
+pub(crate) fn offer_is_usable_for_test(
+    e: &mut crate::engine::Engine,
+    s: SavedSession,
+) -> Option<SavedSession> {
+    e.c.resumption.offer = Some(s);
+    usable_offer(&mut e.c, true, true)
+}
+
 /// Adds `pre_shared_key` for `session` as the hello's last extension and
 /// fills in its binder, computed over the hello up to the binders list after
 /// what `transcript` holds (nothing, or ClientHello1 and a HelloRetryRequest).
