@@ -125,6 +125,18 @@ impl TicketKeys {
         }
     }
 
+    /// [`generated`](Self::generated) with these lifetimes (zero
+    /// encrypt-decrypt lifetime: Usage error).
+    pub fn generated_with_lifetimes(
+        encrypt_decrypt: Duration,
+        decrypt_only: Duration,
+    ) -> Result<Self> {
+        Ok(Self {
+            auto: true,
+            ..Self::with_lifetimes(encrypt_decrypt, decrypt_only)?
+        })
+    }
+
     /// An empty key set with these lifetimes.
     pub fn with_lifetimes(encrypt_decrypt: Duration, decrypt_only: Duration) -> Result<Self> {
         if encrypt_decrypt.as_secs() == 0 {
@@ -243,7 +255,11 @@ impl TicketKeys {
         let (aead, nonce) = ticket_aead(key, &salt)?;
         let (header, body) = out.split_at_mut(header_len);
         let tag = aead
-            .seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::from(&*header), body)
+            .seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(&*header),
+                body,
+            )
             .ok()?;
         out.extend_from_slice(tag.as_ref());
         Some(out)
@@ -269,12 +285,17 @@ impl TicketKeys {
         let (salt, sealed) = rest.split_at(SALT_LEN);
         let header_len = 2 + name_len + SALT_LEN;
 
-        let keys = self.current(now);
+        // The state is read before expired keys are dropped, so a ticket of a
+        // key that has just expired says Expired once; after that its key is
+        // gone and it is UnknownKey (a retired key).
+        let keys = self.snapshot();
         let key = keys
             .iter()
             .find(|k| k.name == name)
             .ok_or(ResumptionRefusal::UnknownKey)?;
-        match self.state_of(key, now) {
+        let state = self.state_of(key, now);
+        drop(self.current(now));
+        match state {
             TicketKeyState::EncryptDecrypt | TicketKeyState::DecryptOnly => {}
             TicketKeyState::Pending | TicketKeyState::Expired => {
                 return Err(ResumptionRefusal::Expired)
@@ -324,7 +345,10 @@ impl TicketKeys {
     /// lock taken, so the common path is a read lock and an `Arc` clone).
     fn current(&self, now: u64) -> Snapshot {
         let snap = self.snapshot();
-        if !snap.iter().any(|k| self.state_of(k, now) == TicketKeyState::Expired) {
+        if !snap
+            .iter()
+            .any(|k| self.state_of(k, now) == TicketKeyState::Expired)
+        {
             return snap;
         }
         let mut guard = self.write();
@@ -346,7 +370,9 @@ impl TicketKeys {
             return Ok(());
         }
         if guard.iter().any(|k| k.name == key.name) {
-            return Err(Error::usage("a ticket key with this name is already present"));
+            return Err(Error::usage(
+                "a ticket key with this name is already present",
+            ));
         }
         let mut kept: Vec<_> = guard
             .iter()

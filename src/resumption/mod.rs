@@ -59,6 +59,5 @@ impl core::fmt::Display for ResumptionRefusal {
     }
 }
 
-
 #[cfg(test)]
 mod tests;

@@ -76,7 +76,11 @@ impl SavedSession {
         put_u32(&mut out, self.lifetime);
         put_u32(&mut out, self.age_add);
         put_u32(&mut out, self.max_early_data);
-        put_opt(&mut out, self.server_name.as_deref().map(str::as_bytes), 0xffff);
+        put_opt(
+            &mut out,
+            self.server_name.as_deref().map(str::as_bytes),
+            0xffff,
+        );
         put_opt(&mut out, self.alpn.as_deref(), 0xff);
         let certs: Vec<&Vec<u8>> = self
             .peer_chain

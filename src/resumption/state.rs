@@ -83,7 +83,11 @@ impl ServerSessionState {
         // Both came from the wire in fields of these widths (SNI u16, ALPN
         // u8), so they fit; one that did not would be written as absent,
         // which makes a resumption mismatch (a full handshake), never a panic.
-        put_opt(&mut out, self.server_name.as_deref().map(str::as_bytes), 0xffff);
+        put_opt(
+            &mut out,
+            self.server_name.as_deref().map(str::as_bytes),
+            0xffff,
+        );
         put_opt(&mut out, self.alpn.as_deref(), 0xff);
         out
     }
@@ -169,7 +173,10 @@ pub(super) fn put_opt(out: &mut Vec<u8>, v: Option<&[u8]>, max: usize) {
 }
 
 /// Reads [`put_opt`]'s form; `wide`: a u16 length, else a u8 one.
-pub(super) fn read_opt<'a>(r: &mut Reader<'a>, wide: bool) -> Result<Option<&'a [u8]>, DecodeError> {
+pub(super) fn read_opt<'a>(
+    r: &mut Reader<'a>,
+    wide: bool,
+) -> Result<Option<&'a [u8]>, DecodeError> {
     if !read_bool(r)? {
         return Ok(None);
     }
