@@ -85,7 +85,7 @@ impl PendingLookup {
 
     /// `None` while unanswered; then the answer (`Some(None)`: not found),
     /// the same at every later poll.
-    #[cfg_attr(not(any(test, feature = "fuzzing")), allow(dead_code))] // until the engine polls
+    #[cfg_attr(not(test), allow(dead_code))] // until the engine polls
     pub(crate) fn poll(&self) -> Option<Option<Vec<u8>>> {
         lock(&self.shared.slot).clone()
     }
@@ -234,7 +234,7 @@ impl SessionCache for MemorySessionCache {
         let mut inner = lock(&self.inner);
         let live = match inner.map.get(id) {
             None => return CacheLookup::NotFound,
-            Some(e) => e.expires.map_or(true, |t| Instant::now() < t),
+            Some(e) => e.expires.is_none_or(|t| Instant::now() < t),
         };
         if !live {
             inner.remove(id);

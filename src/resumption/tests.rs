@@ -529,7 +529,7 @@ fn saved_session_refuses_other_versions_and_garbage() {
     s.peer_chain.clear();
     let mut v = s.to_bytes().to_vec();
     *v.last_mut().unwrap() = 17;
-    v.extend(std::iter::repeat([0u8, 0, 1, 0x30]).take(17).flatten());
+    v.extend(std::iter::repeat_n([0u8, 0, 1, 0x30], 17).flatten());
     assert!(msg(SavedSession::from_bytes(&v)).contains("chain"));
     for seed in 0..3000u64 {
         let mut g = garbage(seed, (seed % 200) as usize);
