@@ -100,6 +100,10 @@ impl TicketKeys {
     pub const MIN_SECRET_LEN: usize = 16;
     /// Most bytes in a key secret.
     pub const MAX_SECRET_LEN: usize = 64;
+    /// Most keys held at once (expired ones not counted), as s2n bounds
+    /// them: a rotator adds one key per rotation, so this is far above need,
+    /// and it keeps a runaway caller from making every seal slow.
+    pub const MAX_KEYS: usize = 48;
 
     /// An empty key set with s2n's default lifetimes (2 h encrypt-decrypt,
     /// 13 h decrypt-only).
@@ -152,7 +156,8 @@ impl TicketKeys {
     }
 
     /// Adds a key. Usage error for a bad name or secret length, a name already
-    /// present, or a key already expired at `now`.
+    /// present, a key already expired at `now`, or more than
+    /// [`MAX_KEYS`](Self::MAX_KEYS) keys.
     pub fn add_key(&self, name: &[u8], secret: &[u8], intro_time: u64) -> Result<()> {
         self.add_key_at(unix_now(), name, secret, intro_time)
     }
@@ -379,6 +384,9 @@ impl TicketKeys {
             .filter(|k| self.state_of(k, now) != TicketKeyState::Expired)
             .cloned()
             .collect();
+        if kept.len() >= Self::MAX_KEYS {
+            return Err(Error::usage("too many ticket keys (at most 48)"));
+        }
         let at = kept.partition_point(|k| k.intro <= key.intro);
         kept.insert(at, Arc::new(key));
         *guard = Arc::new(kept);

@@ -78,6 +78,15 @@ fn add_key_rejects_bad_input() {
     k.add_key_at(100_000, b"old", &SECRET, dead + 1).unwrap();
     // A key for the future is accepted (pending).
     k.add_key_at(10, b"future", &SECRET, 1_000_000).unwrap();
+    // At most MAX_KEYS keys; expired ones do not count.
+    let k = TicketKeys::new();
+    for i in 0..TicketKeys::MAX_KEYS as u8 {
+        k.add_key_at(10, &[i], &SECRET, 10).unwrap();
+    }
+    assert!(usage(k.add_key_at(10, b"one more", &SECRET, 10)));
+    k.add_key_at(10 + 15 * 3600, b"one more", &SECRET, 10 + 15 * 3600)
+        .unwrap();
+    assert_eq!(k.list(10 + 15 * 3600).len(), 1);
 }
 
 #[test]
