@@ -1,6 +1,7 @@
 //! What the handshake negotiated, and the keying material exporter.
 
 use super::*;
+use crate::resumption::{ResumptionRefusal, SavedSession};
 
 impl Session {
     /// Keying material exporter (RFC 8446 §7.5, RFC 5705): `out.len()` bytes derived from
@@ -47,6 +48,51 @@ impl Session {
             }
             None => Err(Error::usage("no exporter secret on this connection")),
         }
+    }
+
+    /// Client: the session to resume in this handshake (from
+    /// [`saved_session`](Self::saved_session) of an earlier connection, or
+    /// [`SavedSession::from_bytes`]). Call before the handshake starts. If the
+    /// server does not resume it, the handshake goes on in full. A TLS 1.3
+    /// ticket is offered once (RFC 8446 §C.4): do not set the same one again.
+    /// A session made for another server name is not offered.
+    pub fn set_saved_session(&mut self, session: SavedSession) -> Result<()> {
+        self.engine.set_resumption_offer(session)
+    }
+
+    /// Client: the newest session the server gave on this connection, to
+    /// resume a later one (a TLS 1.2 session once the handshake completes; a
+    /// TLS 1.3 ticket once its NewSessionTicket was read, which is after the
+    /// handshake: read application data, or call `recv`, first). The same
+    /// sessions reach the config's session callback as they come.
+    pub fn saved_session(&self) -> Option<SavedSession> {
+        self.engine.received_session().cloned()
+    }
+
+    /// True when the handshake resumed a session (no certificates were sent).
+    pub fn is_resumed(&self) -> bool {
+        self.engine.info().resumed
+    }
+
+    /// Server: why the session the client offered was not resumed (`None`
+    /// when none was offered, or it was resumed).
+    pub fn resumption_refusal(&self) -> Option<ResumptionRefusal> {
+        self.engine.info().refusal
+    }
+
+    /// For a resumed handshake, the age of the ticket or cache entry it used.
+    pub fn resumed_session_age(&self) -> Option<std::time::Duration> {
+        self.engine
+            .info()
+            .resumed_age
+            .map(std::time::Duration::from_secs)
+    }
+
+    /// Server, TLS 1.3: sends `n` more session tickets than the config's
+    /// count, after the handshake or at the next chance (s2n's
+    /// `add_new_tickets_to_send`).
+    pub fn add_tickets_to_send(&mut self, n: u8) -> Result<()> {
+        self.engine.add_tickets_to_send(n)
     }
 
     /// Client or server.

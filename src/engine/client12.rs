@@ -61,6 +61,19 @@ fn hs_failure(msg: &'static str) -> Error {
 
 /// The TLS 1.3 client hands over here when the ServerHello has no
 /// supported_versions extension, i.e. the server picked TLS 1.2 or older.
+/// Puts a TLS 1.2 session to resume into the ClientHello: its ticket in
+/// `session_ticket` (RFC 5077; an empty one asks for a ticket when
+/// tickets are on) and its session id. (STUB: TLS 1.2 resumption is being written.)
+pub(crate) fn offer(
+    c: &Common,
+    session: Option<&crate::resumption::SavedSession>,
+    exts: &mut crate::msgs::extensions::ClientExtensions,
+    session_id: &mut Vec<u8>,
+) -> Result<()> {
+    let _ = (c, session, exts, session_id);
+    Ok(())
+}
+
 pub(crate) fn handle_server_hello(
     c: &mut Common,
     mut transcript: Transcript,

@@ -33,6 +33,12 @@ pub(crate) struct Info {
     pub hello_retry: bool,
     /// TLS 1.2: whether the extended master secret (RFC 7627) was negotiated.
     pub ems: Option<bool>,
+    /// The handshake resumed a session (no certificate was exchanged).
+    pub resumed: bool,
+    /// Server: why the session the client offered was not resumed.
+    pub refusal: Option<crate::resumption::ResumptionRefusal>,
+    /// Seconds since the resumed session's ticket or entry was issued.
+    pub resumed_age: Option<u64>,
 }
 
 /// What the keying-material exporter derives from.
@@ -72,6 +78,7 @@ pub(crate) struct Common {
     pub plaintext_version: ProtocolVersion,
     /// A TLS 1.3 server skipping the client's rejected 0-RTT.
     pub skip_early_data: Option<super::limits::SkipEarlyData>,
+    pub resumption: super::resume::Resumption,
     out: OutBuf,
     hs_buf: Vec<u8>,
 }
@@ -89,6 +96,7 @@ impl Common {
             exporter: None,
             plaintext_version: ProtocolVersion::TLSV1_2,
             skip_early_data: None,
+            resumption: Default::default(),
             out: OutBuf::default(),
             hs_buf: Vec::new(),
         }

@@ -17,6 +17,7 @@ mod direction;
 mod kernel;
 mod limits;
 mod phase;
+mod resume;
 pub(crate) mod server12;
 pub(crate) mod server13;
 
@@ -94,6 +95,51 @@ impl Engine {
     /// Client: the name to send as SNI and check the certificate against.
     pub(crate) fn set_server_name(&mut self, name: String) {
         self.c.info.server_name = Some(name);
+    }
+
+    /// Client: the session to offer (before the handshake starts).
+    pub(crate) fn set_resumption_offer(
+        &mut self,
+        s: crate::resumption::SavedSession,
+    ) -> Result<()> {
+        if self.c.mode != Mode::Client {
+            return Err(Error::usage("set_saved_session is for clients"));
+        }
+        if !matches!(
+            self.phase,
+            Phase::Handshaking(Hs::Client13(client13::State::Start))
+        ) {
+            return Err(Error::usage(
+                "set_saved_session before the handshake starts",
+            ));
+        }
+        self.c.resumption.offer = Some(s);
+        Ok(())
+    }
+
+    /// Client: the newest session received, to resume later.
+    pub(crate) fn received_session(&self) -> Option<&crate::resumption::SavedSession> {
+        self.c.resumption.received.as_ref()
+    }
+
+    /// Server: sends `n` more TLS 1.3 tickets than the config says.
+    pub(crate) fn add_tickets_to_send(&mut self, n: u8) -> Result<()> {
+        if self.c.mode != Mode::Server {
+            return Err(Error::usage("tickets are sent by servers"));
+        }
+        self.check_failed()?;
+        if self.phase.is_handshake_complete() {
+            // Tickets derive from the handshake's resumption secret, kept
+            // only when this connection may get tickets (TLS 1.3, tickets on).
+            if self.c.resumption.ticket_base.is_none() {
+                return Err(Error::usage(
+                    "this connection issues no tickets (TLS 1.2, tickets off, or the client named no PSK mode)",
+                ));
+            }
+            return server13::send_tickets(&mut self.c, n).map_err(|e| self.fail(e));
+        }
+        self.c.resumption.extra_tickets = self.c.resumption.extra_tickets.saturating_add(n);
+        Ok(())
     }
 
     /// This connection's ALPN preferences, instead of the config's.
@@ -494,10 +540,11 @@ impl Engine {
         let parsed = HandshakeMessage::read_tls13(msg.typ, msg.body())?;
         match parsed.payload {
             HandshakePayload::NewSessionTicket13(nst) if self.c.mode == Mode::Client => {
-                // Checked as strictly as if we kept it (a malformed ticket
-                // fails the connection either way), then dropped: Baton does
-                // not resume sessions yet.
-                TicketExtensions::parse(&nst.extensions)?;
+                let exts = TicketExtensions::parse(&nst.extensions)?;
+                let max_early = exts.max_early_data_size.unwrap_or(0);
+                if let Some(s) = client13::session_from_ticket(&self.c, &nst, max_early)? {
+                    self.c.session_received(s);
+                }
                 Ok(())
             }
             HandshakePayload::KeyUpdate { update_requested } => {
@@ -728,6 +775,8 @@ impl core::fmt::Debug for Engine {
 
 #[cfg(test)]
 mod bogo_tests;
+#[cfg(test)]
+mod resume_tests;
 #[cfg(test)]
 mod rfc_tests;
 #[cfg(test)]

@@ -9,6 +9,7 @@
 //!   are sealed with the ticket keys, so a shared store sees only ciphertext).
 
 pub mod cache;
+mod client_store;
 pub mod keys;
 #[cfg(feature = "redis")]
 pub mod redis;
@@ -17,6 +18,7 @@ pub(crate) mod settings;
 pub(crate) mod state;
 
 pub use cache::{CacheLookup, LookupAnswer, MemorySessionCache, PendingLookup, SessionCache};
+pub use client_store::ClientSessionStore;
 pub use keys::{TicketKeyInfo, TicketKeyState, TicketKeys};
 pub use saved::SavedSession;
 pub use settings::SessionCallback;
@@ -60,7 +62,6 @@ impl core::fmt::Display for ResumptionRefusal {
         })
     }
 }
-
 
 #[cfg(test)]
 mod tests;

@@ -22,12 +22,14 @@ use super::enums::{AlertDescription, ExtensionType, NamedGroup};
 use crate::error::Error;
 
 mod client;
+mod psk;
 mod server;
 #[cfg(test)]
 mod tests;
 mod ticket;
 
 pub(crate) use client::ClientExtensions;
+pub(crate) use psk::{PskIdentity, PskOffer};
 pub(crate) use server::{ServerExtContext, ServerExtensions};
 pub(crate) use ticket::TicketExtensions;
 

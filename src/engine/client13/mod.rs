@@ -4,13 +4,10 @@
 use super::{client12, require_boundary, unexpected, verify_finished, Common, Hs, KeyPhase};
 use crate::cert::{check_host_name, leaf_dns_names};
 use crate::crypto::hash::Transcript;
-use crate::crypto::kx::{is_hybrid, KeyExchange, SUPPORTED_GROUPS};
-use crate::crypto::rand;
-use crate::crypto::verify::{verify_signature, TLS12_VERIFY_SCHEMES, TLS13_VERIFY_SCHEMES};
+use crate::crypto::kx::KeyExchange;
+use crate::crypto::verify::verify_signature;
 use crate::error::{AlertDescription, Error, Result};
-use crate::msgs::enums::{
-    CipherSuite, ExtensionType, NamedGroup, ProtocolVersion, SignatureScheme,
-};
+use crate::msgs::enums::{CipherSuite, ExtensionType, ProtocolVersion, SignatureScheme};
 use crate::msgs::extensions::{
     ClientExtensions, KeyShareEntry, ServerExtContext, ServerExtensions,
 };
@@ -19,8 +16,17 @@ use crate::msgs::handshake::{
 };
 use crate::msgs::joiner::RawHandshake;
 use crate::secrets::Secret;
-use crate::suites::{tls12_suite, tls13_suite, Tls13Suite};
+use crate::suites::{tls13_suite, Tls13Suite};
 use crate::tls13::key_schedule::{finished_verify_data, EarlySecret, HandshakeSecret};
+
+mod hello;
+mod offer;
+pub(crate) use hello::start;
+use hello::verify_schemes;
+#[cfg(test)]
+pub(crate) use offer::offer_is_usable_for_test;
+pub(crate) use offer::session_from_ticket;
+use offer::OfferedPsk;
 
 pub(crate) enum State {
     Start,
@@ -40,6 +46,8 @@ pub(crate) struct ExpectServerHello {
     shares: Vec<KeyExchange>,
     /// The suite a HelloRetryRequest chose; the ServerHello must repeat it.
     hrr_suite: Option<CipherSuite>,
+    /// The TLS 1.3 session offered.
+    psk: Option<OfferedPsk>,
 }
 
 pub(crate) struct Negotiated {
@@ -52,199 +60,8 @@ pub(crate) struct Negotiated {
     sent: Vec<ExtensionType>,
     /// Context of a CertificateRequest, if the server asked for a client certificate.
     cert_request: Option<Vec<u8>>,
-}
-
-/// The policy's suites that Baton implements for the versions we offer, in policy order.
-fn policy_suites(c: &Common, tls13: bool, tls12: bool) -> Vec<CipherSuite> {
-    c.config
-        .inner
-        .policy
-        .cipher_suites
-        .iter()
-        .copied()
-        .filter(|cs| (tls13 && tls13_suite(*cs).is_some()) || (tls12 && tls12_suite(*cs).is_some()))
-        .collect()
-}
-
-/// The policy's groups that Baton implements, in policy order; the hybrids
-/// only when TLS 1.3 is offered (they have no TLS 1.2 form).
-fn policy_groups(c: &Common, offer13: bool) -> Vec<NamedGroup> {
-    c.config
-        .inner
-        .policy
-        .groups
-        .iter()
-        .copied()
-        .filter(|g| SUPPORTED_GROUPS.contains(g) && (offer13 || !is_hybrid(*g)))
-        .collect()
-}
-
-/// The groups the first ClientHello has key shares for: the policy's first
-/// group and the first group of the other kind (a classical group after a
-/// post-quantum hybrid, the first hybrid after a classical group), as
-/// BoringSSL and the browsers do. A server with or without the hybrid then
-/// answers in one round trip, for the price of one extra key pair; a server
-/// with it can pick the hybrid even where the policy lists it second.
-fn initial_share_groups(groups: &[NamedGroup]) -> Vec<NamedGroup> {
-    let Some(&first) = groups.first() else {
-        return Vec::new();
-    };
-    let other = groups
-        .iter()
-        .copied()
-        .find(|g| is_hybrid(*g) != is_hybrid(first));
-    [first].into_iter().chain(other).collect()
-}
-
-/// Schemes we accept in CertificateVerify: the policy's, minus those TLS 1.3 forbids there.
-fn verify_schemes(c: &Common) -> Vec<SignatureScheme> {
-    c.config
-        .inner
-        .policy
-        .signature_schemes
-        .iter()
-        .copied()
-        .filter(|s| TLS13_VERIFY_SCHEMES.contains(s))
-        .collect()
-}
-
-fn is_ip_literal(name: &str) -> bool {
-    name.parse::<std::net::IpAddr>().is_ok()
-}
-
-/// Builds and queues the ClientHello: TLS 1.3 and/or TLS 1.2, as the policy allows.
-pub(crate) fn start(c: &mut Common) -> Result<State> {
-    let policy = c.config.inner.policy;
-    // Only versions the policy has an implemented suite for: a policy that
-    // allows TLS 1.2 but lists only TLS 1.3 suites ("20200207") offers TLS 1.3 only.
-    let offer13 = policy.negotiates(ProtocolVersion::TLSV1_3);
-    let offer12 = policy.negotiates(ProtocolVersion::TLSV1_2);
-    if !offer13 && !offer12 {
-        return Err(Error::usage(format!(
-            "security policy {} allows neither TLS 1.2 nor TLS 1.3",
-            policy.name
-        )));
-    }
-    let suites = policy_suites(c, offer13, offer12);
-    let groups = policy_groups(c, offer13);
-    if groups.is_empty() {
-        return Err(Error::usage("security policy offers no supported group"));
-    }
-    if suites.is_empty() {
-        return Err(Error::usage(format!(
-            "security policy {} offers no cipher suite Baton implements",
-            policy.name
-        )));
-    }
-    // Only TLS 1.3 needs a share up front; a TLS 1.2-only hello has none.
-    let shares = if offer13 {
-        initial_share_groups(&groups)
-            .into_iter()
-            .map(KeyExchange::start)
-            .collect::<Result<Vec<_>>>()?
-    } else {
-        Vec::new()
-    };
-    let sent_sni = c
-        .info
-        .server_name
-        .as_deref()
-        .is_some_and(|n| !is_ip_literal(n));
-    let mut versions = Vec::new();
-    if offer13 {
-        versions.push(ProtocolVersion::TLSV1_3);
-    }
-    if offer12 {
-        versions.push(ProtocolVersion::TLSV1_2);
-    }
-    // Schemes we can verify; rsa_pkcs1 stays in for certificate chains even in TLS 1.3.
-    let schemes: Vec<SignatureScheme> = policy
-        .signature_schemes
-        .iter()
-        .copied()
-        .filter(|s| TLS12_VERIFY_SCHEMES.contains(s))
-        .collect();
-    // A policy that restricts certificate signatures says so (RFC 8446 §4.2.3),
-    // so that a server with several chains can pick one we will accept; the
-    // extension is left out when it would repeat signature_algorithms.
-    let cert_schemes: Option<Vec<SignatureScheme>> = policy
-        .certificate_signature_schemes
-        .map(|l| {
-            l.iter()
-                .copied()
-                .filter(|&s| crate::policy::certificate_scheme_implemented(s))
-                .collect::<Vec<_>>()
-        })
-        .filter(|l| *l != schemes);
-    let exts = ClientExtensions {
-        signature_algorithms_cert: cert_schemes,
-        server_name: if sent_sni {
-            c.info.server_name.clone()
-        } else {
-            None
-        },
-        supported_versions: offer13.then_some(versions),
-        supported_groups: Some(groups),
-        signature_algorithms: Some(schemes),
-        key_shares: offer13.then(|| {
-            shares
-                .iter()
-                .map(|s| KeyShareEntry {
-                    group: s.group(),
-                    payload: s.public_key().to_vec(),
-                })
-                .collect()
-        }),
-        alpn: if c.alpn_prefs().is_empty() {
-            None
-        } else {
-            Some(c.alpn_prefs().to_vec())
-        },
-        // TLS 1.2: EMS (RFC 7627), secure renegotiation signal (RFC 5746),
-        // uncompressed points only (RFC 8422 §5.1.2).
-        extended_master_secret: offer12,
-        renegotiation_info: offer12.then(Vec::new),
-        ec_point_formats: offer12.then(|| vec![0]),
-        ..Default::default()
-    };
-    // A random session id puts TLS 1.3 in middlebox-compatibility mode; a
-    // TLS 1.2-only hello asks for no resumption and sends none.
-    let session_id = if offer13 {
-        let mut id = vec![0u8; 32];
-        rand::fill(&mut id)?;
-        id
-    } else {
-        Vec::new()
-    };
-    let hello = ClientHello {
-        legacy_version: ProtocolVersion::TLSV1_2,
-        random: rand::random32()?,
-        session_id,
-        cipher_suites: suites,
-        compression_methods: vec![0],
-        extensions: exts.to_extensions()?,
-    };
-    let mut transcript = Transcript::new();
-    // The first ClientHello goes out with record version 0x0301 for old middleboxes.
-    c.plaintext_version = ProtocolVersion::TLSV1_0;
-    c.queue_handshake(
-        &HandshakeMessage::new(HandshakePayload::ClientHello(hello.clone())),
-        &mut transcript,
-    )?;
-    c.flush_handshake()?;
-    c.plaintext_version = ProtocolVersion::TLSV1_2;
-    c.info.client_version = Some(if offer13 {
-        ProtocolVersion::TLSV1_3
-    } else {
-        ProtocolVersion::TLSV1_2
-    });
-    Ok(State::ExpectServerHello(Box::new(ExpectServerHello {
-        transcript,
-        hello,
-        exts,
-        shares,
-        hrr_suite: None,
-    })))
+    /// The server resumed our session: no Certificate follows.
+    resumed: bool,
 }
 
 impl State {
@@ -417,6 +234,21 @@ impl ExpectServerHello {
         }
         self.exts.cookie = exts.cookie;
         self.hello.extensions = self.exts.to_extensions()?;
+        // The offer stands only if the chosen suite has its hash; its binder
+        // now covers ClientHello1 and the HelloRetryRequest too (§4.1.4).
+        if let Some(psk) = self.psk.take() {
+            self.exts.pre_shared_key = None;
+            self.hello.extensions = self.exts.to_extensions()?;
+            if psk.hash == suite.hash {
+                self.psk = offer::attach_psk(
+                    c,
+                    psk.session,
+                    &mut self.hello,
+                    &mut self.exts,
+                    &self.transcript,
+                )?;
+            }
+        }
         self.hrr_suite = Some(sh.cipher_suite);
         c.info.hello_retry = true;
         // Compatibility mode: our CCS goes before the second ClientHello.
@@ -496,13 +328,7 @@ impl ExpectServerHello {
             return Err(illegal("server selected a version we did not offer"));
         }
         let suite = self.check_common(&sh)?;
-        if exts.pre_shared_key.is_some() {
-            // We never offer a PSK yet: an answer to an extension we did not send.
-            return Err(Error::protocol(
-                AlertDescription::UNSUPPORTED_EXTENSION,
-                "server selected a PSK but we offered none",
-            ));
-        }
+        let resumed = offer::check_answer(exts.pre_shared_key, self.psk.as_ref(), suite.hash)?;
         let share = exts.key_share.ok_or_else(|| {
             Error::protocol(
                 AlertDescription::MISSING_EXTENSION,
@@ -520,7 +346,8 @@ impl ExpectServerHello {
             self.transcript.start_hash(suite.hash);
         }
         self.transcript.add(&msg.encoded);
-        let hs = EarlySecret::new(suite.hash, None)
+        let psk = resumed.as_ref().map(|s| s.secret.as_bytes());
+        let hs = EarlySecret::new(suite.hash, psk)
             .into_handshake(shared.as_bytes(), self.transcript.current_hash().as_bytes());
         c.set_decrypter(suite, hs.server_traffic(), KeyPhase::Handshake)?;
         // From here on everything we send, an alert about the server's
@@ -534,6 +361,12 @@ impl ExpectServerHello {
         c.info.server_version = Some(ProtocolVersion::TLSV1_3);
         c.info.suite = Some(suite.suite);
         c.info.group = Some(share.group);
+        if let Some(session) = &resumed {
+            // What the full handshake authenticated stands for this one.
+            c.info.resumed = true;
+            c.info.resumed_age = Some(session.age_secs(c.now()));
+            c.info.peer_chain = session.peer_chain.clone();
+        }
         Ok(Hs::Client13(State::ExpectEncryptedExtensions(Box::new(
             Negotiated {
                 transcript: self.transcript,
@@ -543,6 +376,7 @@ impl ExpectServerHello {
                 sent: self.hello.extensions.iter().map(|e| e.typ).collect(),
                 sent_sni: self.exts.server_name.is_some(),
                 cert_request: None,
+                resumed: resumed.is_some(),
             },
         ))))
     }
@@ -578,6 +412,9 @@ impl Negotiated {
             ));
         }
         self.transcript.add(&msg.encoded);
+        if self.resumed {
+            return Ok(State::ExpectFinished(self));
+        }
         Ok(State::ExpectCertificateOrRequest(self))
     }
 
@@ -668,6 +505,13 @@ impl Negotiated {
             &mut self.transcript,
         )?;
         c.install_app_write(self.suite, master.client_traffic())?;
+        c.resumption.ticket_base = Some(super::resume::TicketBase {
+            hash,
+            suite: self.suite.suite,
+            secret: master.resumption_secret(self.transcript.current_hash().as_bytes()),
+            auth_time: 0,
+            next_nonce: 0,
+        });
         c.exporter = Some(super::common::Exporter::Tls13(
             hash,
             master.exporter_secret().clone(),
@@ -733,123 +577,4 @@ pub(crate) fn verify_server_certificate(c: &Common) -> Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::engine::{Engine, Mode};
-    use crate::msgs::codec::Codec;
-    use crate::msgs::enums::ContentType;
-    use crate::msgs::handshake::HRR_RANDOM;
-    use crate::record::MAX_PLAINTEXT;
-
-    /// A started client and the ClientHello it sent.
-    fn started_client() -> (Engine, ClientHello) {
-        let cfg = crate::Config::builder_minimal().build().unwrap();
-        let mut e = Engine::new(cfg, Mode::Client);
-        e.c.info.server_name = Some("localhost".into());
-        e.start().unwrap();
-        let out = e.pending_output().to_vec();
-        e.consume_output(out.len());
-        let len = usize::from(u16::from_be_bytes([out[3], out[4]]));
-        let ch = ClientHello::read_bytes(&out[5 + 4..5 + len]).unwrap();
-        (e, ch)
-    }
-
-    /// A HelloRetryRequest for `ch` that asks only for `cookie` back.
-    fn hrr(ch: &ClientHello, cookie: Vec<u8>) -> Vec<u8> {
-        let suite = *ch
-            .cipher_suites
-            .iter()
-            .find(|s| tls13_suite(**s).is_some())
-            .unwrap();
-        let exts = ServerExtensions {
-            supported_version: Some(ProtocolVersion::TLSV1_3),
-            cookie: Some(cookie),
-            ..Default::default()
-        };
-        let sh = ServerHello {
-            legacy_version: ProtocolVersion::TLSV1_2,
-            random: HRR_RANDOM,
-            session_id: ch.session_id.clone(),
-            cipher_suite: suite,
-            compression_method: 0,
-            extensions: exts
-                .to_extensions(ServerExtContext::HelloRetryRequest)
-                .unwrap(),
-        };
-        HandshakeMessage::new(HandshakePayload::ServerHello(sh))
-            .to_bytes()
-            .unwrap()
-    }
-
-    /// Feeds a handshake message in plaintext records of at most 2^14 bytes.
-    fn feed(e: &mut Engine, msg: &[u8]) -> Result<()> {
-        for chunk in msg.chunks(MAX_PLAINTEXT) {
-            let len = (chunk.len() as u16).to_be_bytes();
-            let rec = [&[ContentType::HANDSHAKE.0, 3, 3, len[0], len[1]], chunk].concat();
-            let space = e.read_space(usize::MAX);
-            space[..rec.len()].copy_from_slice(&rec);
-            e.commit_read(rec.len());
-            e.process()?;
-        }
-        Ok(())
-    }
-
-    #[test]
-    fn hrr_with_a_64k_cookie_is_refused_with_an_alert() {
-        let (mut client, ch) = started_client();
-        // Fits the HRR, but echoed it would overflow the second ClientHello's
-        // u16 extension block (this used to fire an assert in the encoder).
-        let err = feed(&mut client, &hrr(&ch, vec![0x5a; 65_500])).unwrap_err();
-        assert_eq!(err.sent_alert(), Some(AlertDescription::ILLEGAL_PARAMETER));
-        // The alert went out in plaintext (no keys yet), and no second ClientHello.
-        assert_eq!(
-            client.pending_output(),
-            [ContentType::ALERT.0, 3, 3, 0, 2, 2, 47]
-        );
-        let again = client.process().unwrap_err();
-        assert_eq!(
-            again.sent_alert(),
-            Some(AlertDescription::ILLEGAL_PARAMETER)
-        );
-    }
-
-    #[test]
-    fn hrr_cookie_up_to_the_limit_is_echoed() {
-        let (mut client, ch) = started_client();
-        let cookie = vec![0xc0; MAX_HRR_COOKIE];
-        feed(&mut client, &hrr(&ch, cookie.clone())).unwrap();
-        let out = client.pending_output().to_vec();
-        // Compatibility CCS, then the second ClientHello carrying the cookie.
-        assert_eq!(out[..6], [ContentType::CHANGE_CIPHER_SPEC.0, 3, 3, 0, 1, 1]);
-        let hello = &out[6..];
-        let len = usize::from(u16::from_be_bytes([hello[3], hello[4]]));
-        let ch2 = ClientHello::read_bytes(&hello[5 + 4..5 + len]).unwrap();
-        let exts = ClientExtensions::parse(&ch2.extensions).unwrap();
-        assert_eq!(exts.cookie, Some(cookie));
-
-        let (mut client, ch) = started_client();
-        let err = feed(&mut client, &hrr(&ch, vec![0xc0; MAX_HRR_COOKIE + 1])).unwrap_err();
-        assert_eq!(err.sent_alert(), Some(AlertDescription::ILLEGAL_PARAMETER));
-    }
-
-    #[test]
-    fn a_client_hello_too_large_to_encode_is_an_internal_error_not_a_panic() {
-        // Past the cookie check, the encoder is the last line of defence.
-        let (_, ch) = started_client();
-        let mut exts = ClientExtensions::parse(&ch.extensions).unwrap();
-        exts.cookie = Some(vec![1; 65_500]);
-        let hello = ClientHello {
-            extensions: exts.to_extensions().unwrap(),
-            ..ch
-        };
-        let msg = HandshakeMessage::new(HandshakePayload::ClientHello(hello));
-        let mut buf = vec![7];
-        assert!(msg.encode(&mut buf).is_err());
-        assert_eq!(buf, [7], "nothing half-written");
-        let cfg = crate::Config::builder_minimal().build().unwrap();
-        let mut c = Common::new(cfg, Mode::Client);
-        let err = c.queue_handshake(&msg, &mut Transcript::new()).unwrap_err();
-        assert_eq!(err.kind(), crate::ErrorKind::Internal);
-        assert_eq!(err.sent_alert(), Some(AlertDescription::INTERNAL_ERROR));
-    }
-}
+mod tests;

@@ -1,0 +1,537 @@
+//! TLS 1.3 server handshake (RFC 8446 §2), full handshake with optional
+//! HelloRetryRequest. No client authentication yet.
+
+use super::client13::cert_verify_content;
+use super::common::Traffic13;
+use super::limits::{SkipEarlyData, MAX_SKIPPED_EARLY_DATA};
+use super::{require_boundary, server12, unexpected, verify_finished, Common, Hs, KeyPhase};
+use crate::cert::CertChainAndKey;
+use crate::crypto::hash::Transcript;
+use crate::crypto::kx::{self, SUPPORTED_GROUPS};
+use crate::crypto::rand;
+use crate::error::{AlertDescription, Error, Result};
+use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion};
+use crate::msgs::extensions::{
+    ClientExtensions, KeyShareEntry, ServerExtContext, ServerExtensions,
+};
+use crate::msgs::handshake::{
+    Certificate13, CertificateEntry, CertificateVerify, ClientHello, HandshakeMessage,
+    HandshakePayload, ServerHello, HRR_RANDOM,
+};
+use crate::msgs::joiner::RawHandshake;
+use crate::secrets::Secret;
+use crate::suites::{tls13_suite, Tls13Suite};
+use crate::tls13::key_schedule::{finished_verify_data, EarlySecret, MasterSecret};
+
+mod choose;
+mod psk;
+use choose::choose_suite;
+pub(crate) use choose::{choose_alpn, choose_cert, suite_preference, ChosenCert};
+pub(crate) use psk::send_tickets;
+
+const SERVER_CV_CONTEXT: &[u8] = super::client13::SERVER_CV_CONTEXT;
+
+pub(crate) enum State {
+    ExpectClientHello(Box<ExpectClientHello>),
+    ExpectFinished(Box<ExpectFinished>),
+    Done,
+}
+
+/// Before the first ClientHello, or after a HelloRetryRequest.
+#[derive(Default)]
+pub(crate) struct ExpectClientHello {
+    hrr: Option<HrrSent>,
+}
+
+pub(crate) struct HrrSent {
+    transcript: Transcript,
+    suite: CipherSuite,
+    group: NamedGroup,
+    session_id: Vec<u8>,
+}
+
+pub(crate) struct ExpectFinished {
+    transcript: Transcript,
+    suite: &'static Tls13Suite,
+    client_hs: Secret,
+    master: MasterSecret,
+    /// Send tickets after the client's Finished.
+    tickets: bool,
+    /// When the client was authenticated by a full handshake (this one, or
+    /// the one the resumed session comes from).
+    auth_time: u64,
+}
+
+/// Certificate and CertificateVerify of a full handshake.
+fn send_certificate(
+    c: &mut Common,
+    cert: &CertChainAndKey,
+    scheme: crate::msgs::enums::SignatureScheme,
+    transcript: &mut Transcript,
+) -> Result<()> {
+    let entries = cert
+        .chain()
+        .iter()
+        .map(|der| CertificateEntry {
+            cert: der.clone(),
+            extensions: Vec::new(),
+        })
+        .collect();
+    c.queue_handshake(
+        &HandshakeMessage::new(HandshakePayload::Certificate13(Certificate13 {
+            context: Vec::new(),
+            entries,
+        })),
+        transcript,
+    )?;
+    let content = cert_verify_content(SERVER_CV_CONTEXT, transcript.current_hash().as_bytes());
+    let signature = cert.signing_key().sign(scheme, &content)?;
+    c.queue_handshake(
+        &HandshakeMessage::new(HandshakePayload::CertificateVerify(CertificateVerify {
+            scheme,
+            signature,
+        })),
+        transcript,
+    )
+}
+
+fn hs_failure(msg: &'static str) -> Error {
+    Error::protocol(AlertDescription::HANDSHAKE_FAILURE, msg)
+}
+
+fn illegal(msg: &'static str) -> Error {
+    Error::protocol(AlertDescription::ILLEGAL_PARAMETER, msg)
+}
+
+fn missing(msg: &'static str) -> Error {
+    Error::protocol(AlertDescription::MISSING_EXTENSION, msg)
+}
+
+impl State {
+    /// True until the first ClientHello arrived: no change_cipher_spec is
+    /// acceptable yet (RFC 8446 §5).
+    pub(crate) fn before_first_hello(&self) -> bool {
+        matches!(self, State::ExpectClientHello(s) if s.hrr.is_none())
+    }
+
+    pub(crate) fn handle(self, c: &mut Common, msg: RawHandshake, boundary: bool) -> Result<Hs> {
+        let parsed = HandshakeMessage::read_tls13(msg.typ, msg.body())?;
+        match (self, parsed.payload) {
+            (State::ExpectClientHello(s), HandshakePayload::ClientHello(ch)) => {
+                require_boundary(boundary, "ClientHello")?;
+                s.handle_client_hello(c, ch, &msg)
+            }
+            (State::ExpectFinished(s), HandshakePayload::Finished(vd)) => {
+                s.handle_finished(c, &vd, &msg, boundary).map(Hs::Server13)
+            }
+            (state, _) => Err(unexpected(
+                msg.typ,
+                match state {
+                    State::ExpectClientHello(_) => "expecting ClientHello",
+                    State::ExpectFinished(_) => "expecting client Finished",
+                    State::Done => "connected",
+                },
+            )),
+        }
+    }
+}
+
+impl ExpectClientHello {
+    fn handle_client_hello(
+        self,
+        c: &mut Common,
+        ch: ClientHello,
+        msg: &RawHandshake,
+    ) -> Result<Hs> {
+        let exts = ClientExtensions::parse(&ch.extensions)?;
+        let policy = c.config.inner.policy;
+        let versions = exts.supported_versions.as_deref().unwrap_or_default();
+        c.info.client_version = Some(
+            versions
+                .iter()
+                .copied()
+                .max()
+                .unwrap_or(ch.legacy_version.min(ProtocolVersion::TLSV1_2)),
+        );
+        c.info.server_version = Some(
+            policy
+                .active_versions()
+                .last()
+                .copied()
+                .unwrap_or(policy.max_version),
+        );
+        let we13 = policy.negotiates(ProtocolVersion::TLSV1_3);
+        let we12 = policy.negotiates(ProtocolVersion::TLSV1_2);
+        let they13 = versions.contains(&ProtocolVersion::TLSV1_3);
+        // Without supported_versions, legacy_version is the client's maximum (RFC 5246 E.1).
+        let they12 = match &exts.supported_versions {
+            Some(v) => v.contains(&ProtocolVersion::TLSV1_2),
+            None => ch.legacy_version >= ProtocolVersion::TLSV1_2,
+        };
+        if !(they13 && we13) {
+            if self.hrr.is_some() {
+                return Err(illegal("second ClientHello dropped TLS 1.3"));
+            }
+            if they12 && we12 {
+                return server12::handle_client_hello(c, ch, exts, msg).map(Hs::Server12);
+            }
+            return Err(Error::protocol(
+                AlertDescription::PROTOCOL_VERSION,
+                format!(
+                    "no protocol version in common: client offers up to {:?}, policy {} allows {:?} to {:?}",
+                    c.info.client_version.unwrap_or(ch.legacy_version),
+                    policy.name,
+                    policy.min_version,
+                    policy.max_version
+                ),
+            ));
+        }
+        if ch.compression_methods != [0] {
+            return Err(illegal(
+                "TLS 1.3 ClientHello must offer only null compression",
+            ));
+        }
+        if exts.pre_shared_key.is_some() && exts.psk_modes.is_none() {
+            return Err(missing("pre_shared_key without psk_key_exchange_modes"));
+        }
+        if let Some(hrr) = &self.hrr {
+            // Only the changes RFC 8446 §4.1.2 lists: a cookie only if the
+            // HelloRetryRequest sent one, and ours never does.
+            if exts.cookie.is_some() {
+                return Err(illegal(
+                    "second ClientHello carries a cookie we did not send",
+                ));
+            }
+            if ch.session_id != hrr.session_id || !ch.cipher_suites.contains(&hrr.suite) {
+                return Err(illegal(
+                    "second ClientHello changed more than HelloRetryRequest asked",
+                ));
+            }
+            // The 0-RTT sent with the first ClientHello ends here (RFC 8446 §4.2.10).
+            c.skip_early_data = None;
+            if exts.early_data {
+                return Err(illegal("second ClientHello offers early_data"));
+            }
+        }
+        c.info.server_name = exts.server_name.clone();
+
+        let suite = match &self.hrr {
+            Some(h) => tls13_suite(h.suite).ok_or_else(|| Error::internal("HRR suite vanished"))?,
+            None => choose_suite(c, &ch.cipher_suites)
+                .ok_or_else(|| hs_failure("no cipher suite in common"))?,
+        };
+        let resume = psk::choose(
+            c,
+            &exts,
+            msg,
+            self.hrr.as_ref().map(|h| &h.transcript),
+            suite,
+        )?;
+        // A resumed session was authenticated by the handshake that made it.
+        let cert = match &resume {
+            Some(_) => None,
+            None => Some(self.choose_certificate(c, &exts)?),
+        };
+        let share = match &resume {
+            // psk_ke: no key exchange at all (the client may send no share).
+            Some(r) if !r.dhe => None,
+            _ => match self.select_share(c, &exts)? {
+                Ok(share) => Some(share),
+                Err(group) => {
+                    c.info.refusal = None;
+                    return self
+                        .send_hrr(c, &ch, msg, suite, group, exts.early_data)
+                        .map(Hs::Server13);
+                }
+            },
+        };
+
+        let alpn = choose_alpn(c, exts.alpn.as_deref())?;
+        let (mut transcript, ccs_sent) = match self.hrr {
+            Some(h) => (h.transcript, true),
+            None => {
+                let mut t = Transcript::new();
+                t.start_hash(suite.hash);
+                (t, false)
+            }
+        };
+        transcript.add(&msg.encoded);
+
+        // For a hybrid this encapsulates to the client's ML-KEM key: the
+        // server never holds a KEM key pair.
+        let (our_share, shared) = match &share {
+            Some(share) => {
+                let kx::Response {
+                    share: payload,
+                    secret,
+                } = kx::respond(share.group, &share.payload)?;
+                let ours = KeyShareEntry {
+                    group: share.group,
+                    payload,
+                };
+                (Some(ours), secret)
+            }
+            // psk_ke: the (EC)DHE input is zeros (RFC 8446 §7.1).
+            None => (None, Secret::new(&[0; 64][..suite.hash.output_len()])),
+        };
+        let sh_exts = ServerExtensions {
+            supported_version: Some(ProtocolVersion::TLSV1_3),
+            key_share: our_share,
+            pre_shared_key: resume.as_ref().map(|r| r.index),
+            ..Default::default()
+        };
+        let sh = ServerHello {
+            legacy_version: ProtocolVersion::TLSV1_2,
+            random: rand::random32()?,
+            session_id: ch.session_id.clone(),
+            cipher_suite: suite.suite,
+            compression_method: 0,
+            extensions: sh_exts.to_extensions(ServerExtContext::ServerHello13)?,
+        };
+        c.queue_handshake(
+            &HandshakeMessage::new(HandshakePayload::ServerHello(sh)),
+            &mut transcript,
+        )?;
+        let psk = resume.as_ref().map(|r| r.state.secret.as_bytes());
+        let hs = EarlySecret::new(suite.hash, psk)
+            .into_handshake(shared.as_bytes(), transcript.current_hash().as_bytes());
+        if !ccs_sent && !ch.session_id.is_empty() {
+            c.send_ccs()?;
+        }
+        c.set_encrypter(suite, hs.server_traffic(), KeyPhase::Handshake)?;
+        c.set_decrypter(suite, hs.client_traffic(), KeyPhase::Handshake)?;
+        if exts.early_data {
+            // Baton accepts no 0-RTT: skip it to reach the client's second flight.
+            c.skip_early_data = Some(SkipEarlyData::TrialDecryption {
+                left: MAX_SKIPPED_EARLY_DATA,
+            });
+        }
+
+        let ee = ServerExtensions {
+            alpn: alpn.clone(),
+            server_name_ack: exts.server_name.is_some(),
+            ..Default::default()
+        };
+        c.queue_handshake(
+            &HandshakeMessage::new(HandshakePayload::EncryptedExtensions(
+                ee.to_extensions(ServerExtContext::EncryptedExtensions)?,
+            )),
+            &mut transcript,
+        )?;
+        if let Some(ChosenCert { cert, scheme, .. }) = cert {
+            send_certificate(c, &cert, scheme, &mut transcript)?;
+            c.info.selected_cert = Some(cert);
+            c.info.signature_scheme = Some(scheme);
+        }
+        let vd = finished_verify_data(
+            suite.hash,
+            hs.server_traffic(),
+            transcript.current_hash().as_bytes(),
+        );
+        c.queue_handshake(
+            &HandshakeMessage::new(HandshakePayload::Finished(vd.as_bytes().to_vec())),
+            &mut transcript,
+        )?;
+        let client_hs = hs.client_traffic().clone();
+        let master = hs.into_master(transcript.current_hash().as_bytes());
+        c.install_app_write(suite, master.server_traffic())?;
+        c.exporter = Some(super::common::Exporter::Tls13(
+            suite.hash,
+            master.exporter_secret().clone(),
+        ));
+
+        c.info.version = Some(ProtocolVersion::TLSV1_3);
+        c.info.suite = Some(suite.suite);
+        c.info.group = share.map(|s| s.group);
+        c.info.alpn = alpn;
+        let now = c.now();
+        let auth_time = match &resume {
+            Some(r) => {
+                c.info.resumed = true;
+                c.info.resumed_age = Some(now.saturating_sub(r.state.issued_at));
+                r.state.auth_time
+            }
+            None => now,
+        };
+        let (dhe, ke) = psk::modes(c, &exts);
+        Ok(Hs::Server13(State::ExpectFinished(Box::new(
+            ExpectFinished {
+                transcript,
+                suite,
+                client_hs,
+                master,
+                // Only to a client that named a mode we resume with (§4.2.9).
+                tickets: c.config.inner.resumption.tickets && (dhe || ke),
+                auth_time,
+            },
+        ))))
+    }
+
+    /// The certificate for a full handshake.
+    fn choose_certificate(&self, c: &Common, exts: &ClientExtensions) -> Result<ChosenCert> {
+        let client_schemes = exts
+            .signature_algorithms
+            .as_deref()
+            .ok_or_else(|| missing("ClientHello without signature_algorithms"))?;
+        if c.config.inner.certs.is_empty() {
+            return Err(hs_failure("server has no certificate configured"));
+        }
+        choose_cert(
+            c,
+            client_schemes,
+            exts.signature_algorithms_cert.as_deref(),
+            true,
+            |_| true,
+        )
+        .ok_or_else(|| hs_failure("no certificate matches the client's signature algorithms"))
+    }
+
+    /// The client's share to answer (`Ok`), or the group a HelloRetryRequest
+    /// must ask for (`Err`).
+    fn select_share(
+        &self,
+        c: &Common,
+        exts: &ClientExtensions,
+    ) -> Result<core::result::Result<KeyShareEntry, NamedGroup>> {
+        let policy = c.config.inner.policy;
+        let client_groups = exts
+            .supported_groups
+            .as_deref()
+            .ok_or_else(|| missing("ClientHello without supported_groups"))?;
+        let shares = exts
+            .key_shares
+            .as_deref()
+            .ok_or_else(|| missing("ClientHello without key_share"))?;
+        for s in shares {
+            if !client_groups.contains(&s.group) {
+                return Err(illegal("key share for a group not in supported_groups"));
+            }
+        }
+        let acceptable = |g: &NamedGroup| SUPPORTED_GROUPS.contains(g) && client_groups.contains(g);
+        if let Some(h) = &self.hrr {
+            if shares.len() != 1 || shares[0].group != h.group {
+                return Err(illegal(
+                    "second ClientHello must share exactly the requested group",
+                ));
+            }
+            return Ok(Ok(shares[0].clone()));
+        }
+        // Take any acceptable share (best by our order) before costing a round trip.
+        let best = policy
+            .groups
+            .iter()
+            .filter(|g| acceptable(g))
+            .find_map(|g| shares.iter().find(|s| s.group == *g));
+        match best {
+            Some(s) => Ok(Ok(s.clone())),
+            None => policy
+                .groups
+                .iter()
+                .copied()
+                .find(|g| acceptable(g))
+                .map(Err)
+                .ok_or_else(|| hs_failure("no key exchange group in common")),
+        }
+    }
+
+    fn send_hrr(
+        &self,
+        c: &mut Common,
+        ch: &ClientHello,
+        msg: &RawHandshake,
+        suite: &'static Tls13Suite,
+        group: NamedGroup,
+        early_data: bool,
+    ) -> Result<State> {
+        if self.hrr.is_some() {
+            return Err(illegal(
+                "second ClientHello still lacks an acceptable key share",
+            ));
+        }
+        let mut transcript = Transcript::new();
+        transcript.start_hash(suite.hash);
+        transcript.add(&msg.encoded);
+        transcript.rollup_for_hrr();
+        // No cookie: this server keeps the state a cookie would carry, and a
+        // client has nothing to prove (RFC 8446 §4.2.2: the server MAY send one).
+        let exts = ServerExtensions {
+            supported_version: Some(ProtocolVersion::TLSV1_3),
+            hrr_selected_group: Some(group),
+            ..Default::default()
+        };
+        let hrr = ServerHello {
+            legacy_version: ProtocolVersion::TLSV1_2,
+            random: HRR_RANDOM,
+            session_id: ch.session_id.clone(),
+            cipher_suite: suite.suite,
+            compression_method: 0,
+            extensions: exts.to_extensions(ServerExtContext::HelloRetryRequest)?,
+        };
+        c.queue_handshake(
+            &HandshakeMessage::new(HandshakePayload::ServerHello(hrr)),
+            &mut transcript,
+        )?;
+        c.flush_handshake()?;
+        // Compatibility mode CCS right after our first handshake message; sent even for an
+        // empty session id so the second flight's CCS rule stays simple.
+        c.send_ccs()?;
+        c.info.hello_retry = true;
+        if early_data {
+            // Its 0-RTT follows the first ClientHello; none may follow the second.
+            c.skip_early_data = Some(SkipEarlyData::UntilClientHello {
+                left: MAX_SKIPPED_EARLY_DATA,
+            });
+        }
+        Ok(State::ExpectClientHello(Box::new(ExpectClientHello {
+            hrr: Some(HrrSent {
+                transcript,
+                suite: suite.suite,
+                group,
+                session_id: ch.session_id.clone(),
+            }),
+        })))
+    }
+}
+
+impl ExpectFinished {
+    fn handle_finished(
+        mut self: Box<Self>,
+        c: &mut Common,
+        vd: &[u8],
+        msg: &RawHandshake,
+        boundary: bool,
+    ) -> Result<State> {
+        require_boundary(boundary, "Finished")?;
+        verify_finished(
+            self.suite.hash,
+            &self.client_hs,
+            &self.transcript,
+            vd,
+            "client",
+        )?;
+        self.transcript.add(&msg.encoded);
+        c.install_app_read(self.suite, self.master.client_traffic())?;
+        if self.tickets {
+            let rms = self
+                .master
+                .resumption_secret(self.transcript.current_hash().as_bytes());
+            psk::keep_ticket_base(c, self.suite, rms, self.auth_time);
+            let n = c
+                .config
+                .inner
+                .resumption
+                .ticket_count
+                .saturating_add(std::mem::take(&mut c.resumption.extra_tickets));
+            psk::send_tickets(c, n)?;
+        }
+        c.traffic = Some(Traffic13 {
+            suite: self.suite,
+            ours: self.master.server_traffic().clone(),
+            theirs: self.master.client_traffic().clone(),
+        });
+        Ok(State::Done)
+    }
+}
+
+#[cfg(test)]
+mod tests;
