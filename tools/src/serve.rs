@@ -33,6 +33,9 @@ usage: baton serve [DIR] [options]
                     rotate` and polled every 10 s, so that every server of a
                     fleet resumes every other's tickets (default: keys made
                     and rotated in memory)
+  --ticket-keys-poll SECS
+                    time between polls of --ticket-keys (default 10; a
+                    rotator's --lead should be at least twice it)
   --session-cache redis://HOST:PORT/KEYPREFIX
                     TLS 1.2 session ids in Redis, shared by the fleet
 
@@ -57,6 +60,7 @@ const OPTS: &[Opt] = &[
     value("--ktls"),
     value("--handshake-timeout"),
     value("--ticket-keys"),
+    value("--ticket-keys-poll"),
     value("--session-cache"),
     flag("--quiet"),
 ];
@@ -119,6 +123,7 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
     // Held until exit: it polls Redis for ticket keys.
     let resumption = crate::sessions::Resumption::configure(
         p.value("--ticket-keys"),
+        p.value("--ticket-keys-poll"),
         p.value("--session-cache"),
         &mut b,
     )?;

@@ -24,9 +24,28 @@ impl Resumption {
     /// Applies `--ticket-keys URL` and `--session-cache URL` to `b`.
     pub fn configure(
         ticket_keys: Option<&str>,
+        poll: Option<&str>,
         session_cache: Option<&str>,
         b: &mut ConfigBuilder,
     ) -> Result<Self, Failure> {
+        let mut opts = KeySourceOptions::default();
+        if let Some(secs) = poll {
+            if ticket_keys.is_none() {
+                return Err(Failure::Usage(
+                    "--ticket-keys-poll goes with --ticket-keys".into(),
+                ));
+            }
+            opts.poll_interval = secs
+                .parse::<u64>()
+                .ok()
+                .filter(|s| (1..=3600).contains(s))
+                .map(Duration::from_secs)
+                .ok_or_else(|| {
+                    Failure::Usage(format!(
+                        "--ticket-keys-poll wants seconds from 1 to 3600, got {secs:?}"
+                    ))
+                })?;
+        }
         b.session_tickets(true);
         let source = match ticket_keys {
             None => {
@@ -36,12 +55,8 @@ impl Resumption {
             }
             Some(url) => {
                 let keys = Arc::new(TicketKeys::new());
-                let source = RedisTicketKeySource::start(
-                    url,
-                    Arc::clone(&keys),
-                    KeySourceOptions::default(),
-                )
-                .map_err(|e| Failure::Usage(format!("--ticket-keys: {e}")))?;
+                let source = RedisTicketKeySource::start(url, Arc::clone(&keys), opts)
+                    .map_err(|e| Failure::Usage(format!("--ticket-keys: {e}")))?;
                 b.set_ticket_keys(keys);
                 Some(source)
             }

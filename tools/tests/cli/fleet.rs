@@ -147,3 +147,312 @@ fn terminate(server: Proc) -> util::Output {
     assert!(done.status.success(), "{}", done.stderr);
     done
 }
+
+/// `baton serve` on a free port with the fleet's keys (polled every second)
+/// and session cache in `url`.
+fn fleet_server(url: &str) -> (Proc, u16) {
+    let server = baton(&[
+        "serve",
+        scratch_dir().to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--workers",
+        "1",
+        "--ticket-keys",
+        url,
+        "--ticket-keys-poll",
+        "1",
+        "--session-cache",
+        url,
+        "--quiet",
+    ]);
+    let port = serve_port(&server, scratch_dir());
+    (server, port)
+}
+
+/// One `openssl s_client` visit: resumes `sess_in` if given, keeps the
+/// session it ends with in `sess_out`, and must get an HTTP answer. Returns
+/// whether the session was resumed.
+fn visit(port: u16, sess_in: Option<&std::path::Path>, sess_out: &std::path::Path) -> bool {
+    visit_with(port, sess_in, sess_out, &[])
+}
+
+/// [`visit`] with more `s_client` arguments.
+fn visit_with(
+    port: u16,
+    sess_in: Option<&std::path::Path>,
+    sess_out: &std::path::Path,
+    extra: &[&str],
+) -> bool {
+    let mut args = vec![
+        "-servername",
+        "localhost",
+        "-ign_eof",
+        "-sess_out",
+        sess_out.to_str().unwrap(),
+    ];
+    if let Some(p) = sess_in {
+        args.extend(["-sess_in", p.to_str().unwrap()]);
+    }
+    args.extend(extra);
+    let mut c = s_client(port, &args);
+    // After the answer, so the post-handshake ticket is read before EOF.
+    c.write_stdin(b"GET / HTTP/1.0\r\n\r\n");
+    c.close_stdin();
+    let out = c.wait(TIMEOUT);
+    let text = out.stdout_str();
+    assert!(out.status.success(), "s_client to {port}: {}", out.stderr);
+    assert!(text.contains("HTTP/1.1 200 OK"), "{text}");
+    let reused = text.contains("\nReused, ");
+    assert!(reused || text.contains("\nNew, "), "{text}");
+    reused
+}
+
+/// Polls until `cond`, bounded.
+fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    while !cond() {
+        assert!(std::time::Instant::now() < deadline, "timed out: {what}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// Two `baton serve` sharing one Redis: a TLS 1.3 ticket one issued resumes
+/// on the other; a server with other keys answers it with a full
+/// handshake, as does the other server once the key is retired.
+#[test]
+fn fleet_ticket_from_one_server_resumes_on_the_other() {
+    require_openssl!();
+    let redis = redis_server!();
+    let url = redis.url("fleet1");
+    run_ok(&[
+        "ticket-keys",
+        "rotate",
+        "--redis",
+        &url,
+        "--lead",
+        "0",
+        "--min-interval",
+        "1",
+    ]);
+    let (a, port_a) = fleet_server(&url);
+    let (b, port_b) = fleet_server(&url);
+    let other_url = redis.url("elsewhere");
+    run_ok(&[
+        "ticket-keys",
+        "rotate",
+        "--redis",
+        &other_url,
+        "--lead",
+        "0",
+    ]);
+    let (c, port_c) = fleet_server(&other_url);
+
+    let dir = scratch_dir().join("fleet1");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (s1, s2, s3) = (dir.join("1.pem"), dir.join("2.pem"), dir.join("3.pem"));
+    assert!(
+        !visit(port_a, None, &s1),
+        "a first visit is a full handshake"
+    );
+    assert!(visit(port_b, Some(&s1), &s2), "A's ticket resumes on B");
+    assert!(visit(port_a, Some(&s2), &s3), "and B's on A");
+    assert!(
+        !visit(port_c, Some(&s3), &s1),
+        "unknown key: a full handshake"
+    );
+
+    // Retired: a rotation with short lifetimes deletes the key from Redis
+    // (and publishes a new one), and the servers drop it at their next poll.
+    let old = run_ok(&["ticket-keys", "list", "--redis", &url]);
+    let old = old.split_whitespace().next().unwrap().to_string();
+    eventually("the key retired", || {
+        let out = run_ok(&[
+            "ticket-keys",
+            "rotate",
+            "--redis",
+            &url,
+            "--lead",
+            "0",
+            "--min-interval",
+            "1",
+            "--encrypt-decrypt",
+            "1",
+            "--decrypt-only",
+            "1",
+        ]);
+        out.contains(&format!("retired {old}"))
+    });
+    let mut n = 0;
+    eventually("B forgets the retired key", || {
+        n += 1;
+        // Until it does, B resumes; after, a full handshake, never a failure.
+        !visit(port_b, Some(&s3), &dir.join(format!("r{n}.pem")))
+    });
+    for server in [a, b, c] {
+        let done = terminate(server);
+        assert_eq!(handshake_failures(&done.stderr), 0, "{}", done.stderr);
+    }
+}
+
+/// The workers' failed handshakes, from the stats `baton serve` prints at exit.
+fn handshake_failures(stderr: &str) -> u64 {
+    stderr
+        .lines()
+        .filter(|l| l.starts_with("worker "))
+        .flat_map(|l| l.split_whitespace())
+        .filter_map(|w| w.strip_prefix("failed="))
+        .map(|v| v.parse::<u64>().unwrap())
+        .sum()
+}
+
+/// A key rotation while clients go back and forth between two servers,
+/// resuming each time: every visit resumes, before, during and after it.
+#[test]
+fn fleet_rotation_while_clients_reconnect_loses_no_resumption() {
+    require_openssl!();
+    let redis = redis_server!();
+    let url = redis.url("fleet2");
+    run_ok(&[
+        "ticket-keys",
+        "rotate",
+        "--redis",
+        &url,
+        "--lead",
+        "0",
+        "--min-interval",
+        "1",
+    ]);
+    let (a, port_a) = fleet_server(&url);
+    let (b, port_b) = fleet_server(&url);
+    let dir = scratch_dir().join("fleet2");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let sess = |i: usize| dir.join(format!("{i}.pem"));
+    assert!(!visit(port_a, None, &sess(0)));
+    let mut i = 0;
+    let step = |i: &mut usize| {
+        let port = if *i % 2 == 0 { port_b } else { port_a };
+        assert!(
+            visit(port, Some(&sess(*i)), &sess(*i + 1)),
+            "visit {i} not resumed"
+        );
+        *i += 1;
+    };
+    for _ in 0..4 {
+        step(&mut i);
+    }
+    // A new key, two polls ahead of use, as a rotator publishes it (once
+    // the first one's rotation slot is over).
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    loop {
+        assert!(std::time::Instant::now() < deadline, "no rotation slot");
+        let made = run_ok(&[
+            "ticket-keys",
+            "rotate",
+            "--redis",
+            &url,
+            "--lead",
+            "2",
+            "--min-interval",
+            "1",
+        ]);
+        if made.starts_with("created ") {
+            break;
+        }
+        step(&mut i);
+    }
+    // Go on until both servers have the key and it has started encrypting.
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_secs(4) {
+        step(&mut i);
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    for _ in 0..4 {
+        step(&mut i);
+    }
+    for server in [a, b] {
+        let done = terminate(server);
+        assert_eq!(handshake_failures(&done.stderr), 0, "{}", done.stderr);
+        assert!(done.stderr.contains("installed=2"), "{}", done.stderr);
+    }
+}
+
+/// Redis stopped and restarted while clients reconnect (resuming, and
+/// with the session cache in the way): no failed connection, resumption all
+/// along (the keys stay installed), the outage said once and its end once.
+#[test]
+fn fleet_redis_restart_during_reconnects() {
+    require_openssl!();
+    let mut redis = redis_server!();
+    let url = redis.url("fleet3");
+    run_ok(&["ticket-keys", "rotate", "--redis", &url, "--lead", "0"]);
+    let (a, port_a) = fleet_server(&url);
+    let (b, port_b) = fleet_server(&url);
+    let dir = scratch_dir().join("fleet3");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let sess = |i: usize| dir.join(format!("{i}.pem"));
+    assert!(!visit(port_a, None, &sess(0)));
+    let mut i = 0;
+    let visits = |n: usize, i: &mut usize| {
+        for _ in 0..n {
+            let port = if *i % 2 == 0 { port_b } else { port_a };
+            assert!(
+                visit(port, Some(&sess(*i)), &sess(*i + 1)),
+                "visit {i} not resumed"
+            );
+            // TLS 1.2 with a session id (no ticket): the session cache's
+            // path, which must never fail a connection while Redis is away.
+            let tls12 = dir.join("tls12.pem");
+            let prev = tls12.exists().then_some(tls12.as_path());
+            visit_with(
+                port,
+                prev,
+                &dir.join("tls12-next.pem"),
+                &["-tls1_2", "-no_ticket"],
+            );
+            // (A server that keeps no session gives none to save.)
+            let _ = std::fs::rename(dir.join("tls12-next.pem"), &tls12);
+            *i += 1;
+        }
+    };
+    visits(3, &mut i);
+    redis.stop();
+    // Long enough for both key sources to fail a poll (every second).
+    let t = std::time::Instant::now();
+    while t.elapsed() < std::time::Duration::from_millis(2500) {
+        visits(1, &mut i);
+    }
+    redis.restart();
+    let t = std::time::Instant::now();
+    while t.elapsed() < std::time::Duration::from_millis(2500) {
+        visits(1, &mut i);
+    }
+    for server in [a, b] {
+        let done = terminate(server);
+        let e = &done.stderr;
+        assert_eq!(handshake_failures(e), 0, "{e}");
+        assert_eq!(
+            e.lines()
+                .filter(|l| l.contains("Redis unreachable") && l.contains("ticket keys"))
+                .count(),
+            1,
+            "{e}"
+        );
+        assert_eq!(
+            e.lines()
+                .filter(|l| l.contains("Redis is back") && l.contains("ticket keys"))
+                .count(),
+            1,
+            "{e}"
+        );
+        let keys = e
+            .lines()
+            .find(|l| l.starts_with("redis ticket keys "))
+            .unwrap();
+        assert!(keys.contains(" up ") || keys.contains(": up "), "{keys}");
+        assert!(keys.contains("outages=1"), "{keys}");
+    }
+}
