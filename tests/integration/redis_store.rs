@@ -236,7 +236,20 @@ fn stored(con: &mut redis::Connection, prefix: &str, id: &[u8]) -> Option<Vec<u8
 fn session_cache_store_retrieve_expire_delete() {
     let redis = redis_server!();
     let mut con = connect(&redis);
-    let cache = RedisSessionCache::start(&redis.url("sc"), RedisCacheOptions::default()).unwrap();
+    // The waker says when an answer is given (found or not).
+    let answers = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let a = Arc::clone(&answers);
+    let cache = RedisSessionCache::start(
+        &redis.url("sc"),
+        RedisCacheOptions {
+            waker: Some(Arc::new(move || {
+                a.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            })),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let answered = || answers.load(std::sync::atomic::Ordering::SeqCst);
 
     cache.store(b"id-1", b"sealed-1", Duration::from_secs(600));
     wait_until("stored", || stored(&mut con, "sc", b"id-1").is_some());
@@ -244,8 +257,10 @@ fn session_cache_store_retrieve_expire_delete() {
     // The handshake never waits: the answer comes from a worker.
     assert!(matches!(cache.retrieve(b"id-1"), CacheLookup::Pending(_)));
     wait_until("a hit", || cache.stats().hits == 1);
+    wait_until("the hit answered", || answered() == 1);
     assert!(matches!(cache.retrieve(b"nope"), CacheLookup::Pending(_)));
     wait_until("a miss", || cache.stats().misses == 1);
+    wait_until("the miss answered", || answered() == 2);
 
     cache.delete(b"id-1");
     wait_until("deleted", || stored(&mut con, "sc", b"id-1").is_none());

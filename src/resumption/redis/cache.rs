@@ -24,6 +24,10 @@ pub struct RedisCacheOptions {
     pub max_backoff: Duration,
     /// Where the once-per-outage lines go (default: stderr).
     pub log: Option<Arc<LogFn>>,
+    /// Called on the worker thread each time a pending lookup is answered
+    /// (see [`PendingLookup::with_waker`]), so an event loop can drive the
+    /// handshake again at once instead of at its next timer.
+    pub waker: Option<Arc<dyn Fn() + Send + Sync>>,
 }
 
 impl Default for RedisCacheOptions {
@@ -34,6 +38,7 @@ impl Default for RedisCacheOptions {
             timeout: Duration::from_millis(500),
             max_backoff: Duration::from_secs(5),
             log: None,
+            waker: None,
         }
     }
 }
@@ -46,6 +51,7 @@ impl core::fmt::Debug for RedisCacheOptions {
             .field("timeout", &self.timeout)
             .field("max_backoff", &self.max_backoff)
             .field("log", &self.log.is_some())
+            .field("waker", &self.waker.is_some())
             .finish()
     }
 }
@@ -177,6 +183,7 @@ impl Shared {
 /// Dropping it lets the workers finish what is queued, then stops them.
 pub struct RedisSessionCache {
     shared: Arc<Shared>,
+    waker: Option<Arc<dyn Fn() + Send + Sync>>,
     queue: Option<SyncSender<Job>>,
     workers: Vec<JoinHandle<()>>,
 }
@@ -240,6 +247,7 @@ impl RedisSessionCache {
         }
         Ok(Self {
             shared,
+            waker: opts.waker,
             queue: Some(tx),
             workers,
         })
@@ -292,7 +300,13 @@ impl SessionCache for RedisSessionCache {
         let Some(queue) = &self.queue else {
             return CacheLookup::NotFound;
         };
-        let (pending, answer) = PendingLookup::new();
+        let (pending, answer) = match &self.waker {
+            Some(w) => {
+                let w = Arc::clone(w);
+                PendingLookup::with_waker(move || w())
+            }
+            None => PendingLookup::new(),
+        };
         let job = Job::Get {
             key: self.key(id),
             answer,
