@@ -333,7 +333,7 @@ fn fleet_rotation_while_clients_reconnect_loses_no_resumption() {
     assert!(!visit(port_a, None, &sess(0)));
     let mut i = 0;
     let step = |i: &mut usize| {
-        let port = if *i % 2 == 0 { port_b } else { port_a };
+        let port = [port_b, port_a][*i & 1];
         assert!(
             visit(port, Some(&sess(*i)), &sess(*i + 1)),
             "visit {i} not resumed"
@@ -398,7 +398,7 @@ fn fleet_redis_restart_during_reconnects() {
     let mut i = 0;
     let visits = |n: usize, i: &mut usize| {
         for _ in 0..n {
-            let port = if *i % 2 == 0 { port_b } else { port_a };
+            let port = [port_b, port_a][*i & 1];
             assert!(
                 visit(port, Some(&sess(*i)), &sess(*i + 1)),
                 "visit {i} not resumed"
