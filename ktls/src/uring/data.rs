@@ -99,6 +99,8 @@ impl<S: Service> Worker<S> {
         };
         match fed {
             Ok(done) => {
+                // Bytes from the peer may move a parked handshake on too.
+                c.parked = false;
                 take_pending(c);
                 if done {
                     self.handshake_done(idx);

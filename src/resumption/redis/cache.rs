@@ -150,8 +150,13 @@ impl Shared {
     }
 
     fn succeeded(&self) {
-        if let Ok(mut h) = self.health.lock() {
-            h.succeeded(&self.url, &*self.log);
+        let line = self
+            .health
+            .lock()
+            .ok()
+            .and_then(|mut h| h.succeeded(&self.url));
+        if let Some(line) = line {
+            (self.log)(&line);
         }
         self.count(|s| {
             s.down = false;
@@ -160,11 +165,15 @@ impl Shared {
     }
 
     fn failed(&self, e: &StoreError) {
-        let started = self
+        let line = self
             .health
             .lock()
-            .map(|mut h| h.failed(&self.url, e, &*self.log))
-            .unwrap_or(false);
+            .ok()
+            .and_then(|mut h| h.failed(&self.url, e));
+        let started = line.is_some();
+        if let Some(line) = line {
+            (self.log)(&line);
+        }
         self.count(|s| {
             s.down = true;
             s.outages += u64::from(started);

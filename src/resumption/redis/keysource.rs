@@ -220,7 +220,11 @@ impl Poller {
             Ok(p) => p,
             Err(e) => {
                 self.con = None;
-                let started = self.health.failed(&self.url, &e, &*self.log);
+                let line = self.health.failed(&self.url, &e);
+                let started = line.is_some();
+                if let Some(line) = line {
+                    (self.log)(&line);
+                }
                 if let Ok(mut s) = self.stats.lock() {
                     s.polls_failed += 1;
                     s.outages += u64::from(started);
@@ -229,7 +233,9 @@ impl Poller {
                 return;
             }
         };
-        self.health.succeeded(&self.url, &*self.log);
+        if let Some(line) = self.health.succeeded(&self.url) {
+            (self.log)(&line);
+        }
         if let Ok(mut s) = self.stats.lock() {
             s.polls_ok += 1;
             s.down = false;

@@ -235,16 +235,18 @@ impl Health {
         self.down_since.is_some()
     }
 
-    /// A failure: returns true when it starts an outage (log it, count it).
-    /// Doubles the wait before the next try, up to the cap.
-    fn failed(&mut self, url: &RedisUrl, err: &StoreError, log: &LogFn) -> bool {
+    /// A failure: returns the line to log (and an outage to count) when it
+    /// starts an outage. Doubles the wait before the next try, up to the cap.
+    /// (The caller logs, after letting go of any lock: a slow log must not
+    /// hold up the handshakes that check the health.)
+    fn failed(&mut self, url: &RedisUrl, err: &StoreError) -> Option<String> {
         let now = Instant::now();
         self.failures_in_outage += 1;
-        let started = self.down_since.is_none();
-        if started {
+        let mut line = None;
+        if self.down_since.is_none() {
             self.down_since = Some(now);
             self.backoff = self.min_backoff;
-            log(&format!(
+            line = Some(format!(
                 "{} {url}: Redis unreachable ({err}); {}; retrying with backoff",
                 self.what,
                 match self.what {
@@ -256,22 +258,23 @@ impl Health {
             self.backoff = (self.backoff * 2).min(self.max_backoff);
         }
         self.next_try = Some(now + self.backoff);
-        started
+        line
     }
 
-    /// A success: logs once if it ends an outage.
-    fn succeeded(&mut self, url: &RedisUrl, log: &LogFn) {
-        if let Some(since) = self.down_since.take() {
-            log(&format!(
+    /// A success: the line to log when it ends an outage.
+    fn succeeded(&mut self, url: &RedisUrl) -> Option<String> {
+        let line = self.down_since.take().map(|since| {
+            format!(
                 "{} {url}: Redis is back after {:.1} s ({} failed attempts)",
                 self.what,
                 since.elapsed().as_secs_f64(),
                 self.failures_in_outage
-            ));
-        }
+            )
+        });
         self.failures_in_outage = 0;
         self.backoff = self.min_backoff;
         self.next_try = None;
+        line
     }
 
     /// While down: whether the backoff allows a try now (and if so, the next
@@ -343,16 +346,17 @@ mod tests {
             Duration::from_millis(40),
         );
         let err = StoreError::new("refused");
-        assert!(h.failed(&url, &err, &*log));
-        assert!(!h.failed(&url, &err, &*log));
-        assert!(!h.failed(&url, &err, &*log));
+        let run = |line: Option<String>| line.map(|l| log(&l)).is_some();
+        assert!(run(h.failed(&url, &err)));
+        assert!(!run(h.failed(&url, &err)));
+        assert!(!run(h.failed(&url, &err)));
         assert_eq!(h.backoff, Duration::from_millis(40));
-        assert!(!h.failed(&url, &err, &*log));
+        assert!(!run(h.failed(&url, &err)));
         assert_eq!(h.backoff, Duration::from_millis(40), "capped");
         assert!(h.is_down());
-        h.succeeded(&url, &*log);
+        assert!(run(h.succeeded(&url)));
         assert!(!h.is_down());
-        h.succeeded(&url, &*log);
+        assert!(!run(h.succeeded(&url)));
         let lines = lines.lock().unwrap();
         assert_eq!(lines.len(), 2, "{lines:?}");
         assert!(lines[0].contains("unreachable") && lines[1].contains("back"));
