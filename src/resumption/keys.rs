@@ -227,7 +227,6 @@ impl TicketKeys {
 
     /// Seals `plaintext` under a key chosen by weight; `None` when no key may
     /// encrypt at `now`.
-    #[cfg_attr(not(any(test, feature = "fuzzing")), allow(dead_code))] // until the engine calls it
     pub(crate) fn seal(&self, now: u64, plaintext: &[u8]) -> Option<Vec<u8>> {
         let keys = self.current(now);
         let keys = if self.auto && self.needs_fresh_key(&keys, now) {
@@ -271,7 +270,6 @@ impl TicketKeys {
     }
 
     /// Opens a ticket sealed by [`seal`](Self::seal).
-    #[cfg_attr(not(any(test, feature = "fuzzing")), allow(dead_code))] // until the engine calls it
     pub(crate) fn open(
         &self,
         now: u64,
