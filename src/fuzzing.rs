@@ -12,6 +12,11 @@ use crate::msgs::handshake::{
 };
 use crate::msgs::joiner::HandshakeJoiner;
 
+mod ticket;
+pub use ticket::{
+    seal_ticket, ticket, ticket_keys, TICKET_KEY_NAME, TICKET_KEY_SECRET, TICKET_NOW,
+};
+
 fn check_client_extensions(ch: &ClientHello) {
     if let Ok(exts) = ClientExtensions::parse(&ch.extensions) {
         // ok-panic: fuzz oracle; what parsed fits its length fields again.

@@ -95,7 +95,12 @@ impl HashAlg {
 
     /// HKDF-Expand(prk, info, L) (RFC 5869 §2.3), `info` given in pieces.
     /// Fails if `out.len() > 255 * HashLen`.
-    fn hkdf_expand(self, prk: &[u8], info: &[&[u8]], out: &mut [u8]) -> Result<(), Error> {
+    pub(crate) fn hkdf_expand(
+        self,
+        prk: &[u8],
+        info: &[&[u8]],
+        out: &mut [u8],
+    ) -> Result<(), Error> {
         let hash_len = self.output_len();
         if out.len() > 255 * hash_len {
             return Err(Error::usage("HKDF-Expand output longer than 255 * HashLen"));

@@ -127,6 +127,17 @@ impl Engine {
         if self.c.mode != Mode::Server {
             return Err(Error::usage("tickets are sent by servers"));
         }
+        self.check_failed()?;
+        if self.phase.is_handshake_complete() {
+            // Tickets derive from the handshake's resumption secret, kept
+            // only when this connection may get tickets (TLS 1.3, tickets on).
+            if self.c.resumption.ticket_base.is_none() {
+                return Err(Error::usage(
+                    "this connection issues no tickets (TLS 1.2, tickets off, or the client named no PSK mode)",
+                ));
+            }
+            return server13::send_tickets(&mut self.c, n).map_err(|e| self.fail(e));
+        }
         self.c.resumption.extra_tickets = self.c.resumption.extra_tickets.saturating_add(n);
         Ok(())
     }
@@ -797,6 +808,8 @@ impl core::fmt::Debug for Engine {
 
 #[cfg(test)]
 mod bogo_tests;
+#[cfg(test)]
+mod resume_tests;
 #[cfg(test)]
 mod rfc_tests;
 #[cfg(test)]

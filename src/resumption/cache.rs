@@ -1,9 +1,11 @@
-//! The server's session cache for TLS 1.2 session ids (SKELETON), as s2n's
+//! The server's session cache for TLS 1.2 session ids, as s2n's
 //! store / retrieve / delete callbacks. Values are sealed with the config's
 //! ticket keys before they reach the cache, so a shared store (Redis) holds
 //! only ciphertext.
 
-use std::time::Duration;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 /// What `retrieve` answers.
 #[derive(Debug)]
@@ -30,68 +32,221 @@ pub trait SessionCache: Send + Sync {
     fn delete(&self, id: &[u8]);
 }
 
-/// The handshake's half of an answer that comes later.
-#[derive(Debug)]
-pub struct PendingLookup {
-    _todo: (),
+/// The answer slot: `None` while unanswered, then `Some(answer)`.
+type Slot = Mutex<Option<Option<Vec<u8>>>>;
+/// Called once when the answer is given (to wake an event loop).
+type Waker = Box<dyn FnOnce() + Send + 'static>;
+
+struct Shared {
+    slot: Slot,
+    waker: Mutex<Option<Waker>>,
 }
 
-/// The application's half: give the answer from any thread.
-#[derive(Debug)]
+/// The handshake's half of an answer that comes later.
+pub struct PendingLookup {
+    shared: Arc<Shared>,
+}
+
+/// The application's half: give the answer from any thread. Dropping it
+/// unanswered counts as [`not_found`](Self::not_found).
 pub struct LookupAnswer {
-    _todo: (),
+    shared: Arc<Shared>,
+    answered: bool,
 }
 
 impl PendingLookup {
     /// A pending lookup and the handle that answers it.
     pub fn new() -> (PendingLookup, LookupAnswer) {
-        todo!()
+        Self::make(None)
     }
 
-    /// `None` while unanswered; then the answer (`Some(None)`: not found).
+    /// As [`new`](Self::new), and `wake` is called once, on the answering
+    /// thread, when the answer is given (or the answer handle is dropped),
+    /// so an event loop can drive the handshake again.
+    pub fn with_waker(wake: impl FnOnce() + Send + 'static) -> (PendingLookup, LookupAnswer) {
+        Self::make(Some(Box::new(wake)))
+    }
+
+    fn make(waker: Option<Waker>) -> (PendingLookup, LookupAnswer) {
+        let shared = Arc::new(Shared {
+            slot: Mutex::new(None),
+            waker: Mutex::new(waker),
+        });
+        (
+            PendingLookup {
+                shared: Arc::clone(&shared),
+            },
+            LookupAnswer {
+                shared,
+                answered: false,
+            },
+        )
+    }
+
+    /// `None` while unanswered; then the answer (`Some(None)`: not found),
+    /// the same at every later poll.
+    #[cfg_attr(not(test), allow(dead_code))] // until the engine polls
     pub(crate) fn poll(&self) -> Option<Option<Vec<u8>>> {
-        todo!()
+        lock(&self.shared.slot).clone()
     }
 }
 
 impl LookupAnswer {
     /// The entry was found.
-    pub fn found(self, value: Vec<u8>) {
-        let _ = value;
-        todo!()
+    pub fn found(mut self, value: Vec<u8>) {
+        self.answer(Some(value));
     }
 
     /// There is no entry (or the store failed): the handshake goes on in full.
-    pub fn not_found(self) {
-        todo!()
+    pub fn not_found(mut self) {
+        self.answer(None);
+    }
+
+    fn answer(&mut self, value: Option<Vec<u8>>) {
+        if self.answered {
+            return;
+        }
+        self.answered = true;
+        *lock(&self.shared.slot) = Some(value);
+        // Taken out first so the callback runs with no lock held.
+        let wake = lock(&self.shared.waker).take();
+        if let Some(wake) = wake {
+            wake();
+        }
+    }
+}
+
+impl Drop for LookupAnswer {
+    fn drop(&mut self) {
+        self.answer(None);
+    }
+}
+
+impl core::fmt::Debug for PendingLookup {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PendingLookup")
+            .field("answered", &lock(&self.shared.slot).is_some())
+            .finish()
+    }
+}
+
+impl core::fmt::Debug for LookupAnswer {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("LookupAnswer")
+            .field("answered", &self.answered)
+            .finish()
+    }
+}
+
+/// A poisoned lock only means another thread panicked holding it; the data
+/// (an answer slot, a cache map) is still consistent.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+struct Entry {
+    value: Vec<u8>,
+    /// `None`: the TTL was too large to represent, so it never expires.
+    expires: Option<Instant>,
+    /// Insertion order, the key of `order`.
+    seq: u64,
+}
+
+#[derive(Default)]
+struct Inner {
+    map: HashMap<Vec<u8>, Entry>,
+    /// Insertion order → id, so the oldest entry is the first.
+    order: BTreeMap<u64, Vec<u8>>,
+    next_seq: u64,
+}
+
+impl Inner {
+    fn remove(&mut self, id: &[u8]) -> Option<Entry> {
+        let e = self.map.remove(id)?;
+        self.order.remove(&e.seq);
+        Some(e)
     }
 }
 
 /// A bounded in-memory cache for one machine.
-#[derive(Debug)]
 pub struct MemorySessionCache {
-    _todo: (),
+    capacity: usize,
+    inner: Mutex<Inner>,
 }
 
 impl MemorySessionCache {
     /// A cache that holds at most `capacity` entries (the oldest go first).
     pub fn new(capacity: usize) -> Self {
-        let _ = capacity;
-        todo!()
+        Self {
+            capacity,
+            inner: Mutex::new(Inner::default()),
+        }
+    }
+
+    /// How many entries it holds now (expired ones included until looked up
+    /// or evicted).
+    pub fn len(&self) -> usize {
+        lock(&self.inner).map.len()
+    }
+
+    /// Whether it holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl core::fmt::Debug for MemorySessionCache {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("MemorySessionCache")
+            .field("capacity", &self.capacity)
+            .field("len", &self.len())
+            .finish()
     }
 }
 
 impl SessionCache for MemorySessionCache {
     fn store(&self, id: &[u8], value: &[u8], ttl: Duration) {
-        let _ = (id, value, ttl);
-        todo!()
+        if self.capacity == 0 {
+            return;
+        }
+        let mut inner = lock(&self.inner);
+        inner.remove(id);
+        while inner.map.len() >= self.capacity {
+            let Some((_, oldest)) = inner.order.pop_first() else {
+                break;
+            };
+            inner.map.remove(&oldest);
+        }
+        let seq = inner.next_seq;
+        inner.next_seq += 1;
+        inner.order.insert(seq, id.to_vec());
+        inner.map.insert(
+            id.to_vec(),
+            Entry {
+                value: value.to_vec(),
+                expires: Instant::now().checked_add(ttl),
+                seq,
+            },
+        );
     }
+
     fn retrieve(&self, id: &[u8]) -> CacheLookup {
-        let _ = id;
-        todo!()
+        let mut inner = lock(&self.inner);
+        let live = match inner.map.get(id) {
+            None => return CacheLookup::NotFound,
+            Some(e) => e.expires.is_none_or(|t| Instant::now() < t),
+        };
+        if !live {
+            inner.remove(id);
+            return CacheLookup::NotFound;
+        }
+        match inner.map.get(id) {
+            Some(e) => CacheLookup::Found(e.value.clone()),
+            None => CacheLookup::NotFound,
+        }
     }
+
     fn delete(&self, id: &[u8]) {
-        let _ = id;
-        todo!()
+        lock(&self.inner).remove(id);
     }
 }

@@ -30,12 +30,21 @@ pub(crate) struct OfferedPsk {
 pub(super) fn usable_offer(c: &mut Common, offer13: bool, offer12: bool) -> Option<SavedSession> {
     let s = c.resumption.offer.take()?;
     let policy = c.config.inner.policy;
-    let suite_ok = policy.cipher_suites.contains(&s.suite);
-    let version_ok = match s.version {
-        ProtocolVersion::TLSV1_3 => offer13 && tls13_suite(s.suite).is_some(),
-        ProtocolVersion::TLSV1_2 => offer12 && tls12_suite(s.suite).is_some(),
+    // TLS 1.3 resumes with any suite of the ticket's hash (§4.2.11); TLS 1.2
+    // with the session's own suite.
+    let suite_ok = match s.version {
+        ProtocolVersion::TLSV1_3 => offer13 && tls13_suite(s.suite).is_some_and(|t| {
+            policy
+                .cipher_suites
+                .iter()
+                .any(|cs| tls13_suite(*cs).is_some_and(|o| o.hash == t.hash))
+        }),
+        ProtocolVersion::TLSV1_2 => {
+            offer12 && tls12_suite(s.suite).is_some() && policy.cipher_suites.contains(&s.suite)
+        }
         _ => false,
     };
+    let version_ok = true;
     let name_ok = s.server_name == c.info.server_name;
     let alpn_ok = s
         .alpn
@@ -49,6 +58,16 @@ pub(super) fn usable_offer(c: &mut Common, offer13: bool, offer12: bool) -> Opti
     // Kept for the ServerHello's answer (client12 reads it for TLS 1.2).
     c.resumption.offer = Some(s.clone());
     Some(s)
+}
+
+/// Tests: whether `usable_offer` would offer `s` from `e`.
+#[cfg(test)]
+pub(crate) fn offer_is_usable_for_test(
+    e: &mut crate::engine::Engine,
+    s: SavedSession,
+) -> Option<SavedSession> {
+    e.c.resumption.offer = Some(s);
+    usable_offer(&mut e.c, true, true)
 }
 
 /// Adds `pre_shared_key` for `session` as the hello's last extension and

@@ -5,6 +5,7 @@ use super::client13::cert_verify_content;
 use super::common::Traffic13;
 use super::limits::{SkipEarlyData, MAX_SKIPPED_EARLY_DATA};
 use super::{require_boundary, server12, unexpected, verify_finished, Common, Hs, KeyPhase};
+use crate::cert::CertChainAndKey;
 use crate::crypto::hash::Transcript;
 use crate::crypto::kx::{self, SUPPORTED_GROUPS};
 use crate::crypto::rand;
@@ -23,6 +24,8 @@ use crate::suites::{tls13_suite, Tls13Suite};
 use crate::tls13::key_schedule::{finished_verify_data, EarlySecret, MasterSecret};
 
 mod choose;
+mod psk;
+pub(crate) use psk::send_tickets;
 use choose::choose_suite;
 pub(crate) use choose::{choose_alpn, choose_cert, suite_preference, ChosenCert};
 
@@ -52,6 +55,44 @@ pub(crate) struct ExpectFinished {
     suite: &'static Tls13Suite,
     client_hs: Secret,
     master: MasterSecret,
+    /// Send tickets after the client's Finished.
+    tickets: bool,
+    /// When the client was authenticated by a full handshake (this one, or
+    /// the one the resumed session comes from).
+    auth_time: u64,
+}
+
+/// Certificate and CertificateVerify of a full handshake.
+fn send_certificate(
+    c: &mut Common,
+    cert: &CertChainAndKey,
+    scheme: crate::msgs::enums::SignatureScheme,
+    transcript: &mut Transcript,
+) -> Result<()> {
+    let entries = cert
+        .chain()
+        .iter()
+        .map(|der| CertificateEntry {
+            cert: der.clone(),
+            extensions: Vec::new(),
+        })
+        .collect();
+    c.queue_handshake(
+        &HandshakeMessage::new(HandshakePayload::Certificate13(Certificate13 {
+            context: Vec::new(),
+            entries,
+        })),
+        transcript,
+    )?;
+    let content = cert_verify_content(SERVER_CV_CONTEXT, transcript.current_hash().as_bytes());
+    let signature = cert.signing_key().sign(scheme, &content)?;
+    c.queue_handshake(
+        &HandshakeMessage::new(HandshakePayload::CertificateVerify(CertificateVerify {
+            scheme,
+            signature,
+        })),
+        transcript,
+    )
 }
 
 fn hs_failure(msg: &'static str) -> Error {
@@ -179,66 +220,24 @@ impl ExpectClientHello {
             None => choose_suite(c, &ch.cipher_suites)
                 .ok_or_else(|| hs_failure("no cipher suite in common"))?,
         };
-        let client_schemes = exts
-            .signature_algorithms
-            .as_deref()
-            .ok_or_else(|| missing("ClientHello without signature_algorithms"))?;
-        if c.config.inner.certs.is_empty() {
-            return Err(hs_failure("server has no certificate configured"));
-        }
-        let ChosenCert { cert, scheme, .. } = choose_cert(
-            c,
-            client_schemes,
-            exts.signature_algorithms_cert.as_deref(),
-            true,
-            |_| true,
-        )
-        .ok_or_else(|| hs_failure("no certificate matches the client's signature algorithms"))?;
-        let client_groups = exts
-            .supported_groups
-            .as_deref()
-            .ok_or_else(|| missing("ClientHello without supported_groups"))?;
-        let shares = exts
-            .key_shares
-            .as_deref()
-            .ok_or_else(|| missing("ClientHello without key_share"))?;
-        for s in shares {
-            if !client_groups.contains(&s.group) {
-                return Err(illegal("key share for a group not in supported_groups"));
-            }
-        }
-        let acceptable = |g: &NamedGroup| SUPPORTED_GROUPS.contains(g) && client_groups.contains(g);
-        let share = match &self.hrr {
-            Some(h) => {
-                if shares.len() != 1 || shares[0].group != h.group {
-                    return Err(illegal(
-                        "second ClientHello must share exactly the requested group",
-                    ));
+        let resume = psk::choose(c, &exts, msg, self.hrr.as_ref().map(|h| &h.transcript), suite)?;
+        // A resumed session was authenticated by the handshake that made it.
+        let cert = match &resume {
+            Some(_) => None,
+            None => Some(self.choose_certificate(c, &exts)?),
+        };
+        let share = match &resume {
+            // psk_ke: no key exchange at all (the client may send no share).
+            Some(r) if !r.dhe => None,
+            _ => match self.select_share(c, &exts)? {
+                Ok(share) => Some(share),
+                Err(group) => {
+                    c.info.refusal = None;
+                    return self
+                        .send_hrr(c, &ch, msg, suite, group, exts.early_data)
+                        .map(Hs::Server13);
                 }
-                shares[0].clone()
-            }
-            None => {
-                // Take any acceptable share (best by our order) before costing a round trip.
-                let best = policy
-                    .groups
-                    .iter()
-                    .filter(|g| acceptable(g))
-                    .find_map(|g| shares.iter().find(|s| s.group == *g));
-                match best {
-                    Some(s) => s.clone(),
-                    None => {
-                        let g = policy
-                            .groups
-                            .iter()
-                            .copied()
-                            .find(|g| acceptable(g))
-                            .ok_or_else(|| hs_failure("no key exchange group in common"))?;
-                        return self
-                            .send_hrr(c, &ch, msg, suite, g, exts.early_data)
-                            .map(Hs::Server13);
-                    }
-                }
-            }
+            },
         };
 
         let alpn = choose_alpn(c, exts.alpn.as_deref())?;
@@ -254,17 +253,20 @@ impl ExpectClientHello {
 
         // For a hybrid this encapsulates to the client's ML-KEM key: the
         // server never holds a KEM key pair.
-        let kx::Response {
-            share: our_payload,
-            secret: shared,
-        } = kx::respond(share.group, &share.payload)?;
-        let our_share = KeyShareEntry {
-            group: share.group,
-            payload: our_payload,
+        let (our_share, shared) = match &share {
+            Some(share) => {
+                let kx::Response { share: payload, secret } =
+                    kx::respond(share.group, &share.payload)?;
+                let ours = KeyShareEntry { group: share.group, payload };
+                (Some(ours), secret)
+            }
+            // psk_ke: the (EC)DHE input is zeros (RFC 8446 §7.1).
+            None => (None, Secret::new(&[0; 64][..suite.hash.output_len()])),
         };
         let sh_exts = ServerExtensions {
             supported_version: Some(ProtocolVersion::TLSV1_3),
-            key_share: Some(our_share),
+            key_share: our_share,
+            pre_shared_key: resume.as_ref().map(|r| r.index),
             ..Default::default()
         };
         let sh = ServerHello {
@@ -279,7 +281,8 @@ impl ExpectClientHello {
             &HandshakeMessage::new(HandshakePayload::ServerHello(sh)),
             &mut transcript,
         )?;
-        let hs = EarlySecret::new(suite.hash, None)
+        let psk = resume.as_ref().map(|r| r.state.secret.as_bytes());
+        let hs = EarlySecret::new(suite.hash, psk)
             .into_handshake(shared.as_bytes(), transcript.current_hash().as_bytes());
         if !ccs_sent && !ch.session_id.is_empty() {
             c.send_ccs()?;
@@ -304,30 +307,11 @@ impl ExpectClientHello {
             )),
             &mut transcript,
         )?;
-        let entries = cert
-            .chain()
-            .iter()
-            .map(|der| CertificateEntry {
-                cert: der.clone(),
-                extensions: Vec::new(),
-            })
-            .collect();
-        c.queue_handshake(
-            &HandshakeMessage::new(HandshakePayload::Certificate13(Certificate13 {
-                context: Vec::new(),
-                entries,
-            })),
-            &mut transcript,
-        )?;
-        let content = cert_verify_content(SERVER_CV_CONTEXT, transcript.current_hash().as_bytes());
-        let signature = cert.signing_key().sign(scheme, &content)?;
-        c.queue_handshake(
-            &HandshakeMessage::new(HandshakePayload::CertificateVerify(CertificateVerify {
-                scheme,
-                signature,
-            })),
-            &mut transcript,
-        )?;
+        if let Some(ChosenCert { cert, scheme, .. }) = cert {
+            send_certificate(c, &cert, scheme, &mut transcript)?;
+            c.info.selected_cert = Some(cert);
+            c.info.signature_scheme = Some(scheme);
+        }
         let vd = finished_verify_data(
             suite.hash,
             hs.server_traffic(),
@@ -347,18 +331,96 @@ impl ExpectClientHello {
 
         c.info.version = Some(ProtocolVersion::TLSV1_3);
         c.info.suite = Some(suite.suite);
-        c.info.group = Some(share.group);
+        c.info.group = share.map(|s| s.group);
         c.info.alpn = alpn;
-        c.info.selected_cert = Some(cert);
-        c.info.signature_scheme = Some(scheme);
+        let now = c.now();
+        let auth_time = match &resume {
+            Some(r) => {
+                c.info.resumed = true;
+                c.info.resumed_age = Some(now.saturating_sub(r.state.issued_at));
+                r.state.auth_time
+            }
+            None => now,
+        };
+        let (dhe, ke) = psk::modes(c, &exts);
         Ok(Hs::Server13(State::ExpectFinished(Box::new(
             ExpectFinished {
                 transcript,
                 suite,
                 client_hs,
                 master,
+                // Only to a client that named a mode we resume with (§4.2.9).
+                tickets: c.config.inner.resumption.tickets && (dhe || ke),
+                auth_time,
             },
         ))))
+    }
+
+    /// The certificate for a full handshake.
+    fn choose_certificate(&self, c: &Common, exts: &ClientExtensions) -> Result<ChosenCert> {
+        let client_schemes = exts
+            .signature_algorithms
+            .as_deref()
+            .ok_or_else(|| missing("ClientHello without signature_algorithms"))?;
+        if c.config.inner.certs.is_empty() {
+            return Err(hs_failure("server has no certificate configured"));
+        }
+        choose_cert(
+            c,
+            client_schemes,
+            exts.signature_algorithms_cert.as_deref(),
+            true,
+            |_| true,
+        )
+        .ok_or_else(|| hs_failure("no certificate matches the client's signature algorithms"))
+    }
+
+    /// The client's share to answer (`Ok`), or the group a HelloRetryRequest
+    /// must ask for (`Err`).
+    fn select_share(
+        &self,
+        c: &Common,
+        exts: &ClientExtensions,
+    ) -> Result<core::result::Result<KeyShareEntry, NamedGroup>> {
+        let policy = c.config.inner.policy;
+        let client_groups = exts
+            .supported_groups
+            .as_deref()
+            .ok_or_else(|| missing("ClientHello without supported_groups"))?;
+        let shares = exts
+            .key_shares
+            .as_deref()
+            .ok_or_else(|| missing("ClientHello without key_share"))?;
+        for s in shares {
+            if !client_groups.contains(&s.group) {
+                return Err(illegal("key share for a group not in supported_groups"));
+            }
+        }
+        let acceptable = |g: &NamedGroup| SUPPORTED_GROUPS.contains(g) && client_groups.contains(g);
+        if let Some(h) = &self.hrr {
+            if shares.len() != 1 || shares[0].group != h.group {
+                return Err(illegal(
+                    "second ClientHello must share exactly the requested group",
+                ));
+            }
+            return Ok(Ok(shares[0].clone()));
+        }
+        // Take any acceptable share (best by our order) before costing a round trip.
+        let best = policy
+            .groups
+            .iter()
+            .filter(|g| acceptable(g))
+            .find_map(|g| shares.iter().find(|s| s.group == *g));
+        match best {
+            Some(s) => Ok(Ok(s.clone())),
+            None => policy
+                .groups
+                .iter()
+                .copied()
+                .find(|g| acceptable(g))
+                .map(Err)
+                .ok_or_else(|| hs_failure("no key exchange group in common")),
+        }
     }
 
     fn send_hrr(
@@ -438,6 +500,19 @@ impl ExpectFinished {
         )?;
         self.transcript.add(&msg.encoded);
         c.install_app_read(self.suite, self.master.client_traffic())?;
+        if self.tickets {
+            let rms = self
+                .master
+                .resumption_secret(self.transcript.current_hash().as_bytes());
+            psk::keep_ticket_base(c, self.suite, rms, self.auth_time);
+            let n = c
+                .config
+                .inner
+                .resumption
+                .ticket_count
+                .saturating_add(std::mem::take(&mut c.resumption.extra_tickets));
+            psk::send_tickets(c, n)?;
+        }
         c.traffic = Some(Traffic13 {
             suite: self.suite,
             ours: self.master.server_traffic().clone(),

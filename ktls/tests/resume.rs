@@ -1,0 +1,139 @@
+//! Resumed sessions through kernel TLS (in the VMs of tools/ktls-vm; on a
+//! kernel without the `tls` ULP these print SKIPPED and pass, unless
+//! BATON_REQUIRE_KTLS is set).
+//!
+//! A resumed handshake derives its traffic keys from the ticket's PSK, and
+//! a TLS 1.3 server sends its tickets right after the handshake, under the
+//! application key the kernel takes over: the kernel must get the keys and
+//! the record sequence numbers that follow those records, and a client whose
+//! kernel receives must still read the tickets (as control records).
+
+#[path = "../../tests/integration/util.rs"]
+mod util;
+
+use baton::policy::SecurityPolicy;
+use baton::{
+    CertChainAndKey, CipherSuite, Config, Connection, KernelSession, NamedGroup, ProtocolVersion,
+    SavedSession, SignatureScheme,
+};
+use baton_ktls::{KtlsMode, KtlsOptions};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::os::fd::OwnedFd;
+use std::thread;
+use util::*;
+
+fn ktls_or_skip(test: &str) -> bool {
+    let support = baton_ktls::probe();
+    if support.available() {
+        return true;
+    }
+    if std::env::var_os("BATON_REQUIRE_KTLS").is_some() {
+        panic!("{test}: BATON_REQUIRE_KTLS is set, but {support}");
+    }
+    eprintln!("SKIPPED {test}: {support}; the kTLS tests run for real in tools/ktls-vm");
+    false
+}
+
+fn policy(version: ProtocolVersion, suite: CipherSuite) -> &'static SecurityPolicy {
+    Box::leak(Box::new(SecurityPolicy {
+        name: "ktls-resume",
+        min_version: version,
+        max_version: version,
+        cipher_suites: Box::leak(vec![suite].into_boxed_slice()),
+        signature_schemes: &[SignatureScheme::ECDSA_SECP256R1_SHA256],
+        certificate_signature_schemes: None,
+        groups: &[NamedGroup::X25519, NamedGroup::SECP256R1],
+        chacha20_boosted: false,
+    }))
+}
+
+fn configs(version: ProtocolVersion, suite: CipherSuite) -> (Config, Config) {
+    let mut s = Config::builder_minimal();
+    s.custom_security_policy(policy(version, suite)).unwrap();
+    s.add_cert_chain_and_key(
+        CertChainAndKey::from_pem_files(data("server-p256-chain.pem"), data("server-p256.key"))
+            .unwrap(),
+    );
+    s.session_tickets(true);
+    let mut c = Config::builder_minimal();
+    c.custom_security_policy(policy(version, suite)).unwrap();
+    c.add_pem_to_trust_store(&std::fs::read(data("ca-ecdsa.pem")).unwrap())
+        .unwrap();
+    c.session_tickets(true);
+    (s.build().unwrap(), c.build().unwrap())
+}
+
+/// Handshakes on a socket, then hands both directions to the kernel.
+fn kernel_side(mut conn: Connection, stream: &TcpStream) -> KernelSession {
+    stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+    conn.set_fd(OwnedFd::from(stream.try_clone().unwrap()))
+        .unwrap();
+    conn.set_exact_record_reads(true);
+    conn.negotiate().expect("handshake");
+    let mut k = conn.into_kernel_session().map_err(|(_, e)| e).unwrap();
+    let st = baton_ktls::enable_session(&mut k, KtlsMode::Require, &KtlsOptions::default())
+        .unwrap_or_else(|e| panic!("enabling kTLS: {e}"));
+    assert!(st.send.is_kernel() && st.recv.is_kernel(), "{st}");
+    k
+}
+
+/// One connection, kernel TLS on both ends: the client sends, the server
+/// echoes, so the client has read past the server's tickets. Returns
+/// (client resumed, server resumed, the client's newest session).
+fn connect(
+    server: &Config,
+    client: &Config,
+    offer: Option<SavedSession>,
+) -> (bool, bool, Option<SavedSession>) {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let scfg = server.clone();
+    let srv = thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut k = kernel_side(Connection::new_server(&scfg), &stream);
+        let got = recv_exact(&mut k, 100_000).expect("server receive");
+        send_all(&mut k, &got).unwrap();
+        let mut buf = [0u8; 64];
+        assert_eq!(k.recv(&mut buf).unwrap(), 0, "client's close_notify");
+        k.shutdown().unwrap();
+        k.is_resumed()
+    });
+    let stream = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+    let mut conn = Connection::new_client(client);
+    conn.set_server_name("localhost").unwrap();
+    if let Some(s) = offer {
+        conn.session_mut().set_saved_session(s).unwrap();
+    }
+    let mut k = kernel_side(conn, &stream);
+    let data = payload(100_000, 7);
+    send_all(&mut k, &data).unwrap();
+    let back = recv_exact(&mut k, data.len()).expect("client receive");
+    assert_eq!(sha256_hex(&back), sha256_hex(&data));
+    k.shutdown().unwrap();
+    let server_resumed = srv.join().unwrap();
+    (k.is_resumed(), server_resumed, k.saved_session())
+}
+
+#[test]
+fn resumed_sessions_through_kernel_tls_every_tls13_suite() {
+    if !ktls_or_skip("resumed_sessions_through_kernel_tls_every_tls13_suite") {
+        return;
+    }
+    for suite in [
+        CipherSuite::TLS13_AES_128_GCM_SHA256,
+        CipherSuite::TLS13_AES_256_GCM_SHA384,
+        CipherSuite::TLS13_CHACHA20_POLY1305_SHA256,
+    ] {
+        eprintln!("resume through kTLS: {suite}");
+        let (server, client) = configs(ProtocolVersion::TLSV1_3, suite);
+        let (c, s, saved) = connect(&server, &client, None);
+        assert!(!c && !s);
+        // The ticket came in through the kernel, as a control record.
+        let saved = saved.expect("a ticket read through kernel TLS");
+        let (c, s, next) = connect(&server, &client, Some(saved));
+        assert!(c && s, "{suite}: resumed on both ends");
+        let (c, s, _) = connect(&server, &client, next);
+        assert!(c && s, "{suite}: the resumed connection's ticket resumes too");
+    }
+}

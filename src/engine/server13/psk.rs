@@ -1,0 +1,222 @@
+//! The server's side of TLS 1.3 resumption: choosing the ticket a client
+//! offers (RFC 8446 §4.2.11), checking its binder, and issuing tickets (§4.6.1).
+
+use crate::crypto::hash::Transcript;
+use crate::crypto::rand;
+use crate::engine::resume::TicketBase;
+use crate::engine::Common;
+use crate::error::{AlertDescription, Error, Result};
+use crate::msgs::enums::ProtocolVersion;
+use crate::msgs::extensions::{ClientExtensions, PskOffer};
+use crate::msgs::handshake::{
+    client_hello_binders_offset, HandshakeMessage, HandshakePayload, NewSessionTicket13,
+};
+use crate::msgs::joiner::RawHandshake;
+use crate::resumption::state::ServerSessionState;
+use crate::resumption::ResumptionRefusal;
+use crate::secrets::ct_eq;
+use crate::suites::{tls13_suite, Tls13Suite};
+use crate::tls13::key_schedule::{finished_verify_data, resumption_psk, EarlySecret};
+
+/// Identities tried per ClientHello: each costs an AEAD open. Clients offer
+/// one or two; the rest are ignored, as a server may (§4.2.11).
+const MAX_IDENTITIES_TRIED: usize = 4;
+
+const PSK_KE: u8 = 0;
+const PSK_DHE_KE: u8 = 1;
+
+/// A ticket the server will resume.
+pub(super) struct Accepted {
+    pub index: u16,
+    pub state: ServerSessionState,
+    /// psk_dhe_ke (else psk_ke: no key exchange).
+    pub dhe: bool,
+}
+
+/// Which PSK modes of the client's this server uses: (psk_dhe_ke, psk_ke).
+pub(super) fn modes(c: &Common, exts: &ClientExtensions) -> (bool, bool) {
+    let offered = exts.psk_modes.as_deref().unwrap_or_default();
+    (
+        offered.contains(&PSK_DHE_KE),
+        offered.contains(&PSK_KE) && c.config.inner.resumption.allow_psk_ke,
+    )
+}
+
+/// The ticket to resume, if any: the first of the client's identities that
+/// opens, was made for this name and a suite of `suite`'s hash, and is
+/// within its lifetimes and the age window. A refused offer records why in
+/// `c.info.refusal` and the handshake goes on in full; a chosen identity
+/// whose binder does not verify fails it (`decrypt_error`).
+pub(super) fn choose(
+    c: &mut Common,
+    exts: &ClientExtensions,
+    msg: &RawHandshake,
+    prior: Option<&Transcript>,
+    suite: &'static Tls13Suite,
+) -> Result<Option<Accepted>> {
+    let Some(body) = exts.pre_shared_key.as_deref() else {
+        return Ok(None);
+    };
+    // Parsed even when unused: a malformed offer is the client's error.
+    let offer = PskOffer::parse(body)?;
+    if !c.config.inner.resumption.tickets {
+        return Ok(None);
+    }
+    let (dhe, ke) = modes(c, exts);
+    if !dhe && !ke {
+        c.info.refusal = Some(ResumptionRefusal::PskModeRefused);
+        return Ok(None);
+    }
+    let now = c.now();
+    let mut first_refusal = None;
+    for (i, id) in offer.identities.iter().enumerate().take(MAX_IDENTITIES_TRIED) {
+        match check_ticket(c, exts, suite, now, &id.identity, id.obfuscated_age) {
+            Ok(state) => {
+                verify_binder(msg, prior, suite, &state, &offer.binders[i])?;
+                c.info.refusal = None;
+                return Ok(Some(Accepted {
+                    index: i as u16,
+                    state,
+                    dhe,
+                }));
+            }
+            Err(r) => {
+                first_refusal.get_or_insert(r);
+            }
+        }
+    }
+    c.info.refusal = first_refusal;
+    Ok(None)
+}
+
+fn check_ticket(
+    c: &Common,
+    exts: &ClientExtensions,
+    suite: &'static Tls13Suite,
+    now: u64,
+    ticket: &[u8],
+    obfuscated_age: u32,
+) -> core::result::Result<ServerSessionState, ResumptionRefusal> {
+    let r = &c.config.inner.resumption;
+    let plain = r.ticket_keys.open(now, ticket)?;
+    let state = ServerSessionState::decode(&plain).map_err(|_| ResumptionRefusal::Malformed)?;
+    let same_hash = tls13_suite(state.suite).is_some_and(|s| s.hash == suite.hash);
+    if state.version != ProtocolVersion::TLSV1_3
+        || !same_hash
+        || state.server_name != exts.server_name
+    {
+        return Err(ResumptionRefusal::Mismatch);
+    }
+    let age = now.checked_sub(state.issued_at);
+    if age.is_none_or(|a| a >= u64::from(state.lifetime)) {
+        return Err(ResumptionRefusal::Expired);
+    }
+    if now.saturating_sub(state.auth_time) > r.keying_material_lifetime.as_secs() {
+        return Err(ResumptionRefusal::KeyingMaterialExpired);
+    }
+    // The client counts in milliseconds, this clock in seconds: allow the
+    // window plus one second of rounding either way (§8.3).
+    let client_ms = i64::from(obfuscated_age.wrapping_sub(state.age_add));
+    let server_ms = age.unwrap_or(0).min(1 << 40) as i64 * 1000;
+    let window_ms = r.age_window.as_millis().min(1 << 40) as i64 + 1000;
+    if (client_ms - server_ms).abs() > window_ms {
+        return Err(ResumptionRefusal::AgeOutOfWindow);
+    }
+    Ok(state)
+}
+
+fn verify_binder(
+    msg: &RawHandshake,
+    prior: Option<&Transcript>,
+    suite: &'static Tls13Suite,
+    state: &ServerSessionState,
+    binder: &[u8],
+) -> Result<()> {
+    let offset = client_hello_binders_offset(&msg.encoded).ok_or_else(|| {
+        Error::protocol(
+            AlertDescription::ILLEGAL_PARAMETER,
+            "pre_shared_key is not the last extension",
+        )
+    })?;
+    let fresh = Transcript::new();
+    let partial = prior
+        .unwrap_or(&fresh)
+        .hash_given(suite.hash, &msg.encoded[..offset]);
+    let key = EarlySecret::new(suite.hash, Some(state.secret.as_bytes())).binder_key(false);
+    let expected = finished_verify_data(suite.hash, &key, partial.as_bytes());
+    if !ct_eq(expected.as_bytes(), binder) {
+        return Err(Error::protocol(
+            AlertDescription::DECRYPT_ERROR,
+            "PSK binder does not verify",
+        ));
+    }
+    Ok(())
+}
+
+/// Sends `n` NewSessionTickets from `c.resumption.ticket_base`. Stops early,
+/// without an error, when no ticket key may encrypt or the keying material
+/// has no lifetime left.
+pub(crate) fn send_tickets(c: &mut Common, n: u8) -> Result<()> {
+    let now = c.now();
+    for _ in 0..n {
+        let Some(base) = c.resumption.ticket_base.as_mut() else {
+            return Ok(());
+        };
+        let r = &c.config.inner.resumption;
+        let left = (base.auth_time + r.keying_material_lifetime.as_secs()).saturating_sub(now);
+        let lifetime = r.session_lifetime.as_secs().min(left).min(u64::from(u32::MAX)) as u32;
+        if lifetime == 0 {
+            return Ok(());
+        }
+        let nonce = base.next_nonce.to_be_bytes().to_vec();
+        base.next_nonce += 1;
+        let mut age_add = [0u8; 4];
+        rand::fill(&mut age_add)?;
+        let age_add = u32::from_be_bytes(age_add);
+        let state = ServerSessionState {
+            version: ProtocolVersion::TLSV1_3,
+            suite: base.suite,
+            secret: resumption_psk(base.hash, &base.secret, &nonce)?,
+            ems: false,
+            issued_at: now,
+            auth_time: base.auth_time,
+            lifetime,
+            age_add,
+            max_early_data: 0,
+            server_name: c.info.server_name.clone(),
+            alpn: c.info.alpn.clone(),
+        };
+        let Some(ticket) = r.ticket_keys.seal(now, &state.encode()) else {
+            return Ok(());
+        };
+        let nst = NewSessionTicket13 {
+            lifetime,
+            age_add,
+            nonce,
+            ticket,
+            extensions: Vec::new(),
+        };
+        // Post-handshake messages are in no transcript.
+        c.queue_handshake(
+            &HandshakeMessage::new(HandshakePayload::NewSessionTicket13(nst)),
+            &mut Transcript::new(),
+        )?;
+    }
+    c.flush_handshake()
+}
+
+/// Server: keeps what tickets derive from once the client's Finished is in.
+pub(super) fn keep_ticket_base(
+    c: &mut Common,
+    suite: &'static Tls13Suite,
+    secret: crate::secrets::Secret,
+    auth_time: u64,
+) {
+    c.resumption.ticket_base = Some(TicketBase {
+        hash: suite.hash,
+        suite: suite.suite,
+        secret,
+        auth_time,
+        next_nonce: 0,
+    });
+}
