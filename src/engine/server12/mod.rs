@@ -352,7 +352,7 @@ fn full_handshake(
     // OpenSSL: a ticket makes the cache entry dead weight. Neither (an empty
     // session id: RFC 5246 §7.4.1.3) when no key may seal.
     let settings = &c.config.inner.resumption;
-    let can_seal = settings.ticket_keys.can_encrypt(c.now());
+    let can_seal = settings.ticket_keys.will_seal(c.now());
     let issue_ticket = settings.tickets && exts.session_ticket.is_some() && can_seal;
     let session_id = if !issue_ticket && can_seal && settings.session_cache.is_some() {
         let mut id = vec![0u8; 32];
@@ -562,3 +562,6 @@ impl Handshake {
         )
     }
 }
+
+#[cfg(test)]
+mod resume_tests;
