@@ -318,3 +318,113 @@ fn gnutls_client_resumes_a_baton_session_id() {
     }
     gnutls_resumes(server_cfg(false, true), &["--noticket"]);
 }
+
+/// A session cache whose lookups the test answers: `retrieve` hands the
+/// answer (and what the inner cache holds) over a channel.
+struct TestAnsweredCache {
+    inner: MemorySessionCache,
+    lookups: std::sync::Mutex<mpsc::Sender<(baton::resumption::LookupAnswer, Option<Vec<u8>>)>>,
+}
+
+impl baton::resumption::SessionCache for TestAnsweredCache {
+    fn store(&self, id: &[u8], value: &[u8], ttl: std::time::Duration) {
+        self.inner.store(id, value, ttl);
+    }
+    fn retrieve(&self, id: &[u8]) -> baton::resumption::CacheLookup {
+        use baton::resumption::{CacheLookup, PendingLookup};
+        let found = match self.inner.retrieve(id) {
+            CacheLookup::Found(v) => Some(v),
+            _ => None,
+        };
+        let (pending, answer) = PendingLookup::new();
+        let _ = self.lookups.lock().unwrap().send((answer, found));
+        CacheLookup::Pending(pending)
+    }
+    fn delete(&self, id: &[u8]) {
+        self.inner.delete(id);
+    }
+}
+
+#[test]
+fn a_blocking_server_negotiate_pauses_for_a_lookup_that_answers_later() {
+    let (lookups_tx, lookups) = mpsc::channel();
+    let cache = Arc::new(TestAnsweredCache {
+        inner: MemorySessionCache::new(8),
+        lookups: std::sync::Mutex::new(lookups_tx),
+    });
+    let mut b = Config::builder();
+    b.add_cert_chain_and_key(
+        baton::CertChainAndKey::from_pem_files(
+            data("server-p256-chain.pem"),
+            data("server-p256.key"),
+        )
+        .unwrap(),
+    );
+    // TLS 1.2 only: TLS 1.3 resumes by ticket, never through the cache.
+    b.custom_security_policy(tls12_only()).unwrap();
+    b.set_session_cache(cache);
+    let server = b.build().unwrap();
+    let (paused_tx, paused) = mpsc::channel();
+    let (go_tx, go) = mpsc::channel::<()>();
+    let go = std::sync::Mutex::new(go);
+    let (port, results) = baton_servers(server, 2, move |conn| {
+        let mut pauses = 0;
+        loop {
+            match conn.negotiate() {
+                Ok(()) => break,
+                Err(e) if e.blocked_on() == Some(baton::Blocked::OnApplicationInput) => {
+                    pauses += 1;
+                    paused_tx.send(()).unwrap();
+                    go.lock().unwrap().recv().unwrap();
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let resumed = conn.is_resumed();
+        send_all(conn, b"ok").unwrap();
+        conn.shutdown()?;
+        Ok((pauses, resumed))
+    });
+    let mut saved = None;
+    for round in 0..2 {
+        let offer = saved.take();
+        let client = thread::spawn(move || {
+            // TLS 1.2 only: no compatibility session id on the first hello.
+            let mut b = Config::builder();
+            b.add_pem_to_trust_store(&std::fs::read(all_cas_file()).unwrap())
+                .unwrap();
+            b.custom_security_policy(tls12_only()).unwrap();
+            let mut conn = baton_client(&b.build().unwrap(), port, |c| {
+                c.set_server_name("localhost").unwrap();
+                if let Some(s) = offer {
+                    c.session_mut().set_saved_session(s).unwrap();
+                }
+            })?;
+            let got = recv_exact(&mut conn, 2)?;
+            assert_eq!(got, b"ok");
+            let _ = conn.shutdown();
+            Ok::<_, Error>((conn.is_resumed(), conn.saved_session()))
+        });
+        if round == 1 {
+            // The second ClientHello carries the session id: the server pauses.
+            paused.recv_timeout(TIMEOUT).expect("the server paused");
+            let (answer, found) = lookups.recv_timeout(TIMEOUT).expect("a lookup");
+            answer.found(found.expect("the session is in the cache"));
+            go_tx.send(()).unwrap();
+        }
+        let (client_resumed, s) = client.join().unwrap().unwrap();
+        let (pauses, server_resumed) = results.recv_timeout(TIMEOUT).unwrap().unwrap();
+        assert_eq!(
+            (pauses, server_resumed, client_resumed),
+            (round, round == 1, round == 1)
+        );
+        saved = s;
+    }
+}
+
+fn tls12_only() -> &'static baton::SecurityPolicy {
+    crate::tls12::tls12_policy(
+        &[baton::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256],
+        &[baton::NamedGroup::X25519, baton::NamedGroup::SECP256R1],
+    )
+}
