@@ -27,6 +27,8 @@ use crate::tls12::prf;
 
 mod resume;
 pub(crate) use resume::offer;
+#[cfg(test)]
+pub(crate) use resume::resumed_session as resumed_session_for_test;
 
 pub(crate) enum State {
     ExpectCertificate(Box<Handshake>),

@@ -45,7 +45,7 @@ pub(crate) fn offer(
 /// non-empty session id we sent for a saved session. Echoing any other id
 /// of ours (TLS 1.3's compatibility value) claims a resumption we did not
 /// offer (RFC 5246 §7.4.1.3).
-pub(super) fn resumed_session(
+pub(crate) fn resumed_session(
     c: &Common,
     hello: &ClientHello,
     sh: &ServerHello,
@@ -53,8 +53,11 @@ pub(super) fn resumed_session(
     if hello.session_id.is_empty() || sh.session_id != hello.session_id {
         return Ok(None);
     }
+    // The id is the session's own, or (with a ticket) the random one `offer`
+    // put beside it; a session with neither went out with no id of its own.
+    let ours = |s: &SavedSession| !s.ticket.is_empty() || s.session_id == hello.session_id;
     match c.resumption.offer.as_ref() {
-        Some(s) if s.version == ProtocolVersion::TLSV1_2 => Ok(Some(s.clone())),
+        Some(s) if s.version == ProtocolVersion::TLSV1_2 && ours(s) => Ok(Some(s.clone())),
         _ => Err(illegal(
             "server echoed our session id: a resumption we did not offer",
         )),

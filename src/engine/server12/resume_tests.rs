@@ -601,3 +601,39 @@ fn session_api_reports_the_pause_and_goes_on_after_the_answer() {
     assert!(s.poll_handshake().unwrap());
     assert!(c.is_resumed() && s.is_resumed());
 }
+
+#[test]
+fn an_echo_of_an_id_that_is_not_the_sessions_is_refused() {
+    // A saved TLS 1.2 session with neither ticket nor id goes out beside a
+    // random (TLS 1.3 compatibility) id; a server echoing that claims a
+    // resumption we did not offer (RFC 5246 §7.4.1.3).
+    let (server, client) = setup().build();
+    let mut saved = session(&server, &client);
+    let mut c = Common::new(client.clone(), Mode::Client);
+    let (mut ch, _) = hello(true, Vec::new());
+    ch.session_id = vec![9; 32];
+    let sh = crate::msgs::handshake::ServerHello {
+        legacy_version: ProtocolVersion::TLSV1_2,
+        random: [4; 32],
+        session_id: ch.session_id.clone(),
+        cipher_suite: saved.suite,
+        compression_method: 0,
+        extensions: Vec::new(),
+    };
+    saved.ticket = Vec::new();
+    saved.session_id = Vec::new();
+    c.resumption.offer = Some(saved.clone());
+    let err = super::super::client12::resumed_session_for_test(&c, &ch, &sh).unwrap_err();
+    assert_eq!(err.sent_alert(), Some(AlertDescription::ILLEGAL_PARAMETER));
+    // Its own id, echoed: a resumption.
+    saved.session_id = ch.session_id.clone();
+    c.resumption.offer = Some(saved);
+    assert!(
+        super::super::client12::resumed_session_for_test(&c, &ch, &sh)
+            .unwrap()
+            .is_some()
+    );
+    // No session offered at all: the compatibility id echoed is refused.
+    c.resumption.offer = None;
+    assert!(super::super::client12::resumed_session_for_test(&c, &ch, &sh).is_err());
+}
