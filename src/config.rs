@@ -3,7 +3,7 @@
 use crate::cert::{CertChainAndKey, TrustStore};
 use crate::error::{Error, Result};
 use crate::policy::SecurityPolicy;
-use crate::resumption::{settings, SavedSession, SessionCache, TicketKeys};
+use crate::resumption::{settings, ClientSessionStore, SavedSession, SessionCache, TicketKeys};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -352,6 +352,20 @@ impl ConfigBuilder {
         f: impl Fn(&SavedSession) + Send + Sync + 'static,
     ) -> &mut Self {
         self.inner.resumption.on_new_session = Some(Arc::new(f));
+        self
+    }
+
+    /// Client: the store of sessions by server name that connections of this
+    /// config offer and fill when tickets are on (by default an in-memory
+    /// store for 256 names; `None` turns it off, leaving
+    /// [`Session::set_saved_session`](crate::Session::set_saved_session) and
+    /// the session callback to the application). Share one store between
+    /// configs to resume across them.
+    pub fn set_client_session_store(
+        &mut self,
+        store: Option<Arc<ClientSessionStore>>,
+    ) -> &mut Self {
+        self.inner.resumption.client_store = store;
         self
     }
 

@@ -134,6 +134,9 @@ fn resumed_sessions_through_kernel_tls_every_tls13_suite() {
         let (c, s, next) = connect(&server, &client, Some(saved));
         assert!(c && s, "{suite}: resumed on both ends");
         let (c, s, _) = connect(&server, &client, next);
-        assert!(c && s, "{suite}: the resumed connection's ticket resumes too");
+        assert!(
+            c && s,
+            "{suite}: the resumed connection's ticket resumes too"
+        );
     }
 }

@@ -37,8 +37,12 @@ impl Common {
 
     /// Client: keeps a new session and hands it to the session callback.
     pub(crate) fn session_received(&mut self, s: SavedSession) {
-        if let Some(cb) = &self.config.inner.resumption.on_new_session {
+        let r = &self.config.inner.resumption;
+        if let Some(cb) = &r.on_new_session {
             cb(&s);
+        }
+        if let (true, Some(store)) = (r.tickets, &r.client_store) {
+            store.put(s.clone());
         }
         self.resumption.received = Some(s);
     }

@@ -137,7 +137,10 @@ fn no_tickets_when_the_server_has_them_off_or_no_key_may_encrypt() {
     st.server.set_ticket_keys(Arc::new(TicketKeys::new()));
     let (server, client) = st.build();
     let (c, _) = handshake(&server, &client, "localhost", None).unwrap();
-    assert!(c.received_session().is_none(), "no key, no ticket, no failure");
+    assert!(
+        c.received_session().is_none(),
+        "no key, no ticket, no failure"
+    );
 }
 
 fn refused(server: &Config, client: &Config, saved: SavedSession) -> Option<ResumptionRefusal> {
@@ -171,7 +174,10 @@ fn a_key_added_to_a_live_config_is_used_without_a_rebuild() {
     let (server, client) = st.build();
     let (c, _) = handshake(&server, &client, "localhost", None).unwrap();
     assert!(c.received_session().is_none());
-    server.ticket_keys().add_key(b"late", &[9; 32], clock()).unwrap();
+    server
+        .ticket_keys()
+        .add_key(b"late", &[9; 32], clock())
+        .unwrap();
     let saved = ticket(&server, &client);
     let (c, _) = handshake(&server, &client, "localhost", Some(saved)).unwrap();
     assert!(c.info().resumed);
@@ -190,10 +196,18 @@ fn hostile_tickets_give_a_full_handshake() {
     renamed.ticket[2] ^= 0x40;
     let mut junk = saved.clone();
     junk.ticket = vec![0xff; 3];
-    for (what, s) in [("truncated", truncated), ("flipped", flipped), ("renamed", renamed), ("junk", junk)] {
+    for (what, s) in [
+        ("truncated", truncated),
+        ("flipped", flipped),
+        ("renamed", renamed),
+        ("junk", junk),
+    ] {
         let r = refused(&server, &client, s);
         assert!(
-            matches!(r, Some(ResumptionRefusal::Malformed | ResumptionRefusal::UnknownKey)),
+            matches!(
+                r,
+                Some(ResumptionRefusal::Malformed | ResumptionRefusal::UnknownKey)
+            ),
             "{what}: {r:?}"
         );
     }
@@ -231,7 +245,11 @@ fn expired_tickets_and_keying_material_give_a_full_handshake() {
     let (c, _) = handshake(&server, &client, "localhost", Some(saved)).unwrap();
     assert!(c.info().resumed);
     let next = c.received_session().cloned().unwrap();
-    assert_eq!(next.lifetime_secs(), 20, "bounded by the original authentication");
+    assert_eq!(
+        next.lifetime_secs(),
+        20,
+        "bounded by the original authentication"
+    );
     advance(21);
     let mut forced = next;
     forced.lifetime = 1000;
@@ -267,7 +285,9 @@ fn handshake_expecting_failure_or_not(
     saved: SavedSession,
 ) -> (bool, Option<ResumptionRefusal>) {
     let mut cb = Config::builder_minimal();
-    cb.disable_x509_verification().session_tickets(true).set_wall_clock(clock);
+    cb.disable_x509_verification()
+        .session_tickets(true)
+        .set_wall_clock(clock);
     let (c, s) = handshake(server, &cb.build().unwrap(), name, Some(saved)).unwrap();
     (c.info().resumed, s.info().refusal)
 }
@@ -318,13 +338,26 @@ fn resumption_survives_a_hello_retry_request() {
 }
 
 #[test]
-fn a_ticket_is_offered_once() {
+fn the_client_store_resumes_by_name_and_uses_each_ticket_once() {
     let (server, client) = setup().build();
-    let saved = ticket(&server, &client);
+    let store = client.inner.resumption.client_store.clone().unwrap();
+    let (c, _) = handshake(&server, &client, "localhost", None).unwrap();
+    assert!(!c.info().resumed);
+    assert_eq!(store.count("localhost"), 1);
+    // Taken by the next ClientHello, replaced by that connection's ticket.
     let mut c = Engine::new(client.clone(), Mode::Client);
     c.set_server_name("localhost".into());
-    c.set_resumption_offer(saved).unwrap();
     c.start().unwrap();
-    // Taken by the ClientHello: nothing left to offer again.
-    assert!(c.c.resumption.offer.is_none());
+    assert_eq!(
+        store.count("localhost"),
+        0,
+        "a TLS 1.3 ticket is offered once"
+    );
+    let (c, _) = handshake(&server, &client, "localhost", None).unwrap();
+    assert!(!c.info().resumed, "the store was empty");
+    let (c, _) = handshake(&server, &client, "localhost", None).unwrap();
+    assert!(c.info().resumed);
+    assert_eq!(store.count("localhost"), 1);
+    // Another name has nothing to resume.
+    assert!(store.take("example.com").is_none());
 }

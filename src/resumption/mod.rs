@@ -9,12 +9,14 @@
 //!   are sealed with the ticket keys, so a shared store sees only ciphertext).
 
 pub mod cache;
+mod client_store;
 pub mod keys;
 mod saved;
 pub(crate) mod settings;
 pub(crate) mod state;
 
 pub use cache::{CacheLookup, LookupAnswer, MemorySessionCache, PendingLookup, SessionCache};
+pub use client_store::ClientSessionStore;
 pub use keys::{TicketKeyInfo, TicketKeyState, TicketKeys};
 pub use saved::SavedSession;
 pub use settings::SessionCallback;

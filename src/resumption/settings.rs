@@ -1,6 +1,6 @@
 //! The resumption part of a [`Config`](crate::Config).
 
-use super::{SavedSession, SessionCache, TicketKeys};
+use super::{ClientSessionStore, SavedSession, SessionCache, TicketKeys};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,7 +30,12 @@ pub(crate) struct Settings {
     pub age_window: Duration,
     pub session_cache: Option<Arc<dyn SessionCache>>,
     pub on_new_session: Option<Arc<SessionCallback>>,
+    /// Client: sessions kept by server name and offered by later connections.
+    pub client_store: Option<Arc<ClientSessionStore>>,
 }
+
+/// Server names a client config keeps sessions for by default.
+pub(crate) const DEFAULT_CLIENT_STORE_NAMES: usize = 256;
 
 impl Default for Settings {
     fn default() -> Self {
@@ -44,6 +49,9 @@ impl Default for Settings {
             age_window: DEFAULT_AGE_WINDOW,
             session_cache: None,
             on_new_session: None,
+            client_store: Some(Arc::new(ClientSessionStore::new(
+                DEFAULT_CLIENT_STORE_NAMES,
+            ))),
         }
     }
 }

@@ -21,12 +21,12 @@ use crate::tls13::key_schedule::{finished_verify_data, EarlySecret, HandshakeSec
 
 mod hello;
 mod offer;
-pub(crate) use offer::session_from_ticket;
-#[cfg(test)]
-pub(crate) use offer::offer_is_usable_for_test;
-use offer::OfferedPsk;
 pub(crate) use hello::start;
 use hello::verify_schemes;
+#[cfg(test)]
+pub(crate) use offer::offer_is_usable_for_test;
+pub(crate) use offer::session_from_ticket;
+use offer::OfferedPsk;
 
 pub(crate) enum State {
     Start,

@@ -6,7 +6,9 @@ use crate::engine::Common;
 use crate::error::{AlertDescription, Error, Result};
 use crate::msgs::enums::ProtocolVersion;
 use crate::msgs::extensions::{ClientExtensions, PskIdentity, PskOffer};
-use crate::msgs::handshake::{client_hello_binders_offset, ClientHello, HandshakeMessage, HandshakePayload};
+use crate::msgs::handshake::{
+    client_hello_binders_offset, ClientHello, HandshakeMessage, HandshakePayload,
+};
 use crate::resumption::SavedSession;
 use crate::suites::{tls12_suite, tls13_suite};
 use crate::tls13::key_schedule::{finished_verify_data, EarlySecret};
@@ -22,23 +24,32 @@ pub(crate) struct OfferedPsk {
     pub hash: HashAlg,
 }
 
-/// The session set on the connection, if this ClientHello may offer it: the
+/// The session set on the connection (else one from the config's store for
+/// this server name), if this ClientHello may offer it: the
 /// versions and suites still allowed, the same server name (a session is
 /// never offered to another name: RFC 8446 §4.6.1), an ALPN protocol we
 /// still offer, and not past its lifetime. It is taken either way: a TLS 1.3
 /// ticket is for one use (RFC 8446 §C.4).
 pub(super) fn usable_offer(c: &mut Common, offer13: bool, offer12: bool) -> Option<SavedSession> {
-    let s = c.resumption.offer.take()?;
+    let r = &c.config.inner.resumption;
+    let from_store = || {
+        let store = r.client_store.as_ref().filter(|_| r.tickets)?;
+        store.take(c.info.server_name.as_deref()?)
+    };
+    let s = c.resumption.offer.take().or_else(from_store)?;
     let policy = c.config.inner.policy;
     // TLS 1.3 resumes with any suite of the ticket's hash (§4.2.11); TLS 1.2
     // with the session's own suite.
     let suite_ok = match s.version {
-        ProtocolVersion::TLSV1_3 => offer13 && tls13_suite(s.suite).is_some_and(|t| {
-            policy
-                .cipher_suites
-                .iter()
-                .any(|cs| tls13_suite(*cs).is_some_and(|o| o.hash == t.hash))
-        }),
+        ProtocolVersion::TLSV1_3 => {
+            offer13
+                && tls13_suite(s.suite).is_some_and(|t| {
+                    policy
+                        .cipher_suites
+                        .iter()
+                        .any(|cs| tls13_suite(*cs).is_some_and(|o| o.hash == t.hash))
+                })
+        }
         ProtocolVersion::TLSV1_2 => {
             offer12 && tls12_suite(s.suite).is_some() && policy.cipher_suites.contains(&s.suite)
         }
@@ -46,10 +57,7 @@ pub(super) fn usable_offer(c: &mut Common, offer13: bool, offer12: bool) -> Opti
     };
     let version_ok = true;
     let name_ok = s.server_name == c.info.server_name;
-    let alpn_ok = s
-        .alpn
-        .as_ref()
-        .is_none_or(|p| c.alpn_prefs().contains(p));
+    let alpn_ok = s.alpn.as_ref().is_none_or(|p| c.alpn_prefs().contains(p));
     let fresh = s.age_secs(c.now()) < u64::from(s.lifetime);
     let ems_ok = s.version != ProtocolVersion::TLSV1_2 || s.ems || !c.config.inner.ems_required();
     if !(suite_ok && version_ok && name_ok && alpn_ok && fresh && ems_ok) {
@@ -80,7 +88,8 @@ pub(super) fn attach_psk(
     exts: &mut ClientExtensions,
     transcript: &Transcript,
 ) -> Result<Option<OfferedPsk>> {
-    let suite = tls13_suite(session.suite).ok_or_else(|| Error::internal("offered a non-TLS 1.3 suite"))?;
+    let suite =
+        tls13_suite(session.suite).ok_or_else(|| Error::internal("offered a non-TLS 1.3 suite"))?;
     let hash = suite.hash;
     let age_ms = session.age_secs(c.now()).saturating_mul(1000);
     let obfuscated_age = (age_ms.min(u64::from(u32::MAX)) as u32).wrapping_add(session.age_add);
@@ -152,7 +161,9 @@ pub(crate) fn session_from_ticket(
     if nst.lifetime == 0 {
         return Ok(None);
     }
-    let lifetime = nst.lifetime.min(crate::resumption::settings::MAX_TICKET_LIFETIME.as_secs() as u32);
+    let lifetime = nst
+        .lifetime
+        .min(crate::resumption::settings::MAX_TICKET_LIFETIME.as_secs() as u32);
     let psk = crate::tls13::key_schedule::resumption_psk(t.hash, &t.secret, &nst.nonce)?;
     Ok(Some(SavedSession {
         version: ProtocolVersion::TLSV1_3,

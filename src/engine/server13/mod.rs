@@ -25,9 +25,9 @@ use crate::tls13::key_schedule::{finished_verify_data, EarlySecret, MasterSecret
 
 mod choose;
 mod psk;
-pub(crate) use psk::send_tickets;
 use choose::choose_suite;
 pub(crate) use choose::{choose_alpn, choose_cert, suite_preference, ChosenCert};
+pub(crate) use psk::send_tickets;
 
 const SERVER_CV_CONTEXT: &[u8] = super::client13::SERVER_CV_CONTEXT;
 
@@ -220,7 +220,13 @@ impl ExpectClientHello {
             None => choose_suite(c, &ch.cipher_suites)
                 .ok_or_else(|| hs_failure("no cipher suite in common"))?,
         };
-        let resume = psk::choose(c, &exts, msg, self.hrr.as_ref().map(|h| &h.transcript), suite)?;
+        let resume = psk::choose(
+            c,
+            &exts,
+            msg,
+            self.hrr.as_ref().map(|h| &h.transcript),
+            suite,
+        )?;
         // A resumed session was authenticated by the handshake that made it.
         let cert = match &resume {
             Some(_) => None,
@@ -255,9 +261,14 @@ impl ExpectClientHello {
         // server never holds a KEM key pair.
         let (our_share, shared) = match &share {
             Some(share) => {
-                let kx::Response { share: payload, secret } =
-                    kx::respond(share.group, &share.payload)?;
-                let ours = KeyShareEntry { group: share.group, payload };
+                let kx::Response {
+                    share: payload,
+                    secret,
+                } = kx::respond(share.group, &share.payload)?;
+                let ours = KeyShareEntry {
+                    group: share.group,
+                    payload,
+                };
                 (Some(ours), secret)
             }
             // psk_ke: the (EC)DHE input is zeros (RFC 8446 §7.1).

@@ -69,7 +69,12 @@ pub(super) fn choose(
     }
     let now = c.now();
     let mut first_refusal = None;
-    for (i, id) in offer.identities.iter().enumerate().take(MAX_IDENTITIES_TRIED) {
+    for (i, id) in offer
+        .identities
+        .iter()
+        .enumerate()
+        .take(MAX_IDENTITIES_TRIED)
+    {
         match check_ticket(c, exts, suite, now, &id.identity, id.obfuscated_age) {
             Ok(state) => {
                 verify_binder(msg, prior, suite, &state, &offer.binders[i])?;
@@ -164,7 +169,11 @@ pub(crate) fn send_tickets(c: &mut Common, n: u8) -> Result<()> {
         };
         let r = &c.config.inner.resumption;
         let left = (base.auth_time + r.keying_material_lifetime.as_secs()).saturating_sub(now);
-        let lifetime = r.session_lifetime.as_secs().min(left).min(u64::from(u32::MAX)) as u32;
+        let lifetime = r
+            .session_lifetime
+            .as_secs()
+            .min(left)
+            .min(u64::from(u32::MAX)) as u32;
         if lifetime == 0 {
             return Ok(());
         }

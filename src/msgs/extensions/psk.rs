@@ -2,7 +2,9 @@
 //! the identities offered and one binder for each.
 
 use crate::error::Error;
-use crate::msgs::codec::{encode_prefixed, put_bytes16, put_bytes8, put_u32, EncodeError, LenPrefix, Reader};
+use crate::msgs::codec::{
+    encode_prefixed, put_bytes16, put_bytes8, put_u32, EncodeError, LenPrefix, Reader,
+};
 use crate::msgs::enums::AlertDescription;
 
 /// The shortest binder: a SHA-256 HMAC (RFC 8446 §4.2.11: `PskBinderEntry<32..255>`).
@@ -94,8 +96,14 @@ mod tests {
     fn offer() -> PskOffer {
         PskOffer {
             identities: vec![
-                PskIdentity { identity: vec![1; 40], obfuscated_age: 0xdead_beef },
-                PskIdentity { identity: vec![2], obfuscated_age: 7 },
+                PskIdentity {
+                    identity: vec![1; 40],
+                    obfuscated_age: 0xdead_beef,
+                },
+                PskIdentity {
+                    identity: vec![2],
+                    obfuscated_age: 7,
+                },
             ],
             binders: vec![vec![3; 32], vec![4; 48]],
         }
@@ -121,7 +129,11 @@ mod tests {
 
     #[test]
     fn malformed_offers_get_the_rfc_alert() {
-        let alert = |o: PskOffer| PskOffer::parse(&o.encode().unwrap()).unwrap_err().sent_alert();
+        let alert = |o: PskOffer| {
+            PskOffer::parse(&o.encode().unwrap())
+                .unwrap_err()
+                .sent_alert()
+        };
         let mut o = offer();
         o.binders.pop();
         assert_eq!(alert(o), Some(AlertDescription::ILLEGAL_PARAMETER));
@@ -131,7 +143,10 @@ mod tests {
         let mut o = offer();
         o.identities[1].identity.clear();
         assert_eq!(alert(o), Some(AlertDescription::DECODE_ERROR));
-        let o = PskOffer { identities: vec![], binders: vec![] };
+        let o = PskOffer {
+            identities: vec![],
+            binders: vec![],
+        };
         assert_eq!(alert(o), Some(AlertDescription::DECODE_ERROR));
     }
 }
