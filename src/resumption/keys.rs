@@ -215,6 +215,13 @@ impl TicketKeys {
             .any(|k| self.state_of(k, now) == TicketKeyState::EncryptDecrypt)
     }
 
+    /// Whether [`seal`](Self::seal) at `now` would seal: some key may
+    /// encrypt, or this set makes its own (a TLS 1.2 server promises a
+    /// ticket in its ServerHello before it has the secret to seal).
+    pub(crate) fn will_seal(&self, now: u64) -> bool {
+        self.auto || self.can_encrypt(now)
+    }
+
     /// The encrypt-decrypt lifetime.
     pub fn encrypt_decrypt_lifetime(&self) -> Duration {
         Duration::from_secs(self.enc_dec)
