@@ -379,9 +379,63 @@ fn fleet_rotation_while_clients_reconnect_loses_no_resumption() {
     }
 }
 
-/// Redis stopped and restarted while clients reconnect (resuming, and
-/// with the session cache in the way): no failed connection, resumption all
-/// along (the keys stay installed), the outage said once and its end once.
+/// A TLS 1.2 session (a session id, no ticket) made on `from`, then
+/// offered to `to`; whether `to` resumed it (each visit must succeed).
+fn session_id_round_trip(from: u16, to: u16, dir: &std::path::Path) -> bool {
+    let (first, second) = (dir.join("id.pem"), dir.join("id-next.pem"));
+    let _ = std::fs::remove_file(&first);
+    let tls12 = ["-tls1_2", "-no_ticket"];
+    assert!(!visit_with(from, None, &first, &tls12));
+    first.exists() && visit_with(to, Some(&first), &second, &tls12)
+}
+
+/// The `redis session cache` counters line of a `baton serve` exit.
+fn cache_line(stderr: &str) -> &str {
+    stderr
+        .lines()
+        .find(|l| l.starts_with("redis session cache "))
+        .unwrap_or_else(|| panic!("no session cache line: {stderr}"))
+}
+
+/// Two `baton serve` sharing one Redis session cache (and ticket keys, which
+/// seal its entries): a TLS 1.2 session id made on one resumes on the
+/// other, the lookup answered by a cache worker while the runtime parks the
+/// handshake.
+#[test]
+fn fleet_session_id_resumes_through_the_redis_cache() {
+    require_openssl!();
+    let redis = redis_server!();
+    let url = redis.url("fleet4");
+    run_ok(&["ticket-keys", "rotate", "--redis", &url, "--lead", "0"]);
+    let (a, port_a) = fleet_server(&url);
+    let (b, port_b) = fleet_server(&url);
+    let dir = scratch_dir().join("fleet4");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    assert!(session_id_round_trip(port_a, port_b, &dir), "A's id on B");
+    assert!(session_id_round_trip(port_b, port_a, &dir), "B's id on A");
+    for server in [a, b] {
+        let done = terminate(server);
+        let e = &done.stderr;
+        assert_eq!(handshake_failures(e), 0, "{e}");
+        let parked: u64 = e
+            .lines()
+            .filter(|l| l.starts_with("worker "))
+            .flat_map(|l| l.split_whitespace())
+            .filter_map(|w| w.strip_prefix("parked="))
+            .map(|v| v.parse::<u64>().unwrap())
+            .sum();
+        assert!(parked >= 1, "the lookup parked the handshake: {e}");
+        let cache = cache_line(e);
+        assert!(cache.contains("hits=1 "), "{cache}");
+        assert!(cache.contains("stores=1 "), "{cache}");
+    }
+}
+
+/// Redis stopped and restarted while clients reconnect: no failed
+/// connection; TLS 1.3 tickets resume all along (the keys stay installed);
+/// TLS 1.2 session ids get full handshakes while the cache is away and
+/// resume again after; each server says each outage and its end once.
 #[test]
 fn fleet_redis_restart_during_reconnects() {
     require_openssl!();
@@ -395,64 +449,60 @@ fn fleet_redis_restart_during_reconnects() {
     std::fs::create_dir_all(&dir).unwrap();
     let sess = |i: usize| dir.join(format!("{i}.pem"));
     assert!(!visit(port_a, None, &sess(0)));
+    assert!(session_id_round_trip(port_a, port_b, &dir));
     let mut i = 0;
-    let visits = |n: usize, i: &mut usize| {
-        for _ in 0..n {
-            let port = [port_b, port_a][*i & 1];
-            assert!(
-                visit(port, Some(&sess(*i)), &sess(*i + 1)),
-                "visit {i} not resumed"
-            );
-            // TLS 1.2 with a session id (no ticket): the session cache's
-            // path, which must never fail a connection while Redis is away.
-            let tls12 = dir.join("tls12.pem");
-            let prev = tls12.exists().then_some(tls12.as_path());
-            visit_with(
-                port,
-                prev,
-                &dir.join("tls12-next.pem"),
-                &["-tls1_2", "-no_ticket"],
-            );
-            // (A server that keeps no session gives none to save.)
-            let _ = std::fs::rename(dir.join("tls12-next.pem"), &tls12);
-            *i += 1;
-        }
+    let visits = |i: &mut usize| {
+        let (port, other) = [(port_b, port_a), (port_a, port_b)][*i & 1];
+        assert!(
+            visit(port, Some(&sess(*i)), &sess(*i + 1)),
+            "visit {i} not resumed"
+        );
+        // Resumed or not, never a failure.
+        session_id_round_trip(port, other, &dir);
+        *i += 1;
     };
-    visits(3, &mut i);
+    visits(&mut i);
     redis.stop();
     // Long enough for both key sources to fail a poll (every second).
     let t = std::time::Instant::now();
     while t.elapsed() < std::time::Duration::from_millis(2500) {
-        visits(1, &mut i);
+        visits(&mut i);
     }
     redis.restart();
     let t = std::time::Instant::now();
     while t.elapsed() < std::time::Duration::from_millis(2500) {
-        visits(1, &mut i);
+        visits(&mut i);
     }
+    // The caches probe with backoff: session ids resume again.
+    eventually("session ids resume after the restart", || {
+        visits(&mut i);
+        session_id_round_trip(port_a, port_b, &dir) && session_id_round_trip(port_b, port_a, &dir)
+    });
     for server in [a, b] {
         let done = terminate(server);
         let e = &done.stderr;
         assert_eq!(handshake_failures(e), 0, "{e}");
-        assert_eq!(
-            e.lines()
-                .filter(|l| l.contains("Redis unreachable") && l.contains("ticket keys"))
-                .count(),
-            1,
-            "{e}"
-        );
-        assert_eq!(
-            e.lines()
-                .filter(|l| l.contains("Redis is back") && l.contains("ticket keys"))
-                .count(),
-            1,
-            "{e}"
-        );
+        for what in ["ticket keys", "session cache"] {
+            for said in ["Redis unreachable", "Redis is back"] {
+                let n = e
+                    .lines()
+                    .filter(|l| l.contains(said) && l.starts_with(&format!("baton: {what}")))
+                    .count();
+                assert_eq!(n, 1, "{what}: {said}: {e}");
+            }
+        }
         let keys = e
             .lines()
             .find(|l| l.starts_with("redis ticket keys "))
             .unwrap();
-        assert!(keys.contains(" up ") || keys.contains(": up "), "{keys}");
-        assert!(keys.contains("outages=1"), "{keys}");
+        assert!(
+            keys.contains(": up ") && keys.contains("outages=1"),
+            "{keys}"
+        );
+        let cache = cache_line(e);
+        assert!(
+            cache.contains(": up ") && cache.contains("outages=1"),
+            "{cache}"
+        );
     }
 }
