@@ -65,6 +65,20 @@ pub struct Options {
     pub export_context: String,
     pub use_export_context: bool,
     pub renegotiation_count: Option<u32>,
+    /// Tickets off (`SSL_OP_NO_TICKET`): a server neither issues nor accepts
+    /// them, a client does not ask for TLS 1.2 tickets.
+    pub no_ticket: bool,
+    /// The server's ticket key (BoringSSL's 48 bytes, base64 on the command line).
+    pub ticket_key: Option<Vec<u8>>,
+    /// Seconds the shim's clock moves before this (resumption) connection.
+    pub resumption_delay: i64,
+    /// Client: no new session arrives on this connection.
+    pub expect_no_session: bool,
+    /// Client: a resumed connection gets a new session (the ticket was renewed).
+    pub expect_ticket_renewal: bool,
+    /// Client: the session may not be resumed under another server name
+    /// (always so in Baton).
+    pub expect_not_resumable_across_names: bool,
 }
 
 /// The parsed command line.
@@ -140,22 +154,17 @@ const UNIMPLEMENTED: &[(&str, bool)] = &[
     ("-psk-importer-context", true),
     ("-psk-importer-sha256", false),
     ("-psk-importer-sha384", false),
-    ("-ticket-key", true),
     ("-renew-ticket", false),
     ("-skip-ticket", false),
     ("-use-ticket-callback", false),
     ("-use-ticket-aead-callback", false),
-    ("-expect-ticket-renewal", false),
-    ("-expect-no-session", false),
     ("-expect-session-id", false),
     ("-expect-no-session-id", false),
     ("-expect-ticket-supports-early-data", false),
     ("-expect-ticket-age-skew", true),
-    ("-resumption-delay", true),
     ("-reverify-on-resume", false),
     ("-resumption-across-names-enabled", false),
     ("-expect-resumable-across-names", false),
-    ("-expect-not-resumable-across-names", false),
     ("-enable-early-data", false),
     ("-expect-accept-early-data", false),
     ("-expect-reject-early-data", false),
@@ -267,8 +276,6 @@ const IGNORED: &[(&str, bool)] = &[
     ("-use-custom-verify-callback", false),
     ("-expect-verify-result", false),
     ("-expect-no-offer-early-data", false),
-    // Baton never issues tickets.
-    ("-no-ticket", false),
     ("-forbid-renegotiation-after-handshake", false),
     ("-wait-for-debugger", false),
     ("-write-settings", true),
@@ -290,6 +297,36 @@ fn takes_value(name: &str) -> Option<bool> {
 fn int<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, ParseError> {
     v.parse()
         .map_err(|_| ParseError::Invalid(format!("invalid value for {name}: {v}")))
+}
+
+/// Decodes standard base64 (test_config.cc's `Base64Flag`).
+fn base64(name: &str, v: &str) -> Result<Vec<u8>, ParseError> {
+    let bad = || ParseError::Invalid(format!("invalid base64 for {name}: {v}"));
+    let digit = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let body = v.trim_end_matches('=');
+    if v.len() % 4 != 0 || v.len() - body.len() > 2 {
+        return Err(bad());
+    }
+    let mut out = Vec::with_capacity(body.len() * 3 / 4);
+    for chunk in body.as_bytes().chunks(4) {
+        let mut acc = 0u32;
+        for &c in chunk {
+            acc = acc << 6 | digit(c).ok_or_else(bad)?;
+        }
+        acc <<= 6 * (4 - chunk.len() as u32);
+        let bytes = acc.to_be_bytes();
+        out.extend_from_slice(&bytes[1..chunk.len()]);
+    }
+    Ok(out)
 }
 
 /// Decodes an ALPN list in wire form (`\x03foo\x03bar`).
@@ -380,6 +417,12 @@ impl Options {
             "-export-context" => self.export_context = v.to_string(),
             "-use-export-context" => self.use_export_context = true,
             "-expect-total-renegotiations" => self.renegotiation_count = Some(int(name, v)?),
+            "-no-ticket" => self.no_ticket = true,
+            "-ticket-key" => self.ticket_key = Some(base64(name, v)?),
+            "-resumption-delay" => self.resumption_delay = int(name, v)?,
+            "-expect-no-session" => self.expect_no_session = true,
+            "-expect-ticket-renewal" => self.expect_ticket_renewal = true,
+            "-expect-not-resumable-across-names" => self.expect_not_resumable_across_names = true,
             _ => return Ok(false),
         }
         Ok(true)
@@ -415,6 +458,10 @@ const OPTION_SWITCHES: &[&str] = &[
     "-key-update-before-read",
     "-implicit-handshake",
     "-use-export-context",
+    "-no-ticket",
+    "-expect-no-session",
+    "-expect-ticket-renewal",
+    "-expect-not-resumable-across-names",
 ];
 
 /// Flags that the options know and that take a value.
@@ -447,6 +494,8 @@ const OPTION_VALUES: &[&str] = &[
     "-export-context",
     "-expect-total-renegotiations",
     "-expect-selected-credential",
+    "-ticket-key",
+    "-resumption-delay",
 ];
 
 fn option_takes_value(name: &str) -> Option<bool> {

@@ -94,24 +94,30 @@ fn main() -> ExitCode {
 
 fn run(flags: &flags::Flags) -> Result<(), Outcome> {
     let o = &flags.initial;
-    // Baton has no session resumption yet (issues 14 and 15): a test that
-    // expects a resumed session cannot run; one that expects a miss gets the
-    // full handshakes it expects.
-    if o.resume_count > 0 && !o.expect_session_miss {
-        return Err(Outcome::Unimplemented(
-            "session resumption (-resume-count without -expect-session-miss)".into(),
-        ));
-    }
     if o.renegotiation_count.is_some_and(|n| n > 0) {
         return Err(Outcome::Unimplemented("renegotiation".into()));
     }
+    // One ticket key set and session cache for every connection, as
+    // BoringSSL's shim carries them from one SSL_CTX to the next.
+    let shared = setup::Shared::new(o)?;
     // Build every configuration first, so an unimplemented feature of a
     // later connection is reported before any connection is made.
-    let mut configs = vec![(o, setup::config(o)?)];
+    let mut configs = vec![(o, setup::config(o, &shared)?)];
     for _ in 0..o.resume_count {
-        configs.push((&flags.resume, setup::config(&flags.resume)?));
+        configs.push((&flags.resume, setup::config(&flags.resume, &shared)?));
     }
-    for (opts, setup) in configs {
+    // The client offers, on each connection, the newest session the one
+    // before it received (as bssl_shim does; none if it received none).
+    let mut offer: Option<baton::SavedSession> = None;
+    // The peer's signature algorithm in the full handshake that made the
+    // session: BoringSSL reports it again on resumption (it is in its
+    // SSL_SESSION); Baton reports none, as nothing was signed.
+    let mut origin_sigalg = None;
+    for (i, (opts, setup)) in configs.into_iter().enumerate() {
+        let is_resume = i > 0;
+        if is_resume {
+            setup::clock::advance(opts.resumption_delay);
+        }
         let addr = if flags.ipv6 {
             SocketAddr::from((Ipv6Addr::LOCALHOST, flags.port))
         } else {
@@ -125,10 +131,64 @@ fn run(flags: &flags::Flags) -> Result<(), Outcome> {
         let keep = tcp
             .try_clone()
             .map_err(|e| Outcome::Failed(format!("socket: {e}")))?;
-        if let Err(e) = connection(opts, &setup, tcp) {
-            linger(&keep);
-            return Err(e);
+        shared.take_received();
+        let run = Run {
+            o: opts,
+            setup: &setup,
+            is_resume,
+            origin_sigalg,
+        };
+        match connection(&run, tcp, offer.take()) {
+            Ok(sigalg) => origin_sigalg = sigalg,
+            Err(e) => {
+                linger(&keep);
+                return Err(e);
+            }
         }
+        let received = shared.take_received();
+        sessions(&run, &received)?;
+        offer = received.into_iter().last();
+    }
+    Ok(())
+}
+
+/// One connection of the shim process: its options and configuration, and
+/// whether it is a resumption (every connection after the first).
+struct Run<'a> {
+    o: &'a Options,
+    setup: &'a setup::Setup,
+    is_resume: bool,
+    /// The peer's signature algorithm in the handshake that made the session.
+    origin_sigalg: Option<u16>,
+}
+
+impl Run<'_> {
+    /// The peer's signature algorithm as BoringSSL reports it: this
+    /// handshake's, or on resumption the original handshake's.
+    fn peer_sigalg(&self, conn: &Connection) -> Option<u16> {
+        if conn.is_resumed() {
+            self.origin_sigalg
+        } else {
+            conn.peer_signature_scheme().map(|s| s.0)
+        }
+    }
+}
+
+/// The checks on the sessions a client received on one connection.
+fn sessions(run: &Run, received: &[baton::SavedSession]) -> Result<(), Outcome> {
+    let o = run.o;
+    if o.server {
+        return Ok(());
+    }
+    if o.expect_no_session && !received.is_empty() {
+        return Err(Outcome::Failed(
+            "expectation failed: a new session was unexpectedly established".into(),
+        ));
+    }
+    if o.expect_ticket_renewal && run.is_resume && received.is_empty() {
+        return Err(Outcome::Failed(
+            "expectation failed: the ticket was not renewed".into(),
+        ));
     }
     Ok(())
 }
@@ -151,7 +211,14 @@ fn linger(tcp: &TcpStream) {
     }
 }
 
-fn connection(o: &Options, setup: &setup::Setup, tcp: TcpStream) -> Result<(), Outcome> {
+/// Runs one connection; returns the peer's signature algorithm for the
+/// session it leaves (see [`Run::peer_sigalg`]).
+fn connection(
+    run: &Run,
+    tcp: TcpStream,
+    offer: Option<baton::SavedSession>,
+) -> Result<Option<u16>, Outcome> {
+    let (o, setup) = (run.o, run.setup);
     let mut conn = if o.server {
         Connection::new_server(&setup.config)
     } else {
@@ -159,6 +226,9 @@ fn connection(o: &Options, setup: &setup::Setup, tcp: TcpStream) -> Result<(), O
     };
     if let Some(name) = &o.host_name {
         conn.set_server_name(name)?;
+    }
+    if let Some(session) = offer {
+        conn.session_mut().set_saved_session(session)?;
     }
     conn.set_io(tcp);
     // With -implicit-handshake the first read drives the handshake, unless
@@ -170,7 +240,7 @@ fn connection(o: &Options, setup: &setup::Setup, tcp: TcpStream) -> Result<(), O
         conn.negotiate()?;
     }
     if conn.is_handshake_complete() {
-        check(o, setup, &conn)?;
+        check(run, &conn)?;
     }
     if o.export_keying_material > 0 {
         if conn.actual_protocol_version() == Some(baton::ProtocolVersion::TLSV1_2)
@@ -196,9 +266,11 @@ fn connection(o: &Options, setup: &setup::Setup, tcp: TcpStream) -> Result<(), O
         send_all(&mut conn, first.as_bytes())?;
     }
     if o.shim_shuts_down {
-        return shut_down(o, &mut conn);
+        shut_down(o, &mut conn)?;
+    } else {
+        echo(run, &mut conn)?;
     }
-    echo(o, setup, &mut conn)
+    Ok(run.peer_sigalg(&conn))
 }
 
 fn send_all(conn: &mut Connection, mut data: &[u8]) -> Result<(), Outcome> {
@@ -231,7 +303,8 @@ fn shut_down(o: &Options, conn: &mut Connection) -> Result<(), Outcome> {
 }
 
 /// Echoes what the runner sends, each byte XOR 0xff, until it closes.
-fn echo(o: &Options, setup: &setup::Setup, conn: &mut Connection) -> Result<(), Outcome> {
+fn echo(run: &Run, conn: &mut Connection) -> Result<(), Outcome> {
+    let o = run.o;
     let mut buf = vec![0u8; o.read_size.unwrap_or(16384).clamp(1, 16384)];
     let mut first = true;
     loop {
@@ -252,7 +325,7 @@ fn echo(o: &Options, setup: &setup::Setup, conn: &mut Connection) -> Result<(), 
             Err(e) => return Err(e.into()),
         };
         if first && o.implicit_handshake {
-            check(o, setup, conn)?;
+            check(run, conn)?;
         }
         first = false;
         for b in &mut buf[..n] {
@@ -264,7 +337,8 @@ fn echo(o: &Options, setup: &setup::Setup, conn: &mut Connection) -> Result<(), 
 }
 
 /// The `-expect-*` checks on what the handshake negotiated.
-fn check(o: &Options, setup: &setup::Setup, conn: &Connection) -> Result<(), Outcome> {
+fn check(run: &Run, conn: &Connection) -> Result<(), Outcome> {
+    let (o, setup) = (run.o, run.setup);
     fn want<T: PartialEq + std::fmt::Debug>(what: &str, got: T, wanted: T) -> Result<(), Outcome> {
         if got == wanted {
             Ok(())
@@ -274,6 +348,12 @@ fn check(o: &Options, setup: &setup::Setup, conn: &Connection) -> Result<(), Out
             )))
         }
     }
+    // bssl_shim: "session unexpectedly was (not) reused".
+    want(
+        "session resumed",
+        conn.is_resumed(),
+        run.is_resume && !o.expect_session_miss,
+    )?;
     if let Some(v) = o.expect_version {
         want(
             "version",
@@ -288,11 +368,7 @@ fn check(o: &Options, setup: &setup::Setup, conn: &Connection) -> Result<(), Out
         want("curve", conn.kx_group().map(|g| g.0), Some(g))?;
     }
     if let Some(s) = o.expect_peer_sigalg {
-        want(
-            "peer signature algorithm",
-            conn.peer_signature_scheme().map(|s| s.0),
-            Some(s),
-        )?;
+        want("peer signature algorithm", run.peer_sigalg(conn), Some(s))?;
     }
     if let Some(p) = &o.expect_alpn {
         want("ALPN", conn.alpn(), Some(p.as_bytes()))?;
