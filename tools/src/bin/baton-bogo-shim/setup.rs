@@ -4,8 +4,8 @@
 
 use crate::flags::{alpn_list, Options};
 use crate::Outcome;
-use baton::{CertChainAndKey, CipherSuite, Config, NamedGroup, SecurityPolicy, SignatureScheme};
 use baton::resumption::MemorySessionCache;
+use baton::{CertChainAndKey, CipherSuite, Config, NamedGroup, SecurityPolicy, SignatureScheme};
 use baton::{ProtocolVersion, RenegotiationRefusal, SavedSession, TicketKeys};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -383,6 +383,8 @@ pub fn config(o: &Options, shared: &Shared) -> Result<Setup, Outcome> {
             // (it still checks the handshake signature).
             b.disable_x509_verification();
         }
+        // bssl_shim offers sessions itself (SSL_set_session): no store.
+        b.set_client_session_store(None);
         let received = shared.received.clone();
         b.set_session_callback(move |s| {
             received
