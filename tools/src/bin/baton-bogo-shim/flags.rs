@@ -687,6 +687,47 @@ mod tests {
     }
 
     #[test]
+    fn resumption_flags_go_to_their_connections() {
+        let f = parse(&args(&[
+            "-resume-count",
+            "2",
+            "-expect-session-miss",
+            "-on-resume-no-ticket",
+            "-on-resume-resumption-delay",
+            "10",
+            "-on-initial-expect-no-session",
+            "-ticket-key",
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4v",
+        ]))
+        .unwrap();
+        assert_eq!(f.initial.resume_count, 2);
+        assert!(f.initial.expect_session_miss && f.resume.expect_session_miss);
+        assert!(!f.initial.no_ticket && f.resume.no_ticket);
+        assert_eq!(
+            (f.initial.resumption_delay, f.resume.resumption_delay),
+            (0, 10)
+        );
+        assert!(f.initial.expect_no_session && !f.resume.expect_no_session);
+        let key: Vec<u8> = (0..48).collect();
+        assert_eq!(f.initial.ticket_key.as_deref(), Some(&key[..]));
+    }
+
+    #[test]
+    fn base64_values() {
+        assert_eq!(base64("-x", "").unwrap(), b"");
+        assert_eq!(base64("-x", "Zg==").unwrap(), b"f");
+        assert_eq!(base64("-x", "Zm8=").unwrap(), b"fo");
+        assert_eq!(base64("-x", "Zm9v").unwrap(), b"foo");
+        assert_eq!(base64("-x", "+/+/").unwrap(), [0xfb, 0xff, 0xbf]);
+        for bad in ["Zg", "Zg=", "Z===", "Zm9v!A==", "=Zm9"] {
+            assert!(
+                matches!(base64("-x", bad), Err(ParseError::Invalid(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
     fn absent_features_are_unimplemented_only_where_they_apply() {
         assert!(matches!(
             parse(&args(&["-dtls"])),

@@ -306,13 +306,23 @@ fn shut_down(o: &Options, conn: &mut Connection) -> Result<(), Outcome> {
 fn echo(run: &Run, conn: &mut Connection) -> Result<(), Outcome> {
     let o = run.o;
     let mut buf = vec![0u8; o.read_size.unwrap_or(16384).clamp(1, 16384)];
-    let mut first = true;
+    // With -implicit-handshake the checks wait for the first read, or for
+    // the end when the runner sends nothing after the handshake.
+    let mut unchecked = o.implicit_handshake;
+    let check_late = |conn: &Connection, unchecked: &mut bool| {
+        if std::mem::take(unchecked) && conn.is_handshake_complete() {
+            check(run, conn)
+        } else {
+            Ok(())
+        }
+    };
     loop {
         if o.key_update_before_read {
             conn.request_key_update(false)?;
         }
         let n = match conn.recv(&mut buf) {
             Ok(0) => {
+                check_late(conn, &mut unchecked)?;
                 // close_notify: answer it when asked to check the shutdown.
                 if o.check_close_notify {
                     conn.shutdown_send()?;
@@ -321,13 +331,12 @@ fn echo(run: &Run, conn: &mut Connection) -> Result<(), Outcome> {
             }
             Ok(n) => n,
             // The runner closed the transport without close_notify.
-            Err(e) if e.kind() == ErrorKind::Closed && !o.check_close_notify => return Ok(()),
+            Err(e) if e.kind() == ErrorKind::Closed && !o.check_close_notify => {
+                return check_late(conn, &mut unchecked);
+            }
             Err(e) => return Err(e.into()),
         };
-        if first && o.implicit_handshake {
-            check(run, conn)?;
-        }
-        first = false;
+        check_late(conn, &mut unchecked)?;
         for b in &mut buf[..n] {
             *b ^= 0xff;
         }
