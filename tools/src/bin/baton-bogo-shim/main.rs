@@ -109,10 +109,10 @@ fn run(flags: &flags::Flags) -> Result<(), Outcome> {
     // The client offers, on each connection, the newest session the one
     // before it received (as bssl_shim does; none if it received none).
     let mut offer: Option<baton::SavedSession> = None;
-    // The peer's signature algorithm in the full handshake that made the
-    // session: BoringSSL reports it again on resumption (it is in its
-    // SSL_SESSION); Baton reports none, as nothing was signed.
-    let mut origin_sigalg = None;
+    // What the full handshake that made the session negotiated: BoringSSL
+    // reports it again on resumption (it is in its SSL_SESSION); Baton
+    // reports only what this handshake did.
+    let mut origin = Origin::default();
     for (i, (opts, setup)) in configs.into_iter().enumerate() {
         let is_resume = i > 0;
         if is_resume {
@@ -136,10 +136,10 @@ fn run(flags: &flags::Flags) -> Result<(), Outcome> {
             o: opts,
             setup: &setup,
             is_resume,
-            origin_sigalg,
+            origin,
         };
         match connection(&run, tcp, offer.take()) {
-            Ok(sigalg) => origin_sigalg = sigalg,
+            Ok(o) => origin = o,
             Err(e) => {
                 linger(&keep);
                 return Err(e);
@@ -158,18 +158,32 @@ struct Run<'a> {
     o: &'a Options,
     setup: &'a setup::Setup,
     is_resume: bool,
-    /// The peer's signature algorithm in the handshake that made the session.
-    origin_sigalg: Option<u16>,
+    /// What the handshake that made the session negotiated.
+    origin: Origin,
+}
+
+/// The peer's signature algorithm and the group of a full handshake.
+#[derive(Clone, Copy, Default)]
+struct Origin {
+    sigalg: Option<u16>,
+    curve: Option<u16>,
 }
 
 impl Run<'_> {
-    /// The peer's signature algorithm as BoringSSL reports it: this
-    /// handshake's, or on resumption the original handshake's.
-    fn peer_sigalg(&self, conn: &Connection) -> Option<u16> {
-        if conn.is_resumed() {
-            self.origin_sigalg
-        } else {
-            conn.peer_signature_scheme().map(|s| s.0)
+    /// The peer's signature algorithm and the group as BoringSSL reports
+    /// them: this handshake's, or on resumption the original handshake's
+    /// where this one had none (no signature; no key exchange in TLS 1.2).
+    fn origin(&self, conn: &Connection) -> Origin {
+        let this = Origin {
+            sigalg: conn.peer_signature_scheme().map(|s| s.0),
+            curve: conn.kx_group().map(|g| g.0),
+        };
+        if !conn.is_resumed() {
+            return this;
+        }
+        Origin {
+            sigalg: this.sigalg.or(self.origin.sigalg),
+            curve: this.curve.or(self.origin.curve),
         }
     }
 }
@@ -211,13 +225,13 @@ fn linger(tcp: &TcpStream) {
     }
 }
 
-/// Runs one connection; returns the peer's signature algorithm for the
-/// session it leaves (see [`Run::peer_sigalg`]).
+/// Runs one connection; returns what the session it leaves was made with
+/// (see [`Run::origin`]).
 fn connection(
     run: &Run,
     tcp: TcpStream,
     offer: Option<baton::SavedSession>,
-) -> Result<Option<u16>, Outcome> {
+) -> Result<Origin, Outcome> {
     let (o, setup) = (run.o, run.setup);
     let mut conn = if o.server {
         Connection::new_server(&setup.config)
@@ -270,7 +284,7 @@ fn connection(
     } else {
         echo(run, &mut conn)?;
     }
-    Ok(run.peer_sigalg(&conn))
+    Ok(run.origin(&conn))
 }
 
 fn send_all(conn: &mut Connection, mut data: &[u8]) -> Result<(), Outcome> {
@@ -374,10 +388,10 @@ fn check(run: &Run, conn: &Connection) -> Result<(), Outcome> {
         want("cipher", conn.cipher_suite().map(|c| c.0), Some(c))?;
     }
     if let Some(g) = o.expect_curve_id {
-        want("curve", conn.kx_group().map(|g| g.0), Some(g))?;
+        want("curve", run.origin(conn).curve, Some(g))?;
     }
     if let Some(s) = o.expect_peer_sigalg {
-        want("peer signature algorithm", run.peer_sigalg(conn), Some(s))?;
+        want("peer signature algorithm", run.origin(conn).sigalg, Some(s))?;
     }
     if let Some(p) = &o.expect_alpn {
         want("ALPN", conn.alpn(), Some(p.as_bytes()))?;
