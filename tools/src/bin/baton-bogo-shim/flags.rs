@@ -286,6 +286,36 @@ const IGNORED: &[(&str, bool)] = &[
     ("-private-key-delay-ms", true),
 ];
 
+/// Why a resumption flag is unimplemented, where saying so helps: Baton has
+/// resumption, but not these parts of BoringSSL's API around it.
+fn why_unimplemented(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "-use-ticket-callback" | "-use-ticket-aead-callback" | "-renew-ticket" | "-skip-ticket" => {
+            "BoringSSL's ticket encryption callbacks; Baton seals tickets with its TicketKeys only"
+        }
+        "-expect-session-id" | "-expect-no-session-id" => {
+            "Baton does not expose a TLS 1.2 session's id"
+        }
+        "-expect-ticket-age-skew" => "Baton does not expose the ticket age skew it measured",
+        "-reverify-on-resume" => {
+            "Baton does not verify the server's certificate again on a resumed connection"
+        }
+        "-resumption-across-names-enabled" | "-expect-resumable-across-names" => {
+            "Baton's sessions are resumed only for the server name they were made for"
+        }
+        "-enable-early-data"
+        | "-expect-accept-early-data"
+        | "-expect-reject-early-data"
+        | "-expect-early-data-reason"
+        | "-early-write-after-message"
+        | "-expect-ticket-supports-early-data" => "0-RTT (issue 15)",
+        "-psk" | "-psk-identity" | "-new-psk-credential" => {
+            "external pre-shared keys (Baton resumes from tickets only)"
+        }
+        _ => return None,
+    })
+}
+
 fn takes_value(name: &str) -> Option<bool> {
     UNIMPLEMENTED
         .iter()
@@ -571,7 +601,10 @@ pub fn parse(args: &[String]) -> Result<Flags, ParseError> {
             "-ipv6" => flags.ipv6 = true,
             "-is-handshaker-supported" => flags.is_handshaker_supported = true,
             _ if UNIMPLEMENTED.iter().any(|(n, _)| *n == name) => {
-                let why = format!("{name} names a feature Baton does not have");
+                let why = match why_unimplemented(name) {
+                    Some(why) => format!("{name}: {why}"),
+                    None => format!("{name} names a feature Baton does not have"),
+                };
                 match target {
                     None | Some(0) => {
                         unimplemented.get_or_insert(why);
