@@ -343,7 +343,7 @@ fn base64(name: &str, v: &str) -> Result<Vec<u8>, ParseError> {
         } as u32)
     };
     let body = v.trim_end_matches('=');
-    if v.len() % 4 != 0 || v.len() - body.len() > 2 {
+    if !v.len().is_multiple_of(4) || v.len() - body.len() > 2 {
         return Err(bad());
     }
     let mut out = Vec::with_capacity(body.len() * 3 / 4);
