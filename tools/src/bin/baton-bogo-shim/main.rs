@@ -3,7 +3,8 @@
 //!
 //! It connects back to the runner on 127.0.0.1 (or ::1) at `-port`, sends
 //! `-shim-id` as a little-endian u64, runs one Baton [`Connection`] as the
-//! flags ask, then echoes each byte the runner sends XORed with 0xff (what
+//! flags ask (one more per `-resume-count`, each offering the session the
+//! one before received), then echoes each byte the runner sends XORed with 0xff (what
 //! BoringSSL's own shim does), and exits 0 on success, 1 with the error on
 //! stderr on failure, and 89 when a flag names a feature Baton does not have.
 //!
