@@ -106,12 +106,12 @@ mod tests {
         let mut s = crate::Session::new_server(&server);
         c.poll_handshake().unwrap();
         for _ in 0..4 {
-            s.feed_tls(&c.pending_tls().to_vec()).unwrap();
-            let n = c.pending_tls().len();
-            c.consume_tls(n);
-            c.feed_tls(&s.pending_tls().to_vec()).unwrap();
-            let n = s.pending_tls().len();
-            s.consume_tls(n);
+            let mut flight = Vec::new();
+            c.take_pending_tls(&mut flight);
+            s.feed_tls(&flight).unwrap();
+            let mut flight = Vec::new();
+            s.take_pending_tls(&mut flight);
+            c.feed_tls(&flight).unwrap();
             c.poll_handshake().unwrap();
         }
         let saved = c.saved_session().expect("a ticket");
