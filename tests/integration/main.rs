@@ -10,6 +10,7 @@
 //!   GREASE, one-byte records) against a Baton server.
 //! - `event_loop`: driving a connection without a transport, as io_uring/epoll loops do.
 //! - `pq`: the post-quantum hybrids between two Baton ends, with wire checks and tampering.
+//! - `resume13`: TLS 1.3 resumption against OpenSSL, GnuTLS, curl, rustls and s2n-tls.
 //! - `go_peer`: the post-quantum hybrids against Go's crypto/tls (needs `BATON_GO`).
 
 mod cert_selection;
@@ -21,6 +22,7 @@ mod pair;
 mod policies;
 mod pq;
 mod raw_hellos;
+mod resume13;
 mod rustls_peer;
 mod s2n_peer;
 mod tls12;
