@@ -16,8 +16,8 @@ use crate::require_openssl;
 use crate::util::*;
 use baton::resumption::ResumptionRefusal;
 use baton::{
-    CertChainAndKey, Config, ConfigBuilder, Connection, Error, NamedGroup, SavedSession,
-    TicketKeys,
+    CertChainAndKey, CipherSuite, Config, ConfigBuilder, Connection, Error, NamedGroup,
+    SavedSession, TicketKeys,
 };
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -80,6 +80,8 @@ pub(crate) struct Seen {
     /// Whether a certificate was chosen (so sent): full handshakes only.
     pub cert_sent: bool,
     pub age: Option<Duration>,
+    pub suite: Option<CipherSuite>,
+    pub hrr: bool,
 }
 
 impl Seen {
@@ -90,6 +92,8 @@ impl Seen {
             group: conn.kx_group(),
             cert_sent: conn.selected_cert().is_some(),
             age: conn.resumed_session_age(),
+            suite: conn.cipher_suite(),
+            hrr: conn.used_hello_retry(),
         }
     }
 
@@ -320,6 +324,52 @@ fn openssl_client_ticket_from_removed_key_gets_full_handshake() {
     assert_eq!(b.refusal, Some(ResumptionRefusal::UnknownKey));
 }
 
+/// A resumption through a HelloRetryRequest: the Baton server takes only
+/// P-384 and s_client shares X25519 first, so both handshakes retry, and the
+/// second one's binder covers ClientHello1 and the retry (RFC 8446 §4.2.11.2).
+#[test]
+fn openssl_client_resumes_after_hello_retry() {
+    require_openssl!();
+    let p384 = crate::pair::policy(&crate::pair::SUITES, &[NamedGroup::SECP384R1]);
+    let config = ticket_server(|b| {
+        b.custom_security_policy(p384).unwrap();
+    });
+    let (a, b, reused) = s_client_twice(config, &["-groups", "X25519:P-384"], || {});
+    a.assert_full();
+    b.assert_resumed_dhe();
+    assert!(a.hrr && b.hrr, "both handshakes must retry: {a:?} {b:?}");
+    assert_eq!(b.group, Some(NamedGroup::SECP384R1));
+    assert!(reused, "s_client did not reuse after the retry");
+}
+
+/// A TLS 1.3 ticket resumes with another suite of the same hash (RFC 8446
+/// §4.2.11): made under AES-128-GCM, resumed under ChaCha20-Poly1305.
+#[test]
+fn openssl_client_resumes_with_another_suite_of_the_same_hash() {
+    require_openssl!();
+    let sess = scratch_file("suite.pem");
+    let sess = sess.to_str().unwrap();
+    let server = baton_server_n(ticket_server(|_| {}), 2, echo_line);
+    let out1 = s_client_line(
+        server.port,
+        &["-ciphersuites", "TLS_AES_128_GCM_SHA256", "-sess_out", sess],
+    );
+    assert!(!s_client_reused(&out1));
+    let out2 = s_client_line(
+        server.port,
+        &["-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256", "-sess_in", sess],
+    );
+    let seen = all_ok(server.join(TIMEOUT), 2, &out2);
+    assert!(s_client_reused(&out2), "{out2}");
+    assert!(out2.contains("Cipher is TLS_CHACHA20_POLY1305_SHA256"), "{out2}");
+    assert_eq!(seen[0].suite, Some(CipherSuite::TLS13_AES_128_GCM_SHA256));
+    seen[1].assert_resumed_dhe();
+    assert_eq!(
+        seen[1].suite,
+        Some(CipherSuite::TLS13_CHACHA20_POLY1305_SHA256)
+    );
+}
+
 // ---------------------------------------------------------------- openssl s_server
 
 /// s_server's "N session cache hits" at exit (it counts resumptions, with
@@ -334,17 +384,24 @@ fn cache_hits(text: &str) -> u64 {
 /// `openssl s_server -tls1_3 -rev` for `n` connections (tickets on: OpenSSL
 /// sends two after each full handshake).
 fn s_server_rev(n: usize) -> SServer {
+    s_server_rev_args(n, &[])
+}
+
+fn s_server_rev_args(n: usize, extra: &[&str]) -> SServer {
     let n = n.to_string();
-    s_server(&[
+    let (cert, key) = (data("server-rsa.pem"), data("server-rsa.key"));
+    let mut args = vec![
         "-cert",
-        data("server-rsa.pem").to_str().unwrap(),
+        cert.to_str().unwrap(),
         "-key",
-        data("server-rsa.key").to_str().unwrap(),
+        key.to_str().unwrap(),
         "-tls1_3",
         "-rev",
         "-naccept",
         &n,
-    ])
+    ];
+    args.extend_from_slice(extra);
+    s_server(&args)
 }
 
 /// A Baton client to s_server: the handshake (offering `offer`), one
@@ -418,6 +475,70 @@ fn baton_client_session_callback_gets_both_openssl_tickets() {
     let out = srv.proc.wait(TIMEOUT);
     let text = format!("{}\n{}", out.stdout_str(), out.stderr);
     assert_eq!(cache_hits(&text), 2, "{text}");
+}
+
+/// A ticket offered to an s_server that never issued it (another process,
+/// other ticket keys): OpenSSL ignores it, and the Baton client goes on with
+/// the full handshake (certificate checked) and the connection works.
+#[test]
+fn baton_client_ticket_refused_by_another_openssl_server() {
+    require_openssl!();
+    let config = ticket_client(|b| {
+        b.set_client_session_store(None);
+    });
+    let first_srv = s_server_rev(1);
+    let saved = rev_client(&config, &first_srv, None)
+        .saved_session()
+        .expect("no ticket kept from s_server");
+    let _ = first_srv.proc.wait(TIMEOUT);
+    let other = s_server_rev(1);
+    let conn = rev_client(&config, &other, Some(saved));
+    assert!(!conn.is_resumed(), "resumed with a foreign ticket");
+    assert!(!conn.peer_cert_chain().is_empty());
+    let out = other.proc.wait(TIMEOUT);
+    let text = format!("{}\n{}", out.stdout_str(), out.stderr);
+    assert_eq!(cache_hits(&text), 0, "{text}");
+}
+
+/// A Baton client now limited to ChaCha20-Poly1305 resumes its AES-128-GCM
+/// ticket with s_server (same hash, RFC 8446 §4.2.11): resumed, under the
+/// new suite.
+#[test]
+fn baton_client_resumes_with_another_suite_of_the_same_hash() {
+    require_openssl!();
+    let aes = ticket_client(|b| {
+        b.custom_security_policy(crate::pair::policy(
+            &[CipherSuite::TLS13_AES_128_GCM_SHA256],
+            &crate::pair::GROUPS,
+        ))
+        .unwrap();
+    });
+    let srv = s_server_rev_args(
+        2,
+        &[
+            "-ciphersuites",
+            "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256",
+        ],
+    );
+    let first = rev_client(&aes, &srv, None);
+    let saved = first.saved_session().expect("a ticket");
+    assert_eq!(saved.cipher_suite(), CipherSuite::TLS13_AES_128_GCM_SHA256);
+    let chacha = ticket_client(|b| {
+        b.custom_security_policy(crate::pair::policy(
+            &[CipherSuite::TLS13_CHACHA20_POLY1305_SHA256],
+            &crate::pair::GROUPS,
+        ))
+        .unwrap();
+    });
+    let second = rev_client(&chacha, &srv, Some(saved));
+    assert!(second.is_resumed(), "no resumption across suites of one hash");
+    assert_eq!(
+        second.cipher_suite(),
+        Some(CipherSuite::TLS13_CHACHA20_POLY1305_SHA256)
+    );
+    let out = srv.proc.wait(TIMEOUT);
+    let text = format!("{}\n{}", out.stdout_str(), out.stderr);
+    assert_eq!(cache_hits(&text), 1, "{text}");
 }
 
 // ---------------------------------------------------------------- key rotation
