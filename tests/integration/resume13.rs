@@ -220,6 +220,11 @@ fn scratch_file(name: &str) -> PathBuf {
 /// reading until the server closes (so the ticket, sent before the echo, is
 /// read), with `extra` arguments. Returns its output (stdout and stderr).
 fn s_client_line(port: u16, extra: &[&str]) -> String {
+    s_client_line_as(port, "localhost", extra)
+}
+
+/// [`s_client_line`] with `name` as SNI and the name to verify.
+fn s_client_line_as(port: u16, name: &str, extra: &[&str]) -> String {
     let ca = all_cas_file().to_str().unwrap().to_string();
     let mut args = vec![
         "-tls1_3",
@@ -227,9 +232,9 @@ fn s_client_line(port: u16, extra: &[&str]) -> String {
         &ca,
         "-verify_return_error",
         "-verify_hostname",
-        "localhost",
+        name,
         "-servername",
-        "localhost",
+        name,
         "-ign_eof",
     ];
     args.extend_from_slice(extra);
@@ -370,6 +375,61 @@ fn openssl_client_resumes_with_another_suite_of_the_same_hash() {
     );
 }
 
+/// A ticket made for `localhost` offered with another server name (the
+/// certificate also covers `server.test`): the Baton server refuses it
+/// (mismatch) and runs a full handshake, which s_client reports as "New".
+#[test]
+fn openssl_client_ticket_for_another_name_gets_full_handshake() {
+    require_openssl!();
+    let sess = scratch_file("sni.pem");
+    let sess = sess.to_str().unwrap();
+    let server = baton_server_n(ticket_server(|_| {}), 2, echo_line);
+    let out1 = s_client_line(server.port, &["-sess_out", sess]);
+    assert!(!s_client_reused(&out1));
+    let out2 = s_client_line_as(server.port, "server.test", &["-sess_in", sess]);
+    let seen = all_ok(server.join(TIMEOUT), 2, &out2);
+    assert!(!s_client_reused(&out2), "{out2}");
+    seen[0].assert_full();
+    assert!(!seen[1].resumed && seen[1].cert_sent, "{:?}", seen[1]);
+    // OpenSSL may also leave the ticket out for another name; if it offers
+    // it, the server says why it refused.
+    assert!(
+        matches!(seen[1].refusal, None | Some(ResumptionRefusal::Mismatch)),
+        "{:?}",
+        seen[1]
+    );
+}
+
+/// The tickets s_client sees: `set_initial_ticket_count(3)` sends three
+/// after the handshake, `add_tickets_to_send(2)` two more, each with the
+/// configured lifetime as its hint.
+#[test]
+fn openssl_client_sees_ticket_count_and_lifetime() {
+    require_openssl!();
+    let config = ticket_server(|b| {
+        b.set_initial_ticket_count(3);
+        b.set_session_lifetime(Duration::from_secs(3600)).unwrap();
+    });
+    let server = baton_server_n(config, 1, |conn| {
+        conn.negotiate()?;
+        conn.session_mut().add_tickets_to_send(2)?;
+        conn.flush()?;
+        echo_line(conn)
+    });
+    let out = s_client_line(server.port, &["-msg"]);
+    let seen = all_ok(server.join(TIMEOUT), 1, &out);
+    seen[0].assert_full();
+    let tickets = out
+        .lines()
+        .filter(|l| l.starts_with("<<<") && l.ends_with("NewSessionTicket"))
+        .count();
+    assert_eq!(tickets, 5, "{out}");
+    assert!(
+        out.contains("TLS session ticket lifetime hint: 3600 (seconds)"),
+        "{out}"
+    );
+}
+
 // ---------------------------------------------------------------- openssl s_server
 
 /// s_server's "N session cache hits" at exit (it counts resumptions, with
@@ -388,6 +448,13 @@ fn s_server_rev(n: usize) -> SServer {
 }
 
 fn s_server_rev_args(n: usize, extra: &[&str]) -> SServer {
+    let mut args = vec!["-rev"];
+    args.extend_from_slice(extra);
+    s_server_n(n, &args)
+}
+
+/// `openssl s_server -tls1_3` (RSA) for `n` connections, with `extra`.
+fn s_server_n(n: usize, extra: &[&str]) -> SServer {
     let n = n.to_string();
     let (cert, key) = (data("server-rsa.pem"), data("server-rsa.key"));
     let mut args = vec![
@@ -396,7 +463,6 @@ fn s_server_rev_args(n: usize, extra: &[&str]) -> SServer {
         "-key",
         key.to_str().unwrap(),
         "-tls1_3",
-        "-rev",
         "-naccept",
         &n,
     ];
@@ -538,6 +604,39 @@ fn baton_client_resumes_with_another_suite_of_the_same_hash() {
     );
     let out = srv.proc.wait(TIMEOUT);
     let text = format!("{}\n{}", out.stdout_str(), out.stderr);
+    assert_eq!(cache_hits(&text), 1, "{text}");
+}
+
+/// Tickets from `s_server -early_data` carry the early_data extension
+/// (max_early_data_size 16384): the Baton client keeps them and resumes
+/// (without sending early data, which it does not do yet). s_server prints
+/// what it reads (no `-rev` with `-early_data`); the client's `shutdown`
+/// reads up to s_server's close_notify, so past the tickets.
+#[test]
+fn baton_client_resumes_with_early_data_tickets() {
+    require_openssl!();
+    let srv = s_server_n(2, &["-early_data"]);
+    let config = ticket_client(|_| {});
+    let line = |offer: Option<SavedSession>, text: &[u8]| {
+        let mut conn = baton_client(&config, srv.port, |c| {
+            c.set_server_name("localhost").unwrap();
+            if let Some(s) = offer {
+                c.session_mut().set_saved_session(s).unwrap();
+            }
+        })
+        .unwrap_or_else(|e| panic!("Baton client: {e}; s_server: {}", srv.proc.stderr_now()));
+        send_all(&mut conn, text).unwrap();
+        conn.shutdown().unwrap();
+        conn
+    };
+    let first = line(None, b"first line\n");
+    assert!(!first.is_resumed());
+    let saved = first.saved_session().expect("no ticket kept from s_server");
+    let second = line(Some(saved), b"second line\n");
+    assert!(second.is_resumed());
+    let out = srv.proc.wait(TIMEOUT);
+    let text = format!("{}\n{}", out.stdout_str(), out.stderr);
+    assert!(text.contains("first line\n") && text.contains("second line\n"), "{text}");
     assert_eq!(cache_hits(&text), 1, "{text}");
 }
 
