@@ -733,6 +733,76 @@ fn gnutls_cli_resumes_with_baton_server() {
     seen[1].assert_resumed_dhe();
 }
 
+/// gnutls-cli `--resume` with a priority naming no (EC)DHE-PSK (so it offers
+/// psk_ke alone; `+PSK` also makes it offer an external PSK identity, which
+/// the server cannot open and skips), against `allow_psk_ke` on and off.
+/// Returns what gnutls-cli printed and what the server saw.
+fn gnutls_psk_ke(allow: bool) -> (String, Vec<Seen>) {
+    let config = ticket_server(|b| {
+        b.allow_psk_ke(allow);
+    });
+    let server = baton_server_n(config, 2, echo_line);
+    let ca = data("ca-ecdsa.pem");
+    let mut cli = Proc::spawn(
+        "gnutls-cli",
+        Command::new("gnutls-cli").args([
+            "--x509cafile",
+            ca.to_str().unwrap(),
+            "--priority",
+            "NORMAL:-VERS-ALL:+VERS-TLS1.3:+PSK",
+            "--pskusername",
+            "external",
+            "--pskkey",
+            "00112233445566778899aabbccddeeff",
+            "--resume",
+            "--port",
+            &server.port.to_string(),
+            "localhost",
+        ]),
+    );
+    cli.write_stdin(b"psk_ke\n");
+    cli.close_stdin();
+    let out = cli.wait(TIMEOUT);
+    let text = format!("{}\n{}", out.stdout_str(), out.stderr);
+    let seen = all_ok(server.join(TIMEOUT), 2, &text);
+    assert!(out.status.success(), "gnutls-cli: {text}");
+    assert!(out.stdout_str().contains("psk_ke"), "no echo: {text}");
+    (text, seen)
+}
+
+/// psk_ke, allowed: GnuTLS offers only psk_ke, the Baton server resumes
+/// without a key exchange, and gnutls-cli says it resumed.
+#[test]
+fn gnutls_cli_psk_ke_resumes_when_allowed() {
+    if !have("gnutls-cli", "--version") {
+        return;
+    }
+    let (text, seen) = gnutls_psk_ke(true);
+    assert!(!seen[0].resumed && seen[0].cert_sent, "{:?}", seen[0]);
+    // The external PSK identity is no ticket of ours.
+    assert_eq!(seen[0].refusal, Some(ResumptionRefusal::Malformed));
+    assert!(seen[1].resumed && !seen[1].cert_sent, "{:?}", seen[1]);
+    assert_eq!(seen[1].refusal, None);
+    assert_eq!(seen[1].group, None, "psk_ke has no key exchange");
+    assert!(text.contains("This is a resumed session"), "{text}");
+}
+
+/// psk_ke, not allowed (the default): a client that names only psk_ke gets
+/// no ticket to resume with, so its reconnection is a full handshake that
+/// works.
+#[test]
+fn gnutls_cli_psk_ke_refused_by_default() {
+    if !have("gnutls-cli", "--version") {
+        return;
+    }
+    let (text, seen) = gnutls_psk_ke(false);
+    for s in &seen {
+        assert!(!s.resumed && s.cert_sent && s.group.is_some(), "{s:?}");
+        assert_eq!(s.refusal, Some(ResumptionRefusal::PskModeRefused));
+    }
+    assert!(!text.contains("This is a resumed session"), "{text}");
+}
+
 // ---------------------------------------------------------------- curl
 
 /// Server side of one HTTP/1.1 request: answer with `Connection: close`, so
