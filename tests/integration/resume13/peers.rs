@@ -38,11 +38,10 @@ fn rustls_client_config() -> Arc<rustls::ClientConfig> {
 /// `Ticketer`, else rustls's default (a stateful in-memory session cache,
 /// whose TLS 1.3 tickets are ids into it).
 fn rustls_server_config(stateless: bool) -> Arc<rustls::ServerConfig> {
-    let certs: Vec<CertificateDer<'static>> =
-        CertificateDer::pem_file_iter(data("server-rsa.pem"))
-            .unwrap()
-            .map(|c| c.unwrap())
-            .collect();
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(data("server-rsa.pem"))
+        .unwrap()
+        .map(|c| c.unwrap())
+        .collect();
     let key = PrivateKeyDer::from_pem_file(data("server-rsa.key")).unwrap();
     let mut cfg =
         rustls::ServerConfig::builder_with_provider(Arc::new(provider::default_provider()))
@@ -257,10 +256,11 @@ fn s2n_client_resumes_with_baton_server() {
     for i in 0..2 {
         let ticket = tickets.lock().unwrap().last().cloned();
         assert_eq!(ticket.is_some(), i > 0, "s2n got no ticket from Baton");
-        let builder = s2n_tls::connection::ModifiedBuilder::new(config.clone(), move |c| match &ticket {
-            Some(t) => c.set_session_ticket(t),
-            None => Ok(c),
-        });
+        let builder =
+            s2n_tls::connection::ModifiedBuilder::new(config.clone(), move |c| match &ticket {
+                Some(t) => c.set_session_ticket(t),
+                None => Ok(c),
+            });
         let connector = s2n_tls_tokio::TlsConnector::new(builder);
         let view = runtime().block_on(async {
             tokio::time::timeout(TIMEOUT, async {
@@ -291,8 +291,14 @@ fn s2n_client_resumes_with_baton_server() {
         .into_iter()
         .map(|r| r.unwrap_or_else(|e| panic!("Baton server: {e}")))
         .collect();
-    assert!(!views[0].0 && views[0].1.contains("FULL_HANDSHAKE"), "{views:?}");
-    assert!(views[1].0 && !views[1].1.contains("FULL_HANDSHAKE"), "{views:?}");
+    assert!(
+        !views[0].0 && views[0].1.contains("FULL_HANDSHAKE"),
+        "{views:?}"
+    );
+    assert!(
+        views[1].0 && !views[1].1.contains("FULL_HANDSHAKE"),
+        "{views:?}"
+    );
     seen[0].assert_full();
     seen[1].assert_resumed_dhe();
 }
@@ -371,6 +377,12 @@ fn baton_client_resumes_with_s2n_server() {
     }
     let views = h.join().unwrap();
     assert_eq!(resumed, [false, true]);
-    assert!(!views[0].0 && views[0].1.contains("FULL_HANDSHAKE"), "{views:?}");
-    assert!(views[1].0 && !views[1].1.contains("FULL_HANDSHAKE"), "{views:?}");
+    assert!(
+        !views[0].0 && views[0].1.contains("FULL_HANDSHAKE"),
+        "{views:?}"
+    );
+    assert!(
+        views[1].0 && !views[1].1.contains("FULL_HANDSHAKE"),
+        "{views:?}"
+    );
 }
