@@ -221,6 +221,27 @@ fn baton_client_resumes_with_early_data_tickets() {
     assert_eq!(cache_hits(&text), 1, "{text}");
 }
 
+/// Resumption through a HelloRetryRequest from OpenSSL: s_server takes only
+/// P-384, which the Baton client does not share first, so the resumed
+/// handshake retries and the client recomputes its binder over ClientHello1
+/// and the retry.
+#[test]
+fn baton_client_resumes_after_openssl_hello_retry() {
+    require_openssl!();
+    let srv = s_server_rev_args(2, &["-groups", "P-384"]);
+    let config = ticket_client(|_| {});
+    let first = rev_client(&config, &srv, None);
+    assert!(first.used_hello_retry(), "s_server should ask for P-384");
+    let saved = first.saved_session().expect("no ticket kept from s_server");
+    let second = rev_client(&config, &srv, Some(saved));
+    assert!(second.used_hello_retry() && second.is_resumed());
+    assert_eq!(second.kx_group(), Some(NamedGroup::SECP384R1));
+    let out = srv.proc.wait(TIMEOUT);
+    let text = format!("{}\n{}", out.stdout_str(), out.stderr);
+    // OpenSSL looks the ticket up in both ClientHellos and counts each.
+    assert_eq!(cache_hits(&text), 2, "{text}");
+}
+
 // ---------------------------------------------------------------- key rotation
 
 /// A Baton client offers a ticket to a Baton server that removed its key

@@ -126,7 +126,21 @@ fn rustls_session<S>(baton: &mut Connection, peer: &mut rustls::ConnectionCommon
 /// rustls reports a resumed handshake and Baton `is_resumed()`.
 #[test]
 fn rustls_client_resumes_with_baton_server() {
-    let server = ticket_server(|_| {});
+    rustls_client_resumes(ticket_server(|_| {}), false);
+}
+
+/// The same through a HelloRetryRequest: the Baton server takes only P-384,
+/// which rustls does not share first.
+#[test]
+fn rustls_client_resumes_after_baton_hello_retry() {
+    let p384 = crate::pair::policy(&crate::pair::SUITES, &[baton::NamedGroup::SECP384R1]);
+    let server = ticket_server(|b| {
+        b.custom_security_policy(p384).unwrap();
+    });
+    rustls_client_resumes(server, true);
+}
+
+fn rustls_client_resumes(server: baton::Config, hrr: bool) {
     let client = rustls_client_config();
     let name = ServerName::try_from("localhost").unwrap();
     let mut kinds = Vec::new();
@@ -140,12 +154,16 @@ fn rustls_client_resumes_with_baton_server() {
         kinds.push(peer.handshake_kind());
         seen.push(Seen::of(&baton));
     }
-    assert_eq!(
-        kinds,
-        [Some(HandshakeKind::Full), Some(HandshakeKind::Resumed)]
-    );
+    // rustls remembers the group it was asked for, so only the first retries.
+    let full = if hrr {
+        HandshakeKind::FullWithHelloRetryRequest
+    } else {
+        HandshakeKind::Full
+    };
+    assert_eq!(kinds, [Some(full), Some(HandshakeKind::Resumed)]);
     seen[0].assert_full();
     seen[1].assert_resumed_dhe();
+    assert_eq!((seen[0].hrr, seen[1].hrr), (hrr, false));
 }
 
 /// A Baton client resumes with a rustls server, with stateless tickets
