@@ -224,20 +224,17 @@ fn s_client_line(port: u16, extra: &[&str]) -> String {
     s_client_line_as(port, "localhost", extra)
 }
 
-/// [`s_client_line`] with `name` as SNI and the name to verify.
+/// [`s_client_line`] with `name` as SNI and the name to verify; with
+/// "127.0.0.1", no SNI (OpenSSL sends none for an address) and the address
+/// verified.
 fn s_client_line_as(port: u16, name: &str, extra: &[&str]) -> String {
     let ca = all_cas_file().to_str().unwrap().to_string();
-    let mut args = vec![
-        "-tls1_3",
-        "-CAfile",
-        &ca,
-        "-verify_return_error",
-        "-verify_hostname",
-        name,
-        "-servername",
-        name,
-        "-ign_eof",
-    ];
+    let mut args = vec!["-tls1_3", "-CAfile", &ca, "-verify_return_error", "-ign_eof"];
+    if name == "127.0.0.1" {
+        args.extend(["-verify_ip", name, "-noservername"]);
+    } else {
+        args.extend(["-verify_hostname", name, "-servername", name]);
+    }
     args.extend_from_slice(extra);
     let mut cli = s_client(port, &args);
     cli.write_stdin(b"resume me\n");
@@ -403,6 +400,27 @@ fn openssl_client_ticket_for_another_name_gets_full_handshake() {
     // OpenSSL 3.0 offers the ticket under the new name; the server says why
     // it refused.
     assert_eq!(seen[1].refusal, Some(ResumptionRefusal::Mismatch));
+}
+
+/// Without SNI (s_client to an address): the ticket records no name, and
+/// resumes a connection without one; offered with a name, it is refused.
+#[test]
+fn openssl_client_resumes_without_server_name() {
+    require_openssl!();
+    let sess = scratch_file("nosni.pem");
+    let sess = sess.to_str().unwrap();
+    let server = baton_server_n(ticket_server(|_| {}), 3, echo_line);
+    let out1 = s_client_line_as(server.port, "127.0.0.1", &["-sess_out", sess]);
+    assert!(!s_client_reused(&out1));
+    let out2 = s_client_line_as(server.port, "127.0.0.1", &["-sess_in", sess]);
+    assert!(s_client_reused(&out2), "{out2}");
+    let out3 = s_client_line(server.port, &["-sess_in", sess]);
+    let seen = all_ok(server.join(TIMEOUT), 3, &out3);
+    assert!(!s_client_reused(&out3), "{out3}");
+    seen[0].assert_full();
+    seen[1].assert_resumed_dhe();
+    assert!(!seen[2].resumed && seen[2].cert_sent, "{:?}", seen[2]);
+    assert_eq!(seen[2].refusal, Some(ResumptionRefusal::Mismatch));
 }
 
 /// The tickets s_client sees: `set_initial_ticket_count(3)` sends three
