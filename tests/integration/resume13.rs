@@ -229,7 +229,13 @@ fn s_client_line(port: u16, extra: &[&str]) -> String {
 /// verified.
 fn s_client_line_as(port: u16, name: &str, extra: &[&str]) -> String {
     let ca = all_cas_file().to_str().unwrap().to_string();
-    let mut args = vec!["-tls1_3", "-CAfile", &ca, "-verify_return_error", "-ign_eof"];
+    let mut args = vec![
+        "-tls1_3",
+        "-CAfile",
+        &ca,
+        "-verify_return_error",
+        "-ign_eof",
+    ];
     if name == "127.0.0.1" {
         args.extend(["-verify_ip", name, "-noservername"]);
     } else {
@@ -286,6 +292,22 @@ fn openssl_client_resumes_with_baton_server() {
     let (a, b, reused) = s_client_twice(ticket_server(|_| {}), &[], || {});
     a.assert_full();
     b.assert_resumed_dhe();
+    assert!(reused, "s_client did not report the session as reused");
+}
+
+/// The same with a SHA-384 suite (AES-256-GCM): the binder and the PSK use
+/// SHA-384.
+#[test]
+fn openssl_client_resumes_with_a_sha384_suite() {
+    require_openssl!();
+    let (a, b, reused) = s_client_twice(
+        ticket_server(|_| {}),
+        &["-ciphersuites", "TLS_AES_256_GCM_SHA384"],
+        || {},
+    );
+    a.assert_full();
+    b.assert_resumed_dhe();
+    assert_eq!(b.suite, Some(CipherSuite::TLS13_AES_256_GCM_SHA384));
     assert!(reused, "s_client did not report the session as reused");
 }
 
