@@ -311,6 +311,85 @@ fn openssl_client_resumes_with_a_sha384_suite() {
     assert!(reused, "s_client did not report the session as reused");
 }
 
+/// A chain of resumptions: each s_client connection offers the ticket the
+/// previous (resumed) one received, five times; every one resumes, so a
+/// resumed connection gets a fresh ticket that resumes again.
+#[test]
+fn openssl_client_chain_of_resumptions() {
+    require_openssl!();
+    const N: usize = 6;
+    let sess = scratch_file("chain.pem");
+    let sess = sess.to_str().unwrap();
+    let server = baton_server_n(ticket_server(|_| {}), N, echo_line);
+    let out = s_client_line(server.port, &["-sess_out", sess]);
+    assert!(!s_client_reused(&out));
+    for i in 1..N {
+        let out = s_client_line(server.port, &["-sess_in", sess, "-sess_out", sess]);
+        assert!(s_client_reused(&out), "connection {i}: {out}");
+    }
+    let seen = all_ok(server.join(TIMEOUT), N, "");
+    seen[0].assert_full();
+    for s in &seen[1..] {
+        s.assert_resumed_dhe();
+    }
+}
+
+/// A session s_client got from `openssl s_server` (OpenSSL's own ticket
+/// format and keys), offered to a Baton server under the same name: refused
+/// as undecodable, and the full handshake works.
+#[test]
+fn openssl_client_foreign_ticket_gets_full_handshake() {
+    require_openssl!();
+    let sess = scratch_file("foreign.pem");
+    let sess = sess.to_str().unwrap();
+    // s_server -www answers one GET and closes: s_client reads the tickets
+    // (sent first), the page, then the close.
+    let srv = s_server(&[
+        "-cert",
+        data("server-rsa.pem").to_str().unwrap(),
+        "-key",
+        data("server-rsa.key").to_str().unwrap(),
+        "-tls1_3",
+        "-www",
+        "-naccept",
+        "1",
+    ]);
+    let ca = all_cas_file().to_str().unwrap().to_string();
+    let mut cli = s_client(
+        srv.port,
+        &[
+            "-tls1_3",
+            "-CAfile",
+            &ca,
+            "-verify_return_error",
+            "-servername",
+            "localhost",
+            "-ign_eof",
+            "-sess_out",
+            sess,
+        ],
+    );
+    cli.write_stdin(b"GET / HTTP/1.0\r\n\r\n");
+    cli.close_stdin();
+    let out = cli.wait(TIMEOUT);
+    assert!(out.status.success(), "{}", out.stderr);
+    assert!(std::fs::metadata(sess).is_ok_and(|m| m.len() > 0));
+    let _ = srv.proc.wait(TIMEOUT);
+    let server = baton_server_n(ticket_server(|_| {}), 1, echo_line);
+    let out = s_client_line(server.port, &["-sess_in", sess]);
+    let seen = all_ok(server.join(TIMEOUT), 1, &out);
+    assert!(!s_client_reused(&out), "{out}");
+    assert!(!seen[0].resumed && seen[0].cert_sent, "{:?}", seen[0]);
+    assert!(
+        matches!(
+            seen[0].refusal,
+            Some(ResumptionRefusal::Malformed | ResumptionRefusal::UnknownKey)
+        ),
+        "{:?}",
+        seen[0]
+    );
+}
+
 /// `-allow_no_dhe_kex` makes OpenSSL 3.0 offer psk_ke beside psk_dhe_ke (it
 /// cannot offer psk_ke alone). A Baton server that allows psk_ke resumes and
 /// still prefers psk_dhe_ke (forward secrecy); one that does not allow it

@@ -108,6 +108,28 @@ fn baton_client_resumes_a_sha384_session_with_openssl_server() {
     assert_eq!(cache_hits(&text), 1, "{text}");
 }
 
+/// A chain of resumptions with s_server: each connection offers the newest
+/// ticket of the one before (itself resumed), five times.
+#[test]
+fn baton_client_chain_of_resumptions_with_openssl_server() {
+    require_openssl!();
+    const N: usize = 6;
+    let srv = s_server_rev(N);
+    let config = ticket_client(|b| {
+        b.set_client_session_store(None);
+    });
+    let mut conn = rev_client(&config, &srv, None);
+    assert!(!conn.is_resumed());
+    for i in 1..N {
+        let saved = conn.saved_session().expect("no ticket kept");
+        conn = rev_client(&config, &srv, Some(saved));
+        assert!(conn.is_resumed(), "connection {i} did not resume");
+    }
+    let out = srv.proc.wait(TIMEOUT);
+    let text = format!("{}\n{}", out.stdout_str(), out.stderr);
+    assert_eq!(cache_hits(&text), N as u64 - 1, "{text}");
+}
+
 /// The client's session callback gets every ticket: s_server sends two
 /// after a full handshake, and each of them resumes a connection of its own.
 #[test]
