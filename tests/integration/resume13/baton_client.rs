@@ -86,6 +86,23 @@ fn baton_client_resumes_with_openssl_server() {
     assert_eq!(cache_hits(&text), 2, "{text}");
 }
 
+/// `s_server -no_ticket` keeps TLS 1.3 sessions in its cache and sends
+/// tickets that are only ids into it (stateful): the Baton client resumes
+/// with those as well.
+#[test]
+fn baton_client_resumes_with_stateful_openssl_tickets() {
+    require_openssl!();
+    let srv = s_server_rev_args(2, &["-no_ticket"]);
+    let config = ticket_client(|_| {});
+    let first = rev_client(&config, &srv, None);
+    let saved = first.saved_session().expect("no ticket kept from s_server");
+    let second = rev_client(&config, &srv, Some(saved));
+    assert!(second.is_resumed(), "the Baton client did not resume");
+    let out = srv.proc.wait(TIMEOUT);
+    let text = format!("{}\n{}", out.stdout_str(), out.stderr);
+    assert_eq!(cache_hits(&text), 1, "{text}");
+}
+
 /// The Baton client resumes a SHA-384 session (AES-256-GCM) with s_server.
 #[test]
 fn baton_client_resumes_a_sha384_session_with_openssl_server() {
