@@ -14,6 +14,7 @@ mod util;
 mod client_server;
 mod fleet;
 mod policy;
+mod resume;
 mod serve;
 
 use std::process::Command;
