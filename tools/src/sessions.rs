@@ -11,9 +11,9 @@ use baton::{ConfigBuilder, TicketKeys};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// `baton serve`'s resumption: tickets on, keys generated in memory or from
-/// Redis, and an optional Redis session cache. Held while serving (dropping
-/// it stops the key poller).
+/// `baton serve`'s resumption (with tickets on): keys generated in memory or
+/// from Redis, and an optional Redis session cache. Held while serving
+/// (dropping it stops the key poller).
 #[derive(Debug)]
 pub struct Resumption {
     source: Option<RedisTicketKeySource>,
@@ -46,7 +46,6 @@ impl Resumption {
                     ))
                 })?;
         }
-        b.session_tickets(true);
         let source = match ticket_keys {
             None => {
                 // One machine: keys made and rotated in memory.
