@@ -432,12 +432,14 @@ fn fleet_session_id_resumes_through_the_redis_cache() {
     }
 }
 
-/// Redis stopped and restarted while clients reconnect: no failed
-/// connection; TLS 1.3 tickets resume all along (the keys stay installed);
-/// TLS 1.2 session ids get full handshakes while the cache is away and
-/// resume again after; each server says each outage and its end once.
+/// Redis stopped and restarted under load (four clients reconnecting at
+/// once, each to one server then the other): no failed connection; TLS 1.3
+/// tickets resume all along (the keys stay installed); TLS 1.2 session ids
+/// get full handshakes while the cache is away and resume again after; each
+/// server says each outage and its end once.
 #[test]
 fn fleet_redis_restart_during_reconnects() {
+    use std::sync::atomic::{AtomicBool, Ordering};
     require_openssl!();
     let mut redis = redis_server!();
     let url = redis.url("fleet3");
@@ -447,37 +449,50 @@ fn fleet_redis_restart_during_reconnects() {
     let dir = scratch_dir().join("fleet3");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let sess = |i: usize| dir.join(format!("{i}.pem"));
-    assert!(!visit(port_a, None, &sess(0)));
     assert!(session_id_round_trip(port_a, port_b, &dir));
-    let mut i = 0;
-    let visits = |i: &mut usize| {
-        let (port, other) = [(port_b, port_a), (port_a, port_b)][*i & 1];
-        assert!(
-            visit(port, Some(&sess(*i)), &sess(*i + 1)),
-            "visit {i} not resumed"
-        );
-        // Resumed or not, never a failure.
-        session_id_round_trip(port, other, &dir);
-        *i += 1;
-    };
-    visits(&mut i);
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let clients: Vec<_> = (0..4)
+        .map(|k| {
+            let (stop, dir) = (std::sync::Arc::clone(&stop), dir.join(k.to_string()));
+            std::thread::spawn(move || {
+                std::fs::create_dir_all(&dir).unwrap();
+                let sess = |i: usize| dir.join(format!("{i}.pem"));
+                assert!(!visit(port_a, None, &sess(0)));
+                let mut i = 0;
+                while !stop.load(Ordering::SeqCst) {
+                    let (port, other) = [(port_b, port_a), (port_a, port_b)][i & 1];
+                    assert!(
+                        visit(port, Some(&sess(i)), &sess(i + 1)),
+                        "client {k}: visit {i} not resumed"
+                    );
+                    // Resumed or not, never a failure.
+                    session_id_round_trip(port, other, &dir);
+                    i += 1;
+                }
+                i
+            })
+        })
+        .collect();
+    // Bounded pauses (no timing is asserted): long enough for the clients to
+    // go round, and for both key sources to fail polls (every second).
+    let pause = || std::thread::sleep(std::time::Duration::from_millis(2500));
+    pause();
     redis.stop();
-    // Long enough for both key sources to fail a poll (every second).
-    let t = std::time::Instant::now();
-    while t.elapsed() < std::time::Duration::from_millis(2500) {
-        visits(&mut i);
-    }
+    pause();
     redis.restart();
-    let t = std::time::Instant::now();
-    while t.elapsed() < std::time::Duration::from_millis(2500) {
-        visits(&mut i);
-    }
+    pause();
     // The caches probe with backoff: session ids resume again.
+    let check = dir.join("check");
+    std::fs::create_dir_all(&check).unwrap();
     eventually("session ids resume after the restart", || {
-        visits(&mut i);
-        session_id_round_trip(port_a, port_b, &dir) && session_id_round_trip(port_b, port_a, &dir)
+        session_id_round_trip(port_a, port_b, &check)
+            && session_id_round_trip(port_b, port_a, &check)
     });
+    stop.store(true, Ordering::SeqCst);
+    for (k, c) in clients.into_iter().enumerate() {
+        let visits = c.join().unwrap_or_else(|_| panic!("client {k} failed"));
+        assert!(visits > 0, "client {k} made no visit");
+    }
     for server in [a, b] {
         let done = terminate(server);
         let e = &done.stderr;
