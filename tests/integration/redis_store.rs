@@ -320,6 +320,9 @@ fn redis_stopped_and_restarted_under_a_source_and_a_cache() {
         cache.store(b"t", b"w", Duration::from_secs(60));
         let _ = cache.retrieve(b"s");
     }
+    // The worker that saw the failure logs and counts it after marking the
+    // circuit open.
+    wait_until("the cache's outage counted", || cache.stats().outages == 1);
     let (ks, cs) = (source.stats(), cache.stats());
     assert_eq!(ks.outages, 1, "one outage however many failed polls: {ks}");
     assert!(cs.down && cs.outages == 1 && cs.skipped >= 1, "{cs}");
