@@ -91,8 +91,14 @@ mod tests {
     }
 
     const RESUMED_SEEDS: [(&str, bool); 2] = [
-        ("tests/fuzz/seeds/server_handshake/resumed-tls13-client-hello", false),
-        ("tests/fuzz/seeds/server_handshake/resumed-tls12-client-hello", true),
+        (
+            "tests/fuzz/seeds/server_handshake/resumed-tls13-client-hello",
+            false,
+        ),
+        (
+            "tests/fuzz/seeds/server_handshake/resumed-tls12-client-hello",
+            true,
+        ),
     ];
 
     /// A TLS 1.2-only client.

@@ -11,6 +11,8 @@
 pub mod cache;
 mod client_store;
 pub mod keys;
+#[cfg(feature = "redis")]
+pub mod redis;
 mod saved;
 pub(crate) mod settings;
 pub(crate) mod state;

@@ -13,6 +13,8 @@
 //! - `event_loop`: driving a connection without a transport, as io_uring/epoll loops do.
 //! - `pq`: the post-quantum hybrids between two Baton ends, with wire checks and tampering.
 //! - `go_peer`: the post-quantum hybrids against Go's crypto/tls (needs `BATON_GO`).
+//! - `redis_store`: ticket keys and the session cache in a real `redis-server`
+//!   (feature `redis`; `cargo test --workspace` has it through `baton-tools`).
 
 mod cert_selection;
 mod event_loop;
@@ -23,6 +25,10 @@ mod pair;
 mod policies;
 mod pq;
 mod raw_hellos;
+#[cfg(feature = "redis")]
+mod redis_server;
+#[cfg(feature = "redis")]
+mod redis_store;
 mod resume12;
 mod resume13;
 mod rustls_peer;

@@ -10,6 +10,7 @@ mod client;
 mod http;
 mod serve;
 mod server;
+mod sessions;
 mod signals;
 
 use baton::{Config, ConfigBuilder, Connection, Error, KernelSession, Session};
@@ -28,6 +29,9 @@ commands:
   serve [DIR] [--listen ADDR] [--cert CHAIN.pem --key KEY.pem]
       Serve DIR (default .) over HTTPS/1.1 (default 127.0.0.1:8443). Without
       --cert/--key, generates a self-signed P-256 certificate for localhost and 127.0.0.1.
+      Resumes sessions (tickets; --ticket-keys and --session-cache share them via Redis).
+  ticket-keys rotate|list --redis redis://HOST:PORT/KEYPREFIX
+      Publish a new ticket key for the servers of a fleet and retire old ones, or list them.
 
 LIST is comma-separated, e.g. h2,http/1.1. Run `baton <command> --help` for details.
 ";
@@ -57,6 +61,7 @@ fn main() -> ExitCode {
         "server" => server::main(rest),
         "client" => client::main(rest),
         "serve" => serve::main(rest),
+        "ticket-keys" => sessions::ticket_keys_main(rest),
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

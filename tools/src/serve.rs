@@ -28,6 +28,16 @@ usage: baton serve [DIR] [options]
                     before it is dropped (default: 10; a slowloris guard)
   --quiet           no per-request log lines on stderr (like nginx's
                     `access_log off`)
+  --ticket-keys redis://HOST:PORT/KEYPREFIX
+                    ticket keys from Redis, published by `baton ticket-keys
+                    rotate` and polled every 10 s, so that every server of a
+                    fleet resumes every other's tickets (default: keys made
+                    and rotated in memory)
+  --ticket-keys-poll SECS
+                    time between polls of --ticket-keys (default 10; a
+                    rotator's --lead should be at least twice it)
+  --session-cache redis://HOST:PORT/KEYPREFIX
+                    TLS 1.2 session ids in Redis, shared by the fleet
 
 Without --cert/--key, generates an ECDSA P-256 certificate for localhost and
 127.0.0.1 at start and prints its SHA-256 fingerprint, to compare with what the
@@ -35,7 +45,8 @@ browser or `curl -k -v` shows. Serves GET and HEAD, with keep-alive, single
 byte ranges (206, 416), directory listings and index.html. Paths that leave DIR (`..`, symlinks) are refused.
 With kernel TLS, file bodies go from the page cache through the kernel
 (io_uring SPLICE, or sendfile where the kernel lacks it); otherwise they are
-read and sealed in userspace. SIGINT/SIGTERM
+read and sealed in userspace. Sessions resume with TLS 1.3
+tickets and TLS 1.2 tickets. SIGINT/SIGTERM
 stop accepting and let in-flight responses finish (5 s); SIGUSR1 prints the
 per-worker counters, which are also printed at exit.
 ";
@@ -48,6 +59,9 @@ const OPTS: &[Opt] = &[
     value("--workers"),
     value("--ktls"),
     value("--handshake-timeout"),
+    value("--ticket-keys"),
+    value("--ticket-keys-poll"),
+    value("--session-cache"),
     flag("--quiet"),
 ];
 
@@ -109,6 +123,13 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
     b.session_tickets(true);
     b.set_alpn_preferences(&["http/1.1"])
         .map_err(|e| format!("setting ALPN: {e}"))?;
+    // Held until exit: it polls Redis for ticket keys.
+    let resumption = crate::sessions::Resumption::configure(
+        p.value("--ticket-keys"),
+        p.value("--ticket-keys-poll"),
+        p.value("--session-cache"),
+        &mut b,
+    )?;
     let config = build(b)?;
     let listen: SocketAddr = listen
         .parse()
@@ -144,6 +165,9 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
                 for s in rt.stats() {
                     eprintln!("{s}");
                 }
+                for s in resumption.stats() {
+                    eprintln!("{s}");
+                }
             }
             Ok(crate::signals::Signal::Terminate) => break,
             Err(e) => return Err(Failure::Run(format!("waiting for signals: {e}"))),
@@ -151,6 +175,9 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
     }
     eprintln!("shutting down");
     for s in rt.shutdown() {
+        eprintln!("{s}");
+    }
+    for s in resumption.stats() {
         eprintln!("{s}");
     }
     Ok(())

@@ -141,6 +141,9 @@ pub(super) struct Conn<H> {
     pub(super) piece_small: bool,
     /// Plaintext written with MSG_MORE that the kernel holds in an open record.
     pub(super) open_record: usize,
+    /// The handshake waits for the application (a session cache answer): it
+    /// is polled again at the worker's short wake-ups.
+    pub(super) parked: bool,
 }
 
 impl<H> Conn<H> {

@@ -81,21 +81,7 @@ impl<S: Service> Worker<S> {
                 tls.session_mut()
                     .and_then(|s| s.feed_tls(&rbuf[..n]).and_then(|()| s.poll_handshake()))
             };
-            match fed {
-                Ok(done) => {
-                    take_pending(c);
-                    if done {
-                        self.handshake_done(idx);
-                    }
-                }
-                Err(e) => {
-                    // The alert is in pending_tls: send it, then close.
-                    self.stats.handshake_failures += 1;
-                    self.stats.error(&format!("handshake: {:?}", e.kind()));
-                    take_pending(c);
-                    c.close();
-                }
-            }
+            self.handshake_step(idx, fed);
             return;
         }
         // The buffer is lent (no receive into it is in flight), not copied.
@@ -103,6 +89,42 @@ impl<S: Service> Worker<S> {
         self.recv_data(idx, &buf[..n]);
         if let Some(Some(c)) = self.conns.get_mut(idx) {
             c.rbuf = buf;
+        }
+    }
+
+    /// What a step of the handshake (bytes fed, or a poll) came to.
+    pub(super) fn handshake_step(&mut self, idx: usize, fed: Result<bool, Error>) {
+        let Some(Some(c)) = self.conns.get_mut(idx) else {
+            return;
+        };
+        match fed {
+            Ok(done) => {
+                // Bytes from the peer may move a parked handshake on too.
+                c.parked = false;
+                take_pending(c);
+                if done {
+                    self.handshake_done(idx);
+                }
+            }
+            Err(e) if e.blocked_on() == Some(Blocked::OnApplicationInput) => {
+                // A callback answers later (the session cache's lookup, from
+                // its worker thread): polled again at each wake-up; the
+                // handshake timeout still bounds the wait.
+                take_pending(c);
+                if !c.parked {
+                    c.parked = true;
+                    self.stats.handshakes_parked += 1;
+                    self.parked.push((idx, c.gen));
+                }
+                self.arm_wake();
+            }
+            Err(e) => {
+                // The alert is in pending_tls: send it, then close.
+                self.stats.handshake_failures += 1;
+                self.stats.error(&format!("handshake: {:?}", e.kind()));
+                take_pending(c);
+                c.close();
+            }
         }
     }
 

@@ -21,7 +21,7 @@
 //! bodies by splice, sendfile or read), `net` (sockets).
 
 use crate::{KtlsMode, KtlsOptions};
-use baton::{Config, Connection, KernelSession, Session};
+use baton::{Blocked, Config, Connection, Error, KernelSession, Session};
 use crossbeam_channel::{Receiver, Sender};
 use io_uring::{cqueue, opcode, squeue, types, IoUring};
 use std::collections::BTreeMap;
@@ -208,6 +208,9 @@ pub struct WorkerStats {
     pub handshakes: u64,
     /// Handshakes that failed (including timeouts).
     pub handshake_failures: u64,
+    /// Handshakes that waited for the application (an asynchronous session
+    /// cache lookup: `Blocked::OnApplicationInput`).
+    pub handshakes_parked: u64,
     /// Connections closed by the handshake or idle timeout.
     pub timeouts: u64,
     /// Plaintext bytes received / sent by handlers.
@@ -270,7 +273,7 @@ impl core::fmt::Display for WorkerStats {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(
             f,
-            "worker {}: connections={} refused={} handshakes={} failed={} timeouts={} \
+            "worker {}: connections={} refused={} handshakes={} failed={} parked={} timeouts={} \
              bytes_in={} bytes_out={} send kernel/userspace={}/{} recv kernel/userspace={}/{} \
              file bytes spliced/sendfile/sealed={}/{}/{} multishot_recv={} recv_provided={} \
              recv_no_buffers={} file_buffers={} file_reads fixed/plain/sync={}/{}/{} \
@@ -280,6 +283,7 @@ impl core::fmt::Display for WorkerStats {
             self.refused,
             self.handshakes,
             self.handshake_failures,
+            self.handshakes_parked,
             self.timeouts,
             self.bytes_in,
             self.bytes_out,

@@ -17,10 +17,12 @@ pub(super) enum Op {
     Splice = 7,
     /// READ / READ_FIXED of a file body chunk (userspace send).
     Read = 8,
+    /// The short timeout that re-polls handshakes waiting for the application.
+    Wake = 9,
 }
 
 impl Op {
-    const ALL: [Op; 8] = [
+    const ALL: [Op; 9] = [
         Op::Accept,
         Op::Tick,
         Op::Recv,
@@ -29,11 +31,12 @@ impl Op {
         Op::Poll,
         Op::Splice,
         Op::Read,
+        Op::Wake,
     ];
 
     /// True if the operation belongs to a connection slot (else to the worker).
     pub(super) fn per_conn(self) -> bool {
-        !matches!(self, Op::Accept | Op::Tick | Op::Cancel)
+        !matches!(self, Op::Accept | Op::Tick | Op::Cancel | Op::Wake)
     }
 }
 
@@ -257,7 +260,7 @@ mod tests {
         // Out of range slots are stale too, not a panic.
         assert!(matches!(route(recv(u32::MAX, 5), current), Route::Stale(_)));
         // The worker's own operations have no slot.
-        for op in [Op::Accept, Op::Tick, Op::Cancel] {
+        for op in [Op::Accept, Op::Tick, Op::Cancel, Op::Wake] {
             assert_eq!(route(UserData::worker(op), current), Route::Worker(op));
         }
         assert_eq!(route(0, current), Route::Unknown);

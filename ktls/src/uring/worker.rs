@@ -6,6 +6,12 @@ use super::*;
 /// How often a worker wakes up by itself: control messages and deadlines.
 pub(super) const TICK: Duration = Duration::from_millis(100);
 
+/// How often handshakes waiting for the application are polled again, while
+/// there are any: an answer from another thread (a session cache worker)
+/// has no way into the ring, and a lookup's answer comes within its
+/// timeout, so a short timer bounds the wait without a wake-up channel.
+pub(super) const WAKE: Duration = Duration::from_millis(1);
+
 pub(super) struct Worker<S: Service> {
     pub(super) ring: IoUring,
     pub(super) listener: Option<TcpListener>,
@@ -21,6 +27,12 @@ pub(super) struct Worker<S: Service> {
     pub(super) stats: WorkerStats,
     pub(super) ctl: Receiver<Ctl>,
     pub(super) tick: Box<types::Timespec>,
+    /// [`WAKE`], for the timeout that re-polls parked handshakes.
+    pub(super) wake: Box<types::Timespec>,
+    /// The wake timeout is in flight.
+    pub(super) wake_armed: bool,
+    /// Handshakes waiting for the application: (slot, generation).
+    pub(super) parked: Vec<(usize, u32)>,
     pub(super) multishot: bool,
     pub(super) accept_armed: bool,
     pub(super) draining: Option<Instant>,
@@ -86,6 +98,9 @@ impl<S: Service> Worker<S> {
             },
             ctl,
             tick: Box::new(types::Timespec::from(TICK)),
+            wake: Box::new(types::Timespec::from(WAKE)),
+            wake_armed: false,
+            parked: Vec::new(),
             multishot: true,
             accept_armed: false,
             draining: None,
@@ -124,6 +139,41 @@ impl<S: Service> Worker<S> {
                 .build()
                 .user_data(UserData::worker(Op::Tick)),
         );
+    }
+
+    /// Arms the short timeout that re-polls parked handshakes (once).
+    pub(super) fn arm_wake(&mut self) {
+        if self.wake_armed {
+            return;
+        }
+        self.wake_armed = true;
+        let ts: *const types::Timespec = &*self.wake;
+        self.push(
+            opcode::Timeout::new(ts)
+                .build()
+                .user_data(UserData::worker(Op::Wake)),
+        );
+    }
+
+    /// Polls the parked handshakes again; those still waiting stay parked.
+    pub(super) fn on_wake(&mut self) {
+        self.wake_armed = false;
+        for (idx, gen) in std::mem::take(&mut self.parked) {
+            let Some(Some(c)) = self.conns.get_mut(idx) else {
+                continue;
+            };
+            // The slot was reused, or the connection moved on or is closing.
+            if c.gen != gen || !c.parked || c.phase != Phase::Handshake || c.aborting() {
+                continue;
+            }
+            c.parked = false;
+            let fed = c.tls.session_mut().and_then(|s| s.poll_handshake());
+            self.handshake_step(idx, fed);
+            self.advance(idx);
+        }
+        if !self.parked.is_empty() && self.draining.is_none() {
+            self.arm_wake();
+        }
     }
 
     pub(super) fn run(&mut self) {
@@ -212,6 +262,7 @@ impl<S: Service> Worker<S> {
         let d = match route(ud, current) {
             Route::Worker(Op::Accept) => return self.on_accept(res, cqe.flags()),
             Route::Worker(Op::Tick) => return self.on_tick(),
+            Route::Worker(Op::Wake) => return self.on_wake(),
             Route::Worker(_) | Route::Unknown => return,
             Route::Stale(d) => {
                 self.release_owned(d, ud, bid);
@@ -250,7 +301,7 @@ impl<S: Service> Worker<S> {
                     self.on_read(idx, res, read);
                 }
             }
-            Op::Accept | Op::Tick | Op::Cancel => {}
+            Op::Accept | Op::Tick | Op::Cancel | Op::Wake => {}
         }
         self.advance(idx);
     }
@@ -348,6 +399,7 @@ impl<S: Service> Worker<S> {
             pipe_fill: 0,
             piece_small: false,
             open_record: 0,
+            parked: false,
         });
         self.conns[idx] = Some(conn);
         self.live += 1;

@@ -60,9 +60,8 @@ pub(crate) fn resumed_session(
     // The id is the session's own, or (with a ticket) the random one `offer`
     // put beside it; a session with neither went out with no id of its own.
     let tickets = c.config.inner.resumption.tickets;
-    let ours = |s: &SavedSession| {
-        (tickets && !s.ticket.is_empty()) || s.session_id == hello.session_id
-    };
+    let ours =
+        |s: &SavedSession| (tickets && !s.ticket.is_empty()) || s.session_id == hello.session_id;
     match c.resumption.offer.as_ref() {
         Some(s) if s.version == ProtocolVersion::TLSV1_2 && ours(s) => Ok(Some(s.clone())),
         _ => Err(illegal(

@@ -4,12 +4,15 @@
 //!
 //! Here: the helpers that start `baton` and read its output, and usage errors;
 //! `server`/`client` in `client_server`, `--policy` in `policy`, `serve` in
-//! `serve`.
+//! `serve`, `ticket-keys` and `serve` with Redis in `fleet`.
 
+#[path = "../../../tests/integration/redis_server.rs"]
+mod redis_server;
 #[path = "../../../tests/integration/util.rs"]
 mod util;
 
 mod client_server;
+mod fleet;
 mod policy;
 mod resume;
 mod serve;
