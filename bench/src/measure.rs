@@ -1,6 +1,6 @@
 //! The measurement loops, the same for every library.
 
-use crate::{mem, pattern, Case, Library, Pair, Side, SideTimes};
+use crate::{mem, pattern, Case, Library, Pair, Resume, Side, SideTimes};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -102,6 +102,24 @@ pub fn handshakes<L: Library>(case: Case, budget: Duration) -> Result<Handshakes
     let start = Instant::now();
     while start.elapsed() < budget || n < 3 {
         drop(black_box(lib.handshake(&mut t)));
+        n += 1;
+    }
+    Ok(Handshakes {
+        client: f64::from(n) / t.client.as_secs_f64(),
+        server: f64::from(n) / t.server.as_secs_f64(),
+    })
+}
+
+/// Resumed handshakes for `budget` (after one checked resumed handshake),
+/// each side's own time; every one is checked to have resumed.
+pub fn resumed<L: Resume>(case: Case, budget: Duration) -> Result<Handshakes, String> {
+    let mut lib = L::setup_resumption(case)?;
+    lib.resumed_handshake(case, &mut SideTimes::default())?;
+    let mut t = SideTimes::default();
+    let mut n = 0u32;
+    let start = Instant::now();
+    while start.elapsed() < budget || n < 3 {
+        lib.resumed_handshake(case, &mut t)?;
         n += 1;
     }
     Ok(Handshakes {
