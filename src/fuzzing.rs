@@ -14,7 +14,7 @@ use crate::msgs::joiner::HandshakeJoiner;
 
 mod ticket;
 pub use ticket::{
-    seal_ticket, ticket, ticket_keys, TICKET_KEY_NAME, TICKET_KEY_SECRET, TICKET_NOW,
+    resumption_on, seal_ticket, ticket, ticket_keys, TICKET_KEY_NAME, TICKET_KEY_SECRET, TICKET_NOW,
 };
 
 fn check_client_extensions(ch: &ClientHello) {

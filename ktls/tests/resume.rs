@@ -115,6 +115,22 @@ fn connect(
     (k.is_resumed(), server_resumed, k.saved_session())
 }
 
+fn resume_three_times(version: ProtocolVersion, suite: CipherSuite) {
+    eprintln!("resume through kTLS: {version} {suite}");
+    let (server, client) = configs(version, suite);
+    let (c, s, saved) = connect(&server, &client, None);
+    assert!(!c && !s);
+    // A TLS 1.3 ticket came in through the kernel, as a control record.
+    let saved = saved.expect("a session to resume");
+    let (c, s, next) = connect(&server, &client, Some(saved));
+    assert!(c && s, "{suite}: resumed on both ends");
+    let (c, s, _) = connect(&server, &client, next);
+    assert!(
+        c && s,
+        "{suite}: the resumed connection's session resumes too"
+    );
+}
+
 #[test]
 fn resumed_sessions_through_kernel_tls_every_tls13_suite() {
     if !ktls_or_skip("resumed_sessions_through_kernel_tls_every_tls13_suite") {
@@ -125,18 +141,22 @@ fn resumed_sessions_through_kernel_tls_every_tls13_suite() {
         CipherSuite::TLS13_AES_256_GCM_SHA384,
         CipherSuite::TLS13_CHACHA20_POLY1305_SHA256,
     ] {
-        eprintln!("resume through kTLS: {suite}");
-        let (server, client) = configs(ProtocolVersion::TLSV1_3, suite);
-        let (c, s, saved) = connect(&server, &client, None);
-        assert!(!c && !s);
-        // The ticket came in through the kernel, as a control record.
-        let saved = saved.expect("a ticket read through kernel TLS");
-        let (c, s, next) = connect(&server, &client, Some(saved));
-        assert!(c && s, "{suite}: resumed on both ends");
-        let (c, s, _) = connect(&server, &client, next);
-        assert!(
-            c && s,
-            "{suite}: the resumed connection's ticket resumes too"
-        );
+        resume_three_times(ProtocolVersion::TLSV1_3, suite);
+    }
+}
+
+/// TLS 1.2 tickets (RFC 5077): the abbreviated handshake's keys come from the
+/// saved master secret and the new randoms.
+#[test]
+fn resumed_sessions_through_kernel_tls_every_tls12_suite() {
+    if !ktls_or_skip("resumed_sessions_through_kernel_tls_every_tls12_suite") {
+        return;
+    }
+    for suite in [
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    ] {
+        resume_three_times(ProtocolVersion::TLSV1_2, suite);
     }
 }

@@ -222,6 +222,8 @@ impl Connection {
         }
         self.session.engine.commit_read(n);
         match self.session.engine.process_into(dst) {
+            // The handshake waits for the application: not a failure.
+            Err(e) if e.is_blocked() => Err(e),
             Ok(got) => {
                 if self.session.engine.error().is_some() {
                     // A record after the data in `dst` failed: its alert goes out now.
@@ -233,7 +235,10 @@ impl Connection {
         }
     }
 
-    /// Performs the handshake. Call again after a `Blocked` error.
+    /// Performs the handshake. Call again after a `Blocked` error; one with
+    /// [`Blocked::OnApplicationInput`] means the handshake waits for the
+    /// application (see [`Session::poll_handshake`]), also on a blocking
+    /// transport.
     pub fn negotiate(&mut self) -> Result<()> {
         if let Err(e) = self.session.engine.start() {
             return Err(self.fail_flush(e));
@@ -247,6 +252,14 @@ impl Connection {
             self.flush()?;
             if self.session.engine.is_handshake_complete() {
                 return Ok(());
+            }
+            if self.session.engine.awaits_application() {
+                // Reading now could wait forever: the peer waits for us.
+                match self.session.engine.process() {
+                    Err(e) if e.is_blocked() => return Err(e),
+                    Err(e) => return Err(self.fail_flush(e)),
+                    Ok(()) => continue,
+                }
             }
             if !self.read_and_process()? {
                 return Err(Error::closed(

@@ -107,7 +107,9 @@ impl Session {
     /// processes what arrived, as [`feed_tls`](Self::feed_tls) does. Returns
     /// the bytes read; 0 is the end of the stream. I/O errors come back as
     /// they are (`WouldBlock` included); TLS errors as `InvalidData` wrapping
-    /// the [`Error`] (see [`last_error`](Self::last_error)).
+    /// the [`Error`] (see [`last_error`](Self::last_error)). While the
+    /// handshake waits for the application (see
+    /// [`poll_handshake`](Self::poll_handshake)) the bytes read are kept for later.
     pub fn read_tls(&mut self, rd: &mut dyn Read, exact: bool) -> io::Result<usize> {
         if let Some(e) = self.engine.error() {
             return Err(io::Error::new(io::ErrorKind::InvalidData, e.clone()));
@@ -120,9 +122,12 @@ impl Session {
         let n = rd.read(self.engine.read_space(limit))?;
         if n > 0 {
             self.engine.commit_read(n);
-            if let Err(e) = self.engine.process() {
-                let e = self.engine.fail(e);
-                return Err(io::Error::new(io::ErrorKind::InvalidData, e));
+            match self.engine.process() {
+                Err(e) if !e.is_blocked() => {
+                    let e = self.engine.fail(e);
+                    return Err(io::Error::new(io::ErrorKind::InvalidData, e));
+                }
+                _ => {}
             }
         }
         Ok(n)
@@ -142,10 +147,25 @@ impl Session {
     /// shows and [`consume_tls`](Self::consume_tls) it.
     ///
     /// Starts the handshake if needed and reports whether it completed. Errors are
-    /// fatal (the alert is already in `pending_tls`).
+    /// fatal (the alert is already in `pending_tls`), except one of kind
+    /// [`ErrorKind::Blocked`] with [`Blocked::OnApplicationInput`]: the
+    /// handshake waits for the application (a server's
+    /// [`SessionCache`](crate::resumption::SessionCache) answered
+    /// [`Pending`](crate::resumption::CacheLookup::Pending)). Bytes fed
+    /// meanwhile are kept, unprocessed; once the
+    /// [`LookupAnswer`](crate::resumption::LookupAnswer) is given, call this
+    /// again (or [`feed_tls`](Self::feed_tls)): the handshake goes on and its
+    /// next flight is in `pending_tls`.
     pub fn poll_handshake(&mut self) -> Result<bool> {
         if let Err(e) = self.engine.start() {
             return Err(self.engine.fail(e));
+        }
+        if self.engine.awaits_application() {
+            match self.engine.process() {
+                Err(e) if e.is_blocked() => return Err(e),
+                Err(e) => return Err(self.engine.fail(e)),
+                Ok(()) => {}
+            }
         }
         if let Some(e) = self.engine.error() {
             return Err(e.clone());
@@ -163,24 +183,45 @@ impl Session {
     /// Ciphertext from the peer: buffers it and processes every complete record
     /// (handshake messages, alerts, application data for
     /// [`take_plaintext`](Self::take_plaintext)). All of `data` is taken.
+    /// While the handshake waits for the application it answers
+    /// `Blocked::OnApplicationInput` (not fatal; see
+    /// [`poll_handshake`](Self::poll_handshake)) and keeps the bytes.
     pub fn feed_tls(&mut self, mut data: &[u8]) -> Result<()> {
         if let Some(e) = self.engine.error() {
             return Err(e.clone());
         }
+        let mut last = if data.is_empty() && self.engine.awaits_application() {
+            self.engine.process()
+        } else {
+            Ok(())
+        };
         while !data.is_empty() {
             let space = self.engine.read_space(data.len());
             if space.is_empty() {
-                return Err(Error::internal("record buffer full after processing"));
+                // Only a peer that keeps sending while its own ClientHello
+                // waits for an answer can fill the buffer: a bounded wait.
+                let e = if self.engine.awaits_application() {
+                    Error::protocol(
+                        crate::AlertDescription::UNEXPECTED_MESSAGE,
+                        "peer sent a record buffer's worth while the handshake waited",
+                    )
+                } else {
+                    Error::internal("record buffer full after processing")
+                };
+                return Err(self.engine.fail(e));
             }
             let n = space.len().min(data.len());
             space[..n].copy_from_slice(&data[..n]);
             self.engine.commit_read(n);
             data = &data[n..];
-            if let Err(e) = self.engine.process() {
-                return Err(self.engine.fail(e));
+            last = self.engine.process();
+            if let Err(e) = &last {
+                if !e.is_blocked() {
+                    return Err(self.engine.fail(e.clone()));
+                }
             }
         }
-        Ok(())
+        last
     }
 
     /// Ciphertext waiting to go to the peer (handshake flights, alerts, records

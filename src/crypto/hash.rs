@@ -262,7 +262,6 @@ impl Transcript {
     /// Hash with `alg` of everything added so far followed by `extra`, whether or
     /// not the hash is fixed yet (a client computes PSK binders before the server
     /// picks a suite). If the hash is fixed, `alg` must be it.
-    #[cfg_attr(not(test), allow(dead_code))] // PSK binders: resumption (issue 14), external PSKs (issue 15)
     pub(crate) fn hash_given(&self, alg: HashAlg, extra: &[u8]) -> HashOutput {
         match &self.state {
             TranscriptState::Buffer(buf) => {

@@ -28,7 +28,7 @@ pub(crate) use phase::Hs;
 use phase::Phase;
 
 use crate::config::{Config, RenegotiationRefusal};
-use crate::error::{AlertDescription, Error, Result};
+use crate::error::{AlertDescription, Blocked, Error, Result};
 use crate::msgs::enums::{ContentType, HandshakeType, ProtocolVersion};
 use crate::msgs::extensions::TicketExtensions;
 use crate::msgs::handshake::{HandshakeMessage, HandshakePayload};
@@ -232,6 +232,8 @@ impl Engine {
         let mut written = 0;
         match self.process_records(dst, &mut written) {
             Ok(()) => Ok(written),
+            // Waiting for the application is no failure: call again later.
+            Err(e) if e.is_blocked() => Err(e),
             // Data already in `dst` arrived before the failure: hand it over;
             // the error comes again with the next call.
             Err(e) => {
@@ -245,7 +247,35 @@ impl Engine {
         }
     }
 
+    /// True while the handshake waits for the application (a TLS 1.2
+    /// server's session cache lookup that answers later): received records
+    /// stay buffered, unprocessed, until the answer comes.
+    pub(crate) fn awaits_application(&self) -> bool {
+        matches!(&self.phase, Phase::Handshaking(Hs::Server12(s)) if s.is_awaiting_lookup())
+    }
+
+    /// Goes on with a handshake that waited for the application once the
+    /// answer is there; a `Blocked::OnApplicationInput` error (not fatal)
+    /// while it is not.
+    fn resume_awaiting(&mut self) -> Result<()> {
+        if !self.awaits_application() {
+            return Ok(());
+        }
+        match std::mem::replace(&mut self.phase, Phase::Traffic) {
+            Phase::Handshaking(Hs::Server12(s)) => match s.poll_lookup(&mut self.c) {
+                Ok(next) => self.phase = Phase::Handshaking(Hs::Server12(next)),
+                Err(e) => return Err(self.fail_at(e, false)),
+            },
+            other => self.phase = other,
+        }
+        if self.awaits_application() {
+            return Err(Error::blocked(Blocked::OnApplicationInput));
+        }
+        Ok(())
+    }
+
     fn process_records(&mut self, dst: &mut [u8], written: &mut usize) -> Result<()> {
+        self.resume_awaiting()?;
         // Each record borrows the deframer's buffer while the whole engine
         // handles it; nothing in record handling touches the deframer, so it
         // is lent out for the loop (an empty one allocates nothing).
@@ -267,6 +297,9 @@ impl Engine {
             if self.c.recv.close_notify_received {
                 // Anything after close_notify is ignored (RFC 8446 §6.1).
                 return Ok(());
+            }
+            if self.awaits_application() {
+                return Err(Error::blocked(Blocked::OnApplicationInput));
             }
             let Some(rec) = deframer.next_record()? else {
                 return Ok(());

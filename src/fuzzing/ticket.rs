@@ -16,8 +16,8 @@ pub const TICKET_KEY_SECRET: &[u8; 32] = b"baton fuzz ticket key secret 32b";
 pub const TICKET_NOW: u64 = 1_000_000;
 
 /// The fixed key set the target opens tickets with.
-pub fn ticket_keys() -> &'static TicketKeys {
-    static KEYS: OnceLock<TicketKeys> = OnceLock::new();
+pub fn ticket_keys() -> &'static std::sync::Arc<TicketKeys> {
+    static KEYS: OnceLock<std::sync::Arc<TicketKeys>> = OnceLock::new();
     KEYS.get_or_init(|| {
         let k = TicketKeys::with_lifetimes(Duration::from_secs(3600), Duration::from_secs(3600))
             .expect("nonzero lifetime"); // ok-panic: constant input
@@ -28,8 +28,21 @@ pub fn ticket_keys() -> &'static TicketKeys {
             TICKET_NOW - 10,
         )
         .expect("valid fuzz key"); // ok-panic: constant input
-        k
+        std::sync::Arc::new(k)
     })
+}
+
+fn fuzz_clock() -> u64 {
+    TICKET_NOW
+}
+
+/// Session tickets on, under the fuzz key and at the fuzz time, so a
+/// handshake target resumes what its resumed-handshake seeds offer and the
+/// fuzzer reaches ticket opening, binder checks and the abbreviated flights.
+pub fn resumption_on(b: &mut crate::ConfigBuilder) {
+    b.session_tickets(true)
+        .set_ticket_keys(ticket_keys().clone())
+        .set_wall_clock(fuzz_clock);
 }
 
 /// Seals `state` under the fuzz key (to make seeds).
@@ -61,6 +74,68 @@ fn check_state(bytes: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{CertChainAndKey, Config, Connection};
+
+    fn fuzz_server() -> Config {
+        let mut b = Config::builder_minimal();
+        b.add_cert_chain_and_key(
+            CertChainAndKey::from_pem(
+                include_bytes!("../../tests/data/server-p256-chain.pem"),
+                include_bytes!("../../tests/data/server-p256.key"),
+            )
+            .unwrap(),
+        );
+        crate::fuzzing::pin_post_quantum_policy(&mut b);
+        resumption_on(&mut b);
+        b.build().unwrap()
+    }
+
+    const RESUMED_SEED: &str = "tests/fuzz/seeds/server_handshake/resumed-tls13-client-hello";
+
+    /// A ClientHello resuming a ticket of the fuzz server: the seed the
+    /// `server_handshake` target starts its resumption paths from.
+    fn resumed_client_hello() -> Vec<u8> {
+        let server = fuzz_server();
+        let mut cb = Config::builder_minimal();
+        cb.disable_x509_verification()
+            .session_tickets(true)
+            .set_wall_clock(fuzz_clock);
+        let client = cb.build().unwrap();
+        let mut c = crate::Session::new_client(&client);
+        c.set_server_name("localhost").unwrap();
+        let mut s = crate::Session::new_server(&server);
+        c.poll_handshake().unwrap();
+        for _ in 0..4 {
+            s.feed_tls(&c.pending_tls().to_vec()).unwrap();
+            let n = c.pending_tls().len();
+            c.consume_tls(n);
+            c.feed_tls(&s.pending_tls().to_vec()).unwrap();
+            let n = s.pending_tls().len();
+            s.consume_tls(n);
+            c.poll_handshake().unwrap();
+        }
+        let saved = c.saved_session().expect("a ticket");
+        let mut c = crate::Session::new_client(&client);
+        c.set_server_name("localhost").unwrap();
+        c.set_saved_session(saved).unwrap();
+        c.poll_handshake().unwrap();
+        // Read 255 bytes at a time.
+        [&[255u8][..], c.pending_tls()].concat()
+    }
+
+    /// The committed seed resumes under the target's configuration (rewrite
+    /// it with BATON_WRITE_FUZZ_SEEDS=1 if the ClientHello changes).
+    #[test]
+    fn server_handshake_seed_resumes_a_ticket() {
+        let path = format!("{}/{RESUMED_SEED}", env!("CARGO_MANIFEST_DIR"));
+        if std::env::var_os("BATON_WRITE_FUZZ_SEEDS").is_some() {
+            std::fs::write(&path, resumed_client_hello()).unwrap();
+        }
+        let seed = std::fs::read(&path).unwrap();
+        let mut conn = Connection::new_server(&fuzz_server());
+        crate::fuzzing::drive(&mut conn, &seed);
+        assert!(conn.is_resumed(), "{:?}", conn.resumption_refusal());
+    }
 
     /// The committed seed is a real ticket under the fuzz key, so the target
     /// starts past the AEAD check; and the target takes it without a panic.

@@ -215,6 +215,13 @@ impl TicketKeys {
             .any(|k| self.state_of(k, now) == TicketKeyState::EncryptDecrypt)
     }
 
+    /// Whether [`seal`](Self::seal) at `now` would seal: some key may
+    /// encrypt, or this set makes its own (a TLS 1.2 server promises a
+    /// ticket in its ServerHello before it has the secret to seal).
+    pub(crate) fn will_seal(&self, now: u64) -> bool {
+        self.auto || self.can_encrypt(now)
+    }
+
     /// The encrypt-decrypt lifetime.
     pub fn encrypt_decrypt_lifetime(&self) -> Duration {
         Duration::from_secs(self.enc_dec)
@@ -227,7 +234,6 @@ impl TicketKeys {
 
     /// Seals `plaintext` under a key chosen by weight; `None` when no key may
     /// encrypt at `now`.
-    #[cfg_attr(not(any(test, feature = "fuzzing")), allow(dead_code))] // until the engine calls it
     pub(crate) fn seal(&self, now: u64, plaintext: &[u8]) -> Option<Vec<u8>> {
         let keys = self.current(now);
         let keys = if self.auto && self.needs_fresh_key(&keys, now) {
@@ -271,7 +277,6 @@ impl TicketKeys {
     }
 
     /// Opens a ticket sealed by [`seal`](Self::seal).
-    #[cfg_attr(not(any(test, feature = "fuzzing")), allow(dead_code))] // until the engine calls it
     pub(crate) fn open(
         &self,
         now: u64,

@@ -11,12 +11,10 @@ use crate::msgs::enums::{CipherSuite, ProtocolVersion};
 use crate::secrets::{ct_eq, Secret};
 
 /// The format byte this code writes and reads.
-#[cfg_attr(not(any(test, feature = "fuzzing")), allow(dead_code))] // until the engine uses it
 const FORMAT_V1: u8 = 1;
 
 /// The plaintext of a ticket (TLS 1.3 or 1.2) or a TLS 1.2 cache entry.
 /// Versioned on the wire; sealed by `TicketKeys` before it leaves the process.
-#[cfg_attr(not(any(test, feature = "fuzzing")), allow(dead_code))] // until the engine uses it
 #[derive(Clone, Debug)]
 pub(crate) struct ServerSessionState {
     pub version: ProtocolVersion,
@@ -60,7 +58,6 @@ impl PartialEq for ServerSessionState {
     }
 }
 
-#[cfg_attr(not(any(test, feature = "fuzzing")), allow(dead_code))] // until the engine uses it
 impl ServerSessionState {
     pub(crate) fn encode(&self) -> zeroize::Zeroizing<Vec<u8>> {
         let mut out = zeroize::Zeroizing::new(Vec::with_capacity(

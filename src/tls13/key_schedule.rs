@@ -65,7 +65,6 @@ impl EarlySecret {
     }
 
     /// binder_key = Derive-Secret(early, "ext binder" | "res binder", "").
-    #[cfg_attr(not(test), allow(dead_code))] // PSK binders: resumption (issue 14), external PSKs (issue 15)
     pub(crate) fn binder_key(&self, external: bool) -> Secret {
         let label: &[u8] = if external {
             b"ext binder"
@@ -149,7 +148,6 @@ impl MasterSecret {
         &self.exporter
     }
     /// resumption_master_secret with Hash(ClientHello..client Finished).
-    #[cfg_attr(not(test), allow(dead_code))] // resumption tickets (issue 14)
     pub(crate) fn resumption_secret(&self, client_finished_hash: &[u8]) -> Secret {
         self.alg
             .expand_label_secret(self.secret.as_bytes(), b"res master", client_finished_hash)
@@ -190,7 +188,6 @@ pub(crate) fn traffic_key_iv(alg: HashAlg, aead: AeadAlg, secret: &Secret) -> (S
 
 /// The PSK for a ticket: HKDF-Expand-Label(resumption_master_secret, "resumption", ticket_nonce, Hash.length)
 /// (RFC 8446 §4.6.1). The nonce comes from the peer, so its length (≤ 255) is checked.
-#[cfg_attr(not(test), allow(dead_code))] // resumption tickets (issue 14)
 pub(crate) fn resumption_psk(
     alg: HashAlg,
     resumption_secret: &Secret,

@@ -8,6 +8,7 @@
 //! - `openssl`: interop with `openssl s_server` / `s_client` on 127.0.0.1.
 //! - `raw_hellos`: hand-written ClientHellos (hundreds of unknown extensions,
 //!   GREASE, one-byte records) against a Baton server.
+//! - `resume12`: TLS 1.2 resumption (tickets, session ids) against OpenSSL and GnuTLS.
 //! - `event_loop`: driving a connection without a transport, as io_uring/epoll loops do.
 //! - `pq`: the post-quantum hybrids between two Baton ends, with wire checks and tampering.
 //! - `go_peer`: the post-quantum hybrids against Go's crypto/tls (needs `BATON_GO`).
@@ -21,6 +22,7 @@ mod pair;
 mod policies;
 mod pq;
 mod raw_hellos;
+mod resume12;
 mod rustls_peer;
 mod s2n_peer;
 mod tls12;

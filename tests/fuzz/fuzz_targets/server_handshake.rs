@@ -23,6 +23,8 @@ fn config() -> &'static Config {
         b.add_cert_chain_and_key(ck);
         b.add_cert_chain_and_key(rsa);
         baton::fuzzing::pin_post_quantum_policy(&mut b);
+        // Tickets under a fixed key and clock: the resumed-hello seed resumes.
+        baton::fuzzing::resumption_on(&mut b);
         b.set_alpn_preferences(&["h2", "http/1.1"]).expect("alpn");
         b.build().expect("config")
     })

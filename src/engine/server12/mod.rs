@@ -1,10 +1,11 @@
 //! TLS 1.2 server handshake (RFC 5246 §7.3) with ECDHE key exchange
-//! (RFC 8422), extended master secret (RFC 7627) and AEAD suites. Full
-//! handshakes only; no client authentication and no renegotiation.
+//! (RFC 8422), extended master secret (RFC 7627) and AEAD suites; session
+//! resumption by ticket (RFC 5077) or session id (`resume`). No client
+//! authentication and no renegotiation.
 //!
 //! Entered from the TLS 1.3 server once version negotiation picked TLS 1.2.
 
-use super::client12::{check_peer_finished, derive_keys, send_ccs_and_finished};
+use super::client12::{check_peer_finished, derive_keys, keys_from_master, send_ccs_and_finished};
 use super::common::Exporter;
 use super::server13::{choose_alpn, choose_cert, suite_preference, ChosenCert};
 use super::{require_boundary, unexpected, Common};
@@ -16,15 +17,23 @@ use crate::error::{AlertDescription, Error, Result};
 use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
 use crate::msgs::extensions::{ClientExtensions, ServerExtContext, ServerExtensions};
 use crate::msgs::handshake::{
-    Certificate12, ClientHello, EcdheParams, HandshakeMessage, HandshakePayload, ServerHello,
-    ServerKeyExchange, DOWNGRADE_TLS12,
+    Certificate12, ClientHello, EcdheParams, HandshakeMessage, HandshakePayload,
+    NewSessionTicket12, ServerHello, ServerKeyExchange, DOWNGRADE_TLS12,
 };
 use crate::msgs::joiner::RawHandshake;
 use crate::record::protect::Encrypter;
+use crate::resumption::state::ServerSessionState;
+use crate::resumption::PendingLookup;
 use crate::secrets::Secret;
 use crate::suites::{tls12_suite, Tls12Suite};
 
+mod resume;
+use resume::Decision;
+
 pub(crate) enum State {
+    /// The session cache has not answered yet: the handshake waits
+    /// (`Blocked::OnApplicationInput`) with the ClientHello.
+    AwaitingLookup(Box<Paused>),
     ExpectClientKeyExchange(Box<Handshake>),
     ExpectFinished(Box<Handshake>),
     Done,
@@ -43,6 +52,20 @@ pub(crate) struct Handshake {
     master: Option<Secret>,
     /// Our write key, installed after the client's Finished checks out.
     enc: Option<Encrypter>,
+    /// An abbreviated handshake: our Finished went first.
+    resumed: bool,
+    /// A NewSessionTicket goes before our ChangeCipherSpec (RFC 5077 §3.3).
+    issue_ticket: bool,
+    /// Non-empty: the session is stored in the cache under it at the end.
+    session_id: Vec<u8>,
+}
+
+/// A ClientHello waiting for the session cache's answer.
+pub(crate) struct Paused {
+    ch: ClientHello,
+    exts: ClientExtensions,
+    encoded: Vec<u8>,
+    lookup: PendingLookup,
 }
 
 fn hs_failure(msg: &'static str) -> Error {
@@ -116,14 +139,31 @@ fn curve_offered(key: KeyType, client_groups: Option<&[NamedGroup]>) -> bool {
     client_groups.is_none_or(|g| g.contains(&curve))
 }
 
-/// Answers a ClientHello for which version negotiation chose TLS 1.2: ServerHello,
-/// Certificate, ServerKeyExchange and ServerHelloDone, in one flight.
+/// Answers a ClientHello for which version negotiation chose TLS 1.2: a
+/// resumed session's ServerHello, ChangeCipherSpec and Finished, or a full
+/// handshake's ServerHello, Certificate, ServerKeyExchange and
+/// ServerHelloDone, in one flight; or, while the session cache looks the
+/// session id up, nothing yet ([`State::AwaitingLookup`]).
 pub(crate) fn handle_client_hello(
     c: &mut Common,
     ch: ClientHello,
     exts: ClientExtensions,
     msg: &RawHandshake,
 ) -> Result<State> {
+    check_hello(c, &ch, &exts)?;
+    match resume::decide(c, &ch, &exts) {
+        Decision::Pending(lookup) => Ok(State::AwaitingLookup(Box::new(Paused {
+            ch,
+            exts,
+            encoded: msg.encoded.clone(),
+            lookup,
+        }))),
+        d => answer(c, ch, exts, &msg.encoded, d),
+    }
+}
+
+/// The ClientHello's TLS 1.2 rules, whatever the handshake becomes.
+fn check_hello(c: &mut Common, ch: &ClientHello, exts: &ClientExtensions) -> Result<()> {
     let policy = c.config.inner.policy;
     c.info.version = Some(ProtocolVersion::TLSV1_2);
     // RFC 7507: a client that retries with a lower version after a failure says so;
@@ -139,11 +179,6 @@ pub(crate) fn handle_client_hello(
     if !ch.compression_methods.contains(&0) {
         return Err(illegal("client does not offer null compression"));
     }
-    // RFC 5746: the client signals secure renegotiation by SCSV or an empty extension.
-    let secure_reneg = ch
-        .cipher_suites
-        .contains(&CipherSuite::TLS_EMPTY_RENEGOTIATION_INFO_SCSV)
-        || exts.renegotiation_info.is_some();
     if exts
         .renegotiation_info
         .as_ref()
@@ -166,13 +201,133 @@ pub(crate) fn handle_client_hello(
     if c.config.inner.certs.is_empty() {
         return Err(hs_failure("server has no certificate configured"));
     }
+    c.info.server_name = exts.server_name.clone();
+    c.info.ems = Some(exts.extended_master_secret);
+    Ok(())
+}
+
+/// Goes on once it is known whether the session resumes.
+fn answer(
+    c: &mut Common,
+    ch: ClientHello,
+    exts: ClientExtensions,
+    encoded: &[u8],
+    d: Decision,
+) -> Result<State> {
+    match d {
+        Decision::Resume(state) => resume_session(c, &ch, &exts, encoded, state),
+        _ => full_handshake(c, &ch, &exts, encoded),
+    }
+}
+
+/// Our ServerHello and its random.
+fn server_hello(
+    c: &Common,
+    ch: &ClientHello,
+    exts: &ClientExtensions,
+    session_id: Vec<u8>,
+    suite: CipherSuite,
+    alpn: Option<Vec<u8>>,
+    ticket_ack: bool,
+) -> Result<(HandshakeMessage, [u8; 32])> {
+    let mut server_random = rand::random32()?;
+    if c.config.inner.policy.negotiates(ProtocolVersion::TLSV1_3) {
+        // Downgrade protection (RFC 8446 §4.1.3): tells a TLS 1.3 client that
+        // TLS 1.2 was our choice, so an attacker cannot strip 1.3 unnoticed.
+        server_random[24..].copy_from_slice(&DOWNGRADE_TLS12);
+    }
+    // RFC 5746: the client signals secure renegotiation by SCSV or an empty extension.
+    let secure_reneg = ch
+        .cipher_suites
+        .contains(&CipherSuite::TLS_EMPTY_RENEGOTIATION_INFO_SCSV)
+        || exts.renegotiation_info.is_some();
+    let sh_exts = ServerExtensions {
+        server_name_ack: exts.server_name.is_some(),
+        alpn,
+        extended_master_secret: exts.extended_master_secret,
+        renegotiation_info: secure_reneg.then(Vec::new),
+        ec_point_formats: exts.ec_point_formats.is_some().then(|| vec![0]),
+        session_ticket_ack: ticket_ack,
+        ..Default::default()
+    };
+    let sh = ServerHello {
+        legacy_version: ProtocolVersion::TLSV1_2,
+        random: server_random,
+        session_id,
+        cipher_suite: suite,
+        compression_method: 0,
+        extensions: sh_exts.to_extensions(ServerExtContext::ServerHello12)?,
+    };
+    Ok((
+        HandshakeMessage::new(HandshakePayload::ServerHello(sh)),
+        server_random,
+    ))
+}
+
+/// The abbreviated handshake (RFC 5246 §7.3): ServerHello echoing the
+/// client's session id, then our ChangeCipherSpec and Finished at once,
+/// keys from the session's master secret and the new randoms. No new ticket:
+/// as s2n, a resumed TLS 1.2 session keeps the keying material of its
+/// original handshake, so its life stays bounded by the ticket key's.
+fn resume_session(
+    c: &mut Common,
+    ch: &ClientHello,
+    exts: &ClientExtensions,
+    encoded: &[u8],
+    state: ServerSessionState,
+) -> Result<State> {
+    let suite = tls12_suite(state.suite)
+        .ok_or_else(|| Error::internal("resumed a session without a TLS 1.2 suite"))?;
+    let alpn = choose_alpn(c, exts.alpn.as_deref())?;
+    let mut transcript = Transcript::new();
+    transcript.start_hash(suite.hash);
+    transcript.add(encoded);
+    let (sh, server_random) = server_hello(
+        c,
+        ch,
+        exts,
+        ch.session_id.clone(),
+        suite.suite,
+        alpn.clone(),
+        false,
+    )?;
+    c.queue_handshake(&sh, &mut transcript)?;
+    let master = state.secret;
+    let (enc, dec) = keys_from_master(c, suite, &master, &ch.random, &server_random)?;
+    c.recv.state.set_next(dec)?;
+    send_ccs_and_finished(c, suite, enc, &master, &mut transcript, b"server finished")?;
+    c.info.suite = Some(suite.suite);
+    c.info.alpn = alpn;
+    c.info.resumed = true;
+    c.info.resumed_age = Some(c.now().saturating_sub(state.issued_at));
+    Ok(State::ExpectFinished(Box::new(Handshake {
+        transcript,
+        suite,
+        client_random: ch.random,
+        server_random,
+        ems: state.ems,
+        kx: None,
+        master: Some(master),
+        enc: None,
+        resumed: true,
+        issue_ticket: false,
+        session_id: Vec::new(),
+    })))
+}
+
+/// The full handshake's first flight: ServerHello, Certificate,
+/// ServerKeyExchange and ServerHelloDone.
+fn full_handshake(
+    c: &mut Common,
+    ch: &ClientHello,
+    exts: &ClientExtensions,
+    encoded: &[u8],
+) -> Result<State> {
     // Without signature_algorithms a TLS 1.2 client means SHA-1 (RFC 5246
     // §7.4.1.4.1), which Baton does not sign with.
     let client_schemes = exts.signature_algorithms.as_deref().ok_or_else(|| {
         hs_failure("ClientHello without signature_algorithms (SHA-1 only) is not supported")
     })?;
-    c.info.server_name = exts.server_name.clone();
-    c.info.ems = Some(exts.extended_master_secret);
     let (suite, ChosenCert { cert, scheme, .. }) = choose_suite_and_cert(
         c,
         &ch.cipher_suites,
@@ -189,40 +344,33 @@ pub(crate) fn handle_client_hello(
 
     let mut transcript = Transcript::new();
     transcript.start_hash(suite.hash);
-    transcript.add(&msg.encoded);
+    transcript.add(encoded);
 
-    let mut server_random = rand::random32()?;
-    if policy.negotiates(ProtocolVersion::TLSV1_3) {
-        // Downgrade protection (RFC 8446 §4.1.3): tells a TLS 1.3 client that
-        // TLS 1.2 was our choice, so an attacker cannot strip 1.3 unnoticed.
-        server_random[24..].copy_from_slice(&DOWNGRADE_TLS12);
-    }
-    let sh_exts = ServerExtensions {
-        server_name_ack: exts.server_name.is_some(),
-        alpn: alpn.clone(),
-        extended_master_secret: exts.extended_master_secret,
-        renegotiation_info: secure_reneg.then(Vec::new),
-        ec_point_formats: exts.ec_point_formats.is_some().then(|| vec![0]),
-        ..Default::default()
+    // Something to resume later: a ticket when the client asks for one
+    // (RFC 5077) and a key may seal it; else, with a session cache, a session
+    // id under which the sealed state is stored. One of them, not both, as
+    // OpenSSL: a ticket makes the cache entry dead weight. Neither (an empty
+    // session id: RFC 5246 §7.4.1.3) when no key may seal.
+    let settings = &c.config.inner.resumption;
+    let can_seal = settings.ticket_keys.will_seal(c.now());
+    let issue_ticket = settings.tickets && exts.session_ticket.is_some() && can_seal;
+    let session_id = if !issue_ticket && can_seal && settings.session_cache.is_some() {
+        let mut id = vec![0u8; 32];
+        rand::fill(&mut id)?;
+        id
+    } else {
+        Vec::new()
     };
-    let sh = ServerHello {
-        legacy_version: ProtocolVersion::TLSV1_2,
-        random: server_random,
-        // Empty: this session cannot be resumed (RFC 5246 §7.4.1.3).
-        // Resumption (issue 14) must store `ems` with the session and follow
-        // RFC 7627 §5.3: never resume across an EMS mismatch. A session without
-        // EMS and a hello with it, or the reverse: full handshake (a
-        // server may instead abort with handshake_failure when the session had
-        // EMS and the hello lacks it; it MUST NOT resume).
-        session_id: Vec::new(),
-        cipher_suite: suite.suite,
-        compression_method: 0,
-        extensions: sh_exts.to_extensions(ServerExtContext::ServerHello12)?,
-    };
-    c.queue_handshake(
-        &HandshakeMessage::new(HandshakePayload::ServerHello(sh)),
-        &mut transcript,
+    let (sh, server_random) = server_hello(
+        c,
+        ch,
+        exts,
+        session_id.clone(),
+        suite.suite,
+        alpn.clone(),
+        issue_ticket,
     )?;
+    c.queue_handshake(&sh, &mut transcript)?;
     c.queue_handshake(
         &HandshakeMessage::new(HandshakePayload::Certificate12(Certificate12(
             cert.chain().to_vec(),
@@ -264,10 +412,34 @@ pub(crate) fn handle_client_hello(
         kx: Some(kx),
         master: None,
         enc: None,
+        resumed: false,
+        issue_ticket,
+        session_id,
     })))
 }
 
 impl State {
+    /// True while the handshake waits for the session cache.
+    pub(crate) fn is_awaiting_lookup(&self) -> bool {
+        matches!(self, State::AwaitingLookup(_))
+    }
+
+    /// Goes on with the handshake if the session cache answered; the same
+    /// state while it has not.
+    pub(crate) fn poll_lookup(self, c: &mut Common) -> Result<State> {
+        let State::AwaitingLookup(p) = self else {
+            return Ok(self);
+        };
+        let Some(entry) = p.lookup.poll() else {
+            return Ok(State::AwaitingLookup(p));
+        };
+        let Paused {
+            ch, exts, encoded, ..
+        } = *p;
+        let d = resume::after_lookup(c, &ch, &exts, entry);
+        answer(c, ch, exts, &encoded, d)
+    }
+
     pub(crate) fn handle(self, c: &mut Common, msg: RawHandshake, boundary: bool) -> Result<State> {
         let parsed = HandshakeMessage::read_tls12(msg.typ, msg.body())?;
         match (self, parsed.payload) {
@@ -282,6 +454,7 @@ impl State {
             (state, _) => Err(unexpected(
                 msg.typ,
                 match state {
+                    State::AwaitingLookup(_) => "waiting for the session cache",
                     State::ExpectClientKeyExchange(_) => "expecting ClientKeyExchange",
                     State::ExpectFinished(_) => "expecting client Finished",
                     State::Done => "connected",
@@ -342,18 +515,9 @@ impl Handshake {
         )?;
         self.transcript.add(&msg.encoded);
         c.recv.state.confirm_application_keys()?;
-        let enc = self
-            .enc
-            .take()
-            .ok_or_else(|| Error::internal("no server write key"))?;
-        send_ccs_and_finished(
-            c,
-            self.suite,
-            enc,
-            &master,
-            &mut self.transcript,
-            b"server finished",
-        )?;
+        if !self.resumed {
+            self.finish_full(c, &master)?;
+        }
         c.exporter = Some(Exporter::Tls12 {
             hash,
             master,
@@ -362,4 +526,42 @@ impl Handshake {
         });
         Ok(State::Done)
     }
+
+    /// The end of a full handshake: [NewSessionTicket], our ChangeCipherSpec
+    /// and Finished; the session goes into the cache when it has an id.
+    fn finish_full(&mut self, c: &mut Common, master: &Secret) -> Result<()> {
+        let settings = &c.config.inner.resumption;
+        let sealed = (self.issue_ticket || !self.session_id.is_empty())
+            .then(|| resume::seal(c, self.suite, master, self.ems))
+            .flatten();
+        if self.issue_ticket {
+            // A key may have stopped encrypting since the ServerHello: an empty
+            // ticket then says "none after all" (RFC 5077 §3.3).
+            let nst = NewSessionTicket12 {
+                lifetime_hint: resume::lifetime_secs(c),
+                ticket: sealed.clone().unwrap_or_default(),
+            };
+            c.queue_handshake(
+                &HandshakeMessage::new(HandshakePayload::NewSessionTicket12(nst)),
+                &mut self.transcript,
+            )?;
+        } else if let (Some(cache), Some(entry)) = (&settings.session_cache, &sealed) {
+            cache.store(&self.session_id, entry, settings.session_lifetime);
+        }
+        let enc = self
+            .enc
+            .take()
+            .ok_or_else(|| Error::internal("no server write key"))?;
+        send_ccs_and_finished(
+            c,
+            self.suite,
+            enc,
+            master,
+            &mut self.transcript,
+            b"server finished",
+        )
+    }
 }
+
+#[cfg(test)]
+mod resume_tests;

@@ -1,5 +1,6 @@
 //! TLS 1.2 client handshake (RFC 5246 §7.3) with ECDHE key exchange
-//! (RFC 8422), extended master secret (RFC 7627) and AEAD suites.
+//! (RFC 8422), extended master secret (RFC 7627) and AEAD suites; the
+//! abbreviated handshake that resumes a saved session (`resume`).
 //!
 //! Entered from the TLS 1.3 client when the ServerHello picks TLS 1.2: the
 //! ClientHello is shared, so is the transcript so far.
@@ -14,20 +15,29 @@ use crate::error::{AlertDescription, Error, Result};
 use crate::msgs::enums::{NamedGroup, ProtocolVersion, SignatureScheme};
 use crate::msgs::extensions::{ClientExtensions, ServerExtContext, ServerExtensions};
 use crate::msgs::handshake::{
-    Certificate12, ClientKeyExchange, HandshakeMessage, HandshakePayload, ServerHello,
-    ServerKeyExchange, DOWNGRADE_TLS11, DOWNGRADE_TLS12,
+    Certificate12, ClientKeyExchange, HandshakeMessage, HandshakePayload, NewSessionTicket12,
+    ServerHello, ServerKeyExchange, DOWNGRADE_TLS11, DOWNGRADE_TLS12,
 };
 use crate::msgs::joiner::RawHandshake;
 use crate::record::protect::{Decrypter, Encrypter};
+use crate::resumption::SavedSession;
 use crate::secrets::{ct_eq, Secret};
 use crate::suites::{tls12_suite, Auth, Tls12Suite};
 use crate::tls12::prf;
+
+mod resume;
+pub(crate) use resume::offer;
+#[cfg(test)]
+pub(crate) use resume::resumed_session as resumed_session_for_test;
 
 pub(crate) enum State {
     ExpectCertificate(Box<Handshake>),
     ExpectServerKeyExchange(Box<Handshake>),
     ExpectCertificateRequestOrDone(Box<Handshake>),
     ExpectServerHelloDone(Box<Handshake>),
+    /// The server said a NewSessionTicket comes before its ChangeCipherSpec
+    /// (an empty `session_ticket` in its ServerHello, RFC 5077 §3.3).
+    ExpectNewTicket(Box<Handshake>),
     ExpectFinished(Box<Handshake>),
     Done,
 }
@@ -38,10 +48,8 @@ pub(crate) struct Handshake {
     suite: &'static Tls12Suite,
     client_random: [u8; 32],
     server_random: [u8; 32],
-    /// Whether the master secret is extended (RFC 7627). Resumption (issue 14)
-    /// must store it with the session and abort (handshake_failure) when a
-    /// ServerHello resuming it disagrees, in either direction; it should not
-    /// offer a session without EMS at all (RFC 7627 §5.3).
+    /// Whether the master secret is extended (RFC 7627); kept with the
+    /// session, and a ServerHello resuming it must agree (`resume`).
     ems: bool,
     offered_groups: Vec<NamedGroup>,
     offered_schemes: Vec<SignatureScheme>,
@@ -49,6 +57,15 @@ pub(crate) struct Handshake {
     server_share: Option<(NamedGroup, Vec<u8>)>,
     cert_requested: bool,
     master: Option<Secret>,
+    /// The session this handshake resumes (abbreviated: the server's
+    /// Finished comes first, ours after it, under `enc`).
+    resumed: Option<SavedSession>,
+    enc: Option<Encrypter>,
+    /// A NewSessionTicket must come before the server's ChangeCipherSpec.
+    ticket_expected: bool,
+    new_ticket: Option<NewSessionTicket12>,
+    /// The session id in the ServerHello (empty: none to resume with).
+    server_session_id: Vec<u8>,
 }
 
 fn illegal(msg: &'static str) -> Error {
@@ -61,19 +78,6 @@ fn hs_failure(msg: &'static str) -> Error {
 
 /// The TLS 1.3 client hands over here when the ServerHello has no
 /// supported_versions extension, i.e. the server picked TLS 1.2 or older.
-/// Puts a TLS 1.2 session to resume into the ClientHello: its ticket in
-/// `session_ticket` (RFC 5077; an empty one asks for a ticket when
-/// tickets are on) and its session id. (STUB: TLS 1.2 resumption is being written.)
-pub(crate) fn offer(
-    c: &Common,
-    session: Option<&crate::resumption::SavedSession>,
-    exts: &mut crate::msgs::extensions::ClientExtensions,
-    session_id: &mut Vec<u8>,
-) -> Result<()> {
-    let _ = (c, session, exts, session_id);
-    Ok(())
-}
-
 pub(crate) fn handle_server_hello(
     c: &mut Common,
     mut transcript: Transcript,
@@ -113,14 +117,7 @@ pub(crate) fn handle_server_hello(
     if sh.compression_method != 0 {
         return Err(illegal("server chose a compression method"));
     }
-    // Our session id is only TLS 1.3's compatibility value: we never offer a
-    // TLS 1.2 session, so an echo claims a resumption we cannot do (RFC 5246
-    // §7.4.1.3).
-    if !hello.session_id.is_empty() && sh.session_id == hello.session_id {
-        return Err(illegal(
-            "server echoed our session id: a resumption we did not offer",
-        ));
-    }
+    let resumed = resume::resumed_session(c, hello, &sh)?;
     if !hello.cipher_suites.contains(&sh.cipher_suite) {
         return Err(illegal("server chose a cipher suite we did not offer"));
     }
@@ -135,7 +132,7 @@ pub(crate) fn handle_server_hello(
             ));
         }
     }
-    if exts.session_ticket_ack || exts.status_request_ack {
+    if (exts.session_ticket_ack && offered.session_ticket.is_none()) || exts.status_request_ack {
         return Err(Error::protocol(
             AlertDescription::UNSUPPORTED_EXTENSION,
             "server answered an extension we did not send",
@@ -171,13 +168,16 @@ pub(crate) fn handle_server_hello(
             "server_name acknowledged but not sent",
         ));
     }
+    if let Some(saved) = &resumed {
+        resume::check_resumption(saved, &sh, &exts)?;
+    }
     transcript.start_hash(suite.hash);
     transcript.add(&msg.encoded);
     c.info.version = Some(ProtocolVersion::TLSV1_2);
     c.info.server_version = Some(ProtocolVersion::TLSV1_2);
     c.info.suite = Some(suite.suite);
     c.info.ems = Some(exts.extended_master_secret);
-    Ok(State::ExpectCertificate(Box::new(Handshake {
+    let mut s = Box::new(Handshake {
         transcript,
         suite,
         client_random: hello.random,
@@ -188,7 +188,27 @@ pub(crate) fn handle_server_hello(
         server_share: None,
         cert_requested: false,
         master: None,
-    })))
+        resumed: None,
+        enc: None,
+        ticket_expected: exts.session_ticket_ack,
+        new_ticket: None,
+        server_session_id: sh.session_id,
+    });
+    let Some(saved) = resumed else {
+        return Ok(State::ExpectCertificate(s));
+    };
+    // Abbreviated handshake (RFC 5246 §7.3): new keys from the saved master
+    // secret and the new randoms; [NewSessionTicket], the server's
+    // ChangeCipherSpec and Finished come next.
+    let (enc, dec) = keys_from_master(c, suite, &saved.secret, &s.client_random, &s.server_random)?;
+    c.recv.state.set_next(dec)?;
+    c.info.resumed = true;
+    c.info.resumed_age = Some(saved.age_secs(c.now()));
+    c.info.peer_chain.clone_from(&saved.peer_chain);
+    s.master = Some(saved.secret.clone());
+    s.enc = Some(enc);
+    s.resumed = Some(saved);
+    Ok(s.after_server_flight())
 }
 
 impl State {
@@ -235,6 +255,12 @@ impl State {
                 require_boundary(boundary, "ServerHelloDone")?;
                 s.send_client_flight(c, &msg)
             }
+            (State::ExpectNewTicket(mut s), HandshakePayload::NewSessionTicket12(t)) => {
+                s.transcript.add(&msg.encoded);
+                s.new_ticket = Some(t);
+                s.ticket_expected = false;
+                Ok(State::ExpectFinished(s))
+            }
             (State::ExpectFinished(s), HandshakePayload::Finished(vd)) => {
                 s.handle_finished(c, &vd, &msg, boundary)
             }
@@ -250,6 +276,7 @@ impl State {
                 "expecting CertificateRequest or ServerHelloDone"
             }
             State::ExpectServerHelloDone(_) => "expecting ServerHelloDone",
+            State::ExpectNewTicket(_) => "expecting NewSessionTicket",
             State::ExpectFinished(_) => "expecting server Finished",
             State::Done => "connected",
         }
@@ -362,7 +389,17 @@ impl Handshake {
         )?;
         c.recv.state.set_next(dec)?;
         self.master = Some(master);
-        Ok(State::ExpectFinished(self))
+        Ok(self.after_server_flight())
+    }
+
+    /// What the server sends next: a NewSessionTicket if it said so, then
+    /// its ChangeCipherSpec and Finished.
+    fn after_server_flight(self: Box<Self>) -> State {
+        if self.ticket_expected {
+            State::ExpectNewTicket(self)
+        } else {
+            State::ExpectFinished(self)
+        }
     }
 
     fn handle_finished(
@@ -386,7 +423,19 @@ impl Handshake {
             b"server finished",
         )?;
         self.transcript.add(&msg.encoded);
+        if let Some(enc) = self.enc.take() {
+            // Abbreviated handshake: our ChangeCipherSpec and Finished answer.
+            send_ccs_and_finished(
+                c,
+                self.suite,
+                enc,
+                &master,
+                &mut self.transcript,
+                b"client finished",
+            )?;
+        }
         c.recv.state.confirm_application_keys()?;
+        self.keep_session(c, &master);
         c.exporter = Some(Exporter::Tls12 {
             hash: self.suite.hash,
             master,
@@ -418,13 +467,21 @@ pub(crate) fn derive_keys(
     } else {
         prf::master_secret(suite.hash, pms.as_bytes(), client_random, server_random)?
     };
-    let kb = prf::key_block(
-        suite.hash,
-        suite.aead,
-        &master,
-        client_random,
-        server_random,
-    )?;
+    let (enc, dec) = keys_from_master(c, suite, &master, client_random, server_random)?;
+    Ok((master, enc, dec))
+}
+
+/// This side's write key and the peer's read key from the key block of
+/// `master` and this handshake's randoms (a resumed session's master secret
+/// with new randoms makes new keys: RFC 5246 §7.3).
+pub(crate) fn keys_from_master(
+    c: &Common,
+    suite: &Tls12Suite,
+    master: &Secret,
+    client_random: &[u8; 32],
+    server_random: &[u8; 32],
+) -> Result<(Encrypter, Decrypter)> {
+    let kb = prf::key_block(suite.hash, suite.aead, master, client_random, server_random)?;
     let client = (&kb.client_key, &kb.client_iv);
     let server = (&kb.server_key, &kb.server_iv);
     let (ours, theirs) = match c.mode {
@@ -433,7 +490,7 @@ pub(crate) fn derive_keys(
     };
     let enc = Encrypter::new_tls12(suite.aead, ours.0, ours.1.as_bytes())?;
     let dec = Decrypter::new_tls12(suite.aead, theirs.0, theirs.1.as_bytes())?;
-    Ok((master, enc, dec))
+    Ok((enc, dec))
 }
 
 /// Our ChangeCipherSpec, the switch to our new write key, and our Finished
