@@ -9,7 +9,8 @@
 # per-side split is not reliable (callgrind loses track of a return inside
 # s2n, so server work lands on the client): use its cg_total. Under valgrind the CPU has no AVX-512, so the crypto code
 # paths can differ from native runs.
-# Usage: bench/callgrind.sh [N]   (builds baton-bench in release if needed)
+# Usage: bench/callgrind.sh [N]   (builds baton-bench in release if needed;
+#        OPS="res13-ecdsa res12-ecdsa" limits the operations)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-20}
@@ -25,7 +26,9 @@ count() { # lib op iters function-pattern -> instructions per iteration
 }
 echo "| operation | Baton | s2n-tls | rustls | OpenSSL |"
 echo "|---|---:|---:|---:|---:|"
-for op in hs13-ecdsa hs13-rsa hs12-ecdsa rec16k; do
+# res13-ecdsa / res12-ecdsa: resumed handshakes (OpenSSL: its server against a
+# rustls client, so only its cg_server is OpenSSL's).
+for op in ${OPS:-hs13-ecdsa hs13-rsa hs12-ecdsa rec16k res13-ecdsa res12-ecdsa}; do
   if [ "$op" = rec16k ]; then parts="cg_total record_send record_recv"; iters=$((n * 10)); else parts="cg_total cg_client cg_server"; iters=$n; fi
   for part in $parts; do
     row="| $op, $part |"

@@ -168,6 +168,18 @@ impl BatonResume {
     }
 }
 
+impl BatonResume {
+    /// Replaces the server with one under new ticket keys, so the client's
+    /// next offer cannot be resumed (for the check that a full handshake
+    /// never passes as a resumed one).
+    pub fn new_server_keys(&mut self, case: Case) -> Result<(), String> {
+        let (_, mut s) = builders(case)?;
+        s.session_tickets(true);
+        self.lib.server = s.build().map_err(|e| e.to_string())?;
+        Ok(())
+    }
+}
+
 impl Resume for BatonResume {
     const NAME: &'static str = "Baton";
 

@@ -394,7 +394,7 @@ fn run_tables(opts: &Opts) {
 fn resumed_table(budget: Duration, pk: &PkCosts, missing: &mut Vec<String>) {
     println!("### Resumed handshakes (per second of that side's CPU time)\n");
     header("case, side", "hs/s");
-    let raw12 = ceiling::Tls12Resumed::measure(budget / 3);
+    let raw12 = ceiling::Tls12Resumed::measure(budget);
     for case in Case::RESUMED {
         let r = [
             guarded(|| measure::resumed::<BatonResume>(case, budget)),

@@ -234,6 +234,36 @@ mod tests {
         baton_release_buffers_frees_the_idle_buffers();
         every_library_negotiates_what_it_is_asked();
         bulk_and_handshake_loops_produce_figures();
+        every_library_resumes_and_a_full_handshake_is_caught();
+    }
+
+    /// Each library's resumed cases resume (OpenSSL's server with a rustls
+    /// client), and a handshake the server did not resume is an error, not
+    /// a figure.
+    fn every_library_resumes_and_a_full_handshake_is_caught() {
+        use crate::baton_lib::BatonResume;
+        use crate::openssl_lib::OpenSslResume;
+        use crate::rustls_lib::RustlsResume;
+        use crate::s2n_lib::S2nResume;
+        for case in Case::RESUMED {
+            for (name, r) in [
+                ("Baton", resumed::<BatonResume>(case, Duration::ZERO)),
+                ("s2n-tls", resumed::<S2nResume>(case, Duration::ZERO)),
+                ("rustls", resumed::<RustlsResume>(case, Duration::ZERO)),
+                ("OpenSSL", resumed::<OpenSslResume>(case, Duration::ZERO)),
+            ] {
+                let h = r.unwrap_or_else(|e| panic!("{name} {case:?}: {e}"));
+                assert!(h.client > 0.0 && h.server > 0.0);
+            }
+            let mut lib = BatonResume::setup_resumption(case).unwrap();
+            lib.resumed_handshake(case, &mut SideTimes::default())
+                .unwrap();
+            lib.new_server_keys(case).unwrap();
+            let e = lib
+                .resumed_handshake(case, &mut SideTimes::default())
+                .unwrap_err();
+            assert!(e.contains("did not resume"), "{e}");
+        }
     }
 
     fn every_library_negotiates_what_it_is_asked() {

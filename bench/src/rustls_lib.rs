@@ -92,7 +92,7 @@ impl Library for Rustls {
 /// resumption (client: an in-memory session store; server: a session-id
 /// cache, no ticketer).
 fn configs(case: Case) -> Result<(rustls::ClientConfig, rustls::ServerConfig), String> {
-    let (chain, key, ca) = case.key.files();
+    let (chain, key, _) = case.key.files();
     let versions: &[&rustls::SupportedProtocolVersion] = if case.suite.is_tls12() {
         &[&rustls::version::TLS12]
     } else {
@@ -109,16 +109,22 @@ fn configs(case: Case) -> Result<(rustls::ClientConfig, rustls::ServerConfig), S
         .with_no_client_auth()
         .with_single_cert(certs, key)
         .map_err(|e| e.to_string())?;
+    let c = rustls::ClientConfig::builder_with_provider(restricted(case))
+        .with_protocol_versions(versions)
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots_of(case)?)
+        .with_no_client_auth();
+    Ok((c, s))
+}
+
+/// The case's CA as a rustls root store.
+fn roots_of(case: Case) -> Result<rustls::RootCertStore, String> {
+    let (_, _, ca) = case.key.files();
     let mut roots = rustls::RootCertStore::empty();
     for c in CertificateDer::pem_file_iter(&ca).map_err(|e| e.to_string())? {
         roots.add(c.unwrap()).map_err(|e| e.to_string())?;
     }
-    let c = rustls::ClientConfig::builder_with_provider(restricted(case))
-        .with_protocol_versions(versions)
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok((c, s))
+    Ok(roots)
 }
 
 /// rustls with resumption on: the server seals tickets with its ticketer
@@ -136,8 +142,19 @@ impl RustlsResume {
     }
 
     /// A configured, store-filling rustls client for `case`, with its own store.
+    /// TLS 1.2: P-256 is also offered, after X25519, since it names the
+    /// ECDSA certificate's curve (RFC 8422 §5.1), which OpenSSL's server requires.
     pub fn client_for(case: Case) -> Result<Arc<rustls::ClientConfig>, String> {
         let (mut c, _) = configs(case)?;
+        if case.suite.is_tls12() {
+            let mut p = (*restricted(case)).clone();
+            p.kx_groups.push(provider::kx_group::SECP256R1);
+            c = rustls::ClientConfig::builder_with_provider(Arc::new(p))
+                .with_protocol_versions(&[&rustls::version::TLS12])
+                .map_err(|e| e.to_string())?
+                .with_root_certificates(roots_of(case)?)
+                .with_no_client_auth();
+        }
         c.resumption = rustls::client::Resumption::in_memory_sessions(256);
         Ok(Arc::new(c))
     }
