@@ -149,12 +149,7 @@ pub struct BatonResume {
 impl BatonResume {
     /// One handshake offering the kept session; keeps the one it leaves.
     fn run(&mut self, t: &mut SideTimes) -> Result<BatonPair, String> {
-        let mut pair = connect(
-            &self.lib.client,
-            &self.lib.server,
-            self.session.take(),
-            t,
-        );
+        let mut pair = connect(&self.lib.client, &self.lib.server, self.session.take(), t);
         // A TLS 1.3 ticket comes after the handshake: the client reads it, as
         // it would before its first application read returns.
         if !pair.pipes.0.is_empty() {

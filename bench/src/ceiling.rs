@@ -207,78 +207,105 @@ pub struct Tls12Resumed {
     pub server: f64,
 }
 
+/// One side's crypto, run once per call.
+pub type CryptoOp = Box<dyn FnMut()>;
+
 impl Tls12Resumed {
     /// Measures both sides' crypto.
     pub fn measure(budget: Duration) -> Tls12Resumed {
-        use aws_lc_rs::{digest, hkdf, tls_prf};
-        let rng = SystemRandom::new();
-        let master = [0x33u8; 48];
-        let randoms = [0x44u8; 64];
-        let transcript = crate::pattern(TLS12_RESUMED_TRANSCRIPT);
-        let common = per_op(budget, || {
-            let mut random = [0u8; 32];
-            aws_lc_rs::rand::SecureRandom::fill(&rng, &mut random).unwrap();
-            black_box(random);
-            // The transcript, digested once for each Finished.
-            let mut h = digest::Context::new(&digest::SHA256);
-            h.update(&transcript[..TLS12_RESUMED_TRANSCRIPT - 16]);
-            let first = h.clone().finish();
-            h.update(&transcript[TLS12_RESUMED_TRANSCRIPT - 16..]);
-            let second = h.finish();
-            let prf = |label: &[u8], seed: &[u8], len| {
-                let s = tls_prf::Secret::new(&tls_prf::P_SHA256, &master).unwrap();
-                black_box(s.derive(label, seed, len).unwrap());
-            };
-            prf(b"key expansion", &randoms, 40);
-            prf(b"server finished", first.as_ref(), 12);
-            prf(b"client finished", second.as_ref(), 12);
-            let k = |b| LessSafeKey::new(UnboundKey::new(&aead::AES_128_GCM, &[b; 16]).unwrap());
-            let (seal_key, open_key) = (k(1), k(1));
-            let mut fin = [0x14u8; 16 + 16];
-            let aad = [22u8, 3, 3, 0, 16];
-            let tag = seal_key
-                .seal_in_place_separate_tag(nonce(1), Aad::from(aad), &mut fin[..16])
-                .unwrap();
-            fin[16..].copy_from_slice(tag.as_ref());
-            black_box(
-                open_key
-                    .open_in_place(nonce(1), Aad::from(aad), &mut fin)
-                    .unwrap(),
-            );
-        });
-        let ticket_key = [0x55u8; 32];
-        let salt = [0x66u8; 32];
-        let mut sealed = crate::pattern(TLS12_TICKET_STATE);
-        let nonce12 = [7u8; 12];
-        let make_key = || {
-            let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, &salt).extract(&ticket_key);
-            let mut okm = [0u8; 44];
-            prk.expand(&[b"ticket", b"name"], TicketOkm)
-                .unwrap()
-                .fill(&mut okm)
-                .unwrap();
-            LessSafeKey::new(UnboundKey::new(&aead::AES_256_GCM, &okm[..32]).unwrap())
-        };
-        let tag = make_key()
-            .seal_in_place_separate_tag(
-                Nonce::assume_unique_for_key(nonce12),
-                Aad::empty(),
-                &mut sealed,
-            )
-            .unwrap();
-        sealed.extend_from_slice(tag.as_ref());
-        let ticket = per_op(budget, || {
-            let mut t = sealed.clone();
-            let k = make_key();
-            black_box(
-                k.open_in_place(Nonce::assume_unique_for_key(nonce12), Aad::empty(), &mut t)
-                    .unwrap(),
-            );
-        });
+        let (mut client, mut server) = Self::ops();
         Tls12Resumed {
-            client: common,
-            server: common + ticket,
+            client: per_op(budget, &mut client),
+            server: per_op(budget, &mut server),
         }
+    }
+
+    /// One side's crypto each call: (client, server). Also run under
+    /// callgrind (`--callgrind baton raw12`), beside the resumed handshakes.
+    pub fn ops() -> (CryptoOp, CryptoOp) {
+        let client = Box::new(side_crypto());
+        let mut common = side_crypto();
+        let mut ticket = ticket_open();
+        let server = Box::new(move || {
+            common();
+            ticket();
+        });
+        (client, server)
+    }
+}
+
+/// The crypto both sides of a TLS 1.2 resumed handshake do.
+fn side_crypto() -> impl FnMut() {
+    use aws_lc_rs::{digest, tls_prf};
+    let rng = SystemRandom::new();
+    let master = [0x33u8; 48];
+    let randoms = [0x44u8; 64];
+    let transcript = crate::pattern(TLS12_RESUMED_TRANSCRIPT);
+    move || {
+        let mut random = [0u8; 32];
+        aws_lc_rs::rand::SecureRandom::fill(&rng, &mut random).unwrap();
+        black_box(random);
+        // The transcript, digested once for each Finished.
+        let mut h = digest::Context::new(&digest::SHA256);
+        h.update(&transcript[..TLS12_RESUMED_TRANSCRIPT - 16]);
+        let first = h.clone().finish();
+        h.update(&transcript[TLS12_RESUMED_TRANSCRIPT - 16..]);
+        let second = h.finish();
+        let prf = |label: &[u8], seed: &[u8], len| {
+            let s = tls_prf::Secret::new(&tls_prf::P_SHA256, &master).unwrap();
+            black_box(s.derive(label, seed, len).unwrap());
+        };
+        prf(b"key expansion", &randoms, 40);
+        prf(b"server finished", first.as_ref(), 12);
+        prf(b"client finished", second.as_ref(), 12);
+        let k = |b| LessSafeKey::new(UnboundKey::new(&aead::AES_128_GCM, &[b; 16]).unwrap());
+        let (seal_key, open_key) = (k(1), k(1));
+        let mut fin = [0x14u8; 16 + 16];
+        let aad = [22u8, 3, 3, 0, 16];
+        let tag = seal_key
+            .seal_in_place_separate_tag(nonce(1), Aad::from(aad), &mut fin[..16])
+            .unwrap();
+        fin[16..].copy_from_slice(tag.as_ref());
+        black_box(
+            open_key
+                .open_in_place(nonce(1), Aad::from(aad), &mut fin)
+                .unwrap(),
+        );
+    }
+}
+
+/// Opening a ticket: HKDF-SHA256 for its AES-256-GCM key and nonce (a
+/// per-ticket salt, as s2n and Baton seal them), then the open.
+fn ticket_open() -> impl FnMut() {
+    use aws_lc_rs::hkdf;
+    let ticket_key = [0x55u8; 32];
+    let salt = [0x66u8; 32];
+    let nonce12 = [7u8; 12];
+    let make_key = move || {
+        let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, &salt).extract(&ticket_key);
+        let mut okm = [0u8; 44];
+        prk.expand(&[b"ticket", b"name"], TicketOkm)
+            .unwrap()
+            .fill(&mut okm)
+            .unwrap();
+        LessSafeKey::new(UnboundKey::new(&aead::AES_256_GCM, &okm[..32]).unwrap())
+    };
+    let mut sealed = crate::pattern(TLS12_TICKET_STATE);
+    let tag = make_key()
+        .seal_in_place_separate_tag(
+            Nonce::assume_unique_for_key(nonce12),
+            Aad::empty(),
+            &mut sealed,
+        )
+        .unwrap();
+    sealed.extend_from_slice(tag.as_ref());
+    move || {
+        let mut t = sealed.clone();
+        let k = make_key();
+        black_box(
+            k.open_in_place(Nonce::assume_unique_for_key(nonce12), Aad::empty(), &mut t)
+                .unwrap(),
+        );
     }
 }
 

@@ -9,8 +9,9 @@
 //! `--callgrind` runs one operation N times after setup, for
 //! `valgrind --tool=callgrind` (see `bench/callgrind.sh`, which subtracts two
 //! runs to get instructions per operation). LIB: baton, s2n, rustls, openssl;
-//! OP: hs13-ecdsa, hs13-rsa, hs12-ecdsa, rec16k, and the resumed handshakes
-//! res13-ecdsa, res12-ecdsa.
+//! OP: hs13-ecdsa, hs13-rsa, hs12-ecdsa, rec16k, the resumed handshakes
+//! res13-ecdsa, res12-ecdsa, and raw12 (the raw crypto of a TLS 1.2 resumed
+//! handshake, each side; any LIB).
 
 #![forbid(unsafe_code)]
 
@@ -101,7 +102,7 @@ fn main() {
             "-h" | "--help" => {
                 println!(
                     "usage: baton-bench [--quick] [--budget-ms N] [--filter TEXT] [--svg PATH]\n       \
-                     baton-bench --callgrind baton|s2n|rustls|openssl hs13-ecdsa|hs13-rsa|hs12-ecdsa|rec16k|res13-ecdsa|res12-ecdsa --iters N"
+                     baton-bench --callgrind baton|s2n|rustls|openssl hs13-ecdsa|hs13-rsa|hs12-ecdsa|rec16k|res13-ecdsa|res12-ecdsa|raw12 --iters N"
                 );
                 return;
             }
@@ -550,6 +551,20 @@ fn record_recv<P: Pair>(pair: &mut P, buf: &mut [u8]) {
 }
 
 fn callgrind(lib: &str, op: &str, iters: u32) {
+    if op == "raw12" {
+        // The raw crypto of a TLS 1.2 resumed handshake, per side (any LIB).
+        let (mut client, mut server) = ceiling::Tls12Resumed::ops();
+        let mut t = SideTimes::for_callgrind();
+        client();
+        server();
+        cg_total(|| {
+            for _ in 0..iters {
+                t.on_client(&mut client);
+                t.on_server(&mut server);
+            }
+        });
+        return;
+    }
     fn go<L: Library>(op: &str, iters: u32) {
         let (case, records) = match op {
             "hs13-ecdsa" => (Case::HANDSHAKES[0], false),

@@ -3,8 +3,8 @@
 //! tickets and the session cache off except in the resumed-handshake cases
 //! ([`OpenSslResume`]).
 
-use crate::transport::{duplex, End};
 use crate::rustls_lib::{self, RustlsResume};
+use crate::transport::{duplex, End};
 use crate::{Case, KeyType, Library, Resume, Side, SideTimes, SERVER_NAME};
 use openssl::pkey::Id;
 use openssl::ssl::{
@@ -176,8 +176,7 @@ impl OpenSslResume {
             };
             if let Some(Hs::Done(s)) = &server {
                 // Done once the client has read everything, the ticket included.
-                if !client.is_handshaking() && c_io.rx().is_empty() && s.get_ref().rx().is_empty()
-                {
+                if !client.is_handshaking() && c_io.rx().is_empty() && s.get_ref().rx().is_empty() {
                     let Some(Hs::Done(s)) = server else {
                         unreachable!()
                     };

@@ -61,9 +61,7 @@ fn parse() -> Opts {
             "--addr" => o.addr = val(i).into(),
             "--path" => o.path = val(i).into(),
             "--connections" => o.connections = val(i).parse().expect("--connections N"),
-            "--duration" => {
-                o.duration = Duration::from_secs(val(i).parse().expect("--duration S"))
-            }
+            "--duration" => o.duration = Duration::from_secs(val(i).parse().expect("--duration S")),
             "--reconnect-every" => o.every = val(i).parse().expect("--reconnect-every N"),
             "--tls" => o.tls12 = val(i) == "1.2",
             "--no-resume" => o.resume = false,
