@@ -118,6 +118,16 @@ impl Connection {
         self.session.set_alpn_preferences(protocols)
     }
 
+    /// Client: the session to resume (see [`Session::set_saved_session`]).
+    pub fn set_saved_session(&mut self, session: crate::SavedSession) -> Result<()> {
+        self.session.set_saved_session(session)
+    }
+
+    /// Server, TLS 1.3: sends `n` more tickets (see [`Session::add_tickets_to_send`]).
+    pub fn add_tickets_to_send(&mut self, n: u8) -> Result<()> {
+        self.session.add_tickets_to_send(n)
+    }
+
     /// Uses a connected socket: an [`OwnedFd`] (e.g. `OwnedFd::from(tcp_stream)`),
     /// or an `Arc<OwnedFd>` the caller keeps using too (an event loop). The
     /// socket stays open while the connection or a kernel back end holds it.

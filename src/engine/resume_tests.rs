@@ -361,3 +361,70 @@ fn the_client_store_resumes_by_name_and_uses_each_ticket_once() {
     // Another name has nothing to resume.
     assert!(store.take("example.com").is_none());
 }
+
+/// The extension types of the server's EncryptedExtensions, read with the
+/// client's handshake key from the server's first flight.
+fn encrypted_extension_types(
+    server: &Config,
+    client: &Config,
+    offer: Option<SavedSession>,
+) -> Vec<u16> {
+    use crate::msgs::enums::ContentType;
+    use crate::record::protect::Decrypter;
+    let mut c = Engine::new(client.clone(), Mode::Client);
+    c.set_server_name("localhost".into());
+    if let Some(s) = offer {
+        c.set_resumption_offer(s).unwrap();
+    }
+    let mut s = Engine::new(server.clone(), Mode::Server);
+    c.start().unwrap();
+    pump(&mut c, &mut s).unwrap();
+    let flight = s.pending_output().to_vec();
+    let mut records = Vec::new();
+    let mut rest = &flight[..];
+    while rest.len() >= 5 {
+        let len = 5 + usize::from(u16::from_be_bytes([rest[3], rest[4]]));
+        records.push(rest[..len].to_vec());
+        rest = &rest[len..];
+    }
+    // The ServerHello (in the clear) gives the client its handshake key.
+    let first = &records[0];
+    c.read_space(usize::MAX)[..first.len()].copy_from_slice(first);
+    c.commit_read(first.len());
+    c.process().unwrap();
+    let k = c.c.recv.state.decrypter().unwrap().traffic_keys();
+    let mut dec =
+        Decrypter::new_tls13(k.aead, &k.key, k.iv.as_bytes().try_into().unwrap()).unwrap();
+    dec.set_seq_for_test(k.seq);
+    let mut hs = Vec::new();
+    for r in records
+        .iter()
+        .filter(|r| r[0] == ContentType::APPLICATION_DATA.0)
+    {
+        let mut body = r[5..].to_vec();
+        let (typ, range) = dec.open(&r[..5].try_into().unwrap(), &mut body).unwrap();
+        assert_eq!(typ, ContentType::HANDSHAKE);
+        hs.extend_from_slice(&body[range]);
+    }
+    // EncryptedExtensions (type 8) comes first: type, u24 length, u16 block length.
+    assert_eq!(hs[0], 8);
+    let block = &hs[6..6 + usize::from(u16::from_be_bytes([hs[4], hs[5]]))];
+    let mut types = Vec::new();
+    let mut rest = block;
+    while rest.len() >= 4 {
+        types.push(u16::from_be_bytes([rest[0], rest[1]]));
+        rest = &rest[4 + usize::from(u16::from_be_bytes([rest[2], rest[3]]))..];
+    }
+    types
+}
+
+/// RFC 6066 §3: a server resuming a session does not acknowledge the server
+/// name (BoringSSL's TLS 1.3 server does not either, and its runner refuses
+/// the ack); a full handshake still acknowledges it.
+#[test]
+fn a_resumed_session_does_not_acknowledge_the_server_name() {
+    let (server, client) = setup().build();
+    assert!(encrypted_extension_types(&server, &client, None).contains(&0));
+    let saved = ticket(&server, &client);
+    assert!(!encrypted_extension_types(&server, &client, Some(saved)).contains(&0));
+}

@@ -90,13 +90,32 @@ mod tests {
         b.build().unwrap()
     }
 
-    const RESUMED_SEED: &str = "tests/fuzz/seeds/server_handshake/resumed-tls13-client-hello";
+    const RESUMED_SEEDS: [(&str, bool); 2] = [
+        ("tests/fuzz/seeds/server_handshake/resumed-tls13-client-hello", false),
+        ("tests/fuzz/seeds/server_handshake/resumed-tls12-client-hello", true),
+    ];
 
-    /// A ClientHello resuming a ticket of the fuzz server: the seed the
-    /// `server_handshake` target starts its resumption paths from.
-    fn resumed_client_hello() -> Vec<u8> {
+    /// A TLS 1.2-only client.
+    static TLS12: crate::policy::SecurityPolicy = crate::policy::SecurityPolicy {
+        name: "fuzz-seed-tls12",
+        min_version: crate::ProtocolVersion::TLSV1_2,
+        max_version: crate::ProtocolVersion::TLSV1_2,
+        cipher_suites: &[crate::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256],
+        signature_schemes: &[crate::SignatureScheme::ECDSA_SECP256R1_SHA256],
+        groups: &[crate::NamedGroup::X25519, crate::NamedGroup::SECP256R1],
+        certificate_signature_schemes: None,
+        chacha20_boosted: false,
+    };
+
+    /// A ClientHello resuming a ticket of the fuzz server (TLS 1.3, or a
+    /// TLS 1.2 RFC 5077 ticket): the seeds the `server_handshake` target
+    /// starts its resumption paths from.
+    fn resumed_client_hello(tls12: bool) -> Vec<u8> {
         let server = fuzz_server();
         let mut cb = Config::builder_minimal();
+        if tls12 {
+            cb.custom_security_policy(&TLS12).unwrap();
+        }
         cb.disable_x509_verification()
             .session_tickets(true)
             .set_wall_clock(fuzz_clock);
@@ -106,12 +125,12 @@ mod tests {
         let mut s = crate::Session::new_server(&server);
         c.poll_handshake().unwrap();
         for _ in 0..4 {
-            s.feed_tls(&c.pending_tls().to_vec()).unwrap();
-            let n = c.pending_tls().len();
-            c.consume_tls(n);
-            c.feed_tls(&s.pending_tls().to_vec()).unwrap();
-            let n = s.pending_tls().len();
-            s.consume_tls(n);
+            let mut flight = Vec::new();
+            c.take_pending_tls(&mut flight);
+            s.feed_tls(&flight).unwrap();
+            let mut flight = Vec::new();
+            s.take_pending_tls(&mut flight);
+            c.feed_tls(&flight).unwrap();
             c.poll_handshake().unwrap();
         }
         let saved = c.saved_session().expect("a ticket");
@@ -126,15 +145,17 @@ mod tests {
     /// The committed seed resumes under the target's configuration (rewrite
     /// it with BATON_WRITE_FUZZ_SEEDS=1 if the ClientHello changes).
     #[test]
-    fn server_handshake_seed_resumes_a_ticket() {
-        let path = format!("{}/{RESUMED_SEED}", env!("CARGO_MANIFEST_DIR"));
-        if std::env::var_os("BATON_WRITE_FUZZ_SEEDS").is_some() {
-            std::fs::write(&path, resumed_client_hello()).unwrap();
+    fn server_handshake_seeds_resume_a_ticket() {
+        for (name, tls12) in RESUMED_SEEDS {
+            let path = format!("{}/{name}", env!("CARGO_MANIFEST_DIR"));
+            if std::env::var_os("BATON_WRITE_FUZZ_SEEDS").is_some() {
+                std::fs::write(&path, resumed_client_hello(tls12)).unwrap();
+            }
+            let seed = std::fs::read(&path).unwrap();
+            let mut conn = Connection::new_server(&fuzz_server());
+            crate::fuzzing::drive(&mut conn, &seed);
+            assert!(conn.is_resumed(), "{name}: {:?}", conn.resumption_refusal());
         }
-        let seed = std::fs::read(&path).unwrap();
-        let mut conn = Connection::new_server(&fuzz_server());
-        crate::fuzzing::drive(&mut conn, &seed);
-        assert!(conn.is_resumed(), "{:?}", conn.resumption_refusal());
     }
 
     /// The committed seed is a real ticket under the fuzz key, so the target

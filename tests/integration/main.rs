@@ -9,6 +9,7 @@
 //! - `raw_hellos`: hand-written ClientHellos (hundreds of unknown extensions,
 //!   GREASE, one-byte records) against a Baton server.
 //! - `resume12`: TLS 1.2 resumption (tickets, session ids) against OpenSSL and GnuTLS.
+//! - `resume13`: TLS 1.3 resumption against OpenSSL, GnuTLS, curl, rustls and s2n-tls.
 //! - `event_loop`: driving a connection without a transport, as io_uring/epoll loops do.
 //! - `pq`: the post-quantum hybrids between two Baton ends, with wire checks and tampering.
 //! - `go_peer`: the post-quantum hybrids against Go's crypto/tls (needs `BATON_GO`).
@@ -23,6 +24,7 @@ mod policies;
 mod pq;
 mod raw_hellos;
 mod resume12;
+mod resume13;
 mod rustls_peer;
 mod s2n_peer;
 mod tls12;

@@ -104,6 +104,9 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
             .map_err(|e| Failure::Usage(format!("--policy {name}: {e}")))?;
     }
     b.add_cert_chain_and_key(chain);
+    // TLS 1.3 tickets (and TLS 1.2 ones) under keys generated and rotated
+    // in memory, so returning clients resume.
+    b.session_tickets(true);
     b.set_alpn_preferences(&["http/1.1"])
         .map_err(|e| format!("setting ALPN: {e}"))?;
     let config = build(b)?;

@@ -22,11 +22,15 @@ pub(crate) fn offer(
     exts: &mut ClientExtensions,
     session_id: &mut Vec<u8>,
 ) -> Result<()> {
-    let ticket = session.map(|s| s.ticket.as_slice()).unwrap_or_default();
-    if !ticket.is_empty() {
+    // With tickets off no ticket goes out, not even a saved one (as
+    // BoringSSL's SSL_OP_NO_TICKET): only a session id can resume then.
+    let tickets = c.config.inner.resumption.tickets;
+    let ticket = session
+        .filter(|_| tickets)
+        .map(|s| s.ticket.as_slice())
+        .unwrap_or_default();
+    if tickets {
         exts.session_ticket = Some(ticket.to_vec());
-    } else if c.config.inner.resumption.tickets {
-        exts.session_ticket = Some(Vec::new());
     }
     let Some(s) = session else {
         return Ok(());
@@ -55,7 +59,10 @@ pub(crate) fn resumed_session(
     }
     // The id is the session's own, or (with a ticket) the random one `offer`
     // put beside it; a session with neither went out with no id of its own.
-    let ours = |s: &SavedSession| !s.ticket.is_empty() || s.session_id == hello.session_id;
+    let tickets = c.config.inner.resumption.tickets;
+    let ours = |s: &SavedSession| {
+        (tickets && !s.ticket.is_empty()) || s.session_id == hello.session_id
+    };
     match c.resumption.offer.as_ref() {
         Some(s) if s.version == ProtocolVersion::TLSV1_2 && ours(s) => Ok(Some(s.clone())),
         _ => Err(illegal(

@@ -156,6 +156,12 @@ pub(crate) fn session_from_ticket(
     let Some(t) = &c.resumption.ticket_base else {
         return Ok(None);
     };
+    // Kept only by a client that asked for tickets: tickets on, or a session
+    // offered on this connection (the same rule as psk_key_exchange_modes in
+    // the hello). Some servers send tickets to clients that named no mode.
+    if !c.config.inner.resumption.tickets && c.resumption.offer.is_none() {
+        return Ok(None);
+    }
     // Zero: discard at once (RFC 8446 §4.6.1). Over seven days: the server
     // broke a MUST; keep the ticket for at most seven days.
     if nst.lifetime == 0 {

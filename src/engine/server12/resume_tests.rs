@@ -637,3 +637,26 @@ fn an_echo_of_an_id_that_is_not_the_sessions_is_refused() {
     c.resumption.offer = None;
     assert!(super::super::client12::resumed_session_for_test(&c, &ch, &sh).is_err());
 }
+
+/// BoGo's TLS12-NoTicket-NoOffer: a client with tickets off sends no
+/// session_ticket, not even the saved session's ticket, so a session known
+/// only by its ticket is not offered (and an echo cannot claim it).
+#[test]
+fn a_client_with_tickets_off_offers_no_ticket() {
+    let (server, client) = setup().build();
+    let saved = session(&server, &client);
+    assert!(!saved.ticket.is_empty() && saved.session_id.is_empty());
+    let mut st = setup();
+    st.client.session_tickets(false);
+    let (_, off) = st.build();
+    let (mut c, _) = engines(&server, &off, "localhost", Some(saved.clone()));
+    c.start().unwrap();
+    let out = c.pending_output().to_vec();
+    let len = usize::from(u16::from_be_bytes([out[3], out[4]]));
+    let ch = <ClientHello as crate::msgs::codec::Codec>::read_bytes(&out[9..5 + len]).unwrap();
+    let exts = ClientExtensions::parse(&ch.extensions).unwrap();
+    assert_eq!(exts.session_ticket, None);
+    assert!(ch.session_id.is_empty());
+    let (c, s) = handshake(&server, &off, "localhost", Some(saved)).unwrap();
+    assert!(!resumed(&c, &s));
+}

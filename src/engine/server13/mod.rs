@@ -309,7 +309,9 @@ impl ExpectClientHello {
 
         let ee = ServerExtensions {
             alpn: alpn.clone(),
-            server_name_ack: exts.server_name.is_some(),
+            // RFC 6066 §3: no acknowledgement when resuming (the name was
+            // checked against the session's).
+            server_name_ack: exts.server_name.is_some() && resume.is_none(),
             ..Default::default()
         };
         c.queue_handshake(

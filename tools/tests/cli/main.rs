@@ -11,6 +11,7 @@ mod util;
 
 mod client_server;
 mod policy;
+mod resume;
 mod serve;
 
 use std::process::Command;

@@ -65,6 +65,20 @@ pub struct Options {
     pub export_context: String,
     pub use_export_context: bool,
     pub renegotiation_count: Option<u32>,
+    /// Tickets off (`SSL_OP_NO_TICKET`): a server neither issues nor accepts
+    /// them, a client does not ask for TLS 1.2 tickets.
+    pub no_ticket: bool,
+    /// The server's ticket key (BoringSSL's 48 bytes, base64 on the command line).
+    pub ticket_key: Option<Vec<u8>>,
+    /// Seconds the shim's clock moves before this (resumption) connection.
+    pub resumption_delay: i64,
+    /// Client: no new session arrives on this connection.
+    pub expect_no_session: bool,
+    /// Client: a resumed connection gets a new session (the ticket was renewed).
+    pub expect_ticket_renewal: bool,
+    /// Client: the session may not be resumed under another server name
+    /// (always so in Baton).
+    pub expect_not_resumable_across_names: bool,
 }
 
 /// The parsed command line.
@@ -140,22 +154,17 @@ const UNIMPLEMENTED: &[(&str, bool)] = &[
     ("-psk-importer-context", true),
     ("-psk-importer-sha256", false),
     ("-psk-importer-sha384", false),
-    ("-ticket-key", true),
     ("-renew-ticket", false),
     ("-skip-ticket", false),
     ("-use-ticket-callback", false),
     ("-use-ticket-aead-callback", false),
-    ("-expect-ticket-renewal", false),
-    ("-expect-no-session", false),
     ("-expect-session-id", false),
     ("-expect-no-session-id", false),
     ("-expect-ticket-supports-early-data", false),
     ("-expect-ticket-age-skew", true),
-    ("-resumption-delay", true),
     ("-reverify-on-resume", false),
     ("-resumption-across-names-enabled", false),
     ("-expect-resumable-across-names", false),
-    ("-expect-not-resumable-across-names", false),
     ("-enable-early-data", false),
     ("-expect-accept-early-data", false),
     ("-expect-reject-early-data", false),
@@ -267,8 +276,6 @@ const IGNORED: &[(&str, bool)] = &[
     ("-use-custom-verify-callback", false),
     ("-expect-verify-result", false),
     ("-expect-no-offer-early-data", false),
-    // Baton never issues tickets.
-    ("-no-ticket", false),
     ("-forbid-renegotiation-after-handshake", false),
     ("-wait-for-debugger", false),
     ("-write-settings", true),
@@ -278,6 +285,36 @@ const IGNORED: &[(&str, bool)] = &[
     ("-no-tls1", false),
     ("-private-key-delay-ms", true),
 ];
+
+/// Why a resumption flag is unimplemented, where saying so helps: Baton has
+/// resumption, but not these parts of BoringSSL's API around it.
+fn why_unimplemented(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "-use-ticket-callback" | "-use-ticket-aead-callback" | "-renew-ticket" | "-skip-ticket" => {
+            "BoringSSL's ticket encryption callbacks; Baton seals tickets with its TicketKeys only"
+        }
+        "-expect-session-id" | "-expect-no-session-id" => {
+            "Baton does not expose a TLS 1.2 session's id"
+        }
+        "-expect-ticket-age-skew" => "Baton does not expose the ticket age skew it measured",
+        "-reverify-on-resume" => {
+            "Baton does not verify the server's certificate again on a resumed connection"
+        }
+        "-resumption-across-names-enabled" | "-expect-resumable-across-names" => {
+            "Baton's sessions are resumed only for the server name they were made for"
+        }
+        "-enable-early-data"
+        | "-expect-accept-early-data"
+        | "-expect-reject-early-data"
+        | "-expect-early-data-reason"
+        | "-early-write-after-message"
+        | "-expect-ticket-supports-early-data" => "0-RTT (issue 15)",
+        "-psk" | "-psk-identity" | "-new-psk-credential" => {
+            "external pre-shared keys (Baton resumes from tickets only)"
+        }
+        _ => return None,
+    })
+}
 
 fn takes_value(name: &str) -> Option<bool> {
     UNIMPLEMENTED
@@ -290,6 +327,36 @@ fn takes_value(name: &str) -> Option<bool> {
 fn int<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, ParseError> {
     v.parse()
         .map_err(|_| ParseError::Invalid(format!("invalid value for {name}: {v}")))
+}
+
+/// Decodes standard base64 (test_config.cc's `Base64Flag`).
+fn base64(name: &str, v: &str) -> Result<Vec<u8>, ParseError> {
+    let bad = || ParseError::Invalid(format!("invalid base64 for {name}: {v}"));
+    let digit = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let body = v.trim_end_matches('=');
+    if !v.len().is_multiple_of(4) || v.len() - body.len() > 2 {
+        return Err(bad());
+    }
+    let mut out = Vec::with_capacity(body.len() * 3 / 4);
+    for chunk in body.as_bytes().chunks(4) {
+        let mut acc = 0u32;
+        for &c in chunk {
+            acc = acc << 6 | digit(c).ok_or_else(bad)?;
+        }
+        acc <<= 6 * (4 - chunk.len() as u32);
+        let bytes = acc.to_be_bytes();
+        out.extend_from_slice(&bytes[1..chunk.len()]);
+    }
+    Ok(out)
 }
 
 /// Decodes an ALPN list in wire form (`\x03foo\x03bar`).
@@ -380,6 +447,12 @@ impl Options {
             "-export-context" => self.export_context = v.to_string(),
             "-use-export-context" => self.use_export_context = true,
             "-expect-total-renegotiations" => self.renegotiation_count = Some(int(name, v)?),
+            "-no-ticket" => self.no_ticket = true,
+            "-ticket-key" => self.ticket_key = Some(base64(name, v)?),
+            "-resumption-delay" => self.resumption_delay = int(name, v)?,
+            "-expect-no-session" => self.expect_no_session = true,
+            "-expect-ticket-renewal" => self.expect_ticket_renewal = true,
+            "-expect-not-resumable-across-names" => self.expect_not_resumable_across_names = true,
             _ => return Ok(false),
         }
         Ok(true)
@@ -415,6 +488,10 @@ const OPTION_SWITCHES: &[&str] = &[
     "-key-update-before-read",
     "-implicit-handshake",
     "-use-export-context",
+    "-no-ticket",
+    "-expect-no-session",
+    "-expect-ticket-renewal",
+    "-expect-not-resumable-across-names",
 ];
 
 /// Flags that the options know and that take a value.
@@ -447,6 +524,8 @@ const OPTION_VALUES: &[&str] = &[
     "-export-context",
     "-expect-total-renegotiations",
     "-expect-selected-credential",
+    "-ticket-key",
+    "-resumption-delay",
 ];
 
 fn option_takes_value(name: &str) -> Option<bool> {
@@ -522,7 +601,10 @@ pub fn parse(args: &[String]) -> Result<Flags, ParseError> {
             "-ipv6" => flags.ipv6 = true,
             "-is-handshaker-supported" => flags.is_handshaker_supported = true,
             _ if UNIMPLEMENTED.iter().any(|(n, _)| *n == name) => {
-                let why = format!("{name} names a feature Baton does not have");
+                let why = match why_unimplemented(name) {
+                    Some(why) => format!("{name}: {why}"),
+                    None => format!("{name} names a feature Baton does not have"),
+                };
                 match target {
                     None | Some(0) => {
                         unimplemented.get_or_insert(why);
@@ -635,6 +717,47 @@ mod tests {
         assert_eq!(f.initial.credentials[0].signing_prefs, [1027]);
         let alpn = alpn_list(f.initial.advertise_alpn.as_deref().unwrap());
         assert_eq!(alpn, [b"foo".to_vec(), b"bar".to_vec()]);
+    }
+
+    #[test]
+    fn resumption_flags_go_to_their_connections() {
+        let f = parse(&args(&[
+            "-resume-count",
+            "2",
+            "-expect-session-miss",
+            "-on-resume-no-ticket",
+            "-on-resume-resumption-delay",
+            "10",
+            "-on-initial-expect-no-session",
+            "-ticket-key",
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4v",
+        ]))
+        .unwrap();
+        assert_eq!(f.initial.resume_count, 2);
+        assert!(f.initial.expect_session_miss && f.resume.expect_session_miss);
+        assert!(!f.initial.no_ticket && f.resume.no_ticket);
+        assert_eq!(
+            (f.initial.resumption_delay, f.resume.resumption_delay),
+            (0, 10)
+        );
+        assert!(f.initial.expect_no_session && !f.resume.expect_no_session);
+        let key: Vec<u8> = (0..48).collect();
+        assert_eq!(f.initial.ticket_key.as_deref(), Some(&key[..]));
+    }
+
+    #[test]
+    fn base64_values() {
+        assert_eq!(base64("-x", "").unwrap(), b"");
+        assert_eq!(base64("-x", "Zg==").unwrap(), b"f");
+        assert_eq!(base64("-x", "Zm8=").unwrap(), b"fo");
+        assert_eq!(base64("-x", "Zm9v").unwrap(), b"foo");
+        assert_eq!(base64("-x", "+/+/").unwrap(), [0xfb, 0xff, 0xbf]);
+        for bad in ["Zg", "Zg=", "Z===", "Zm9v!A==", "=Zm9"] {
+            assert!(
+                matches!(base64("-x", bad), Err(ParseError::Invalid(_))),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

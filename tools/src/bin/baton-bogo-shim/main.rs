@@ -3,7 +3,8 @@
 //!
 //! It connects back to the runner on 127.0.0.1 (or ::1) at `-port`, sends
 //! `-shim-id` as a little-endian u64, runs one Baton [`Connection`] as the
-//! flags ask, then echoes each byte the runner sends XORed with 0xff (what
+//! flags ask (one more per `-resume-count`, each offering the session the
+//! one before received), then echoes each byte the runner sends XORed with 0xff (what
 //! BoringSSL's own shim does), and exits 0 on success, 1 with the error on
 //! stderr on failure, and 89 when a flag names a feature Baton does not have.
 //!
@@ -94,24 +95,30 @@ fn main() -> ExitCode {
 
 fn run(flags: &flags::Flags) -> Result<(), Outcome> {
     let o = &flags.initial;
-    // Baton has no session resumption yet (issues 14 and 15): a test that
-    // expects a resumed session cannot run; one that expects a miss gets the
-    // full handshakes it expects.
-    if o.resume_count > 0 && !o.expect_session_miss {
-        return Err(Outcome::Unimplemented(
-            "session resumption (-resume-count without -expect-session-miss)".into(),
-        ));
-    }
     if o.renegotiation_count.is_some_and(|n| n > 0) {
         return Err(Outcome::Unimplemented("renegotiation".into()));
     }
+    // One ticket key set and session cache for every connection, as
+    // BoringSSL's shim carries them from one SSL_CTX to the next.
+    let shared = setup::Shared::new(o)?;
     // Build every configuration first, so an unimplemented feature of a
     // later connection is reported before any connection is made.
-    let mut configs = vec![(o, setup::config(o)?)];
+    let mut configs = vec![(o, setup::config(o, &shared)?)];
     for _ in 0..o.resume_count {
-        configs.push((&flags.resume, setup::config(&flags.resume)?));
+        configs.push((&flags.resume, setup::config(&flags.resume, &shared)?));
     }
-    for (opts, setup) in configs {
+    // The client offers, on each connection, the newest session the one
+    // before it received (as bssl_shim does; none if it received none).
+    let mut offer: Option<baton::SavedSession> = None;
+    // What the full handshake that made the session negotiated: BoringSSL
+    // reports it again on resumption (it is in its SSL_SESSION); Baton
+    // reports only what this handshake did.
+    let mut origin = Origin::default();
+    for (i, (opts, setup)) in configs.into_iter().enumerate() {
+        let is_resume = i > 0;
+        if is_resume {
+            setup::clock::advance(opts.resumption_delay);
+        }
         let addr = if flags.ipv6 {
             SocketAddr::from((Ipv6Addr::LOCALHOST, flags.port))
         } else {
@@ -125,10 +132,78 @@ fn run(flags: &flags::Flags) -> Result<(), Outcome> {
         let keep = tcp
             .try_clone()
             .map_err(|e| Outcome::Failed(format!("socket: {e}")))?;
-        if let Err(e) = connection(opts, &setup, tcp) {
-            linger(&keep);
-            return Err(e);
+        shared.take_received();
+        let run = Run {
+            o: opts,
+            setup: &setup,
+            is_resume,
+            origin,
+        };
+        match connection(&run, tcp, offer.take()) {
+            Ok(o) => origin = o,
+            Err(e) => {
+                linger(&keep);
+                return Err(e);
+            }
         }
+        let received = shared.take_received();
+        sessions(&run, &received)?;
+        offer = received.into_iter().last();
+    }
+    Ok(())
+}
+
+/// One connection of the shim process: its options and configuration, and
+/// whether it is a resumption (every connection after the first).
+struct Run<'a> {
+    o: &'a Options,
+    setup: &'a setup::Setup,
+    is_resume: bool,
+    /// What the handshake that made the session negotiated.
+    origin: Origin,
+}
+
+/// The peer's signature algorithm and the group of a full handshake.
+#[derive(Clone, Copy, Default)]
+struct Origin {
+    sigalg: Option<u16>,
+    curve: Option<u16>,
+}
+
+impl Run<'_> {
+    /// The peer's signature algorithm and the group as BoringSSL reports
+    /// them: this handshake's, or on resumption the original handshake's
+    /// where this one had none (no signature; no key exchange in TLS 1.2).
+    fn origin(&self, conn: &Connection) -> Origin {
+        let this = Origin {
+            sigalg: conn.peer_signature_scheme().map(|s| s.0),
+            curve: conn.kx_group().map(|g| g.0),
+        };
+        if !conn.is_resumed() {
+            return this;
+        }
+        Origin {
+            sigalg: this.sigalg.or(self.origin.sigalg),
+            curve: this.curve.or(self.origin.curve),
+        }
+    }
+}
+
+/// The checks on the sessions a client received on one connection.
+fn sessions(run: &Run, received: &[baton::SavedSession]) -> Result<(), Outcome> {
+    let o = run.o;
+    if o.server {
+        return Ok(());
+    }
+    if o.expect_no_session && !received.is_empty() {
+        return Err(Outcome::Failed(
+            "expectation failed: a new session was unexpectedly established".into(),
+        ));
+    }
+    if o.expect_ticket_renewal && run.is_resume && received.is_empty() {
+        return Err(Outcome::Failed(
+            "expectation failed: the ticket was not renewed".into(),
+        ));
     }
     Ok(())
 }
@@ -151,7 +226,14 @@ fn linger(tcp: &TcpStream) {
     }
 }
 
-fn connection(o: &Options, setup: &setup::Setup, tcp: TcpStream) -> Result<(), Outcome> {
+/// Runs one connection; returns what the session it leaves was made with
+/// (see [`Run::origin`]).
+fn connection(
+    run: &Run,
+    tcp: TcpStream,
+    offer: Option<baton::SavedSession>,
+) -> Result<Origin, Outcome> {
+    let (o, setup) = (run.o, run.setup);
     let mut conn = if o.server {
         Connection::new_server(&setup.config)
     } else {
@@ -159,6 +241,9 @@ fn connection(o: &Options, setup: &setup::Setup, tcp: TcpStream) -> Result<(), O
     };
     if let Some(name) = &o.host_name {
         conn.set_server_name(name)?;
+    }
+    if let Some(session) = offer {
+        conn.session_mut().set_saved_session(session)?;
     }
     conn.set_io(tcp);
     // With -implicit-handshake the first read drives the handshake, unless
@@ -170,7 +255,7 @@ fn connection(o: &Options, setup: &setup::Setup, tcp: TcpStream) -> Result<(), O
         conn.negotiate()?;
     }
     if conn.is_handshake_complete() {
-        check(o, setup, &conn)?;
+        check(run, &conn)?;
     }
     if o.export_keying_material > 0 {
         if conn.actual_protocol_version() == Some(baton::ProtocolVersion::TLSV1_2)
@@ -196,9 +281,11 @@ fn connection(o: &Options, setup: &setup::Setup, tcp: TcpStream) -> Result<(), O
         send_all(&mut conn, first.as_bytes())?;
     }
     if o.shim_shuts_down {
-        return shut_down(o, &mut conn);
+        shut_down(o, &mut conn)?;
+    } else {
+        echo(run, &mut conn)?;
     }
-    echo(o, setup, &mut conn)
+    Ok(run.origin(&conn))
 }
 
 fn send_all(conn: &mut Connection, mut data: &[u8]) -> Result<(), Outcome> {
@@ -231,15 +318,26 @@ fn shut_down(o: &Options, conn: &mut Connection) -> Result<(), Outcome> {
 }
 
 /// Echoes what the runner sends, each byte XOR 0xff, until it closes.
-fn echo(o: &Options, setup: &setup::Setup, conn: &mut Connection) -> Result<(), Outcome> {
+fn echo(run: &Run, conn: &mut Connection) -> Result<(), Outcome> {
+    let o = run.o;
     let mut buf = vec![0u8; o.read_size.unwrap_or(16384).clamp(1, 16384)];
-    let mut first = true;
+    // With -implicit-handshake the checks wait for the first read, or for
+    // the end when the runner sends nothing after the handshake.
+    let mut unchecked = o.implicit_handshake;
+    let check_late = |conn: &Connection, unchecked: &mut bool| {
+        if std::mem::take(unchecked) && conn.is_handshake_complete() {
+            check(run, conn)
+        } else {
+            Ok(())
+        }
+    };
     loop {
         if o.key_update_before_read {
             conn.request_key_update(false)?;
         }
         let n = match conn.recv(&mut buf) {
             Ok(0) => {
+                check_late(conn, &mut unchecked)?;
                 // close_notify: answer it when asked to check the shutdown.
                 if o.check_close_notify {
                     conn.shutdown_send()?;
@@ -248,13 +346,12 @@ fn echo(o: &Options, setup: &setup::Setup, conn: &mut Connection) -> Result<(), 
             }
             Ok(n) => n,
             // The runner closed the transport without close_notify.
-            Err(e) if e.kind() == ErrorKind::Closed && !o.check_close_notify => return Ok(()),
+            Err(e) if e.kind() == ErrorKind::Closed && !o.check_close_notify => {
+                return check_late(conn, &mut unchecked);
+            }
             Err(e) => return Err(e.into()),
         };
-        if first && o.implicit_handshake {
-            check(o, setup, conn)?;
-        }
-        first = false;
+        check_late(conn, &mut unchecked)?;
         for b in &mut buf[..n] {
             *b ^= 0xff;
         }
@@ -264,7 +361,8 @@ fn echo(o: &Options, setup: &setup::Setup, conn: &mut Connection) -> Result<(), 
 }
 
 /// The `-expect-*` checks on what the handshake negotiated.
-fn check(o: &Options, setup: &setup::Setup, conn: &Connection) -> Result<(), Outcome> {
+fn check(run: &Run, conn: &Connection) -> Result<(), Outcome> {
+    let (o, setup) = (run.o, run.setup);
     fn want<T: PartialEq + std::fmt::Debug>(what: &str, got: T, wanted: T) -> Result<(), Outcome> {
         if got == wanted {
             Ok(())
@@ -274,6 +372,12 @@ fn check(o: &Options, setup: &setup::Setup, conn: &Connection) -> Result<(), Out
             )))
         }
     }
+    // bssl_shim: "session unexpectedly was (not) reused".
+    want(
+        "session resumed",
+        conn.is_resumed(),
+        run.is_resume && !o.expect_session_miss,
+    )?;
     if let Some(v) = o.expect_version {
         want(
             "version",
@@ -285,14 +389,10 @@ fn check(o: &Options, setup: &setup::Setup, conn: &Connection) -> Result<(), Out
         want("cipher", conn.cipher_suite().map(|c| c.0), Some(c))?;
     }
     if let Some(g) = o.expect_curve_id {
-        want("curve", conn.kx_group().map(|g| g.0), Some(g))?;
+        want("curve", run.origin(conn).curve, Some(g))?;
     }
     if let Some(s) = o.expect_peer_sigalg {
-        want(
-            "peer signature algorithm",
-            conn.peer_signature_scheme().map(|s| s.0),
-            Some(s),
-        )?;
+        want("peer signature algorithm", run.origin(conn).sigalg, Some(s))?;
     }
     if let Some(p) = &o.expect_alpn {
         want("ALPN", conn.alpn(), Some(p.as_bytes()))?;

@@ -4,8 +4,11 @@
 
 use crate::flags::{alpn_list, Options};
 use crate::Outcome;
+use baton::resumption::MemorySessionCache;
 use baton::{CertChainAndKey, CipherSuite, Config, NamedGroup, SecurityPolicy, SignatureScheme};
-use baton::{ProtocolVersion, RenegotiationRefusal};
+use baton::{ProtocolVersion, RenegotiationRefusal, SavedSession, TicketKeys};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 const TLS13_SUITES: &[CipherSuite] = &[
     CipherSuite::TLS13_AES_128_GCM_SHA256,
@@ -230,6 +233,71 @@ fn policy(o: &Options) -> Result<&'static SecurityPolicy, Outcome> {
     })))
 }
 
+/// The shim's clock, in Unix seconds: frozen at the first reading and moved
+/// only by `-resumption-delay` (as BoringSSL's shim fixes its clock), so that
+/// ticket ages and lifetimes are exact whatever the machine's speed.
+pub mod clock {
+    use super::*;
+
+    static START: OnceLock<u64> = OnceLock::new();
+    static OFFSET: AtomicI64 = AtomicI64::new(0);
+
+    /// The clock given to every `Config` (`set_wall_clock` takes a `fn`).
+    pub fn now() -> u64 {
+        let start = *START.get_or_init(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs())
+        });
+        start.saturating_add_signed(OFFSET.load(Ordering::Relaxed))
+    }
+
+    /// Moves the clock by `secs` (may be negative).
+    pub fn advance(secs: i64) {
+        now();
+        OFFSET.fetch_add(secs, Ordering::Relaxed);
+    }
+}
+
+/// BoringSSL's `SSL_CTX_set_tlsext_ticket_keys` takes one key; Baton's
+/// TicketKeys name theirs: this is the name the `-ticket-key` key gets.
+const TICKET_KEY_NAME: &[u8] = b"bogo-ticket-key";
+
+/// What every connection of one shim process shares, as BoringSSL's shim
+/// carries its ticket keys and session cache from one `SSL_CTX` to the next:
+/// the server's ticket keys and session-id cache, and the sessions a client
+/// received on the connection running now.
+pub struct Shared {
+    keys: Arc<TicketKeys>,
+    cache: Arc<MemorySessionCache>,
+    received: Arc<Mutex<Vec<SavedSession>>>,
+}
+
+impl Shared {
+    /// The server's ticket keys: generated, or only the `-ticket-key` one.
+    pub fn new(o: &Options) -> Result<Self, Outcome> {
+        let keys = match &o.ticket_key {
+            Some(secret) => {
+                let keys = TicketKeys::new();
+                keys.add_key(TICKET_KEY_NAME, secret, clock::now())
+                    .map_err(|e| Outcome::Failed(format!("-ticket-key: {e}")))?;
+                keys
+            }
+            None => TicketKeys::generated(),
+        };
+        Ok(Self {
+            keys: Arc::new(keys),
+            cache: Arc::new(MemorySessionCache::new(64)),
+            received: Arc::default(),
+        })
+    }
+
+    /// The sessions the client received since the last call, oldest first.
+    pub fn take_received(&self) -> Vec<SavedSession> {
+        std::mem::take(&mut *self.received.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
 /// A connection's configuration, and the certificate chain of each
 /// credential (for `-expect-selected-credential`; index -1 is the default).
 pub struct Setup {
@@ -238,8 +306,11 @@ pub struct Setup {
 }
 
 /// The Baton configuration for one connection.
-pub fn config(o: &Options) -> Result<Setup, Outcome> {
+pub fn config(o: &Options, shared: &Shared) -> Result<Setup, Outcome> {
     let mut b = Config::builder_minimal();
+    b.set_wall_clock(clock::now);
+    // BoringSSL's defaults: tickets on both sides, a server session cache.
+    b.session_tickets(!o.no_ticket);
     let policy = policy(o)?;
     if let Err(e) = b.custom_security_policy(policy) {
         if e.message().contains("Baton implements") || e.message().contains("Baton can") {
@@ -279,6 +350,8 @@ pub fn config(o: &Options) -> Result<Setup, Outcome> {
                 }
             }
         }
+        b.set_ticket_keys(shared.keys.clone());
+        b.set_session_cache(shared.cache.clone());
         if let Some(p) = &o.select_alpn {
             if !o.decline_alpn {
                 b.set_alpn_preferences(&[p.as_bytes()])
@@ -291,7 +364,9 @@ pub fn config(o: &Options) -> Result<Setup, Outcome> {
                 "client certificates: issue 16".into(),
             ));
         }
-        if o.verify_peer || o.verify_fail {
+        // BoringSSL verifies only with -verify-peer: -verify-fail alone is a
+        // soft failure that the handshake ignores (SSL_VERIFY_NONE).
+        if o.verify_peer {
             if let Some(t) = &o.trust_cert {
                 let pem =
                     std::fs::read(t).map_err(|e| Outcome::Failed(format!("reading {t}: {e}")))?;
@@ -308,6 +383,15 @@ pub fn config(o: &Options) -> Result<Setup, Outcome> {
             // (it still checks the handshake signature).
             b.disable_x509_verification();
         }
+        // bssl_shim offers sessions itself (SSL_set_session): no store.
+        b.set_client_session_store(None);
+        let received = shared.received.clone();
+        b.set_session_callback(move |s| {
+            received
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(s.clone())
+        });
         if let Some(wire) = &o.advertise_alpn {
             b.set_alpn_preferences(&alpn_list(wire))
                 .map_err(|e| Outcome::Failed(format!("-advertise-alpn: {e}")))?;

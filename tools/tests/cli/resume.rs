@@ -1,0 +1,71 @@
+//! `baton serve` and resumption: curl fetching several URLs in one run opens
+//! a connection per URL (`Connection: close`) and resumes each after the
+//! first with the TLS 1.3 ticket the server sent.
+
+use super::*;
+
+/// curl (OpenSSL 3 backend) fetches three files from one `baton serve` in
+/// one run, each on its own connection: the first is a full handshake, the
+/// later ones say "SSL re-using session ID" and get no Certificate message
+/// (the server resumed them), and every body is right.
+#[test]
+fn serve_curl_several_urls_resume() {
+    if Command::new("curl").arg("--version").output().is_err() {
+        assert!(
+            std::env::var_os("BATON_REQUIRE_OPENSSL").is_none(),
+            "curl is required under tools/test"
+        );
+        eprintln!("SKIPPED serve_curl_several_urls_resume: curl not found");
+        return;
+    }
+    let dir = scratch_dir().join("serve-resume");
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in ["a", "b", "c"] {
+        std::fs::write(dir.join(name), format!("file {name}\n")).unwrap();
+    }
+    let dir = std::fs::canonicalize(dir).unwrap();
+    let server = baton(&[
+        "serve",
+        dir.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        // Two workers share one config (and its ticket keys): a ticket from
+        // either resumes on either.
+        "--workers",
+        "2",
+    ]);
+    let url = line_after(&server, &format!("serving {} at ", dir.display()), false);
+    let out = Command::new("curl")
+        .args(["-v", "-k", "--max-time", "30", "-H", "Connection: close"])
+        .args(["a", "b", "c"].map(|n| format!("{url}{n}")))
+        .output()
+        .expect("running curl");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "curl: {err}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "file a\nfile b\nfile c\n",
+        "{err}"
+    );
+    // curl -v numbers its connections #0, #1, #2.
+    let at = |n: u32| {
+        err.find(&format!("(#{n})"))
+            .unwrap_or_else(|| panic!("curl did not open connection #{n}: {err}"))
+    };
+    let (one, two) = (at(1), at(2));
+    let conns = [&err[..one], &err[one..two], &err[two..]];
+    assert!(conns[0].contains("Certificate (11)"), "{err}");
+    for later in &conns[1..] {
+        assert!(later.contains("SSL re-using session ID"), "{err}");
+        assert!(
+            !later.contains("Certificate (11)"),
+            "a later connection was a full handshake: {err}"
+        );
+    }
+    std::process::Command::new("kill")
+        .args(["-TERM", &server.pid().to_string()])
+        .status()
+        .unwrap();
+    let done = server.wait(TIMEOUT);
+    assert!(done.status.success(), "{}", done.stderr);
+}
