@@ -9,7 +9,8 @@
 # per-side split is not reliable (callgrind loses track of a return inside
 # s2n, so server work lands on the client): use its cg_total. Under valgrind the CPU has no AVX-512, so the crypto code
 # paths can differ from native runs.
-# Usage: bench/callgrind.sh [N]   (builds baton-bench in release if needed)
+# Usage: bench/callgrind.sh [N]   (builds baton-bench in release if needed;
+#        OPS="res13-ecdsa res12-ecdsa" limits the operations)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-20}
@@ -25,8 +26,16 @@ count() { # lib op iters function-pattern -> instructions per iteration
 }
 echo "| operation | Baton | s2n-tls | rustls | OpenSSL |"
 echo "|---|---:|---:|---:|---:|"
-for op in hs13-ecdsa hs13-rsa hs12-ecdsa rec16k; do
-  if [ "$op" = rec16k ]; then parts="cg_total record_send record_recv"; iters=$((n * 10)); else parts="cg_total cg_client cg_server"; iters=$n; fi
+# res13-ecdsa / res12-ecdsa: resumed handshakes (OpenSSL: its server against a
+# rustls client, so only its cg_server is OpenSSL's). raw12-client /
+# raw12-server: the raw crypto of one side of a TLS 1.2 resumed handshake
+# (the same for every LIB column: it calls aws-lc-rs alone).
+for op in ${OPS:-hs13-ecdsa hs13-rsa hs12-ecdsa rec16k res13-ecdsa res12-ecdsa raw12-client raw12-server}; do
+  case $op in
+  rec16k) parts="cg_total record_send record_recv"; iters=$((n * 10)) ;;
+  raw12*) parts="cg_total"; iters=$n ;;
+  *) parts="cg_total cg_client cg_server"; iters=$n ;;
+  esac
   for part in $parts; do
     row="| $op, $part |"
     for lib in baton s2n rustls openssl; do

@@ -2,10 +2,10 @@
 //! `Read + Write` user.
 
 use crate::transport::{duplex, Pipe};
-use crate::{Case, KeyType, Library, Side, SideTimes, SERVER_NAME};
+use crate::{Case, KeyType, Library, Resume, Side, SideTimes, SERVER_NAME};
 use baton::{
-    CertChainAndKey, CipherSuite, Config, Connection, NamedGroup, ProtocolVersion, SecurityPolicy,
-    Session, SignatureScheme,
+    CertChainAndKey, CipherSuite, Config, ConfigBuilder, Connection, NamedGroup, ProtocolVersion,
+    SavedSession, SecurityPolicy, Session, SignatureScheme,
 };
 use std::any::Any;
 
@@ -64,17 +64,7 @@ impl Library for Baton {
     type Pair = BatonPair;
 
     fn setup(case: Case, _release_mode: bool) -> Result<Self, String> {
-        let (chain, key, ca) = case.key.files();
-        let p = policy(case);
-        let mut s = Config::builder_minimal();
-        s.add_cert_chain_and_key(
-            CertChainAndKey::from_pem_files(&chain, &key).map_err(|e| e.to_string())?,
-        );
-        s.custom_security_policy(p).map_err(|e| e.to_string())?;
-        let mut c = Config::builder_minimal();
-        c.add_pem_to_trust_store(&std::fs::read(&ca).map_err(|e| e.to_string())?)
-            .map_err(|e| e.to_string())?;
-        c.custom_security_policy(p).map_err(|e| e.to_string())?;
+        let (c, s) = builders(case)?;
         Ok(Self {
             client: c.build().map_err(|e| e.to_string())?,
             server: s.build().map_err(|e| e.to_string())?,
@@ -82,36 +72,159 @@ impl Library for Baton {
     }
 
     fn handshake(&self, t: &mut SideTimes) -> BatonPair {
-        let (a, b) = duplex();
-        let pipes = (a.rx().clone(), b.rx().clone());
-        let mut client = t.on_client(|| {
-            let mut c = Connection::new_client(&self.client);
-            c.set_server_name(SERVER_NAME).unwrap();
-            c.set_io(a);
-            c
-        });
-        let mut server = t.on_server(|| {
-            let mut s = Connection::new_server(&self.server);
-            s.set_io(b);
-            s
-        });
-        let (mut c_done, mut s_done) = (false, false);
-        for _ in 0..20 {
-            if !c_done {
-                c_done = t.on_client(|| step(client.negotiate(), "client"));
+        connect(&self.client, &self.server, None, t)
+    }
+}
+
+/// Client and server builders for `case` (resumption off, as built).
+fn builders(case: Case) -> Result<(ConfigBuilder, ConfigBuilder), String> {
+    let (chain, key, ca) = case.key.files();
+    let p = policy(case);
+    let mut s = Config::builder_minimal();
+    s.add_cert_chain_and_key(
+        CertChainAndKey::from_pem_files(&chain, &key).map_err(|e| e.to_string())?,
+    );
+    s.custom_security_policy(p).map_err(|e| e.to_string())?;
+    let mut c = Config::builder_minimal();
+    c.add_pem_to_trust_store(&std::fs::read(&ca).map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())?;
+    c.custom_security_policy(p).map_err(|e| e.to_string())?;
+    Ok((c, s))
+}
+
+/// Creates both connections (the client offering `session`, if any) and
+/// runs the handshake to completion, each side's time in `t`.
+fn connect(
+    client: &Config,
+    server: &Config,
+    session: Option<SavedSession>,
+    t: &mut SideTimes,
+) -> BatonPair {
+    let (a, b) = duplex();
+    let pipes = (a.rx().clone(), b.rx().clone());
+    let mut client = t.on_client(|| {
+        let mut c = Connection::new_client(client);
+        c.set_server_name(SERVER_NAME).unwrap();
+        if let Some(s) = session {
+            c.session_mut()
+                .set_saved_session(s)
+                .expect("Baton: offering the session");
+        }
+        c.set_io(a);
+        c
+    });
+    let mut server = t.on_server(|| {
+        let mut s = Connection::new_server(server);
+        s.set_io(b);
+        s
+    });
+    let (mut c_done, mut s_done) = (false, false);
+    for _ in 0..20 {
+        if !c_done {
+            c_done = t.on_client(|| step(client.negotiate(), "client"));
+        }
+        if !s_done {
+            s_done = t.on_server(|| step(server.negotiate(), "server"));
+        }
+        if c_done && s_done {
+            return BatonPair {
+                client,
+                server,
+                pipes,
+            };
+        }
+    }
+    panic!("Baton handshake did not finish");
+}
+
+/// Baton with tickets on both ends; the client keeps the session each
+/// connection leaves and offers it explicitly (`set_saved_session`, the
+/// config's own session store off), as s2n's `set_session` does.
+#[derive(Debug)]
+pub struct BatonResume {
+    lib: Baton,
+    session: Option<SavedSession>,
+}
+
+impl BatonResume {
+    /// One handshake offering the kept session; keeps the one it leaves.
+    fn run(&mut self, t: &mut SideTimes) -> Result<BatonPair, String> {
+        let mut pair = connect(&self.lib.client, &self.lib.server, self.session.take(), t);
+        // A TLS 1.3 ticket comes after the handshake: the client reads it, as
+        // it would before its first application read returns.
+        if !pair.pipes.0.is_empty() {
+            t.on_client(|| recv_into(&mut pair.client, &mut [0u8; 64]));
+        }
+        self.session = pair.client.saved_session();
+        if self.session.is_none() {
+            return Err("Baton: the connection left no session to resume".into());
+        }
+        Ok(pair)
+    }
+}
+
+impl BatonResume {
+    /// Replaces the server with one under new ticket keys, so the client's
+    /// next offer cannot be resumed (for the check that a full handshake
+    /// never passes as a resumed one).
+    pub fn new_server_keys(&mut self, case: Case) -> Result<(), String> {
+        let (_, mut s) = builders(case)?;
+        s.session_tickets(true);
+        self.lib.server = s.build().map_err(|e| e.to_string())?;
+        Ok(())
+    }
+}
+
+impl Resume for BatonResume {
+    const NAME: &'static str = "Baton";
+
+    fn setup_resumption(case: Case) -> Result<Self, String> {
+        let (mut c, mut s) = builders(case)?;
+        s.session_tickets(true);
+        c.session_tickets(true).set_client_session_store(None);
+        let mut r = Self {
+            lib: Baton {
+                client: c.build().map_err(|e| e.to_string())?,
+                server: s.build().map_err(|e| e.to_string())?,
+            },
+            session: None,
+        };
+        let full = r.run(&mut SideTimes::default())?;
+        crate::Pair::check(&full, case)?;
+        if full.client.is_resumed() || full.server.is_resumed() {
+            return Err("Baton: the first handshake resumed".into());
+        }
+        Ok(r)
+    }
+
+    fn resumed_handshake(&mut self, case: Case, t: &mut SideTimes) -> Result<(), String> {
+        let pair = self.run(t)?;
+        for (who, c) in [("client", &pair.client), ("server", &pair.server)] {
+            if !c.is_resumed() {
+                return Err(format!(
+                    "Baton {who} did not resume ({:?})",
+                    pair.server.resumption_refusal()
+                ));
             }
-            if !s_done {
-                s_done = t.on_server(|| step(server.negotiate(), "server"));
-            }
-            if c_done && s_done {
-                return BatonPair {
-                    client,
-                    server,
-                    pipes,
-                };
+            if c.actual_protocol_version() != Some(version(case))
+                || c.cipher_suite() != Some(CipherSuite(case.suite.iana(case.key)))
+            {
+                return Err(format!(
+                    "Baton {who} resumed with {:?} {:?}",
+                    c.actual_protocol_version(),
+                    c.cipher_suite()
+                ));
             }
         }
-        panic!("Baton handshake did not finish");
+        Ok(())
+    }
+}
+
+fn version(case: Case) -> ProtocolVersion {
+    if case.suite.is_tls12() {
+        ProtocolVersion::TLSV1_2
+    } else {
+        ProtocolVersion::TLSV1_3
     }
 }
 
@@ -134,11 +247,7 @@ fn recv_into(conn: &mut Connection, buf: &mut [u8]) -> usize {
 
 impl crate::Pair for BatonPair {
     fn check(&self, case: Case) -> Result<(), String> {
-        let version = if case.suite.is_tls12() {
-            ProtocolVersion::TLSV1_2
-        } else {
-            ProtocolVersion::TLSV1_3
-        };
+        let version = version(case);
         for (who, c) in [("client", &self.client), ("server", &self.server)] {
             if c.actual_protocol_version() != Some(version)
                 || c.cipher_suite() != Some(CipherSuite(case.suite.iana(case.key)))

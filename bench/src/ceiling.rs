@@ -185,3 +185,135 @@ impl PkCosts {
             }
     }
 }
+
+/// Bytes of handshake messages a TLS 1.2 resumed handshake hashes: a
+/// ClientHello carrying a ticket (~350), ServerHello (~90), two Finished (16).
+const TLS12_RESUMED_TRANSCRIPT: usize = 472;
+
+/// Bytes of a TLS 1.2 session sealed in a ticket (master secret, suite,
+/// times, server name and so on).
+const TLS12_TICKET_STATE: usize = 112;
+
+/// The raw crypto of one side of a TLS 1.2 resumed (ticket) handshake, in
+/// seconds, each piece as aws-lc-rs runs it alone.
+#[derive(Clone, Copy, Debug)]
+pub struct Tls12Resumed {
+    /// Client: its random, the transcript hash (two digests), the key block
+    /// (PRF), both Finished (PRF each), both AES-128-GCM keys, sealing its
+    /// Finished and opening the server's.
+    pub client: f64,
+    /// Server: the same, plus opening the ticket (HKDF-SHA256 for its key and
+    /// nonce, an AES-256-GCM key, an open of the session state).
+    pub server: f64,
+}
+
+/// One side's crypto, run once per call.
+pub type CryptoOp = Box<dyn FnMut()>;
+
+impl Tls12Resumed {
+    /// Measures both sides' crypto.
+    pub fn measure(budget: Duration) -> Tls12Resumed {
+        let (mut client, mut server) = Self::ops();
+        Tls12Resumed {
+            client: per_op(budget, &mut client),
+            server: per_op(budget, &mut server),
+        }
+    }
+
+    /// One side's crypto each call: (client, server). Also run under
+    /// callgrind (`--callgrind baton raw12`), beside the resumed handshakes.
+    pub fn ops() -> (CryptoOp, CryptoOp) {
+        let client = Box::new(side_crypto());
+        let mut common = side_crypto();
+        let mut ticket = ticket_open();
+        let server = Box::new(move || {
+            common();
+            ticket();
+        });
+        (client, server)
+    }
+}
+
+/// The crypto both sides of a TLS 1.2 resumed handshake do.
+fn side_crypto() -> impl FnMut() {
+    use aws_lc_rs::{digest, tls_prf};
+    let rng = SystemRandom::new();
+    let master = [0x33u8; 48];
+    let randoms = [0x44u8; 64];
+    let transcript = crate::pattern(TLS12_RESUMED_TRANSCRIPT);
+    move || {
+        let mut random = [0u8; 32];
+        aws_lc_rs::rand::SecureRandom::fill(&rng, &mut random).unwrap();
+        black_box(random);
+        // The transcript, digested once for each Finished.
+        let mut h = digest::Context::new(&digest::SHA256);
+        h.update(&transcript[..TLS12_RESUMED_TRANSCRIPT - 16]);
+        let first = h.clone().finish();
+        h.update(&transcript[TLS12_RESUMED_TRANSCRIPT - 16..]);
+        let second = h.finish();
+        let prf = |label: &[u8], seed: &[u8], len| {
+            let s = tls_prf::Secret::new(&tls_prf::P_SHA256, &master).unwrap();
+            black_box(s.derive(label, seed, len).unwrap());
+        };
+        prf(b"key expansion", &randoms, 40);
+        prf(b"server finished", first.as_ref(), 12);
+        prf(b"client finished", second.as_ref(), 12);
+        let k = |b| LessSafeKey::new(UnboundKey::new(&aead::AES_128_GCM, &[b; 16]).unwrap());
+        let (seal_key, open_key) = (k(1), k(1));
+        let mut fin = [0x14u8; 16 + 16];
+        let aad = [22u8, 3, 3, 0, 16];
+        let tag = seal_key
+            .seal_in_place_separate_tag(nonce(1), Aad::from(aad), &mut fin[..16])
+            .unwrap();
+        fin[16..].copy_from_slice(tag.as_ref());
+        black_box(
+            open_key
+                .open_in_place(nonce(1), Aad::from(aad), &mut fin)
+                .unwrap(),
+        );
+    }
+}
+
+/// Opening a ticket: HKDF-SHA256 for its AES-256-GCM key and nonce (a
+/// per-ticket salt, as s2n and Baton seal them), then the open.
+fn ticket_open() -> impl FnMut() {
+    use aws_lc_rs::hkdf;
+    let ticket_key = [0x55u8; 32];
+    let salt = [0x66u8; 32];
+    let nonce12 = [7u8; 12];
+    let make_key = move || {
+        let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, &salt).extract(&ticket_key);
+        let mut okm = [0u8; 44];
+        prk.expand(&[b"ticket", b"name"], TicketOkm)
+            .unwrap()
+            .fill(&mut okm)
+            .unwrap();
+        LessSafeKey::new(UnboundKey::new(&aead::AES_256_GCM, &okm[..32]).unwrap())
+    };
+    let mut sealed = crate::pattern(TLS12_TICKET_STATE);
+    let tag = make_key()
+        .seal_in_place_separate_tag(
+            Nonce::assume_unique_for_key(nonce12),
+            Aad::empty(),
+            &mut sealed,
+        )
+        .unwrap();
+    sealed.extend_from_slice(tag.as_ref());
+    move || {
+        let mut t = sealed.clone();
+        let k = make_key();
+        black_box(
+            k.open_in_place(Nonce::assume_unique_for_key(nonce12), Aad::empty(), &mut t)
+                .unwrap(),
+        );
+    }
+}
+
+/// HKDF output length for the ticket key and nonce (32 + 12 bytes).
+struct TicketOkm;
+
+impl aws_lc_rs::hkdf::KeyType for TicketOkm {
+    fn len(&self) -> usize {
+        44
+    }
+}

@@ -203,6 +203,10 @@ impl Case {
         },
     ];
 
+    /// The resumed-handshake cases: TLS 1.3 (`psk_dhe_ke`, so an X25519
+    /// exchange too) and TLS 1.2 (a ticket, no key exchange), ECDSA P-256.
+    pub const RESUMED: [Case; 2] = [Case::HANDSHAKES[0], Case::HANDSHAKES[2]];
+
     /// A record-layer case (the certificate does not matter there).
     pub fn records(suite: Suite) -> Case {
         Case {
@@ -322,6 +326,26 @@ pub trait Library: Sized {
     /// Creates both connections and runs a full handshake to completion,
     /// adding each side's time to `t`. Panics if the handshake fails.
     fn handshake(&self, t: &mut SideTimes) -> Self::Pair;
+}
+
+/// A library set up with session resumption on (tickets), for the
+/// resumed-handshake cases only: every other case runs its peers with
+/// resumption off, so none pays for it there.
+pub trait Resume: Sized {
+    /// Display name.
+    const NAME: &'static str;
+    /// Client and server configurations for `case` with tickets on, and one
+    /// full (untimed) handshake whose session the first resumed handshake
+    /// offers. `Err`: this library cannot run the case, with why.
+    fn setup_resumption(case: Case) -> Result<Self, String>;
+    /// One resumed handshake offering the session the previous connection
+    /// left, each side's time added to `t` (the client's includes reading the
+    /// server's TLS 1.3 ticket, the server's issuing it), keeping the
+    /// session this connection leaves for the next (a TLS 1.3 ticket is used
+    /// once, as real clients do). Untimed, it checks that both sides resumed
+    /// with the case's version and suite, so a silently full handshake
+    /// cannot pass as a resumed one.
+    fn resumed_handshake(&mut self, case: Case, t: &mut SideTimes) -> Result<(), String>;
 }
 
 /// A connected pair over the in-memory transport; the client sends, the server receives.

@@ -9,18 +9,20 @@
 //! `--callgrind` runs one operation N times after setup, for
 //! `valgrind --tool=callgrind` (see `bench/callgrind.sh`, which subtracts two
 //! runs to get instructions per operation). LIB: baton, s2n, rustls, openssl;
-//! OP: hs13-ecdsa, hs13-rsa, hs12-ecdsa, rec16k.
+//! OP: hs13-ecdsa, hs13-rsa, hs12-ecdsa, rec16k, the resumed handshakes
+//! res13-ecdsa, res12-ecdsa, and raw12, raw12-client, raw12-server (the raw
+//! crypto of a TLS 1.2 resumed handshake, both sides or one; any LIB).
 
 #![forbid(unsafe_code)]
 
-use baton_bench::baton_lib::Baton;
+use baton_bench::baton_lib::{Baton, BatonResume};
 use baton_bench::ceiling::{self, PkCosts};
 use baton_bench::measure::{self, MemState};
-use baton_bench::openssl_lib::OpenSsl;
-use baton_bench::rustls_lib::Rustls;
-use baton_bench::s2n_lib::S2n;
+use baton_bench::openssl_lib::{OpenSsl, OpenSslResume};
+use baton_bench::rustls_lib::{Rustls, RustlsResume};
+use baton_bench::s2n_lib::{S2n, S2nResume};
 use baton_bench::svg::{self, Series};
-use baton_bench::{Case, Group, Library, Pair, Side, SideTimes, Suite};
+use baton_bench::{Case, Group, Library, Pair, Resume, Side, SideTimes, Suite};
 use std::time::Duration;
 
 const LIBS: [&str; 4] = ["Baton", "s2n-tls", "rustls", "OpenSSL"];
@@ -100,7 +102,7 @@ fn main() {
             "-h" | "--help" => {
                 println!(
                     "usage: baton-bench [--quick] [--budget-ms N] [--filter TEXT] [--svg PATH]\n       \
-                     baton-bench --callgrind baton|s2n|rustls|openssl hs13-ecdsa|hs13-rsa|hs12-ecdsa|rec16k --iters N"
+                     baton-bench --callgrind baton|s2n|rustls|openssl hs13-ecdsa|hs13-rsa|hs12-ecdsa|rec16k|res13-ecdsa|res12-ecdsa|raw12[-client|-server] --iters N"
                 );
                 return;
             }
@@ -324,14 +326,17 @@ fn run_tables(opts: &Opts) {
     println!(
         "\nCeiling: raw aws-lc-rs public-key work of that side only (server: X25519 {:.1} µs + \
          signature, ECDSA P-256 {:.1} µs / RSA-2048 {:.1} µs; client: X25519 + each verification, \
-         ECDSA {:.1} µs ×3 / RSA {:.1} µs ×2). Resumed handshakes: not measured (Baton has no \
-         session resumption yet).\n",
+         ECDSA {:.1} µs ×3 / RSA {:.1} µs ×2).\n",
         pk.x25519 * 1e6,
         pk.ecdsa_sign * 1e6,
         pk.rsa_sign * 1e6,
         pk.ecdsa_verify * 1e6,
         pk.rsa_verify * 1e6
     );
+
+    if wanted(opts, "resumed") || wanted(opts, &Case::RESUMED[0].label()) {
+        resumed_table(hs_budget, &pk, &mut missing);
+    }
 
     if wanted(opts, "post-quantum") {
         pq_table(hs_budget, &mut missing);
@@ -381,6 +386,63 @@ fn run_tables(opts: &Opts) {
     if let Some(path) = &opts.svg {
         plot(path, b);
     }
+}
+
+/// Resumed handshakes per second of each side's CPU time, resumption on for
+/// every library in these cases only; ceilings: TLS 1.3, the one X25519 of
+/// `psk_dhe_ke` (the public-key work, as for full handshakes); TLS 1.2, all
+/// of the abbreviated handshake's crypto.
+fn resumed_table(budget: Duration, pk: &PkCosts, missing: &mut Vec<String>) {
+    println!("### Resumed handshakes (per second of that side's CPU time)\n");
+    header("case, side", "hs/s");
+    let raw12 = ceiling::Tls12Resumed::measure(budget);
+    for case in Case::RESUMED {
+        let r = [
+            guarded(|| measure::resumed::<BatonResume>(case, budget)),
+            guarded(|| measure::resumed::<S2nResume>(case, budget)),
+            guarded(|| measure::resumed::<RustlsResume>(case, budget)),
+            guarded(|| measure::resumed::<OpenSslResume>(case, budget)),
+        ];
+        let mut client = r.clone().map(|x| x.map(|x| x.client));
+        if client[3].is_ok() {
+            client[3] = Err(baton_bench::openssl_lib::NO_CLIENT_RESUMPTION.into());
+        }
+        let server = r.map(|x| x.map(|x| x.server));
+        let what = format!("resumed {}", case.label());
+        notes(&what, &client, missing);
+        notes(&what, &server, missing);
+        let (c_ceil, s_ceil) = if case.suite.is_tls12() {
+            (1.0 / raw12.client, 1.0 / raw12.server)
+        } else {
+            (1.0 / pk.x25519, 1.0 / pk.x25519)
+        };
+        row(
+            &format!("resumed {}, client", case.label()),
+            &client,
+            &Ok(c_ceil),
+            1.0,
+            0,
+        );
+        row(
+            &format!("resumed {}, server", case.label()),
+            &server,
+            &Ok(s_ceil),
+            1.0,
+            0,
+        );
+    }
+    println!(
+        "\nEach iteration is a real resumed handshake (checked on both sides every time); a TLS \
+         1.3 client offers the ticket the previous connection received (one per connection, used \
+         once), its time including reading that ticket. Ceiling: TLS 1.3 (`psk_dhe_ke`), the \
+         X25519 alone ({:.1} µs); TLS 1.2 (ticket), all of its crypto as raw aws-lc-rs calls \
+         (client {:.1} µs: random, SHA-256 transcript, PRF key block and both Finished, two \
+         AES-128-GCM keys, one seal and one open; server {:.1} µs: the same plus opening the \
+         ticket, HKDF-SHA256 and AES-256-GCM).\n",
+        pk.x25519 * 1e6,
+        raw12.client * 1e6,
+        raw12.server * 1e6
+    );
 }
 
 fn mem_f64<L: Library>(case: Case, side: Side, state: MemState) -> Result<f64, String> {
@@ -489,12 +551,32 @@ fn record_recv<P: Pair>(pair: &mut P, buf: &mut [u8]) {
 }
 
 fn callgrind(lib: &str, op: &str, iters: u32) {
+    if let Some(side) = op.strip_prefix("raw12") {
+        // The raw crypto of a TLS 1.2 resumed handshake (any LIB): one side
+        // per process ("-client", "-server"), counted with cg_total, since
+        // the two sides' wrappers can be folded into one function.
+        let (mut client, mut server) = ceiling::Tls12Resumed::ops();
+        client();
+        server();
+        cg_total(|| {
+            for _ in 0..iters {
+                if side != "-server" {
+                    client();
+                }
+                if side != "-client" {
+                    server();
+                }
+            }
+        });
+        return;
+    }
     fn go<L: Library>(op: &str, iters: u32) {
         let (case, records) = match op {
             "hs13-ecdsa" => (Case::HANDSHAKES[0], false),
             "hs13-rsa" => (Case::HANDSHAKES[1], false),
             "hs12-ecdsa" => (Case::HANDSHAKES[2], false),
             "rec16k" => (Case::records(Suite::Tls13Aes128Gcm), true),
+            "res13-ecdsa" | "res12-ecdsa" => return,
             _ => panic!("unknown op {op}"),
         };
         let lib = L::setup(case, false).unwrap_or_else(|e| panic!("{e}"));
@@ -524,6 +606,30 @@ fn callgrind(lib: &str, op: &str, iters: u32) {
                 }
             });
         }
+    }
+    /// A resumed handshake, `iters` times after setup (and one uncounted).
+    fn resumed<L: Resume>(op: &str, iters: u32) {
+        let case = match op {
+            "res13-ecdsa" => Case::RESUMED[0],
+            "res12-ecdsa" => Case::RESUMED[1],
+            _ => return,
+        };
+        let mut lib = L::setup_resumption(case).unwrap_or_else(|e| panic!("{e}"));
+        let mut t = SideTimes::for_callgrind();
+        lib.resumed_handshake(case, &mut SideTimes::default())
+            .unwrap();
+        cg_total(|| {
+            for _ in 0..iters {
+                lib.resumed_handshake(case, &mut t).unwrap();
+            }
+        });
+    }
+    match lib {
+        "baton" => resumed::<BatonResume>(op, iters),
+        "s2n" => resumed::<S2nResume>(op, iters),
+        "rustls" => resumed::<RustlsResume>(op, iters),
+        "openssl" => resumed::<OpenSslResume>(op, iters),
+        _ => panic!("unknown library {lib}"),
     }
     match lib {
         "baton" => go::<Baton>(op, iters),

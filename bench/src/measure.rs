@@ -1,6 +1,6 @@
 //! The measurement loops, the same for every library.
 
-use crate::{mem, pattern, Case, Library, Pair, Side, SideTimes};
+use crate::{mem, pattern, Case, Library, Pair, Resume, Side, SideTimes};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -102,6 +102,24 @@ pub fn handshakes<L: Library>(case: Case, budget: Duration) -> Result<Handshakes
     let start = Instant::now();
     while start.elapsed() < budget || n < 3 {
         drop(black_box(lib.handshake(&mut t)));
+        n += 1;
+    }
+    Ok(Handshakes {
+        client: f64::from(n) / t.client.as_secs_f64(),
+        server: f64::from(n) / t.server.as_secs_f64(),
+    })
+}
+
+/// Resumed handshakes for `budget` (after one checked resumed handshake),
+/// each side's own time; every one is checked to have resumed.
+pub fn resumed<L: Resume>(case: Case, budget: Duration) -> Result<Handshakes, String> {
+    let mut lib = L::setup_resumption(case)?;
+    lib.resumed_handshake(case, &mut SideTimes::default())?;
+    let mut t = SideTimes::default();
+    let mut n = 0u32;
+    let start = Instant::now();
+    while start.elapsed() < budget || n < 3 {
+        lib.resumed_handshake(case, &mut t)?;
         n += 1;
     }
     Ok(Handshakes {
@@ -216,6 +234,36 @@ mod tests {
         baton_release_buffers_frees_the_idle_buffers();
         every_library_negotiates_what_it_is_asked();
         bulk_and_handshake_loops_produce_figures();
+        every_library_resumes_and_a_full_handshake_is_caught();
+    }
+
+    /// Each library's resumed cases resume (OpenSSL's server with a rustls
+    /// client), and a handshake the server did not resume is an error, not
+    /// a figure.
+    fn every_library_resumes_and_a_full_handshake_is_caught() {
+        use crate::baton_lib::BatonResume;
+        use crate::openssl_lib::OpenSslResume;
+        use crate::rustls_lib::RustlsResume;
+        use crate::s2n_lib::S2nResume;
+        for case in Case::RESUMED {
+            for (name, r) in [
+                ("Baton", resumed::<BatonResume>(case, Duration::ZERO)),
+                ("s2n-tls", resumed::<S2nResume>(case, Duration::ZERO)),
+                ("rustls", resumed::<RustlsResume>(case, Duration::ZERO)),
+                ("OpenSSL", resumed::<OpenSslResume>(case, Duration::ZERO)),
+            ] {
+                let h = r.unwrap_or_else(|e| panic!("{name} {case:?}: {e}"));
+                assert!(h.client > 0.0 && h.server > 0.0);
+            }
+            let mut lib = BatonResume::setup_resumption(case).unwrap();
+            lib.resumed_handshake(case, &mut SideTimes::default())
+                .unwrap();
+            lib.new_server_keys(case).unwrap();
+            let e = lib
+                .resumed_handshake(case, &mut SideTimes::default())
+                .unwrap_err();
+            assert!(e.contains("did not resume"), "{e}");
+        }
     }
 
     fn every_library_negotiates_what_it_is_asked() {

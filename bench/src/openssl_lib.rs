@@ -1,9 +1,11 @@
 //! OpenSSL (the system libssl) through the `openssl` crate: `SslStream` over
 //! the in-memory transport, restricted to the case's version, suite and X25519;
-//! tickets and the session cache off (Baton has no resumption).
+//! tickets and the session cache off except in the resumed-handshake cases
+//! ([`OpenSslResume`]).
 
+use crate::rustls_lib::{self, RustlsResume};
 use crate::transport::{duplex, End};
-use crate::{Case, KeyType, Library, Side, SideTimes, SERVER_NAME};
+use crate::{Case, KeyType, Library, Resume, Side, SideTimes, SERVER_NAME};
 use openssl::pkey::Id;
 use openssl::ssl::{
     ErrorCode, HandshakeError, MidHandshakeSslStream, Ssl, SslContext, SslFiletype, SslMethod,
@@ -26,6 +28,20 @@ pub struct OpenSslPair {
 }
 
 fn context(case: Case, release_mode: bool) -> Result<openssl::ssl::SslContextBuilder, String> {
+    let mut b = context_resuming(case, release_mode)?;
+    b.set_session_cache_mode(SslSessionCacheMode::OFF);
+    b.set_options(SslOptions::NO_TICKET);
+    b.set_num_tickets(0).map_err(|e| e.to_string())?;
+    Ok(b)
+}
+
+/// The case's context with OpenSSL's defaults for resumption (tickets on,
+/// the server's session cache on) but one TLS 1.3 ticket per connection, as
+/// the other libraries send.
+fn context_resuming(
+    case: Case,
+    release_mode: bool,
+) -> Result<openssl::ssl::SslContextBuilder, String> {
     let e = |e: openssl::error::ErrorStack| e.to_string();
     let mut b = SslContext::builder(SslMethod::tls()).map_err(e)?;
     let v = if case.suite.is_tls12() {
@@ -53,9 +69,7 @@ fn context(case: Case, release_mode: bool) -> Result<openssl::ssl::SslContextBui
         return Err(format!("{} is not in this OpenSSL", case.group.label()));
     }
     b.set_groups_list(groups).map_err(e)?;
-    b.set_session_cache_mode(SslSessionCacheMode::OFF);
-    b.set_options(SslOptions::NO_TICKET);
-    b.set_num_tickets(0).map_err(e)?;
+    b.set_num_tickets(1).map_err(e)?;
     if release_mode {
         b.set_mode(SslMode::RELEASE_BUFFERS);
     }
@@ -124,6 +138,95 @@ impl Hs {
             Err(HandshakeError::WouldBlock(m)) => Hs::Mid(m),
             Err(e) => panic!("OpenSSL handshake: {e}"),
         }
+    }
+}
+
+/// OpenSSL's server with tickets on, resuming a rustls client (whose store
+/// hands each TLS 1.3 ticket out once). The client side is not OpenSSL's:
+/// reusing a session on an OpenSSL client takes `SslRef::set_session`,
+/// which the `openssl` crate marks `unsafe`, and this crate forbids unsafe
+/// code. Only the server's figure is OpenSSL's.
+#[derive(Debug)]
+pub struct OpenSslResume {
+    client: std::sync::Arc<rustls::ClientConfig>,
+    server: SslContext,
+}
+
+/// Why OpenSSL has no client-side resumed figure.
+pub const NO_CLIENT_RESUMPTION: &str = "client: the openssl crate's SslRef::set_session is \
+    unsafe and this crate forbids unsafe code (server measured against a rustls client)";
+
+impl OpenSslResume {
+    /// One handshake; the rustls client offers what its store holds.
+    fn run(&self, t: &mut SideTimes) -> (rustls::ClientConnection, SslStream<End>) {
+        let (mut c_io, b) = duplex();
+        let mut client = t.on_client(|| {
+            rustls::ClientConnection::new(
+                self.client.clone(),
+                rustls_pki_types::ServerName::try_from(SERVER_NAME).unwrap(),
+            )
+            .unwrap()
+        });
+        let mut server = Some(t.on_server(|| Hs::start(Ssl::new(&self.server).unwrap().accept(b))));
+        for _ in 0..20 {
+            t.on_client(|| rustls_lib::turn(&mut client, &mut c_io));
+            server = match server.take() {
+                Some(Hs::Mid(m)) => Some(t.on_server(|| Hs::start(m.handshake()))),
+                done => done,
+            };
+            if let Some(Hs::Done(s)) = &server {
+                // Done once the client has read everything, the ticket included.
+                if !client.is_handshaking() && c_io.rx().is_empty() && s.get_ref().rx().is_empty() {
+                    let Some(Hs::Done(s)) = server else {
+                        unreachable!()
+                    };
+                    return (client, s);
+                }
+            }
+        }
+        panic!("OpenSSL server / rustls client handshake did not finish");
+    }
+}
+
+impl Resume for OpenSslResume {
+    const NAME: &'static str = "OpenSSL";
+
+    fn setup_resumption(case: Case) -> Result<Self, String> {
+        let e = |e: openssl::error::ErrorStack| e.to_string();
+        let (chain, key, _) = case.key.files();
+        let mut s = context_resuming(case, false)?;
+        s.set_certificate_chain_file(&chain).map_err(e)?;
+        s.set_private_key_file(&key, SslFiletype::PEM).map_err(e)?;
+        s.set_session_id_context(b"baton-bench").map_err(e)?;
+        let r = Self {
+            client: RustlsResume::client_for(case)?,
+            server: s.build(),
+        };
+        let (c, s) = r.run(&mut SideTimes::default());
+        if s.ssl().session_reused() || rustls_lib::resumed(&c) {
+            return Err("OpenSSL: the first handshake resumed".into());
+        }
+        Ok(r)
+    }
+
+    fn resumed_handshake(&mut self, case: Case, t: &mut SideTimes) -> Result<(), String> {
+        let (c, s) = self.run(t);
+        if !s.ssl().session_reused() || !rustls_lib::resumed(&c) {
+            return Err("OpenSSL server / rustls client did not resume".into());
+        }
+        let version = if case.suite.is_tls12() {
+            "TLSv1.2"
+        } else {
+            "TLSv1.3"
+        };
+        let suite = s.ssl().current_cipher().and_then(|c| c.standard_name());
+        if s.ssl().version_str() != version || suite != Some(case.suite.iana_name(case.key)) {
+            return Err(format!(
+                "OpenSSL server resumed with {} {suite:?}",
+                s.ssl().version_str()
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -1,8 +1,9 @@
 //! rustls 0.23 with its aws-lc-rs provider, restricted to the case's suite,
-//! X25519 and version; session tickets and resumption off (Baton has none).
+//! X25519 and version; session tickets and resumption off except in the
+//! resumed-handshake cases ([`RustlsResume`]).
 
 use crate::transport::{duplex, End};
-use crate::{Case, KeyType, Library, Side, SideTimes, SERVER_NAME};
+use crate::{Case, KeyType, Library, Resume, Side, SideTimes, SERVER_NAME};
 use rustls::crypto::{aws_lc_rs as provider, CryptoProvider};
 use rustls::{ClientConnection, ConnectionCommon, ServerConnection};
 use rustls_pki_types::pem::PemObject;
@@ -46,35 +47,10 @@ impl Library for Rustls {
     type Pair = RustlsPair;
 
     fn setup(case: Case, _release_mode: bool) -> Result<Self, String> {
-        let (chain, key, ca) = case.key.files();
-        let versions: &[&rustls::SupportedProtocolVersion] = if case.suite.is_tls12() {
-            &[&rustls::version::TLS12]
-        } else {
-            &[&rustls::version::TLS13]
-        };
-        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&chain)
-            .map_err(|e| e.to_string())?
-            .map(|c| c.unwrap())
-            .collect();
-        let key = PrivateKeyDer::from_pem_file(&key).map_err(|e| e.to_string())?;
-        let mut s = rustls::ServerConfig::builder_with_provider(restricted(case))
-            .with_protocol_versions(versions)
-            .map_err(|e| e.to_string())?
-            .with_no_client_auth()
-            .with_single_cert(certs, key)
-            .map_err(|e| e.to_string())?;
-        // No resumption state: Baton has none, so neither side pays for it.
+        let (mut c, mut s) = configs(case)?;
+        // No resumption state outside the resumed cases, so neither side pays for it.
         s.send_tls13_tickets = 0;
         s.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
-        let mut roots = rustls::RootCertStore::empty();
-        for c in CertificateDer::pem_file_iter(&ca).map_err(|e| e.to_string())? {
-            roots.add(c.unwrap()).map_err(|e| e.to_string())?;
-        }
-        let mut c = rustls::ClientConfig::builder_with_provider(restricted(case))
-            .with_protocol_versions(versions)
-            .map_err(|e| e.to_string())?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
         c.resumption = rustls::client::Resumption::disabled();
         Ok(Self {
             client: Arc::new(c),
@@ -112,8 +88,145 @@ impl Library for Rustls {
     }
 }
 
+/// Client and server configurations for `case`, with rustls' defaults for
+/// resumption (client: an in-memory session store; server: a session-id
+/// cache, no ticketer).
+fn configs(case: Case) -> Result<(rustls::ClientConfig, rustls::ServerConfig), String> {
+    let (chain, key, _) = case.key.files();
+    let versions: &[&rustls::SupportedProtocolVersion] = if case.suite.is_tls12() {
+        &[&rustls::version::TLS12]
+    } else {
+        &[&rustls::version::TLS13]
+    };
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&chain)
+        .map_err(|e| e.to_string())?
+        .map(|c| c.unwrap())
+        .collect();
+    let key = PrivateKeyDer::from_pem_file(&key).map_err(|e| e.to_string())?;
+    let s = rustls::ServerConfig::builder_with_provider(restricted(case))
+        .with_protocol_versions(versions)
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| e.to_string())?;
+    let c = rustls::ClientConfig::builder_with_provider(restricted(case))
+        .with_protocol_versions(versions)
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots_of(case)?)
+        .with_no_client_auth();
+    Ok((c, s))
+}
+
+/// The case's CA as a rustls root store.
+fn roots_of(case: Case) -> Result<rustls::RootCertStore, String> {
+    let (_, _, ca) = case.key.files();
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(&ca).map_err(|e| e.to_string())? {
+        roots.add(c.unwrap()).map_err(|e| e.to_string())?;
+    }
+    Ok(roots)
+}
+
+/// rustls with resumption on: the server seals tickets with its ticketer
+/// (one TLS 1.3 ticket per connection, as Baton and s2n-tls send by
+/// default), the client keeps them in its in-memory session store, which
+/// hands each TLS 1.3 ticket out once, so every connection resumes with the
+/// ticket the previous one received.
+#[derive(Debug)]
+pub struct RustlsResume(Rustls);
+
+impl RustlsResume {
+    /// The client configuration (its session store holds the next ticket).
+    pub fn client_config(&self) -> &Arc<rustls::ClientConfig> {
+        &self.0.client
+    }
+
+    /// A configured, store-filling rustls client for `case`, with its own store.
+    /// TLS 1.2: P-256 is also offered, after X25519, since it names the
+    /// ECDSA certificate's curve (RFC 8422 §5.1), which OpenSSL's server requires.
+    pub fn client_for(case: Case) -> Result<Arc<rustls::ClientConfig>, String> {
+        let (mut c, _) = configs(case)?;
+        if case.suite.is_tls12() {
+            let mut p = (*restricted(case)).clone();
+            p.kx_groups.push(provider::kx_group::SECP256R1);
+            c = rustls::ClientConfig::builder_with_provider(Arc::new(p))
+                .with_protocol_versions(&[&rustls::version::TLS12])
+                .map_err(|e| e.to_string())?
+                .with_root_certificates(roots_of(case)?)
+                .with_no_client_auth();
+        }
+        c.resumption = rustls::client::Resumption::in_memory_sessions(256);
+        Ok(Arc::new(c))
+    }
+}
+
+/// True when the rustls connection resumed.
+pub fn resumed<S>(conn: &ConnectionCommon<S>) -> bool {
+    conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed)
+}
+
+impl Resume for RustlsResume {
+    const NAME: &'static str = "rustls";
+
+    fn setup_resumption(case: Case) -> Result<Self, String> {
+        let (mut c, mut s) = configs(case)?;
+        s.ticketer = provider::Ticketer::new().map_err(|e| e.to_string())?;
+        s.send_tls13_tickets = 1;
+        c.resumption = rustls::client::Resumption::in_memory_sessions(256);
+        let r = Self(Rustls {
+            client: Arc::new(c),
+            server: Arc::new(s),
+        });
+        let full = r.0.handshake(&mut SideTimes::default());
+        crate::Pair::check(&full, case)?;
+        if resumed(&full.client) {
+            return Err("rustls: the first handshake resumed".into());
+        }
+        Ok(r)
+    }
+
+    fn resumed_handshake(&mut self, case: Case, t: &mut SideTimes) -> Result<(), String> {
+        let pair = self.0.handshake(t);
+        for (who, r) in [
+            ("client", resumed(&pair.client)),
+            ("server", resumed(&pair.server)),
+        ] {
+            if !r {
+                return Err(format!("rustls {who} did not resume"));
+            }
+        }
+        check_version_suite(&pair, case)
+    }
+}
+
+fn check_version_suite(pair: &RustlsPair, case: Case) -> Result<(), String> {
+    let version = if case.suite.is_tls12() {
+        rustls::ProtocolVersion::TLSv1_2
+    } else {
+        rustls::ProtocolVersion::TLSv1_3
+    };
+    for (who, v, s) in [
+        (
+            "client",
+            pair.client.protocol_version(),
+            pair.client.negotiated_cipher_suite(),
+        ),
+        (
+            "server",
+            pair.server.protocol_version(),
+            pair.server.negotiated_cipher_suite(),
+        ),
+    ] {
+        if v != Some(version) || s.map(|s| u16::from(s.suite())) != Some(case.suite.iana(case.key))
+        {
+            return Err(format!("rustls {who} resumed with {v:?} {s:?}"));
+        }
+    }
+    Ok(())
+}
+
 /// One turn of a side: read and process what arrived, write what it has.
-fn turn<S>(conn: &mut ConnectionCommon<S>, io: &mut End) {
+pub(crate) fn turn<S>(conn: &mut ConnectionCommon<S>, io: &mut End) {
     loop {
         match conn.read_tls(io) {
             Ok(0) => panic!("rustls: transport closed"),

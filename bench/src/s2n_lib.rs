@@ -6,7 +6,7 @@
 //! handshake negotiates exactly the case's version, suite, X25519 and server key
 //! type; a case no policy negotiates is reported as not measured.
 
-use crate::{Case, KeyType, Library, Side, SideTimes, SERVER_NAME};
+use crate::{Case, KeyType, Library, Resume, Side, SideTimes, SERVER_NAME};
 use s2n_tls::config::Config;
 use s2n_tls::connection::{Builder as _, Connection};
 use s2n_tls::enums::{Mode, SignatureAlgorithm, Version};
@@ -63,7 +63,13 @@ impl std::fmt::Debug for S2nPair {
     }
 }
 
-fn configs(policy: &str, case: Case) -> Result<(Config, Config), s2n_tls::error::Error> {
+/// Client and server configurations under `policy`; with `tickets`, the
+/// server has a ticket key and the client asks for tickets.
+fn configs(
+    policy: &str,
+    case: Case,
+    tickets: bool,
+) -> Result<(Config, Config), s2n_tls::error::Error> {
     let (chain, key, ca) = case.key.files();
     let read = |p: &str| std::fs::read(p).expect("test data");
     let pol = Policy::from_version(policy)?;
@@ -74,15 +80,29 @@ fn configs(policy: &str, case: Case) -> Result<(Config, Config), s2n_tls::error:
     c.set_security_policy(&pol)?;
     c.with_system_certs(false)?;
     c.trust_pem(&read(&ca))?;
+    if tickets {
+        // Introduced a minute ago, so it encrypts at once.
+        let intro = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+        s.add_session_ticket_key(b"bench", &[0x5a; 32], intro)?;
+        c.enable_session_tickets(true)?;
+    }
     Ok((c.build()?, s.build()?))
 }
 
 impl S2n {
     fn try_handshake(&self, t: &mut SideTimes) -> Result<S2nPair, String> {
+        self.connect(None, t)
+    }
+
+    /// A handshake, the client offering `session` (s2n's `set_session`) if any.
+    fn connect(&self, session: Option<&[u8]>, t: &mut SideTimes) -> Result<S2nPair, String> {
         let client = t
             .on_client(|| {
                 let mut c = self.client.build_connection(Mode::Client)?;
                 c.set_server_name(SERVER_NAME)?;
+                if let Some(s) = session {
+                    c.set_session_ticket(s)?;
+                }
                 c.prefer_throughput()?;
                 Ok::<_, s2n_tls::error::Error>(c)
             })
@@ -111,6 +131,113 @@ impl S2n {
     }
 }
 
+/// s2n-tls with session tickets: a ticket key on the server, tickets asked
+/// for by the client, which keeps the session each connection leaves
+/// (`s2n_connection_get_session`, after reading the TLS 1.3 ticket) and
+/// offers it to the next (`s2n_connection_set_session`).
+pub struct S2nResume {
+    lib: S2n,
+    session: Vec<u8>,
+}
+
+impl std::fmt::Debug for S2nResume {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "S2nResume({})", self.lib.policy)
+    }
+}
+
+impl S2nResume {
+    /// One handshake offering the kept session (if any); keeps the one it leaves.
+    fn run(&mut self, t: &mut SideTimes) -> Result<S2nPair, String> {
+        let offer = (!self.session.is_empty()).then_some(&self.session[..]);
+        let mut pair = self.lib.connect(offer, t)?;
+        // A TLS 1.3 ticket comes after the handshake: the client reads it.
+        if !pair.0.io.server_tx_stream.borrow().is_empty() {
+            let n = t.on_client(|| recv_into(&mut pair.0.client, &mut [0u8; 64]));
+            assert_eq!(n, 0, "s2n: unexpected application data");
+        }
+        let session = t.on_client(|| {
+            let c = &pair.0.client;
+            let mut v = vec![0u8; c.session_ticket_length()?];
+            let n = c.session_ticket(&mut v)?;
+            v.truncate(n);
+            Ok::<_, s2n_tls::error::Error>(v)
+        });
+        self.session = session.map_err(|e| format!("s2n session: {e}"))?;
+        if self.session.is_empty() {
+            return Err("s2n: the connection left no session to resume".into());
+        }
+        Ok(pair)
+    }
+}
+
+impl Resume for S2nResume {
+    const NAME: &'static str = "s2n-tls";
+
+    fn setup_resumption(case: Case) -> Result<Self, String> {
+        let policies: Vec<&'static str> = match S2n::setup(case, false) {
+            Ok(s) => vec![s.policy],
+            // No s2n policy does a TLS 1.2 ECDHE-ECDSA handshake with X25519;
+            // the abbreviated handshake has no key exchange, so the first
+            // (full) one may use another group.
+            Err(_) if case.suite.is_tls12() => POLICIES.to_vec(),
+            Err(e) => return Err(e),
+        };
+        for policy in policies {
+            let Ok((client, server)) = configs(policy, case, true) else {
+                continue;
+            };
+            let mut r = Self {
+                lib: S2n {
+                    client,
+                    server,
+                    policy,
+                },
+                session: Vec::new(),
+            };
+            let Ok(full) = r.run(&mut SideTimes::default()) else {
+                continue;
+            };
+            if version_suite(&full.0.client, case).is_err() {
+                continue;
+            }
+            if full.0.client.resumed() || full.0.server.resumed() {
+                return Err("s2n: the first handshake resumed".into());
+            }
+            return Ok(r);
+        }
+        Err("no s2n policy tried negotiates this version and suite with tickets".into())
+    }
+
+    fn resumed_handshake(&mut self, case: Case, t: &mut SideTimes) -> Result<(), String> {
+        let pair = self.run(t)?;
+        for (who, c) in [("client", &pair.0.client), ("server", &pair.0.server)] {
+            if !c.resumed() {
+                return Err(format!("s2n {who} did not resume"));
+            }
+            version_suite(c, case).map_err(|e| format!("s2n {who} resumed with {e}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks the connection's version and suite are the case's.
+fn version_suite(c: &Connection, case: Case) -> Result<(), String> {
+    let version = if case.suite.is_tls12() {
+        Version::TLS12
+    } else {
+        Version::TLS13
+    };
+    let v = c.actual_protocol_version().map_err(|e| e.to_string())?;
+    let suite = c.cipher_suite().map_err(|e| e.to_string())?;
+    if v != version
+        || (suite != case.suite.iana_name(case.key) && suite != case.suite.openssl_name(case.key))
+    {
+        return Err(format!("{v:?} {suite}"));
+    }
+    Ok(())
+}
+
 fn step(p: Poll<Result<&mut Connection, s2n_tls::error::Error>>) -> Result<bool, String> {
     match p {
         Poll::Ready(Ok(_)) => Ok(true),
@@ -130,7 +257,7 @@ impl Library for S2n {
             crate::Group::X25519MlKem768 => PQ_POLICIES,
         };
         for &policy in policies {
-            let Ok((client, server)) = configs(policy, case) else {
+            let Ok((client, server)) = configs(policy, case, false) else {
                 continue;
             };
             let s2n = S2n {
