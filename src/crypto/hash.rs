@@ -89,10 +89,38 @@ impl HashAlg {
     pub(crate) fn hkdf_extract(self, salt: &[u8], ikm: &[u8]) -> Secret {
         // RFC 5869 §2.2: a missing salt is HashLen zeros; HMAC pads the empty key
         // with zeros to the block size, so an empty salt gives the same PRK.
+        // Every handshake extracts with an empty salt: its HMAC key is made once.
+        if salt.is_empty() {
+            return Secret::new(hmac::sign(self.empty_salt_key(), ikm).as_ref());
+        }
         let key = hmac::Key::new(self.hmac_alg(), salt);
         Secret::new(hmac::sign(&key, ikm).as_ref())
     }
 
+    fn empty_salt_key(self) -> &'static hmac::Key {
+        static KEYS: std::sync::OnceLock<[hmac::Key; 2]> = std::sync::OnceLock::new();
+        let keys = KEYS.get_or_init(|| {
+            [
+                hmac::Key::new(hmac::HMAC_SHA256, &[]),
+                hmac::Key::new(hmac::HMAC_SHA384, &[]),
+            ]
+        });
+        match self {
+            HashAlg::Sha256 => &keys[0],
+            HashAlg::Sha384 => &keys[1],
+        }
+    }
+
+    /// A pseudorandom key set up for several HKDF-Expand calls: its HMAC key
+    /// (two hash blocks of work, and an allocation) is made once, not per call.
+    pub(crate) fn prk_key(self, prk: &[u8]) -> PrkKey {
+        PrkKey {
+            alg: self,
+            key: hmac::Key::new(self.hmac_alg(), prk),
+        }
+    }
+
+    #[cfg(test)]
     /// HKDF-Expand(prk, info, L) (RFC 5869 §2.3), `info` given in pieces.
     /// Fails if `out.len() > 255 * HashLen`.
     pub(crate) fn hkdf_expand(
@@ -101,15 +129,30 @@ impl HashAlg {
         info: &[&[u8]],
         out: &mut [u8],
     ) -> Result<(), Error> {
-        let hash_len = self.output_len();
+        self.prk_key(prk).expand(info, out)
+    }
+}
+
+/// An HKDF PRK whose HMAC key is ready: expand from it as often as needed.
+#[derive(Clone)]
+pub(crate) struct PrkKey {
+    alg: HashAlg,
+    key: hmac::Key,
+}
+
+impl PrkKey {
+    /// HKDF-Expand(prk, info, L), `info` given in pieces. Fails if
+    /// `out.len() > 255 * HashLen`.
+    pub(crate) fn expand(&self, info: &[&[u8]], out: &mut [u8]) -> Result<(), Error> {
+        let hash_len = self.alg.output_len();
         if out.len() > 255 * hash_len {
             return Err(Error::usage("HKDF-Expand output longer than 255 * HashLen"));
         }
-        let key = hmac::Key::new(self.hmac_alg(), prk);
+        let key = &self.key;
         let mut prev = [0u8; MAX_HASH_LEN];
         let mut prev_len = 0;
         for (i, chunk) in out.chunks_mut(hash_len).enumerate() {
-            let mut ctx = hmac::Context::with_key(&key);
+            let mut ctx = hmac::Context::with_key(key);
             ctx.update(&prev[..prev_len]);
             for part in info {
                 ctx.update(part);
@@ -125,13 +168,16 @@ impl HashAlg {
         prev.zeroize();
         Ok(())
     }
+}
 
+impl HashAlg {
     /// HKDF-Expand-Label (RFC 8446 §7.1), "tls13 " prefix added here. `out.len()` ≤ 255*hash_len.
     ///
     /// For internal callers only: labels are constants, contexts are hashes or
     /// short nonces and output lengths are fixed, so the limits hold by
     /// construction. Anything sized by a user or the peer (exporters, ticket
     /// nonces) goes through [`HashAlg::try_hkdf_expand_label`].
+    #[cfg(test)]
     pub(crate) fn hkdf_expand_label(
         self,
         secret: &[u8],
@@ -154,31 +200,56 @@ impl HashAlg {
         context: &[u8],
         out: &mut [u8],
     ) -> Result<(), Error> {
+        self.prk_key(secret).try_expand_label(label, context, out)
+    }
+
+    /// Derive-Secret / HKDF-Expand-Label with output length = hash length, as a Secret.
+    pub(crate) fn expand_label_secret(self, secret: &[u8], label: &[u8], context: &[u8]) -> Secret {
+        self.prk_key(secret).expand_label_secret(label, context)
+    }
+}
+
+impl PrkKey {
+    /// HKDF-Expand-Label with its limits checked: `label` ≤ 249 bytes,
+    /// `context` ≤ 255 bytes, `out` ≤ min(65535, 255 * HashLen) bytes; a
+    /// violation is a Usage error.
+    pub(crate) fn try_expand_label(
+        &self,
+        label: &[u8],
+        context: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), Error> {
         if label.len() > MAX_LABEL_LEN {
             return Err(Error::usage("HKDF label too long"));
         }
         if context.len() > 255 {
             return Err(Error::usage("HKDF context too long"));
         }
-        if out.len() > 255 * self.output_len() {
+        if out.len() > 255 * self.alg.output_len() {
             return Err(Error::usage("HKDF output too long"));
         }
         // struct { uint16 length; opaque label<7..255>; opaque context<0..255>; } HkdfLabel;
         let len = (out.len() as u16).to_be_bytes();
         let label_len = [(LABEL_PREFIX.len() + label.len()) as u8];
         let context_len = [context.len() as u8];
-        self.hkdf_expand(
-            secret,
+        self.expand(
             &[&len, &label_len, LABEL_PREFIX, label, &context_len, context],
             out,
         )
     }
 
-    /// Derive-Secret / HKDF-Expand-Label with output length = hash length, as a Secret.
-    pub(crate) fn expand_label_secret(self, secret: &[u8], label: &[u8], context: &[u8]) -> Secret {
+    /// HKDF-Expand-Label for internal callers (constant labels, hash-sized
+    /// contexts, fixed lengths: the limits hold by construction).
+    pub(crate) fn expand_label(&self, label: &[u8], context: &[u8], out: &mut [u8]) {
+        let r = self.try_expand_label(label, context, out);
+        r.expect("HKDF-Expand-Label limits are met by construction"); // ok-panic: see above
+    }
+
+    /// Derive-Secret / HKDF-Expand-Label of hash length, as a Secret.
+    pub(crate) fn expand_label_secret(&self, label: &[u8], context: &[u8]) -> Secret {
         let mut buf = [0u8; MAX_HASH_LEN];
-        let out = &mut buf[..self.output_len()];
-        self.hkdf_expand_label(secret, label, context, out);
+        let out = &mut buf[..self.alg.output_len()];
+        self.expand_label(label, context, out);
         let s = Secret::new(out);
         buf.zeroize();
         s

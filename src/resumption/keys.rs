@@ -16,7 +16,7 @@
 //! would impose.
 
 use super::ResumptionRefusal;
-use crate::crypto::hash::HashAlg;
+use crate::crypto::hash::{HashAlg, PrkKey};
 use crate::error::{Error, Result};
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
 use std::sync::{Arc, RwLock};
@@ -65,7 +65,9 @@ const DEFAULT_DECRYPT_ONLY: Duration = Duration::from_secs(13 * 3600);
 /// One key. The secret is zeroized on drop (`Zeroizing`).
 struct Key {
     name: Vec<u8>,
-    secret: Zeroizing<Vec<u8>>,
+    /// HKDF-Extract(HKDF_INFO, secret), its HMAC key ready: each ticket's key
+    /// is one HKDF-Expand from it.
+    prk: PrkKey,
     intro: u64,
     /// Made by [`TicketKeys::generated`]'s rotation, not added by hand.
     generated: bool,
@@ -175,7 +177,7 @@ impl TicketKeys {
         }
         let key = Key {
             name: name.to_vec(),
-            secret: Zeroizing::new(secret.to_vec()),
+            prk: stretch(secret),
             intro: intro_time,
             generated: false,
         };
@@ -425,7 +427,7 @@ impl TicketKeys {
         }
         let key = Key {
             name: name.to_vec(),
-            secret: Zeroizing::new(secret.to_vec()),
+            prk: stretch(&secret[..]),
             // Local to this machine: no other server has to install it first.
             intro: now,
             generated: true,
@@ -469,13 +471,21 @@ pub(crate) fn pick(weights: &[u64], r: u64) -> Option<usize> {
     None
 }
 
-/// The AES-256-GCM key and nonce for one ticket:
-/// HKDF-SHA256(salt, secret, info = HKDF_INFO | name) → 32-byte key | 12-byte nonce.
+/// A key's secret stretched with HKDF-Extract (salt `HKDF_INFO`) into the
+/// PRK its tickets' keys are expanded from. Done once, when the key is added.
+fn stretch(secret: &[u8]) -> PrkKey {
+    let prk = HashAlg::Sha256.hkdf_extract(HKDF_INFO, secret);
+    HashAlg::Sha256.prk_key(prk.as_bytes())
+}
+
+/// The AES-256-GCM key and nonce for one ticket: HKDF-Expand(key's PRK,
+/// info = HKDF_INFO | name | the ticket's random salt) → 32-byte key |
+/// 12-byte nonce. A fresh key per ticket, so no nonce is ever reused
+/// however many tickets one key seals.
 fn ticket_aead(key: &Key, salt: &[u8]) -> Option<(LessSafeKey, [u8; NONCE_LEN])> {
-    let prk = HashAlg::Sha256.hkdf_extract(salt, &key.secret);
     let mut okm = Zeroizing::new([0u8; AEAD_KEY_LEN + NONCE_LEN]);
-    HashAlg::Sha256
-        .hkdf_expand(prk.as_bytes(), &[HKDF_INFO, &key.name], &mut okm[..])
+    key.prk
+        .expand(&[HKDF_INFO, &key.name, salt], &mut okm[..])
         .ok()?;
     let unbound = UnboundKey::new(&AES_256_GCM, &okm[..AEAD_KEY_LEN]).ok()?;
     let mut nonce = [0u8; NONCE_LEN];

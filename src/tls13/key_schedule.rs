@@ -16,46 +16,100 @@
 //! ```
 
 use crate::crypto::aead::AeadAlg;
-use crate::crypto::hash::{HashAlg, HashOutput};
+use crate::crypto::hash::{HashAlg, HashOutput, PrkKey};
 use crate::secrets::Secret;
+use std::sync::OnceLock;
 
 /// Early Secret stage.
+///
+/// Each stage keeps its secret's HMAC key ready (`PrkKey`): every secret
+/// derived from one stage reuses it instead of setting up HMAC again.
 pub(crate) struct EarlySecret {
     alg: HashAlg,
     secret: Secret,
+    /// `None` for the all-zero PSK of a full handshake, whose early and
+    /// derived secrets are constants, computed once per hash.
+    prk: Option<PrkKey>,
 }
 
 /// Handshake Secret stage, with both handshake traffic secrets.
 pub(crate) struct HandshakeSecret {
     alg: HashAlg,
+    #[cfg_attr(not(test), allow(dead_code))] // checked against RFC 8448 in tests
     secret: Secret,
+    prk: PrkKey,
     client: Secret,
     server: Secret,
 }
 
 /// Master Secret stage, with both application traffic secrets.
 pub(crate) struct MasterSecret {
+    #[cfg_attr(not(test), allow(dead_code))] // checked against RFC 8448 in tests
     alg: HashAlg,
+    #[cfg_attr(not(test), allow(dead_code))] // checked against RFC 8448 in tests
     secret: Secret,
+    prk: PrkKey,
     client: Secret,
     server: Secret,
     exporter: Secret,
 }
 
+/// Hash("") for each hash: the context of every Derive-Secret(., "derived", "").
+fn empty_hash(alg: HashAlg) -> &'static [u8] {
+    static HASHES: OnceLock<[HashOutput; 2]> = OnceLock::new();
+    let h = HASHES.get_or_init(|| [HashAlg::Sha256.hash(b""), HashAlg::Sha384.hash(b"")]);
+    match alg {
+        HashAlg::Sha256 => h[0].as_bytes(),
+        HashAlg::Sha384 => h[1].as_bytes(),
+    }
+}
+
 /// Derive-Secret(secret, "derived", "") — the salt for the next extract.
-fn derived(alg: HashAlg, secret: &Secret) -> Secret {
-    alg.expand_label_secret(secret.as_bytes(), b"derived", alg.hash(b"").as_bytes())
+fn derived(prk: &PrkKey, alg: HashAlg) -> Secret {
+    prk.expand_label_secret(b"derived", empty_hash(alg))
+}
+
+/// The early secret of a full handshake (PSK of HashLen zeros) and the
+/// salt it derives: the same for every handshake of one hash.
+fn zero_psk(alg: HashAlg) -> &'static (Secret, Secret) {
+    static ZERO: OnceLock<[(Secret, Secret); 2]> = OnceLock::new();
+    let z = ZERO.get_or_init(|| {
+        [HashAlg::Sha256, HashAlg::Sha384].map(|alg| {
+            let secret = alg.hkdf_extract(&[], &[0u8; 64][..alg.output_len()]);
+            let salt = derived(&alg.prk_key(secret.as_bytes()), alg);
+            (secret, salt)
+        })
+    });
+    match alg {
+        HashAlg::Sha256 => &z[0],
+        HashAlg::Sha384 => &z[1],
+    }
 }
 
 impl EarlySecret {
     /// `psk` = None means a zero-filled PSK (full handshake).
     pub(crate) fn new(alg: HashAlg, psk: Option<&[u8]>) -> Self {
-        let zeros = [0u8; 64];
-        let ikm = psk.unwrap_or(&zeros[..alg.output_len()]);
         // Salt 0: RFC 8446 §7.1 — a zero-length salt, which HMAC treats as HashLen zeros.
-        Self {
-            alg,
-            secret: alg.hkdf_extract(&[], ikm),
+        match psk {
+            Some(psk) => {
+                let secret = alg.hkdf_extract(&[], psk);
+                let prk = Some(alg.prk_key(secret.as_bytes()));
+                Self { alg, secret, prk }
+            }
+            None => Self {
+                alg,
+                secret: zero_psk(alg).0.clone(),
+                prk: None,
+            },
+        }
+    }
+
+    /// The early secret's HMAC key (made here for the zero PSK, which
+    /// derives nothing but its cached salt in a full handshake).
+    fn with_prk<T>(&self, f: impl FnOnce(&PrkKey) -> T) -> T {
+        match &self.prk {
+            Some(p) => f(p),
+            None => f(&self.alg.prk_key(self.secret.as_bytes())),
         }
     }
 
@@ -71,27 +125,29 @@ impl EarlySecret {
         } else {
             b"res binder"
         };
-        self.alg
-            .expand_label_secret(self.secret.as_bytes(), label, self.alg.hash(b"").as_bytes())
+        self.with_prk(|p| p.expand_label_secret(label, empty_hash(self.alg)))
     }
 
     /// client_early_traffic_secret with Hash(ClientHello).
     #[allow(dead_code)] // 0-RTT (issue 15)
     pub(crate) fn client_early_traffic(&self, client_hello_hash: &[u8]) -> Secret {
-        self.alg
-            .expand_label_secret(self.secret.as_bytes(), b"c e traffic", client_hello_hash)
+        self.with_prk(|p| p.expand_label_secret(b"c e traffic", client_hello_hash))
     }
 
     /// Enters the handshake stage with the (EC)DHE shared secret and Hash(ClientHello..ServerHello).
     pub(crate) fn into_handshake(self, shared: &[u8], hello_hash: &[u8]) -> HandshakeSecret {
         let alg = self.alg;
-        let salt = derived(alg, &self.secret);
-        let secret = alg.hkdf_extract(salt.as_bytes(), shared);
-        let client = alg.expand_label_secret(secret.as_bytes(), b"c hs traffic", hello_hash);
-        let server = alg.expand_label_secret(secret.as_bytes(), b"s hs traffic", hello_hash);
+        let secret = match &self.prk {
+            Some(prk) => alg.hkdf_extract(derived(prk, alg).as_bytes(), shared),
+            None => alg.hkdf_extract(zero_psk(alg).1.as_bytes(), shared),
+        };
+        let prk = alg.prk_key(secret.as_bytes());
+        let client = prk.expand_label_secret(b"c hs traffic", hello_hash);
+        let server = prk.expand_label_secret(b"s hs traffic", hello_hash);
         HandshakeSecret {
             alg,
             secret,
+            prk,
             client,
             server,
         }
@@ -113,18 +169,17 @@ impl HandshakeSecret {
     /// Enters the master stage with Hash(ClientHello..server Finished).
     pub(crate) fn into_master(self, server_finished_hash: &[u8]) -> MasterSecret {
         let alg = self.alg;
-        let salt = derived(alg, &self.secret);
+        let salt = derived(&self.prk, alg);
         let zeros = [0u8; 64];
         let secret = alg.hkdf_extract(salt.as_bytes(), &zeros[..alg.output_len()]);
-        let client =
-            alg.expand_label_secret(secret.as_bytes(), b"c ap traffic", server_finished_hash);
-        let server =
-            alg.expand_label_secret(secret.as_bytes(), b"s ap traffic", server_finished_hash);
-        let exporter =
-            alg.expand_label_secret(secret.as_bytes(), b"exp master", server_finished_hash);
+        let prk = alg.prk_key(secret.as_bytes());
+        let client = prk.expand_label_secret(b"c ap traffic", server_finished_hash);
+        let server = prk.expand_label_secret(b"s ap traffic", server_finished_hash);
+        let exporter = prk.expand_label_secret(b"exp master", server_finished_hash);
         MasterSecret {
             alg,
             secret,
+            prk,
             client,
             server,
             exporter,
@@ -149,8 +204,8 @@ impl MasterSecret {
     }
     /// resumption_master_secret with Hash(ClientHello..client Finished).
     pub(crate) fn resumption_secret(&self, client_finished_hash: &[u8]) -> Secret {
-        self.alg
-            .expand_label_secret(self.secret.as_bytes(), b"res master", client_finished_hash)
+        self.prk
+            .expand_label_secret(b"res master", client_finished_hash)
     }
 
     #[cfg(test)]
@@ -176,13 +231,14 @@ pub(crate) fn next_traffic_secret(alg: HashAlg, secret: &Secret) -> Secret {
 
 /// Record key and IV for a traffic secret: (HKDF-Expand-Label(s, "key", "", key_len), ... "iv", 12).
 pub(crate) fn traffic_key_iv(alg: HashAlg, aead: AeadAlg, secret: &Secret) -> (Secret, [u8; 12]) {
+    let prk = alg.prk_key(secret.as_bytes());
     let mut key = [0u8; 32];
     let key = &mut key[..aead.key_len()];
-    alg.hkdf_expand_label(secret.as_bytes(), b"key", b"", key);
+    prk.expand_label(b"key", b"", key);
     let out = Secret::new(key);
     zeroize::Zeroize::zeroize(key);
     let mut iv = [0u8; AeadAlg::NONCE_LEN];
-    alg.hkdf_expand_label(secret.as_bytes(), b"iv", b"", &mut iv);
+    prk.expand_label(b"iv", b"", &mut iv);
     (out, iv)
 }
 
