@@ -45,8 +45,6 @@ pub(crate) struct HandshakeSecret {
 /// Master Secret stage, with both application traffic secrets.
 pub(crate) struct MasterSecret {
     #[cfg_attr(not(test), allow(dead_code))] // checked against RFC 8448 in tests
-    alg: HashAlg,
-    #[cfg_attr(not(test), allow(dead_code))] // checked against RFC 8448 in tests
     secret: Secret,
     prk: PrkKey,
     client: Secret,
@@ -177,7 +175,6 @@ impl HandshakeSecret {
         let server = prk.expand_label_secret(b"s ap traffic", server_finished_hash);
         let exporter = prk.expand_label_secret(b"exp master", server_finished_hash);
         MasterSecret {
-            alg,
             secret,
             prk,
             client,
