@@ -346,9 +346,11 @@ impl ExpectServerHello {
             self.transcript.start_hash(suite.hash);
         }
         self.transcript.add(&msg.encoded);
-        let psk = resumed.as_ref().map(|s| s.secret.as_bytes());
-        let hs = EarlySecret::new(suite.hash, psk)
-            .into_handshake(shared.as_bytes(), self.transcript.current_hash().as_bytes());
+        let early = match (&resumed, self.psk.take()) {
+            (Some(_), Some(offered)) => offered.early,
+            _ => EarlySecret::new(suite.hash, None),
+        };
+        let hs = early.into_handshake(shared.as_bytes(), self.transcript.current_hash().as_bytes());
         c.set_decrypter(suite, hs.server_traffic(), KeyPhase::Handshake)?;
         // From here on everything we send, an alert about the server's
         // flight included, goes under our handshake key (RFC 8446 §5); the

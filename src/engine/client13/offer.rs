@@ -22,6 +22,9 @@ pub(crate) const PSK_KE: u8 = 0;
 pub(crate) struct OfferedPsk {
     pub session: SavedSession,
     pub hash: HashAlg,
+    /// The early secret from its PSK (made for the binder; the handshake
+    /// goes on from it if the server resumes).
+    pub early: EarlySecret,
 }
 
 /// The session set on the connection (else one from the config's store for
@@ -106,13 +109,18 @@ pub(super) fn attach_psk(
     let offset = client_hello_binders_offset(&encoded)
         .ok_or_else(|| Error::internal("pre_shared_key is not the last extension"))?;
     let partial = transcript.hash_given(hash, &encoded[..offset]);
-    let binder_key = EarlySecret::new(hash, Some(session.secret.as_bytes())).binder_key(false);
+    let early = EarlySecret::new(hash, Some(session.secret.as_bytes()));
+    let binder_key = early.binder_key(false);
     offer.binders[0] = finished_verify_data(hash, &binder_key, partial.as_bytes())
         .as_bytes()
         .to_vec();
     exts.pre_shared_key = Some(offer.encode()?);
     hello.extensions = exts.to_extensions()?;
-    Ok(Some(OfferedPsk { session, hash }))
+    Ok(Some(OfferedPsk {
+        session,
+        hash,
+        early,
+    }))
 }
 
 /// What the ServerHello's `pre_shared_key` answer means: `Some` (the session

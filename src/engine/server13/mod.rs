@@ -220,7 +220,7 @@ impl ExpectClientHello {
             None => choose_suite(c, &ch.cipher_suites)
                 .ok_or_else(|| hs_failure("no cipher suite in common"))?,
         };
-        let resume = psk::choose(
+        let mut resume = psk::choose(
             c,
             &exts,
             msg,
@@ -292,9 +292,11 @@ impl ExpectClientHello {
             &HandshakeMessage::new(HandshakePayload::ServerHello(sh)),
             &mut transcript,
         )?;
-        let psk = resume.as_ref().map(|r| r.state.secret.as_bytes());
-        let hs = EarlySecret::new(suite.hash, psk)
-            .into_handshake(shared.as_bytes(), transcript.current_hash().as_bytes());
+        let early = match resume.as_mut().and_then(|r| r.early.take()) {
+            Some(early) => early,
+            None => EarlySecret::new(suite.hash, None),
+        };
+        let hs = early.into_handshake(shared.as_bytes(), transcript.current_hash().as_bytes());
         if !ccs_sent && !ch.session_id.is_empty() {
             c.send_ccs()?;
         }

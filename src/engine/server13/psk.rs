@@ -29,6 +29,9 @@ const PSK_DHE_KE: u8 = 1;
 pub(super) struct Accepted {
     pub index: u16,
     pub state: ServerSessionState,
+    /// The early secret from the ticket's PSK (made for the binder; the
+    /// handshake goes on from it).
+    pub early: Option<EarlySecret>,
     /// psk_dhe_ke (else psk_ke: no key exchange).
     pub dhe: bool,
 }
@@ -77,11 +80,12 @@ pub(super) fn choose(
     {
         match check_ticket(c, exts, suite, now, &id.identity, id.obfuscated_age) {
             Ok(state) => {
-                verify_binder(msg, prior, suite, &state, &offer.binders[i])?;
+                let early = verify_binder(msg, prior, suite, &state, &offer.binders[i])?;
                 c.info.refusal = None;
                 return Ok(Some(Accepted {
                     index: i as u16,
                     state,
+                    early: Some(early),
                     dhe,
                 }));
             }
@@ -136,7 +140,7 @@ fn verify_binder(
     suite: &'static Tls13Suite,
     state: &ServerSessionState,
     binder: &[u8],
-) -> Result<()> {
+) -> Result<EarlySecret> {
     let offset = client_hello_binders_offset(&msg.encoded).ok_or_else(|| {
         Error::protocol(
             AlertDescription::ILLEGAL_PARAMETER,
@@ -147,7 +151,8 @@ fn verify_binder(
     let partial = prior
         .unwrap_or(&fresh)
         .hash_given(suite.hash, &msg.encoded[..offset]);
-    let key = EarlySecret::new(suite.hash, Some(state.secret.as_bytes())).binder_key(false);
+    let early = EarlySecret::new(suite.hash, Some(state.secret.as_bytes()));
+    let key = early.binder_key(false);
     let expected = finished_verify_data(suite.hash, &key, partial.as_bytes());
     if !ct_eq(expected.as_bytes(), binder) {
         return Err(Error::protocol(
@@ -155,7 +160,7 @@ fn verify_binder(
             "PSK binder does not verify",
         ));
     }
-    Ok(())
+    Ok(early)
 }
 
 /// Sends `n` NewSessionTickets from `c.resumption.ticket_base`. Stops early,
