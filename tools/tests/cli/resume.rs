@@ -1,21 +1,24 @@
 //! `baton serve` and resumption: curl fetching several URLs in one run opens
 //! a connection per URL (`Connection: close`) and resumes each after the
-//! first with the TLS 1.3 ticket the server sent.
+//! first with the TLS 1.3 ticket the server sent. In tools/ktls-vm (the name
+//! has `ktls`) the resumed connections go through kernel TLS too.
 
 use super::*;
 
 /// curl (OpenSSL 3 backend) fetches three files from one `baton serve` in
 /// one run, each on its own connection: the first is a full handshake, the
 /// later ones say "SSL re-using session ID" and get no Certificate message
-/// (the server resumed them), and every body is right.
+/// (the server resumed them), and every body is right. On a kernel with kTLS
+/// every connection, resumed ones included, hands its keys to the kernel and
+/// the file bodies go through it.
 #[test]
-fn serve_curl_several_urls_resume() {
+fn serve_ktls_curl_several_urls_resume() {
     if Command::new("curl").arg("--version").output().is_err() {
         assert!(
             std::env::var_os("BATON_REQUIRE_OPENSSL").is_none(),
             "curl is required under tools/test"
         );
-        eprintln!("SKIPPED serve_curl_several_urls_resume: curl not found");
+        eprintln!("SKIPPED serve_ktls_curl_several_urls_resume: curl not found");
         return;
     }
     let dir = scratch_dir().join("serve-resume");
@@ -24,6 +27,7 @@ fn serve_curl_several_urls_resume() {
         std::fs::write(dir.join(name), format!("file {name}\n")).unwrap();
     }
     let dir = std::fs::canonicalize(dir).unwrap();
+    let before = baton_ktls::tls_stat();
     let server = baton(&[
         "serve",
         dir.to_str().unwrap(),
@@ -68,4 +72,25 @@ fn serve_curl_several_urls_resume() {
         .unwrap();
     let done = server.wait(TIMEOUT);
     assert!(done.status.success(), "{}", done.stderr);
+    let spliced: u64 = done
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("worker "))
+        .filter_map(|l| {
+            l.split_whitespace()
+                .find_map(|w| w.strip_prefix("spliced/sendfile/sealed="))
+                .and_then(|v| v.split('/').next()?.parse::<u64>().ok())
+        })
+        .sum();
+    if baton_ktls::probe().available() {
+        // "file a\n" and the others: 7 bytes each, spliced through kernel TLS.
+        assert_eq!(spliced, 21, "{}", done.stderr);
+        let after = baton_ktls::tls_stat().unwrap();
+        let b = before.unwrap();
+        assert!(after["TlsTxSw"] - b["TlsTxSw"] >= 3, "{after:?}");
+        assert!(after["TlsRxSw"] - b["TlsRxSw"] >= 3, "{after:?}");
+        assert_eq!(after["TlsDecryptError"], b["TlsDecryptError"]);
+    } else {
+        assert_eq!(spliced, 0, "{}", done.stderr);
+    }
 }
