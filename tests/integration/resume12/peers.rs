@@ -7,8 +7,7 @@
 
 use crate::pair::{data, duplex};
 use crate::resume13::peers::{
-    echo_n, read, runtime, rustls_session, s2n_ticket_server_with, s2n_view, KeepTicket,
-    S2nResumed,
+    echo_n, read, runtime, rustls_session, s2n_ticket_server_with, s2n_view, KeepTicket, S2nResumed,
 };
 use crate::resume13::{baton_server_n, ticket_client, ticket_server, Seen};
 use crate::tls12::{tls12_policy, TLS12_ECDSA_SUITES, TLS12_RSA_SUITES};

@@ -76,7 +76,11 @@ fn rustls_turn<S>(conn: &mut rustls::ConnectionCommon<S>, io: &mut End) {
 
 /// Both handshakes, then a line each way: whatever the server sends after
 /// the handshake (its tickets) is read before the line.
-pub(crate) fn rustls_session<S>(baton: &mut Connection, peer: &mut rustls::ConnectionCommon<S>, io: &mut End) {
+pub(crate) fn rustls_session<S>(
+    baton: &mut Connection,
+    peer: &mut rustls::ConnectionCommon<S>,
+    io: &mut End,
+) {
     let mut done = false;
     for _ in 0..50 {
         rustls_turn(peer, io);
