@@ -8,7 +8,8 @@
 //! - `openssl`: interop with `openssl s_server` / `s_client` on 127.0.0.1.
 //! - `raw_hellos`: hand-written ClientHellos (hundreds of unknown extensions,
 //!   GREASE, one-byte records) against a Baton server.
-//! - `resume12`: TLS 1.2 resumption (tickets, session ids) against OpenSSL and GnuTLS.
+//! - `resume12`: TLS 1.2 resumption (tickets, session ids) against OpenSSL, GnuTLS,
+//!   rustls and s2n-tls.
 //! - `resume13`: TLS 1.3 resumption against OpenSSL, GnuTLS, curl, rustls and s2n-tls.
 //! - `event_loop`: driving a connection without a transport, as io_uring/epoll loops do.
 //! - `pq`: the post-quantum hybrids between two Baton ends, with wire checks and tampering.

@@ -2,7 +2,9 @@
 //! -sess_out` then `-sess_in` against a Baton server (tickets, and session
 //! ids with a `MemorySessionCache`), a Baton client resuming against
 //! `openssl s_server` (tickets, and session ids with `-no_ticket`), and
-//! `gnutls-cli --resume`.
+//! `gnutls-cli --resume`; rustls and s2n-tls both directions (`peers`).
+
+mod peers;
 
 use crate::require_openssl;
 use crate::util::*;

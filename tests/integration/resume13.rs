@@ -11,7 +11,7 @@
 
 mod baton_client;
 mod cli_peers;
-mod peers;
+pub(crate) mod peers;
 
 use crate::require_openssl;
 use crate::util::*;

@@ -76,7 +76,11 @@ fn rustls_turn<S>(conn: &mut rustls::ConnectionCommon<S>, io: &mut End) {
 
 /// Both handshakes, then a line each way: whatever the server sends after
 /// the handshake (its tickets) is read before the line.
-fn rustls_session<S>(baton: &mut Connection, peer: &mut rustls::ConnectionCommon<S>, io: &mut End) {
+pub(crate) fn rustls_session<S>(
+    baton: &mut Connection,
+    peer: &mut rustls::ConnectionCommon<S>,
+    io: &mut End,
+) {
     let mut done = false;
     for _ in 0..50 {
         rustls_turn(peer, io);
@@ -205,30 +209,35 @@ fn baton_client_resumes_with_rustls_server() {
 
 const S2N_POLICY: &str = "20190801";
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap()
 }
 
-fn read(name: &str) -> Vec<u8> {
+pub(crate) fn read(name: &str) -> Vec<u8> {
     std::fs::read(data(name)).unwrap()
 }
 
 /// What s2n said about a connection: resumed, and its handshake type.
-type S2nResumed = (bool, String);
+pub(crate) type S2nResumed = (bool, String);
 
 fn s2n_resumed(c: &s2n_tls::connection::Connection) -> S2nResumed {
-    assert_eq!(
-        c.actual_protocol_version().unwrap(),
-        s2n_tls::enums::Version::TLS13
-    );
+    s2n_view(c, s2n_tls::enums::Version::TLS13)
+}
+
+/// [`S2nResumed`] for a connection that must have negotiated `version`.
+pub(crate) fn s2n_view(
+    c: &s2n_tls::connection::Connection,
+    version: s2n_tls::enums::Version,
+) -> S2nResumed {
+    assert_eq!(c.actual_protocol_version().unwrap(), version);
     (c.resumed(), c.handshake_type().unwrap().to_string())
 }
 
 /// s2n hands each ticket to this callback (its serialized session).
-struct KeepTicket(Arc<Mutex<Vec<Vec<u8>>>>);
+pub(crate) struct KeepTicket(pub(crate) Arc<Mutex<Vec<Vec<u8>>>>);
 
 impl s2n_tls::callbacks::SessionTicketCallback for KeepTicket {
     fn on_session_ticket(
@@ -243,7 +252,7 @@ impl s2n_tls::callbacks::SessionTicketCallback for KeepTicket {
 }
 
 /// Baton's side for s2n's client: handshake, echo `len` bytes, close.
-fn echo_n(len: usize) -> impl Fn(&mut Connection) -> Result<Seen, baton::Error> {
+pub(crate) fn echo_n(len: usize) -> impl Fn(&mut Connection) -> Result<Seen, baton::Error> {
     move |conn| {
         conn.negotiate()?;
         let seen = Seen::of(conn);
@@ -324,8 +333,18 @@ fn s2n_client_resumes_with_baton_server() {
 /// An s2n server (tickets on, one ticket key) for `n` connections: echoes
 /// until EOF; returns what s2n said about each.
 fn s2n_ticket_server(n: usize) -> (u16, std::thread::JoinHandle<Vec<S2nResumed>>) {
+    s2n_ticket_server_with(n, S2N_POLICY, s2n_tls::enums::Version::TLS13)
+}
+
+/// [`s2n_ticket_server`] with an s2n security policy, checking that each
+/// connection negotiated `version`.
+pub(crate) fn s2n_ticket_server_with(
+    n: usize,
+    policy: &str,
+    version: s2n_tls::enums::Version,
+) -> (u16, std::thread::JoinHandle<Vec<S2nResumed>>) {
     let mut b = s2n_tls::config::Builder::new();
-    b.set_security_policy(&s2n_tls::security::Policy::from_version(S2N_POLICY).unwrap())
+    b.set_security_policy(&s2n_tls::security::Policy::from_version(policy).unwrap())
         .unwrap();
     b.load_pem(&read("server-rsa.pem"), &read("server-rsa.key"))
         .unwrap();
@@ -349,7 +368,7 @@ fn s2n_ticket_server(n: usize) -> (u16, std::thread::JoinHandle<Vec<S2nResumed>>
                 for _ in 0..n {
                     let (tcp, _) = listener.accept().await.unwrap();
                     let mut tls = acceptor.accept(tcp).await.expect("s2n server handshake");
-                    views.push(s2n_resumed(tls.as_ref()));
+                    views.push(s2n_view(tls.as_ref(), version));
                     let mut buf = vec![0u8; 4096];
                     loop {
                         let n = tls.read(&mut buf).await.expect("s2n server read");
