@@ -88,6 +88,44 @@ impl Session {
             .map(std::time::Duration::from_secs)
     }
 
+    /// TLS 1.2: the id a session cache knows this connection's session by
+    /// (s2n's `s2n_connection_get_session_id`). On a server, the id it
+    /// assigned in its ServerHello to store the session in its
+    /// [`SessionCache`](crate::resumption::SessionCache) (set from the ServerHello on, and
+    /// back to `None` if the session could not be stored after all), or on an
+    /// abbreviated handshake the id of the cache entry it resumed. On a
+    /// client, the non-empty id the server's ServerHello gave (a later
+    /// connection can offer it to resume), or on an abbreviated handshake the
+    /// id of the session resumed.
+    ///
+    /// `None` (never an empty slice) when the session has no such id: a
+    /// server that issues a ticket assigns none (the ticket is the session),
+    /// a session resumed from a ticket keeps the ticket's lack of one (the
+    /// id the client sends beside a ticket and the server echoes is only a
+    /// marker, RFC 5077 §3.4), and a server without a session cache or a
+    /// ticket key that may seal leaves it empty (RFC 5246 §7.4.1.3). Always
+    /// `None` in TLS 1.3, whose legacy_session_id is a compatibility value
+    /// and whose sessions are tickets (as BoringSSL, which caches no TLS 1.3
+    /// session by id), and before the ServerHello.
+    pub fn session_id(&self) -> Option<&[u8]> {
+        self.engine.info().session_id.as_deref()
+    }
+
+    /// Server, TLS 1.3, on a resumed connection: the client's age of the
+    /// ticket it resumed minus this server's, in whole seconds (BoringSSL's
+    /// `SSL_get_ticket_age_skew`): positive when the client's clock ran ahead
+    /// of ours since the ticket was issued. The client's age, in
+    /// milliseconds, is truncated to seconds first, as the server counts in
+    /// seconds. The ticket was accepted, so the skew lies within the config's
+    /// ticket age window (plus a second of rounding): a large value means a
+    /// client with a drifting clock, or one whose ticket was replayed late.
+    /// `None` on a client, in TLS 1.2 (its tickets have no age) and when the
+    /// handshake did not resume.
+    pub fn resumed_ticket_age_skew(&self) -> Option<i64> {
+        let info = self.engine.info();
+        info.ticket_age_skew.filter(|_| info.resumed)
+    }
+
     /// Server, TLS 1.3: sends `n` more session tickets than the config's
     /// count, after the handshake or at the next chance (s2n's
     /// `add_new_tickets_to_send`).

@@ -39,6 +39,12 @@ pub(crate) struct Info {
     pub refusal: Option<crate::resumption::ResumptionRefusal>,
     /// Seconds since the resumed session's ticket or entry was issued.
     pub resumed_age: Option<u64>,
+    /// TLS 1.2: the session's id where a session cache can resume it by that
+    /// id (the one the server assigned, or the one resumed).
+    pub session_id: Option<Vec<u8>>,
+    /// Server, TLS 1.3: the client's ticket age minus ours, in seconds, for
+    /// the ticket accepted (BoringSSL's `SSL_get_ticket_age_skew`).
+    pub ticket_age_skew: Option<i64>,
 }
 
 /// What the keying-material exporter derives from.

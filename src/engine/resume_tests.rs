@@ -309,6 +309,36 @@ fn an_age_outside_the_window_is_refused() {
 }
 
 #[test]
+fn the_server_reports_the_ticket_age_skew_in_seconds_and_no_session_id() {
+    let (server, client) = setup().build();
+    let (c, s) = handshake(&server, &client, "localhost", None).unwrap();
+    assert_eq!(s.info().ticket_age_skew, None, "nothing resumed");
+    // TLS 1.3 sessions are tickets: no session id on either side.
+    assert!(c.info().session_id.is_none() && s.info().session_id.is_none());
+    let saved = c.received_session().cloned().unwrap();
+    advance(20);
+    // The client's clock ran 4.5 s ahead: its 24.5 s count as 24 s.
+    let mut ahead = saved.clone();
+    ahead.age_add = ahead.age_add.wrapping_add(4_500);
+    let (c, s) = handshake(&server, &client, "localhost", Some(ahead)).unwrap();
+    assert!(s.info().resumed);
+    assert_eq!(s.info().ticket_age_skew, Some(4));
+    assert_eq!(c.info().ticket_age_skew, None, "a server's measure");
+    assert!(c.info().session_id.is_none() && s.info().session_id.is_none());
+    // 3 s behind (a fresh copy: the client offers a ticket once).
+    let mut behind = saved.clone();
+    behind.age_add = behind.age_add.wrapping_sub(3_000);
+    let (_, s) = handshake(&server, &client, "localhost", Some(behind)).unwrap();
+    assert_eq!(s.info().ticket_age_skew, Some(-3));
+    // A refused ticket (out of the 10 s window) leaves none.
+    let mut far = saved;
+    far.age_add = far.age_add.wrapping_add(30_000);
+    let (_, s) = handshake(&server, &client, "localhost", Some(far)).unwrap();
+    assert!(!s.info().resumed);
+    assert_eq!(s.info().ticket_age_skew, None);
+}
+
+#[test]
 fn a_bad_binder_fails_the_handshake_with_decrypt_error() {
     let (server, client) = setup().build();
     let mut saved = ticket(&server, &client);

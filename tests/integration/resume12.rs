@@ -84,13 +84,20 @@ fn echo(conn: &mut Connection) -> Result<bool, Error> {
     Ok(resumed)
 }
 
+/// `echo`, and the connection's `session_id()`.
+fn echo_with_id(conn: &mut Connection) -> Result<(bool, Option<Vec<u8>>), Error> {
+    let resumed = echo(conn)?;
+    Ok((resumed, conn.session_id().map(<[u8]>::to_vec)))
+}
+
 /// `openssl s_client -tls1_2 -sess_out F`, then `-sess_in F`, against a
-/// Baton server; returns each s_client's stdout.
-fn s_client_twice(config: Config, extra: &[&str]) -> Vec<String> {
-    let (port, results) = baton_servers(config, 2, echo);
+/// Baton server; returns each s_client's stdout and the Baton server's
+/// `session_id()`, which must be the one s_client prints when it has one.
+fn s_client_twice(config: Config, extra: &[&str]) -> (Vec<String>, Vec<Option<Vec<u8>>>) {
+    let (port, results) = baton_servers(config, 2, echo_with_id);
     let sess = scratch_dir().join(format!("resume12-{port}.pem"));
     let sess = sess.to_str().unwrap().to_string();
-    let mut outs = Vec::new();
+    let (mut outs, mut ids) = (Vec::new(), Vec::new());
     for (i, flag) in ["-sess_out", "-sess_in"].into_iter().enumerate() {
         let mut args = vec![
             "-tls1_2",
@@ -108,7 +115,7 @@ fn s_client_twice(config: Config, extra: &[&str]) -> Vec<String> {
         cli.write_stdin(MSG);
         cli.close_stdin();
         let out = cli.wait(TIMEOUT);
-        let resumed = results
+        let (resumed, id) = results
             .recv_timeout(TIMEOUT)
             .expect("the Baton server answered")
             .unwrap_or_else(|e| panic!("Baton server: {e}\ns_client: {}", out.stderr));
@@ -119,16 +126,23 @@ fn s_client_twice(config: Config, extra: &[&str]) -> Vec<String> {
             "{stdout}"
         );
         assert_eq!(resumed, i == 1, "connection {i}: is_resumed()\n{stdout}");
+        if let Some(id) = &id {
+            let hex: String = id.iter().map(|b| format!("{b:02X}")).collect();
+            assert!(stdout.contains(&format!("Session-ID: {hex}")), "{stdout}");
+        }
         outs.push(stdout);
+        ids.push(id);
     }
     let _ = std::fs::remove_file(&sess);
-    outs
+    (outs, ids)
 }
 
 #[test]
 fn openssl_client_resumes_a_baton_ticket() {
     require_openssl!();
-    let outs = s_client_twice(server_cfg(true, false), &[]);
+    let (outs, ids) = s_client_twice(server_cfg(true, false), &[]);
+    // A ticket is the session: the server assigns no id beside it.
+    assert_eq!(ids, [None, None]);
     assert!(outs[0].contains("New, TLSv1.2"), "{}", outs[0]);
     assert!(
         outs[0].contains("TLS session ticket lifetime hint"),
@@ -141,7 +155,10 @@ fn openssl_client_resumes_a_baton_ticket() {
 #[test]
 fn openssl_client_resumes_a_baton_session_id() {
     require_openssl!();
-    let outs = s_client_twice(server_cfg(false, true), &["-no_ticket"]);
+    let (outs, ids) = s_client_twice(server_cfg(false, true), &["-no_ticket"]);
+    // The id the server stored the session under, and resumed it by.
+    assert!(ids[0].as_ref().is_some_and(|id| id.len() == 32));
+    assert_eq!(ids[0], ids[1]);
     assert!(outs[0].contains("New, TLSv1.2"), "{}", outs[0]);
     assert!(!outs[0].contains("TLS session ticket:"), "{}", outs[0]);
     assert!(outs[1].contains("Reused, TLSv1.2"), "{}", outs[1]);

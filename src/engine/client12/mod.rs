@@ -177,6 +177,13 @@ pub(crate) fn handle_server_hello(
     c.info.server_version = Some(ProtocolVersion::TLSV1_2);
     c.info.suite = Some(suite.suite);
     c.info.ems = Some(exts.extended_master_secret);
+    // The id a session cache knows the session by: the server's new one, or
+    // on resumption the session's own (a ticket's is only our random echo).
+    c.info.session_id = match &resumed {
+        Some(saved) => Some(saved.session_id.clone()),
+        None => Some(sh.session_id.clone()),
+    }
+    .filter(|id| !id.is_empty());
     let mut s = Box::new(Handshake {
         transcript,
         suite,

@@ -361,6 +361,7 @@ fn full_handshake(
     } else {
         Vec::new()
     };
+    c.info.session_id = (!session_id.is_empty()).then(|| session_id.clone());
     let (sh, server_random) = server_hello(
         c,
         ch,
@@ -547,6 +548,9 @@ impl Handshake {
             )?;
         } else if let (Some(cache), Some(entry)) = (&settings.session_cache, &sealed) {
             cache.store(&self.session_id, entry, settings.session_lifetime);
+        } else {
+            // No key may seal since the ServerHello: the id names nothing.
+            c.info.session_id = None;
         }
         let enc = self
             .enc

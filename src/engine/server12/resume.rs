@@ -64,7 +64,10 @@ pub(super) fn after_lookup(
         return Decision::Full;
     };
     match check(c, ch, exts, &entry) {
-        Ok(state) => Decision::Resume(state),
+        Ok(state) => {
+            c.info.session_id = Some(ch.session_id.clone());
+            Decision::Resume(state)
+        }
         Err(r) => {
             if let Some(cache) = &c.config.inner.resumption.session_cache {
                 cache.delete(&ch.session_id);

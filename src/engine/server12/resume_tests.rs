@@ -213,6 +213,52 @@ fn a_session_id_resumes_through_the_cache() {
 }
 
 #[test]
+fn the_session_id_is_the_cache_key_on_both_sides() {
+    let mut st = setup();
+    let cache = Arc::new(MemorySessionCache::new(16));
+    st.server
+        .session_tickets(false)
+        .set_session_cache(cache.clone());
+    st.client.session_tickets(false);
+    let (server, client) = st.build();
+    let (c, s) = handshake(&server, &client, "localhost", None).unwrap();
+    let id = s.info().session_id.clone().expect("an id for the cache");
+    assert_eq!(id.len(), 32);
+    assert_eq!(c.info().session_id.as_ref(), Some(&id));
+    assert!(matches!(cache.retrieve(&id), CacheLookup::Found(_)));
+    let saved = c.received_session().cloned().unwrap();
+    let (c, s) = handshake(&server, &client, "localhost", Some(saved)).unwrap();
+    assert!(resumed(&c, &s));
+    assert_eq!(s.info().session_id.as_ref(), Some(&id));
+    assert_eq!(c.info().session_id.as_ref(), Some(&id));
+    assert_eq!(
+        s.info().ticket_age_skew,
+        None,
+        "TLS 1.2 tickets have no age"
+    );
+
+    // A ticket is the session: no id, also when resumed (the id the client
+    // sent beside it, echoed, is only a marker).
+    let mut st = setup();
+    st.server
+        .set_session_cache(Arc::new(MemorySessionCache::new(16)));
+    let (server, client) = st.build();
+    let (c, s) = handshake(&server, &client, "localhost", None).unwrap();
+    assert!(c.info().session_id.is_none() && s.info().session_id.is_none());
+    let saved = c.received_session().cloned().unwrap();
+    let (c, s) = handshake(&server, &client, "localhost", Some(saved)).unwrap();
+    assert!(resumed(&c, &s));
+    assert!(c.info().session_id.is_none() && s.info().session_id.is_none());
+
+    // Neither tickets nor a cache: nothing to resume with, no id.
+    let mut st = setup();
+    st.server.session_tickets(false);
+    let (server, client) = st.build();
+    let (c, s) = handshake(&server, &client, "localhost", None).unwrap();
+    assert!(c.info().session_id.is_none() && s.info().session_id.is_none());
+}
+
+#[test]
 fn a_refused_cache_entry_is_deleted() {
     let mut st = setup();
     let cache = Arc::new(MemorySessionCache::new(16));

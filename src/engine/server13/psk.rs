@@ -57,6 +57,8 @@ pub(super) fn choose(
     prior: Option<&Transcript>,
     suite: &'static Tls13Suite,
 ) -> Result<Option<Accepted>> {
+    // A second ClientHello (after HelloRetryRequest) decides afresh.
+    c.info.ticket_age_skew = None;
     let Some(body) = exts.pre_shared_key.as_deref() else {
         return Ok(None);
     };
@@ -79,9 +81,10 @@ pub(super) fn choose(
         .take(MAX_IDENTITIES_TRIED)
     {
         match check_ticket(c, exts, suite, now, &id.identity, id.obfuscated_age) {
-            Ok(state) => {
+            Ok((state, skew)) => {
                 let early = verify_binder(msg, prior, suite, &state, &offer.binders[i])?;
                 c.info.refusal = None;
+                c.info.ticket_age_skew = Some(skew);
                 return Ok(Some(Accepted {
                     index: i as u16,
                     state,
@@ -98,6 +101,8 @@ pub(super) fn choose(
     Ok(None)
 }
 
+/// The ticket's session state and the age skew in seconds (the client's
+/// age minus ours, as BoringSSL reports it), if the ticket may resume here.
 fn check_ticket(
     c: &Common,
     exts: &ClientExtensions,
@@ -105,7 +110,7 @@ fn check_ticket(
     now: u64,
     ticket: &[u8],
     obfuscated_age: u32,
-) -> core::result::Result<ServerSessionState, ResumptionRefusal> {
+) -> core::result::Result<(ServerSessionState, i64), ResumptionRefusal> {
     let r = &c.config.inner.resumption;
     let plain = r.ticket_keys.open(now, ticket)?;
     let state = ServerSessionState::decode(&plain).map_err(|_| ResumptionRefusal::Malformed)?;
@@ -126,12 +131,12 @@ fn check_ticket(
     // The client counts in milliseconds, this clock in seconds: allow the
     // window plus one second of rounding either way (§8.3).
     let client_ms = i64::from(obfuscated_age.wrapping_sub(state.age_add));
-    let server_ms = age.unwrap_or(0).min(1 << 40) as i64 * 1000;
+    let server_secs = age.unwrap_or(0).min(1 << 40) as i64;
     let window_ms = r.age_window.as_millis().min(1 << 40) as i64 + 1000;
-    if (client_ms - server_ms).abs() > window_ms {
+    if (client_ms - server_secs * 1000).abs() > window_ms {
         return Err(ResumptionRefusal::AgeOutOfWindow);
     }
-    Ok(state)
+    Ok((state, client_ms / 1000 - server_secs))
 }
 
 fn verify_binder(

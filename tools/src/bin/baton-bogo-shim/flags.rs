@@ -79,6 +79,15 @@ pub struct Options {
     /// Client: the session may not be resumed under another server name
     /// (always so in Baton).
     pub expect_not_resumable_across_names: bool,
+    /// Initial connection: the server cached the session under a session id
+    /// (a client: it received a session).
+    pub expect_session_id: bool,
+    /// Initial connection: no session was cached by id (a client: none
+    /// received).
+    pub expect_no_session_id: bool,
+    /// Server, resumption: the ticket age skew in seconds (0: not checked,
+    /// as in bssl_shim).
+    pub expect_ticket_age_skew: i64,
 }
 
 /// The parsed command line.
@@ -158,10 +167,7 @@ const UNIMPLEMENTED: &[(&str, bool)] = &[
     ("-skip-ticket", false),
     ("-use-ticket-callback", false),
     ("-use-ticket-aead-callback", false),
-    ("-expect-session-id", false),
-    ("-expect-no-session-id", false),
     ("-expect-ticket-supports-early-data", false),
-    ("-expect-ticket-age-skew", true),
     ("-reverify-on-resume", false),
     ("-resumption-across-names-enabled", false),
     ("-expect-resumable-across-names", false),
@@ -293,10 +299,6 @@ fn why_unimplemented(name: &str) -> Option<&'static str> {
         "-use-ticket-callback" | "-use-ticket-aead-callback" | "-renew-ticket" | "-skip-ticket" => {
             "BoringSSL's ticket encryption callbacks; Baton seals tickets with its TicketKeys only"
         }
-        "-expect-session-id" | "-expect-no-session-id" => {
-            "Baton does not expose a TLS 1.2 session's id"
-        }
-        "-expect-ticket-age-skew" => "Baton does not expose the ticket age skew it measured",
         "-reverify-on-resume" => {
             "Baton does not verify the server's certificate again on a resumed connection"
         }
@@ -453,6 +455,9 @@ impl Options {
             "-expect-no-session" => self.expect_no_session = true,
             "-expect-ticket-renewal" => self.expect_ticket_renewal = true,
             "-expect-not-resumable-across-names" => self.expect_not_resumable_across_names = true,
+            "-expect-session-id" => self.expect_session_id = true,
+            "-expect-no-session-id" => self.expect_no_session_id = true,
+            "-expect-ticket-age-skew" => self.expect_ticket_age_skew = int(name, v)?,
             _ => return Ok(false),
         }
         Ok(true)
@@ -491,6 +496,8 @@ const OPTION_SWITCHES: &[&str] = &[
     "-no-ticket",
     "-expect-no-session",
     "-expect-ticket-renewal",
+    "-expect-session-id",
+    "-expect-no-session-id",
     "-expect-not-resumable-across-names",
 ];
 
@@ -526,6 +533,7 @@ const OPTION_VALUES: &[&str] = &[
     "-expect-selected-credential",
     "-ticket-key",
     "-resumption-delay",
+    "-expect-ticket-age-skew",
 ];
 
 fn option_takes_value(name: &str) -> Option<bool> {
@@ -743,6 +751,22 @@ mod tests {
         assert!(f.initial.expect_no_session && !f.resume.expect_no_session);
         let key: Vec<u8> = (0..48).collect();
         assert_eq!(f.initial.ticket_key.as_deref(), Some(&key[..]));
+        let f = parse(&args(&[
+            "-expect-session-id",
+            "-on-initial-expect-no-session-id",
+            "-on-resume-expect-ticket-age-skew",
+            "-5",
+        ]))
+        .unwrap();
+        assert!(f.initial.expect_session_id && f.resume.expect_session_id);
+        assert!(f.initial.expect_no_session_id && !f.resume.expect_no_session_id);
+        assert_eq!(
+            (
+                f.initial.expect_ticket_age_skew,
+                f.resume.expect_ticket_age_skew
+            ),
+            (0, -5)
+        );
     }
 
     #[test]

@@ -200,6 +200,18 @@ fn sessions(run: &Run, received: &[baton::SavedSession]) -> Result<(), Outcome> 
             "expectation failed: a new session was unexpectedly established".into(),
         ));
     }
+    // bssl_shim's -expect-(no-)session-id on a client: whether a new session
+    // arrived on the initial connection.
+    if !run.is_resume && o.expect_session_id && received.is_empty() {
+        return Err(Outcome::Failed(
+            "expectation failed: no new session was established".into(),
+        ));
+    }
+    if !run.is_resume && o.expect_no_session_id && !received.is_empty() {
+        return Err(Outcome::Failed(
+            "expectation failed: a new session was unexpectedly established".into(),
+        ));
+    }
     if o.expect_ticket_renewal && run.is_resume && received.is_empty() {
         return Err(Outcome::Failed(
             "expectation failed: the ticket was not renewed".into(),
@@ -419,6 +431,24 @@ fn check(run: &Run, conn: &Connection) -> Result<(), Outcome> {
     }
     if o.expect_no_peer_cert {
         want("peer certificates", conn.peer_cert_chain().len(), 0)?;
+    }
+    // bssl_shim asks whether the server cached the session by id, on the
+    // initial connection only (a client's side of it is in `sessions`).
+    if o.server && !run.is_resume {
+        if o.expect_session_id {
+            want("session cached by id", conn.session_id().is_some(), true)?;
+        }
+        if o.expect_no_session_id {
+            want("session cached by id", conn.session_id().is_some(), false)?;
+        }
+    }
+    // 0 is bssl_shim's "not checked" (and SSL_get_ticket_age_skew's "none").
+    if run.is_resume && o.expect_ticket_age_skew != 0 {
+        want(
+            "ticket age skew",
+            conn.resumed_ticket_age_skew().unwrap_or(0),
+            o.expect_ticket_age_skew,
+        )?;
     }
     if let Some(i) = o.expect_selected_credential {
         let selected = conn.selected_cert().map(|c| c.chain());
