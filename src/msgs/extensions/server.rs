@@ -275,6 +275,13 @@ impl ServerExtensions {
                         put_bytes8(o, info)
                     })?);
                 }
+                // Parsed (some servers send their list), so encoded too: a
+                // typed view round-trips (Baton's own server never sets it).
+                if let Some(groups) = &self.supported_groups {
+                    v.push(Extension::build(ExtensionType::SUPPORTED_GROUPS, |o| {
+                        encode_list(o, LenPrefix::U16, groups)
+                    })?);
+                }
                 if let Some(formats) = &self.ec_point_formats {
                     v.push(Extension::build(ExtensionType::EC_POINT_FORMATS, |o| {
                         put_bytes8(o, formats)
