@@ -578,7 +578,9 @@ fn tls12_server_hello_may_echo_supported_groups() {
     // And it round-trips (the fuzz oracle's check: it was dropped on encode).
     let again = ServerExtensions::parse(
         ServerExtContext::ServerHello12,
-        &parsed.to_extensions(ServerExtContext::ServerHello12).unwrap(),
+        &parsed
+            .to_extensions(ServerExtContext::ServerHello12)
+            .unwrap(),
     )
     .unwrap();
     assert_eq!(again, parsed);
