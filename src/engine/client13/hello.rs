@@ -170,7 +170,7 @@ pub(crate) fn start(c: &mut Common) -> Result<State> {
         // Servers send TLS 1.3 tickets only to clients that name a mode
         // (RFC 8446 §4.2.9); Baton asks for psk_dhe_ke only (forward secret).
         psk_modes: (offer13 && (tickets || offer.is_some()))
-            .then(|| vec![super::offer::PSK_DHE_KE]),
+            .then(|| vec![crate::msgs::extensions::PSK_DHE_KE]),
         ..Default::default()
     };
     // A random session id puts TLS 1.3 in middlebox-compatibility mode; a

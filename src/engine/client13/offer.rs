@@ -13,11 +13,6 @@ use crate::resumption::SavedSession;
 use crate::suites::{tls12_suite, tls13_suite};
 use crate::tls13::key_schedule::{finished_verify_data, EarlySecret};
 
-/// `psk_dhe_ke` (RFC 8446 §4.2.9): resumption with a fresh (EC)DHE exchange.
-pub(crate) const PSK_DHE_KE: u8 = 1;
-/// `psk_ke`: resumption without one (not forward secret).
-pub(crate) const PSK_KE: u8 = 0;
-
 /// The TLS 1.3 session a ClientHello offers.
 pub(crate) struct OfferedPsk {
     pub session: SavedSession,
@@ -58,12 +53,11 @@ pub(super) fn usable_offer(c: &mut Common, offer13: bool, offer12: bool) -> Opti
         }
         _ => false,
     };
-    let version_ok = true;
     let name_ok = s.server_name == c.info.server_name;
     let alpn_ok = s.alpn.as_ref().is_none_or(|p| c.alpn_prefs().contains(p));
     let fresh = s.age_secs(c.now()) < u64::from(s.lifetime);
     let ems_ok = s.version != ProtocolVersion::TLSV1_2 || s.ems || !c.config.inner.ems_required();
-    if !(suite_ok && version_ok && name_ok && alpn_ok && fresh && ems_ok) {
+    if !(suite_ok && name_ok && alpn_ok && fresh && ems_ok) {
         return None;
     }
     // Kept for the ServerHello's answer (client12 reads it for TLS 1.2).
@@ -195,6 +189,3 @@ pub(crate) fn session_from_ticket(
         peer_chain: c.info.peer_chain.clone(),
     }))
 }
-
-#[allow(dead_code)]
-const _: u8 = PSK_KE;

@@ -7,7 +7,7 @@ use crate::engine::resume::TicketBase;
 use crate::engine::Common;
 use crate::error::{AlertDescription, Error, Result};
 use crate::msgs::enums::ProtocolVersion;
-use crate::msgs::extensions::{ClientExtensions, PskOffer};
+use crate::msgs::extensions::{ClientExtensions, PskOffer, PSK_DHE_KE, PSK_KE};
 use crate::msgs::handshake::{
     client_hello_binders_offset, HandshakeMessage, HandshakePayload, NewSessionTicket13,
 };
@@ -21,9 +21,6 @@ use crate::tls13::key_schedule::{finished_verify_data, resumption_psk, EarlySecr
 /// Identities tried per ClientHello: each costs an AEAD open. Clients offer
 /// one or two; the rest are ignored, as a server may (§4.2.11).
 const MAX_IDENTITIES_TRIED: usize = 4;
-
-const PSK_KE: u8 = 0;
-const PSK_DHE_KE: u8 = 1;
 
 /// A ticket the server will resume.
 pub(super) struct Accepted {

@@ -29,7 +29,7 @@ mod tests;
 mod ticket;
 
 pub(crate) use client::ClientExtensions;
-pub(crate) use psk::{PskIdentity, PskOffer};
+pub(crate) use psk::{PskIdentity, PskOffer, PSK_DHE_KE, PSK_KE};
 pub(crate) use server::{ServerExtContext, ServerExtensions};
 pub(crate) use ticket::TicketExtensions;
 

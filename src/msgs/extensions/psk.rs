@@ -7,6 +7,12 @@ use crate::msgs::codec::{
 };
 use crate::msgs::enums::AlertDescription;
 
+/// `psk_ke` (RFC 8446 §4.2.9): resumption without a fresh (EC)DHE exchange
+/// (not forward secret).
+pub(crate) const PSK_KE: u8 = 0;
+/// `psk_dhe_ke`: resumption with a fresh (EC)DHE exchange.
+pub(crate) const PSK_DHE_KE: u8 = 1;
+
 /// The shortest binder: a SHA-256 HMAC (RFC 8446 §4.2.11: `PskBinderEntry<32..255>`).
 pub(crate) const MIN_BINDER: usize = 32;
 
