@@ -16,6 +16,7 @@
     doc = "\n```compile_fail\nbaton::fuzzing::records(&[]);\n```"
 )]
 
+pub mod early;
 pub mod error;
 // Test-only harnesses (they embed a test private key): built for unit tests
 // and for tests/fuzz, which turns on the `fuzzing` feature; never shipped.

@@ -1,0 +1,197 @@
+//! Anti-replay for TLS 1.3 early data (RFC 8446 §8), across a fleet.
+//!
+//! 0-RTT data can be captured and sent again, to the same server or to any
+//! other server that accepts the same ticket. A server accepts early data
+//! only after an [`AntiReplayStore`] has *claimed* a key for it, atomically,
+//! in a store every server of the fleet shares: the first claim of a key wins,
+//! every later one within its lifetime is a replay. Two modes
+//! ([`AntiReplayMode`]) decide what the key is:
+//!
+//! - **Single-use tickets:** the key is the ticket (the PSK identity), kept
+//!   for the ticket's remaining lifetime, so each ticket carries early data
+//!   once.
+//! - **ClientHello recording:** the key is the ClientHello's verified PSK
+//!   binder (unique per ClientHello), kept for a freshness window; a
+//!   ClientHello whose ticket age says it was not sent within that window is
+//!   refused early data without asking the store.
+//!
+//! Whatever goes wrong leads to the same safe answer: the early data is
+//! rejected and the handshake goes on in 1-RTT. A store that cannot answer in
+//! time, an error, a restart that forgot what it accepted: never accept on
+//! doubt.
+
+use core::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::SystemTime;
+
+/// What an anti-replay key is made of (see the [module docs](self)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AntiReplayMode {
+    /// Each ticket carries early data at most once (the key is the PSK
+    /// identity, kept for the ticket's remaining lifetime).
+    SingleUseTickets,
+    /// Each ClientHello carries early data at most once (the key is its PSK
+    /// binder, kept for `window`), and only a ClientHello sent within
+    /// `window` of its arrival, judged by the ticket age, is considered.
+    RecordClientHellos {
+        /// The freshness window.
+        window: Duration,
+    },
+}
+
+/// The outcome of a claim.
+#[derive(Debug)]
+pub enum Claim {
+    /// The key was not claimed before: this is the first use, early data may
+    /// be accepted.
+    Fresh,
+    /// The key was claimed before: a replay, reject early data.
+    Replayed,
+    /// The store could not answer (down, slow, full): reject early data.
+    Unavailable,
+    /// The answer comes later: the handshake returns
+    /// [`Blocked::OnApplicationInput`](crate::Blocked::OnApplicationInput)
+    /// until the paired [`ClaimAnswer`] answers; a store must answer within
+    /// its own deadline ([`ClaimAnswer::unavailable`] when it passes).
+    Pending(PendingClaim),
+}
+
+/// A store that claims anti-replay keys atomically, shared by every server
+/// that accepts the same tickets or PSKs. Called from handshakes: `claim`
+/// must not block (answer [`Claim::Pending`] for a remote store).
+pub trait AntiReplayStore: Send + Sync {
+    /// Claims `key` for `ttl`: [`Claim::Fresh`] if no claim of `key` is live,
+    /// recording this one; [`Claim::Replayed`] otherwise. Atomic: of two
+    /// concurrent claims of one key, on any servers sharing the store, at
+    /// most one is `Fresh`. `key` is at most 64 bytes.
+    fn claim(&self, key: &[u8], ttl: Duration) -> Claim;
+
+    /// Since when the store has known every claim it accepted: `None` when
+    /// it outlives this process (a shared store such as Redis), or the
+    /// store's start for one in memory. Early data whose key could have been
+    /// claimed before then (a ticket issued, or a ClientHello sent, before
+    /// it) is rejected, because the store cannot know whether it was.
+    fn remembers_since(&self) -> Option<SystemTime>;
+}
+
+/// The answer slot: `None` while unanswered, then `Some(fresh)`, where
+/// `fresh` is `Some(true)` Fresh, `Some(false)` Replayed, `None` unavailable.
+type Slot = Mutex<Option<Option<bool>>>;
+/// Called once when the answer is given (to wake an event loop).
+type Waker = Box<dyn FnOnce() + Send + 'static>;
+
+struct Shared {
+    slot: Slot,
+    waker: Mutex<Option<Waker>>,
+}
+
+/// The handshake's half of a claim answered later.
+pub struct PendingClaim {
+    shared: Arc<Shared>,
+}
+
+/// The store's half: answer from any thread. Dropping it unanswered counts
+/// as [`unavailable`](Self::unavailable).
+pub struct ClaimAnswer {
+    shared: Arc<Shared>,
+    answered: bool,
+}
+
+impl PendingClaim {
+    /// A pending claim and the handle that answers it.
+    pub fn new() -> (PendingClaim, ClaimAnswer) {
+        Self::make(None)
+    }
+
+    /// As [`new`](Self::new), and `wake` is called once, on the answering
+    /// thread, when the answer is given (or the handle is dropped), so an
+    /// event loop can drive the handshake again.
+    pub fn with_waker(wake: impl FnOnce() + Send + 'static) -> (PendingClaim, ClaimAnswer) {
+        Self::make(Some(Box::new(wake)))
+    }
+
+    fn make(waker: Option<Waker>) -> (PendingClaim, ClaimAnswer) {
+        let shared = Arc::new(Shared {
+            slot: Mutex::new(None),
+            waker: Mutex::new(waker),
+        });
+        (
+            PendingClaim {
+                shared: Arc::clone(&shared),
+            },
+            ClaimAnswer {
+                shared,
+                answered: false,
+            },
+        )
+    }
+
+    /// `None` while unanswered; then the answer (never `Pending`), the same
+    /// at every later poll.
+    #[cfg_attr(not(test), allow(dead_code))] // until the engine polls
+    pub(crate) fn poll(&self) -> Option<Claim> {
+        lock(&self.shared.slot).map(|a| match a {
+            Some(true) => Claim::Fresh,
+            Some(false) => Claim::Replayed,
+            None => Claim::Unavailable,
+        })
+    }
+}
+
+impl ClaimAnswer {
+    /// The key was not claimed before (now it is).
+    pub fn fresh(mut self) {
+        self.answer(Some(true));
+    }
+
+    /// The key was claimed before.
+    pub fn replayed(mut self) {
+        self.answer(Some(false));
+    }
+
+    /// The store failed or its deadline passed.
+    pub fn unavailable(mut self) {
+        self.answer(None);
+    }
+
+    fn answer(&mut self, value: Option<bool>) {
+        if self.answered {
+            return;
+        }
+        self.answered = true;
+        *lock(&self.shared.slot) = Some(value);
+        // Taken out first so the callback runs with no lock held.
+        let wake = lock(&self.shared.waker).take();
+        if let Some(wake) = wake {
+            wake();
+        }
+    }
+}
+
+impl Drop for ClaimAnswer {
+    fn drop(&mut self) {
+        self.answer(None);
+    }
+}
+
+impl core::fmt::Debug for PendingClaim {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PendingClaim")
+            .field("answered", &lock(&self.shared.slot).is_some())
+            .finish()
+    }
+}
+
+impl core::fmt::Debug for ClaimAnswer {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ClaimAnswer")
+            .field("answered", &self.answered)
+            .finish()
+    }
+}
+
+/// A poisoned lock only means another thread panicked holding it; the data
+/// is still consistent.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
