@@ -291,7 +291,15 @@ impl SecurityPolicy {
     /// offer and accept with this, so a policy without an active TLS 1.3 suite
     /// never offers or accepts TLS 1.3, whatever its `max_version` says.
     pub fn negotiates(&self, v: ProtocolVersion) -> bool {
-        self.active_versions().contains(&v)
+        // `active_versions().contains(&v)` without its two allocations (the
+        // engine asks this on every handshake): an implemented suite usable
+        // at an allowed, implemented `v` is active by definition.
+        version_implemented(v)
+            && self.allows_version(v)
+            && self
+                .cipher_suites
+                .iter()
+                .any(|&cs| suite_implemented(cs) && usable_at(cs, v))
     }
 
     /// Checks that Baton can complete a handshake under this policy: it needs an

@@ -170,6 +170,36 @@ impl PrkKey {
     }
 }
 
+impl PrkKey {
+    /// The TLS 1.2 P_hash (RFC 5246 §5) keyed by this HMAC key: `out` gets
+    /// HMAC(A(1) || seed) || HMAC(A(2) || seed) || ..., where A(0) = seed and
+    /// A(i) = HMAC(A(i-1)); `seed` is given in pieces (label, randoms...).
+    pub(crate) fn p_hash(&self, seed: &[&[u8]], out: &mut [u8]) {
+        let n = self.alg.output_len();
+        let mut a = [0u8; MAX_HASH_LEN];
+        let mut ctx = hmac::Context::with_key(&self.key);
+        for part in seed {
+            ctx.update(part);
+        }
+        a[..n].copy_from_slice(ctx.sign().as_ref());
+        let mut chunks = out.chunks_mut(n).peekable();
+        while let Some(chunk) = chunks.next() {
+            let mut ctx = hmac::Context::with_key(&self.key);
+            ctx.update(&a[..n]);
+            for part in seed {
+                ctx.update(part);
+            }
+            let t = ctx.sign();
+            chunk.copy_from_slice(&t.as_ref()[..chunk.len()]);
+            if chunks.peek().is_some() {
+                let next = hmac::sign(&self.key, &a[..n]);
+                a[..n].copy_from_slice(next.as_ref());
+            }
+        }
+        a.zeroize();
+    }
+}
+
 impl HashAlg {
     /// HKDF-Expand-Label (RFC 8446 §7.1), "tls13 " prefix added here. `out.len()` ≤ 255*hash_len.
     ///

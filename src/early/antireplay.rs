@@ -128,7 +128,7 @@ impl PendingClaim {
 
     /// `None` while unanswered; then the answer (never `Pending`), the same
     /// at every later poll.
-    #[cfg_attr(not(test), allow(dead_code))] // until the engine polls
+    #[allow(dead_code)] // until the engine polls
     pub(crate) fn poll(&self) -> Option<Claim> {
         lock(&self.shared.slot).map(|a| match a {
             Some(true) => Claim::Fresh,

@@ -8,32 +8,40 @@ use crate::crypto::aead::AeadAlg;
 use crate::crypto::hash::HashAlg;
 use crate::error::{Error, Result};
 use crate::secrets::Secret;
-use aws_lc_rs::tls_prf;
+use zeroize::Zeroizing;
 
 /// Length of the TLS 1.2 master secret.
 const MASTER_LEN: usize = 48;
 /// Length of Finished.verify_data for every suite Baton implements (RFC 5246 §7.4.9).
 pub(crate) const VERIFY_DATA_LEN: usize = 12;
 
-fn algorithm(hash: HashAlg) -> &'static tls_prf::Algorithm {
-    match hash {
-        HashAlg::Sha256 => &tls_prf::P_SHA256,
-        HashAlg::Sha384 => &tls_prf::P_SHA384,
-    }
-}
-
-/// PRF(secret, label, seed1 || seed2)[..len], in a buffer zeroized on drop.
-fn prf(
+/// PRF(secret, label, seed1 || seed2) (RFC 5246 §5) into `out`. P_hash runs
+/// on aws-lc-rs's HMAC with the key set up once (aws-lc-rs's `tls_prf` boxes
+/// the secret and sets the HMAC key up afresh on every call, and a resumed
+/// handshake makes three calls).
+fn prf_into(
     hash: HashAlg,
     secret: &[u8],
     label: &[u8],
     seed1: &[u8],
     seed2: &[u8],
-    len: usize,
-) -> Result<tls_prf::Secret> {
-    tls_prf::Secret::new(algorithm(hash), secret)
-        .and_then(|s| s.derive_with_seed_concatination(label, seed1, seed2, len))
-        .map_err(|_| Error::internal("TLS 1.2 PRF failed"))
+    out: &mut [u8],
+) {
+    hash.prk_key(secret).p_hash(&[label, seed1, seed2], out);
+}
+
+/// [`prf_into`] a stack buffer of `len` ≤ 2 * 48 bytes, kept as a [`Secret`]
+/// when it fits, zeroized either way.
+fn prf_fixed<const N: usize>(
+    hash: HashAlg,
+    secret: &[u8],
+    label: &[u8],
+    seed1: &[u8],
+    seed2: &[u8],
+) -> Zeroizing<[u8; N]> {
+    let mut out = Zeroizing::new([0u8; N]);
+    prf_into(hash, secret, label, seed1, seed2, &mut out[..]);
+    out
 }
 
 /// master_secret = PRF(pre_master_secret, "master secret", client_random || server_random)
@@ -44,15 +52,8 @@ pub(crate) fn master_secret(
     client_random: &[u8; 32],
     server_random: &[u8; 32],
 ) -> Result<Secret> {
-    let out = prf(
-        hash,
-        pms,
-        b"master secret",
-        client_random,
-        server_random,
-        MASTER_LEN,
-    )?;
-    Ok(Secret::new(out.as_ref()))
+    let out = prf_fixed::<MASTER_LEN>(hash, pms, b"master secret", client_random, server_random);
+    Ok(Secret::new(&out[..]))
 }
 
 /// The extended master secret (RFC 7627 §4): bound to the whole handshake
@@ -66,15 +67,8 @@ pub(crate) fn extended_master_secret(
     if session_hash.len() != hash.output_len() {
         return Err(Error::internal("session hash is not the PRF hash's length"));
     }
-    let out = prf(
-        hash,
-        pms,
-        b"extended master secret",
-        session_hash,
-        &[],
-        MASTER_LEN,
-    )?;
-    Ok(Secret::new(out.as_ref()))
+    let out = prf_fixed::<MASTER_LEN>(hash, pms, b"extended master secret", session_hash, &[]);
+    Ok(Secret::new(&out[..]))
 }
 
 /// Both directions' AEAD keys and IVs (no MAC keys: AEAD suites only).
@@ -104,15 +98,18 @@ pub(crate) fn key_block(
     server_random: &[u8; 32],
 ) -> Result<KeyBlock> {
     let (k, iv) = (aead.key_len(), tls12_iv_len(aead));
-    let block = prf(
+    // At most 2 * (32 + 12) bytes (AES-256 or ChaCha20 keys, 12-byte IVs).
+    let mut block = Zeroizing::new([0u8; 2 * (32 + 12)]);
+    let b = &mut block[..2 * (k + iv)];
+    prf_into(
         hash,
         master.as_bytes(),
         b"key expansion",
         server_random,
         client_random,
-        2 * (k + iv),
-    )?;
-    let b = block.as_ref();
+        b,
+    );
+    let b = &*b;
     Ok(KeyBlock {
         client_key: Secret::new(&b[..k]),
         server_key: Secret::new(&b[k..2 * k]),
@@ -129,18 +126,14 @@ pub(crate) fn verify_data(
     label: &[u8],
     handshake_hash: &[u8],
 ) -> Result<[u8; VERIFY_DATA_LEN]> {
-    let out = prf(
-        hash,
-        master.as_bytes(),
-        label,
-        handshake_hash,
-        &[],
-        VERIFY_DATA_LEN,
-    )?;
     let mut vd = [0u8; VERIFY_DATA_LEN];
-    vd.copy_from_slice(out.as_ref());
+    prf_into(hash, master.as_bytes(), label, handshake_hash, &[], &mut vd);
     Ok(vd)
 }
+
+/// The longest exporter output: a caller's length, bounded so a mistake
+/// cannot ask for gigabytes.
+const MAX_EXPORT_LEN: usize = 65535;
 
 /// Labels that RFC 5705 §4 reserves for the protocol itself.
 const RESERVED_LABELS: &[&[u8]] = &[
@@ -177,8 +170,12 @@ pub(crate) fn export(
         seed.extend_from_slice(&len.to_be_bytes());
         seed.extend_from_slice(ctx);
     }
-    let out = prf(hash, master.as_bytes(), label, &seed, &[], out_len)?;
-    Ok(out.as_ref().to_vec())
+    if out_len > MAX_EXPORT_LEN {
+        return Err(Error::usage("exporter output longer than 65535 bytes"));
+    }
+    let mut out = vec![0u8; out_len];
+    prf_into(hash, master.as_bytes(), label, &seed, &[], &mut out);
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -205,6 +202,48 @@ mod tests {
         }
         out.truncate(len);
         out
+    }
+
+    fn prf(
+        hash: HashAlg,
+        secret: &[u8],
+        label: &[u8],
+        seed1: &[u8],
+        seed2: &[u8],
+        len: usize,
+    ) -> Result<Vec<u8>> {
+        let mut out = vec![0u8; len];
+        prf_into(hash, secret, label, seed1, seed2, &mut out);
+        Ok(out)
+    }
+
+    /// Our P_hash against aws-lc-rs's own TLS PRF, at every length across
+    /// several hash-output boundaries and for long secrets (hashed to an
+    /// HMAC key) and short ones.
+    #[test]
+    fn prf_matches_aws_lc_tls_prf() {
+        use aws_lc_rs::tls_prf;
+        for (hash, alg) in [
+            (HashAlg::Sha256, &tls_prf::P_SHA256),
+            (HashAlg::Sha384, &tls_prf::P_SHA384),
+        ] {
+            for secret_len in [1usize, 32, 48, 200] {
+                let secret: Vec<u8> = (0..secret_len).map(|i| (i * 7 + 1) as u8).collect();
+                for len in (1..=150).chain([255, 1000]) {
+                    let ours =
+                        prf(hash, &secret, b"a label", b"seed one", b"seed two", len).unwrap();
+                    let theirs = tls_prf::Secret::new(alg, &secret)
+                        .unwrap()
+                        .derive_with_seed_concatination(b"a label", b"seed one", b"seed two", len)
+                        .unwrap();
+                    assert_eq!(
+                        ours,
+                        theirs.as_ref(),
+                        "{hash:?} secret {secret_len} len {len}"
+                    );
+                }
+            }
+        }
     }
 
     fn cat(parts: &[&[u8]]) -> Vec<u8> {

@@ -654,6 +654,24 @@ fn negotiates_follows_the_active_versions() {
         );
         assert!(!p.negotiates(ProtocolVersion::TLSV1_0), "{name}");
     }
+    // The allocation-free `negotiates` agrees with `active_versions` for
+    // every policy and version.
+    for p in crate::policy::policies() {
+        for v in [
+            ProtocolVersion::SSLV3,
+            ProtocolVersion::TLSV1_0,
+            ProtocolVersion::TLSV1_1,
+            v12,
+            v13,
+        ] {
+            assert_eq!(
+                p.negotiates(v),
+                p.active_versions().contains(&v),
+                "{} {v:?}",
+                p.name
+            );
+        }
+    }
 }
 
 /// The PQ policies put s2n's kem groups before its curves; the hybrids are
