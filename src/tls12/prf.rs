@@ -5,7 +5,7 @@
 //! buffers are zeroized on drop, and what we keep is copied into [`Secret`].
 
 use crate::crypto::aead::AeadAlg;
-use crate::crypto::hash::HashAlg;
+use crate::crypto::hash::{HashAlg, PrkKey};
 use crate::error::{Error, Result};
 use crate::secrets::Secret;
 use zeroize::Zeroizing;
@@ -88,12 +88,34 @@ pub(crate) fn tls12_iv_len(aead: AeadAlg) -> usize {
     }
 }
 
+/// A TLS 1.2 master secret with its PRF (HMAC) key set up once: the key
+/// block and both Finished messages are derived from it.
+pub(crate) struct MasterSecret {
+    secret: Secret,
+    prf: PrkKey,
+}
+
+impl MasterSecret {
+    pub(crate) fn new(hash: HashAlg, secret: Secret) -> Self {
+        let prf = hash.prk_key(secret.as_bytes());
+        Self { secret, prf }
+    }
+
+    /// The secret itself (for sessions and the exporter).
+    pub(crate) fn secret(&self) -> &Secret {
+        &self.secret
+    }
+
+    pub(crate) fn into_secret(self) -> Secret {
+        self.secret
+    }
+}
+
 /// key_block = PRF(master, "key expansion", server_random || client_random),
 /// cut into client key, server key, client IV, server IV (RFC 5246 §6.3).
 pub(crate) fn key_block(
-    hash: HashAlg,
     aead: AeadAlg,
-    master: &Secret,
+    master: &MasterSecret,
     client_random: &[u8; 32],
     server_random: &[u8; 32],
 ) -> Result<KeyBlock> {
@@ -101,14 +123,9 @@ pub(crate) fn key_block(
     // At most 2 * (32 + 12) bytes (AES-256 or ChaCha20 keys, 12-byte IVs).
     let mut block = Zeroizing::new([0u8; 2 * (32 + 12)]);
     let b = &mut block[..2 * (k + iv)];
-    prf_into(
-        hash,
-        master.as_bytes(),
-        b"key expansion",
-        server_random,
-        client_random,
-        b,
-    );
+    master
+        .prf
+        .p_hash(&[b"key expansion", server_random, client_random], b);
     let b = &*b;
     Ok(KeyBlock {
         client_key: Secret::new(&b[..k]),
@@ -121,13 +138,12 @@ pub(crate) fn key_block(
 /// Finished.verify_data = PRF(master, label, Hash(handshake messages))[..12]
 /// (RFC 5246 §7.4.9); `label` is `b"client finished"` or `b"server finished"`.
 pub(crate) fn verify_data(
-    hash: HashAlg,
-    master: &Secret,
+    master: &MasterSecret,
     label: &[u8],
     handshake_hash: &[u8],
 ) -> Result<[u8; VERIFY_DATA_LEN]> {
     let mut vd = [0u8; VERIFY_DATA_LEN];
-    prf_into(hash, master.as_bytes(), label, handshake_hash, &[], &mut vd);
+    master.prf.p_hash(&[label, handshake_hash], &mut vd);
     Ok(vd)
 }
 
@@ -309,7 +325,7 @@ mod tests {
                 AeadAlg::Aes256Gcm,
                 AeadAlg::ChaCha20Poly1305,
             ] {
-                let kb = key_block(hash, aead, &ems, &cr, &sr).unwrap();
+                let kb = key_block(aead, &MasterSecret::new(hash, ems.clone()), &cr, &sr).unwrap();
                 let (k, iv) = (aead.key_len(), tls12_iv_len(aead));
                 let want = p_hash(
                     hash,
@@ -323,7 +339,8 @@ mod tests {
                 assert_eq!(kb.server_iv.as_bytes(), &want[2 * k + iv..]);
             }
             let th = hash.hash(b"transcript");
-            let vd = verify_data(hash, &ems, b"client finished", th.as_bytes()).unwrap();
+            let m = MasterSecret::new(hash, ems.clone());
+            let vd = verify_data(&m, b"client finished", th.as_bytes()).unwrap();
             assert_eq!(
                 vd.to_vec(),
                 p_hash(
@@ -333,7 +350,7 @@ mod tests {
                     12
                 )
             );
-            let sv = verify_data(hash, &ems, b"server finished", th.as_bytes()).unwrap();
+            let sv = verify_data(&m, b"server finished", th.as_bytes()).unwrap();
             assert_ne!(vd, sv);
         }
     }
@@ -448,9 +465,8 @@ mod tests {
                 AeadAlg::ChaCha20Poly1305,
             ] {
                 let kb = key_block(
-                    v.hash,
                     aead,
-                    &ms,
+                    &MasterSecret::new(v.hash, ms.clone()),
                     &arr32(v.client_random),
                     &arr32(v.server_random),
                 )

@@ -56,7 +56,7 @@ pub(crate) struct Handshake {
     /// The server's ECDHE group and public value, from ServerKeyExchange.
     server_share: Option<(NamedGroup, Vec<u8>)>,
     cert_requested: bool,
-    master: Option<Secret>,
+    master: Option<prf::MasterSecret>,
     /// The session this handshake resumes (abbreviated: the server's
     /// Finished comes first, ours after it, under `enc`).
     resumed: Option<SavedSession>,
@@ -207,12 +207,13 @@ pub(crate) fn handle_server_hello(
     // Abbreviated handshake (RFC 5246 §7.3): new keys from the saved master
     // secret and the new randoms; [NewSessionTicket], the server's
     // ChangeCipherSpec and Finished come next.
-    let (enc, dec) = keys_from_master(c, suite, &saved.secret, &s.client_random, &s.server_random)?;
+    let master = prf::MasterSecret::new(suite.hash, saved.secret.clone());
+    let (enc, dec) = keys_from_master(c, suite, &master, &s.client_random, &s.server_random)?;
     c.recv.state.set_next(dec)?;
     c.info.resumed = true;
     c.info.resumed_age = Some(saved.age_secs(c.now()));
     c.info.peer_chain.clone_from(&saved.peer_chain);
-    s.master = Some(saved.secret.clone());
+    s.master = Some(master);
     s.enc = Some(enc);
     s.resumed = Some(saved);
     Ok(s.after_server_flight())
@@ -386,14 +387,7 @@ impl Handshake {
             &self.client_random,
             &self.server_random,
         )?;
-        send_ccs_and_finished(
-            c,
-            self.suite,
-            enc,
-            &master,
-            &mut self.transcript,
-            b"client finished",
-        )?;
+        send_ccs_and_finished(c, enc, &master, &mut self.transcript, b"client finished")?;
         c.recv.state.set_next(dec)?;
         self.master = Some(master);
         Ok(self.after_server_flight())
@@ -422,7 +416,6 @@ impl Handshake {
             .ok_or_else(|| Error::internal("no master secret"))?;
         check_peer_finished(
             c,
-            self.suite,
             &master,
             &self.transcript,
             vd,
@@ -432,20 +425,13 @@ impl Handshake {
         self.transcript.add(&msg.encoded);
         if let Some(enc) = self.enc.take() {
             // Abbreviated handshake: our ChangeCipherSpec and Finished answer.
-            send_ccs_and_finished(
-                c,
-                self.suite,
-                enc,
-                &master,
-                &mut self.transcript,
-                b"client finished",
-            )?;
+            send_ccs_and_finished(c, enc, &master, &mut self.transcript, b"client finished")?;
         }
         c.recv.state.confirm_application_keys()?;
-        self.keep_session(c, &master);
+        self.keep_session(c, master.secret());
         c.exporter = Some(Exporter::Tls12 {
             hash: self.suite.hash,
-            master,
+            master: master.into_secret(),
             client_random: self.client_random,
             server_random: self.server_random,
         });
@@ -464,7 +450,7 @@ pub(crate) fn derive_keys(
     transcript: &Transcript,
     client_random: &[u8; 32],
     server_random: &[u8; 32],
-) -> Result<(Secret, Encrypter, Decrypter)> {
+) -> Result<(prf::MasterSecret, Encrypter, Decrypter)> {
     let master = if ems {
         prf::extended_master_secret(
             suite.hash,
@@ -474,6 +460,7 @@ pub(crate) fn derive_keys(
     } else {
         prf::master_secret(suite.hash, pms.as_bytes(), client_random, server_random)?
     };
+    let master = prf::MasterSecret::new(suite.hash, master);
     let (enc, dec) = keys_from_master(c, suite, &master, client_random, server_random)?;
     Ok((master, enc, dec))
 }
@@ -484,11 +471,11 @@ pub(crate) fn derive_keys(
 pub(crate) fn keys_from_master(
     c: &Common,
     suite: &Tls12Suite,
-    master: &Secret,
+    master: &prf::MasterSecret,
     client_random: &[u8; 32],
     server_random: &[u8; 32],
 ) -> Result<(Encrypter, Decrypter)> {
-    let kb = prf::key_block(suite.hash, suite.aead, master, client_random, server_random)?;
+    let kb = prf::key_block(suite.aead, master, client_random, server_random)?;
     let client = (&kb.client_key, &kb.client_iv);
     let server = (&kb.server_key, &kb.server_iv);
     let (ours, theirs) = match c.mode {
@@ -504,20 +491,14 @@ pub(crate) fn keys_from_master(
 /// (`label`'s verify_data over the transcript so far), flushed as one flight.
 pub(crate) fn send_ccs_and_finished(
     c: &mut Common,
-    suite: &Tls12Suite,
     enc: Encrypter,
-    master: &Secret,
+    master: &prf::MasterSecret,
     transcript: &mut Transcript,
     label: &'static [u8],
 ) -> Result<()> {
     c.send_ccs()?;
     c.set_tls12_encrypter(enc)?;
-    let vd = prf::verify_data(
-        suite.hash,
-        master,
-        label,
-        transcript.current_hash().as_bytes(),
-    )?;
+    let vd = prf::verify_data(master, label, transcript.current_hash().as_bytes())?;
     c.queue_handshake(
         &HandshakeMessage::new(HandshakePayload::Finished(vd.to_vec())),
         transcript,
@@ -530,8 +511,7 @@ pub(crate) fn send_ccs_and_finished(
 /// constant time.
 pub(crate) fn check_peer_finished(
     c: &Common,
-    suite: &Tls12Suite,
-    master: &Secret,
+    master: &prf::MasterSecret,
     transcript: &Transcript,
     vd: &[u8],
     boundary: bool,
@@ -544,12 +524,7 @@ pub(crate) fn check_peer_finished(
         ));
     }
     require_boundary(boundary, "Finished")?;
-    let expected = prf::verify_data(
-        suite.hash,
-        master,
-        label,
-        transcript.current_hash().as_bytes(),
-    )?;
+    let expected = prf::verify_data(master, label, transcript.current_hash().as_bytes())?;
     if vd.len() != expected.len() {
         // A malformed message, not a failed check (RFC 5246 §7.2.2).
         return Err(Error::protocol(

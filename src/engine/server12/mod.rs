@@ -24,8 +24,8 @@ use crate::msgs::joiner::RawHandshake;
 use crate::record::protect::Encrypter;
 use crate::resumption::state::ServerSessionState;
 use crate::resumption::PendingLookup;
-use crate::secrets::Secret;
 use crate::suites::{tls12_suite, Tls12Suite};
+use crate::tls12::prf;
 
 mod resume;
 use resume::Decision;
@@ -49,7 +49,7 @@ pub(crate) struct Handshake {
     /// must keep this (RFC 7627 §5.3, see `handle_client_hello`).
     ems: bool,
     kx: Option<KeyExchange>,
-    master: Option<Secret>,
+    master: Option<prf::MasterSecret>,
     /// Our write key, installed after the client's Finished checks out.
     enc: Option<Encrypter>,
     /// An abbreviated handshake: our Finished went first.
@@ -292,10 +292,10 @@ fn resume_session(
         false,
     )?;
     c.queue_handshake(&sh, &mut transcript)?;
-    let master = state.secret;
+    let master = prf::MasterSecret::new(suite.hash, state.secret);
     let (enc, dec) = keys_from_master(c, suite, &master, &ch.random, &server_random)?;
     c.recv.state.set_next(dec)?;
-    send_ccs_and_finished(c, suite, enc, &master, &mut transcript, b"server finished")?;
+    send_ccs_and_finished(c, enc, &master, &mut transcript, b"server finished")?;
     c.info.suite = Some(suite.suite);
     c.info.alpn = alpn;
     c.info.resumed = true;
@@ -507,7 +507,6 @@ impl Handshake {
         let hash = self.suite.hash;
         check_peer_finished(
             c,
-            self.suite,
             &master,
             &self.transcript,
             vd,
@@ -521,7 +520,7 @@ impl Handshake {
         }
         c.exporter = Some(Exporter::Tls12 {
             hash,
-            master,
+            master: master.into_secret(),
             client_random: self.client_random,
             server_random: self.server_random,
         });
@@ -530,10 +529,10 @@ impl Handshake {
 
     /// The end of a full handshake: [NewSessionTicket], our ChangeCipherSpec
     /// and Finished; the session goes into the cache when it has an id.
-    fn finish_full(&mut self, c: &mut Common, master: &Secret) -> Result<()> {
+    fn finish_full(&mut self, c: &mut Common, master: &prf::MasterSecret) -> Result<()> {
         let settings = &c.config.inner.resumption;
         let sealed = (self.issue_ticket || !self.session_id.is_empty())
-            .then(|| resume::seal(c, self.suite, master, self.ems))
+            .then(|| resume::seal(c, self.suite, master.secret(), self.ems))
             .flatten();
         if self.issue_ticket {
             // A key may have stopped encrypting since the ServerHello: an empty
@@ -556,14 +555,7 @@ impl Handshake {
             .enc
             .take()
             .ok_or_else(|| Error::internal("no server write key"))?;
-        send_ccs_and_finished(
-            c,
-            self.suite,
-            enc,
-            master,
-            &mut self.transcript,
-            b"server finished",
-        )
+        send_ccs_and_finished(c, enc, master, &mut self.transcript, b"server finished")
     }
 }
 
