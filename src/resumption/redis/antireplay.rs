@@ -382,14 +382,14 @@ fn run(shared: &Shared, con: &mut Option<redis::Connection>, job: Job) {
         probe,
     } = job;
     if shared.closing.load(Ordering::SeqCst) || Instant::now() >= deadline {
-        answer.unavailable();
         shared.count(|s| s.unavailable_error += 1);
+        answer.unavailable();
         return;
     }
     // Queued before the circuit opened: not worth a connect timeout each.
     if !probe && shared.is_down() {
-        answer.unavailable();
         shared.count(|s| s.unavailable_circuit_open += 1);
+        answer.unavailable();
         return;
     }
     // A retry after a dropped connection cannot turn a claim fresh twice:
@@ -404,26 +404,28 @@ fn run(shared: &Shared, con: &mut Option<redis::Connection>, job: Job) {
                 .arg(ttl_ms)
                 .query(c)
         });
+    // The answer goes last, so that whoever sees it sees the health, the
+    // log line and the counters it led to.
     match reply {
         Ok(Some(ok)) if ok == "OK" => {
-            answer.fresh();
             shared.succeeded();
             shared.count(|s| s.fresh += 1);
+            answer.fresh();
         }
         Ok(None) => {
-            answer.replayed();
             shared.succeeded();
             shared.count(|s| s.replayed += 1);
+            answer.replayed();
         }
         Ok(Some(other)) => {
-            answer.unavailable();
             shared.failed(&StoreError::new(format!("SET NX answered {other:?}")));
             shared.count(|s| s.unavailable_error += 1);
+            answer.unavailable();
         }
         Err(e) => {
-            answer.unavailable();
             shared.failed(&e);
             shared.count(|s| s.unavailable_error += 1);
+            answer.unavailable();
         }
     }
 }
