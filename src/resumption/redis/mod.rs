@@ -1,8 +1,9 @@
 //! Redis as the fleet's shared store for resumption (feature `redis`).
 //!
 //! - [`RedisTicketKeySource`]: every server polls Redis in a background thread
-//!   and installs the published ticket keys into its [`TicketKeys`]; keys live
-//!   in memory, and handshakes never touch Redis.
+//!   and installs the published ticket keys into its
+//!   [`TicketKeys`](crate::TicketKeys); keys live in memory, and handshakes
+//!   never touch Redis.
 //! - [`rotate`] and [`list`]: the rotating side (one process, e.g. a cron job
 //!   running `baton ticket-keys rotate`) publishes a new key with an intro time
 //!   in the future and retires expired ones.
