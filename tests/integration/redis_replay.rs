@@ -143,34 +143,52 @@ fn replay_claim_expires_with_its_ttl() {
     assert_eq!(s.unavailable(), 0, "{s}");
 }
 
-#[test]
-fn replay_full_queue_answers_unavailable_at_once() {
-    let redis = redis_server!();
-    // The waker runs on the worker: the first one holds the only worker
-    // until the test lets it go, so the queue (one slot) fills.
+/// A waker whose first call (on the worker, for the first answer) holds the
+/// worker until the test sends on `release`; it counts every call.
+struct HoldFirst {
+    waker: Arc<dyn Fn() + Send + Sync>,
+    entered: mpsc::Receiver<()>,
+    release: mpsc::Sender<()>,
+    wakes: Arc<AtomicUsize>,
+}
+
+fn hold_first() -> HoldFirst {
     let (entered_tx, entered) = mpsc::channel::<()>();
     let (release, release_rx) = mpsc::channel::<()>();
     let hooks = Mutex::new((entered_tx, release_rx));
     let wakes = Arc::new(AtomicUsize::new(0));
     let w = Arc::clone(&wakes);
+    HoldFirst {
+        waker: Arc::new(move || {
+            if w.fetch_add(1, Ordering::SeqCst) == 0 {
+                let hooks = hooks.lock().unwrap();
+                hooks.0.send(()).unwrap();
+                let _ = hooks.1.recv_timeout(WAIT);
+            }
+        }),
+        entered,
+        release,
+        wakes,
+    }
+}
+
+#[test]
+fn replay_full_queue_answers_unavailable_at_once() {
+    let redis = redis_server!();
+    // One worker, held by the first answer's waker, and one queue slot.
+    let hold = hold_first();
     let store = RedisAntiReplay::start(
         &redis.url("full"),
         RedisAntiReplayOptions {
             workers: 1,
             queue: 1,
-            waker: Some(Arc::new(move || {
-                if w.fetch_add(1, Ordering::SeqCst) == 0 {
-                    let hooks = hooks.lock().unwrap();
-                    hooks.0.send(()).unwrap();
-                    let _ = hooks.1.recv_timeout(WAIT);
-                }
-            })),
+            waker: Some(Arc::clone(&hold.waker)),
             ..patient()
         },
     )
     .unwrap();
     let first = store.claim(b"k1", HOUR);
-    entered
+    hold.entered
         .recv_timeout(WAIT)
         .expect("the first claim answered");
     let second = store.claim(b"k2", HOUR);
@@ -180,14 +198,45 @@ fn replay_full_queue_answers_unavailable_at_once() {
         "queue full"
     );
     assert_eq!(store.stats().unavailable_queue_full, 1);
-    release.send(()).unwrap();
+    hold.release.send(()).unwrap();
     assert_eq!(settle(first), Answer::Fresh);
     assert_eq!(settle(second), Answer::Fresh);
     // k3 was never sent: it is still fresh to Redis.
     assert_eq!(claim(&store, b"k3", HOUR), Answer::Fresh);
     // Every pending claim woke its waker (the refused one once too, as its
     // answer was dropped).
-    wait_until("all woken", || wakes.load(Ordering::SeqCst) == 4);
+    wait_until("all woken", || hold.wakes.load(Ordering::SeqCst) == 4);
+}
+
+#[test]
+fn replay_claim_past_its_deadline_is_not_run() {
+    let redis = redis_server!();
+    let hold = hold_first();
+    let timeout = Duration::from_millis(200);
+    let store = RedisAntiReplay::start(
+        &redis.url("late"),
+        RedisAntiReplayOptions {
+            workers: 1,
+            timeout,
+            waker: Some(Arc::clone(&hold.waker)),
+            ..patient()
+        },
+    )
+    .unwrap();
+    // Whatever the first claim's answer, its waker holds the only worker.
+    let _first = store.claim(b"k1", HOUR);
+    hold.entered
+        .recv_timeout(WAIT)
+        .expect("the first claim answered");
+    let late = store.claim(b"late", HOUR);
+    assert!(matches!(late, Claim::Pending(_)));
+    // Its deadline (the timeout, from the claim) surely passes in the queue.
+    thread::sleep(timeout * 2);
+    hold.release.send(()).unwrap();
+    assert_eq!(settle(late), Answer::Unavailable);
+    let mut con = connect(&redis);
+    assert_eq!(pttl(&mut con, "late:replay:6c617465"), -2, "never sent");
+    assert!(store.stats().unavailable_error >= 1);
 }
 
 #[test]
