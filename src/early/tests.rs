@@ -202,3 +202,25 @@ fn memory_remembers_since_its_creation() {
     let store: Arc<dyn AntiReplayStore> = Arc::new(s);
     assert_eq!(store.remembers_since(), Some(since));
 }
+
+#[test]
+fn memory_concurrent_claims_one_fresh() {
+    let s = Arc::new(MemoryAntiReplay::new(64));
+    let barrier = Arc::new(std::sync::Barrier::new(16));
+    let threads: Vec<_> = (0..16)
+        .map(|_| {
+            let (s, barrier) = (Arc::clone(&s), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                barrier.wait();
+                s.claim(b"one-binder", Duration::from_secs(3600))
+            })
+        })
+        .collect();
+    let answers: Vec<Claim> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let n_fresh = answers.iter().filter(|c| matches!(c, Claim::Fresh)).count();
+    let n_replayed = answers
+        .iter()
+        .filter(|c| matches!(c, Claim::Replayed))
+        .count();
+    assert_eq!((n_fresh, n_replayed), (1, 15), "{answers:?}");
+}
