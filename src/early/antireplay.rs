@@ -126,6 +126,13 @@ impl PendingClaim {
         )
     }
 
+    /// The answer if given: `None` while unanswered, then the same answer
+    /// (never `Pending`) at every call. For an application that claims keys
+    /// itself; handshakes poll their pending claim on their own.
+    pub fn result(&self) -> Option<Claim> {
+        self.poll()
+    }
+
     /// `None` while unanswered; then the answer (never `Pending`), the same
     /// at every later poll.
     #[allow(dead_code)] // until the engine polls

@@ -4,7 +4,14 @@
 //! - [`AntiReplayStore`]: claims a key once, atomically, in a store every
 //!   server shares; [`AntiReplayMode`] picks the key (single-use tickets or
 //!   ClientHello recording).
+//! - [`MemoryAntiReplay`]: the store for one machine; a fleet shares
+//!   `resumption::redis::RedisAntiReplay` (feature `redis`).
 
 pub mod antireplay;
+mod memory;
 
 pub use antireplay::{AntiReplayMode, AntiReplayStore, Claim, ClaimAnswer, PendingClaim};
+pub use memory::{MemoryAntiReplay, MAX_KEY_LEN};
+
+#[cfg(test)]
+mod tests;

@@ -16,6 +16,8 @@
 //! - `go_peer`: the post-quantum hybrids against Go's crypto/tls (needs `BATON_GO`).
 //! - `redis_store`: ticket keys and the session cache in a real `redis-server`
 //!   (feature `redis`; `cargo test --workspace` has it through `baton-tools`).
+//! - `redis_replay`: anti-replay for 0-RTT shared by two stores through a real
+//!   `redis-server`, stopped and restarted under them (feature `redis`).
 
 mod cert_selection;
 mod event_loop;
@@ -26,6 +28,8 @@ mod pair;
 mod policies;
 mod pq;
 mod raw_hellos;
+#[cfg(feature = "redis")]
+mod redis_replay;
 #[cfg(feature = "redis")]
 mod redis_server;
 #[cfg(feature = "redis")]

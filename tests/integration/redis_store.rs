@@ -17,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Bounded waits: generous, since a loaded CI machine is slow; never a
 /// timing assertion.
-const WAIT: Duration = Duration::from_secs(20);
+pub(crate) const WAIT: Duration = Duration::from_secs(20);
 
 macro_rules! redis_server {
     () => {
@@ -29,7 +29,7 @@ macro_rules! redis_server {
 }
 
 /// A plain connection, for the test to look at or change what is stored.
-fn connect(r: &RedisServer) -> redis::Connection {
+pub(crate) fn connect(r: &RedisServer) -> redis::Connection {
     redis::Client::open(format!("redis://127.0.0.1:{}/", r.port))
         .unwrap()
         .get_connection_with_timeout(Duration::from_secs(5))
@@ -44,7 +44,7 @@ fn now() -> u64 {
 }
 
 /// Waits until `cond` holds, or panics naming `what` after [`WAIT`].
-fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+pub(crate) fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
     let deadline = Instant::now() + WAIT;
     while !cond() {
         assert!(Instant::now() < deadline, "timed out waiting: {what}");
@@ -53,14 +53,14 @@ fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
 }
 
 /// A log function that keeps its lines.
-fn captured_log() -> (Arc<LogFn>, Arc<Mutex<Vec<String>>>) {
+pub(crate) fn captured_log() -> (Arc<LogFn>, Arc<Mutex<Vec<String>>>) {
     let lines = Arc::new(Mutex::new(Vec::new()));
     let l = Arc::clone(&lines);
     let f: Arc<LogFn> = Arc::new(move |s: &str| l.lock().unwrap().push(s.to_string()));
     (f, lines)
 }
 
-fn count(lines: &Mutex<Vec<String>>, needle: &str) -> usize {
+pub(crate) fn count(lines: &Mutex<Vec<String>>, needle: &str) -> usize {
     lines
         .lock()
         .unwrap()

@@ -1,8 +1,9 @@
 //! Redis as the fleet's shared store for resumption (feature `redis`).
 //!
 //! - [`RedisTicketKeySource`]: every server polls Redis in a background thread
-//!   and installs the published ticket keys into its [`TicketKeys`]; keys live
-//!   in memory, and handshakes never touch Redis.
+//!   and installs the published ticket keys into its
+//!   [`TicketKeys`](crate::TicketKeys); keys live in memory, and handshakes
+//!   never touch Redis.
 //! - [`rotate`] and [`list`]: the rotating side (one process, e.g. a cron job
 //!   running `baton ticket-keys rotate`) publishes a new key with an intro time
 //!   in the future and retires expired ones.
@@ -10,6 +11,11 @@
 //!   session ids; lookups run on worker threads and answer
 //!   [`CacheLookup::Pending`](super::CacheLookup::Pending), so a handshake never
 //!   waits on Redis.
+//! - [`RedisAntiReplay`]: an [`AntiReplayStore`](crate::early::AntiReplayStore)
+//!   for 0-RTT early data shared by a fleet; claims run on worker threads and
+//!   answer [`Claim::Pending`](crate::early::Claim::Pending), and whatever
+//!   goes wrong answers "unavailable" (the early data is rejected, the
+//!   handshake goes on in 1-RTT).
 //!
 //! # The URL
 //!
@@ -27,6 +33,12 @@
 //! - `P:ticket-keys:rotation`: the rotation slot (see [`rotate`]).
 //! - `P:session:HEX`: one TLS 1.2 session per id, with a TTL; the value is
 //!   already sealed with the ticket keys by the handshake.
+//! - `P:replay:HEX`: one anti-replay claim (the key is a ticket's identity or
+//!   a ClientHello's binder, in hex), set with `SET NX PX` so that exactly one
+//!   server claims it, and expiring with the claim's TTL. Its value (`1`)
+//!   means nothing. A Redis restarted without persistence has forgotten the
+//!   claims, so replays of early data accepted before the restart would be
+//!   fresh to it: give it `appendonly yes` where 0-RTT is accepted.
 //!
 //! Redis holds the ticket key secrets in the clear: restrict who reaches it
 //! (bind to a private network, `requirepass` or ACLs). Give it persistence
@@ -39,14 +51,17 @@
 //! Connect, read and write time out quickly (500 ms by default). A key source
 //! keeps the keys it installed and retries with exponential backoff; a session
 //! cache answers "not found" at once while its circuit is open (a full
-//! handshake), and probes with backoff. Each says once when Redis goes away
+//! handshake), and probes with backoff; an anti-replay store likewise answers
+//! "unavailable" at once (no 0-RTT). Each says once when Redis goes away
 //! and once when it is back (through a log function, stderr by default), and
 //! counts outages in its stats.
 
+mod antireplay;
 mod cache;
 mod keysource;
 mod rotate;
 
+pub use antireplay::{RedisAntiReplay, RedisAntiReplayOptions, RedisAntiReplayStats};
 pub use cache::{RedisCacheOptions, RedisCacheStats, RedisSessionCache};
 pub use keysource::{KeySourceOptions, KeySourceStats, RedisTicketKeySource};
 pub use rotate::{list, rotate, PublishedKey, RotateOptions, RotateOutcome};
@@ -251,6 +266,7 @@ impl Health {
                 self.what,
                 match self.what {
                     "ticket keys" => "keeping the keys installed",
+                    "anti-replay" => "rejecting early data (1-RTT) until it is back",
                     _ => "full handshakes until it is back",
                 }
             ));

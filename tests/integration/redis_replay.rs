@@ -1,0 +1,296 @@
+//! Anti-replay for 0-RTT in a real `redis-server` (feature `redis`): two
+//! stores standing for two servers of a fleet share one Redis, and Redis is
+//! stopped and restarted under them. Skipped like the other Redis tests when
+//! `redis-server` is not installed (unless `BATON_REQUIRE_REDIS` is set).
+
+use crate::redis_server::RedisServer;
+use crate::redis_store::{captured_log, connect, count, wait_until, WAIT};
+use baton::early::{AntiReplayStore, Claim};
+use baton::resumption::redis::{RedisAntiReplay, RedisAntiReplayOptions};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Barrier, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+macro_rules! redis_server {
+    () => {
+        match RedisServer::start(module_path!()) {
+            Some(s) => s,
+            None => return,
+        }
+    };
+}
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+/// Options for a loaded CI machine: a claim's deadline far longer than any
+/// scheduling delay, so that only a stopped Redis makes one unavailable.
+fn patient() -> RedisAntiReplayOptions {
+    RedisAntiReplayOptions {
+        timeout: Duration::from_secs(10),
+        max_backoff: Duration::from_millis(400),
+        ..Default::default()
+    }
+}
+
+/// What a claim came to: a pending one is waited for (bounded).
+#[derive(Debug, PartialEq, Eq)]
+enum Answer {
+    Fresh,
+    Replayed,
+    Unavailable,
+}
+
+fn settle(c: Claim) -> Answer {
+    let deadline = Instant::now() + WAIT;
+    let c = match c {
+        Claim::Pending(p) => loop {
+            if let Some(c) = p.result() {
+                break c;
+            }
+            assert!(Instant::now() < deadline, "claim never answered");
+            thread::sleep(Duration::from_millis(2));
+        },
+        c => c,
+    };
+    match c {
+        Claim::Fresh => Answer::Fresh,
+        Claim::Replayed => Answer::Replayed,
+        Claim::Unavailable => Answer::Unavailable,
+        Claim::Pending(_) => unreachable!("an answer is never pending"),
+    }
+}
+
+fn claim(store: &RedisAntiReplay, key: &[u8], ttl: Duration) -> Answer {
+    settle(store.claim(key, ttl))
+}
+
+/// The TTL Redis holds for a claim, in ms (-2: no such key).
+fn pttl(con: &mut redis::Connection, redis_key: &str) -> i64 {
+    redis::cmd("PTTL").arg(redis_key).query(con).unwrap()
+}
+
+#[test]
+fn replay_claimed_once_across_two_servers() {
+    let redis = redis_server!();
+    let (a, b) = (
+        RedisAntiReplay::start(&redis.url("fleet"), patient()).unwrap(),
+        RedisAntiReplay::start(&redis.url("fleet"), patient()).unwrap(),
+    );
+    assert_eq!(a.remembers_since(), None, "Redis outlives the servers");
+    assert!(matches!(a.claim(b"binder-1", HOUR), Claim::Pending(_)));
+    wait_until("a's claim answered", || a.stats().fresh == 1);
+    assert_eq!(claim(&b, b"binder-1", HOUR), Answer::Replayed);
+    assert_eq!(claim(&a, b"binder-1", HOUR), Answer::Replayed);
+    assert_eq!(claim(&b, b"binder-2", HOUR), Answer::Fresh);
+    assert_eq!(claim(&a, b"binder-2", HOUR), Answer::Replayed);
+    // Another fleet's prefix is another namespace.
+    let other = RedisAntiReplay::start(&redis.url("other"), patient()).unwrap();
+    assert_eq!(claim(&other, b"binder-1", HOUR), Answer::Fresh);
+
+    // The documented layout: P:replay:HEX, expiring with the claim.
+    let mut con = connect(&redis);
+    let ttl = pttl(&mut con, "fleet:replay:62696e6465722d31");
+    assert!(ttl > 0 && ttl <= 3_600_000, "{ttl}");
+    let (sa, sb) = (a.stats(), b.stats());
+    assert_eq!((sa.claims, sa.fresh, sa.replayed), (3, 1, 2), "{sa}");
+    assert_eq!((sb.claims, sb.fresh, sb.replayed), (2, 1, 1), "{sb}");
+    assert_eq!((sa.unavailable(), sb.unavailable()), (0, 0));
+}
+
+#[test]
+fn replay_concurrent_claims_one_fresh() {
+    let redis = redis_server!();
+    let stores = Arc::new([
+        RedisAntiReplay::start(&redis.url("race"), patient()).unwrap(),
+        RedisAntiReplay::start(&redis.url("race"), patient()).unwrap(),
+    ]);
+    let barrier = Arc::new(Barrier::new(16));
+    let threads: Vec<_> = (0..16)
+        .map(|i| {
+            let (stores, barrier) = (Arc::clone(&stores), Arc::clone(&barrier));
+            thread::spawn(move || {
+                barrier.wait();
+                claim(&stores[i % 2], b"one-ticket", HOUR)
+            })
+        })
+        .collect();
+    let answers: Vec<Answer> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let fresh = answers.iter().filter(|a| **a == Answer::Fresh).count();
+    let replayed = answers.iter().filter(|a| **a == Answer::Replayed).count();
+    assert_eq!((fresh, replayed), (1, 15), "{answers:?}");
+}
+
+#[test]
+fn replay_claim_expires_with_its_ttl() {
+    let redis = redis_server!();
+    let store = RedisAntiReplay::start(&redis.url("ttl"), patient()).unwrap();
+    let mut con = connect(&redis);
+    assert_eq!(
+        claim(&store, b"short", Duration::from_millis(100)),
+        Answer::Fresh
+    );
+    // Gone from Redis once its TTL passed (however long that takes here),
+    // then fresh again.
+    wait_until("the claim expired", || {
+        pttl(&mut con, "ttl:replay:73686f7274") == -2
+    });
+    assert_eq!(claim(&store, b"short", HOUR), Answer::Fresh);
+    assert_eq!(claim(&store, b"short", HOUR), Answer::Replayed);
+    // A zero TTL is rounded up to 1 ms (Redis refuses PX 0): still a claim.
+    assert_eq!(claim(&store, b"zero", Duration::ZERO), Answer::Fresh);
+    let s = store.stats();
+    assert_eq!(s.unavailable(), 0, "{s}");
+}
+
+/// A waker whose first call (on the worker, for the first answer) holds the
+/// worker until the test sends on `release`; it counts every call.
+struct HoldFirst {
+    waker: Arc<dyn Fn() + Send + Sync>,
+    entered: mpsc::Receiver<()>,
+    release: mpsc::Sender<()>,
+    wakes: Arc<AtomicUsize>,
+}
+
+fn hold_first() -> HoldFirst {
+    let (entered_tx, entered) = mpsc::channel::<()>();
+    let (release, release_rx) = mpsc::channel::<()>();
+    let hooks = Mutex::new((entered_tx, release_rx));
+    let wakes = Arc::new(AtomicUsize::new(0));
+    let w = Arc::clone(&wakes);
+    HoldFirst {
+        waker: Arc::new(move || {
+            if w.fetch_add(1, Ordering::SeqCst) == 0 {
+                let hooks = hooks.lock().unwrap();
+                hooks.0.send(()).unwrap();
+                let _ = hooks.1.recv_timeout(WAIT);
+            }
+        }),
+        entered,
+        release,
+        wakes,
+    }
+}
+
+#[test]
+fn replay_full_queue_answers_unavailable_at_once() {
+    let redis = redis_server!();
+    // One worker, held by the first answer's waker, and one queue slot.
+    let hold = hold_first();
+    let store = RedisAntiReplay::start(
+        &redis.url("full"),
+        RedisAntiReplayOptions {
+            workers: 1,
+            queue: 1,
+            waker: Some(Arc::clone(&hold.waker)),
+            ..patient()
+        },
+    )
+    .unwrap();
+    let first = store.claim(b"k1", HOUR);
+    hold.entered
+        .recv_timeout(WAIT)
+        .expect("the first claim answered");
+    let second = store.claim(b"k2", HOUR);
+    assert!(matches!(second, Claim::Pending(_)), "queued");
+    assert!(
+        matches!(store.claim(b"k3", HOUR), Claim::Unavailable),
+        "queue full"
+    );
+    assert_eq!(store.stats().unavailable_queue_full, 1);
+    hold.release.send(()).unwrap();
+    assert_eq!(settle(first), Answer::Fresh);
+    assert_eq!(settle(second), Answer::Fresh);
+    // k3 was never sent: it is still fresh to Redis.
+    assert_eq!(claim(&store, b"k3", HOUR), Answer::Fresh);
+    // Every pending claim woke its waker (the refused one once too, as its
+    // answer was dropped).
+    wait_until("all woken", || hold.wakes.load(Ordering::SeqCst) == 4);
+}
+
+#[test]
+fn replay_claim_past_its_deadline_is_not_run() {
+    let redis = redis_server!();
+    let hold = hold_first();
+    let timeout = Duration::from_millis(200);
+    let store = RedisAntiReplay::start(
+        &redis.url("late"),
+        RedisAntiReplayOptions {
+            workers: 1,
+            timeout,
+            waker: Some(Arc::clone(&hold.waker)),
+            ..patient()
+        },
+    )
+    .unwrap();
+    // Whatever the first claim's answer, its waker holds the only worker.
+    let _first = store.claim(b"k1", HOUR);
+    hold.entered
+        .recv_timeout(WAIT)
+        .expect("the first claim answered");
+    let late = store.claim(b"late", HOUR);
+    assert!(matches!(late, Claim::Pending(_)));
+    // Its deadline (the timeout, from the claim) surely passes in the queue.
+    thread::sleep(timeout * 2);
+    hold.release.send(()).unwrap();
+    assert_eq!(settle(late), Answer::Unavailable);
+    let mut con = connect(&redis);
+    assert_eq!(pttl(&mut con, "late:replay:6c617465"), -2, "never sent");
+    assert!(store.stats().unavailable_error >= 1);
+}
+
+#[test]
+fn replay_redis_stopped_then_restarted() {
+    let mut redis = redis_server!();
+    let (log, lines) = captured_log();
+    let opts = RedisAntiReplayOptions {
+        log: Some(log),
+        ..patient()
+    };
+    let (a, b) = (
+        RedisAntiReplay::start(&redis.url("out"), opts.clone()).unwrap(),
+        RedisAntiReplay::start(&redis.url("out"), opts).unwrap(),
+    );
+    assert_eq!(claim(&a, b"before", HOUR), Answer::Fresh);
+
+    redis.stop();
+    // The first claim after the stop fails on a worker (never fresh, never
+    // a panic); then the circuit is open and claims answer at once.
+    for store in [&a, &b] {
+        assert_eq!(claim(store, b"during", HOUR), Answer::Unavailable);
+        wait_until("unavailable at once", || {
+            matches!(store.claim(b"during", HOUR), Claim::Unavailable)
+        });
+        for i in 0u32..50 {
+            let answer = claim(store, &i.to_be_bytes(), HOUR);
+            assert_eq!(answer, Answer::Unavailable, "claim {i} while down");
+        }
+    }
+    let (sa, sb) = (a.stats(), b.stats());
+    assert!(sa.down && sa.outages == 1 && sa.fresh == 1, "{sa}");
+    assert!(sb.down && sb.outages == 1 && sb.fresh == 0, "{sb}");
+    assert!(sa.unavailable_circuit_open >= 1, "{sa}");
+    assert_eq!(count(&lines, "unreachable"), 2, "{:?}", lines.lock());
+
+    redis.restart();
+    // Probes go through with backoff; once one does, claims are fresh again.
+    for store in [&a, &b] {
+        let mut n = 0u32;
+        wait_until("fresh answers back", || {
+            n += 1;
+            let key = format!("after-{n}");
+            let answer = claim(store, key.as_bytes(), HOUR);
+            thread::sleep(Duration::from_millis(20));
+            answer == Answer::Fresh
+        });
+        assert!(!store.stats().down);
+    }
+    // Restarted empty (no persistence): the claim made before is forgotten,
+    // which is why Redis wants persistence where 0-RTT is accepted.
+    assert_eq!(claim(&b, b"before", HOUR), Answer::Fresh);
+    assert_eq!(claim(&a, b"before", HOUR), Answer::Replayed);
+    let (sa, sb) = (a.stats(), b.stats());
+    assert_eq!((sa.outages, sb.outages), (1, 1), "{sa} / {sb}");
+    assert_eq!(count(&lines, "Redis is back"), 2, "{:?}", lines.lock());
+    assert_eq!(count(&lines, "rejecting early data"), 2);
+}
