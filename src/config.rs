@@ -30,6 +30,7 @@ pub(crate) struct ConfigInner {
     pub(crate) require_ems: Option<bool>,
     pub(crate) renegotiation: RenegotiationRefusal,
     pub(crate) resumption: crate::resumption::settings::Settings,
+    pub(crate) psk: crate::psk::PskSettings,
 }
 
 /// How a TLS 1.2 renegotiation request is refused (Baton never renegotiates;
@@ -118,6 +119,7 @@ impl Config {
                 require_ems: None,
                 renegotiation: RenegotiationRefusal::Warning,
                 resumption: Default::default(),
+                psk: Default::default(),
             },
             trust_error: None,
         }
@@ -322,11 +324,34 @@ impl ConfigBuilder {
         self
     }
 
-    /// Server: also resume TLS 1.3 sessions with `psk_ke` (no fresh key
-    /// exchange, so no forward secrecy for the resumed session). Off by
-    /// default: only `psk_dhe_ke`.
+    /// Also use `psk_ke` (no fresh key exchange, so no forward secrecy) for
+    /// TLS 1.3 resumption and external PSKs: a server accepts it when the
+    /// client offers only that mode, a client offers it after `psk_dhe_ke`.
+    /// Off by default: only `psk_dhe_ke`.
     pub fn allow_psk_ke(&mut self, on: bool) -> &mut Self {
         self.inner.resumption.allow_psk_ke = on;
+        self
+    }
+
+    /// Adds an external PSK (TLS 1.3; see [`crate::psk`]). A client offers
+    /// every PSK of its config (in the order added) and of its connection; a
+    /// server resumes a handshake with the first offered identity it holds,
+    /// or as its [`set_psk_selection_callback`](Self::set_psk_selection_callback)
+    /// says. A server with PSKs needs no certificate for the handshakes that
+    /// use one.
+    pub fn add_psk(&mut self, psk: crate::psk::ExternalPsk) -> &mut Self {
+        self.inner.psk.psks.push(psk);
+        self
+    }
+
+    /// Server: chooses among the identities a client offers (as s2n's PSK
+    /// selection callback); without it, the first offered identity the
+    /// server holds is used.
+    pub fn set_psk_selection_callback(
+        &mut self,
+        f: impl Fn(&crate::psk::OfferedPsks<'_>) -> Option<usize> + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.inner.psk.select = Some(Arc::new(f));
         self
     }
 

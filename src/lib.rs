@@ -44,10 +44,12 @@ pub mod connection;
 pub(crate) mod engine;
 pub mod offload;
 pub mod policy;
+pub mod psk;
 pub mod resumption;
 
 pub use config::{Config, ConfigBuilder, RenegotiationRefusal};
 pub use connection::{Connection, KernelSession, KernelWrite, Session};
 pub use engine::Mode;
 pub use policy::SecurityPolicy;
+pub use psk::{ExternalPsk, PskHash};
 pub use resumption::{SavedSession, TicketKeys};

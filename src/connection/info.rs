@@ -69,6 +69,18 @@ impl Session {
         self.engine.received_session().cloned()
     }
 
+    /// Adds an external PSK for this connection only, after the config's
+    /// (see [`crate::psk`]). Call before the handshake starts.
+    pub fn add_psk(&mut self, psk: crate::psk::ExternalPsk) -> Result<()> {
+        self.engine.add_psk(psk)
+    }
+
+    /// TLS 1.3: the identity of the external PSK the handshake used (`None`
+    /// for a certificate handshake or a resumed session).
+    pub fn negotiated_psk_identity(&self) -> Option<&[u8]> {
+        self.engine.info().psk_identity.as_deref()
+    }
+
     /// True when the handshake resumed a session (no certificates were sent).
     pub fn is_resumed(&self) -> bool {
         self.engine.info().resumed

@@ -123,6 +123,11 @@ impl Connection {
         self.session.set_saved_session(session)
     }
 
+    /// Adds an external PSK for this connection (see [`Session::add_psk`]).
+    pub fn add_psk(&mut self, psk: crate::psk::ExternalPsk) -> Result<()> {
+        self.session.add_psk(psk)
+    }
+
     /// Server, TLS 1.3: sends `n` more tickets (see [`Session::add_tickets_to_send`]).
     pub fn add_tickets_to_send(&mut self, n: u8) -> Result<()> {
         self.session.add_tickets_to_send(n)

@@ -45,6 +45,8 @@ pub(crate) struct Info {
     /// Server, TLS 1.3: the client's ticket age minus ours, in seconds, for
     /// the ticket accepted (BoringSSL's `SSL_get_ticket_age_skew`).
     pub ticket_age_skew: Option<i64>,
+    /// TLS 1.3: the identity of the external PSK the handshake used.
+    pub psk_identity: Option<Vec<u8>>,
 }
 
 /// What the keying-material exporter derives from.

@@ -59,6 +59,9 @@ pub(crate) struct Engine {
     alert_partial: Vec<u8>,
 }
 
+/// The most PSKs one connection adds to its config's.
+const MAX_CONNECTION_PSKS: usize = 64;
+
 impl Engine {
     pub(crate) fn new(config: Config, mode: Mode) -> Self {
         let hs = match mode {
@@ -98,6 +101,23 @@ impl Engine {
     }
 
     /// Client: the session to offer (before the handshake starts).
+    /// Adds an external PSK to this connection, before the handshake.
+    pub(crate) fn add_psk(&mut self, psk: crate::psk::ExternalPsk) -> Result<()> {
+        let started = match &self.phase {
+            Phase::Handshaking(Hs::Client13(client13::State::Start)) => false,
+            Phase::Handshaking(Hs::Server13(s)) => !s.is_start(),
+            _ => true,
+        };
+        if started {
+            return Err(Error::usage("add_psk before the handshake starts"));
+        }
+        if self.c.resumption.psks.len() >= MAX_CONNECTION_PSKS {
+            return Err(Error::usage("too many PSKs on one connection"));
+        }
+        self.c.resumption.psks.push(psk);
+        Ok(())
+    }
+
     pub(crate) fn set_resumption_offer(
         &mut self,
         s: crate::resumption::SavedSession,

@@ -16,6 +16,8 @@ pub(crate) struct Resumption {
     pub extra_tickets: u8,
     /// After a TLS 1.3 handshake: what each ticket's PSK derives from.
     pub ticket_base: Option<TicketBase>,
+    /// External PSKs added to this connection (after the config's).
+    pub psks: Vec<crate::psk::ExternalPsk>,
 }
 
 /// resumption_master_secret and what each ticket from it records.

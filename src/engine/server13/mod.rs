@@ -37,6 +37,13 @@ pub(crate) enum State {
     Done,
 }
 
+impl State {
+    /// Before the first ClientHello (no HelloRetryRequest sent yet).
+    pub(crate) fn is_start(&self) -> bool {
+        matches!(self, State::ExpectClientHello(e) if e.hrr.is_none())
+    }
+}
+
 /// Before the first ClientHello, or after a HelloRetryRequest.
 #[derive(Default)]
 pub(crate) struct ExpectClientHello {

@@ -1,0 +1,188 @@
+//! External pre-shared keys for TLS 1.3 (RFC 8446 §2.2, §4.2.11; RFC 9257).
+//!
+//! An external PSK is a secret both ends hold before they connect, named by an
+//! identity sent in the clear. A handshake that uses one needs no
+//! certificate: the PSK authenticates both ends. With `psk_dhe_ke` (the
+//! default) an (EC)DHE exchange still gives forward secrecy; `psk_ke` (only
+//! with [`ConfigBuilder::allow_psk_ke`](crate::ConfigBuilder::allow_psk_ke))
+//! skips it.
+//!
+//! Add PSKs to a [`Config`](crate::Config) with
+//! [`ConfigBuilder::add_psk`](crate::ConfigBuilder::add_psk) or to one
+//! connection with [`Session::add_psk`](crate::Session::add_psk). A client
+//! offers all of them (config first, in the order added); a server takes the
+//! first identity the client offers that it holds, or lets a
+//! [`PskSelectionCallback`] choose. [`Session::negotiated_psk_identity`](crate::Session::negotiated_psk_identity)
+//! tells which one was used.
+//!
+//! A PSK must be shared by one client and one server only, never used in
+//! both roles by one party (the "Selfie" attack), and made from at least 128
+//! bits of entropy: never derive it from a password (RFC 9257 §4, §6).
+
+use crate::error::{Error, Result};
+use crate::secrets::Secret;
+use std::sync::Arc;
+
+/// The hash a PSK is bound to: it may only be used with TLS 1.3 cipher
+/// suites of that hash.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PskHash {
+    /// SHA-256 (TLS_AES_128_GCM_SHA256, TLS_CHACHA20_POLY1305_SHA256); the
+    /// default, as in s2n-tls and OpenSSL.
+    #[default]
+    Sha256,
+    /// SHA-384 (TLS_AES_256_GCM_SHA384).
+    Sha384,
+}
+
+impl PskHash {
+    #[allow(dead_code)] // until the engine uses PSKs
+    pub(crate) fn alg(self) -> crate::crypto::hash::HashAlg {
+        match self {
+            PskHash::Sha256 => crate::crypto::hash::HashAlg::Sha256,
+            PskHash::Sha384 => crate::crypto::hash::HashAlg::Sha384,
+        }
+    }
+}
+
+/// An external PSK: identity, secret and hash. The secret is zeroized on
+/// drop and never shown by `Debug`; the identity is public (it crosses the
+/// network in the clear, so it must not hold anything confidential).
+#[derive(Clone)]
+pub struct ExternalPsk {
+    identity: Vec<u8>,
+    #[allow(dead_code)] // until the engine uses PSKs
+    secret: Secret,
+    hash: PskHash,
+}
+
+impl ExternalPsk {
+    /// The longest secret accepted (and the most a hash-sized PSK needs).
+    pub const MAX_SECRET_LEN: usize = 64;
+    /// The shortest secret accepted: 128 bits (RFC 9257 §6).
+    pub const MIN_SECRET_LEN: usize = 16;
+    /// The longest identity accepted. The wire allows 2^16 - 1 bytes; a
+    /// ClientHello must stay within one handshake message, so Baton keeps
+    /// identities to a size every peer takes.
+    pub const MAX_IDENTITY_LEN: usize = 1024;
+
+    /// A PSK from its identity (1 to [`MAX_IDENTITY_LEN`](Self::MAX_IDENTITY_LEN)
+    /// bytes) and secret ([`MIN_SECRET_LEN`](Self::MIN_SECRET_LEN) to
+    /// [`MAX_SECRET_LEN`](Self::MAX_SECRET_LEN) bytes). Anything else is a
+    /// Usage error.
+    pub fn new(identity: &[u8], secret: &[u8], hash: PskHash) -> Result<Self> {
+        if identity.is_empty() || identity.len() > Self::MAX_IDENTITY_LEN {
+            return Err(Error::usage(format!(
+                "a PSK identity is 1 to {} bytes",
+                Self::MAX_IDENTITY_LEN
+            )));
+        }
+        if !(Self::MIN_SECRET_LEN..=Self::MAX_SECRET_LEN).contains(&secret.len()) {
+            return Err(Error::usage(format!(
+                "a PSK secret is {} to {} bytes (RFC 9257 §6: at least 128 bits of entropy)",
+                Self::MIN_SECRET_LEN,
+                Self::MAX_SECRET_LEN
+            )));
+        }
+        Ok(Self {
+            identity: identity.to_vec(),
+            secret: Secret::new(secret),
+            hash,
+        })
+    }
+
+    /// The identity.
+    pub fn identity(&self) -> &[u8] {
+        &self.identity
+    }
+
+    /// The hash it is bound to.
+    pub fn hash(&self) -> PskHash {
+        self.hash
+    }
+
+    #[allow(dead_code)] // until the engine uses PSKs
+    pub(crate) fn secret(&self) -> &Secret {
+        &self.secret
+    }
+}
+
+impl core::fmt::Debug for ExternalPsk {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ExternalPsk")
+            .field("identity", &String::from_utf8_lossy(&self.identity))
+            .field("hash", &self.hash)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
+/// What a server's [`PskSelectionCallback`] sees: the identities the client
+/// offered, in its order (as s2n's offered PSK list).
+#[derive(Debug)]
+pub struct OfferedPsks<'a> {
+    pub(crate) identities: Vec<&'a [u8]>,
+}
+
+impl<'a> OfferedPsks<'a> {
+    /// The offered identities, in the client's order.
+    pub fn identities(&self) -> impl ExactSizeIterator<Item = &'a [u8]> + '_ {
+        self.identities.iter().copied()
+    }
+
+    /// How many identities the client offered (at most the first few are
+    /// shown; see [`MAX_IDENTITIES_SHOWN`](Self::MAX_IDENTITIES_SHOWN)).
+    pub fn len(&self) -> usize {
+        self.identities.len()
+    }
+
+    /// Whether the client offered none.
+    pub fn is_empty(&self) -> bool {
+        self.identities.is_empty()
+    }
+
+    /// The most identities a server looks at in one ClientHello; later ones
+    /// are ignored, as RFC 8446 §4.2.11 allows.
+    pub const MAX_IDENTITIES_SHOWN: usize = 8;
+}
+
+/// A server's choice among the offered identities: `Some(i)` uses the
+/// `i`-th offered identity, which must name a PSK on the config or the
+/// connection (else the handshake goes on without a PSK); `None` uses none.
+pub type PskSelectionCallback = dyn Fn(&OfferedPsks<'_>) -> Option<usize> + Send + Sync;
+
+/// The PSK settings of a [`Config`](crate::Config).
+#[derive(Clone, Default)]
+pub(crate) struct PskSettings {
+    pub(crate) psks: Vec<ExternalPsk>,
+    pub(crate) select: Option<Arc<PskSelectionCallback>>,
+}
+
+impl core::fmt::Debug for PskSettings {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PskSettings")
+            .field("psks", &self.psks)
+            .field("select", &self.select.is_some())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_and_debug() {
+        assert!(ExternalPsk::new(b"", &[1; 32], PskHash::Sha256).is_err());
+        assert!(ExternalPsk::new(&[b'a'; 1025], &[1; 32], PskHash::Sha256).is_err());
+        assert!(ExternalPsk::new(b"id", &[1; 15], PskHash::Sha256).is_err());
+        assert!(ExternalPsk::new(b"id", &[1; 65], PskHash::Sha256).is_err());
+        let p = ExternalPsk::new(b"client-7", &[0xab; 32], PskHash::Sha384).unwrap();
+        assert_eq!(p.identity(), b"client-7");
+        assert_eq!(p.hash(), PskHash::Sha384);
+        let shown = format!("{p:?}");
+        assert!(shown.contains("client-7") && shown.contains("redacted"));
+        assert!(!shown.contains("ab, ab") && !shown.contains("171"));
+    }
+}
