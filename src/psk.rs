@@ -37,7 +37,6 @@ pub enum PskHash {
 }
 
 impl PskHash {
-    #[allow(dead_code)] // until the engine uses PSKs
     pub(crate) fn alg(self) -> crate::crypto::hash::HashAlg {
         match self {
             PskHash::Sha256 => crate::crypto::hash::HashAlg::Sha256,
@@ -52,7 +51,6 @@ impl PskHash {
 #[derive(Clone)]
 pub struct ExternalPsk {
     identity: Vec<u8>,
-    #[allow(dead_code)] // until the engine uses PSKs
     secret: Secret,
     hash: PskHash,
 }
@@ -102,7 +100,6 @@ impl ExternalPsk {
         self.hash
     }
 
-    #[allow(dead_code)] // until the engine uses PSKs
     pub(crate) fn secret(&self) -> &Secret {
         &self.secret
     }

@@ -37,6 +37,20 @@ pub(crate) fn choose_suite(c: &Common, offered: &[CipherSuite]) -> Option<&'stat
         .and_then(|cs| tls13_suite(*cs))
 }
 
+/// As [`choose_suite`], among the suites of `hash` only (for an external PSK,
+/// which is bound to its hash).
+pub(crate) fn choose_suite_of_hash(
+    c: &Common,
+    offered: &[CipherSuite],
+    hash: crate::crypto::hash::HashAlg,
+) -> Option<&'static Tls13Suite> {
+    suite_preference(c, offered, |cs| {
+        tls13_suite(cs).is_some_and(|s| s.hash == hash)
+    })
+    .first()
+    .and_then(|cs| tls13_suite(*cs))
+}
+
 /// How well a certificate fits a ClientHello; smaller is better.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct CertFit {

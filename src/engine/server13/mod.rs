@@ -25,8 +25,8 @@ use crate::tls13::key_schedule::{finished_verify_data, EarlySecret, MasterSecret
 
 mod choose;
 mod psk;
-use choose::choose_suite;
 pub(crate) use choose::{choose_alpn, choose_cert, suite_preference, ChosenCert};
+use choose::{choose_suite, choose_suite_of_hash};
 pub(crate) use psk::send_tickets;
 
 const SERVER_CV_CONTEXT: &[u8] = super::client13::SERVER_CV_CONTEXT;
@@ -222,9 +222,15 @@ impl ExpectClientHello {
         }
         c.info.server_name = exts.server_name.clone();
 
+        let external = psk::pick_external(c, &exts)?;
         let suite = match &self.hrr {
             Some(h) => tls13_suite(h.suite).ok_or_else(|| Error::internal("HRR suite vanished"))?,
-            None => choose_suite(c, &ch.cipher_suites)
+            // An external PSK is bound to its hash: a suite of that hash if
+            // the client offers one.
+            None => external
+                .as_ref()
+                .and_then(|(_, p)| choose_suite_of_hash(c, &ch.cipher_suites, p.hash().alg()))
+                .or_else(|| choose_suite(c, &ch.cipher_suites))
                 .ok_or_else(|| hs_failure("no cipher suite in common"))?,
         };
         let mut resume = psk::choose(
@@ -233,6 +239,7 @@ impl ExpectClientHello {
             msg,
             self.hrr.as_ref().map(|h| &h.transcript),
             suite,
+            external,
         )?;
         // A resumed session was authenticated by the handshake that made it.
         let cert = match &resume {
@@ -356,14 +363,18 @@ impl ExpectClientHello {
         c.info.group = share.map(|s| s.group);
         c.info.alpn = alpn;
         let now = c.now();
-        let auth_time = match &resume {
-            Some(r) => {
+        let auth_time = match resume.as_ref().map(|r| &r.source) {
+            Some(psk::Source::Ticket(state)) => {
                 c.info.resumed = true;
-                c.info.resumed_age = Some(now.saturating_sub(r.state.issued_at));
-                r.state.auth_time
+                c.info.resumed_age = Some(now.saturating_sub(state.issued_at));
+                state.auth_time
             }
-            None => now,
+            Some(psk::Source::External) | None => now,
         };
+        let external_psk = matches!(
+            resume.as_ref().map(|r| &r.source),
+            Some(psk::Source::External)
+        );
         let (dhe, ke) = psk::modes(c, &exts);
         Ok(Hs::Server13(State::ExpectFinished(Box::new(
             ExpectFinished {
@@ -371,8 +382,9 @@ impl ExpectClientHello {
                 suite,
                 client_hs,
                 master,
-                // Only to a client that named a mode we resume with (§4.2.9).
-                tickets: c.config.inner.resumption.tickets && (dhe || ke),
+                // Only to a client that named a mode we resume with (§4.2.9),
+                // and not after an external PSK: the client holds its PSK.
+                tickets: c.config.inner.resumption.tickets && (dhe || ke) && !external_psk,
                 auth_time,
             },
         ))))

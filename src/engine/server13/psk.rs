@@ -12,6 +12,7 @@ use crate::msgs::handshake::{
     client_hello_binders_offset, HandshakeMessage, HandshakePayload, NewSessionTicket13,
 };
 use crate::msgs::joiner::RawHandshake;
+use crate::psk::{ExternalPsk, OfferedPsks};
 use crate::resumption::state::ServerSessionState;
 use crate::resumption::ResumptionRefusal;
 use crate::secrets::ct_eq;
@@ -22,15 +23,23 @@ use crate::tls13::key_schedule::{finished_verify_data, resumption_psk, EarlySecr
 /// one or two; the rest are ignored, as a server may (§4.2.11).
 const MAX_IDENTITIES_TRIED: usize = 4;
 
-/// A ticket the server will resume.
+/// A PSK the server will use: a ticket it resumes, or an external PSK.
 pub(super) struct Accepted {
     pub index: u16,
-    pub state: ServerSessionState,
+    pub source: Source,
     /// The early secret from the ticket's PSK (made for the binder; the
     /// handshake goes on from it).
     pub early: Option<EarlySecret>,
     /// psk_dhe_ke (else psk_ke: no key exchange).
     pub dhe: bool,
+}
+
+/// Where an accepted PSK comes from.
+pub(super) enum Source {
+    /// A ticket of ours: the session it resumes.
+    Ticket(ServerSessionState),
+    /// An external PSK (its identity is in `Info::psk_identity`).
+    External,
 }
 
 /// Which PSK modes of the client's this server uses: (psk_dhe_ke, psk_ke).
@@ -40,6 +49,48 @@ pub(super) fn modes(c: &Common, exts: &ClientExtensions) -> (bool, bool) {
         offered.contains(&PSK_DHE_KE),
         offered.contains(&PSK_KE) && c.config.inner.resumption.allow_psk_ke,
     )
+}
+
+/// The external PSK the client offers that this server will use, if any:
+/// with a selection callback, the one it picks (if the server holds it);
+/// else the first offered identity the server holds. Only the first
+/// [`OfferedPsks::MAX_IDENTITIES_SHOWN`] identities are considered. Its
+/// binder is checked later, by [`choose`], once the suite is known.
+pub(super) fn pick_external(
+    c: &Common,
+    exts: &ClientExtensions,
+) -> Result<Option<(usize, ExternalPsk)>> {
+    let settings = &c.config.inner.psk;
+    if settings.psks.is_empty() && c.resumption.psks.is_empty() {
+        return Ok(None);
+    }
+    let Some(body) = exts.pre_shared_key.as_deref() else {
+        return Ok(None);
+    };
+    let offer = PskOffer::parse(body)?;
+    let held = |id: &[u8]| {
+        settings
+            .psks
+            .iter()
+            .chain(&c.resumption.psks)
+            .find(|p| p.identity() == id)
+            .cloned()
+    };
+    let shown: Vec<&[u8]> = offer
+        .identities
+        .iter()
+        .take(OfferedPsks::MAX_IDENTITIES_SHOWN)
+        .map(|i| i.identity.as_slice())
+        .collect();
+    let index = match &settings.select {
+        Some(select) => select(&OfferedPsks {
+            identities: shown.clone(),
+        }),
+        None => shown.iter().position(|id| held(id).is_some()),
+    };
+    Ok(index
+        .filter(|&i| i < shown.len())
+        .and_then(|i| held(shown[i]).map(|p| (i, p))))
 }
 
 /// The ticket to resume, if any: the first of the client's identities that
@@ -53,18 +104,40 @@ pub(super) fn choose(
     msg: &RawHandshake,
     prior: Option<&Transcript>,
     suite: &'static Tls13Suite,
+    external: Option<(usize, ExternalPsk)>,
 ) -> Result<Option<Accepted>> {
     // A second ClientHello (after HelloRetryRequest) decides afresh.
     c.info.ticket_age_skew = None;
+    c.info.psk_identity = None;
     let Some(body) = exts.pre_shared_key.as_deref() else {
         return Ok(None);
     };
     // Parsed even when unused: a malformed offer is the client's error.
     let offer = PskOffer::parse(body)?;
+    let (dhe, ke) = modes(c, exts);
+    if let Some((i, psk)) = external.filter(|(_, p)| p.hash().alg() == suite.hash) {
+        if !dhe && !ke {
+            return Ok(None);
+        }
+        let binder = offer.binders.get(i).ok_or_else(|| {
+            Error::protocol(
+                AlertDescription::ILLEGAL_PARAMETER,
+                "fewer binders than identities",
+            )
+        })?;
+        let early = verify_binder(msg, prior, suite, psk.secret().as_bytes(), true, binder)?;
+        c.info.refusal = None;
+        c.info.psk_identity = Some(psk.identity().to_vec());
+        return Ok(Some(Accepted {
+            index: i as u16,
+            source: Source::External,
+            early: Some(early),
+            dhe,
+        }));
+    }
     if !c.config.inner.resumption.tickets {
         return Ok(None);
     }
-    let (dhe, ke) = modes(c, exts);
     if !dhe && !ke {
         c.info.refusal = Some(ResumptionRefusal::PskModeRefused);
         return Ok(None);
@@ -79,12 +152,19 @@ pub(super) fn choose(
     {
         match check_ticket(c, exts, suite, now, &id.identity, id.obfuscated_age) {
             Ok((state, skew)) => {
-                let early = verify_binder(msg, prior, suite, &state, &offer.binders[i])?;
+                let binder = offer.binders.get(i).ok_or_else(|| {
+                    Error::protocol(
+                        AlertDescription::ILLEGAL_PARAMETER,
+                        "fewer binders than identities",
+                    )
+                })?;
+                let early =
+                    verify_binder(msg, prior, suite, state.secret.as_bytes(), false, binder)?;
                 c.info.refusal = None;
                 c.info.ticket_age_skew = Some(skew);
                 return Ok(Some(Accepted {
                     index: i as u16,
-                    state,
+                    source: Source::Ticket(state),
                     early: Some(early),
                     dhe,
                 }));
@@ -140,7 +220,8 @@ fn verify_binder(
     msg: &RawHandshake,
     prior: Option<&Transcript>,
     suite: &'static Tls13Suite,
-    state: &ServerSessionState,
+    secret: &[u8],
+    external: bool,
     binder: &[u8],
 ) -> Result<EarlySecret> {
     let offset = client_hello_binders_offset(&msg.encoded).ok_or_else(|| {
@@ -153,8 +234,8 @@ fn verify_binder(
     let partial = prior
         .unwrap_or(&fresh)
         .hash_given(suite.hash, &msg.encoded[..offset]);
-    let early = EarlySecret::new(suite.hash, Some(state.secret.as_bytes()));
-    let key = early.binder_key(false);
+    let early = EarlySecret::new(suite.hash, Some(secret));
+    let key = early.binder_key(external);
     let expected = finished_verify_data(suite.hash, &key, partial.as_bytes());
     if !ct_eq(expected.as_bytes(), binder) {
         return Err(Error::protocol(
