@@ -67,10 +67,12 @@ pub trait AntiReplayStore: Send + Sync {
     fn claim(&self, key: &[u8], ttl: Duration) -> Claim;
 
     /// Since when the store has known every claim it accepted: `None` when
-    /// it outlives this process (a shared store such as Redis), or the
-    /// store's start for one in memory. Early data whose key could have been
-    /// claimed before then (a ticket issued, or a ClientHello sent, before
-    /// it) is rejected, because the store cannot know whether it was.
+    /// it never forgets, the store's start for one in memory, the epoch of
+    /// a shared store that can forget (a Redis restarted empty). Early data
+    /// whose key could have been claimed before then (a ticket issued, or a
+    /// ClientHello sent, before it) is rejected, because the store cannot
+    /// know whether it was. It may move forward while the store runs (when
+    /// it finds it has forgotten): read it once the claim is answered.
     fn remembers_since(&self) -> Option<SystemTime>;
 }
 

@@ -1,6 +1,7 @@
 //! Anti-replay for 0-RTT in a real `redis-server` (feature `redis`): two
 //! stores standing for two servers of a fleet share one Redis, and Redis is
-//! stopped and restarted under them. Skipped like the other Redis tests when
+//! stopped and restarted (empty) or flushed under them, which moves the
+//! epoch (`remembers_since`) forward. Skipped like the other Redis tests when
 //! `redis-server` is not installed (unless `BATON_REQUIRE_REDIS` is set).
 
 use crate::redis_server::RedisServer;
@@ -10,7 +11,7 @@ use baton::resumption::redis::{RedisAntiReplay, RedisAntiReplayOptions};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Barrier, Mutex};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 macro_rules! redis_server {
     () => {
@@ -61,6 +62,25 @@ fn settle(c: Claim) -> Answer {
     }
 }
 
+/// Starts a store and waits until it has read the epoch (its first worker
+/// does at once): until then its claims are judged by the store's start,
+/// which the epoch of the new Redis each test starts comes after, so they
+/// would not be fresh.
+fn started(redis: &RedisServer, prefix: &str, opts: RedisAntiReplayOptions) -> RedisAntiReplay {
+    let store = RedisAntiReplay::start(&redis.url(prefix), opts).unwrap();
+    wait_until("the epoch read", || store.stats().epoch.is_some());
+    store
+}
+
+/// `P:replay:epoch` as stored: decimal Unix milliseconds.
+fn stored_epoch(con: &mut redis::Connection, prefix: &str) -> SystemTime {
+    let ms: String = redis::cmd("GET")
+        .arg(format!("{prefix}:replay:epoch"))
+        .query(con)
+        .unwrap();
+    UNIX_EPOCH + Duration::from_millis(ms.parse().unwrap())
+}
+
 fn claim(store: &RedisAntiReplay, key: &[u8], ttl: Duration) -> Answer {
     settle(store.claim(key, ttl))
 }
@@ -74,10 +94,16 @@ fn pttl(con: &mut redis::Connection, redis_key: &str) -> i64 {
 fn replay_claimed_once_across_two_servers() {
     let redis = redis_server!();
     let (a, b) = (
-        RedisAntiReplay::start(&redis.url("fleet"), patient()).unwrap(),
-        RedisAntiReplay::start(&redis.url("fleet"), patient()).unwrap(),
+        started(&redis, "fleet", patient()),
+        started(&redis, "fleet", patient()),
     );
-    assert_eq!(a.remembers_since(), None, "Redis outlives the servers");
+    // Both remember since the epoch the first one wrote, kept without expiry.
+    let mut con = connect(&redis);
+    let epoch = stored_epoch(&mut con, "fleet");
+    assert_eq!(a.remembers_since(), Some(epoch));
+    assert_eq!(b.remembers_since(), Some(epoch));
+    assert_eq!(pttl(&mut con, "fleet:replay:epoch"), -1, "no expiry");
+    assert_eq!(a.stats().epochs_written + b.stats().epochs_written, 1);
     assert!(matches!(a.claim(b"binder-1", HOUR), Claim::Pending(_)));
     wait_until("a's claim answered", || a.stats().fresh == 1);
     assert_eq!(claim(&b, b"binder-1", HOUR), Answer::Replayed);
@@ -85,11 +111,10 @@ fn replay_claimed_once_across_two_servers() {
     assert_eq!(claim(&b, b"binder-2", HOUR), Answer::Fresh);
     assert_eq!(claim(&a, b"binder-2", HOUR), Answer::Replayed);
     // Another fleet's prefix is another namespace.
-    let other = RedisAntiReplay::start(&redis.url("other"), patient()).unwrap();
+    let other = started(&redis, "other", patient());
     assert_eq!(claim(&other, b"binder-1", HOUR), Answer::Fresh);
 
     // The documented layout: P:replay:HEX, expiring with the claim.
-    let mut con = connect(&redis);
     let ttl = pttl(&mut con, "fleet:replay:62696e6465722d31");
     assert!(ttl > 0 && ttl <= 3_600_000, "{ttl}");
     let (sa, sb) = (a.stats(), b.stats());
@@ -102,8 +127,8 @@ fn replay_claimed_once_across_two_servers() {
 fn replay_concurrent_claims_one_fresh() {
     let redis = redis_server!();
     let stores = Arc::new([
-        RedisAntiReplay::start(&redis.url("race"), patient()).unwrap(),
-        RedisAntiReplay::start(&redis.url("race"), patient()).unwrap(),
+        started(&redis, "race", patient()),
+        started(&redis, "race", patient()),
     ]);
     let barrier = Arc::new(Barrier::new(16));
     let threads: Vec<_> = (0..16)
@@ -124,7 +149,7 @@ fn replay_concurrent_claims_one_fresh() {
 #[test]
 fn replay_claim_expires_with_its_ttl() {
     let redis = redis_server!();
-    let store = RedisAntiReplay::start(&redis.url("ttl"), patient()).unwrap();
+    let store = started(&redis, "ttl", patient());
     let mut con = connect(&redis);
     assert_eq!(
         claim(&store, b"short", Duration::from_millis(100)),
@@ -177,16 +202,16 @@ fn replay_full_queue_answers_unavailable_at_once() {
     let redis = redis_server!();
     // One worker, held by the first answer's waker, and one queue slot.
     let hold = hold_first();
-    let store = RedisAntiReplay::start(
-        &redis.url("full"),
+    let store = started(
+        &redis,
+        "full",
         RedisAntiReplayOptions {
             workers: 1,
             queue: 1,
             waker: Some(Arc::clone(&hold.waker)),
             ..patient()
         },
-    )
-    .unwrap();
+    );
     let first = store.claim(b"k1", HOUR);
     hold.entered
         .recv_timeout(WAIT)
@@ -213,16 +238,16 @@ fn replay_claim_past_its_deadline_is_not_run() {
     let redis = redis_server!();
     let hold = hold_first();
     let timeout = Duration::from_millis(200);
-    let store = RedisAntiReplay::start(
-        &redis.url("late"),
+    let store = started(
+        &redis,
+        "late",
         RedisAntiReplayOptions {
             workers: 1,
             timeout,
             waker: Some(Arc::clone(&hold.waker)),
             ..patient()
         },
-    )
-    .unwrap();
+    );
     // Whatever the first claim's answer, its waker holds the only worker.
     let _first = store.claim(b"k1", HOUR);
     hold.entered
@@ -248,10 +273,12 @@ fn replay_redis_stopped_then_restarted() {
         ..patient()
     };
     let (a, b) = (
-        RedisAntiReplay::start(&redis.url("out"), opts.clone()).unwrap(),
-        RedisAntiReplay::start(&redis.url("out"), opts).unwrap(),
+        started(&redis, "out", opts.clone()),
+        started(&redis, "out", opts),
     );
     assert_eq!(claim(&a, b"before", HOUR), Answer::Fresh);
+    // A ticket or ClientHello whose key was claimed now was made before.
+    let claimed_before = SystemTime::now();
 
     redis.stop();
     // The first claim after the stop fails on a worker (never fresh, never
@@ -272,8 +299,11 @@ fn replay_redis_stopped_then_restarted() {
     assert!(sa.unavailable_circuit_open >= 1, "{sa}");
     assert_eq!(count(&lines, "unreachable"), 2, "{:?}", lines.lock());
 
+    let restarted_at = SystemTime::now();
     redis.restart();
-    // Probes go through with backoff; once one does, claims are fresh again.
+    // Probes go through with backoff; once one does, claims are fresh again
+    // (the first claim of each store that reaches the new Redis is not: it
+    // finds the epoch missing, or later than the one its store promised).
     for store in [&a, &b] {
         let mut n = 0u32;
         wait_until("fresh answers back", || {
@@ -285,12 +315,82 @@ fn replay_redis_stopped_then_restarted() {
         });
         assert!(!store.stats().down);
     }
-    // Restarted empty (no persistence): the claim made before is forgotten,
-    // which is why Redis wants persistence where 0-RTT is accepted.
+    // Restarted empty (no persistence): one of them wrote a new epoch, no
+    // earlier than the restart, and both remember since that one.
+    let since = a.remembers_since().unwrap();
+    assert!(since >= restarted_at, "{since:?} < {restarted_at:?}");
+    assert_eq!(b.remembers_since(), Some(since));
+    assert_eq!(stored_epoch(&mut connect(&redis), "out"), since);
+    // The claim made before is forgotten, so its replay is fresh to Redis;
+    // but it was made before the epoch, and the handshake rejects early data
+    // whose ticket or ClientHello predates `remembers_since`.
+    assert!(claimed_before < since);
     assert_eq!(claim(&b, b"before", HOUR), Answer::Fresh);
     assert_eq!(claim(&a, b"before", HOUR), Answer::Replayed);
     let (sa, sb) = (a.stats(), b.stats());
     assert_eq!((sa.outages, sb.outages), (1, 1), "{sa} / {sb}");
+    // One epoch written per empty Redis (the first start, the restart), and
+    // the claim that wrote the second was not answered fresh (eventually: it
+    // may be one the test did not wait for, sent while Redis was down).
+    wait_until("the second epoch counted", || {
+        let (sa, sb) = (a.stats(), b.stats());
+        sa.epochs_written + sb.epochs_written == 2
+            && sa.unavailable_epoch + sb.unavailable_epoch >= 1
+    });
     assert_eq!(count(&lines, "Redis is back"), 2, "{:?}", lines.lock());
     assert_eq!(count(&lines, "rejecting early data"), 2);
+}
+
+#[test]
+fn replay_epoch_moves_forward_after_flushall() {
+    let redis = redis_server!();
+    let (a, b) = (
+        started(&redis, "flush", patient()),
+        started(&redis, "flush", patient()),
+    );
+    assert_eq!(claim(&a, b"before", HOUR), Answer::Fresh);
+    let claimed_before = SystemTime::now();
+    let mut con = connect(&redis);
+    // The new epoch must be a later millisecond than the first for b to see
+    // it move (an epoch in the same millisecond would cover as much).
+    let first = b.remembers_since().unwrap();
+    wait_until("a millisecond past the first epoch", || {
+        SystemTime::now() > first + Duration::from_millis(1)
+    });
+    let flushed_at = SystemTime::now();
+    let _: () = redis::cmd("FLUSHALL").query(&mut con).unwrap();
+
+    // Redis keeps running without the epoch: the next claim writes a new one
+    // and, though Redis took it, is not fresh (Redis forgot claims made
+    // before, which the handshake counted on).
+    assert_eq!(claim(&a, b"after", HOUR), Answer::Unavailable);
+    let since = a.remembers_since().unwrap();
+    assert!(since >= flushed_at, "{since:?} < {flushed_at:?}");
+    assert!(
+        claimed_before <= since,
+        "the forgotten claim predates the epoch"
+    );
+    assert_eq!(stored_epoch(&mut con, "flush"), since);
+    assert_eq!(pttl(&mut con, "flush:replay:epoch"), -1, "no expiry");
+    assert_eq!(claim(&a, b"after", HOUR), Answer::Replayed, "Redis took it");
+
+    // b still promises the old epoch: its next claim reads the new one and is
+    // not fresh either; then both are fresh again under the new epoch.
+    assert!(first < since);
+    assert_eq!(claim(&b, b"b-after", HOUR), Answer::Unavailable);
+    assert_eq!(b.remembers_since(), Some(since));
+    assert_eq!(claim(&b, b"b-next", HOUR), Answer::Fresh);
+    assert_eq!(claim(&a, b"a-next", HOUR), Answer::Fresh);
+    // The forgotten claim: fresh to Redis, covered by the epoch.
+    assert_eq!(claim(&b, b"before", HOUR), Answer::Fresh);
+
+    let (sa, sb) = (a.stats(), b.stats());
+    assert_eq!(
+        (sa.unavailable_epoch, sb.unavailable_epoch),
+        (1, 1),
+        "{sa} / {sb}"
+    );
+    assert_eq!(sa.epochs_written + sb.epochs_written, 2, "{sa} / {sb}");
+    assert_eq!((sa.outages, sb.outages), (0, 0), "{sa} / {sb}");
+    assert_eq!(sa.unavailable() + sb.unavailable(), 2, "{sa} / {sb}");
 }

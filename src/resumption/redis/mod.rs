@@ -36,9 +36,15 @@
 //! - `P:replay:HEX`: one anti-replay claim (the key is a ticket's identity or
 //!   a ClientHello's binder, in hex), set with `SET NX PX` so that exactly one
 //!   server claims it, and expiring with the claim's TTL. Its value (`1`)
-//!   means nothing. A Redis restarted without persistence has forgotten the
-//!   claims, so replays of early data accepted before the restart would be
-//!   fresh to it: give it `appendonly yes` where 0-RTT is accepted.
+//!   means nothing.
+//! - `P:replay:epoch`: since when Redis has remembered every claim (decimal
+//!   Unix milliseconds, never an expiry), written with `SET NX` by the first
+//!   claim (or store start) that finds it missing: a Redis restarted empty or
+//!   flushed gets a new one, and early data from before it is rejected (see
+//!   [`RedisAntiReplay`]). It does not see claims lost while it stays (an
+//!   older RDB snapshot reloaded, a lagging replica promoted, eviction): give
+//!   Redis `appendonly yes` and `maxmemory-policy noeviction` where 0-RTT is
+//!   accepted.
 //!
 //! Redis holds the ticket key secrets in the clear: restrict who reaches it
 //! (bind to a private network, `requirepass` or ACLs). Give it persistence
