@@ -72,7 +72,7 @@ fn the_hello_offers_config_then_connection_psks_with_age_zero_and_ext_binders() 
     let a = psk("a", 1, PskHash::Sha256);
     let b = psk("b-384", 2, PskHash::Sha384);
     let conn = psk("conn", 3, PskHash::Sha256);
-    let (_, encoded) = started(&[a.clone(), b.clone()], &[conn.clone()], false);
+    let (_, encoded) = started(&[a.clone(), b.clone()], std::slice::from_ref(&conn), false);
     check_binders(&encoded, &[&a, &b, &conn], &Transcript::new());
     let (_, exts) = parse(&encoded);
     assert_eq!(exts.psk_modes, Some(vec![PSK_DHE_KE]));
@@ -80,7 +80,7 @@ fn the_hello_offers_config_then_connection_psks_with_age_zero_and_ext_binders() 
     assert!(exts.key_shares.is_some_and(|k| !k.is_empty()));
     assert!(exts.signature_algorithms.is_some());
 
-    let (_, encoded) = started(&[a.clone()], &[], true);
+    let (_, encoded) = started(std::slice::from_ref(&a), &[], true);
     assert_eq!(parse(&encoded).1.psk_modes, Some(vec![PSK_DHE_KE, PSK_KE]));
 }
 
