@@ -114,6 +114,21 @@ fn the_server_picks_the_second_of_several_offered_psks() {
     rev_roundtrip(&mut conn, "second of three");
 }
 
+/// A HelloRetryRequest (the server wants P-384, which the first hello has
+/// no share for): the second hello offers the PSK again with its binder over
+/// the new transcript, and OpenSSL accepts it.
+#[test]
+fn the_psk_survives_a_hello_retry_request() {
+    require_openssl!();
+    let srv = psk_server(&["-groups", "P-384"]);
+    let config = psk_config(&[psk(ID, SECRET_HEX, PskHash::Sha256)], false);
+    let mut conn = connect_ok(&srv, &config, |_| {});
+    assert!(conn.used_hello_retry());
+    assert_eq!(conn.kx_group(), Some(baton::NamedGroup::SECP384R1));
+    assert_psk_handshake(&conn, ID);
+    rev_roundtrip(&mut conn, "after a retry");
+}
+
 /// A wrong secret: OpenSSL's binder check fails ("binder does not verify").
 /// RFC 8446 §6.2 names decrypt_error for a binder that does not validate;
 /// OpenSSL 3.0 sends illegal_parameter. The client reports the peer's
