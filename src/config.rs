@@ -334,7 +334,9 @@ impl ConfigBuilder {
     }
 
     /// Adds an external PSK (TLS 1.3; see [`crate::psk`]). A client offers
-    /// every PSK of its config (in the order added) and of its connection; a
+    /// the PSKs of its config (in the order added) and then of its
+    /// connection, at most 8, those of a hash its TLS 1.3 suites have, and
+    /// then no ticket in the same hello; a
     /// server resumes a handshake with the first offered identity it holds,
     /// or as its [`set_psk_selection_callback`](Self::set_psk_selection_callback)
     /// says. A server with PSKs needs no certificate for the handshakes that

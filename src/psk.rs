@@ -10,7 +10,9 @@
 //! Add PSKs to a [`Config`](crate::Config) with
 //! [`ConfigBuilder::add_psk`](crate::ConfigBuilder::add_psk) or to one
 //! connection with [`Session::add_psk`](crate::Session::add_psk). A client
-//! offers all of them (config first, in the order added); a server takes the
+//! offers them (config first, in the order added; at most 8, only those whose
+//! hash one of its TLS 1.3 suites has, and no ticket in the same hello; after
+//! a HelloRetryRequest only those of the chosen suite's hash); a server takes the
 //! first identity the client offers that it holds, or lets a
 //! [`PskSelectionCallback`] choose. [`Session::negotiated_psk_identity`](crate::Session::negotiated_psk_identity)
 //! tells which one was used.

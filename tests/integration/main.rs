@@ -12,6 +12,8 @@
 //!   rustls and s2n-tls.
 //! - `resume13`: TLS 1.3 resumption against OpenSSL, GnuTLS, curl, rustls and s2n-tls.
 //! - `psk_server`: external PSKs on a Baton server against `openssl s_client -psk`.
+//! - `psk_client`: the Baton client with TLS 1.3 external PSKs against
+//!   `openssl s_server -psk` / `-psk_session`.
 //! - `event_loop`: driving a connection without a transport, as io_uring/epoll loops do.
 //! - `pq`: the post-quantum hybrids between two Baton ends, with wire checks and tampering.
 //! - `go_peer`: the post-quantum hybrids against Go's crypto/tls (needs `BATON_GO`).
@@ -28,6 +30,7 @@ mod openssl;
 mod pair;
 mod policies;
 mod pq;
+mod psk_client;
 mod psk_server;
 mod raw_hellos;
 #[cfg(feature = "redis")]

@@ -68,6 +68,18 @@ pub(super) fn verify_schemes(c: &Common) -> Vec<SignatureScheme> {
         .collect()
 }
 
+/// The PSK key exchange modes we name: psk_dhe_ke, then psk_ke where
+/// [`allow_psk_ke`](crate::ConfigBuilder::allow_psk_ke) allows it (a server
+/// picks the mode; the client's order is only a preference).
+fn psk_modes(c: &Common) -> Vec<u8> {
+    use crate::msgs::extensions::{PSK_DHE_KE, PSK_KE};
+    let mut modes = vec![PSK_DHE_KE];
+    if c.config.inner.resumption.allow_psk_ke {
+        modes.push(PSK_KE);
+    }
+    modes
+}
+
 fn is_ip_literal(name: &str) -> bool {
     name.parse::<std::net::IpAddr>().is_ok()
 }
@@ -136,7 +148,18 @@ pub(crate) fn start(c: &mut Common) -> Result<State> {
                 .collect::<Vec<_>>()
         })
         .filter(|l| *l != schemes);
-    let offer = super::offer::usable_offer(c, offer13, offer12);
+    // External PSKs first; a hello that offers them offers no ticket (the
+    // saved session stays in the store or on the connection, not taken).
+    let external = if offer13 {
+        super::external::offerable(c, &suites)
+    } else {
+        Vec::new()
+    };
+    let offer = if external.is_empty() {
+        super::offer::usable_offer(c, offer13, offer12)
+    } else {
+        None
+    };
     let tickets = c.config.inner.resumption.tickets;
     let mut exts = ClientExtensions {
         signature_algorithms_cert: cert_schemes,
@@ -168,9 +191,10 @@ pub(crate) fn start(c: &mut Common) -> Result<State> {
         renegotiation_info: offer12.then(Vec::new),
         ec_point_formats: offer12.then(|| vec![0]),
         // Servers send TLS 1.3 tickets only to clients that name a mode
-        // (RFC 8446 §4.2.9); Baton asks for psk_dhe_ke only (forward secret).
-        psk_modes: (offer13 && (tickets || offer.is_some()))
-            .then(|| vec![crate::msgs::extensions::PSK_DHE_KE]),
+        // (RFC 8446 §4.2.9); Baton asks for psk_dhe_ke (forward secret), and
+        // psk_ke after it only when the config allows it.
+        psk_modes: (offer13 && (tickets || offer.is_some() || !external.is_empty()))
+            .then(|| psk_modes(c)),
         ..Default::default()
     };
     // A random session id puts TLS 1.3 in middlebox-compatibility mode; a
@@ -203,6 +227,9 @@ pub(crate) fn start(c: &mut Common) -> Result<State> {
         Some(s) => super::offer::attach_psk(c, s, &mut hello, &mut exts, &transcript)?,
         None => None,
     };
+    if !external.is_empty() {
+        super::external::attach(&mut hello, &mut exts, &transcript, &external)?;
+    }
     // The first ClientHello goes out with record version 0x0301 for old middleboxes.
     c.plaintext_version = ProtocolVersion::TLSV1_0;
     c.queue_handshake(
@@ -223,5 +250,6 @@ pub(crate) fn start(c: &mut Common) -> Result<State> {
         shares,
         hrr_suite: None,
         psk,
+        external,
     })))
 }

@@ -19,14 +19,16 @@ use crate::secrets::Secret;
 use crate::suites::{tls13_suite, Tls13Suite};
 use crate::tls13::key_schedule::{finished_verify_data, EarlySecret, HandshakeSecret};
 
+mod external;
 mod hello;
 mod offer;
+use external::ExternalOffer;
 pub(crate) use hello::start;
 use hello::verify_schemes;
 #[cfg(test)]
 pub(crate) use offer::offer_is_usable_for_test;
 pub(crate) use offer::session_from_ticket;
-use offer::OfferedPsk;
+use offer::{Chosen, OfferedPsk};
 
 pub(crate) enum State {
     Start,
@@ -48,6 +50,9 @@ pub(crate) struct ExpectServerHello {
     hrr_suite: Option<CipherSuite>,
     /// The TLS 1.3 session offered.
     psk: Option<OfferedPsk>,
+    /// The external PSKs offered, in the order of their identities (empty
+    /// when a ticket is offered).
+    external: Vec<ExternalOffer>,
 }
 
 pub(crate) struct Negotiated {
@@ -60,8 +65,9 @@ pub(crate) struct Negotiated {
     sent: Vec<ExtensionType>,
     /// Context of a CertificateRequest, if the server asked for a client certificate.
     cert_request: Option<Vec<u8>>,
-    /// The server resumed our session: no Certificate follows.
-    resumed: bool,
+    /// A PSK (a resumed session or an external PSK) authenticated the
+    /// server: no Certificate follows.
+    psk_auth: bool,
 }
 
 impl State {
@@ -234,11 +240,20 @@ impl ExpectServerHello {
         }
         self.exts.cookie = exts.cookie;
         self.hello.extensions = self.exts.to_extensions()?;
-        // The offer stands only if the chosen suite has its hash; its binder
+        // An offer stands only if the chosen suite has its hash; its binder
         // now covers ClientHello1 and the HelloRetryRequest too (§4.1.4).
+        self.exts.pre_shared_key = None;
+        self.hello.extensions = self.exts.to_extensions()?;
+        self.external.retain(|e| e.hash == suite.hash);
+        if !self.external.is_empty() {
+            external::attach(
+                &mut self.hello,
+                &mut self.exts,
+                &self.transcript,
+                &self.external,
+            )?;
+        }
         if let Some(psk) = self.psk.take() {
-            self.exts.pre_shared_key = None;
-            self.hello.extensions = self.exts.to_extensions()?;
             if psk.hash == suite.hash {
                 self.psk = offer::attach_psk(
                     c,
@@ -328,27 +343,47 @@ impl ExpectServerHello {
             return Err(illegal("server selected a version we did not offer"));
         }
         let suite = self.check_common(&sh)?;
-        let resumed = offer::check_answer(exts.pre_shared_key, self.psk.as_ref(), suite.hash)?;
-        let share = exts.key_share.ok_or_else(|| {
-            Error::protocol(
-                AlertDescription::MISSING_EXTENSION,
-                "ServerHello without key_share",
-            )
-        })?;
-        let idx = self
-            .shares
-            .iter()
-            .position(|s| s.group() == share.group)
-            .ok_or_else(|| illegal("server key share is for a group we did not share"))?;
-        let kx = self.shares.swap_remove(idx);
-        let shared = kx.complete(&share.payload)?;
+        let chosen = offer::check_answer(
+            exts.pre_shared_key,
+            self.psk.take(),
+            std::mem::take(&mut self.external),
+            suite.hash,
+        )?;
+        // psk_ke (RFC 8446 §4.2.9): a selected PSK and no key_share, only if
+        // we named that mode; otherwise key_share is required.
+        let psk_ke_offered = self
+            .exts
+            .psk_modes
+            .as_ref()
+            .is_some_and(|m| m.contains(&crate::msgs::extensions::PSK_KE));
+        let (group, shared) = match exts.key_share {
+            Some(share) => {
+                let idx = self
+                    .shares
+                    .iter()
+                    .position(|s| s.group() == share.group)
+                    .ok_or_else(|| illegal("server key share is for a group we did not share"))?;
+                let kx = self.shares.swap_remove(idx);
+                (Some(share.group), kx.complete(&share.payload)?)
+            }
+            // The (EC)DHE input is zeros (RFC 8446 §7.1).
+            None if chosen.is_some() && psk_ke_offered => {
+                (None, Secret::new(&[0; 64][..suite.hash.output_len()]))
+            }
+            None => {
+                return Err(Error::protocol(
+                    AlertDescription::MISSING_EXTENSION,
+                    "ServerHello without key_share",
+                ))
+            }
+        };
         if self.hrr_suite.is_none() {
             self.transcript.start_hash(suite.hash);
         }
         self.transcript.add(&msg.encoded);
-        let early = match (&resumed, self.psk.take()) {
-            (Some(_), Some(offered)) => offered.early,
-            _ => EarlySecret::new(suite.hash, None),
+        let (chosen, early) = match chosen {
+            Some((chosen, early)) => (Some(chosen), early),
+            None => (None, EarlySecret::new(suite.hash, None)),
         };
         let hs = early.into_handshake(shared.as_bytes(), self.transcript.current_hash().as_bytes());
         c.set_decrypter(suite, hs.server_traffic(), KeyPhase::Handshake)?;
@@ -362,12 +397,18 @@ impl ExpectServerHello {
         c.info.version = Some(ProtocolVersion::TLSV1_3);
         c.info.server_version = Some(ProtocolVersion::TLSV1_3);
         c.info.suite = Some(suite.suite);
-        c.info.group = Some(share.group);
-        if let Some(session) = &resumed {
-            // What the full handshake authenticated stands for this one.
-            c.info.resumed = true;
-            c.info.resumed_age = Some(session.age_secs(c.now()));
-            c.info.peer_chain = session.peer_chain.clone();
+        c.info.group = group;
+        let psk_auth = chosen.is_some();
+        match chosen {
+            Some(Chosen::Ticket(session)) => {
+                // What the full handshake authenticated stands for this one.
+                c.info.resumed = true;
+                c.info.resumed_age = Some(session.age_secs(c.now()));
+                c.info.peer_chain = session.peer_chain;
+            }
+            // Not a resumption: the PSK itself authenticated the server.
+            Some(Chosen::External(identity)) => c.info.psk_identity = Some(identity),
+            None => {}
         }
         Ok(Hs::Client13(State::ExpectEncryptedExtensions(Box::new(
             Negotiated {
@@ -378,7 +419,7 @@ impl ExpectServerHello {
                 sent: self.hello.extensions.iter().map(|e| e.typ).collect(),
                 sent_sni: self.exts.server_name.is_some(),
                 cert_request: None,
-                resumed: resumed.is_some(),
+                psk_auth,
             },
         ))))
     }
@@ -414,7 +455,7 @@ impl Negotiated {
             ));
         }
         self.transcript.add(&msg.encoded);
-        if self.resumed {
+        if self.psk_auth {
             return Ok(State::ExpectFinished(self));
         }
         Ok(State::ExpectCertificateOrRequest(self))
@@ -578,5 +619,7 @@ pub(crate) fn verify_server_certificate(c: &Common) -> Result<()> {
     }
 }
 
+#[cfg(test)]
+mod external_tests;
 #[cfg(test)]
 mod tests;

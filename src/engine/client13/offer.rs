@@ -75,6 +75,52 @@ pub(crate) fn offer_is_usable_for_test(
     usable_offer(&mut e.c, true, true)
 }
 
+/// One identity of a `pre_shared_key` offer with what its binder needs.
+pub(super) struct BinderInput<'a> {
+    pub identity: PskIdentity,
+    pub hash: HashAlg,
+    pub early: &'a EarlySecret,
+    /// An external PSK ("ext binder") rather than a ticket ("res binder").
+    pub external: bool,
+}
+
+/// Adds `pre_shared_key` with `entries` as the hello's last extension and
+/// fills in their binders. Every binder covers the same bytes (what
+/// `transcript` holds, then the hello up to the binders list: RFC 8446
+/// §4.2.11.2), each hashed with its own PSK's hash; the placeholders are of
+/// the final lengths so that the length fields in the covered bytes are
+/// already right.
+pub(super) fn attach_binders(
+    hello: &mut ClientHello,
+    exts: &mut ClientExtensions,
+    transcript: &Transcript,
+    entries: &[BinderInput<'_>],
+) -> Result<()> {
+    let mut offer = PskOffer {
+        identities: entries.iter().map(|e| e.identity.clone()).collect(),
+        binders: entries
+            .iter()
+            .map(|e| vec![0; e.hash.output_len()])
+            .collect(),
+    };
+    exts.pre_shared_key = Some(offer.encode()?);
+    hello.extensions = exts.to_extensions()?;
+    let encoded = HandshakeMessage::new(HandshakePayload::ClientHello(hello.clone())).to_bytes()?;
+    let offset = client_hello_binders_offset(&encoded)
+        .ok_or_else(|| Error::internal("pre_shared_key is not the last extension"))?;
+    let partial = &encoded[..offset];
+    for (binder, e) in offer.binders.iter_mut().zip(entries) {
+        let hash = transcript.hash_given(e.hash, partial);
+        let key = e.early.binder_key(e.external);
+        *binder = finished_verify_data(e.hash, &key, hash.as_bytes())
+            .as_bytes()
+            .to_vec();
+    }
+    exts.pre_shared_key = Some(offer.encode()?);
+    hello.extensions = exts.to_extensions()?;
+    Ok(())
+}
+
 /// Adds `pre_shared_key` for `session` as the hello's last extension and
 /// fills in its binder, computed over the hello up to the binders list after
 /// what `transcript` holds (nothing, or ClientHello1 and a HelloRetryRequest).
@@ -90,26 +136,17 @@ pub(super) fn attach_psk(
     let hash = suite.hash;
     let age_ms = session.age_secs(c.now()).saturating_mul(1000);
     let obfuscated_age = (age_ms.min(u64::from(u32::MAX)) as u32).wrapping_add(session.age_add);
-    let mut offer = PskOffer {
-        identities: vec![PskIdentity {
+    let early = EarlySecret::new(hash, Some(session.secret.as_bytes()));
+    let entry = BinderInput {
+        identity: PskIdentity {
             identity: session.ticket.clone(),
             obfuscated_age,
-        }],
-        binders: vec![vec![0; hash.output_len()]],
+        },
+        hash,
+        early: &early,
+        external: false,
     };
-    exts.pre_shared_key = Some(offer.encode()?);
-    hello.extensions = exts.to_extensions()?;
-    let encoded = HandshakeMessage::new(HandshakePayload::ClientHello(hello.clone())).to_bytes()?;
-    let offset = client_hello_binders_offset(&encoded)
-        .ok_or_else(|| Error::internal("pre_shared_key is not the last extension"))?;
-    let partial = transcript.hash_given(hash, &encoded[..offset]);
-    let early = EarlySecret::new(hash, Some(session.secret.as_bytes()));
-    let binder_key = early.binder_key(false);
-    offer.binders[0] = finished_verify_data(hash, &binder_key, partial.as_bytes())
-        .as_bytes()
-        .to_vec();
-    exts.pre_shared_key = Some(offer.encode()?);
-    hello.extensions = exts.to_extensions()?;
+    attach_binders(hello, exts, transcript, &[entry])?;
     Ok(Some(OfferedPsk {
         session,
         hash,
@@ -117,17 +154,31 @@ pub(super) fn attach_psk(
     }))
 }
 
-/// What the ServerHello's `pre_shared_key` answer means: `Some` (the session
-/// it resumes) or `None` (a full handshake).
+/// The PSK a ServerHello selected.
+pub(super) enum Chosen {
+    /// A ticket: the session it resumes.
+    Ticket(SavedSession),
+    /// An external PSK: its identity.
+    External(Vec<u8>),
+}
+
+/// What the ServerHello's `pre_shared_key` answer means: `Some` (the PSK it
+/// uses, with its early secret) or `None` (a certificate handshake). The
+/// index must name an identity we offered and the suite must have that PSK's
+/// hash (RFC 8446 §4.2.11): else illegal_parameter.
 pub(super) fn check_answer(
     selected: Option<u16>,
-    offered: Option<&OfferedPsk>,
+    ticket: Option<OfferedPsk>,
+    external: Vec<super::external::ExternalOffer>,
     hash: HashAlg,
-) -> Result<Option<SavedSession>> {
+) -> Result<Option<(Chosen, EarlySecret)>> {
     let Some(index) = selected else {
         return Ok(None);
     };
-    let offered = offered.ok_or_else(|| {
+    if !external.is_empty() {
+        return super::external::check_answer(index, external, hash).map(Some);
+    }
+    let offered = ticket.ok_or_else(|| {
         Error::protocol(
             AlertDescription::UNSUPPORTED_EXTENSION,
             "server selected a PSK but we offered none",
@@ -146,7 +197,7 @@ pub(super) fn check_answer(
             "server resumed with a cipher suite of another hash",
         ));
     }
-    Ok(Some(offered.session.clone()))
+    Ok(Some((Chosen::Ticket(offered.session), offered.early)))
 }
 
 /// Client: a NewSessionTicket turned into a session to resume later.

@@ -46,7 +46,7 @@ fn hrr(ch: &ClientHello, cookie: Vec<u8>) -> Vec<u8> {
 }
 
 /// Feeds a handshake message in plaintext records of at most 2^14 bytes.
-fn feed(e: &mut Engine, msg: &[u8]) -> Result<()> {
+pub(super) fn feed(e: &mut Engine, msg: &[u8]) -> Result<()> {
     for chunk in msg.chunks(MAX_PLAINTEXT) {
         let len = (chunk.len() as u16).to_be_bytes();
         let rec = [&[ContentType::HANDSHAKE.0, 3, 3, len[0], len[1]], chunk].concat();
