@@ -157,3 +157,28 @@ fn a_connection_psk_chosen_by_the_callback() {
         .unwrap_or_else(|e| panic!("Baton server: {e}\n{}", out.stderr));
     assert_eq!(seen.0.as_deref(), Some(ID.as_bytes()));
 }
+
+/// Baton to Baton with a SHA-384 PSK and no certificate anywhere: the
+/// server picks TLS_AES_256_GCM_SHA384 for the PSK's hash, both ends name
+/// the identity, and neither calls it a resumption.
+#[test]
+fn baton_client_and_server_with_a_sha384_psk() {
+    let psk384 = ExternalPsk::new(ID.as_bytes(), &secret(), PskHash::Sha384).unwrap();
+    let mut s = Config::builder();
+    s.add_psk(psk384.clone());
+    let server = baton_server(s.build().unwrap(), echo);
+    let mut c = Config::builder();
+    c.add_psk(psk384);
+    let mut conn = baton_client(&c.build().unwrap(), server.port, |_| {}).unwrap();
+    assert_eq!(conn.negotiated_psk_identity(), Some(ID.as_bytes()));
+    assert_eq!(
+        conn.cipher_suite(),
+        Some(baton::CipherSuite::TLS13_AES_256_GCM_SHA384)
+    );
+    assert!(!conn.is_resumed());
+    send_all(&mut conn, MSG).unwrap();
+    assert_eq!(recv_exact(&mut conn, MSG.len()).unwrap(), MSG);
+    conn.shutdown().unwrap();
+    let seen = server.join(TIMEOUT).unwrap();
+    assert_eq!(seen, (Some(ID.as_bytes().to_vec()), false, false));
+}
