@@ -31,6 +31,7 @@ pub(crate) struct ConfigInner {
     pub(crate) renegotiation: RenegotiationRefusal,
     pub(crate) resumption: crate::resumption::settings::Settings,
     pub(crate) psk: crate::psk::PskSettings,
+    pub(crate) early: crate::early::EarlySettings,
 }
 
 /// How a TLS 1.2 renegotiation request is refused (Baton never renegotiates;
@@ -120,6 +121,7 @@ impl Config {
                 renegotiation: RenegotiationRefusal::Warning,
                 resumption: Default::default(),
                 psk: Default::default(),
+                early: Default::default(),
             },
             trust_error: None,
         }
@@ -346,6 +348,51 @@ impl ConfigBuilder {
         self
     }
 
+    /// Server: accepts TLS 1.3 early data (0-RTT), up to `max` bytes per
+    /// connection (at most [`MAX_EARLY_DATA_SIZE`](crate::early::MAX_EARLY_DATA_SIZE);
+    /// 0, the default, turns it off). Tickets then allow `max` bytes, and
+    /// 0-RTT is accepted only when the anti-replay store
+    /// ([`set_anti_replay`](Self::set_anti_replay); by default one in
+    /// memory, recording ClientHellos for the ticket age window) says it is
+    /// the first use, the callback (if any) agrees, and the session's suite
+    /// and ALPN protocol are the handshake's. Early data is replayable by
+    /// nature: read it with `recv_early_data` and act on it only where a
+    /// replay does no harm (see `docs/usage.md`).
+    pub fn set_max_early_data_size(&mut self, max: u32) -> Result<&mut Self> {
+        if max > crate::early::MAX_EARLY_DATA_SIZE {
+            return Err(Error::usage(format!(
+                "max_early_data_size above {}",
+                crate::early::MAX_EARLY_DATA_SIZE
+            )));
+        }
+        self.inner.early.max_size = max;
+        Ok(self)
+    }
+
+    /// Server: the store that keeps 0-RTT from being replayed, shared by
+    /// every server that accepts the same tickets (see [`crate::early`]).
+    pub fn set_anti_replay(
+        &mut self,
+        store: Arc<dyn crate::early::AntiReplayStore>,
+        mode: crate::early::AntiReplayMode,
+    ) -> &mut Self {
+        self.inner.early.anti_replay = Some((store, mode));
+        self
+    }
+
+    /// Server: asks the application about each 0-RTT offer that passed the
+    /// other checks; it may answer later (see [`crate::early::EarlyDataDecision`]).
+    pub fn set_early_data_callback(
+        &mut self,
+        f: impl Fn(&crate::early::OfferedEarlyData<'_>) -> crate::early::EarlyDataDecision
+            + Send
+            + Sync
+            + 'static,
+    ) -> &mut Self {
+        self.inner.early.callback = Some(Arc::new(f));
+        self
+    }
+
     /// Server: chooses among the identities a client offers (as s2n's PSK
     /// selection callback); without it, the first offered identity the
     /// server holds is used.
@@ -403,7 +450,9 @@ impl ConfigBuilder {
     /// verify a peer with: verification on, no trust anchors at all, and no
     /// certificate of its own (so it can only be a client, and would fail every
     /// handshake). A server, or a client given its own anchors, builds.
-    pub fn build(self) -> Result<Config> {
+    pub fn build(mut self) -> Result<Config> {
+        let window = self.inner.resumption.age_window;
+        self.inner.early.finish(window);
         if let Some(e) = self.trust_error {
             let inner = &self.inner;
             if inner.verify_peer && inner.trust.len() == 0 && inner.certs.is_empty() {

@@ -8,9 +8,15 @@
 //!   `resumption::redis::RedisAntiReplay` (feature `redis`).
 
 pub mod antireplay;
+mod decision;
 mod memory;
 
 pub use antireplay::{AntiReplayMode, AntiReplayStore, Claim, ClaimAnswer, PendingClaim};
+pub(crate) use decision::EarlySettings;
+pub use decision::{
+    EarlyDataAnswer, EarlyDataCallback, EarlyDataDecision, EarlyDataStatus, OfferedEarlyData,
+    PendingEarlyData, MAX_EARLY_DATA_SIZE,
+};
 pub use memory::{MemoryAntiReplay, MAX_KEY_LEN};
 
 #[cfg(test)]

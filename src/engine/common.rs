@@ -47,6 +47,50 @@ pub(crate) struct Info {
     pub ticket_age_skew: Option<i64>,
     /// TLS 1.3: the identity of the external PSK the handshake used.
     pub psk_identity: Option<Vec<u8>>,
+    /// TLS 1.3: what 0-RTT came to.
+    pub early_data: crate::early::EarlyDataStatus,
+}
+
+/// A server's accepted early data: received, not yet read by the
+/// application, and how much more the client may send.
+#[derive(Debug, Default)]
+pub(crate) struct EarlyIn {
+    buf: Vec<u8>,
+    pos: usize,
+    /// Bytes the client may still send (RFC 8446 §4.2.10: more is
+    /// `unexpected_message`).
+    pub left: u32,
+}
+
+impl EarlyIn {
+    /// Takes one early data record's plaintext.
+    pub(crate) fn push(&mut self, data: &[u8]) -> crate::error::Result<()> {
+        let n = u32::try_from(data.len()).unwrap_or(u32::MAX);
+        self.left = self.left.checked_sub(n).ok_or_else(|| {
+            crate::error::Error::protocol(
+                AlertDescription::UNEXPECTED_MESSAGE,
+                "more early data than max_early_data_size",
+            )
+        })?;
+        if self.pos == self.buf.len() {
+            self.buf.clear();
+            self.pos = 0;
+        }
+        self.buf.extend_from_slice(data);
+        Ok(())
+    }
+
+    /// Copies out what fits in `out`; returns how many bytes.
+    pub(crate) fn read(&mut self, out: &mut [u8]) -> usize {
+        let n = out.len().min(self.buf.len() - self.pos);
+        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        if self.pos == self.buf.len() {
+            self.buf = Vec::new();
+            self.pos = 0;
+        }
+        n
+    }
 }
 
 /// What the keying-material exporter derives from.
@@ -87,6 +131,8 @@ pub(crate) struct Common {
     /// A TLS 1.3 server skipping the client's rejected 0-RTT.
     pub skip_early_data: Option<super::limits::SkipEarlyData>,
     pub resumption: super::resume::Resumption,
+    /// Server: the client's accepted 0-RTT data, until the application reads it.
+    pub early_in: EarlyIn,
     out: OutBuf,
     hs_buf: Vec<u8>,
 }
@@ -105,6 +151,7 @@ impl Common {
             plaintext_version: ProtocolVersion::TLSV1_2,
             skip_early_data: None,
             resumption: Default::default(),
+            early_in: EarlyIn::default(),
             out: OutBuf::default(),
             hs_buf: Vec::new(),
         }

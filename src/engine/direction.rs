@@ -15,6 +15,9 @@ pub(crate) enum KeyPhase {
     Handshake,
     /// Application traffic keys.
     Application,
+    /// TLS 1.3 server, reading: the client's 0-RTT key
+    /// (client_early_traffic_secret), until its EndOfEarlyData.
+    EarlyData,
 }
 
 /// Output for a direction that the kernel protects: records go out as plaintext
@@ -222,6 +225,17 @@ impl RecvState {
     }
 
     /// The userspace key, if Baton opens this direction's records.
+    /// True while reading under the client's 0-RTT key.
+    pub(crate) fn early_keys(&self) -> bool {
+        matches!(
+            self,
+            RecvState::Userspace {
+                keys: KeyPhase::EarlyData,
+                ..
+            }
+        )
+    }
+
     pub(crate) fn decrypter(&self) -> Option<&Decrypter> {
         match self {
             RecvState::Userspace { dec, .. } => Some(dec),

@@ -86,6 +86,10 @@ impl Engine {
     }
 
     /// What was negotiated so far.
+    pub(crate) fn early_in_mut(&mut self) -> &mut common::EarlyIn {
+        &mut self.c.early_in
+    }
+
     pub(crate) fn info(&self) -> &common::Info {
         &self.c.info
     }
@@ -271,7 +275,21 @@ impl Engine {
     /// server's session cache lookup that answers later): received records
     /// stay buffered, unprocessed, until the answer comes.
     pub(crate) fn awaits_application(&self) -> bool {
-        matches!(&self.phase, Phase::Handshaking(Hs::Server12(s)) if s.is_awaiting_lookup())
+        match &self.phase {
+            Phase::Handshaking(Hs::Server12(s)) => s.is_awaiting_lookup(),
+            Phase::Handshaking(Hs::Server13(s)) => s.is_awaiting_early(),
+            _ => false,
+        }
+    }
+
+    /// Server: true while 0-RTT may still arrive: before the ClientHello,
+    /// while its 0-RTT decision waits, and from an acceptance until the
+    /// client's EndOfEarlyData.
+    pub(crate) fn early_data_pending(&self) -> bool {
+        match &self.phase {
+            Phase::Handshaking(Hs::Server13(s)) => s.early_data_pending(),
+            _ => false,
+        }
     }
 
     /// Goes on with a handshake that waited for the application once the
@@ -284,6 +302,10 @@ impl Engine {
         match std::mem::replace(&mut self.phase, Phase::Traffic) {
             Phase::Handshaking(Hs::Server12(s)) => match s.poll_lookup(&mut self.c) {
                 Ok(next) => self.phase = Phase::Handshaking(Hs::Server12(next)),
+                Err(e) => return Err(self.fail_at(e, false)),
+            },
+            Phase::Handshaking(Hs::Server13(s)) => match s.poll_early(&mut self.c) {
+                Ok(next) => self.phase = Phase::Handshaking(next),
                 Err(e) => return Err(self.fail_at(e, false)),
             },
             other => self.phase = other,
@@ -434,8 +456,9 @@ impl Engine {
                 ));
             }
             // Empty application data is still application data: not before
-            // the handshake finished.
-            check_app_data_allowed(self.c.recv.state.app_keys(), &self.joiner)?;
+            // the handshake finished (or in accepted 0-RTT).
+            let allowed = self.c.recv.state.app_keys() || self.c.recv.state.early_keys();
+            check_app_data_allowed(allowed, &self.joiner)?;
             return self.limits.empty_record();
         }
         if typ != ContentType::ALERT {
@@ -443,6 +466,16 @@ impl Engine {
         }
         if typ != ContentType::APPLICATION_DATA {
             return self.handle_control(typ, data);
+        }
+        if self.c.recv.state.early_keys() {
+            // Accepted 0-RTT: kept apart, for `recv_early_data`.
+            if !self.joiner.is_empty() {
+                return Err(Error::protocol(
+                    AlertDescription::UNEXPECTED_MESSAGE,
+                    "early data inside a handshake message",
+                ));
+            }
+            return self.c.early_in.push(data);
         }
         check_app_data_allowed(self.c.recv.state.app_keys(), &self.joiner)?;
         self.limits.application_data();

@@ -11,6 +11,7 @@
 //! - `resume12`: TLS 1.2 resumption (tickets, session ids) against OpenSSL, GnuTLS,
 //!   rustls and s2n-tls.
 //! - `resume13`: TLS 1.3 resumption against OpenSSL, GnuTLS, curl, rustls and s2n-tls.
+//! - `early_server`: 0-RTT on a Baton server against `openssl s_client -early_data`.
 //! - `psk_server`: external PSKs on a Baton server against `openssl s_client -psk`.
 //! - `psk_client`: the Baton client with TLS 1.3 external PSKs against
 //!   `openssl s_server -psk` / `-psk_session`.
@@ -23,6 +24,7 @@
 //!   `redis-server`, stopped and restarted under them (feature `redis`).
 
 mod cert_selection;
+mod early_server;
 mod event_loop;
 mod gnutls;
 mod go_peer;

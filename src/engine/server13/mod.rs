@@ -24,6 +24,7 @@ use crate::suites::{tls13_suite, Tls13Suite};
 use crate::tls13::key_schedule::{finished_verify_data, EarlySecret, MasterSecret};
 
 mod choose;
+mod early;
 mod psk;
 pub(crate) use choose::{choose_alpn, choose_cert, suite_preference, ChosenCert};
 use choose::{choose_suite, choose_suite_of_hash};
@@ -33,11 +34,37 @@ const SERVER_CV_CONTEXT: &[u8] = super::client13::SERVER_CV_CONTEXT;
 
 pub(crate) enum State {
     ExpectClientHello(Box<ExpectClientHello>),
+    /// The ClientHello waits for its 0-RTT decision (the anti-replay store
+    /// or the application answers later).
+    AwaitingEarly(Box<early::PausedHello>),
+    /// Accepted 0-RTT: early data until the client's EndOfEarlyData.
+    ExpectEndOfEarlyData(Box<ExpectFinished>),
     ExpectFinished(Box<ExpectFinished>),
     Done,
 }
 
 impl State {
+    pub(crate) fn is_awaiting_early(&self) -> bool {
+        matches!(self, State::AwaitingEarly(_))
+    }
+
+    /// See `Engine::early_data_pending`.
+    pub(crate) fn early_data_pending(&self) -> bool {
+        matches!(
+            self,
+            State::AwaitingEarly(_) | State::ExpectEndOfEarlyData(_)
+        ) || self.is_start()
+    }
+
+    /// Goes on with a ClientHello parked for its 0-RTT decision (a TLS 1.3
+    /// state again, or a TLS 1.2 one never: the version was chosen first).
+    pub(crate) fn poll_early(self, c: &mut Common) -> Result<Hs> {
+        match self {
+            State::AwaitingEarly(p) => p.poll(c).map(Hs::Server13),
+            other => Ok(Hs::Server13(other)),
+        }
+    }
+
     /// Before the first ClientHello (no HelloRetryRequest sent yet).
     pub(crate) fn is_start(&self) -> bool {
         matches!(self, State::ExpectClientHello(e) if e.hrr.is_none())
@@ -48,6 +75,9 @@ impl State {
 #[derive(Default)]
 pub(crate) struct ExpectClientHello {
     hrr: Option<HrrSent>,
+    /// Handling the ClientHello again once its 0-RTT decision came:
+    /// `Some(Some(max))` accept, `Some(None)` reject.
+    early_verdict: Option<Option<u32>>,
 }
 
 pub(crate) struct HrrSent {
@@ -128,6 +158,14 @@ impl State {
                 require_boundary(boundary, "ClientHello")?;
                 s.handle_client_hello(c, ch, &msg)
             }
+            (State::ExpectEndOfEarlyData(mut s), HandshakePayload::EndOfEarlyData) => {
+                // The 0-RTT ends; the client's Finished comes under its
+                // handshake key (RFC 8446 §4.5).
+                require_boundary(boundary, "EndOfEarlyData")?;
+                s.transcript.add(&msg.encoded);
+                c.set_decrypter(s.suite, &s.client_hs, KeyPhase::Handshake)?;
+                Ok(Hs::Server13(State::ExpectFinished(s)))
+            }
             (State::ExpectFinished(s), HandshakePayload::Finished(vd)) => {
                 s.handle_finished(c, &vd, &msg, boundary).map(Hs::Server13)
             }
@@ -135,6 +173,8 @@ impl State {
                 msg.typ,
                 match state {
                     State::ExpectClientHello(_) => "expecting ClientHello",
+                    State::AwaitingEarly(_) => "deciding on early data",
+                    State::ExpectEndOfEarlyData(_) => "expecting EndOfEarlyData",
                     State::ExpectFinished(_) => "expecting client Finished",
                     State::Done => "connected",
                 },
@@ -261,6 +301,26 @@ impl ExpectClientHello {
         };
 
         let alpn = choose_alpn(c, exts.alpn.as_deref())?;
+        let early_max = match (self.early_verdict, &resume) {
+            (Some(verdict), _) => verdict,
+            (None, Some(r)) if exts.early_data && self.hrr.is_none() => {
+                match early::decide(c, &exts, r, suite, alpn.as_deref()) {
+                    early::Verdict::Accept(max) => Some(max),
+                    early::Verdict::Reject => None,
+                    early::Verdict::Pending(waiting) => {
+                        return Ok(Hs::Server13(State::AwaitingEarly(Box::new(
+                            early::PausedHello {
+                                ch,
+                                msg: msg.clone(),
+                                hrr: self.hrr,
+                                waiting,
+                            },
+                        ))));
+                    }
+                }
+            }
+            _ => None,
+        };
         let (mut transcript, ccs_sent) = match self.hrr {
             Some(h) => (h.transcript, true),
             None => {
@@ -270,6 +330,8 @@ impl ExpectClientHello {
             }
         };
         transcript.add(&msg.encoded);
+        // client_early_traffic_secret is over the ClientHello alone.
+        let ch_hash = early_max.map(|_| transcript.current_hash());
 
         // For a hybrid this encapsulates to the client's ML-KEM key: the
         // server never holds a KEM key pair.
@@ -310,21 +372,34 @@ impl ExpectClientHello {
             Some(early) => early,
             None => EarlySecret::new(suite.hash, None),
         };
+        let early_key = ch_hash.map(|h| early.client_early_traffic(h.as_bytes()));
         let hs = early.into_handshake(shared.as_bytes(), transcript.current_hash().as_bytes());
         if !ccs_sent && !ch.session_id.is_empty() {
             c.send_ccs()?;
         }
         c.set_encrypter(suite, hs.server_traffic(), KeyPhase::Handshake)?;
-        c.set_decrypter(suite, hs.client_traffic(), KeyPhase::Handshake)?;
-        if exts.early_data {
-            // Baton accepts no 0-RTT: skip it to reach the client's second flight.
-            c.skip_early_data = Some(SkipEarlyData::TrialDecryption {
-                left: MAX_SKIPPED_EARLY_DATA,
-            });
+        match (&early_key, early_max) {
+            (Some(key), Some(max)) => {
+                // Accepted 0-RTT: read under its key until EndOfEarlyData.
+                c.set_decrypter(suite, key, KeyPhase::EarlyData)?;
+                c.early_in.left = max;
+                c.info.early_data = crate::early::EarlyDataStatus::Accepted;
+            }
+            _ => {
+                c.set_decrypter(suite, hs.client_traffic(), KeyPhase::Handshake)?;
+                if exts.early_data {
+                    // Refused 0-RTT: skip it to reach the client's second flight.
+                    c.skip_early_data = Some(SkipEarlyData::TrialDecryption {
+                        left: MAX_SKIPPED_EARLY_DATA,
+                    });
+                    c.info.early_data = crate::early::EarlyDataStatus::Rejected;
+                }
+            }
         }
 
         let ee = ServerExtensions {
             alpn: alpn.clone(),
+            early_data: early_max.is_some(),
             // RFC 6066 §3: no acknowledgement when resuming (the name was
             // checked against the session's).
             server_name_ack: exts.server_name.is_some() && resume.is_none(),
@@ -376,18 +451,21 @@ impl ExpectClientHello {
             Some(psk::Source::External)
         );
         let (dhe, ke) = psk::modes(c, &exts);
-        Ok(Hs::Server13(State::ExpectFinished(Box::new(
-            ExpectFinished {
-                transcript,
-                suite,
-                client_hs,
-                master,
-                // Only to a client that named a mode we resume with (§4.2.9),
-                // and not after an external PSK: the client holds its PSK.
-                tickets: c.config.inner.resumption.tickets && (dhe || ke) && !external_psk,
-                auth_time,
-            },
-        ))))
+        let next = if early_max.is_some() {
+            State::ExpectEndOfEarlyData
+        } else {
+            State::ExpectFinished
+        };
+        Ok(Hs::Server13(next(Box::new(ExpectFinished {
+            transcript,
+            suite,
+            client_hs,
+            master,
+            // Only to a client that named a mode we resume with (§4.2.9),
+            // and not after an external PSK: the client holds its PSK.
+            tickets: c.config.inner.resumption.tickets && (dhe || ke) && !external_psk,
+            auth_time,
+        }))))
     }
 
     /// The certificate for a full handshake.
@@ -506,6 +584,7 @@ impl ExpectClientHello {
             });
         }
         Ok(State::ExpectClientHello(Box::new(ExpectClientHello {
+            early_verdict: None,
             hrr: Some(HrrSent {
                 transcript,
                 suite: suite.suite,

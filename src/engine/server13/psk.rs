@@ -6,8 +6,8 @@ use crate::crypto::rand;
 use crate::engine::resume::TicketBase;
 use crate::engine::Common;
 use crate::error::{AlertDescription, Error, Result};
-use crate::msgs::enums::ProtocolVersion;
-use crate::msgs::extensions::{ClientExtensions, PskOffer, PSK_DHE_KE, PSK_KE};
+use crate::msgs::enums::{ExtensionType, ProtocolVersion};
+use crate::msgs::extensions::{ClientExtensions, Extension, PskOffer, PSK_DHE_KE, PSK_KE};
 use crate::msgs::handshake::{
     client_hello_binders_offset, HandshakeMessage, HandshakePayload, NewSessionTicket13,
 };
@@ -27,6 +27,9 @@ const MAX_IDENTITIES_TRIED: usize = 4;
 pub(super) struct Accepted {
     pub index: u16,
     pub source: Source,
+    /// The identity and its verified binder (keys for anti-replay).
+    pub identity: Vec<u8>,
+    pub binder: Vec<u8>,
     /// The early secret from the ticket's PSK (made for the binder; the
     /// handshake goes on from it).
     pub early: Option<EarlySecret>,
@@ -131,6 +134,8 @@ pub(super) fn choose(
         return Ok(Some(Accepted {
             index: i as u16,
             source: Source::External,
+            identity: psk.identity().to_vec(),
+            binder: binder.clone(),
             early: Some(early),
             dhe,
         }));
@@ -165,6 +170,8 @@ pub(super) fn choose(
                 return Ok(Some(Accepted {
                     index: i as u16,
                     source: Source::Ticket(state),
+                    identity: id.identity.clone(),
+                    binder: binder.clone(),
                     early: Some(early),
                     dhe,
                 }));
@@ -279,19 +286,29 @@ pub(crate) fn send_tickets(c: &mut Common, n: u8) -> Result<()> {
             auth_time: base.auth_time,
             lifetime,
             age_add,
-            max_early_data: 0,
+            max_early_data: c.config.inner.early.max_size,
             server_name: c.info.server_name.clone(),
             alpn: c.info.alpn.clone(),
         };
         let Some(ticket) = r.ticket_keys.seal(now, &state.encode()) else {
             return Ok(());
         };
+        // early_data: how much 0-RTT the ticket allows (RFC 8446 §4.2.10).
+        let max_early = c.config.inner.early.max_size;
+        let extensions = if max_early > 0 {
+            vec![Extension {
+                typ: ExtensionType::EARLY_DATA,
+                data: max_early.to_be_bytes().to_vec(),
+            }]
+        } else {
+            Vec::new()
+        };
         let nst = NewSessionTicket13 {
             lifetime,
             age_add,
             nonce,
             ticket,
-            extensions: Vec::new(),
+            extensions,
         };
         // Post-handshake messages are in no transcript.
         c.queue_handshake(
