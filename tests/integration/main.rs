@@ -12,6 +12,8 @@
 //!   rustls and s2n-tls.
 //! - `resume13`: TLS 1.3 resumption against OpenSSL, GnuTLS, curl, rustls and s2n-tls.
 //! - `early_server`: 0-RTT on a Baton server against `openssl s_client -early_data`.
+//! - `early_replay`: a recorded 0-RTT flight replayed to two servers sharing
+//!   Redis anti-replay is accepted once; Redis down refuses 0-RTT (feature `redis`).
 //! - `psk_server`: external PSKs on a Baton server against `openssl s_client -psk`.
 //! - `psk_client`: the Baton client with TLS 1.3 external PSKs against
 //!   `openssl s_server -psk` / `-psk_session`.
@@ -24,6 +26,8 @@
 //!   `redis-server`, stopped and restarted under them (feature `redis`).
 
 mod cert_selection;
+#[cfg(feature = "redis")]
+mod early_replay;
 mod early_server;
 mod event_loop;
 mod gnutls;

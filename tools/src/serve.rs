@@ -38,6 +38,17 @@ usage: baton serve [DIR] [options]
                     rotator's --lead should be at least twice it)
   --session-cache redis://HOST:PORT/KEYPREFIX
                     TLS 1.2 session ids in Redis, shared by the fleet
+  --early-data      accept TLS 1.3 early data (0-RTT, up to 16 KiB) from
+                    resuming clients: GET and HEAD sent as early data are
+                    answered, other methods get 425 Too Early (RFC 8470)
+  --anti-replay redis://HOST:PORT/KEYPREFIX
+                    with --early-data: the anti-replay store every server of
+                    the fleet shares (default: one in memory, which refuses
+                    0-RTT for the ticket age window after a start)
+  --anti-replay-mode client-hellos|tickets
+                    what the store keeps each 0-RTT offer from repeating:
+                    each ClientHello within the 10 s window (default), or
+                    each ticket for its lifetime (single-use tickets)
 
 Without --cert/--key, generates an ECDSA P-256 certificate for localhost and
 127.0.0.1 at start and prints its SHA-256 fingerprint, to compare with what the
@@ -62,6 +73,9 @@ const OPTS: &[Opt] = &[
     value("--ticket-keys"),
     value("--ticket-keys-poll"),
     value("--session-cache"),
+    flag("--early-data"),
+    value("--anti-replay"),
+    value("--anti-replay-mode"),
     flag("--quiet"),
 ];
 
@@ -130,6 +144,7 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
         p.value("--session-cache"),
         &mut b,
     )?;
+    let anti_replay = configure_early_data(&p, &mut b)?;
     let config = build(b)?;
     let listen: SocketAddr = listen
         .parse()
@@ -168,6 +183,9 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
                 for s in resumption.stats() {
                     eprintln!("{s}");
                 }
+                if let Some(a) = &anti_replay {
+                    eprintln!("redis anti-replay {}: {}", a.url(), a.stats());
+                }
             }
             Ok(crate::signals::Signal::Terminate) => break,
             Err(e) => return Err(Failure::Run(format!("waiting for signals: {e}"))),
@@ -180,7 +198,62 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
     for s in resumption.stats() {
         eprintln!("{s}");
     }
+    if let Some(a) = &anti_replay {
+        eprintln!("redis anti-replay {}: {}", a.url(), a.stats());
+    }
     Ok(())
+}
+
+/// Most early data a connection may send: a few requests' heads.
+const EARLY_DATA_MAX: u32 = 16 * 1024;
+
+/// `--early-data`, `--anti-replay` and `--anti-replay-mode`; the Redis store,
+/// when one is used, is returned to be kept (and its counters printed).
+fn configure_early_data(
+    p: &crate::args::Parsed,
+    b: &mut baton::ConfigBuilder,
+) -> Result<Option<Arc<baton::resumption::redis::RedisAntiReplay>>, Failure> {
+    use baton::early::{AntiReplayMode, AntiReplayStore, MemoryAntiReplay};
+    let url = p.value("--anti-replay");
+    let mode = p.value("--anti-replay-mode");
+    if !p.flag("--early-data") {
+        if url.is_some() || mode.is_some() {
+            return Err(Failure::Usage(
+                "--anti-replay and --anti-replay-mode go with --early-data".into(),
+            ));
+        }
+        return Ok(None);
+    }
+    // The window a ClientHello's ticket age must fall in: the same one the
+    // tickets' age is checked against.
+    let window = Duration::from_secs(10);
+    b.set_ticket_age_window(window);
+    let mode = match mode {
+        None | Some("client-hellos") => AntiReplayMode::RecordClientHellos { window },
+        Some("tickets") => AntiReplayMode::SingleUseTickets,
+        Some(other) => {
+            return Err(Failure::Usage(format!(
+                "--anti-replay-mode wants client-hellos or tickets, got {other:?}"
+            )))
+        }
+    };
+    b.set_max_early_data_size(EARLY_DATA_MAX)
+        .map_err(|e| format!("early data: {e}"))?;
+    let redis = match url {
+        None => {
+            b.set_anti_replay(Arc::new(MemoryAntiReplay::new(1 << 16)), mode);
+            None
+        }
+        Some(url) => {
+            let store = Arc::new(
+                baton::resumption::redis::RedisAntiReplay::start(url, Default::default())
+                    .map_err(|e| Failure::Usage(format!("--anti-replay: {e}")))?,
+            );
+            b.set_anti_replay(Arc::clone(&store) as Arc<dyn AntiReplayStore>, mode);
+            Some(store)
+        }
+    };
+    Ok(redis)
 }
 
 /// A fresh ECDSA P-256 certificate for localhost and 127.0.0.1, valid from
@@ -288,6 +361,14 @@ impl HttpHandler {
 impl Handler for HttpHandler {
     fn on_data(&mut self, input: &[u8], out: &mut Output) -> Flow {
         if !self.http.push(input) {
+            return Flow::Close;
+        }
+        self.answer(out)
+    }
+
+    fn on_early_data(&mut self, input: &[u8], out: &mut Output) -> Flow {
+        // Replayable: only GET and HEAD are answered (see HttpConn::push_early).
+        if !self.http.push_early(input) {
             return Flow::Close;
         }
         self.answer(out)

@@ -144,6 +144,9 @@ pub(super) struct Conn<H> {
     /// The handshake waits for the application (a session cache answer): it
     /// is polled again at the worker's short wake-ups.
     pub(super) parked: bool,
+    /// TLS 1.3 early data (0-RTT) the handshake accepted, for the handler's
+    /// `on_early_data` once the connection enters its data phase.
+    pub(super) early: Vec<u8>,
 }
 
 impl<H> Conn<H> {

@@ -208,6 +208,21 @@ impl<S: Service> Worker<S> {
             return;
         };
         self.stats.handshakes += 1;
+        // Accepted 0-RTT, kept for the handler (the session is consumed by
+        // the hand-off); bounded by the config's max_early_data_size.
+        if let Tls::Handshake(s) = &mut c.tls {
+            let mut buf = [0u8; 4096];
+            loop {
+                let n = s.recv_early_data(&mut buf);
+                if n == 0 {
+                    break;
+                }
+                c.early.extend_from_slice(&buf[..n]);
+            }
+            if !c.early.is_empty() {
+                self.stats.early_data += 1;
+            }
+        }
         c.deadline = Instant::now() + self.cfg.idle_timeout;
         // The hand-off waits until the last flight is out (`advance`).
         c.phase = Phase::HandOff;
@@ -257,6 +272,7 @@ impl<S: Service> Worker<S> {
         }
         c.handler = Some(self.service.connect(c.peer, ks.session()));
         c.tls = Tls::Data(ks);
+        let early = std::mem::take(&mut c.early);
         if c.kernel_send {
             self.stats.kernel_send += 1;
         } else {
@@ -266,6 +282,18 @@ impl<S: Service> Worker<S> {
             self.stats.kernel_recv += 1;
         } else {
             self.stats.userspace_recv += 1;
+        }
+        if !early.is_empty() {
+            self.stats.bytes_in += early.len() as u64;
+            let Some(Some(c)) = self.conns.get_mut(idx) else {
+                return;
+            };
+            let Some(h) = c.handler.as_mut() else {
+                return;
+            };
+            let mut out = Output::default();
+            let flow = h.on_early_data(&early, &mut out);
+            self.queue_output(idx, out, flow);
         }
     }
 

@@ -111,6 +111,15 @@ pub trait Handler: Send + 'static {
     /// `input` arrived; append the reply to `out`.
     fn on_data(&mut self, input: &[u8], out: &mut Output) -> Flow;
 
+    /// TLS 1.3 early data (0-RTT) the handshake accepted (only when the
+    /// config allows it: `ConfigBuilder::set_max_early_data_size`), given
+    /// once, before any `on_data`. It may be a replay of what another
+    /// connection sent: answer only what is safe to answer twice. The
+    /// default treats it as ordinary input.
+    fn on_early_data(&mut self, input: &[u8], out: &mut Output) -> Flow {
+        self.on_data(input, out)
+    }
+
     /// A file body from an earlier output is completely sent: the place to go on
     /// with requests that were waiting behind it (pipelining).
     fn on_drained(&mut self, _out: &mut Output) -> Flow {
@@ -211,6 +220,8 @@ pub struct WorkerStats {
     /// Handshakes that waited for the application (an asynchronous session
     /// cache lookup: `Blocked::OnApplicationInput`).
     pub handshakes_parked: u64,
+    /// Handshakes that accepted TLS 1.3 early data (0-RTT).
+    pub early_data: u64,
     /// Connections closed by the handshake or idle timeout.
     pub timeouts: u64,
     /// Plaintext bytes received / sent by handlers.
@@ -273,7 +284,7 @@ impl core::fmt::Display for WorkerStats {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(
             f,
-            "worker {}: connections={} refused={} handshakes={} failed={} parked={} timeouts={} \
+            "worker {}: connections={} refused={} handshakes={} failed={} parked={} early_data={} timeouts={} \
              bytes_in={} bytes_out={} send kernel/userspace={}/{} recv kernel/userspace={}/{} \
              file bytes spliced/sendfile/sealed={}/{}/{} multishot_recv={} recv_provided={} \
              recv_no_buffers={} file_buffers={} file_reads fixed/plain/sync={}/{}/{} \
@@ -284,6 +295,7 @@ impl core::fmt::Display for WorkerStats {
             self.handshakes,
             self.handshake_failures,
             self.handshakes_parked,
+            self.early_data,
             self.timeouts,
             self.bytes_in,
             self.bytes_out,

@@ -397,6 +397,7 @@ impl<S: Service> Worker<S> {
             poll_inflight: false,
             pipe: None,
             pipe_fill: 0,
+            early: Vec::new(),
             piece_small: false,
             open_record: 0,
             parked: false,

@@ -210,6 +210,8 @@ pub struct HttpConn {
     root: std::sync::Arc<Root>,
     buf: Vec<u8>,
     discard: u64,
+    /// `buf[..early]` came as TLS early data (0-RTT, replayable).
+    early: usize,
 }
 
 impl HttpConn {
@@ -219,7 +221,20 @@ impl HttpConn {
             root,
             buf: Vec::new(),
             discard: 0,
+            early: 0,
         }
+    }
+
+    /// Bytes the client sent as TLS early data (0-RTT), before any other
+    /// bytes. A request that starts in them may have been replayed: only
+    /// GET and HEAD are answered; any other method gets 425 Too Early (RFC
+    /// 8470 §5.2), which tells the client to send it again after the
+    /// handshake. False if too much is buffered (close then).
+    pub fn push_early(&mut self, data: &[u8]) -> bool {
+        if self.buf.len() == self.early {
+            self.early += data.len();
+        }
+        self.push(data)
     }
 
     /// Bytes from the client. False if too much is buffered (close then).
@@ -235,6 +250,7 @@ impl HttpConn {
                 .unwrap_or(usize::MAX)
                 .min(self.buf.len());
             self.buf.drain(..n);
+            self.early = self.early.saturating_sub(n);
             self.discard -= n as u64;
             if self.discard > 0 {
                 return Next::NeedMore;
@@ -252,6 +268,8 @@ impl HttpConn {
             None => return Next::NeedMore,
         };
         let head: Vec<u8> = self.buf.drain(..end).collect();
+        let early = self.early > 0;
+        self.early = self.early.saturating_sub(end);
         let req = match parse_head(&head) {
             Ok(r) => r,
             Err(status) => return refuse(status, format!("- - {status}")),
@@ -261,7 +279,33 @@ impl HttpConn {
             return refuse(status, format!("{} {} {status}", req.method, req.target));
         }
         self.discard = req.content_length;
+        if early && req.method != "GET" && req.method != "HEAD" {
+            let mut bytes = Vec::new();
+            let len = error_response(&mut bytes, 425, req.keep_alive, false).unwrap_or(0);
+            return Next::Respond {
+                response: Response {
+                    status: 425,
+                    len,
+                    bytes,
+                    file: None,
+                },
+                keep_alive: req.keep_alive,
+                log: format!("{} {} 425 {len} early", req.method, req.target),
+            };
+        }
         let response = build_response(&self.root, &req);
+        if early {
+            // Logged as such: a request that may have been replayed.
+            let log = format!(
+                "{} {} {} {} early",
+                req.method, req.target, response.status, response.len
+            );
+            return Next::Respond {
+                response,
+                keep_alive: req.keep_alive,
+                log,
+            };
+        }
         let log = format!(
             "{} {} {} {}",
             req.method, req.target, response.status, response.len

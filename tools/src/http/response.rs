@@ -58,6 +58,7 @@ fn reason(status: u16) -> &'static str {
         405 => "Method Not Allowed",
         206 => "Partial Content",
         416 => "Range Not Satisfiable",
+        425 => "Too Early",
         413 => "Content Too Large",
         431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",

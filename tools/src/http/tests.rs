@@ -28,7 +28,13 @@ impl Drop for TempTree {
 /// Drives an [`HttpConn`] with `input` as the whole request stream and
 /// collects the responses (file bodies read in) and the log lines.
 fn exchange(root: &Path, input: &str) -> (String, Vec<String>) {
+    exchange_early(root, "", input)
+}
+
+/// As [`exchange`], with `early` sent first as TLS early data.
+fn exchange_early(root: &Path, early: &str, input: &str) -> (String, Vec<String>) {
     let mut c = HttpConn::new(std::sync::Arc::new(Root::open(root).unwrap()));
+    assert!(c.push_early(early.as_bytes()));
     assert!(c.push(input.as_bytes()));
     let mut out = Vec::new();
     let mut log = Vec::new();
@@ -178,6 +184,41 @@ fn a_root_is_refused_where_openat2_does_not_work() {
         assert!(e.to_string().contains("Refusing to serve"), "{e}");
     }
     assert!(Root::open(&t.0).is_ok(), "this kernel has openat2");
+}
+
+/// Requests that start in early data: GET and HEAD are answered (and
+/// logged as early), others get 425 Too Early with their body skipped and
+/// the connection kept; a request that starts in early data is early
+/// however it ends, and one that starts after it is answered as usual.
+#[test]
+fn early_data_requests_get_425_unless_get_or_head() {
+    let t = TempTree::new("early");
+    let (out, log) = exchange_early(
+        &t.0,
+        "GET /a.txt HTTP/1.1\r\n\r\n\
+         POST /a.txt HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc\
+         PUT /a.txt HTTP/1.1\r\nContent-",
+        "Length: 2\r\n\r\nxy\
+         POST /a.txt HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc\
+         HEAD /a.txt HTTP/1.1\r\n\r\n",
+    );
+    let responses: Vec<&str> = out.split("HTTP/1.1 ").skip(1).collect();
+    assert_eq!(responses.len(), 5, "{out}");
+    assert!(responses[0].starts_with("200 OK\r\n"));
+    assert!(responses[1].starts_with("425 Too Early\r\n"), "{out}");
+    assert!(responses[2].starts_with("425 Too Early\r\n"), "{out}");
+    assert!(responses[3].starts_with("405 "), "after early data: {out}");
+    assert!(responses[4].starts_with("200 OK\r\n"));
+    assert_eq!(
+        log,
+        [
+            "GET /a.txt 200 6 early",
+            "POST /a.txt 425 14 early",
+            "PUT /a.txt 425 14 early",
+            "POST /a.txt 405 23",
+            "HEAD /a.txt 200 6"
+        ]
+    );
 }
 
 #[test]
