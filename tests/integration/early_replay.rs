@@ -81,7 +81,10 @@ fn serve(conn: &mut Connection) -> Result<(EarlyDataStatus, Vec<u8>), Error> {
 fn server(
     config: Config,
     n: usize,
-) -> (u16, mpsc::Receiver<Result<(EarlyDataStatus, Vec<u8>), String>>) {
+) -> (
+    u16,
+    mpsc::Receiver<Result<(EarlyDataStatus, Vec<u8>), String>>,
+) {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
     let port = listener.local_addr().unwrap().port();
     let (tx, rx) = mpsc::channel();
@@ -215,7 +218,10 @@ fn a_replayed_0rtt_flight_is_accepted_once_across_two_servers() {
     let early_file = early_file.to_str().unwrap().to_string();
 
     let out = s_client(port, &sess, None);
-    results.recv_timeout(TIMEOUT).unwrap().unwrap_or_else(|e| panic!("{e}\n{out}"));
+    results
+        .recv_timeout(TIMEOUT)
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}\n{out}"));
     let (relay, recorded) = recording_relay(port);
     let out = s_client(relay, &sess, Some(&early_file));
     let (status, early) = results
@@ -231,7 +237,10 @@ fn a_replayed_0rtt_flight_is_accepted_once_across_two_servers() {
     for (name, config) in [("A", &a), ("B", &b)] {
         let (status, early) = replay(config, &flight);
         assert_eq!(status, EarlyDataStatus::Rejected, "server {name}");
-        assert!(early.is_empty(), "server {name} let replayed early data through");
+        assert!(
+            early.is_empty(),
+            "server {name} let replayed early data through"
+        );
     }
     assert!(store_a.stats().replayed + store_b.stats().replayed >= 2);
     let _ = std::fs::remove_file(&sess);
@@ -268,7 +277,10 @@ fn with_redis_down_0rtt_is_refused_and_the_connection_succeeds() {
     std::fs::write(&early_file, EARLY).unwrap();
     let early_file = early_file.to_str().unwrap().to_string();
     let out = s_client(port, &sess, None);
-    results.recv_timeout(TIMEOUT).unwrap().unwrap_or_else(|e| panic!("{e}\n{out}"));
+    results
+        .recv_timeout(TIMEOUT)
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}\n{out}"));
 
     redis.stop();
     let out = s_client(port, &sess, Some(&early_file));

@@ -12,6 +12,7 @@ mod redis_server;
 mod util;
 
 mod client_server;
+mod early;
 mod fleet;
 mod policy;
 mod resume;
