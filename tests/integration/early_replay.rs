@@ -16,7 +16,7 @@ use baton::resumption::redis::{RedisAntiReplay, RedisAntiReplayOptions};
 use baton::resumption::TicketKeys;
 use baton::{Config, Connection, Error, Session};
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, Shutdown, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, Shutdown, TcpListener};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
