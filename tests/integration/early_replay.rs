@@ -77,14 +77,11 @@ fn serve(conn: &mut Connection) -> Result<(EarlyDataStatus, Vec<u8>), Error> {
     Ok((conn.early_data_status(), early))
 }
 
+/// What one served connection came to: its 0-RTT status and early bytes.
+type Served = Result<(EarlyDataStatus, Vec<u8>), String>;
+
 /// Server A: `n` connections, each through [`serve`].
-fn server(
-    config: Config,
-    n: usize,
-) -> (
-    u16,
-    mpsc::Receiver<Result<(EarlyDataStatus, Vec<u8>), String>>,
-) {
+fn server(config: Config, n: usize) -> (u16, mpsc::Receiver<Served>) {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
     let port = listener.local_addr().unwrap().port();
     let (tx, rx) = mpsc::channel();
