@@ -55,6 +55,16 @@ pub struct ExternalPsk {
     identity: Vec<u8>,
     secret: Secret,
     hash: PskHash,
+    early: Option<PskEarlyData>,
+}
+
+/// What 0-RTT an external PSK allows (as s2n's `s2n_psk_configure_early_data`
+/// and `s2n_psk_set_application_protocol`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct PskEarlyData {
+    pub(crate) max_size: u32,
+    pub(crate) suite: crate::CipherSuite,
+    pub(crate) alpn: Option<Vec<u8>>,
 }
 
 impl ExternalPsk {
@@ -89,7 +99,53 @@ impl ExternalPsk {
             identity: identity.to_vec(),
             secret: Secret::new(secret),
             hash,
+            early: None,
         })
+    }
+
+    /// Allows TLS 1.3 early data with this PSK: up to `max_size` bytes, in a
+    /// handshake that negotiates `suite` (a TLS 1.3 suite of the PSK's hash)
+    /// and the ALPN protocol set by
+    /// [`set_application_protocol`](Self::set_application_protocol) (none
+    /// by default). A server also needs `ConfigBuilder::set_max_early_data_size`
+    /// and an early data callback: an external PSK has no ticket age, so the
+    /// anti-replay store can only stop replays within its window, and the
+    /// application must judge the rest (see `docs/usage.md`).
+    pub fn set_early_data(
+        &mut self,
+        max_size: u32,
+        suite: crate::CipherSuite,
+    ) -> Result<&mut Self> {
+        let ok = crate::suites::tls13_suite(suite).is_some_and(|s| s.hash == self.hash.alg());
+        if !ok {
+            return Err(Error::usage(format!(
+                "{suite:?} is not a TLS 1.3 suite of the PSK's hash"
+            )));
+        }
+        let alpn = self.early.take().and_then(|e| e.alpn);
+        self.early = Some(PskEarlyData {
+            max_size,
+            suite,
+            alpn,
+        });
+        Ok(self)
+    }
+
+    /// The ALPN protocol a handshake must negotiate for this PSK's early
+    /// data (call after [`set_early_data`](Self::set_early_data)).
+    pub fn set_application_protocol(&mut self, protocol: &[u8]) -> Result<&mut Self> {
+        let Some(early) = self.early.as_mut() else {
+            return Err(Error::usage("set_early_data first"));
+        };
+        if protocol.is_empty() || protocol.len() > 255 {
+            return Err(Error::usage("an ALPN protocol is 1 to 255 bytes"));
+        }
+        early.alpn = Some(protocol.to_vec());
+        Ok(self)
+    }
+
+    pub(crate) fn early(&self) -> Option<&PskEarlyData> {
+        self.early.as_ref()
     }
 
     /// The identity.
@@ -112,6 +168,7 @@ impl core::fmt::Debug for ExternalPsk {
         f.debug_struct("ExternalPsk")
             .field("identity", &String::from_utf8_lossy(&self.identity))
             .field("hash", &self.hash)
+            .field("early", &self.early)
             .field("secret", &"<redacted>")
             .finish()
     }
@@ -183,5 +240,27 @@ mod tests {
         let shown = format!("{p:?}");
         assert!(shown.contains("client-7") && shown.contains("redacted"));
         assert!(!shown.contains("ab, ab") && !shown.contains("171"));
+    }
+
+    #[test]
+    fn early_data_settings() {
+        let mut p = ExternalPsk::new(b"id", &[7; 32], PskHash::Sha256).unwrap();
+        assert!(p.set_application_protocol(b"h2").is_err(), "before set_early_data");
+        assert!(p
+            .set_early_data(1024, crate::CipherSuite::TLS13_AES_256_GCM_SHA384)
+            .is_err());
+        assert!(p
+            .set_early_data(1024, crate::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
+            .is_err());
+        p.set_early_data(1024, crate::CipherSuite::TLS13_AES_128_GCM_SHA256)
+            .unwrap();
+        assert!(p.set_application_protocol(b"").is_err());
+        p.set_application_protocol(b"h2").unwrap();
+        let e = p.early().unwrap();
+        assert_eq!((e.max_size, e.alpn.as_deref()), (1024, Some(&b"h2"[..])));
+        // Setting it again keeps the protocol.
+        p.set_early_data(2048, crate::CipherSuite::TLS13_CHACHA20_POLY1305_SHA256)
+            .unwrap();
+        assert_eq!(p.early().unwrap().alpn.as_deref(), Some(&b"h2"[..]));
     }
 }

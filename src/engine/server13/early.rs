@@ -85,39 +85,62 @@ pub(super) fn decide(
     let Some((store, mode)) = &settings.anti_replay else {
         return Verdict::Reject;
     };
-    // Tickets only: Baton's external PSKs carry no early-data settings.
-    let Source::Ticket(state) = &resume.source else {
-        return Verdict::Reject;
-    };
-    // The same suite and ALPN protocol as the session that made the ticket.
-    if state.max_early_data == 0 || state.suite != suite.suite || state.alpn.as_deref() != alpn {
-        return Verdict::Reject;
-    }
-    let max = state.max_early_data.min(settings.max_size);
     let now = c.now();
-    let (key, ttl, not_before) = match *mode {
-        AntiReplayMode::SingleUseTickets => {
-            // The ticket, for the rest of its life; issued before the store
-            // remembers: unknown whether it was used.
-            let left = (state.issued_at + u64::from(state.lifetime)).saturating_sub(now);
-            (
-                HashAlg::Sha256.hash(&resume.identity).as_bytes().to_vec(),
-                Duration::from_secs(left.max(1)),
-                state.issued_at,
-            )
-        }
-        AntiReplayMode::RecordClientHellos { window } => {
-            // Sent within the window of now, judged by the ticket age.
-            let skew_secs = c.info.ticket_age_skew.unwrap_or(i64::MAX).saturating_abs();
-            if skew_secs.saturating_mul(1000) as u128 > window.as_millis() {
+    let (max, key, ttl, not_before, resumption) = match &resume.source {
+        Source::Ticket(state) => {
+            // The same suite and ALPN protocol as the session that made the ticket.
+            if state.max_early_data == 0
+                || state.suite != suite.suite
+                || state.alpn.as_deref() != alpn
+            {
                 return Verdict::Reject;
             }
-            // A ClientHello from before the store remembers could have
-            // been recorded and forgotten.
-            let sent_after = now.saturating_sub(window.as_secs() + 1);
-            (resume.binder.clone(), window * 2, sent_after)
+            let max = state.max_early_data.min(settings.max_size);
+            let (key, ttl, not_before) = match *mode {
+                AntiReplayMode::SingleUseTickets => {
+                    // The ticket, for the rest of its life; issued before
+                    // the store remembers: unknown whether it was used.
+                    let left = (state.issued_at + u64::from(state.lifetime)).saturating_sub(now);
+                    (
+                        HashAlg::Sha256.hash(&resume.identity).as_bytes().to_vec(),
+                        Duration::from_secs(left.max(1)),
+                        state.issued_at,
+                    )
+                }
+                AntiReplayMode::RecordClientHellos { window } => {
+                    // Sent within the window of now, judged by the ticket age.
+                    let skew_secs = c.info.ticket_age_skew.unwrap_or(i64::MAX).saturating_abs();
+                    if skew_secs.saturating_mul(1000) as u128 > window.as_millis() {
+                        return Verdict::Reject;
+                    }
+                    // A ClientHello from before the store remembers could
+                    // have been recorded and forgotten.
+                    let sent_after = now.saturating_sub(window.as_secs() + 1);
+                    (resume.binder.clone(), window * 2, sent_after)
+                }
+            };
+            (max, key, ttl, not_before, true)
         }
+        Source::External(Some(e)) => {
+            // No ticket age to judge freshness by: the binder is recorded
+            // for the window, and the application decides the rest (so an
+            // external PSK's 0-RTT needs the callback).
+            if settings.callback.is_none() || e.suite != suite.suite || e.alpn.as_deref() != alpn {
+                return Verdict::Reject;
+            }
+            let window = match *mode {
+                AntiReplayMode::RecordClientHellos { window } => window,
+                AntiReplayMode::SingleUseTickets => c.config.inner.resumption.age_window,
+            };
+            let sent_after = now.saturating_sub(window.as_secs() + 1);
+            let max = e.max_size.min(settings.max_size);
+            (max, resume.binder.clone(), window * 2, sent_after, false)
+        }
+        Source::External(None) => return Verdict::Reject,
     };
+    if max == 0 {
+        return Verdict::Reject;
+    }
     if store
         .remembers_since()
         .is_some_and(|t| secs_up(t) > not_before)
@@ -128,7 +151,7 @@ pub(super) fn decide(
         identity: resume.identity.clone(),
         alpn: alpn.map(<[u8]>::to_vec),
         server_name: c.info.server_name.clone(),
-        resumption: true,
+        resumption,
     };
     match store.claim(&key, ttl) {
         Claim::Fresh => after_claim(c, max, &offered, not_before),

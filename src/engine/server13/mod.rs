@@ -444,11 +444,11 @@ impl ExpectClientHello {
                 c.info.resumed_age = Some(now.saturating_sub(state.issued_at));
                 state.auth_time
             }
-            Some(psk::Source::External) | None => now,
+            Some(psk::Source::External(_)) | None => now,
         };
         let external_psk = matches!(
             resume.as_ref().map(|r| &r.source),
-            Some(psk::Source::External)
+            Some(psk::Source::External(_))
         );
         let (dhe, ke) = psk::modes(c, &exts);
         let next = if early_max.is_some() {

@@ -41,8 +41,9 @@ pub(super) struct Accepted {
 pub(super) enum Source {
     /// A ticket of ours: the session it resumes.
     Ticket(ServerSessionState),
-    /// An external PSK (its identity is in `Info::psk_identity`).
-    External,
+    /// An external PSK (its identity is in `Info::psk_identity`), with
+    /// the 0-RTT it allows.
+    External(Option<crate::psk::PskEarlyData>),
 }
 
 /// Which PSK modes of the client's this server uses: (psk_dhe_ke, psk_ke).
@@ -133,7 +134,7 @@ pub(super) fn choose(
         c.info.psk_identity = Some(psk.identity().to_vec());
         return Ok(Some(Accepted {
             index: i as u16,
-            source: Source::External,
+            source: Source::External(psk.early().cloned()),
             identity: psk.identity().to_vec(),
             binder: binder.clone(),
             early: Some(early),
