@@ -189,7 +189,10 @@ mod tests {
         assert!(hex("abc").unwrap_err().contains("3 hex digits"));
         let e = hex("00g1").unwrap_err();
         assert!(e.contains("character 3"), "{e}");
-        assert!(!e.contains("00g1"), "the error never repeats the secret: {e}");
+        assert!(
+            !e.contains("00g1"),
+            "the error never repeats the secret: {e}"
+        );
         assert!(hex("é0").is_err());
     }
 

@@ -13,7 +13,9 @@ mod server;
 mod sessions;
 mod signals;
 
-use baton::{Config, ConfigBuilder, Connection, Error, ExternalPsk, KernelSession, PskHash, Session};
+use baton::{
+    Config, ConfigBuilder, Connection, Error, ExternalPsk, KernelSession, PskHash, Session,
+};
 use std::process::ExitCode;
 
 const USAGE: &str = "\
@@ -123,7 +125,8 @@ pub const PSK_OPTS: [args::Opt; 3] = [
 ];
 
 /// The `--help` lines for [`PSK_OPTS`].
-pub const PSK_HELP: &str = "  --psk-identity ID a TLS 1.3 external PSK: its identity (sent in the clear)
+pub const PSK_HELP: &str =
+    "  --psk-identity ID a TLS 1.3 external PSK: its identity (sent in the clear)
   --psk-secret HEX  ... and its secret, 16 to 64 bytes in hex (a random key,
                     never a password); give both or neither
   --psk-hash HASH   ... and the hash it is bound to: sha256 (default) or sha384
@@ -142,16 +145,8 @@ fn apply_psk(b: &mut ConfigBuilder, p: &args::Parsed) -> Result<bool, Failure> {
                 None => Ok(false),
             };
         }
-        (Some(_), None) => {
-            return Err(Failure::Usage(
-                "--psk-identity needs --psk-secret".into(),
-            ))
-        }
-        (None, Some(_)) => {
-            return Err(Failure::Usage(
-                "--psk-secret needs --psk-identity".into(),
-            ))
-        }
+        (Some(_), None) => return Err(Failure::Usage("--psk-identity needs --psk-secret".into())),
+        (None, Some(_)) => return Err(Failure::Usage("--psk-secret needs --psk-identity".into())),
     };
     let hash = match p.value("--psk-hash").unwrap_or("sha256") {
         "sha256" => PskHash::Sha256,
@@ -209,10 +204,7 @@ pub fn handshake_line(conn: &Session, peer: &str) -> String {
 
 /// `bytes` as one space-free word of printable ASCII.
 fn printable(bytes: &[u8]) -> String {
-    bytes
-        .escape_ascii()
-        .to_string()
-        .replace(' ', "\\x20")
+    bytes.escape_ascii().to_string().replace(' ', "\\x20")
 }
 
 /// `--ktls auto|off|require` (default auto).

@@ -37,10 +37,7 @@ fn server_without_certificate_to_openssl_s_client_psk() {
     let (server, port) = psk_server(&[]);
     // Not -quiet (it implies -ign_eof): at stdin EOF s_client sends
     // close_notify and exits, once the echo is in.
-    let mut cli = s_client(
-        port,
-        &["-tls1_3", "-psk", SECRET, "-psk_identity", ID],
-    );
+    let mut cli = s_client(port, &["-tls1_3", "-psk", SECRET, "-psk_identity", ID]);
     cli.write_stdin(b"over the psk\n");
     cli.wait_for_stdout(TIMEOUT, |out| {
         String::from_utf8_lossy(out).contains("\nover the psk\n")
@@ -174,7 +171,10 @@ fn psk_usage_errors() {
     let listen = ["server", "--listen", "127.0.0.1:0"];
     let cases: [(&[&str], &str); 8] = [
         (&["--psk-identity", ID], "--psk-identity needs --psk-secret"),
-        (&["--psk-secret", SECRET], "--psk-secret needs --psk-identity"),
+        (
+            &["--psk-secret", SECRET],
+            "--psk-secret needs --psk-identity",
+        ),
         (&["--psk-hash", "sha384"], "--psk-hash needs --psk-identity"),
         (
             &["--psk-identity", ID, "--psk-secret", "0011zz"],
@@ -206,7 +206,11 @@ fn psk_usage_errors() {
         let args: Vec<&str> = listen.iter().chain(extra).copied().collect();
         let out = baton(&args).wait(TIMEOUT);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", out.stderr);
-        assert!(out.stderr.starts_with("error: "), "{args:?}: {}", out.stderr);
+        assert!(
+            out.stderr.starts_with("error: "),
+            "{args:?}: {}",
+            out.stderr
+        );
         assert!(out.stderr.contains(want), "{args:?}: {}", out.stderr);
         assert!(!out.stderr.contains("0011zz"), "{}", out.stderr);
     }
