@@ -12,7 +12,9 @@ use crate::msgs::handshake::{
 };
 use crate::msgs::joiner::HandshakeJoiner;
 
+mod psk;
 mod ticket;
+pub use psk::{psk_on, PSK384_IDENTITY, PSK_IDENTITY, PSK_SECRET};
 pub use ticket::{
     resumption_on, seal_ticket, ticket, ticket_keys, TICKET_KEY_NAME, TICKET_KEY_SECRET, TICKET_NOW,
 };
@@ -560,6 +562,7 @@ mod tests {
         b.add_pem_to_trust_store(include_bytes!("../tests/data/ca-ecdsa.pem"))
             .unwrap();
         super::pin_both_versions_policy(&mut b);
+        super::psk_on(&mut b);
         let mut conn = Connection::new_client(&b.build().unwrap());
         conn.set_server_name("localhost").unwrap();
         conn
@@ -578,6 +581,7 @@ mod tests {
             .unwrap(),
         );
         super::pin_post_quantum_policy(&mut b);
+        super::psk_on(&mut b);
         let mut conn = Connection::new_server(&b.build().unwrap());
         let seed = std::fs::read(format!(
             "{}/tests/fuzz/seeds/server_handshake/go-x25519mlkem768-client-hello",

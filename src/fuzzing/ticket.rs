@@ -87,6 +87,8 @@ mod tests {
         );
         crate::fuzzing::pin_post_quantum_policy(&mut b);
         resumption_on(&mut b);
+        // As the target: its PSKs do not stand in the tickets' way.
+        crate::fuzzing::psk_on(&mut b);
         b.build().unwrap()
     }
 

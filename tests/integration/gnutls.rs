@@ -9,7 +9,7 @@ use std::time::Duration;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
-fn gnutls_available() -> bool {
+pub(crate) fn gnutls_available() -> bool {
     let ok = Command::new("gnutls-cli")
         .arg("--version")
         .output()

@@ -17,6 +17,8 @@
 //! - `psk_server`: external PSKs on a Baton server against `openssl s_client -psk`.
 //! - `psk_client`: the Baton client with TLS 1.3 external PSKs against
 //!   `openssl s_server -psk` / `-psk_session`.
+//! - `psk_gnutls`: external PSKs against `gnutls-cli --pskkey` and
+//!   `gnutls-serv --pskpasswd`, both ways, psk_ke included.
 //! - `event_loop`: driving a connection without a transport, as io_uring/epoll loops do.
 //! - `pq`: the post-quantum hybrids between two Baton ends, with wire checks and tampering.
 //! - `go_peer`: the post-quantum hybrids against Go's crypto/tls (needs `BATON_GO`).
@@ -37,6 +39,7 @@ mod pair;
 mod policies;
 mod pq;
 mod psk_client;
+mod psk_gnutls;
 mod psk_server;
 mod raw_hellos;
 #[cfg(feature = "redis")]

@@ -118,6 +118,33 @@ pub fn alpn_list(list: &str) -> Result<Vec<String>, String> {
     Ok(v)
 }
 
+/// Decodes a hex string (upper or lower case, an even number of digits).
+/// The error names the first bad digit's position, never the value: the
+/// string may be a secret.
+pub fn hex(s: &str) -> Result<Vec<u8>, String> {
+    let digit = |i: usize, c: u8| {
+        (c as char)
+            .to_digit(16)
+            .map(|d| d as u8)
+            .ok_or_else(|| format!("not hex: character {} is not 0-9, a-f or A-F", i + 1))
+    };
+    let bytes = s.as_bytes();
+    if bytes.is_empty() {
+        return Err("empty: expected hex digits".into());
+    }
+    if !bytes.len().is_multiple_of(2) {
+        return Err(format!(
+            "{} hex digits: expected an even number (two per byte)",
+            bytes.len()
+        ));
+    }
+    bytes
+        .chunks(2)
+        .enumerate()
+        .map(|(i, pair)| Ok(digit(2 * i, pair[0])? << 4 | digit(2 * i + 1, pair[1])?))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +180,20 @@ mod tests {
         assert!(parse(&words("--echo=1"), OPTS).is_err());
         assert!(parse(&words("-h"), OPTS).unwrap().help);
         assert!(parse(&[], OPTS).unwrap().required("--listen").is_err());
+    }
+
+    #[test]
+    fn hex_digits() {
+        assert_eq!(hex("00ff7Aa0").unwrap(), [0x00, 0xff, 0x7a, 0xa0]);
+        assert!(hex("").unwrap_err().contains("empty"));
+        assert!(hex("abc").unwrap_err().contains("3 hex digits"));
+        let e = hex("00g1").unwrap_err();
+        assert!(e.contains("character 3"), "{e}");
+        assert!(
+            !e.contains("00g1"),
+            "the error never repeats the secret: {e}"
+        );
+        assert!(hex("é0").is_err());
     }
 
     #[test]

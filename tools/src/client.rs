@@ -7,8 +7,11 @@
 //! become ready before a call can go on.
 
 use crate::args::{flag, value, Opt};
-use crate::{apply_common, build, enable_ktls, handshake_line, ktls_mode, parse_or_help, Failure};
-use baton::{Blocked, Config, Connection, Error, KernelSession, Mode};
+use crate::{
+    apply_common, apply_psk, build, enable_ktls, handshake_line, ktls_mode, parse_or_help, Failure,
+    PSK_HELP, PSK_OPTS,
+};
+use baton::{AlertDescription, Blocked, Config, Connection, Error, KernelSession, Mode};
 use baton_ktls::KtlsMode;
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -18,7 +21,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-const HELP: &str = "\
+const HELP_HEAD: &str = "\
 usage: baton client HOST:PORT [options]
 
   --ca FILE         trust only the certificates in FILE (PEM) instead of the system store
@@ -28,11 +31,17 @@ usage: baton client HOST:PORT [options]
   --insecure        do not verify the server's certificate (testing only)
   --ktls MODE       kernel TLS after the handshake: auto (default), off, or
                     require (fail where the kernel can't take both directions)
+";
 
-Prints the handshake line and the kTLS line (who protects the records, per
-direction) to stderr, then copies stdin to the server and the
-server's data to stdout. At stdin EOF it sends close_notify and waits for the
-server's; exits 0 once both sides have closed cleanly.
+const HELP_TAIL: &str = "
+With a PSK the client offers it (TLS 1.3); a server that takes it sends no
+certificate, and one that does not is verified as usual.
+
+Prints the handshake line (ending in ` psk=ID` when the server took the PSK)
+and the kTLS line (who protects the records, per direction) to stderr, then
+copies stdin to the server and the server's data to stdout. At stdin EOF it
+sends close_notify and waits for the server's; exits 0 once both sides have
+closed cleanly.
 ";
 
 const OPTS: &[Opt] = &[
@@ -42,13 +51,17 @@ const OPTS: &[Opt] = &[
     value("--alpn"),
     flag("--insecure"),
     value("--ktls"),
+    PSK_OPTS[0],
+    PSK_OPTS[1],
+    PSK_OPTS[2],
 ];
 
 /// How long connecting and the handshake may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub fn main(argv: &[String]) -> Result<(), Failure> {
-    let Some(p) = parse_or_help(argv, OPTS, HELP)? else {
+    let help = format!("{HELP_HEAD}{PSK_HELP}{HELP_TAIL}");
+    let Some(p) = parse_or_help(argv, OPTS, &help)? else {
         return Ok(());
     };
     let [target] = p.positional.as_slice() else {
@@ -68,6 +81,7 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
         None => Config::builder(),
     };
     apply_common(&mut b, &p)?;
+    let psk = apply_psk(&mut b, &p)?;
     let sni = p.value("--sni").map(str::to_string);
     if p.flag("--insecure") {
         b.disable_x509_verification();
@@ -103,8 +117,17 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
     // The kernel must start receiving exactly at a record boundary.
     conn.set_exact_record_reads(ktls != KtlsMode::Off);
 
-    handshake(&mut conn, &sock, deadline)
-        .map_err(|e| format!("handshake with {peer} failed: {e}"))?;
+    handshake(&mut conn, &sock, deadline).map_err(|e| {
+        // A server whose binder check fails answers decrypt_error (RFC 8446
+        // §4.2.11; OpenSSL sends illegal_parameter): name the likely cause.
+        let hint = match e.received_alert() {
+            Some(AlertDescription::DECRYPT_ERROR | AlertDescription::ILLEGAL_PARAMETER) if psk => {
+                " (does the server hold another secret for this --psk-identity?)"
+            }
+            _ => "",
+        };
+        format!("handshake with {peer} failed: {e}{hint}")
+    })?;
     eprintln!("{}", handshake_line(&conn, &peer));
     let (mut conn, line) = enable_ktls(conn, ktls, &peer)?;
     eprintln!("{line}");

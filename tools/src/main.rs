@@ -13,7 +13,9 @@ mod server;
 mod sessions;
 mod signals;
 
-use baton::{Config, ConfigBuilder, Connection, Error, KernelSession, Session};
+use baton::{
+    Config, ConfigBuilder, Connection, Error, ExternalPsk, KernelSession, PskHash, Session,
+};
 use std::process::ExitCode;
 
 const USAGE: &str = "\
@@ -21,9 +23,12 @@ usage: baton <command> [options]
 
 commands:
   server --listen ADDR --cert CHAIN.pem --key KEY.pem [--policy NAME] [--alpn LIST] [--echo]
+  server --listen ADDR --psk-identity ID --psk-secret HEX [--psk-hash sha256|sha384] [...]
       Accept TLS connections (one thread each). Prints one line per handshake to stderr.
       With --echo, sends application data back; otherwise reads and discards it.
+      With a TLS 1.3 external PSK, --cert/--key are optional.
   client HOST:PORT [--ca FILE] [--sni NAME] [--policy NAME] [--alpn LIST] [--insecure]
+                   [--psk-identity ID --psk-secret HEX [--psk-hash sha256|sha384]]
       Connect, then copy stdin to the connection and the connection to stdout.
       At stdin EOF, sends close_notify and waits for the peer's.
   serve [DIR] [--listen ADDR] [--cert CHAIN.pem --key KEY.pem]
@@ -112,6 +117,62 @@ fn apply_common(b: &mut ConfigBuilder, p: &args::Parsed) -> Result<(), Failure> 
     Ok(())
 }
 
+/// The options of a TLS 1.3 external PSK, shared by `client` and `server`.
+pub const PSK_OPTS: [args::Opt; 3] = [
+    args::value("--psk-identity"),
+    args::value("--psk-secret"),
+    args::value("--psk-hash"),
+];
+
+/// The `--help` lines for [`PSK_OPTS`].
+pub const PSK_HELP: &str =
+    "  --psk-identity ID a TLS 1.3 external PSK: its identity (sent in the clear)
+  --psk-secret HEX  ... and its secret, 16 to 64 bytes in hex (a random key,
+                    never a password); give both or neither
+  --psk-hash HASH   ... and the hash it is bound to: sha256 (default) or sha384
+";
+
+/// Adds the PSK that `--psk-identity`/`--psk-secret`/`--psk-hash` describe,
+/// if any; returns whether one was added.
+fn apply_psk(b: &mut ConfigBuilder, p: &args::Parsed) -> Result<bool, Failure> {
+    let (id, secret) = match (p.value("--psk-identity"), p.value("--psk-secret")) {
+        (Some(id), Some(secret)) => (id, secret),
+        (None, None) => {
+            return match p.value("--psk-hash") {
+                Some(_) => Err(Failure::Usage(
+                    "--psk-hash needs --psk-identity and --psk-secret".into(),
+                )),
+                None => Ok(false),
+            };
+        }
+        (Some(_), None) => return Err(Failure::Usage("--psk-identity needs --psk-secret".into())),
+        (None, Some(_)) => return Err(Failure::Usage("--psk-secret needs --psk-identity".into())),
+    };
+    let hash = match p.value("--psk-hash").unwrap_or("sha256") {
+        "sha256" => PskHash::Sha256,
+        "sha384" => PskHash::Sha384,
+        other => {
+            return Err(Failure::Usage(format!(
+                "--psk-hash {other:?}: expected sha256 or sha384"
+            )))
+        }
+    };
+    // The decoded secret is wiped once `ExternalPsk` holds its own copy.
+    let secret = zeroize::Zeroizing::new(
+        args::hex(secret).map_err(|e| Failure::Usage(format!("--psk-secret: {e}")))?,
+    );
+    let psk = ExternalPsk::new(id.as_bytes(), &secret, hash).map_err(|e| {
+        Failure::Usage(format!(
+            "--psk-identity/--psk-secret ({} identity bytes, {} secret bytes): {}",
+            id.len(),
+            secret.len(),
+            e.message()
+        ))
+    })?;
+    b.add_psk(psk);
+    Ok(true)
+}
+
 /// Builds the config, naming what failed.
 fn build(b: ConfigBuilder) -> Result<Config, Failure> {
     b.build()
@@ -119,18 +180,31 @@ fn build(b: ConfigBuilder) -> Result<Config, Failure> {
 }
 
 /// The line printed after every handshake (stable: scripts and tests parse it).
+/// A handshake that used an external PSK ends with `psk=IDENTITY` (escaped
+/// like a Rust byte string, spaces as `\x20`, so the line still splits on
+/// spaces); others have no `psk=` field, so their line is as before.
 pub fn handshake_line(conn: &Session, peer: &str) -> String {
     fn or_dash<T: std::fmt::Display>(v: Option<T>) -> String {
         v.map_or_else(|| "-".to_string(), |v| v.to_string())
     }
-    format!(
+    let mut line = format!(
         "handshake: peer={peer} version={} suite={} group={} alpn={} sni={}",
         or_dash(conn.actual_protocol_version()),
         or_dash(conn.cipher_suite()),
         or_dash(conn.kx_group()),
         or_dash(conn.alpn().map(String::from_utf8_lossy)),
         or_dash(conn.server_name()),
-    )
+    );
+    if let Some(id) = conn.negotiated_psk_identity() {
+        line.push_str(" psk=");
+        line.push_str(&printable(id));
+    }
+    line
+}
+
+/// `bytes` as one space-free word of printable ASCII.
+fn printable(bytes: &[u8]) -> String {
+    bytes.escape_ascii().to_string().replace(' ', "\\x20")
 }
 
 /// `--ktls auto|off|require` (default auto).

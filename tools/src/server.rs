@@ -3,7 +3,8 @@
 
 use crate::args::{flag, value, Opt};
 use crate::{
-    apply_common, build, enable_ktls, handshake_line, ktls_mode, parse_or_help, send_all, Failure,
+    apply_common, apply_psk, build, enable_ktls, handshake_line, ktls_mode, parse_or_help,
+    send_all, Failure, PSK_HELP, PSK_OPTS,
 };
 use baton::{CertChainAndKey, Config, Connection, Mode};
 use baton_ktls::KtlsMode;
@@ -12,22 +13,27 @@ use std::os::fd::OwnedFd;
 use std::thread;
 use std::time::Duration;
 
-const HELP: &str = "\
+const HELP_HEAD: &str = "\
 usage: baton server --listen ADDR --cert CHAIN.pem --key KEY.pem [options]
+       baton server --listen ADDR --psk-identity ID --psk-secret HEX [options]
 
   --listen ADDR     address to listen on, e.g. 127.0.0.1:8443 or [::]:443
-  --cert FILE       certificate chain, PEM, leaf first
+  --cert FILE       certificate chain, PEM, leaf first (optional with a PSK:
+                    without one, only clients offering the PSK connect)
   --key FILE        private key of the leaf, PEM
   --policy NAME     security policy (default: the library's default)
   --alpn LIST       ALPN protocols in preference order, comma-separated
   --echo            send received application data back
   --ktls MODE       kernel TLS after the handshake: auto (default: where the
                     kernel can), off, or require (close connections it can't take)
+";
 
+const HELP_TAIL: &str = "
 Prints `handshake: peer=... version=... suite=... group=... alpn=... sni=...` to
-stderr for every handshake, then `ktls: peer=... send=kernel|userspace (why)
-recv=...`. Without --echo, data is read and discarded. At the
-peer's close_notify the server sends its own and closes the connection.
+stderr for every handshake (with ` psk=ID` at the end when the client used the
+PSK), then `ktls: peer=... send=kernel|userspace (why) recv=...`. Without
+--echo, data is read and discarded. At the peer's close_notify the server
+sends its own and closes the connection.
 ";
 
 const OPTS: &[Opt] = &[
@@ -38,26 +44,39 @@ const OPTS: &[Opt] = &[
     value("--alpn"),
     flag("--echo"),
     value("--ktls"),
+    PSK_OPTS[0],
+    PSK_OPTS[1],
+    PSK_OPTS[2],
 ];
 
 pub fn main(argv: &[String]) -> Result<(), Failure> {
-    let Some(p) = parse_or_help(argv, OPTS, HELP)? else {
+    let help = format!("{HELP_HEAD}{PSK_HELP}{HELP_TAIL}");
+    let Some(p) = parse_or_help(argv, OPTS, &help)? else {
         return Ok(());
     };
     if let Some(extra) = p.positional.first() {
         return Err(Failure::Usage(format!("unexpected argument {extra:?}")));
     }
     let listen = p.required("--listen").map_err(Failure::Usage)?;
-    let cert = p.required("--cert").map_err(Failure::Usage)?;
-    let key = p.required("--key").map_err(Failure::Usage)?;
     let echo = p.flag("--echo");
     let ktls = ktls_mode(&p)?;
 
     let mut b = Config::builder_minimal();
     apply_common(&mut b, &p)?;
-    let chain = CertChainAndKey::from_pem_files(cert, key)
-        .map_err(|e| format!("loading {cert} and {key}: {e}"))?;
-    b.add_cert_chain_and_key(chain);
+    let psk = apply_psk(&mut b, &p)?;
+    // A PSK authenticates the server by itself: the certificate is optional
+    // then (both or neither), required otherwise.
+    let cert_key = match (p.value("--cert"), p.value("--key")) {
+        (Some(cert), Some(key)) => Some((cert, key)),
+        (None, None) if psk => None,
+        (Some(_), None) => return Err(Failure::Usage("missing required option --key".into())),
+        _ => return Err(Failure::Usage("missing required option --cert".into())),
+    };
+    if let Some((cert, key)) = cert_key {
+        let chain = CertChainAndKey::from_pem_files(cert, key)
+            .map_err(|e| format!("loading {cert} and {key}: {e}"))?;
+        b.add_cert_chain_and_key(chain);
+    }
     let config = build(b)?;
 
     let listener = TcpListener::bind(listen).map_err(|e| format!("listening on {listen}: {e}"))?;

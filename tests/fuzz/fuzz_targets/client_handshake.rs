@@ -12,6 +12,9 @@ fn config() -> &'static Config {
         b.add_pem_to_trust_store(include_bytes!("../../data/ca-ecdsa.pem")).expect("ca");
         b.add_pem_to_trust_store(include_bytes!("../../data/ca-rsa.pem")).expect("ca");
         baton::fuzzing::pin_both_versions_policy(&mut b);
+        // The client offers external PSKs (psk_ke too); the external-psk
+        // seed is a ServerHello selecting one.
+        baton::fuzzing::psk_on(&mut b);
         b.build().expect("config")
     })
 }

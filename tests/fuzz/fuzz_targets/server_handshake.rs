@@ -25,6 +25,9 @@ fn config() -> &'static Config {
         baton::fuzzing::pin_post_quantum_policy(&mut b);
         // Tickets under a fixed key and clock: the resumed-hello seed resumes.
         baton::fuzzing::resumption_on(&mut b);
+        // External PSKs (psk_ke too): the external-psk seeds offer them with
+        // valid binders.
+        baton::fuzzing::psk_on(&mut b);
         b.set_alpn_preferences(&["h2", "http/1.1"]).expect("alpn");
         b.build().expect("config")
     })

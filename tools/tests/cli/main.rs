@@ -4,7 +4,8 @@
 //!
 //! Here: the helpers that start `baton` and read its output, and usage errors;
 //! `server`/`client` in `client_server`, `--policy` in `policy`, `serve` in
-//! `serve`, `ticket-keys` and `serve` with Redis in `fleet`.
+//! `serve`, `ticket-keys` and `serve` with Redis in `fleet`, external PSKs
+//! (`--psk-identity`/`--psk-secret`) in `psk`.
 
 #[path = "../../../tests/integration/redis_server.rs"]
 mod redis_server;
@@ -15,6 +16,7 @@ mod client_server;
 mod early;
 mod fleet;
 mod policy;
+mod psk;
 mod resume;
 mod serve;
 
