@@ -245,12 +245,18 @@ mod tests {
     #[test]
     fn early_data_settings() {
         let mut p = ExternalPsk::new(b"id", &[7; 32], PskHash::Sha256).unwrap();
-        assert!(p.set_application_protocol(b"h2").is_err(), "before set_early_data");
+        assert!(
+            p.set_application_protocol(b"h2").is_err(),
+            "before set_early_data"
+        );
         assert!(p
             .set_early_data(1024, crate::CipherSuite::TLS13_AES_256_GCM_SHA384)
             .is_err());
         assert!(p
-            .set_early_data(1024, crate::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
+            .set_early_data(
+                1024,
+                crate::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+            )
             .is_err());
         p.set_early_data(1024, crate::CipherSuite::TLS13_AES_128_GCM_SHA256)
             .unwrap();

@@ -6,7 +6,11 @@
 
 use crate::require_openssl;
 use crate::util::*;
-use baton::early::{AntiReplayMode, EarlyDataStatus, MemoryAntiReplay};
+use baton::early::{
+    AntiReplayMode, AntiReplayStore, EarlyDataDecision, EarlyDataStatus, MemoryAntiReplay,
+    PendingEarlyData,
+};
+use baton::resumption::TicketKeys;
 use baton::{Config, Connection, Error};
 use std::net::{Ipv4Addr, TcpListener};
 use std::sync::{mpsc, Arc};
@@ -57,11 +61,13 @@ fn serve(conn: &mut Connection) -> Result<Seen, Error> {
     let mut early = Vec::new();
     let mut buf = [0u8; 4096];
     loop {
-        let n = conn.recv_early_data(&mut buf)?;
-        if n == 0 {
-            break;
+        match conn.recv_early_data(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => early.extend_from_slice(&buf[..n]),
+            // A callback answers from another thread.
+            Err(e) if e.is_blocked() => thread::sleep(Duration::from_millis(2)),
+            Err(e) => return Err(e),
         }
-        early.extend_from_slice(&buf[..n]);
     }
     conn.negotiate()?;
     send_all(conn, format!("early={}\n", early.len()).as_bytes())?;
@@ -97,6 +103,10 @@ fn servers(config: Config, n: usize) -> (u16, mpsc::Receiver<Result<Seen, String
 
 /// One `s_client` run: `-sess_out` first, then `-sess_in` with early data.
 fn s_client(port: u16, sess: &str, early_file: Option<&str>) -> String {
+    s_client_with(port, sess, early_file, &[])
+}
+
+fn s_client_with(port: u16, sess: &str, early_file: Option<&str>, extra: &[&str]) -> String {
     let ca = all_cas_file().to_str().unwrap().to_string();
     let mut args = vec![
         "-tls1_3",
@@ -111,6 +121,7 @@ fn s_client(port: u16, sess: &str, early_file: Option<&str>) -> String {
         None => args.extend_from_slice(&["-sess_out", sess]),
         Some(f) => args.extend_from_slice(&["-sess_in", sess, "-early_data", f]),
     }
+    args.extend_from_slice(extra);
     let mut cli = crate::util::s_client(port, &args);
     cli.close_stdin();
     let out = cli.wait(TIMEOUT);
@@ -217,4 +228,125 @@ fn no_early_data_without_max_early_data_size() {
     assert!(seen.early.is_empty());
     let _ = std::fs::remove_file(&sess);
     let _ = std::fs::remove_file(&early);
+}
+
+/// Two servers of one fleet (shared ticket keys and single-use store),
+/// built past the next whole second; `tweak` changes the second one.
+fn two_servers(tweak: impl FnOnce(&mut baton::ConfigBuilder)) -> (Config, Config) {
+    two_servers_with(|_| {}, tweak)
+}
+
+/// As [`two_servers`], `tweak1` changing the first one.
+fn two_servers_with(
+    tweak1: impl FnOnce(&mut baton::ConfigBuilder),
+    tweak: impl FnOnce(&mut baton::ConfigBuilder),
+) -> (Config, Config) {
+    let keys = Arc::new(TicketKeys::generated());
+    let store: Arc<dyn AntiReplayStore> = Arc::new(MemoryAntiReplay::new(1024));
+    let make = |tweak: Option<Box<dyn FnOnce(&mut baton::ConfigBuilder)>>| {
+        let mut b = base();
+        b.set_ticket_keys(Arc::clone(&keys));
+        b.set_max_early_data_size(16384).unwrap();
+        b.set_anti_replay(Arc::clone(&store), AntiReplayMode::SingleUseTickets);
+        if let Some(t) = tweak {
+            t(&mut b);
+        }
+        b.build().unwrap()
+    };
+    let first = make(Some(Box::new(tweak1)));
+    let second = make(Some(Box::new(tweak)));
+    thread::sleep(Duration::from_millis(1100));
+    (first, second)
+}
+
+/// A ticket from the first server, then 0-RTT with it to the second.
+fn ticket_then_early(
+    first: Config,
+    second: Config,
+    early: &[u8],
+    extra: &[&str],
+) -> (String, Result<Seen, String>) {
+    let (port1, results1) = servers(first, 1);
+    let (sess, early_file) = files(port1);
+    std::fs::write(&early_file, early).unwrap();
+    let out = s_client_with(port1, &sess, None, extra);
+    results1
+        .recv_timeout(TIMEOUT)
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}\n{out}"));
+    let (port2, results2) = servers(second, 1);
+    let out = s_client_with(port2, &sess, Some(&early_file), extra);
+    let seen = results2.recv_timeout(TIMEOUT).unwrap();
+    let _ = std::fs::remove_file(&sess);
+    let _ = std::fs::remove_file(&early_file);
+    (out, seen)
+}
+
+/// The application's callback answers later, from another thread: the
+/// handshake waits (Blocked::OnApplicationInput) and then accepts.
+#[test]
+fn an_early_data_callback_that_answers_later() {
+    require_openssl!();
+    let (first, second) = two_servers(|b| {
+        b.set_early_data_callback(|offer| {
+            assert!(offer.is_resumption() && offer.max_size() == 16384);
+            let (pending, answer) = PendingEarlyData::new();
+            thread::spawn(move || {
+                thread::sleep(Duration::from_millis(50));
+                answer.accept();
+            });
+            EarlyDataDecision::Later(pending)
+        });
+    });
+    let (out, seen) = ticket_then_early(first, second, EARLY, &[]);
+    let seen = seen.unwrap_or_else(|e| panic!("{e}\n{out}"));
+    assert_eq!(seen.status, EarlyDataStatus::Accepted, "{out}");
+    assert_eq!(seen.early, EARLY);
+}
+
+/// A callback that refuses: 1-RTT, nothing read as early data.
+#[test]
+fn an_early_data_callback_that_refuses() {
+    require_openssl!();
+    let (first, second) = two_servers(|b| {
+        b.set_early_data_callback(|_| EarlyDataDecision::Reject);
+    });
+    let (out, seen) = ticket_then_early(first, second, EARLY, &[]);
+    let seen = seen.unwrap_or_else(|e| panic!("{e}\n{out}"));
+    assert_eq!(seen.status, EarlyDataStatus::Rejected, "{out}");
+    assert!(seen.early.is_empty());
+    assert!(out.contains("Early data was rejected"), "{out}");
+}
+
+/// The ticket allows 16384 bytes; this server accepts 100: more than that
+/// is unexpected_message (RFC 8446 §4.2.10).
+#[test]
+fn more_early_data_than_allowed_is_unexpected_message() {
+    require_openssl!();
+    let (first, second) = two_servers(|b| {
+        b.set_max_early_data_size(100).unwrap();
+    });
+    let (out, seen) = ticket_then_early(first, second, &[b'x'; 1000], &[]);
+    let err = seen.expect_err("too much early data must fail the handshake");
+    assert!(err.contains("max_early_data_size"), "{err}\n{out}");
+    assert!(err.contains("alert: unexpected_message"), "{err}");
+}
+
+/// A ticket made for ALPN "h2" and a handshake that negotiates
+/// "http/1.1": 0-RTT refused (RFC 8446 §4.2.10), the handshake goes on.
+#[test]
+fn early_data_with_another_alpn_is_refused() {
+    require_openssl!();
+    let (first, second) = two_servers_with(
+        |b| {
+            b.set_alpn_preferences(&["h2", "http/1.1"]).unwrap();
+        },
+        |b| {
+            b.set_alpn_preferences(&["http/1.1", "h2"]).unwrap();
+        },
+    );
+    let (out, seen) = ticket_then_early(first, second, EARLY, &["-alpn", "h2,http/1.1"]);
+    let seen = seen.unwrap_or_else(|e| panic!("{e}\n{out}"));
+    assert!(seen.resumed, "{out}");
+    assert_eq!(seen.status, EarlyDataStatus::Rejected, "{out}");
 }
