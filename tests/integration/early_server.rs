@@ -243,18 +243,19 @@ fn two_servers_with(
 ) -> (Config, Config) {
     let keys = Arc::new(TicketKeys::generated());
     let store: Arc<dyn AntiReplayStore> = Arc::new(MemoryAntiReplay::new(1024));
-    let make = |tweak: Option<Box<dyn FnOnce(&mut baton::ConfigBuilder)>>| {
+    let make = || {
         let mut b = base();
         b.set_ticket_keys(Arc::clone(&keys));
         b.set_max_early_data_size(16384).unwrap();
         b.set_anti_replay(Arc::clone(&store), AntiReplayMode::SingleUseTickets);
-        if let Some(t) = tweak {
-            t(&mut b);
-        }
-        b.build().unwrap()
+        b
     };
-    let first = make(Some(Box::new(tweak1)));
-    let second = make(Some(Box::new(tweak)));
+    let mut b = make();
+    tweak1(&mut b);
+    let first = b.build().unwrap();
+    let mut b = make();
+    tweak(&mut b);
+    let second = b.build().unwrap();
     thread::sleep(Duration::from_millis(1100));
     (first, second)
 }
