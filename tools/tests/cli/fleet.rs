@@ -564,3 +564,88 @@ fn fleet_redis_restart_during_reconnects() {
         );
     }
 }
+
+/// Two `baton serve --early-data` sharing ticket keys and a single-use
+/// anti-replay store in one Redis: a ticket carries 0-RTT once across the
+/// fleet (accepted by A, refused by B), and both connections succeed.
+#[test]
+fn fleet_early_data_once_across_servers() {
+    require_openssl!();
+    let redis = redis_server!();
+    let url = redis.url("fleet-early");
+    run_ok(&[
+        "ticket-keys",
+        "rotate",
+        "--redis",
+        &url,
+        "--lead",
+        "0",
+        "--min-interval",
+        "1",
+    ]);
+    let start = |url: &str| {
+        let server = baton(&[
+            "serve",
+            scratch_dir().to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--workers",
+            "1",
+            "--ticket-keys",
+            url,
+            "--ticket-keys-poll",
+            "1",
+            "--early-data",
+            "--anti-replay",
+            url,
+            "--anti-replay-mode",
+            "tickets",
+        ]);
+        let port = serve_port(&server, scratch_dir());
+        (server, port)
+    };
+    let (a, port_a) = start(&url);
+    let (b, port_b) = start(&url);
+    // Tickets count in whole seconds: one issued a second after the store
+    // learnt Redis's epoch is placed after it.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let dir = scratch_dir().join("fleet-early");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (s1, s2, s3) = (dir.join("1.pem"), dir.join("2.pem"), dir.join("3.pem"));
+    let early = dir.join("early.txt");
+    std::fs::write(&early, "GET / HTTP/1.0\r\n\r\n").unwrap();
+    let early = early.to_str().unwrap();
+    assert!(!visit(port_a, None, &s1));
+    let zero_rtt = |port: u16, out_sess: &std::path::Path| {
+        let mut c = s_client(
+            port,
+            &[
+                "-servername",
+                "localhost",
+                "-ign_eof",
+                "-sess_in",
+                s1.to_str().unwrap(),
+                "-sess_out",
+                out_sess.to_str().unwrap(),
+                "-early_data",
+                early,
+            ],
+        );
+        c.write_stdin(b"GET / HTTP/1.0\r\n\r\n");
+        c.close_stdin();
+        let out = c.wait(TIMEOUT);
+        assert!(out.status.success(), "s_client: {}", out.stderr);
+        out.stdout_str() + &out.stderr
+    };
+    let first = zero_rtt(port_a, &s2);
+    assert!(first.contains("Early data was accepted"), "{first}");
+    assert!(first.contains("HTTP/1.1 200 OK"), "{first}");
+    let second = zero_rtt(port_b, &s3);
+    assert!(second.contains("Early data was rejected"), "{second}");
+    assert!(second.contains("HTTP/1.1 200 OK"), "{second}");
+    for server in [a, b] {
+        let done = terminate(server);
+        assert_eq!(handshake_failures(&done.stderr), 0, "{}", done.stderr);
+    }
+}
