@@ -12,6 +12,8 @@
 //!   rustls and s2n-tls.
 //! - `resume13`: TLS 1.3 resumption against OpenSSL, GnuTLS, curl, rustls and s2n-tls.
 //! - `early_server`: 0-RTT on a Baton server against `openssl s_client -early_data`.
+//! - `early_client`: 0-RTT from the Baton client against `openssl s_server
+//!   -early_data`, a Baton server and rustls (both ways).
 //! - `psk_server`: external PSKs on a Baton server against `openssl s_client -psk`.
 //! - `psk_client`: the Baton client with TLS 1.3 external PSKs against
 //!   `openssl s_server -psk` / `-psk_session`.
@@ -24,6 +26,7 @@
 //!   `redis-server`, stopped and restarted under them (feature `redis`).
 
 mod cert_selection;
+mod early_client;
 mod early_server;
 mod event_loop;
 mod gnutls;
