@@ -344,3 +344,173 @@ fn send_early_data_on_a_server_is_a_usage_error() {
     let e = conn.send_early_data(b"x").unwrap_err();
     assert_eq!(e.kind(), baton::ErrorKind::Usage);
 }
+
+// ---------------------------------------------------------------- rustls
+
+mod rustls_peer {
+    use super::*;
+    use crate::pair::{data, duplex, End};
+    use crate::resume13::peers::rustls_session;
+    use rustls::crypto::aws_lc_rs as provider;
+    use rustls::HandshakeKind;
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+    use std::io::{self, Read, Write};
+
+    fn server_config() -> Arc<rustls::ServerConfig> {
+        let certs: Vec<CertificateDer<'static>> =
+            CertificateDer::pem_file_iter(data("server-rsa.pem"))
+                .unwrap()
+                .map(|c| c.unwrap())
+                .collect();
+        let key = PrivateKeyDer::from_pem_file(data("server-rsa.key")).unwrap();
+        let mut cfg =
+            rustls::ServerConfig::builder_with_provider(Arc::new(provider::default_provider()))
+                .with_protocol_versions(&[&rustls::version::TLS13])
+                .unwrap()
+                .with_no_client_auth()
+                .with_single_cert(certs, key)
+                .unwrap();
+        cfg.max_early_data_size = 16384;
+        Arc::new(cfg)
+    }
+
+    fn client_config() -> Arc<rustls::ClientConfig> {
+        let mut roots = rustls::RootCertStore::empty();
+        for ca in ["ca-rsa.pem", "ca-ecdsa.pem"] {
+            for c in CertificateDer::pem_file_iter(data(ca)).unwrap() {
+                roots.add(c.unwrap()).unwrap();
+            }
+        }
+        let mut cfg =
+            rustls::ClientConfig::builder_with_provider(Arc::new(provider::default_provider()))
+                .with_protocol_versions(&[&rustls::version::TLS13])
+                .unwrap()
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+        cfg.enable_early_data = true;
+        Arc::new(cfg)
+    }
+
+    /// One turn of the rustls side: write what it has, read and process
+    /// what arrived, write again.
+    fn turn<S>(conn: &mut rustls::ConnectionCommon<S>, io: &mut End) {
+        while conn.wants_write() {
+            conn.write_tls(io).unwrap();
+        }
+        match conn.read_tls(io) {
+            Ok(_) => {
+                conn.process_new_packets()
+                    .unwrap_or_else(|e| panic!("rustls: {e}"));
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => panic!("rustls read_tls: {e}"),
+        }
+        while conn.wants_write() {
+            conn.write_tls(io).unwrap();
+        }
+    }
+
+    /// The Baton client sends 0-RTT to a rustls server (its default
+    /// stateful session store): rustls reads exactly the bytes as early
+    /// data and resumes; Baton sees `Accepted`.
+    #[test]
+    fn baton_client_early_data_to_rustls_server() {
+        let server = server_config();
+        let client = ticket_client(|_| {});
+        // A full handshake for the ticket.
+        let (a, mut b) = duplex();
+        let mut baton = Connection::new_client(&client);
+        baton.set_server_name("localhost").unwrap();
+        baton.set_io(a);
+        let mut peer = rustls::ServerConnection::new(Arc::clone(&server)).unwrap();
+        rustls_session(&mut baton, &mut peer, &mut b);
+        let saved = baton.saved_session().expect("no ticket kept from rustls");
+        assert!(saved.max_early_data() > 0);
+
+        let (a, mut b) = duplex();
+        let mut baton = Connection::new_client(&client);
+        baton.set_server_name("localhost").unwrap();
+        baton.session_mut().set_saved_session(saved).unwrap();
+        baton.set_io(a);
+        assert_eq!(baton.send_early_data(EARLY).unwrap(), EARLY.len());
+        let mut peer = rustls::ServerConnection::new(Arc::clone(&server)).unwrap();
+        let mut early = Vec::new();
+        let mut buf = [0u8; 4096];
+        let mut done = false;
+        for _ in 0..50 {
+            turn(&mut peer, &mut b);
+            if let Some(mut ed) = peer.early_data() {
+                let n = ed.read(&mut buf).unwrap();
+                early.extend_from_slice(&buf[..n]);
+            }
+            match baton.negotiate() {
+                Ok(()) if !peer.is_handshaking() => {
+                    done = true;
+                    break;
+                }
+                Ok(()) => {}
+                Err(e) if e.is_blocked() => {}
+                Err(e) => panic!("baton: {e}"),
+            }
+        }
+        assert!(done, "handshake did not finish");
+        assert_eq!(early, EARLY);
+        assert_eq!(peer.handshake_kind(), Some(HandshakeKind::Resumed));
+        assert!(baton.is_resumed());
+        assert_eq!(baton.early_data_status(), EarlyDataStatus::Accepted);
+    }
+
+    /// rustls's client sends 0-RTT to a Baton server (single-use tickets in
+    /// memory): Baton reads exactly the bytes with `recv_early_data`, and
+    /// rustls sees its early data accepted.
+    #[test]
+    fn rustls_client_early_data_to_baton_server() {
+        let server = single_use_server();
+        let client = client_config();
+        let name = ServerName::try_from("localhost").unwrap();
+        let (a, mut b) = duplex();
+        let mut baton = Connection::new_server(&server);
+        baton.set_io(a);
+        let mut peer = rustls::ClientConnection::new(Arc::clone(&client), name.clone()).unwrap();
+        rustls_session(&mut baton, &mut peer, &mut b);
+
+        let (a, mut b) = duplex();
+        let mut baton = Connection::new_server(&server);
+        baton.set_io(a);
+        let mut peer = rustls::ClientConnection::new(Arc::clone(&client), name).unwrap();
+        let mut writer = peer.early_data().expect("rustls offers no early data");
+        assert!(writer.bytes_left() > 0);
+        assert_eq!(writer.write(EARLY).unwrap(), EARLY.len());
+        let mut early = Vec::new();
+        let mut buf = [0u8; 4096];
+        let mut reading_early = true;
+        let mut done = false;
+        for _ in 0..50 {
+            turn(&mut peer, &mut b);
+            if reading_early {
+                match baton.recv_early_data(&mut buf) {
+                    Ok(0) => reading_early = false,
+                    Ok(n) => early.extend_from_slice(&buf[..n]),
+                    Err(e) if e.is_blocked() => {}
+                    Err(e) => panic!("baton recv_early_data: {e}"),
+                }
+                continue;
+            }
+            match baton.negotiate() {
+                Ok(()) if !peer.is_handshaking() => {
+                    done = true;
+                    break;
+                }
+                Ok(()) => {}
+                Err(e) if e.is_blocked() => {}
+                Err(e) => panic!("baton: {e}"),
+            }
+        }
+        assert!(done, "handshake did not finish");
+        assert_eq!(early, EARLY);
+        assert!(peer.is_early_data_accepted());
+        assert_eq!(peer.handshake_kind(), Some(HandshakeKind::Resumed));
+        assert_eq!(baton.early_data_status(), EarlyDataStatus::Accepted);
+    }
+}
