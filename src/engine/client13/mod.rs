@@ -657,6 +657,8 @@ pub(crate) fn verify_server_certificate(c: &Common) -> Result<()> {
 }
 
 #[cfg(test)]
+mod early_tests;
+#[cfg(test)]
 mod external_tests;
 #[cfg(test)]
 mod tests;
