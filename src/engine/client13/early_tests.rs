@@ -234,3 +234,25 @@ fn a_hello_retry_request_refuses_early_data() {
     assert!(matches!(e.c.send.state, SendState::Plaintext));
     assert_eq!(e.send_early_data(b"more").unwrap(), 0);
 }
+
+#[test]
+fn a_tls12_answer_after_early_data_is_protocol_version() {
+    let (mut e, _, out) = early_client(1000, b"hello");
+    let (ch, _) = hello_of(&records(&out)[0].1);
+    assert!(ch
+        .cipher_suites
+        .contains(&CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256));
+    let sh = ServerHello {
+        legacy_version: ProtocolVersion::TLSV1_2,
+        random: [7; 32],
+        session_id: ch.session_id.clone(),
+        cipher_suite: CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        compression_method: 0,
+        extensions: Vec::new(),
+    };
+    let msg = HandshakeMessage::new(HandshakePayload::ServerHello(sh))
+        .to_bytes()
+        .unwrap();
+    let err = feed(&mut e, &msg).unwrap_err();
+    assert_eq!(err.sent_alert(), Some(AlertDescription::PROTOCOL_VERSION));
+}
