@@ -1,10 +1,10 @@
-//! Reading TLS 1.3 early data (0-RTT) on a server.
+//! TLS 1.3 early data (0-RTT): sent by a client, read by a server.
 //!
 //! Early data can be replayed by an attacker (RFC 8446 §8, E.5): the
 //! anti-replay store keeps one ClientHello or ticket from carrying it twice,
 //! but an application must still treat it as "may have been sent before"
-//! (a GET, not a payment). It is read through its own call so that the
-//! application always knows which bytes were early.
+//! (a GET, not a payment). It is sent and read through its own calls so that
+//! the application always knows which bytes were early.
 
 use super::{Connection, Session};
 use crate::early::EarlyDataStatus;
@@ -18,7 +18,37 @@ impl Session {
         self.engine.early_in_mut().read(out)
     }
 
-    /// What 0-RTT came to on this connection.
+    /// Client: sends `data` as 0-RTT early data, queued for
+    /// [`write_tls`](Self::write_tls) / [`pending_tls`](Self::pending_tls);
+    /// returns how many bytes of it were taken.
+    ///
+    /// Call it before the handshake starts: it starts it, with a
+    /// ClientHello that offers early data when the session to resume (set
+    /// with `set_saved_session`, or from the config's session store) is a
+    /// TLS 1.3 ticket that allows early data, its cipher suite is still
+    /// offered and no external PSK is. Then, and until the ServerHello is
+    /// processed, each call seals up to what the ticket still allows
+    /// (its `max_early_data_size`; a longer `data` is cut). It returns 0,
+    /// sending nothing, when this connection sends no early data: no such
+    /// ticket (the ClientHello then carries no `early_data` and
+    /// [`early_data_status`](Self::early_data_status) stays
+    /// `NotRequested`), the handshake started without it, the allowance is
+    /// used up, or the ServerHello already came. Usage error on a server.
+    ///
+    /// Whether the server took it is known once the handshake completes
+    /// ([`early_data_status`](Self::early_data_status): `Accepted` or
+    /// `Rejected`); rejected data was dropped by the server, and the
+    /// application sends it again as normal data if it still wants to.
+    /// Early data can be replayed by an attacker: send only requests that
+    /// are safe to repeat.
+    pub fn send_early_data(&mut self, data: &[u8]) -> Result<usize> {
+        self.engine.send_early_data(data)
+    }
+
+    /// What 0-RTT came to on this connection: on a client `Requested` from
+    /// the ClientHello that offers it until the server's
+    /// EncryptedExtensions answers (`Accepted` or `Rejected`; a
+    /// HelloRetryRequest rejects it too).
     pub fn early_data_status(&self) -> EarlyDataStatus {
         self.engine.info().early_data
     }
@@ -32,6 +62,29 @@ impl Session {
 }
 
 impl Connection {
+    /// Client: sends `data` as 0-RTT early data and writes it out; returns
+    /// how many bytes of it were taken (see
+    /// [`Session::send_early_data`] for when that is fewer, or 0). Call it
+    /// before [`negotiate`](Self::negotiate), then negotiate and check
+    /// [`Session::early_data_status`]: on `Rejected`, send the data again
+    /// with [`send`](Self::send). In non-blocking mode the records that
+    /// could not be written yet stay queued and go out with the handshake
+    /// (the count returned is still what was taken).
+    pub fn send_early_data(&mut self, data: &[u8]) -> Result<usize> {
+        let n = match self.session.send_early_data(data) {
+            Ok(n) => n,
+            Err(e) => {
+                // A failure's alert, if any, goes out now.
+                let _ = self.flush();
+                return Err(e);
+            }
+        };
+        match self.flush() {
+            Err(e) if !e.is_blocked() => Err(e),
+            _ => Ok(n),
+        }
+    }
+
     /// Server: reads 0-RTT data, driving the handshake as far as it needs:
     /// returns the bytes copied into `out`, or `Ok(0)` once no more early
     /// data can come (none was offered, it was refused, or the client's

@@ -348,6 +348,13 @@ impl Common {
         self.write_record(ContentType::APPLICATION_DATA, data)
     }
 
+    /// Client: seals one 0-RTT application data record (≤ 2^14 bytes) under
+    /// the early key (no rekeying: early data is bounded far below the AEAD
+    /// limits, and KeyUpdate is not allowed before the handshake ends).
+    pub(crate) fn seal_early(&mut self, data: &[u8]) -> Result<()> {
+        self.write_record(ContentType::APPLICATION_DATA, data)
+    }
+
     /// Sends KeyUpdate under the current key, then switches to the next write secret.
     pub(crate) fn send_key_update(&mut self, update_requested: bool) -> Result<()> {
         let msg = HandshakeMessage::new(HandshakePayload::KeyUpdate { update_requested });

@@ -15,8 +15,10 @@ pub(crate) enum KeyPhase {
     Handshake,
     /// Application traffic keys.
     Application,
-    /// TLS 1.3 server, reading: the client's 0-RTT key
-    /// (client_early_traffic_secret), until its EndOfEarlyData.
+    /// TLS 1.3: the client's 0-RTT key (client_early_traffic_secret), until
+    /// its EndOfEarlyData (a server reading, a client writing). Never
+    /// application keys: only the early-data calls use it, and it never
+    /// goes to the kernel.
     EarlyData,
 }
 
@@ -124,6 +126,21 @@ impl SendState {
             key_update_unused: false,
         };
         Ok(())
+    }
+
+    /// Client: drops the 0-RTT key after a HelloRetryRequest, whose answer
+    /// (the second ClientHello) goes out in clear (RFC 8446 §4.1.2).
+    /// Touches no other key.
+    pub(crate) fn drop_early_key(&mut self) {
+        if matches!(
+            self,
+            SendState::Userspace {
+                keys: KeyPhase::EarlyData,
+                ..
+            }
+        ) {
+            *self = SendState::Plaintext;
+        }
     }
 
     /// Hands the direction to the kernel: allowed once, from application keys only.

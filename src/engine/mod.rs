@@ -197,6 +197,26 @@ impl Engine {
         Ok(())
     }
 
+    /// Client: offers 0-RTT if the handshake has not started (starting it),
+    /// then seals what the ticket still allows of `data` under the early
+    /// key; returns how many bytes (0 when no early data goes out on this
+    /// connection, or the ServerHello already came). Usage error on a server.
+    pub(crate) fn send_early_data(&mut self, data: &[u8]) -> Result<usize> {
+        if self.c.mode != Mode::Client {
+            return Err(Error::usage("send_early_data is for clients"));
+        }
+        self.check_failed()?;
+        if let Phase::Handshaking(Hs::Client13(client13::State::Start)) = self.phase {
+            self.c.resumption.want_early_data = true;
+            self.start()?;
+        }
+        let r = match &mut self.phase {
+            Phase::Handshaking(Hs::Client13(s)) => s.send_early(&mut self.c, data),
+            _ => Ok(0),
+        };
+        r.map_err(|e| self.fail(e))
+    }
+
     fn check_failed(&self) -> Result<()> {
         match self.phase.error() {
             Some(e) => Err(e.clone()),

@@ -18,6 +18,9 @@ pub(crate) struct Resumption {
     pub ticket_base: Option<TicketBase>,
     /// External PSKs added to this connection (after the config's).
     pub psks: Vec<crate::psk::ExternalPsk>,
+    /// Client: the application wants to send 0-RTT data (it called
+    /// `send_early_data` before the handshake started).
+    pub want_early_data: bool,
 }
 
 /// resumption_master_secret and what each ticket from it records.

@@ -193,6 +193,12 @@ impl SavedSession {
         now.saturating_sub(self.received_at)
     }
 
+    /// TLS 1.3: how many bytes of early data (0-RTT) the ticket allows
+    /// (its max_early_data_size; 0: none, and `send_early_data` sends none).
+    pub fn max_early_data(&self) -> u32 {
+        self.max_early_data
+    }
+
     /// TLS 1.3 tickets are for one use (RFC 8446 §C.4).
     pub fn is_single_use(&self) -> bool {
         self.version == ProtocolVersion::TLSV1_3

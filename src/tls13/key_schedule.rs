@@ -127,7 +127,6 @@ impl EarlySecret {
     }
 
     /// client_early_traffic_secret with Hash(ClientHello).
-    #[allow(dead_code)] // 0-RTT (issue 15)
     pub(crate) fn client_early_traffic(&self, client_hello_hash: &[u8]) -> Secret {
         self.with_prk(|p| p.expand_label_secret(b"c e traffic", client_hello_hash))
     }

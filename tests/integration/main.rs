@@ -14,6 +14,8 @@
 //! - `early_server`: 0-RTT on a Baton server against `openssl s_client -early_data`.
 //! - `early_replay`: a recorded 0-RTT flight replayed to two servers sharing
 //!   Redis anti-replay is accepted once; Redis down refuses 0-RTT (feature `redis`).
+//! - `early_client`: 0-RTT from the Baton client against `openssl s_server
+//!   -early_data`, a Baton server and rustls (both ways).
 //! - `psk_server`: external PSKs on a Baton server against `openssl s_client -psk`.
 //! - `psk_client`: the Baton client with TLS 1.3 external PSKs against
 //!   `openssl s_server -psk` / `-psk_session`.
@@ -28,6 +30,7 @@
 //!   `redis-server`, stopped and restarted under them (feature `redis`).
 
 mod cert_selection;
+mod early_client;
 #[cfg(feature = "redis")]
 mod early_replay;
 mod early_server;

@@ -213,6 +213,9 @@ pub(crate) fn start(c: &mut Common) -> Result<State> {
     if offer12 {
         crate::engine::client12::offer(c, offer12_session, &mut exts, &mut session_id)?;
     }
+    // 0-RTT: announced in the hello, so decided before the binder.
+    let early = super::early::wanted(c, offer.as_ref(), &suites, !external.is_empty());
+    exts.early_data = early.is_some();
     let mut hello = ClientHello {
         legacy_version: ProtocolVersion::TLSV1_2,
         random: rand::random32()?,
@@ -238,6 +241,14 @@ pub(crate) fn start(c: &mut Common) -> Result<State> {
     )?;
     c.flush_handshake()?;
     c.plaintext_version = ProtocolVersion::TLSV1_2;
+    let ccs_sent = match (&early, &psk) {
+        (Some(out), Some(p)) => {
+            super::early::begin(c, out, p, &transcript)?;
+            true
+        }
+        (Some(_), None) => return Err(Error::internal("early data without its ticket")),
+        _ => false,
+    };
     c.info.client_version = Some(if offer13 {
         ProtocolVersion::TLSV1_3
     } else {
@@ -251,5 +262,7 @@ pub(crate) fn start(c: &mut Common) -> Result<State> {
         hrr_suite: None,
         psk,
         external,
+        early,
+        ccs_sent,
     })))
 }

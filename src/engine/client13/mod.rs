@@ -19,6 +19,7 @@ use crate::secrets::Secret;
 use crate::suites::{tls13_suite, Tls13Suite};
 use crate::tls13::key_schedule::{finished_verify_data, EarlySecret, HandshakeSecret};
 
+mod early;
 mod external;
 mod hello;
 mod offer;
@@ -53,6 +54,12 @@ pub(crate) struct ExpectServerHello {
     /// The external PSKs offered, in the order of their identities (empty
     /// when a ticket is offered).
     external: Vec<ExternalOffer>,
+    /// 0-RTT offered in the first ClientHello (dropped at a HelloRetryRequest).
+    early: Option<early::EarlyOut>,
+    /// The compatibility ChangeCipherSpec went out (sent once: after a
+    /// ClientHello with early data, before a second ClientHello, or before
+    /// our encrypted flight).
+    ccs_sent: bool,
 }
 
 pub(crate) struct Negotiated {
@@ -68,6 +75,9 @@ pub(crate) struct Negotiated {
     /// A PSK (a resumed session or an external PSK) authenticated the
     /// server: no Certificate follows.
     psk_auth: bool,
+    /// 0-RTT offered and not refused yet: the write side is still on the
+    /// early key.
+    early: Option<early::EarlyAnswer>,
 }
 
 impl State {
@@ -239,6 +249,9 @@ impl ExpectServerHello {
             self.shares = vec![share];
         }
         self.exts.cookie = exts.cookie;
+        // No 0-RTT in a second ClientHello (RFC 8446 §4.2.10).
+        self.exts.early_data = false;
+        early::after_hrr(c, self.early.take());
         self.hello.extensions = self.exts.to_extensions()?;
         // An offer stands only if the chosen suite has its hash; its binder
         // now covers ClientHello1 and the HelloRetryRequest too (§4.1.4).
@@ -266,8 +279,12 @@ impl ExpectServerHello {
         }
         self.hrr_suite = Some(sh.cipher_suite);
         c.info.hello_retry = true;
-        // Compatibility mode: our CCS goes before the second ClientHello.
-        c.send_ccs()?;
+        // Compatibility mode: our CCS goes before the second ClientHello
+        // (unless it already followed the first, for early data).
+        if !self.ccs_sent {
+            c.send_ccs()?;
+            self.ccs_sent = true;
+        }
         c.queue_handshake(
             &HandshakeMessage::new(HandshakePayload::ClientHello(self.hello.clone())),
             &mut self.transcript,
@@ -293,6 +310,14 @@ impl ExpectServerHello {
                 return Err(Error::protocol(
                     AlertDescription::PROTOCOL_VERSION,
                     "server chose TLS 1.2 after a HelloRetryRequest",
+                ));
+            }
+            if self.early.is_some() {
+                // Our 0-RTT records are already out: a TLS 1.2 server
+                // cannot skip them (BoringSSL refuses the same way).
+                return Err(Error::protocol(
+                    AlertDescription::PROTOCOL_VERSION,
+                    "server chose TLS 1.2 after we sent TLS 1.3 early data",
                 ));
             }
             if !c
@@ -389,11 +414,20 @@ impl ExpectServerHello {
         c.set_decrypter(suite, hs.server_traffic(), KeyPhase::Handshake)?;
         // From here on everything we send, an alert about the server's
         // flight included, goes under our handshake key (RFC 8446 §5); the
-        // compatibility CCS (unless sent with a second ClientHello) first.
-        if !c.info.hello_retry {
+        // compatibility CCS (unless already sent) first. With 0-RTT offered
+        // the early key stays until the EncryptedExtensions answers.
+        if !self.ccs_sent {
             c.send_ccs()?;
         }
-        c.set_encrypter(suite, hs.client_traffic(), KeyPhase::Handshake)?;
+        // The suite the ticket was resumed with, if it was.
+        let resumed_with = matches!(chosen, Some(Chosen::Ticket(_))).then_some(suite.suite);
+        let early = self
+            .early
+            .take()
+            .map(|out| early::after_server_hello(out, resumed_with));
+        if early.is_none() {
+            c.set_encrypter(suite, hs.client_traffic(), KeyPhase::Handshake)?;
+        }
         c.info.version = Some(ProtocolVersion::TLSV1_3);
         c.info.server_version = Some(ProtocolVersion::TLSV1_3);
         c.info.suite = Some(suite.suite);
@@ -420,6 +454,7 @@ impl ExpectServerHello {
                 sent_sni: self.exts.server_name.is_some(),
                 cert_request: None,
                 psk_auth,
+                early,
             },
         ))))
     }
@@ -448,12 +483,7 @@ impl Negotiated {
                 "server_name acknowledged but not sent",
             ));
         }
-        if e.early_data {
-            return Err(Error::protocol(
-                AlertDescription::UNSUPPORTED_EXTENSION,
-                "early_data accepted but not offered",
-            ));
-        }
+        early::on_encrypted_extensions(c, &mut self, e.early_data)?;
         self.transcript.add(&msg.encoded);
         if self.psk_auth {
             return Ok(State::ExpectFinished(self));
@@ -530,6 +560,13 @@ impl Negotiated {
             .hs
             .into_master(self.transcript.current_hash().as_bytes());
         c.install_app_read(self.suite, master.server_traffic())?;
+        early::finish(
+            c,
+            self.early.take(),
+            &mut self.transcript,
+            self.suite,
+            &client_hs,
+        )?;
         if let Some(context) = self.cert_request.take() {
             // No client certificates yet: answer with an empty Certificate (RFC 8446 §4.4.2).
             let empty = Certificate13 {
@@ -619,6 +656,8 @@ pub(crate) fn verify_server_certificate(c: &Common) -> Result<()> {
     }
 }
 
+#[cfg(test)]
+mod early_tests;
 #[cfg(test)]
 mod external_tests;
 #[cfg(test)]

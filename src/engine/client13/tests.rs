@@ -19,7 +19,7 @@ fn started_client() -> (Engine, ClientHello) {
 }
 
 /// A HelloRetryRequest for `ch` that asks only for `cookie` back.
-fn hrr(ch: &ClientHello, cookie: Vec<u8>) -> Vec<u8> {
+pub(super) fn hrr(ch: &ClientHello, cookie: Vec<u8>) -> Vec<u8> {
     let suite = *ch
         .cipher_suites
         .iter()

@@ -248,7 +248,7 @@ fn baton_client_resumes_with_another_suite_of_the_same_hash() {
 
 /// Tickets from `s_server -early_data` carry the early_data extension
 /// (max_early_data_size 16384): the Baton client keeps them and resumes
-/// (without sending early data, which it does not do yet). s_server prints
+/// (sending no early data unless asked: see `early_client`). s_server prints
 /// what it reads (no `-rev` with `-early_data`); the client's `shutdown`
 /// reads up to s_server's close_notify, so past the tickets.
 #[test]
