@@ -12,8 +12,10 @@ use crate::msgs::handshake::{
 };
 use crate::msgs::joiner::HandshakeJoiner;
 
+mod early;
 mod psk;
 mod ticket;
+pub use early::{early_data_on, FUZZ_MAX_EARLY_DATA};
 pub use psk::{psk_on, PSK384_IDENTITY, PSK_IDENTITY, PSK_SECRET};
 pub use ticket::{
     resumption_on, seal_ticket, ticket, ticket_keys, TICKET_KEY_NAME, TICKET_KEY_SECRET, TICKET_NOW,

@@ -60,6 +60,7 @@ mod tests {
         crate::fuzzing::pin_post_quantum_policy(&mut b);
         crate::fuzzing::resumption_on(&mut b);
         psk_on(&mut b);
+        crate::fuzzing::early_data_on(&mut b);
         b.set_alpn_preferences(&["h2", "http/1.1"]).unwrap();
         b.build().unwrap()
     }

@@ -89,6 +89,7 @@ mod tests {
         resumption_on(&mut b);
         // As the target: its PSKs do not stand in the tickets' way.
         crate::fuzzing::psk_on(&mut b);
+        crate::fuzzing::early_data_on(&mut b);
         b.build().unwrap()
     }
 

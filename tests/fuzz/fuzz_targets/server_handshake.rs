@@ -28,6 +28,9 @@ fn config() -> &'static Config {
         // External PSKs (psk_ke too): the external-psk seeds offer them with
         // valid binders.
         baton::fuzzing::psk_on(&mut b);
+        // 0-RTT accepted (every anti-replay claim is fresh): the
+        // early-data seed reaches the early key and its record limits.
+        baton::fuzzing::early_data_on(&mut b);
         b.set_alpn_preferences(&["h2", "http/1.1"]).expect("alpn");
         b.build().expect("config")
     })
