@@ -53,6 +53,15 @@ impl Session {
         self.engine.info().early_data
     }
 
+    /// Server, TLS 1.3: true when it accepted the client's 0-RTT and its own
+    /// Finished is out, but the client's Finished is not in yet. Data sealed
+    /// now ([`seal_plaintext`](Self::seal_plaintext), "0.5-RTT" data, RFC
+    /// 8446 §4.4.4) answers early requests a round trip sooner; it goes to a
+    /// client that has proved the PSK, not yet its Finished.
+    pub fn may_send_early_response(&self) -> bool {
+        self.engine.may_send_half_rtt()
+    }
+
     /// Server: true while more 0-RTT data may still arrive (before the
     /// ClientHello, while its 0-RTT decision waits, and until the client's
     /// EndOfEarlyData after an acceptance).
@@ -62,6 +71,17 @@ impl Session {
 }
 
 impl Connection {
+    /// Server, TLS 1.3: sends `data` before the handshake completes, as
+    /// "0.5-RTT" data answering accepted early data (see
+    /// [`Session::may_send_early_response`]); a Usage error when that is not
+    /// allowed now. Returns how much was taken (call again with the rest),
+    /// and writes it out.
+    pub fn send_early_response(&mut self, data: &[u8]) -> Result<usize> {
+        let n = self.session.seal_plaintext(data)?;
+        self.flush()?;
+        Ok(n)
+    }
+
     /// Client: sends `data` as 0-RTT early data and writes it out; returns
     /// how many bytes of it were taken (see
     /// [`Session::send_early_data`] for when that is fewer, or 0). Call it

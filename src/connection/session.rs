@@ -256,9 +256,11 @@ impl Session {
     /// Seals `data` into records (sized as the record-sizing settings say) and
     /// appends them to [`pending_tls`](Self::pending_tls). Returns how much of
     /// `data` was taken: all of it, unless 64 KiB of ciphertext is already
-    /// waiting (send some, then call again with the rest).
+    /// waiting (send some, then call again with the rest). After the
+    /// handshake, or on a TLS 1.3 server that accepted 0-RTT, from its
+    /// Finished on (see [`may_send_early_response`](Self::may_send_early_response)).
     pub fn seal_plaintext(&mut self, data: &[u8]) -> Result<usize> {
-        if !self.engine.is_handshake_complete() {
+        if !self.engine.is_handshake_complete() && !self.engine.may_send_half_rtt() {
             return Err(Error::usage(
                 "seal_plaintext before the handshake completed",
             ));

@@ -514,3 +514,72 @@ mod rustls_peer {
         assert_eq!(baton.early_data_status(), EarlyDataStatus::Accepted);
     }
 }
+
+/// "0.5-RTT": the server answers the accepted early request right after
+/// its own Finished, before it reads the client's (it calls
+/// `send_early_response` before `negotiate`); the client reads the answer
+/// once its handshake completes. Outside that window the call is refused.
+#[test]
+fn a_server_answers_early_data_before_the_clients_finished() {
+    const REPLY: &[u8] = b"answered at 0.5-RTT\n";
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = single_use_server();
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for i in 0..2 {
+            let Ok((stream, _)) = listener.accept() else {
+                return;
+            };
+            stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+            stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+            let mut conn = Connection::new_server(&server);
+            conn.set_io(stream);
+            let r = (|| -> Result<(bool, Vec<u8>), Error> {
+                let mut early = Vec::new();
+                let mut buf = [0u8; 4096];
+                loop {
+                    let n = conn.recv_early_data(&mut buf)?;
+                    if n == 0 || early.len() + n >= EARLY.len() {
+                        early.extend_from_slice(&buf[..n]);
+                        break;
+                    }
+                    early.extend_from_slice(&buf[..n]);
+                }
+                let allowed = conn.may_send_early_response();
+                if allowed {
+                    assert_eq!(conn.send_early_response(REPLY)?, REPLY.len());
+                } else {
+                    let e = conn.send_early_response(REPLY).expect_err("not allowed");
+                    assert_eq!(e.kind(), baton::ErrorKind::Usage);
+                }
+                conn.negotiate()?;
+                if i == 0 {
+                    let got = recv_until(&mut conn, |b| b.ends_with(b"\n"))?;
+                    assert_eq!(got, EARLY);
+                    send_all(&mut conn, b"done\n")?;
+                }
+                let _ = conn.shutdown();
+                Ok((allowed, early))
+            })();
+            if tx.send(r.map_err(|e| format!("{e} [{e:?}]"))).is_err() {
+                return;
+            }
+        }
+    });
+    let config = ticket_client(|_| {});
+    // A full handshake: no early data, so no 0.5-RTT either.
+    let (first, _) = baton_conn(&config, port, None);
+    let (allowed, _) = rx.recv_timeout(TIMEOUT).unwrap().unwrap();
+    assert!(!allowed, "0.5-RTT without accepted early data");
+    let saved = first.saved_session().expect("a ticket");
+    let (mut conn, n) = early_client(&config, port, Some(saved), Some(EARLY)).unwrap();
+    assert_eq!(n, EARLY.len());
+    assert_eq!(conn.early_data_status(), EarlyDataStatus::Accepted);
+    let reply = recv_until(&mut conn, |b| b.ends_with(b"\n")).unwrap();
+    assert_eq!(reply, REPLY);
+    conn.shutdown().unwrap();
+    let (allowed, early) = rx.recv_timeout(TIMEOUT).unwrap().unwrap();
+    assert!(allowed);
+    assert_eq!(early, EARLY);
+}

@@ -44,6 +44,14 @@ pub(crate) enum State {
 }
 
 impl State {
+    /// Our Finished is out; the client's is not in yet.
+    pub(crate) fn after_server_finished(&self) -> bool {
+        matches!(
+            self,
+            State::ExpectEndOfEarlyData(_) | State::ExpectFinished(_)
+        )
+    }
+
     pub(crate) fn is_awaiting_early(&self) -> bool {
         matches!(self, State::AwaitingEarly(_))
     }
