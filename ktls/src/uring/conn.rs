@@ -147,6 +147,9 @@ pub(super) struct Conn<H> {
     /// TLS 1.3 early data (0-RTT) the handshake accepted, for the handler's
     /// `on_early_data` once the connection enters its data phase.
     pub(super) early: Vec<u8>,
+    /// What a 0.5-RTT answer left for after the hand-off: a large file body,
+    /// or the close (see `early.rs`).
+    pub(super) deferred: Option<(Output, Flow)>,
 }
 
 impl<H> Conn<H> {

@@ -104,6 +104,8 @@ impl<S: Service> Worker<S> {
                 take_pending(c);
                 if done {
                     self.handshake_done(idx);
+                } else {
+                    self.early_response(idx);
                 }
             }
             Err(e) if e.blocked_on() == Some(Blocked::OnApplicationInput) => {
@@ -208,8 +210,9 @@ impl<S: Service> Worker<S> {
             return;
         };
         self.stats.handshakes += 1;
-        // Accepted 0-RTT, kept for the handler (the session is consumed by
-        // the hand-off); bounded by the config's max_early_data_size.
+        // Accepted 0-RTT not answered yet (0.5-RTT), kept for the handler
+        // (the session is consumed by the hand-off); bounded by the config's
+        // max_early_data_size.
         if let Tls::Handshake(s) = &mut c.tls {
             let mut buf = [0u8; 4096];
             loop {
@@ -219,7 +222,7 @@ impl<S: Service> Worker<S> {
                 }
                 c.early.extend_from_slice(&buf[..n]);
             }
-            if !c.early.is_empty() {
+            if s.early_data_status() == baton::early::EarlyDataStatus::Accepted {
                 self.stats.early_data += 1;
             }
         }
@@ -270,9 +273,12 @@ impl<S: Service> Worker<S> {
         if let (true, Some(records)) = (c.kernel_send, self.cfg.kernel_send_key_limit_for_test) {
             ks.set_kernel_send_key_limit_for_test(records);
         }
-        c.handler = Some(self.service.connect(c.peer, ks.session()));
+        if c.handler.is_none() {
+            c.handler = Some(self.service.connect(c.peer, ks.session()));
+        }
         c.tls = Tls::Data(ks);
         let early = std::mem::take(&mut c.early);
+        let deferred = c.deferred.take();
         if c.kernel_send {
             self.stats.kernel_send += 1;
         } else {
@@ -282,6 +288,9 @@ impl<S: Service> Worker<S> {
             self.stats.kernel_recv += 1;
         } else {
             self.stats.userspace_recv += 1;
+        }
+        if let Some((out, flow)) = deferred {
+            self.queue_output(idx, out, flow);
         }
         if !early.is_empty() {
             self.stats.bytes_in += early.len() as u64;

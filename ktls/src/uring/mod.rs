@@ -36,6 +36,7 @@ mod body;
 mod buffers;
 mod conn;
 mod data;
+mod early;
 mod net;
 mod ring;
 mod worker;
@@ -222,6 +223,8 @@ pub struct WorkerStats {
     pub handshakes_parked: u64,
     /// Handshakes that accepted TLS 1.3 early data (0-RTT).
     pub early_data: u64,
+    /// Answers to early data sealed before the client's Finished (0.5-RTT).
+    pub half_rtt_answers: u64,
     /// Connections closed by the handshake or idle timeout.
     pub timeouts: u64,
     /// Plaintext bytes received / sent by handlers.
@@ -284,7 +287,7 @@ impl core::fmt::Display for WorkerStats {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(
             f,
-            "worker {}: connections={} refused={} handshakes={} failed={} parked={} early_data={} timeouts={} \
+            "worker {}: connections={} refused={} handshakes={} failed={} parked={} early_data={} half_rtt={} timeouts={} \
              bytes_in={} bytes_out={} send kernel/userspace={}/{} recv kernel/userspace={}/{} \
              file bytes spliced/sendfile/sealed={}/{}/{} multishot_recv={} recv_provided={} \
              recv_no_buffers={} file_buffers={} file_reads fixed/plain/sync={}/{}/{} \
@@ -296,6 +299,7 @@ impl core::fmt::Display for WorkerStats {
             self.handshake_failures,
             self.handshakes_parked,
             self.early_data,
+            self.half_rtt_answers,
             self.timeouts,
             self.bytes_in,
             self.bytes_out,

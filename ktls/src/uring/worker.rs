@@ -398,6 +398,7 @@ impl<S: Service> Worker<S> {
             pipe: None,
             pipe_fill: 0,
             early: Vec::new(),
+            deferred: None,
             piece_small: false,
             open_record: 0,
             parked: false,
