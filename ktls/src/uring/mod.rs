@@ -113,10 +113,13 @@ pub trait Handler: Send + 'static {
     fn on_data(&mut self, input: &[u8], out: &mut Output) -> Flow;
 
     /// TLS 1.3 early data (0-RTT) the handshake accepted (only when the
-    /// config allows it: `ConfigBuilder::set_max_early_data_size`), given
-    /// once, before any `on_data`. It may be a replay of what another
-    /// connection sent: answer only what is safe to answer twice. The
-    /// default treats it as ordinary input.
+    /// config allows it: `ConfigBuilder::set_max_early_data_size`), as it
+    /// arrives (one or more calls), before any `on_data`. The first calls
+    /// come before the client's Finished, once the server's is out: the
+    /// answer then goes out at once ("0.5-RTT"; file bodies up to 64 KiB are
+    /// read in, larger ones wait for the hand-off). Early data may be a
+    /// replay of what another connection sent: answer only what is safe to
+    /// answer twice. The default treats it as ordinary input.
     fn on_early_data(&mut self, input: &[u8], out: &mut Output) -> Flow {
         self.on_data(input, out)
     }
