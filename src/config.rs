@@ -357,7 +357,11 @@ impl ConfigBuilder {
     /// the first use, the callback (if any) agrees, and the session's suite
     /// and ALPN protocol are the handshake's. Early data is replayable by
     /// nature: read it with `recv_early_data` and act on it only where a
-    /// replay does no harm (see `docs/usage.md`).
+    /// replay does no harm (see `docs/usage.md`). While a store or the
+    /// callback answers later, the handshake holds the records it has and
+    /// `feed_tls` refuses more than one record buffer's worth: an event loop
+    /// stops reading while the handshake is blocked on application input
+    /// (the io_uring runtime does), and TCP holds the rest of the early data.
     pub fn set_max_early_data_size(&mut self, max: u32) -> Result<&mut Self> {
         if max > crate::early::MAX_EARLY_DATA_SIZE {
             return Err(Error::usage(format!(

@@ -545,7 +545,11 @@ impl<S: Service> Worker<S> {
                 );
             }
         } else if let RecvState::Idle { single_next } = c.recv {
-            if c.phase == Phase::Handshake || (c.phase == Phase::Data && backlog(c) <= RECV_PAUSE) {
+            // A parked handshake reads nothing more: its buffered records
+            // wait for the answer (0-RTT data can be larger than the record
+            // buffer), and TCP holds back the rest.
+            let handshaking = c.phase == Phase::Handshake && !c.parked;
+            if handshaking || (c.phase == Phase::Data && backlog(c) <= RECV_PAUSE) {
                 // Multishot only after the handshake: during it receives are
                 // record-exact (nothing past the last handshake record leaves the
                 // socket, so the kernel can take over reading at a record boundary).

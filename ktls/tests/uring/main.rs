@@ -10,6 +10,7 @@
 #[path = "../../../tests/integration/util.rs"]
 mod util;
 
+mod early;
 mod files;
 mod records;
 
