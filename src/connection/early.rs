@@ -25,10 +25,11 @@ impl Session {
     /// Call it before the handshake starts: it starts it, with a
     /// ClientHello that offers early data when the session to resume (set
     /// with `set_saved_session`, or from the config's session store) is a
-    /// TLS 1.3 ticket that allows early data, its cipher suite is still
-    /// offered and no external PSK is. Then, and until the ServerHello is
-    /// processed, each call seals up to what the ticket still allows
-    /// (its `max_early_data_size`; a longer `data` is cut). It returns 0,
+    /// TLS 1.3 ticket that allows early data and its cipher suite is still
+    /// offered, or when the first external PSK offered allows early data
+    /// (`ExternalPsk::set_early_data`). Then, and until the ServerHello is
+    /// processed, each call seals up to what the ticket or PSK still allows
+    /// (a longer `data` is cut). It returns 0,
     /// sending nothing, when this connection sends no early data: no such
     /// ticket (the ClientHello then carries no `early_data` and
     /// [`early_data_status`](Self::early_data_status) stays

@@ -1,8 +1,9 @@
 //! The client's side of TLS 1.3 early data (0-RTT, RFC 8446 §4.2.10).
 //!
 //! Early data is offered only with a resumption ticket that allows it
-//! (`max_early_data > 0`), in the first ClientHello, never beside external
-//! PSKs (they carry no early-data settings in Baton). After the ClientHello
+//! (`max_early_data > 0`), or with an external PSK set up for it
+//! (`ExternalPsk::set_early_data`, the first PSK offered), in the first
+//! ClientHello. After the ClientHello
 //! the compatibility ChangeCipherSpec goes out, then the records sealed under
 //! client_early_traffic_secret with the ticket's suite. The write side stays
 //! on that key through the ServerHello; the EncryptedExtensions says whether
@@ -11,8 +12,8 @@
 //! (the server skips what it cannot open) and the application sends the
 //! data again after the handshake.
 
-use super::offer::OfferedPsk;
 use super::{illegal, Negotiated, State};
+use crate::crypto::hash::HashAlg;
 use crate::crypto::hash::Transcript;
 use crate::early::EarlyDataStatus;
 use crate::engine::{Common, KeyPhase};
@@ -23,6 +24,7 @@ use crate::record::MAX_PLAINTEXT;
 use crate::resumption::SavedSession;
 use crate::secrets::Secret;
 use crate::suites::{tls13_suite, Tls13Suite};
+use crate::tls13::key_schedule::EarlySecret;
 
 /// 0-RTT offered and not answered yet.
 pub(super) struct EarlyOut {
@@ -44,17 +46,32 @@ pub(super) struct EarlyAnswer {
     accepted: bool,
 }
 
-/// Whether this ClientHello offers early data with `offer` (the TLS 1.3
-/// ticket it resumes): the application asked for it, the ticket allows it,
-/// its exact suite is offered, and no external PSK is offered.
+/// Whether this ClientHello offers early data: with the first external PSK
+/// it offers (when it offers any) if that PSK allows it, else with `offer`
+/// (the TLS 1.3 ticket it resumes) if the ticket allows it; the application
+/// asked for it, and the PSK's or ticket's exact suite is offered.
 pub(super) fn wanted(
     c: &Common,
     offer: Option<&SavedSession>,
     suites: &[CipherSuite],
-    external: bool,
+    external: &[super::external::ExternalOffer],
 ) -> Option<EarlyOut> {
+    if !c.resumption.want_early_data {
+        return None;
+    }
+    if let Some(first) = external.first() {
+        let e = first.early_data.as_ref().filter(|e| e.max_size > 0)?;
+        if !suites.contains(&e.suite) {
+            return None;
+        }
+        return Some(EarlyOut {
+            left: e.max_size,
+            suite: e.suite,
+            alpn: e.alpn.clone(),
+        });
+    }
     let s = offer.filter(|s| s.version == ProtocolVersion::TLSV1_3)?;
-    if !c.resumption.want_early_data || external || s.max_early_data == 0 {
+    if s.max_early_data == 0 {
         return None;
     }
     if !suites.contains(&s.suite) {
@@ -68,17 +85,19 @@ pub(super) fn wanted(
 }
 
 /// Right after the ClientHello went out: the compatibility CCS (before any
-/// protected record, as OpenSSL and BoringSSL send it), then the early key.
+/// protected record, as OpenSSL and BoringSSL send it), then the early key
+/// from the first PSK's early secret (`early`, of hash `hash`).
 /// `transcript` holds the ClientHello alone.
 pub(super) fn begin(
     c: &mut Common,
     out: &EarlyOut,
-    psk: &OfferedPsk,
+    early: &EarlySecret,
+    hash: HashAlg,
     transcript: &Transcript,
 ) -> Result<()> {
     let suite = tls13_suite(out.suite).ok_or_else(|| Error::internal("early data suite"))?;
-    let ch_hash = transcript.hash_given(psk.hash, &[]);
-    let key = psk.early.client_early_traffic(ch_hash.as_bytes());
+    let ch_hash = transcript.hash_given(hash, &[]);
+    let key = early.client_early_traffic(ch_hash.as_bytes());
     c.send_ccs()?;
     c.set_encrypter(suite, &key, KeyPhase::EarlyData)?;
     c.info.early_data = EarlyDataStatus::Requested;
@@ -148,12 +167,12 @@ pub(super) fn on_encrypted_extensions(
     }
     if !early.resumed_exact {
         return Err(illegal(
-            "server accepted early data without resuming the ticket with its cipher suite",
+            "server accepted early data without the first PSK and its cipher suite",
         ));
     }
     if c.info.alpn != early.out.alpn {
         return Err(illegal(
-            "server accepted early data under another ALPN protocol than the ticket's",
+            "server accepted early data under another ALPN protocol than the PSK's",
         ));
     }
     early.accepted = true;

@@ -26,6 +26,8 @@ pub(crate) struct ExternalOffer {
     pub identity: Vec<u8>,
     pub hash: HashAlg,
     pub early: EarlySecret,
+    /// The 0-RTT the PSK allows (`ExternalPsk::set_early_data`).
+    pub early_data: Option<crate::psk::PskEarlyData>,
 }
 
 /// The external PSKs this hello offers: the config's (in the order added),
@@ -49,6 +51,7 @@ pub(super) fn offerable(c: &Common, suites: &[CipherSuite]) -> Vec<ExternalOffer
             identity: p.identity().to_vec(),
             hash: p.hash().alg(),
             early: EarlySecret::new(p.hash().alg(), Some(p.secret().as_bytes())),
+            early_data: p.early().cloned(),
         })
         .collect()
 }

@@ -214,7 +214,7 @@ pub(crate) fn start(c: &mut Common) -> Result<State> {
         crate::engine::client12::offer(c, offer12_session, &mut exts, &mut session_id)?;
     }
     // 0-RTT: announced in the hello, so decided before the binder.
-    let early = super::early::wanted(c, offer.as_ref(), &suites, !external.is_empty());
+    let early = super::early::wanted(c, offer.as_ref(), &suites, &external);
     exts.early_data = early.is_some();
     let mut hello = ClientHello {
         legacy_version: ProtocolVersion::TLSV1_2,
@@ -241,12 +241,16 @@ pub(crate) fn start(c: &mut Common) -> Result<State> {
     )?;
     c.flush_handshake()?;
     c.plaintext_version = ProtocolVersion::TLSV1_2;
-    let ccs_sent = match (&early, &psk) {
-        (Some(out), Some(p)) => {
-            super::early::begin(c, out, p, &transcript)?;
+    let ccs_sent = match (&early, &psk, external.first()) {
+        (Some(out), _, Some(e)) => {
+            super::early::begin(c, out, &e.early, e.hash, &transcript)?;
             true
         }
-        (Some(_), None) => return Err(Error::internal("early data without its ticket")),
+        (Some(out), Some(p), None) => {
+            super::early::begin(c, out, &p.early, p.hash, &transcript)?;
+            true
+        }
+        (Some(_), None, None) => return Err(Error::internal("early data without its PSK")),
         _ => false,
     };
     c.info.client_version = Some(if offer13 {

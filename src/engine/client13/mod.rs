@@ -419,8 +419,14 @@ impl ExpectServerHello {
         if !self.ccs_sent {
             c.send_ccs()?;
         }
-        // The suite the ticket was resumed with, if it was.
-        let resumed_with = matches!(chosen, Some(Chosen::Ticket(_))).then_some(suite.suite);
+        // The suite the first PSK (the ticket, or the first external PSK:
+        // the one early data goes with) was selected with, if it was.
+        let first_psk = match &chosen {
+            Some(Chosen::Ticket(_)) => true,
+            Some(Chosen::External(_)) => exts.pre_shared_key == Some(0),
+            None => false,
+        };
+        let resumed_with = first_psk.then_some(suite.suite);
         let early = self
             .early
             .take()
