@@ -351,3 +351,41 @@ fn early_data_with_another_alpn_is_refused() {
     assert!(seen.resumed, "{out}");
     assert_eq!(seen.status, EarlyDataStatus::Rejected, "{out}");
 }
+
+/// A ticket made under TLS_AES_128_GCM_SHA256 resumed by a server that
+/// prefers TLS_CHACHA20_POLY1305_SHA256 (same hash, so it resumes): 0-RTT
+/// is refused, since early data must use the ticket's exact suite (RFC
+/// 8446 §4.2.10).
+#[test]
+fn early_data_under_another_cipher_suite_is_refused() {
+    require_openssl!();
+    static CHACHA_FIRST: baton::SecurityPolicy = baton::SecurityPolicy {
+        name: "chacha-first",
+        min_version: baton::ProtocolVersion::TLSV1_3,
+        max_version: baton::ProtocolVersion::TLSV1_3,
+        cipher_suites: &[
+            baton::CipherSuite::TLS13_CHACHA20_POLY1305_SHA256,
+            baton::CipherSuite::TLS13_AES_128_GCM_SHA256,
+        ],
+        signature_schemes: &[baton::SignatureScheme::ECDSA_SECP256R1_SHA256],
+        certificate_signature_schemes: None,
+        groups: &[baton::NamedGroup::X25519],
+        chacha20_boosted: false,
+    };
+    let (first, second) = two_servers(|b| {
+        b.custom_security_policy(&CHACHA_FIRST).unwrap();
+    });
+    let (out, seen) = ticket_then_early(
+        first,
+        second,
+        EARLY,
+        &[
+            "-ciphersuites",
+            "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256",
+        ],
+    );
+    let seen = seen.unwrap_or_else(|e| panic!("{e}\n{out}"));
+    assert!(seen.resumed, "{out}");
+    assert_eq!(seen.status, EarlyDataStatus::Rejected, "{out}");
+    assert!(out.contains("TLS_CHACHA20_POLY1305_SHA256"), "{out}");
+}
