@@ -5,7 +5,9 @@
 //! `-shim-id` as a little-endian u64, runs one Baton [`Connection`] as the
 //! flags ask (one more per `-resume-count`, each offering the session the
 //! one before received), then echoes each byte the runner sends XORed with 0xff (what
-//! BoringSSL's own shim does), and exits 0 on success, 1 with the error on
+//! BoringSSL's own shim does; with `-enable-early-data` a server reads the
+//! client's 0-RTT data first and echoes it after the handshake, a resuming
+//! client sends its first write as 0-RTT), and exits 0 on success, 1 with the error on
 //! stderr on failure, and 89 when a flag names a feature Baton does not have.
 //!
 //! Baton's errors are printed as `ERROR: <kind>: <alert>: <message>`, so the
@@ -279,7 +281,11 @@ fn connection<'a>(
         conn.session_mut().set_saved_session(session)?;
     }
     conn.set_io(tcp);
-    let first = o.shim_initial_write.as_deref().unwrap_or("hello").as_bytes();
+    let first = o
+        .shim_initial_write
+        .as_deref()
+        .unwrap_or("hello")
+        .as_bytes();
     // Server: the 0-RTT data the client sent, echoed once the handshake is
     // done. Client: how much of the first write went as 0-RTT.
     let mut early_in = Vec::new();
@@ -306,11 +312,21 @@ fn connection<'a>(
                 &retry_run
             }
         }
+    } else if run.is_resume && o.expect_reject_early_data {
+        // Nothing to offer 0-RTT with: bssl_shim's exchange would succeed.
+        return Err(Outcome::Failed(
+            "expectation failed: no 0-RTT was offered, so none was rejected".into(),
+        ));
     } else {
         run
     };
+    // The retry's options may name another first write.
     let o = run.o;
-    let first = o.shim_initial_write.as_deref().unwrap_or("hello").as_bytes();
+    let first = o
+        .shim_initial_write
+        .as_deref()
+        .unwrap_or("hello")
+        .as_bytes();
     // With -implicit-handshake the first read drives the handshake, unless
     // something before it (a write, the exporter, a KeyUpdate, the
     // shutdown) needs it done.
@@ -400,8 +416,7 @@ fn early_data_client(
             "expectation failed: 0-RTT was unexpectedly rejected".into(),
         )),
         _ if o.expect_reject_early_data => Err(Outcome::Failed(
-            "expectation failed: the 0-RTT exchange unexpectedly succeeded (not rejected)"
-                .into(),
+            "expectation failed: the 0-RTT exchange unexpectedly succeeded (not rejected)".into(),
         )),
         EarlyDataStatus::Accepted => Ok(Some(sent)),
         // Not offered (the ticket does not allow it): nothing was sent.
