@@ -1,6 +1,9 @@
 //! The BoGo runner's command line (BoringSSL's `test_config.cc`): `-name` or
 //! `-name value`, optionally prefixed `-on-initial`, `-on-resume`, `-on-retry`,
-//! `-on-shim` or `-on-handshaker`.
+//! `-on-shim` or `-on-handshaker`. `-on-retry` flags are for the handshake
+//! that goes on after the server rejected the client's 0-RTT (bssl_shim's
+//! "retry" connection): it has the unprefixed flags and those, not the
+//! `-on-resume` ones.
 //!
 //! Every flag the runner can pass is listed here, in one of three groups: the
 //! ones the shim honours, the ones that change nothing for Baton (and are
@@ -88,6 +91,15 @@ pub struct Options {
     /// Server, resumption: the ticket age skew in seconds (0: not checked,
     /// as in bssl_shim).
     pub expect_ticket_age_skew: i64,
+    /// 0-RTT on: a server accepts it, a client offers it on resumption.
+    pub enable_early_data: bool,
+    /// The server accepted 0-RTT (client: what it sent was taken).
+    pub expect_accept_early_data: bool,
+    /// The client offered 0-RTT and the server refused it.
+    pub expect_reject_early_data: bool,
+    /// Client, TLS 1.3: whether the newest ticket received allows 0-RTT
+    /// (bssl_shim checks it both ways).
+    pub expect_ticket_supports_early_data: bool,
 }
 
 /// The parsed command line.
@@ -99,6 +111,8 @@ pub struct Flags {
     pub is_handshaker_supported: bool,
     pub initial: Options,
     pub resume: Options,
+    /// A client's handshake after its 0-RTT was rejected (see the module docs).
+    pub retry: Options,
 }
 
 /// Why the command line cannot be run.
@@ -167,13 +181,9 @@ const UNIMPLEMENTED: &[(&str, bool)] = &[
     ("-skip-ticket", false),
     ("-use-ticket-callback", false),
     ("-use-ticket-aead-callback", false),
-    ("-expect-ticket-supports-early-data", false),
     ("-reverify-on-resume", false),
     ("-resumption-across-names-enabled", false),
     ("-expect-resumable-across-names", false),
-    ("-enable-early-data", false),
-    ("-expect-accept-early-data", false),
-    ("-expect-reject-early-data", false),
     ("-expect-early-data-reason", true),
     ("-early-write-after-message", true),
     // Client certificates (issue 16), OCSP and SCT (issue 16).
@@ -305,14 +315,22 @@ fn why_unimplemented(name: &str) -> Option<&'static str> {
         "-resumption-across-names-enabled" | "-expect-resumable-across-names" => {
             "Baton's sessions are resumed only for the server name they were made for"
         }
-        "-enable-early-data"
-        | "-expect-accept-early-data"
-        | "-expect-reject-early-data"
-        | "-expect-early-data-reason"
-        | "-early-write-after-message"
-        | "-expect-ticket-supports-early-data" => "0-RTT (issue 15)",
-        "-psk" | "-psk-identity" | "-new-psk-credential" => {
-            "external pre-shared keys (Baton resumes from tickets only)"
+        "-expect-early-data-reason" => {
+            "Baton reports whether 0-RTT was accepted or rejected (early_data_status), not why"
+        }
+        "-early-write-after-message" => {
+            "stopping the handshake after a given message (BoringSSL's message callback and async I/O)"
+        }
+        "-psk" | "-psk-identity" => {
+            "TLS 1.2 PSK cipher suites through BoringSSL's PSK callbacks (RFC 4279); Baton's external PSKs are TLS 1.3 only"
+        }
+        "-new-psk-credential"
+        | "-psk-importer-key"
+        | "-psk-importer-identity"
+        | "-psk-importer-context"
+        | "-psk-importer-sha256"
+        | "-psk-importer-sha384" => {
+            "imported TLS 1.3 PSKs (RFC 9258, BoringSSL's PSK credentials); Baton takes external PSKs as they are, without the importer"
         }
         _ => return None,
     })
@@ -458,6 +476,10 @@ impl Options {
             "-expect-session-id" => self.expect_session_id = true,
             "-expect-no-session-id" => self.expect_no_session_id = true,
             "-expect-ticket-age-skew" => self.expect_ticket_age_skew = int(name, v)?,
+            "-enable-early-data" => self.enable_early_data = true,
+            "-expect-accept-early-data" => self.expect_accept_early_data = true,
+            "-expect-reject-early-data" => self.expect_reject_early_data = true,
+            "-expect-ticket-supports-early-data" => self.expect_ticket_supports_early_data = true,
             _ => return Ok(false),
         }
         Ok(true)
@@ -499,6 +521,10 @@ const OPTION_SWITCHES: &[&str] = &[
     "-expect-session-id",
     "-expect-no-session-id",
     "-expect-not-resumable-across-names",
+    "-enable-early-data",
+    "-expect-accept-early-data",
+    "-expect-reject-early-data",
+    "-expect-ticket-supports-early-data",
 ];
 
 /// Flags that the options know and that take a value.
@@ -617,11 +643,10 @@ pub fn parse(args: &[String]) -> Result<Flags, ParseError> {
                     None | Some(0) => {
                         unimplemented.get_or_insert(why);
                     }
-                    Some(1) => {
+                    // A 0-RTT retry happens only on a resumption.
+                    _ => {
                         resume_only_unimplemented.get_or_insert(why);
                     }
-                    // 0-RTT retries never happen without 0-RTT.
-                    _ => {}
                 }
             }
             _ if IGNORED.iter().any(|(n, _)| *n == name) => {}
@@ -631,6 +656,9 @@ pub fn parse(args: &[String]) -> Result<Flags, ParseError> {
                 }
                 if target.is_none() || target == Some(1) {
                     flags.resume.apply(name, value)?;
+                }
+                if target.is_none() || target == Some(2) {
+                    flags.retry.apply(name, value)?;
                 }
             }
         }
@@ -770,6 +798,29 @@ mod tests {
     }
 
     #[test]
+    fn early_data_flags_and_the_retry_connection() {
+        let f = parse(&args(&[
+            "-resume-count",
+            "1",
+            "-enable-early-data",
+            "-on-resume-expect-reject-early-data",
+            "-on-resume-shim-writes-first",
+            "-on-retry-expect-alpn",
+            "foo",
+            "-expect-ticket-supports-early-data",
+        ]))
+        .unwrap();
+        for o in [&f.initial, &f.resume, &f.retry] {
+            assert!(o.enable_early_data && o.expect_ticket_supports_early_data);
+        }
+        assert!(f.resume.expect_reject_early_data && f.resume.shim_writes_first);
+        // The retry has the unprefixed flags and its own, not -on-resume's.
+        assert!(!f.retry.expect_reject_early_data && !f.retry.shim_writes_first);
+        assert_eq!(f.retry.expect_alpn.as_deref(), Some("foo"));
+        assert_eq!(f.resume.expect_alpn, None);
+    }
+
+    #[test]
     fn base64_values() {
         assert_eq!(base64("-x", "").unwrap(), b"");
         assert_eq!(base64("-x", "Zg==").unwrap(), b"f");
@@ -791,13 +842,20 @@ mod tests {
             Err(ParseError::Unimplemented(_))
         ));
         // A resumption-only flag matters only if a resumption runs.
-        assert!(parse(&args(&["-on-resume-enable-early-data"])).is_ok());
+        assert!(parse(&args(&["-on-resume-use-ticket-callback"])).is_ok());
         assert!(matches!(
             parse(&args(&[
                 "-resume-count",
                 "1",
-                "-on-resume-enable-early-data"
+                "-on-resume-use-ticket-callback"
             ])),
+            Err(ParseError::Unimplemented(_))
+        ));
+        // So does one for the handshake after a 0-RTT rejection.
+        let reason = ["-on-retry-expect-early-data-reason", "peer_declined"];
+        assert!(parse(&args(&reason)).is_ok());
+        assert!(matches!(
+            parse(&args(&["-resume-count", "1", reason[0], reason[1]])),
             Err(ParseError::Unimplemented(_))
         ));
         // Ignored flags take their value along.

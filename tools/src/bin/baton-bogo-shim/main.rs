@@ -5,7 +5,9 @@
 //! `-shim-id` as a little-endian u64, runs one Baton [`Connection`] as the
 //! flags ask (one more per `-resume-count`, each offering the session the
 //! one before received), then echoes each byte the runner sends XORed with 0xff (what
-//! BoringSSL's own shim does), and exits 0 on success, 1 with the error on
+//! BoringSSL's own shim does; with `-enable-early-data` a server reads the
+//! client's 0-RTT data first and echoes it after the handshake, a resuming
+//! client sends its first write as 0-RTT), and exits 0 on success, 1 with the error on
 //! stderr on failure, and 89 when a flag names a feature Baton does not have.
 //!
 //! Baton's errors are printed as `ERROR: <kind>: <alert>: <message>`, so the
@@ -16,6 +18,7 @@
 mod flags;
 mod setup;
 
+use baton::early::EarlyDataStatus;
 use baton::{Connection, Error, ErrorKind};
 use flags::{Options, ParseError};
 use std::io::Write;
@@ -135,19 +138,23 @@ fn run(flags: &flags::Flags) -> Result<(), Outcome> {
         shared.take_received();
         let run = Run {
             o: opts,
+            retry: &flags.retry,
             setup: &setup,
             is_resume,
             origin,
         };
-        match connection(&run, tcp, offer.take()) {
-            Ok(o) => origin = o,
+        let ran = match connection(&run, tcp, offer.take()) {
+            Ok((o, ran)) => {
+                origin = o;
+                ran
+            }
             Err(e) => {
                 linger(&keep);
                 return Err(e);
             }
-        }
+        };
         let received = shared.take_received();
-        sessions(&run, &received)?;
+        sessions(&Run { o: ran, ..run }, &received)?;
         offer = received.into_iter().last();
     }
     Ok(())
@@ -157,6 +164,8 @@ fn run(flags: &flags::Flags) -> Result<(), Outcome> {
 /// whether it is a resumption (every connection after the first).
 struct Run<'a> {
     o: &'a Options,
+    /// A client's options after the server rejected its 0-RTT.
+    retry: &'a Options,
     setup: &'a setup::Setup,
     is_resume: bool,
     /// What the handshake that made the session negotiated.
@@ -217,6 +226,18 @@ fn sessions(run: &Run, received: &[baton::SavedSession]) -> Result<(), Outcome> 
             "expectation failed: the ticket was not renewed".into(),
         ));
     }
+    // bssl_shim checks the newest TLS 1.3 ticket's 0-RTT both ways (Baton
+    // keeps TLS 1.2 sessions at 0, as BoringSSL does).
+    if let Some(newest) = received.last() {
+        let allows = newest.max_early_data() != 0;
+        let tls13 = newest.version() == baton::ProtocolVersion::TLSV1_3;
+        if tls13 && !o.shim_shuts_down && allows != o.expect_ticket_supports_early_data {
+            return Err(Outcome::Failed(format!(
+                "expectation failed: the new session {} early data",
+                if allows { "allows" } else { "does not allow" }
+            )));
+        }
+    }
     Ok(())
 }
 
@@ -239,13 +260,15 @@ fn linger(tcp: &TcpStream) {
 }
 
 /// Runs one connection; returns what the session it leaves was made with
-/// (see [`Run::origin`]).
-fn connection(
-    run: &Run,
+/// (see [`Run::origin`]) and the options it ended with (a client's retry
+/// options when the server rejected its 0-RTT).
+fn connection<'a>(
+    run: &Run<'a>,
     tcp: TcpStream,
     offer: Option<baton::SavedSession>,
-) -> Result<Origin, Outcome> {
+) -> Result<(Origin, &'a Options), Outcome> {
     let (o, setup) = (run.o, run.setup);
+    let offers_session = offer.is_some();
     let mut conn = if o.server {
         Connection::new_server(&setup.config)
     } else {
@@ -258,6 +281,52 @@ fn connection(
         conn.session_mut().set_saved_session(session)?;
     }
     conn.set_io(tcp);
+    let first = o
+        .shim_initial_write
+        .as_deref()
+        .unwrap_or("hello")
+        .as_bytes();
+    // Server: the 0-RTT data the client sent, echoed once the handshake is
+    // done. Client: how much of the first write went as 0-RTT.
+    let mut early_in = Vec::new();
+    let mut first_sent = 0;
+    let retry_run;
+    let run = if !o.enable_early_data {
+        run
+    } else if o.server {
+        early_in = read_early_data(&mut conn)?;
+        run
+    } else if run.is_resume && offers_session {
+        match early_data_client(o, &mut conn, first)? {
+            Some(n) => {
+                first_sent = n;
+                run
+            }
+            None => {
+                // bssl_shim's retry: the exchange again, with the -on-retry
+                // options (the -on-resume ones were for the 0-RTT attempt).
+                retry_run = Run {
+                    o: run.retry,
+                    ..*run
+                };
+                &retry_run
+            }
+        }
+    } else if run.is_resume && o.expect_reject_early_data {
+        // Nothing to offer 0-RTT with: bssl_shim's exchange would succeed.
+        return Err(Outcome::Failed(
+            "expectation failed: no 0-RTT was offered, so none was rejected".into(),
+        ));
+    } else {
+        run
+    };
+    // The retry's options may name another first write.
+    let o = run.o;
+    let first = o
+        .shim_initial_write
+        .as_deref()
+        .unwrap_or("hello")
+        .as_bytes();
     // With -implicit-handshake the first read drives the handshake, unless
     // something before it (a write, the exporter, a KeyUpdate, the
     // shutdown) needs it done.
@@ -289,15 +358,70 @@ fn connection(
         conn.request_key_update(false)?;
     }
     if o.shim_writes_first {
-        let first = o.shim_initial_write.as_deref().unwrap_or("hello");
-        send_all(&mut conn, first.as_bytes())?;
+        send_all(&mut conn, &first[first_sent.min(first.len())..])?;
     }
     if o.shim_shuts_down {
         shut_down(o, &mut conn)?;
     } else {
+        // bssl_shim echoes 0-RTT data as it reads it, in 0.5-RTT data;
+        // Baton writes only after the handshake, so it goes now.
+        if !early_in.is_empty() {
+            let reply: Vec<u8> = early_in.iter().map(|b| b ^ 0xff).collect();
+            send_all(&mut conn, &reply)?;
+        }
         echo(run, &mut conn)?;
     }
-    Ok(run.origin(&conn))
+    Ok((run.origin(&conn), o))
+}
+
+/// Server: reads every byte of 0-RTT data (none when it is not offered or
+/// is refused), driving the handshake up to the client's EndOfEarlyData.
+/// Bounded by the config's maximum early data size.
+fn read_early_data(conn: &mut Connection) -> Result<Vec<u8>, Outcome> {
+    let mut all = Vec::new();
+    let mut buf = [0u8; 16384];
+    loop {
+        match conn.recv_early_data(&mut buf)? {
+            0 => return Ok(all),
+            n => all.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// Client, resuming with 0-RTT on: sends the first write (`-shim-writes-first`)
+/// as early data, or offers 0-RTT with none, and completes the handshake.
+/// Returns how many bytes of `first` went as 0-RTT, or `None` when the
+/// server rejected it as the test expected (bssl_shim's retry follows).
+fn early_data_client(
+    o: &Options,
+    conn: &mut Connection,
+    first: &[u8],
+) -> Result<Option<usize>, Outcome> {
+    let data = if o.shim_writes_first { first } else { b"" };
+    let sent = conn.send_early_data(data)?;
+    // bssl_shim exports where its handshake call returns, which for a
+    // client offering 0-RTT is before the server's answer: there it fails.
+    if o.export_keying_material > 0 {
+        let mut out = vec![0u8; o.export_keying_material];
+        conn.export_keying_material(
+            o.export_label.as_bytes(),
+            o.export_context.as_bytes(),
+            &mut out,
+        )?;
+    }
+    conn.negotiate()?;
+    match conn.early_data_status() {
+        EarlyDataStatus::Rejected if o.expect_reject_early_data => Ok(None),
+        EarlyDataStatus::Rejected => Err(Outcome::Failed(
+            "expectation failed: 0-RTT was unexpectedly rejected".into(),
+        )),
+        _ if o.expect_reject_early_data => Err(Outcome::Failed(
+            "expectation failed: the 0-RTT exchange unexpectedly succeeded (not rejected)".into(),
+        )),
+        EarlyDataStatus::Accepted => Ok(Some(sent)),
+        // Not offered (the ticket does not allow it): nothing was sent.
+        _ => Ok(Some(0)),
+    }
 }
 
 fn send_all(conn: &mut Connection, mut data: &[u8]) -> Result<(), Outcome> {
@@ -427,6 +551,17 @@ fn check(run: &Run, conn: &Connection) -> Result<(), Outcome> {
             "extended master secret",
             conn.extended_master_secret().unwrap_or(true),
             true,
+        )?;
+    }
+    if o.expect_accept_early_data {
+        want("0-RTT", conn.early_data_status(), EarlyDataStatus::Accepted)?;
+    }
+    // A client that expected a rejection and got none has failed already.
+    if o.expect_reject_early_data && o.server {
+        want(
+            "0-RTT accepted",
+            conn.early_data_status() == EarlyDataStatus::Accepted,
+            false,
         )?;
     }
     if o.expect_no_peer_cert {

@@ -4,6 +4,7 @@
 
 use crate::flags::{alpn_list, Options};
 use crate::Outcome;
+use baton::early::{AntiReplayMode, AntiReplayStore, Claim};
 use baton::resumption::MemorySessionCache;
 use baton::{CertChainAndKey, CipherSuite, Config, NamedGroup, SecurityPolicy, SignatureScheme};
 use baton::{ProtocolVersion, RenegotiationRefusal, SavedSession, TicketKeys};
@@ -298,6 +299,29 @@ impl Shared {
     }
 }
 
+/// BoringSSL's `max_early_data_size` when 0-RTT is on (what the runner
+/// expects tickets to carry).
+const MAX_EARLY_DATA: u32 = 16384;
+
+/// TEST ONLY: an anti-replay "store" that calls every claim the first.
+///
+/// BoringSSL has no anti-replay of its own (it leaves it to the
+/// application), and BoGo's 0-RTT tests resume one ticket, sometimes twice,
+/// expecting 0-RTT each time. Baton accepts 0-RTT only after a store claims
+/// it, so the shim gives it this one. It protects against nothing: never use
+/// it outside the shim.
+struct EveryClaimFresh;
+
+impl AntiReplayStore for EveryClaimFresh {
+    fn claim(&self, _key: &[u8], _ttl: std::time::Duration) -> Claim {
+        Claim::Fresh
+    }
+
+    fn remembers_since(&self) -> Option<std::time::SystemTime> {
+        None
+    }
+}
+
 /// A connection's configuration, and the certificate chain of each
 /// credential (for `-expect-selected-credential`; index -1 is the default).
 pub struct Setup {
@@ -352,6 +376,19 @@ pub fn config(o: &Options, shared: &Shared) -> Result<Setup, Outcome> {
         }
         b.set_ticket_keys(shared.keys.clone());
         b.set_session_cache(shared.cache.clone());
+        if o.enable_early_data {
+            b.set_max_early_data_size(MAX_EARLY_DATA)
+                .map_err(|e| Outcome::Failed(format!("-enable-early-data: {e}")))?;
+            // With every claim fresh the mode matters only in that
+            // ClientHello recording would refuse old tickets by their age,
+            // which BoringSSL does not.
+            b.set_anti_replay(Arc::new(EveryClaimFresh), AntiReplayMode::SingleUseTickets);
+            // BoringSSL resumes whatever the ticket age and takes 0-RTT
+            // within 60 s of skew (kMaxTicketAgeSkewSeconds); Baton refuses
+            // a ticket outside its age window (10 s by default), so the
+            // 0-RTT tests get BoringSSL's 60 s.
+            b.set_ticket_age_window(std::time::Duration::from_secs(60));
+        }
         if let Some(p) = &o.select_alpn {
             if !o.decline_alpn {
                 b.set_alpn_preferences(&[p.as_bytes()])
