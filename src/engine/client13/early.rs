@@ -41,7 +41,8 @@ pub(super) struct EarlyOut {
 /// ticket with its suite (the only way it may accept).
 pub(super) struct EarlyAnswer {
     out: EarlyOut,
-    resumed_exact: bool,
+    /// The suite the first PSK was selected with (`None`: it was not).
+    resumed_suite: Option<CipherSuite>,
     /// EncryptedExtensions accepted it: EndOfEarlyData is owed.
     accepted: bool,
 }
@@ -136,7 +137,7 @@ pub(super) fn after_hrr(c: &mut Common, early: Option<EarlyOut>) {
 /// The ServerHello came: the offer waits for the EncryptedExtensions.
 pub(super) fn after_server_hello(out: EarlyOut, resumed_suite: Option<CipherSuite>) -> EarlyAnswer {
     EarlyAnswer {
-        resumed_exact: resumed_suite == Some(out.suite),
+        resumed_suite,
         out,
         accepted: false,
     }
@@ -165,10 +166,18 @@ pub(super) fn on_encrypted_extensions(
         c.info.early_data = EarlyDataStatus::Rejected;
         return c.set_encrypter(n.suite, n.hs.client_traffic(), KeyPhase::Handshake);
     }
-    if !early.resumed_exact {
-        return Err(illegal(
-            "server accepted early data without the first PSK and its cipher suite",
-        ));
+    match early.resumed_suite {
+        None => {
+            return Err(illegal(
+                "server accepted early data without resuming the first PSK offered",
+            ))
+        }
+        Some(s) if s != early.out.suite => {
+            return Err(illegal(
+                "server accepted early data under another cipher suite than the PSK's",
+            ))
+        }
+        Some(_) => {}
     }
     if c.info.alpn != early.out.alpn {
         return Err(illegal(

@@ -363,8 +363,8 @@ fn connection<'a>(
     if o.shim_shuts_down {
         shut_down(o, &mut conn)?;
     } else {
-        // bssl_shim echoes 0-RTT data as it reads it, in 0.5-RTT data;
-        // Baton writes only after the handshake, so it goes now.
+        // What was not echoed at 0.5-RTT (the shim writes first, or shuts
+        // down: see read_early_data) goes now.
         if !early_in.is_empty() {
             let reply: Vec<u8> = early_in.iter().map(|b| b ^ 0xff).collect();
             send_all(&mut conn, &reply)?;
@@ -375,15 +375,27 @@ fn connection<'a>(
 }
 
 /// Server: reads every byte of 0-RTT data (none when it is not offered or
-/// is refused), driving the handshake up to the client's EndOfEarlyData.
-/// Bounded by the config's maximum early data size.
+/// is refused), driving the handshake up to the client's EndOfEarlyData,
+/// and echoes each piece at once as 0.5-RTT data, as bssl_shim does (the
+/// runner reads the echo before it sends EndOfEarlyData). Returns what it
+/// could not echo yet (none, unless 0.5-RTT was not allowed). Bounded by
+/// the config's maximum early data size.
 fn read_early_data(conn: &mut Connection) -> Result<Vec<u8>, Outcome> {
-    let mut all = Vec::new();
+    let mut left = Vec::new();
     let mut buf = [0u8; 16384];
     loop {
-        match conn.recv_early_data(&mut buf)? {
-            0 => return Ok(all),
-            n => all.extend_from_slice(&buf[..n]),
+        let n = conn.recv_early_data(&mut buf)?;
+        if n == 0 {
+            return Ok(left);
+        }
+        left.extend_from_slice(&buf[..n]);
+        if conn.may_send_early_response() {
+            let reply: Vec<u8> = left.iter().map(|b| b ^ 0xff).collect();
+            let mut sent = 0;
+            while sent < reply.len() {
+                sent += conn.send_early_response(&reply[sent..])?;
+            }
+            left.clear();
         }
     }
 }
