@@ -43,6 +43,7 @@ pub mod config;
 pub mod connection;
 pub(crate) mod engine;
 pub mod offload;
+mod oneshot;
 pub mod policy;
 pub mod psk;
 pub mod resumption;

@@ -21,7 +21,6 @@
 //! doubt.
 
 use core::time::Duration;
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
 
 /// What an anti-replay key is made of (see the [module docs](self)).
@@ -76,27 +75,16 @@ pub trait AntiReplayStore: Send + Sync {
     fn remembers_since(&self) -> Option<SystemTime>;
 }
 
-/// The answer slot: `None` while unanswered, then `Some(fresh)`, where
-/// `fresh` is `Some(true)` Fresh, `Some(false)` Replayed, `None` unavailable.
-type Slot = Mutex<Option<Option<bool>>>;
-/// Called once when the answer is given (to wake an event loop).
-type Waker = Box<dyn FnOnce() + Send + 'static>;
-
-struct Shared {
-    slot: Slot,
-    waker: Mutex<Option<Waker>>,
-}
-
 /// The handshake's half of a claim answered later.
 pub struct PendingClaim {
-    shared: Arc<Shared>,
+    /// `Some(true)` fresh, `Some(false)` replayed, `None` unavailable.
+    slot: crate::oneshot::Slot<Option<bool>>,
 }
 
 /// The store's half: answer from any thread. Dropping it unanswered counts
 /// as [`unavailable`](Self::unavailable).
 pub struct ClaimAnswer {
-    shared: Arc<Shared>,
-    answered: bool,
+    answer: crate::oneshot::Answer<Option<bool>>,
 }
 
 impl PendingClaim {
@@ -112,20 +100,9 @@ impl PendingClaim {
         Self::make(Some(Box::new(wake)))
     }
 
-    fn make(waker: Option<Waker>) -> (PendingClaim, ClaimAnswer) {
-        let shared = Arc::new(Shared {
-            slot: Mutex::new(None),
-            waker: Mutex::new(waker),
-        });
-        (
-            PendingClaim {
-                shared: Arc::clone(&shared),
-            },
-            ClaimAnswer {
-                shared,
-                answered: false,
-            },
-        )
+    fn make(waker: Option<crate::oneshot::Waker>) -> (PendingClaim, ClaimAnswer) {
+        let (slot, answer) = crate::oneshot::pair(waker, None);
+        (PendingClaim { slot }, ClaimAnswer { answer })
     }
 
     /// The answer if given: `None` while unanswered, then the same answer
@@ -137,9 +114,8 @@ impl PendingClaim {
 
     /// `None` while unanswered; then the answer (never `Pending`), the same
     /// at every later poll.
-    #[allow(dead_code)] // until the engine polls
     pub(crate) fn poll(&self) -> Option<Claim> {
-        lock(&self.shared.slot).map(|a| match a {
+        self.slot.poll().map(|a| match a {
             Some(true) => Claim::Fresh,
             Some(false) => Claim::Replayed,
             None => Claim::Unavailable,
@@ -150,43 +126,24 @@ impl PendingClaim {
 impl ClaimAnswer {
     /// The key was not claimed before (now it is).
     pub fn fresh(mut self) {
-        self.answer(Some(true));
+        self.answer.give(Some(true));
     }
 
     /// The key was claimed before.
     pub fn replayed(mut self) {
-        self.answer(Some(false));
+        self.answer.give(Some(false));
     }
 
     /// The store failed or its deadline passed.
     pub fn unavailable(mut self) {
-        self.answer(None);
-    }
-
-    fn answer(&mut self, value: Option<bool>) {
-        if self.answered {
-            return;
-        }
-        self.answered = true;
-        *lock(&self.shared.slot) = Some(value);
-        // Taken out first so the callback runs with no lock held.
-        let wake = lock(&self.shared.waker).take();
-        if let Some(wake) = wake {
-            wake();
-        }
-    }
-}
-
-impl Drop for ClaimAnswer {
-    fn drop(&mut self) {
-        self.answer(None);
+        self.answer.give(None);
     }
 }
 
 impl core::fmt::Debug for PendingClaim {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("PendingClaim")
-            .field("answered", &lock(&self.shared.slot).is_some())
+            .field("answered", &self.slot.is_answered())
             .finish()
     }
 }
@@ -194,13 +151,7 @@ impl core::fmt::Debug for PendingClaim {
 impl core::fmt::Debug for ClaimAnswer {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("ClaimAnswer")
-            .field("answered", &self.answered)
+            .field("answered", &self.answer.is_answered())
             .finish()
     }
-}
-
-/// A poisoned lock only means another thread panicked holding it; the data
-/// is still consistent.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }

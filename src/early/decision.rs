@@ -3,7 +3,7 @@
 
 use super::{AntiReplayMode, AntiReplayStore, MemoryAntiReplay};
 use core::time::Duration;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 /// What 0-RTT came to on a connection.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -72,23 +72,15 @@ pub enum EarlyDataDecision {
 /// A server's accept/reject callback for 0-RTT offers.
 pub type EarlyDataCallback = dyn Fn(&OfferedEarlyData<'_>) -> EarlyDataDecision + Send + Sync;
 
-type Waker = Box<dyn FnOnce() + Send + 'static>;
-
-struct Shared {
-    slot: Mutex<Option<bool>>,
-    waker: Mutex<Option<Waker>>,
-}
-
 /// The handshake's half of a decision given later.
 pub struct PendingEarlyData {
-    shared: Arc<Shared>,
+    slot: crate::oneshot::Slot<bool>,
 }
 
 /// The application's half: answer from any thread. Dropping it unanswered
 /// rejects.
 pub struct EarlyDataAnswer {
-    shared: Arc<Shared>,
-    answered: bool,
+    answer: crate::oneshot::Answer<bool>,
 }
 
 impl PendingEarlyData {
@@ -104,62 +96,33 @@ impl PendingEarlyData {
         Self::make(Some(Box::new(wake)))
     }
 
-    fn make(waker: Option<Waker>) -> (PendingEarlyData, EarlyDataAnswer) {
-        let shared = Arc::new(Shared {
-            slot: Mutex::new(None),
-            waker: Mutex::new(waker),
-        });
-        (
-            PendingEarlyData {
-                shared: Arc::clone(&shared),
-            },
-            EarlyDataAnswer {
-                shared,
-                answered: false,
-            },
-        )
+    fn make(waker: Option<crate::oneshot::Waker>) -> (PendingEarlyData, EarlyDataAnswer) {
+        let (slot, answer) = crate::oneshot::pair(waker, false);
+        (PendingEarlyData { slot }, EarlyDataAnswer { answer })
     }
 
     /// `None` while unanswered, then whether it was accepted.
     pub(crate) fn poll(&self) -> Option<bool> {
-        *lock(&self.shared.slot)
+        self.slot.poll()
     }
 }
 
 impl EarlyDataAnswer {
     /// Accepts the early data.
     pub fn accept(mut self) {
-        self.answer(true);
+        self.answer.give(true);
     }
 
     /// Rejects it (the handshake goes on in 1-RTT).
     pub fn reject(mut self) {
-        self.answer(false);
-    }
-
-    fn answer(&mut self, accept: bool) {
-        if self.answered {
-            return;
-        }
-        self.answered = true;
-        *lock(&self.shared.slot) = Some(accept);
-        let wake = lock(&self.shared.waker).take();
-        if let Some(wake) = wake {
-            wake();
-        }
-    }
-}
-
-impl Drop for EarlyDataAnswer {
-    fn drop(&mut self) {
-        self.answer(false);
+        self.answer.give(false);
     }
 }
 
 impl core::fmt::Debug for PendingEarlyData {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("PendingEarlyData")
-            .field("answer", &*lock(&self.shared.slot))
+            .field("answer", &self.slot.poll())
             .finish()
     }
 }
@@ -167,13 +130,9 @@ impl core::fmt::Debug for PendingEarlyData {
 impl core::fmt::Debug for EarlyDataAnswer {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("EarlyDataAnswer")
-            .field("answered", &self.answered)
+            .field("answered", &self.answer.is_answered())
             .finish()
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The most early data a server may allow per connection: what it buffers

@@ -4,7 +4,7 @@
 //! only ciphertext.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// What `retrieve` answers.
@@ -32,26 +32,16 @@ pub trait SessionCache: Send + Sync {
     fn delete(&self, id: &[u8]);
 }
 
-/// The answer slot: `None` while unanswered, then `Some(answer)`.
-type Slot = Mutex<Option<Option<Vec<u8>>>>;
-/// Called once when the answer is given (to wake an event loop).
-type Waker = Box<dyn FnOnce() + Send + 'static>;
-
-struct Shared {
-    slot: Slot,
-    waker: Mutex<Option<Waker>>,
-}
-
 /// The handshake's half of an answer that comes later.
 pub struct PendingLookup {
-    shared: Arc<Shared>,
+    /// `Some(value)` found, `None` not found.
+    slot: crate::oneshot::Slot<Option<Vec<u8>>>,
 }
 
 /// The application's half: give the answer from any thread. Dropping it
 /// unanswered counts as [`not_found`](Self::not_found).
 pub struct LookupAnswer {
-    shared: Arc<Shared>,
-    answered: bool,
+    answer: crate::oneshot::Answer<Option<Vec<u8>>>,
 }
 
 impl PendingLookup {
@@ -67,65 +57,34 @@ impl PendingLookup {
         Self::make(Some(Box::new(wake)))
     }
 
-    fn make(waker: Option<Waker>) -> (PendingLookup, LookupAnswer) {
-        let shared = Arc::new(Shared {
-            slot: Mutex::new(None),
-            waker: Mutex::new(waker),
-        });
-        (
-            PendingLookup {
-                shared: Arc::clone(&shared),
-            },
-            LookupAnswer {
-                shared,
-                answered: false,
-            },
-        )
+    fn make(waker: Option<crate::oneshot::Waker>) -> (PendingLookup, LookupAnswer) {
+        let (slot, answer) = crate::oneshot::pair(waker, None);
+        (PendingLookup { slot }, LookupAnswer { answer })
     }
 
     /// `None` while unanswered; then the answer (`Some(None)`: not found),
     /// the same at every later poll.
-    #[cfg_attr(not(test), allow(dead_code))] // until the engine polls
     pub(crate) fn poll(&self) -> Option<Option<Vec<u8>>> {
-        lock(&self.shared.slot).clone()
+        self.slot.poll()
     }
 }
 
 impl LookupAnswer {
     /// The entry was found.
     pub fn found(mut self, value: Vec<u8>) {
-        self.answer(Some(value));
+        self.answer.give(Some(value));
     }
 
     /// There is no entry (or the store failed): the handshake goes on in full.
     pub fn not_found(mut self) {
-        self.answer(None);
-    }
-
-    fn answer(&mut self, value: Option<Vec<u8>>) {
-        if self.answered {
-            return;
-        }
-        self.answered = true;
-        *lock(&self.shared.slot) = Some(value);
-        // Taken out first so the callback runs with no lock held.
-        let wake = lock(&self.shared.waker).take();
-        if let Some(wake) = wake {
-            wake();
-        }
-    }
-}
-
-impl Drop for LookupAnswer {
-    fn drop(&mut self) {
-        self.answer(None);
+        self.answer.give(None);
     }
 }
 
 impl core::fmt::Debug for PendingLookup {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("PendingLookup")
-            .field("answered", &lock(&self.shared.slot).is_some())
+            .field("answered", &self.slot.is_answered())
             .finish()
     }
 }
@@ -133,13 +92,13 @@ impl core::fmt::Debug for PendingLookup {
 impl core::fmt::Debug for LookupAnswer {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("LookupAnswer")
-            .field("answered", &self.answered)
+            .field("answered", &self.answer.is_answered())
             .finish()
     }
 }
 
 /// A poisoned lock only means another thread panicked holding it; the data
-/// (an answer slot, a cache map) is still consistent.
+/// (a cache map) is still consistent.
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
