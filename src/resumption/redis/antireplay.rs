@@ -2,10 +2,10 @@
 //! epoch that says since when Redis has remembered them (see
 //! [`RedisAntiReplay`]).
 
-use super::{hex, stderr_log, with_connection, Health, LogFn, RedisUrl, StoreError, Timeouts};
+use super::{hex, spawn_workers, with_connection, Link, LogFn, RedisUrl, StoreError};
 use crate::early::{AntiReplayStore, Claim, ClaimAnswer, PendingClaim, MAX_KEY_LEN};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, SyncSender, TrySendError};
+use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -144,10 +144,7 @@ struct Job {
 
 /// What the handshakes and the workers share.
 struct Shared {
-    url: RedisUrl,
-    timeouts: Timeouts,
-    log: Arc<LogFn>,
-    health: Mutex<Health>,
+    link: Link,
     stats: Mutex<RedisAntiReplayStats>,
     /// `P:replay:epoch`.
     epoch_key: String,
@@ -181,9 +178,7 @@ impl Shared {
     }
 
     fn admit(&self) -> Admit {
-        let Ok(mut h) = self.health.lock() else {
-            return Admit::CircuitOpen;
-        };
+        let mut h = self.link.health();
         if !h.is_down() {
             Admit::Up
         } else if h.may_try() {
@@ -214,18 +209,11 @@ impl Shared {
     }
 
     fn is_down(&self) -> bool {
-        self.health.lock().map_or(true, |h| h.is_down())
+        self.link.health().is_down()
     }
 
     fn succeeded(&self) {
-        let line = self
-            .health
-            .lock()
-            .ok()
-            .and_then(|mut h| h.succeeded(&self.url));
-        if let Some(line) = line {
-            (self.log)(&line);
-        }
+        self.link.succeeded();
         self.count(|s| {
             s.down = false;
             s.last_success = Some(SystemTime::now());
@@ -233,15 +221,7 @@ impl Shared {
     }
 
     fn failed(&self, e: &StoreError) {
-        let line = self
-            .health
-            .lock()
-            .ok()
-            .and_then(|mut h| h.failed(&self.url, e));
-        let started = line.is_some();
-        if let Some(line) = line {
-            (self.log)(&line);
-        }
+        let started = self.link.failed(e);
         self.count(|s| {
             s.down = true;
             s.outages += u64::from(started);
@@ -314,7 +294,7 @@ pub struct RedisAntiReplay {
 impl core::fmt::Debug for RedisAntiReplay {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("RedisAntiReplay")
-            .field("url", &self.shared.url)
+            .field("url", &self.shared.link.url)
             .finish_non_exhaustive()
     }
 }
@@ -331,54 +311,38 @@ impl RedisAntiReplay {
                 "workers, queue and timeout must be above zero",
             ));
         }
+        let epoch_key = url.key("replay:epoch");
         let shared = Arc::new(Shared {
-            timeouts: Timeouts {
-                connect: opts.timeout,
-                io: opts.timeout,
-            },
-            log: opts.log.clone().unwrap_or_else(stderr_log),
-            health: Mutex::new(Health::new(
+            link: Link::new(
                 "anti-replay",
-                Duration::from_millis(100).min(opts.max_backoff),
+                url,
+                opts.timeout,
                 opts.max_backoff,
-            )),
+                opts.log.clone(),
+            ),
             stats: Mutex::new(RedisAntiReplayStats::default()),
-            epoch_key: url.key("replay:epoch"),
+            epoch_key,
             started: SystemTime::now(),
             epoch: Mutex::new(None),
             closing: AtomicBool::new(false),
-            url,
         });
-        let (tx, rx) = mpsc::sync_channel::<Job>(opts.queue);
-        let rx = Arc::new(Mutex::new(rx));
-        let mut workers = Vec::with_capacity(opts.workers);
-        for i in 0..opts.workers {
-            let shared = Arc::clone(&shared);
-            let rx = Arc::clone(&rx);
-            let t = std::thread::Builder::new()
-                .name(format!("baton-redis-replay-{i}"))
-                .spawn(move || {
-                    let mut con = None;
-                    // Learn the epoch before the first claim needs it (once:
-                    // every claim reads it anyway).
-                    if i == 0 {
-                        sync_epoch(&shared, &mut con);
-                    }
-                    loop {
-                        // The lock is held only to take one job.
-                        let job = match rx.lock() {
-                            Ok(rx) => rx.recv(),
-                            Err(_) => return,
-                        };
-                        match job {
-                            Ok(job) => run(&shared, &mut con, job),
-                            Err(_) => return,
-                        }
-                    }
-                })
-                .map_err(|e| StoreError::new(format!("starting an anti-replay worker: {e}")))?;
-            workers.push(t);
-        }
+        let worker = Arc::clone(&shared);
+        let (tx, workers) = spawn_workers(
+            opts.workers,
+            opts.queue,
+            "baton-redis-replay",
+            move |i, next| {
+                let mut con = None;
+                // Learn the epoch before the first claim needs it (once: every
+                // claim reads it anyway).
+                if i == 0 {
+                    sync_epoch(&worker, &mut con);
+                }
+                while let Some(job) = next() {
+                    run(&worker, &mut con, job);
+                }
+            },
+        )?;
         Ok(Self {
             shared,
             waker: opts.waker,
@@ -398,12 +362,12 @@ impl RedisAntiReplay {
 
     /// The URL used (without any password).
     pub fn url(&self) -> &RedisUrl {
-        &self.shared.url
+        &self.shared.link.url
     }
 
     /// The Redis key for an anti-replay key.
     fn key(&self, key: &[u8]) -> String {
-        self.shared.url.key(&format!("replay:{}", hex(key)))
+        self.shared.link.url.key(&format!("replay:{}", hex(key)))
     }
 }
 
@@ -441,7 +405,7 @@ impl AntiReplayStore for RedisAntiReplay {
             key: self.key(key),
             ttl_ms: ttl_ms(ttl),
             answer,
-            deadline: Instant::now() + self.shared.timeouts.io,
+            deadline: Instant::now() + self.shared.link.timeouts.io,
             probe,
             since: self.shared.remembers_since(),
         };
@@ -557,7 +521,7 @@ fn sync_epoch(shared: &Shared, con: &mut Option<redis::Connection>) {
     if shared.closing.load(Ordering::SeqCst) {
         return;
     }
-    let reply = with_connection(con, &shared.url, shared.timeouts, |c| {
+    let reply = with_connection(con, &shared.link.url, shared.link.timeouts, |c| {
         let mut pipe = redis::pipe();
         pipe.atomic();
         add_epoch(&mut pipe, &shared.epoch_key);
@@ -599,7 +563,7 @@ fn run(shared: &Shared, con: &mut Option<redis::Connection>, job: Job) {
     // by the epoch of the very data it was claimed in. A retry after a
     // dropped connection cannot turn a claim fresh twice: if the first
     // transaction ran, the second finds the key and answers nil.
-    let reply = with_connection(con, &shared.url, shared.timeouts, |c| {
+    let reply = with_connection(con, &shared.link.url, shared.link.timeouts, |c| {
         let mut pipe = redis::pipe();
         pipe.atomic();
         add_epoch(&mut pipe, &shared.epoch_key);

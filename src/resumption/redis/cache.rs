@@ -1,8 +1,8 @@
 //! A session cache in Redis: TLS 1.2 session ids shared by a fleet.
 
-use super::{hex, stderr_log, with_connection, Health, LogFn, RedisUrl, StoreError, Timeouts};
+use super::{hex, spawn_workers, with_connection, Link, LogFn, RedisUrl, StoreError};
 use crate::resumption::{CacheLookup, LookupAnswer, PendingLookup, SessionCache};
-use std::sync::mpsc::{self, SyncSender, TrySendError};
+use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
@@ -126,10 +126,7 @@ enum Job {
 
 /// What the handshakes and the workers share.
 struct Shared {
-    url: RedisUrl,
-    timeouts: Timeouts,
-    log: Arc<LogFn>,
-    health: Mutex<Health>,
+    link: Link,
     stats: Mutex<RedisCacheStats>,
 }
 
@@ -143,21 +140,12 @@ impl Shared {
     /// Whether to send an operation to Redis now: not while the circuit is
     /// open, except one probe per backoff period.
     fn may_try(&self) -> bool {
-        self.health
-            .lock()
-            .map(|mut h| !h.is_down() || h.may_try())
-            .unwrap_or(false)
+        let mut h = self.link.health();
+        !h.is_down() || h.may_try()
     }
 
     fn succeeded(&self) {
-        let line = self
-            .health
-            .lock()
-            .ok()
-            .and_then(|mut h| h.succeeded(&self.url));
-        if let Some(line) = line {
-            (self.log)(&line);
-        }
+        self.link.succeeded();
         self.count(|s| {
             s.down = false;
             s.last_success = Some(SystemTime::now());
@@ -165,15 +153,7 @@ impl Shared {
     }
 
     fn failed(&self, e: &StoreError) {
-        let line = self
-            .health
-            .lock()
-            .ok()
-            .and_then(|mut h| h.failed(&self.url, e));
-        let started = line.is_some();
-        if let Some(line) = line {
-            (self.log)(&line);
-        }
+        let started = self.link.failed(e);
         self.count(|s| {
             s.down = true;
             s.outages += u64::from(started);
@@ -200,7 +180,7 @@ pub struct RedisSessionCache {
 impl core::fmt::Debug for RedisSessionCache {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("RedisSessionCache")
-            .field("url", &self.shared.url)
+            .field("url", &self.shared.link.url)
             .finish_non_exhaustive()
     }
 }
@@ -216,44 +196,27 @@ impl RedisSessionCache {
             ));
         }
         let shared = Arc::new(Shared {
-            url,
-            timeouts: Timeouts {
-                connect: opts.timeout,
-                io: opts.timeout,
-            },
-            log: opts.log.clone().unwrap_or_else(stderr_log),
-            health: Mutex::new(Health::new(
+            link: Link::new(
                 "session cache",
-                Duration::from_millis(100).min(opts.max_backoff),
+                url,
+                opts.timeout,
                 opts.max_backoff,
-            )),
+                opts.log.clone(),
+            ),
             stats: Mutex::new(RedisCacheStats::default()),
         });
-        let (tx, rx) = mpsc::sync_channel::<Job>(opts.queue);
-        let rx = Arc::new(Mutex::new(rx));
-        let mut workers = Vec::with_capacity(opts.workers);
-        for i in 0..opts.workers {
-            let shared = Arc::clone(&shared);
-            let rx = Arc::clone(&rx);
-            let t = std::thread::Builder::new()
-                .name(format!("baton-redis-cache-{i}"))
-                .spawn(move || {
-                    let mut con = None;
-                    loop {
-                        // The lock is held only to take one job.
-                        let job = match rx.lock() {
-                            Ok(rx) => rx.recv(),
-                            Err(_) => return,
-                        };
-                        match job {
-                            Ok(job) => run(&shared, &mut con, job),
-                            Err(_) => return,
-                        }
-                    }
-                })
-                .map_err(|e| StoreError::new(format!("starting a cache worker: {e}")))?;
-            workers.push(t);
-        }
+        let worker = Arc::clone(&shared);
+        let (tx, workers) = spawn_workers(
+            opts.workers,
+            opts.queue,
+            "baton-redis-cache",
+            move |_, next| {
+                let mut con = None;
+                while let Some(job) = next() {
+                    run(&worker, &mut con, job);
+                }
+            },
+        )?;
         Ok(Self {
             shared,
             waker: opts.waker,
@@ -273,11 +236,11 @@ impl RedisSessionCache {
 
     /// The URL used (without any password).
     pub fn url(&self) -> &RedisUrl {
-        &self.shared.url
+        &self.shared.link.url
     }
 
     fn key(&self, id: &[u8]) -> String {
-        self.shared.url.key(&format!("session:{}", hex(id)))
+        self.shared.link.url.key(&format!("session:{}", hex(id)))
     }
 
     /// Queues a store or delete unless the circuit is open or the queue full.
@@ -319,7 +282,7 @@ impl SessionCache for RedisSessionCache {
         let job = Job::Get {
             key: self.key(id),
             answer,
-            deadline: Instant::now() + self.shared.timeouts.io,
+            deadline: Instant::now() + self.shared.link.timeouts.io,
         };
         match queue.try_send(job) {
             Ok(()) => CacheLookup::Pending(pending),
@@ -349,7 +312,7 @@ impl Drop for RedisSessionCache {
 
 /// One job on a worker, with its connection.
 fn run(shared: &Shared, con: &mut Option<redis::Connection>, job: Job) {
-    let (url, t) = (&shared.url, shared.timeouts);
+    let (url, t) = (&shared.link.url, shared.link.timeouts);
     match job {
         Job::Get {
             key,

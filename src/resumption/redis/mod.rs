@@ -72,7 +72,7 @@ pub use cache::{RedisCacheOptions, RedisCacheStats, RedisSessionCache};
 pub use keysource::{KeySourceOptions, KeySourceStats, RedisTicketKeySource};
 pub use rotate::{list, rotate, PublishedKey, RotateOptions, RotateOutcome};
 
-use std::sync::Arc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Why a Redis operation or a URL failed.
@@ -224,6 +224,91 @@ pub fn open(url: &RedisUrl, timeout: Duration) -> Result<redis::Connection, Stor
             io: timeout,
         },
     )
+}
+
+/// What a pool of Redis workers shares about its server: where it is, how
+/// patiently to talk to it, where the outage lines go, and whether it is up.
+struct Link {
+    url: RedisUrl,
+    timeouts: Timeouts,
+    log: Arc<LogFn>,
+    health: Mutex<Health>,
+}
+
+impl Link {
+    /// `what` names the user in the outage lines; `timeout` is the connect
+    /// and I/O timeout; the backoff starts at 100 ms (or `max_backoff`).
+    fn new(
+        what: &'static str,
+        url: RedisUrl,
+        timeout: Duration,
+        max_backoff: Duration,
+        log: Option<Arc<LogFn>>,
+    ) -> Self {
+        Self {
+            url,
+            timeouts: Timeouts {
+                connect: timeout,
+                io: timeout,
+            },
+            log: log.unwrap_or_else(stderr_log),
+            health: Mutex::new(Health::new(
+                what,
+                Duration::from_millis(100).min(max_backoff),
+                max_backoff,
+            )),
+        }
+    }
+
+    fn health(&self) -> std::sync::MutexGuard<'_, Health> {
+        self.health.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A success; logs once when it ends an outage.
+    fn succeeded(&self) {
+        let line = self.health().succeeded(&self.url);
+        if let Some(line) = line {
+            (self.log)(&line);
+        }
+    }
+
+    /// A failure; logs once when it starts an outage, and says whether it did.
+    fn failed(&self, e: &StoreError) -> bool {
+        let line = self.health().failed(&self.url, e);
+        let started = line.is_some();
+        if let Some(line) = line {
+            (self.log)(&line);
+        }
+        started
+    }
+}
+
+/// Starts `n` worker threads (`NAME-i`) on one job queue of `queue` places:
+/// each runs `body(i, next)`, where `next()` waits for the next job and is
+/// `None` once the queue's sender is dropped.
+fn spawn_workers<J: Send + 'static>(
+    n: usize,
+    queue: usize,
+    name: &str,
+    body: impl Fn(usize, &mut dyn FnMut() -> Option<J>) + Send + Sync + 'static,
+) -> Result<(mpsc::SyncSender<J>, Vec<std::thread::JoinHandle<()>>), StoreError> {
+    let (tx, rx) = mpsc::sync_channel::<J>(queue);
+    let rx = Arc::new(Mutex::new(rx));
+    let body = Arc::new(body);
+    let mut workers = Vec::with_capacity(n);
+    for i in 0..n {
+        let (rx, body) = (Arc::clone(&rx), Arc::clone(&body));
+        let t = std::thread::Builder::new()
+            .name(format!("{name}-{i}"))
+            .spawn(move || {
+                // The lock is held only to take one job.
+                let mut next = || rx.lock().ok()?.recv().ok();
+                body(i, &mut next);
+            })
+            .map_err(|e| StoreError::new(format!("starting {name}-{i}: {e}")))?;
+        workers.push(t);
+    }
+    Ok((tx, workers))
 }
 
 /// Up or down, and when to try again: the state behind "logged once per
