@@ -53,4 +53,16 @@ pub use connection::{Connection, KernelSession, KernelWrite, Session};
 pub use engine::Mode;
 pub use policy::SecurityPolicy;
 pub use psk::{ExternalPsk, PskHash};
+
+/// Frees the receive buffers this thread keeps for its next connections.
+///
+/// A connection's 21 KiB receive buffer goes back to a small per-thread pool
+/// (at most 16 buffers) when the connection ends or releases it while idle,
+/// zeroed where it held records, so the next connection on the thread skips
+/// a zeroed allocation. Worker threads that keep making connections want
+/// that; call this on a thread that is done with TLS, or to measure a
+/// connection's own memory.
+pub fn trim_buffer_pool() {
+    record::deframer::trim_pool();
+}
 pub use resumption::{SavedSession, TicketKeys};

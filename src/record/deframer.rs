@@ -82,6 +82,11 @@ fn take_buffer() -> Box<[u8]> {
         .unwrap_or_else(|| vec![0u8; CAPACITY].into_boxed_slice())
 }
 
+/// Frees the buffers this thread's pool keeps.
+pub(crate) fn trim_pool() {
+    let _ = POOL.try_with(|p| p.borrow_mut().clear());
+}
+
 /// Zeroes `buf[..dirty]` and keeps it for the next connection, unless the
 /// pool is full (or the thread is ending): then it is freed.
 fn give_back(mut buf: Box<[u8]>, dirty: usize) {
