@@ -310,7 +310,10 @@ impl ExpectClientHello {
 
         let alpn = choose_alpn(c, exts.alpn.as_deref())?;
         let early_max = match (self.early_verdict, &resume) {
-            (Some(verdict), _) => verdict,
+            // Handled again after a wait: the verdict holds only for the
+            // same first PSK (a ticket that expired meanwhile leaves none).
+            (Some(verdict), Some(r)) if r.index == 0 && exts.early_data => verdict,
+            (Some(_), _) => None,
             (None, Some(r)) if exts.early_data && self.hrr.is_none() => {
                 match early::decide(c, &exts, r, suite, alpn.as_deref()) {
                     early::Verdict::Accept(max) => Some(max),
