@@ -86,10 +86,21 @@ fn check_message(msg: &HandshakeMessage) {
     }
 }
 
-/// A ClientHello body (no handshake header).
+/// A ClientHello body (no handshake header); also through the public
+/// `baton::ClientHello` view and its JA4.
 pub fn client_hello(data: &[u8]) {
     if let Ok(ch) = ClientHello::read_bytes(data) {
         check_message(&HandshakeMessage::new(HandshakePayload::ClientHello(ch)));
+    }
+    if let Ok(len) = u32::try_from(data.len()) {
+        let mut msg = vec![1];
+        msg.extend_from_slice(&len.to_be_bytes()[1..]);
+        msg.extend_from_slice(data);
+        if len < 1 << 24 {
+            if let Ok(hello) = crate::ClientHello::parse(&msg) {
+                let _ = hello.ja4();
+            }
+        }
     }
 }
 

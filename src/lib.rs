@@ -29,6 +29,7 @@ pub use error::{AlertDescription, Blocked, Error, ErrorKind, Result};
 pub use msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
 
 pub mod cert;
+pub mod client_hello;
 pub(crate) mod crypto;
 pub(crate) mod record;
 pub(crate) mod secrets;
@@ -38,6 +39,7 @@ pub(crate) mod tls12;
 pub(crate) mod tls13;
 
 pub use cert::CertChainAndKey;
+pub use client_hello::ClientHello;
 pub use crypto::sign::KeyType;
 pub mod config;
 pub mod connection;

@@ -5,6 +5,8 @@
 //! - `pair`: in-memory client/server pairs (no sockets).
 //! - `policies`: every named security policy on the pair, as server and as client.
 //! - `cert_selection`: which of several chains a server sends (signature_algorithms_cert).
+//! - `client_hello`: `ClientHello::parse` and JA4 on FoxIO's captures, an
+//!   `openssl s_client` hello and every truncation.
 //! - `openssl`: interop with `openssl s_server` / `s_client` on 127.0.0.1.
 //! - `raw_hellos`: hand-written ClientHellos (hundreds of unknown extensions,
 //!   GREASE, one-byte records) against a Baton server.
@@ -30,6 +32,7 @@
 //!   `redis-server`, stopped and restarted under them (feature `redis`).
 
 mod cert_selection;
+mod client_hello;
 mod early_client;
 #[cfg(feature = "redis")]
 mod early_replay;
