@@ -32,6 +32,7 @@ pub(crate) struct ConfigInner {
     pub(crate) resumption: crate::resumption::settings::Settings,
     pub(crate) psk: crate::psk::PskSettings,
     pub(crate) early: crate::early::EarlySettings,
+    pub(crate) key_log: Option<Arc<dyn crate::keylog::KeyLog>>,
 }
 
 /// How a TLS 1.2 renegotiation request is refused (Baton never renegotiates;
@@ -75,6 +76,7 @@ impl core::fmt::Debug for ConfigInner {
             .field("require_ems", &self.ems_required())
             .field("renegotiation", &self.renegotiation)
             .field("resumption", &self.resumption)
+            .field("key_log", &self.key_log.is_some())
             .finish()
     }
 }
@@ -122,6 +124,7 @@ impl Config {
                 resumption: Default::default(),
                 psk: Default::default(),
                 early: Default::default(),
+                key_log: None,
             },
             trust_error: None,
         }
@@ -444,6 +447,19 @@ impl ConfigBuilder {
         store: Option<Arc<ClientSessionStore>>,
     ) -> &mut Self {
         self.inner.resumption.client_store = store;
+        self
+    }
+
+    /// Logs every secret of every handshake in the NSS key log format, for
+    /// decrypting captures with Wireshark (off by default).
+    /// [`KeyLogFile::from_env`](crate::KeyLogFile::from_env) gives the file
+    /// `SSLKEYLOGFILE` names; a closure `|label, client_random, secret|`
+    /// works too.
+    ///
+    /// **Warning:** the log holds the secrets of every connection: whoever
+    /// reads it can decrypt them. For debugging only.
+    pub fn set_key_log(&mut self, log: Arc<dyn crate::keylog::KeyLog>) -> &mut Self {
+        self.inner.key_log = Some(log);
         self
     }
 
