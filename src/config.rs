@@ -519,6 +519,15 @@ mod tests {
     }
 
     #[test]
+    fn debug_shows_only_whether_a_key_log_is_set() {
+        let mut b = Config::builder_minimal();
+        assert!(format!("{:?}", b.inner).contains("key_log: false"));
+        b.set_key_log(Arc::new(|_: &str, _: &[u8], _: &[u8]| {}));
+        let text = format!("{:?}", b.build().unwrap());
+        assert!(text.contains("key_log: true"), "{text}");
+    }
+
+    #[test]
     fn build_reports_the_trust_store_error_when_nothing_else_can_verify() {
         let err = without_system_store().build().unwrap_err();
         assert_eq!(err.kind(), crate::ErrorKind::Usage);

@@ -286,3 +286,49 @@ fn no_key_log_means_no_calls() {
     handshake(Some(counter));
     assert_eq!(count.load(Ordering::SeqCst), 2 * TLS13_LABELS.len());
 }
+
+/// A resumed TLS 1.2 handshake (a ticket, new randoms) logs the session's
+/// master secret under the new client random, as OpenSSL does.
+#[test]
+fn resumed_tls12_logs_the_master_secret_under_the_new_random() {
+    require_openssl!();
+    let ours = log_path("res12-baton");
+    let theirs = log_path("res12-openssl");
+    let sess = log_path("res12-sess");
+    let mut b = server_builder(&ours);
+    b.session_tickets(true);
+    let config = b.build().unwrap();
+    let ca = data("ca-ecdsa.pem");
+    for sess_arg in ["-sess_out", "-sess_in"] {
+        let server = baton_server(config.clone(), |conn| {
+            conn.negotiate()?;
+            send_all(conn, b"hi\n")?;
+            conn.shutdown()?;
+            Ok(conn.is_resumed())
+        });
+        let mut cli = s_client(
+            server.port,
+            &[
+                "-tls1_2",
+                "-CAfile",
+                ca.to_str().unwrap(),
+                "-servername",
+                "localhost",
+                "-ign_eof",
+                sess_arg,
+                sess.to_str().unwrap(),
+                "-keylogfile",
+                theirs.to_str().unwrap(),
+            ],
+        );
+        cli.close_stdin();
+        let out = cli.wait(TIMEOUT);
+        let resumed = server
+            .join(TIMEOUT)
+            .unwrap_or_else(|e| panic!("Baton server: {e}\ns_client: {}", out.stderr));
+        assert_eq!(resumed, sess_arg == "-sess_in", "{}", out.stderr);
+    }
+    let (ours, theirs) = (lines(&ours), lines(&theirs));
+    assert_eq!(ours.len(), 2, "{ours:#?}");
+    assert_eq!(ours, theirs);
+}
