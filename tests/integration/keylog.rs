@@ -332,3 +332,67 @@ fn resumed_tls12_logs_the_master_secret_under_the_new_random() {
     assert_eq!(ours.len(), 2, "{ours:#?}");
     assert_eq!(ours, theirs);
 }
+
+/// 0-RTT from a Baton client: with a ticket from `s_server -early_data`, the
+/// client's CLIENT_EARLY_TRAFFIC_SECRET (and the rest) equals what s_server
+/// logs.
+#[test]
+fn baton_client_early_traffic_secret_matches_openssl() {
+    require_openssl!();
+    let ours = log_path("cli-early-baton");
+    let theirs = log_path("cli-early-openssl");
+    let srv = s_server(&[
+        "-cert",
+        data("server-rsa.pem").to_str().unwrap(),
+        "-key",
+        data("server-rsa.key").to_str().unwrap(),
+        "-tls1_3",
+        "-naccept",
+        "2",
+        "-early_data",
+        "-keylogfile",
+        theirs.to_str().unwrap(),
+    ]);
+    let config = crate::resume13::ticket_client(|b| {
+        b.set_key_log(Arc::new(KeyLogFile::open(&ours).unwrap()));
+    });
+    let connect = |offer: Option<baton::SavedSession>| {
+        let mut conn = baton::Connection::new_client(&config);
+        conn.set_server_name("localhost").unwrap();
+        if let Some(s) = offer {
+            conn.session_mut().set_saved_session(s).unwrap();
+        }
+        conn.set_io(tcp_connect(srv.port));
+        let n = conn.send_early_data(b"GET /early\n").unwrap();
+        conn.negotiate()
+            .unwrap_or_else(|e| panic!("{e}; s_server: {}", srv.proc.stderr_now()));
+        // Past s_server's tickets, up to its close_notify.
+        conn.shutdown().unwrap();
+        (conn, n)
+    };
+    let (first, _) = connect(None);
+    let saved = first.saved_session().expect("no ticket kept from s_server");
+    let (second, n) = connect(Some(saved));
+    assert!(n > 0);
+    assert_eq!(
+        second.early_data_status(),
+        baton::early::EarlyDataStatus::Accepted
+    );
+    let out = srv.proc.wait(TIMEOUT);
+    assert!(out.status.success(), "s_server: {}", out.stderr);
+    let (ours, theirs) = (lines(&ours), lines(&theirs));
+    assert!(
+        ours.iter()
+            .any(|l| l.starts_with("CLIENT_EARLY_TRAFFIC_SECRET ")),
+        "{ours:#?}"
+    );
+    for line in &ours {
+        assert!(theirs.contains(line), "{line} missing from {theirs:#?}");
+    }
+    for line in theirs
+        .iter()
+        .filter(|l| !l.starts_with("EARLY_EXPORTER_SECRET "))
+    {
+        assert!(ours.contains(line), "{line} missing from {ours:#?}");
+    }
+}
