@@ -32,6 +32,7 @@ pub(crate) struct ConfigInner {
     pub(crate) resumption: crate::resumption::settings::Settings,
     pub(crate) psk: crate::psk::PskSettings,
     pub(crate) early: crate::early::EarlySettings,
+    pub(crate) key_log: Option<Arc<dyn crate::keylog::KeyLog>>,
 }
 
 /// How a TLS 1.2 renegotiation request is refused (Baton never renegotiates;
@@ -75,6 +76,7 @@ impl core::fmt::Debug for ConfigInner {
             .field("require_ems", &self.ems_required())
             .field("renegotiation", &self.renegotiation)
             .field("resumption", &self.resumption)
+            .field("key_log", &self.key_log.is_some())
             .finish()
     }
 }
@@ -122,6 +124,7 @@ impl Config {
                 resumption: Default::default(),
                 psk: Default::default(),
                 early: Default::default(),
+                key_log: None,
             },
             trust_error: None,
         }
@@ -447,6 +450,19 @@ impl ConfigBuilder {
         self
     }
 
+    /// Logs every secret of every handshake in the NSS key log format, for
+    /// decrypting captures with Wireshark (off by default).
+    /// [`KeyLogFile::from_env`](crate::KeyLogFile::from_env) gives the file
+    /// `SSLKEYLOGFILE` names; a closure `|label, client_random, secret|`
+    /// works too.
+    ///
+    /// **Warning:** the log holds the secrets of every connection: whoever
+    /// reads it can decrypt them. For debugging only.
+    pub fn set_key_log(&mut self, log: Arc<dyn crate::keylog::KeyLog>) -> &mut Self {
+        self.inner.key_log = Some(log);
+        self
+    }
+
     /// Finishes the configuration.
     ///
     /// Fails with the error from loading the system trust store
@@ -500,6 +516,15 @@ mod tests {
             assert!(required(other, Some(true)), "{other}");
         }
         assert!(!Config::builder_minimal().inner.ems_required());
+    }
+
+    #[test]
+    fn debug_shows_only_whether_a_key_log_is_set() {
+        let mut b = Config::builder_minimal();
+        assert!(format!("{:?}", b.inner).contains("key_log: false"));
+        b.set_key_log(Arc::new(|_: &str, _: &[u8], _: &[u8]| {}));
+        let text = format!("{:?}", b.build().unwrap());
+        assert!(text.contains("key_log: true"), "{text}");
     }
 
     #[test]

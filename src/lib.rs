@@ -44,6 +44,7 @@ pub use crypto::sign::KeyType;
 pub mod config;
 pub mod connection;
 pub(crate) mod engine;
+pub mod keylog;
 pub mod offload;
 mod oneshot;
 pub mod policy;
@@ -53,6 +54,7 @@ pub mod resumption;
 pub use config::{Config, ConfigBuilder, RenegotiationRefusal};
 pub use connection::{Connection, KernelSession, KernelWrite, Session};
 pub use engine::Mode;
+pub use keylog::{KeyLog, KeyLogFile};
 pub use policy::SecurityPolicy;
 pub use psk::{ExternalPsk, PskHash};
 

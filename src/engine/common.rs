@@ -133,6 +133,8 @@ pub(crate) struct Common {
     pub resumption: super::resume::Resumption,
     /// Server: the client's accepted 0-RTT data, until the application reads it.
     pub early_in: EarlyIn,
+    /// The ClientHello's random, for the key log.
+    pub client_random: [u8; 32],
     out: OutBuf,
     hs_buf: Vec<u8>,
 }
@@ -152,8 +154,17 @@ impl Common {
             skip_early_data: None,
             resumption: Default::default(),
             early_in: EarlyIn::default(),
+            client_random: [0; 32],
             out: OutBuf::default(),
             hs_buf: Vec::new(),
+        }
+    }
+
+    /// Hands `secret` to the config's key log, if one is set (nothing
+    /// happens otherwise).
+    pub(crate) fn log_key(&self, label: &str, secret: &[u8]) {
+        if let Some(log) = &self.config.inner.key_log {
+            log.log(label, &self.client_random, secret);
         }
     }
 

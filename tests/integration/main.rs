@@ -40,6 +40,7 @@ mod early_server;
 mod event_loop;
 mod gnutls;
 mod go_peer;
+mod keylog;
 mod openssl;
 mod pair;
 mod policies;

@@ -39,6 +39,8 @@ commands:
       Publish a new ticket key for the servers of a fleet and retire old ones, or list them.
 
 LIST is comma-separated, e.g. h2,http/1.1. Run `baton <command> --help` for details.
+SSLKEYLOGFILE=FILE: every command appends its TLS secrets to FILE (NSS key log
+format, for Wireshark). Debugging only: the file decrypts the traffic.
 ";
 
 /// How a subcommand failed: a usage mistake (exit 2) or a runtime failure (exit 1).
@@ -173,10 +175,36 @@ fn apply_psk(b: &mut ConfigBuilder, p: &args::Parsed) -> Result<bool, Failure> {
     Ok(true)
 }
 
-/// Builds the config, naming what failed.
-fn build(b: ConfigBuilder) -> Result<Config, Failure> {
+/// Builds the config, naming what failed. Every command builds through
+/// here, so every command honours `SSLKEYLOGFILE`.
+fn build(mut b: ConfigBuilder) -> Result<Config, Failure> {
+    if let Some(log) = key_log()? {
+        b.set_key_log(log);
+    }
     b.build()
         .map_err(|e| Failure::Run(format!("building the TLS configuration: {e}")))
+}
+
+/// The key log `SSLKEYLOGFILE` names, opened once per process (one file
+/// handle and one notice however many configs a command builds). The
+/// notice makes sure secrets are never written silently.
+fn key_log() -> Result<Option<std::sync::Arc<dyn baton::KeyLog>>, Failure> {
+    static LOG: std::sync::OnceLock<Option<std::sync::Arc<baton::KeyLogFile>>> =
+        std::sync::OnceLock::new();
+    if let Some(log) = LOG.get() {
+        return Ok(log.clone().map(|l| l as _));
+    }
+    let log = baton::KeyLogFile::from_env().map_err(|e| {
+        let path = std::env::var_os("SSLKEYLOGFILE").unwrap_or_default();
+        Failure::Run(format!("SSLKEYLOGFILE {}: {e}", path.to_string_lossy()))
+    })?;
+    let log = LOG.get_or_init(|| {
+        if log.is_some() {
+            eprintln!("writing TLS secrets to $SSLKEYLOGFILE");
+        }
+        log
+    });
+    Ok(log.clone().map(|l| l as _))
 }
 
 /// The line printed after every handshake (stable: scripts and tests parse it).

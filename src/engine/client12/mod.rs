@@ -475,6 +475,10 @@ pub(crate) fn keys_from_master(
     client_random: &[u8; 32],
     server_random: &[u8; 32],
 ) -> Result<(Encrypter, Decrypter)> {
+    // Both sides, full and resumed handshakes alike, come through here.
+    if let Some(log) = &c.config.inner.key_log {
+        log.log("CLIENT_RANDOM", client_random, master.secret().as_bytes());
+    }
     let kb = prf::key_block(suite.aead, master, client_random, server_random)?;
     let client = (&kb.client_key, &kb.client_iv);
     let server = (&kb.server_key, &kb.server_iv);

@@ -99,6 +99,7 @@ pub(super) fn begin(
     let suite = tls13_suite(out.suite).ok_or_else(|| Error::internal("early data suite"))?;
     let ch_hash = transcript.hash_given(hash, &[]);
     let key = early.client_early_traffic(ch_hash.as_bytes());
+    c.log_key("CLIENT_EARLY_TRAFFIC_SECRET", key.as_bytes());
     c.send_ccs()?;
     c.set_encrypter(suite, &key, KeyPhase::EarlyData)?;
     c.info.early_data = EarlyDataStatus::Requested;

@@ -224,6 +224,7 @@ pub(crate) fn start(c: &mut Common) -> Result<State> {
         compression_methods: vec![0],
         extensions: exts.to_extensions()?,
     };
+    c.client_random = hello.random;
     let mut transcript = Transcript::new();
     // TLS 1.3: the ticket goes last, bound to the hello by its binder.
     let psk = match offer.filter(|s| s.version == ProtocolVersion::TLSV1_3) {

@@ -411,6 +411,14 @@ impl ExpectServerHello {
             None => (None, EarlySecret::new(suite.hash, None)),
         };
         let hs = early.into_handshake(shared.as_bytes(), self.transcript.current_hash().as_bytes());
+        c.log_key(
+            "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+            hs.client_traffic().as_bytes(),
+        );
+        c.log_key(
+            "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+            hs.server_traffic().as_bytes(),
+        );
         c.set_decrypter(suite, hs.server_traffic(), KeyPhase::Handshake)?;
         // From here on everything we send, an alert about the server's
         // flight included, goes under our handshake key (RFC 8446 §5); the
@@ -565,6 +573,7 @@ impl Negotiated {
         let master = self
             .hs
             .into_master(self.transcript.current_hash().as_bytes());
+        log_master(c, &master);
         c.install_app_read(self.suite, master.server_traffic())?;
         early::finish(
             c,
@@ -668,3 +677,16 @@ mod early_tests;
 mod external_tests;
 #[cfg(test)]
 mod tests;
+
+/// The key log's lines for the application secrets (client and server alike).
+pub(crate) fn log_master(c: &Common, master: &crate::tls13::key_schedule::MasterSecret) {
+    c.log_key(
+        "CLIENT_TRAFFIC_SECRET_0",
+        master.client_traffic().as_bytes(),
+    );
+    c.log_key(
+        "SERVER_TRAFFIC_SECRET_0",
+        master.server_traffic().as_bytes(),
+    );
+    c.log_key("EXPORTER_SECRET", master.exporter_secret().as_bytes());
+}

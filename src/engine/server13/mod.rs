@@ -385,6 +385,18 @@ impl ExpectClientHello {
         };
         let early_key = ch_hash.map(|h| early.client_early_traffic(h.as_bytes()));
         let hs = early.into_handshake(shared.as_bytes(), transcript.current_hash().as_bytes());
+        c.client_random = ch.random;
+        if let Some(key) = &early_key {
+            c.log_key("CLIENT_EARLY_TRAFFIC_SECRET", key.as_bytes());
+        }
+        c.log_key(
+            "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+            hs.client_traffic().as_bytes(),
+        );
+        c.log_key(
+            "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+            hs.server_traffic().as_bytes(),
+        );
         if !ccs_sent && !ch.session_id.is_empty() {
             c.send_ccs()?;
         }
@@ -438,6 +450,7 @@ impl ExpectClientHello {
         )?;
         let client_hs = hs.client_traffic().clone();
         let master = hs.into_master(transcript.current_hash().as_bytes());
+        super::client13::log_master(c, &master);
         c.install_app_write(suite, master.server_traffic())?;
         c.exporter = Some(super::common::Exporter::Tls13(
             suite.hash,

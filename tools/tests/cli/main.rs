@@ -15,6 +15,7 @@ mod util;
 mod client_server;
 mod early;
 mod fleet;
+mod keylog;
 mod policy;
 mod psk;
 mod resume;
