@@ -111,27 +111,9 @@ fn serve_ktls_early_data_get_answered_post_425() {
         .unwrap();
     let done = server.wait(TIMEOUT);
     assert!(done.status.success(), "{}", done.stderr);
-    let early: u64 = done
-        .stderr
-        .lines()
-        .filter(|l| l.starts_with("worker "))
-        .filter_map(|l| {
-            l.split_whitespace()
-                .find_map(|w| w.strip_prefix("early_data="))
-                .and_then(|v| v.parse::<u64>().ok())
-        })
-        .sum();
+    let early = workers_total(&done.stderr, "early_data");
     assert_eq!(early, 2, "{}", done.stderr);
-    let half_rtt: u64 = done
-        .stderr
-        .lines()
-        .filter(|l| l.starts_with("worker "))
-        .filter_map(|l| {
-            l.split_whitespace()
-                .find_map(|w| w.strip_prefix("half_rtt="))
-                .and_then(|v| v.parse::<u64>().ok())
-        })
-        .sum();
+    let half_rtt = workers_total(&done.stderr, "half_rtt");
     assert_eq!(
         half_rtt, 2,
         "early requests answered at 0.5-RTT: {}",

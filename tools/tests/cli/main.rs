@@ -34,6 +34,19 @@ fn path(name: &str) -> String {
     data(name).to_str().unwrap().to_string()
 }
 
+/// The sum over `baton serve`'s per-worker counter lines of `name=N`.
+fn workers_total(stderr: &str, name: &str) -> u64 {
+    stderr
+        .lines()
+        .filter(|l| l.starts_with("worker "))
+        .filter_map(|l| {
+            l.split_whitespace()
+                .find_map(|w| w.strip_prefix(name)?.strip_prefix('='))
+                .and_then(|v| v.parse::<u64>().ok())
+        })
+        .sum()
+}
+
 /// Waits for `prefix` at the start of a line on stdout (or stderr) and returns the rest of that line.
 fn line_after(p: &Proc, prefix: &str, stderr: bool) -> String {
     // Only whole lines: the child may be caught half-way through writing one.
