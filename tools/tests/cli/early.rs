@@ -101,7 +101,7 @@ fn serve_ktls_early_data_get_answered_post_425() {
     let out = s_client_run(port, &work, Some(&sess(1)), &sess(4), Some(post), get);
     assert!(out.contains("Early data was rejected"), "{out}");
     assert!(
-        out.contains("HTTP/1.1 200 OK") && !out.contains("425"),
+        out.contains("HTTP/1.1 200 OK") && !out.contains("HTTP/1.1 425"),
         "{out}"
     );
 
