@@ -8,6 +8,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod client_auth;
+pub(crate) use client_auth::ClientAuthSettings;
+
 /// Decides whether a certificate name is acceptable for this connection.
 /// Called with each DNS name of the peer's leaf certificate; return `true` to accept.
 pub type VerifyHostFn = dyn Fn(&str) -> bool + Send + Sync;
@@ -33,6 +36,7 @@ pub(crate) struct ConfigInner {
     pub(crate) psk: crate::psk::PskSettings,
     pub(crate) early: crate::early::EarlySettings,
     pub(crate) key_log: Option<Arc<dyn crate::keylog::KeyLog>>,
+    pub(crate) client_auth: ClientAuthSettings,
 }
 
 /// How a TLS 1.2 renegotiation request is refused (Baton never renegotiates;
@@ -77,6 +81,7 @@ impl core::fmt::Debug for ConfigInner {
             .field("renegotiation", &self.renegotiation)
             .field("resumption", &self.resumption)
             .field("key_log", &self.key_log.is_some())
+            .field("client_auth", &self.client_auth)
             .finish()
     }
 }
@@ -125,6 +130,7 @@ impl Config {
                 psk: Default::default(),
                 early: Default::default(),
                 key_log: None,
+                client_auth: Default::default(),
             },
             trust_error: None,
         }

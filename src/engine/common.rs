@@ -49,6 +49,11 @@ pub(crate) struct Info {
     pub psk_identity: Option<Vec<u8>>,
     /// TLS 1.3: what 0-RTT came to.
     pub early_data: crate::early::EarlyDataStatus,
+    /// Server: the client's chain (`peer_chain`) validated and its key
+    /// signed, in this handshake or the one the resumed session comes from.
+    pub client_cert_verified: bool,
+    /// Client: the certificate sent in answer to a CertificateRequest.
+    pub client_cert: Option<Arc<CertChainAndKey>>,
 }
 
 /// A server's accepted early data: received, not yet read by the
@@ -135,6 +140,8 @@ pub(crate) struct Common {
     pub early_in: EarlyIn,
     /// The ClientHello's random, for the key log.
     pub client_random: [u8; 32],
+    /// Server: this connection's client authentication, instead of the config's.
+    pub client_auth: Option<crate::cert::ClientAuth>,
     out: OutBuf,
     hs_buf: Vec<u8>,
 }
@@ -155,6 +162,7 @@ impl Common {
             resumption: Default::default(),
             early_in: EarlyIn::default(),
             client_random: [0; 32],
+            client_auth: None,
             out: OutBuf::default(),
             hs_buf: Vec::new(),
         }

@@ -1,5 +1,5 @@
 //! TLS 1.3 server handshake (RFC 8446 §2), full handshake with optional
-//! HelloRetryRequest. No client authentication yet.
+//! HelloRetryRequest and client authentication (`client_auth`).
 
 use super::client13::cert_verify_content;
 use super::common::Traffic13;
@@ -24,6 +24,7 @@ use crate::suites::{tls13_suite, Tls13Suite};
 use crate::tls13::key_schedule::{finished_verify_data, EarlySecret, MasterSecret};
 
 mod choose;
+mod client_auth;
 mod early;
 mod psk;
 pub(crate) use choose::{choose_alpn, choose_cert, suite_preference, ChosenCert};
@@ -39,6 +40,9 @@ pub(crate) enum State {
     AwaitingEarly(Box<early::PausedHello>),
     /// Accepted 0-RTT: early data until the client's EndOfEarlyData.
     ExpectEndOfEarlyData(Box<ExpectFinished>),
+    /// We sent a CertificateRequest: the client's Certificate comes first.
+    ExpectCertificate(Box<ExpectFinished>),
+    ExpectCertificateVerify(Box<ExpectFinished>),
     ExpectFinished(Box<ExpectFinished>),
     Done,
 }
@@ -48,7 +52,10 @@ impl State {
     pub(crate) fn after_server_finished(&self) -> bool {
         matches!(
             self,
-            State::ExpectEndOfEarlyData(_) | State::ExpectFinished(_)
+            State::ExpectEndOfEarlyData(_)
+                | State::ExpectCertificate(_)
+                | State::ExpectCertificateVerify(_)
+                | State::ExpectFinished(_)
         )
     }
 
@@ -105,6 +112,8 @@ pub(crate) struct ExpectFinished {
     /// When the client was authenticated by a full handshake (this one, or
     /// the one the resumed session comes from).
     auth_time: u64,
+    /// What our CertificateRequest offered, if we sent one.
+    client_auth: Option<super::client_auth::Requested>,
 }
 
 /// Certificate and CertificateVerify of a full handshake.
@@ -174,6 +183,12 @@ impl State {
                 c.set_decrypter(s.suite, &s.client_hs, KeyPhase::Handshake)?;
                 Ok(Hs::Server13(State::ExpectFinished(s)))
             }
+            (State::ExpectCertificate(s), HandshakePayload::Certificate13(cert)) => {
+                s.handle_client_certificate(c, cert, &msg).map(Hs::Server13)
+            }
+            (State::ExpectCertificateVerify(s), HandshakePayload::CertificateVerify(cv)) => {
+                s.handle_client_verify(c, cv, &msg).map(Hs::Server13)
+            }
             (State::ExpectFinished(s), HandshakePayload::Finished(vd)) => {
                 s.handle_finished(c, &vd, &msg, boundary).map(Hs::Server13)
             }
@@ -183,6 +198,8 @@ impl State {
                     State::ExpectClientHello(_) => "expecting ClientHello",
                     State::AwaitingEarly(_) => "deciding on early data",
                     State::ExpectEndOfEarlyData(_) => "expecting EndOfEarlyData",
+                    State::ExpectCertificate(_) => "expecting client Certificate",
+                    State::ExpectCertificateVerify(_) => "expecting client CertificateVerify",
                     State::ExpectFinished(_) => "expecting client Finished",
                     State::Done => "connected",
                 },
@@ -434,6 +451,11 @@ impl ExpectClientHello {
             )),
             &mut transcript,
         )?;
+        // Only with a certificate of ours: never beside a PSK (§4.3.2).
+        let requested = match &cert {
+            Some(_) => client_auth::send_request(c, &mut transcript)?,
+            None => None,
+        };
         if let Some(ChosenCert { cert, scheme, .. }) = cert {
             send_certificate(c, &cert, scheme, &mut transcript)?;
             c.info.selected_cert = Some(cert);
@@ -464,6 +486,7 @@ impl ExpectClientHello {
         let now = c.now();
         let auth_time = match resume.as_ref().map(|r| &r.source) {
             Some(psk::Source::Ticket(state)) => {
+                super::client_auth::resumed(c, state);
                 c.info.resumed = true;
                 c.info.resumed_age = Some(now.saturating_sub(state.issued_at));
                 state.auth_time
@@ -477,6 +500,8 @@ impl ExpectClientHello {
         let (dhe, ke) = psk::modes(c, &exts);
         let next = if early_max.is_some() {
             State::ExpectEndOfEarlyData
+        } else if requested.is_some() {
+            State::ExpectCertificate
         } else {
             State::ExpectFinished
         };
@@ -489,6 +514,7 @@ impl ExpectClientHello {
             // and not after an external PSK: the client holds its PSK.
             tickets: c.config.inner.resumption.tickets && (dhe || ke) && !external_psk,
             auth_time,
+            client_auth: requested,
         }))))
     }
 

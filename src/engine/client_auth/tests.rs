@@ -1,0 +1,299 @@
+//! Client authentication engine to engine, in both versions: required,
+//! optional, refused chains, the verify callback, resumption.
+
+use super::super::tests::{pump, TLS12_ONLY};
+use super::super::{Engine, Mode};
+use crate::cert::{CertChainAndKey, CertVerdict, ClientAuth};
+use crate::config::{Config, ConfigBuilder};
+use crate::error::AlertDescription;
+use crate::resumption::{ResumptionRefusal, SavedSession};
+
+fn data(name: &str) -> String {
+    format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn pem(name: &str) -> Vec<u8> {
+    std::fs::read(data(name)).unwrap()
+}
+
+fn now() -> u64 {
+    1_800_000_000
+}
+
+/// The server: P-256 chain, the ECDSA root as its only anchor (the client
+/// certificate's), tickets on.
+fn server(mode: ClientAuth, tls12: bool) -> ConfigBuilder {
+    let mut b = Config::builder_minimal();
+    b.add_cert_chain_and_key(
+        CertChainAndKey::from_pem_files(data("server-p256-chain.pem"), data("server-p256.key"))
+            .unwrap(),
+    );
+    b.add_pem_to_trust_store(&pem("ca-ecdsa.pem")).unwrap();
+    b.set_client_auth(mode)
+        .session_tickets(true)
+        .set_wall_clock(now);
+    if tls12 {
+        b.custom_security_policy(&TLS12_ONLY).unwrap();
+    }
+    b
+}
+
+fn client(with_cert: bool, tls12: bool) -> ConfigBuilder {
+    let mut b = Config::builder_minimal();
+    b.add_pem_to_trust_store(&pem("ca-ecdsa.pem")).unwrap();
+    b.session_tickets(true).set_wall_clock(now);
+    if with_cert {
+        b.add_client_cert_chain_and_key(
+            CertChainAndKey::from_pem_files(data("client-chain.pem"), data("client.key")).unwrap(),
+        );
+    }
+    if tls12 {
+        b.custom_security_policy(&TLS12_ONLY).unwrap();
+    }
+    b
+}
+
+/// Runs a handshake; the engines and the first error either side hit.
+fn run(
+    server: &Config,
+    client: &Config,
+    offer: Option<SavedSession>,
+) -> (Engine, Engine, Option<crate::Error>) {
+    let mut c = Engine::new(client.clone(), Mode::Client);
+    c.set_server_name("localhost".into());
+    if let Some(o) = offer {
+        c.set_resumption_offer(o).unwrap();
+    }
+    let mut s = Engine::new(server.clone(), Mode::Server);
+    c.start().unwrap();
+    let mut err = None;
+    for _ in 0..5 {
+        if let Err(e) = pump(&mut c, &mut s).and_then(|()| pump(&mut s, &mut c)) {
+            err = Some(e);
+            break;
+        }
+    }
+    (c, s, err)
+}
+
+fn both_versions(f: impl Fn(bool)) {
+    for tls12 in [false, true] {
+        f(tls12);
+    }
+}
+
+#[test]
+fn required_client_certificate_is_validated_and_exposed() {
+    both_versions(|tls12| {
+        let s = server(ClientAuth::Required, tls12).build().unwrap();
+        let cl = client(true, tls12).build().unwrap();
+        let (c, s, err) = run(&s, &cl, None);
+        assert!(err.is_none(), "tls12={tls12}: {err:?}");
+        assert!(c.is_handshake_complete() && s.is_handshake_complete());
+        assert_eq!(c.c.is_tls12(), tls12);
+        assert!(s.info().client_cert_verified);
+        let sent = c
+            .info()
+            .client_cert
+            .clone()
+            .expect("a client certificate was sent");
+        assert_eq!(s.info().peer_chain, sent.chain());
+        assert_eq!(s.info().peer_chain.len(), 2);
+        assert!(s.info().peer_signature_scheme.is_some());
+        assert!(!c.info().client_cert_verified);
+    });
+}
+
+#[test]
+fn a_missing_certificate_fails_required_and_passes_optional() {
+    both_versions(|tls12| {
+        let required = server(ClientAuth::Required, tls12).build().unwrap();
+        let optional = server(ClientAuth::Optional, tls12).build().unwrap();
+        let bare = client(false, tls12).build().unwrap();
+        let (_, s, err) = run(&required, &bare, None);
+        let want = if tls12 {
+            AlertDescription::HANDSHAKE_FAILURE
+        } else {
+            AlertDescription::CERTIFICATE_REQUIRED
+        };
+        assert_eq!(err.unwrap().sent_alert(), Some(want), "tls12={tls12}");
+        assert!(!s.is_handshake_complete());
+        let (c, s, err) = run(&optional, &bare, None);
+        assert!(err.is_none(), "{err:?}");
+        assert!(c.is_handshake_complete() && s.is_handshake_complete());
+        assert!(!s.info().client_cert_verified && s.info().peer_chain.is_empty());
+        assert!(c.info().client_cert.is_none());
+        // Optional with a certificate: it is checked and reported.
+        let (_, s, err) = run(&optional, &client(true, tls12).build().unwrap(), None);
+        assert!(err.is_none(), "{err:?}");
+        assert!(s.info().client_cert_verified);
+    });
+}
+
+#[test]
+fn an_untrusted_client_chain_is_unknown_ca() {
+    both_versions(|tls12| {
+        let mut b = server(ClientAuth::Optional, tls12);
+        b.wipe_trust_store()
+            .add_pem_to_trust_store(&pem("ca-rsa.pem"))
+            .unwrap();
+        let (_, s, err) = run(
+            &b.build().unwrap(),
+            &client(true, tls12).build().unwrap(),
+            None,
+        );
+        assert_eq!(
+            err.unwrap().sent_alert(),
+            Some(AlertDescription::UNKNOWN_CA)
+        );
+        assert!(!s.info().client_cert_verified);
+    });
+}
+
+#[test]
+fn a_server_certificate_is_not_a_client_certificate() {
+    // server-p256 carries only the serverAuth usage.
+    both_versions(|tls12| {
+        let s = server(ClientAuth::Required, tls12).build().unwrap();
+        let mut b = client(false, tls12);
+        b.add_client_cert_chain_and_key(
+            CertChainAndKey::from_pem_files(data("server-p256-chain.pem"), data("server-p256.key"))
+                .unwrap(),
+        );
+        let (_, _, err) = run(&s, &b.build().unwrap(), None);
+        assert_eq!(
+            err.unwrap().sent_alert(),
+            Some(AlertDescription::UNSUPPORTED_CERTIFICATE)
+        );
+    });
+}
+
+#[test]
+fn the_verify_callback_pins_and_refuses() {
+    let client_leaf = crate::crypto::hash::HashAlg::Sha256
+        .hash(
+            &CertChainAndKey::from_pem_files(data("client-chain.pem"), data("client.key"))
+                .unwrap()
+                .chain()[0],
+        )
+        .as_bytes()
+        .to_vec();
+    both_versions(|tls12| {
+        let pin = client_leaf.clone();
+        let mut b = server(ClientAuth::Required, tls12);
+        b.set_cert_verify_callback(move |p| {
+            assert!(p.is_client_cert());
+            assert_eq!(p.dns_names(), ["client.test"]);
+            if p.leaf_sha256()[..] == pin[..] {
+                CertVerdict::Accept
+            } else {
+                CertVerdict::refuse()
+            }
+        });
+        let (_, s, err) = run(
+            &b.build().unwrap(),
+            &client(true, tls12).build().unwrap(),
+            None,
+        );
+        assert!(err.is_none(), "{err:?}");
+        assert!(s.info().client_cert_verified);
+
+        let mut b = server(ClientAuth::Required, tls12);
+        b.set_cert_verify_callback(|_| CertVerdict::Refuse(AlertDescription::ACCESS_DENIED));
+        let (_, _, err) = run(
+            &b.build().unwrap(),
+            &client(true, tls12).build().unwrap(),
+            None,
+        );
+        assert_eq!(
+            err.unwrap().sent_alert(),
+            Some(AlertDescription::ACCESS_DENIED)
+        );
+
+        // The client side: the server's chain, after the host name check.
+        let s = server(ClientAuth::None, tls12).build().unwrap();
+        let mut b = client(false, tls12);
+        b.set_cert_verify_callback(|p| {
+            assert!(!p.is_client_cert() && p.chain().len() == 2);
+            CertVerdict::refuse()
+        });
+        let (_, _, err) = run(&s, &b.build().unwrap(), None);
+        assert_eq!(
+            err.unwrap().sent_alert(),
+            Some(AlertDescription::BAD_CERTIFICATE)
+        );
+    });
+}
+
+#[test]
+fn a_connection_overrides_the_configs_client_auth() {
+    both_versions(|tls12| {
+        let s = server(ClientAuth::None, tls12).build().unwrap();
+        let bare = client(false, tls12).build().unwrap();
+        let mut c = Engine::new(bare, Mode::Client);
+        c.set_server_name("localhost".into());
+        let mut se = Engine::new(s, Mode::Server);
+        se.set_client_auth(ClientAuth::Required).unwrap();
+        assert!(c.set_client_auth(ClientAuth::Required).is_err());
+        c.start().unwrap();
+        let err = pump(&mut c, &mut se)
+            .and_then(|()| pump(&mut se, &mut c))
+            .and_then(|()| pump(&mut c, &mut se))
+            .unwrap_err();
+        assert!(matches!(
+            err.sent_alert(),
+            Some(AlertDescription::CERTIFICATE_REQUIRED | AlertDescription::HANDSHAKE_FAILURE)
+        ));
+        assert!(se.set_client_auth(ClientAuth::None).is_err(), "too late");
+    });
+}
+
+/// A session from a handshake with `first` resumed on `second`.
+fn resume(
+    first: &Config,
+    second: &Config,
+    client: &Config,
+) -> (Engine, Engine, Option<crate::Error>) {
+    let (mut c, mut s, err) = run(first, client, None);
+    assert!(err.is_none(), "{err:?}");
+    // TLS 1.3 tickets come after the handshake.
+    pump(&mut s, &mut c).unwrap();
+    let saved = c.received_session().cloned().expect("a session");
+    run(second, client, Some(saved))
+}
+
+#[test]
+fn a_resumed_session_keeps_the_clients_authentication() {
+    both_versions(|tls12| {
+        let s = server(ClientAuth::Required, tls12).build().unwrap();
+        let cl = client(true, tls12).build().unwrap();
+        let (_, s2, err) = resume(&s, &s, &cl);
+        assert!(err.is_none(), "{err:?}");
+        assert!(s2.info().resumed, "tls12={tls12}");
+        assert!(s2.info().client_cert_verified);
+        assert_eq!(s2.info().peer_chain.len(), 2);
+    });
+}
+
+#[test]
+fn a_session_without_a_client_certificate_does_not_satisfy_required() {
+    both_versions(|tls12| {
+        // Keys shared: the second server opens the first one's tickets.
+        let optional = server(ClientAuth::Optional, tls12).build().unwrap();
+        let mut b = server(ClientAuth::Required, tls12);
+        b.set_ticket_keys(optional.ticket_keys().clone());
+        let required = b.build().unwrap();
+        let bare = client(false, tls12).build().unwrap();
+        let (_, s2, err) = resume(&optional, &required, &bare);
+        // A full handshake instead, which this client cannot pass.
+        assert!(err.is_some());
+        assert!(!s2.info().resumed, "tls12={tls12}");
+        assert_eq!(
+            s2.info().refusal,
+            Some(ResumptionRefusal::ClientAuthMissing)
+        );
+        // The same session still resumes where no certificate is needed.
+        let (_, s3, err) = resume(&optional, &optional, &bare);
+        assert!(err.is_none() && s3.info().resumed && !s3.info().client_cert_verified);
+    });
+}
