@@ -23,6 +23,9 @@
 //!   `openssl s_server -psk` / `-psk_session`.
 //! - `psk_gnutls`: external PSKs against `gnutls-cli --pskkey` and
 //!   `gnutls-serv --pskpasswd`, both ways, psk_ke included.
+//! - `client_auth`: mutual TLS in both versions against OpenSSL (s_client
+//!   and s_server), gnutls-cli, curl and rustls, with rcgen-made client
+//!   certificates (good, expired, wrong usage, wrong CA).
 //! - `event_loop`: driving a connection without a transport, as io_uring/epoll loops do.
 //! - `pq`: the post-quantum hybrids between two Baton ends, with wire checks and tampering.
 //! - `go_peer`: the post-quantum hybrids against Go's crypto/tls (needs `BATON_GO`).
@@ -32,6 +35,7 @@
 //!   `redis-server`, stopped and restarted under them (feature `redis`).
 
 mod cert_selection;
+mod client_auth;
 mod client_hello;
 mod early_client;
 #[cfg(feature = "redis")]
