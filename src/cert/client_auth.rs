@@ -34,7 +34,10 @@ pub struct PeerCert<'a> {
 }
 
 impl<'a> PeerCert<'a> {
-    pub(crate) fn new(chain: &'a [Vec<u8>], from_client: bool) -> Option<Self> {
+    /// A view of `chain` (leaf first; `None` when empty), for instance of
+    /// [`Session::peer_cert_chain`](crate::Session::peer_cert_chain) after
+    /// the handshake; `from_client`: whether a client sent it.
+    pub fn new(chain: &'a [Vec<u8>], from_client: bool) -> Option<Self> {
         let leaf = chain.first()?;
         let mut leaf_sha256 = [0u8; 32];
         leaf_sha256.copy_from_slice(crate::crypto::hash::HashAlg::Sha256.hash(leaf).as_bytes());
@@ -75,6 +78,37 @@ impl<'a> PeerCert<'a> {
     pub fn dns_names(&self) -> Vec<String> {
         san_entries(self.leaf(), SAN_DNS)
     }
+
+    /// The leaf subject's common name (for logs: identities belong in the
+    /// subjectAltName, RFC 6125).
+    pub fn common_name(&self) -> Option<String> {
+        subject_common_name(self.leaf())
+    }
+}
+
+/// The first commonName (2.5.4.3) of a certificate's subject, if it is a
+/// UTF-8 or printable string; `None` for anything else or a malformed DER.
+pub fn subject_common_name(der: &[u8]) -> Option<String> {
+    const CN: &[u8] = &[0x55, 0x04, 0x03];
+    let (_, mut rdns) = tbs_names(der)?;
+    while let Some((_, set, rest)) = der_next(rdns) {
+        rdns = rest;
+        let mut atvs = set;
+        while let Some((_, atv, rest)) = der_next(atvs) {
+            atvs = rest;
+            let Some((0x06, oid, value)) = der_next(atv) else {
+                continue;
+            };
+            if oid != CN {
+                continue;
+            }
+            // UTF8String, PrintableString, IA5String.
+            if let Some((0x0c | 0x13 | 0x16, v, _)) = der_next(value) {
+                return core::str::from_utf8(v).ok().map(str::to_owned);
+            }
+        }
+    }
+    None
 }
 
 /// What the certificate verify callback decides.
@@ -305,6 +339,10 @@ mod tests {
         let peer = PeerCert::new(&chain, true).unwrap();
         assert_eq!(peer.uri_names(), ["spiffe://example.org/ns/a/sa/b"]);
         assert_eq!(peer.dns_names(), ["a.example"]);
+        assert_eq!(
+            peer.common_name().as_deref(),
+            Some("rcgen self signed cert")
+        );
         assert!(peer.is_client_cert());
         assert_eq!(
             peer.leaf_sha256().as_slice(),
@@ -324,6 +362,7 @@ mod tests {
         ] {
             assert!(san_entries(bad, SAN_URI).is_empty());
             assert!(tbs_names(bad).is_none());
+            assert!(subject_common_name(bad).is_none());
             assert!(!chain_matches_names(
                 &[bad.to_vec()],
                 &[b"\x30\x00".to_vec()]

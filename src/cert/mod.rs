@@ -12,7 +12,7 @@ pub(crate) use chain::der_next;
 pub(crate) use chain::ec_key_curve;
 pub use chain::CertChainAndKey;
 pub(crate) use client_auth::{chain_matches_names, run_verify_callback};
-pub use client_auth::{CertVerdict, CertVerifyFn, ClientAuth, PeerCert};
+pub use client_auth::{subject_common_name, CertVerdict, CertVerifyFn, ClientAuth, PeerCert};
 pub(crate) use trust::TrustStore;
 pub(crate) use verify::{certificate_signature_algorithms, check_host_name, leaf_dns_names};
 

@@ -5,13 +5,15 @@
 //! Here: the helpers that start `baton` and read its output, and usage errors;
 //! `server`/`client` in `client_server`, `--policy` in `policy`, `serve` in
 //! `serve`, `ticket-keys` and `serve` with Redis in `fleet`, external PSKs
-//! (`--psk-identity`/`--psk-secret`) in `psk`.
+//! (`--psk-identity`/`--psk-secret`) in `psk`, mutual TLS (`--client-auth`,
+//! `--client-ca`, `--cert`/`--key`) in `client_auth`.
 
 #[path = "../../../tests/integration/redis_server.rs"]
 mod redis_server;
 #[path = "../../../tests/integration/util.rs"]
 mod util;
 
+mod client_auth;
 mod client_server;
 mod early;
 mod fleet;
