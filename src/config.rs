@@ -258,7 +258,9 @@ impl ConfigBuilder {
 
     /// Turns off chain and host name validation. For tests and `--insecure` only.
     /// The leaf's key still signs the handshake, so in TLS 1.2 it must still
-    /// be on a curve the client offered.
+    /// be on a curve the client offered. On a server that asks for client
+    /// certificates it turns off the client chain's validation too (the
+    /// verify callback, if any, then decides alone).
     pub fn disable_x509_verification(&mut self) -> &mut Self {
         self.inner.verify_peer = false;
         self

@@ -66,7 +66,10 @@ impl ConfigBuilder {
     /// (a server: the client's, when it sent one; a client: the server's,
     /// after the host name check) and accepts or refuses it, for SPIFFE IDs
     /// ([`PeerCert::uri_names`]), pinning ([`PeerCert::leaf_sha256`]) and
-    /// the like. Not called when verification is off or the session resumes.
+    /// the like. With [`disable_x509_verification`](Self::disable_x509_verification)
+    /// it runs instead of the validation (pinning a self-signed peer), and
+    /// the peer's key still signs the handshake. Not called when a session
+    /// resumes: the original handshake's verdict stands.
     pub fn set_cert_verify_callback(
         &mut self,
         f: impl Fn(&PeerCert<'_>) -> CertVerdict + Send + Sync + 'static,

@@ -16,7 +16,10 @@ impl Session {
     /// Server: true when the client's certificate chain validated and its
     /// key signed the handshake, in this handshake or in the full one the
     /// resumed session comes from; its chain is then
-    /// [`peer_cert_chain`](Self::peer_cert_chain). Always false on a client.
+    /// [`peer_cert_chain`](Self::peer_cert_chain). With
+    /// [`disable_x509_verification`](crate::ConfigBuilder::disable_x509_verification)
+    /// only the signature (and the verify callback, if any) stands behind it.
+    /// Always false on a client.
     pub fn client_cert_verified(&self) -> bool {
         self.engine.info().client_cert_verified
     }

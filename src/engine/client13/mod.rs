@@ -630,7 +630,12 @@ pub(crate) fn verify_server_certificate(c: &Common) -> Result<()> {
     // The leaf's keyUsage is not checked: webpki, Baton's only X.509 parser,
     // ignores an end entity's keyUsage by design (as rustls and Firefox do).
     if !cfg.verify_peer {
-        return Ok(());
+        // Off (tests, `--insecure`, or a callback that pins): the callback alone decides.
+        return crate::cert::run_verify_callback(
+            cfg.client_auth.verify.as_deref(),
+            &c.info.peer_chain,
+            false,
+        );
     }
     // rfc9151 and other policies with certificate signature preferences bound
     // the algorithms anywhere in the chain, not only in the handshake.
