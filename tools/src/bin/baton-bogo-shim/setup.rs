@@ -7,7 +7,9 @@ use crate::Outcome;
 use baton::early::{AntiReplayMode, AntiReplayStore, Claim};
 use baton::resumption::MemorySessionCache;
 use baton::{CertChainAndKey, CipherSuite, Config, NamedGroup, SecurityPolicy, SignatureScheme};
-use baton::{CertVerdict, ClientAuth, ProtocolVersion, RenegotiationRefusal, SavedSession, TicketKeys};
+use baton::{
+    CertVerdict, ClientAuth, ProtocolVersion, RenegotiationRefusal, SavedSession, TicketKeys,
+};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
