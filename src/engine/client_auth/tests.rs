@@ -297,3 +297,77 @@ fn a_session_without_a_client_certificate_does_not_satisfy_required() {
         assert!(err.is_none() && s3.info().resumed && !s3.info().client_cert_verified);
     });
 }
+
+/// The client's TLS 1.2 flight (in the clear up to its ChangeCipherSpec),
+/// with `edit` applied to the body of its CertificateVerify.
+fn tampered_tls12_verify(edit: impl Fn(&mut [u8])) -> crate::Error {
+    let s = server(ClientAuth::Required, true).build().unwrap();
+    let cl = client(true, true).build().unwrap();
+    let mut c = Engine::new(cl, Mode::Client);
+    c.set_server_name("localhost".into());
+    let mut se = Engine::new(s, Mode::Server);
+    c.start().unwrap();
+    pump(&mut c, &mut se).unwrap();
+    pump(&mut se, &mut c).unwrap();
+    let mut flight = c.pending_output().to_vec();
+    c.consume_output(flight.len());
+    // Records: type, version, u16 length; handshake messages inside.
+    let mut at = 0;
+    let mut edited = false;
+    while at + 5 <= flight.len() && !edited {
+        let len = usize::from(u16::from_be_bytes([flight[at + 3], flight[at + 4]]));
+        let (typ, body) = (flight[at], at + 5..at + 5 + len);
+        if typ == 22 {
+            let mut m = body.start;
+            while m + 4 <= body.end {
+                let mlen = usize::from(flight[m + 1]) << 16
+                    | usize::from(flight[m + 2]) << 8
+                    | usize::from(flight[m + 3]);
+                if flight[m] == 15 {
+                    edit(&mut flight[m + 4..m + 4 + mlen]);
+                    edited = true;
+                    break;
+                }
+                m += 4 + mlen;
+            }
+        }
+        at = body.end;
+    }
+    assert!(edited, "the flight has a CertificateVerify");
+    let mut off = 0;
+    loop {
+        let space = se.read_space(usize::MAX);
+        let n = space.len().min(flight.len() - off);
+        space[..n].copy_from_slice(&flight[off..off + n]);
+        se.commit_read(n);
+        off += n;
+        if let Err(e) = se.process() {
+            return e;
+        }
+        assert!(off < flight.len(), "the server took the tampered flight");
+    }
+}
+
+#[test]
+fn a_bad_client_signature_is_decrypt_error_and_an_unoffered_scheme_illegal() {
+    // The last byte of the signature.
+    let err = tampered_tls12_verify(|cv| {
+        let last = cv.len() - 1;
+        cv[last] ^= 1;
+    });
+    assert_eq!(
+        err.sent_alert(),
+        Some(AlertDescription::DECRYPT_ERROR),
+        "{err}"
+    );
+    // The signature's check, not the Finished after it (whose transcript
+    // the edit changed too).
+    assert!(err.message().contains("signature"), "{err}");
+    // ecdsa_secp384r1_sha384: not in the TLS12_ONLY policy's request.
+    let err = tampered_tls12_verify(|cv| cv[..2].copy_from_slice(&[0x05, 0x03]));
+    assert_eq!(
+        err.sent_alert(),
+        Some(AlertDescription::ILLEGAL_PARAMETER),
+        "{err}"
+    );
+}
