@@ -1,6 +1,9 @@
 //! Certificates for named tenants, made at test time with rcgen and signed
 //! by the test CAs (so every test client trusts them), and a small server
-//! that serves a handful of connections on 127.0.0.1.
+//! that serves a handful of connections on 127.0.0.1. Shared with
+//! `tools/tests/` through `#[path]`, so some helpers are unused in one of
+//! the two binaries.
+#![allow(dead_code)]
 
 use crate::util::{data, scratch_dir, IO_TIMEOUT, TIMEOUT};
 use baton::{CertChainAndKey, Connection, Error};
