@@ -252,4 +252,88 @@ mod tests {
         }
         assert!(!valid_name(&"a".repeat(64)));
     }
+
+    fn ck(chain: &[u8], key: &[u8]) -> Arc<CertChainAndKey> {
+        Arc::new(CertChainAndKey::from_pem(chain, key).unwrap())
+    }
+
+    fn p256() -> Arc<CertChainAndKey> {
+        ck(
+            include_bytes!("../../tests/data/server-p256-chain.pem"),
+            include_bytes!("../../tests/data/server-p256.key"),
+        )
+    }
+
+    fn rsa() -> Arc<CertChainAndKey> {
+        ck(
+            include_bytes!("../../tests/data/server-rsa.pem"),
+            include_bytes!("../../tests/data/server-rsa.key"),
+        )
+    }
+
+    /// Which of `certs` each candidate is, by position.
+    fn picks(s: &SniCertStore, name: Option<&str>, certs: &[&Arc<CertChainAndKey>]) -> Vec<usize> {
+        s.candidates(name, &[])
+            .map(|c| certs.iter().position(|k| Arc::ptr_eq(k, c)).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn names_come_from_the_subject_alternative_names() {
+        let (a, b) = (p256(), rsa());
+        let mut s = SniCertStore::new();
+        // SANs: localhost, server.test, *.wild.test (and an IP, not a name).
+        s.add(Arc::clone(&a)).unwrap();
+        s.add_for_names(Arc::clone(&b), &["Server.Test.", "*.other.test"])
+            .unwrap();
+        assert_eq!((s.name_count(), s.cert_count()), (4, 2));
+        let all = [&a, &b];
+        assert_eq!(picks(&s, Some("server.test"), &all), [0, 1]);
+        assert_eq!(picks(&s, Some("SERVER.test."), &all), [0, 1]);
+        assert_eq!(picks(&s, Some("x.wild.test"), &all), [0]);
+        assert_eq!(picks(&s, Some("x.other.test"), &all), [1]);
+        // One label only, and no match for the bare parent or a literal `*`.
+        for none in [
+            "wild.test",
+            "a.b.wild.test",
+            "*.wild.test",
+            ".wild.test",
+            "nothing",
+        ] {
+            assert!(picks(&s, Some(none), &all).is_empty(), "{none}");
+        }
+        assert!(picks(&s, None, &all).is_empty());
+        assert!(s.add_for_names(Arc::clone(&b), &["bad name"]).is_err());
+    }
+
+    #[test]
+    fn exact_then_wildcard_then_default_or_fallback() {
+        let (a, b, d) = (p256(), rsa(), p256());
+        let mut s = SniCertStore::new();
+        s.add_for_names(Arc::clone(&a), &["*.example.com"]).unwrap();
+        s.add_for_names(Arc::clone(&b), &["www.example.com"])
+            .unwrap();
+        let fallback = [Arc::clone(&d)];
+        let firsts = |s: &SniCertStore, n| -> Vec<*const CertChainAndKey> {
+            s.candidates(Some(n), &fallback).map(Arc::as_ptr).collect()
+        };
+        let p = Arc::as_ptr;
+        assert_eq!(firsts(&s, "www.example.com"), [p(&b), p(&a), p(&d)]);
+        assert_eq!(firsts(&s, "api.example.com"), [p(&a), p(&d)]);
+        assert_eq!(firsts(&s, "example.org"), [p(&d)]);
+        s.add_default(Arc::clone(&b));
+        assert_eq!(firsts(&s, "example.org"), [p(&b)]);
+    }
+
+    #[test]
+    fn replace_swaps_for_new_readers_only() {
+        let r = CertResolver::new(SniCertStore::new());
+        let before = r.current();
+        let mut s = SniCertStore::new();
+        s.add(p256()).unwrap();
+        let old = r.replace(s);
+        assert!(Arc::ptr_eq(&old, &before) && before.is_empty());
+        assert_eq!(r.current().cert_count(), 1);
+        assert!(format!("{r:?}").contains("certs: 1"));
+    }
 }
