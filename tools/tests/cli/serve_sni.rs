@@ -155,3 +155,31 @@ fn serve_cert_dir_reloads_on_sighup_keeping_connections() {
     signal(&server, "-TERM");
     assert!(server.wait(TIMEOUT).status.success());
 }
+
+/// `baton server` with two `--cert`/`--key` pairs: `s_client -servername`
+/// gets the certificate for its name, and the first pair for another name.
+#[test]
+fn server_two_cert_pairs_chosen_by_sni() {
+    require_openssl!();
+    let a = tenant(&["a.test"], "server-p256.key", "ca-ecdsa");
+    let b = tenant(&["b.test"], "server-p384.key", "ca-ecdsa");
+    let s = |p: &std::path::Path| p.to_str().unwrap().to_owned();
+    let server = baton(&[
+        "server",
+        "--listen",
+        "127.0.0.1:0",
+        "--cert",
+        &s(&a.chain),
+        "--key",
+        &s(&a.key),
+        "--cert",
+        &s(&b.chain),
+        "--key",
+        &s(&b.key),
+    ]);
+    let addr = line_after(&server, "listening on ", true);
+    let port: u16 = addr.rsplit(':').next().unwrap().parse().unwrap();
+    assert_eq!(leaf_seen(port, "b.test"), b.der);
+    assert_eq!(leaf_seen(port, "a.test"), a.der);
+    assert_eq!(leaf_seen(port, "other.test"), a.der);
+}
