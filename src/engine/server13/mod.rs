@@ -70,7 +70,8 @@ impl State {
     }
 
     /// Goes on with a ClientHello parked for its 0-RTT decision (a TLS 1.3
-    /// state again, or a TLS 1.2 one never: the version was chosen first).
+    /// state again, or a TLS 1.2 one never: the version was chosen first),
+    /// or for the ClientHello callback (either version: nothing was chosen).
     pub(crate) fn poll_early(self, c: &mut Common) -> Result<Hs> {
         match self {
             State::AwaitingEarly(p) => p.poll(c).map(Hs::Server13),
