@@ -2,6 +2,7 @@
 //! through rustls-webpki (never hand-written path validation).
 
 mod chain;
+mod resolver;
 #[cfg(test)]
 mod tests;
 mod trust;
@@ -10,6 +11,7 @@ mod verify;
 pub(crate) use chain::der_next;
 pub(crate) use chain::ec_key_curve;
 pub use chain::CertChainAndKey;
+pub use resolver::{CertResolver, SniCertStore};
 pub(crate) use trust::TrustStore;
 pub(crate) use verify::{certificate_signature_algorithms, check_host_name, leaf_dns_names};
 

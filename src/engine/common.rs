@@ -135,6 +135,9 @@ pub(crate) struct Common {
     pub early_in: EarlyIn,
     /// The ClientHello's random, for the key log.
     pub client_random: [u8; 32],
+    /// The key log of the config the connection was made with: it stays
+    /// when the ClientHello callback swaps the config (see `swap_config`).
+    key_log: Option<Arc<dyn crate::keylog::KeyLog>>,
     out: OutBuf,
     hs_buf: Vec<u8>,
 }
@@ -142,6 +145,7 @@ pub(crate) struct Common {
 impl Common {
     pub(crate) fn new(config: Config, mode: Mode) -> Self {
         Self {
+            key_log: config.inner.key_log.clone(),
             config,
             mode,
             send: SendDirection::new(),
@@ -163,9 +167,16 @@ impl Common {
     /// Hands `secret` to the config's key log, if one is set (nothing
     /// happens otherwise).
     pub(crate) fn log_key(&self, label: &str, secret: &[u8]) {
-        if let Some(log) = &self.config.inner.key_log {
+        if let Some(log) = &self.key_log {
             log.log(label, &self.client_random, secret);
         }
+    }
+
+    /// The rest of the handshake uses `config` (the ClientHello callback's
+    /// answer). The key log stays the first config's: it is the listener's
+    /// debugging switch, not a tenant's setting.
+    pub(crate) fn swap_config(&mut self, config: Config) {
+        self.config = config;
     }
 
     pub(crate) fn alpn_prefs(&self) -> &[Vec<u8>] {

@@ -23,6 +23,11 @@
 //!   `openssl s_server -psk` / `-psk_session`.
 //! - `psk_gnutls`: external PSKs against `gnutls-cli --pskkey` and
 //!   `gnutls-serv --pskpasswd`, both ways, psk_ke included.
+//! - `hello_callback`: the server's ClientHello callback (reject, config
+//!   swap by SNI, an answer given later) against Baton, rustls and `s_client`.
+//! - `sni_resolver`: certificates chosen by SNI (exact, wildcard, default,
+//!   ECDSA and RSA for one name) against `openssl s_client -servername`.
+//! - `tenants`: rcgen-made certificates for named tenants, a small server.
 //! - `event_loop`: driving a connection without a transport, as io_uring/epoll loops do.
 //! - `pq`: the post-quantum hybrids between two Baton ends, with wire checks and tampering.
 //! - `go_peer`: the post-quantum hybrids against Go's crypto/tls (needs `BATON_GO`).
@@ -40,6 +45,7 @@ mod early_server;
 mod event_loop;
 mod gnutls;
 mod go_peer;
+mod hello_callback;
 mod keylog;
 mod openssl;
 mod pair;
@@ -59,5 +65,7 @@ mod resume12;
 mod resume13;
 mod rustls_peer;
 mod s2n_peer;
+mod sni_resolver;
+mod tenants;
 mod tls12;
 mod util;

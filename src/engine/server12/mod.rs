@@ -198,7 +198,7 @@ fn check_hello(c: &mut Common, ch: &ClientHello, exts: &ClientExtensions) -> Res
             "client does not support the extended master secret (RFC 7627), which this configuration requires",
         ));
     }
-    if c.config.inner.certs.is_empty() {
+    if !c.config.inner.has_certs() {
         return Err(hs_failure("server has no certificate configured"));
     }
     c.info.server_name = exts.server_name.clone();

@@ -25,6 +25,7 @@ use crate::tls13::key_schedule::{finished_verify_data, EarlySecret, MasterSecret
 
 mod choose;
 mod early;
+mod hello_cb;
 mod psk;
 pub(crate) use choose::{choose_alpn, choose_cert, suite_preference, ChosenCert};
 use choose::{choose_suite, choose_suite_of_hash};
@@ -37,6 +38,8 @@ pub(crate) enum State {
     /// The ClientHello waits for its 0-RTT decision (the anti-replay store
     /// or the application answers later).
     AwaitingEarly(Box<early::PausedHello>),
+    /// The first ClientHello waits for the ClientHello callback's answer.
+    AwaitingHello(Box<hello_cb::PausedHello>),
     /// Accepted 0-RTT: early data until the client's EndOfEarlyData.
     ExpectEndOfEarlyData(Box<ExpectFinished>),
     ExpectFinished(Box<ExpectFinished>),
@@ -52,23 +55,27 @@ impl State {
         )
     }
 
+    /// Waiting for an answer from the application (0-RTT decision or
+    /// ClientHello callback).
     pub(crate) fn is_awaiting_early(&self) -> bool {
-        matches!(self, State::AwaitingEarly(_))
+        matches!(self, State::AwaitingEarly(_) | State::AwaitingHello(_))
     }
 
     /// See `Engine::early_data_pending`.
     pub(crate) fn early_data_pending(&self) -> bool {
         matches!(
             self,
-            State::AwaitingEarly(_) | State::ExpectEndOfEarlyData(_)
+            State::AwaitingEarly(_) | State::AwaitingHello(_) | State::ExpectEndOfEarlyData(_)
         ) || self.is_start()
     }
 
     /// Goes on with a ClientHello parked for its 0-RTT decision (a TLS 1.3
-    /// state again, or a TLS 1.2 one never: the version was chosen first).
+    /// state again, or a TLS 1.2 one never: the version was chosen first),
+    /// or for the ClientHello callback (either version: nothing was chosen).
     pub(crate) fn poll_early(self, c: &mut Common) -> Result<Hs> {
         match self {
             State::AwaitingEarly(p) => p.poll(c).map(Hs::Server13),
+            State::AwaitingHello(p) => p.poll(c),
             other => Ok(Hs::Server13(other)),
         }
     }
@@ -164,7 +171,13 @@ impl State {
         match (self, parsed.payload) {
             (State::ExpectClientHello(s), HandshakePayload::ClientHello(ch)) => {
                 require_boundary(boundary, "ClientHello")?;
-                s.handle_client_hello(c, ch, &msg)
+                if s.hrr.is_some() {
+                    return s.handle_client_hello(c, ch, &msg);
+                }
+                match hello_cb::run(c, ch, msg)? {
+                    Ok((ch, msg)) => s.handle_client_hello(c, ch, &msg),
+                    Err(paused) => Ok(Hs::Server13(State::AwaitingHello(paused))),
+                }
             }
             (State::ExpectEndOfEarlyData(mut s), HandshakePayload::EndOfEarlyData) => {
                 // The 0-RTT ends; the client's Finished comes under its
@@ -182,6 +195,7 @@ impl State {
                 match state {
                     State::ExpectClientHello(_) => "expecting ClientHello",
                     State::AwaitingEarly(_) => "deciding on early data",
+                    State::AwaitingHello(_) => "in the ClientHello callback",
                     State::ExpectEndOfEarlyData(_) => "expecting EndOfEarlyData",
                     State::ExpectFinished(_) => "expecting client Finished",
                     State::Done => "connected",
@@ -498,7 +512,7 @@ impl ExpectClientHello {
             .signature_algorithms
             .as_deref()
             .ok_or_else(|| missing("ClientHello without signature_algorithms"))?;
-        if c.config.inner.certs.is_empty() {
+        if !c.config.inner.has_certs() {
             return Err(hs_failure("server has no certificate configured"));
         }
         choose_cert(

@@ -31,6 +31,10 @@ fn config() -> &'static Config {
         // 0-RTT accepted (every anti-replay claim is fresh): the
         // early-data seed reaches the early key and its record limits.
         baton::fuzzing::early_data_on(&mut b);
+        // A cert resolver and a ClientHello callback acting on the SNI: the
+        // later/swap/resolver seeds reach the parked hello, the swapped
+        // config and the resolver's lookup.
+        baton::fuzzing::hello_callback_on(&mut b);
         b.set_alpn_preferences(&["h2", "http/1.1"]).expect("alpn");
         b.build().expect("config")
     })

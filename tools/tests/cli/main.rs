@@ -5,10 +5,13 @@
 //! Here: the helpers that start `baton` and read its output, and usage errors;
 //! `server`/`client` in `client_server`, `--policy` in `policy`, `serve` in
 //! `serve`, `ticket-keys` and `serve` with Redis in `fleet`, external PSKs
-//! (`--psk-identity`/`--psk-secret`) in `psk`.
+//! (`--psk-identity`/`--psk-secret`) in `psk`, `serve` with several
+//! certificates by SNI and their reload on SIGHUP in `serve_sni`.
 
 #[path = "../../../tests/integration/redis_server.rs"]
 mod redis_server;
+#[path = "../../../tests/integration/tenants.rs"]
+mod tenants;
 #[path = "../../../tests/integration/util.rs"]
 mod util;
 
@@ -20,6 +23,7 @@ mod policy;
 mod psk;
 mod resume;
 mod serve;
+mod serve_sni;
 
 use std::process::Command;
 use util::*;
