@@ -33,6 +33,7 @@ pub(crate) struct ConfigInner {
     pub(crate) psk: crate::psk::PskSettings,
     pub(crate) early: crate::early::EarlySettings,
     pub(crate) key_log: Option<Arc<dyn crate::keylog::KeyLog>>,
+    pub(crate) pkey: crate::pkey::PkeySettings,
 }
 
 /// How a TLS 1.2 renegotiation request is refused (Baton never renegotiates;
@@ -77,6 +78,7 @@ impl core::fmt::Debug for ConfigInner {
             .field("renegotiation", &self.renegotiation)
             .field("resumption", &self.resumption)
             .field("key_log", &self.key_log.is_some())
+            .field("pkey", &self.pkey)
             .finish()
     }
 }
@@ -125,6 +127,7 @@ impl Config {
                 psk: Default::default(),
                 early: Default::default(),
                 key_log: None,
+                pkey: Default::default(),
             },
             trust_error: None,
         }
@@ -460,6 +463,25 @@ impl ConfigBuilder {
     /// reads it can decrypt them. For debugging only.
     pub fn set_key_log(&mut self, log: Arc<dyn crate::keylog::KeyLog>) -> &mut Self {
         self.inner.key_log = Some(log);
+        self
+    }
+
+    /// Hands every signature with a certificate's private key to `callback`
+    /// instead of signing in the handshake (see [`crate::pkey`]): for keys in
+    /// an HSM or a key server, or to sign on other threads. The handshake
+    /// returns `Blocked::OnApplicationInput` until the operation completes.
+    pub fn set_private_key_callback(
+        &mut self,
+        callback: Arc<crate::pkey::PrivateKeyCallback>,
+    ) -> &mut Self {
+        self.inner.pkey.callback = Some(callback);
+        self
+    }
+
+    /// Whether signatures from the private-key callback are verified before
+    /// they are sent (default [`PkeyValidation::Fast`](crate::pkey::PkeyValidation::Fast): not).
+    pub fn set_private_key_validation(&mut self, mode: crate::pkey::PkeyValidation) -> &mut Self {
+        self.inner.pkey.validation = mode;
         self
     }
 

@@ -47,6 +47,7 @@ pub(crate) mod engine;
 pub mod keylog;
 pub mod offload;
 mod oneshot;
+pub mod pkey;
 pub mod policy;
 pub mod psk;
 pub mod resumption;
@@ -55,6 +56,7 @@ pub use config::{Config, ConfigBuilder, RenegotiationRefusal};
 pub use connection::{Connection, KernelSession, KernelWrite, Session};
 pub use engine::Mode;
 pub use keylog::{KeyLog, KeyLogFile};
+pub use pkey::{PkeyValidation, PrivateKeyOp};
 pub use policy::SecurityPolicy;
 pub use psk::{ExternalPsk, PskHash};
 

@@ -85,6 +85,17 @@ impl Session {
         self.sizing.set_dynamic(resize_threshold as usize, timeout);
     }
 
+    /// Hands this connection's private-key operations to `callback` instead
+    /// of the config's (see [`crate::pkey`]); set before the handshake. An
+    /// event loop uses it to learn which connection an operation belongs to
+    /// and wake it when the operation completes.
+    pub fn set_private_key_callback(
+        &mut self,
+        callback: std::sync::Arc<crate::pkey::PrivateKeyCallback>,
+    ) {
+        self.engine.set_private_key_callback(callback);
+    }
+
     /// True once the handshake completed.
     pub fn is_handshake_complete(&self) -> bool {
         self.engine.is_handshake_complete()

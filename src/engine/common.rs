@@ -135,6 +135,8 @@ pub(crate) struct Common {
     pub early_in: EarlyIn,
     /// The ClientHello's random, for the key log.
     pub client_random: [u8; 32],
+    /// This connection's private-key callback, over the config's.
+    pub pkey_callback: Option<std::sync::Arc<crate::pkey::PrivateKeyCallback>>,
     out: OutBuf,
     hs_buf: Vec<u8>,
 }
@@ -155,6 +157,7 @@ impl Common {
             resumption: Default::default(),
             early_in: EarlyIn::default(),
             client_random: [0; 32],
+            pkey_callback: None,
             out: OutBuf::default(),
             hs_buf: Vec::new(),
         }
@@ -166,6 +169,19 @@ impl Common {
         if let Some(log) = &self.config.inner.key_log {
             log.log(label, &self.client_random, secret);
         }
+    }
+
+    /// Signs `input` with `cert`'s key, in place or through the private-key
+    /// callback (this connection's, else the config's).
+    pub(crate) fn sign(
+        &self,
+        cert: &std::sync::Arc<crate::cert::CertChainAndKey>,
+        scheme: crate::msgs::enums::SignatureScheme,
+        input: Vec<u8>,
+    ) -> Result<crate::pkey::Signing> {
+        let settings = &self.config.inner.pkey;
+        let callback = self.pkey_callback.as_ref().or(settings.callback.as_ref());
+        crate::pkey::sign(callback, settings.validation, cert, scheme, input)
     }
 
     pub(crate) fn alpn_prefs(&self) -> &[Vec<u8>] {
