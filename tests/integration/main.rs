@@ -23,6 +23,8 @@
 //!   `openssl s_server -psk` / `-psk_session`.
 //! - `psk_gnutls`: external PSKs against `gnutls-cli --pskkey` and
 //!   `gnutls-serv --pskpasswd`, both ways, psk_ke included.
+//! - `pkey`: asynchronous private-key operations (signed on another thread)
+//!   against `openssl s_client` and rustls.
 //! - `event_loop`: driving a connection without a transport, as io_uring/epoll loops do.
 //! - `pq`: the post-quantum hybrids between two Baton ends, with wire checks and tampering.
 //! - `go_peer`: the post-quantum hybrids against Go's crypto/tls (needs `BATON_GO`).
@@ -43,6 +45,7 @@ mod go_peer;
 mod keylog;
 mod openssl;
 mod pair;
+mod pkey;
 mod policies;
 mod pq;
 mod psk_client;
