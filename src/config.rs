@@ -143,6 +143,13 @@ impl Config {
         self.inner.trust.len()
     }
 
+    /// True if signatures go to a private-key callback
+    /// ([`ConfigBuilder::set_private_key_callback`]): an event loop then
+    /// leaves them to it rather than offloading them itself.
+    pub fn has_private_key_callback(&self) -> bool {
+        self.inner.pkey.callback.is_some()
+    }
+
     /// The ticket keys every connection of this config uses. Add and remove
     /// keys here while connections run: no rebuild needed.
     pub fn ticket_keys(&self) -> &Arc<TicketKeys> {

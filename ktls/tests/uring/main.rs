@@ -13,6 +13,7 @@ mod util;
 mod early;
 mod files;
 mod records;
+mod sign;
 
 use baton::{CertChainAndKey, Config, Connection, Session};
 use baton_ktls::uring::{Flow, Handler, Output, Runtime, RuntimeConfig, Service, WorkerStats};

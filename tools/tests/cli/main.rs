@@ -20,6 +20,7 @@ mod policy;
 mod psk;
 mod resume;
 mod serve;
+mod sign;
 
 use std::process::Command;
 use util::*;
