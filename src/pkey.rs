@@ -230,4 +230,4 @@ impl core::fmt::Debug for PendingSign {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -24,7 +24,7 @@ fn rsa() -> Arc<CertChainAndKey> {
 }
 
 /// TLS 1.2 only, with ECDSA and RSA suites.
-static TLS12: crate::SecurityPolicy = crate::SecurityPolicy {
+pub(crate) static TLS12: crate::SecurityPolicy = crate::SecurityPolicy {
     name: "test-pkey-tls12",
     min_version: crate::ProtocolVersion::TLSV1_2,
     max_version: crate::ProtocolVersion::TLSV1_2,

@@ -31,6 +31,9 @@ fn config() -> &'static Config {
         // 0-RTT accepted (every anti-replay claim is fresh): the
         // early-data seed reaches the early key and its record limits.
         baton::fuzzing::early_data_on(&mut b);
+        // Signatures parked by a private-key callback and answered as the
+        // input's last byte says (signed, garbage, failed), Strictly checked.
+        baton::fuzzing::pkey_on(&mut b);
         b.set_alpn_preferences(&["h2", "http/1.1"]).expect("alpn");
         b.build().expect("config")
     })
