@@ -12,6 +12,14 @@
 //!
 //! Only signatures occur: Baton has no RSA key exchange suite (every TLS 1.2
 //! suite is ECDHE), so the decryption s2n offers for it never happens.
+//!
+//! Where the handshake signs: the server's TLS 1.3 CertificateVerify
+//! (`engine/server13/sign.rs`) and TLS 1.2 ServerKeyExchange
+//! (`engine/server12/sign.rs`). The client's CertificateVerify (client
+//! authentication) is meant to use the same hook: `Common::sign` with the
+//! client certificate and the "TLS 1.3, client CertificateVerify" content,
+//! then, on `Signing::Pending`, a parked state holding the flight (as
+//! `server13::sign::PausedSign` does) polled from `Engine::resume_awaiting`.
 
 use crate::cert::CertChainAndKey;
 use crate::error::{Error, Result};
