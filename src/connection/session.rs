@@ -162,7 +162,8 @@ impl Session {
     /// [`ErrorKind::Blocked`] with [`Blocked::OnApplicationInput`]: the
     /// handshake waits for the application (a server's
     /// [`SessionCache`](crate::resumption::SessionCache) answered
-    /// [`Pending`](crate::resumption::CacheLookup::Pending)). Bytes fed
+    /// [`Pending`](crate::resumption::CacheLookup::Pending), or its
+    /// [`PrivateKeyOp`](crate::pkey::PrivateKeyOp) is not completed yet). Bytes fed
     /// meanwhile are kept, unprocessed; once the
     /// [`LookupAnswer`](crate::resumption::LookupAnswer) is given, call this
     /// again (or [`feed_tls`](Self::feed_tls)): the handshake goes on and its
