@@ -156,13 +156,22 @@ impl<S: Service> Worker<S> {
 
     /// Signing threads finished some signatures: their handshakes go on.
     pub(super) fn on_signed(&mut self, res: i32) {
-        if res < 0 && res != -libc::EAGAIN && res != -libc::EINTR {
+        if res >= 0 || res == -libc::EAGAIN || res == -libc::EINTR {
+            self.arm_signed();
+        } else {
+            // Not posted again (it would fail the same way, in a loop): the
+            // tick picks up finished signatures instead.
             self.stats.error(&format!(
                 "sign eventfd: {}",
                 io::Error::from_raw_os_error(-res)
             ));
         }
-        self.arm_signed();
+        self.resume_signed();
+    }
+
+    /// Resumes the handshakes whose signature is in (also at each tick, so
+    /// that a lost wake-up costs at most a tick).
+    pub(super) fn resume_signed(&mut self) {
         let ready = self
             .signer
             .as_ref()
