@@ -35,6 +35,7 @@ pub(crate) struct ConfigInner {
     pub(crate) key_log: Option<Arc<dyn crate::keylog::KeyLog>>,
     pub(crate) client_hello_callback: Option<Arc<crate::hello_callback::ClientHelloCallback>>,
     pub(crate) cert_resolver: Option<Arc<crate::cert::CertResolver>>,
+    pub(crate) pkey: crate::pkey::PkeySettings,
 }
 
 /// How a TLS 1.2 renegotiation request is refused (Baton never renegotiates;
@@ -93,6 +94,7 @@ impl core::fmt::Debug for ConfigInner {
                 &self.client_hello_callback.is_some(),
             )
             .field("cert_resolver", &self.cert_resolver)
+            .field("pkey", &self.pkey)
             .finish()
     }
 }
@@ -143,6 +145,7 @@ impl Config {
                 key_log: None,
                 client_hello_callback: None,
                 cert_resolver: None,
+                pkey: Default::default(),
             },
             trust_error: None,
         }
@@ -162,6 +165,13 @@ impl Config {
     /// ([`ConfigBuilder::set_cert_resolver`]).
     pub fn cert_resolver(&self) -> Option<&Arc<crate::cert::CertResolver>> {
         self.inner.cert_resolver.as_ref()
+    }
+
+    /// True if signatures go to a private-key callback
+    /// ([`ConfigBuilder::set_private_key_callback`]): an event loop then
+    /// leaves them to it rather than offloading them itself.
+    pub fn has_private_key_callback(&self) -> bool {
+        self.inner.pkey.callback.is_some()
     }
 
     /// The ticket keys every connection of this config uses. Add and remove
@@ -521,6 +531,25 @@ impl ConfigBuilder {
             + 'static,
     ) -> &mut Self {
         self.inner.client_hello_callback = Some(Arc::new(f));
+        self
+    }
+
+    /// Hands every signature with a certificate's private key to `callback`
+    /// instead of signing in the handshake (see [`crate::pkey`]): for keys in
+    /// an HSM or a key server, or to sign on other threads. The handshake
+    /// returns `Blocked::OnApplicationInput` until the operation completes.
+    pub fn set_private_key_callback(
+        &mut self,
+        callback: Arc<crate::pkey::PrivateKeyCallback>,
+    ) -> &mut Self {
+        self.inner.pkey.callback = Some(callback);
+        self
+    }
+
+    /// Whether signatures from the private-key callback are verified before
+    /// they are sent (default [`PkeyValidation::Fast`](crate::pkey::PkeyValidation::Fast): not).
+    pub fn set_private_key_validation(&mut self, mode: crate::pkey::PkeyValidation) -> &mut Self {
+        self.inner.pkey.validation = mode;
         self
     }
 

@@ -48,6 +48,7 @@ pub mod hello_callback;
 pub mod keylog;
 pub mod offload;
 mod oneshot;
+pub mod pkey;
 pub mod policy;
 pub mod psk;
 pub mod resumption;
@@ -57,6 +58,7 @@ pub use connection::{Connection, KernelSession, KernelWrite, Session};
 pub use engine::Mode;
 pub use hello_callback::{ClientHelloAction, ClientHelloAnswer, PendingClientHello};
 pub use keylog::{KeyLog, KeyLogFile};
+pub use pkey::{PkeyValidation, PrivateKeyOp};
 pub use policy::SecurityPolicy;
 pub use psk::{ExternalPsk, PskHash};
 

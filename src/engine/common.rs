@@ -138,6 +138,8 @@ pub(crate) struct Common {
     /// The key log of the config the connection was made with: it stays
     /// when the ClientHello callback swaps the config (see `swap_config`).
     key_log: Option<Arc<dyn crate::keylog::KeyLog>>,
+    /// This connection's private-key callback, over the config's.
+    pub pkey_callback: Option<std::sync::Arc<crate::pkey::PrivateKeyCallback>>,
     out: OutBuf,
     hs_buf: Vec<u8>,
 }
@@ -159,6 +161,7 @@ impl Common {
             resumption: Default::default(),
             early_in: EarlyIn::default(),
             client_random: [0; 32],
+            pkey_callback: None,
             out: OutBuf::default(),
             hs_buf: Vec::new(),
         }
@@ -177,6 +180,19 @@ impl Common {
     /// debugging switch, not a tenant's setting.
     pub(crate) fn swap_config(&mut self, config: Config) {
         self.config = config;
+    }
+
+    /// Signs `input` with `cert`'s key, in place or through the private-key
+    /// callback (this connection's, else the config's).
+    pub(crate) fn sign(
+        &self,
+        cert: &std::sync::Arc<crate::cert::CertChainAndKey>,
+        scheme: crate::msgs::enums::SignatureScheme,
+        input: Vec<u8>,
+    ) -> Result<crate::pkey::Signing> {
+        let settings = &self.config.inner.pkey;
+        let callback = self.pkey_callback.as_ref().or(settings.callback.as_ref());
+        crate::pkey::sign(callback, settings.validation, cert, scheme, input)
     }
 
     pub(crate) fn alpn_prefs(&self) -> &[Vec<u8>] {

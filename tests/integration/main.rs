@@ -28,6 +28,8 @@
 //! - `sni_resolver`: certificates chosen by SNI (exact, wildcard, default,
 //!   ECDSA and RSA for one name) against `openssl s_client -servername`.
 //! - `tenants`: rcgen-made certificates for named tenants, a small server.
+//! - `pkey`: asynchronous private-key operations (signed on another thread)
+//!   against `openssl s_client` and rustls.
 //! - `event_loop`: driving a connection without a transport, as io_uring/epoll loops do.
 //! - `pq`: the post-quantum hybrids between two Baton ends, with wire checks and tampering.
 //! - `go_peer`: the post-quantum hybrids against Go's crypto/tls (needs `BATON_GO`).
@@ -49,6 +51,7 @@ mod hello_callback;
 mod keylog;
 mod openssl;
 mod pair;
+mod pkey;
 mod policies;
 mod pq;
 mod psk_client;

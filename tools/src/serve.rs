@@ -29,6 +29,9 @@ usage: baton serve [DIR] [options]
   --workers N       worker threads, one per core by default, each pinned to its
                     core with its own io_uring and SO_REUSEPORT listener
   --ktls MODE       kernel TLS after the handshake: auto (default), off, require
+  --sign-threads N  threads that make the handshakes' signatures, shared by
+                    the workers, so that none stalls on an RSA signature
+                    (default: half the cores, at least 1; 0 signs inline)
   --handshake-timeout SECS
                     time a client has from connect to a finished handshake
                     before it is dropped (default: 10; a slowloris guard)
@@ -79,6 +82,7 @@ const OPTS: &[Opt] = &[
     value("--policy"),
     value("--workers"),
     value("--ktls"),
+    value("--sign-threads"),
     value("--handshake-timeout"),
     value("--ticket-keys"),
     value("--ticket-keys-poll"),
@@ -126,6 +130,18 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
         })?,
     };
     let ktls = ktls_mode(&p)?;
+    let sign_threads = match p.value("--sign-threads") {
+        None => RuntimeConfig::default().sign_threads,
+        Some(n) => n
+            .parse::<usize>()
+            .ok()
+            .filter(|&n| n <= 256)
+            .ok_or_else(|| {
+                Failure::Usage(format!(
+                    "--sign-threads wants a number from 0 to 256, got {n:?}"
+                ))
+            })?,
+    };
     let handshake_timeout = match p.value("--handshake-timeout") {
         None => RuntimeConfig::default().handshake_timeout,
         Some(t) => t
@@ -180,6 +196,7 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
         ktls,
         idle_timeout: IO_TIMEOUT,
         handshake_timeout,
+        sign_threads,
         ..Default::default()
     };
     let shown = root.path().display().to_string();

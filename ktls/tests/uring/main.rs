@@ -15,6 +15,7 @@ mod early;
 mod files;
 mod hello;
 mod records;
+mod sign;
 
 use baton::{CertChainAndKey, Config, Connection, Session};
 use baton_ktls::uring::{Flow, Handler, Output, Runtime, RuntimeConfig, Service, WorkerStats};

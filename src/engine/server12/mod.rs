@@ -28,12 +28,16 @@ use crate::suites::{tls12_suite, Tls12Suite};
 use crate::tls12::prf;
 
 mod resume;
+mod sign;
 use resume::Decision;
 
 pub(crate) enum State {
     /// The session cache has not answered yet: the handshake waits
     /// (`Blocked::OnApplicationInput`) with the ClientHello.
     AwaitingLookup(Box<Paused>),
+    /// The ServerKeyExchange waits for its signature (the application's
+    /// private-key operation answers later).
+    AwaitingSign(Box<sign::PausedSign>),
     ExpectClientKeyExchange(Box<Handshake>),
     ExpectFinished(Box<Handshake>),
     Done,
@@ -379,7 +383,7 @@ fn full_handshake(
         &mut transcript,
     )?;
     let kx = KeyExchange::start(group)?;
-    let mut ske = ServerKeyExchange {
+    let ske = ServerKeyExchange {
         params: EcdheParams {
             group,
             public: kx.public_key().to_vec(),
@@ -388,23 +392,13 @@ fn full_handshake(
         signature: Vec::new(),
     };
     let signed = ske.signed_content(&ch.random, &server_random)?;
-    ske.signature = cert.signing_key().sign(scheme, &signed)?;
-    c.queue_handshake(
-        &HandshakeMessage::new(HandshakePayload::ServerKeyExchange(ske)),
-        &mut transcript,
-    )?;
-    c.queue_handshake(
-        &HandshakeMessage::new(HandshakePayload::ServerHelloDone),
-        &mut transcript,
-    )?;
-    c.flush_handshake()?;
-
     c.info.suite = Some(suite.suite);
     c.info.group = Some(group);
     c.info.alpn = alpn;
+    let signing = c.sign(&cert, scheme, signed)?;
     c.info.selected_cert = Some(cert);
     c.info.signature_scheme = Some(scheme);
-    Ok(State::ExpectClientKeyExchange(Box::new(Handshake {
+    let hs = Box::new(Handshake {
         transcript,
         suite,
         client_random: ch.random,
@@ -416,7 +410,8 @@ fn full_handshake(
         resumed: false,
         issue_ticket,
         session_id,
-    })))
+    });
+    sign::after_signing(c, hs, ske, signing)
 }
 
 impl State {
@@ -425,11 +420,18 @@ impl State {
         matches!(self, State::AwaitingLookup(_))
     }
 
-    /// Goes on with the handshake if the session cache answered; the same
-    /// state while it has not.
+    /// Waiting for the private-key operation's signature.
+    pub(crate) fn is_awaiting_sign(&self) -> bool {
+        matches!(self, State::AwaitingSign(_))
+    }
+
+    /// Goes on with the handshake if the session cache (or the private-key
+    /// operation) answered; the same state while it has not.
     pub(crate) fn poll_lookup(self, c: &mut Common) -> Result<State> {
-        let State::AwaitingLookup(p) = self else {
-            return Ok(self);
+        let p = match self {
+            State::AwaitingLookup(p) => p,
+            State::AwaitingSign(p) => return p.poll(c),
+            other => return Ok(other),
         };
         let Some(entry) = p.lookup.poll() else {
             return Ok(State::AwaitingLookup(p));
@@ -456,6 +458,7 @@ impl State {
                 msg.typ,
                 match state {
                     State::AwaitingLookup(_) => "waiting for the session cache",
+                    State::AwaitingSign(_) => "waiting for the private key operation",
                     State::ExpectClientKeyExchange(_) => "expecting ClientKeyExchange",
                     State::ExpectFinished(_) => "expecting client Finished",
                     State::Done => "connected",

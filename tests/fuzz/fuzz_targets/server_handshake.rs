@@ -35,6 +35,9 @@ fn config() -> &'static Config {
         // later/swap/resolver seeds reach the parked hello, the swapped
         // config and the resolver's lookup.
         baton::fuzzing::hello_callback_on(&mut b);
+        // Signatures parked by a private-key callback and answered as the
+        // input's last byte says (signed, garbage, failed), Strictly checked.
+        baton::fuzzing::pkey_on(&mut b);
         b.set_alpn_preferences(&["h2", "http/1.1"]).expect("alpn");
         b.build().expect("config")
     })

@@ -24,6 +24,7 @@ mod psk;
 mod resume;
 mod serve;
 mod serve_sni;
+mod sign;
 
 use std::process::Command;
 use util::*;
