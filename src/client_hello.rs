@@ -92,6 +92,17 @@ impl ClientHello {
         })
     }
 
+    /// The view of a ClientHello the handshake already parsed (`raw`: the
+    /// handshake message with its header), for the ClientHello callback.
+    pub(crate) fn from_wire(raw: &[u8], hello: WireHello) -> Result<Self, Error> {
+        let exts = ClientExtensions::parse(&hello.extensions)?;
+        Ok(Self {
+            raw: raw.to_vec(),
+            hello,
+            exts,
+        })
+    }
+
     /// The handshake message's bytes (4-byte header and body), as a
     /// transcript hash would see them; without the record header when
     /// [`parse`](Self::parse) was given a record.

@@ -37,6 +37,9 @@ pub(crate) struct ConfigInner {
     pub(crate) early: crate::early::EarlySettings,
     pub(crate) key_log: Option<Arc<dyn crate::keylog::KeyLog>>,
     pub(crate) client_auth: ClientAuthSettings,
+    pub(crate) client_hello_callback: Option<Arc<crate::hello_callback::ClientHelloCallback>>,
+    pub(crate) cert_resolver: Option<Arc<crate::cert::CertResolver>>,
+    pub(crate) pkey: crate::pkey::PkeySettings,
 }
 
 /// How a TLS 1.2 renegotiation request is refused (Baton never renegotiates;
@@ -53,6 +56,15 @@ pub enum RenegotiationRefusal {
 }
 
 impl ConfigInner {
+    /// Whether a server has any certificate to offer (its own or a resolver's).
+    pub(crate) fn has_certs(&self) -> bool {
+        !self.certs.is_empty()
+            || self
+                .cert_resolver
+                .as_ref()
+                .is_some_and(|r| !r.current().is_empty())
+    }
+
     /// Whether TLS 1.2 needs the extended master secret: as configured, else
     /// as the policy says.
     pub(crate) fn ems_required(&self) -> bool {
@@ -82,6 +94,12 @@ impl core::fmt::Debug for ConfigInner {
             .field("resumption", &self.resumption)
             .field("key_log", &self.key_log.is_some())
             .field("client_auth", &self.client_auth)
+            .field(
+                "client_hello_callback",
+                &self.client_hello_callback.is_some(),
+            )
+            .field("cert_resolver", &self.cert_resolver)
+            .field("pkey", &self.pkey)
             .finish()
     }
 }
@@ -131,6 +149,9 @@ impl Config {
                 early: Default::default(),
                 key_log: None,
                 client_auth: Default::default(),
+                client_hello_callback: None,
+                cert_resolver: None,
+                pkey: Default::default(),
             },
             trust_error: None,
         }
@@ -144,6 +165,19 @@ impl Config {
     /// Number of trust anchors loaded.
     pub fn trust_anchor_count(&self) -> usize {
         self.inner.trust.len()
+    }
+
+    /// The certificate resolver, if one was set
+    /// ([`ConfigBuilder::set_cert_resolver`]).
+    pub fn cert_resolver(&self) -> Option<&Arc<crate::cert::CertResolver>> {
+        self.inner.cert_resolver.as_ref()
+    }
+
+    /// True if signatures go to a private-key callback
+    /// ([`ConfigBuilder::set_private_key_callback`]): an event loop then
+    /// leaves them to it rather than offloading them itself.
+    pub fn has_private_key_callback(&self) -> bool {
+        self.inner.pkey.callback.is_some()
     }
 
     /// The ticket keys every connection of this config uses. Add and remove
@@ -199,6 +233,18 @@ impl ConfigBuilder {
     /// usable one anyway (RFC 8446 §4.4.2.2).
     pub fn add_cert_chain_and_key(&mut self, ck: CertChainAndKey) -> &mut Self {
         self.inner.certs.push(Arc::new(ck));
+        self
+    }
+
+    /// Server: chooses certificates by the client's SNI from `resolver`'s
+    /// current [`SniCertStore`](crate::cert::SniCertStore) (exact name,
+    /// then wildcard, then its defaults or, without those, the certificates
+    /// added here), then among those as
+    /// [`add_cert_chain_and_key`](Self::add_cert_chain_and_key) says. Keep
+    /// the `Arc` to [`replace`](crate::cert::CertResolver::replace) the
+    /// store while the config serves: new handshakes see the new one.
+    pub fn set_cert_resolver(&mut self, resolver: Arc<crate::cert::CertResolver>) -> &mut Self {
+        self.inner.cert_resolver = Some(resolver);
         self
     }
 
@@ -471,6 +517,50 @@ impl ConfigBuilder {
         self
     }
 
+    /// Server: calls `f` with each handshake's first ClientHello, before
+    /// the server chooses anything (see [`crate::hello_callback`]); its
+    /// [`ClientHelloAction`](crate::hello_callback::ClientHelloAction) goes
+    /// on, refuses with an alert, answers later, or swaps the config.
+    ///
+    /// A swapped config governs everything the rest of the handshake
+    /// decides and the connection keeps after it: version and security
+    /// policy, certificates (and resolver), trust store, ALPN preferences
+    /// (unless the connection set its own), tickets and ticket keys, session
+    /// cache, PSKs, early data, EMS and renegotiation settings, the clock.
+    /// What stays is the connection's own: its mode (server), what was set
+    /// on it (ALPN override, PSKs), and the key log of the config it was
+    /// made with (a tenant's config neither turns logging on nor off). The
+    /// callback runs once: the swapped config's own callback is not called.
+    pub fn set_client_hello_callback(
+        &mut self,
+        f: impl Fn(&crate::ClientHello) -> crate::hello_callback::ClientHelloAction
+            + Send
+            + Sync
+            + 'static,
+    ) -> &mut Self {
+        self.inner.client_hello_callback = Some(Arc::new(f));
+        self
+    }
+
+    /// Hands every signature with a certificate's private key to `callback`
+    /// instead of signing in the handshake (see [`crate::pkey`]): for keys in
+    /// an HSM or a key server, or to sign on other threads. The handshake
+    /// returns `Blocked::OnApplicationInput` until the operation completes.
+    pub fn set_private_key_callback(
+        &mut self,
+        callback: Arc<crate::pkey::PrivateKeyCallback>,
+    ) -> &mut Self {
+        self.inner.pkey.callback = Some(callback);
+        self
+    }
+
+    /// Whether signatures from the private-key callback are verified before
+    /// they are sent (default [`PkeyValidation::Fast`](crate::pkey::PkeyValidation::Fast): not).
+    pub fn set_private_key_validation(&mut self, mode: crate::pkey::PkeyValidation) -> &mut Self {
+        self.inner.pkey.validation = mode;
+        self
+    }
+
     /// Finishes the configuration.
     ///
     /// Fails with the error from loading the system trust store
@@ -483,7 +573,7 @@ impl ConfigBuilder {
         self.inner.early.finish(window);
         if let Some(e) = self.trust_error {
             let inner = &self.inner;
-            if inner.verify_peer && inner.trust.len() == 0 && inner.certs.is_empty() {
+            if inner.verify_peer && inner.trust.len() == 0 && !inner.has_certs() {
                 return Err(e);
             }
         }

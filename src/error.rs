@@ -38,6 +38,10 @@ pub enum ErrorKind {
     Usage,
     /// A failure inside Baton or its crypto provider.
     Internal,
+    /// The application's private-key operation failed (`PrivateKeyOp::fail`,
+    /// or dropped unanswered), or its result did not verify under
+    /// `PkeyValidation::Strict`; Baton sent `internal_error`.
+    PrivateKey,
 }
 
 /// Baton's error: a kind to branch on, a readable message, and a debug string
@@ -108,6 +112,14 @@ impl Error {
         e
     }
 
+    /// A private-key operation failed; `internal_error` goes to the peer.
+    #[track_caller]
+    pub(crate) fn private_key(msg: impl Into<Cow<'static, str>>) -> Self {
+        let mut e = Self::new(ErrorKind::PrivateKey, msg);
+        e.alert = Some(AlertDescription::INTERNAL_ERROR);
+        e
+    }
+
     /// The connection is closed.
     #[track_caller]
     pub(crate) fn closed(msg: impl Into<Cow<'static, str>>) -> Self {
@@ -132,7 +144,7 @@ impl Error {
     /// For protocol and internal errors, the fatal alert Baton sends (or sent) to the peer.
     pub fn sent_alert(&self) -> Option<AlertDescription> {
         match self.kind {
-            ErrorKind::Protocol | ErrorKind::Internal => self.alert,
+            ErrorKind::Protocol | ErrorKind::Internal | ErrorKind::PrivateKey => self.alert,
             _ => None,
         }
     }
@@ -198,6 +210,7 @@ impl fmt::Display for Error {
             ErrorKind::Io => write!(f, "I/O error: {}", self.msg),
             ErrorKind::Usage => write!(f, "usage error: {}", self.msg),
             ErrorKind::Internal => write!(f, "internal error: {}", self.msg),
+            ErrorKind::PrivateKey => write!(f, "private key operation: {}", self.msg),
             ErrorKind::Closed => write!(f, "connection closed: {}", self.msg),
             ErrorKind::Blocked => write!(f, "blocked ({:?})", self.blocked),
         }
@@ -243,7 +256,7 @@ impl From<Error> for std::io::Error {
             ErrorKind::Io => e.io_kind.unwrap_or(std::io::ErrorKind::Other),
             ErrorKind::Usage => std::io::ErrorKind::InvalidInput,
             ErrorKind::Protocol | ErrorKind::Alert(_) => std::io::ErrorKind::InvalidData,
-            ErrorKind::Internal => std::io::ErrorKind::Other,
+            ErrorKind::Internal | ErrorKind::PrivateKey => std::io::ErrorKind::Other,
         };
         match e.os_error {
             Some(code) => std::io::Error::from_raw_os_error(code),

@@ -14,10 +14,14 @@ use crate::msgs::joiner::HandshakeJoiner;
 
 mod client_auth;
 mod early;
+mod hello;
+mod pkey;
 mod psk;
 mod ticket;
 pub use client_auth::client_auth_on;
 pub use early::{early_data_on, FUZZ_MAX_EARLY_DATA};
+pub use hello::hello_callback_on;
+pub use pkey::pkey_on;
 pub use psk::{psk_on, PSK384_IDENTITY, PSK_IDENTITY, PSK_SECRET};
 pub use ticket::{
     resumption_on, seal_ticket, ticket, ticket_keys, TICKET_KEY_NAME, TICKET_KEY_SECRET, TICKET_NOW,
@@ -300,7 +304,19 @@ fn replace_all(stream: &mut [u8], from: &[u8], to: &[u8]) {
 /// Feeds `data` to a connection as everything its peer says, in reads cut by
 /// `data`'s first byte; the handshake must end in an error or success, never a panic.
 /// For a client, [`ECHO_SESSION_ID`] in `data` becomes the session id it sent.
+/// A signature parked by [`pkey_on`]'s callback is answered as `data`'s last
+/// byte says.
 pub fn drive(conn: &mut crate::Connection, data: &[u8]) {
+    drive_answering(conn, data, data.last().copied().unwrap_or(0));
+}
+
+/// [`drive`], answering parked signatures as `choice` says: the result of
+/// the last `negotiate` if a signature was parked, else `None`.
+pub(crate) fn drive_answering(
+    conn: &mut crate::Connection,
+    data: &[u8],
+    choice: u8,
+) -> Option<crate::Result<()>> {
     let (step, mut stream) = match data.split_first() {
         Some((&s, rest)) => (usize::from(s).max(1), rest.to_vec()),
         None => (1, Vec::new()),
@@ -334,7 +350,21 @@ pub fn drive(conn: &mut crate::Connection, data: &[u8]) {
             Ok(n)
         },
     );
-    if conn.negotiate().is_ok() {
+    let mut r = conn.negotiate();
+    let mut signed = false;
+    // Bounded: one ClientHello answer and one signature per handshake. The
+    // fuzz callbacks answer at once: drive the parked handshake on, as an
+    // event loop's wake-up does, answering a parked signature first.
+    for _ in 0..4 {
+        match &r {
+            Err(e) if e.blocked_on() == Some(crate::Blocked::OnApplicationInput) => {
+                signed |= pkey::answer_pending(choice);
+                r = conn.negotiate();
+            }
+            _ => break,
+        }
+    }
+    if r.is_ok() {
         let mut buf = [0u8; 512];
         for _ in 0..64 {
             match conn.recv(&mut buf) {
@@ -343,6 +373,7 @@ pub fn drive(conn: &mut crate::Connection, data: &[u8]) {
             }
         }
     }
+    signed.then_some(r)
 }
 
 /// Pins the handshake fuzz targets to a numbered policy (it never changes,

@@ -3,6 +3,7 @@
 
 mod chain;
 mod client_auth;
+mod resolver;
 #[cfg(test)]
 mod tests;
 mod trust;
@@ -13,6 +14,7 @@ pub(crate) use chain::ec_key_curve;
 pub use chain::CertChainAndKey;
 pub(crate) use client_auth::{chain_matches_names, run_verify_callback};
 pub use client_auth::{subject_common_name, CertVerdict, CertVerifyFn, ClientAuth, PeerCert};
+pub use resolver::{CertResolver, SniCertStore};
 pub(crate) use trust::TrustStore;
 pub(crate) use verify::{certificate_signature_algorithms, check_host_name, leaf_dns_names};
 

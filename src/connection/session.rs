@@ -85,6 +85,17 @@ impl Session {
         self.sizing.set_dynamic(resize_threshold as usize, timeout);
     }
 
+    /// Hands this connection's private-key operations to `callback` instead
+    /// of the config's (see [`crate::pkey`]); set before the handshake. An
+    /// event loop uses it to learn which connection an operation belongs to
+    /// and wake it when the operation completes.
+    pub fn set_private_key_callback(
+        &mut self,
+        callback: std::sync::Arc<crate::pkey::PrivateKeyCallback>,
+    ) {
+        self.engine.set_private_key_callback(callback);
+    }
+
     /// True once the handshake completed.
     pub fn is_handshake_complete(&self) -> bool {
         self.engine.is_handshake_complete()
@@ -151,7 +162,9 @@ impl Session {
     /// [`ErrorKind::Blocked`] with [`Blocked::OnApplicationInput`]: the
     /// handshake waits for the application (a server's
     /// [`SessionCache`](crate::resumption::SessionCache) answered
-    /// [`Pending`](crate::resumption::CacheLookup::Pending)). Bytes fed
+    /// [`Pending`](crate::resumption::CacheLookup::Pending), or its
+    /// ClientHello callback [`Later`](crate::ClientHelloAction::Later), or a
+    /// [`PrivateKeyOp`](crate::pkey::PrivateKeyOp) is not completed yet). Bytes fed
     /// meanwhile are kept, unprocessed; once the
     /// [`LookupAnswer`](crate::resumption::LookupAnswer) is given, call this
     /// again (or [`feed_tls`](Self::feed_tls)): the handshake goes on and its

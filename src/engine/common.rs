@@ -142,6 +142,11 @@ pub(crate) struct Common {
     pub client_random: [u8; 32],
     /// Server: this connection's client authentication, instead of the config's.
     pub client_auth: Option<crate::cert::ClientAuth>,
+    /// The key log of the config the connection was made with: it stays
+    /// when the ClientHello callback swaps the config (see `swap_config`).
+    key_log: Option<Arc<dyn crate::keylog::KeyLog>>,
+    /// This connection's private-key callback, over the config's.
+    pub pkey_callback: Option<std::sync::Arc<crate::pkey::PrivateKeyCallback>>,
     out: OutBuf,
     hs_buf: Vec<u8>,
 }
@@ -149,6 +154,7 @@ pub(crate) struct Common {
 impl Common {
     pub(crate) fn new(config: Config, mode: Mode) -> Self {
         Self {
+            key_log: config.inner.key_log.clone(),
             config,
             mode,
             send: SendDirection::new(),
@@ -163,6 +169,7 @@ impl Common {
             early_in: EarlyIn::default(),
             client_random: [0; 32],
             client_auth: None,
+            pkey_callback: None,
             out: OutBuf::default(),
             hs_buf: Vec::new(),
         }
@@ -171,9 +178,29 @@ impl Common {
     /// Hands `secret` to the config's key log, if one is set (nothing
     /// happens otherwise).
     pub(crate) fn log_key(&self, label: &str, secret: &[u8]) {
-        if let Some(log) = &self.config.inner.key_log {
+        if let Some(log) = &self.key_log {
             log.log(label, &self.client_random, secret);
         }
+    }
+
+    /// The rest of the handshake uses `config` (the ClientHello callback's
+    /// answer). The key log stays the first config's: it is the listener's
+    /// debugging switch, not a tenant's setting.
+    pub(crate) fn swap_config(&mut self, config: Config) {
+        self.config = config;
+    }
+
+    /// Signs `input` with `cert`'s key, in place or through the private-key
+    /// callback (this connection's, else the config's).
+    pub(crate) fn sign(
+        &self,
+        cert: &std::sync::Arc<crate::cert::CertChainAndKey>,
+        scheme: crate::msgs::enums::SignatureScheme,
+        input: Vec<u8>,
+    ) -> Result<crate::pkey::Signing> {
+        let settings = &self.config.inner.pkey;
+        let callback = self.pkey_callback.as_ref().or(settings.callback.as_ref());
+        crate::pkey::sign(callback, settings.validation, cert, scheme, input)
     }
 
     pub(crate) fn alpn_prefs(&self) -> &[Vec<u8>] {

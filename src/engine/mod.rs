@@ -302,13 +302,21 @@ impl Engine {
         }
     }
 
+    /// This connection's private-key callback, used instead of its config's.
+    pub(crate) fn set_private_key_callback(
+        &mut self,
+        callback: std::sync::Arc<crate::pkey::PrivateKeyCallback>,
+    ) {
+        self.c.pkey_callback = Some(callback);
+    }
+
     /// True while the handshake waits for the application (a TLS 1.2
     /// server's session cache lookup that answers later): received records
     /// stay buffered, unprocessed, until the answer comes.
     pub(crate) fn awaits_application(&self) -> bool {
         match &self.phase {
-            Phase::Handshaking(Hs::Server12(s)) => s.is_awaiting_lookup(),
-            Phase::Handshaking(Hs::Server13(s)) => s.is_awaiting_early(),
+            Phase::Handshaking(Hs::Server12(s)) => s.is_awaiting_lookup() || s.is_awaiting_sign(),
+            Phase::Handshaking(Hs::Server13(s)) => s.is_awaiting_early() || s.is_awaiting_sign(),
             _ => false,
         }
     }

@@ -26,6 +26,13 @@
 //! - `client_auth`: mutual TLS in both versions against OpenSSL (s_client
 //!   and s_server), gnutls-cli, curl and rustls, with rcgen-made client
 //!   certificates (good, expired, wrong usage, wrong CA).
+//! - `hello_callback`: the server's ClientHello callback (reject, config
+//!   swap by SNI, an answer given later) against Baton, rustls and `s_client`.
+//! - `sni_resolver`: certificates chosen by SNI (exact, wildcard, default,
+//!   ECDSA and RSA for one name) against `openssl s_client -servername`.
+//! - `tenants`: rcgen-made certificates for named tenants, a small server.
+//! - `pkey`: asynchronous private-key operations (signed on another thread)
+//!   against `openssl s_client` and rustls.
 //! - `event_loop`: driving a connection without a transport, as io_uring/epoll loops do.
 //! - `pq`: the post-quantum hybrids between two Baton ends, with wire checks and tampering.
 //! - `go_peer`: the post-quantum hybrids against Go's crypto/tls (needs `BATON_GO`).
@@ -44,9 +51,11 @@ mod early_server;
 mod event_loop;
 mod gnutls;
 mod go_peer;
+mod hello_callback;
 mod keylog;
 mod openssl;
 mod pair;
+mod pkey;
 mod policies;
 mod pq;
 mod psk_client;
@@ -63,5 +72,7 @@ mod resume12;
 mod resume13;
 mod rustls_peer;
 mod s2n_peer;
+mod sni_resolver;
+mod tenants;
 mod tls12;
 mod util;

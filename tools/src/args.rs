@@ -11,6 +11,8 @@ pub struct Opt {
     pub name: &'static str,
     /// True if the option takes a value (`--listen ADDR`), false for a flag (`--echo`).
     pub takes_value: bool,
+    /// True if the option may be given several times (`--cert A --cert B`).
+    pub repeated: bool,
 }
 
 /// Shorthand for an option taking a value.
@@ -18,6 +20,17 @@ pub const fn value(name: &'static str) -> Opt {
     Opt {
         name,
         takes_value: true,
+        repeated: false,
+    }
+}
+
+/// Shorthand for an option taking a value that may be given several times
+/// (read with [`Parsed::values`]).
+pub const fn repeated(name: &'static str) -> Opt {
+    Opt {
+        name,
+        takes_value: true,
+        repeated: true,
     }
 }
 
@@ -26,6 +39,7 @@ pub const fn flag(name: &'static str) -> Opt {
     Opt {
         name,
         takes_value: false,
+        repeated: false,
     }
 }
 
@@ -33,6 +47,7 @@ pub const fn flag(name: &'static str) -> Opt {
 #[derive(Debug, Default)]
 pub struct Parsed {
     values: HashMap<&'static str, String>,
+    multi: HashMap<&'static str, Vec<String>>,
     flags: Vec<&'static str>,
     /// Arguments that are not options, in order.
     pub positional: Vec<String>,
@@ -44,6 +59,11 @@ impl Parsed {
     /// The value of an option, if it was given.
     pub fn value(&self, name: &str) -> Option<&str> {
         self.values.get(name).map(String::as_str)
+    }
+
+    /// Every value of a repeated option, in command-line order.
+    pub fn values(&self, name: &str) -> &[String] {
+        self.multi.get(name).map_or(&[], Vec::as_slice)
     }
 
     /// The value of an option that must be given.
@@ -92,7 +112,9 @@ pub fn parse(args: &[String], opts: &[Opt]) -> Result<Parsed, String> {
                     .cloned()
                     .ok_or_else(|| format!("option {name} needs a value"))?,
             };
-            if out.values.insert(opt.name, v).is_some() {
+            if opt.repeated {
+                out.multi.entry(opt.name).or_default().push(v);
+            } else if out.values.insert(opt.name, v).is_some() {
                 return Err(format!("option {name} given twice"));
             }
         } else {
@@ -149,7 +171,7 @@ pub fn hex(s: &str) -> Result<Vec<u8>, String> {
 mod tests {
     use super::*;
 
-    const OPTS: &[Opt] = &[value("--listen"), flag("--echo")];
+    const OPTS: &[Opt] = &[value("--listen"), flag("--echo"), repeated("--cert")];
 
     fn words(s: &str) -> Vec<String> {
         s.split_whitespace().map(String::from).collect()
@@ -166,6 +188,9 @@ mod tests {
         assert!(!p.flag("--echo"));
         let p = parse(&words("-- --echo"), OPTS).unwrap();
         assert_eq!(p.positional, ["--echo"]);
+        let p = parse(&words("--cert a --cert=b"), OPTS).unwrap();
+        assert_eq!(p.values("--cert"), ["a", "b"]);
+        assert!(p.values("--nope").is_empty() && p.value("--cert").is_none());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod certs;
 mod client;
 mod http;
 mod serve;
@@ -31,7 +32,7 @@ commands:
                    [--psk-identity ID --psk-secret HEX [--psk-hash sha256|sha384]]
       Connect, then copy stdin to the connection and the connection to stdout.
       At stdin EOF, sends close_notify and waits for the peer's.
-  serve [DIR] [--listen ADDR] [--cert CHAIN.pem --key KEY.pem]
+  serve [DIR] [--listen ADDR] [--cert CHAIN.pem --key KEY.pem]... [--cert-dir DIR]
       Serve DIR (default .) over HTTPS/1.1 (default 127.0.0.1:8443). Without
       --cert/--key, generates a self-signed P-256 certificate for localhost and 127.0.0.1.
       Resumes sessions (tickets; --ticket-keys and --session-cache share them via Redis).

@@ -1,7 +1,7 @@
 //! `baton serve`: HTTPS/1.1 static files on the io_uring thread-per-core
 //! runtime, with kernel TLS and sendfile bodies where the kernel has them.
 
-use crate::args::{flag, value, Opt};
+use crate::args::{flag, repeated, value, Opt};
 use crate::{
     apply_client_auth, build, http, ktls_mode, parse_or_help, Failure, CLIENT_AUTH_HELP,
     CLIENT_AUTH_OPTS,
@@ -20,12 +20,21 @@ usage: baton serve [DIR] [options]
 
   DIR               directory to serve (default: the current directory)
   --listen ADDR     address to listen on (default: 127.0.0.1:8443)
-  --cert FILE       certificate chain, PEM (default: a fresh self-signed one)
+  --cert FILE       certificate chain, PEM (default: a fresh self-signed one);
+                    repeatable: each --cert goes with the --key in the same
+                    position, and the client's SNI picks among them (the DNS
+                    names of each certificate, wildcards included); the first
+                    is the default for other names
   --key FILE        private key, PEM (with --cert)
+  --cert-dir DIR    also every NAME.key in DIR with NAME.crt (else NAME.pem)
+                    next to it, in name order
   --policy NAME     security policy (default: the library's default)
   --workers N       worker threads, one per core by default, each pinned to its
                     core with its own io_uring and SO_REUSEPORT listener
   --ktls MODE       kernel TLS after the handshake: auto (default), off, require
+  --sign-threads N  threads that make the handshakes' signatures, shared by
+                    the workers, so that none stalls on an RSA signature
+                    (default: half the cores, at least 1; 0 signs inline)
   --handshake-timeout SECS
                     time a client has from connect to a finished handshake
                     before it is dropped (default: 10; a slowloris guard)
@@ -62,16 +71,21 @@ With kernel TLS, file bodies go from the page cache through the kernel
 read and sealed in userspace. Sessions resume with TLS 1.3
 tickets and TLS 1.2 tickets. SIGINT/SIGTERM
 stop accepting and let in-flight responses finish (5 s); SIGUSR1 prints the
-per-worker counters, which are also printed at exit.
+per-worker counters, which are also printed at exit. SIGHUP loads --cert/--key
+and --cert-dir again: new handshakes get the new certificates, connections
+stay; if a file fails to load, the certificates in use stay and the error is
+printed.
 ";
 
 const OPTS: &[Opt] = &[
     value("--listen"),
-    value("--cert"),
-    value("--key"),
+    repeated("--cert"),
+    repeated("--key"),
+    value("--cert-dir"),
     value("--policy"),
     value("--workers"),
     value("--ktls"),
+    value("--sign-threads"),
     value("--handshake-timeout"),
     value("--ticket-keys"),
     value("--ticket-keys-poll"),
@@ -100,17 +114,20 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
     let root = http::Root::open(Path::new(dir)).map_err(|e| format!("{dir}: {e}"))?;
     let listen = p.value("--listen").unwrap_or("127.0.0.1:8443");
 
-    let (chain, fingerprint) = match (p.value("--cert"), p.value("--key")) {
-        (Some(cert), Some(key)) => {
-            let chain = CertChainAndKey::from_pem_files(cert, key)
-                .map_err(|e| format!("loading {cert} and {key}: {e}"))?;
-            (chain, None)
+    let cert_files =
+        crate::certs::CertFiles::new(p.values("--cert"), p.values("--key"), p.value("--cert-dir"))
+            .map_err(Failure::Usage)?;
+    // Certificates from files sit in a resolver, which SIGHUP refills.
+    let (certs, fingerprint) = match &cert_files {
+        Some(files) => {
+            let loaded = files.load()?;
+            let resolver = Arc::new(baton::cert::CertResolver::new(loaded.store));
+            (Certs::Files(resolver), None)
         }
-        (None, None) => {
+        None => {
             let (chain, der) = self_signed()?;
-            (chain, Some(fingerprint(&der)))
+            (Certs::Generated(chain), Some(fingerprint(&der)))
         }
-        _ => return Err(Failure::Usage("--cert and --key go together".into())),
     };
     let workers = match p.value("--workers") {
         None => 0,
@@ -119,6 +136,18 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
         })?,
     };
     let ktls = ktls_mode(&p)?;
+    let sign_threads = match p.value("--sign-threads") {
+        None => RuntimeConfig::default().sign_threads,
+        Some(n) => n
+            .parse::<usize>()
+            .ok()
+            .filter(|&n| n <= 256)
+            .ok_or_else(|| {
+                Failure::Usage(format!(
+                    "--sign-threads wants a number from 0 to 256, got {n:?}"
+                ))
+            })?,
+    };
     let handshake_timeout = match p.value("--handshake-timeout") {
         None => RuntimeConfig::default().handshake_timeout,
         Some(t) => t
@@ -137,7 +166,16 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
         b.security_policy(name)
             .map_err(|e| Failure::Usage(format!("--policy {name}: {e}")))?;
     }
-    b.add_cert_chain_and_key(chain);
+    let resolver = match certs {
+        Certs::Files(resolver) => {
+            b.set_cert_resolver(Arc::clone(&resolver));
+            Some(resolver)
+        }
+        Certs::Generated(chain) => {
+            b.add_cert_chain_and_key(chain);
+            None
+        }
+    };
     // TLS 1.3 tickets (and TLS 1.2 ones) under keys generated and rotated
     // in memory, so returning clients resume.
     b.session_tickets(true);
@@ -165,6 +203,7 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
         ktls,
         idle_timeout: IO_TIMEOUT,
         handshake_timeout,
+        sign_threads,
         ..Default::default()
     };
     let shown = root.path().display().to_string();
@@ -194,6 +233,11 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
                     eprintln!("redis anti-replay {}: {}", a.url(), a.stats());
                 }
             }
+            Ok(crate::signals::Signal::Reload) => match (&cert_files, &resolver) {
+                // Every worker's handshakes read the resolver the config shares.
+                (Some(files), Some(resolver)) => eprintln!("{}", files.reload(resolver)),
+                _ => eprintln!("SIGHUP: no certificate files to reload"),
+            },
             Ok(crate::signals::Signal::Terminate) => break,
             Err(e) => return Err(Failure::Run(format!("waiting for signals: {e}"))),
         }
@@ -209,6 +253,12 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
         eprintln!("redis anti-replay {}: {}", a.url(), a.stats());
     }
     Ok(())
+}
+
+/// The server's certificates: from files (reloadable), or generated.
+enum Certs {
+    Files(Arc<baton::cert::CertResolver>),
+    Generated(CertChainAndKey),
 }
 
 /// Most early data a connection may send: a few requests' heads.

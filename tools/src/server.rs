@@ -1,7 +1,7 @@
 //! `baton server`: accept TLS connections, one thread each, and either echo or
 //! discard what the peer sends.
 
-use crate::args::{flag, value, Opt};
+use crate::args::{flag, repeated, value, Opt};
 use crate::{
     apply_client_auth, apply_common, apply_psk, build, client_identity, enable_ktls,
     handshake_line, ktls_mode, parse_or_help, send_all, Failure, CLIENT_AUTH_HELP,
@@ -21,7 +21,9 @@ usage: baton server --listen ADDR --cert CHAIN.pem --key KEY.pem [options]
   --listen ADDR     address to listen on, e.g. 127.0.0.1:8443 or [::]:443
   --cert FILE       certificate chain, PEM, leaf first (optional with a PSK:
                     without one, only clients offering the PSK connect)
-  --key FILE        private key of the leaf, PEM
+  --key FILE        private key of the leaf, PEM; --cert/--key may be
+                    repeated in pairs: the client's SNI and signature
+                    algorithms choose (the first pair for other names)
   --policy NAME     security policy (default: the library's default)
   --alpn LIST       ALPN protocols in preference order, comma-separated
   --echo            send received application data back
@@ -40,8 +42,8 @@ sends its own and closes the connection.
 
 const OPTS: &[Opt] = &[
     value("--listen"),
-    value("--cert"),
-    value("--key"),
+    repeated("--cert"),
+    repeated("--key"),
     value("--policy"),
     value("--alpn"),
     flag("--echo"),
@@ -71,13 +73,18 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
     let client_auth = apply_client_auth(&mut b, &p)?;
     // A PSK authenticates the server by itself: the certificate is optional
     // then (both or neither), required otherwise.
-    let cert_key = match (p.value("--cert"), p.value("--key")) {
-        (Some(cert), Some(key)) => Some((cert, key)),
-        (None, None) if psk => None,
-        (Some(_), None) => return Err(Failure::Usage("missing required option --key".into())),
-        _ => return Err(Failure::Usage("missing required option --cert".into())),
-    };
-    if let Some((cert, key)) = cert_key {
+    let (certs, keys) = (p.values("--cert"), p.values("--key"));
+    match (certs.len(), keys.len()) {
+        (0, 0) if psk => {}
+        (c, k) if c > k => return Err(Failure::Usage("missing required option --key".into())),
+        (c, k) if c < k || c == 0 => {
+            return Err(Failure::Usage("missing required option --cert".into()))
+        }
+        _ => {}
+    }
+    // A handful of pairs: the server already prefers the chain valid for
+    // the client's SNI (see ConfigBuilder::add_cert_chain_and_key).
+    for (cert, key) in certs.iter().zip(keys) {
         let chain = CertChainAndKey::from_pem_files(cert, key)
             .map_err(|e| format!("loading {cert} and {key}: {e}"))?;
         b.add_cert_chain_and_key(chain);

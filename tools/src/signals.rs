@@ -1,4 +1,4 @@
-//! SIGINT / SIGTERM / SIGUSR1 for `baton serve`'s main thread: blocked in
+//! SIGINT / SIGTERM / SIGUSR1 / SIGHUP for `baton serve`'s main thread: blocked in
 //! every thread (so no worker is killed by them), then taken one at a time
 //! with `sigwait` — no signal handler, no async-signal-safety concerns.
 
@@ -12,17 +12,19 @@ pub enum Signal {
     Terminate,
     /// SIGUSR1: print the counters.
     Report,
+    /// SIGHUP: load the certificates again.
+    Reload,
 }
 
 fn set() -> SigSet {
     let mut s = SigSet::empty();
-    for sig in [Sig::SIGINT, Sig::SIGTERM, Sig::SIGUSR1] {
+    for sig in [Sig::SIGINT, Sig::SIGTERM, Sig::SIGUSR1, Sig::SIGHUP] {
         s.add(sig);
     }
     s
 }
 
-/// Blocks the three signals in the calling thread and every thread it starts
+/// Blocks the four signals in the calling thread and every thread it starts
 /// afterwards. Call it first, before starting workers.
 pub fn block() -> io::Result<()> {
     set().thread_block().map_err(io::Error::from)
@@ -32,6 +34,7 @@ pub fn block() -> io::Result<()> {
 pub fn wait() -> io::Result<Signal> {
     Ok(match set().wait().map_err(io::Error::from)? {
         Sig::SIGUSR1 => Signal::Report,
+        Sig::SIGHUP => Signal::Reload,
         _ => Signal::Terminate,
     })
 }

@@ -144,6 +144,9 @@ pub(super) struct Conn<H> {
     /// The handshake waits for the application (a session cache answer): it
     /// is polled again at the worker's short wake-ups.
     pub(super) parked: bool,
+    /// Parked for a signature on the signing threads: resumed by their
+    /// eventfd, not by the wake-up timer.
+    pub(super) signing: bool,
     /// TLS 1.3 early data (0-RTT) the handshake accepted, for the handler's
     /// `on_early_data` once the connection enters its data phase.
     pub(super) early: Vec<u8>,

@@ -94,6 +94,11 @@ impl<S: Service> Worker<S> {
 
     /// What a step of the handshake (bytes fed, or a poll) came to.
     pub(super) fn handshake_step(&mut self, idx: usize, fed: Result<bool, Error>) {
+        // Taken whatever the step came to, so it is never left to the next.
+        let signing = self.signer.as_mut().is_some_and(Signer::take_issued);
+        if signing {
+            self.stats.signatures_offloaded += 1;
+        }
         let Some(Some(c)) = self.conns.get_mut(idx) else {
             return;
         };
@@ -109,10 +114,20 @@ impl<S: Service> Worker<S> {
                 }
             }
             Err(e) if e.blocked_on() == Some(Blocked::OnApplicationInput) => {
+                take_pending(c);
+                if signing {
+                    // Its signature went to the signing threads: their
+                    // eventfd resumes it (`on_signed`).
+                    c.signing = true;
+                    c.parked = true;
+                    return;
+                }
+                if c.signing {
+                    return;
+                }
                 // A callback answers later (the session cache's lookup, from
                 // its worker thread): polled again at each wake-up; the
                 // handshake timeout still bounds the wait.
-                take_pending(c);
                 if !c.parked {
                     c.parked = true;
                     self.stats.handshakes_parked += 1;

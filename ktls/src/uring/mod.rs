@@ -39,6 +39,7 @@ mod data;
 mod early;
 mod net;
 mod ring;
+mod sign;
 mod worker;
 
 use body::*;
@@ -47,6 +48,7 @@ use conn::*;
 use data::*;
 use net::*;
 use ring::*;
+use sign::*;
 use worker::*;
 
 /// What a connection's [`Handler`] wants after handling input.
@@ -181,6 +183,12 @@ pub struct RuntimeConfig {
     /// a plain `READ` into the connection's own buffer, as does a read that
     /// finds the pool empty.
     pub file_buffers: u16,
+    /// Threads that make the handshakes' signatures (shared by all workers),
+    /// so that a worker never stalls on an RSA signature; 0 signs inline in
+    /// the worker. Not used when the TLS config has its own private-key
+    /// callback (an HSM, a key server): that callback is asked instead.
+    /// Default: half the cores, at least 1.
+    pub sign_threads: usize,
     /// Test hook: the record count at which a kernel-sealed send key must be
     /// replaced (see `KernelSession::set_kernel_send_key_limit_for_test`).
     #[doc(hidden)]
@@ -203,6 +211,7 @@ impl Default for RuntimeConfig {
             multishot_recv: true,
             recv_buffers: 64,
             file_buffers: 32,
+            sign_threads: std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
             kernel_send_key_limit_for_test: None,
         }
     }
@@ -275,6 +284,8 @@ pub struct WorkerStats {
     pub file_reads_plain: u64,
     /// File chunks read by a synchronous `pread` (a kernel without `READ`).
     pub file_reads_sync: u64,
+    /// Handshake signatures made on the signing threads.
+    pub signatures_offloaded: u64,
     /// Connections still open when the worker stopped (the shutdown grace
     /// period ran out): cut without finishing their output.
     pub cut_at_shutdown: u64,
@@ -294,7 +305,7 @@ impl core::fmt::Display for WorkerStats {
              bytes_in={} bytes_out={} send kernel/userspace={}/{} recv kernel/userspace={}/{} \
              file bytes spliced/sendfile/sealed={}/{}/{} multishot_recv={} recv_provided={} \
              recv_no_buffers={} file_buffers={} file_reads fixed/plain/sync={}/{}/{} \
-             cut_at_shutdown={} errors={:?}",
+             signatures_offloaded={} cut_at_shutdown={} errors={:?}",
             self.worker,
             self.accepted,
             self.refused,
@@ -320,6 +331,7 @@ impl core::fmt::Display for WorkerStats {
             self.file_reads_fixed,
             self.file_reads_plain,
             self.file_reads_sync,
+            self.signatures_offloaded,
             self.cut_at_shutdown,
             self.errors
         )
@@ -370,18 +382,25 @@ impl Runtime {
         } else {
             Vec::new()
         };
+        let pool = if cfg.sign_threads > 0 && !tls.has_private_key_callback() {
+            Some(start_pool(cfg.sign_threads)?)
+        } else {
+            None
+        };
         let mut workers = Vec::with_capacity(n);
         for (i, listener) in listeners.into_iter().enumerate() {
             let (tx, rx) = crossbeam_channel::unbounded();
             let core = (!cores.is_empty()).then(|| cores[i % cores.len()]);
             let (cfg, tls, service) = (cfg.clone(), tls.clone(), Arc::clone(&service));
+            let pool = pool.clone();
             let handle = std::thread::Builder::new()
                 .name(format!("baton-worker-{i}"))
                 .spawn(move || {
                     if let Some(core) = core {
                         core_affinity::set_for_current(core);
                     }
-                    match Worker::new(i, core.map(|c| c.id), listener, cfg, tls, service, rx) {
+                    match Worker::new(i, core.map(|c| c.id), listener, cfg, tls, service, rx, pool)
+                    {
                         Ok(mut w) => {
                             w.run();
                             w.stats

@@ -19,10 +19,12 @@ pub(super) enum Op {
     Read = 8,
     /// The short timeout that re-polls handshakes waiting for the application.
     Wake = 9,
+    /// The READ on the eventfd the signing threads write (see `sign`).
+    Signed = 10,
 }
 
 impl Op {
-    const ALL: [Op; 9] = [
+    const ALL: [Op; 10] = [
         Op::Accept,
         Op::Tick,
         Op::Recv,
@@ -32,11 +34,15 @@ impl Op {
         Op::Splice,
         Op::Read,
         Op::Wake,
+        Op::Signed,
     ];
 
     /// True if the operation belongs to a connection slot (else to the worker).
     pub(super) fn per_conn(self) -> bool {
-        !matches!(self, Op::Accept | Op::Tick | Op::Cancel | Op::Wake)
+        !matches!(
+            self,
+            Op::Accept | Op::Tick | Op::Cancel | Op::Wake | Op::Signed
+        )
     }
 }
 
@@ -146,6 +152,7 @@ pub(super) const IOWQ_MAX_WORKERS: [u32; 2] = [4, 4];
 ///   that outlive the ring (or are leaked), and Rust reads one only while
 ///   the kernel has handed it out (`BufRing::slice`) or no read is lent it
 ///   (`FilePool::buf_mut`);
+/// - the signing eventfd's 8-byte read buffer is never freed (`sign::Signer`);
 /// - the tick's timespec is boxed in the worker, which outlives its ring.
 pub(super) fn submit(ring: &mut IoUring, sqe: &squeue::Entry) {
     loop {
@@ -260,7 +267,7 @@ mod tests {
         // Out of range slots are stale too, not a panic.
         assert!(matches!(route(recv(u32::MAX, 5), current), Route::Stale(_)));
         // The worker's own operations have no slot.
-        for op in [Op::Accept, Op::Tick, Op::Cancel, Op::Wake] {
+        for op in [Op::Accept, Op::Tick, Op::Cancel, Op::Wake, Op::Signed] {
             assert_eq!(route(UserData::worker(op), current), Route::Worker(op));
         }
         assert_eq!(route(0, current), Route::Unknown);

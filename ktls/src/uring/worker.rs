@@ -50,6 +50,8 @@ pub(super) struct Worker<S: Service> {
     pub(super) files: Option<FilePool>,
     /// The kernel has `IORING_OP_READ` (5.6+); else synchronous `pread`.
     pub(super) read_op: bool,
+    /// Signatures go to the signing threads (`RuntimeConfig::sign_threads`).
+    pub(super) signer: Option<Signer>,
 }
 
 impl<S: Service> Worker<S> {
@@ -62,8 +64,10 @@ impl<S: Service> Worker<S> {
         tls: Config,
         service: Arc<S>,
         ctl: Receiver<Ctl>,
+        pool: Option<Sender<Job>>,
     ) -> io::Result<Self> {
         let ring = new_ring()?;
+        let signer = pool.map(Signer::new).transpose()?;
         let splice = cfg.splice && probe_op(&ring, opcode::Splice::CODE);
         let read_op = probe_op(&ring, opcode::Read::CODE);
         let files = if cfg.file_buffers > 0 && read_op {
@@ -109,6 +113,7 @@ impl<S: Service> Worker<S> {
             bufs,
             files,
             read_op,
+            signer,
         })
     }
 
@@ -220,6 +225,7 @@ impl<S: Service> Worker<S> {
     pub(super) fn serve(&mut self) {
         self.arm_accept();
         self.arm_tick();
+        self.arm_signed();
         loop {
             // One io_uring_enter: everything queued this turn goes in, and we wait
             // for at least one completion (the tick guarantees one per TICK).
@@ -263,6 +269,7 @@ impl<S: Service> Worker<S> {
             Route::Worker(Op::Accept) => return self.on_accept(res, cqe.flags()),
             Route::Worker(Op::Tick) => return self.on_tick(),
             Route::Worker(Op::Wake) => return self.on_wake(),
+            Route::Worker(Op::Signed) => return self.on_signed(res),
             Route::Worker(_) | Route::Unknown => return,
             Route::Stale(d) => {
                 self.release_owned(d, ud, bid);
@@ -301,7 +308,7 @@ impl<S: Service> Worker<S> {
                     self.on_read(idx, res, read);
                 }
             }
-            Op::Accept | Op::Tick | Op::Cancel | Op::Wake => {}
+            Op::Accept | Op::Tick | Op::Cancel | Op::Wake | Op::Signed => {}
         }
         self.advance(idx);
     }
@@ -357,7 +364,6 @@ impl<S: Service> Worker<S> {
         set_nodelay(fd.as_fd());
         let mut session = Session::new_server(&self.tls);
         session.set_dynamic_record_threshold(16 * 1024, Duration::from_secs(1));
-        let tls = Tls::Handshake(session);
         let idx = match self.free.pop() {
             Some(i) => i,
             None => {
@@ -372,6 +378,10 @@ impl<S: Service> Worker<S> {
             self.stats.refused += 1;
             return;
         };
+        if let Some(signer) = &self.signer {
+            session.set_private_key_callback(signer.callback(slot, self.gens[idx]));
+        }
+        let tls = Tls::Handshake(session);
         let conn = Box::new(Conn {
             slot,
             gen: self.gens[idx],
@@ -402,6 +412,7 @@ impl<S: Service> Worker<S> {
             piece_small: false,
             open_record: 0,
             parked: false,
+            signing: false,
         });
         self.conns[idx] = Some(conn);
         self.live += 1;
@@ -417,6 +428,7 @@ impl<S: Service> Worker<S> {
                 }
             }
         }
+        self.resume_signed();
         let now = Instant::now();
         for idx in 0..self.conns.len() {
             let Some(Some(c)) = self.conns.get_mut(idx) else {

@@ -5,14 +5,17 @@
 //!
 //! Here: the echo service, the helpers and the named-file service the modules
 //! share, and the echo, handshake and receive tests; file bodies in `files`,
-//! record sizes in `records`.
+//! record sizes in `records`, the ClientHello callback answering later in
+//! `hello`.
 
 #[path = "../../../tests/integration/util.rs"]
 mod util;
 
 mod early;
 mod files;
+mod hello;
 mod records;
+mod sign;
 
 use baton::{CertChainAndKey, Config, Connection, Session};
 use baton_ktls::uring::{Flow, Handler, Output, Runtime, RuntimeConfig, Service, WorkerStats};

@@ -29,6 +29,7 @@ use crate::tls12::prf;
 
 mod client_auth;
 mod resume;
+mod sign;
 use resume::Decision;
 
 pub(crate) enum State {
@@ -37,6 +38,9 @@ pub(crate) enum State {
     AwaitingLookup(Box<Paused>),
     /// We sent a CertificateRequest: the client's Certificate comes first.
     ExpectCertificate(Box<Handshake>),
+    /// The ServerKeyExchange waits for its signature (the application's
+    /// private-key operation answers later).
+    AwaitingSign(Box<sign::PausedSign>),
     ExpectClientKeyExchange(Box<Handshake>),
     ExpectCertificateVerify(Box<Handshake>),
     ExpectFinished(Box<Handshake>),
@@ -207,7 +211,7 @@ fn check_hello(c: &mut Common, ch: &ClientHello, exts: &ClientExtensions) -> Res
             "client does not support the extended master secret (RFC 7627), which this configuration requires",
         ));
     }
-    if c.config.inner.certs.is_empty() {
+    if !c.config.inner.has_certs() {
         return Err(hs_failure("server has no certificate configured"));
     }
     c.info.server_name = exts.server_name.clone();
@@ -392,7 +396,7 @@ fn full_handshake(
         &mut transcript,
     )?;
     let kx = KeyExchange::start(group)?;
-    let mut ske = ServerKeyExchange {
+    let ske = ServerKeyExchange {
         params: EcdheParams {
             group,
             public: kx.public_key().to_vec(),
@@ -401,29 +405,13 @@ fn full_handshake(
         signature: Vec::new(),
     };
     let signed = ske.signed_content(&ch.random, &server_random)?;
-    ske.signature = cert.signing_key().sign(scheme, &signed)?;
-    c.queue_handshake(
-        &HandshakeMessage::new(HandshakePayload::ServerKeyExchange(ske)),
-        &mut transcript,
-    )?;
-    let requested = client_auth::send_request(c, &mut transcript)?;
-    c.queue_handshake(
-        &HandshakeMessage::new(HandshakePayload::ServerHelloDone),
-        &mut transcript,
-    )?;
-    c.flush_handshake()?;
-
     c.info.suite = Some(suite.suite);
     c.info.group = Some(group);
     c.info.alpn = alpn;
+    let signing = c.sign(&cert, scheme, signed)?;
     c.info.selected_cert = Some(cert);
     c.info.signature_scheme = Some(scheme);
-    let next = if requested.is_some() {
-        State::ExpectCertificate
-    } else {
-        State::ExpectClientKeyExchange
-    };
-    Ok(next(Box::new(Handshake {
+    let hs = Box::new(Handshake {
         transcript,
         suite,
         client_random: ch.random,
@@ -435,9 +423,11 @@ fn full_handshake(
         resumed: false,
         issue_ticket,
         session_id,
-        client_auth: requested,
+        // Set once the request is out, after the ServerKeyExchange.
+        client_auth: None,
         client_verify_follows: false,
-    })))
+    });
+    sign::after_signing(c, hs, ske, signing)
 }
 
 impl State {
@@ -446,11 +436,18 @@ impl State {
         matches!(self, State::AwaitingLookup(_))
     }
 
-    /// Goes on with the handshake if the session cache answered; the same
-    /// state while it has not.
+    /// Waiting for the private-key operation's signature.
+    pub(crate) fn is_awaiting_sign(&self) -> bool {
+        matches!(self, State::AwaitingSign(_))
+    }
+
+    /// Goes on with the handshake if the session cache (or the private-key
+    /// operation) answered; the same state while it has not.
     pub(crate) fn poll_lookup(self, c: &mut Common) -> Result<State> {
-        let State::AwaitingLookup(p) = self else {
-            return Ok(self);
+        let p = match self {
+            State::AwaitingLookup(p) => p,
+            State::AwaitingSign(p) => return p.poll(c),
+            other => return Ok(other),
         };
         let Some(entry) = p.lookup.poll() else {
             return Ok(State::AwaitingLookup(p));
@@ -487,6 +484,7 @@ impl State {
                 match state {
                     State::AwaitingLookup(_) => "waiting for the session cache",
                     State::ExpectCertificate(_) => "expecting client Certificate",
+                    State::AwaitingSign(_) => "waiting for the private key operation",
                     State::ExpectClientKeyExchange(_) => "expecting ClientKeyExchange",
                     State::ExpectCertificateVerify(_) => "expecting client CertificateVerify",
                     State::ExpectFinished(_) => "expecting client Finished",

@@ -113,10 +113,14 @@ pub(crate) fn choose_cert(
                 .is_none_or(|l| check_host_name(l, n).is_err())
         })
     };
-    c.config
-        .inner
-        .certs
-        .iter()
+    // A resolver narrows the candidates to the SNI's (see `cert::resolver`).
+    let store = c.config.inner.cert_resolver.as_ref().map(|r| r.current());
+    let own = &c.config.inner.certs;
+    let candidates: Box<dyn Iterator<Item = &Arc<CertChainAndKey>>> = match &store {
+        Some(store) => Box::new(store.candidates(sni, own)),
+        None => Box::new(own.iter()),
+    };
+    candidates
         .filter(|ck| key_ok(ck.signing_key().key_type()))
         .filter_map(|ck| {
             let scheme = ck.signing_key().choose_scheme(&allowed, tls13)?;

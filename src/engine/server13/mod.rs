@@ -1,11 +1,9 @@
 //! TLS 1.3 server handshake (RFC 8446 §2), full handshake with optional
 //! HelloRetryRequest and client authentication (`client_auth`).
 
-use super::client13::cert_verify_content;
 use super::common::Traffic13;
 use super::limits::{SkipEarlyData, MAX_SKIPPED_EARLY_DATA};
 use super::{require_boundary, server12, unexpected, verify_finished, Common, Hs, KeyPhase};
-use crate::cert::CertChainAndKey;
 use crate::crypto::hash::Transcript;
 use crate::crypto::kx::{self, SUPPORTED_GROUPS};
 use crate::crypto::rand;
@@ -15,18 +13,19 @@ use crate::msgs::extensions::{
     ClientExtensions, KeyShareEntry, ServerExtContext, ServerExtensions,
 };
 use crate::msgs::handshake::{
-    Certificate13, CertificateEntry, CertificateVerify, ClientHello, HandshakeMessage,
-    HandshakePayload, ServerHello, HRR_RANDOM,
+    ClientHello, HandshakeMessage, HandshakePayload, ServerHello, HRR_RANDOM,
 };
 use crate::msgs::joiner::RawHandshake;
 use crate::secrets::Secret;
 use crate::suites::{tls13_suite, Tls13Suite};
-use crate::tls13::key_schedule::{finished_verify_data, EarlySecret, MasterSecret};
+use crate::tls13::key_schedule::{EarlySecret, MasterSecret};
 
 mod choose;
 mod client_auth;
 mod early;
+mod hello_cb;
 mod psk;
+mod sign;
 pub(crate) use choose::{choose_alpn, choose_cert, suite_preference, ChosenCert};
 use choose::{choose_suite, choose_suite_of_hash};
 pub(crate) use psk::send_tickets;
@@ -35,9 +34,14 @@ const SERVER_CV_CONTEXT: &[u8] = super::client13::SERVER_CV_CONTEXT;
 
 pub(crate) enum State {
     ExpectClientHello(Box<ExpectClientHello>),
+    /// The flight waits for its CertificateVerify signature (the
+    /// application's private-key operation answers later).
+    AwaitingSign(Box<sign::PausedSign>),
     /// The ClientHello waits for its 0-RTT decision (the anti-replay store
     /// or the application answers later).
     AwaitingEarly(Box<early::PausedHello>),
+    /// The first ClientHello waits for the ClientHello callback's answer.
+    AwaitingHello(Box<hello_cb::PausedHello>),
     /// Accepted 0-RTT: early data until the client's EndOfEarlyData.
     ExpectEndOfEarlyData(Box<ExpectFinished>),
     /// We sent a CertificateRequest: the client's Certificate comes first.
@@ -59,23 +63,34 @@ impl State {
         )
     }
 
+    /// Waiting for an answer from the application (0-RTT decision or
+    /// ClientHello callback).
     pub(crate) fn is_awaiting_early(&self) -> bool {
-        matches!(self, State::AwaitingEarly(_))
+        matches!(self, State::AwaitingEarly(_) | State::AwaitingHello(_))
+    }
+
+    /// Waiting for the private-key operation's signature.
+    pub(crate) fn is_awaiting_sign(&self) -> bool {
+        matches!(self, State::AwaitingSign(_))
     }
 
     /// See `Engine::early_data_pending`.
     pub(crate) fn early_data_pending(&self) -> bool {
         matches!(
             self,
-            State::AwaitingEarly(_) | State::ExpectEndOfEarlyData(_)
+            State::AwaitingEarly(_) | State::AwaitingHello(_) | State::ExpectEndOfEarlyData(_)
         ) || self.is_start()
     }
 
     /// Goes on with a ClientHello parked for its 0-RTT decision (a TLS 1.3
-    /// state again, or a TLS 1.2 one never: the version was chosen first).
+    /// state again, or a TLS 1.2 one never: the version was chosen first),
+    /// or for the ClientHello callback (either version: nothing was chosen),
+    /// or a flight parked for its signature.
     pub(crate) fn poll_early(self, c: &mut Common) -> Result<Hs> {
         match self {
             State::AwaitingEarly(p) => p.poll(c).map(Hs::Server13),
+            State::AwaitingHello(p) => p.poll(c),
+            State::AwaitingSign(p) => p.poll(c).map(Hs::Server13),
             other => Ok(Hs::Server13(other)),
         }
     }
@@ -116,39 +131,6 @@ pub(crate) struct ExpectFinished {
     client_auth: Option<super::client_auth::Requested>,
 }
 
-/// Certificate and CertificateVerify of a full handshake.
-fn send_certificate(
-    c: &mut Common,
-    cert: &CertChainAndKey,
-    scheme: crate::msgs::enums::SignatureScheme,
-    transcript: &mut Transcript,
-) -> Result<()> {
-    let entries = cert
-        .chain()
-        .iter()
-        .map(|der| CertificateEntry {
-            cert: der.clone(),
-            extensions: Vec::new(),
-        })
-        .collect();
-    c.queue_handshake(
-        &HandshakeMessage::new(HandshakePayload::Certificate13(Certificate13 {
-            context: Vec::new(),
-            entries,
-        })),
-        transcript,
-    )?;
-    let content = cert_verify_content(SERVER_CV_CONTEXT, transcript.current_hash().as_bytes());
-    let signature = cert.signing_key().sign(scheme, &content)?;
-    c.queue_handshake(
-        &HandshakeMessage::new(HandshakePayload::CertificateVerify(CertificateVerify {
-            scheme,
-            signature,
-        })),
-        transcript,
-    )
-}
-
 fn hs_failure(msg: &'static str) -> Error {
     Error::protocol(AlertDescription::HANDSHAKE_FAILURE, msg)
 }
@@ -173,7 +155,13 @@ impl State {
         match (self, parsed.payload) {
             (State::ExpectClientHello(s), HandshakePayload::ClientHello(ch)) => {
                 require_boundary(boundary, "ClientHello")?;
-                s.handle_client_hello(c, ch, &msg)
+                if s.hrr.is_some() {
+                    return s.handle_client_hello(c, ch, &msg);
+                }
+                match hello_cb::run(c, ch, msg)? {
+                    Ok((ch, msg)) => s.handle_client_hello(c, ch, &msg),
+                    Err(paused) => Ok(Hs::Server13(State::AwaitingHello(paused))),
+                }
             }
             (State::ExpectEndOfEarlyData(mut s), HandshakePayload::EndOfEarlyData) => {
                 // The 0-RTT ends; the client's Finished comes under its
@@ -197,6 +185,8 @@ impl State {
                 match state {
                     State::ExpectClientHello(_) => "expecting ClientHello",
                     State::AwaitingEarly(_) => "deciding on early data",
+                    State::AwaitingHello(_) => "in the ClientHello callback",
+                    State::AwaitingSign(_) => "waiting for the private key operation",
                     State::ExpectEndOfEarlyData(_) => "expecting EndOfEarlyData",
                     State::ExpectCertificate(_) => "expecting client Certificate",
                     State::ExpectCertificateVerify(_) => "expecting client CertificateVerify",
@@ -456,29 +446,6 @@ impl ExpectClientHello {
             Some(_) => client_auth::send_request(c, &mut transcript)?,
             None => None,
         };
-        if let Some(ChosenCert { cert, scheme, .. }) = cert {
-            send_certificate(c, &cert, scheme, &mut transcript)?;
-            c.info.selected_cert = Some(cert);
-            c.info.signature_scheme = Some(scheme);
-        }
-        let vd = finished_verify_data(
-            suite.hash,
-            hs.server_traffic(),
-            transcript.current_hash().as_bytes(),
-        );
-        c.queue_handshake(
-            &HandshakeMessage::new(HandshakePayload::Finished(vd.as_bytes().to_vec())),
-            &mut transcript,
-        )?;
-        let client_hs = hs.client_traffic().clone();
-        let master = hs.into_master(transcript.current_hash().as_bytes());
-        super::client13::log_master(c, &master);
-        c.install_app_write(suite, master.server_traffic())?;
-        c.exporter = Some(super::common::Exporter::Tls13(
-            suite.hash,
-            master.exporter_secret().clone(),
-        ));
-
         c.info.version = Some(ProtocolVersion::TLSV1_3);
         c.info.suite = Some(suite.suite);
         c.info.group = share.map(|s| s.group);
@@ -498,24 +465,23 @@ impl ExpectClientHello {
             Some(psk::Source::External(_))
         );
         let (dhe, ke) = psk::modes(c, &exts);
-        let next = if early_max.is_some() {
-            State::ExpectEndOfEarlyData
-        } else if requested.is_some() {
-            State::ExpectCertificate
-        } else {
-            State::ExpectFinished
-        };
-        Ok(Hs::Server13(next(Box::new(ExpectFinished {
+        let flight = sign::Flight {
             transcript,
             suite,
-            client_hs,
-            master,
+            hs,
+            early: early_max.is_some(),
             // Only to a client that named a mode we resume with (§4.2.9),
             // and not after an external PSK: the client holds its PSK.
             tickets: c.config.inner.resumption.tickets && (dhe || ke) && !external_psk,
             auth_time,
             client_auth: requested,
-        }))))
+        };
+        match cert {
+            Some(ChosenCert { cert, scheme, .. }) => {
+                sign::certificate(c, flight, cert, scheme).map(Hs::Server13)
+            }
+            None => flight.finish(c).map(Hs::Server13),
+        }
     }
 
     /// The certificate for a full handshake.
@@ -524,7 +490,7 @@ impl ExpectClientHello {
             .signature_algorithms
             .as_deref()
             .ok_or_else(|| missing("ClientHello without signature_algorithms"))?;
-        if c.config.inner.certs.is_empty() {
+        if !c.config.inner.has_certs() {
             return Err(hs_failure("server has no certificate configured"));
         }
         choose_cert(

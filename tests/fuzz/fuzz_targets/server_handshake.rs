@@ -34,6 +34,13 @@ fn config() -> &'static Config {
         // Client certificates asked for (optional; the client CA trusted):
         // the tls12-client-certificate seed reaches their checks.
         baton::fuzzing::client_auth_on(&mut b);
+        // A cert resolver and a ClientHello callback acting on the SNI: the
+        // later/swap/resolver seeds reach the parked hello, the swapped
+        // config and the resolver's lookup.
+        baton::fuzzing::hello_callback_on(&mut b);
+        // Signatures parked by a private-key callback and answered as the
+        // input's last byte says (signed, garbage, failed), Strictly checked.
+        baton::fuzzing::pkey_on(&mut b);
         b.set_alpn_preferences(&["h2", "http/1.1"]).expect("alpn");
         b.build().expect("config")
     })

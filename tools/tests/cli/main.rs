@@ -5,11 +5,14 @@
 //! Here: the helpers that start `baton` and read its output, and usage errors;
 //! `server`/`client` in `client_server`, `--policy` in `policy`, `serve` in
 //! `serve`, `ticket-keys` and `serve` with Redis in `fleet`, external PSKs
-//! (`--psk-identity`/`--psk-secret`) in `psk`, mutual TLS (`--client-auth`,
-//! `--client-ca`, `--cert`/`--key`) in `client_auth`.
+//! (`--psk-identity`/`--psk-secret`) in `psk`, `serve` with several
+//! certificates by SNI and their reload on SIGHUP in `serve_sni`, mutual TLS
+//! (`--client-auth`, `--client-ca`, `--cert`/`--key`) in `client_auth`.
 
 #[path = "../../../tests/integration/redis_server.rs"]
 mod redis_server;
+#[path = "../../../tests/integration/tenants.rs"]
+mod tenants;
 #[path = "../../../tests/integration/util.rs"]
 mod util;
 
@@ -22,6 +25,8 @@ mod policy;
 mod psk;
 mod resume;
 mod serve;
+mod serve_sni;
+mod sign;
 
 use std::process::Command;
 use util::*;
