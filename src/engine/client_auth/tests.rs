@@ -371,3 +371,48 @@ fn a_bad_client_signature_is_decrypt_error_and_an_unoffered_scheme_illegal() {
         "{err}"
     );
 }
+
+/// The server's signature made later by a private-key callback: the
+/// CertificateRequest still goes out with the flight it parked (TLS 1.3:
+/// before the Certificate; TLS 1.2: after the ServerKeyExchange).
+#[test]
+fn client_auth_with_a_parked_server_signature() {
+    use crate::pkey::{PrivateKeyCallback, PrivateKeyOp};
+    use crate::Session;
+    use std::sync::{Arc, Mutex};
+    both_versions(|tls12| {
+        let ops: Arc<Mutex<Vec<PrivateKeyOp>>> = Arc::default();
+        let park = Arc::clone(&ops);
+        let cb: Arc<PrivateKeyCallback> =
+            Arc::new(move |op: PrivateKeyOp| park.lock().unwrap().push(op));
+        let mut b = server(ClientAuth::Required, tls12);
+        b.set_private_key_callback(cb);
+        let mut s = Session::new_server(&b.build().unwrap());
+        let mut c = Session::new_client(&client(true, tls12).build().unwrap());
+        c.set_server_name("localhost").unwrap();
+        let move_bytes = |from: &mut Session, to: &mut Session| {
+            let out = from.pending_tls().to_vec();
+            from.consume_tls(out.len());
+            if !out.is_empty() {
+                let _ = to.feed_tls(&out);
+            }
+        };
+        let _ = c.poll_handshake();
+        move_bytes(&mut c, &mut s);
+        let op = ops.lock().unwrap().pop().expect("the signature is parked");
+        op.sign();
+        for _ in 0..6 {
+            let _ = s.poll_handshake();
+            move_bytes(&mut s, &mut c);
+            let _ = c.poll_handshake();
+            move_bytes(&mut c, &mut s);
+        }
+        assert!(
+            s.is_handshake_complete(),
+            "tls12={tls12}: {:?}",
+            s.last_error()
+        );
+        assert!(c.is_handshake_complete());
+        assert!(s.client_cert_verified());
+    });
+}
