@@ -8,6 +8,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod status;
+pub use status::OcspValidation;
+pub(crate) use status::StatusSettings;
+
 /// Decides whether a certificate name is acceptable for this connection.
 /// Called with each DNS name of the peer's leaf certificate; return `true` to accept.
 pub type VerifyHostFn = dyn Fn(&str) -> bool + Send + Sync;
@@ -33,6 +37,8 @@ pub(crate) struct ConfigInner {
     pub(crate) psk: crate::psk::PskSettings,
     pub(crate) early: crate::early::EarlySettings,
     pub(crate) key_log: Option<Arc<dyn crate::keylog::KeyLog>>,
+    /// OCSP and SCT requests, OCSP validation (`status`).
+    pub(crate) status: StatusSettings,
 }
 
 /// How a TLS 1.2 renegotiation request is refused (Baton never renegotiates;
@@ -77,6 +83,8 @@ impl core::fmt::Debug for ConfigInner {
             .field("renegotiation", &self.renegotiation)
             .field("resumption", &self.resumption)
             .field("key_log", &self.key_log.is_some())
+            .field("status", &self.status)
+            .field("crls", &self.trust.crls.len())
             .finish()
     }
 }
@@ -125,6 +133,7 @@ impl Config {
                 psk: Default::default(),
                 early: Default::default(),
                 key_log: None,
+                status: StatusSettings::default(),
             },
             trust_error: None,
         }

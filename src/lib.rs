@@ -51,7 +51,7 @@ pub mod policy;
 pub mod psk;
 pub mod resumption;
 
-pub use config::{Config, ConfigBuilder, RenegotiationRefusal};
+pub use config::{Config, ConfigBuilder, OcspValidation, RenegotiationRefusal};
 pub use connection::{Connection, KernelSession, KernelWrite, Session};
 pub use engine::Mode;
 pub use keylog::{KeyLog, KeyLogFile};

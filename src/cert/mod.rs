@@ -2,6 +2,9 @@
 //! through rustls-webpki (never hand-written path validation).
 
 mod chain;
+pub(crate) mod ocsp;
+mod revocation;
+mod stapled;
 #[cfg(test)]
 mod tests;
 mod trust;
@@ -10,6 +13,7 @@ mod verify;
 pub(crate) use chain::der_next;
 pub(crate) use chain::ec_key_curve;
 pub use chain::CertChainAndKey;
+pub use revocation::RevocationDepth;
 pub(crate) use trust::TrustStore;
 pub(crate) use verify::{certificate_signature_algorithms, check_host_name, leaf_dns_names};
 

@@ -26,6 +26,8 @@ const SYSTEM_BUNDLES: &[&str] = &[
 #[derive(Clone, Default)]
 pub(crate) struct TrustStore {
     pub(super) anchors: Arc<Vec<TrustAnchor<'static>>>,
+    /// CRLs every chain validated against these anchors is checked with.
+    pub(crate) crls: super::revocation::Crls,
 }
 
 impl TrustStore {

@@ -49,6 +49,10 @@ pub(crate) struct Info {
     pub psk_identity: Option<Vec<u8>>,
     /// TLS 1.3: what 0-RTT came to.
     pub early_data: crate::early::EarlyDataStatus,
+    /// Client: the OCSP response the server stapled (`engine::status`).
+    pub ocsp_response: Option<Vec<u8>>,
+    /// Client: the server's SignedCertificateTimestampList.
+    pub sct_list: Option<Vec<u8>>,
 }
 
 /// A server's accepted early data: received, not yet read by the

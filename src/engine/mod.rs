@@ -20,6 +20,7 @@ mod phase;
 mod resume;
 pub(crate) mod server12;
 pub(crate) mod server13;
+mod status;
 
 pub(crate) use common::{Common, Exporter};
 pub(crate) use direction::{KernelOp, KeyPhase};

@@ -521,6 +521,7 @@ impl Negotiated {
             ));
         }
         cert.check_entry_extensions(|t| self.sent.contains(&t))?;
+        super::status::read_leaf13(c, &cert.entries[0].extensions)?;
         c.info.peer_chain = cert.entries.into_iter().map(|e| e.cert).collect();
         self.transcript.add(&msg.encoded);
         Ok(State::ExpectCertificateVerify(self))
@@ -539,6 +540,7 @@ impl Negotiated {
             ));
         }
         verify_server_certificate(c)?;
+        super::status::check_ocsp(c)?;
         let content =
             cert_verify_content(SERVER_CV_CONTEXT, self.transcript.current_hash().as_bytes());
         let leaf = c

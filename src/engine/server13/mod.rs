@@ -113,8 +113,9 @@ fn send_certificate(
     cert: &CertChainAndKey,
     scheme: crate::msgs::enums::SignatureScheme,
     transcript: &mut Transcript,
+    staple: &super::status::Staple,
 ) -> Result<()> {
-    let entries = cert
+    let mut entries: Vec<CertificateEntry> = cert
         .chain()
         .iter()
         .map(|der| CertificateEntry {
@@ -122,6 +123,9 @@ fn send_certificate(
             extensions: Vec::new(),
         })
         .collect();
+    if let Some(leaf) = entries.first_mut() {
+        leaf.extensions = staple.leaf_extensions13()?;
+    }
     c.queue_handshake(
         &HandshakeMessage::new(HandshakePayload::Certificate13(Certificate13 {
             context: Vec::new(),
@@ -435,7 +439,8 @@ impl ExpectClientHello {
             &mut transcript,
         )?;
         if let Some(ChosenCert { cert, scheme, .. }) = cert {
-            send_certificate(c, &cert, scheme, &mut transcript)?;
+            let staple = super::status::Staple::for_hello(&cert, &exts);
+            send_certificate(c, &cert, scheme, &mut transcript, &staple)?;
             c.info.selected_cert = Some(cert);
             c.info.signature_scheme = Some(scheme);
         }
