@@ -23,6 +23,8 @@
 //!   `openssl s_server -psk` / `-psk_session`.
 //! - `psk_gnutls`: external PSKs against `gnutls-cli --pskkey` and
 //!   `gnutls-serv --pskpasswd`, both ways, psk_ke included.
+//! - `status`: OCSP stapling (both ways, with validation), CRLs and SCT lists
+//!   against `openssl s_server` / `s_client`, on a PKI made at test time.
 //! - `event_loop`: driving a connection without a transport, as io_uring/epoll loops do.
 //! - `pq`: the post-quantum hybrids between two Baton ends, with wire checks and tampering.
 //! - `go_peer`: the post-quantum hybrids against Go's crypto/tls (needs `BATON_GO`).
@@ -59,5 +61,6 @@ mod resume12;
 mod resume13;
 mod rustls_peer;
 mod s2n_peer;
+mod status;
 mod tls12;
 mod util;
