@@ -389,7 +389,7 @@ fn sct_list_from_baton_server_to_baton_client() {
             let got = conn.sct_list().map(<[u8]>::to_vec);
             let _ = conn.shutdown();
             let version = server.join(TIMEOUT).unwrap();
-            let want = if policy == "default" { "TLSV1_2" } else { "TLSV1_3" };
+            let want = if policy == "default" { "TLSv1.2" } else { "TLSv1.3" };
             assert_eq!(format!("{:?}", version.unwrap()), want);
             assert_eq!(got.as_deref(), ask.then_some(&list[..]), "{version:?}");
         }
