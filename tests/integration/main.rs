@@ -62,5 +62,6 @@ mod resume13;
 mod rustls_peer;
 mod s2n_peer;
 mod status;
+mod status_pki;
 mod tls12;
 mod util;

@@ -6,40 +6,10 @@
 //! (`tests/data/status/mkpki.sh`), so none of their dates runs out.
 
 use crate::require_openssl;
+use crate::status_pki::*;
 use crate::util::*;
 use baton::{AlertDescription, CertChainAndKey, Config, Connection, OcspValidation};
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::{Arc, OnceLock};
-
-/// The directory `mkpki.sh` filled (once per test process).
-fn pki() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = scratch_dir().join("status-pki");
-        std::fs::create_dir_all(&dir).unwrap();
-        let out = Command::new("sh")
-            .arg(data("status/mkpki.sh"))
-            .arg(&dir)
-            .output()
-            .expect("running mkpki.sh");
-        assert!(
-            out.status.success(),
-            "mkpki.sh failed: {}\n{}",
-            String::from_utf8_lossy(&out.stderr),
-            std::fs::read_to_string(dir.join("openssl.log")).unwrap_or_default()
-        );
-        dir
-    })
-}
-
-fn pki_path(name: &str) -> String {
-    pki().join(name).to_str().unwrap().to_owned()
-}
-
-fn pki_read(name: &str) -> Vec<u8> {
-    std::fs::read(pki().join(name)).unwrap_or_else(|e| panic!("reading {name}: {e}"))
-}
+use std::sync::Arc;
 
 /// The leaf (and its intermediate) as a Baton server chain.
 fn leaf_chain() -> Arc<CertChainAndKey> {
@@ -389,7 +359,11 @@ fn sct_list_from_baton_server_to_baton_client() {
             let got = conn.sct_list().map(<[u8]>::to_vec);
             let _ = conn.shutdown();
             let version = server.join(TIMEOUT).unwrap();
-            let want = if policy == "default" { "TLSv1.2" } else { "TLSv1.3" };
+            let want = if policy == "default" {
+                "TLSv1.2"
+            } else {
+                "TLSv1.3"
+            };
             assert_eq!(format!("{:?}", version.unwrap()), want);
             assert_eq!(got.as_deref(), ask.then_some(&list[..]), "{version:?}");
         }

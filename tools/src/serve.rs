@@ -19,6 +19,7 @@ usage: baton serve [DIR] [options]
   --listen ADDR     address to listen on (default: 127.0.0.1:8443)
   --cert FILE       certificate chain, PEM (default: a fresh self-signed one)
   --key FILE        private key, PEM (with --cert)
+  --ocsp FILE       DER OCSP response for --cert, stapled for clients that ask
   --policy NAME     security policy (default: the library's default)
   --workers N       worker threads, one per core by default, each pinned to its
                     core with its own io_uring and SO_REUSEPORT listener
@@ -77,6 +78,7 @@ const OPTS: &[Opt] = &[
     value("--anti-replay"),
     value("--anti-replay-mode"),
     flag("--quiet"),
+    crate::status::SERVER_OPT,
 ];
 
 /// Idle time allowed between requests, and for a stuck peer.
@@ -98,7 +100,11 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
         (Some(cert), Some(key)) => {
             let chain = CertChainAndKey::from_pem_files(cert, key)
                 .map_err(|e| format!("loading {cert} and {key}: {e}"))?;
+            crate::status::apply_server(&chain, &p)?;
             (chain, None)
+        }
+        (None, None) if p.value("--ocsp").is_some() => {
+            return Err(Failure::Usage("--ocsp needs --cert/--key".into()))
         }
         (None, None) => {
             let (chain, der) = self_signed()?;

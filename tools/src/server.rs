@@ -47,10 +47,14 @@ const OPTS: &[Opt] = &[
     PSK_OPTS[0],
     PSK_OPTS[1],
     PSK_OPTS[2],
+    crate::status::SERVER_OPT,
 ];
 
 pub fn main(argv: &[String]) -> Result<(), Failure> {
-    let help = format!("{HELP_HEAD}{PSK_HELP}{HELP_TAIL}");
+    let help = format!(
+        "{HELP_HEAD}{}{PSK_HELP}{HELP_TAIL}",
+        crate::status::SERVER_HELP
+    );
     let Some(p) = parse_or_help(argv, OPTS, &help)? else {
         return Ok(());
     };
@@ -66,6 +70,9 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
     let psk = apply_psk(&mut b, &p)?;
     // A PSK authenticates the server by itself: the certificate is optional
     // then (both or neither), required otherwise.
+    if p.value("--ocsp").is_some() && p.value("--cert").is_none() {
+        return Err(Failure::Usage("--ocsp needs --cert".into()));
+    }
     let cert_key = match (p.value("--cert"), p.value("--key")) {
         (Some(cert), Some(key)) => Some((cert, key)),
         (None, None) if psk => None,
@@ -75,6 +82,7 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
     if let Some((cert, key)) = cert_key {
         let chain = CertChainAndKey::from_pem_files(cert, key)
             .map_err(|e| format!("loading {cert} and {key}: {e}"))?;
+        crate::status::apply_server(&chain, &p)?;
         b.add_cert_chain_and_key(chain);
     }
     let config = build(b)?;

@@ -5,10 +5,13 @@
 //! Here: the helpers that start `baton` and read its output, and usage errors;
 //! `server`/`client` in `client_server`, `--policy` in `policy`, `serve` in
 //! `serve`, `ticket-keys` and `serve` with Redis in `fleet`, external PSKs
-//! (`--psk-identity`/`--psk-secret`) in `psk`.
+//! (`--psk-identity`/`--psk-secret`) in `psk`, OCSP stapling and CRLs
+//! (`--ocsp`, `--crl`) in `status`.
 
 #[path = "../../../tests/integration/redis_server.rs"]
 mod redis_server;
+#[path = "../../../tests/integration/status_pki.rs"]
+mod status_pki;
 #[path = "../../../tests/integration/util.rs"]
 mod util;
 
@@ -20,6 +23,7 @@ mod policy;
 mod psk;
 mod resume;
 mod serve;
+mod status;
 
 use std::process::Command;
 use util::*;
