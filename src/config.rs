@@ -39,6 +39,8 @@ pub(crate) struct ConfigInner {
     pub(crate) key_log: Option<Arc<dyn crate::keylog::KeyLog>>,
     /// OCSP and SCT requests, OCSP validation (`status`).
     pub(crate) status: StatusSettings,
+    /// The CRL lookup callback (`config::status`).
+    pub(crate) crl_lookup: Option<Arc<crate::cert::CrlLookupCallback>>,
 }
 
 /// How a TLS 1.2 renegotiation request is refused (Baton never renegotiates;
@@ -85,6 +87,7 @@ impl core::fmt::Debug for ConfigInner {
             .field("key_log", &self.key_log.is_some())
             .field("status", &self.status)
             .field("crls", &self.trust.crls.len())
+            .field("crl_lookup_callback", &self.crl_lookup.is_some())
             .finish()
     }
 }
@@ -134,6 +137,7 @@ impl Config {
                 early: Default::default(),
                 key_log: None,
                 status: StatusSettings::default(),
+                crl_lookup: None,
             },
             trust_error: None,
         }

@@ -59,6 +59,13 @@ impl Crls {
         Ok(n)
     }
 
+    /// These lists and `extra` (CRLs a lookup callback gave for one chain).
+    pub(crate) fn with_extra(&self, extra: Vec<Arc<CertRevocationList<'static>>>) -> Self {
+        let mut out = self.clone();
+        Arc::make_mut(&mut out.lists).extend(extra);
+        out
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.lists.len()
     }

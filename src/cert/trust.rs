@@ -194,6 +194,17 @@ impl TrustStore {
         ))
     }
 
+    /// This store with `extra` CRLs (a lookup callback's, for one chain).
+    pub(crate) fn with_extra_crls(
+        &self,
+        extra: Vec<Arc<webpki::CertRevocationList<'static>>>,
+    ) -> Self {
+        Self {
+            anchors: Arc::clone(&self.anchors),
+            crls: self.crls.with_extra(extra),
+        }
+    }
+
     pub(crate) fn wipe(&mut self) {
         self.anchors = Arc::default();
     }

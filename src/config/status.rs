@@ -97,6 +97,21 @@ impl ConfigBuilder {
         self
     }
 
+    /// Sets the CRL lookup callback (s2n's `s2n_config_set_crl_lookup_cb`):
+    /// called once per certificate of the peer's chain when it arrives, it
+    /// answers through the [`CrlLookup`](crate::cert::CrlLookup) it is handed,
+    /// at once or later from any thread; the handshake returns
+    /// [`Blocked::OnApplicationInput`](crate::Blocked::OnApplicationInput)
+    /// until all are answered (call it again then), and validates the chain
+    /// with the CRLs given plus the config's.
+    pub fn set_crl_lookup_callback(
+        &mut self,
+        f: impl Fn(crate::cert::CrlLookup) + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.inner.crl_lookup = Some(std::sync::Arc::new(f));
+        self
+    }
+
     /// Whether a CRL past its nextUpdate still counts (default: no).
     pub fn allow_expired_crls(&mut self, allow: bool) -> &mut Self {
         self.inner.trust.crls.allow_expired = allow;

@@ -139,6 +139,8 @@ pub(crate) struct Common {
     pub early_in: EarlyIn,
     /// The ClientHello's random, for the key log.
     pub client_random: [u8; 32],
+    /// Client: the CRL lookups for the server's chain (`engine::status`).
+    pub crl_lookups: Option<crate::cert::PendingCrls>,
     out: OutBuf,
     hs_buf: Vec<u8>,
 }
@@ -159,6 +161,7 @@ impl Common {
             resumption: Default::default(),
             early_in: EarlyIn::default(),
             client_random: [0; 32],
+            crl_lookups: None,
             out: OutBuf::default(),
             hs_buf: Vec::new(),
         }

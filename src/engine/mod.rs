@@ -309,6 +309,7 @@ impl Engine {
         match &self.phase {
             Phase::Handshaking(Hs::Server12(s)) => s.is_awaiting_lookup(),
             Phase::Handshaking(Hs::Server13(s)) => s.is_awaiting_early(),
+            Phase::Handshaking(Hs::Client13(_) | Hs::Client12(_)) => status::crl_waiting(&self.c),
             _ => false,
         }
     }
@@ -341,8 +342,13 @@ impl Engine {
             },
             other => self.phase = other,
         }
+        let held = status::release_crl_hold(&mut self.c);
         if self.awaits_application() {
             return Err(Error::blocked(Blocked::OnApplicationInput));
+        }
+        if held {
+            // The messages held back while the CRL lookups ran.
+            self.process_handshake_messages()?;
         }
         Ok(())
     }
@@ -592,7 +598,12 @@ impl Engine {
     }
 
     fn process_handshake_messages(&mut self) -> Result<()> {
-        while let Some(msg) = self.joiner.pop()? {
+        // CRL lookups unanswered: the rest waits in the joiner
+        // (`resume_awaiting` goes on with it).
+        while !status::hold_for_crls(&mut self.c) {
+            let Some(msg) = self.joiner.pop()? else {
+                break;
+            };
             let boundary = self.joiner.is_empty();
             // The state machine consumes its state; `Traffic` stands in only
             // while it runs (it sees `Common`, never the phase).

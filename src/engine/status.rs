@@ -108,3 +108,58 @@ pub(crate) fn check_ocsp(c: &Common) -> Result<()> {
             .validate_ocsp(resp, &c.info.peer_chain, (cfg.now)()),
     }
 }
+
+/// Client: hands the CRL lookup callback, if set (and verification is on),
+/// one lookup per certificate of the server's chain. True if it did: the
+/// engine holds the next messages until every lookup is answered
+/// ([`crl_pending`]), and the chain is validated after that.
+pub(crate) fn start_crl_lookups(c: &mut Common) -> bool {
+    let cfg = &c.config.inner;
+    let Some(cb) = cfg.crl_lookup.as_ref().filter(|_| cfg.verify_peer) else {
+        return false;
+    };
+    c.crl_lookups = Some(crate::cert::PendingCrls::start(
+        cb.as_ref(),
+        &c.info.peer_chain,
+    ));
+    true
+}
+
+/// True while the handshake waits for the lookups or has messages held
+/// back for them.
+pub(crate) fn crl_waiting(c: &Common) -> bool {
+    c.crl_lookups
+        .as_ref()
+        .is_some_and(|p| p.held || !p.all_answered())
+}
+
+/// The engine stops handing messages to the state machine (they stay in
+/// the joiner) if a lookup is unanswered; true if it must.
+pub(crate) fn hold_for_crls(c: &mut Common) -> bool {
+    match &mut c.crl_lookups {
+        Some(p) if !p.all_answered() => {
+            p.held = true;
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Once every lookup is answered: true (once) if messages were held back,
+/// which the engine then hands on.
+pub(crate) fn release_crl_hold(c: &mut Common) -> bool {
+    match &mut c.crl_lookups {
+        Some(p) if p.all_answered() => std::mem::take(&mut p.held),
+        _ => false,
+    }
+}
+
+/// The trust store to validate the server's chain with: the config's, plus
+/// the CRLs the lookups gave.
+pub(crate) fn trust_for_peer(c: &Common) -> std::borrow::Cow<'_, crate::cert::TrustStore> {
+    let trust = &c.config.inner.trust;
+    match &c.crl_lookups {
+        Some(p) => std::borrow::Cow::Owned(trust.with_extra_crls(p.crls())),
+        None => std::borrow::Cow::Borrowed(trust),
+    }
+}

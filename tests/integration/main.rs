@@ -25,6 +25,8 @@
 //!   `gnutls-serv --pskpasswd`, both ways, psk_ke included.
 //! - `status`: OCSP stapling (both ways, with validation), CRLs and SCT lists
 //!   against `openssl s_server` / `s_client`, on a PKI made at test time.
+//! - `crl_lookup`: the CRL lookup callback answered later, from another
+//!   thread, against `openssl s_server` (both versions).
 //! - `event_loop`: driving a connection without a transport, as io_uring/epoll loops do.
 //! - `pq`: the post-quantum hybrids between two Baton ends, with wire checks and tampering.
 //! - `go_peer`: the post-quantum hybrids against Go's crypto/tls (needs `BATON_GO`).
@@ -35,6 +37,7 @@
 
 mod cert_selection;
 mod client_hello;
+mod crl_lookup;
 mod early_client;
 #[cfg(feature = "redis")]
 mod early_replay;

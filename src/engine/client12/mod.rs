@@ -248,7 +248,11 @@ impl State {
                     ));
                 }
                 c.info.peer_chain = cert.0;
-                verify_server_certificate(c)?;
+                // With CRL lookups, validated once they are answered (at
+                // ServerKeyExchange, which the engine holds back till then).
+                if !super::status::start_crl_lookups(c) {
+                    verify_server_certificate(c)?;
+                }
                 s.transcript.add(&msg.encoded);
                 Ok(State::ExpectServerKeyExchange(s))
             }
@@ -261,6 +265,9 @@ impl State {
                 Ok(State::ExpectServerKeyExchange(s))
             }
             (State::ExpectServerKeyExchange(s), HandshakePayload::ServerKeyExchange(ske)) => {
+                if c.crl_lookups.is_some() {
+                    verify_server_certificate(c)?;
+                }
                 super::status::check_ocsp(c)?;
                 s.handle_server_key_exchange(c, ske, &msg)
             }
