@@ -369,3 +369,55 @@ fn sct_list_from_baton_server_to_baton_client() {
         }
     }
 }
+
+/// A Baton server's staple and SCTs reach a Baton client that validates,
+/// in both versions (20190214 is TLS 1.2 with ECDSA suites).
+#[test]
+fn baton_to_baton_staple_and_scts() {
+    require_openssl!(); // the PKI is made with openssl
+    let ck = leaf_chain();
+    ck.set_ocsp_response(&pki_read("good.der")).unwrap();
+    let list = [0u8, 5, 0, 3, 1, 2, 3];
+    ck.set_sct_list(&list).unwrap();
+    for (policy, want) in [("default_tls13", "TLSv1.3"), ("20190214", "TLSv1.2")] {
+        let mut b = Config::builder_minimal();
+        b.add_shared_cert_chain_and_key(Arc::clone(&ck));
+        b.security_policy(policy).unwrap();
+        let server = baton_server(b.build().unwrap(), |conn| {
+            conn.negotiate()?;
+            conn.shutdown()?;
+            Ok(())
+        });
+        let config = client_with(|b| {
+            b.security_policy(policy).unwrap();
+            b.set_ocsp_validation(OcspValidation::Required);
+            b.request_sct_list(true);
+        });
+        let mut conn =
+            connect_port(&config, server.port).unwrap_or_else(|e| panic!("{policy}: {e}"));
+        assert_eq!(
+            conn.actual_protocol_version()
+                .map(|v| v.to_string())
+                .as_deref(),
+            Some(want)
+        );
+        assert_eq!(conn.ocsp_response(), Some(&pki_read("good.der")[..]));
+        assert_eq!(conn.sct_list(), Some(&list[..]));
+        let _ = conn.shutdown();
+        server.join(TIMEOUT).unwrap();
+    }
+    // A revoked staple from a Baton server: the client refuses it.
+    ck.set_ocsp_response(&pki_read("revoked.der")).unwrap();
+    let server = baton_server(server_with(Arc::clone(&ck)), |conn| conn.negotiate());
+    let config = client_with(|b| {
+        b.set_ocsp_validation(OcspValidation::IfStapled);
+    });
+    let e = connect_port(&config, server.port).unwrap_err();
+    assert_eq!(e.sent_alert(), Some(AlertDescription::CERTIFICATE_REVOKED));
+    let e = server.join(TIMEOUT).unwrap_err();
+    assert!(e.contains("certificate_revoked"), "{e}");
+}
+
+fn connect_port(config: &Config, port: u16) -> Result<Connection, baton::Error> {
+    baton_client(config, port, |c| c.set_server_name("localhost").unwrap())
+}

@@ -221,6 +221,8 @@ fn answer(
 }
 
 /// Our ServerHello and its random.
+// Each argument is one decision the caller made for this ServerHello.
+#[allow(clippy::too_many_arguments)]
 fn server_hello(
     c: &Common,
     ch: &ClientHello,
