@@ -25,9 +25,11 @@ impl Swappable {
     }
 }
 
-/// The largest staple: it must fit a u24 (CertificateStatus) and, with the
-/// rest of the Certificate message, a handshake message.
-const MAX_OCSP_RESPONSE: usize = 1 << 20;
+/// The largest staple: in TLS 1.3 it travels in an extension of the leaf's
+/// CertificateEntry (`opaque extension_data<0..2^16-1>`), after the
+/// CertificateStatus header (type, u24 length). Larger would fail every
+/// TLS 1.3 handshake; real responses are a few KiB.
+const MAX_OCSP_RESPONSE: usize = 0xffff - 4;
 
 impl CertChainAndKey {
     /// Sets the DER OCSP response stapled for this chain (s2n's
@@ -44,7 +46,9 @@ impl CertChainAndKey {
             return Ok(());
         }
         if der.len() > MAX_OCSP_RESPONSE {
-            return Err(Error::usage("OCSP response larger than 1 MiB"));
+            return Err(Error::usage(format!(
+                "OCSP response larger than {MAX_OCSP_RESPONSE} bytes"
+            )));
         }
         super::ocsp::check_response_der(der)?;
         self.ocsp.set(Some(der.into()));
@@ -66,6 +70,10 @@ impl CertChainAndKey {
             self.sct.set(None);
             return Ok(());
         }
+        if list.len() > 0xffff {
+            // It is a whole extension body in both versions.
+            return Err(Error::usage("SCT list larger than 65535 bytes"));
+        }
         crate::msgs::handshake::check_sct_list(list)
             .map_err(|e| Error::usage(format!("malformed SCT list: {}", e.0)))?;
         self.sct.set(Some(list.into()));
@@ -75,5 +83,46 @@ impl CertChainAndKey {
     /// The SCT list sent now, if any.
     pub fn sct_list(&self) -> Option<Arc<[u8]>> {
         self.sct.get()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain() -> CertChainAndKey {
+        CertChainAndKey::from_pem(
+            include_bytes!("../../tests/data/server-rsa.pem"),
+            include_bytes!("../../tests/data/server-rsa.key"),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn staples_are_checked_replaced_and_cleared() {
+        let ck = chain();
+        let seed = include_bytes!("../../tests/fuzz/seeds/ocsp_response/rsa-good");
+        ck.set_ocsp_response(&seed[1..]).unwrap();
+        assert_eq!(ck.ocsp_response().as_deref(), Some(&seed[1..]));
+        // Not an OCSPResponse, or too big for a TLS 1.3 extension: refused,
+        // and the staple in place stays.
+        assert!(ck.set_ocsp_response(b"\x30\x03\x0a\x01").is_err());
+        assert!(ck
+            .set_ocsp_response(&vec![0x30; MAX_OCSP_RESPONSE + 1])
+            .is_err());
+        assert_eq!(ck.ocsp_response().as_deref(), Some(&seed[1..]));
+        ck.set_ocsp_response(&[]).unwrap();
+        assert_eq!(ck.ocsp_response(), None);
+
+        ck.set_sct_list(&[0, 3, 0, 1, 7]).unwrap();
+        assert_eq!(ck.sct_list().as_deref(), Some(&[0, 3, 0, 1, 7][..]));
+        let mut big = vec![0xff, 0xff, 0xff, 0xfd];
+        big.resize(0xffff + 2, 1);
+        assert!(ck.set_sct_list(&big).is_err());
+        assert!(ck.set_sct_list(&[0, 1, 0]).is_err());
+        ck.set_sct_list(&[]).unwrap();
+        assert_eq!(ck.sct_list(), None);
+        let dbg = format!("{ck:?}");
+        assert!(dbg.contains("ocsp_response: None"), "{dbg}");
     }
 }
