@@ -421,3 +421,57 @@ fn baton_to_baton_staple_and_scts() {
 fn connect_port(config: &Config, port: u16) -> Result<Connection, baton::Error> {
     baton_client(config, port, |c| c.set_server_name("localhost").unwrap())
 }
+
+/// `openssl s_server -serverinfo` with a signed_certificate_timestamp
+/// extension (SERVERINFOV2: TLS 1.2 ServerHello and TLS 1.3 leaf
+/// CertificateEntry, sent when the ClientHello has it): the Baton client
+/// exposes the list when it asked, and the server sends nothing otherwise.
+#[test]
+fn baton_client_reads_openssl_sct_list() {
+    require_openssl!();
+    let list = [0u8, 6, 0, 4, 0xde, 0xad, 0xbe, 0xef];
+    // context (SSL_EXT_CLIENT_HELLO | TLS1_2_SERVER_HELLO | TLS1_3_CERTIFICATE),
+    // then the extension: type 18, length, body.
+    let mut info = vec![0, 0, 0x11, 0x80, 0, 18, 0, list.len() as u8];
+    info.extend_from_slice(&list);
+    let b64 = {
+        // A tiny base64 encoder: the file is one short PEM block.
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for chunk in info.chunks(3) {
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(char::from(A[(n >> (18 - 6 * i) & 63) as usize]));
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out
+    };
+    let file = scratch_dir().join("serverinfo-sct.pem");
+    std::fs::write(
+        &file,
+        format!(
+            "-----BEGIN SERVERINFOV2 FOR SCT-----\n{b64}\n-----END SERVERINFOV2 FOR SCT-----\n"
+        ),
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    for v in VERSIONS {
+        for ask in [true, false] {
+            let srv = s_server_leaf(v, &["-serverinfo", file]);
+            let config = client_with(|b| {
+                b.request_sct_list(ask);
+            });
+            let conn = connect(&config, &srv).unwrap_or_else(|e| panic!("{v}: {e}"));
+            assert_eq!(conn.sct_list(), ask.then_some(&list[..]), "{v} ask={ask}");
+        }
+    }
+}
