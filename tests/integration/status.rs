@@ -197,7 +197,7 @@ fn baton_client_refuses_bad_staples() {
             Some(AlertDescription::CERTIFICATE_REVOKED),
             "{v}"
         );
-        for file in ["unknown.der", "wrong-cert.der"] {
+        for file in ["unknown.der", "wrong-cert.der", "not-delegated.der"] {
             assert_eq!(
                 staple_alert(v, file, &config),
                 Some(AlertDescription::BAD_CERTIFICATE_STATUS_RESPONSE),

@@ -52,6 +52,8 @@ ocsp revoked.der idx-leaf-revoked.txt leaf.pem inter
 ocsp unknown.der idx-empty.txt leaf.pem inter
 ocsp delegated.der idx-good.txt leaf.pem responder
 ocsp wrong-cert.der idx-good.txt other.pem inter
+# Signed by a certificate of the issuer that lacks the OCSPSigning usage.
+ocsp not-delegated.der idx-good.txt leaf.pem other
 
 # crl OUT INDEX ISSUER
 crl() {
