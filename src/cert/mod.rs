@@ -2,7 +2,11 @@
 //! through rustls-webpki (never hand-written path validation).
 
 mod chain;
+mod crl_lookup;
+pub(crate) mod ocsp;
 mod resolver;
+mod revocation;
+mod stapled;
 #[cfg(test)]
 mod tests;
 mod trust;
@@ -11,7 +15,10 @@ mod verify;
 pub(crate) use chain::der_next;
 pub(crate) use chain::ec_key_curve;
 pub use chain::CertChainAndKey;
+pub(crate) use crl_lookup::PendingCrls;
+pub use crl_lookup::{CrlLookup, CrlLookupCallback};
 pub use resolver::{CertResolver, SniCertStore};
+pub use revocation::RevocationDepth;
 pub(crate) use trust::TrustStore;
 pub(crate) use verify::{certificate_signature_algorithms, check_host_name, leaf_dns_names};
 

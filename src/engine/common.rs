@@ -49,6 +49,10 @@ pub(crate) struct Info {
     pub psk_identity: Option<Vec<u8>>,
     /// TLS 1.3: what 0-RTT came to.
     pub early_data: crate::early::EarlyDataStatus,
+    /// Client: the OCSP response the server stapled (`engine::status`).
+    pub ocsp_response: Option<Vec<u8>>,
+    /// Client: the server's SignedCertificateTimestampList.
+    pub sct_list: Option<Vec<u8>>,
 }
 
 /// A server's accepted early data: received, not yet read by the
@@ -140,6 +144,8 @@ pub(crate) struct Common {
     key_log: Option<Arc<dyn crate::keylog::KeyLog>>,
     /// This connection's private-key callback, over the config's.
     pub pkey_callback: Option<std::sync::Arc<crate::pkey::PrivateKeyCallback>>,
+    /// Client: the CRL lookups for the server's chain (`engine::status`).
+    pub crl_lookups: Option<crate::cert::PendingCrls>,
     out: OutBuf,
     hs_buf: Vec<u8>,
 }
@@ -162,6 +168,7 @@ impl Common {
             early_in: EarlyIn::default(),
             client_random: [0; 32],
             pkey_callback: None,
+            crl_lookups: None,
             out: OutBuf::default(),
             hs_buf: Vec::new(),
         }

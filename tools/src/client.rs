@@ -54,13 +54,18 @@ const OPTS: &[Opt] = &[
     PSK_OPTS[0],
     PSK_OPTS[1],
     PSK_OPTS[2],
+    crate::status::CLIENT_OPTS[0],
+    crate::status::CLIENT_OPTS[1],
 ];
 
 /// How long connecting and the handshake may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub fn main(argv: &[String]) -> Result<(), Failure> {
-    let help = format!("{HELP_HEAD}{PSK_HELP}{HELP_TAIL}");
+    let help = format!(
+        "{HELP_HEAD}{}{PSK_HELP}{HELP_TAIL}",
+        crate::status::CLIENT_HELP
+    );
     let Some(p) = parse_or_help(argv, OPTS, &help)? else {
         return Ok(());
     };
@@ -82,6 +87,7 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
     };
     apply_common(&mut b, &p)?;
     let psk = apply_psk(&mut b, &p)?;
+    crate::status::apply_client(&mut b, &p)?;
     let sni = p.value("--sni").map(str::to_string);
     if p.flag("--insecure") {
         b.disable_x509_verification();
@@ -129,6 +135,12 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
         format!("handshake with {peer} failed: {e}{hint}")
     })?;
     eprintln!("{}", handshake_line(&conn, &peer));
+    if p.flag("--ocsp") {
+        eprintln!(
+            "{}",
+            crate::status::client_line(&conn, !p.flag("--insecure"))
+        );
+    }
     let (mut conn, line) = enable_ktls(conn, ktls, &peer)?;
     eprintln!("{line}");
     copy_loop(&mut conn, &sock)?;

@@ -49,10 +49,14 @@ const OPTS: &[Opt] = &[
     PSK_OPTS[0],
     PSK_OPTS[1],
     PSK_OPTS[2],
+    crate::status::SERVER_OPT,
 ];
 
 pub fn main(argv: &[String]) -> Result<(), Failure> {
-    let help = format!("{HELP_HEAD}{PSK_HELP}{HELP_TAIL}");
+    let help = format!(
+        "{HELP_HEAD}{}{PSK_HELP}{HELP_TAIL}",
+        crate::status::SERVER_HELP
+    );
     let Some(p) = parse_or_help(argv, OPTS, &help)? else {
         return Ok(());
     };
@@ -68,6 +72,9 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
     let psk = apply_psk(&mut b, &p)?;
     // A PSK authenticates the server by itself: the certificate is optional
     // then (both or neither), required otherwise.
+    if p.value("--ocsp").is_some() && p.values("--cert").is_empty() {
+        return Err(Failure::Usage("--ocsp needs --cert".into()));
+    }
     let (certs, keys) = (p.values("--cert"), p.values("--key"));
     match (certs.len(), keys.len()) {
         (0, 0) if psk => {}
@@ -79,9 +86,13 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
     }
     // A handful of pairs: the server already prefers the chain valid for
     // the client's SNI (see ConfigBuilder::add_cert_chain_and_key).
-    for (cert, key) in certs.iter().zip(keys) {
+    for (i, (cert, key)) in certs.iter().zip(keys).enumerate() {
         let chain = CertChainAndKey::from_pem_files(cert, key)
             .map_err(|e| format!("loading {cert} and {key}: {e}"))?;
+        // --ocsp is the first certificate's staple.
+        if i == 0 {
+            crate::status::apply_server(&chain, &p)?;
+        }
         b.add_cert_chain_and_key(chain);
     }
     let config = build(b)?;

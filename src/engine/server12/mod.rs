@@ -225,6 +225,8 @@ fn answer(
 }
 
 /// Our ServerHello and its random.
+// Each argument is one decision the caller made for this ServerHello.
+#[allow(clippy::too_many_arguments)]
 fn server_hello(
     c: &Common,
     ch: &ClientHello,
@@ -233,6 +235,7 @@ fn server_hello(
     suite: CipherSuite,
     alpn: Option<Vec<u8>>,
     ticket_ack: bool,
+    staple: &super::status::Staple,
 ) -> Result<(HandshakeMessage, [u8; 32])> {
     let mut server_random = rand::random32()?;
     if c.config.inner.policy.negotiates(ProtocolVersion::TLSV1_3) {
@@ -252,6 +255,9 @@ fn server_hello(
         renegotiation_info: secure_reneg.then(Vec::new),
         ec_point_formats: exts.ec_point_formats.is_some().then(|| vec![0]),
         session_ticket_ack: ticket_ack,
+        // RFC 6066 §8: acknowledged only when a CertificateStatus follows.
+        status_request_ack: staple.ocsp.is_some(),
+        sct_list: staple.sct.as_deref().map(<[u8]>::to_vec),
         ..Default::default()
     };
     let sh = ServerHello {
@@ -294,6 +300,8 @@ fn resume_session(
         suite.suite,
         alpn.clone(),
         false,
+        // An abbreviated handshake sends no certificate, so no status.
+        &super::status::Staple::default(),
     )?;
     c.queue_handshake(&sh, &mut transcript)?;
     let master = prf::MasterSecret::new(suite.hash, state.secret);
@@ -366,6 +374,7 @@ fn full_handshake(
         Vec::new()
     };
     c.info.session_id = (!session_id.is_empty()).then(|| session_id.clone());
+    let staple = super::status::Staple::for_hello(&cert, exts);
     let (sh, server_random) = server_hello(
         c,
         ch,
@@ -374,6 +383,7 @@ fn full_handshake(
         suite.suite,
         alpn.clone(),
         issue_ticket,
+        &staple,
     )?;
     c.queue_handshake(&sh, &mut transcript)?;
     c.queue_handshake(
@@ -382,6 +392,12 @@ fn full_handshake(
         ))),
         &mut transcript,
     )?;
+    if let Some(status) = staple.certificate_status12() {
+        c.queue_handshake(
+            &HandshakeMessage::new(HandshakePayload::CertificateStatus(status)),
+            &mut transcript,
+        )?;
+    }
     let kx = KeyExchange::start(group)?;
     let ske = ServerKeyExchange {
         params: EcdheParams {
