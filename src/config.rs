@@ -10,6 +10,9 @@ use std::time::Duration;
 
 mod client_auth;
 pub(crate) use client_auth::ClientAuthSettings;
+mod status;
+pub use status::OcspValidation;
+pub(crate) use status::StatusSettings;
 
 /// Decides whether a certificate name is acceptable for this connection.
 /// Called with each DNS name of the peer's leaf certificate; return `true` to accept.
@@ -40,6 +43,10 @@ pub(crate) struct ConfigInner {
     pub(crate) client_hello_callback: Option<Arc<crate::hello_callback::ClientHelloCallback>>,
     pub(crate) cert_resolver: Option<Arc<crate::cert::CertResolver>>,
     pub(crate) pkey: crate::pkey::PkeySettings,
+    /// OCSP and SCT requests, OCSP validation (`status`).
+    pub(crate) status: StatusSettings,
+    /// The CRL lookup callback (`config::status`).
+    pub(crate) crl_lookup: Option<Arc<crate::cert::CrlLookupCallback>>,
 }
 
 /// How a TLS 1.2 renegotiation request is refused (Baton never renegotiates;
@@ -100,6 +107,9 @@ impl core::fmt::Debug for ConfigInner {
             )
             .field("cert_resolver", &self.cert_resolver)
             .field("pkey", &self.pkey)
+            .field("status", &self.status)
+            .field("crls", &self.trust.crls.len())
+            .field("crl_lookup_callback", &self.crl_lookup.is_some())
             .finish()
     }
 }
@@ -152,6 +162,8 @@ impl Config {
                 client_hello_callback: None,
                 cert_resolver: None,
                 pkey: Default::default(),
+                status: StatusSettings::default(),
+                crl_lookup: None,
             },
             trust_error: None,
         }

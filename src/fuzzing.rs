@@ -17,12 +17,14 @@ mod early;
 mod hello;
 mod pkey;
 mod psk;
+mod status;
 mod ticket;
 pub use client_auth::client_auth_on;
 pub use early::{early_data_on, FUZZ_MAX_EARLY_DATA};
 pub use hello::hello_callback_on;
 pub use pkey::pkey_on;
 pub use psk::{psk_on, PSK384_IDENTITY, PSK_IDENTITY, PSK_SECRET};
+pub use status::{ocsp_response, status_client_on, status_server_on, FUZZ_SCT_LIST};
 pub use ticket::{
     resumption_on, seal_ticket, ticket, ticket_keys, TICKET_KEY_NAME, TICKET_KEY_SECRET, TICKET_NOW,
 };
@@ -86,6 +88,10 @@ fn check_message(msg: &HandshakeMessage) {
             let _ = cert.check_entry_extensions(|_| false);
             let chain: Vec<Vec<u8>> = cert.entries.iter().map(|e| e.cert.clone()).collect();
             check_peer_chain(&chain, &[]);
+            // The leaf's status_request (a CertificateStatus) and SCT list.
+            for e in cert.entries.iter().flat_map(|e| &e.extensions) {
+                status::ocsp_response(&[[0].as_slice(), &e.data].concat());
+            }
         }
         HandshakePayload::CertificateRequest13(cr) => {
             let _ = cr.check_in_handshake();

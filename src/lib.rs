@@ -53,7 +53,7 @@ pub mod policy;
 pub mod psk;
 pub mod resumption;
 
-pub use config::{Config, ConfigBuilder, RenegotiationRefusal};
+pub use config::{Config, ConfigBuilder, OcspValidation, RenegotiationRefusal};
 pub use connection::{Connection, KernelSession, KernelWrite, Session};
 pub use engine::Mode;
 pub use hello_callback::{ClientHelloAction, ClientHelloAnswer, PendingClientHello};

@@ -19,6 +19,9 @@ pub struct CertChainAndKey {
     /// For each certificate of the chain that is not self-signed: the signature
     /// schemes that name its signature algorithm (empty if none does).
     pub(super) signed_with: Vec<Vec<SignatureScheme>>,
+    /// The stapled OCSP response and SCT list (`stapled`).
+    pub(super) ocsp: super::stapled::Swappable,
+    pub(super) sct: super::stapled::Swappable,
 }
 
 impl CertChainAndKey {
@@ -55,6 +58,8 @@ impl CertChainAndKey {
             chain,
             key,
             signed_with,
+            ocsp: Default::default(),
+            sct: Default::default(),
         })
     }
     /// Same as [`from_pem`](Self::from_pem), reading two files.
@@ -165,6 +170,8 @@ impl core::fmt::Debug for CertChainAndKey {
         f.debug_struct("CertChainAndKey")
             .field("certs", &self.chain.len())
             .field("key", &self.key)
+            .field("ocsp_response", &self.ocsp_response().map(|r| r.len()))
+            .field("sct_list", &self.sct_list().map(|l| l.len()))
             .finish()
     }
 }

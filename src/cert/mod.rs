@@ -3,7 +3,11 @@
 
 mod chain;
 mod client_auth;
+mod crl_lookup;
+pub(crate) mod ocsp;
 mod resolver;
+mod revocation;
+mod stapled;
 #[cfg(test)]
 mod tests;
 mod trust;
@@ -14,7 +18,10 @@ pub(crate) use chain::ec_key_curve;
 pub use chain::CertChainAndKey;
 pub(crate) use client_auth::{chain_matches_names, run_verify_callback};
 pub use client_auth::{subject_common_name, CertVerdict, CertVerifyFn, ClientAuth, PeerCert};
+pub(crate) use crl_lookup::PendingCrls;
+pub use crl_lookup::{CrlLookup, CrlLookupCallback};
 pub use resolver::{CertResolver, SniCertStore};
+pub use revocation::RevocationDepth;
 pub(crate) use trust::TrustStore;
 pub(crate) use verify::{certificate_signature_algorithms, check_host_name, leaf_dns_names};
 

@@ -26,6 +26,8 @@ const SYSTEM_BUNDLES: &[&str] = &[
 #[derive(Clone, Default)]
 pub(crate) struct TrustStore {
     pub(super) anchors: Arc<Vec<TrustAnchor<'static>>>,
+    /// CRLs every chain validated against these anchors is checked with.
+    pub(crate) crls: super::revocation::Crls,
 }
 
 impl TrustStore {
@@ -190,6 +192,17 @@ impl TrustStore {
         Err(Error::usage(
             "no system trust store found (set SSL_CERT_FILE or SSL_CERT_DIR)",
         ))
+    }
+
+    /// This store with `extra` CRLs (a lookup callback's, for one chain).
+    pub(crate) fn with_extra_crls(
+        &self,
+        extra: Vec<Arc<webpki::CertRevocationList<'static>>>,
+    ) -> Self {
+        Self {
+            anchors: Arc::clone(&self.anchors),
+            crls: self.crls.with_extra(extra),
+        }
     }
 
     pub(crate) fn wipe(&mut self) {

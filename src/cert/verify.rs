@@ -79,13 +79,14 @@ impl TrustStore {
             }
         };
         let ee = webpki::EndEntityCert::try_from(&leaf).map_err(chain_error)?;
+        let crls = self.crls.refs();
         ee.verify_for_usage(
             algs,
             &self.anchors,
             &intermediates,
             UnixTime::since_unix_epoch(Duration::from_secs(now_unix)),
             usage,
-            None,
+            self.crls.options(&crls),
             None,
         )
         .map(|_| ())
@@ -251,6 +252,18 @@ pub(super) fn chain_error(e: webpki::Error) -> Error {
         E::CertNotValidYet { .. } => (
             AlertDescription::CERTIFICATE_EXPIRED,
             "certificate is not valid yet".into(),
+        ),
+        E::CertRevoked => (
+            AlertDescription::CERTIFICATE_REVOKED,
+            "a certificate in the chain is revoked (CRL)".into(),
+        ),
+        E::UnknownRevocationStatus => (
+            AlertDescription::CERTIFICATE_UNKNOWN,
+            "no CRL covers a certificate in the chain".into(),
+        ),
+        E::CrlExpired { .. } => (
+            AlertDescription::CERTIFICATE_UNKNOWN,
+            "a CRL for the chain is past its nextUpdate".into(),
         ),
         E::BadDer | E::BadDerTime | E::TrailingData(_) => (
             AlertDescription::BAD_CERTIFICATE,

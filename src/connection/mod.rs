@@ -27,6 +27,7 @@ mod io_impl;
 mod kernel;
 mod kernel_session;
 mod session;
+mod status;
 
 pub use io_impl::Transport;
 use io_impl::{blocked_or, contiguous, gather, slices_from, Io, FLUSH_THRESHOLD};

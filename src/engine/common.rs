@@ -54,6 +54,10 @@ pub(crate) struct Info {
     pub client_cert_verified: bool,
     /// Client: the certificate sent in answer to a CertificateRequest.
     pub client_cert: Option<Arc<CertChainAndKey>>,
+    /// Client: the OCSP response the server stapled (`engine::status`).
+    pub ocsp_response: Option<Vec<u8>>,
+    /// Client: the server's SignedCertificateTimestampList.
+    pub sct_list: Option<Vec<u8>>,
 }
 
 /// A server's accepted early data: received, not yet read by the
@@ -147,6 +151,8 @@ pub(crate) struct Common {
     key_log: Option<Arc<dyn crate::keylog::KeyLog>>,
     /// This connection's private-key callback, over the config's.
     pub pkey_callback: Option<std::sync::Arc<crate::pkey::PrivateKeyCallback>>,
+    /// Client: the CRL lookups for the server's chain (`engine::status`).
+    pub crl_lookups: Option<crate::cert::PendingCrls>,
     out: OutBuf,
     hs_buf: Vec<u8>,
 }
@@ -170,6 +176,7 @@ impl Common {
             client_random: [0; 32],
             client_auth: None,
             pkey_callback: None,
+            crl_lookups: None,
             out: OutBuf::default(),
             hs_buf: Vec::new(),
         }

@@ -21,6 +21,7 @@ mod phase;
 mod resume;
 pub(crate) mod server12;
 pub(crate) mod server13;
+mod status;
 
 pub(crate) use common::{Common, Exporter};
 pub(crate) use direction::{KernelOp, KeyPhase};
@@ -317,6 +318,7 @@ impl Engine {
         match &self.phase {
             Phase::Handshaking(Hs::Server12(s)) => s.is_awaiting_lookup() || s.is_awaiting_sign(),
             Phase::Handshaking(Hs::Server13(s)) => s.is_awaiting_early() || s.is_awaiting_sign(),
+            Phase::Handshaking(Hs::Client13(_) | Hs::Client12(_)) => status::crl_waiting(&self.c),
             _ => false,
         }
     }
@@ -349,8 +351,13 @@ impl Engine {
             },
             other => self.phase = other,
         }
+        let held = status::release_crl_hold(&mut self.c);
         if self.awaits_application() {
             return Err(Error::blocked(Blocked::OnApplicationInput));
+        }
+        if held {
+            // The messages held back while the CRL lookups ran.
+            self.process_handshake_messages()?;
         }
         Ok(())
     }
@@ -600,7 +607,12 @@ impl Engine {
     }
 
     fn process_handshake_messages(&mut self) -> Result<()> {
-        while let Some(msg) = self.joiner.pop()? {
+        // CRL lookups unanswered: the rest waits in the joiner
+        // (`resume_awaiting` goes on with it).
+        while !status::hold_for_crls(&mut self.c) {
+            let Some(msg) = self.joiner.pop()? else {
+                break;
+            };
             let boundary = self.joiner.is_empty();
             // The state machine consumes its state; `Traffic` stands in only
             // while it runs (it sees `Common`, never the phase).

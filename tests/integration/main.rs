@@ -33,6 +33,10 @@
 //! - `tenants`: rcgen-made certificates for named tenants, a small server.
 //! - `pkey`: asynchronous private-key operations (signed on another thread)
 //!   against `openssl s_client` and rustls.
+//! - `status`: OCSP stapling (both ways, with validation), CRLs and SCT lists
+//!   against `openssl s_server` / `s_client`, on a PKI made at test time.
+//! - `crl_lookup`: the CRL lookup callback answered later, from another
+//!   thread, against `openssl s_server` (both versions).
 //! - `event_loop`: driving a connection without a transport, as io_uring/epoll loops do.
 //! - `pq`: the post-quantum hybrids between two Baton ends, with wire checks and tampering.
 //! - `go_peer`: the post-quantum hybrids against Go's crypto/tls (needs `BATON_GO`).
@@ -44,6 +48,7 @@
 mod cert_selection;
 mod client_auth;
 mod client_hello;
+mod crl_lookup;
 mod early_client;
 #[cfg(feature = "redis")]
 mod early_replay;
@@ -73,6 +78,8 @@ mod resume13;
 mod rustls_peer;
 mod s2n_peer;
 mod sni_resolver;
+mod status;
+mod status_pki;
 mod tenants;
 mod tls12;
 mod util;

@@ -19,6 +19,9 @@ use std::sync::Arc;
 pub struct CertFiles {
     pairs: Vec<(PathBuf, PathBuf)>,
     dir: Option<PathBuf>,
+    /// A DER OCSP response stapled to the first (default) certificate; read
+    /// at each load, so SIGHUP also picks up a renewed staple.
+    ocsp: Option<PathBuf>,
 }
 
 /// What a load found.
@@ -54,7 +57,15 @@ impl CertFiles {
                 .map(|(c, k)| (PathBuf::from(c), PathBuf::from(k)))
                 .collect(),
             dir: dir.map(PathBuf::from),
+            ocsp: None,
         }))
+    }
+
+    /// Staples the DER OCSP response in `file` (if any) to the first
+    /// certificate at every load.
+    pub fn with_ocsp(mut self, file: Option<&str>) -> Self {
+        self.ocsp = file.map(PathBuf::from);
+        self
     }
 
     /// Every pair: the command line's, then the directory's.
@@ -77,6 +88,12 @@ impl CertFiles {
         for (i, (cert, key)) in pairs.iter().enumerate() {
             let ck = CertChainAndKey::from_pem_files(cert, key)
                 .map_err(|e| format!("loading {} and {}: {e}", cert.display(), key.display()))?;
+            if let (0, Some(file)) = (i, &self.ocsp) {
+                let der = std::fs::read(file)
+                    .map_err(|e| format!("reading --ocsp {}: {e}", file.display()))?;
+                ck.set_ocsp_response(&der)
+                    .map_err(|e| format!("--ocsp {}: {}", file.display(), e.message()))?;
+            }
             let ck = Arc::new(ck);
             if i == 0 {
                 store.add_default(Arc::clone(&ck));

@@ -60,13 +60,18 @@ const OPTS: &[Opt] = &[
     PSK_OPTS[0],
     PSK_OPTS[1],
     PSK_OPTS[2],
+    crate::status::CLIENT_OPTS[0],
+    crate::status::CLIENT_OPTS[1],
 ];
 
 /// How long connecting and the handshake may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub fn main(argv: &[String]) -> Result<(), Failure> {
-    let help = format!("{HELP_HEAD}{PSK_HELP}{HELP_TAIL}");
+    let help = format!(
+        "{HELP_HEAD}{}{PSK_HELP}{HELP_TAIL}",
+        crate::status::CLIENT_HELP
+    );
     let Some(p) = parse_or_help(argv, OPTS, &help)? else {
         return Ok(());
     };
@@ -98,6 +103,7 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
         (None, None) => false,
         _ => return Err(Failure::Usage("--cert and --key go together".into())),
     };
+    crate::status::apply_client(&mut b, &p)?;
     let sni = p.value("--sni").map(str::to_string);
     if p.flag("--insecure") {
         b.disable_x509_verification();
@@ -149,6 +155,12 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
         line.push_str(&client_identity(&conn));
     }
     eprintln!("{line}");
+    if p.flag("--ocsp") {
+        eprintln!(
+            "{}",
+            crate::status::client_line(&conn, !p.flag("--insecure"))
+        );
+    }
     let (mut conn, line) = enable_ktls(conn, ktls, &peer)?;
     eprintln!("{line}");
     copy_loop(&mut conn, &sock)?;

@@ -13,6 +13,7 @@ mod serve;
 mod server;
 mod sessions;
 mod signals;
+mod status;
 
 use baton::{
     Config, ConfigBuilder, Connection, Error, ExternalPsk, KernelSession, PskHash, Session,
@@ -27,11 +28,12 @@ commands:
   server --listen ADDR --psk-identity ID --psk-secret HEX [--psk-hash sha256|sha384] [...]
       Accept TLS connections (one thread each). Prints one line per handshake to stderr.
       With --echo, sends application data back; otherwise reads and discards it.
-      With a TLS 1.3 external PSK, --cert/--key are optional.
+      With a TLS 1.3 external PSK, --cert/--key are optional. --ocsp FILE staples a DER OCSP response.
   client HOST:PORT [--ca FILE] [--sni NAME] [--policy NAME] [--alpn LIST] [--insecure]
                    [--psk-identity ID --psk-secret HEX [--psk-hash sha256|sha384]]
       Connect, then copy stdin to the connection and the connection to stdout.
       At stdin EOF, sends close_notify and waits for the peer's.
+      --ocsp asks for, checks and reports the stapled OCSP response; --crl FILE adds CRLs.
   serve [DIR] [--listen ADDR] [--cert CHAIN.pem --key KEY.pem]... [--cert-dir DIR]
       Serve DIR (default .) over HTTPS/1.1 (default 127.0.0.1:8443). Without
       --cert/--key, generates a self-signed P-256 certificate for localhost and 127.0.0.1.

@@ -28,6 +28,8 @@ usage: baton serve [DIR] [options]
   --key FILE        private key, PEM (with --cert)
   --cert-dir DIR    also every NAME.key in DIR with NAME.crt (else NAME.pem)
                     next to it, in name order
+  --ocsp FILE       DER OCSP response for the first --cert, stapled for clients
+                    that ask; read again on SIGHUP
   --policy NAME     security policy (default: the library's default)
   --workers N       worker threads, one per core by default, each pinned to its
                     core with its own io_uring and SO_REUSEPORT listener
@@ -96,6 +98,7 @@ const OPTS: &[Opt] = &[
     flag("--quiet"),
     CLIENT_AUTH_OPTS[0],
     CLIENT_AUTH_OPTS[1],
+    crate::status::SERVER_OPT,
 ];
 
 /// Idle time allowed between requests, and for a stuck peer.
@@ -116,7 +119,11 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
 
     let cert_files =
         crate::certs::CertFiles::new(p.values("--cert"), p.values("--key"), p.value("--cert-dir"))
-            .map_err(Failure::Usage)?;
+            .map_err(Failure::Usage)?
+            .map(|files| files.with_ocsp(p.value("--ocsp")));
+    if cert_files.is_none() && p.value("--ocsp").is_some() {
+        return Err(Failure::Usage("--ocsp needs --cert/--key".into()));
+    }
     // Certificates from files sit in a resolver, which SIGHUP refills.
     let (certs, fingerprint) = match &cert_files {
         Some(files) => {

@@ -53,10 +53,14 @@ const OPTS: &[Opt] = &[
     PSK_OPTS[2],
     CLIENT_AUTH_OPTS[0],
     CLIENT_AUTH_OPTS[1],
+    crate::status::SERVER_OPT,
 ];
 
 pub fn main(argv: &[String]) -> Result<(), Failure> {
-    let help = format!("{HELP_HEAD}{CLIENT_AUTH_HELP}{PSK_HELP}{HELP_TAIL}");
+    let help = format!(
+        "{HELP_HEAD}{}{CLIENT_AUTH_HELP}{PSK_HELP}{HELP_TAIL}",
+        crate::status::SERVER_HELP
+    );
     let Some(p) = parse_or_help(argv, OPTS, &help)? else {
         return Ok(());
     };
@@ -73,6 +77,9 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
     let client_auth = apply_client_auth(&mut b, &p)?;
     // A PSK authenticates the server by itself: the certificate is optional
     // then (both or neither), required otherwise.
+    if p.value("--ocsp").is_some() && p.values("--cert").is_empty() {
+        return Err(Failure::Usage("--ocsp needs --cert".into()));
+    }
     let (certs, keys) = (p.values("--cert"), p.values("--key"));
     match (certs.len(), keys.len()) {
         (0, 0) if psk => {}
@@ -84,9 +91,13 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
     }
     // A handful of pairs: the server already prefers the chain valid for
     // the client's SNI (see ConfigBuilder::add_cert_chain_and_key).
-    for (cert, key) in certs.iter().zip(keys) {
+    for (i, (cert, key)) in certs.iter().zip(keys).enumerate() {
         let chain = CertChainAndKey::from_pem_files(cert, key)
             .map_err(|e| format!("loading {cert} and {key}: {e}"))?;
+        // --ocsp is the first certificate's staple.
+        if i == 0 {
+            crate::status::apply_server(&chain, &p)?;
+        }
         b.add_cert_chain_and_key(chain);
     }
     let config = build(b)?;

@@ -68,6 +68,9 @@ pub(crate) struct Handshake {
     new_ticket: Option<NewSessionTicket12>,
     /// The session id in the ServerHello (empty: none to resume with).
     server_session_id: Vec<u8>,
+    /// The server acknowledged `status_request`: a CertificateStatus may
+    /// follow its Certificate (RFC 6066 §8: "MAY").
+    status_expected: bool,
 }
 
 fn illegal(msg: &'static str) -> Error {
@@ -134,7 +137,10 @@ pub(crate) fn handle_server_hello(
             ));
         }
     }
-    if (exts.session_ticket_ack && offered.session_ticket.is_none()) || exts.status_request_ack {
+    if (exts.session_ticket_ack && offered.session_ticket.is_none())
+        || (exts.status_request_ack && !offered.status_request)
+        || (exts.sct_list.is_some() && !offered.sct)
+    {
         return Err(Error::protocol(
             AlertDescription::UNSUPPORTED_EXTENSION,
             "server answered an extension we did not send",
@@ -205,7 +211,9 @@ pub(crate) fn handle_server_hello(
         ticket_expected: exts.session_ticket_ack,
         new_ticket: None,
         server_session_id: sh.session_id,
+        status_expected: exts.status_request_ack,
     });
+    c.info.sct_list = exts.sct_list;
     let Some(saved) = resumed else {
         return Ok(State::ExpectCertificate(s));
     };
@@ -245,11 +253,27 @@ impl State {
                     ));
                 }
                 c.info.peer_chain = cert.0;
-                verify_server_certificate(c)?;
+                // With CRL lookups, validated once they are answered (at
+                // ServerKeyExchange, which the engine holds back till then).
+                if !super::status::start_crl_lookups(c) {
+                    verify_server_certificate(c)?;
+                }
+                s.transcript.add(&msg.encoded);
+                Ok(State::ExpectServerKeyExchange(s))
+            }
+            (State::ExpectServerKeyExchange(mut s), HandshakePayload::CertificateStatus(cs))
+                if s.status_expected =>
+            {
+                s.status_expected = false;
+                c.info.ocsp_response = Some(cs.ocsp_response);
                 s.transcript.add(&msg.encoded);
                 Ok(State::ExpectServerKeyExchange(s))
             }
             (State::ExpectServerKeyExchange(s), HandshakePayload::ServerKeyExchange(ske)) => {
+                if c.crl_lookups.is_some() {
+                    verify_server_certificate(c)?;
+                }
+                super::status::check_ocsp(c)?;
                 s.handle_server_key_exchange(c, ske, &msg)
             }
             (

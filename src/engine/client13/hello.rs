@@ -195,6 +195,8 @@ pub(crate) fn start(c: &mut Common) -> Result<State> {
         // psk_ke after it only when the config allows it.
         psk_modes: (offer13 && (tickets || offer.is_some() || !external.is_empty()))
             .then(|| psk_modes(c)),
+        status_request: c.config.inner.status.wants_ocsp(),
+        sct: c.config.inner.status.request_sct,
         ..Default::default()
     };
     // A random session id puts TLS 1.3 in middlebox-compatibility mode; a

@@ -521,7 +521,11 @@ impl Negotiated {
             ));
         }
         cert.check_entry_extensions(|t| self.sent.contains(&t))?;
+        super::status::read_leaf13(c, &cert.entries[0].extensions)?;
         c.info.peer_chain = cert.entries.into_iter().map(|e| e.cert).collect();
+        // Validated at CertificateVerify, which the engine holds back until
+        // the lookups are answered.
+        super::status::start_crl_lookups(c);
         self.transcript.add(&msg.encoded);
         Ok(State::ExpectCertificateVerify(self))
     }
@@ -539,6 +543,7 @@ impl Negotiated {
             ));
         }
         verify_server_certificate(c)?;
+        super::status::check_ocsp(c)?;
         let content =
             cert_verify_content(SERVER_CV_CONTEXT, self.transcript.current_hash().as_bytes());
         let leaf = c
@@ -639,7 +644,7 @@ pub(crate) fn verify_server_certificate(c: &Common) -> Result<()> {
     }
     // rfc9151 and other policies with certificate signature preferences bound
     // the algorithms anywhere in the chain, not only in the handshake.
-    cfg.trust.verify_server_chain_with(
+    super::status::trust_for_peer(c).verify_server_chain_with(
         &c.info.peer_chain,
         (cfg.now)(),
         cfg.policy.certificate_signature_schemes,

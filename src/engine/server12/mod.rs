@@ -234,6 +234,8 @@ fn answer(
 }
 
 /// Our ServerHello and its random.
+// Each argument is one decision the caller made for this ServerHello.
+#[allow(clippy::too_many_arguments)]
 fn server_hello(
     c: &Common,
     ch: &ClientHello,
@@ -242,6 +244,7 @@ fn server_hello(
     suite: CipherSuite,
     alpn: Option<Vec<u8>>,
     ticket_ack: bool,
+    staple: &super::status::Staple,
 ) -> Result<(HandshakeMessage, [u8; 32])> {
     let mut server_random = rand::random32()?;
     if c.config.inner.policy.negotiates(ProtocolVersion::TLSV1_3) {
@@ -261,6 +264,9 @@ fn server_hello(
         renegotiation_info: secure_reneg.then(Vec::new),
         ec_point_formats: exts.ec_point_formats.is_some().then(|| vec![0]),
         session_ticket_ack: ticket_ack,
+        // RFC 6066 §8: acknowledged only when a CertificateStatus follows.
+        status_request_ack: staple.ocsp.is_some(),
+        sct_list: staple.sct.as_deref().map(<[u8]>::to_vec),
         ..Default::default()
     };
     let sh = ServerHello {
@@ -303,6 +309,8 @@ fn resume_session(
         suite.suite,
         alpn.clone(),
         false,
+        // An abbreviated handshake sends no certificate, so no status.
+        &super::status::Staple::default(),
     )?;
     c.queue_handshake(&sh, &mut transcript)?;
     super::client_auth::resumed(c, &state);
@@ -379,6 +387,7 @@ fn full_handshake(
         Vec::new()
     };
     c.info.session_id = (!session_id.is_empty()).then(|| session_id.clone());
+    let staple = super::status::Staple::for_hello(&cert, exts);
     let (sh, server_random) = server_hello(
         c,
         ch,
@@ -387,6 +396,7 @@ fn full_handshake(
         suite.suite,
         alpn.clone(),
         issue_ticket,
+        &staple,
     )?;
     c.queue_handshake(&sh, &mut transcript)?;
     c.queue_handshake(
@@ -395,6 +405,12 @@ fn full_handshake(
         ))),
         &mut transcript,
     )?;
+    if let Some(status) = staple.certificate_status12() {
+        c.queue_handshake(
+            &HandshakeMessage::new(HandshakePayload::CertificateStatus(status)),
+            &mut transcript,
+        )?;
+    }
     let kx = KeyExchange::start(group)?;
     let ske = ServerKeyExchange {
         params: EcdheParams {

@@ -478,7 +478,8 @@ impl ExpectClientHello {
         };
         match cert {
             Some(ChosenCert { cert, scheme, .. }) => {
-                sign::certificate(c, flight, cert, scheme).map(Hs::Server13)
+                let staple = super::status::Staple::for_hello(&cert, &exts);
+                sign::certificate(c, flight, cert, scheme, &staple).map(Hs::Server13)
             }
             None => flight.finish(c).map(Hs::Server13),
         }

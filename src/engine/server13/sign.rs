@@ -50,8 +50,9 @@ pub(super) fn certificate(
     mut flight: Flight,
     cert: Arc<CertChainAndKey>,
     scheme: SignatureScheme,
+    staple: &super::super::status::Staple,
 ) -> Result<State> {
-    let entries = cert
+    let mut entries: Vec<CertificateEntry> = cert
         .chain()
         .iter()
         .map(|der| CertificateEntry {
@@ -59,6 +60,10 @@ pub(super) fn certificate(
             extensions: Vec::new(),
         })
         .collect();
+    // The staple and SCTs the client asked for ride on the leaf's entry.
+    if let Some(leaf) = entries.first_mut() {
+        leaf.extensions = staple.leaf_extensions13()?;
+    }
     c.queue_handshake(
         &HandshakeMessage::new(HandshakePayload::Certificate13(Certificate13 {
             context: Vec::new(),

@@ -39,6 +39,8 @@ pub(crate) struct ClientExtensions {
     pub session_ticket: Option<Vec<u8>>,
     /// An OCSP `status_request` was made (other status types are ignored).
     pub status_request: bool,
+    /// An empty `signed_certificate_timestamp`: the client asks for SCTs (RFC 6962 §3.3.1).
+    pub sct: bool,
     /// Raw body of `pre_shared_key` (identities and binders); it was the last extension.
     pub pre_shared_key: Option<Vec<u8>>,
     /// Types that were present but that Baton ignores (padding, unknown, ...).
@@ -180,6 +182,10 @@ impl ClientExtensions {
                         Ok(true)
                     })?;
                 }
+                ExtensionType::SCT => {
+                    expect_empty_body(ext)?;
+                    out.sct = true;
+                }
                 ExtensionType::PRE_SHARED_KEY => {
                     if i != last {
                         return Err(Error::protocol(
@@ -214,6 +220,9 @@ impl ClientExtensions {
                 put_u16(o, 0); // request_extensions
                 Ok(())
             })?);
+        }
+        if self.sct {
+            v.push(Extension::empty(ExtensionType::SCT));
         }
         if let Some(groups) = &self.supported_groups {
             v.push(Extension::build(ExtensionType::SUPPORTED_GROUPS, |o| {

@@ -58,6 +58,7 @@ impl ServerExtContext {
                     | T::EC_POINT_FORMATS
                     | T::SESSION_TICKET
                     | T::STATUS_REQUEST
+                    | T::SCT
             ),
         }
     }
@@ -95,6 +96,8 @@ pub(crate) struct ServerExtensions {
     pub session_ticket_ack: bool,
     /// SH12: an empty `status_request` (a CertificateStatus will follow).
     pub status_request_ack: bool,
+    /// SH12: the server's SignedCertificateTimestampList (RFC 6962 §3.3.1).
+    pub sct_list: Option<Vec<u8>>,
 }
 
 impl ServerExtensions {
@@ -202,6 +205,13 @@ impl ServerExtensions {
                     expect_empty_body(ext)?;
                     out.status_request_ack = true;
                 }
+                ExtensionType::SCT => {
+                    out.sct_list = Some(decode_body(ext, |r| {
+                        let list = r.rest();
+                        crate::msgs::handshake::check_sct_list(list)?;
+                        Ok(list.to_vec())
+                    })?);
+                }
                 other => {
                     // `allows` admitted a type this match does not decode.
                     return Err(Error::internal(format!(
@@ -295,6 +305,12 @@ impl ServerExtensions {
                 }
                 if self.status_request_ack {
                     v.push(Extension::empty(ExtensionType::STATUS_REQUEST));
+                }
+                if let Some(list) = &self.sct_list {
+                    v.push(Extension {
+                        typ: ExtensionType::SCT,
+                        data: list.clone(),
+                    });
                 }
                 if let Some(p) = &self.alpn {
                     v.push(alpn_extension(std::slice::from_ref(p))?);

@@ -49,6 +49,7 @@ fn full_client() -> ClientExtensions {
         ec_point_formats: Some(vec![0]),
         session_ticket: Some(vec![9; 40]),
         status_request: true,
+        sct: true,
         pre_shared_key: Some(vec![0, 3, 7, 7, 7]),
         unknown: Vec::new(),
     }
@@ -416,6 +417,7 @@ fn full_server(ctx: ServerExtContext) -> ServerExtensions {
             ec_point_formats: Some(vec![0]),
             session_ticket_ack: true,
             status_request_ack: true,
+            sct_list: Some(vec![0, 5, 0, 3, 1, 2, 3]),
             ..Default::default()
         },
     }
@@ -584,4 +586,31 @@ fn tls12_server_hello_may_echo_supported_groups() {
     )
     .unwrap();
     assert_eq!(again, parsed);
+}
+
+#[test]
+fn sct_extensions_malformed() {
+    // ClientHello: the request is empty (RFC 6962 §3.3.1).
+    assert_eq!(
+        alert(ClientExtensions::parse(&[ext(18, &[0])])),
+        AlertDescription::DECODE_ERROR
+    );
+    assert!(ClientExtensions::parse(&[ext(18, &[])]).unwrap().sct);
+    // TLS 1.2 ServerHello: a framed, non-empty SignedCertificateTimestampList.
+    for bad in [
+        &[][..],
+        &[0, 0],
+        &[0, 2, 0, 0],
+        &[0, 3, 0, 2, 1],
+        &[0, 1, 0, 1, 1, 9],
+    ] {
+        let r = ServerExtensions::parse(ServerExtContext::ServerHello12, &[ext(18, bad)]);
+        assert_eq!(alert(r), AlertDescription::DECODE_ERROR, "{bad:?}");
+    }
+    // TLS 1.3 puts SCTs in the CertificateEntry, never in EncryptedExtensions.
+    let r = ServerExtensions::parse(
+        ServerExtContext::EncryptedExtensions,
+        &[ext(18, &[0, 3, 0, 1, 1])],
+    );
+    assert_eq!(alert(r), AlertDescription::UNSUPPORTED_EXTENSION);
 }

@@ -23,6 +23,7 @@ use crate::error::Error;
 
 mod certificate;
 mod hello;
+mod status;
 #[cfg(test)]
 mod tests;
 
@@ -31,6 +32,7 @@ pub(crate) use certificate::{
     CertificateVerify,
 };
 pub(crate) use hello::{ClientHello, ServerHello, DOWNGRADE_TLS11, DOWNGRADE_TLS12, HRR_RANDOM};
+pub(crate) use status::{check_sct_list, CertificateStatus};
 
 /// TLS 1.3 NewSessionTicket (RFC 8446 §4.6.1).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -228,6 +230,8 @@ pub(crate) enum HandshakePayload {
     ServerHelloDone,
     ClientKeyExchange(ClientKeyExchange),
     NewSessionTicket12(NewSessionTicket12),
+    /// The stapled OCSP response (RFC 6066 §8).
+    CertificateStatus(CertificateStatus),
 }
 
 impl HandshakePayload {
@@ -250,6 +254,7 @@ impl HandshakePayload {
             Self::ServerHelloDone => HandshakeType::SERVER_HELLO_DONE,
             Self::ClientKeyExchange(_) => HandshakeType::CLIENT_KEY_EXCHANGE,
             Self::NewSessionTicket12(_) => HandshakeType::NEW_SESSION_TICKET,
+            Self::CertificateStatus(_) => HandshakeType::CERTIFICATE_STATUS,
         }
     }
 
@@ -277,6 +282,7 @@ impl HandshakePayload {
             Self::CertificateRequest12(m) => m.encode(out),
             Self::ClientKeyExchange(m) => m.encode(out),
             Self::NewSessionTicket12(m) => m.encode(out),
+            Self::CertificateStatus(m) => m.encode(out),
         }
     }
 }
@@ -420,6 +426,9 @@ impl HandshakeMessage {
                 P::NewSessionTicket12(decode_whole(body, "NewSessionTicket")?)
             }
             HandshakeType::FINISHED => P::Finished(body.to_vec()),
+            HandshakeType::CERTIFICATE_STATUS => {
+                P::CertificateStatus(decode_whole(body, "CertificateStatus")?)
+            }
             other => {
                 return Err(Error::protocol(
                     AlertDescription::UNEXPECTED_MESSAGE,

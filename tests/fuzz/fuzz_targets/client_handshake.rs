@@ -15,6 +15,9 @@ fn config() -> &'static Config {
         // The client offers external PSKs (psk_ke too); the external-psk
         // seed is a ServerHello selecting one.
         baton::fuzzing::psk_on(&mut b);
+        // Asks for OCSP and SCTs and validates a staple: the
+        // status-tls12-server-flight seed carries both.
+        baton::fuzzing::status_client_on(&mut b);
         b.build().expect("config")
     })
 }

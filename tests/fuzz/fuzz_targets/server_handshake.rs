@@ -19,6 +19,10 @@ fn config() -> &'static Config {
             include_bytes!("../../data/server-rsa.key"),
         )
         .expect("test certificate");
+        // An OCSP staple and SCTs for clients that ask (the
+        // status-request-client-hello seed does).
+        baton::fuzzing::status_server_on(&ck);
+        baton::fuzzing::status_server_on(&rsa);
         let mut b = Config::builder_minimal();
         b.add_cert_chain_and_key(ck);
         b.add_cert_chain_and_key(rsa);

@@ -6,11 +6,14 @@
 //! `server`/`client` in `client_server`, `--policy` in `policy`, `serve` in
 //! `serve`, `ticket-keys` and `serve` with Redis in `fleet`, external PSKs
 //! (`--psk-identity`/`--psk-secret`) in `psk`, `serve` with several
-//! certificates by SNI and their reload on SIGHUP in `serve_sni`, mutual TLS
+//! certificates by SNI and their reload on SIGHUP in `serve_sni`, OCSP
+//! stapling and CRLs (`--ocsp`, `--crl`) in `status`, mutual TLS
 //! (`--client-auth`, `--client-ca`, `--cert`/`--key`) in `client_auth`.
 
 #[path = "../../../tests/integration/redis_server.rs"]
 mod redis_server;
+#[path = "../../../tests/integration/status_pki.rs"]
+mod status_pki;
 #[path = "../../../tests/integration/tenants.rs"]
 mod tenants;
 #[path = "../../../tests/integration/util.rs"]
@@ -27,6 +30,7 @@ mod resume;
 mod serve;
 mod serve_sni;
 mod sign;
+mod status;
 
 use std::process::Command;
 use util::*;
