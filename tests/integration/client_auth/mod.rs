@@ -56,7 +56,14 @@ pub struct Pki {
     pub server_only: ClientId,
     /// A clientAuth leaf under a root no server here trusts.
     pub wrong_ca: ClientId,
+    /// A clientAuth leaf that `crl` revokes.
+    pub revoked: ClientId,
+    /// The intermediate's CRL (PEM), revoking `revoked`.
+    pub crl: PathBuf,
 }
+
+/// The serial number of the revoked client certificate.
+const REVOKED_SERIAL: u64 = 0x5eed_0bad;
 
 fn ca(name: &str) -> CertificateParams {
     let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -123,6 +130,23 @@ pub fn pki() -> &'static Pki {
             }
         };
         use ExtendedKeyUsagePurpose::{ClientAuth as C, ServerAuth as S};
+        let mut revoked = leaf("revoked client", C, false);
+        revoked.serial_number = Some(REVOKED_SERIAL.into());
+        let crl = rcgen::CertificateRevocationListParams {
+            this_update: rcgen::date_time_ymd(2020, 1, 1),
+            next_update: rcgen::date_time_ymd(2100, 1, 1),
+            crl_number: 1u64.into(),
+            issuing_distribution_point: None,
+            revoked_certs: vec![rcgen::RevokedCertParams {
+                serial_number: REVOKED_SERIAL.into(),
+                revocation_time: rcgen::date_time_ymd(2021, 1, 1),
+                reason_code: Some(rcgen::RevocationReason::KeyCompromise),
+                invalidity_date: None,
+            }],
+            key_identifier_method: rcgen::KeyIdMethod::Sha256,
+        }
+        .signed_by(&inter_issuer)
+        .unwrap();
         Pki {
             root: write("root.pem", &root.pem()),
             intermediate: write("intermediate.pem", &inter.pem()),
@@ -145,6 +169,8 @@ pub fn pki() -> &'static Pki {
                 &other_issuer,
                 false,
             ),
+            revoked: issue("revoked", revoked, &inter_issuer, true),
+            crl: write("intermediate.crl.pem", &crl.pem().unwrap()),
         }
     })
 }

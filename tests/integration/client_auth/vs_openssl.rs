@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::require_openssl;
-use baton::{AlertDescription, ClientAuth, Connection};
+use baton::{AlertDescription, ClientAuth, Config, Connection};
 
 fn version_flag(tls12: bool) -> &'static str {
     if tls12 {
@@ -109,6 +109,41 @@ fn s_client_with_a_bad_certificate_is_refused() {
             tls12,
             AlertDescription::UNSUPPORTED_CERTIFICATE,
         );
+    }
+}
+
+/// A server with the intermediate's CRL (checked for the leaf) refuses
+/// the revoked client certificate and still takes the good one.
+#[test]
+fn s_client_with_a_revoked_certificate_is_refused() {
+    require_openssl!();
+    let with_crl = || {
+        let mut b = Config::builder_minimal();
+        b.add_cert_chain_and_key(
+            baton::CertChainAndKey::from_pem_files(
+                data("server-p256-chain.pem"),
+                data("server-p256.key"),
+            )
+            .unwrap(),
+        );
+        b.add_pem_to_trust_store(&std::fs::read(&pki().root).unwrap())
+            .unwrap();
+        b.add_crl_pem(&std::fs::read(&pki().crl).unwrap()).unwrap();
+        b.set_revocation_depth(baton::cert::RevocationDepth::EndEntity);
+        b.set_client_auth(ClientAuth::Required);
+        b.build().unwrap()
+    };
+    for tls12 in [false, true] {
+        let server = echo_server(with_crl());
+        let out = s_client_as(server.port, Some(&pki().revoked), tls12);
+        let err = server
+            .join(TIMEOUT)
+            .expect_err("a revoked client certificate");
+        assert!(err.contains("certificate_revoked"), "tls12={tls12}: {err}");
+        assert!(out.stderr.contains("SSL alert number 44"), "{}", out.stderr);
+        let server = echo_server(with_crl());
+        let _ = s_client_as(server.port, Some(&pki().good), tls12);
+        assert!(server.join(TIMEOUT).unwrap().verified, "tls12={tls12}");
     }
 }
 
