@@ -8,6 +8,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod client_auth;
+pub(crate) use client_auth::ClientAuthSettings;
 mod status;
 pub use status::OcspValidation;
 pub(crate) use status::StatusSettings;
@@ -37,6 +39,7 @@ pub(crate) struct ConfigInner {
     pub(crate) psk: crate::psk::PskSettings,
     pub(crate) early: crate::early::EarlySettings,
     pub(crate) key_log: Option<Arc<dyn crate::keylog::KeyLog>>,
+    pub(crate) client_auth: ClientAuthSettings,
     pub(crate) client_hello_callback: Option<Arc<crate::hello_callback::ClientHelloCallback>>,
     pub(crate) cert_resolver: Option<Arc<crate::cert::CertResolver>>,
     pub(crate) pkey: crate::pkey::PkeySettings,
@@ -97,6 +100,7 @@ impl core::fmt::Debug for ConfigInner {
             .field("renegotiation", &self.renegotiation)
             .field("resumption", &self.resumption)
             .field("key_log", &self.key_log.is_some())
+            .field("client_auth", &self.client_auth)
             .field(
                 "client_hello_callback",
                 &self.client_hello_callback.is_some(),
@@ -154,6 +158,7 @@ impl Config {
                 psk: Default::default(),
                 early: Default::default(),
                 key_log: None,
+                client_auth: Default::default(),
                 client_hello_callback: None,
                 cert_resolver: None,
                 pkey: Default::default(),
@@ -311,7 +316,9 @@ impl ConfigBuilder {
 
     /// Turns off chain and host name validation. For tests and `--insecure` only.
     /// The leaf's key still signs the handshake, so in TLS 1.2 it must still
-    /// be on a curve the client offered.
+    /// be on a curve the client offered. On a server that asks for client
+    /// certificates it turns off the client chain's validation too (the
+    /// verify callback, if any, then decides alone).
     pub fn disable_x509_verification(&mut self) -> &mut Self {
         self.inner.verify_peer = false;
         self

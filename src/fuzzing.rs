@@ -12,12 +12,14 @@ use crate::msgs::handshake::{
 };
 use crate::msgs::joiner::HandshakeJoiner;
 
+mod client_auth;
 mod early;
 mod hello;
 mod pkey;
 mod psk;
 mod status;
 mod ticket;
+pub use client_auth::client_auth_on;
 pub use early::{early_data_on, FUZZ_MAX_EARLY_DATA};
 pub use hello::hello_callback_on;
 pub use pkey::pkey_on;
@@ -84,6 +86,8 @@ fn check_message(msg: &HandshakeMessage) {
         }
         HandshakePayload::Certificate13(cert) => {
             let _ = cert.check_entry_extensions(|_| false);
+            let chain: Vec<Vec<u8>> = cert.entries.iter().map(|e| e.cert.clone()).collect();
+            check_peer_chain(&chain, &[]);
             // The leaf's status_request (a CertificateStatus) and SCT list.
             for e in cert.entries.iter().flat_map(|e| &e.extensions) {
                 status::ocsp_response(&[[0].as_slice(), &e.data].concat());
@@ -91,8 +95,29 @@ fn check_message(msg: &HandshakeMessage) {
         }
         HandshakePayload::CertificateRequest13(cr) => {
             let _ = cr.check_in_handshake();
+            check_cert_request13(&cr.extensions);
         }
         _ => {}
+    }
+}
+
+/// A CertificateRequest's typed extensions re-encode to what parses the same.
+fn check_cert_request13(exts: &[crate::msgs::extensions::Extension]) {
+    use crate::msgs::extensions::CertRequestExtensions;
+    if let Ok(parsed) = CertRequestExtensions::parse(exts) {
+        // ok-panic: fuzz oracle; what parsed fits its length fields again.
+        let encoded = parsed.to_extensions().expect("parsed extensions re-encode");
+        let again = CertRequestExtensions::parse(&encoded);
+        assert_eq!(again.ok(), Some(parsed), "CertRequestExtensions round trip");
+    }
+}
+
+/// What client authentication reads from a peer's chain (names, CA
+/// matching), on arbitrary certificates: never a panic.
+fn check_peer_chain(chain: &[Vec<u8>], authorities: &[Vec<u8>]) {
+    let _ = crate::cert::chain_matches_names(chain, authorities);
+    if let Some(peer) = crate::cert::PeerCert::new(chain, true) {
+        let _ = (peer.uri_names(), peer.dns_names(), peer.common_name());
     }
 }
 
@@ -152,6 +177,11 @@ fn check_message12(msg: &HandshakeMessage) {
         Some(msg),
         "TLS 1.2 re-encoding changed the message"
     );
+    match &msg.payload {
+        HandshakePayload::Certificate12(c) => check_peer_chain(&c.0, &[]),
+        HandshakePayload::CertificateRequest12(cr) => check_peer_chain(&[], &cr.authorities),
+        _ => {}
+    }
 }
 
 /// The joiner: the first byte gives the number of size bytes that follow

@@ -38,7 +38,7 @@ pub(crate) mod suites;
 pub(crate) mod tls12;
 pub(crate) mod tls13;
 
-pub use cert::CertChainAndKey;
+pub use cert::{CertChainAndKey, CertVerdict, ClientAuth, PeerCert};
 pub use client_hello::ClientHello;
 pub use crypto::sign::KeyType;
 pub mod config;

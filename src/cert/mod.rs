@@ -2,6 +2,7 @@
 //! through rustls-webpki (never hand-written path validation).
 
 mod chain;
+mod client_auth;
 mod crl_lookup;
 pub(crate) mod ocsp;
 mod resolver;
@@ -15,6 +16,8 @@ mod verify;
 pub(crate) use chain::der_next;
 pub(crate) use chain::ec_key_curve;
 pub use chain::CertChainAndKey;
+pub(crate) use client_auth::{chain_matches_names, run_verify_callback};
+pub use client_auth::{subject_common_name, CertVerdict, CertVerifyFn, ClientAuth, PeerCert};
 pub(crate) use crl_lookup::PendingCrls;
 pub use crl_lookup::{CrlLookup, CrlLookupCallback};
 pub use resolver::{CertResolver, SniCertStore};

@@ -39,6 +39,23 @@ impl TrustStore {
         now_unix: u64,
         cert_schemes: Option<&[SignatureScheme]>,
     ) -> Result<(), Error> {
+        self.verify_chain_for(
+            chain,
+            now_unix,
+            cert_schemes,
+            webpki::KeyUsage::server_auth(),
+        )
+    }
+
+    /// As [`verify_server_chain_with`](Self::verify_server_chain_with), for
+    /// the extended key usage `usage` (the client side uses `client_auth`).
+    pub(super) fn verify_chain_for(
+        &self,
+        chain: &[Vec<u8>],
+        now_unix: u64,
+        cert_schemes: Option<&[SignatureScheme]>,
+        usage: webpki::KeyUsage,
+    ) -> Result<(), Error> {
         let Some((leaf, rest)) = chain.split_first() else {
             return Err(Error::protocol(
                 AlertDescription::BAD_CERTIFICATE,
@@ -68,7 +85,7 @@ impl TrustStore {
             &self.anchors,
             &intermediates,
             UnixTime::since_unix_epoch(Duration::from_secs(now_unix)),
-            webpki::KeyUsage::server_auth(),
+            usage,
             self.crls.options(&crls),
             None,
         )
@@ -221,7 +238,7 @@ fn is_unsupported_algorithm(e: &webpki::Error) -> bool {
 /// Maps a webpki path-validation error to our error with the right alert.
 // The deprecated unit variants are matched too, in case webpki still returns them.
 #[allow(deprecated)]
-fn chain_error(e: webpki::Error) -> Error {
+pub(super) fn chain_error(e: webpki::Error) -> Error {
     use webpki::Error as E;
     let (alert, msg): (AlertDescription, std::borrow::Cow<'static, str>) = match e {
         E::UnknownIssuer => (

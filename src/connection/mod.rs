@@ -20,6 +20,7 @@ use std::io::{self, IoSlice, Read, Write};
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
 
+mod client_auth;
 mod early;
 mod info;
 mod io_impl;

@@ -299,16 +299,37 @@ enum TranscriptState {
 #[derive(Clone)]
 pub(crate) struct Transcript {
     state: TranscriptState,
+    /// The messages themselves, kept only where a TLS 1.2 CertificateVerify
+    /// must sign them (it signs `handshake_messages`, not their hash).
+    messages: Option<Vec<u8>>,
 }
 
 impl Transcript {
     pub(crate) fn new() -> Self {
         Self {
             state: TranscriptState::Buffer(Vec::new()),
+            messages: None,
         }
+    }
+
+    /// Keeps every message from now on (and those buffered before the hash
+    /// was fixed) for [`messages`](Self::messages). Call before `start_hash`;
+    /// afterwards the earlier messages are gone and nothing is kept.
+    pub(crate) fn keep_messages(&mut self) {
+        if let TranscriptState::Buffer(buf) = &self.state {
+            self.messages = Some(buf.clone());
+        }
+    }
+
+    /// The messages added so far, if [`keep_messages`](Self::keep_messages) was in time.
+    pub(crate) fn messages(&self) -> Option<&[u8]> {
+        self.messages.as_deref()
     }
     /// Adds one encoded handshake message (header included).
     pub(crate) fn add(&mut self, encoded: &[u8]) {
+        if let Some(m) = &mut self.messages {
+            m.extend_from_slice(encoded);
+        }
         match &mut self.state {
             TranscriptState::Buffer(buf) => buf.extend_from_slice(encoded),
             TranscriptState::Hashing(_, ctx) => ctx.update(encoded),

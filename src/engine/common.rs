@@ -49,6 +49,11 @@ pub(crate) struct Info {
     pub psk_identity: Option<Vec<u8>>,
     /// TLS 1.3: what 0-RTT came to.
     pub early_data: crate::early::EarlyDataStatus,
+    /// Server: the client's chain (`peer_chain`) validated and its key
+    /// signed, in this handshake or the one the resumed session comes from.
+    pub client_cert_verified: bool,
+    /// Client: the certificate sent in answer to a CertificateRequest.
+    pub client_cert: Option<Arc<CertChainAndKey>>,
     /// Client: the OCSP response the server stapled (`engine::status`).
     pub ocsp_response: Option<Vec<u8>>,
     /// Client: the server's SignedCertificateTimestampList.
@@ -139,6 +144,8 @@ pub(crate) struct Common {
     pub early_in: EarlyIn,
     /// The ClientHello's random, for the key log.
     pub client_random: [u8; 32],
+    /// Server: this connection's client authentication, instead of the config's.
+    pub client_auth: Option<crate::cert::ClientAuth>,
     /// The key log of the config the connection was made with: it stays
     /// when the ClientHello callback swaps the config (see `swap_config`).
     key_log: Option<Arc<dyn crate::keylog::KeyLog>>,
@@ -167,6 +174,7 @@ impl Common {
             resumption: Default::default(),
             early_in: EarlyIn::default(),
             client_random: [0; 32],
+            client_auth: None,
             pkey_callback: None,
             crl_lookups: None,
             out: OutBuf::default(),

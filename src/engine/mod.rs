@@ -12,6 +12,7 @@
 
 pub(crate) mod client12;
 pub(crate) mod client13;
+mod client_auth;
 mod common;
 mod direction;
 mod kernel;

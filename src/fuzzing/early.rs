@@ -65,6 +65,7 @@ mod tests {
         crate::fuzzing::resumption_on(&mut b);
         crate::fuzzing::psk_on(&mut b);
         early_data_on(&mut b);
+        crate::fuzzing::client_auth_on(&mut b);
         b.set_alpn_preferences(&["h2", "http/1.1"]).unwrap();
         b.build().unwrap()
     }

@@ -59,6 +59,7 @@ mod tests {
         b.add_cert_chain_and_key(CertChainAndKey::from_pem(chain, key).unwrap());
         crate::fuzzing::pin_post_quantum_policy(&mut b);
         pkey_on(&mut b);
+        crate::fuzzing::client_auth_on(&mut b);
         b.build().unwrap()
     }
 

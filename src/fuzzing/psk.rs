@@ -61,6 +61,7 @@ mod tests {
         crate::fuzzing::resumption_on(&mut b);
         psk_on(&mut b);
         crate::fuzzing::early_data_on(&mut b);
+        crate::fuzzing::client_auth_on(&mut b);
         b.set_alpn_preferences(&["h2", "http/1.1"]).unwrap();
         b.build().unwrap()
     }

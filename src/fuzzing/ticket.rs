@@ -90,6 +90,7 @@ mod tests {
         // As the target: its PSKs do not stand in the tickets' way.
         crate::fuzzing::psk_on(&mut b);
         crate::fuzzing::early_data_on(&mut b);
+        crate::fuzzing::client_auth_on(&mut b);
         b.build().unwrap()
     }
 

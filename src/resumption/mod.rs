@@ -46,6 +46,9 @@ pub enum ResumptionRefusal {
     CacheMiss,
     /// The client offers only `psk_ke`, which this server does not allow.
     PskModeRefused,
+    /// The session's client sent no certificate, and this server now
+    /// requires one (a full handshake asks for it).
+    ClientAuthMissing,
 }
 
 impl core::fmt::Display for ResumptionRefusal {
@@ -59,6 +62,7 @@ impl core::fmt::Display for ResumptionRefusal {
             Self::Mismatch => "session made for another name, version or suite",
             Self::CacheMiss => "session id not in the cache",
             Self::PskModeRefused => "client offers only psk_ke",
+            Self::ClientAuthMissing => "session without the client certificate now required",
         })
     }
 }

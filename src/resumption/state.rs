@@ -1,17 +1,30 @@
 //! What a server puts in a ticket or a cache entry.
 //!
-//! Wire form (all integers big-endian), format 1:
+//! Wire form (all integers big-endian), format 2:
 //! `format (1) | version (2) | suite (2) | secret <0..66> (u8 length) |
 //! ems (1) | issued_at (8) | auth_time (8) | lifetime (4) | age_add (4) |
 //! max_early_data (4) | server_name (present (1) [| u16 length | bytes]) |
-//! alpn (present (1) [| u8 length | bytes])`.
+//! alpn (present (1) [| u8 length | bytes]) |
+//! peer_chain (count (1) | (u24 length | DER) * count)`.
+//! Format 1 is format 2 without `peer_chain`: it is what a session without
+//! a client certificate is written as (so tickets from before client
+//! authentication still resume, and each state has one encoding: format 2
+//! never holds an empty chain).
 
 use crate::msgs::codec::{put_u16, put_u32, put_u8, DecodeError, Reader};
 use crate::msgs::enums::{CipherSuite, ProtocolVersion};
 use crate::secrets::{ct_eq, Secret};
 
-/// The format byte this code writes and reads.
+/// A session without a client certificate.
 const FORMAT_V1: u8 = 1;
+/// A session with the client's certificate chain.
+const FORMAT_V2: u8 = 2;
+
+/// The most DER a session keeps of a client's chain: beyond it only the
+/// leaf, and a leaf alone beyond it drops the client's authentication (the
+/// session then resumes unauthenticated, or a full handshake where
+/// a certificate is required). Keeps tickets small.
+pub(crate) const MAX_KEPT_CHAIN: usize = 16 * 1024;
 
 /// The plaintext of a ticket (TLS 1.3 or 1.2) or a TLS 1.2 cache entry.
 /// Versioned on the wire; sealed by `TicketKeys` before it leaves the process.
@@ -39,6 +52,9 @@ pub(crate) struct ServerSessionState {
     pub server_name: Option<String>,
     /// The ALPN protocol of the original handshake.
     pub alpn: Option<Vec<u8>>,
+    /// Server: the client's certificate chain (leaf first), validated in the
+    /// full handshake; empty when the client was not authenticated.
+    pub peer_chain: Vec<Vec<u8>>,
 }
 
 impl PartialEq for ServerSessionState {
@@ -55,6 +71,7 @@ impl PartialEq for ServerSessionState {
             && self.max_early_data == o.max_early_data
             && self.server_name == o.server_name
             && self.alpn == o.alpn
+            && self.peer_chain == o.peer_chain
     }
 }
 
@@ -65,7 +82,8 @@ impl ServerSessionState {
                 + self.server_name.as_ref().map_or(0, |s| s.len())
                 + self.alpn.as_ref().map_or(0, |a| a.len()),
         ));
-        put_u8(&mut out, FORMAT_V1);
+        let chain = chain_fits(&self.peer_chain);
+        put_u8(&mut out, if chain { FORMAT_V2 } else { FORMAT_V1 });
         put_u16(&mut out, self.version.0);
         put_u16(&mut out, self.suite.0);
         // A Secret is at most 66 bytes, so its length fits a u8.
@@ -86,12 +104,16 @@ impl ServerSessionState {
             0xffff,
         );
         put_opt(&mut out, self.alpn.as_deref(), 0xff);
+        if chain {
+            put_chain(&mut out, &self.peer_chain);
+        }
         out
     }
 
     pub(crate) fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader::new(bytes);
-        if r.u8()? != FORMAT_V1 {
+        let format = r.u8()?;
+        if format != FORMAT_V1 && format != FORMAT_V2 {
             return Err(DecodeError("unknown session state format"));
         }
         let version = ProtocolVersion(r.u16()?);
@@ -116,6 +138,11 @@ impl ServerSessionState {
             None => None,
         };
         let alpn = read_opt(&mut r, false)?.map(<[u8]>::to_vec);
+        let peer_chain = if format == FORMAT_V2 {
+            read_chain(&mut r)?
+        } else {
+            Vec::new()
+        };
         r.expect_empty("trailing bytes after session state")?;
         Ok(Self {
             version,
@@ -129,8 +156,56 @@ impl ServerSessionState {
             max_early_data,
             server_name,
             alpn,
+            peer_chain,
         })
     }
+}
+
+/// What of a validated client chain a session keeps (see [`MAX_KEPT_CHAIN`]).
+pub(crate) fn chain_to_keep(chain: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    let total: usize = chain.iter().map(Vec::len).sum();
+    if total <= MAX_KEPT_CHAIN && chain.len() <= usize::from(u8::MAX) {
+        return chain.to_vec();
+    }
+    match chain.first() {
+        Some(leaf) if leaf.len() <= MAX_KEPT_CHAIN => vec![leaf.clone()],
+        _ => Vec::new(),
+    }
+}
+
+/// Whether a chain is written (format 2): one that is empty, or that does
+/// not fit the fields (never one from [`chain_to_keep`]), makes a session
+/// without client authentication, never a panic.
+fn chain_fits(chain: &[Vec<u8>]) -> bool {
+    !chain.is_empty()
+        && chain.len() <= usize::from(u8::MAX)
+        && chain.iter().all(|c| !c.is_empty() && c.len() < 1 << 24)
+}
+
+/// A chain as a count and u24-prefixed certificates; see [`chain_fits`].
+fn put_chain(out: &mut Vec<u8>, chain: &[Vec<u8>]) {
+    put_u8(out, chain.len() as u8);
+    for der in chain {
+        let n = der.len() as u32;
+        out.extend_from_slice(&n.to_be_bytes()[1..]);
+        out.extend_from_slice(der);
+    }
+}
+
+fn read_chain(r: &mut Reader<'_>) -> Result<Vec<Vec<u8>>, DecodeError> {
+    let n = r.u8()?;
+    if n == 0 {
+        return Err(DecodeError("empty client chain in session state"));
+    }
+    let mut chain = Vec::with_capacity(usize::from(n));
+    for _ in 0..n {
+        let der = r.bytes24()?;
+        if der.is_empty() {
+            return Err(DecodeError("empty certificate in session state"));
+        }
+        chain.push(der.to_vec());
+    }
+    Ok(chain)
 }
 
 pub(super) fn put_u64(out: &mut Vec<u8>, v: u64) {

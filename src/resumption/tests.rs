@@ -401,6 +401,7 @@ fn state() -> ServerSessionState {
         max_early_data: 0,
         server_name: Some("example.com".into()),
         alpn: Some(b"h2".to_vec()),
+        peer_chain: Vec::new(),
     }
 }
 
@@ -428,6 +429,40 @@ fn state_round_trips() {
 }
 
 #[test]
+fn state_keeps_the_client_chain_and_reads_format_1() {
+    let mut s = state();
+    s.peer_chain = vec![vec![0x30, 1, 2], vec![0x30, 0]];
+    let enc = s.encode();
+    assert_eq!(enc[0], 2);
+    assert_eq!(ServerSessionState::decode(&enc).unwrap(), s);
+    assert_ne!(s, state());
+    // Without a chain: format 1, as before client authentication.
+    let v1 = state().encode().to_vec();
+    assert_eq!(v1[0], 1);
+    assert_eq!(ServerSessionState::decode(&v1).unwrap(), state());
+    // Format 2 holds a chain: not an empty one (one encoding per state),
+    // no empty certificate, and the count must be met.
+    let mut v = v1.clone();
+    v[0] = 2;
+    for tail in [&[0u8][..], &[1], &[1, 0, 0, 0], &[2, 0, 0, 1, 7]] {
+        let mut w = v.clone();
+        w.extend_from_slice(tail);
+        assert!(ServerSessionState::decode(&w).is_err(), "{tail:?}");
+    }
+    v.extend_from_slice(&[1, 0, 0, 1, 7]);
+    assert_eq!(
+        ServerSessionState::decode(&v).unwrap().peer_chain,
+        vec![vec![7]]
+    );
+    // A chain too big to keep keeps its leaf, a leaf too big nothing.
+    use crate::resumption::state::{chain_to_keep, MAX_KEPT_CHAIN};
+    let big = vec![vec![1u8; MAX_KEPT_CHAIN / 2], vec![2u8; MAX_KEPT_CHAIN]];
+    assert_eq!(chain_to_keep(&big), vec![big[0].clone()]);
+    assert!(chain_to_keep(&[vec![1u8; MAX_KEPT_CHAIN + 1]]).is_empty());
+    assert_eq!(chain_to_keep(&s.peer_chain), s.peer_chain);
+}
+
+#[test]
 fn state_decode_refuses_bad_bytes() {
     let enc = state().encode();
     for n in 0..enc.len() {
@@ -437,8 +472,14 @@ fn state_decode_refuses_bad_bytes() {
     v.push(0);
     assert!(ServerSessionState::decode(&v).is_err(), "trailing byte");
     let mut v = enc.to_vec();
-    v[0] = 2;
+    v[0] = 3;
     assert!(ServerSessionState::decode(&v).is_err(), "unknown format");
+    let mut v = enc.to_vec();
+    v[0] = 2;
+    assert!(
+        ServerSessionState::decode(&v).is_err(),
+        "format 2 without a chain"
+    );
     // A secret longer than a Secret holds is an error, not Secret::new's assert.
     let mut v = vec![1, 3, 4, 0x13, 1, 67];
     v.extend_from_slice(&[0; 67]);

@@ -23,6 +23,9 @@
 //!   `openssl s_server -psk` / `-psk_session`.
 //! - `psk_gnutls`: external PSKs against `gnutls-cli --pskkey` and
 //!   `gnutls-serv --pskpasswd`, both ways, psk_ke included.
+//! - `client_auth`: mutual TLS in both versions against OpenSSL (s_client
+//!   and s_server), gnutls-cli, curl and rustls, with rcgen-made client
+//!   certificates (good, expired, wrong usage, wrong CA).
 //! - `hello_callback`: the server's ClientHello callback (reject, config
 //!   swap by SNI, an answer given later) against Baton, rustls and `s_client`.
 //! - `sni_resolver`: certificates chosen by SNI (exact, wildcard, default,
@@ -43,6 +46,7 @@
 //!   `redis-server`, stopped and restarted under them (feature `redis`).
 
 mod cert_selection;
+mod client_auth;
 mod client_hello;
 mod crl_lookup;
 mod early_client;

@@ -8,8 +8,8 @@
 
 use crate::args::{flag, value, Opt};
 use crate::{
-    apply_common, apply_psk, build, enable_ktls, handshake_line, ktls_mode, parse_or_help, Failure,
-    PSK_HELP, PSK_OPTS,
+    apply_common, apply_psk, build, client_identity, enable_ktls, handshake_line, ktls_mode,
+    parse_or_help, Failure, PSK_HELP, PSK_OPTS,
 };
 use baton::{AlertDescription, Blocked, Config, Connection, Error, KernelSession, Mode};
 use baton_ktls::KtlsMode;
@@ -29,6 +29,10 @@ usage: baton client HOST:PORT [options]
   --policy NAME     security policy (default: the library's default)
   --alpn LIST       ALPN protocols in preference order, comma-separated
   --insecure        do not verify the server's certificate (testing only)
+  --cert FILE       a client certificate chain, PEM, leaf first, sent when the
+                    server asks for one (the handshake line then ends in
+                    ` client=NAME`, the common name of the one sent, or none)
+  --key FILE        its private key, PEM (with --cert)
   --ktls MODE       kernel TLS after the handshake: auto (default), off, or
                     require (fail where the kernel can't take both directions)
 ";
@@ -50,6 +54,8 @@ const OPTS: &[Opt] = &[
     value("--policy"),
     value("--alpn"),
     flag("--insecure"),
+    value("--cert"),
+    value("--key"),
     value("--ktls"),
     PSK_OPTS[0],
     PSK_OPTS[1],
@@ -87,6 +93,16 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
     };
     apply_common(&mut b, &p)?;
     let psk = apply_psk(&mut b, &p)?;
+    let client_cert = match (p.value("--cert"), p.value("--key")) {
+        (Some(cert), Some(key)) => {
+            let chain = baton::CertChainAndKey::from_pem_files(cert, key)
+                .map_err(|e| format!("loading {cert} and {key}: {e}"))?;
+            b.add_client_cert_chain_and_key(chain);
+            true
+        }
+        (None, None) => false,
+        _ => return Err(Failure::Usage("--cert and --key go together".into())),
+    };
     crate::status::apply_client(&mut b, &p)?;
     let sni = p.value("--sni").map(str::to_string);
     if p.flag("--insecure") {
@@ -134,7 +150,11 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
         };
         format!("handshake with {peer} failed: {e}{hint}")
     })?;
-    eprintln!("{}", handshake_line(&conn, &peer));
+    let mut line = handshake_line(&conn, &peer);
+    if client_cert {
+        line.push_str(&client_identity(&conn));
+    }
+    eprintln!("{line}");
     if p.flag("--ocsp") {
         eprintln!(
             "{}",

@@ -122,6 +122,75 @@ fn apply_common(b: &mut ConfigBuilder, p: &args::Parsed) -> Result<(), Failure> 
     Ok(())
 }
 
+/// The server's client-authentication options, shared by `server` and `serve`.
+pub const CLIENT_AUTH_OPTS: [args::Opt; 2] =
+    [args::value("--client-auth"), args::value("--client-ca")];
+
+/// The `--help` lines for [`CLIENT_AUTH_OPTS`].
+pub const CLIENT_AUTH_HELP: &str = "  --client-auth MODE
+                    ask clients for a certificate: none (default), optional
+                    (a client without one connects unauthenticated) or required
+  --client-ca FILE  the CAs (PEM) that issue client certificates; needed with
+                    --client-auth optional|required, and the only ones trusted
+";
+
+/// Applies `--client-auth`/`--client-ca` to a server's builder; returns
+/// whether clients are asked for a certificate.
+pub fn apply_client_auth(b: &mut ConfigBuilder, p: &args::Parsed) -> Result<bool, Failure> {
+    use baton::ClientAuth;
+    let mode = match p.value("--client-auth").unwrap_or("none") {
+        "none" => ClientAuth::None,
+        "optional" => ClientAuth::Optional,
+        "required" => ClientAuth::Required,
+        other => {
+            return Err(Failure::Usage(format!(
+                "--client-auth wants none, optional or required, got {other:?}"
+            )))
+        }
+    };
+    match (mode, p.value("--client-ca")) {
+        (ClientAuth::None, None) => return Ok(false),
+        (ClientAuth::None, Some(_)) => {
+            return Err(Failure::Usage(
+                "--client-ca goes with --client-auth optional|required".into(),
+            ))
+        }
+        (_, None) => {
+            return Err(Failure::Usage(
+                "--client-auth optional|required needs --client-ca FILE".into(),
+            ))
+        }
+        (_, Some(ca)) => {
+            b.set_verification_ca_location(Some(std::path::Path::new(ca)), None)
+                .map_err(|e| format!("loading client CAs from {ca}: {e}"))?;
+        }
+    }
+    b.set_client_auth(mode);
+    Ok(true)
+}
+
+/// ` client=ID` for a handshake line: the client certificate's common name
+/// (or first URI or DNS name) once verified, else `none`. A server reports
+/// its client; a client the certificate it sent.
+pub fn client_identity(conn: &Session) -> String {
+    let leaf = match conn.mode() {
+        baton::Mode::Server if conn.client_cert_verified() => conn.peer_cert_chain().first(),
+        baton::Mode::Client => conn.client_cert().and_then(|c| c.chain().first()),
+        _ => None,
+    };
+    let id = leaf.and_then(|der| {
+        baton::cert::subject_common_name(der).or_else(|| {
+            let chain = std::slice::from_ref(der);
+            let peer = baton::PeerCert::new(chain, true)?;
+            peer.uri_names().into_iter().chain(peer.dns_names()).next()
+        })
+    });
+    format!(
+        " client={}",
+        printable(id.as_deref().unwrap_or("none").as_bytes())
+    )
+}
+
 /// The options of a TLS 1.3 external PSK, shared by `client` and `server`.
 pub const PSK_OPTS: [args::Opt; 3] = [
     args::value("--psk-identity"),

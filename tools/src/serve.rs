@@ -2,7 +2,10 @@
 //! runtime, with kernel TLS and sendfile bodies where the kernel has them.
 
 use crate::args::{flag, repeated, value, Opt};
-use crate::{build, http, ktls_mode, parse_or_help, Failure};
+use crate::{
+    apply_client_auth, build, http, ktls_mode, parse_or_help, Failure, CLIENT_AUTH_HELP,
+    CLIENT_AUTH_OPTS,
+};
 use baton::{CertChainAndKey, Session};
 use baton_ktls::uring::{Flow, Handler, Output, Runtime, RuntimeConfig, Service};
 use std::fmt::Write as _;
@@ -93,6 +96,8 @@ const OPTS: &[Opt] = &[
     value("--anti-replay"),
     value("--anti-replay-mode"),
     flag("--quiet"),
+    CLIENT_AUTH_OPTS[0],
+    CLIENT_AUTH_OPTS[1],
     crate::status::SERVER_OPT,
 ];
 
@@ -100,7 +105,8 @@ const OPTS: &[Opt] = &[
 const IO_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub fn main(argv: &[String]) -> Result<(), Failure> {
-    let Some(p) = parse_or_help(argv, OPTS, HELP)? else {
+    let help = format!("{HELP}\nClient authentication (mutual TLS):\n{CLIENT_AUTH_HELP}");
+    let Some(p) = parse_or_help(argv, OPTS, &help)? else {
         return Ok(());
     };
     let dir = match p.positional.as_slice() {
@@ -190,6 +196,7 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
         &mut b,
     )?;
     let anti_replay = configure_early_data(&p, &mut b)?;
+    apply_client_auth(&mut b, &p)?;
     let config = build(b)?;
     let listen: SocketAddr = listen
         .parse()

@@ -3,8 +3,9 @@
 
 use crate::args::{flag, repeated, value, Opt};
 use crate::{
-    apply_common, apply_psk, build, enable_ktls, handshake_line, ktls_mode, parse_or_help,
-    send_all, Failure, PSK_HELP, PSK_OPTS,
+    apply_client_auth, apply_common, apply_psk, build, client_identity, enable_ktls,
+    handshake_line, ktls_mode, parse_or_help, send_all, Failure, CLIENT_AUTH_HELP,
+    CLIENT_AUTH_OPTS, PSK_HELP, PSK_OPTS,
 };
 use baton::{CertChainAndKey, Config, Connection, Mode};
 use baton_ktls::KtlsMode;
@@ -32,8 +33,9 @@ usage: baton server --listen ADDR --cert CHAIN.pem --key KEY.pem [options]
 
 const HELP_TAIL: &str = "
 Prints `handshake: peer=... version=... suite=... group=... alpn=... sni=...` to
-stderr for every handshake (with ` psk=ID` at the end when the client used the
-PSK), then `ktls: peer=... send=kernel|userspace (why) recv=...`. Without
+stderr for every handshake (with ` psk=ID` when the client used the PSK, and
+` client=NAME` with --client-auth: the verified client certificate's common
+name, or none), then `ktls: peer=... send=kernel|userspace (why) recv=...`. Without
 --echo, data is read and discarded. At the peer's close_notify the server
 sends its own and closes the connection.
 ";
@@ -49,12 +51,14 @@ const OPTS: &[Opt] = &[
     PSK_OPTS[0],
     PSK_OPTS[1],
     PSK_OPTS[2],
+    CLIENT_AUTH_OPTS[0],
+    CLIENT_AUTH_OPTS[1],
     crate::status::SERVER_OPT,
 ];
 
 pub fn main(argv: &[String]) -> Result<(), Failure> {
     let help = format!(
-        "{HELP_HEAD}{}{PSK_HELP}{HELP_TAIL}",
+        "{HELP_HEAD}{}{CLIENT_AUTH_HELP}{PSK_HELP}{HELP_TAIL}",
         crate::status::SERVER_HELP
     );
     let Some(p) = parse_or_help(argv, OPTS, &help)? else {
@@ -70,6 +74,7 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
     let mut b = Config::builder_minimal();
     apply_common(&mut b, &p)?;
     let psk = apply_psk(&mut b, &p)?;
+    let client_auth = apply_client_auth(&mut b, &p)?;
     // A PSK authenticates the server by itself: the certificate is optional
     // then (both or neither), required otherwise.
     if p.value("--ocsp").is_some() && p.values("--cert").is_empty() {
@@ -105,7 +110,7 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
 
     for stream in listener.incoming() {
         match stream {
-            Ok(stream) => spawn_connection(stream, &config, echo, ktls),
+            Ok(stream) => spawn_connection(stream, &config, echo, ktls, client_auth),
             Err(e) => {
                 // EMFILE and friends: report, back off a little, keep serving.
                 eprintln!("error: accept: {e}");
@@ -116,14 +121,20 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
     Ok(())
 }
 
-fn spawn_connection(stream: TcpStream, config: &Config, echo: bool, ktls: KtlsMode) {
+fn spawn_connection(
+    stream: TcpStream,
+    config: &Config,
+    echo: bool,
+    ktls: KtlsMode,
+    client_auth: bool,
+) {
     let peer = stream
         .peer_addr()
         .map_or_else(|_| "?".to_string(), |a| a.to_string());
     let config = config.clone();
     let name = format!("conn {peer}");
     let spawned = thread::Builder::new().name(name).spawn(move || {
-        if let Err(e) = handle(stream, &config, &peer, echo, ktls) {
+        if let Err(e) = handle(stream, &config, &peer, echo, ktls, client_auth) {
             eprintln!("error: peer={peer}: {e}");
         }
     });
@@ -139,6 +150,7 @@ fn handle(
     peer: &str,
     echo: bool,
     ktls: KtlsMode,
+    client_auth: bool,
 ) -> Result<(), String> {
     // Small echoes should not wait for Nagle.
     let _ = stream.set_nodelay(true);
@@ -151,7 +163,11 @@ fn handle(
     conn.set_exact_record_reads(ktls != KtlsMode::Off);
     conn.negotiate()
         .map_err(|e| format!("handshake failed: {e}"))?;
-    eprintln!("{}", handshake_line(&conn, peer));
+    let mut line = handshake_line(&conn, peer);
+    if client_auth {
+        line.push_str(&client_identity(&conn));
+    }
+    eprintln!("{line}");
     let (mut conn, line) = enable_ktls(conn, ktls, peer)?;
     eprintln!("{line}");
 

@@ -15,8 +15,8 @@ use crate::error::{AlertDescription, Error, Result};
 use crate::msgs::enums::{NamedGroup, ProtocolVersion, SignatureScheme};
 use crate::msgs::extensions::{ClientExtensions, ServerExtContext, ServerExtensions};
 use crate::msgs::handshake::{
-    Certificate12, ClientKeyExchange, HandshakeMessage, HandshakePayload, NewSessionTicket12,
-    ServerHello, ServerKeyExchange, DOWNGRADE_TLS11, DOWNGRADE_TLS12,
+    ClientKeyExchange, HandshakeMessage, HandshakePayload, NewSessionTicket12, ServerHello,
+    ServerKeyExchange, DOWNGRADE_TLS11, DOWNGRADE_TLS12,
 };
 use crate::msgs::joiner::RawHandshake;
 use crate::record::protect::{Decrypter, Encrypter};
@@ -25,6 +25,7 @@ use crate::secrets::{ct_eq, Secret};
 use crate::suites::{tls12_suite, Auth, Tls12Suite};
 use crate::tls12::prf;
 
+mod client_auth;
 mod resume;
 pub(crate) use resume::offer;
 #[cfg(test)]
@@ -55,7 +56,8 @@ pub(crate) struct Handshake {
     offered_schemes: Vec<SignatureScheme>,
     /// The server's ECDHE group and public value, from ServerKeyExchange.
     server_share: Option<(NamedGroup, Vec<u8>)>,
-    cert_requested: bool,
+    /// The server's CertificateRequest, if it sent one.
+    cert_request: Option<crate::msgs::handshake::CertificateRequest12>,
     master: Option<prf::MasterSecret>,
     /// The session this handshake resumes (abbreviated: the server's
     /// Finished comes first, ours after it, under `enc`).
@@ -177,6 +179,9 @@ pub(crate) fn handle_server_hello(
     if let Some(saved) = &resumed {
         resume::check_resumption(saved, &sh, &exts)?;
     }
+    if resumed.is_none() {
+        client_auth::prepare_transcript(c, &mut transcript);
+    }
     transcript.start_hash(suite.hash);
     transcript.add(&msg.encoded);
     c.info.version = Some(ProtocolVersion::TLSV1_2);
@@ -199,7 +204,7 @@ pub(crate) fn handle_server_hello(
         offered_groups: offered.supported_groups.clone().unwrap_or_default(),
         offered_schemes: offered.signature_algorithms.clone().unwrap_or_default(),
         server_share: None,
-        cert_requested: false,
+        cert_request: None,
         master: None,
         resumed: None,
         enc: None,
@@ -273,10 +278,9 @@ impl State {
             }
             (
                 State::ExpectCertificateRequestOrDone(mut s),
-                HandshakePayload::CertificateRequest12(_),
+                HandshakePayload::CertificateRequest12(cr),
             ) => {
-                // No client certificates yet: an empty Certificate answers (RFC 5246 §7.4.6).
-                s.cert_requested = true;
+                s.cert_request = Some(cr);
                 s.transcript.add(&msg.encoded);
                 Ok(State::ExpectServerHelloDone(s))
             }
@@ -375,8 +379,8 @@ impl Handshake {
         Ok(State::ExpectCertificateRequestOrDone(self))
     }
 
-    /// ServerHelloDone arrived: [empty Certificate], ClientKeyExchange,
-    /// ChangeCipherSpec, Finished — one flight.
+    /// ServerHelloDone arrived: [Certificate], ClientKeyExchange,
+    /// [CertificateVerify], ChangeCipherSpec, Finished — one flight.
     fn send_client_flight(
         mut self: Box<Self>,
         c: &mut Common,
@@ -390,11 +394,12 @@ impl Handshake {
         let kx = KeyExchange::start(group)?;
         let our_public = kx.public_key().to_vec();
         let pms = kx.complete(&server_public)?;
-        if self.cert_requested {
-            c.queue_handshake(
-                &HandshakeMessage::new(HandshakePayload::Certificate12(Certificate12(Vec::new()))),
-                &mut self.transcript,
-            )?;
+        let chosen = self
+            .cert_request
+            .take()
+            .map(|cr| client_auth::choose(c, &cr));
+        if let Some(chosen) = &chosen {
+            client_auth::send_certificate(c, chosen.as_ref(), &mut self.transcript)?;
         }
         c.queue_handshake(
             &HandshakeMessage::new(HandshakePayload::ClientKeyExchange(ClientKeyExchange(
@@ -411,6 +416,11 @@ impl Handshake {
             &self.client_random,
             &self.server_random,
         )?;
+        // After the keys: the extended master secret's session hash ends
+        // at ClientKeyExchange (RFC 7627 §3).
+        if let Some(chosen) = chosen.flatten() {
+            client_auth::send_verify(c, chosen, &mut self.transcript)?;
+        }
         send_ccs_and_finished(c, enc, &master, &mut self.transcript, b"client finished")?;
         c.recv.state.set_next(dec)?;
         self.master = Some(master);

@@ -19,6 +19,7 @@ use crate::secrets::Secret;
 use crate::suites::{tls13_suite, Tls13Suite};
 use crate::tls13::key_schedule::{finished_verify_data, EarlySecret, HandshakeSecret};
 
+mod client_auth;
 mod early;
 mod external;
 mod hello;
@@ -70,8 +71,8 @@ pub(crate) struct Negotiated {
     sent_sni: bool,
     /// The extension types our ClientHello carried.
     sent: Vec<ExtensionType>,
-    /// Context of a CertificateRequest, if the server asked for a client certificate.
-    cert_request: Option<Vec<u8>>,
+    /// The server's CertificateRequest, if it asked for a client certificate.
+    cert_request: Option<client_auth::CertRequest>,
     /// A PSK (a resumed session or an external PSK) authenticated the
     /// server: no Certificate follows.
     psk_auth: bool,
@@ -123,8 +124,7 @@ impl State {
                 State::ExpectCertificateOrRequest(mut s),
                 HandshakePayload::CertificateRequest13(cr),
             ) => {
-                cr.check_in_handshake()?;
-                s.cert_request = Some(cr.context);
+                s.cert_request = Some(client_auth::parse_request(cr)?);
                 s.transcript.add(&msg.encoded);
                 Ok(State::ExpectCertificate(s))
             }
@@ -587,16 +587,8 @@ impl Negotiated {
             self.suite,
             &client_hs,
         )?;
-        if let Some(context) = self.cert_request.take() {
-            // No client certificates yet: answer with an empty Certificate (RFC 8446 §4.4.2).
-            let empty = Certificate13 {
-                context,
-                entries: Vec::new(),
-            };
-            c.queue_handshake(
-                &HandshakeMessage::new(HandshakePayload::Certificate13(empty)),
-                &mut self.transcript,
-            )?;
+        if let Some(req) = self.cert_request.take() {
+            client_auth::answer(c, req, &mut self.transcript)?;
         }
         let ours =
             finished_verify_data(hash, &client_hs, self.transcript.current_hash().as_bytes());
@@ -643,7 +635,12 @@ pub(crate) fn verify_server_certificate(c: &Common) -> Result<()> {
     // The leaf's keyUsage is not checked: webpki, Baton's only X.509 parser,
     // ignores an end entity's keyUsage by design (as rustls and Firefox do).
     if !cfg.verify_peer {
-        return Ok(());
+        // Off (tests, `--insecure`, or a callback that pins): the callback alone decides.
+        return crate::cert::run_verify_callback(
+            cfg.client_auth.verify.as_deref(),
+            &c.info.peer_chain,
+            false,
+        );
     }
     // rfc9151 and other policies with certificate signature preferences bound
     // the algorithms anywhere in the chain, not only in the handshake.
@@ -659,21 +656,22 @@ pub(crate) fn verify_server_certificate(c: &Common) -> Result<()> {
         .ok_or_else(|| Error::internal("no peer certificate"))?;
     if let Some(cb) = &cfg.verify_host {
         let names = leaf_dns_names(leaf)?;
-        if names.iter().any(|n| cb(n)) {
-            return Ok(());
+        if !names.iter().any(|n| cb(n)) {
+            return Err(Error::protocol(
+                AlertDescription::BAD_CERTIFICATE,
+                "the verify-host callback accepted none of the certificate's names",
+            ));
         }
-        return Err(Error::protocol(
-            AlertDescription::BAD_CERTIFICATE,
-            "the verify-host callback accepted none of the certificate's names",
-        ));
+    } else {
+        match c.info.server_name.as_deref() {
+            Some(name) => check_host_name(leaf, name)?,
+            None => return Err(Error::protocol(
+                AlertDescription::BAD_CERTIFICATE,
+                "no server name to check the certificate against: set one on the connection or install a verify-host callback",
+            )),
+        }
     }
-    match c.info.server_name.as_deref() {
-        Some(name) => check_host_name(leaf, name),
-        None => Err(Error::protocol(
-            AlertDescription::BAD_CERTIFICATE,
-            "no server name to check the certificate against: set one on the connection or install a verify-host callback",
-        )),
-    }
+    crate::cert::run_verify_callback(cfg.client_auth.verify.as_deref(), &c.info.peer_chain, false)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! TLS 1.2 server handshake (RFC 5246 §7.3) with ECDHE key exchange
 //! (RFC 8422), extended master secret (RFC 7627) and AEAD suites; session
-//! resumption by ticket (RFC 5077) or session id (`resume`). No client
-//! authentication and no renegotiation.
+//! resumption by ticket (RFC 5077) or session id (`resume`); client
+//! authentication (`client_auth`). No renegotiation.
 //!
 //! Entered from the TLS 1.3 server once version negotiation picked TLS 1.2.
 
@@ -27,6 +27,7 @@ use crate::resumption::PendingLookup;
 use crate::suites::{tls12_suite, Tls12Suite};
 use crate::tls12::prf;
 
+mod client_auth;
 mod resume;
 mod sign;
 use resume::Decision;
@@ -35,10 +36,13 @@ pub(crate) enum State {
     /// The session cache has not answered yet: the handshake waits
     /// (`Blocked::OnApplicationInput`) with the ClientHello.
     AwaitingLookup(Box<Paused>),
+    /// We sent a CertificateRequest: the client's Certificate comes first.
+    ExpectCertificate(Box<Handshake>),
     /// The ServerKeyExchange waits for its signature (the application's
     /// private-key operation answers later).
     AwaitingSign(Box<sign::PausedSign>),
     ExpectClientKeyExchange(Box<Handshake>),
+    ExpectCertificateVerify(Box<Handshake>),
     ExpectFinished(Box<Handshake>),
     Done,
 }
@@ -62,6 +66,11 @@ pub(crate) struct Handshake {
     issue_ticket: bool,
     /// Non-empty: the session is stored in the cache under it at the end.
     session_id: Vec<u8>,
+    /// What our CertificateRequest offered, if we sent one.
+    client_auth: Option<super::client_auth::Requested>,
+    /// The client sent a certificate: its CertificateVerify follows the
+    /// ClientKeyExchange.
+    client_verify_follows: bool,
 }
 
 /// A ClientHello waiting for the session cache's answer.
@@ -304,6 +313,7 @@ fn resume_session(
         &super::status::Staple::default(),
     )?;
     c.queue_handshake(&sh, &mut transcript)?;
+    super::client_auth::resumed(c, &state);
     let master = prf::MasterSecret::new(suite.hash, state.secret);
     let (enc, dec) = keys_from_master(c, suite, &master, &ch.random, &server_random)?;
     c.recv.state.set_next(dec)?;
@@ -324,6 +334,8 @@ fn resume_session(
         resumed: true,
         issue_ticket: false,
         session_id: Vec::new(),
+        client_auth: None,
+        client_verify_follows: false,
     })))
 }
 
@@ -355,6 +367,7 @@ fn full_handshake(
     let alpn = choose_alpn(c, exts.alpn.as_deref())?;
 
     let mut transcript = Transcript::new();
+    client_auth::prepare_transcript(c, &mut transcript);
     transcript.start_hash(suite.hash);
     transcript.add(encoded);
 
@@ -426,6 +439,9 @@ fn full_handshake(
         resumed: false,
         issue_ticket,
         session_id,
+        // Set once the request is out, after the ServerKeyExchange.
+        client_auth: None,
+        client_verify_follows: false,
     });
     sign::after_signing(c, hs, ske, signing)
 }
@@ -462,10 +478,19 @@ impl State {
     pub(crate) fn handle(self, c: &mut Common, msg: RawHandshake, boundary: bool) -> Result<State> {
         let parsed = HandshakeMessage::read_tls12(msg.typ, msg.body())?;
         match (self, parsed.payload) {
+            (State::ExpectCertificate(s), HandshakePayload::Certificate12(cert)) => {
+                s.handle_client_certificate(c, cert.0, &msg)
+            }
             (State::ExpectClientKeyExchange(s), HandshakePayload::ClientKeyExchange(cke)) => {
-                // The client's CCS follows; nothing may share its record.
-                require_boundary(boundary, "ClientKeyExchange")?;
+                // The client's CCS follows (unless its CertificateVerify
+                // does); nothing may share its record.
+                if !s.client_verify_follows {
+                    require_boundary(boundary, "ClientKeyExchange")?;
+                }
                 s.handle_client_key_exchange(c, &cke.0, &msg)
+            }
+            (State::ExpectCertificateVerify(s), HandshakePayload::CertificateVerify(cv)) => {
+                s.handle_client_verify(c, cv, &msg, boundary)
             }
             (State::ExpectFinished(s), HandshakePayload::Finished(vd)) => {
                 s.handle_finished(c, &vd, &msg, boundary)
@@ -474,8 +499,10 @@ impl State {
                 msg.typ,
                 match state {
                     State::AwaitingLookup(_) => "waiting for the session cache",
+                    State::ExpectCertificate(_) => "expecting client Certificate",
                     State::AwaitingSign(_) => "waiting for the private key operation",
                     State::ExpectClientKeyExchange(_) => "expecting ClientKeyExchange",
+                    State::ExpectCertificateVerify(_) => "expecting client CertificateVerify",
                     State::ExpectFinished(_) => "expecting client Finished",
                     State::Done => "connected",
                 },
@@ -509,6 +536,9 @@ impl Handshake {
         c.recv.state.set_next(dec)?;
         self.enc = Some(enc);
         self.master = Some(master);
+        if self.client_verify_follows {
+            return Ok(State::ExpectCertificateVerify(self));
+        }
         Ok(State::ExpectFinished(self))
     }
 

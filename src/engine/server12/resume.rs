@@ -107,6 +107,7 @@ fn check(
     if state.ems != exts.extended_master_secret || (!state.ems && c.config.inner.ems_required()) {
         return Err(ResumptionRefusal::Mismatch);
     }
+    super::super::client_auth::check_resumable(c, &state)?;
     let age = now.saturating_sub(state.issued_at);
     if age >= u64::from(state.lifetime) || age >= settings.session_lifetime.as_secs() {
         return Err(ResumptionRefusal::Expired);
@@ -134,6 +135,7 @@ pub(super) fn seal(c: &Common, suite: &Tls12Suite, master: &Secret, ems: bool) -
         max_early_data: 0,
         server_name: c.info.server_name.clone(),
         alpn: c.info.alpn.clone(),
+        peer_chain: super::super::client_auth::chain_for_session(c),
     };
     settings.ticket_keys.seal(now, &state.encode())
 }

@@ -433,6 +433,7 @@ fn the_extended_master_secret_must_match_both_ways() {
         max_early_data: 0,
         server_name: Some("localhost".into()),
         alpn: None,
+        peer_chain: Vec::new(),
     };
     let ticket = |ems| {
         server

@@ -60,10 +60,14 @@ fn finish(
         &HandshakeMessage::new(HandshakePayload::ServerKeyExchange(ske)),
         &mut hs.transcript,
     )?;
+    hs.client_auth = super::client_auth::send_request(c, &mut hs.transcript)?;
     c.queue_handshake(
         &HandshakeMessage::new(HandshakePayload::ServerHelloDone),
         &mut hs.transcript,
     )?;
     c.flush_handshake()?;
+    if hs.client_auth.is_some() {
+        return Ok(State::ExpectCertificate(hs));
+    }
     Ok(State::ExpectClientKeyExchange(hs))
 }

@@ -1,5 +1,5 @@
 //! TLS 1.3 server handshake (RFC 8446 §2), full handshake with optional
-//! HelloRetryRequest. No client authentication yet.
+//! HelloRetryRequest and client authentication (`client_auth`).
 
 use super::common::Traffic13;
 use super::limits::{SkipEarlyData, MAX_SKIPPED_EARLY_DATA};
@@ -21,6 +21,7 @@ use crate::suites::{tls13_suite, Tls13Suite};
 use crate::tls13::key_schedule::{EarlySecret, MasterSecret};
 
 mod choose;
+mod client_auth;
 mod early;
 mod hello_cb;
 mod psk;
@@ -43,6 +44,9 @@ pub(crate) enum State {
     AwaitingHello(Box<hello_cb::PausedHello>),
     /// Accepted 0-RTT: early data until the client's EndOfEarlyData.
     ExpectEndOfEarlyData(Box<ExpectFinished>),
+    /// We sent a CertificateRequest: the client's Certificate comes first.
+    ExpectCertificate(Box<ExpectFinished>),
+    ExpectCertificateVerify(Box<ExpectFinished>),
     ExpectFinished(Box<ExpectFinished>),
     Done,
 }
@@ -52,7 +56,10 @@ impl State {
     pub(crate) fn after_server_finished(&self) -> bool {
         matches!(
             self,
-            State::ExpectEndOfEarlyData(_) | State::ExpectFinished(_)
+            State::ExpectEndOfEarlyData(_)
+                | State::ExpectCertificate(_)
+                | State::ExpectCertificateVerify(_)
+                | State::ExpectFinished(_)
         )
     }
 
@@ -120,6 +127,8 @@ pub(crate) struct ExpectFinished {
     /// When the client was authenticated by a full handshake (this one, or
     /// the one the resumed session comes from).
     auth_time: u64,
+    /// What our CertificateRequest offered, if we sent one.
+    client_auth: Option<super::client_auth::Requested>,
 }
 
 fn hs_failure(msg: &'static str) -> Error {
@@ -162,6 +171,12 @@ impl State {
                 c.set_decrypter(s.suite, &s.client_hs, KeyPhase::Handshake)?;
                 Ok(Hs::Server13(State::ExpectFinished(s)))
             }
+            (State::ExpectCertificate(s), HandshakePayload::Certificate13(cert)) => {
+                s.handle_client_certificate(c, cert, &msg).map(Hs::Server13)
+            }
+            (State::ExpectCertificateVerify(s), HandshakePayload::CertificateVerify(cv)) => {
+                s.handle_client_verify(c, cv, &msg).map(Hs::Server13)
+            }
             (State::ExpectFinished(s), HandshakePayload::Finished(vd)) => {
                 s.handle_finished(c, &vd, &msg, boundary).map(Hs::Server13)
             }
@@ -173,6 +188,8 @@ impl State {
                     State::AwaitingHello(_) => "in the ClientHello callback",
                     State::AwaitingSign(_) => "waiting for the private key operation",
                     State::ExpectEndOfEarlyData(_) => "expecting EndOfEarlyData",
+                    State::ExpectCertificate(_) => "expecting client Certificate",
+                    State::ExpectCertificateVerify(_) => "expecting client CertificateVerify",
                     State::ExpectFinished(_) => "expecting client Finished",
                     State::Done => "connected",
                 },
@@ -424,6 +441,11 @@ impl ExpectClientHello {
             )),
             &mut transcript,
         )?;
+        // Only with a certificate of ours: never beside a PSK (§4.3.2).
+        let requested = match &cert {
+            Some(_) => client_auth::send_request(c, &mut transcript)?,
+            None => None,
+        };
         c.info.version = Some(ProtocolVersion::TLSV1_3);
         c.info.suite = Some(suite.suite);
         c.info.group = share.map(|s| s.group);
@@ -431,6 +453,7 @@ impl ExpectClientHello {
         let now = c.now();
         let auth_time = match resume.as_ref().map(|r| &r.source) {
             Some(psk::Source::Ticket(state)) => {
+                super::client_auth::resumed(c, state);
                 c.info.resumed = true;
                 c.info.resumed_age = Some(now.saturating_sub(state.issued_at));
                 state.auth_time
@@ -451,6 +474,7 @@ impl ExpectClientHello {
             // and not after an external PSK: the client holds its PSK.
             tickets: c.config.inner.resumption.tickets && (dhe || ke) && !external_psk,
             auth_time,
+            client_auth: requested,
         };
         match cert {
             Some(ChosenCert { cert, scheme, .. }) => {

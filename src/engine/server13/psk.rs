@@ -213,6 +213,7 @@ fn check_ticket(
     if now.saturating_sub(state.auth_time) > r.keying_material_lifetime.as_secs() {
         return Err(ResumptionRefusal::KeyingMaterialExpired);
     }
+    super::super::client_auth::check_resumable(c, &state)?;
     // The client counts in milliseconds, this clock in seconds: allow the
     // window plus one second of rounding either way (§8.3).
     let client_ms = i64::from(obfuscated_age.wrapping_sub(state.age_add));
@@ -290,6 +291,7 @@ pub(crate) fn send_tickets(c: &mut Common, n: u8) -> Result<()> {
             max_early_data: c.config.inner.early.max_size,
             server_name: c.info.server_name.clone(),
             alpn: c.info.alpn.clone(),
+            peer_chain: super::super::client_auth::chain_for_session(c),
         };
         let Some(ticket) = r.ticket_keys.seal(now, &state.encode()) else {
             return Ok(());

@@ -32,6 +32,9 @@ pub(super) struct Flight {
     pub(super) early: bool,
     pub(super) tickets: bool,
     pub(super) auth_time: u64,
+    /// Our CertificateRequest, if we sent one: the client's Certificate
+    /// comes first.
+    pub(super) client_auth: Option<crate::engine::client_auth::Requested>,
 }
 
 /// A flight parked until the application's signature arrives.
@@ -139,6 +142,8 @@ impl Flight {
         ));
         let next = if self.early {
             State::ExpectEndOfEarlyData
+        } else if self.client_auth.is_some() {
+            State::ExpectCertificate
         } else {
             State::ExpectFinished
         };
@@ -149,6 +154,7 @@ impl Flight {
             master,
             tickets: self.tickets,
             auth_time: self.auth_time,
+            client_auth: self.client_auth,
         })))
     }
 }

@@ -21,6 +21,7 @@ use super::codec::{
 use super::enums::{AlertDescription, ExtensionType, NamedGroup};
 use crate::error::Error;
 
+mod cert_request;
 mod client;
 mod psk;
 mod server;
@@ -28,6 +29,7 @@ mod server;
 mod tests;
 mod ticket;
 
+pub(crate) use cert_request::{names_fit, CertRequestExtensions};
 pub(crate) use client::ClientExtensions;
 pub(crate) use psk::{PskIdentity, PskOffer, PSK_DHE_KE, PSK_KE};
 pub(crate) use server::{ServerExtContext, ServerExtensions};

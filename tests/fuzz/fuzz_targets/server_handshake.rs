@@ -35,6 +35,9 @@ fn config() -> &'static Config {
         // 0-RTT accepted (every anti-replay claim is fresh): the
         // early-data seed reaches the early key and its record limits.
         baton::fuzzing::early_data_on(&mut b);
+        // Client certificates asked for (optional; the client CA trusted):
+        // the tls12-client-certificate seed reaches their checks.
+        baton::fuzzing::client_auth_on(&mut b);
         // A cert resolver and a ClientHello callback acting on the SNI: the
         // later/swap/resolver seeds reach the parked hello, the swapped
         // config and the resolver's lookup.

@@ -7,7 +7,8 @@
 //! `serve`, `ticket-keys` and `serve` with Redis in `fleet`, external PSKs
 //! (`--psk-identity`/`--psk-secret`) in `psk`, `serve` with several
 //! certificates by SNI and their reload on SIGHUP in `serve_sni`, OCSP
-//! stapling and CRLs (`--ocsp`, `--crl`) in `status`.
+//! stapling and CRLs (`--ocsp`, `--crl`) in `status`, mutual TLS
+//! (`--client-auth`, `--client-ca`, `--cert`/`--key`) in `client_auth`.
 
 #[path = "../../../tests/integration/redis_server.rs"]
 mod redis_server;
@@ -18,6 +19,7 @@ mod tenants;
 #[path = "../../../tests/integration/util.rs"]
 mod util;
 
+mod client_auth;
 mod client_server;
 mod early;
 mod fleet;

@@ -35,6 +35,10 @@ pub struct Options {
     pub credentials: Vec<Credential>,
     pub trust_cert: Option<String>,
     pub verify_peer: bool,
+    /// Server: a client without a certificate fails the handshake.
+    pub require_any_client_cert: bool,
+    /// The peer's chain must be the one in this PEM file.
+    pub expect_peer_cert_file: Option<String>,
     /// The certificate check fails (Baton: a verify-host callback that refuses).
     pub verify_fail: bool,
     pub host_name: Option<String>,
@@ -187,7 +191,6 @@ const UNIMPLEMENTED: &[(&str, bool)] = &[
     ("-expect-early-data-reason", true),
     ("-early-write-after-message", true),
     // Client certificates (issue 16), OCSP and SCT (issue 16).
-    ("-require-any-client-certificate", false),
     ("-use-client-ca-list", true),
     ("-expect-client-ca-list", true),
     ("-expect-certificate-types", true),
@@ -262,7 +265,6 @@ const UNIMPLEMENTED: &[(&str, bool)] = &[
     ("-use-exporter-between-reads", false),
     ("-max-cert-list", true),
     ("-max-send-fragment", true),
-    ("-expect-peer-cert-file", true),
     ("-read-with-unfinished-write", false),
     ("-repeat-shim-initial-write", true),
     ("-write-different-record-sizes", false),
@@ -350,6 +352,21 @@ fn int<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, ParseError> {
 }
 
 /// Decodes standard base64 (test_config.cc's `Base64Flag`).
+/// The DER certificates of a PEM file (for `-expect-peer-cert-file`).
+pub fn pem_certificates(path: &str) -> Result<Vec<Vec<u8>>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("reading {path}: {e}"))?;
+    let mut out = Vec::new();
+    for block in text.split("-----BEGIN CERTIFICATE-----").skip(1) {
+        let body = block
+            .split("-----END CERTIFICATE-----")
+            .next()
+            .unwrap_or_default();
+        let b64: String = body.split_whitespace().collect();
+        out.push(base64("-expect-peer-cert-file", &b64).map_err(|e| format!("{e:?}"))?);
+    }
+    Ok(out)
+}
+
 fn base64(name: &str, v: &str) -> Result<Vec<u8>, ParseError> {
     let bad = || ParseError::Invalid(format!("invalid base64 for {name}: {v}"));
     let digit = |c: u8| -> Option<u32> {
@@ -424,6 +441,8 @@ impl Options {
             }
             "-trust-cert" => self.trust_cert = Some(v.to_string()),
             "-verify-peer" => self.verify_peer = true,
+            "-require-any-client-certificate" => self.require_any_client_cert = true,
+            "-expect-peer-cert-file" => self.expect_peer_cert_file = Some(v.to_string()),
             "-verify-fail" => self.verify_fail = true,
 
             "-host-name" => self.host_name = Some(v.to_string()),
@@ -495,6 +514,7 @@ impl Options {
 
 /// Flags that the options know and that take no value.
 const OPTION_SWITCHES: &[&str] = &[
+    "-require-any-client-certificate",
     "-expect-extended-master-secret",
     "-server",
     "-expect-session-miss",
@@ -537,6 +557,7 @@ const OPTION_VALUES: &[&str] = &[
     "-verify-prefs",
     "-cert-file",
     "-key-file",
+    "-expect-peer-cert-file",
     "-signing-prefs",
     "-trust-cert",
     "-host-name",

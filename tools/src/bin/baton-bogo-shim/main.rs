@@ -579,6 +579,14 @@ fn check(run: &Run, conn: &Connection) -> Result<(), Outcome> {
     if o.expect_no_peer_cert {
         want("peer certificates", conn.peer_cert_chain().len(), 0)?;
     }
+    if let Some(f) = &o.expect_peer_cert_file {
+        let wanted = flags::pem_certificates(f).map_err(Outcome::Failed)?;
+        want(
+            "peer certificate chain",
+            conn.peer_cert_chain(),
+            &wanted[..],
+        )?;
+    }
     // bssl_shim asks whether the server cached the session by id, on the
     // initial connection only (a client's side of it is in `sessions`).
     if o.server && !run.is_resume {
@@ -598,7 +606,11 @@ fn check(run: &Run, conn: &Connection) -> Result<(), Outcome> {
         )?;
     }
     if let Some(i) = o.expect_selected_credential {
-        let selected = conn.selected_cert().map(|c| c.chain());
+        // A server's certificate, or the one a client sent.
+        let selected = conn
+            .selected_cert()
+            .or(conn.client_cert())
+            .map(|c| c.chain());
         let index = setup
             .chains
             .iter()

@@ -7,7 +7,9 @@ use crate::Outcome;
 use baton::early::{AntiReplayMode, AntiReplayStore, Claim};
 use baton::resumption::MemorySessionCache;
 use baton::{CertChainAndKey, CipherSuite, Config, NamedGroup, SecurityPolicy, SignatureScheme};
-use baton::{ProtocolVersion, RenegotiationRefusal, SavedSession, TicketKeys};
+use baton::{
+    CertVerdict, ClientAuth, ProtocolVersion, RenegotiationRefusal, SavedSession, TicketKeys,
+};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -214,10 +216,32 @@ fn policy(o: &Options) -> Result<&'static SecurityPolicy, Outcome> {
         .chain([&o.default_cred])
         .flat_map(|c| c.signing_prefs.iter().copied())
         .collect();
-    let schemes: Vec<SignatureScheme> = if !o.verify_prefs.is_empty() {
-        o.verify_prefs.iter().map(|&s| SignatureScheme(s)).collect()
+    let verify = o.verify_prefs.iter().map(|&s| SignatureScheme(s));
+    let sign = signing.iter().map(|&s| SignatureScheme(s));
+    let client_auth = o.verify_peer || o.require_any_client_cert;
+    let schemes: Vec<SignatureScheme> = if !o.server {
+        // A client's signing preferences must not narrow its ClientHello's
+        // signature_algorithms (what it verifies), as one list would.
+        if o.verify_prefs.is_empty() {
+            SCHEMES.to_vec()
+        } else {
+            verify.collect()
+        }
+    } else if client_auth && !o.verify_prefs.is_empty() {
+        // A server that verifies clients and signs: the verify preferences
+        // first (its CertificateRequest's order), then what it signs with.
+        let signs: Vec<SignatureScheme> = if signing.is_empty() {
+            SCHEMES.to_vec()
+        } else {
+            sign.collect()
+        };
+        let mut v: Vec<SignatureScheme> = verify.collect();
+        v.extend(signs.into_iter().filter(|s| !o.verify_prefs.contains(&s.0)));
+        v
+    } else if !o.verify_prefs.is_empty() {
+        verify.collect()
     } else if !signing.is_empty() {
-        signing.iter().map(|&s| SignatureScheme(s)).collect()
+        sign.collect()
     } else {
         SCHEMES.to_vec()
     };
@@ -355,10 +379,20 @@ pub fn config(o: &Options, shared: &Shared) -> Result<Setup, Outcome> {
         .collect();
     let mut chains = Vec::new();
     if o.server {
-        if o.verify_peer {
-            return Err(Outcome::Unimplemented(
-                "client certificates (-verify-peer on a server): issue 16".into(),
-            ));
+        if o.verify_peer || o.require_any_client_cert {
+            b.set_client_auth(if o.require_any_client_cert {
+                ClientAuth::Required
+            } else {
+                ClientAuth::Optional
+            });
+            // bssl_shim's verify callback accepts any chain (the runner's
+            // client certificates chain to no root the shim knows), unless
+            // -verify-fail: the callback alone decides, the signature is
+            // still checked.
+            b.disable_x509_verification();
+            if o.verify_fail {
+                b.set_cert_verify_callback(|_| CertVerdict::refuse());
+            }
         }
         for (i, c) in creds {
             match CertChainAndKey::from_pem_files(&c.cert_file, &c.key_file) {
@@ -396,10 +430,20 @@ pub fn config(o: &Options, shared: &Shared) -> Result<Setup, Outcome> {
             }
         }
     } else {
-        if !creds.is_empty() {
-            return Err(Outcome::Unimplemented(
-                "client certificates: issue 16".into(),
-            ));
+        // Offered in this order when a server asks (BoringSSL's order too).
+        for (i, c) in creds {
+            match CertChainAndKey::from_pem_files(&c.cert_file, &c.key_file) {
+                Ok(ck) => {
+                    chains.push((i, ck.chain().to_vec()));
+                    b.add_client_cert_chain_and_key(ck);
+                }
+                Err(e) => {
+                    return Err(Outcome::Unimplemented(format!(
+                        "client certificate {} / key {}: {e}",
+                        c.cert_file, c.key_file
+                    )))
+                }
+            }
         }
         // BoringSSL verifies only with -verify-peer: -verify-fail alone is a
         // soft failure that the handshake ignores (SSL_VERIFY_NONE).
