@@ -19,6 +19,8 @@ mod response;
 mod root;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_caching;
 
 pub use cache::CacheTable;
 pub use parse::{parse_head, RangeAnswer, Request, MAX_HEADERS_CAP};

@@ -7,9 +7,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 /// A temporary directory tree, removed on drop.
-struct TempTree(PathBuf);
+pub(super) struct TempTree(pub(super) PathBuf);
 impl TempTree {
-    fn new(name: &str) -> Self {
+    pub(super) fn new(name: &str) -> Self {
         let p = std::env::temp_dir().join(format!("baton-http-{}-{name}", std::process::id()));
         let _ = fs::remove_dir_all(&p);
         fs::create_dir_all(p.join("sub")).unwrap();
@@ -28,7 +28,7 @@ impl Drop for TempTree {
 
 /// Drives an [`HttpConn`] with `input` as the whole request stream and
 /// collects the responses (file bodies read in) and the log lines.
-fn exchange(root: &Path, input: &str) -> (String, Vec<String>) {
+pub(super) fn exchange(root: &Path, input: &str) -> (String, Vec<String>) {
     exchange_early(root, "", input)
 }
 
@@ -38,7 +38,7 @@ fn exchange_early(root: &Path, early: &str, input: &str) -> (String, Vec<String>
 }
 
 /// As [`exchange_early`], serving `site`.
-fn exchange_site(site: Site, early: &str, input: &str) -> (String, Vec<String>) {
+pub(super) fn exchange_site(site: Site, early: &str, input: &str) -> (String, Vec<String>) {
     let mut c = HttpConn::new(std::sync::Arc::new(site));
     assert!(c.push_early(early.as_bytes()));
     assert!(c.push(input.as_bytes()));
