@@ -143,7 +143,7 @@ impl CacheTable {
         });
         // Longest first: the first match is the longest prefix.
         self.rules
-            .sort_by(|a, b| b.prefix.len().cmp(&a.prefix.len()));
+            .sort_by_key(|r| std::cmp::Reverse(r.prefix.len()));
         Ok(())
     }
 

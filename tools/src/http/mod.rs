@@ -135,6 +135,8 @@ pub struct HttpConn {
     early: usize,
     /// How much of `buf` was searched for the head's end without finding it.
     scanned: usize,
+    /// Likewise for the request line's end; `usize::MAX` once it is found.
+    line_scanned: usize,
     /// Requests answered so far.
     requests: u64,
 }
@@ -148,6 +150,7 @@ impl HttpConn {
             discard: 0,
             early: 0,
             scanned: 0,
+            line_scanned: 0,
             requests: 0,
         }
     }
@@ -199,10 +202,16 @@ impl HttpConn {
             log,
         };
         let limits = &self.site.limits;
-        // The request line first: a long target is 414, not 431.
-        let line_end = self.buf.iter().position(|&b| b == b'\n');
-        if line_end.unwrap_or(self.buf.len()) > limits.max_line {
-            return refuse(414, "- - 414".into());
+        // The request line first: a long target is 414, not 431. Searched
+        // on from where the last call stopped, as the head's end is.
+        if self.line_scanned != usize::MAX {
+            let window = &self.buf[..self.buf.len().min(limits.max_line + 1)];
+            let from = self.line_scanned.min(window.len());
+            match window[from..].iter().position(|&b| b == b'\n') {
+                Some(_) => self.line_scanned = usize::MAX,
+                None if self.buf.len() > limits.max_line => return refuse(414, "- - 414".into()),
+                None => self.line_scanned = window.len(),
+            }
         }
         let end = match head_end(&self.buf, self.scanned) {
             Some(end) if end <= limits.max_head => end,
@@ -214,6 +223,7 @@ impl HttpConn {
             }
         };
         self.scanned = 0;
+        self.line_scanned = 0;
         let parsed = parse_head(&self.buf[..end], limits.max_headers);
         self.buf.drain(..end);
         let early = self.early > 0;
