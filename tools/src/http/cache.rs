@@ -38,9 +38,9 @@ impl Validators {
         }
     }
 
-    /// `Last-Modified`'s value.
-    pub fn last_modified(&self) -> String {
-        httpdate::fmt_http_date(self.modified)
+    /// `Last-Modified`'s value (formatted where it is written, no String).
+    pub fn last_modified(&self) -> httpdate::HttpDate {
+        httpdate::HttpDate::from(self.modified)
     }
 
     /// True if the request's preconditions make a GET/HEAD a 304 (RFC 9110

@@ -210,7 +210,7 @@ fn variants(site: &Site, rel: &Path) -> Vec<(Coding, Opened)> {
         .collect()
 }
 
-fn file_response(site: &Site, req: &Request, opened: Opened) -> Response {
+fn file_response(site: &Site, req: &Request, mut opened: Opened) -> Response {
     let (keep, head_only) = (req.keep_alive, req.method == "HEAD");
     let mut variants = variants(site, &opened.rel);
     let has_variants = !variants.is_empty();
@@ -225,7 +225,7 @@ fn file_response(site: &Site, req: &Request, opened: Opened) -> Response {
         return Response::small(406, v, len);
     }
     let (ty, charset) = content_type(&opened.rel);
-    let rel = opened.rel.clone();
+    let rel = std::mem::take(&mut opened.rel);
     let (served, suffix) = match chosen {
         Some(c) => {
             let i = variants.iter().position(|(v, _)| *v == c).unwrap_or(0);
@@ -240,7 +240,7 @@ fn file_response(site: &Site, req: &Request, opened: Opened) -> Response {
     // The headers a 304 repeats (RFC 9110 §15.4.5), then the rest.
     let common = |h: &mut Head| {
         h.header("ETag", &validators.etag);
-        h.header("Last-Modified", &last_modified);
+        let _ = write!(h.0, "Last-Modified: {last_modified}\r\n");
         cache_headers(site, &rel, h);
         if has_variants {
             h.header("Vary", "Accept-Encoding");

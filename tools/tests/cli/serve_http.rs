@@ -363,3 +363,36 @@ fn serve_conditional_requests_to_h2load() {
     let text = run("If-None-Match: \"other\"");
     assert!(text.contains("400 2xx, 0 3xx"), "all 200: {text}");
 }
+
+/// `--max-connections 1` with one worker: a second connection is closed at
+/// accept while the first is open, and taken once the first has gone.
+#[test]
+fn serve_max_connections_per_worker() {
+    let dir = scratch_dir().join("serve-http-maxconn");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("a.txt"), b"one\n").unwrap();
+    let dir = std::fs::canonicalize(dir).unwrap();
+    let (server, _, port) = serve(
+        &dir,
+        &["--max-connections", "1", "--workers", "1", "--quiet"],
+    );
+    let config = client_config();
+    let connect = || baton_client(&config, port, |c| c.set_server_name("localhost").unwrap());
+    let mut first = connect().unwrap();
+    send_all(
+        &mut first,
+        b"GET /a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    )
+    .unwrap();
+    let mut buf = [0u8; 4096];
+    let n = first.recv(&mut buf).unwrap();
+    assert!(buf[..n].starts_with(b"HTTP/1.1 200 "));
+    assert!(connect().is_err(), "a second connection beyond the limit");
+    drop(first);
+    // The first one's close reaches the worker asynchronously: bounded retries.
+    let taken = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        connect().is_ok()
+    });
+    assert!(taken, "{}", server.stderr_now());
+}
