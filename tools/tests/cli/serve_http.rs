@@ -396,3 +396,25 @@ fn serve_max_connections_per_worker() {
     });
     assert!(taken, "{}", server.stderr_now());
 }
+
+/// The new flags refuse bad values with a usage error (exit 2).
+#[test]
+fn serve_http_flags_usage_errors() {
+    let cases: [&[&str]; 6] = [
+        &["serve", "--cache-control", "no-equals-sign"],
+        &["serve", "--cache-control", "relative/=max-age=1"],
+        &["serve", "--max-headers", "0"],
+        &["serve", "--max-headers", "257"],
+        &["serve", "--head-timeout", "ten"],
+        &["serve", "--max-requests", "0"],
+    ];
+    for args in cases {
+        let out = baton(args).wait(TIMEOUT);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", out.stderr);
+        assert!(
+            out.stderr.starts_with("error: "),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+}
