@@ -13,7 +13,7 @@ use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const HELP: &str = "\
 usage: baton serve [DIR] [options]
@@ -40,6 +40,29 @@ usage: baton serve [DIR] [options]
   --handshake-timeout SECS
                     time a client has from connect to a finished handshake
                     before it is dropped (default: 10; a slowloris guard)
+  --cache-control PREFIX=VALUE
+                    `Cache-Control: VALUE` on files whose path starts with
+                    PREFIX (e.g. /assets/=max-age=86400), with `Expires`
+                    from its max-age; repeatable, the longest prefix wins
+  --no-precompressed
+                    don't serve FILE.br / FILE.gz beside FILE to clients
+                    whose Accept-Encoding takes them (on by default)
+  --max-head-bytes N
+                    longest request head, in bytes (default 16384; 431)
+  --max-headers N   most header lines in a request (default 64, at most
+                    256; 431)
+  --max-request-line N
+                    longest request line, in bytes (default 8192; 414)
+  --max-requests N  requests per connection; the last is answered with
+                    `Connection: close` (default 1000)
+  --head-timeout SECS
+                    time a request head may take to arrive once it has
+                    started (default 10; a slowloris guard)
+  --idle-timeout SECS
+                    idle time allowed between requests (default 60)
+  --max-connections N
+                    connections per worker; more are closed at accept
+                    (default 10000)
   --quiet           no per-request log lines on stderr (like nginx's
                     `access_log off`)
   --ticket-keys redis://HOST:PORT/KEYPREFIX
@@ -67,7 +90,10 @@ usage: baton serve [DIR] [options]
 Without --cert/--key, generates an ECDSA P-256 certificate for localhost and
 127.0.0.1 at start and prints its SHA-256 fingerprint, to compare with what the
 browser or `curl -k -v` shows. Serves GET and HEAD, with keep-alive, single
-byte ranges (206, 416), directory listings and index.html. Paths that leave DIR (`..`, symlinks) are refused.
+byte ranges (206, 416; several ranges get the whole file), ETag and
+Last-Modified with If-None-Match, If-Modified-Since (304) and If-Range, Date
+on every response, directory listings and index.html. Paths that leave DIR
+(`..`, symlinks) are refused.
 With kernel TLS, file bodies go from the page cache through the kernel
 (io_uring SPLICE, or sendfile where the kernel lacks it); otherwise they are
 read and sealed in userspace. Sessions resume with TLS 1.3
@@ -96,6 +122,15 @@ const OPTS: &[Opt] = &[
     value("--anti-replay"),
     value("--anti-replay-mode"),
     flag("--quiet"),
+    repeated("--cache-control"),
+    flag("--no-precompressed"),
+    value("--max-head-bytes"),
+    value("--max-headers"),
+    value("--max-request-line"),
+    value("--max-requests"),
+    value("--head-timeout"),
+    value("--idle-timeout"),
+    value("--max-connections"),
     CLIENT_AUTH_OPTS[0],
     CLIENT_AUTH_OPTS[1],
     crate::status::SERVER_OPT,
@@ -103,6 +138,68 @@ const OPTS: &[Opt] = &[
 
 /// Idle time allowed between requests, and for a stuck peer.
 const IO_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The number in flag `name`, within `range`, or `default` without the flag.
+fn number(
+    p: &crate::args::Parsed,
+    name: &str,
+    range: std::ops::RangeInclusive<u64>,
+    default: u64,
+) -> Result<u64, Failure> {
+    match p.value(name) {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<u64>()
+            .ok()
+            .filter(|n| range.contains(n))
+            .ok_or_else(|| {
+                Failure::Usage(format!(
+                    "{name} wants a number from {} to {}, got {v:?}",
+                    range.start(),
+                    range.end()
+                ))
+            }),
+    }
+}
+
+/// The site of the flags: the root, `--cache-control`, variants, limits.
+fn site_from_flags(p: &crate::args::Parsed, root: http::Root) -> Result<http::Site, Failure> {
+    let mut site = http::Site::new(root);
+    for spec in p.values("--cache-control") {
+        site.cache.add_spec(spec).map_err(Failure::Usage)?;
+    }
+    site.precompressed = !p.flag("--no-precompressed");
+    let d = http::Limits::default();
+    let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+    site.limits = http::Limits {
+        max_head: size(number(
+            p,
+            "--max-head-bytes",
+            256..=1 << 20,
+            d.max_head as u64,
+        )?),
+        max_headers: size(number(
+            p,
+            "--max-headers",
+            1..=http::MAX_HEADERS_CAP as u64,
+            d.max_headers as u64,
+        )?),
+        max_line: size(number(
+            p,
+            "--max-request-line",
+            64..=1 << 20,
+            d.max_line as u64,
+        )?),
+        max_requests: number(p, "--max-requests", 1..=u64::MAX, d.max_requests)?,
+        head_timeout: Duration::from_secs(number(
+            p,
+            "--head-timeout",
+            1..=3600,
+            d.head_timeout.as_secs(),
+        )?),
+    };
+    Ok(site)
+}
 
 pub fn main(argv: &[String]) -> Result<(), Failure> {
     let help = format!("{HELP}\nClient authentication (mutual TLS):\n{CLIENT_AUTH_HELP}");
@@ -115,6 +212,14 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
         [_, extra, ..] => return Err(Failure::Usage(format!("unexpected argument {extra:?}"))),
     };
     let root = http::Root::open(Path::new(dir)).map_err(|e| format!("{dir}: {e}"))?;
+    let site = site_from_flags(&p, root)?;
+    let idle_timeout = Duration::from_secs(number(
+        &p,
+        "--idle-timeout",
+        1..=3600,
+        IO_TIMEOUT.as_secs(),
+    )?);
+    let max_connections = number(&p, "--max-connections", 1..=1 << 20, 10_000)?;
     let listen = p.value("--listen").unwrap_or("127.0.0.1:8443");
 
     let cert_files =
@@ -208,14 +313,15 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
         listen,
         workers,
         ktls,
-        idle_timeout: IO_TIMEOUT,
+        idle_timeout,
+        max_connections_per_worker: usize::try_from(max_connections).unwrap_or(usize::MAX),
         handshake_timeout,
         sign_threads,
         ..Default::default()
     };
-    let shown = root.path().display().to_string();
+    let shown = site.root.path().display().to_string();
     let service = Arc::new(HttpService {
-        root: Arc::new(root),
+        site: Arc::new(site),
         quiet: p.flag("--quiet"),
     });
     let rt =
@@ -356,7 +462,7 @@ fn fingerprint(der: &[u8]) -> String {
 
 /// HTTP/1.1 static files as a runtime service.
 struct HttpService {
-    root: Arc<http::Root>,
+    site: Arc<http::Site>,
     /// No per-request log lines.
     quiet: bool,
 }
@@ -365,9 +471,10 @@ impl Service for HttpService {
     type Handler = HttpHandler;
     fn connect(&self, peer: SocketAddr, _session: &Session) -> HttpHandler {
         HttpHandler {
-            http: http::HttpConn::new(Arc::clone(&self.root)),
+            http: http::HttpConn::new(Arc::clone(&self.site)),
             peer,
             busy: false,
+            head_since: None,
             quiet: self.quiet,
         }
     }
@@ -380,6 +487,8 @@ struct HttpHandler {
     peer: SocketAddr,
     busy: bool,
     quiet: bool,
+    /// When the request head now partly buffered began to arrive.
+    head_since: Option<Instant>,
 }
 
 impl HttpHandler {
@@ -395,7 +504,7 @@ impl HttpHandler {
     fn answer(&mut self, out: &mut Output) -> Flow {
         while !self.busy {
             match self.http.next() {
-                http::Next::NeedMore => return Flow::Continue,
+                http::Next::NeedMore => return self.time_head(),
                 http::Next::Refuse { bytes, log } => {
                     self.log(&log);
                     out.extend_from_slice(&bytes);
@@ -417,6 +526,25 @@ impl HttpHandler {
                     }
                 }
             }
+        }
+        self.time_head()
+    }
+
+    /// The slowloris guard: a request head that has been arriving for longer
+    /// than the head timeout closes the connection (checked as bytes come;
+    /// a client that sends nothing is closed by the idle timeout). The clock
+    /// is read only while part of a head is buffered, never for a request
+    /// that comes whole.
+    fn time_head(&mut self) -> Flow {
+        if self.busy || !self.http.partial_head() {
+            self.head_since = None;
+            return Flow::Continue;
+        }
+        let now = Instant::now();
+        let since = *self.head_since.get_or_insert(now);
+        if now.duration_since(since) > self.http.limits().head_timeout {
+            self.log("- - head timeout");
+            return Flow::Close;
         }
         Flow::Continue
     }

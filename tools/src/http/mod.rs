@@ -1,48 +1,99 @@
 //! A minimal HTTP/1.1 static file responder for an event loop: GET and HEAD,
-//! keep-alive and pipelining, Content-Length, single byte ranges, directory
-//! listings, and no way out of the served directory.
+//! keep-alive and pipelining, Content-Length, single byte ranges, validators
+//! and conditional requests, pre-compressed variants, `Cache-Control` by
+//! path, directory listings, limits on what a client may send, and no way
+//! out of the served directory.
 //!
 //! It knows nothing about TLS or sockets: `HttpConn` takes received bytes and
 //! gives responses (head bytes, then optionally part of a file); `serve.rs`
 //! runs it on the io_uring runtime, and `tests.rs` drives it in memory.
 //!
-//! This file parses requests and holds the per-connection state; `root`
-//! maps targets to files that cannot leave the served directory, and
+//! This file holds the per-connection state and the limits; `parse` reads
+//! requests and header values, `cache` the validators and caching headers,
+//! `root` maps targets to files that cannot leave the served directory, and
 //! `response` builds the answers.
 
+mod cache;
+mod parse;
 mod response;
 mod root;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_caching;
 
-use response::error_response;
+pub use cache::CacheTable;
+pub use parse::{parse_head, RangeAnswer, Request, MAX_HEADERS_CAP};
 pub use response::{build_response, Response};
 pub use root::Root;
 
-use std::fmt::Write as _;
+use response::error_response;
+use std::time::Duration;
 
-/// Longest request head (request line and headers) accepted.
-const MAX_HEAD: usize = 16 * 1024;
 /// Longest request body read and thrown away (GET/HEAD bodies have no meaning).
 const MAX_DISCARD: u64 = 1024 * 1024;
 
-/// A parsed request head.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Request {
-    pub method: String,
-    pub target: String,
-    pub keep_alive: bool,
-    pub content_length: u64,
-    pub chunked: bool,
-    /// The `Range` header's value, unless `If-Range` came with it (without
-    /// validators to compare, the whole file is the safe answer).
-    pub range: Option<String>,
+/// What a client may send, each with a sane default (`baton serve` flags).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Longest request head (request line and headers): beyond it, 431.
+    pub max_head: usize,
+    /// Most header lines in a head: beyond it, 431 (at most [`MAX_HEADERS_CAP`]).
+    pub max_headers: usize,
+    /// Longest request line: beyond it, 414.
+    pub max_line: usize,
+    /// Requests per connection: the last one is answered with
+    /// `Connection: close`.
+    pub max_requests: u64,
+    /// Time from a request head's first byte to its end: a head still
+    /// incomplete after it (bytes trickling in, slowloris) closes the
+    /// connection. Checked by the event loop's handler as bytes arrive; a
+    /// client that stops sending is closed by the idle timeout.
+    pub head_timeout: Duration,
 }
 
-/// Where a head ends: just after the first empty line (`\r\n\r\n` or `\n\n`).
-fn head_end(buf: &[u8]) -> Option<usize> {
-    let mut i = 0;
-    while let Some(off) = buf[i..].iter().position(|&b| b == b'\n') {
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_head: 16 * 1024,
+            max_headers: 64,
+            max_line: 8 * 1024,
+            max_requests: 1000,
+            head_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// One site: the served directory and how it is served.
+#[derive(Debug)]
+pub struct Site {
+    pub root: Root,
+    /// `Cache-Control`/`Expires` by path prefix.
+    pub cache: CacheTable,
+    /// Serve `FILE.br`/`FILE.gz` beside `FILE` to clients that accept them
+    /// (like nginx's brotli_static/gzip_static).
+    pub precompressed: bool,
+    pub limits: Limits,
+}
+
+impl Site {
+    /// `root` with the defaults: no Cache-Control, variants on, default limits.
+    pub fn new(root: Root) -> Self {
+        Self {
+            root,
+            cache: CacheTable::default(),
+            precompressed: true,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Where a head ends: just after the first empty line (`\r\n\r\n` or
+/// `\n\n`), searching from `from` (what an earlier call already scanned, so
+/// a head trickling in is not scanned again from its start each time).
+fn head_end(buf: &[u8], from: usize) -> Option<usize> {
+    let mut i = from.saturating_sub(3);
+    while let Some(off) = buf.get(i..)?.iter().position(|&b| b == b'\n') {
         let nl = i + off;
         match buf.get(nl + 1..) {
             Some([b'\n', ..]) => return Some(nl + 2),
@@ -51,136 +102,6 @@ fn head_end(buf: &[u8]) -> Option<usize> {
         }
     }
     None
-}
-
-/// Parses a request head, or returns the status to refuse it with.
-pub fn parse_head(head: &[u8]) -> Result<Request, u16> {
-    let text = std::str::from_utf8(head).map_err(|_| 400u16)?;
-    let mut lines = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
-    let line = lines.next().ok_or(400u16)?;
-    let mut parts = line.split(' ');
-    let (Some(method), Some(target), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(400);
-    };
-    if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) || target.is_empty() {
-        return Err(400);
-    }
-    let http11 = match version {
-        "HTTP/1.1" => true,
-        "HTTP/1.0" => false,
-        v if v.starts_with("HTTP/") => return Err(505),
-        _ => return Err(400),
-    };
-    let mut req = Request {
-        method: method.to_string(),
-        target: target.to_string(),
-        keep_alive: http11,
-        content_length: 0,
-        chunked: false,
-        range: None,
-    };
-    let mut seen_length = None;
-    let mut if_range = false;
-    for line in lines.take_while(|l| !l.is_empty()) {
-        let (name, value) = line.split_once(':').ok_or(400u16)?;
-        if name.is_empty() || name.bytes().any(|b| b.is_ascii_whitespace()) {
-            return Err(400);
-        }
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("connection") {
-            for token in value.split(',').map(str::trim) {
-                if token.eq_ignore_ascii_case("close") {
-                    req.keep_alive = false;
-                } else if token.eq_ignore_ascii_case("keep-alive") && !http11 {
-                    req.keep_alive = true;
-                }
-            }
-        } else if name.eq_ignore_ascii_case("content-length") {
-            let n = value.parse::<u64>().map_err(|_| 400u16)?;
-            if seen_length.is_some_and(|m| m != n) {
-                return Err(400);
-            }
-            seen_length = Some(n);
-            req.content_length = n;
-        } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            req.chunked = true;
-        } else if name.eq_ignore_ascii_case("range") {
-            req.range = Some(value.to_string());
-        } else if name.eq_ignore_ascii_case("if-range") {
-            if_range = true;
-        }
-    }
-    if if_range {
-        req.range = None;
-    }
-    Ok(req)
-}
-
-/// What a `Range` header asks of a file of `len` bytes (RFC 9110 §14.1.2).
-#[derive(Debug, PartialEq, Eq)]
-pub enum RangeAnswer {
-    /// Ignore it and send the whole file (syntax we don't serve, or several ranges).
-    Full,
-    /// 206: bytes `start..=end`.
-    Part { start: u64, end: u64 },
-    /// 416: nothing of the file is in the range.
-    Unsatisfiable,
-}
-
-/// Parses a single `bytes=` range; anything else is answered with the whole file.
-pub fn parse_range(value: &str, len: u64) -> RangeAnswer {
-    let Some(spec) = value.trim().strip_prefix("bytes=") else {
-        return RangeAnswer::Full;
-    };
-    let spec = spec.trim();
-    if spec.contains(',') {
-        return RangeAnswer::Full; // multipart/byteranges is not served
-    }
-    let Some((first, last)) = spec.split_once('-') else {
-        return RangeAnswer::Full;
-    };
-    let num = |s: &str| -> Option<u64> {
-        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| s.parse().ok())
-            .flatten()
-    };
-    let (first, last) = (first.trim(), last.trim());
-    match (first.is_empty(), num(first), num(last)) {
-        // bytes=-N: the last N bytes.
-        (true, _, Some(n)) => {
-            if n == 0 || len == 0 {
-                RangeAnswer::Unsatisfiable
-            } else {
-                RangeAnswer::Part {
-                    start: len.saturating_sub(n),
-                    end: len - 1,
-                }
-            }
-        }
-        (false, Some(a), None) if last.is_empty() => {
-            if a >= len {
-                RangeAnswer::Unsatisfiable
-            } else {
-                RangeAnswer::Part {
-                    start: a,
-                    end: len - 1,
-                }
-            }
-        }
-        (false, Some(a), Some(b)) if a <= b => {
-            if a >= len {
-                RangeAnswer::Unsatisfiable
-            } else {
-                RangeAnswer::Part {
-                    start: a,
-                    end: b.min(len - 1),
-                }
-            }
-        }
-        _ => RangeAnswer::Full,
-    }
 }
 
 /// Most request bytes buffered for one connection of an event loop (pipelined
@@ -207,21 +128,30 @@ pub enum Next {
 /// take responses one at a time.
 #[derive(Debug)]
 pub struct HttpConn {
-    root: std::sync::Arc<Root>,
+    site: std::sync::Arc<Site>,
     buf: Vec<u8>,
     discard: u64,
     /// `buf[..early]` came as TLS early data (0-RTT, replayable).
     early: usize,
+    /// How much of `buf` was searched for the head's end without finding it.
+    scanned: usize,
+    /// Likewise for the request line's end; `usize::MAX` once it is found.
+    line_scanned: usize,
+    /// Requests answered so far.
+    requests: u64,
 }
 
 impl HttpConn {
-    /// Serves files under `root`.
-    pub fn new(root: std::sync::Arc<Root>) -> Self {
+    /// Serves `site`.
+    pub fn new(site: std::sync::Arc<Site>) -> Self {
         Self {
-            root,
+            site,
             buf: Vec::new(),
             discard: 0,
             early: 0,
+            scanned: 0,
+            line_scanned: 0,
+            requests: 0,
         }
     }
 
@@ -243,6 +173,17 @@ impl HttpConn {
         self.buf.len() <= MAX_BUFFERED
     }
 
+    /// True if part of a request head is buffered (not a body being
+    /// skipped): the event loop's cue to time the head (`head_timeout`).
+    pub fn partial_head(&self) -> bool {
+        self.discard == 0 && !self.buf.is_empty()
+    }
+
+    /// The limits this connection is held to.
+    pub fn limits(&self) -> &Limits {
+        &self.site.limits
+    }
+
     /// The next request's answer, if a whole request is buffered.
     pub fn next(&mut self) -> Next {
         if self.discard > 0 {
@@ -256,21 +197,38 @@ impl HttpConn {
                 return Next::NeedMore;
             }
         }
-        let refuse = |status: u16, log: String| {
-            let mut bytes = Vec::new();
-            let _ = error_response(&mut bytes, status, false, false);
-            Next::Refuse { bytes, log }
+        let refuse = |status: u16, log: String| Next::Refuse {
+            bytes: error_response(status, false, false).0,
+            log,
         };
-        let end = match head_end(&self.buf) {
-            Some(end) if end <= MAX_HEAD => end,
+        let limits = &self.site.limits;
+        // The request line first: a long target is 414, not 431. Searched
+        // on from where the last call stopped, as the head's end is.
+        if self.line_scanned != usize::MAX {
+            let window = &self.buf[..self.buf.len().min(limits.max_line + 1)];
+            let from = self.line_scanned.min(window.len());
+            match window[from..].iter().position(|&b| b == b'\n') {
+                Some(_) => self.line_scanned = usize::MAX,
+                None if self.buf.len() > limits.max_line => return refuse(414, "- - 414".into()),
+                None => self.line_scanned = window.len(),
+            }
+        }
+        let end = match head_end(&self.buf, self.scanned) {
+            Some(end) if end <= limits.max_head => end,
             Some(_) => return refuse(431, "- - 431".into()),
-            None if self.buf.len() > MAX_HEAD => return refuse(431, "- - 431".into()),
-            None => return Next::NeedMore,
+            None if self.buf.len() > limits.max_head => return refuse(431, "- - 431".into()),
+            None => {
+                self.scanned = self.buf.len();
+                return Next::NeedMore;
+            }
         };
-        let head: Vec<u8> = self.buf.drain(..end).collect();
+        self.scanned = 0;
+        self.line_scanned = 0;
+        let parsed = parse_head(&self.buf[..end], limits.max_headers);
+        self.buf.drain(..end);
         let early = self.early > 0;
         self.early = self.early.saturating_sub(end);
-        let req = match parse_head(&head) {
+        let mut req = match parsed {
             Ok(r) => r,
             Err(status) => return refuse(status, format!("- - {status}")),
         };
@@ -279,35 +237,26 @@ impl HttpConn {
             return refuse(status, format!("{} {} {status}", req.method, req.target));
         }
         self.discard = req.content_length;
-        if early && req.method != "GET" && req.method != "HEAD" {
-            let mut bytes = Vec::new();
-            let len = error_response(&mut bytes, 425, req.keep_alive, false).unwrap_or(0);
-            return Next::Respond {
-                response: Response {
-                    status: 425,
-                    len,
-                    bytes,
-                    file: None,
-                },
-                keep_alive: req.keep_alive,
-                log: format!("{} {} 425 {len} early", req.method, req.target),
-            };
+        self.requests += 1;
+        if self.requests >= limits.max_requests {
+            req.keep_alive = false;
         }
-        let response = build_response(&self.root, &req);
-        if early {
-            // Logged as such: a request that may have been replayed.
-            let log = format!(
-                "{} {} {} {} early",
-                req.method, req.target, response.status, response.len
-            );
-            return Next::Respond {
-                response,
-                keep_alive: req.keep_alive,
-                log,
+        let (response, tag) = if early && req.method != "GET" && req.method != "HEAD" {
+            let (bytes, len) = error_response(425, req.keep_alive, false);
+            let r = Response {
+                status: 425,
+                len,
+                bytes,
+                file: None,
             };
-        }
+            (r, " early")
+        } else {
+            // Early GET/HEAD are logged as such: they may have been replayed.
+            let r = build_response(&self.site, &req);
+            (r, if early { " early" } else { "" })
+        };
         let log = format!(
-            "{} {} {} {}",
+            "{} {} {} {}{tag}",
             req.method, req.target, response.status, response.len
         );
         Next::Respond {
@@ -316,37 +265,6 @@ impl HttpConn {
             log,
         }
     }
-}
-
-/// Decodes `%XX` escapes; `None` for a malformed escape.
-pub fn percent_decode(s: &str) -> Option<Vec<u8>> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    Some(out)
-}
-
-/// Encodes everything but unreserved characters, for links in listings.
-fn percent_encode(name: &[u8]) -> String {
-    let mut out = String::with_capacity(name.len());
-    for &b in name {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
 }
 
 fn html_escape(s: &str) -> String {

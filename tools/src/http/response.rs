@@ -1,65 +1,49 @@
-//! Responses: status lines and headers, files (whole or one range), directory
-//! indexes and listings, and error pages.
+//! Responses: status lines and headers, files (whole or one range, or a
+//! pre-compressed variant), conditional answers (304), directory indexes and
+//! listings, and error pages.
 
 use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::fs::File;
-use std::io::{self, Write};
+use std::io;
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
-use super::root::{open_under, resolve, Opened, Root};
-use super::{
-    html_escape, parse_range, percent_decode, percent_encode, target_path, RangeAnswer, Request,
-};
+use super::cache::{with_date, Validators};
+use super::parse::{accept_encoding, parse_range, percent_decode, percent_encode, Coding};
+use super::root::{open_under, resolve, Opened};
+use super::{html_escape, target_path, RangeAnswer, Request, Site};
 
-/// Content-Type by file extension.
-pub fn content_type(path: &Path) -> &'static str {
-    let ext = path
-        .extension()
-        .and_then(OsStr::to_str)
-        .map(str::to_ascii_lowercase);
-    match ext.as_deref() {
-        Some("html" | "htm") => "text/html; charset=utf-8",
-        Some("css") => "text/css; charset=utf-8",
-        Some("js" | "mjs") => "text/javascript; charset=utf-8",
-        Some("json") => "application/json",
-        Some("txt" | "rs" | "toml" | "sh" | "c" | "h") => "text/plain; charset=utf-8",
-        Some("md") => "text/markdown; charset=utf-8",
-        Some("csv") => "text/csv; charset=utf-8",
-        Some("xml") => "application/xml",
-        Some("svg") => "image/svg+xml",
-        Some("png") => "image/png",
-        Some("jpg" | "jpeg") => "image/jpeg",
-        Some("gif") => "image/gif",
-        Some("webp") => "image/webp",
-        Some("ico") => "image/x-icon",
-        Some("wasm") => "application/wasm",
-        Some("pdf") => "application/pdf",
-        Some("zip") => "application/zip",
-        Some("gz") => "application/gzip",
-        Some("tar") => "application/x-tar",
-        Some("mp4") => "video/mp4",
-        Some("webm") => "video/webm",
-        Some("mp3") => "audio/mpeg",
-        Some("woff") => "font/woff",
-        Some("woff2") => "font/woff2",
-        _ => "application/octet-stream",
-    }
+/// Content-Type by file extension, from mime_guess's table: the type, and
+/// the charset parameter to append (text types are served as UTF-8).
+pub fn content_type(path: &Path) -> (&'static str, &'static str) {
+    let ty = mime_guess::from_path(path)
+        .first_raw()
+        .unwrap_or("application/octet-stream");
+    let charset = if ty.starts_with("text/") || ty == "application/javascript" {
+        "; charset=utf-8"
+    } else {
+        ""
+    };
+    (ty, charset)
 }
 
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        206 => "Partial Content",
         301 => "Moved Permanently",
+        304 => "Not Modified",
         400 => "Bad Request",
         403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
-        206 => "Partial Content",
+        406 => "Not Acceptable",
+        413 => "Content Too Large",
+        414 => "URI Too Long",
         416 => "Range Not Satisfiable",
         425 => "Too Early",
-        413 => "Content Too Large",
         431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",
         501 => "Not Implemented",
@@ -68,41 +52,53 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-/// Writes a status line and headers (Content-Length, Connection, and `extra`).
-fn write_head<W: Write>(
-    w: &mut W,
-    status: u16,
-    len: u64,
-    keep_alive: bool,
-    extra: &[(&str, &str)],
-) -> io::Result<()> {
-    let mut h = format!("HTTP/1.1 {status} {}\r\nServer: baton\r\n", reason(status));
-    for (name, value) in extra {
-        let _ = write!(h, "{name}: {value}\r\n");
+/// A response head being written: the status line, `Server` and `Date`,
+/// then the caller's headers, then [`finish`](Head::finish).
+struct Head(String);
+
+impl Head {
+    fn new(status: u16) -> Self {
+        let mut h = String::with_capacity(256);
+        let _ = write!(
+            h,
+            "HTTP/1.1 {status} {}\r\nServer: baton\r\n",
+            reason(status)
+        );
+        with_date(SystemTime::now(), |d| {
+            let _ = write!(h, "Date: {d}\r\n");
+        });
+        Self(h)
     }
-    let conn = if keep_alive { "keep-alive" } else { "close" };
-    let _ = write!(h, "Content-Length: {len}\r\nConnection: {conn}\r\n\r\n");
-    w.write_all(h.as_bytes())
+
+    fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        let _ = write!(self.0, "{name}: {value}\r\n");
+        self
+    }
+
+    /// Content-Length (none for a 304) and Connection, and the empty line.
+    fn finish(mut self, len: Option<u64>, keep_alive: bool) -> Vec<u8> {
+        if let Some(len) = len {
+            let _ = write!(self.0, "Content-Length: {len}\r\n");
+        }
+        let conn = if keep_alive { "keep-alive" } else { "close" };
+        let _ = write!(self.0, "Connection: {conn}\r\n\r\n");
+        self.0.into_bytes()
+    }
 }
 
-/// A short plain-text error page. Returns the body length.
-pub(super) fn error_response<W: Write>(
-    w: &mut W,
-    status: u16,
-    keep: bool,
-    head_only: bool,
-) -> io::Result<u64> {
+/// A short plain-text error page: the bytes, and the body length.
+pub(super) fn error_response(status: u16, keep: bool, head_only: bool) -> (Vec<u8>, u64) {
     let body = format!("{status} {}\n", reason(status));
-    let mut extra = vec![("Content-Type", "text/plain; charset=utf-8")];
+    let mut h = Head::new(status);
+    h.header("Content-Type", "text/plain; charset=utf-8");
     if status == 405 {
-        extra.push(("Allow", "GET, HEAD"));
+        h.header("Allow", "GET, HEAD");
     }
-    write_head(w, status, body.len() as u64, keep, &extra)?;
+    let mut v = h.finish(Some(body.len() as u64), keep);
     if !head_only {
-        w.write_all(body.as_bytes())?;
+        v.extend_from_slice(body.as_bytes());
     }
-    w.flush()?;
-    Ok(body.len() as u64)
+    (v, body.len() as u64)
 }
 
 /// A response, ready to send: `bytes` (the head, and a small body) and
@@ -126,59 +122,55 @@ impl Response {
             file: None,
         }
     }
+
+    fn error(status: u16, keep: bool, head_only: bool) -> Self {
+        let (v, len) = error_response(status, keep, head_only);
+        Self::small(status, v, len)
+    }
 }
 
-/// Builds the answer to one request (no I/O but opening the file).
-pub fn build_response(root: &Root, req: &Request) -> Response {
+/// Builds the answer to one request (no I/O but opening files).
+pub fn build_response(site: &Site, req: &Request) -> Response {
     let keep = req.keep_alive;
     let head_only = req.method == "HEAD";
-    let mut v = Vec::new();
-    // Writing into a Vec cannot fail.
     if req.method != "GET" && !head_only {
-        let len = error_response(&mut v, 405, keep, false).unwrap_or(0);
-        return Response::small(405, v, len);
+        return Response::error(405, keep, false);
     }
-    let opened = match resolve(&req.target).and_then(|rel| root.open_beneath(&rel)) {
+    let opened = match resolve(&req.target).and_then(|rel| site.root.open_beneath(&rel)) {
         Ok(o) => o,
-        Err(status) => {
-            let len = error_response(&mut v, status, keep, head_only).unwrap_or(0);
-            return Response::small(status, v, len);
-        }
+        Err(status) => return Response::error(status, keep, head_only),
     };
     if opened.meta.is_dir() {
         let url_path = target_path(&req.target);
         if !url_path.ends_with('/') {
             let location = format!("{url_path}/");
-            let _ = write_head(&mut v, 301, 0, keep, &[("Location", &location)]);
-            return Response::small(301, v, 0);
+            let mut h = Head::new(301);
+            h.header("Location", &location);
+            return Response::small(301, h.finish(Some(0), keep), 0);
         }
-        return dir_response(opened, url_path, keep, head_only);
+        return dir_response(site, req, opened, url_path);
     }
-    file_response(opened, keep, head_only, req.range.as_deref())
+    file_response(site, req, opened)
 }
 
 /// A directory that was opened under the root: its index.html, or a listing.
 /// Both go through the opened descriptor, never through its path again, so a
 /// symlink swapped after the open cannot point them elsewhere.
-pub(super) fn dir_response(
-    opened: Opened,
-    url_path: &str,
-    keep: bool,
-    head_only: bool,
-) -> Response {
-    let mut v = Vec::new();
+pub(super) fn dir_response(site: &Site, req: &Request, opened: Opened, url_path: &str) -> Response {
+    let (keep, head_only) = (req.keep_alive, req.method == "HEAD");
     match open_under(&opened.file, Path::new("index.html")) {
         Ok(mut o) if o.meta.is_file() => {
             o.rel = opened.rel.join("index.html");
-            file_response(o, keep, head_only, None)
+            file_response(site, req, o)
         }
         _ => {
             let Ok(page) = listing(opened.file, url_path) else {
-                let len = error_response(&mut v, 403, keep, head_only).unwrap_or(0);
-                return Response::small(403, v, len);
+                return Response::error(403, keep, head_only);
             };
-            let ct = [("Content-Type", "text/html; charset=utf-8")];
-            let _ = write_head(&mut v, 200, page.len() as u64, keep, &ct);
+            let mut h = Head::new(200);
+            h.header("Content-Type", "text/html; charset=utf-8");
+            cache_headers(site, &opened.rel, &mut h);
+            let mut v = h.finish(Some(page.len() as u64), keep);
             if !head_only {
                 v.extend_from_slice(page.as_bytes());
             }
@@ -187,47 +179,124 @@ pub(super) fn dir_response(
     }
 }
 
-fn file_response(opened: Opened, keep: bool, head_only: bool, range: Option<&str>) -> Response {
-    let mut v = Vec::new();
-    let len = opened.meta.len();
-    let file = opened.file;
-    let path = opened.rel.as_path();
-    let ct = ("Content-Type", content_type(path));
-    let (status, start, len) = match range.map(|r| parse_range(r, len)) {
-        None | Some(RangeAnswer::Full) => {
-            let _ = write_head(&mut v, 200, len, keep, &[ct, ("Accept-Ranges", "bytes")]);
-            (200, 0, len)
+/// `Cache-Control` and `Expires` for the file at `rel`, by the site's table.
+fn cache_headers(site: &Site, rel: &Path, h: &mut Head) {
+    if site.cache.is_empty() {
+        return;
+    }
+    let path = format!("/{}", rel.to_string_lossy());
+    if let Some((value, expires)) = site.cache.lookup(&path, SystemTime::now()) {
+        h.header("Cache-Control", value);
+        if let Some(e) = expires {
+            h.header("Expires", &e);
         }
-        Some(RangeAnswer::Part { start, end }) => {
-            let cr = format!("bytes {start}-{end}/{len}");
-            let _ = write_head(
-                &mut v,
-                206,
-                end - start + 1,
-                keep,
-                &[ct, ("Content-Range", &cr)],
-            );
-            (206, start, end - start + 1)
+    }
+}
+
+/// The pre-compressed variants of `rel` that exist beside it (regular
+/// files, opened beneath the root like any request), in preference order.
+fn variants(site: &Site, rel: &Path) -> Vec<(Coding, Opened)> {
+    if !site.precompressed || rel.file_name().is_none() {
+        return Vec::new();
+    }
+    Coding::ALL
+        .into_iter()
+        .filter_map(|c| {
+            let mut name = rel.as_os_str().to_os_string();
+            name.push(c.suffix());
+            let o = site.root.open_beneath(&PathBuf::from(name)).ok()?;
+            o.meta.is_file().then_some((c, o))
+        })
+        .collect()
+}
+
+fn file_response(site: &Site, req: &Request, mut opened: Opened) -> Response {
+    let (keep, head_only) = (req.keep_alive, req.method == "HEAD");
+    let mut variants = variants(site, &opened.rel);
+    let has_variants = !variants.is_empty();
+    let accepted = accept_encoding(req.accept_encoding.as_deref());
+    let chosen = accepted.choose(variants.iter().map(|(c, _)| *c));
+    if chosen.is_none() && accepted.identity == 0 {
+        // The client refused identity and no coding it takes is here.
+        let (mut v, len) = error_response(406, keep, head_only);
+        if has_variants {
+            insert_vary(&mut v);
         }
-        Some(RangeAnswer::Unsatisfiable) => {
-            let cr = format!("bytes */{len}");
+        return Response::small(406, v, len);
+    }
+    let (ty, charset) = content_type(&opened.rel);
+    let rel = std::mem::take(&mut opened.rel);
+    let (served, suffix) = match chosen {
+        Some(c) => {
+            let i = variants.iter().position(|(v, _)| *v == c).unwrap_or(0);
+            let (_, o) = variants.swap_remove(i);
+            (o, if c == Coding::Br { "-br" } else { "-gz" })
+        }
+        None => (opened, ""),
+    };
+    drop(variants);
+    let validators = Validators::of(&served.meta, suffix);
+    let last_modified = validators.last_modified();
+    // The headers a 304 repeats (RFC 9110 §15.4.5), then the rest.
+    let common = |h: &mut Head| {
+        h.header("ETag", &validators.etag);
+        let _ = write!(h.0, "Last-Modified: {last_modified}\r\n");
+        cache_headers(site, &rel, h);
+        if has_variants {
+            h.header("Vary", "Accept-Encoding");
+        }
+    };
+    if validators.not_modified(req) {
+        let mut h = Head::new(304);
+        common(&mut h);
+        return Response::small(304, h.finish(None, keep), 0);
+    }
+    let len = served.meta.len();
+    let range = match &req.range {
+        Some(r) if validators.range_applies(req) => parse_range(r, len),
+        _ => RangeAnswer::Full,
+    };
+    let (status, start, count) = match range {
+        RangeAnswer::Full => (200, 0, len),
+        RangeAnswer::Part { start, end } => (206, start, end - start + 1),
+        RangeAnswer::Unsatisfiable => {
             let body = "416 Range Not Satisfiable\n";
-            let extra = [
-                ("Content-Type", "text/plain; charset=utf-8"),
-                ("Content-Range", &cr),
-            ];
-            let _ = write_head(&mut v, 416, body.len() as u64, keep, &extra);
+            let mut h = Head::new(416);
+            h.header("Content-Type", "text/plain; charset=utf-8");
+            h.header("Content-Range", &format!("bytes */{len}"));
+            if has_variants {
+                h.header("Vary", "Accept-Encoding");
+            }
+            let mut v = h.finish(Some(body.len() as u64), keep);
             if !head_only {
                 v.extend_from_slice(body.as_bytes());
             }
             return Response::small(416, v, body.len() as u64);
         }
     };
+    let mut h = Head::new(status);
+    let _ = write!(h.0, "Content-Type: {ty}{charset}\r\n");
+    if let Some(c) = chosen {
+        h.header("Content-Encoding", c.token());
+    }
+    common(&mut h);
+    h.header("Accept-Ranges", "bytes");
+    if status == 206 {
+        let end = start + count - 1;
+        h.header("Content-Range", &format!("bytes {start}-{end}/{len}"));
+    }
     Response {
         status,
-        len,
-        bytes: v,
-        file: (!head_only && len > 0).then_some((file, start, len)),
+        len: count,
+        bytes: h.finish(Some(count), keep),
+        file: (!head_only && count > 0).then_some((served.file, start, count)),
+    }
+}
+
+/// Adds `Vary: Accept-Encoding` to a finished head (before its empty line).
+fn insert_vary(v: &mut Vec<u8>) {
+    if let Some(at) = v.windows(4).position(|w| w == b"\r\n\r\n") {
+        v.splice(at + 2..at + 2, *b"Vary: Accept-Encoding\r\n");
     }
 }
 

@@ -8,7 +8,8 @@ use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use super::{percent_decode, target_path};
+use super::parse::percent_decode;
+use super::target_path;
 
 /// The served directory. Files are opened relative to a descriptor of it with
 /// `openat2(RESOLVE_BENEATH)`, so the kernel refuses, atomically, any path that

@@ -1,3 +1,4 @@
+use super::parse::*;
 use super::response::*;
 use super::root::*;
 use super::*;
@@ -6,9 +7,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 /// A temporary directory tree, removed on drop.
-struct TempTree(PathBuf);
+pub(super) struct TempTree(pub(super) PathBuf);
 impl TempTree {
-    fn new(name: &str) -> Self {
+    pub(super) fn new(name: &str) -> Self {
         let p = std::env::temp_dir().join(format!("baton-http-{}-{name}", std::process::id()));
         let _ = fs::remove_dir_all(&p);
         fs::create_dir_all(p.join("sub")).unwrap();
@@ -27,13 +28,18 @@ impl Drop for TempTree {
 
 /// Drives an [`HttpConn`] with `input` as the whole request stream and
 /// collects the responses (file bodies read in) and the log lines.
-fn exchange(root: &Path, input: &str) -> (String, Vec<String>) {
+pub(super) fn exchange(root: &Path, input: &str) -> (String, Vec<String>) {
     exchange_early(root, "", input)
 }
 
 /// As [`exchange`], with `early` sent first as TLS early data.
 fn exchange_early(root: &Path, early: &str, input: &str) -> (String, Vec<String>) {
-    let mut c = HttpConn::new(std::sync::Arc::new(Root::open(root).unwrap()));
+    exchange_site(Site::new(Root::open(root).unwrap()), early, input)
+}
+
+/// As [`exchange_early`], serving `site`.
+pub(super) fn exchange_site(site: Site, early: &str, input: &str) -> (String, Vec<String>) {
+    let mut c = HttpConn::new(std::sync::Arc::new(site));
     assert!(c.push_early(early.as_bytes()));
     assert!(c.push(input.as_bytes()));
     let mut out = Vec::new();
@@ -69,9 +75,11 @@ fn exchange_early(root: &Path, early: &str, input: &str) -> (String, Vec<String>
 
 #[test]
 fn heads() {
-    assert_eq!(head_end(b"GET / HTTP/1.1\r\n\r\nrest"), Some(18));
-    assert_eq!(head_end(b"GET / HTTP/1.0\n\nrest"), Some(16));
-    assert_eq!(head_end(b"GET / HTTP/1.1\r\nHost: x\r\n"), None);
+    assert_eq!(head_end(b"GET / HTTP/1.1\r\n\r\nrest", 0), Some(18));
+    assert_eq!(head_end(b"GET / HTTP/1.0\n\nrest", 0), Some(16));
+    assert_eq!(head_end(b"GET / HTTP/1.0\n\nrest", 15), Some(16));
+    assert_eq!(head_end(b"GET / HTTP/1.1\r\nHost: x\r\n", 0), None);
+    let parse_head = |h: &[u8]| parse_head(h, 64);
     let r = parse_head(b"GET /a?b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
     assert_eq!(
         (r.method.as_str(), r.target.as_str(), r.keep_alive),
@@ -165,7 +173,9 @@ fn a_directory_is_listed_through_the_descriptor_that_was_opened() {
     // The swap: rename(2) of a prepared symlink over `link`.
     std::os::unix::fs::symlink(&outside.0, t.0.join("link.new")).unwrap();
     fs::rename(t.0.join("link.new"), t.0.join("link")).unwrap();
-    let page = dir_response(opened, "/link/", false, false);
+    let site = Site::new(Root::open(&t.0).unwrap());
+    let req = parse_head(b"GET /link/ HTTP/1.0\r\n\r\n", 8).unwrap();
+    let page = dir_response(&site, &req, opened, "/link/");
     let page = String::from_utf8(page.bytes).unwrap();
     assert!(page.starts_with("HTTP/1.1 200 "), "{page}");
     assert!(page.contains("inside.txt"), "{page}");
@@ -282,13 +292,23 @@ fn refusals() {
     let t = TempTree::new("refuse");
     let (out, _) = exchange(&t.0, "GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
     assert!(out.starts_with("HTTP/1.1 501 "), "{out}");
-    let big = format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n", "a".repeat(MAX_HEAD + 10));
+    let big = format!(
+        "GET / HTTP/1.1\r\nX: {}\r\n\r\n",
+        "a".repeat(Limits::default().max_head + 10)
+    );
     let (out, _) = exchange(&t.0, &big);
     assert!(out.starts_with("HTTP/1.1 431 "), "{out}");
     let (out, _) = exchange(&t.0, "garbage\r\n\r\n");
     assert!(out.starts_with("HTTP/1.1 400 "), "{out}");
-    assert_eq!(content_type(Path::new("x.PNG")), "image/png");
-    assert_eq!(content_type(Path::new("noext")), "application/octet-stream");
+    assert_eq!(content_type(Path::new("x.PNG")), ("image/png", ""));
+    assert_eq!(
+        content_type(Path::new("noext")),
+        ("application/octet-stream", "")
+    );
+    assert_eq!(
+        content_type(Path::new("a.html")),
+        ("text/html", "; charset=utf-8")
+    );
 }
 
 #[test]

@@ -8,7 +8,8 @@
 //! (`--psk-identity`/`--psk-secret`) in `psk`, `serve` with several
 //! certificates by SNI and their reload on SIGHUP in `serve_sni`, OCSP
 //! stapling and CRLs (`--ocsp`, `--crl`) in `status`, mutual TLS
-//! (`--client-auth`, `--client-ca`, `--cert`/`--key`) in `client_auth`.
+//! (`--client-auth`, `--client-ca`, `--cert`/`--key`) in `client_auth`, the
+//! HTTP semantics of `serve` (caching, variants, limits) in `serve_http`.
 
 #[path = "../../../tests/integration/redis_server.rs"]
 mod redis_server;
@@ -28,6 +29,7 @@ mod policy;
 mod psk;
 mod resume;
 mod serve;
+mod serve_http;
 mod serve_sni;
 mod sign;
 mod status;
