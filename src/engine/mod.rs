@@ -316,8 +316,12 @@ impl Engine {
     /// stay buffered, unprocessed, until the answer comes.
     pub(crate) fn awaits_application(&self) -> bool {
         match &self.phase {
-            Phase::Handshaking(Hs::Server12(s)) => s.is_awaiting_lookup() || s.is_awaiting_sign(),
-            Phase::Handshaking(Hs::Server13(s)) => s.is_awaiting_early() || s.is_awaiting_sign(),
+            Phase::Handshaking(Hs::Server12(s)) => {
+                s.is_awaiting_lookup() || s.is_awaiting_sign() || status::crl_waiting(&self.c)
+            }
+            Phase::Handshaking(Hs::Server13(s)) => {
+                s.is_awaiting_early() || s.is_awaiting_sign() || status::crl_waiting(&self.c)
+            }
             Phase::Handshaking(Hs::Client13(_) | Hs::Client12(_)) => status::crl_waiting(&self.c),
             _ => false,
         }
