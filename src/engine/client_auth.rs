@@ -277,6 +277,6 @@ pub(crate) fn resumed(c: &mut Common, state: &ServerSessionState) {
 }
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod crl_tests;
+#[cfg(test)]
+mod tests;

@@ -322,7 +322,12 @@ impl Engine {
             Phase::Handshaking(Hs::Server13(s)) => {
                 s.is_awaiting_early() || s.is_awaiting_sign() || status::crl_waiting(&self.c)
             }
-            Phase::Handshaking(Hs::Client13(_) | Hs::Client12(_)) => status::crl_waiting(&self.c),
+            Phase::Handshaking(Hs::Client13(s)) => {
+                s.is_awaiting_sign() || status::crl_waiting(&self.c)
+            }
+            Phase::Handshaking(Hs::Client12(s)) => {
+                s.is_awaiting_sign() || status::crl_waiting(&self.c)
+            }
             _ => false,
         }
     }
@@ -351,6 +356,14 @@ impl Engine {
             },
             Phase::Handshaking(Hs::Server13(s)) => match s.poll_early(&mut self.c) {
                 Ok(next) => self.phase = Phase::Handshaking(next),
+                Err(e) => return Err(self.fail_at(e, false)),
+            },
+            Phase::Handshaking(Hs::Client13(s)) => match s.poll_sign(&mut self.c) {
+                Ok(next) => self.phase = Phase::handshaking_or_done(Hs::Client13(next)),
+                Err(e) => return Err(self.fail_at(e, false)),
+            },
+            Phase::Handshaking(Hs::Client12(s)) => match s.poll_sign(&mut self.c) {
+                Ok(next) => self.phase = Phase::handshaking_or_done(Hs::Client12(next)),
                 Err(e) => return Err(self.fail_at(e, false)),
             },
             other => self.phase = other,

@@ -107,7 +107,8 @@ fn server(tls12: bool, answer: impl Fn(CrlLookup) + Send + Sync + 'static) -> Se
     b.set_client_auth(ClientAuth::Required);
     b.set_crl_lookup_callback(answer);
     if tls12 {
-        b.custom_security_policy(&crate::pkey::tests::TLS12).unwrap();
+        b.custom_security_policy(&crate::pkey::tests::TLS12)
+            .unwrap();
     }
     Session::new_server(&b.build().unwrap())
 }
@@ -120,7 +121,8 @@ fn client(tls12: bool) -> Session {
         CertChainAndKey::from_pem(pki().chain.as_bytes(), pki().key.as_bytes()).unwrap(),
     );
     if tls12 {
-        b.custom_security_policy(&crate::pkey::tests::TLS12).unwrap();
+        b.custom_security_policy(&crate::pkey::tests::TLS12)
+            .unwrap();
     }
     let mut s = Session::new_client(&b.build().unwrap());
     s.set_server_name("localhost").unwrap();
