@@ -311,9 +311,10 @@ impl Engine {
         self.c.pkey_callback = Some(callback);
     }
 
-    /// True while the handshake waits for the application (a TLS 1.2
-    /// server's session cache lookup that answers later): received records
-    /// stay buffered, unprocessed, until the answer comes.
+    /// True while the handshake waits for the application (a session cache
+    /// lookup, a ClientHello callback, a private-key operation or CRL
+    /// lookups that answer later): received records stay buffered,
+    /// unprocessed, until the answer comes.
     pub(crate) fn awaits_application(&self) -> bool {
         match &self.phase {
             Phase::Handshaking(Hs::Server12(s)) => {
