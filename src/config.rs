@@ -554,8 +554,9 @@ impl ConfigBuilder {
         self
     }
 
-    /// Hands every signature with a certificate's private key to `callback`
-    /// instead of signing in the handshake (see [`crate::pkey`]): for keys in
+    /// Hands every signature with a certificate's private key (a server's,
+    /// or a client's under mutual TLS) to `callback` instead of signing in
+    /// the handshake (see [`crate::pkey`]): for keys in
     /// an HSM or a key server, or to sign on other threads. The handshake
     /// returns `Blocked::OnApplicationInput` until the operation completes.
     pub fn set_private_key_callback(

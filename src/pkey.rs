@@ -13,13 +13,13 @@
 //! Only signatures occur: Baton has no RSA key exchange suite (every TLS 1.2
 //! suite is ECDHE), so the decryption s2n offers for it never happens.
 //!
-//! Where the handshake signs: the server's TLS 1.3 CertificateVerify
-//! (`engine/server13/sign.rs`) and TLS 1.2 ServerKeyExchange
-//! (`engine/server12/sign.rs`). The client's CertificateVerify (client
-//! authentication) is meant to use the same hook: `Common::sign` with the
-//! client certificate and the "TLS 1.3, client CertificateVerify" content,
-//! then, on `Signing::Pending`, a parked state holding the flight (as
-//! `server13::sign::PausedSign` does) polled from `Engine::resume_awaiting`.
+//! Where the handshake signs, always through `Common::sign`: the server's
+//! TLS 1.3 CertificateVerify (`engine/server13/sign.rs`) and TLS 1.2
+//! ServerKeyExchange (`engine/server12/sign.rs`), and the client's
+//! CertificateVerify under client authentication
+//! (`engine/client13/client_auth.rs`, `engine/client12/client_auth.rs`).
+//! Each parks its flight on `Signing::Pending`, polled from
+//! `Engine::resume_awaiting`.
 
 use crate::cert::CertChainAndKey;
 use crate::error::{Error, Result};
@@ -79,13 +79,16 @@ impl PrivateKeyOp {
     }
 
     /// The exact message to sign (hashed by the signer per the scheme): the
-    /// TLS 1.3 CertificateVerify content or the TLS 1.2 ServerKeyExchange
-    /// parameters with both randoms.
+    /// TLS 1.3 CertificateVerify content (server's or client's), the TLS 1.2
+    /// ServerKeyExchange parameters with both randoms, or, for a TLS 1.2
+    /// client certificate, every handshake message before its
+    /// CertificateVerify.
     pub fn input(&self) -> &[u8] {
         &self.input
     }
 
-    /// The certificate whose key must sign (the one the handshake sends).
+    /// The certificate whose key must sign (the one the handshake sends: the
+    /// server's, or the client certificate chosen for a CertificateRequest).
     pub fn certificate(&self) -> &Arc<CertChainAndKey> {
         &self.cert
     }
@@ -237,5 +240,7 @@ impl core::fmt::Debug for PendingSign {
     }
 }
 
+#[cfg(test)]
+mod client_tests;
 #[cfg(test)]
 pub(crate) mod tests;

@@ -164,7 +164,8 @@ impl Session {
     /// [`SessionCache`](crate::resumption::SessionCache) answered
     /// [`Pending`](crate::resumption::CacheLookup::Pending), or its
     /// ClientHello callback [`Later`](crate::ClientHelloAction::Later), or a
-    /// [`PrivateKeyOp`](crate::pkey::PrivateKeyOp) is not completed yet). Bytes fed
+    /// [`PrivateKeyOp`](crate::pkey::PrivateKeyOp) is not completed yet, or a
+    /// [`CrlLookup`](crate::cert::CrlLookup) is unanswered). Bytes fed
     /// meanwhile are kept, unprocessed; once the
     /// [`LookupAnswer`](crate::resumption::LookupAnswer) is given, call this
     /// again (or [`feed_tls`](Self::feed_tls)): the handshake goes on and its

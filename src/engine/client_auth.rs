@@ -142,18 +142,42 @@ pub(crate) fn take_client_chain(c: &mut Common, chain: Vec<Vec<u8>>, tls13: bool
         }
         return Ok(false);
     }
+    c.info.peer_chain = chain;
+    // With CRL lookups the chain is validated once they are answered: the
+    // engine holds the client's next message back till then, and its
+    // handler calls `check_looked_up_chain`.
+    if !super::status::start_crl_lookups(c) {
+        validate_client_chain(c)?;
+    }
+    Ok(true)
+}
+
+/// Server: validates the client's chain (with the CRLs the lookups gave,
+/// if any) and runs the verify callback.
+fn validate_client_chain(c: &Common) -> Result<()> {
     let cfg = &c.config.inner;
     // Off (tests, or a callback that pins): the callback alone decides.
     if cfg.verify_peer {
-        cfg.trust.verify_client_chain(
-            &chain,
+        super::status::trust_for_peer(c).verify_client_chain(
+            &c.info.peer_chain,
             (cfg.now)(),
             cfg.policy.certificate_signature_schemes,
         )?;
     }
-    run_verify_callback(cfg.client_auth.verify.as_deref(), &chain, true)?;
-    c.info.peer_chain = chain;
-    Ok(true)
+    run_verify_callback(cfg.client_auth.verify.as_deref(), &c.info.peer_chain, true)
+}
+
+/// Server: the message after the client's Certificate arrived, so the CRL
+/// lookups are answered (the engine held it back till then): validates the
+/// chain with their CRLs, once. Nothing without lookups.
+pub(crate) fn check_looked_up_chain(c: &mut Common) -> Result<()> {
+    if c.crl_lookups.is_none() {
+        return Ok(());
+    }
+    let r = validate_client_chain(c);
+    // Validated once: the lookups' CRLs are not needed again.
+    c.crl_lookups = None;
+    r
 }
 
 /// Server: checks the client's CertificateVerify over `signed` with its
@@ -166,6 +190,7 @@ pub(crate) fn check_client_verify(
     signed: &[u8],
     tls13: bool,
 ) -> Result<()> {
+    check_looked_up_chain(c)?;
     if !requested.schemes.contains(&scheme) {
         return Err(Error::protocol(
             AlertDescription::ILLEGAL_PARAMETER,
@@ -251,5 +276,7 @@ pub(crate) fn resumed(c: &mut Common, state: &ServerSessionState) {
     }
 }
 
+#[cfg(test)]
+mod crl_tests;
 #[cfg(test)]
 mod tests;

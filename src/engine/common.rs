@@ -151,7 +151,8 @@ pub(crate) struct Common {
     key_log: Option<Arc<dyn crate::keylog::KeyLog>>,
     /// This connection's private-key callback, over the config's.
     pub pkey_callback: Option<std::sync::Arc<crate::pkey::PrivateKeyCallback>>,
-    /// Client: the CRL lookups for the server's chain (`engine::status`).
+    /// The CRL lookups for the peer's chain (`engine::status`): the server's,
+    /// or a server's client's.
     pub crl_lookups: Option<crate::cert::PendingCrls>,
     out: OutBuf,
     hs_buf: Vec<u8>,

@@ -311,14 +311,24 @@ impl Engine {
         self.c.pkey_callback = Some(callback);
     }
 
-    /// True while the handshake waits for the application (a TLS 1.2
-    /// server's session cache lookup that answers later): received records
-    /// stay buffered, unprocessed, until the answer comes.
+    /// True while the handshake waits for the application (a session cache
+    /// lookup, a ClientHello callback, a private-key operation or CRL
+    /// lookups that answer later): received records stay buffered,
+    /// unprocessed, until the answer comes.
     pub(crate) fn awaits_application(&self) -> bool {
         match &self.phase {
-            Phase::Handshaking(Hs::Server12(s)) => s.is_awaiting_lookup() || s.is_awaiting_sign(),
-            Phase::Handshaking(Hs::Server13(s)) => s.is_awaiting_early() || s.is_awaiting_sign(),
-            Phase::Handshaking(Hs::Client13(_) | Hs::Client12(_)) => status::crl_waiting(&self.c),
+            Phase::Handshaking(Hs::Server12(s)) => {
+                s.is_awaiting_lookup() || s.is_awaiting_sign() || status::crl_waiting(&self.c)
+            }
+            Phase::Handshaking(Hs::Server13(s)) => {
+                s.is_awaiting_early() || s.is_awaiting_sign() || status::crl_waiting(&self.c)
+            }
+            Phase::Handshaking(Hs::Client13(s)) => {
+                s.is_awaiting_sign() || status::crl_waiting(&self.c)
+            }
+            Phase::Handshaking(Hs::Client12(s)) => {
+                s.is_awaiting_sign() || status::crl_waiting(&self.c)
+            }
             _ => false,
         }
     }
@@ -347,6 +357,14 @@ impl Engine {
             },
             Phase::Handshaking(Hs::Server13(s)) => match s.poll_early(&mut self.c) {
                 Ok(next) => self.phase = Phase::Handshaking(next),
+                Err(e) => return Err(self.fail_at(e, false)),
+            },
+            Phase::Handshaking(Hs::Client13(s)) => match s.poll_sign(&mut self.c) {
+                Ok(next) => self.phase = Phase::handshaking_or_done(Hs::Client13(next)),
+                Err(e) => return Err(self.fail_at(e, false)),
+            },
+            Phase::Handshaking(Hs::Client12(s)) => match s.poll_sign(&mut self.c) {
+                Ok(next) => self.phase = Phase::handshaking_or_done(Hs::Client12(next)),
                 Err(e) => return Err(self.fail_at(e, false)),
             },
             other => self.phase = other,

@@ -46,6 +46,17 @@ pub(crate) enum Phase {
 }
 
 impl Phase {
+    /// `Traffic` once the state machine reached its end, else `Handshaking`.
+    pub(super) fn handshaking_or_done(hs: Hs) -> Self {
+        if hs.is_done() {
+            Phase::Traffic
+        } else {
+            Phase::Handshaking(hs)
+        }
+    }
+}
+
+impl Phase {
     /// The handshake state machine still runs (not failed).
     pub(crate) fn is_handshaking(&self) -> bool {
         matches!(self, Phase::Handshaking(_))

@@ -109,8 +109,9 @@ pub(crate) fn check_ocsp(c: &Common) -> Result<()> {
     }
 }
 
-/// Client: hands the CRL lookup callback, if set (and verification is on),
-/// one lookup per certificate of the server's chain. True if it did: the
+/// Hands the CRL lookup callback, if set (and verification is on), one
+/// lookup per certificate of the peer's chain (a client's: the server's; a
+/// server's: its client's). True if it did: the
 /// engine holds the next messages until every lookup is answered
 /// ([`crl_pending`]), and the chain is validated after that.
 pub(crate) fn start_crl_lookups(c: &mut Common) -> bool {
@@ -154,7 +155,7 @@ pub(crate) fn release_crl_hold(c: &mut Common) -> bool {
     }
 }
 
-/// The trust store to validate the server's chain with: the config's, plus
+/// The trust store to validate the peer's chain with: the config's, plus
 /// the CRLs the lookups gave.
 pub(crate) fn trust_for_peer(c: &Common) -> std::borrow::Cow<'_, crate::cert::TrustStore> {
     let trust = &c.config.inner.trust;

@@ -6,11 +6,12 @@
 //! Here: the echo service, the helpers and the named-file service the modules
 //! share, and the echo, handshake and receive tests; file bodies in `files`,
 //! record sizes in `records`, the ClientHello callback answering later in
-//! `hello`.
+//! `hello`, a server's CRL lookups for client chains answered later in `crl`.
 
 #[path = "../../../tests/integration/util.rs"]
 mod util;
 
+mod crl;
 mod early;
 mod files;
 mod hello;

@@ -1,10 +1,13 @@
 //! The TLS 1.2 client's answer to a CertificateRequest (RFC 5246 §7.4.6,
 //! §7.4.8): its Certificate (empty without a usable certificate) first in
 //! its flight and, with a certificate, a CertificateVerify after the
-//! ClientKeyExchange, signing every handshake message before it.
+//! ClientKeyExchange, signing every handshake message before it. The
+//! signature goes through `Common::sign`: with a private-key callback the
+//! flight parks ([`State::AwaitingSign`]) until the application completes it.
 
 use super::super::client_auth::choose_client_cert;
 use super::super::Common;
+use super::{send_ccs_and_finished, Handshake, State};
 use crate::cert::CertChainAndKey;
 use crate::crypto::hash::Transcript;
 use crate::error::{Error, Result};
@@ -12,6 +15,9 @@ use crate::msgs::enums::SignatureScheme;
 use crate::msgs::handshake::{
     Certificate12, CertificateRequest12, CertificateVerify, HandshakeMessage, HandshakePayload,
 };
+use crate::pkey::{PendingSign, Signing};
+use crate::record::protect::{Decrypter, Encrypter};
+use crate::tls12::prf;
 use std::sync::Arc;
 
 const RSA_SIGN: u8 = 1;
@@ -61,24 +67,89 @@ pub(super) fn send_certificate(
     )
 }
 
-/// Queues our CertificateVerify over every message so far.
-pub(super) fn send_verify(
+/// The flight after our ClientKeyExchange, parked until the application's
+/// signature arrives: Certificate and ClientKeyExchange stay queued, so the
+/// flight leaves in one piece (CertificateVerify, ChangeCipherSpec,
+/// Finished) once signed. No `Debug`: it holds the keys.
+pub(crate) struct PausedSign {
+    hs: Box<Handshake>,
+    keys: FlightKeys,
+    pending: PendingSign,
+}
+
+/// The keys the ClientKeyExchange made: ours for after our
+/// ChangeCipherSpec, the server's for after its.
+pub(super) struct FlightKeys {
+    pub(super) master: prf::MasterSecret,
+    pub(super) enc: Encrypter,
+    pub(super) dec: Decrypter,
+}
+
+/// After the ClientKeyExchange: our CertificateVerify over every message so
+/// far when we sent a certificate (signed in place or by the private-key
+/// operation, which may answer later), then ChangeCipherSpec and Finished.
+pub(super) fn verify_and_finish(
     c: &mut Common,
-    (ck, scheme): (Arc<CertChainAndKey>, SignatureScheme),
+    mut hs: Box<Handshake>,
+    chosen: Option<(Arc<CertChainAndKey>, SignatureScheme)>,
+    keys: FlightKeys,
+) -> Result<State> {
+    if let Some((ck, scheme)) = chosen {
+        let signed = hs
+            .transcript
+            .messages()
+            .ok_or_else(|| Error::internal("handshake messages were not kept"))?
+            .to_vec();
+        let signing = c.sign(&ck, scheme, signed)?;
+        c.info.signature_scheme = Some(scheme);
+        c.info.client_cert = Some(ck);
+        match signing {
+            Signing::Done(signature) => queue_verify(c, scheme, signature, &mut hs.transcript)?,
+            Signing::Pending(pending) => {
+                return Ok(State::AwaitingSign(Box::new(PausedSign {
+                    hs,
+                    keys,
+                    pending,
+                })))
+            }
+        }
+    }
+    finish(c, hs, keys)
+}
+
+impl PausedSign {
+    /// Goes on once the signature is in; itself while it is not.
+    pub(super) fn poll(self: Box<Self>, c: &mut Common) -> Result<State> {
+        let Some(signature) = self.pending.poll() else {
+            return Ok(State::AwaitingSign(self));
+        };
+        let scheme = self.pending.scheme();
+        let PausedSign { mut hs, keys, .. } = *self;
+        queue_verify(c, scheme, signature?, &mut hs.transcript)?;
+        finish(c, hs, keys)
+    }
+}
+
+fn queue_verify(
+    c: &mut Common,
+    scheme: SignatureScheme,
+    signature: Vec<u8>,
     transcript: &mut Transcript,
 ) -> Result<()> {
-    let signed = transcript
-        .messages()
-        .ok_or_else(|| Error::internal("handshake messages were not kept"))?;
-    let signature = ck.signing_key().sign(scheme, signed)?;
     c.queue_handshake(
         &HandshakeMessage::new(HandshakePayload::CertificateVerify(CertificateVerify {
             scheme,
             signature,
         })),
         transcript,
-    )?;
-    c.info.signature_scheme = Some(scheme);
-    c.info.client_cert = Some(ck);
-    Ok(())
+    )
+}
+
+/// Our ChangeCipherSpec and Finished; then the server's flight.
+fn finish(c: &mut Common, mut hs: Box<Handshake>, keys: FlightKeys) -> Result<State> {
+    let FlightKeys { master, enc, dec } = keys;
+    send_ccs_and_finished(c, enc, &master, &mut hs.transcript, b"client finished")?;
+    c.recv.state.set_next(dec)?;
+    hs.master = Some(master);
+    Ok(hs.after_server_flight())
 }

@@ -40,6 +40,9 @@ pub(crate) enum State {
     /// (an empty `session_ticket` in its ServerHello, RFC 5077 §3.3).
     ExpectNewTicket(Box<Handshake>),
     ExpectFinished(Box<Handshake>),
+    /// Our Certificate and ClientKeyExchange are queued; the
+    /// CertificateVerify waits for the private-key operation.
+    AwaitingSign(Box<client_auth::PausedSign>),
     Done,
 }
 
@@ -304,6 +307,20 @@ impl State {
         }
     }
 
+    /// Waiting for the private-key operation's signature.
+    pub(crate) fn is_awaiting_sign(&self) -> bool {
+        matches!(self, State::AwaitingSign(_))
+    }
+
+    /// Goes on once the private-key operation answered; the same state
+    /// while it has not.
+    pub(crate) fn poll_sign(self, c: &mut Common) -> Result<State> {
+        match self {
+            State::AwaitingSign(p) => p.poll(c),
+            other => Ok(other),
+        }
+    }
+
     fn name(&self) -> &'static str {
         match self {
             State::ExpectCertificate(_) => "expecting TLS 1.2 Certificate",
@@ -314,6 +331,7 @@ impl State {
             State::ExpectServerHelloDone(_) => "expecting ServerHelloDone",
             State::ExpectNewTicket(_) => "expecting NewSessionTicket",
             State::ExpectFinished(_) => "expecting server Finished",
+            State::AwaitingSign(_) => "waiting for the private key operation",
             State::Done => "connected",
         }
     }
@@ -418,13 +436,8 @@ impl Handshake {
         )?;
         // After the keys: the extended master secret's session hash ends
         // at ClientKeyExchange (RFC 7627 §3).
-        if let Some(chosen) = chosen.flatten() {
-            client_auth::send_verify(c, chosen, &mut self.transcript)?;
-        }
-        send_ccs_and_finished(c, enc, &master, &mut self.transcript, b"client finished")?;
-        c.recv.state.set_next(dec)?;
-        self.master = Some(master);
-        Ok(self.after_server_flight())
+        let keys = client_auth::FlightKeys { master, enc, dec };
+        client_auth::verify_and_finish(c, self, chosen.flatten(), keys)
     }
 
     /// What the server sends next: a NewSessionTicket if it said so, then

@@ -10,6 +10,7 @@ use crate::msgs::enums::CipherSuite;
 use crate::msgs::extensions::{PskOffer, PSK_DHE_KE, PSK_KE};
 use crate::msgs::handshake::{client_hello_binders_offset, HRR_RANDOM};
 use crate::psk::{ExternalPsk, PskHash};
+use crate::tls13::key_schedule::finished_verify_data;
 
 fn psk(id: &str, fill: u8, hash: PskHash) -> ExternalPsk {
     ExternalPsk::new(id.as_bytes(), &[fill; 32], hash).unwrap()

@@ -17,7 +17,7 @@ use crate::msgs::handshake::{
 use crate::msgs::joiner::RawHandshake;
 use crate::secrets::Secret;
 use crate::suites::{tls13_suite, Tls13Suite};
-use crate::tls13::key_schedule::{finished_verify_data, EarlySecret, HandshakeSecret};
+use crate::tls13::key_schedule::{EarlySecret, HandshakeSecret};
 
 mod client_auth;
 mod early;
@@ -40,6 +40,9 @@ pub(crate) enum State {
     ExpectCertificate(Box<Negotiated>),
     ExpectCertificateVerify(Box<Negotiated>),
     ExpectFinished(Box<Negotiated>),
+    /// Our Certificate is queued; its CertificateVerify waits for the
+    /// private-key operation.
+    AwaitingSign(Box<client_auth::PausedSign>),
     Done,
 }
 
@@ -142,6 +145,20 @@ impl State {
         }
     }
 
+    /// Waiting for the private-key operation's signature.
+    pub(crate) fn is_awaiting_sign(&self) -> bool {
+        matches!(self, State::AwaitingSign(_))
+    }
+
+    /// Goes on once the private-key operation answered; the same state
+    /// while it has not.
+    pub(crate) fn poll_sign(self, c: &mut Common) -> Result<State> {
+        match self {
+            State::AwaitingSign(p) => p.poll(c),
+            other => Ok(other),
+        }
+    }
+
     fn name(&self) -> &'static str {
         match self {
             State::Start => "starting",
@@ -151,6 +168,7 @@ impl State {
             State::ExpectCertificate(_) => "expecting Certificate",
             State::ExpectCertificateVerify(_) => "expecting CertificateVerify",
             State::ExpectFinished(_) => "expecting Finished",
+            State::AwaitingSign(_) => "waiting for the private key operation",
             State::Done => "connected",
         }
     }
@@ -587,33 +605,16 @@ impl Negotiated {
             self.suite,
             &client_hs,
         )?;
-        if let Some(req) = self.cert_request.take() {
-            client_auth::answer(c, req, &mut self.transcript)?;
-        }
-        let ours =
-            finished_verify_data(hash, &client_hs, self.transcript.current_hash().as_bytes());
-        c.queue_handshake(
-            &HandshakeMessage::new(HandshakePayload::Finished(ours.as_bytes().to_vec())),
-            &mut self.transcript,
-        )?;
-        c.install_app_write(self.suite, master.client_traffic())?;
-        c.resumption.ticket_base = Some(super::resume::TicketBase {
-            hash,
-            suite: self.suite.suite,
-            secret: master.resumption_secret(self.transcript.current_hash().as_bytes()),
-            auth_time: 0,
-            next_nonce: 0,
-        });
-        c.exporter = Some(super::common::Exporter::Tls13(
-            hash,
-            master.exporter_secret().clone(),
-        ));
-        c.traffic = Some(super::common::Traffic13 {
+        let flight = client_auth::SecondFlight {
+            transcript: self.transcript,
             suite: self.suite,
-            ours: master.client_traffic().clone(),
-            theirs: master.server_traffic().clone(),
-        });
-        Ok(State::Done)
+            client_hs,
+            master,
+        };
+        match self.cert_request.take() {
+            Some(req) => client_auth::answer(c, req, flight),
+            None => flight.finish(c),
+        }
     }
 }
 

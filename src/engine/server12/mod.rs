@@ -487,6 +487,8 @@ impl State {
                 if !s.client_verify_follows {
                     require_boundary(boundary, "ClientKeyExchange")?;
                 }
+                // A client chain whose CRL lookups the engine waited for.
+                super::client_auth::check_looked_up_chain(c)?;
                 s.handle_client_key_exchange(c, &cke.0, &msg)
             }
             (State::ExpectCertificateVerify(s), HandshakePayload::CertificateVerify(cv)) => {

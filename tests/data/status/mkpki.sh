@@ -1,8 +1,10 @@
 #!/bin/sh
 # Builds, in directory $1, a small PKI for the certificate-status tests:
-# root -> intermediate -> leaf (localhost), a second leaf, a delegated OCSP
+# root -> intermediate -> leaf (localhost), a second leaf, a client
+# certificate (clientAuth), a delegated OCSP
 # responder, OCSP responses (good, revoked, unknown, delegated, for the wrong
-# certificate) and CRLs (none revoked, leaf revoked, intermediate revoked).
+# certificate) and CRLs (none revoked, leaf revoked, client revoked,
+# intermediate revoked).
 # Made at test time so no validity date runs out in the repository.
 set -eu
 cd "$1"
@@ -27,6 +29,8 @@ sign leaf inter 0x2001 "/CN=localhost" \
   "subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature"
 sign other inter 0x2002 "/CN=other" \
   "subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature"
+sign client inter 0x2003 "/CN=Baton Status Client" \
+  "extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature"
 sign responder inter 0x3001 "/CN=Baton OCSP Responder" \
   "extendedKeyUsage=OCSPSigning\nkeyUsage=critical,digitalSignature"
 cat leaf.pem inter.pem > chain.pem
@@ -38,6 +42,7 @@ REV=240101000000Z
 printf 'V\t%s\t\t2001\tunknown\t/CN=localhost\n' $EXP > idx-good.txt
 printf 'V\t%s\t\t2002\tunknown\t/CN=other\n' $EXP >> idx-good.txt
 printf 'R\t%s\t%s\t2001\tunknown\t/CN=localhost\n' $EXP $REV > idx-leaf-revoked.txt
+printf 'R\t%s\t%s\t2003\tunknown\t/CN=Baton Status Client\n' $EXP $REV > idx-client-revoked.txt
 printf 'V\t%s\t\t1001\tunknown\t/CN=Baton Status Intermediate\n' $EXP > idx-root-good.txt
 printf 'R\t%s\t%s\t1001\tunknown\t/CN=Baton Status Intermediate\n' $EXP $REV > idx-inter-revoked.txt
 : > idx-empty.txt
@@ -65,5 +70,6 @@ crl() {
 }
 crl inter-none.crl idx-good.txt inter
 crl inter-leaf-revoked.crl idx-leaf-revoked.txt inter
+crl inter-client-revoked.crl idx-client-revoked.txt inter
 crl root-none.crl idx-root-good.txt root
 crl root-inter-revoked.crl idx-inter-revoked.txt root

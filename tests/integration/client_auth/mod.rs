@@ -1,7 +1,9 @@
 //! Mutual TLS against real peers, split by peer: `vs_openssl` (s_client with
 //! a certificate against a Baton server, and the Baton client against
 //! s_server -verify/-Verify), `vs_gnutls` (gnutls-cli and curl with a
-//! certificate) and `vs_rustls` (in process, both directions).
+//! certificate), `vs_rustls` (in process, both directions) and
+//! `vs_openssl_async` (the CRL lookup and private-key callbacks answered
+//! later, against s_client and s_server).
 //!
 //! The client certificates are made here with rcgen (a root, an
 //! intermediate, and leaves under it: a good clientAuth one with a SPIFFE
@@ -11,6 +13,7 @@
 
 mod vs_gnutls;
 mod vs_openssl;
+mod vs_openssl_async;
 mod vs_rustls;
 
 use crate::util::*;
