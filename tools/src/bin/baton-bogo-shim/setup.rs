@@ -495,6 +495,11 @@ pub fn config(o: &Options, shared: &Shared) -> Result<Setup, Outcome> {
             // (it still checks the handshake signature).
             b.disable_x509_verification();
         }
+        if o.async_mode {
+            // The client's CertificateVerify parks too once the handshake
+            // signs it through the callback (until then this is unused).
+            b.set_private_key_callback(crate::park::private_key_callback());
+        }
         b.request_ocsp_status(o.enable_ocsp_stapling);
         b.request_sct_list(o.enable_sct);
         // bssl_shim offers sessions itself (SSL_set_session): no store.
