@@ -16,6 +16,10 @@ pub struct Credential {
     pub cert_file: String,
     pub key_file: String,
     pub signing_prefs: Vec<u16>,
+    /// The OCSP response stapled with it (opaque bytes to BoringSSL).
+    pub ocsp_response: Vec<u8>,
+    /// The SignedCertificateTimestampList sent with it.
+    pub sct_list: Vec<u8>,
 }
 
 /// What the flags ask of one connection (initial or resumption handshake).
@@ -104,6 +108,22 @@ pub struct Options {
     /// Client, TLS 1.3: whether the newest ticket received allows 0-RTT
     /// (bssl_shim checks it both ways).
     pub expect_ticket_supports_early_data: bool,
+    /// Client: ask for an OCSP staple (`status_request`).
+    pub enable_ocsp_stapling: bool,
+    /// Client: ask for SCTs (`signed_certificate_timestamp`).
+    pub enable_sct: bool,
+    /// Client: the OCSP response the server must have stapled.
+    pub expect_ocsp_response: Option<Vec<u8>>,
+    /// Client: the SCT list the server must have sent.
+    pub expect_sct_list: Option<Vec<u8>>,
+    /// Server: a ClientHello callback (BoringSSL's early callback) that goes on.
+    pub use_early_callback: bool,
+    /// Server: a ClientHello callback that refuses the handshake.
+    pub fail_early_callback: bool,
+    /// BoringSSL's async mode: the private-key callback (and, with
+    /// `-use-early-callback`, the ClientHello callback) answers later, so
+    /// the handshake parks and is taken up again.
+    pub async_mode: bool,
 }
 
 /// The parsed command line.
@@ -190,23 +210,17 @@ const UNIMPLEMENTED: &[(&str, bool)] = &[
     ("-expect-resumable-across-names", false),
     ("-expect-early-data-reason", true),
     ("-early-write-after-message", true),
-    // Client certificates (issue 16), OCSP and SCT (issue 16).
+    // Client certificates and OCSP (issue 16): BoringSSL's callbacks.
     ("-use-client-ca-list", true),
     ("-expect-client-ca-list", true),
     ("-expect-certificate-types", true),
     ("-use-old-client-cert-callback", false),
     ("-retain-only-sha256-client-cert", false),
     ("-expect-sha256-client-cert", false),
-    ("-enable-ocsp-stapling", false),
-    ("-ocsp-response", true),
-    ("-expect-ocsp-response", true),
     ("-use-ocsp-callback", false),
     ("-set-ocsp-in-callback", false),
     ("-decline-ocsp-callback", false),
     ("-fail-ocsp-callback", false),
-    ("-enable-signed-cert-timestamps", false),
-    ("-signed-cert-timestamps", true),
-    ("-expect-signed-cert-timestamps", true),
     // Renegotiation.
     ("-renegotiate-once", false),
     ("-renegotiate-freely", false),
@@ -237,8 +251,6 @@ const UNIMPLEMENTED: &[(&str, bool)] = &[
     ("-requested-trust-anchors", true),
     ("-available-trust-anchors", true),
     // BoringSSL callbacks, hooks and knobs Baton has no equivalent of.
-    ("-use-early-callback", false),
-    ("-fail-early-callback", false),
     ("-install-ddos-callback", false),
     ("-fail-ddos-callback", false),
     ("-fail-cert-callback", false),
@@ -282,11 +294,10 @@ const UNIMPLEMENTED: &[(&str, bool)] = &[
     ("-no-server-name-ack", false),
 ];
 
-/// Flags that change nothing for Baton: BoringSSL API modes (async I/O,
-/// partial writes, peeking), debugging aids, and checks that a Baton
+/// Flags that change nothing for Baton: BoringSSL API modes (partial
+/// writes, peeking), debugging aids, and checks that a Baton
 /// handshake already guarantees.
 const IGNORED: &[(&str, bool)] = &[
-    ("-async", false),
     ("-partial-write", false),
     ("-peek-then-read", false),
     ("-handshake-twice", false),
@@ -310,6 +321,12 @@ fn why_unimplemented(name: &str) -> Option<&'static str> {
     Some(match name {
         "-use-ticket-callback" | "-use-ticket-aead-callback" | "-renew-ticket" | "-skip-ticket" => {
             "BoringSSL's ticket encryption callbacks; Baton seals tickets with its TicketKeys only"
+        }
+        "-use-ocsp-callback"
+        | "-set-ocsp-in-callback"
+        | "-decline-ocsp-callback"
+        | "-fail-ocsp-callback" => {
+            "BoringSSL's OCSP status callback (SSL_CTX_set_tlsext_status_cb); Baton staples the chain's response and validates a received one itself (OcspValidation)"
         }
         "-reverify-on-resume" => {
             "Baton does not verify the server's certificate again on a resumed connection"
@@ -499,6 +516,15 @@ impl Options {
             "-expect-accept-early-data" => self.expect_accept_early_data = true,
             "-expect-reject-early-data" => self.expect_reject_early_data = true,
             "-expect-ticket-supports-early-data" => self.expect_ticket_supports_early_data = true,
+            "-ocsp-response" => self.current_cred().ocsp_response = base64(name, v)?,
+            "-signed-cert-timestamps" => self.current_cred().sct_list = base64(name, v)?,
+            "-enable-ocsp-stapling" => self.enable_ocsp_stapling = true,
+            "-enable-signed-cert-timestamps" => self.enable_sct = true,
+            "-expect-ocsp-response" => self.expect_ocsp_response = Some(base64(name, v)?),
+            "-expect-signed-cert-timestamps" => self.expect_sct_list = Some(base64(name, v)?),
+            "-use-early-callback" => self.use_early_callback = true,
+            "-fail-early-callback" => self.fail_early_callback = true,
+            "-async" => self.async_mode = true,
             _ => return Ok(false),
         }
         Ok(true)
@@ -545,6 +571,11 @@ const OPTION_SWITCHES: &[&str] = &[
     "-expect-accept-early-data",
     "-expect-reject-early-data",
     "-expect-ticket-supports-early-data",
+    "-enable-ocsp-stapling",
+    "-enable-signed-cert-timestamps",
+    "-use-early-callback",
+    "-fail-early-callback",
+    "-async",
 ];
 
 /// Flags that the options know and that take a value.
@@ -581,6 +612,10 @@ const OPTION_VALUES: &[&str] = &[
     "-ticket-key",
     "-resumption-delay",
     "-expect-ticket-age-skew",
+    "-ocsp-response",
+    "-signed-cert-timestamps",
+    "-expect-ocsp-response",
+    "-expect-signed-cert-timestamps",
 ];
 
 fn option_takes_value(name: &str) -> Option<bool> {
@@ -700,191 +735,4 @@ pub fn parse(args: &[String]) -> Result<Flags, ParseError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn args(s: &[&str]) -> Vec<String> {
-        s.iter().map(|a| a.to_string()).collect()
-    }
-
-    #[test]
-    fn prefixes_values_and_credentials() {
-        let f = parse(&args(&[
-            "-port",
-            "4433",
-            "-shim-id",
-            "7",
-            "-server",
-            "-curves",
-            "29",
-            "-curves",
-            "23",
-            "-on-resume-expect-version",
-            "772",
-            "-cert-file",
-            "a.pem",
-            "-key-file",
-            "a.key",
-            "-new-x509-credential",
-            "-cert-file",
-            "b.pem",
-            "-signing-prefs",
-            "1027",
-            "-advertise-alpn",
-            "\u{3}foo\u{3}bar",
-            "-on-handshaker-bogus-flag-is-skipped",
-        ]));
-        // An unknown flag is unimplemented even behind -on-handshaker: its
-        // arity is unknown.
-        assert!(matches!(f, Err(ParseError::Unimplemented(_))));
-        let f = parse(&args(&[
-            "-port",
-            "4433",
-            "-shim-id",
-            "7",
-            "-server",
-            "-curves",
-            "29",
-            "-curves",
-            "23",
-            "-on-resume-expect-version",
-            "772",
-            "-cert-file",
-            "a.pem",
-            "-key-file",
-            "a.key",
-            "-new-x509-credential",
-            "-cert-file",
-            "b.pem",
-            "-signing-prefs",
-            "1027",
-            "-advertise-alpn",
-            "\u{3}foo\u{3}bar",
-        ]))
-        .unwrap();
-        assert_eq!((f.port, f.shim_id), (4433, 7));
-        assert!(f.initial.server && f.resume.server);
-        assert_eq!(f.initial.curves, [29, 23]);
-        assert_eq!(
-            (f.initial.expect_version, f.resume.expect_version),
-            (None, Some(772))
-        );
-        assert_eq!(f.initial.default_cred.cert_file, "a.pem");
-        assert_eq!(f.initial.credentials[0].cert_file, "b.pem");
-        assert_eq!(f.initial.credentials[0].signing_prefs, [1027]);
-        let alpn = alpn_list(f.initial.advertise_alpn.as_deref().unwrap());
-        assert_eq!(alpn, [b"foo".to_vec(), b"bar".to_vec()]);
-    }
-
-    #[test]
-    fn resumption_flags_go_to_their_connections() {
-        let f = parse(&args(&[
-            "-resume-count",
-            "2",
-            "-expect-session-miss",
-            "-on-resume-no-ticket",
-            "-on-resume-resumption-delay",
-            "10",
-            "-on-initial-expect-no-session",
-            "-ticket-key",
-            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4v",
-        ]))
-        .unwrap();
-        assert_eq!(f.initial.resume_count, 2);
-        assert!(f.initial.expect_session_miss && f.resume.expect_session_miss);
-        assert!(!f.initial.no_ticket && f.resume.no_ticket);
-        assert_eq!(
-            (f.initial.resumption_delay, f.resume.resumption_delay),
-            (0, 10)
-        );
-        assert!(f.initial.expect_no_session && !f.resume.expect_no_session);
-        let key: Vec<u8> = (0..48).collect();
-        assert_eq!(f.initial.ticket_key.as_deref(), Some(&key[..]));
-        let f = parse(&args(&[
-            "-expect-session-id",
-            "-on-initial-expect-no-session-id",
-            "-on-resume-expect-ticket-age-skew",
-            "-5",
-        ]))
-        .unwrap();
-        assert!(f.initial.expect_session_id && f.resume.expect_session_id);
-        assert!(f.initial.expect_no_session_id && !f.resume.expect_no_session_id);
-        assert_eq!(
-            (
-                f.initial.expect_ticket_age_skew,
-                f.resume.expect_ticket_age_skew
-            ),
-            (0, -5)
-        );
-    }
-
-    #[test]
-    fn early_data_flags_and_the_retry_connection() {
-        let f = parse(&args(&[
-            "-resume-count",
-            "1",
-            "-enable-early-data",
-            "-on-resume-expect-reject-early-data",
-            "-on-resume-shim-writes-first",
-            "-on-retry-expect-alpn",
-            "foo",
-            "-expect-ticket-supports-early-data",
-        ]))
-        .unwrap();
-        for o in [&f.initial, &f.resume, &f.retry] {
-            assert!(o.enable_early_data && o.expect_ticket_supports_early_data);
-        }
-        assert!(f.resume.expect_reject_early_data && f.resume.shim_writes_first);
-        // The retry has the unprefixed flags and its own, not -on-resume's.
-        assert!(!f.retry.expect_reject_early_data && !f.retry.shim_writes_first);
-        assert_eq!(f.retry.expect_alpn.as_deref(), Some("foo"));
-        assert_eq!(f.resume.expect_alpn, None);
-    }
-
-    #[test]
-    fn base64_values() {
-        assert_eq!(base64("-x", "").unwrap(), b"");
-        assert_eq!(base64("-x", "Zg==").unwrap(), b"f");
-        assert_eq!(base64("-x", "Zm8=").unwrap(), b"fo");
-        assert_eq!(base64("-x", "Zm9v").unwrap(), b"foo");
-        assert_eq!(base64("-x", "+/+/").unwrap(), [0xfb, 0xff, 0xbf]);
-        for bad in ["Zg", "Zg=", "Z===", "Zm9v!A==", "=Zm9"] {
-            assert!(
-                matches!(base64("-x", bad), Err(ParseError::Invalid(_))),
-                "{bad}"
-            );
-        }
-    }
-
-    #[test]
-    fn absent_features_are_unimplemented_only_where_they_apply() {
-        assert!(matches!(
-            parse(&args(&["-dtls"])),
-            Err(ParseError::Unimplemented(_))
-        ));
-        // A resumption-only flag matters only if a resumption runs.
-        assert!(parse(&args(&["-on-resume-use-ticket-callback"])).is_ok());
-        assert!(matches!(
-            parse(&args(&[
-                "-resume-count",
-                "1",
-                "-on-resume-use-ticket-callback"
-            ])),
-            Err(ParseError::Unimplemented(_))
-        ));
-        // So does one for the handshake after a 0-RTT rejection.
-        let reason = ["-on-retry-expect-early-data-reason", "peer_declined"];
-        assert!(parse(&args(&reason)).is_ok());
-        assert!(matches!(
-            parse(&args(&["-resume-count", "1", reason[0], reason[1]])),
-            Err(ParseError::Unimplemented(_))
-        ));
-        // Ignored flags take their value along.
-        let f = parse(&args(&["-write-settings", "x", "-server"])).unwrap();
-        assert!(f.initial.server);
-        assert!(matches!(
-            parse(&args(&["-port"])),
-            Err(ParseError::Invalid(_))
-        ));
-    }
-}
+mod tests;

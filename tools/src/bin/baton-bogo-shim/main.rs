@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 mod flags;
+mod park;
 mod setup;
 
 use baton::early::EarlyDataStatus;
@@ -172,11 +173,19 @@ struct Run<'a> {
     origin: Origin,
 }
 
-/// The peer's signature algorithm and the group of a full handshake.
+/// The peer's signature algorithm, the group, and the server's OCSP
+/// response and SCT list of a full handshake.
 #[derive(Clone, Copy, Default)]
 struct Origin {
     sigalg: Option<u16>,
     curve: Option<u16>,
+    /// Leaked (a few bytes, once per connection) to keep `Origin` `Copy`.
+    ocsp: Option<&'static [u8]>,
+    sct: Option<&'static [u8]>,
+}
+
+fn leak_bytes(b: Option<&[u8]>) -> Option<&'static [u8]> {
+    b.map(|b| &*Box::leak(b.to_vec().into_boxed_slice()))
 }
 
 impl Run<'_> {
@@ -184,16 +193,22 @@ impl Run<'_> {
     /// them: this handshake's, or on resumption the original handshake's
     /// where this one had none (no signature; no key exchange in TLS 1.2).
     fn origin(&self, conn: &Connection) -> Origin {
-        let this = Origin {
-            sigalg: conn.peer_signature_scheme().map(|s| s.0),
-            curve: conn.kx_group().map(|g| g.0),
-        };
+        let sigalg = conn.peer_signature_scheme().map(|s| s.0);
+        let curve = conn.kx_group().map(|g| g.0);
         if !conn.is_resumed() {
-            return this;
+            return Origin {
+                sigalg,
+                curve,
+                ocsp: leak_bytes(conn.ocsp_response()),
+                sct: leak_bytes(conn.sct_list()),
+            };
         }
+        // BoringSSL's session keeps the staples of the full handshake; a
+        // TLS 1.2 server's SCTs on resumption are ignored.
         Origin {
-            sigalg: this.sigalg.or(self.origin.sigalg),
-            curve: this.curve.or(self.origin.curve),
+            sigalg: sigalg.or(self.origin.sigalg),
+            curve: curve.or(self.origin.curve),
+            ..self.origin
         }
     }
 }
@@ -269,6 +284,8 @@ fn connection<'a>(
 ) -> Result<(Origin, &'a Options), Outcome> {
     let (o, setup) = (run.o, run.setup);
     let offers_session = offer.is_some();
+    // Count only this connection's parked signatures.
+    park::take_parked_signatures();
     let mut conn = if o.server {
         Connection::new_server(&setup.config)
     } else {
@@ -333,7 +350,7 @@ fn connection<'a>(
     let early_use =
         o.shim_writes_first || o.shim_shuts_down || o.key_update || o.export_keying_material > 0;
     if !o.implicit_handshake || early_use {
-        conn.negotiate()?;
+        park::again(|| conn.negotiate())?;
     }
     if conn.is_handshake_complete() {
         check(run, &conn)?;
@@ -384,7 +401,7 @@ fn read_early_data(conn: &mut Connection) -> Result<Vec<u8>, Outcome> {
     let mut left = Vec::new();
     let mut buf = [0u8; 16384];
     loop {
-        let n = conn.recv_early_data(&mut buf)?;
+        let n = park::again(|| conn.recv_early_data(&mut buf))?;
         if n == 0 {
             return Ok(left);
         }
@@ -410,7 +427,7 @@ fn early_data_client(
     first: &[u8],
 ) -> Result<Option<usize>, Outcome> {
     let data = if o.shim_writes_first { first } else { b"" };
-    let sent = conn.send_early_data(data)?;
+    let sent = park::again(|| conn.send_early_data(data))?;
     // bssl_shim exports where its handshake call returns, which for a
     // client offering 0-RTT is before the server's answer: there it fails.
     if o.export_keying_material > 0 {
@@ -421,7 +438,7 @@ fn early_data_client(
             &mut out,
         )?;
     }
-    conn.negotiate()?;
+    park::again(|| conn.negotiate())?;
     match conn.early_data_status() {
         EarlyDataStatus::Rejected if o.expect_reject_early_data => Ok(None),
         EarlyDataStatus::Rejected => Err(Outcome::Failed(
@@ -438,7 +455,7 @@ fn early_data_client(
 
 fn send_all(conn: &mut Connection, mut data: &[u8]) -> Result<(), Outcome> {
     while !data.is_empty() {
-        let n = conn.send(data)?;
+        let n = park::again(|| conn.send(data))?;
         data = &data[n..];
     }
     Ok(())
@@ -483,7 +500,7 @@ fn echo(run: &Run, conn: &mut Connection) -> Result<(), Outcome> {
         if o.key_update_before_read {
             conn.request_key_update(false)?;
         }
-        let n = match conn.recv(&mut buf) {
+        let n = match park::again(|| conn.recv(&mut buf)) {
             Ok(0) => {
                 check_late(conn, &mut unchecked)?;
                 // close_notify: answer it when asked to check the shutdown.
@@ -604,6 +621,21 @@ fn check(run: &Run, conn: &Connection) -> Result<(), Outcome> {
             conn.resumed_ticket_age_skew().unwrap_or(0),
             o.expect_ticket_age_skew,
         )?;
+    }
+    // Async mode: a server's full handshake signed through the parked
+    // private-key path (a PSK handshake signs nothing).
+    if o.server && o.async_mode && !conn.is_resumed() && conn.negotiated_psk_identity().is_none() {
+        want(
+            "signatures answered late",
+            park::take_parked_signatures() > 0,
+            true,
+        )?;
+    }
+    if let Some(want_ocsp) = &o.expect_ocsp_response {
+        want("OCSP response", run.origin(conn).ocsp, Some(&want_ocsp[..]))?;
+    }
+    if let Some(want_sct) = &o.expect_sct_list {
+        want("SCT list", run.origin(conn).sct, Some(&want_sct[..]))?;
     }
     if let Some(i) = o.expect_selected_credential {
         // A server's certificate, or the one a client sent.

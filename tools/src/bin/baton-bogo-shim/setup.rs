@@ -6,10 +6,11 @@ use crate::flags::{alpn_list, Options};
 use crate::Outcome;
 use baton::early::{AntiReplayMode, AntiReplayStore, Claim};
 use baton::resumption::MemorySessionCache;
-use baton::{CertChainAndKey, CipherSuite, Config, NamedGroup, SecurityPolicy, SignatureScheme};
 use baton::{
-    CertVerdict, ClientAuth, ProtocolVersion, RenegotiationRefusal, SavedSession, TicketKeys,
+    AlertDescription, CertVerdict, ClientAuth, ClientHelloAction, ProtocolVersion,
+    RenegotiationRefusal, SavedSession, TicketKeys,
 };
+use baton::{CertChainAndKey, CipherSuite, Config, NamedGroup, SecurityPolicy, SignatureScheme};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -346,6 +347,20 @@ impl AntiReplayStore for EveryClaimFresh {
     }
 }
 
+/// Staples a credential's OCSP response and SCT list to its chain.
+fn staple(ck: &CertChainAndKey, c: &crate::flags::Credential) -> Result<(), Outcome> {
+    if !c.ocsp_response.is_empty() {
+        // BoringSSL staples any bytes; Baton only a DER OCSPResponse.
+        ck.set_ocsp_response(&c.ocsp_response)
+            .map_err(|e| Outcome::Failed(format!("-ocsp-response: {e}")))?;
+    }
+    if !c.sct_list.is_empty() {
+        ck.set_sct_list(&c.sct_list)
+            .map_err(|e| Outcome::Failed(format!("-signed-cert-timestamps: {e}")))?;
+    }
+    Ok(())
+}
+
 /// A connection's configuration, and the certificate chain of each
 /// credential (for `-expect-selected-credential`; index -1 is the default).
 pub struct Setup {
@@ -397,6 +412,7 @@ pub fn config(o: &Options, shared: &Shared) -> Result<Setup, Outcome> {
         for (i, c) in creds {
             match CertChainAndKey::from_pem_files(&c.cert_file, &c.key_file) {
                 Ok(ck) => {
+                    staple(&ck, c)?;
                     chains.push((i, ck.chain().to_vec()));
                     b.add_cert_chain_and_key(ck);
                 }
@@ -407,6 +423,21 @@ pub fn config(o: &Options, shared: &Shared) -> Result<Setup, Outcome> {
                     )))
                 }
             }
+        }
+        if o.async_mode {
+            b.set_private_key_callback(crate::park::private_key_callback());
+        }
+        if o.use_early_callback || o.fail_early_callback {
+            // BoringSSL's select_certificate_cb: ssl_select_cert_error is
+            // a handshake_failure alert (CONNECTION_REJECTED).
+            let (fail, async_mode) = (o.fail_early_callback, o.async_mode && o.use_early_callback);
+            b.set_client_hello_callback(move |_| {
+                if fail {
+                    ClientHelloAction::Reject(AlertDescription::HANDSHAKE_FAILURE)
+                } else {
+                    crate::park::hello_continue(async_mode)
+                }
+            });
         }
         b.set_ticket_keys(shared.keys.clone());
         b.set_session_cache(shared.cache.clone());
@@ -464,6 +495,13 @@ pub fn config(o: &Options, shared: &Shared) -> Result<Setup, Outcome> {
             // (it still checks the handshake signature).
             b.disable_x509_verification();
         }
+        if o.async_mode {
+            // The client's CertificateVerify parks too once the handshake
+            // signs it through the callback (until then this is unused).
+            b.set_private_key_callback(crate::park::private_key_callback());
+        }
+        b.request_ocsp_status(o.enable_ocsp_stapling);
+        b.request_sct_list(o.enable_sct);
         // bssl_shim offers sessions itself (SSL_set_session): no store.
         b.set_client_session_store(None);
         let received = shared.received.clone();
