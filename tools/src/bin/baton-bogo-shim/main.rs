@@ -622,9 +622,15 @@ fn check(run: &Run, conn: &Connection) -> Result<(), Outcome> {
             o.expect_ticket_age_skew,
         )?;
     }
-    // Async mode: a server's full handshake signed through the parked
-    // private-key path (a PSK handshake signs nothing).
-    if o.server && o.async_mode && !conn.is_resumed() && conn.negotiated_psk_identity().is_none() {
+    // Async mode: a server's full handshake, and a client that sent a
+    // certificate, signed through the parked private-key path (a PSK
+    // handshake signs nothing).
+    let client_signed = !o.server && conn.client_cert().is_some();
+    if (o.server || client_signed)
+        && o.async_mode
+        && !conn.is_resumed()
+        && conn.negotiated_psk_identity().is_none()
+    {
         want(
             "signatures answered late",
             park::take_parked_signatures() > 0,
