@@ -315,8 +315,11 @@ pub fn main(p: Args) -> Result<(), Failure> {
         .parse()
         .map_err(|_| Failure::Usage(format!("--listen wants IP:PORT, got {listen:?}")))?;
 
-    // Before any worker starts, so that none of them takes these signals.
-    crate::signals::block().map_err(|e| format!("blocking signals: {e}"))?;
+    // Before any worker starts, so that none of them takes these signals,
+    // and before the listener opens, so that one sent once the address is
+    // printed is caught rather than killing the process.
+    let mut signals =
+        crate::signals::Listener::new().map_err(|e| format!("catching signals: {e}"))?;
     let cfg = RuntimeConfig {
         listen,
         workers,
@@ -342,7 +345,7 @@ pub fn main(p: Args) -> Result<(), Failure> {
     let _ = io::stdout().flush();
 
     loop {
-        match crate::signals::wait() {
+        match signals.wait() {
             Ok(crate::signals::Signal::Report) => {
                 for s in rt.stats() {
                     eprintln!("{s}");
