@@ -297,3 +297,14 @@ pub fn send_all(conn: &mut KernelSession, mut data: &[u8]) -> Result<(), Error> 
     }
     conn.flush()
 }
+
+#[cfg(test)]
+mod tests {
+    /// clap's own consistency checks on every subcommand's declarations
+    /// (duplicate names, bad defaults, ...), which it otherwise makes only
+    /// when that subcommand is parsed in a debug build.
+    #[test]
+    fn command_line_is_consistent() {
+        <super::Cli as clap::CommandFactory>::command().debug_assert();
+    }
+}
