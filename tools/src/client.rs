@@ -6,10 +6,10 @@
 //! the socket together; Baton says through `Blocked` which way the socket must
 //! become ready before a call can go on.
 
-use crate::args::{flag, value, Opt};
+use crate::args::{PolicyAlpn, PskArgs};
 use crate::{
     apply_common, apply_psk, build, client_identity, enable_ktls, handshake_line, ktls_mode,
-    parse_or_help, Failure, PSK_HELP, PSK_OPTS,
+    Failure,
 };
 use baton::{AlertDescription, Blocked, Config, Connection, Error, KernelSession, Mode};
 use baton_ktls::KtlsMode;
@@ -21,23 +21,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-const HELP_HEAD: &str = "\
-usage: baton client HOST:PORT [options]
-
-  --ca FILE         trust only the certificates in FILE (PEM) instead of the system store
-  --sni NAME        server name to send and verify (default: HOST, unless HOST is an IP address)
-  --policy NAME     security policy (default: the library's default)
-  --alpn LIST       ALPN protocols in preference order, comma-separated
-  --insecure        do not verify the server's certificate (testing only)
-  --cert FILE       a client certificate chain, PEM, leaf first, sent when the
-                    server asks for one (the handshake line then ends in
-                    ` client=NAME`, the common name of the one sent, or none)
-  --key FILE        its private key, PEM (with --cert)
-  --ktls MODE       kernel TLS after the handshake: auto (default), off, or
-                    require (fail where the kernel can't take both directions)
-";
-
-const HELP_TAIL: &str = "
+const HELP_TAIL: &str = "\
 With a PSK the client offers it (TLS 1.3); a server that takes it sends no
 certificate, and one that does not is verified as usual.
 
@@ -45,44 +29,56 @@ Prints the handshake line (ending in ` psk=ID` when the server took the PSK)
 and the kTLS line (who protects the records, per direction) to stderr, then
 copies stdin to the server and the server's data to stdout. At stdin EOF it
 sends close_notify and waits for the server's; exits 0 once both sides have
-closed cleanly.
-";
+closed cleanly.";
 
-const OPTS: &[Opt] = &[
-    value("--ca"),
-    value("--sni"),
-    value("--policy"),
-    value("--alpn"),
-    flag("--insecure"),
-    value("--cert"),
-    value("--key"),
-    value("--ktls"),
-    PSK_OPTS[0],
-    PSK_OPTS[1],
-    PSK_OPTS[2],
-    crate::status::CLIENT_OPTS[0],
-    crate::status::CLIENT_OPTS[1],
-];
+/// `baton client`'s options.
+#[derive(clap::Args, Debug)]
+#[command(after_help = HELP_TAIL)]
+pub struct Args {
+    /// the server to connect to
+    #[arg(value_name = "HOST:PORT")]
+    target: String,
+    /// trust only the certificates in FILE (PEM) instead of the system store
+    #[arg(long, value_name = "FILE")]
+    ca: Option<String>,
+    /// server name to send and verify (default: HOST, unless HOST is an IP
+    /// address)
+    #[arg(long, value_name = "NAME")]
+    sni: Option<String>,
+    #[command(flatten)]
+    common: PolicyAlpn,
+    /// do not verify the server's certificate (testing only)
+    #[arg(long)]
+    insecure: bool,
+    /// a client certificate chain, PEM, leaf first, sent when the server asks
+    /// for one (the handshake line then ends in ` client=NAME`, the common
+    /// name of the one sent, or none)
+    #[arg(long, value_name = "FILE")]
+    cert: Option<String>,
+    /// its private key, PEM (with --cert)
+    #[arg(long, value_name = "FILE")]
+    key: Option<String>,
+    /// kernel TLS after the handshake: auto (default), off, or require (fail
+    /// where the kernel can't take both directions)
+    #[arg(long, value_name = "MODE")]
+    ktls: Option<String>,
+    #[command(flatten)]
+    status: crate::status::ClientArgs,
+    #[command(flatten)]
+    psk: PskArgs,
+}
 
 /// How long connecting and the handshake may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub fn main(argv: &[String]) -> Result<(), Failure> {
-    let help = format!(
-        "{HELP_HEAD}{}{PSK_HELP}{HELP_TAIL}",
-        crate::status::CLIENT_HELP
-    );
-    let Some(p) = parse_or_help(argv, OPTS, &help)? else {
-        return Ok(());
-    };
-    let [target] = p.positional.as_slice() else {
-        return Err(Failure::Usage("expected exactly one HOST:PORT".into()));
-    };
+/// `baton client`.
+pub fn main(p: Args) -> Result<(), Failure> {
+    let target = &p.target;
     let (host, _port) = split_host_port(target).map_err(Failure::Usage)?;
     let ip_literal = host.parse::<IpAddr>().ok();
-    let ktls = ktls_mode(&p)?;
+    let ktls = ktls_mode(p.ktls.as_deref())?;
 
-    let mut b = match p.value("--ca") {
+    let mut b = match &p.ca {
         Some(ca) => {
             let mut b = Config::builder_minimal();
             b.set_verification_ca_location(Some(Path::new(ca)), None)
@@ -91,9 +87,9 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
         }
         None => Config::builder(),
     };
-    apply_common(&mut b, &p)?;
-    let psk = apply_psk(&mut b, &p)?;
-    let client_cert = match (p.value("--cert"), p.value("--key")) {
+    apply_common(&mut b, &p.common)?;
+    let psk = apply_psk(&mut b, &p.psk)?;
+    let client_cert = match (&p.cert, &p.key) {
         (Some(cert), Some(key)) => {
             let chain = baton::CertChainAndKey::from_pem_files(cert, key)
                 .map_err(|e| format!("loading {cert} and {key}: {e}"))?;
@@ -103,9 +99,9 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
         (None, None) => false,
         _ => return Err(Failure::Usage("--cert and --key go together".into())),
     };
-    crate::status::apply_client(&mut b, &p)?;
-    let sni = p.value("--sni").map(str::to_string);
-    if p.flag("--insecure") {
+    crate::status::apply_client(&mut b, &p.status)?;
+    let sni = p.sni.clone();
+    if p.insecure {
         b.disable_x509_verification();
     } else if let (None, Some(ip)) = (&sni, ip_literal) {
         // No SNI for an IP address (RFC 6066 §3), but the certificate must still
@@ -155,11 +151,8 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
         line.push_str(&client_identity(&conn));
     }
     eprintln!("{line}");
-    if p.flag("--ocsp") {
-        eprintln!(
-            "{}",
-            crate::status::client_line(&conn, !p.flag("--insecure"))
-        );
+    if p.status.ocsp {
+        eprintln!("{}", crate::status::client_line(&conn, !p.insecure));
     }
     let (mut conn, line) = enable_ktls(conn, ktls, &peer)?;
     eprintln!("{line}");

@@ -20,31 +20,41 @@ use baton::{
 };
 use std::process::ExitCode;
 
-const USAGE: &str = "\
-usage: baton <command> [options]
+/// `baton`'s command line: one subcommand, each with its own `--help`.
+#[derive(clap::Parser, Debug)]
+#[command(
+    name = "baton",
+    about = "A TLS client and server for trying Baton against other stacks, and an HTTPS static file server.",
+    after_help = ENV_HELP
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-commands:
-  server --listen ADDR --cert CHAIN.pem --key KEY.pem [--policy NAME] [--alpn LIST] [--echo]
-  server --listen ADDR --psk-identity ID --psk-secret HEX [--psk-hash sha256|sha384] [...]
-      Accept TLS connections (one thread each). Prints one line per handshake to stderr.
-      With --echo, sends application data back; otherwise reads and discards it.
-      With a TLS 1.3 external PSK, --cert/--key are optional. --ocsp FILE staples a DER OCSP response.
-  client HOST:PORT [--ca FILE] [--sni NAME] [--policy NAME] [--alpn LIST] [--insecure]
-                   [--psk-identity ID --psk-secret HEX [--psk-hash sha256|sha384]]
-      Connect, then copy stdin to the connection and the connection to stdout.
-      At stdin EOF, sends close_notify and waits for the peer's.
-      --ocsp asks for, checks and reports the stapled OCSP response; --crl FILE adds CRLs.
-  serve [DIR] [--listen ADDR] [--cert CHAIN.pem --key KEY.pem]... [--cert-dir DIR]
-      Serve DIR (default .) over HTTPS/1.1 (default 127.0.0.1:8443). Without
-      --cert/--key, generates a self-signed P-256 certificate for localhost and 127.0.0.1.
-      Resumes sessions (tickets; --ticket-keys and --session-cache share them via Redis).
-  ticket-keys rotate|list --redis redis://HOST:PORT/KEYPREFIX
-      Publish a new ticket key for the servers of a fleet and retire old ones, or list them.
+/// The subcommands.
+// One value, parsed once at start: the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// Accept TLS connections (one thread each); print one line per handshake
+    /// to stderr; echo or discard what the peer sends.
+    Server(server::Args),
+    /// Connect, then copy stdin to the connection and the connection to
+    /// stdout; at stdin EOF, send close_notify and wait for the peer's.
+    Client(client::Args),
+    /// Serve a directory over HTTPS/1.1 (io_uring, kernel TLS, resumption).
+    Serve(serve::Args),
+    /// Publish a new ticket key for the servers of a fleet and retire old
+    /// ones, or list them (Redis).
+    TicketKeys(sessions::TicketKeysArgs),
+}
 
+/// What every command honours from the environment.
+const ENV_HELP: &str = "\
 LIST is comma-separated, e.g. h2,http/1.1. Run `baton <command> --help` for details.
 SSLKEYLOGFILE=FILE: every command appends its TLS secrets to FILE (NSS key log
-format, for Wireshark). Debugging only: the file decrypts the traffic.
-";
+format, for Wireshark). Debugging only: the file decrypts the traffic.";
 
 /// How a subcommand failed: a usage mistake (exit 2) or a runtime failure (exit 1).
 #[derive(Debug)]
@@ -62,27 +72,19 @@ impl From<String> for Failure {
 }
 
 fn main() -> ExitCode {
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    let Some((cmd, rest)) = argv.split_first() else {
-        eprint!("{USAGE}");
-        return ExitCode::from(2);
-    };
-    let result = match cmd.as_str() {
-        "server" => server::main(rest),
-        "client" => client::main(rest),
-        "serve" => serve::main(rest),
-        "ticket-keys" => sessions::ticket_keys_main(rest),
-        "-h" | "--help" | "help" => {
-            print!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        other => Err(Failure::Usage(format!("unknown command {other:?}"))),
+    // clap prints help (exit 0) or the usage error (exit 2) itself.
+    let cli = <Cli as clap::Parser>::parse();
+    let result = match cli.command {
+        Command::Server(a) => server::main(a),
+        Command::Client(a) => client::main(a),
+        Command::Serve(a) => serve::main(a),
+        Command::TicketKeys(a) => sessions::ticket_keys_main(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Usage(msg)) => {
-            eprintln!("error: {msg}\n");
-            eprint!("{USAGE}");
+            // The same shape and status as clap's own usage errors.
+            eprintln!("error: {msg}\n\nFor more information, try '--help'.");
             ExitCode::from(2)
         }
         Err(Failure::Run(msg)) => {
@@ -92,28 +94,13 @@ fn main() -> ExitCode {
     }
 }
 
-/// Parses a subcommand's arguments, turning parse errors into usage failures.
-/// Returns `None` after printing help if `-h`/`--help` was given.
-fn parse_or_help(
-    argv: &[String],
-    opts: &[args::Opt],
-    help: &str,
-) -> Result<Option<args::Parsed>, Failure> {
-    let p = args::parse(argv, opts).map_err(Failure::Usage)?;
-    if p.help {
-        print!("{help}");
-        return Ok(None);
-    }
-    Ok(Some(p))
-}
-
 /// Applies the options shared by `client` and `server`: `--policy` and `--alpn`.
-fn apply_common(b: &mut ConfigBuilder, p: &args::Parsed) -> Result<(), Failure> {
-    if let Some(name) = p.value("--policy") {
+fn apply_common(b: &mut ConfigBuilder, p: &args::PolicyAlpn) -> Result<(), Failure> {
+    if let Some(name) = &p.policy {
         b.security_policy(name)
             .map_err(|e| Failure::Usage(format!("--policy {name}: {e}")))?;
     }
-    if let Some(list) = p.value("--alpn") {
+    if let Some(list) = &p.alpn {
         let protos = args::alpn_list(list).map_err(Failure::Usage)?;
         let refs: Vec<&str> = protos.iter().map(String::as_str).collect();
         b.set_alpn_preferences(&refs)
@@ -122,23 +109,11 @@ fn apply_common(b: &mut ConfigBuilder, p: &args::Parsed) -> Result<(), Failure> 
     Ok(())
 }
 
-/// The server's client-authentication options, shared by `server` and `serve`.
-pub const CLIENT_AUTH_OPTS: [args::Opt; 2] =
-    [args::value("--client-auth"), args::value("--client-ca")];
-
-/// The `--help` lines for [`CLIENT_AUTH_OPTS`].
-pub const CLIENT_AUTH_HELP: &str = "  --client-auth MODE
-                    ask clients for a certificate: none (default), optional
-                    (a client without one connects unauthenticated) or required
-  --client-ca FILE  the CAs (PEM) that issue client certificates; needed with
-                    --client-auth optional|required, and the only ones trusted
-";
-
 /// Applies `--client-auth`/`--client-ca` to a server's builder; returns
 /// whether clients are asked for a certificate.
-pub fn apply_client_auth(b: &mut ConfigBuilder, p: &args::Parsed) -> Result<bool, Failure> {
+pub fn apply_client_auth(b: &mut ConfigBuilder, p: &args::ClientAuthArgs) -> Result<bool, Failure> {
     use baton::ClientAuth;
-    let mode = match p.value("--client-auth").unwrap_or("none") {
+    let mode = match p.client_auth.as_deref().unwrap_or("none") {
         "none" => ClientAuth::None,
         "optional" => ClientAuth::Optional,
         "required" => ClientAuth::Required,
@@ -148,7 +123,7 @@ pub fn apply_client_auth(b: &mut ConfigBuilder, p: &args::Parsed) -> Result<bool
             )))
         }
     };
-    match (mode, p.value("--client-ca")) {
+    match (mode, p.client_ca.as_deref()) {
         (ClientAuth::None, None) => return Ok(false),
         (ClientAuth::None, Some(_)) => {
             return Err(Failure::Usage(
@@ -191,28 +166,13 @@ pub fn client_identity(conn: &Session) -> String {
     )
 }
 
-/// The options of a TLS 1.3 external PSK, shared by `client` and `server`.
-pub const PSK_OPTS: [args::Opt; 3] = [
-    args::value("--psk-identity"),
-    args::value("--psk-secret"),
-    args::value("--psk-hash"),
-];
-
-/// The `--help` lines for [`PSK_OPTS`].
-pub const PSK_HELP: &str =
-    "  --psk-identity ID a TLS 1.3 external PSK: its identity (sent in the clear)
-  --psk-secret HEX  ... and its secret, 16 to 64 bytes in hex (a random key,
-                    never a password); give both or neither
-  --psk-hash HASH   ... and the hash it is bound to: sha256 (default) or sha384
-";
-
 /// Adds the PSK that `--psk-identity`/`--psk-secret`/`--psk-hash` describe,
 /// if any; returns whether one was added.
-fn apply_psk(b: &mut ConfigBuilder, p: &args::Parsed) -> Result<bool, Failure> {
-    let (id, secret) = match (p.value("--psk-identity"), p.value("--psk-secret")) {
+fn apply_psk(b: &mut ConfigBuilder, p: &args::PskArgs) -> Result<bool, Failure> {
+    let (id, secret) = match (p.psk_identity.as_deref(), p.psk_secret.as_deref()) {
         (Some(id), Some(secret)) => (id, secret),
         (None, None) => {
-            return match p.value("--psk-hash") {
+            return match p.psk_hash {
                 Some(_) => Err(Failure::Usage(
                     "--psk-hash needs --psk-identity and --psk-secret".into(),
                 )),
@@ -222,7 +182,7 @@ fn apply_psk(b: &mut ConfigBuilder, p: &args::Parsed) -> Result<bool, Failure> {
         (Some(_), None) => return Err(Failure::Usage("--psk-identity needs --psk-secret".into())),
         (None, Some(_)) => return Err(Failure::Usage("--psk-secret needs --psk-identity".into())),
     };
-    let hash = match p.value("--psk-hash").unwrap_or("sha256") {
+    let hash = match p.psk_hash.as_deref().unwrap_or("sha256") {
         "sha256" => PskHash::Sha256,
         "sha384" => PskHash::Sha384,
         other => {
@@ -308,9 +268,8 @@ fn printable(bytes: &[u8]) -> String {
 }
 
 /// `--ktls auto|off|require` (default auto).
-pub fn ktls_mode(p: &args::Parsed) -> Result<baton_ktls::KtlsMode, Failure> {
-    p.value("--ktls")
-        .unwrap_or("auto")
+pub fn ktls_mode(ktls: Option<&str>) -> Result<baton_ktls::KtlsMode, Failure> {
+    ktls.unwrap_or("auto")
         .parse()
         .map_err(|e: baton::Error| Failure::Usage(format!("--ktls: {}", e.message())))
 }
@@ -337,4 +296,15 @@ pub fn send_all(conn: &mut KernelSession, mut data: &[u8]) -> Result<(), Error> 
         data = &data[n..];
     }
     conn.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    /// clap's own consistency checks on every subcommand's declarations
+    /// (duplicate names, bad defaults, ...), which it otherwise makes only
+    /// when that subcommand is parsed in a debug build.
+    #[test]
+    fn command_line_is_consistent() {
+        <super::Cli as clap::CommandFactory>::command().debug_assert();
+    }
 }

@@ -1,11 +1,7 @@
 //! `baton serve`: HTTPS/1.1 static files on the io_uring thread-per-core
 //! runtime, with kernel TLS and sendfile bodies where the kernel has them.
 
-use crate::args::{flag, repeated, value, Opt};
-use crate::{
-    apply_client_auth, build, http, ktls_mode, parse_or_help, Failure, CLIENT_AUTH_HELP,
-    CLIENT_AUTH_OPTS,
-};
+use crate::{apply_client_auth, build, http, ktls_mode, Failure};
 use baton::{CertChainAndKey, Session};
 use baton_ktls::uring::{Flow, Handler, Output, Runtime, RuntimeConfig, Service};
 use std::fmt::Write as _;
@@ -15,78 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const HELP: &str = "\
-usage: baton serve [DIR] [options]
-
-  DIR               directory to serve (default: the current directory)
-  --listen ADDR     address to listen on (default: 127.0.0.1:8443)
-  --cert FILE       certificate chain, PEM (default: a fresh self-signed one);
-                    repeatable: each --cert goes with the --key in the same
-                    position, and the client's SNI picks among them (the DNS
-                    names of each certificate, wildcards included); the first
-                    is the default for other names
-  --key FILE        private key, PEM (with --cert)
-  --cert-dir DIR    also every NAME.key in DIR with NAME.crt (else NAME.pem)
-                    next to it, in name order
-  --ocsp FILE       DER OCSP response for the first --cert, stapled for clients
-                    that ask; read again on SIGHUP
-  --policy NAME     security policy (default: the library's default)
-  --workers N       worker threads, one per core by default, each pinned to its
-                    core with its own io_uring and SO_REUSEPORT listener
-  --ktls MODE       kernel TLS after the handshake: auto (default), off, require
-  --sign-threads N  threads that make the handshakes' signatures, shared by
-                    the workers, so that none stalls on an RSA signature
-                    (default: half the cores, at least 1; 0 signs inline)
-  --handshake-timeout SECS
-                    time a client has from connect to a finished handshake
-                    before it is dropped (default: 10; a slowloris guard)
-  --cache-control PREFIX=VALUE
-                    `Cache-Control: VALUE` on files whose path starts with
-                    PREFIX (e.g. /assets/=max-age=86400), with `Expires`
-                    from its max-age; repeatable, the longest prefix wins
-  --no-precompressed
-                    don't serve FILE.br / FILE.gz beside FILE to clients
-                    whose Accept-Encoding takes them (on by default)
-  --max-head-bytes N
-                    longest request head, in bytes (default 16384; 431)
-  --max-headers N   most header lines in a request (default 64, at most
-                    256; 431)
-  --max-request-line N
-                    longest request line, in bytes (default 8192; 414)
-  --max-requests N  requests per connection; the last is answered with
-                    `Connection: close` (default 1000)
-  --head-timeout SECS
-                    time a request head may take to arrive once it has
-                    started (default 10; a slowloris guard)
-  --idle-timeout SECS
-                    idle time allowed between requests (default 60)
-  --max-connections N
-                    connections per worker; more are closed at accept
-                    (default 10000)
-  --quiet           no per-request log lines on stderr (like nginx's
-                    `access_log off`)
-  --ticket-keys redis://HOST:PORT/KEYPREFIX
-                    ticket keys from Redis, published by `baton ticket-keys
-                    rotate` and polled every 10 s, so that every server of a
-                    fleet resumes every other's tickets (default: keys made
-                    and rotated in memory)
-  --ticket-keys-poll SECS
-                    time between polls of --ticket-keys (default 10; a
-                    rotator's --lead should be at least twice it)
-  --session-cache redis://HOST:PORT/KEYPREFIX
-                    TLS 1.2 session ids in Redis, shared by the fleet
-  --early-data      accept TLS 1.3 early data (0-RTT, up to 16 KiB) from
-                    resuming clients: GET and HEAD sent as early data are
-                    answered, other methods get 425 Too Early (RFC 8470)
-  --anti-replay redis://HOST:PORT/KEYPREFIX
-                    with --early-data: the anti-replay store every server of
-                    the fleet shares (default: one in memory, which refuses
-                    0-RTT for the ticket age window after a start)
-  --anti-replay-mode client-hellos|tickets
-                    what the store keeps each 0-RTT offer from repeating:
-                    each ClientHello within the 10 s window (default), or
-                    each ticket for its lifetime (single-use tickets)
-
+const HELP_TAIL: &str = "\
 Without --cert/--key, generates an ECDSA P-256 certificate for localhost and
 127.0.0.1 at start and prints its SHA-256 fingerprint, to compare with what the
 browser or `curl -k -v` shows. Serves GET and HEAD, with keep-alive, single
@@ -102,51 +27,132 @@ stop accepting and let in-flight responses finish (5 s); SIGUSR1 prints the
 per-worker counters, which are also printed at exit. SIGHUP loads --cert/--key
 and --cert-dir again: new handshakes get the new certificates, connections
 stay; if a file fails to load, the certificates in use stay and the error is
-printed.
-";
+printed.";
 
-const OPTS: &[Opt] = &[
-    value("--listen"),
-    repeated("--cert"),
-    repeated("--key"),
-    value("--cert-dir"),
-    value("--policy"),
-    value("--workers"),
-    value("--ktls"),
-    value("--sign-threads"),
-    value("--handshake-timeout"),
-    value("--ticket-keys"),
-    value("--ticket-keys-poll"),
-    value("--session-cache"),
-    flag("--early-data"),
-    value("--anti-replay"),
-    value("--anti-replay-mode"),
-    flag("--quiet"),
-    repeated("--cache-control"),
-    flag("--no-precompressed"),
-    value("--max-head-bytes"),
-    value("--max-headers"),
-    value("--max-request-line"),
-    value("--max-requests"),
-    value("--head-timeout"),
-    value("--idle-timeout"),
-    value("--max-connections"),
-    CLIENT_AUTH_OPTS[0],
-    CLIENT_AUTH_OPTS[1],
-    crate::status::SERVER_OPT,
-];
+/// `baton serve`'s options. Numbers stay strings until checked, so that
+/// each error names the flag and its range.
+#[derive(clap::Args, Debug)]
+#[command(after_help = HELP_TAIL)]
+pub struct Args {
+    /// directory to serve (default: the current directory)
+    #[arg(value_name = "DIR")]
+    dir: Option<String>,
+    /// address to listen on (default: 127.0.0.1:8443)
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<String>,
+    /// certificate chain, PEM (default: a fresh self-signed one); repeatable:
+    /// each --cert goes with the --key in the same position, and the client's
+    /// SNI picks among them (the DNS names of each certificate, wildcards
+    /// included); the first is the default for other names
+    #[arg(long, value_name = "FILE")]
+    cert: Vec<String>,
+    /// private key, PEM (with --cert)
+    #[arg(long, value_name = "FILE")]
+    key: Vec<String>,
+    /// also every NAME.key in DIR with NAME.crt (else NAME.pem) next to it, in
+    /// name order
+    #[arg(long, value_name = "DIR")]
+    cert_dir: Option<String>,
+    /// DER OCSP response for the first --cert, stapled for clients that ask;
+    /// read again on SIGHUP
+    #[arg(long, value_name = "FILE")]
+    ocsp: Option<String>,
+    /// security policy (default: the library's default)
+    #[arg(long, value_name = "NAME")]
+    policy: Option<String>,
+    /// worker threads, one per core by default, each pinned to its core with
+    /// its own io_uring and SO_REUSEPORT listener
+    #[arg(long, value_name = "N")]
+    workers: Option<String>,
+    /// kernel TLS after the handshake: auto (default), off, require
+    #[arg(long, value_name = "MODE")]
+    ktls: Option<String>,
+    /// threads that make the handshakes' signatures, shared by the workers, so
+    /// that none stalls on an RSA signature (default: half the cores, at least
+    /// 1; 0 signs inline)
+    #[arg(long, value_name = "N")]
+    sign_threads: Option<String>,
+    /// time a client has from connect to a finished handshake before it is
+    /// dropped (default: 10; a slowloris guard)
+    #[arg(long, value_name = "SECS")]
+    handshake_timeout: Option<String>,
+    /// `Cache-Control: VALUE` on files whose path starts with PREFIX (e.g.
+    /// /assets/=max-age=86400), with `Expires` from its max-age; repeatable,
+    /// the longest prefix wins
+    #[arg(long, value_name = "PREFIX=VALUE")]
+    cache_control: Vec<String>,
+    /// don't serve FILE.br / FILE.gz beside FILE to clients whose
+    /// Accept-Encoding takes them (on by default)
+    #[arg(long)]
+    no_precompressed: bool,
+    /// longest request head, in bytes (default 16384; 431)
+    #[arg(long, value_name = "N")]
+    max_head_bytes: Option<String>,
+    /// most header lines in a request (default 64, at most 256; 431)
+    #[arg(long, value_name = "N")]
+    max_headers: Option<String>,
+    /// longest request line, in bytes (default 8192; 414)
+    #[arg(long, value_name = "N")]
+    max_request_line: Option<String>,
+    /// requests per connection; the last is answered with `Connection: close`
+    /// (default 1000)
+    #[arg(long, value_name = "N")]
+    max_requests: Option<String>,
+    /// time a request head may take to arrive once it has started (default
+    /// 10; a slowloris guard)
+    #[arg(long, value_name = "SECS")]
+    head_timeout: Option<String>,
+    /// idle time allowed between requests (default 60)
+    #[arg(long, value_name = "SECS")]
+    idle_timeout: Option<String>,
+    /// connections per worker; more are closed at accept (default 10000)
+    #[arg(long, value_name = "N")]
+    max_connections: Option<String>,
+    /// no per-request log lines on stderr (like nginx's `access_log off`)
+    #[arg(long)]
+    quiet: bool,
+    /// ticket keys from Redis, published by `baton ticket-keys rotate` and
+    /// polled every 10 s, so that every server of a fleet resumes every
+    /// other's tickets (default: keys made and rotated in memory)
+    #[arg(long, value_name = "redis://HOST:PORT/KEYPREFIX")]
+    ticket_keys: Option<String>,
+    /// time between polls of --ticket-keys (default 10; a rotator's --lead
+    /// should be at least twice it)
+    #[arg(long, value_name = "SECS")]
+    ticket_keys_poll: Option<String>,
+    /// TLS 1.2 session ids in Redis, shared by the fleet
+    #[arg(long, value_name = "redis://HOST:PORT/KEYPREFIX")]
+    session_cache: Option<String>,
+    /// accept TLS 1.3 early data (0-RTT, up to 16 KiB) from resuming clients:
+    /// GET and HEAD sent as early data are answered, other methods get 425
+    /// Too Early (RFC 8470)
+    #[arg(long)]
+    early_data: bool,
+    /// with --early-data: the anti-replay store every server of the fleet
+    /// shares (default: one in memory, which refuses 0-RTT for the ticket age
+    /// window after a start)
+    #[arg(long, value_name = "redis://HOST:PORT/KEYPREFIX")]
+    anti_replay: Option<String>,
+    /// what the store keeps each 0-RTT offer from repeating: each ClientHello
+    /// within the 10 s window (client-hellos, the default), or each ticket for
+    /// its lifetime (tickets: single-use tickets)
+    #[arg(long, value_name = "client-hellos|tickets")]
+    anti_replay_mode: Option<String>,
+    #[command(flatten)]
+    client_auth: crate::args::ClientAuthArgs,
+}
 
 /// Idle time allowed between requests, and for a stuck peer.
 const IO_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The number in flag `name`, within `range`, or `default` without the flag.
 fn number(
-    p: &crate::args::Parsed,
+    value: Option<&str>,
     name: &str,
     range: std::ops::RangeInclusive<u64>,
     default: u64,
 ) -> Result<u64, Failure> {
-    match p.value(name) {
+    match value {
         None => Ok(default),
         Some(v) => v
             .parse::<u64>()
@@ -163,36 +169,41 @@ fn number(
 }
 
 /// The site of the flags: the root, `--cache-control`, variants, limits.
-fn site_from_flags(p: &crate::args::Parsed, root: http::Root) -> Result<http::Site, Failure> {
+fn site_from_flags(p: &Args, root: http::Root) -> Result<http::Site, Failure> {
     let mut site = http::Site::new(root);
-    for spec in p.values("--cache-control") {
+    for spec in &p.cache_control {
         site.cache.add_spec(spec).map_err(Failure::Usage)?;
     }
-    site.precompressed = !p.flag("--no-precompressed");
+    site.precompressed = !p.no_precompressed;
     let d = http::Limits::default();
     let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
     site.limits = http::Limits {
         max_head: size(number(
-            p,
+            p.max_head_bytes.as_deref(),
             "--max-head-bytes",
             256..=1 << 20,
             d.max_head as u64,
         )?),
         max_headers: size(number(
-            p,
+            p.max_headers.as_deref(),
             "--max-headers",
             1..=http::MAX_HEADERS_CAP as u64,
             d.max_headers as u64,
         )?),
         max_line: size(number(
-            p,
+            p.max_request_line.as_deref(),
             "--max-request-line",
             64..=1 << 20,
             d.max_line as u64,
         )?),
-        max_requests: number(p, "--max-requests", 1..=u64::MAX, d.max_requests)?,
+        max_requests: number(
+            p.max_requests.as_deref(),
+            "--max-requests",
+            1..=u64::MAX,
+            d.max_requests,
+        )?,
         head_timeout: Duration::from_secs(number(
-            p,
+            p.head_timeout.as_deref(),
             "--head-timeout",
             1..=3600,
             d.head_timeout.as_secs(),
@@ -201,32 +212,29 @@ fn site_from_flags(p: &crate::args::Parsed, root: http::Root) -> Result<http::Si
     Ok(site)
 }
 
-pub fn main(argv: &[String]) -> Result<(), Failure> {
-    let help = format!("{HELP}\nClient authentication (mutual TLS):\n{CLIENT_AUTH_HELP}");
-    let Some(p) = parse_or_help(argv, OPTS, &help)? else {
-        return Ok(());
-    };
-    let dir = match p.positional.as_slice() {
-        [] => ".",
-        [d] => d.as_str(),
-        [_, extra, ..] => return Err(Failure::Usage(format!("unexpected argument {extra:?}"))),
-    };
+/// `baton serve`.
+pub fn main(p: Args) -> Result<(), Failure> {
+    let dir = p.dir.as_deref().unwrap_or(".");
     let root = http::Root::open(Path::new(dir)).map_err(|e| format!("{dir}: {e}"))?;
     let site = site_from_flags(&p, root)?;
     let idle_timeout = Duration::from_secs(number(
-        &p,
+        p.idle_timeout.as_deref(),
         "--idle-timeout",
         1..=3600,
         IO_TIMEOUT.as_secs(),
     )?);
-    let max_connections = number(&p, "--max-connections", 1..=1 << 20, 10_000)?;
-    let listen = p.value("--listen").unwrap_or("127.0.0.1:8443");
+    let max_connections = number(
+        p.max_connections.as_deref(),
+        "--max-connections",
+        1..=1 << 20,
+        10_000,
+    )?;
+    let listen = p.listen.as_deref().unwrap_or("127.0.0.1:8443");
 
-    let cert_files =
-        crate::certs::CertFiles::new(p.values("--cert"), p.values("--key"), p.value("--cert-dir"))
-            .map_err(Failure::Usage)?
-            .map(|files| files.with_ocsp(p.value("--ocsp")));
-    if cert_files.is_none() && p.value("--ocsp").is_some() {
+    let cert_files = crate::certs::CertFiles::new(&p.cert, &p.key, p.cert_dir.as_deref())
+        .map_err(Failure::Usage)?
+        .map(|files| files.with_ocsp(p.ocsp.as_deref()));
+    if cert_files.is_none() && p.ocsp.is_some() {
         return Err(Failure::Usage("--ocsp needs --cert/--key".into()));
     }
     // Certificates from files sit in a resolver, which SIGHUP refills.
@@ -241,14 +249,14 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
             (Certs::Generated(chain), Some(fingerprint(&der)))
         }
     };
-    let workers = match p.value("--workers") {
+    let workers = match &p.workers {
         None => 0,
         Some(n) => n.parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(|| {
             Failure::Usage(format!("--workers wants a positive number, got {n:?}"))
         })?,
     };
-    let ktls = ktls_mode(&p)?;
-    let sign_threads = match p.value("--sign-threads") {
+    let ktls = ktls_mode(p.ktls.as_deref())?;
+    let sign_threads = match &p.sign_threads {
         None => RuntimeConfig::default().sign_threads,
         Some(n) => n
             .parse::<usize>()
@@ -260,7 +268,7 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
                 ))
             })?,
     };
-    let handshake_timeout = match p.value("--handshake-timeout") {
+    let handshake_timeout = match &p.handshake_timeout {
         None => RuntimeConfig::default().handshake_timeout,
         Some(t) => t
             .parse::<u64>()
@@ -274,7 +282,7 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
             })?,
     };
     let mut b = baton::Config::builder_minimal();
-    if let Some(name) = p.value("--policy") {
+    if let Some(name) = &p.policy {
         b.security_policy(name)
             .map_err(|e| Failure::Usage(format!("--policy {name}: {e}")))?;
     }
@@ -295,20 +303,23 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
         .map_err(|e| format!("setting ALPN: {e}"))?;
     // Held until exit: it polls Redis for ticket keys.
     let resumption = crate::sessions::Resumption::configure(
-        p.value("--ticket-keys"),
-        p.value("--ticket-keys-poll"),
-        p.value("--session-cache"),
+        p.ticket_keys.as_deref(),
+        p.ticket_keys_poll.as_deref(),
+        p.session_cache.as_deref(),
         &mut b,
     )?;
     let anti_replay = configure_early_data(&p, &mut b)?;
-    apply_client_auth(&mut b, &p)?;
+    apply_client_auth(&mut b, &p.client_auth)?;
     let config = build(b)?;
     let listen: SocketAddr = listen
         .parse()
         .map_err(|_| Failure::Usage(format!("--listen wants IP:PORT, got {listen:?}")))?;
 
-    // Before any worker starts, so that none of them takes these signals.
-    crate::signals::block().map_err(|e| format!("blocking signals: {e}"))?;
+    // Before any worker starts, so that none of them takes these signals,
+    // and before the listener opens, so that one sent once the address is
+    // printed is caught rather than killing the process.
+    let mut signals =
+        crate::signals::Listener::new().map_err(|e| format!("catching signals: {e}"))?;
     let cfg = RuntimeConfig {
         listen,
         workers,
@@ -322,7 +333,7 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
     let shown = site.root.path().display().to_string();
     let service = Arc::new(HttpService {
         site: Arc::new(site),
-        quiet: p.flag("--quiet"),
+        quiet: p.quiet,
     });
     let rt =
         Runtime::start(cfg, config, service).map_err(|e| format!("listening on {listen}: {e}"))?;
@@ -334,7 +345,7 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
     let _ = io::stdout().flush();
 
     loop {
-        match crate::signals::wait() {
+        match signals.wait() {
             Ok(crate::signals::Signal::Report) => {
                 for s in rt.stats() {
                     eprintln!("{s}");
@@ -380,13 +391,13 @@ const EARLY_DATA_MAX: u32 = 16 * 1024;
 /// `--early-data`, `--anti-replay` and `--anti-replay-mode`; the Redis store,
 /// when one is used, is returned to be kept (and its counters printed).
 fn configure_early_data(
-    p: &crate::args::Parsed,
+    p: &Args,
     b: &mut baton::ConfigBuilder,
 ) -> Result<Option<Arc<baton::resumption::redis::RedisAntiReplay>>, Failure> {
     use baton::early::{AntiReplayMode, AntiReplayStore, MemoryAntiReplay};
-    let url = p.value("--anti-replay");
-    let mode = p.value("--anti-replay-mode");
-    if !p.flag("--early-data") {
+    let url = p.anti_replay.as_deref();
+    let mode = p.anti_replay_mode.as_deref();
+    if !p.early_data {
         if url.is_some() || mode.is_some() {
             return Err(Failure::Usage(
                 "--anti-replay and --anti-replay-mode go with --early-data".into(),

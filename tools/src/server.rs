@@ -1,11 +1,10 @@
 //! `baton server`: accept TLS connections, one thread each, and either echo or
 //! discard what the peer sends.
 
-use crate::args::{flag, repeated, value, Opt};
+use crate::args::{ClientAuthArgs, PolicyAlpn, PskArgs};
 use crate::{
     apply_client_auth, apply_common, apply_psk, build, client_identity, enable_ktls,
-    handshake_line, ktls_mode, parse_or_help, send_all, Failure, CLIENT_AUTH_HELP,
-    CLIENT_AUTH_OPTS, PSK_HELP, PSK_OPTS,
+    handshake_line, ktls_mode, send_all, Failure,
 };
 use baton::{CertChainAndKey, Config, Connection, Mode};
 use baton_ktls::KtlsMode;
@@ -14,73 +13,69 @@ use std::os::fd::OwnedFd;
 use std::thread;
 use std::time::Duration;
 
-const HELP_HEAD: &str = "\
-usage: baton server --listen ADDR --cert CHAIN.pem --key KEY.pem [options]
-       baton server --listen ADDR --psk-identity ID --psk-secret HEX [options]
-
-  --listen ADDR     address to listen on, e.g. 127.0.0.1:8443 or [::]:443
-  --cert FILE       certificate chain, PEM, leaf first (optional with a PSK:
-                    without one, only clients offering the PSK connect)
-  --key FILE        private key of the leaf, PEM; --cert/--key may be
-                    repeated in pairs: the client's SNI and signature
-                    algorithms choose (the first pair for other names)
-  --policy NAME     security policy (default: the library's default)
-  --alpn LIST       ALPN protocols in preference order, comma-separated
-  --echo            send received application data back
-  --ktls MODE       kernel TLS after the handshake: auto (default: where the
-                    kernel can), off, or require (close connections it can't take)
-";
-
-const HELP_TAIL: &str = "
+const HELP_TAIL: &str = "\
 Prints `handshake: peer=... version=... suite=... group=... alpn=... sni=...` to
 stderr for every handshake (with ` psk=ID` when the client used the PSK, and
 ` client=NAME` with --client-auth: the verified client certificate's common
 name, or none), then `ktls: peer=... send=kernel|userspace (why) recv=...`. Without
 --echo, data is read and discarded. At the peer's close_notify the server
-sends its own and closes the connection.
-";
+sends its own and closes the connection.";
 
-const OPTS: &[Opt] = &[
-    value("--listen"),
-    repeated("--cert"),
-    repeated("--key"),
-    value("--policy"),
-    value("--alpn"),
-    flag("--echo"),
-    value("--ktls"),
-    PSK_OPTS[0],
-    PSK_OPTS[1],
-    PSK_OPTS[2],
-    CLIENT_AUTH_OPTS[0],
-    CLIENT_AUTH_OPTS[1],
-    crate::status::SERVER_OPT,
-];
+/// `baton server`'s options.
+#[derive(clap::Args, Debug)]
+#[command(
+    override_usage = "baton server --listen ADDR --cert CHAIN.pem --key KEY.pem [OPTIONS]\n       \
+                      baton server --listen ADDR --psk-identity ID --psk-secret HEX [OPTIONS]",
+    after_help = HELP_TAIL
+)]
+pub struct Args {
+    /// address to listen on, e.g. 127.0.0.1:8443 or [::]:443
+    #[arg(long, value_name = "ADDR")]
+    listen: String,
+    /// certificate chain, PEM, leaf first (optional with a PSK: without one,
+    /// only clients offering the PSK connect)
+    #[arg(long, value_name = "FILE")]
+    cert: Vec<String>,
+    /// private key of the leaf, PEM; --cert/--key may be repeated in pairs:
+    /// the client's SNI and signature algorithms choose (the first pair for
+    /// other names)
+    #[arg(long, value_name = "FILE")]
+    key: Vec<String>,
+    #[command(flatten)]
+    common: PolicyAlpn,
+    /// send received application data back
+    #[arg(long)]
+    echo: bool,
+    /// kernel TLS after the handshake: auto (default: where the kernel can),
+    /// off, or require (close connections it can't take)
+    #[arg(long, value_name = "MODE")]
+    ktls: Option<String>,
+    /// DER OCSP response for the certificate, stapled for clients that ask
+    /// (status_request), TLS 1.2 and 1.3
+    #[arg(long, value_name = "FILE")]
+    ocsp: Option<String>,
+    #[command(flatten)]
+    client_auth: ClientAuthArgs,
+    #[command(flatten)]
+    psk: PskArgs,
+}
 
-pub fn main(argv: &[String]) -> Result<(), Failure> {
-    let help = format!(
-        "{HELP_HEAD}{}{CLIENT_AUTH_HELP}{PSK_HELP}{HELP_TAIL}",
-        crate::status::SERVER_HELP
-    );
-    let Some(p) = parse_or_help(argv, OPTS, &help)? else {
-        return Ok(());
-    };
-    if let Some(extra) = p.positional.first() {
-        return Err(Failure::Usage(format!("unexpected argument {extra:?}")));
-    }
-    let listen = p.required("--listen").map_err(Failure::Usage)?;
-    let echo = p.flag("--echo");
-    let ktls = ktls_mode(&p)?;
+/// `baton server`.
+pub fn main(p: Args) -> Result<(), Failure> {
+    let listen = p.listen.as_str();
+    let echo = p.echo;
+    let ktls = ktls_mode(p.ktls.as_deref())?;
 
     let mut b = Config::builder_minimal();
-    apply_common(&mut b, &p)?;
-    let psk = apply_psk(&mut b, &p)?;
-    let client_auth = apply_client_auth(&mut b, &p)?;
+    apply_common(&mut b, &p.common)?;
+    let psk = apply_psk(&mut b, &p.psk)?;
+    let client_auth = apply_client_auth(&mut b, &p.client_auth)?;
     // A PSK authenticates the server by itself: the certificate is optional
     // then (both or neither), required otherwise.
-    if p.value("--ocsp").is_some() && p.values("--cert").is_empty() {
+    if p.ocsp.is_some() && p.cert.is_empty() {
         return Err(Failure::Usage("--ocsp needs --cert".into()));
     }
-    let (certs, keys) = (p.values("--cert"), p.values("--key"));
+    let (certs, keys) = (&p.cert, &p.key);
     match (certs.len(), keys.len()) {
         (0, 0) if psk => {}
         (c, k) if c > k => return Err(Failure::Usage("missing required option --key".into())),
@@ -96,7 +91,7 @@ pub fn main(argv: &[String]) -> Result<(), Failure> {
             .map_err(|e| format!("loading {cert} and {key}: {e}"))?;
         // --ocsp is the first certificate's staple.
         if i == 0 {
-            crate::status::apply_server(&chain, &p)?;
+            crate::status::apply_server(&chain, p.ocsp.as_deref())?;
         }
         b.add_cert_chain_and_key(chain);
     }

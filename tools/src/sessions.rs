@@ -1,8 +1,7 @@
 //! Resumption for `baton serve` (tickets, and Redis as the fleet's store) and
 //! `baton ticket-keys`, the rotating side.
 
-use crate::args::{value, Opt};
-use crate::{parse_or_help, Failure};
+use crate::Failure;
 use baton::resumption::redis::{
     self as store, KeySourceOptions, RedisCacheOptions, RedisSessionCache, RedisTicketKeySource,
     RedisUrl, RotateOptions,
@@ -87,49 +86,49 @@ impl Resumption {
     }
 }
 
-const HELP: &str = "\
-usage: baton ticket-keys rotate|list --redis redis://HOST:PORT/KEYPREFIX [options]
+/// What `baton ticket-keys` does.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// make a ticket key (random 32-byte secret) with an intro time --lead
+    /// seconds ahead, publish it, and delete the keys past both lifetimes.
+    /// Racing rotators make one key: after one made a key, the others make
+    /// none for --min-interval. Run it from one place (cron, a timer), every
+    /// hour or so.
+    Rotate,
+    /// the published keys: name, intro time, state (no secrets)
+    List,
+}
 
-  rotate            make a ticket key (random 32-byte secret) with an intro
-                    time --lead seconds ahead, publish it, and delete the keys
-                    past both lifetimes. Racing rotators make one key: after
-                    one made a key, the others make none for --min-interval.
-                    Run it from one place (cron, a timer), every hour or so.
-  list              the published keys: name, intro time, state (no secrets)
-
-  --redis URL       where the keys are published (as `baton serve --ticket-keys`)
-  --lead SECS       intro time ahead of now (default 20: two of the servers'
-                    10 s polls, so every server has the key before it is used)
-  --min-interval SECS
-                    the rotation slot (default 60)
-  --encrypt-decrypt SECS
-                    a key's encrypt-decrypt lifetime (default 7200, as the servers)
-  --decrypt-only SECS
-                    its decrypt-only lifetime after that (default 46800)
-";
-
-const OPTS: &[Opt] = &[
-    value("--redis"),
-    value("--lead"),
-    value("--min-interval"),
-    value("--encrypt-decrypt"),
-    value("--decrypt-only"),
-];
+/// `baton ticket-keys`'s options.
+#[derive(clap::Args, Debug)]
+pub struct TicketKeysArgs {
+    /// rotate or list
+    #[arg(value_enum, value_name = "ACTION")]
+    action: Action,
+    /// where the keys are published (as `baton serve --ticket-keys`), e.g.
+    /// redis://HOST:PORT/KEYPREFIX
+    #[arg(long, value_name = "URL")]
+    redis: String,
+    /// intro time ahead of now (default 20: two of the servers' 10 s polls,
+    /// so every server has the key before it is used)
+    #[arg(long, value_name = "SECS")]
+    lead: Option<String>,
+    /// the rotation slot (default 60)
+    #[arg(long, value_name = "SECS")]
+    min_interval: Option<String>,
+    /// a key's encrypt-decrypt lifetime (default 7200, as the servers)
+    #[arg(long, value_name = "SECS")]
+    encrypt_decrypt: Option<String>,
+    /// its decrypt-only lifetime after that (default 46800)
+    #[arg(long, value_name = "SECS")]
+    decrypt_only: Option<String>,
+}
 
 /// `baton ticket-keys rotate|list`.
-pub fn ticket_keys_main(argv: &[String]) -> Result<(), Failure> {
-    let Some(p) = parse_or_help(argv, OPTS, HELP)? else {
-        return Ok(());
-    };
-    let action = match p.positional.as_slice() {
-        [a] if a == "rotate" || a == "list" => a.as_str(),
-        [] => return Err(Failure::Usage("ticket-keys wants rotate or list".into())),
-        [a, ..] => return Err(Failure::Usage(format!("ticket-keys: unexpected {a:?}"))),
-    };
-    let url = RedisUrl::parse(p.required("--redis").map_err(Failure::Usage)?)
-        .map_err(|e| Failure::Usage(format!("--redis: {e}")))?;
-    let secs = |name: &str, default: Duration| -> Result<Duration, Failure> {
-        match p.value(name) {
+pub fn ticket_keys_main(p: TicketKeysArgs) -> Result<(), Failure> {
+    let url = RedisUrl::parse(&p.redis).map_err(|e| Failure::Usage(format!("--redis: {e}")))?;
+    let secs = |name: &str, v: &Option<String>, default: Duration| -> Result<Duration, Failure> {
+        match v {
             None => Ok(default),
             Some(v) => v
                 .parse::<u64>()
@@ -139,16 +138,17 @@ pub fn ticket_keys_main(argv: &[String]) -> Result<(), Failure> {
     };
     let d = RotateOptions::default();
     let opts = RotateOptions {
-        lead: secs("--lead", d.lead)?,
-        min_interval: secs("--min-interval", d.min_interval)?.max(Duration::from_secs(1)),
-        encrypt_decrypt: secs("--encrypt-decrypt", d.encrypt_decrypt)?,
-        decrypt_only: secs("--decrypt-only", d.decrypt_only)?,
+        lead: secs("--lead", &p.lead, d.lead)?,
+        min_interval: secs("--min-interval", &p.min_interval, d.min_interval)?
+            .max(Duration::from_secs(1)),
+        encrypt_decrypt: secs("--encrypt-decrypt", &p.encrypt_decrypt, d.encrypt_decrypt)?,
+        decrypt_only: secs("--decrypt-only", &p.decrypt_only, d.decrypt_only)?,
     };
     let mut con = store::open(&url, Duration::from_secs(5)).map_err(|e| format!("{url}: {e}"))?;
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    if action == "rotate" {
+    if p.action == Action::Rotate {
         let out = store::rotate(&mut con, &url, &opts, now).map_err(|e| format!("{url}: {e}"))?;
         match out.created {
             Some(k) => println!("created {k}"),

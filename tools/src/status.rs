@@ -2,20 +2,12 @@
 //! servers (a DER OCSP response to staple), `--ocsp` and `--crl FILE` on the
 //! client.
 
-use crate::args::{flag, value, Opt, Parsed};
 use crate::Failure;
 use baton::{CertChainAndKey, ConfigBuilder, OcspValidation, Session};
 
-/// The server option, for `server` and `serve`.
-pub const SERVER_OPT: Opt = value("--ocsp");
-pub const SERVER_HELP: &str =
-    "  --ocsp FILE       DER OCSP response for the certificate, stapled for clients
-                    that ask (status_request), TLS 1.2 and 1.3
-";
-
 /// Staples the response `--ocsp` names, if any, to `chain`.
-pub fn apply_server(chain: &CertChainAndKey, p: &Parsed) -> Result<(), Failure> {
-    if let Some(file) = p.value("--ocsp") {
+pub fn apply_server(chain: &CertChainAndKey, ocsp: Option<&str>) -> Result<(), Failure> {
+    if let Some(file) = ocsp {
         let der = std::fs::read(file).map_err(|e| format!("reading --ocsp {file}: {e}"))?;
         chain
             .set_ocsp_response(&der)
@@ -25,20 +17,24 @@ pub fn apply_server(chain: &CertChainAndKey, p: &Parsed) -> Result<(), Failure> 
 }
 
 /// The client options.
-pub const CLIENT_OPTS: [Opt; 2] = [flag("--ocsp"), value("--crl")];
-pub const CLIENT_HELP: &str =
-    "  --ocsp            ask for the server's stapled OCSP response, check it when
-                    the certificate is verified (revoked fails the handshake)
-                    and print an `ocsp:` line
-  --crl FILE        check the server's chain against the CRLs in FILE (PEM)
-";
+#[derive(clap::Args, Debug, Default)]
+pub struct ClientArgs {
+    /// ask for the server's stapled OCSP response, check it when the
+    /// certificate is verified (revoked fails the handshake) and print an
+    /// `ocsp:` line
+    #[arg(long)]
+    pub ocsp: bool,
+    /// check the server's chain against the CRLs in FILE (PEM)
+    #[arg(long, value_name = "FILE")]
+    pub crl: Option<String>,
+}
 
 /// Applies `--ocsp` and `--crl` to a client config.
-pub fn apply_client(b: &mut ConfigBuilder, p: &Parsed) -> Result<(), Failure> {
-    if p.flag("--ocsp") {
+pub fn apply_client(b: &mut ConfigBuilder, p: &ClientArgs) -> Result<(), Failure> {
+    if p.ocsp {
         b.set_ocsp_validation(OcspValidation::IfStapled);
     }
-    if let Some(file) = p.value("--crl") {
+    if let Some(file) = &p.crl {
         let pem = std::fs::read(file).map_err(|e| format!("reading --crl {file}: {e}"))?;
         b.add_crl_pem(&pem)
             .map_err(|e| Failure::Usage(format!("--crl {file}: {}", e.message())))?;

@@ -219,5 +219,5 @@ fn psk_usage_errors() {
     assert_eq!(out.status.code(), Some(2), "{}", out.stderr);
     assert!(out.stderr.contains("--psk-identity needs --psk-secret"));
     let out = baton(&["server", "--help"]).wait(TIMEOUT);
-    assert!(out.stdout_str().contains("--psk-secret HEX"));
+    assert!(out.stdout_str().contains("--psk-secret <HEX>"));
 }

@@ -472,3 +472,40 @@ fn serve_stays_in_its_root_while_a_symlink_is_swapped() {
     eprintln!("answers while swapping: {answers:?}");
     let _ = std::fs::remove_dir_all(&base);
 }
+
+/// `baton serve`'s signals: SIGUSR1 prints the counters and SIGHUP without
+/// certificate files says so, both while it keeps serving; SIGINT shuts it
+/// down gracefully (exit 0, counters at exit), and a second SIGINT during
+/// the drain is caught, not fatal. Each signal waits for the previous one's
+/// line, so their order never depends on delivery timing.
+#[test]
+fn serve_signals_report_reload_and_interrupt() {
+    let dir = scratch_dir().join("serve-signals");
+    std::fs::create_dir_all(&dir).unwrap();
+    let server = baton(&[
+        "serve",
+        dir.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--workers",
+        "1",
+    ]);
+    line_after(&server, "serving ", false);
+    let kill = |sig: &str| {
+        std::process::Command::new("kill")
+            .args([sig, &server.pid().to_string()])
+            .status()
+            .unwrap()
+    };
+    assert!(kill("-USR1").success());
+    line_after(&server, "worker ", true);
+    assert!(kill("-HUP").success());
+    line_after(&server, "SIGHUP: no certificate files to reload", true);
+    assert!(kill("-INT").success());
+    line_after(&server, "shutting down", true);
+    // It may already have exited: only what it did matters.
+    let _ = kill("-INT");
+    let done = server.wait(TIMEOUT);
+    assert!(done.status.success(), "{:?}: {}", done.status, done.stderr);
+    assert_eq!(done.stderr.matches("shutting down").count(), 1);
+}
