@@ -4,7 +4,8 @@
 //! Each worker thread formats its lines into its own buffer (a thread-local:
 //! no lock, no sharing) and hands a buffer to the one writer thread over a
 //! bounded channel when it holds [`HAND_OFF_BYTES`] or its oldest line is a
-//! second old (checked as lines come), and at the worker's exit. The hand-off
+//! second old (checked as lines come and on the worker's 100 ms tick), and
+//! at the worker's exit. The hand-off
 //! is a `try_send`: when the writer falls behind (a slow disk, a FIFO nobody
 //! reads) and the channel is full, the buffer's lines are dropped and
 //! counted ([`AccessLog::dropped`]), never waited for.
@@ -154,6 +155,19 @@ impl AccessLog {
             }
         });
     }
+}
+
+/// Hands the calling worker's buffer to the writer if its oldest line is
+/// [`HAND_OFF_AGE`] old: the worker's tick calls this, so that lines reach
+/// the file within about a second even when no more requests come.
+pub fn tick() {
+    BUFFER.with(|slot| {
+        if let Some(b) = slot.borrow_mut().as_mut() {
+            if b.lines > 0 && b.since.elapsed() >= HAND_OFF_AGE {
+                b.hand_off();
+            }
+        }
+    });
 }
 
 thread_local! {

@@ -548,6 +548,12 @@ impl Service for HttpService {
         self.connect_ktls(peer, session, (false, false))
     }
 
+    fn on_tick(&self) {
+        if self.access_log.is_some() {
+            crate::accesslog::tick();
+        }
+    }
+
     fn connect_ktls(&self, peer: SocketAddr, session: &Session, ktls: (bool, bool)) -> HttpHandler {
         HttpHandler {
             http: http::HttpConn::new(Arc::clone(&self.site)),

@@ -154,6 +154,11 @@ pub trait Service: Send + Sync + 'static {
         let _ = ktls;
         self.connect(peer, session)
     }
+
+    /// Called on each worker thread every tick (100 ms), between
+    /// completions: for per-worker housekeeping such as handing over
+    /// buffered log lines. The default does nothing.
+    fn on_tick(&self) {}
 }
 
 /// How the runtime runs.

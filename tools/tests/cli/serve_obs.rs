@@ -202,6 +202,16 @@ fn serve_access_log_combined_and_metrics() {
         "only /metrics"
     );
 
+    // The worker hands its lines over on its tick, within about a second
+    // and with no further request: they reach the file while it runs.
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    while std::fs::read_to_string(&log).unwrap().lines().count() < 4 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no lines while running"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     sigterm(server);
     let text = std::fs::read_to_string(&log).unwrap();
     let line = regex::Regex::new(
@@ -396,4 +406,31 @@ fn serve_metrics_ktls_directions() {
     );
     assert!(kernel || get("recv", "kernel") == 0.0, "{m:?}");
     sigterm(server);
+}
+
+/// The new flags' bad values are usage errors (exit 2).
+#[test]
+fn serve_obs_usage_errors() {
+    let cases: [&[&str]; 4] = [
+        &["serve", "--access-log-format", "json"],
+        &[
+            "serve",
+            "--access-log",
+            "/dev/null",
+            "--access-log-format",
+            "xml",
+        ],
+        &["serve", "--metrics", "localhost"],
+        &["serve", "--access-log", "/nonexistent-dir/x.log"],
+    ];
+    for (i, args) in cases.iter().enumerate() {
+        let out = baton(args).wait(TIMEOUT);
+        let want = if i == 3 { 1 } else { 2 };
+        assert_eq!(out.status.code(), Some(want), "{args:?}: {}", out.stderr);
+        assert!(
+            out.stderr.starts_with("error: "),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
 }
