@@ -5,10 +5,12 @@
 
 #![forbid(unsafe_code)]
 
+mod accesslog;
 mod args;
 mod certs;
 mod client;
 mod http;
+mod metrics;
 mod serve;
 mod server;
 mod sessions;

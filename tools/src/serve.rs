@@ -1,6 +1,8 @@
 //! `baton serve`: HTTPS/1.1 static files on the io_uring thread-per-core
 //! runtime, with kernel TLS and sendfile bodies where the kernel has them.
 
+use crate::accesslog::{AccessLog, ConnInfo, Format};
+use crate::metrics::HttpCounters;
 use crate::{apply_client_auth, build, http, ktls_mode, Failure};
 use baton::{CertChainAndKey, Session};
 use baton_ktls::uring::{Flow, Handler, Output, Runtime, RuntimeConfig, Service};
@@ -27,7 +29,7 @@ stop accepting and let in-flight responses finish (5 s); SIGUSR1 prints the
 per-worker counters, which are also printed at exit. SIGHUP loads --cert/--key
 and --cert-dir again: new handshakes get the new certificates, connections
 stay; if a file fails to load, the certificates in use stay and the error is
-printed.";
+printed. SIGHUP also reopens --access-log.";
 
 /// `baton serve`'s options. Numbers stay strings until checked, so that
 /// each error names the flag and its range.
@@ -111,6 +113,20 @@ pub struct Args {
     /// no per-request log lines on stderr (like nginx's `access_log off`)
     #[arg(long)]
     quiet: bool,
+    /// one line per response appended to FILE instead of stderr, buffered per
+    /// worker and written by one thread; when it falls behind, lines are
+    /// dropped and counted, never waited for; reopened on SIGHUP (log rotation)
+    #[arg(long, value_name = "FILE")]
+    access_log: Option<String>,
+    /// nginx's combined format (default), or JSON with the TLS version, suite,
+    /// resumption, kTLS and request time
+    #[arg(long, value_name = "combined|json")]
+    access_log_format: Option<String>,
+    /// Prometheus text at http://ADDR/metrics (plain HTTP, a listener of its
+    /// own): connections, handshakes, kTLS, bytes, responses by status,
+    /// errors, latency histogram
+    #[arg(long, value_name = "ADDR")]
+    metrics: Option<String>,
     /// ticket keys from Redis, published by `baton ticket-keys rotate` and
     /// polled every 10 s, so that every server of a fleet resumes every
     /// other's tickets (default: keys made and rotated in memory)
@@ -331,14 +347,25 @@ pub fn main(p: Args) -> Result<(), Failure> {
         ..Default::default()
     };
     let shown = site.root.path().display().to_string();
+    let (access_log, metrics_addr) = observability(&p)?;
+    let metrics = metrics_addr.map(|_| Arc::new(crate::metrics::Metrics::new()));
     let service = Arc::new(HttpService {
         site: Arc::new(site),
         quiet: p.quiet,
+        access_log: access_log.clone(),
+        metrics: metrics.clone(),
     });
     let rt =
         Runtime::start(cfg, config, service).map_err(|e| format!("listening on {listen}: {e}"))?;
     let addr = rt.local_addr();
     println!("serving {shown} at https://{addr}/");
+    if let (Some(at), Some(metrics)) = (metrics_addr, metrics) {
+        let log = access_log.clone();
+        let dropped = move || log.as_ref().map_or(0, |l| l.dropped());
+        let bound = crate::metrics::start(at, rt.stats_handle(), metrics, dropped)
+            .map_err(|e| format!("--metrics {at}: {e}"))?;
+        println!("metrics at http://{bound}/metrics");
+    }
     if let Some(fp) = fingerprint {
         println!("certificate SHA-256 fingerprint: {fp}");
     }
@@ -357,11 +384,16 @@ pub fn main(p: Args) -> Result<(), Failure> {
                     eprintln!("redis anti-replay {}: {}", a.url(), a.stats());
                 }
             }
-            Ok(crate::signals::Signal::Reload) => match (&cert_files, &resolver) {
-                // Every worker's handshakes read the resolver the config shares.
-                (Some(files), Some(resolver)) => eprintln!("{}", files.reload(resolver)),
-                _ => eprintln!("SIGHUP: no certificate files to reload"),
-            },
+            Ok(crate::signals::Signal::Reload) => {
+                if let Some(log) = &access_log {
+                    log.reopen();
+                }
+                match (&cert_files, &resolver) {
+                    // Every worker's handshakes read the resolver the config shares.
+                    (Some(files), Some(resolver)) => eprintln!("{}", files.reload(resolver)),
+                    _ => eprintln!("SIGHUP: no certificate files to reload"),
+                }
+            }
             Ok(crate::signals::Signal::Terminate) => break,
             Err(e) => return Err(Failure::Run(format!("waiting for signals: {e}"))),
         }
@@ -370,6 +402,13 @@ pub fn main(p: Args) -> Result<(), Failure> {
     for s in rt.shutdown() {
         eprintln!("{s}");
     }
+    // The workers have exited, handing over their last lines.
+    if let Some(log) = &access_log {
+        log.finish();
+        if log.dropped() > 0 {
+            eprintln!("access log: {} lines dropped", log.dropped());
+        }
+    }
     for s in resumption.stats() {
         eprintln!("{s}");
     }
@@ -377,6 +416,39 @@ pub fn main(p: Args) -> Result<(), Failure> {
         eprintln!("redis anti-replay {}: {}", a.url(), a.stats());
     }
     Ok(())
+}
+
+/// `--access-log` (started) and `--metrics` (parsed; started once the
+/// runtime runs).
+fn observability(p: &Args) -> Result<(Option<Arc<AccessLog>>, Option<SocketAddr>), Failure> {
+    let format = match p.access_log_format.as_deref() {
+        None => Format::Combined,
+        Some(f) => Format::parse(f).ok_or_else(|| {
+            Failure::Usage(format!(
+                "--access-log-format wants combined or json, got {f:?}"
+            ))
+        })?,
+    };
+    let log = match p.access_log.as_deref() {
+        None if p.access_log_format.is_some() => {
+            return Err(Failure::Usage(
+                "--access-log-format goes with --access-log".into(),
+            ))
+        }
+        None => None,
+        Some(path) => Some(Arc::new(
+            AccessLog::start(path.into(), format)
+                .map_err(|e| format!("--access-log {path}: {e}"))?,
+        )),
+    };
+    let metrics = match p.metrics.as_deref() {
+        None => None,
+        Some(a) => Some(
+            a.parse::<SocketAddr>()
+                .map_err(|_| Failure::Usage(format!("--metrics wants IP:PORT, got {a:?}")))?,
+        ),
+    };
+    Ok((log, metrics))
 }
 
 /// The server's certificates: from files (reloadable), or generated.
@@ -476,17 +548,39 @@ struct HttpService {
     site: Arc<http::Site>,
     /// No per-request log lines.
     quiet: bool,
+    access_log: Option<Arc<AccessLog>>,
+    metrics: Option<Arc<crate::metrics::Metrics>>,
 }
 
 impl Service for HttpService {
     type Handler = HttpHandler;
-    fn connect(&self, peer: SocketAddr, _session: &Session) -> HttpHandler {
+    fn connect(&self, peer: SocketAddr, session: &Session) -> HttpHandler {
+        self.connect_ktls(peer, session, (false, false))
+    }
+
+    fn on_tick(&self) {
+        if self.access_log.is_some() {
+            crate::accesslog::tick();
+        }
+    }
+
+    fn connect_ktls(&self, peer: SocketAddr, session: &Session, ktls: (bool, bool)) -> HttpHandler {
         HttpHandler {
             http: http::HttpConn::new(Arc::clone(&self.site)),
             peer,
             busy: false,
             head_since: None,
             quiet: self.quiet,
+            access_log: self.access_log.clone(),
+            counters: self.metrics.as_ref().map(|m| m.for_this_worker()),
+            info: ConnInfo {
+                peer,
+                version: session.actual_protocol_version().and_then(|v| v.name()),
+                suite: session.cipher_suite().and_then(|s| s.name()),
+                resumed: session.is_resumed(),
+                ktls,
+            },
+            arrived: None,
         }
     }
 }
@@ -500,15 +594,51 @@ struct HttpHandler {
     quiet: bool,
     /// When the request head now partly buffered began to arrive.
     head_since: Option<Instant>,
+    access_log: Option<Arc<AccessLog>>,
+    /// This worker's HTTP counters (with --metrics).
+    counters: Option<Arc<HttpCounters>>,
+    info: ConnInfo,
+    /// With a log or metrics: when the bytes of the next request to answer
+    /// began to arrive (a pipelined request counts from the receive that
+    /// brought it, or an earlier one).
+    arrived: Option<Instant>,
 }
 
 impl HttpHandler {
     /// One request's log line, in one write: `eprintln!` on unbuffered stderr
     /// issues a write(2) per formatted piece.
-    fn log(&self, line: &str) {
+    fn log(&self, line: &dyn std::fmt::Display) {
         if !self.quiet {
             let line = format!("{} {line}\n", self.peer);
             let _ = io::stderr().write_all(line.as_bytes());
+        }
+    }
+
+    /// An answer: counted (--metrics) and logged (--access-log, else stderr).
+    fn record(&mut self, entry: &http::LogEntry) {
+        let took = match self.arrived {
+            Some(t) if self.counters.is_some() || self.access_log.is_some() => t.elapsed(),
+            _ => Duration::ZERO,
+        };
+        // Bytes left over (pipelined) keep the arrival of the receive that
+        // brought them or an earlier one.
+        if !self.http.partial_head() {
+            self.arrived = None;
+        }
+        if let Some(c) = &self.counters {
+            c.record(entry.status, took);
+        }
+        match &self.access_log {
+            Some(log) => log.record(entry, &self.info, took),
+            None => self.log(entry),
+        }
+    }
+
+    /// Notes when a request's first bytes arrive (only with a log or metrics,
+    /// which want the latency).
+    fn arriving(&mut self) {
+        if self.arrived.is_none() && (self.counters.is_some() || self.access_log.is_some()) {
+            self.arrived = Some(Instant::now());
         }
     }
 
@@ -517,7 +647,7 @@ impl HttpHandler {
             match self.http.next() {
                 http::Next::NeedMore => return self.time_head(),
                 http::Next::Refuse { bytes, log } => {
-                    self.log(&log);
+                    self.record(&log);
                     out.extend_from_slice(&bytes);
                     return Flow::Close;
                 }
@@ -526,7 +656,7 @@ impl HttpHandler {
                     keep_alive,
                     log,
                 } => {
-                    self.log(&log);
+                    self.record(&log);
                     out.extend_from_slice(&response.bytes);
                     if let Some((file, offset, len)) = response.file {
                         out.send_file(file, offset, len);
@@ -554,7 +684,7 @@ impl HttpHandler {
         let now = Instant::now();
         let since = *self.head_since.get_or_insert(now);
         if now.duration_since(since) > self.http.limits().head_timeout {
-            self.log("- - head timeout");
+            self.log(&"- - head timeout");
             return Flow::Close;
         }
         Flow::Continue
@@ -563,6 +693,7 @@ impl HttpHandler {
 
 impl Handler for HttpHandler {
     fn on_data(&mut self, input: &[u8], out: &mut Output) -> Flow {
+        self.arriving();
         if !self.http.push(input) {
             return Flow::Close;
         }
@@ -571,6 +702,7 @@ impl Handler for HttpHandler {
 
     fn on_early_data(&mut self, input: &[u8], out: &mut Output) -> Flow {
         // Replayable: only GET and HEAD are answered (see HttpConn::push_early).
+        self.arriving();
         if !self.http.push_early(input) {
             return Flow::Close;
         }

@@ -288,8 +288,20 @@ impl<S: Service> Worker<S> {
         if let (true, Some(records)) = (c.kernel_send, self.cfg.kernel_send_key_limit_for_test) {
             ks.set_kernel_send_key_limit_for_test(records);
         }
+        let session = ks.session();
+        if let (Some(version), Some(suite)) =
+            (session.actual_protocol_version(), session.cipher_suite())
+        {
+            let kind = HandshakeKind {
+                version,
+                suite,
+                resumed: session.is_resumed(),
+            };
+            *self.stats.handshake_kinds.entry(kind).or_default() += 1;
+        }
         if c.handler.is_none() {
-            c.handler = Some(self.service.connect(c.peer, ks.session()));
+            let ktls = (c.kernel_send, c.kernel_recv);
+            c.handler = Some(self.service.connect_ktls(c.peer, session, ktls));
         }
         c.tls = Tls::Data(ks);
         let early = std::mem::take(&mut c.early);

@@ -140,6 +140,25 @@ pub trait Service: Send + Sync + 'static {
     /// A connection from `peer` completed its handshake (and its hand-off to
     /// kernel TLS); `session` tells what was negotiated.
     fn connect(&self, peer: SocketAddr, session: &Session) -> Self::Handler;
+
+    /// As [`connect`](Service::connect), also told which directions kernel
+    /// TLS protects (`(send, recv)`), for services that log it. The runtime
+    /// calls this one; the default forgets `ktls`. A handler made for early
+    /// data (0.5-RTT) comes from `connect`, before the hand-off.
+    fn connect_ktls(
+        &self,
+        peer: SocketAddr,
+        session: &Session,
+        ktls: (bool, bool),
+    ) -> Self::Handler {
+        let _ = ktls;
+        self.connect(peer, session)
+    }
+
+    /// Called on each worker thread every tick (100 ms), between
+    /// completions: for per-worker housekeeping such as handing over
+    /// buffered log lines. The default does nothing.
+    fn on_tick(&self) {}
 }
 
 /// How the runtime runs.
@@ -228,6 +247,9 @@ pub struct WorkerStats {
     pub refused: u64,
     /// Handshakes completed.
     pub handshakes: u64,
+    /// Completed handshakes (handed to the service) by version, suite and
+    /// resumption.
+    pub handshake_kinds: BTreeMap<HandshakeKind, u64>,
     /// Handshakes that failed (including timeouts).
     pub handshake_failures: u64,
     /// Handshakes that waited for the application (an asynchronous session
@@ -289,6 +311,17 @@ pub struct WorkerStats {
     /// Connections still open when the worker stopped (the shutdown grace
     /// period ran out): cut without finishing their output.
     pub cut_at_shutdown: u64,
+}
+
+/// What a handshake negotiated, as the stats count it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HandshakeKind {
+    /// The protocol version.
+    pub version: baton::ProtocolVersion,
+    /// The cipher suite.
+    pub suite: baton::CipherSuite,
+    /// Whether it resumed a session.
+    pub resumed: bool,
 }
 
 impl WorkerStats {
@@ -430,16 +463,13 @@ impl Runtime {
 
     /// Each worker's counters now (workers answer at their next loop turn).
     pub fn stats(&self) -> Vec<WorkerStats> {
-        let mut out = Vec::new();
-        for (_, tx) in &self.workers {
-            let (stx, srx) = crossbeam_channel::bounded(1);
-            if tx.send(Ctl::Stats(stx)).is_ok() {
-                if let Ok(s) = srx.recv_timeout(Duration::from_secs(5)) {
-                    out.push(s);
-                }
-            }
-        }
-        out
+        ask_stats(self.workers.iter().map(|(_, tx)| tx))
+    }
+
+    /// A handle that asks the workers for their counters from another
+    /// thread (a metrics endpoint), while the runtime stays with its owner.
+    pub fn stats_handle(&self) -> StatsHandle {
+        StatsHandle(self.workers.iter().map(|(_, tx)| tx.clone()).collect())
     }
 
     /// Stops accepting, lets in-flight responses finish (up to the grace
@@ -452,6 +482,42 @@ impl Runtime {
             .into_iter()
             .filter_map(|(h, _)| h.join().ok())
             .collect()
+    }
+}
+
+/// Asks each worker for a copy of its counters over its control channel:
+/// a worker answers at its next tick (at most 100 ms), so counting costs
+/// the worker's hot path nothing (no atomics, no locks).
+fn ask_stats<'a>(workers: impl Iterator<Item = &'a Sender<Ctl>>) -> Vec<WorkerStats> {
+    let mut out = Vec::new();
+    for tx in workers {
+        let (stx, srx) = crossbeam_channel::bounded(1);
+        if tx.send(Ctl::Stats(stx)).is_ok() {
+            if let Ok(s) = srx.recv_timeout(Duration::from_secs(5)) {
+                out.push(s);
+            }
+        }
+    }
+    out
+}
+
+/// Asks a [`Runtime`]'s workers for their counters from any thread
+/// ([`Runtime::stats_handle`]); once the runtime has shut down, it gets none.
+#[derive(Clone)]
+pub struct StatsHandle(Vec<Sender<Ctl>>);
+
+impl core::fmt::Debug for StatsHandle {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("StatsHandle")
+            .field("workers", &self.0.len())
+            .finish()
+    }
+}
+
+impl StatsHandle {
+    /// Each running worker's counters now.
+    pub fn stats(&self) -> Vec<WorkerStats> {
+        ask_stats(self.0.iter())
     }
 }
 

@@ -429,6 +429,7 @@ impl<S: Service> Worker<S> {
             }
         }
         self.resume_signed();
+        self.service.on_tick();
         let now = Instant::now();
         for idx in 0..self.conns.len() {
             let Some(Some(c)) = self.conns.get_mut(idx) else {

@@ -108,6 +108,62 @@ fn head_end(buf: &[u8], from: usize) -> Option<usize> {
 /// requests waiting behind a response): beyond it the connection is closed.
 const MAX_BUFFERED: usize = 1 << 20;
 
+/// What the access log records of one answer.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    /// Empty when the head was refused before it could be parsed.
+    pub method: String,
+    pub target: String,
+    /// HTTP/1.x minor version.
+    pub version: u8,
+    pub status: u16,
+    /// Body bytes of the response.
+    pub bytes: u64,
+    pub referer: Option<String>,
+    pub user_agent: Option<String>,
+    /// The request came as TLS early data (0-RTT; it may be a replay).
+    pub early: bool,
+}
+
+impl LogEntry {
+    /// A refusal of a head that was not parsed.
+    fn unparsed(status: u16) -> Self {
+        Self {
+            status,
+            ..Self::default()
+        }
+    }
+
+    fn of(req: &Request, status: u16, bytes: u64, early: bool) -> Self {
+        Self {
+            method: req.method.clone(),
+            target: req.target.clone(),
+            version: req.version,
+            status,
+            bytes,
+            referer: req.referer.clone(),
+            user_agent: req.user_agent.clone(),
+            early,
+        }
+    }
+}
+
+/// The short form `baton serve` prints on stderr: `METHOD TARGET STATUS
+/// BYTES`, ` early` after 0-RTT requests, or `- - STATUS` for a refused head.
+impl std::fmt::Display for LogEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.method.is_empty() {
+            return write!(f, "- - {}", self.status);
+        }
+        let tag = if self.early { " early" } else { "" };
+        write!(
+            f,
+            "{} {} {} {}{tag}",
+            self.method, self.target, self.status, self.bytes
+        )
+    }
+}
+
 /// What [`HttpConn::next`] found in the buffered input.
 #[derive(Debug)]
 pub enum Next {
@@ -118,10 +174,10 @@ pub enum Next {
     Respond {
         response: Response,
         keep_alive: bool,
-        log: String,
+        log: LogEntry,
     },
     /// Refused (the bytes are the error response); the connection must close.
-    Refuse { bytes: Vec<u8>, log: String },
+    Refuse { bytes: Vec<u8>, log: LogEntry },
 }
 
 /// One connection's HTTP/1.1 requests for an event loop: push received bytes,
@@ -197,9 +253,13 @@ impl HttpConn {
                 return Next::NeedMore;
             }
         }
-        let refuse = |status: u16, log: String| Next::Refuse {
-            bytes: error_response(status, false, false).0,
-            log,
+        let refuse = |status: u16, log: Option<&Request>| {
+            let (bytes, len) = error_response(status, false, false);
+            let log = match log {
+                Some(req) => LogEntry::of(req, status, len, false),
+                None => LogEntry::unparsed(status),
+            };
+            Next::Refuse { bytes, log }
         };
         let limits = &self.site.limits;
         // The request line first: a long target is 414, not 431. Searched
@@ -209,14 +269,14 @@ impl HttpConn {
             let from = self.line_scanned.min(window.len());
             match window[from..].iter().position(|&b| b == b'\n') {
                 Some(_) => self.line_scanned = usize::MAX,
-                None if self.buf.len() > limits.max_line => return refuse(414, "- - 414".into()),
+                None if self.buf.len() > limits.max_line => return refuse(414, None),
                 None => self.line_scanned = window.len(),
             }
         }
         let end = match head_end(&self.buf, self.scanned) {
             Some(end) if end <= limits.max_head => end,
-            Some(_) => return refuse(431, "- - 431".into()),
-            None if self.buf.len() > limits.max_head => return refuse(431, "- - 431".into()),
+            Some(_) => return refuse(431, None),
+            None if self.buf.len() > limits.max_head => return refuse(431, None),
             None => {
                 self.scanned = self.buf.len();
                 return Next::NeedMore;
@@ -230,11 +290,11 @@ impl HttpConn {
         self.early = self.early.saturating_sub(end);
         let mut req = match parsed {
             Ok(r) => r,
-            Err(status) => return refuse(status, format!("- - {status}")),
+            Err(status) => return refuse(status, None),
         };
         if req.chunked || req.content_length > MAX_DISCARD {
             let status = if req.chunked { 501 } else { 413 };
-            return refuse(status, format!("{} {} {status}", req.method, req.target));
+            return refuse(status, Some(&req));
         }
         self.discard = req.content_length;
         self.requests += 1;
@@ -249,16 +309,12 @@ impl HttpConn {
                 bytes,
                 file: None,
             };
-            (r, " early")
+            (r, true)
         } else {
             // Early GET/HEAD are logged as such: they may have been replayed.
-            let r = build_response(&self.site, &req);
-            (r, if early { " early" } else { "" })
+            (build_response(&self.site, &req), early)
         };
-        let log = format!(
-            "{} {} {} {}{tag}",
-            req.method, req.target, response.status, response.len
-        );
+        let log = LogEntry::of(&req, response.status, response.len, tag);
         Next::Respond {
             response,
             keep_alive: req.keep_alive,

@@ -26,6 +26,12 @@ pub struct Request {
     pub if_modified_since: Option<String>,
     /// `Accept-Encoding` (several fields joined with `,`).
     pub accept_encoding: Option<String>,
+    /// The minor version: 1 for HTTP/1.1, 0 for HTTP/1.0 (for the log).
+    pub version: u8,
+    /// `Referer`, for the access log (invalid UTF-8 replaced).
+    pub referer: Option<String>,
+    /// `User-Agent`, for the access log (invalid UTF-8 replaced).
+    pub user_agent: Option<String>,
 }
 
 /// Parses a complete request head (it ends with an empty line), or returns
@@ -58,6 +64,7 @@ pub fn parse_head(head: &[u8], max_headers: usize) -> Result<Request, u16> {
         method: method.to_string(),
         target: target.to_string(),
         keep_alive: http11,
+        version,
         ..Request::default()
     };
     let mut seen_length = None;
@@ -101,6 +108,11 @@ pub fn parse_head(head: &[u8], max_headers: usize) -> Result<Request, u16> {
             req.if_modified_since = Some(text()?.to_string());
         } else if is("accept-encoding") {
             append(&mut req.accept_encoding, text()?);
+        } else if is("referer") {
+            // Only logged: bytes that are not UTF-8 must not refuse the request.
+            req.referer = Some(String::from_utf8_lossy(h.value).trim().to_string());
+        } else if is("user-agent") {
+            req.user_agent = Some(String::from_utf8_lossy(h.value).trim().to_string());
         }
     }
     Ok(req)

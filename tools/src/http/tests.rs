@@ -49,7 +49,7 @@ pub(super) fn exchange_site(site: Site, early: &str, input: &str) -> (String, Ve
             Next::NeedMore => break,
             Next::Refuse { bytes, log: l } => {
                 out.extend_from_slice(&bytes);
-                log.push(l);
+                log.push(l.to_string());
                 break;
             }
             Next::Respond {
@@ -63,7 +63,7 @@ pub(super) fn exchange_site(site: Site, early: &str, input: &str) -> (String, Ve
                     std::os::unix::fs::FileExt::read_exact_at(&file, &mut body, start).unwrap();
                     out.extend_from_slice(&body);
                 }
-                log.push(l);
+                log.push(l.to_string());
                 if !keep_alive {
                     break;
                 }

@@ -9,7 +9,8 @@
 //! certificates by SNI and their reload on SIGHUP in `serve_sni`, OCSP
 //! stapling and CRLs (`--ocsp`, `--crl`) in `status`, mutual TLS
 //! (`--client-auth`, `--client-ca`, `--cert`/`--key`) in `client_auth`, the
-//! HTTP semantics of `serve` (caching, variants, limits) in `serve_http`.
+//! HTTP semantics of `serve` (caching, variants, limits) in `serve_http`,
+//! its access log and Prometheus metrics in `serve_obs`.
 
 #[path = "../../../tests/integration/redis_server.rs"]
 mod redis_server;
@@ -30,6 +31,7 @@ mod psk;
 mod resume;
 mod serve;
 mod serve_http;
+mod serve_obs;
 mod serve_sni;
 mod sign;
 mod status;
