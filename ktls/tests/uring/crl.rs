@@ -76,7 +76,9 @@ fn client_chain_lookups_answered_later_park_and_complete() {
     let stats = rt.shutdown();
     assert_eq!(total(&stats, |s| s.handshakes), 2, "{stats:?}");
     assert_eq!(total(&stats, |s| s.handshake_failures), 0, "{stats:?}");
-    // The second may find its answers in before it would park.
+    // At least the first handshake parks (its answers wait for the second's
+    // lookups). No upper bound: a handshake can park more than once (bytes
+    // from the peer wake it; signatures may park too), as timing has it.
     let parked = total(&stats, |s| s.handshakes_parked);
-    assert!((1..=2).contains(&parked), "{stats:?}");
+    assert!(parked >= 1, "{stats:?}");
 }
