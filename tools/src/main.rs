@@ -13,6 +13,7 @@ mod serve;
 mod server;
 mod sessions;
 mod signals;
+mod sites;
 mod status;
 
 use baton::{

@@ -26,6 +26,8 @@ pub struct Request {
     pub if_modified_since: Option<String>,
     /// `Accept-Encoding` (several fields joined with `,`).
     pub accept_encoding: Option<String>,
+    /// `Host` (the first one), as sent: `baton serve --config` routes by it.
+    pub host: Option<String>,
 }
 
 /// Parses a complete request head (it ends with an empty line), or returns
@@ -101,6 +103,8 @@ pub fn parse_head(head: &[u8], max_headers: usize) -> Result<Request, u16> {
             req.if_modified_since = Some(text()?.to_string());
         } else if is("accept-encoding") {
             append(&mut req.accept_encoding, text()?);
+        } else if is("host") && req.host.is_none() {
+            req.host = Some(text()?.to_string());
         }
     }
     Ok(req)

@@ -32,6 +32,7 @@ mod serve;
 mod serve_http;
 mod serve_sni;
 mod sign;
+mod sites;
 mod status;
 
 use std::process::Command;
@@ -159,6 +160,7 @@ fn help_names_every_flag() {
             &["serve", "--help"],
             [
                 "DIR",
+                "--config",
                 "--listen",
                 "--cert",
                 "--key",
