@@ -77,3 +77,49 @@ fn docs_example_parses() {
     let spec = parse(&std::fs::read_to_string(path).unwrap()).unwrap();
     assert!(spec.sites.len() >= 2);
 }
+
+/// The routing rule, in memory: SNI picks the handshake's site, Host the
+/// request's, and the two must agree when SNI was sent.
+#[test]
+fn routing_by_sni_and_host() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data");
+    let dir = std::env::temp_dir().join(format!("baton-sites-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let site = |names: &str, extra: &str| {
+        format!(
+            "[[site]]\nnames = {names}\nroot = {:?}\ncert = {:?}\nkey = {:?}\n{extra}\n",
+            dir.to_str().unwrap(),
+            data.join("server-p256-chain.pem").to_str().unwrap(),
+            data.join("server-p256.key").to_str().unwrap(),
+        )
+    };
+    let text = site("[\"a.test\"]", "default = true") + &site("[\"*.w.test\"]", "");
+    let common = Common {
+        limits: http::Limits::default(),
+        precompressed: true,
+    };
+    let sites = Sites::load(&parse(&text).unwrap(), &common).unwrap();
+    assert_eq!(sites.for_sni(Some("X.W.test.")), Some(1));
+    assert_eq!(sites.for_sni(Some("a.b.w.test")), Some(0));
+    assert_eq!(sites.for_sni(None), Some(0));
+    let shared = Shared::new(dir.join("none.toml"), common, sites);
+    let is = |r: Result<Arc<http::Site>, u16>, want: usize| {
+        let sites = shared.current();
+        Arc::ptr_eq(&r.unwrap(), &sites.sites[want].http)
+    };
+    use http::Router as _;
+    let (_, w) = shared.router(Some("x.w.test"));
+    assert!(is(w.route(Some("y.w.test:8443")), 1));
+    assert!(is(w.route(None), 1));
+    assert_eq!(w.route(Some("a.test")).unwrap_err(), 421);
+    assert_eq!(w.route(Some("nobody.test")).unwrap_err(), 421);
+    let (_, a) = shared.router(Some("a.test"));
+    assert!(is(a.route(Some("nobody.test")), 0));
+    // No SNI: Host alone decides.
+    let (_, none) = shared.router(None);
+    assert!(is(none.route(Some("x.w.test")), 1));
+    assert!(is(none.route(Some("A.TEST")), 0));
+    // A reload of a file that is not there keeps the table.
+    assert!(shared.reload().starts_with("reload failed"));
+    assert_eq!(shared.current().sites.len(), 2);
+}
