@@ -30,8 +30,8 @@ stay; if a file fails to load, the certificates in use stay and the error is
 printed. With --config FILE (TOML, see docs/usage.md), several sites each
 with names, root, certificates and policy: the SNI picks the certificate and
 policy, the Host header the site (421 when it names another site than the
-SNI's); SIGHUP reads the file again and swaps all sites for new connections,
-or keeps the old ones if anything fails to load.";
+handshake's); SIGHUP reads the file again and swaps all sites for new
+connections, or keeps the old ones if anything fails to load.";
 
 /// `baton serve`'s options. Numbers stay strings until checked, so that
 /// each error names the flag and its range.

@@ -10,10 +10,11 @@
 //!   client auth, and a resolver holding its certificates).
 //! - A request's site is the one its `Host` (port stripped, any case)
 //!   matches, else the default site; a request without `Host` gets the
-//!   handshake's site. When the client sent an SNI, the request's site must
-//!   be the handshake's: otherwise 421 Misdirected Request (RFC 9110
-//!   §15.5.20), which tells the client to use another connection. Without
-//!   SNI (a client that connected by address) `Host` alone decides.
+//!   handshake's site. It must be the handshake's site: otherwise 421
+//!   Misdirected Request (RFC 9110 §15.5.20), which tells the client to use
+//!   another connection. This holds without SNI too (the handshake was the
+//!   default site's), or a client could skip a site's policy or client auth
+//!   by leaving the SNI out.
 //!
 //! A reload builds the whole table anew (files read, certificates loaded,
 //! Configs built) and swaps it only if all of that worked; handshakes and
@@ -367,7 +368,6 @@ impl Shared {
         let router = ConnRouter {
             sites,
             handshake: hs,
-            sni: sni.is_some(),
         };
         (limits_site, Box::new(router))
     }
@@ -378,7 +378,6 @@ impl Shared {
 struct ConnRouter {
     sites: Arc<Sites>,
     handshake: Option<usize>,
-    sni: bool,
 }
 
 impl http::Router for ConnRouter {
@@ -388,9 +387,7 @@ impl http::Router for ConnRouter {
             Some(h) => self.sites.lookup(host_name(h)).or(self.sites.default),
         };
         match site {
-            Some(i) if !self.sni || Some(i) == self.handshake => {
-                Ok(Arc::clone(&self.sites.sites[i].http))
-            }
+            Some(i) if Some(i) == self.handshake => Ok(Arc::clone(&self.sites.sites[i].http)),
             _ => Err(421),
         }
     }

@@ -79,7 +79,7 @@ fn docs_example_parses() {
 }
 
 /// The routing rule, in memory: SNI picks the handshake's site, Host the
-/// request's, and the two must agree when SNI was sent.
+/// request's, and the two must agree.
 #[test]
 fn routing_by_sni_and_host() {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data");
@@ -115,10 +115,11 @@ fn routing_by_sni_and_host() {
     assert_eq!(w.route(Some("nobody.test")).unwrap_err(), 421);
     let (_, a) = shared.router(Some("a.test"));
     assert!(is(a.route(Some("nobody.test")), 0));
-    // No SNI: Host alone decides.
+    // No SNI: the default site's handshake reaches the default site only.
     let (_, none) = shared.router(None);
-    assert!(is(none.route(Some("x.w.test")), 1));
+    assert_eq!(none.route(Some("x.w.test")).unwrap_err(), 421);
     assert!(is(none.route(Some("A.TEST")), 0));
+    assert!(is(none.route(Some("nobody.test")), 0));
     // A reload of a file that is not there keeps the table.
     assert!(shared.reload().starts_with("reload failed"));
     assert_eq!(shared.current().sites.len(), 2);

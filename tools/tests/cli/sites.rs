@@ -160,6 +160,24 @@ fn serve_config_three_sites_by_sni_and_host() {
     assert_eq!((code.as_str(), body.as_str()), ("200", "site a\n"));
     let (code, _, _) = curl(port, "x.w.test", &["-H", "Host: nobody.test"]);
     assert_eq!(code, "421");
+    // Without SNI (curl sends none to an address) the handshake is the
+    // default site's, and so is the only site it reaches: otherwise a
+    // client could skip another site's policy or client auth.
+    for (host, want) in [
+        ("a.test", "200"),
+        ("x.w.test", "421"),
+        ("legacy.test", "421"),
+    ] {
+        let out = Command::new("curl")
+            .args(["-sS", "-k", "--max-time", "20", "-o", "/dev/null"])
+            .args(["-w", "%{http_code}", "-H"])
+            .arg(format!("Host: {host}"))
+            .arg(format!("https://127.0.0.1:{port}/hello.txt"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{host}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), want, "{host}");
+    }
     // Case and port do not matter.
     let (code, body, _) = curl(port, "y.w.test", &["-H", "Host: Y.W.Test:1"]);
     assert_eq!((code.as_str(), body.as_str()), ("200", "site w\n"));
