@@ -286,7 +286,7 @@ pub fn main(mut p: Args) -> Result<(), Failure> {
                 limits: site.limits.clone(),
                 precompressed: site.precompressed,
             };
-            let loaded = crate::sites::Sites::load(spec, &common)
+            let loaded = crate::sites::Sites::load(spec, &common, None)
                 .map_err(|e| Failure::Usage(format!("{file}: {e}")))?;
             Some(Arc::new(crate::sites::Shared::new(
                 file.into(),

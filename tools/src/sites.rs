@@ -22,7 +22,7 @@
 
 use crate::http;
 use baton::cert::{CertResolver, SniCertStore};
-use baton::{AlertDescription, CertChainAndKey, ClientHelloAction, Config};
+use baton::{AlertDescription, CertChainAndKey, ClientHelloAction, Config, TicketKeys};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -190,6 +190,9 @@ fn host_name(host: &str) -> &str {
 pub struct Site {
     pub http: Arc<http::Site>,
     pub config: Config,
+    /// What a session with this site was agreed under (names, policy,
+    /// client auth): a reload that leaves it alone keeps the ticket keys.
+    identity: String,
 }
 
 /// The sites and their names, built whole by [`Sites::load`].
@@ -211,8 +214,16 @@ pub struct Common {
 
 impl Sites {
     /// Loads every root, certificate and CA of `spec` and builds each
-    /// site's Config; the first failure names its file.
-    pub fn load(spec: &FileSpec, common: &Common) -> Result<Self, String> {
+    /// site's Config; the first failure names its file. A site that was in
+    /// `previous` with the same names, policy and client auth keeps its
+    /// ticket keys, so a reload does not cost its clients a full handshake;
+    /// a changed site gets fresh ones (a session agreed without client auth
+    /// must not resume where it is now required).
+    pub fn load(
+        spec: &FileSpec,
+        common: &Common,
+        previous: Option<&Sites>,
+    ) -> Result<Self, String> {
         let mut sites = Vec::new();
         let (mut exact, mut wildcard) = (HashMap::new(), HashMap::new());
         let mut default = None;
@@ -227,9 +238,15 @@ impl Sites {
             }
             site.precompressed = common.precompressed;
             site.limits = common.limits.clone();
+            let identity = identity(s);
+            let keys = previous
+                .and_then(|p| p.sites.iter().find(|o| o.identity == identity))
+                .map(|o| Arc::clone(o.config.ticket_keys()))
+                .unwrap_or_else(|| Arc::new(TicketKeys::generated()));
             sites.push(Site {
                 http: Arc::new(site),
-                config: site_config(s)?,
+                config: site_config(s, keys)?,
+                identity,
             });
             for name in &s.names {
                 let n = normalize(name);
@@ -266,9 +283,20 @@ impl Sites {
     }
 }
 
-/// A site's Config: its policy, client auth, and its certificates behind
-/// an SNI resolver (the first pair also for names none of them has).
-fn site_config(s: &SiteSpec) -> Result<Config, String> {
+/// What a site's sessions depend on, as a comparable string.
+fn identity(s: &SiteSpec) -> String {
+    let mut names: Vec<String> = s.names.iter().map(|n| normalize(n)).collect();
+    names.sort();
+    format!(
+        "{names:?} {:?} {:?} {:?}",
+        s.policy, s.client_auth, s.client_ca
+    )
+}
+
+/// A site's Config: its policy, client auth, its ticket keys, and its
+/// certificates behind an SNI resolver (the first pair also for names none
+/// of them has).
+fn site_config(s: &SiteSpec, keys: Arc<TicketKeys>) -> Result<Config, String> {
     let mut b = Config::builder_minimal();
     if let Some(name) = &s.policy {
         b.security_policy(name)
@@ -287,6 +315,7 @@ fn site_config(s: &SiteSpec) -> Result<Config, String> {
     }
     b.set_cert_resolver(Arc::new(CertResolver::new(store)));
     b.session_tickets(true);
+    b.set_ticket_keys(keys);
     b.set_alpn_preferences(&["http/1.1"])
         .map_err(|e| format!("setting ALPN: {e}"))?;
     let auth = crate::args::ClientAuthArgs {
@@ -328,7 +357,8 @@ impl Shared {
     /// Reads the file again and, if all of it loads, swaps the table. The
     /// global settings are read at start only. Returns a line to log.
     pub fn reload(&self) -> String {
-        match read(&self.file).and_then(|spec| Sites::load(&spec, &self.common)) {
+        let old = self.current();
+        match read(&self.file).and_then(|spec| Sites::load(&spec, &self.common, Some(&old))) {
             Ok(sites) => {
                 let n = sites.sites.len();
                 *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(sites);

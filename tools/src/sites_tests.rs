@@ -98,7 +98,7 @@ fn routing_by_sni_and_host() {
         limits: http::Limits::default(),
         precompressed: true,
     };
-    let sites = Sites::load(&parse(&text).unwrap(), &common).unwrap();
+    let sites = Sites::load(&parse(&text).unwrap(), &common, None).unwrap();
     assert_eq!(sites.for_sni(Some("X.W.test.")), Some(1));
     assert_eq!(sites.for_sni(Some("a.b.w.test")), Some(0));
     assert_eq!(sites.for_sni(None), Some(0));

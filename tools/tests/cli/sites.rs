@@ -200,6 +200,24 @@ fn serve_config_reload_under_load_and_a_broken_file() {
     install(&file, &site_entry(&["a.test"], &ra, &a1, ""));
     let (server, port) = start(&file, "2");
     assert_eq!(leaf_seen(port, "a.test"), a1.der);
+    // A TLS 1.2 session (its ticket comes within the handshake) to resume
+    // after the reload.
+    let session = scratch_dir().join("sites-reload.sess");
+    let _ = std::fs::remove_file(&session);
+    let mut c = s_client(
+        port,
+        &[
+            "-servername",
+            "a.test",
+            "-tls1_2",
+            "-sess_out",
+            session.to_str().unwrap(),
+        ],
+    );
+    c.close_stdin();
+    assert!(String::from_utf8_lossy(&c.wait(TIMEOUT).stdout)
+        .into_owned()
+        .contains("New, TLSv1.2"));
 
     // The load: curl fetching 20 times per run over keep-alive, until told
     // to stop (at most 500 runs).
@@ -261,6 +279,20 @@ fn serve_config_reload_under_load_and_a_broken_file() {
     assert_eq!(leaf_seen(port, "a.test"), a2.der);
     let (code, body, _) = curl(port, "b.test", &[]);
     assert_eq!((code.as_str(), body.as_str()), ("200", "site b\n"));
+    // Site a kept its names, policy and client auth: its clients resume.
+    let mut c = s_client(
+        port,
+        &[
+            "-servername",
+            "a.test",
+            "-tls1_2",
+            "-sess_in",
+            session.to_str().unwrap(),
+        ],
+    );
+    c.close_stdin();
+    let out = String::from_utf8_lossy(&c.wait(TIMEOUT).stdout).into_owned();
+    assert!(out.contains("Reused, TLSv1.2"), "{out}");
 
     // A broken file: the sites in use stay.
     install(
