@@ -107,7 +107,6 @@ fn routing_by_sni_and_host() {
         let sites = shared.current();
         Arc::ptr_eq(&r.unwrap(), &sites.sites[want].http)
     };
-    use http::Router as _;
     let (_, w) = shared.router(Some("x.w.test"));
     assert!(is(w.route(Some("y.w.test:8443")), 1));
     assert!(is(w.route(None), 1));
