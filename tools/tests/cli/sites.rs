@@ -261,6 +261,13 @@ fn serve_config_reload_under_load_and_a_broken_file() {
     };
     wait_runs(2);
 
+    // A keep-alive connection from before the reload.
+    let mut kept = s_client(port, &["-servername", "a.test", "-ign_eof", "-quiet"]);
+    let request = b"GET /hello.txt HTTP/1.1\r\nHost: a.test\r\n\r\n";
+    let answers = |out: &[u8]| String::from_utf8_lossy(out).matches("site a\n").count();
+    kept.write_stdin(request);
+    kept.wait_for_stdout(TIMEOUT, |o| answers(o) == 1);
+
     // A site added and a certificate replaced.
     let text = [
         site_entry(&["a.test"], &ra, &a2, ""),
@@ -279,6 +286,11 @@ fn serve_config_reload_under_load_and_a_broken_file() {
     assert_eq!(leaf_seen(port, "a.test"), a2.der);
     let (code, body, _) = curl(port, "b.test", &[]);
     assert_eq!((code.as_str(), body.as_str()), ("200", "site b\n"));
+    // The connection made before still answers, from the sites it began with.
+    kept.write_stdin(request);
+    kept.wait_for_stdout(TIMEOUT, |o| answers(o) == 2);
+    // -ign_eof: it stays until killed (on drop).
+    drop(kept);
     // Site a kept its names, policy and client auth: its clients resume.
     let mut c = s_client(
         port,
