@@ -15,6 +15,7 @@ mod serve;
 mod server;
 mod sessions;
 mod signals;
+mod sites;
 mod status;
 
 use baton::{

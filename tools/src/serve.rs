@@ -29,7 +29,12 @@ stop accepting and let in-flight responses finish (5 s); SIGUSR1 prints the
 per-worker counters, which are also printed at exit. SIGHUP loads --cert/--key
 and --cert-dir again: new handshakes get the new certificates, connections
 stay; if a file fails to load, the certificates in use stay and the error is
-printed. SIGHUP also reopens --access-log.";
+printed. With --config FILE (TOML, see docs/usage.md), several sites each
+with names, root, certificates and policy: the SNI picks the certificate and
+policy, the Host header the site (421 when it names another site than the
+handshake's); SIGHUP reads the file again and swaps all sites for new
+connections, or keeps the old ones if anything fails to load. SIGHUP also
+reopens --access-log.";
 
 /// `baton serve`'s options. Numbers stay strings until checked, so that
 /// each error names the flag and its range.
@@ -39,6 +44,11 @@ pub struct Args {
     /// directory to serve (default: the current directory)
     #[arg(value_name = "DIR")]
     dir: Option<String>,
+    /// sites from a TOML file (see docs/usage.md): each with its names, root,
+    /// certificates and policy, chosen by SNI and Host; read again on SIGHUP.
+    /// Its global settings give way to the flags
+    #[arg(long, value_name = "FILE")]
+    config: Option<String>,
     /// address to listen on (default: 127.0.0.1:8443)
     #[arg(long, value_name = "ADDR")]
     listen: Option<String>,
@@ -228,11 +238,81 @@ fn site_from_flags(p: &Args, root: http::Root) -> Result<http::Site, Failure> {
     Ok(site)
 }
 
+/// `--config`'s file, with its global settings merged under the flags (a
+/// flag given wins); refuses the flags that belong to a site.
+fn merge_config(p: &mut Args) -> Result<Option<crate::sites::FileSpec>, Failure> {
+    let Some(file) = &p.config else {
+        return Ok(None);
+    };
+    let per_site = [
+        ("DIR", p.dir.is_some()),
+        ("--cert", !p.cert.is_empty()),
+        ("--key", !p.key.is_empty()),
+        ("--cert-dir", p.cert_dir.is_some()),
+        ("--ocsp", p.ocsp.is_some()),
+        ("--policy", p.policy.is_some()),
+        ("--cache-control", !p.cache_control.is_empty()),
+        ("--client-auth", p.client_auth.client_auth.is_some()),
+        ("--client-ca", p.client_auth.client_ca.is_some()),
+        // Resumption and early data are per Config, not yet per site.
+        ("--ticket-keys", p.ticket_keys.is_some()),
+        ("--session-cache", p.session_cache.is_some()),
+        ("--early-data", p.early_data),
+    ];
+    if let Some((flag, _)) = per_site.iter().find(|(_, given)| *given) {
+        return Err(Failure::Usage(format!(
+            "{flag} does not go with --config (set it in the file's sites)"
+        )));
+    }
+    let spec = crate::sites::read(Path::new(file)).map_err(Failure::Usage)?;
+    let num = |n: Option<u64>| n.map(|n| n.to_string());
+    let or = |flag: &mut Option<String>, v: Option<String>| {
+        if flag.is_none() {
+            *flag = v;
+        }
+    };
+    or(&mut p.listen, spec.listen.clone());
+    or(&mut p.workers, num(spec.workers));
+    or(&mut p.ktls, spec.ktls.clone());
+    or(&mut p.sign_threads, num(spec.sign_threads));
+    or(&mut p.handshake_timeout, num(spec.handshake_timeout));
+    or(&mut p.idle_timeout, num(spec.idle_timeout));
+    or(&mut p.max_connections, num(spec.max_connections));
+    or(&mut p.max_head_bytes, num(spec.max_head_bytes));
+    or(&mut p.max_headers, num(spec.max_headers));
+    or(&mut p.max_request_line, num(spec.max_request_line));
+    or(&mut p.max_requests, num(spec.max_requests));
+    or(&mut p.head_timeout, num(spec.head_timeout));
+    Ok(Some(spec))
+}
+
 /// `baton serve`.
-pub fn main(p: Args) -> Result<(), Failure> {
+pub fn main(mut p: Args) -> Result<(), Failure> {
+    let spec = merge_config(&mut p)?;
     let dir = p.dir.as_deref().unwrap_or(".");
-    let root = http::Root::open(Path::new(dir)).map_err(|e| format!("{dir}: {e}"))?;
+    let root = match &spec {
+        // The sites have their own roots; this one only carries the limits.
+        Some(spec) => &spec.sites[0].root,
+        None => Path::new(dir),
+    };
+    let root = http::Root::open(root).map_err(|e| format!("{}: {e}", root.display()))?;
     let site = site_from_flags(&p, root)?;
+    let sites = match (&spec, &p.config) {
+        (Some(spec), Some(file)) => {
+            let common = crate::sites::Common {
+                limits: site.limits.clone(),
+                precompressed: site.precompressed,
+            };
+            let loaded = crate::sites::Sites::load(spec, &common, None)
+                .map_err(|e| Failure::Usage(format!("{file}: {e}")))?;
+            Some(Arc::new(crate::sites::Shared::new(
+                file.into(),
+                common,
+                loaded,
+            )))
+        }
+        _ => None,
+    };
     let idle_timeout = Duration::from_secs(number(
         p.idle_timeout.as_deref(),
         "--idle-timeout",
@@ -260,6 +340,7 @@ pub fn main(p: Args) -> Result<(), Failure> {
             let resolver = Arc::new(baton::cert::CertResolver::new(loaded.store));
             (Certs::Files(resolver), None)
         }
+        None if sites.is_some() => (Certs::Sites, None),
         None => {
             let (chain, der) = self_signed()?;
             (Certs::Generated(chain), Some(fingerprint(&der)))
@@ -311,6 +392,7 @@ pub fn main(p: Args) -> Result<(), Failure> {
             b.add_cert_chain_and_key(chain);
             None
         }
+        Certs::Sites => None,
     };
     // TLS 1.3 tickets (and TLS 1.2 ones) under keys generated and rotated
     // in memory, so returning clients resume.
@@ -326,7 +408,10 @@ pub fn main(p: Args) -> Result<(), Failure> {
     )?;
     let anti_replay = configure_early_data(&p, &mut b)?;
     apply_client_auth(&mut b, &p.client_auth)?;
-    let config = build(b)?;
+    let config = match &sites {
+        Some(sites) => sites.front_config()?,
+        None => build(b)?,
+    };
     let listen: SocketAddr = listen
         .parse()
         .map_err(|_| Failure::Usage(format!("--listen wants IP:PORT, got {listen:?}")))?;
@@ -346,11 +431,15 @@ pub fn main(p: Args) -> Result<(), Failure> {
         sign_threads,
         ..Default::default()
     };
-    let shown = site.root.path().display().to_string();
+    let shown = match &p.config {
+        Some(file) => format!("the sites of {file}"),
+        None => site.root.path().display().to_string(),
+    };
     let (access_log, metrics_addr) = observability(&p)?;
     let metrics = metrics_addr.map(|_| Arc::new(crate::metrics::Metrics::new()));
     let service = Arc::new(HttpService {
         site: Arc::new(site),
+        sites: sites.clone(),
         quiet: p.quiet,
         access_log: access_log.clone(),
         metrics: metrics.clone(),
@@ -389,6 +478,10 @@ pub fn main(p: Args) -> Result<(), Failure> {
                     log.reopen();
                 }
                 match (&cert_files, &resolver) {
+                    // New connections get the new table; those open keep theirs.
+                    _ if sites.is_some() => {
+                        eprintln!("{}", sites.as_ref().map(|s| s.reload()).unwrap_or_default())
+                    }
                     // Every worker's handshakes read the resolver the config shares.
                     (Some(files), Some(resolver)) => eprintln!("{}", files.reload(resolver)),
                     _ => eprintln!("SIGHUP: no certificate files to reload"),
@@ -455,6 +548,8 @@ fn observability(p: &Args) -> Result<(Option<Arc<AccessLog>>, Option<SocketAddr>
 enum Certs {
     Files(Arc<baton::cert::CertResolver>),
     Generated(CertChainAndKey),
+    /// `--config`: each site's Config has its own.
+    Sites,
 }
 
 /// Most early data a connection may send: a few requests' heads.
@@ -546,6 +641,8 @@ fn fingerprint(der: &[u8]) -> String {
 /// HTTP/1.1 static files as a runtime service.
 struct HttpService {
     site: Arc<http::Site>,
+    /// `--config`: requests are routed by SNI and Host.
+    sites: Option<Arc<crate::sites::Shared>>,
     /// No per-request log lines.
     quiet: bool,
     access_log: Option<Arc<AccessLog>>,
@@ -565,8 +662,15 @@ impl Service for HttpService {
     }
 
     fn connect_ktls(&self, peer: SocketAddr, session: &Session, ktls: (bool, bool)) -> HttpHandler {
+        let http = match &self.sites {
+            Some(sites) => {
+                let (site, router) = sites.router(session.server_name());
+                http::HttpConn::with_router(site, router)
+            }
+            None => http::HttpConn::new(Arc::clone(&self.site)),
+        };
         HttpHandler {
-            http: http::HttpConn::new(Arc::clone(&self.site)),
+            http,
             peer,
             busy: false,
             head_since: None,

@@ -88,6 +88,15 @@ impl Site {
     }
 }
 
+/// Picks the site that answers a request, by its `Host` (`baton serve
+/// --config`'s many sites), or the status to refuse it with (421 when the
+/// name belongs to no site or to another site than the handshake's).
+pub trait Router: Send + Sync + std::fmt::Debug {
+    /// The site for `host` (the header as sent, port included; `None` when
+    /// the request had none).
+    fn route(&self, host: Option<&str>) -> Result<std::sync::Arc<Site>, u16>;
+}
+
 /// Where a head ends: just after the first empty line (`\r\n\r\n` or
 /// `\n\n`), searching from `from` (what an earlier call already scanned, so
 /// a head trickling in is not scanned again from its start each time).
@@ -195,6 +204,8 @@ pub struct HttpConn {
     line_scanned: usize,
     /// Requests answered so far.
     requests: u64,
+    /// Picks each request's site by `Host`; without it, `site` answers all.
+    router: Option<Box<dyn Router>>,
 }
 
 impl HttpConn {
@@ -208,6 +219,16 @@ impl HttpConn {
             scanned: 0,
             line_scanned: 0,
             requests: 0,
+            router: None,
+        }
+    }
+
+    /// Serves the site `router` picks for each request; `site` gives the
+    /// connection's limits (the handshake's site).
+    pub fn with_router(site: std::sync::Arc<Site>, router: Box<dyn Router>) -> Self {
+        Self {
+            router: Some(router),
+            ..Self::new(site)
         }
     }
 
@@ -311,8 +332,24 @@ impl HttpConn {
             };
             (r, true)
         } else {
+            let site = match &self.router {
+                None => Ok(std::sync::Arc::clone(&self.site)),
+                Some(router) => router.route(req.host.as_deref()),
+            };
             // Early GET/HEAD are logged as such: they may have been replayed.
-            (build_response(&self.site, &req), early)
+            let r = match site {
+                Ok(site) => build_response(&site, &req),
+                Err(status) => {
+                    let (bytes, len) = error_response(status, req.keep_alive, req.method == "HEAD");
+                    Response {
+                        status,
+                        len,
+                        bytes,
+                        file: None,
+                    }
+                }
+            };
+            (r, early)
         };
         let log = LogEntry::of(&req, response.status, response.len, tag);
         Next::Respond {

@@ -32,6 +32,8 @@ pub struct Request {
     pub referer: Option<String>,
     /// `User-Agent`, for the access log (invalid UTF-8 replaced).
     pub user_agent: Option<String>,
+    /// `Host` (the first one), as sent: `baton serve --config` routes by it.
+    pub host: Option<String>,
 }
 
 /// Parses a complete request head (it ends with an empty line), or returns
@@ -113,6 +115,8 @@ pub fn parse_head(head: &[u8], max_headers: usize) -> Result<Request, u16> {
             req.referer = Some(String::from_utf8_lossy(h.value).trim().to_string());
         } else if is("user-agent") {
             req.user_agent = Some(String::from_utf8_lossy(h.value).trim().to_string());
+        } else if is("host") && req.host.is_none() {
+            req.host = Some(text()?.to_string());
         }
     }
     Ok(req)

@@ -43,6 +43,7 @@ fn reason(status: u16) -> &'static str {
         413 => "Content Too Large",
         414 => "URI Too Long",
         416 => "Range Not Satisfiable",
+        421 => "Misdirected Request",
         425 => "Too Early",
         431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",

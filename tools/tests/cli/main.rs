@@ -34,6 +34,7 @@ mod serve_http;
 mod serve_obs;
 mod serve_sni;
 mod sign;
+mod sites;
 mod status;
 
 use std::process::Command;
@@ -161,6 +162,7 @@ fn help_names_every_flag() {
             &["serve", "--help"],
             [
                 "DIR",
+                "--config",
                 "--listen",
                 "--cert",
                 "--key",
