@@ -110,7 +110,7 @@ fn bounded_and_directories_not_cached() {
         let name = format!("f{i}");
         assert_eq!(
             body(c.open(&root, Path::new(&name), VALID, now).unwrap()),
-            name[1..].as_bytes()
+            &name.as_bytes()[1..]
         );
         // A hot entry: used again each round, so the clock keeps it.
         c.open(&root, Path::new("f0"), VALID, now).unwrap();
