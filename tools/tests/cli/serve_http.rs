@@ -450,13 +450,14 @@ fn serve_max_connections_per_worker() {
 /// The new flags refuse bad values with a usage error (exit 2).
 #[test]
 fn serve_http_flags_usage_errors() {
-    let cases: [&[&str]; 6] = [
+    let cases: [&[&str]; 7] = [
         &["serve", "--cache-control", "no-equals-sign"],
         &["serve", "--cache-control", "relative/=max-age=1"],
         &["serve", "--max-headers", "0"],
         &["serve", "--max-headers", "257"],
         &["serve", "--head-timeout", "ten"],
-        &["serve", "--max-requests", "0"],
+        &["serve", "--max-requests", "-1"],
+        &["serve", "--open-file-cache-valid-ms", "soon"],
     ];
     for args in cases {
         let out = baton(args).wait(TIMEOUT);
