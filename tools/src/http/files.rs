@@ -56,6 +56,9 @@ pub struct Entry {
     pub meta: Metadata,
     /// The whole file, if it is at most [`SMALL_BODY`].
     pub body: Option<Vec<u8>>,
+    /// Content-Type and charset by the path's extension (a table lookup
+    /// that showed in profiles, done once per entry).
+    pub content_type: (&'static str, &'static str),
 }
 
 /// A file to serve: opened for this request, or from the cache.
@@ -206,7 +209,7 @@ impl FileCache {
                 }
                 _ => {}
             }
-            let Some(state) = Self::state_of(&fresh) else {
+            let Some(state) = Self::state_of(rel, &fresh) else {
                 self.remove(i);
                 return fresh.map(Src::Open);
             };
@@ -216,7 +219,7 @@ impl FileCache {
             return Self::answer(&slot.state, fresh);
         }
         let fresh = root.open_beneath(rel);
-        let Some(state) = Self::state_of(&fresh) else {
+        let Some(state) = Self::state_of(rel, &fresh) else {
             return fresh.map(Src::Open);
         };
         let i = self.insert(key, state, now, config.capacity);
@@ -224,7 +227,7 @@ impl FileCache {
     }
 
     /// What to keep for an open's result: regular files and 404s only.
-    fn state_of(fresh: &Result<Opened, u16>) -> Option<State> {
+    fn state_of(rel: &Path, fresh: &Result<Opened, u16>) -> Option<State> {
         match fresh {
             Ok(o) if o.meta.is_file() => {
                 let file = o.file.try_clone().ok()?;
@@ -232,6 +235,7 @@ impl FileCache {
                     file,
                     meta: o.meta.clone(),
                     body: read_small(o),
+                    content_type: super::response::content_type(rel),
                 };
                 Some(State::File(Rc::new(entry)))
             }

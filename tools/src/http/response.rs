@@ -231,7 +231,10 @@ fn file_response(site: &Site, req: &Request, rel: PathBuf, opened: Src) -> Respo
         }
         return Response::small(406, v, len);
     }
-    let (ty, charset) = content_type(&rel);
+    let (ty, charset) = match &opened {
+        Src::Cached(e) => e.content_type,
+        Src::Open(_) => content_type(&rel),
+    };
     let (served, suffix) = match chosen {
         Some(c) => {
             let i = variants.iter().position(|(v, _)| *v == c).unwrap_or(0);
