@@ -107,9 +107,17 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     max_request_line: Option<String>,
     /// requests per connection; the last is answered with `Connection: close`
-    /// (default 1000)
+    /// (default 1000; 0: no limit)
     #[arg(long, value_name = "N")]
     max_requests: Option<String>,
+    /// open-file cache entries per worker: descriptors, metadata and small
+    /// bodies of hot files (default 1024; 0: off)
+    #[arg(long, value_name = "N")]
+    open_file_cache: Option<String>,
+    /// how long a cached file is served before it is checked again, in
+    /// milliseconds (default 1000)
+    #[arg(long, value_name = "MS")]
+    open_file_cache_valid_ms: Option<String>,
     /// time a request head may take to arrive once it has started (default
     /// 10; a slowloris guard)
     #[arg(long, value_name = "SECS")]
@@ -225,7 +233,7 @@ fn site_from_flags(p: &Args, root: http::Root) -> Result<http::Site, Failure> {
         max_requests: number(
             p.max_requests.as_deref(),
             "--max-requests",
-            1..=u64::MAX,
+            0..=u64::MAX,
             d.max_requests,
         )?,
         head_timeout: Duration::from_secs(number(
@@ -233,6 +241,21 @@ fn site_from_flags(p: &Args, root: http::Root) -> Result<http::Site, Failure> {
             "--head-timeout",
             1..=3600,
             d.head_timeout.as_secs(),
+        )?),
+    };
+    let c = http::CacheConfig::default();
+    site.open_files = http::CacheConfig {
+        capacity: size(number(
+            p.open_file_cache.as_deref(),
+            "--open-file-cache",
+            0..=1 << 20,
+            c.capacity as u64,
+        )?),
+        valid: Duration::from_millis(number(
+            p.open_file_cache_valid_ms.as_deref(),
+            "--open-file-cache-valid-ms",
+            0..=3_600_000,
+            c.valid.as_millis() as u64,
         )?),
     };
     Ok(site)

@@ -14,6 +14,7 @@
 //! `response` builds the answers.
 
 mod cache;
+mod files;
 mod parse;
 mod response;
 mod root;
@@ -21,8 +22,11 @@ mod root;
 mod tests;
 #[cfg(test)]
 mod tests_caching;
+#[cfg(test)]
+mod tests_files;
 
 pub use cache::CacheTable;
+pub use files::CacheConfig;
 pub use parse::{parse_head, RangeAnswer, Request, MAX_HEADERS_CAP};
 pub use response::{build_response, Response};
 pub use root::Root;
@@ -43,7 +47,7 @@ pub struct Limits {
     /// Longest request line: beyond it, 414.
     pub max_line: usize,
     /// Requests per connection: the last one is answered with
-    /// `Connection: close`.
+    /// `Connection: close`; 0: no limit.
     pub max_requests: u64,
     /// Time from a request head's first byte to its end: a head still
     /// incomplete after it (bytes trickling in, slowloris) closes the
@@ -74,6 +78,8 @@ pub struct Site {
     /// (like nginx's brotli_static/gzip_static).
     pub precompressed: bool,
     pub limits: Limits,
+    /// The per-worker open-file cache (`--open-file-cache*`).
+    pub open_files: CacheConfig,
 }
 
 impl Site {
@@ -84,6 +90,7 @@ impl Site {
             cache: CacheTable::default(),
             precompressed: true,
             limits: Limits::default(),
+            open_files: CacheConfig::default(),
         }
     }
 }
@@ -319,7 +326,7 @@ impl HttpConn {
         }
         self.discard = req.content_length;
         self.requests += 1;
-        if self.requests >= limits.max_requests {
+        if limits.max_requests != 0 && self.requests >= limits.max_requests {
             req.keep_alive = false;
         }
         let (response, tag) = if early && req.method != "GET" && req.method != "HEAD" {

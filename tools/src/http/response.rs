@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use super::cache::{with_date, Validators};
+use super::files::{self, Src};
 use super::parse::{accept_encoding, parse_range, percent_decode, percent_encode, Coding};
 use super::root::{open_under, resolve, Opened};
 use super::{html_escape, target_path, RangeAnswer, Request, Site};
@@ -137,8 +138,13 @@ pub fn build_response(site: &Site, req: &Request) -> Response {
     if req.method != "GET" && !head_only {
         return Response::error(405, keep, false);
     }
-    let opened = match resolve(&req.target).and_then(|rel| site.root.open_beneath(&rel)) {
-        Ok(o) => o,
+    let rel = match resolve(&req.target) {
+        Ok(rel) => rel,
+        Err(status) => return Response::error(status, keep, head_only),
+    };
+    let mut opened = match files::open(&site.root, &rel, site.open_files) {
+        Ok(Src::Open(o)) => o,
+        Ok(cached) => return file_response(site, req, rel, cached),
         Err(status) => return Response::error(status, keep, head_only),
     };
     if opened.meta.is_dir() {
@@ -151,7 +157,8 @@ pub fn build_response(site: &Site, req: &Request) -> Response {
         }
         return dir_response(site, req, opened, url_path);
     }
-    file_response(site, req, opened)
+    let rel = std::mem::take(&mut opened.rel);
+    file_response(site, req, rel, Src::Open(opened))
 }
 
 /// A directory that was opened under the root: its index.html, or a listing.
@@ -160,9 +167,9 @@ pub fn build_response(site: &Site, req: &Request) -> Response {
 pub(super) fn dir_response(site: &Site, req: &Request, opened: Opened, url_path: &str) -> Response {
     let (keep, head_only) = (req.keep_alive, req.method == "HEAD");
     match open_under(&opened.file, Path::new("index.html")) {
-        Ok(mut o) if o.meta.is_file() => {
-            o.rel = opened.rel.join("index.html");
-            file_response(site, req, o)
+        Ok(o) if o.meta.is_file() => {
+            let rel = opened.rel.join("index.html");
+            file_response(site, req, rel, Src::Open(o))
         }
         _ => {
             let Ok(page) = listing(opened.file, url_path) else {
@@ -196,7 +203,7 @@ fn cache_headers(site: &Site, rel: &Path, h: &mut Head) {
 
 /// The pre-compressed variants of `rel` that exist beside it (regular
 /// files, opened beneath the root like any request), in preference order.
-fn variants(site: &Site, rel: &Path) -> Vec<(Coding, Opened)> {
+fn variants(site: &Site, rel: &Path) -> Vec<(Coding, Src)> {
     if !site.precompressed || rel.file_name().is_none() {
         return Vec::new();
     }
@@ -205,15 +212,15 @@ fn variants(site: &Site, rel: &Path) -> Vec<(Coding, Opened)> {
         .filter_map(|c| {
             let mut name = rel.as_os_str().to_os_string();
             name.push(c.suffix());
-            let o = site.root.open_beneath(&PathBuf::from(name)).ok()?;
-            o.meta.is_file().then_some((c, o))
+            let o = files::open(&site.root, &PathBuf::from(name), site.open_files).ok()?;
+            o.meta().is_file().then_some((c, o))
         })
         .collect()
 }
 
-fn file_response(site: &Site, req: &Request, mut opened: Opened) -> Response {
+fn file_response(site: &Site, req: &Request, rel: PathBuf, opened: Src) -> Response {
     let (keep, head_only) = (req.keep_alive, req.method == "HEAD");
-    let mut variants = variants(site, &opened.rel);
+    let mut variants = variants(site, &rel);
     let has_variants = !variants.is_empty();
     let accepted = accept_encoding(req.accept_encoding.as_deref());
     let chosen = accepted.choose(variants.iter().map(|(c, _)| *c));
@@ -225,8 +232,10 @@ fn file_response(site: &Site, req: &Request, mut opened: Opened) -> Response {
         }
         return Response::small(406, v, len);
     }
-    let (ty, charset) = content_type(&opened.rel);
-    let rel = std::mem::take(&mut opened.rel);
+    let (ty, charset) = match &opened {
+        Src::Cached(e) => e.content_type,
+        Src::Open(_) => content_type(&rel),
+    };
     let (served, suffix) = match chosen {
         Some(c) => {
             let i = variants.iter().position(|(v, _)| *v == c).unwrap_or(0);
@@ -236,7 +245,7 @@ fn file_response(site: &Site, req: &Request, mut opened: Opened) -> Response {
         None => (opened, ""),
     };
     drop(variants);
-    let validators = Validators::of(&served.meta, suffix);
+    let validators = Validators::of(served.meta(), suffix);
     let last_modified = validators.last_modified();
     // The headers a 304 repeats (RFC 9110 §15.4.5), then the rest.
     let common = |h: &mut Head| {
@@ -252,7 +261,7 @@ fn file_response(site: &Site, req: &Request, mut opened: Opened) -> Response {
         common(&mut h);
         return Response::small(304, h.finish(None, keep), 0);
     }
-    let len = served.meta.len();
+    let len = served.meta().len();
     let range = match &req.range {
         Some(r) if validators.range_applies(req) => parse_range(r, len),
         _ => RangeAnswer::Full,
@@ -286,11 +295,17 @@ fn file_response(site: &Site, req: &Request, mut opened: Opened) -> Response {
         let end = start + count - 1;
         h.header("Content-Range", &format!("bytes {start}-{end}/{len}"));
     }
+    let mut bytes = h.finish(Some(count), keep);
+    let file = if !head_only && count > 0 {
+        served.body(start, count, &mut bytes)
+    } else {
+        None
+    };
     Response {
         status,
         len: count,
-        bytes: h.finish(Some(count), keep),
-        file: (!head_only && count > 0).then_some((served.file, start, count)),
+        bytes,
+        file,
     }
 }
 

@@ -6,6 +6,7 @@ use std::ffi::OsStr;
 use std::fs::{self, File};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::parse::percent_decode;
@@ -22,6 +23,8 @@ use super::target_path;
 pub struct Root {
     path: PathBuf,
     dir: File,
+    /// The directory's (device, inode): the open-file cache's key for it.
+    id: (u64, u64),
 }
 
 /// An opened file or directory under [`Root`].
@@ -48,7 +51,8 @@ impl Root {
     ) -> io::Result<Self> {
         let path = fs::canonicalize(path)?;
         let dir = File::open(&path)?;
-        if !dir.metadata()?.is_dir() {
+        let meta = dir.metadata()?;
+        if !meta.is_dir() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!("{} is not a directory", path.display()),
@@ -65,12 +69,18 @@ impl Root {
                 ),
             )
         })?;
-        Ok(Self { path, dir })
+        let id = (meta.dev(), meta.ino());
+        Ok(Self { path, dir, id })
     }
 
     /// The root's canonical path.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The directory's (device, inode), which tells roots apart.
+    pub fn id(&self) -> (u64, u64) {
+        self.id
     }
 
     /// Opens `rel` (from [`resolve`]) for reading, refusing anything outside

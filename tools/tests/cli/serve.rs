@@ -136,7 +136,9 @@ fn serve_ktls_files_and_ranges_to_curl() {
             *p += n.parse::<u64>().unwrap();
         }
     }
-    let bodies = sizes.iter().sum::<usize>() as u64 + 1000 + 10;
+    // Bodies up to 16 KiB come from the open-file cache's memory, sent with
+    // the head (no file path); larger ones from its held descriptor.
+    let bodies = sizes.iter().filter(|&&n| n > 16 * 1024).sum::<usize>() as u64 + 1000 + 10;
     if baton_ktls::probe().available() {
         assert_eq!(paths, [bodies, 0, 0], "{}", done.stderr);
     } else {

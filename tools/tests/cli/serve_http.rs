@@ -84,6 +84,56 @@ fn get_header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
+/// The open-file cache notices a file replaced on disk (its new content and
+/// ETag are served once the validity window has passed) and a deleted one
+/// (404). Bounded polling, no timing assertion: only that the change shows.
+#[test]
+fn serve_open_file_cache_sees_changes_to_curl() {
+    if !have("curl", "--version") {
+        return;
+    }
+    let dir = scratch_dir().join("serve-http-open-files");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("hot.txt"), b"first\n").unwrap();
+    let dir = std::fs::canonicalize(dir).unwrap();
+    let args = [
+        "--workers",
+        "1",
+        "--quiet",
+        "--open-file-cache-valid-ms",
+        "50",
+    ];
+    let (_server, url, _) = serve(&dir, &args);
+    let hot = format!("{url}hot.txt");
+    let first = curl_head(&[&hot]);
+    let etag = get_header(&first, "etag").expect(&first).to_string();
+    assert_eq!(curl_body(&[&hot]), b"first\n");
+    // Replaced by rename, as deploy tools do.
+    std::fs::write(dir.join("hot.tmp"), b"second version\n").unwrap();
+    std::fs::rename(dir.join("hot.tmp"), dir.join("hot.txt")).unwrap();
+    let mut seen = None;
+    for _ in 0..200 {
+        let head = curl_head(&[&hot]);
+        let now = get_header(&head, "etag").map(str::to_string);
+        if now.as_deref() != Some(etag.as_str()) {
+            seen = now;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(seen.is_some(), "the new file's ETag never came");
+    assert_eq!(curl_body(&[&hot]), b"second version\n");
+    std::fs::remove_file(dir.join("hot.txt")).unwrap();
+    let gone = (0..200).any(|_| {
+        let found = status(&curl_head(&[&hot])) == 404;
+        if !found {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        found
+    });
+    assert!(gone, "a deleted file was still served");
+}
+
 /// Every caching header case, with curl: 304 by ETag and by date, If-Range
 /// matching or not, Cache-Control/Expires by prefix, br/gzip variants with
 /// Vary, 416, and several ranges answered with the whole file.
@@ -400,13 +450,14 @@ fn serve_max_connections_per_worker() {
 /// The new flags refuse bad values with a usage error (exit 2).
 #[test]
 fn serve_http_flags_usage_errors() {
-    let cases: [&[&str]; 6] = [
+    let cases: [&[&str]; 7] = [
         &["serve", "--cache-control", "no-equals-sign"],
         &["serve", "--cache-control", "relative/=max-age=1"],
         &["serve", "--max-headers", "0"],
         &["serve", "--max-headers", "257"],
         &["serve", "--head-timeout", "ten"],
-        &["serve", "--max-requests", "0"],
+        &["serve", "--max-requests", "-1"],
+        &["serve", "--open-file-cache-valid-ms", "soon"],
     ];
     for args in cases {
         let out = baton(args).wait(TIMEOUT);
