@@ -325,6 +325,7 @@ pub fn main(mut p: Args) -> Result<(), Failure> {
             let common = crate::sites::Common {
                 limits: site.limits.clone(),
                 precompressed: site.precompressed,
+                open_files: site.open_files,
             };
             let loaded = crate::sites::Sites::load(spec, &common, None)
                 .map_err(|e| Failure::Usage(format!("{file}: {e}")))?;

@@ -210,6 +210,8 @@ pub struct Sites {
 pub struct Common {
     pub limits: http::Limits,
     pub precompressed: bool,
+    /// `--open-file-cache` and `--open-file-cache-valid-ms`.
+    pub open_files: http::CacheConfig,
 }
 
 impl Sites {
@@ -238,6 +240,7 @@ impl Sites {
             }
             site.precompressed = common.precompressed;
             site.limits = common.limits.clone();
+            site.open_files = common.open_files;
             let identity = identity(s);
             let keys = previous
                 .and_then(|p| p.sites.iter().find(|o| o.identity == identity))

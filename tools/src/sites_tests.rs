@@ -97,6 +97,7 @@ fn routing_by_sni_and_host() {
     let common = Common {
         limits: http::Limits::default(),
         precompressed: true,
+        open_files: http::CacheConfig::default(),
     };
     let sites = Sites::load(&parse(&text).unwrap(), &common, None).unwrap();
     assert_eq!(sites.for_sni(Some("X.W.test.")), Some(1));
