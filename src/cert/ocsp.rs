@@ -258,6 +258,7 @@ pub(crate) fn validate(
         .issuer
         .to_der()
         .map_err(|_| bad("cannot encode the leaf's issuer"))?;
+    // ok-panic: `chain.first()` above proved it non-empty.
     let from_chain = chain[1..]
         .iter()
         .filter_map(|der| Certificate::from_der(der).ok())

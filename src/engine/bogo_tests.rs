@@ -3,7 +3,7 @@
 
 use super::tests::{pump, unfinished, TLS12_ONLY};
 use super::*;
-use crate::msgs::enums::ExtensionType;
+use crate::msgs::enums::{ExtensionType, HandshakeType};
 use crate::msgs::extensions::Extension;
 
 /// The content types of the records in `bytes`, in order.

@@ -10,6 +10,8 @@
 //! dispatcher either way. Code outside this module changes these states only
 //! through intention-named methods (`move_to_kernel`, `abandon`, ...).
 
+mod awaiting;
+mod checks;
 pub(crate) mod client12;
 pub(crate) mod client13;
 mod client_auth;
@@ -23,6 +25,7 @@ pub(crate) mod server12;
 pub(crate) mod server13;
 mod status;
 
+pub(crate) use checks::{require_boundary, unexpected, verify_finished};
 pub(crate) use common::{Common, Exporter};
 pub(crate) use direction::{KernelOp, KeyPhase};
 use limits::{SkipEarlyData, TamperCounters};
@@ -31,7 +34,7 @@ use phase::Phase;
 
 use crate::config::{Config, RenegotiationRefusal};
 use crate::error::{AlertDescription, Blocked, Error, Result};
-use crate::msgs::enums::{ContentType, HandshakeType, ProtocolVersion};
+use crate::msgs::enums::{ContentType, ProtocolVersion};
 use crate::msgs::extensions::TicketExtensions;
 use crate::msgs::handshake::{HandshakeMessage, HandshakePayload};
 use crate::msgs::joiner::{HandshakeJoiner, RawHandshake};
@@ -301,83 +304,6 @@ impl Engine {
                 }
             }
         }
-    }
-
-    /// This connection's private-key callback, used instead of its config's.
-    pub(crate) fn set_private_key_callback(
-        &mut self,
-        callback: std::sync::Arc<crate::pkey::PrivateKeyCallback>,
-    ) {
-        self.c.pkey_callback = Some(callback);
-    }
-
-    /// True while the handshake waits for the application (a session cache
-    /// lookup, a ClientHello callback, a private-key operation or CRL
-    /// lookups that answer later): received records stay buffered,
-    /// unprocessed, until the answer comes.
-    pub(crate) fn awaits_application(&self) -> bool {
-        match &self.phase {
-            Phase::Handshaking(Hs::Server12(s)) => {
-                s.is_awaiting_lookup() || s.is_awaiting_sign() || status::crl_waiting(&self.c)
-            }
-            Phase::Handshaking(Hs::Server13(s)) => {
-                s.is_awaiting_early() || s.is_awaiting_sign() || status::crl_waiting(&self.c)
-            }
-            Phase::Handshaking(Hs::Client13(s)) => {
-                s.is_awaiting_sign() || status::crl_waiting(&self.c)
-            }
-            Phase::Handshaking(Hs::Client12(s)) => {
-                s.is_awaiting_sign() || status::crl_waiting(&self.c)
-            }
-            _ => false,
-        }
-    }
-
-    /// Server: true while 0-RTT may still arrive: before the ClientHello,
-    /// while its 0-RTT decision waits, and from an acceptance until the
-    /// client's EndOfEarlyData.
-    pub(crate) fn early_data_pending(&self) -> bool {
-        match &self.phase {
-            Phase::Handshaking(Hs::Server13(s)) => s.early_data_pending(),
-            _ => false,
-        }
-    }
-
-    /// Goes on with a handshake that waited for the application once the
-    /// answer is there; a `Blocked::OnApplicationInput` error (not fatal)
-    /// while it is not.
-    fn resume_awaiting(&mut self) -> Result<()> {
-        if !self.awaits_application() {
-            return Ok(());
-        }
-        match std::mem::replace(&mut self.phase, Phase::Traffic) {
-            Phase::Handshaking(Hs::Server12(s)) => match s.poll_lookup(&mut self.c) {
-                Ok(next) => self.phase = Phase::Handshaking(Hs::Server12(next)),
-                Err(e) => return Err(self.fail_at(e, false)),
-            },
-            Phase::Handshaking(Hs::Server13(s)) => match s.poll_early(&mut self.c) {
-                Ok(next) => self.phase = Phase::Handshaking(next),
-                Err(e) => return Err(self.fail_at(e, false)),
-            },
-            Phase::Handshaking(Hs::Client13(s)) => match s.poll_sign(&mut self.c) {
-                Ok(next) => self.phase = Phase::handshaking_or_done(Hs::Client13(next)),
-                Err(e) => return Err(self.fail_at(e, false)),
-            },
-            Phase::Handshaking(Hs::Client12(s)) => match s.poll_sign(&mut self.c) {
-                Ok(next) => self.phase = Phase::handshaking_or_done(Hs::Client12(next)),
-                Err(e) => return Err(self.fail_at(e, false)),
-            },
-            other => self.phase = other,
-        }
-        let held = status::release_crl_hold(&mut self.c);
-        if self.awaits_application() {
-            return Err(Error::blocked(Blocked::OnApplicationInput));
-        }
-        if held {
-            // The messages held back while the CRL lookups ran.
-            self.process_handshake_messages()?;
-        }
-        Ok(())
     }
 
     fn process_records(&mut self, dst: &mut [u8], written: &mut usize) -> Result<()> {
@@ -859,19 +785,6 @@ fn check_app_data_allowed(app_keys_in: bool, joiner: &HandshakeJoiner) -> Result
     Ok(())
 }
 
-/// A message that precedes a key change must end its record (RFC 8446 §5.1):
-/// bytes after it would be read under the wrong key.
-pub(crate) fn require_boundary(boundary: bool, what: &'static str) -> Result<()> {
-    if boundary {
-        Ok(())
-    } else {
-        Err(Error::protocol(
-            AlertDescription::UNEXPECTED_MESSAGE,
-            format!("{what} must end its record"),
-        ))
-    }
-}
-
 /// A client that offered only TLS 1.2, still waiting for the ServerHello: it
 /// is under RFC 5246, so RFC 8446's compatibility CCS does not apply to it.
 fn tls12_client_before_hello(phase: &Phase, config: &Config) -> bool {
@@ -880,44 +793,6 @@ fn tls12_client_before_hello(phase: &Phase, config: &Config) -> bool {
             .inner
             .policy
             .negotiates(crate::ProtocolVersion::TLSV1_3)
-}
-
-/// Checks the peer's Finished against HMAC(finished_key(base), transcript hash), in constant time.
-pub(crate) fn verify_finished(
-    hash: crate::crypto::hash::HashAlg,
-    base: &crate::secrets::Secret,
-    transcript: &crate::crypto::hash::Transcript,
-    verify_data: &[u8],
-    who: &'static str,
-) -> Result<()> {
-    let expected = crate::tls13::key_schedule::finished_verify_data(
-        hash,
-        base,
-        transcript.current_hash().as_bytes(),
-    );
-    if verify_data.len() != expected.as_bytes().len() {
-        // A malformed message, not a failed check (RFC 8446 §6.2 decode_error).
-        return Err(Error::protocol(
-            AlertDescription::DECODE_ERROR,
-            format!("{who} Finished has the wrong length"),
-        ));
-    }
-    if crate::secrets::ct_eq(verify_data, expected.as_bytes()) {
-        Ok(())
-    } else {
-        Err(Error::protocol(
-            AlertDescription::DECRYPT_ERROR,
-            format!("{who} Finished is wrong"),
-        ))
-    }
-}
-
-/// Rejects a handshake message type that is not expected in the current state.
-pub(crate) fn unexpected(typ: HandshakeType, state: &str) -> Error {
-    Error::protocol(
-        AlertDescription::UNEXPECTED_MESSAGE,
-        format!("unexpected {typ:?} while {state}"),
-    )
 }
 
 impl core::fmt::Debug for Engine {

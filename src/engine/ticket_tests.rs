@@ -4,6 +4,7 @@
 
 use super::tests::pump;
 use super::*;
+use crate::msgs::enums::HandshakeType;
 
 /// Feeds `bytes` to `e` and processes them.
 fn feed(e: &mut Engine, bytes: &[u8]) -> Result<()> {

@@ -187,6 +187,7 @@ fn put_chain(out: &mut Vec<u8>, chain: &[Vec<u8>]) {
     put_u8(out, chain.len() as u8);
     for der in chain {
         let n = der.len() as u32;
+        // ok-panic: a u32 has four bytes; the low three are the u24.
         out.extend_from_slice(&n.to_be_bytes()[1..]);
         out.extend_from_slice(der);
     }
