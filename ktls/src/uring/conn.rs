@@ -144,6 +144,10 @@ pub(super) struct Conn<H> {
     /// The handshake waits for the application (a session cache answer): it
     /// is polled again at the worker's short wake-ups.
     pub(super) parked: bool,
+    /// This wait is already in `handshakes_parked`: the wake-ups re-poll a
+    /// parked handshake many times, and a stat per poll would depend on
+    /// timing. Cleared when the handshake moves on.
+    pub(super) park_counted: bool,
     /// Parked for a signature on the signing threads: resumed by their
     /// eventfd, not by the wake-up timer.
     pub(super) signing: bool,

@@ -106,6 +106,7 @@ impl<S: Service> Worker<S> {
             Ok(done) => {
                 // Bytes from the peer may move a parked handshake on too.
                 c.parked = false;
+                c.park_counted = false;
                 take_pending(c);
                 if done {
                     self.handshake_done(idx);
@@ -130,7 +131,11 @@ impl<S: Service> Worker<S> {
                 // handshake timeout still bounds the wait.
                 if !c.parked {
                     c.parked = true;
-                    self.stats.handshakes_parked += 1;
+                    // Once per wait, not per re-poll at the wake-ups.
+                    if !c.park_counted {
+                        c.park_counted = true;
+                        self.stats.handshakes_parked += 1;
+                    }
                     self.parked.push((idx, c.gen));
                 }
                 self.arm_wake();

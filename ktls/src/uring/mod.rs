@@ -252,8 +252,11 @@ pub struct WorkerStats {
     pub handshake_kinds: BTreeMap<HandshakeKind, u64>,
     /// Handshakes that failed (including timeouts).
     pub handshake_failures: u64,
-    /// Handshakes that waited for the application (an asynchronous session
-    /// cache lookup: `Blocked::OnApplicationInput`).
+    /// Times a handshake began to wait for the application
+    /// (`Blocked::OnApplicationInput`: a session cache lookup, a ClientHello
+    /// callback, CRL lookups answered later), each wait counted once however
+    /// often the wake-ups poll it; signatures on the signing threads are
+    /// `signatures_offloaded`.
     pub handshakes_parked: u64,
     /// Handshakes that accepted TLS 1.3 early data (0-RTT).
     pub early_data: u64,

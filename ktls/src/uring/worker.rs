@@ -412,6 +412,7 @@ impl<S: Service> Worker<S> {
             piece_small: false,
             open_record: 0,
             parked: false,
+            park_counted: false,
             signing: false,
         });
         self.conns[idx] = Some(conn);
