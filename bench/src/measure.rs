@@ -230,10 +230,12 @@ mod tests {
         }
     }
 
-    /// One test, so nothing else in this binary allocates while the heap is
-    /// being counted (the counter sees every thread).
+    /// One test, under the crate's heap lock, so nothing else in this binary
+    /// allocates while the heap is being counted (the counter sees every
+    /// thread).
     #[test]
     fn harness() {
+        let _heap = crate::mem::exclusive();
         crate::mem::self_check();
         baton_release_buffers_frees_the_idle_buffers();
         every_library_negotiates_what_it_is_asked();

@@ -14,8 +14,18 @@ pub fn heap_in_use() -> usize {
     baton_ktls::heap::heap_in_use()
 }
 
+/// The heap count covers every thread, and the test harness runs tests in
+/// parallel: every test in this crate holds this lock, so a test that counts
+/// bytes never sees another test's allocations (CI once failed on exactly
+/// that, with the SVG test allocating beside the self-check).
+#[cfg(test)]
+pub(crate) fn exclusive() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Checks that [`heap_in_use`] sees a live allocation come and go (used by
-/// the crate's tests, which run it while nothing else allocates).
+/// the crate's tests, under [`exclusive`]).
 #[cfg(test)]
 pub(crate) fn self_check() {
     let before = heap_in_use();
@@ -24,5 +34,5 @@ pub(crate) fn self_check() {
     drop(v);
     let after = heap_in_use();
     assert!(during >= before + 100_000, "{before} {during}");
-    assert!(after + 100_000 <= during);
+    assert!(after + 100_000 <= during, "{before} {during} {after}");
 }

@@ -134,6 +134,7 @@ fn escape(s: &str) -> String {
 mod tests {
     #[test]
     fn plots_every_point_and_skips_missing() {
+        let _heap = crate::mem::exclusive();
         let s = super::plot(
             "t",
             &["1", "2", "3"],
