@@ -38,9 +38,19 @@ impl Validators {
         }
     }
 
-    /// `Last-Modified`'s value (formatted where it is written, no String).
+    /// `Last-Modified`'s value.
     pub fn last_modified(&self) -> httpdate::HttpDate {
         httpdate::HttpDate::from(self.modified)
+    }
+
+    /// The head lines these validators give every 200, 206 and 304 of the
+    /// file: `ETag` and `Last-Modified`, formatted once.
+    pub fn lines(&self) -> String {
+        format!(
+            "ETag: {}\r\nLast-Modified: {}\r\n",
+            self.etag,
+            self.last_modified()
+        )
     }
 
     /// True if the request's preconditions make a GET/HEAD a 304 (RFC 9110
@@ -70,6 +80,26 @@ impl Validators {
             return matched;
         }
         httpdate::parse_http_date(v).is_ok_and(|d| d == self.modified)
+    }
+}
+
+/// A file's validators and their head lines, prepared once per cached file
+/// (and per variant suffix) instead of formatted on every response.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The validators, for the conditional requests.
+    pub validators: Validators,
+    /// [`Validators::lines`].
+    pub lines: String,
+}
+
+impl Prepared {
+    /// Formats the validators of the file described by `meta` (`suffix`
+    /// as for [`Validators::of`]).
+    pub fn of(meta: &Metadata, suffix: &str) -> Self {
+        let validators = Validators::of(meta, suffix);
+        let lines = validators.lines();
+        Self { validators, lines }
     }
 }
 

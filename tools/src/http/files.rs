@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use super::cache::Prepared;
 use super::root::{Opened, Root};
 
 /// Bodies up to this size are kept in memory: they go out in the response
@@ -59,6 +60,10 @@ pub struct Entry {
     /// Content-Type and charset by the path's extension (a table lookup
     /// that showed in profiles, done once per entry).
     pub content_type: (&'static str, &'static str),
+    /// The validators' head lines, made by the first response that serves
+    /// the file, keyed by the variant suffix it was served with ("" for the
+    /// file itself): a `.br` file is served as its original's variant.
+    pub prepared: RefCell<Option<(&'static str, Rc<Prepared>)>>,
 }
 
 /// A file to serve: opened for this request, or from the cache.
@@ -73,6 +78,26 @@ impl Src {
         match self {
             Src::Open(o) => &o.meta,
             Src::Cached(e) => &e.meta,
+        }
+    }
+
+    /// The validators and their head lines when served with `suffix`:
+    /// kept on a cached file, formatted afresh for one opened for this
+    /// request only.
+    pub fn prepared(&self, suffix: &'static str) -> Rc<Prepared> {
+        match self {
+            Src::Open(o) => Rc::new(Prepared::of(&o.meta, suffix)),
+            Src::Cached(e) => {
+                let mut slot = e.prepared.borrow_mut();
+                match &*slot {
+                    Some((s, p)) if *s == suffix => Rc::clone(p),
+                    _ => {
+                        let p = Rc::new(Prepared::of(&e.meta, suffix));
+                        *slot = Some((suffix, Rc::clone(&p)));
+                        p
+                    }
+                }
+            }
         }
     }
 
@@ -236,6 +261,7 @@ impl FileCache {
                     meta: o.meta.clone(),
                     body: read_small(o),
                     content_type: super::response::content_type(rel),
+                    prepared: RefCell::new(None),
                 };
                 Some(State::File(Rc::new(entry)))
             }

@@ -10,7 +10,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use super::cache::{with_date, Validators};
+use super::cache::with_date;
 use super::files::{self, Src};
 use super::parse::{accept_encoding, parse_range, percent_decode, percent_encode, Coding};
 use super::root::{open_under, resolve, Opened};
@@ -245,12 +245,11 @@ fn file_response(site: &Site, req: &Request, rel: PathBuf, opened: Src) -> Respo
         None => (opened, ""),
     };
     drop(variants);
-    let validators = Validators::of(served.meta(), suffix);
-    let last_modified = validators.last_modified();
+    let prepared = served.prepared(suffix);
+    let validators = &prepared.validators;
     // The headers a 304 repeats (RFC 9110 §15.4.5), then the rest.
     let common = |h: &mut Head| {
-        h.header("ETag", &validators.etag);
-        let _ = write!(h.0, "Last-Modified: {last_modified}\r\n");
+        h.0.push_str(&prepared.lines);
         cache_headers(site, &rel, h);
         if has_variants {
             h.header("Vary", "Accept-Encoding");
