@@ -52,6 +52,10 @@ pub(super) struct Worker<S: Service> {
     pub(super) read_op: bool,
     /// Signatures go to the signing threads (`RuntimeConfig::sign_threads`).
     pub(super) signer: Option<Signer>,
+    /// The completions of one turn, reaped at once and then handled (the
+    /// handlers queue new operations, which go in with the next enter);
+    /// kept between turns so a busy loop does not allocate for them.
+    pub(super) cqes: Vec<cqueue::Entry>,
 }
 
 impl<S: Service> Worker<S> {
@@ -114,6 +118,7 @@ impl<S: Service> Worker<S> {
             files,
             read_op,
             signer,
+            cqes: Vec::with_capacity(64),
         })
     }
 
@@ -208,10 +213,7 @@ impl<S: Service> Worker<S> {
             if self.ring.submit_and_wait(1).is_err() {
                 break;
             }
-            let cqes: Vec<cqueue::Entry> = self.ring.completion().collect();
-            for cqe in cqes {
-                self.complete(cqe);
-            }
+            self.reap();
         }
         if self.conns.iter().flatten().any(|c| busy(c)) {
             std::mem::forget(std::mem::take(&mut self.conns));
@@ -235,14 +237,21 @@ impl<S: Service> Worker<S> {
                     return;
                 }
             }
-            let cqes: Vec<cqueue::Entry> = self.ring.completion().collect();
-            for cqe in cqes {
-                self.complete(cqe);
-            }
+            self.reap();
             if self.finished() {
                 return;
             }
         }
+    }
+
+    /// Handles every completion the ring holds, as one batch.
+    fn reap(&mut self) {
+        let mut cqes = std::mem::take(&mut self.cqes);
+        cqes.extend(self.ring.completion());
+        for cqe in cqes.drain(..) {
+            self.complete(cqe);
+        }
+        self.cqes = cqes;
     }
 
     pub(super) fn finished(&self) -> bool {

@@ -179,14 +179,20 @@ fn validators_are_prepared_once_per_file_and_suffix_and_renewed_on_change() {
     let now = Instant::now();
     let first = c.open(&root, Path::new("a.txt"), VALID, now).unwrap();
     let p = first.prepared("");
-    assert!(p.lines.starts_with(&format!("ETag: {}\r\n", p.validators.etag)));
+    assert!(p
+        .lines
+        .starts_with(&format!("ETag: {}\r\n", p.validators.etag)));
     assert!(p.lines.contains("\r\nLast-Modified: ") && p.lines.ends_with(" GMT\r\n"));
     // A hit hands out the same prepared lines, not a new format.
     let hit = c.open(&root, Path::new("a.txt"), VALID, now).unwrap();
     assert!(Rc::ptr_eq(&p, &hit.prepared("")));
     // Served as a variant, the ETag carries the suffix.
     let br = hit.prepared("-br");
-    assert!(br.validators.etag.ends_with("-br\""), "{}", br.validators.etag);
+    assert!(
+        br.validators.etag.ends_with("-br\""),
+        "{}",
+        br.validators.etag
+    );
     assert_ne!(br.validators.etag, p.validators.etag);
     // Rewritten in place: after the window a new entry with new validators.
     fs::write(t.0.join("new.tmp"), b"second version\n").unwrap();
