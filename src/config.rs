@@ -370,6 +370,21 @@ impl ConfigBuilder {
         self
     }
 
+    /// A resumption context (at most 64 bytes; OpenSSL's session id
+    /// context): bound into every ticket and session cache value this
+    /// server seals, so a session resumes only on a config with the same
+    /// context. Configs that share ticket keys (one Redis key source for
+    /// several sites) but must not share sessions, or a site whose client
+    /// authentication changed, set different ones; such a ticket gets a
+    /// full handshake (`ResumptionRefusal::Malformed`), never an error.
+    pub fn set_resumption_context(&mut self, context: &[u8]) -> Result<&mut Self> {
+        if context.len() > 64 {
+            return Err(Error::usage("the resumption context is at most 64 bytes"));
+        }
+        self.inner.resumption.context = context.to_vec();
+        Ok(self)
+    }
+
     /// How many TLS 1.3 tickets a server sends after each handshake (default 1;
     /// s2n's `initial_ticket_count`). More can be asked for per connection.
     pub fn set_initial_ticket_count(&mut self, n: u8) -> &mut Self {

@@ -458,3 +458,39 @@ fn a_resumed_session_does_not_acknowledge_the_server_name() {
     let saved = ticket(&server, &client);
     assert!(!encrypted_extension_types(&server, &client, Some(saved)).contains(&0));
 }
+
+#[test]
+fn a_ticket_resumes_only_under_the_resumption_context_it_was_sealed_with() {
+    // Two configs sharing one key set (as sites sharing a Redis key source),
+    // each with its own context, and a third with the first one's.
+    let keys = Arc::new(TicketKeys::new());
+    keys.add_key(b"shared", &[5; 32], clock()).unwrap();
+    let server_with = |context: &[u8]| {
+        let mut st = setup();
+        st.server.set_ticket_keys(keys.clone());
+        st.server.set_resumption_context(context).unwrap();
+        st.build()
+    };
+    let (a, client) = server_with(b"site-a");
+    let (b, _) = server_with(b"site-b");
+    let (a_again, _) = server_with(b"site-a");
+    let (no_context, _) = {
+        let mut st = setup();
+        st.server.set_ticket_keys(keys.clone());
+        st.build()
+    };
+    let saved = ticket(&a, &client);
+    assert_eq!(
+        refused(&b, &client, saved.clone()),
+        Some(ResumptionRefusal::Malformed)
+    );
+    assert_eq!(
+        refused(&no_context, &client, saved.clone()),
+        Some(ResumptionRefusal::Malformed)
+    );
+    let (c, s) = handshake(&a_again, &client, "localhost", Some(saved)).unwrap();
+    assert!(c.info().resumed && s.info().resumed);
+    let mut st = setup();
+    assert!(st.server.set_resumption_context(&[0; 65]).is_err());
+    assert!(st.server.set_resumption_context(&[0; 64]).is_ok());
+}

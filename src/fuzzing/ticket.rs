@@ -47,14 +47,14 @@ pub fn resumption_on(b: &mut crate::ConfigBuilder) {
 
 /// Seals `state` under the fuzz key (to make seeds).
 pub fn seal_ticket(state: &[u8]) -> Option<Vec<u8>> {
-    ticket_keys().seal(TICKET_NOW, state)
+    ticket_keys().seal(TICKET_NOW, state, &[])
 }
 
 /// The bytes as a ticket (opened, then its state decoded), as a server
 /// session state, and as a saved session. What decodes must re-encode to
 /// the same bytes: both formats are canonical.
 pub fn ticket(data: &[u8]) {
-    if let Ok(plain) = ticket_keys().open(TICKET_NOW, data) {
+    if let Ok(plain) = ticket_keys().open(TICKET_NOW, data, &[]) {
         check_state(&plain);
     }
     check_state(data);
@@ -179,7 +179,9 @@ mod tests {
             std::fs::write(format!("{dir}/sealed_state"), seal_ticket(&plain).unwrap()).unwrap();
         }
         let seed = &std::fs::read(format!("{dir}/sealed_state")).unwrap()[..];
-        let plain = ticket_keys().open(TICKET_NOW, seed).expect("seed opens");
+        let plain = ticket_keys()
+            .open(TICKET_NOW, seed, &[])
+            .expect("seed opens");
         ServerSessionState::decode(&plain).expect("seed state decodes");
         ticket(seed);
         ticket(&plain);

@@ -235,8 +235,10 @@ impl TicketKeys {
     }
 
     /// Seals `plaintext` under a key chosen by weight; `None` when no key may
-    /// encrypt at `now`.
-    pub(crate) fn seal(&self, now: u64, plaintext: &[u8]) -> Option<Vec<u8>> {
+    /// encrypt at `now`. `context` (the config's resumption context) is
+    /// authenticated with it, not carried: only a config with the same
+    /// context opens the result.
+    pub(crate) fn seal(&self, now: u64, plaintext: &[u8], context: &[u8]) -> Option<Vec<u8>> {
         let keys = self.current(now);
         let keys = if self.auto && self.needs_fresh_key(&keys, now) {
             self.add_generated(now);
@@ -267,10 +269,11 @@ impl TicketKeys {
         out.extend_from_slice(plaintext);
         let (aead, nonce) = ticket_aead(key, &salt)?;
         let (header, body) = out.split_at_mut(header_len);
+        let aad = with_context(header, context);
         let tag = aead
             .seal_in_place_separate_tag(
                 Nonce::assume_unique_for_key(nonce),
-                Aad::from(&*header),
+                Aad::from(&aad[..]),
                 body,
             )
             .ok()?;
@@ -278,11 +281,13 @@ impl TicketKeys {
         Some(out)
     }
 
-    /// Opens a ticket sealed by [`seal`](Self::seal).
+    /// Opens a ticket sealed by [`seal`](Self::seal) under the same `context`
+    /// (another context fails to authenticate: `Malformed`).
     pub(crate) fn open(
         &self,
         now: u64,
         ticket: &[u8],
+        context: &[u8],
     ) -> core::result::Result<Zeroizing<Vec<u8>>, ResumptionRefusal> {
         let (&format, rest) = ticket.split_first().ok_or(ResumptionRefusal::Malformed)?;
         let (&name_len, rest) = rest.split_first().ok_or(ResumptionRefusal::Malformed)?;
@@ -316,10 +321,11 @@ impl TicketKeys {
         let (aead, nonce) = ticket_aead(key, salt).ok_or(ResumptionRefusal::Malformed)?;
         // One allocation, no larger than the input.
         let mut buf = Zeroizing::new(sealed.to_vec());
+        let aad = with_context(&ticket[..header_len], context);
         let len = aead
             .open_in_place(
                 Nonce::assume_unique_for_key(nonce),
-                Aad::from(&ticket[..header_len]),
+                Aad::from(&aad[..]),
                 &mut buf[..],
             )
             .map_err(|_| ResumptionRefusal::Malformed)?
@@ -481,6 +487,18 @@ fn stretch(secret: &[u8]) -> PrkKey {
 /// The AES-256-GCM key and nonce for one ticket: HKDF-Expand(key's PRK,
 /// info = HKDF_INFO | name | the ticket's random salt) → 32-byte key |
 /// 12-byte nonce. A fresh key per ticket, so no nonce is ever reused
+/// The additional data of a ticket: its header, then the resumption context
+/// (empty unless the config sets one).
+fn with_context<'a>(header: &'a [u8], context: &[u8]) -> std::borrow::Cow<'a, [u8]> {
+    if context.is_empty() {
+        return std::borrow::Cow::Borrowed(header);
+    }
+    let mut aad = Vec::with_capacity(header.len() + context.len());
+    aad.extend_from_slice(header);
+    aad.extend_from_slice(context);
+    std::borrow::Cow::Owned(aad)
+}
+
 /// however many tickets one key seals.
 fn ticket_aead(key: &Key, salt: &[u8]) -> Option<(LessSafeKey, [u8; NONCE_LEN])> {
     let mut okm = Zeroizing::new([0u8; AEAD_KEY_LEN + NONCE_LEN]);

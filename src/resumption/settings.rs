@@ -21,6 +21,10 @@ pub(crate) struct Settings {
     /// Server: issue tickets; client: ask for them (TLS 1.2) and keep them.
     pub tickets: bool,
     pub ticket_keys: Arc<TicketKeys>,
+    /// Bound into every ticket and cache value this config seals, checked
+    /// when one is opened (OpenSSL's session id context): configs that
+    /// share ticket keys but not sessions set different ones.
+    pub context: Vec<u8>,
     /// TLS 1.3 tickets sent after each handshake.
     pub ticket_count: u8,
     pub session_lifetime: Duration,
@@ -42,6 +46,7 @@ impl Default for Settings {
         Self {
             tickets: false,
             ticket_keys: Arc::new(TicketKeys::generated()),
+            context: Vec::new(),
             ticket_count: 1,
             session_lifetime: DEFAULT_SESSION_LIFETIME,
             keying_material_lifetime: DEFAULT_KEYING_MATERIAL_LIFETIME,
@@ -60,6 +65,7 @@ impl core::fmt::Debug for Settings {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Resumption")
             .field("tickets", &self.tickets)
+            .field("context_len", &self.context.len())
             .field("ticket_count", &self.ticket_count)
             .field("session_lifetime", &self.session_lifetime)
             .field("keying_material_lifetime", &self.keying_material_lifetime)

@@ -107,30 +107,39 @@ fn lifetimes() {
 fn seal_open_round_trip() {
     let k = short_keys();
     for pt in [&b""[..], b"x", &[7u8; 300]] {
-        let t = k.seal(1010, pt).unwrap();
+        let t = k.seal(1010, pt, &[]).unwrap();
         assert_eq!(ticket_name(&t), NAME16);
         assert_eq!(t.len(), 2 + 16 + 32 + pt.len() + 16);
-        assert_eq!(&k.open(1010, &t).unwrap()[..], pt);
+        assert_eq!(&k.open(1010, &t, &[]).unwrap()[..], pt);
     }
     // Two seals of the same plaintext differ (fresh salt each time).
     assert_ne!(
-        k.seal(1010, b"same").unwrap(),
-        k.seal(1010, b"same").unwrap()
+        k.seal(1010, b"same", &[]).unwrap(),
+        k.seal(1010, b"same", &[]).unwrap()
     );
 }
 
 #[test]
 fn key_life_cycle_at_each_boundary() {
     let k = short_keys();
-    let t = k.seal(1000, b"state").unwrap();
+    let t = k.seal(1000, b"state", &[]).unwrap();
     // Opening walks the boundaries (open at 1150 retires the key).
-    assert_eq!(k.open(999, &t).unwrap_err(), ResumptionRefusal::Expired);
+    assert_eq!(
+        k.open(999, &t, &[]).unwrap_err(),
+        ResumptionRefusal::Expired
+    );
     for now in [1000, 1099, 1100, 1149] {
-        assert_eq!(&k.open(now, &t).unwrap()[..], b"state", "at {now}");
+        assert_eq!(&k.open(now, &t, &[]).unwrap()[..], b"state", "at {now}");
     }
-    assert_eq!(k.open(1150, &t).unwrap_err(), ResumptionRefusal::Expired);
+    assert_eq!(
+        k.open(1150, &t, &[]).unwrap_err(),
+        ResumptionRefusal::Expired
+    );
     assert!(k.list(1150).is_empty(), "expired key dropped lazily");
-    assert_eq!(k.open(1150, &t).unwrap_err(), ResumptionRefusal::UnknownKey);
+    assert_eq!(
+        k.open(1150, &t, &[]).unwrap_err(),
+        ResumptionRefusal::UnknownKey
+    );
 
     // States, on a fresh set (a seal at 1150 drops the key too).
     let k = short_keys();
@@ -150,7 +159,7 @@ fn key_life_cycle_at_each_boundary() {
             "at {now}"
         );
         assert_eq!(
-            k.seal(now, b"x").is_some(),
+            k.seal(now, b"x", &[]).is_some(),
             state == TicketKeyState::EncryptDecrypt
         );
     }
@@ -161,18 +170,21 @@ fn key_life_cycle_at_each_boundary() {
 fn no_key_means_no_ticket() {
     let k = TicketKeys::new();
     assert!(!k.can_encrypt(0));
-    assert!(k.seal(0, b"x").is_none());
+    assert!(k.seal(0, b"x", &[]).is_none());
     k.add_key_at(0, b"later", &SECRET, 500).unwrap();
-    assert!(k.seal(0, b"x").is_none(), "pending keys do not encrypt");
+    assert!(
+        k.seal(0, b"x", &[]).is_none(),
+        "pending keys do not encrypt"
+    );
 }
 
 #[test]
 fn every_truncation_is_malformed() {
     let k = short_keys();
-    let t = k.seal(1010, b"some session state").unwrap();
+    let t = k.seal(1010, b"some session state", &[]).unwrap();
     for n in 0..t.len() {
         assert_eq!(
-            k.open(1010, &t[..n]).unwrap_err(),
+            k.open(1010, &t[..n], &[]).unwrap_err(),
             ResumptionRefusal::Malformed,
             "len {n}"
         );
@@ -180,7 +192,7 @@ fn every_truncation_is_malformed() {
     let mut long = t.clone();
     long.push(0);
     assert_eq!(
-        k.open(1010, &long).unwrap_err(),
+        k.open(1010, &long, &[]).unwrap_err(),
         ResumptionRefusal::Malformed
     );
 }
@@ -188,7 +200,7 @@ fn every_truncation_is_malformed() {
 #[test]
 fn every_bit_flip_is_refused() {
     let k = short_keys();
-    let t = k.seal(1010, b"some session state").unwrap();
+    let t = k.seal(1010, b"some session state", &[]).unwrap();
     for byte in 0..t.len() {
         for bit in 0..8 {
             let mut bad = t.clone();
@@ -201,7 +213,7 @@ fn every_bit_flip_is_refused() {
                 ResumptionRefusal::Malformed
             };
             assert_eq!(
-                k.open(1010, &bad).unwrap_err(),
+                k.open(1010, &bad, &[]).unwrap_err(),
                 want,
                 "byte {byte} bit {bit}"
             );
@@ -216,28 +228,40 @@ fn foreign_and_garbage_tickets() {
     let other =
         TicketKeys::with_lifetimes(Duration::from_secs(100), Duration::from_secs(50)).unwrap();
     other.add_key_at(1000, NAME16, &[0xcd; 32], 1000).unwrap();
-    let t = other.seal(1010, b"x").unwrap();
-    assert_eq!(k.open(1010, &t).unwrap_err(), ResumptionRefusal::Malformed);
+    let t = other.seal(1010, b"x", &[]).unwrap();
+    assert_eq!(
+        k.open(1010, &t, &[]).unwrap_err(),
+        ResumptionRefusal::Malformed
+    );
     // Another name: unknown key.
     let other = TicketKeys::new();
     other.add_key_at(1000, b"else", &SECRET, 1000).unwrap();
-    let t = other.seal(1010, b"x").unwrap();
-    assert_eq!(k.open(1010, &t).unwrap_err(), ResumptionRefusal::UnknownKey);
+    let t = other.seal(1010, b"x", &[]).unwrap();
+    assert_eq!(
+        k.open(1010, &t, &[]).unwrap_err(),
+        ResumptionRefusal::UnknownKey
+    );
     // Removed key: unknown.
-    let t = k.seal(1010, b"x").unwrap();
+    let t = k.seal(1010, b"x", &[]).unwrap();
     assert!(k.remove_key(NAME16));
     assert!(!k.remove_key(NAME16));
-    assert_eq!(k.open(1010, &t).unwrap_err(), ResumptionRefusal::UnknownKey);
+    assert_eq!(
+        k.open(1010, &t, &[]).unwrap_err(),
+        ResumptionRefusal::UnknownKey
+    );
     // Garbage of every small length, and some that name the real key: refused, no panic.
     let k = short_keys();
     for seed in 0..2000u64 {
         let mut g = garbage(seed, (seed % 200) as usize);
-        assert!(k.open(1010, &g).is_err());
+        assert!(k.open(1010, &g, &[]).is_err());
         if g.len() > 70 {
             g[0] = 1;
             g[1] = 16;
             g[2..18].copy_from_slice(NAME16);
-            assert_eq!(k.open(1010, &g).unwrap_err(), ResumptionRefusal::Malformed);
+            assert_eq!(
+                k.open(1010, &g, &[]).unwrap_err(),
+                ResumptionRefusal::Malformed
+            );
         }
     }
 }
@@ -285,7 +309,7 @@ fn seal_ramps_a_new_key_in() {
     k.add_key_at(1050, b"new", &SECRET, 1050).unwrap();
     let count_new = |now| {
         (0..4000)
-            .filter(|_| ticket_name(&k.seal(now, b"").unwrap()) == b"new")
+            .filter(|_| ticket_name(&k.seal(now, b"", &[]).unwrap()) == b"new")
             .count()
     };
     let early = count_new(1050);
@@ -299,31 +323,31 @@ fn generated_keys_rotate() {
     let k = TicketKeys::generated_with_lifetimes(Duration::from_secs(100), Duration::from_secs(50))
         .unwrap();
     assert!(k.list(0).is_empty(), "no key until the first seal");
-    let t0 = k.seal(1000, b"a").unwrap();
+    let t0 = k.seal(1000, b"a", &[]).unwrap();
     assert_eq!(k.list(1000).len(), 1);
     assert_eq!(k.list(1000)[0].intro_time, 1000);
     assert_eq!(k.list(1000)[0].name.len(), 16);
-    k.seal(1049, b"a").unwrap();
+    k.seal(1049, b"a", &[]).unwrap();
     assert_eq!(
         k.list(1049).len(),
         1,
         "not before half the encrypt-decrypt life"
     );
-    let t1 = k.seal(1050, b"b").unwrap();
+    let t1 = k.seal(1050, b"b", &[]).unwrap();
     let l = k.list(1050);
     assert_eq!(l.len(), 2, "a fresh key at half life");
     assert_eq!(l[1].intro_time, 1050);
     assert_ne!(l[0].name, l[1].name);
     // The old key keeps decrypting; both tickets open.
-    assert_eq!(&k.open(1120, &t0).unwrap()[..], b"a");
-    assert_eq!(&k.open(1120, &t1).unwrap()[..], b"b");
+    assert_eq!(&k.open(1120, &t0, &[]).unwrap()[..], b"a");
+    assert_eq!(&k.open(1120, &t1, &[]).unwrap()[..], b"b");
     // After a long idle time, everything has expired: the next seal makes a key.
     assert!(!k.can_encrypt(5000));
-    let t2 = k.seal(5000, b"c").unwrap();
+    let t2 = k.seal(5000, b"c", &[]).unwrap();
     assert_eq!(k.list(5000).len(), 1);
-    assert_eq!(&k.open(5000, &t2).unwrap()[..], b"c");
+    assert_eq!(&k.open(5000, &t2, &[]).unwrap()[..], b"c");
     assert_eq!(
-        k.open(5000, &t0).unwrap_err(),
+        k.open(5000, &t0, &[]).unwrap_err(),
         ResumptionRefusal::UnknownKey
     );
 }
@@ -334,10 +358,10 @@ fn generated_keys_coexist_with_hand_added() {
         .unwrap();
     k.add_key_at(1000, b"hand", &SECRET, 1000).unwrap();
     // The hand key may encrypt: nothing generated.
-    assert_eq!(ticket_name(&k.seal(1010, b"").unwrap()), b"hand");
+    assert_eq!(ticket_name(&k.seal(1010, b"", &[]).unwrap()), b"hand");
     assert_eq!(k.list(1010).len(), 1);
     // The hand key stops encrypting: a key is generated beside it.
-    let t = k.seal(1100, b"x").unwrap();
+    let t = k.seal(1100, b"x", &[]).unwrap();
     assert_ne!(ticket_name(&t), b"hand");
     assert_eq!(k.list(1100).len(), 2);
 }
@@ -359,8 +383,8 @@ fn live_changes_while_another_thread_seals() {
         // NAME16 is always there, so sealing never fails; a ticket sealed
         // under a transient key may meet its removal (UnknownKey), never
         // anything else.
-        let t = k.seal(1010, b"v").expect("a key may always encrypt");
-        match k.open(1010, &t) {
+        let t = k.seal(1010, b"v", &[]).expect("a key may always encrypt");
+        match k.open(1010, &t, &[]) {
             Ok(v) => assert_eq!(&v[..], b"v"),
             Err(e) => assert_eq!(e, ResumptionRefusal::UnknownKey),
         }
@@ -421,9 +445,9 @@ fn state_round_trips() {
     assert_ne!(other_secret, s);
     // And through a ticket.
     let k = short_keys();
-    let t = k.seal(1010, &s.encode()).unwrap();
+    let t = k.seal(1010, &s.encode(), &[]).unwrap();
     assert_eq!(
-        ServerSessionState::decode(&k.open(1010, &t).unwrap()).unwrap(),
+        ServerSessionState::decode(&k.open(1010, &t, &[]).unwrap()).unwrap(),
         s
     );
 }

@@ -90,7 +90,7 @@ fn check(
 ) -> Result<ServerSessionState, ResumptionRefusal> {
     let now = c.now();
     let settings = &c.config.inner.resumption;
-    let plain = settings.ticket_keys.open(now, sealed)?;
+    let plain = settings.ticket_keys.open(now, sealed, &settings.context)?;
     let state = ServerSessionState::decode(&plain).map_err(|_| ResumptionRefusal::Malformed)?;
     let policy = c.config.inner.policy;
     let suite_ok = tls12_suite(state.suite).is_some()
@@ -137,7 +137,9 @@ pub(super) fn seal(c: &Common, suite: &Tls12Suite, master: &Secret, ems: bool) -
         alpn: c.info.alpn.clone(),
         peer_chain: super::super::client_auth::chain_for_session(c),
     };
-    settings.ticket_keys.seal(now, &state.encode())
+    settings
+        .ticket_keys
+        .seal(now, &state.encode(), &settings.context)
 }
 
 /// The configured session lifetime in whole seconds, as a ticket says it.

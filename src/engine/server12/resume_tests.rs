@@ -438,7 +438,7 @@ fn the_extended_master_secret_must_match_both_ways() {
     let ticket = |ems| {
         server
             .ticket_keys()
-            .seal(clock(), &state(ems).encode())
+            .seal(clock(), &state(ems).encode(), &[])
             .unwrap()
     };
     for (session_ems, hello_ems, resumes) in [
@@ -466,7 +466,7 @@ fn the_extended_master_secret_must_match_both_ways() {
     let mut c = Common::new(strict.clone(), Mode::Server);
     let sealed = strict
         .ticket_keys()
-        .seal(clock(), &state(false).encode())
+        .seal(clock(), &state(false).encode(), &[])
         .unwrap();
     let (ch, exts) = hello(true, sealed);
     assert!(matches!(
@@ -706,4 +706,41 @@ fn a_client_with_tickets_off_offers_no_ticket() {
     assert!(ch.session_id.is_empty());
     let (c, s) = handshake(&server, &off, "localhost", Some(saved)).unwrap();
     assert!(!resumed(&c, &s));
+}
+
+#[test]
+fn tickets_and_cache_entries_resume_only_under_their_resumption_context() {
+    let keys = Arc::new(TicketKeys::new());
+    keys.add_key(b"shared", &[6; 32], clock()).unwrap();
+    let cache = Arc::new(MemorySessionCache::new(16));
+    // tickets: true for RFC 5077 tickets, false for session ids in the
+    // shared cache (its values are sealed under the same keys).
+    let server_with = |tickets: bool, context: &[u8]| {
+        let mut st = setup();
+        st.server
+            .session_tickets(tickets)
+            .set_ticket_keys(keys.clone())
+            .set_session_cache(cache.clone())
+            .set_resumption_context(context)
+            .unwrap();
+        st.client.session_tickets(tickets);
+        st.build()
+    };
+    for tickets in [true, false] {
+        let (a, client) = server_with(tickets, b"site-a");
+        let (b, _) = server_with(tickets, b"site-b");
+        let (a_again, _) = server_with(tickets, b"site-a");
+        let saved = session(&a, &client);
+        assert_eq!(saved.ticket.is_empty(), !tickets);
+        assert_eq!(
+            refused(&b, &client, "localhost", saved.clone()),
+            Some(ResumptionRefusal::Malformed),
+            "tickets {tickets}"
+        );
+        // The refused cache entry was deleted: take a fresh session.
+        let saved = session(&a, &client);
+        let (mut c, mut s) = handshake(&a_again, &client, "localhost", Some(saved)).unwrap();
+        assert!(resumed(&c, &s), "tickets {tickets}");
+        works(&mut c, &mut s);
+    }
 }

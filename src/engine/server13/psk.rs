@@ -197,7 +197,7 @@ fn check_ticket(
     obfuscated_age: u32,
 ) -> core::result::Result<(ServerSessionState, i64), ResumptionRefusal> {
     let r = &c.config.inner.resumption;
-    let plain = r.ticket_keys.open(now, ticket)?;
+    let plain = r.ticket_keys.open(now, ticket, &r.context)?;
     let state = ServerSessionState::decode(&plain).map_err(|_| ResumptionRefusal::Malformed)?;
     let same_hash = tls13_suite(state.suite).is_some_and(|s| s.hash == suite.hash);
     if state.version != ProtocolVersion::TLSV1_3
@@ -293,7 +293,7 @@ pub(crate) fn send_tickets(c: &mut Common, n: u8) -> Result<()> {
             alpn: c.info.alpn.clone(),
             peer_chain: super::super::client_auth::chain_for_session(c),
         };
-        let Some(ticket) = r.ticket_keys.seal(now, &state.encode()) else {
+        let Some(ticket) = r.ticket_keys.seal(now, &state.encode(), &r.context) else {
             return Ok(());
         };
         // early_data: how much 0-RTT the ticket allows (RFC 8446 §4.2.10).
