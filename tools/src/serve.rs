@@ -277,10 +277,6 @@ fn merge_config(p: &mut Args) -> Result<Option<crate::sites::FileSpec>, Failure>
         ("--cache-control", !p.cache_control.is_empty()),
         ("--client-auth", p.client_auth.client_auth.is_some()),
         ("--client-ca", p.client_auth.client_ca.is_some()),
-        // Resumption and early data are per Config, not yet per site.
-        ("--ticket-keys", p.ticket_keys.is_some()),
-        ("--session-cache", p.session_cache.is_some()),
-        ("--early-data", p.early_data),
     ];
     if let Some((flag, _)) = per_site.iter().find(|(_, given)| *given) {
         return Err(Failure::Usage(format!(
@@ -312,6 +308,18 @@ fn merge_config(p: &mut Args) -> Result<Option<crate::sites::FileSpec>, Failure>
 /// `baton serve`.
 pub fn main(mut p: Args) -> Result<(), Failure> {
     let spec = merge_config(&mut p)?;
+    // One key set, cache and anti-replay store for every Config built here
+    // (held until exit: it polls Redis for ticket keys).
+    let sessions = Arc::new(crate::sessions::SessionSetup::start(
+        &crate::sessions::SessionFlags {
+            ticket_keys: p.ticket_keys.as_deref(),
+            ticket_keys_poll: p.ticket_keys_poll.as_deref(),
+            session_cache: p.session_cache.as_deref(),
+            early_data: p.early_data,
+            anti_replay: p.anti_replay.as_deref(),
+            anti_replay_mode: p.anti_replay_mode.as_deref(),
+        },
+    )?);
     let dir = p.dir.as_deref().unwrap_or(".");
     let root = match &spec {
         // The sites have their own roots; this one only carries the limits.
@@ -326,8 +334,9 @@ pub fn main(mut p: Args) -> Result<(), Failure> {
                 limits: site.limits.clone(),
                 precompressed: site.precompressed,
                 open_files: site.open_files,
+                sessions: Arc::clone(&sessions),
             };
-            let loaded = crate::sites::Sites::load(spec, &common, None)
+            let loaded = crate::sites::Sites::load(spec, &common)
                 .map_err(|e| Failure::Usage(format!("{file}: {e}")))?;
             Some(Arc::new(crate::sites::Shared::new(
                 file.into(),
@@ -418,19 +427,10 @@ pub fn main(mut p: Args) -> Result<(), Failure> {
         }
         Certs::Sites => None,
     };
-    // TLS 1.3 tickets (and TLS 1.2 ones) under keys generated and rotated
-    // in memory, so returning clients resume.
-    b.session_tickets(true);
+    // TLS 1.3 tickets (and TLS 1.2 ones), so returning clients resume.
+    sessions.apply(&mut b, &[])?;
     b.set_alpn_preferences(&["http/1.1"])
         .map_err(|e| format!("setting ALPN: {e}"))?;
-    // Held until exit: it polls Redis for ticket keys.
-    let resumption = crate::sessions::Resumption::configure(
-        p.ticket_keys.as_deref(),
-        p.ticket_keys_poll.as_deref(),
-        p.session_cache.as_deref(),
-        &mut b,
-    )?;
-    let anti_replay = configure_early_data(&p, &mut b)?;
     apply_client_auth(&mut b, &p.client_auth)?;
     let config = match &sites {
         Some(sites) => sites.front_config()?,
@@ -490,11 +490,8 @@ pub fn main(mut p: Args) -> Result<(), Failure> {
                 for s in rt.stats() {
                     eprintln!("{s}");
                 }
-                for s in resumption.stats() {
+                for s in sessions.stats() {
                     eprintln!("{s}");
-                }
-                if let Some(a) = &anti_replay {
-                    eprintln!("redis anti-replay {}: {}", a.url(), a.stats());
                 }
             }
             Ok(crate::signals::Signal::Reload) => {
@@ -526,11 +523,8 @@ pub fn main(mut p: Args) -> Result<(), Failure> {
             eprintln!("access log: {} lines dropped", log.dropped());
         }
     }
-    for s in resumption.stats() {
+    for s in sessions.stats() {
         eprintln!("{s}");
-    }
-    if let Some(a) = &anti_replay {
-        eprintln!("redis anti-replay {}: {}", a.url(), a.stats());
     }
     Ok(())
 }
@@ -574,58 +568,6 @@ enum Certs {
     Generated(CertChainAndKey),
     /// `--config`: each site's Config has its own.
     Sites,
-}
-
-/// Most early data a connection may send: a few requests' heads.
-const EARLY_DATA_MAX: u32 = 16 * 1024;
-
-/// `--early-data`, `--anti-replay` and `--anti-replay-mode`; the Redis store,
-/// when one is used, is returned to be kept (and its counters printed).
-fn configure_early_data(
-    p: &Args,
-    b: &mut baton::ConfigBuilder,
-) -> Result<Option<Arc<baton::resumption::redis::RedisAntiReplay>>, Failure> {
-    use baton::early::{AntiReplayMode, AntiReplayStore, MemoryAntiReplay};
-    let url = p.anti_replay.as_deref();
-    let mode = p.anti_replay_mode.as_deref();
-    if !p.early_data {
-        if url.is_some() || mode.is_some() {
-            return Err(Failure::Usage(
-                "--anti-replay and --anti-replay-mode go with --early-data".into(),
-            ));
-        }
-        return Ok(None);
-    }
-    // The window a ClientHello's ticket age must fall in: the same one the
-    // tickets' age is checked against.
-    let window = Duration::from_secs(10);
-    b.set_ticket_age_window(window);
-    let mode = match mode {
-        None | Some("client-hellos") => AntiReplayMode::RecordClientHellos { window },
-        Some("tickets") => AntiReplayMode::SingleUseTickets,
-        Some(other) => {
-            return Err(Failure::Usage(format!(
-                "--anti-replay-mode wants client-hellos or tickets, got {other:?}"
-            )))
-        }
-    };
-    b.set_max_early_data_size(EARLY_DATA_MAX)
-        .map_err(|e| format!("early data: {e}"))?;
-    let redis = match url {
-        None => {
-            b.set_anti_replay(Arc::new(MemoryAntiReplay::new(1 << 16)), mode);
-            None
-        }
-        Some(url) => {
-            let store = Arc::new(
-                baton::resumption::redis::RedisAntiReplay::start(url, Default::default())
-                    .map_err(|e| Failure::Usage(format!("--anti-replay: {e}")))?,
-            );
-            b.set_anti_replay(Arc::clone(&store) as Arc<dyn AntiReplayStore>, mode);
-            Some(store)
-        }
-    };
-    Ok(redis)
 }
 
 /// A fresh ECDSA P-256 certificate for localhost and 127.0.0.1, valid from

@@ -21,8 +21,9 @@
 //! connections that began before go on with the table they started with.
 
 use crate::http;
+use crate::sessions::SessionSetup;
 use baton::cert::{CertResolver, SniCertStore};
-use baton::{AlertDescription, CertChainAndKey, ClientHelloAction, Config, TicketKeys};
+use baton::{AlertDescription, CertChainAndKey, ClientHelloAction, Config};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -190,9 +191,6 @@ fn host_name(host: &str) -> &str {
 pub struct Site {
     pub http: Arc<http::Site>,
     pub config: Config,
-    /// What a session with this site was agreed under (names, policy,
-    /// client auth): a reload that leaves it alone keeps the ticket keys.
-    identity: String,
 }
 
 /// The sites and their names, built whole by [`Sites::load`].
@@ -212,20 +210,19 @@ pub struct Common {
     pub precompressed: bool,
     /// `--open-file-cache` and `--open-file-cache-valid-ms`.
     pub open_files: http::CacheConfig,
+    /// Ticket keys, session cache and early data, shared by the sites.
+    pub sessions: Arc<SessionSetup>,
 }
 
 impl Sites {
     /// Loads every root, certificate and CA of `spec` and builds each
-    /// site's Config; the first failure names its file. A site that was in
-    /// `previous` with the same names, policy and client auth keeps its
-    /// ticket keys, so a reload does not cost its clients a full handshake;
-    /// a changed site gets fresh ones (a session agreed without client auth
-    /// must not resume where it is now required).
-    pub fn load(
-        spec: &FileSpec,
-        common: &Common,
-        previous: Option<&Sites>,
-    ) -> Result<Self, String> {
+    /// site's Config; the first failure names its file. The sites share
+    /// one ticket key set (and Redis store, if any), each under the
+    /// resumption context of its names, policy and client auth: a reload
+    /// that leaves a site alone keeps its sessions resuming, a changed site
+    /// starts afresh (a session agreed without client auth must not resume
+    /// where it is now required), and no site resumes another's.
+    pub fn load(spec: &FileSpec, common: &Common) -> Result<Self, String> {
         let mut sites = Vec::new();
         let (mut exact, mut wildcard) = (HashMap::new(), HashMap::new());
         let mut default = None;
@@ -241,15 +238,9 @@ impl Sites {
             site.precompressed = common.precompressed;
             site.limits = common.limits.clone();
             site.open_files = common.open_files;
-            let identity = identity(s);
-            let keys = previous
-                .and_then(|p| p.sites.iter().find(|o| o.identity == identity))
-                .map(|o| Arc::clone(o.config.ticket_keys()))
-                .unwrap_or_else(|| Arc::new(TicketKeys::generated()));
             sites.push(Site {
                 http: Arc::new(site),
-                config: site_config(s, keys)?,
-                identity,
+                config: site_config(s, &common.sessions)?,
             });
             for name in &s.names {
                 let n = normalize(name);
@@ -286,20 +277,29 @@ impl Sites {
     }
 }
 
-/// What a site's sessions depend on, as a comparable string.
-fn identity(s: &SiteSpec) -> String {
+/// What a site's sessions depend on (its names, policy, client auth and
+/// the client CAs' bytes), hashed into its resumption context.
+fn resumption_context(s: &SiteSpec) -> Result<[u8; 32], String> {
     let mut names: Vec<String> = s.names.iter().map(|n| normalize(n)).collect();
     names.sort();
-    format!(
-        "{names:?} {:?} {:?} {:?}",
-        s.policy, s.client_auth, s.client_ca
-    )
+    let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    let described = format!("{names:?} {:?} {:?}", s.policy, s.client_auth);
+    ctx.update(&(described.len() as u64).to_be_bytes());
+    ctx.update(described.as_bytes());
+    if let Some(ca) = &s.client_ca {
+        let pem = std::fs::read(ca).map_err(|e| format!("client_ca {ca}: {e}"))?;
+        ctx.update(&pem);
+    }
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ctx.finish().as_ref());
+    Ok(out)
 }
 
-/// A site's Config: its policy, client auth, its ticket keys, and its
+/// A site's Config: its policy, client auth, the shared sessions under its
+/// resumption context, and its
 /// certificates behind an SNI resolver (the first pair also for names none
 /// of them has).
-fn site_config(s: &SiteSpec, keys: Arc<TicketKeys>) -> Result<Config, String> {
+fn site_config(s: &SiteSpec, sessions: &SessionSetup) -> Result<Config, String> {
     let mut b = Config::builder_minimal();
     if let Some(name) = &s.policy {
         b.security_policy(name)
@@ -317,8 +317,7 @@ fn site_config(s: &SiteSpec, keys: Arc<TicketKeys>) -> Result<Config, String> {
         let _ = store.add(ck);
     }
     b.set_cert_resolver(Arc::new(CertResolver::new(store)));
-    b.session_tickets(true);
-    b.set_ticket_keys(keys);
+    sessions.apply(&mut b, &resumption_context(s)?)?;
     b.set_alpn_preferences(&["http/1.1"])
         .map_err(|e| format!("setting ALPN: {e}"))?;
     let auth = crate::args::ClientAuthArgs {
@@ -360,8 +359,7 @@ impl Shared {
     /// Reads the file again and, if all of it loads, swaps the table. The
     /// global settings are read at start only. Returns a line to log.
     pub fn reload(&self) -> String {
-        let old = self.current();
-        match read(&self.file).and_then(|spec| Sites::load(&spec, &self.common, Some(&old))) {
+        match read(&self.file).and_then(|spec| Sites::load(&spec, &self.common)) {
             Ok(sites) => {
                 let n = sites.sites.len();
                 *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(sites);

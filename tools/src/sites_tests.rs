@@ -98,8 +98,12 @@ fn routing_by_sni_and_host() {
         limits: http::Limits::default(),
         precompressed: true,
         open_files: http::CacheConfig::default(),
+        sessions: Arc::new(
+            crate::sessions::SessionSetup::start(&crate::sessions::SessionFlags::default())
+                .unwrap(),
+        ),
     };
-    let sites = Sites::load(&parse(&text).unwrap(), &common, None).unwrap();
+    let sites = Sites::load(&parse(&text).unwrap(), &common).unwrap();
     assert_eq!(sites.for_sni(Some("X.W.test.")), Some(1));
     assert_eq!(sites.for_sni(Some("a.b.w.test")), Some(0));
     assert_eq!(sites.for_sni(None), Some(0));

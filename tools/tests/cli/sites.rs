@@ -1,6 +1,7 @@
 //! `baton serve --config FILE`: three sites chosen by SNI and Host (curl
 //! with `--resolve`, certificates checked by their DER), 421 when SNI and
-//! Host disagree, and SIGHUP reloading the file under load.
+//! Host disagree, SIGHUP reloading the file under load, and sites of two
+//! servers resuming through one Redis.
 
 use super::*;
 use crate::tenants::{first_pem_cert, tenant, Tenant};
@@ -42,8 +43,12 @@ fn install(file: &Path, text: &str) {
 }
 
 fn start(file: &Path, workers: &str) -> (Proc, u16) {
+    start_with(file, workers, &[])
+}
+
+fn start_with(file: &Path, workers: &str, extra: &[&str]) -> (Proc, u16) {
     let f = file.to_str().unwrap();
-    let server = baton(&[
+    let mut args = vec![
         "serve",
         "--config",
         f,
@@ -52,7 +57,9 @@ fn start(file: &Path, workers: &str) -> (Proc, u16) {
         "--workers",
         workers,
         "--quiet",
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    let server = baton(&args);
     let url = line_after(&server, &format!("serving the sites of {f} at "), false);
     let port = url
         .trim_start_matches("https://127.0.0.1:")
@@ -371,4 +378,111 @@ fn serve_config_errors_exit_2_naming_the_problem() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--policy does not go with --config"));
+}
+
+/// `openssl s_client -tls1_2` to `name` on `port`, saving (`-sess_out`) or
+/// offering (`-sess_in`) `session`; returns its stdout.
+fn tls12_session(port: u16, name: &str, flag: &str, session: &Path, extra: &[&str]) -> String {
+    let mut args = vec![
+        "-servername",
+        name,
+        "-tls1_2",
+        flag,
+        session.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let mut c = s_client(port, &args);
+    c.close_stdin();
+    let out = c.wait(TIMEOUT);
+    assert!(out.status.success(), "s_client: {}", out.stderr);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Two `baton serve --config` processes with the same sites, ticket keys
+/// and session cache in one Redis: a site's tickets and session ids resume
+/// on the other server; a session never resumes on another site, nor on a
+/// site whose client authentication changed since (its resumption context).
+#[test]
+fn serve_config_sites_share_sessions_through_redis() {
+    require_openssl!();
+    let Some(redis) = crate::redis_server::RedisServer::start(module_path!()) else {
+        return;
+    };
+    let url = redis.url("sites");
+    let rotated = baton(&["ticket-keys", "rotate", "--redis", &url, "--lead", "0"]).wait(TIMEOUT);
+    assert!(rotated.status.success(), "{}", rotated.stderr);
+    let a = tenant(&["a.test"], "server-p256.key", "ca-ecdsa");
+    let b = tenant(&["b.test"], "server-rsa.key", "ca-rsa");
+    let (ra, rb) = (root("fleet-a", "site a\n"), root("fleet-b", "site b\n"));
+    let sites = |a_extra: &str| {
+        [
+            site_entry(&["a.test"], &ra, &a, a_extra),
+            site_entry(&["b.test"], &rb, &b, ""),
+        ]
+        .concat()
+    };
+    let (f1, f2) = (
+        scratch_dir().join("sites-fleet-1.toml"),
+        scratch_dir().join("sites-fleet-2.toml"),
+    );
+    install(&f1, &sites(""));
+    install(&f2, &sites(""));
+    let flags = [
+        "--ticket-keys",
+        &url,
+        "--session-cache",
+        &url,
+        "--early-data",
+    ];
+    let (one, p1) = start_with(&f1, "1", &flags);
+    let (two, p2) = start_with(&f2, "1", &flags);
+    // Both servers poll the key rotated above before they issue tickets.
+    let session = scratch_dir().join("sites-fleet.sess");
+    let new_session = |extra: &[&str]| {
+        let _ = std::fs::remove_file(&session);
+        let deadline = std::time::Instant::now() + TIMEOUT;
+        loop {
+            let out = tls12_session(p1, "a.test", "-sess_out", &session, extra);
+            assert!(out.contains("New, TLSv1.2"), "{out}");
+            let ticket = out.contains("TLS session ticket:");
+            if ticket || !extra.is_empty() || std::time::Instant::now() > deadline {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    };
+    for (what, extra) in [("ticket", &[][..]), ("session id", &["-no_ticket"][..])] {
+        new_session(extra);
+        let out = tls12_session(p2, "a.test", "-sess_in", &session, extra);
+        assert!(
+            out.contains("Reused, TLSv1.2"),
+            "{what} on the other server: {out}"
+        );
+        let out = tls12_session(p2, "b.test", "-sess_in", &session, extra);
+        assert!(
+            out.contains("New, TLSv1.2"),
+            "{what} on another site: {out}"
+        );
+    }
+    // Site a now asks for client certificates on server two: a session made
+    // without one must not resume there, though the keys are the same.
+    install(
+        &f2,
+        &sites(&format!(
+            "client_auth = \"optional\"\nclient_ca = {:?}\n",
+            data("ca-ecdsa.pem").to_str().unwrap()
+        )),
+    );
+    signal(&two, "-HUP");
+    line_after(&two, &format!("reloaded {}: 2 sites", f2.display()), true);
+    new_session(&[]);
+    let out = tls12_session(p2, "a.test", "-sess_in", &session, &[]);
+    assert!(out.contains("New, TLSv1.2"), "after the change: {out}");
+    // Server one's site a did not change: the same session resumes there.
+    let out = tls12_session(p1, "a.test", "-sess_in", &session, &[]);
+    assert!(out.contains("Reused, TLSv1.2"), "unchanged site: {out}");
+    for s in [one, two] {
+        signal(&s, "-TERM");
+        assert!(s.wait(TIMEOUT).status.success());
+    }
 }
