@@ -45,7 +45,7 @@ impl std::fmt::Debug for PskArgs {
 }
 
 /// The server's client authentication, shared by `server` and `serve`.
-#[derive(clap::Args, Debug, Default)]
+#[derive(clap::Args, Clone, Debug, Default)]
 #[command(next_help_heading = "Client authentication (mutual TLS)")]
 pub struct ClientAuthArgs {
     /// ask clients for a certificate: none (default), optional (a client

@@ -32,13 +32,13 @@ stay; if a file fails to load, the certificates in use stay and the error is
 printed. With --config FILE (TOML, see docs/usage.md), several sites each
 with names, root, certificates and policy: the SNI picks the certificate and
 policy, the Host header the site (421 when it names another site than the
-handshake's); SIGHUP reads the file again and swaps all sites for new
-connections, or keeps the old ones if anything fails to load. SIGHUP also
+handshake's); SIGHUP reads the file again and swaps all sites and its HTTP
+limits for new connections, or keeps the old ones if anything fails to load. SIGHUP also
 reopens --access-log.";
 
 /// `baton serve`'s options. Numbers stay strings until checked, so that
 /// each error names the flag and its range.
-#[derive(clap::Args, Debug)]
+#[derive(clap::Args, Clone, Debug)]
 #[command(after_help = HELP_TAIL)]
 pub struct Args {
     /// directory to serve (default: the current directory)
@@ -284,6 +284,12 @@ fn merge_config(p: &mut Args) -> Result<Option<crate::sites::FileSpec>, Failure>
         )));
     }
     let spec = crate::sites::read(Path::new(file)).map_err(Failure::Usage)?;
+    merge_globals(p, &spec);
+    Ok(Some(spec))
+}
+
+/// The file's global settings, each where its flag was not given.
+fn merge_globals(p: &mut Args, spec: &crate::sites::FileSpec) {
     let num = |n: Option<u64>| n.map(|n| n.to_string());
     let or = |flag: &mut Option<String>, v: Option<String>| {
         if flag.is_none() {
@@ -302,11 +308,35 @@ fn merge_config(p: &mut Args) -> Result<Option<crate::sites::FileSpec>, Failure>
     or(&mut p.max_request_line, num(spec.max_request_line));
     or(&mut p.max_requests, num(spec.max_requests));
     or(&mut p.head_timeout, num(spec.head_timeout));
-    Ok(Some(spec))
+}
+
+/// What a reload recomputes from the file's global settings (the flags
+/// still win): the HTTP limits, variants and open-file cache every site
+/// shares, with the session setup made at start.
+fn reload_globals(
+    flags: Args,
+    sessions: Arc<crate::sessions::SessionSetup>,
+) -> Box<crate::sites::Globals> {
+    Box::new(move |spec| {
+        let mut q = flags.clone();
+        merge_globals(&mut q, spec);
+        let root = &spec.sites[0].root;
+        let root = http::Root::open(root).map_err(|e| format!("{}: {e}", root.display()))?;
+        let site = site_from_flags(&q, root).map_err(|e| match e {
+            Failure::Usage(m) | Failure::Run(m) => m,
+        })?;
+        Ok(crate::sites::Common {
+            limits: site.limits,
+            precompressed: site.precompressed,
+            open_files: site.open_files,
+            sessions: Arc::clone(&sessions),
+        })
+    })
 }
 
 /// `baton serve`.
 pub fn main(mut p: Args) -> Result<(), Failure> {
+    let flags = p.clone();
     let spec = merge_config(&mut p)?;
     // One key set, cache and anti-replay store for every Config built here
     // (held until exit: it polls Redis for ticket keys).
@@ -340,7 +370,8 @@ pub fn main(mut p: Args) -> Result<(), Failure> {
                 .map_err(|e| Failure::Usage(format!("{file}: {e}")))?;
             Some(Arc::new(crate::sites::Shared::new(
                 file.into(),
-                common,
+                reload_globals(flags, Arc::clone(&sessions)),
+                spec,
                 loaded,
             )))
         }

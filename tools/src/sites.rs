@@ -332,20 +332,51 @@ fn site_config(s: &SiteSpec, sessions: &SessionSetup) -> Result<Config, String> 
     })
 }
 
+/// What the sites share, from a file's global settings (and the flags).
+pub type Globals = dyn Fn(&FileSpec) -> Result<Common, String> + Send + Sync;
+
 /// The table in use, replaced whole by a reload.
-#[derive(Debug)]
 pub struct Shared {
     file: PathBuf,
-    common: Common,
+    globals: Box<Globals>,
+    /// The settings only a restart applies, as the process started with.
+    restart_only: Vec<(&'static str, Option<String>)>,
     current: RwLock<Arc<Sites>>,
 }
 
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("file", &self.file)
+            .field("sites", &self.current().sites.len())
+            .finish()
+    }
+}
+
+/// The global settings the runtime takes at start (its listener, workers,
+/// and their timeouts): a reload names those it cannot apply.
+fn restart_only(spec: &FileSpec) -> Vec<(&'static str, Option<String>)> {
+    let n = |v: Option<u64>| v.map(|v| v.to_string());
+    vec![
+        ("listen", spec.listen.clone()),
+        ("workers", n(spec.workers)),
+        ("ktls", spec.ktls.clone()),
+        ("sign_threads", n(spec.sign_threads)),
+        ("handshake_timeout", n(spec.handshake_timeout)),
+        ("idle_timeout", n(spec.idle_timeout)),
+        ("max_connections", n(spec.max_connections)),
+    ]
+}
+
 impl Shared {
-    /// The table loaded from `file`.
-    pub fn new(file: PathBuf, common: Common, sites: Sites) -> Self {
+    /// The table loaded from `file` (whose settings were `spec`);
+    /// `globals` recomputes what the sites share when the file is read
+    /// again.
+    pub fn new(file: PathBuf, globals: Box<Globals>, spec: &FileSpec, sites: Sites) -> Self {
         Self {
             file,
-            common,
+            globals,
+            restart_only: restart_only(spec),
             current: RwLock::new(Arc::new(sites)),
         }
     }
@@ -356,14 +387,30 @@ impl Shared {
         Arc::clone(&self.current.read().unwrap_or_else(|e| e.into_inner()))
     }
 
-    /// Reads the file again and, if all of it loads, swaps the table. The
-    /// global settings are read at start only. Returns a line to log.
+    /// Reads the file again and, if all of it loads, swaps the table: new
+    /// sites, and the global HTTP limits, for new connections. The settings
+    /// of the runtime itself (listen, workers, ...) take a restart; the line
+    /// says which of them changed. Returns a line to log.
     pub fn reload(&self) -> String {
-        match read(&self.file).and_then(|spec| Sites::load(&spec, &self.common)) {
-            Ok(sites) => {
+        let loaded = read(&self.file).and_then(|spec| {
+            let common = (self.globals)(&spec)?;
+            Ok((Sites::load(&spec, &common)?, restart_only(&spec)))
+        });
+        match loaded {
+            Ok((sites, now)) => {
                 let n = sites.sites.len();
                 *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(sites);
-                format!("reloaded {}: {n} sites", self.file.display())
+                let changed: Vec<&str> = now
+                    .iter()
+                    .zip(&self.restart_only)
+                    .filter(|(a, b)| a.1 != b.1)
+                    .map(|(a, _)| a.0)
+                    .collect();
+                let mut line = format!("reloaded {}: {n} sites", self.file.display());
+                if !changed.is_empty() {
+                    line += &format!(" ({} changed: they take a restart)", changed.join(", "));
+                }
+                line
             }
             Err(e) => format!("reload failed, keeping the sites in use: {e}"),
         }

@@ -107,7 +107,13 @@ fn routing_by_sni_and_host() {
     assert_eq!(sites.for_sni(Some("X.W.test.")), Some(1));
     assert_eq!(sites.for_sni(Some("a.b.w.test")), Some(0));
     assert_eq!(sites.for_sni(None), Some(0));
-    let shared = Shared::new(dir.join("none.toml"), common, sites);
+    let spec = parse(&text).unwrap();
+    let shared = Shared::new(
+        dir.join("none.toml"),
+        Box::new(move |_| Ok(common.clone())),
+        &spec,
+        sites,
+    );
     let is = |r: Result<Arc<http::Site>, u16>, want: usize| {
         let sites = shared.current();
         Arc::ptr_eq(&r.unwrap(), &sites.sites[want].http)

@@ -486,3 +486,49 @@ fn serve_config_sites_share_sessions_through_redis() {
         assert!(s.wait(TIMEOUT).status.success());
     }
 }
+
+/// SIGHUP applies the file's global HTTP limits to new connections, and
+/// names the runtime settings that only a restart applies.
+#[test]
+fn serve_config_reload_applies_global_limits() {
+    require_openssl!();
+    if !have_curl() {
+        return;
+    }
+    let a = tenant(&["a.test"], "server-p256.key", "ca-ecdsa");
+    let ra = root("limits-a", "site a\n");
+    let file = scratch_dir().join("sites-limits.toml");
+    install(&file, &site_entry(&["a.test"], &ra, &a, ""));
+    let (server, port) = start(&file, "1");
+    let long = format!("https://a.test:{port}/{}", "x".repeat(100));
+    let status = || {
+        let out = Command::new("curl")
+            .args(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert"])
+            .arg(all_cas_file())
+            .arg("--resolve")
+            .arg(format!("a.test:{port}:127.0.0.1"))
+            .arg(&long)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(status(), "404");
+    let globals = "max_request_line = 64\nworkers = 3\n";
+    install(
+        &file,
+        &(globals.to_owned() + &site_entry(&["a.test"], &ra, &a, "")),
+    );
+    signal(&server, "-HUP");
+    let line = line_after(
+        &server,
+        &format!("reloaded {}: 1 sites", file.display()),
+        true,
+    );
+    assert!(
+        line.contains("(workers changed: they take a restart)"),
+        "{line}"
+    );
+    assert_eq!(status(), "414");
+    signal(&server, "-TERM");
+    assert!(server.wait(TIMEOUT).status.success());
+}
