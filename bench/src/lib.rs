@@ -13,6 +13,7 @@
 
 pub mod baton_lib;
 pub mod ceiling;
+pub mod load_client;
 pub mod measure;
 pub mod mem;
 pub mod openssl_lib;

@@ -18,10 +18,8 @@
 
 #![forbid(unsafe_code)]
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::aws_lc_rs as provider;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme, StreamOwned};
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ClientConnection, StreamOwned};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
@@ -74,57 +72,14 @@ fn parse() -> Opts {
     o
 }
 
-/// Accepts any certificate, as wrk does (`SSL_VERIFY_NONE`); signatures
-/// are still checked, so the handshake is a real one.
-#[derive(Debug)]
-struct NoVerify(Arc<rustls::crypto::CryptoProvider>);
-
-impl ServerCertVerifier for NoVerify {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-    fn verify_tls12_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(m, c, d, &self.0.signature_verification_algorithms)
-    }
-    fn verify_tls13_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(m, c, d, &self.0.signature_verification_algorithms)
-    }
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
-
 /// A client configuration with its own session store (one per thread).
 fn config(o: &Opts) -> Arc<ClientConfig> {
-    let p = Arc::new(provider::default_provider());
-    let versions: &[&rustls::SupportedProtocolVersion] = if o.tls12 {
+    let versions: &[&'static rustls::SupportedProtocolVersion] = if o.tls12 {
         &[&rustls::version::TLS12]
     } else {
         &[&rustls::version::TLS13]
     };
-    let mut c = ClientConfig::builder_with_provider(p.clone())
-        .with_protocol_versions(versions)
-        .expect("versions")
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(NoVerify(p)))
-        .with_no_client_auth();
+    let mut c = baton_bench::load_client::unverified_client(versions);
     c.resumption = if o.resume {
         rustls::client::Resumption::in_memory_sessions(16)
     } else {
