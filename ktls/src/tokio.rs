@@ -15,6 +15,8 @@
 //! `unsafe`: the syscalls are the ones of [`crate::enable`]'s back end.
 
 use crate::{enable_direction, KtlsMode, KtlsOptions};
+use ::tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
+use ::tokio::net::TcpStream;
 use baton::offload::{Direction, KtlsStatus, RecordPath};
 use baton::{Blocked, Connection, Error, KernelSession, Session};
 use std::fs::File;
@@ -24,8 +26,6 @@ use std::os::fd::AsFd;
 use std::os::unix::fs::FileExt;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
-use ::tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
-use ::tokio::net::TcpStream;
 
 /// Plaintext read per step of a userspace `sendfile` (the most that one
 /// write seals before it must go out).
@@ -61,6 +61,8 @@ pub struct KtlsStream {
     /// The session and both record paths, on a duplicate of `tcp`'s fd (one
     /// socket; the kernel back ends share the duplicate).
     conn: KernelSession,
+    /// The kernel seals our records (fixed once the hand-off ran).
+    send_kernel: bool,
     /// close_notify is out and the write half shut down.
     shut_down: bool,
 }
@@ -148,9 +150,12 @@ impl KtlsStream {
         let mut stream = KtlsStream {
             tcp,
             conn,
+            send_kernel: false,
             shut_down: false,
         };
-        match stream.offload(mode, opts) {
+        let r = stream.offload(mode, opts);
+        stream.send_kernel = stream.conn.ktls_status().send.is_kernel();
+        match r {
             Ok(()) => Ok(stream),
             Err(error) => Err(KtlsStreamError {
                 error,
@@ -211,7 +216,7 @@ impl KtlsStream {
         self.conn
             .session_mut()
             .request_key_update(peer_too)
-            .map_err(io::Error::from)
+            .map_err(to_io)
     }
 
     /// Sends `len` bytes of `file` from `offset`, as application data.
@@ -228,7 +233,7 @@ impl KtlsStream {
         if len == 0 {
             return Ok(0);
         }
-        if self.conn.ktls_status().send.is_kernel() {
+        if self.send_kernel {
             let fd = file.as_fd();
             return poll_fn(|cx| {
                 self.poll_op(cx, Interest::WRITABLE, |c| c.sendfile(fd, offset, len))
@@ -285,7 +290,7 @@ impl KtlsStream {
                         Ok(None)
                     }
                 }
-                Err(e) => Err(io::Error::from(e)),
+                Err(e) => Err(to_io(e)),
             });
             match r {
                 Ok(Some(v)) => return Poll::Ready(Ok(v)),
@@ -305,7 +310,7 @@ impl KtlsStream {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        if self.conn.ktls_status().send.is_kernel() {
+        if self.send_kernel {
             // Kernel sends report only what the socket took: a Blocked error
             // means nothing of `buf` went.
             return self.poll_op(cx, Interest::WRITABLE, |c| c.send(buf));
@@ -313,13 +318,9 @@ impl KtlsStream {
         // Userspace: what waits from earlier writes goes first (the bound on
         // buffered ciphertext), then `buf` is sealed and counted as written.
         ready!(self.poll_op(cx, Interest::WRITABLE, |c| c.flush()))?;
-        let n = self
-            .conn
-            .session_mut()
-            .seal_plaintext(buf)
-            .map_err(io::Error::from)?;
+        let n = self.conn.session_mut().seal_plaintext(buf).map_err(to_io)?;
         match self.conn.flush() {
-            Err(e) if !e.is_blocked() => Poll::Ready(Err(io::Error::from(e))),
+            Err(e) if !e.is_blocked() => Poll::Ready(Err(to_io(e))),
             _ => Poll::Ready(Ok(n)),
         }
     }
@@ -384,9 +385,40 @@ impl AsyncWrite for KtlsStream {
     }
 }
 
+/// A Baton error as an `io::Error` that keeps its message (why the kernel
+/// refused a key, say) and carries the `baton::Error` for `get_ref`/`into_inner`,
+/// where `From` would keep only the OS error number.
+fn to_io(e: Error) -> io::Error {
+    match e.os_error() {
+        Some(code) => io::Error::new(io::Error::from_raw_os_error(code).kind(), e),
+        None => io::Error::from(e),
+    }
+}
+
 fn is_gone(e: &io::Error) -> bool {
     matches!(
         e.kind(),
         io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset | io::ErrorKind::NotConnected
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_errors_keep_the_reason_and_the_os_kind() {
+        let os = io::Error::from_raw_os_error(libc::EINVAL);
+        let e = to_io(Error::io_context(
+            "the kernel refused the next key (needs Linux 6.14)",
+            &os,
+        ));
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        assert!(e.to_string().contains("6.14"), "{e}");
+        let inner = e.get_ref().and_then(|i| i.downcast_ref::<Error>());
+        assert!(inner.is_some(), "{e:?}");
+        // Errors without an OS number map as `From` maps them.
+        let usage = to_io(Error::usage("not now"));
+        assert_eq!(usage.kind(), io::ErrorKind::InvalidInput);
+    }
 }
