@@ -28,7 +28,7 @@
 //! Where the kernel can't (no `tls` module, an old kernel, a cipher it lacks),
 //! the direction stays in userspace, inside the same kernel session, and
 //! [`baton::KernelSession::ktls_status`] says why.
-//! From async code, [`tokio::KtlsStream`] (feature `tokio`) does the same
+//! From async code, `tokio::KtlsStream` (feature `tokio`) does the same
 //! hand-off for a `tokio::net::TcpStream` and is `AsyncRead + AsyncWrite`.
 //!
 //! All `unsafe` code of Baton lives in this crate, each block with a

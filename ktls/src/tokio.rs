@@ -406,6 +406,14 @@ fn is_gone(e: &io::Error) -> bool {
 mod tests {
     use super::*;
 
+    /// `tokio::spawn` needs it.
+    #[test]
+    fn the_stream_is_send() {
+        fn send<T: Send + 'static>() {}
+        send::<KtlsStream>();
+        send::<KtlsStreamError>();
+    }
+
     #[test]
     fn io_errors_keep_the_reason_and_the_os_kind() {
         let os = io::Error::from_raw_os_error(libc::EINVAL);
