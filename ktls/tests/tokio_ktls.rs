@@ -20,7 +20,7 @@ use std::net::{Ipv4Addr, TcpListener};
 use std::os::fd::OwnedFd;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use util::*;
 
 /// Echo size each way.
@@ -509,4 +509,53 @@ fn off_keeps_both_directions_in_userspace() {
         s.shutdown().await.unwrap();
     });
     assert_eq!(srv.join(TIMEOUT).unwrap(), b"hi");
+}
+
+/// A peer that does not read fills the socket: a write is then Pending (not
+/// a blocking call, not an error), and once the peer reads, the reactor wakes
+/// the task and every byte arrives in order.
+#[test]
+fn a_full_socket_makes_a_write_pending_until_the_peer_reads() {
+    const TOTAL: usize = 8 << 20;
+    let _serial = serial();
+    let kernel = kernel_tls("a_full_socket_makes_a_write_pending_until_the_peer_reads");
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+    let (session, std, srv) = with_baton_server(move |c| {
+        // Nothing is read until our side saw a write go Pending (a dropped
+        // sender, from a failed test, ends the wait too).
+        let _ = go_rx.recv();
+        let got = recv_exact(c, TOTAL)?;
+        c.shutdown_send()?;
+        Ok(sha256_hex(&got))
+    });
+    // A small send buffer, so that the socket fills early.
+    nix::sys::socket::setsockopt(&std, nix::sys::socket::sockopt::SndBuf, &(64 * 1024)).unwrap();
+    let data = payload(TOTAL, 47);
+    let want = sha256_hex(&data);
+    block_on(async move {
+        let mut s = stream(std, session, kernel);
+        let mut go = Some(go_tx);
+        let mut off = 0;
+        while off < TOTAL {
+            let n = std::future::poll_fn(|cx| {
+                let r = std::pin::Pin::new(&mut s).poll_write(cx, &data[off..]);
+                if r.is_pending() {
+                    // The waker is registered: let the peer read.
+                    if let Some(go) = go.take() {
+                        go.send(()).unwrap();
+                    }
+                }
+                r
+            })
+            .await
+            .unwrap();
+            assert!(n > 0);
+            off += n;
+        }
+        assert!(go.is_none(), "{TOTAL} bytes went without a Pending write");
+        s.flush().await.unwrap();
+        assert_eq!(s.read(&mut [0u8; 16]).await.unwrap(), 0);
+        s.shutdown().await.unwrap();
+    });
+    assert_eq!(srv.join(BULK_TIMEOUT).unwrap(), want);
 }
