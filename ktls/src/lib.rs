@@ -28,6 +28,9 @@
 //! Where the kernel can't (no `tls` module, an old kernel, a cipher it lacks),
 //! the direction stays in userspace, inside the same kernel session, and
 //! [`baton::KernelSession::ktls_status`] says why.
+//! From async code, `tokio::KtlsStream` (feature `tokio`) does the same
+//! hand-off for a `tokio::net::TcpStream` and is `AsyncRead + AsyncWrite`.
+//!
 //! All `unsafe` code of Baton lives in this crate, each block with a
 //! `// SAFETY:` comment: `sys` (the kTLS socket options, record-type cmsgs,
 //! sendfile), `uring::ring` (the one submission point, adopting an accepted
@@ -37,6 +40,8 @@
 pub mod heap;
 mod probe;
 mod sys;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 pub mod uring;
 
 pub use probe::{probe, KernelSupport};
