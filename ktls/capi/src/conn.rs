@@ -296,17 +296,23 @@ impl baton_connection {
 
     /// Whether the kernel handles `dir`'s records.
     pub fn is_ktls(&self, dir: c_int) -> Result<bool, Failure> {
-        let status = match &self.state {
-            State::Kernel(k) => k.ktls_status(),
-            _ => return Ok(false),
+        let dir = match dir {
+            BATON_KTLS_SEND => Direction::Send,
+            BATON_KTLS_RECV => Direction::Recv,
+            _ => {
+                return Err(Failure::invalid(
+                    "direction is neither BATON_KTLS_SEND nor BATON_KTLS_RECV",
+                ))
+            }
         };
-        match dir {
-            BATON_KTLS_SEND => Ok(status.send.is_kernel()),
-            BATON_KTLS_RECV => Ok(status.recv.is_kernel()),
-            _ => Err(Failure::invalid(
-                "direction is neither BATON_KTLS_SEND nor BATON_KTLS_RECV",
-            )),
-        }
+        let State::Kernel(k) = &self.state else {
+            return Ok(false);
+        };
+        let status = k.ktls_status();
+        Ok(match dir {
+            Direction::Send => status.send.is_kernel(),
+            _ => status.recv.is_kernel(),
+        })
     }
 
     /// Who protects each direction's records, and why, as text.

@@ -705,3 +705,26 @@ pub unsafe extern "C" fn baton_connection_get_ktls_status(
     // SAFETY: the caller's contract above.
     guard(|| Ok(unsafe { obj(conn, "conn") }?.ktls_status()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_an_internal_error() {
+        let r: c_int = guard(|| panic!("a bug inside Baton"));
+        assert_eq!(r, -1);
+        assert_eq!(error::errno(), BATON_ERR_PANIC);
+        assert_eq!(
+            baton_error_get_type(error::errno()),
+            baton_error_type::BATON_ERR_T_INTERNAL as c_int
+        );
+        let mut blocked = baton_blocked_status::BATON_BLOCKED_ON_READ;
+        // SAFETY: a valid out-parameter.
+        let r: isize = unsafe { guard_blocked(&mut blocked, || panic!("again")) };
+        assert_eq!(r, -1);
+        assert_eq!(blocked, baton_blocked_status::BATON_NOT_BLOCKED);
+        let p: *mut baton_config = guard(|| panic!("and in a constructor"));
+        assert!(p.is_null());
+    }
+}
