@@ -9,7 +9,8 @@
  *   leaves baton_errno as it was.
  * - Pointer arguments are checked for NULL (BATON_ERR_NULL) and lengths for
  *   range (BATON_ERR_INVALID_ARGUMENT); everything else a pointer points to
- *   must be valid. A config or connection is used by one thread at a time.
+ *   must be valid. A connection is used by one thread at a time; a config
+ *   may be shared among threads (it locks inside).
  * - Strings Baton returns are owned by Baton (static, or by the connection as
  *   each function says): never free them.
  */

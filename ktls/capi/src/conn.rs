@@ -172,12 +172,22 @@ impl baton_connection {
 
     /// Sends close_notify and waits for the peer's.
     pub fn shutdown(&mut self) -> Result<(), Failure> {
-        Ok(drive!(self.start()?, c => c.shutdown())?)
+        Ok(drive!(self.started()?, c => c.shutdown())?)
     }
 
     /// Sends close_notify without waiting (half-close).
     pub fn shutdown_send(&mut self) -> Result<(), Failure> {
-        Ok(drive!(self.start()?, c => c.shutdown_send())?)
+        Ok(drive!(self.started()?, c => c.shutdown_send())?)
+    }
+
+    /// The driver, if the handshake started (nothing to close before).
+    fn started(&mut self) -> Result<&mut State, Failure> {
+        match self.state {
+            State::Idle => Err(Failure::usage(
+                "nothing to shut down: the handshake has not started",
+            )),
+            _ => Ok(&mut self.state),
+        }
     }
 
     fn session(&self) -> Option<&Session> {

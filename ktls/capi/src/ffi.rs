@@ -69,6 +69,15 @@ unsafe fn obj<'a, T>(p: *mut T, what: &str) -> Result<&'a mut T, Failure> {
     unsafe { p.as_mut() }.ok_or_else(|| Failure::null(what))
 }
 
+/// A config, shared: it locks inside, so threads may use one at once.
+///
+/// # Safety
+/// `p` is NULL or a live pointer from `baton_config_new*`.
+unsafe fn config_ref<'a>(p: *mut baton_config) -> Result<&'a baton_config, Failure> {
+    // SAFETY: per this function's contract; only shared references are made.
+    unsafe { p.as_ref() }.ok_or_else(|| Failure::null("config"))
+}
+
 /// A NUL-terminated string's bytes.
 ///
 /// # Safety
@@ -219,7 +228,7 @@ pub unsafe extern "C" fn baton_config_set_cipher_preferences(
 ) -> c_int {
     guard(|| {
         // SAFETY: the caller's contract above.
-        let (cfg, name) = unsafe { (obj(config, "config")?, cstr(version, "version")?) };
+        let (cfg, name) = unsafe { (config_ref(config)?, cstr(version, "version")?) };
         cfg.set_policy(name)?;
         Ok(0)
     })
@@ -239,7 +248,7 @@ pub unsafe extern "C" fn baton_config_add_cert_chain_and_key(
         // SAFETY: the caller's contract above.
         let (cfg, chain, key) = unsafe {
             (
-                obj(config, "config")?,
+                config_ref(config)?,
                 cbytes(cert_chain_pem, "cert_chain_pem")?,
                 cbytes(private_key_pem, "private_key_pem")?,
             )
@@ -260,7 +269,7 @@ pub unsafe extern "C" fn baton_config_add_pem_to_trust_store(
 ) -> c_int {
     guard(|| {
         // SAFETY: the caller's contract above.
-        let (cfg, pem) = unsafe { (obj(config, "config")?, cbytes(pem, "pem")?) };
+        let (cfg, pem) = unsafe { (config_ref(config)?, cbytes(pem, "pem")?) };
         cfg.add_pem_to_trust_store(pem)?;
         Ok(0)
     })
@@ -279,7 +288,7 @@ pub unsafe extern "C" fn baton_config_set_verification_ca_location(
 ) -> c_int {
     guard(|| {
         // SAFETY: the caller's contract above.
-        let cfg = unsafe { obj(config, "config")? };
+        let cfg = unsafe { config_ref(config)? };
         let path = |p: *const c_char, what| -> Result<Option<&Path>, Failure> {
             if p.is_null() {
                 return Ok(None);
@@ -302,7 +311,7 @@ pub unsafe extern "C" fn baton_config_set_verification_ca_location(
 pub unsafe extern "C" fn baton_config_wipe_trust_store(config: *mut baton_config) -> c_int {
     guard(|| {
         // SAFETY: the caller's contract above.
-        unsafe { obj(config, "config")? }.wipe_trust_store()?;
+        unsafe { config_ref(config)? }.wipe_trust_store()?;
         Ok(0)
     })
 }
@@ -318,7 +327,7 @@ pub unsafe extern "C" fn baton_config_disable_x509_verification(
 ) -> c_int {
     guard(|| {
         // SAFETY: the caller's contract above.
-        unsafe { obj(config, "config")? }.disable_x509_verification()?;
+        unsafe { config_ref(config)? }.disable_x509_verification()?;
         Ok(0)
     })
 }
@@ -336,7 +345,7 @@ pub unsafe extern "C" fn baton_config_append_protocol_preference(
 ) -> c_int {
     guard(|| {
         // SAFETY: the caller's contract above.
-        let cfg = unsafe { obj(config, "config")? };
+        let cfg = unsafe { config_ref(config)? };
         if protocol.is_null() {
             return Err(Failure::null("protocol"));
         }
@@ -368,7 +377,7 @@ pub unsafe extern "C" fn baton_connection_set_config(
 ) -> c_int {
     guard(|| {
         // SAFETY: the caller's contract above.
-        let (conn, cfg) = unsafe { (obj(conn, "conn")?, obj(config, "config")?) };
+        let (conn, cfg) = unsafe { (obj(conn, "conn")?, config_ref(config)?) };
         conn.set_config(cfg.config()?)?;
         Ok(0)
     })

@@ -124,6 +124,7 @@ int main(int argc, char **argv)
     CHECK(baton_connection_is_ktls_enabled(conn, 5) == -1);
 
     /* Wrong order. */
+    REFUSED(baton_shutdown(conn, &blocked) == -1, BATON_ERR_USAGE);
     REFUSED(baton_negotiate(conn, &blocked) == -1, BATON_ERR_USAGE);
     CHECK(strstr(baton_strerror_debug(baton_errno, "EN"), "baton_connection_set_config") != NULL);
     REFUSED(baton_connection_get_cipher(conn) == NULL, BATON_ERR_USAGE);
