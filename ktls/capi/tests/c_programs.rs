@@ -419,3 +419,35 @@ fn batonc_reports_the_alert_the_server_sent() {
     // certificate_required (116), RFC 8446 §4.4.2.4.
     assert!(out.stderr.contains("received alert 116"), "{}", out.stderr);
 }
+
+#[test]
+fn header_compiles_as_c99_and_cpp() {
+    let src = Path::new(env!("CARGO_TARGET_TMPDIR")).join("header_use.c");
+    std::fs::write(
+        &src,
+        "#include \"baton.h\"\n\
+         int main(void) { baton_blocked_status b; return baton_negotiate(0, &b) + baton_errno; }\n",
+    )
+    .unwrap();
+    let include = crate_dir().join("include");
+    for (compiler, lang, std) in [("cc", "c", "-std=c99"), ("c++", "c++", "-std=c++11")] {
+        let status = Command::new(compiler)
+            .args([
+                std,
+                "-pedantic",
+                "-Wall",
+                "-Werror",
+                "-fsyntax-only",
+                "-x",
+                lang,
+            ])
+            .arg("-I")
+            .arg(&include)
+            .arg(&src)
+            .status();
+        match status {
+            Ok(s) => assert!(s.success(), "baton.h does not compile as {lang}"),
+            Err(e) => eprintln!("SKIPPED {lang}: {compiler} not found ({e})"),
+        }
+    }
+}
