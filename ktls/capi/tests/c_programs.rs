@@ -27,6 +27,15 @@ fn td(name: &str) -> String {
     p.to_str().expect("a UTF-8 path").to_owned()
 }
 
+/// Where the compiled C programs go: a folder of this process under the
+/// temporary directory (in the kTLS VMs the tree is read-only and TMPDIR is
+/// a tmpfs).
+fn scratch() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("baton-capi-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("creating the scratch folder");
+    dir
+}
+
 /// Where this build's libbaton_capi.a and .so are: target/<profile>/deps/,
 /// beside this test (cargo compiles the library's unit, all its crate types
 /// at once, before the tests that depend on it, so they are current), or the
@@ -59,7 +68,7 @@ fn lib_dir() -> PathBuf {
 /// Compiles C `sources` into `out` with the header, statically or against
 /// the shared library (with an rpath to it).
 fn compile(out: &str, sources: &[&str], shared: bool) -> PathBuf {
-    let exe = Path::new(env!("CARGO_TARGET_TMPDIR")).join(out);
+    let exe = scratch().join(out);
     let lib = lib_dir();
     let mut cc = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()));
     cc.args(["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-g", "-o"])
@@ -422,7 +431,7 @@ fn batonc_reports_the_alert_the_server_sent() {
 
 #[test]
 fn header_compiles_as_c99_and_cpp() {
-    let src = Path::new(env!("CARGO_TARGET_TMPDIR")).join("header_use.c");
+    let src = scratch().join("header_use.c");
     std::fs::write(
         &src,
         "#include \"baton.h\"\n\
