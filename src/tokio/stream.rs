@@ -38,6 +38,9 @@ pub struct TlsStream<IO> {
     pub(super) close_queued: bool,
     /// `poll_shutdown` finished its `IO` part.
     pub(super) io_shut: bool,
+    /// Reused for gathering a vectored write's small slices (a response head
+    /// and its body) into one record, so that costs no allocation per write.
+    gather: Vec<u8>,
 }
 
 impl<IO> core::fmt::Debug for TlsStream<IO> {
@@ -58,6 +61,7 @@ impl<IO> TlsStream<IO> {
             exact,
             close_queued: false,
             io_shut: false,
+            gather: Vec::new(),
         }
     }
 
@@ -184,7 +188,13 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> AsyncRead for TlsStream<IO> {
         let this = self.get_mut();
         loop {
             if this.session.peek() > 0 && buf.remaining() > 0 {
-                let n = this.session.take_plaintext(buf.initialize_unfilled());
+                // Only what is copied gets initialised: zeroing all of a large
+                // uninitialised buffer (hyper's) at every read costs more than
+                // the copy.
+                let want = this.session.peek().min(buf.remaining());
+                let n = this
+                    .session
+                    .take_plaintext(buf.initialize_unfilled_to(want));
                 buf.advance(n);
                 return Poll::Ready(Ok(()));
             }
@@ -227,8 +237,14 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> TlsStream<IO> {
         loop {
             let taken =
                 if bufs.iter().filter(|b| !b.is_empty()).count() > 1 && total <= GATHER_LIMIT {
-                    let one: Vec<u8> = bufs.iter().flat_map(|b| b.iter().copied()).collect();
-                    self.session.seal_plaintext(&one)
+                    let mut one = std::mem::take(&mut self.gather);
+                    one.clear();
+                    for b in bufs {
+                        one.extend_from_slice(b);
+                    }
+                    let r = self.session.seal_plaintext(&one);
+                    self.gather = one;
+                    r
                 } else {
                     let mut done = 0;
                     let mut r = Ok(0);
