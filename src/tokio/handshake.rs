@@ -22,7 +22,8 @@ pub struct Handshake<IO> {
 }
 
 enum State<IO> {
-    Running(TlsStream<IO>),
+    /// Boxed: a session is about 2 KiB, and the future moves (into a task).
+    Running(Box<TlsStream<IO>>),
     /// Setting up the session failed before any I/O (a bad server name).
     Failed(io::Error),
     Done,
@@ -42,7 +43,7 @@ impl<IO> core::fmt::Debug for Handshake<IO> {
 impl<IO> Handshake<IO> {
     pub(super) fn new(stream: TlsStream<IO>) -> Self {
         Self {
-            state: State::Running(stream),
+            state: State::Running(Box::new(stream)),
         }
     }
 
@@ -77,7 +78,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Future for Handshake<IO> {
         };
         match poll_handshake(s, cx) {
             Poll::Ready(Ok(())) => match std::mem::replace(&mut this.state, State::Done) {
-                State::Running(s) => Poll::Ready(Ok(s)),
+                State::Running(s) => Poll::Ready(Ok(*s)),
                 _ => unreachable!("matched Running above"),
             },
             Poll::Ready(Err(e)) => {
