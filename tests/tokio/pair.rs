@@ -231,3 +231,84 @@ async fn bad_server_name_fails_before_io() {
     assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
     assert_eq!(baton_error(&e).unwrap().kind(), ErrorKind::Usage);
 }
+
+/// A peer that does not read: writes stop with `Pending` once the stream
+/// holds its bound of sealed records, instead of buffering without limit.
+#[tokio::test]
+async fn writes_are_bounded_when_the_peer_does_not_read() {
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+    let (c_io, s_io) = tokio::io::duplex(16 * 1024);
+    let acceptor = TlsAcceptor::new(server_config(&[]));
+    let server = tokio::spawn(async move { acceptor.accept(s_io).await.unwrap() });
+    let mut tls = bounded(
+        "handshake",
+        TlsConnector::new(client_config()).connect("localhost", c_io),
+    )
+    .await
+    .unwrap();
+    let _server_stream = server.await.unwrap(); // kept open, never read
+    let chunk = vec![7u8; 4096];
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut accepted = 0usize;
+    let blocked = loop {
+        assert!(
+            accepted < 16 << 20,
+            "16 MiB taken by a peer that reads nothing"
+        );
+        let mut w = Box::pin(tls.write(&chunk));
+        match w.as_mut().poll(&mut cx) {
+            Poll::Ready(Ok(n)) => accepted += n,
+            Poll::Ready(Err(e)) => panic!("{e}"),
+            Poll::Pending => break accepted,
+        }
+    };
+    let held = tls.get_ref().1.pending_tls().len();
+    assert!(
+        held <= 64 * 1024 + 17 * 1024,
+        "{held} bytes of records held"
+    );
+    // The transport holds 16 KiB, the stream its bound: no more was taken.
+    assert!(
+        blocked <= 16 * 1024 + 64 * 1024 + 16 * 1024,
+        "{blocked} bytes taken"
+    );
+}
+
+/// A KeyUpdate asked of the peer through the session goes out with the
+/// next write; data keeps flowing both ways under the new keys.
+#[tokio::test]
+async fn key_update_through_the_stream() {
+    let (c_io, s_io) = tokio::io::duplex(64 * 1024);
+    let acceptor = TlsAcceptor::new(server_config(&[]));
+    let server = tokio::spawn(async move {
+        let mut tls = acceptor.accept(s_io).await.unwrap();
+        let mut buf = [0u8; 5];
+        for _ in 0..2 {
+            tls.read_exact(&mut buf).await.unwrap();
+            tls.write_all(&buf).await.unwrap();
+            tls.flush().await.unwrap();
+        }
+        tls.shutdown().await.unwrap();
+    });
+    bounded("key update", async {
+        let mut tls = TlsConnector::new(client_config())
+            .connect("localhost", c_io)
+            .await
+            .unwrap();
+        let mut buf = [0u8; 5];
+        tls.write_all(b"hello").await.unwrap();
+        tls.flush().await.unwrap();
+        tls.read_exact(&mut buf).await.unwrap();
+        tls.get_mut().1.request_key_update(true).unwrap();
+        tls.write_all(b"again").await.unwrap();
+        tls.flush().await.unwrap();
+        tls.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"again");
+        let mut rest = Vec::new();
+        tls.read_to_end(&mut rest).await.unwrap();
+        assert!(rest.is_empty());
+        server.await.unwrap();
+    })
+    .await;
+}
