@@ -159,9 +159,17 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> TlsStream<IO> {
     /// records. `Ready(Ok(0))`: the transport ended. The handshake's
     /// callbacks may run here, so they see this stream's waker.
     pub(super) fn poll_read_tls(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let exact = self.exact;
+        if self.session.is_handshake_complete() {
+            // No handshake callback runs any more: skip the waker upkeep.
+            let mut sio = SyncIo {
+                io: &mut self.io,
+                cx,
+            };
+            return pending(self.session.read_tls(&mut sio, exact));
+        }
         self.wake.register(cx.waker());
         let wake = Arc::clone(&self.wake);
-        let exact = self.exact;
         let (io, session) = (&mut self.io, &mut self.session);
         let r = with_current(&wake, || {
             let mut sio = SyncIo { io, cx };

@@ -65,9 +65,9 @@ pub(super) fn with_current<R>(cell: &Arc<WakeCell>, f: impl FnOnce() -> R) -> R 
     f()
 }
 
-/// Inside a handshake callback of a stream driven by this module (a
+/// Inside a handshake callback of a handshake driven by this module (a
 /// [`TlsAcceptor`](super::TlsAcceptor) or [`TlsConnector`](super::TlsConnector)
-/// future, or a [`TlsStream`](super::TlsStream) read), the closure that wakes
+/// future), the closure that wakes
 /// the task driving that handshake. Pass it to the pending half, e.g.
 /// `PendingClientHello::with_waker(baton::tokio::handshake_waker())`, or call
 /// it after completing a [`PrivateKeyOp`](crate::PrivateKeyOp) or
