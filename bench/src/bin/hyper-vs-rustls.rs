@@ -10,8 +10,12 @@
 //! load generator's cost is not counted.
 //!
 //! ```text
-//! hyper-vs-rustls [--rounds 5] [--requests 20000] [--connections 8] [--body 1024]
+//! hyper-vs-rustls [--rounds 5] [--requests 20000] [--connections 8] [--body 1024] [--exact-reads 1]
 //! ```
+//!
+//! `--exact-reads 1` makes Baton's stream read no further than each record
+//! (`TlsAcceptor::exact_reads`, what a kernel TLS hand-off needs), to see
+//! what that costs.
 
 #![forbid(unsafe_code)]
 
@@ -39,7 +43,7 @@ fn data(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn baton_acceptor() -> baton::tokio::TlsAcceptor {
+fn baton_acceptor(exact: bool) -> baton::tokio::TlsAcceptor {
     let policy: &'static SecurityPolicy = Box::leak(Box::new(SecurityPolicy {
         name: "bench",
         min_version: ProtocolVersion::TLSV1_3,
@@ -55,7 +59,7 @@ fn baton_acceptor() -> baton::tokio::TlsAcceptor {
             .expect("test certificate"),
     );
     b.set_alpn_preferences(&["http/1.1"]).unwrap();
-    baton::tokio::TlsAcceptor::new(b.build().expect("baton config"))
+    baton::tokio::TlsAcceptor::new(b.build().expect("baton config")).exact_reads(exact)
 }
 
 fn rustls_acceptor() -> tokio_rustls::TlsAcceptor {
@@ -91,7 +95,7 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(io: S, body: 
 
 /// Starts one server thread pinned to `cpu`; returns its port and the
 /// `/proc` path of its thread.
-fn start(stack: Stack, body: Bytes, cpu: Option<usize>) -> (u16, PathBuf) {
+fn start(stack: Stack, body: Bytes, cpu: Option<usize>, exact: bool) -> (u16, PathBuf) {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         if let Some(cpu) = cpu {
@@ -109,7 +113,7 @@ fn start(stack: Stack, body: Bytes, cpu: Option<usize>) -> (u16, PathBuf) {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send((listener.local_addr().unwrap().port(), task))
                 .unwrap();
-            let baton = baton_acceptor();
+            let baton = baton_acceptor(exact);
             let rustls = rustls_acceptor();
             loop {
                 let Ok((tcp, _)) = listener.accept().await else {
@@ -215,17 +219,19 @@ fn main() {
     let mut requests = 20_000u64;
     let mut conns = 8u64;
     let mut body_len = 1024usize;
+    let mut exact = false;
     let args: Vec<String> = std::env::args().skip(1).collect();
     for pair in args.chunks(2) {
         let v = pair.get(1).map(String::as_str).unwrap_or("");
         let bad = || -> ! {
-            panic!("usage: hyper-vs-rustls [--rounds N] [--requests N] [--connections N] [--body BYTES]")
+            panic!("usage: hyper-vs-rustls [--rounds N] [--requests N] [--connections N] [--body BYTES] [--exact-reads 0|1]")
         };
         match pair[0].as_str() {
             "--rounds" => rounds = v.parse().unwrap_or_else(|_| bad()),
             "--requests" => requests = v.parse().unwrap_or_else(|_| bad()),
             "--connections" => conns = v.parse().unwrap_or_else(|_| bad()),
             "--body" => body_len = v.parse().unwrap_or_else(|_| bad()),
+            "--exact-reads" => exact = v == "1",
             _ => bad(),
         }
     }
@@ -236,10 +242,10 @@ fn main() {
         (None, None)
     };
     let body = Bytes::from(vec![b'x'; body_len]);
-    let (bport, btask) = start(Stack::Baton, body.clone(), server_cpu);
-    let (rport, rtask) = start(Stack::Rustls, body, server_cpu);
+    let (bport, btask) = start(Stack::Baton, body.clone(), server_cpu, exact);
+    let (rport, rtask) = start(Stack::Rustls, body, server_cpu, exact);
     println!(
-        "hyper over baton::tokio vs tokio-rustls: {rounds} rounds x {requests} requests, {conns} connections, {body_len}-byte bodies, server on CPU {server_cpu:?}, h2load on CPU {client_cpu:?}"
+        "hyper over baton::tokio vs tokio-rustls: {rounds} rounds x {requests} requests, {conns} connections, {body_len}-byte bodies, exact reads {exact}, server on CPU {server_cpu:?}, h2load on CPU {client_cpu:?}"
     );
     // Warm-up (first-connection costs, page faults), not counted.
     load(bport, 2000, conns, client_cpu, &btask);
