@@ -312,3 +312,61 @@ async fn key_update_through_the_stream() {
     })
     .await;
 }
+
+/// A TLS 1.3 ticket read through the first stream resumes the second
+/// connection, set up through `connect_with`.
+#[tokio::test]
+async fn resumes_through_connect_with() {
+    let keys = std::sync::Arc::new(baton::TicketKeys::new());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    keys.add_key(b"tokio", &[0x5a; 32], now - 60).unwrap();
+    let mut b = Config::builder_minimal();
+    b.add_cert_chain_and_key(
+        CertChainAndKey::from_pem_files(data("server-p256-chain.pem"), data("server-p256.key"))
+            .unwrap(),
+    );
+    b.session_tickets(true);
+    b.set_ticket_keys(keys);
+    let acceptor = TlsAcceptor::new(b.build().unwrap());
+    let mut cb = Config::builder_minimal();
+    cb.add_pem_to_trust_store(&std::fs::read(data("ca-ecdsa.pem")).unwrap())
+        .unwrap();
+    cb.session_tickets(true);
+    let connector = TlsConnector::new(cb.build().unwrap());
+
+    bounded("resumption", async {
+        let mut saved = None;
+        for round in 0..2 {
+            let (c_io, s_io) = tokio::io::duplex(64 * 1024);
+            let acc = acceptor.clone();
+            let server = tokio::spawn(async move {
+                let mut tls = acc.accept(s_io).await.unwrap();
+                let resumed = tls.get_ref().1.is_resumed();
+                tls.write_all(b"x").await.unwrap();
+                tls.shutdown().await.unwrap();
+                resumed
+            });
+            let offer = saved.take();
+            let mut tls = connector
+                .connect_with("localhost", c_io, |s| {
+                    if let Some(offer) = offer {
+                        s.set_saved_session(offer).unwrap();
+                    }
+                })
+                .await
+                .unwrap();
+            let mut got = Vec::new();
+            tls.read_to_end(&mut got).await.unwrap();
+            assert_eq!(got, b"x");
+            let (_, session) = tls.get_ref();
+            assert_eq!(session.is_resumed(), round == 1, "client, round {round}");
+            assert_eq!(server.await.unwrap(), round == 1, "server, round {round}");
+            saved = session.saved_session();
+            assert!(saved.is_some(), "a ticket arrived in round {round}");
+        }
+    })
+    .await;
+}
