@@ -52,6 +52,8 @@ pub mod pkey;
 pub mod policy;
 pub mod psk;
 pub mod resumption;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 
 pub use config::{Config, ConfigBuilder, OcspValidation, RenegotiationRefusal};
 pub use connection::{Connection, KernelSession, KernelWrite, Session};
