@@ -164,6 +164,31 @@ impl KtlsStream {
         }
     }
 
+    /// [`new`](Self::new) for a [`baton::tokio::TlsStream`] (the userspace
+    /// tokio adapter) over a `TcpStream`: its handshake must have run with
+    /// `exact_reads(true)` on the acceptor or connector, so that nothing
+    /// after the peer's Finished was read into the session.
+    ///
+    /// ```no_run
+    /// # async fn f(config: baton::Config, tcp: tokio::net::TcpStream) -> std::io::Result<()> {
+    /// use baton::tokio::TlsAcceptor;
+    /// use baton_ktls::tokio::KtlsStream;
+    /// let acceptor = TlsAcceptor::new(config).exact_reads(true);
+    /// let tls = acceptor.accept(tcp).await?;
+    /// let tls = KtlsStream::from_tls(tls, Default::default(), &Default::default())
+    ///     .map_err(|e| std::io::Error::other(e.error))?;
+    /// // hyper, or any AsyncRead + AsyncWrite user, over kernel records.
+    /// # Ok(()) }
+    /// ```
+    pub fn from_tls(
+        stream: baton::tokio::TlsStream<TcpStream>,
+        mode: KtlsMode,
+        opts: &KtlsOptions,
+    ) -> Result<KtlsStream, KtlsStreamError> {
+        let (tcp, session) = stream.into_inner();
+        Self::new(tcp, session, mode, opts)
+    }
+
     /// Both directions as `mode` says. Under `Auto` a direction that can't
     /// move now (bytes of it still buffered, the socket full) stays in
     /// userspace instead of failing the stream.
