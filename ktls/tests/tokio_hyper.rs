@@ -162,3 +162,72 @@ fn hyper_over_kernel_tls_with_curl() {
         assert_eq!(grew("TlsDecryptError"), 0);
     }
 }
+
+/// The other side: a hyper client over `TlsConnector` (exact reads) and
+/// `KtlsStream::from_tls`, against `openssl s_server -www`, whose TLS 1.3
+/// NewSessionTickets arrive after the hand-off as control records.
+#[test]
+fn hyper_client_over_kernel_tls_against_openssl_s_server() {
+    if !openssl_available("hyper_client_over_kernel_tls_against_openssl_s_server") {
+        return;
+    }
+    let kernel = baton_ktls::probe().available();
+    assert!(
+        kernel || std::env::var_os("BATON_REQUIRE_KTLS").is_none(),
+        "BATON_REQUIRE_KTLS is set, but the kernel has no kTLS"
+    );
+    let server = s_server(&[
+        "-www",
+        "-cert",
+        &data("server-p256.pem").display().to_string(),
+        "-cert_chain",
+        &data("intermediate-p256.pem").display().to_string(),
+        "-key",
+        &data("server-p256.key").display().to_string(),
+    ]);
+    let port = server.port;
+    let mut b = baton::Config::builder_minimal();
+    b.add_pem_to_trust_store(&std::fs::read(data("ca-ecdsa.pem")).unwrap())
+        .unwrap();
+    let connector = baton::tokio::TlsConnector::new(b.build().unwrap()).exact_reads(true);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (status, page, paths) = rt.block_on(async move {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let tls = connector.connect("localhost", tcp).await.unwrap();
+        let tls = KtlsStream::from_tls(tls, KtlsMode::Auto, &KtlsOptions::default())
+            .unwrap_or_else(|e| panic!("hand-off: {e}"));
+        let paths = tls.ktls_status().to_string();
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+            .await
+            .unwrap();
+        let conn = tokio::spawn(conn);
+        let req = Request::get("/")
+            .header(hyper::header::HOST, "localhost")
+            .body(http_body_util::Empty::<Bytes>::new())
+            .unwrap();
+        let resp =
+            tokio::time::timeout(std::time::Duration::from_secs(60), sender.send_request(req))
+                .await
+                .expect("the answer within a minute (a hang guard)")
+                .unwrap();
+        let status = resp.status();
+        let page = resp.into_body().collect().await.unwrap().to_bytes();
+        drop(sender);
+        let _ = conn.await;
+        (status, page, paths)
+    });
+    assert_eq!(status, 200);
+    // -www's status page names the negotiated protocol and cipher.
+    let page = String::from_utf8_lossy(&page);
+    assert!(page.contains("TLSv1.3"), "{page}");
+    if kernel {
+        assert_eq!(paths, "send=kernel recv=kernel");
+    } else {
+        assert!(paths.starts_with("send=userspace"), "{paths}");
+    }
+}
