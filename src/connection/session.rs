@@ -256,6 +256,16 @@ impl Session {
         self.engine.take_output(dst);
     }
 
+    /// Gives back a buffer that [`take_pending_tls`](Self::take_pending_tls)
+    /// swapped out, once its bytes are sent, without clearing it: later
+    /// records are sealed into it again. (A cleared or new buffer must be
+    /// zeroed before a record is sealed into it, which on a bulk transfer
+    /// costs as much as a few percent of the sealing.) Its contents are
+    /// overwritten, never read or sent again.
+    pub fn recycle_tls_buffer(&mut self, buf: Vec<u8>) {
+        self.engine.recycle_output(buf);
+    }
+
     /// Copies decrypted application data into `buf`; returns the count (0: none
     /// buffered — see [`peer_closed`](Self::peer_closed) for the end).
     pub fn take_plaintext(&mut self, buf: &mut [u8]) -> usize {

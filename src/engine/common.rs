@@ -474,6 +474,11 @@ impl Common {
         self.out.take(dst)
     }
 
+    /// Takes back a buffer `take_output` handed out, once sent.
+    pub(crate) fn recycle_output(&mut self, buf: Vec<u8>) {
+        self.out.recycle(buf)
+    }
+
     /// Frees the output buffers if nothing is waiting in them; returns whether it did.
     pub(crate) fn release_output(&mut self) -> bool {
         if !self.pending_output().is_empty() || self.kernel_ops_queued() || !self.hs_buf.is_empty()

@@ -750,6 +750,10 @@ impl Engine {
     pub(crate) fn take_output(&mut self, dst: &mut Vec<u8>) {
         self.c.take_output(dst)
     }
+
+    pub(crate) fn recycle_output(&mut self, buf: Vec<u8>) {
+        self.c.recycle_output(buf)
+    }
 }
 
 /// Queues decrypted application data, reusing the buffer once it was all read.

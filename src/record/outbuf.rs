@@ -13,6 +13,11 @@ pub(crate) struct OutBuf {
     buf: Vec<u8>,
     len: usize,
     pos: usize,
+    /// A buffer the caller gave back after sending from it
+    /// ([`recycle`](Self::recycle)), its bytes still initialised: the next
+    /// [`take`](Self::take) that hands `buf` away continues in it instead of
+    /// in an empty allocation that every record would zero again.
+    spare: Vec<u8>,
 }
 
 impl OutBuf {
@@ -76,6 +81,9 @@ impl OutBuf {
             self.buf.truncate(self.len);
             std::mem::swap(dst, &mut self.buf);
             self.buf.clear();
+            if !self.spare.is_empty() {
+                self.buf = std::mem::take(&mut self.spare);
+            }
         } else {
             dst.extend_from_slice(self.pending());
         }
@@ -83,7 +91,17 @@ impl OutBuf {
         self.pos = 0;
     }
 
-    /// Frees the allocation.
+    /// Takes back a buffer that [`take`](Self::take) handed out and whose
+    /// bytes were sent: kept as it is (its length is what is initialised, its
+    /// contents sent ciphertext) for the next records. One is kept, the
+    /// larger.
+    pub(crate) fn recycle(&mut self, buf: Vec<u8>) {
+        if buf.len() > self.spare.len() {
+            self.spare = buf;
+        }
+    }
+
+    /// Frees the allocations.
     pub(crate) fn release(&mut self) {
         *self = Self::default();
     }
@@ -92,6 +110,30 @@ impl OutBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_recycled_buffer_is_sealed_into_again_as_it_is() {
+        let mut b = OutBuf::default();
+        b.extend_from_slice(&[1; 100]);
+        let mut sent = Vec::new();
+        b.take(&mut sent);
+        let first = sent.as_ptr();
+        // Records queued meanwhile, then the sent buffer comes back.
+        b.extend_from_slice(&[2; 50]);
+        b.recycle(sent);
+        let mut next = Vec::new();
+        b.take(&mut next);
+        assert_eq!(next, [2; 50]);
+        // The records after that go into the recycled allocation, whose 100
+        // bytes count as initialised (contents unspecified until written).
+        b.grow(80).fill(3);
+        assert_eq!(b.pending().as_ptr(), first);
+        assert_eq!(b.pending(), [3; 80]);
+        // A smaller one does not replace the larger spare; release drops both.
+        b.recycle(vec![0; 10]);
+        b.release();
+        assert_eq!(b.pending(), b"");
+    }
 
     #[test]
     fn reuses_initialised_bytes_and_keeps_order() {

@@ -423,8 +423,14 @@ impl<S: Service> Worker<S> {
             };
         }
         if c.woff >= c.wbuf.len() {
-            c.wbuf.clear();
             c.woff = 0;
+            // Sealed records, sent: back to the session as it is, so the
+            // next records reuse its bytes without zeroing them first.
+            // (With kernel send it held plaintext: cleared and kept here.)
+            match c.tls.session_mut() {
+                Ok(s) if !c.kernel_send => s.recycle_tls_buffer(std::mem::take(&mut c.wbuf)),
+                _ => c.wbuf.clear(),
+            }
             std::mem::swap(&mut c.wbuf, &mut c.wnext);
         }
     }
