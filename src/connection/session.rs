@@ -284,6 +284,32 @@ impl Session {
     /// handshake, or on a TLS 1.3 server that accepted 0-RTT, from its
     /// Finished on (see [`may_send_early_response`](Self::may_send_early_response)).
     pub fn seal_plaintext(&mut self, data: &[u8]) -> Result<usize> {
+        self.seal_up_to(data, FLUSH_THRESHOLD)
+    }
+
+    /// Seals all of `data` into records appended to
+    /// [`pending_tls`](Self::pending_tls), however much is already waiting:
+    /// for a driver that bounds its own writes (the io_uring runtime seals a
+    /// file chunk at a time) and hands the records to the kernel in one
+    /// buffer, which [`take_pending_tls`](Self::take_pending_tls) then moves
+    /// out without a copy. The same conditions as
+    /// [`seal_plaintext`](Self::seal_plaintext); on an error after some
+    /// records were sealed, those stay pending and the error is returned.
+    pub fn seal_all(&mut self, data: &[u8]) -> Result<()> {
+        let mut rest = data;
+        while !rest.is_empty() {
+            // Short only when a record failed after others were sealed: the
+            // next call starts at that record and returns its error (each
+            // call takes something or fails, so this ends).
+            let n = self.seal_up_to(rest, usize::MAX)?;
+            rest = &rest[n..];
+        }
+        Ok(())
+    }
+
+    /// Seals records from `data` while less than `limit` bytes of ciphertext
+    /// wait; returns how much of `data` they took.
+    fn seal_up_to(&mut self, data: &[u8], limit: usize) -> Result<usize> {
         if !self.engine.is_handshake_complete() && !self.engine.may_send_half_rtt() {
             return Err(Error::usage(
                 "seal_plaintext before the handshake completed",
@@ -297,7 +323,7 @@ impl Session {
         let now = std::time::Instant::now();
         let overhead = self.engine.send_overhead();
         let mut done = 0;
-        while done < data.len() && self.engine.pending_output().len() < FLUSH_THRESHOLD {
+        while done < data.len() && self.engine.pending_output().len() < limit {
             let want = self.sizing.limit(now, overhead).min(data.len() - done);
             if let Err(e) = self.engine.write_app_record(&data[done..done + want]) {
                 return if done > 0 { Ok(done) } else { Err(e) };

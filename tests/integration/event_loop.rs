@@ -64,6 +64,39 @@ fn in_memory_handshake_data_and_close() {
         fresh.seal_plaintext(b"x").unwrap_err().kind(),
         baton::ErrorKind::Usage
     );
+    assert_eq!(
+        fresh.seal_all(b"x").unwrap_err().kind(),
+        baton::ErrorKind::Usage
+    );
+}
+
+/// `seal_plaintext` stops at 64 KiB of pending ciphertext; `seal_all` seals
+/// everything into one pending buffer, which `take_pending_tls` moves out
+/// whole, and the peer reads it all.
+#[test]
+fn seal_all_seals_past_the_pending_limit_into_one_buffer() {
+    let mut client = Session::new_client(&client_config());
+    client.set_server_name("localhost").unwrap();
+    let mut server =
+        Session::new_server(&server_config("server-p256-chain.pem", "server-p256.key"));
+    let mut rounds = 0;
+    while !(client.poll_handshake().unwrap() && server.poll_handshake().unwrap()) {
+        pump(&mut client, &mut server);
+        pump(&mut server, &mut client);
+        rounds += 1;
+        assert!(rounds < 5, "handshake did not finish");
+    }
+    let data = payload(300_000, 9);
+    let taken = server.seal_plaintext(&data).unwrap();
+    assert!(taken < data.len() && taken >= 64 * 1024, "{taken}");
+    server.seal_all(&data[taken..]).unwrap();
+    let records = data.len().div_ceil(16384);
+    assert_eq!(server.pending_tls().len(), data.len() + records * 22);
+    let mut out = Vec::new();
+    server.take_pending_tls(&mut out);
+    assert!(server.pending_tls().is_empty());
+    client.feed_tls(&out).unwrap();
+    assert_eq!(sha256_hex(&take_all(&mut client)), sha256_hex(&data));
 }
 
 /// Reads at most what the next record needs, so nothing past a record boundary

@@ -321,15 +321,15 @@ pub(super) fn queue_close<H>(c: &mut Conn<H>) -> bool {
 }
 
 /// Plaintext to send: straight to the socket with kernel send, else sealed here.
-pub(super) fn queue_plaintext<H>(c: &mut Conn<H>, mut data: &[u8]) -> baton::Result<()> {
+pub(super) fn queue_plaintext<H>(c: &mut Conn<H>, data: &[u8]) -> baton::Result<()> {
     if c.kernel_send {
         c.wnext.extend_from_slice(data);
         return Ok(());
     }
-    while !data.is_empty() {
-        let n = c.tls.session_mut()?.seal_plaintext(data)?;
-        take_pending(c);
-        data = &data[n..];
-    }
-    Ok(())
+    // All at once, so that the records land in one buffer that moves to
+    // `wnext` without a copy when it is empty (a file chunk is up to
+    // FILE_CHUNK).
+    let sealed = c.tls.session_mut()?.seal_all(data);
+    take_pending(c);
+    sealed
 }

@@ -109,12 +109,8 @@ fn read_body(body: &FileBody, out: &mut Vec<u8>) -> io::Result<()> {
 }
 
 /// Seals all of `data` into records appended to `wnext`.
-fn seal_all(s: &mut Session, mut data: &[u8], wnext: &mut Vec<u8>) -> Result<(), Error> {
-    while !data.is_empty() {
-        let n = s.seal_plaintext(data)?;
-        s.take_pending_tls(wnext);
-        data = &data[n..];
-    }
+fn seal_all(s: &mut Session, data: &[u8], wnext: &mut Vec<u8>) -> Result<(), Error> {
+    let sealed = s.seal_all(data);
     s.take_pending_tls(wnext);
-    Ok(())
+    sealed
 }
