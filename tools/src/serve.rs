@@ -118,6 +118,12 @@ pub struct Args {
     /// milliseconds (default 1000)
     #[arg(long, value_name = "MS")]
     open_file_cache_valid_ms: Option<String>,
+    /// memory per worker for whole hot files (over 16 KiB, up to a quarter
+    /// of it each) kept beside the open-file cache, so that userspace
+    /// records are sealed from memory instead of read first; in MiB
+    /// (default 64, or 0 where kernel TLS sends the files; 0: off)
+    #[arg(long, value_name = "MIB")]
+    file_images: Option<String>,
     /// time a request head may take to arrive once it has started (default
     /// 10; a slowloris guard)
     #[arg(long, value_name = "SECS")]
@@ -203,6 +209,18 @@ fn number(
 }
 
 /// The site of the flags: the root, `--cache-control`, variants, limits.
+/// `--file-images`' default: images serve userspace records only, so
+/// none where the kernel will seal (kTLS not off and the kernel has it).
+fn default_images(p: &Args) -> Result<u64, Failure> {
+    let kernel = ktls_mode(p.ktls.as_deref())? != baton_ktls::KtlsMode::Off
+        && baton_ktls::probe().available();
+    Ok(if kernel {
+        0
+    } else {
+        http::CacheConfig::default().images
+    })
+}
+
 fn site_from_flags(p: &Args, root: http::Root) -> Result<http::Site, Failure> {
     let mut site = http::Site::new(root);
     for spec in &p.cache_control {
@@ -257,6 +275,12 @@ fn site_from_flags(p: &Args, root: http::Root) -> Result<http::Site, Failure> {
             0..=3_600_000,
             c.valid.as_millis() as u64,
         )?),
+        images: number(
+            p.file_images.as_deref(),
+            "--file-images",
+            0..=1 << 20,
+            default_images(p)? >> 20,
+        )? << 20,
     };
     Ok(site)
 }
@@ -759,8 +783,13 @@ impl HttpHandler {
                 } => {
                     self.record(&log);
                     out.extend_from_slice(&response.bytes);
-                    if let Some((file, offset, len)) = response.file {
-                        out.send_file(file, offset, len);
+                    if let Some(part) = response.file {
+                        match part.image {
+                            Some(image) => {
+                                out.send_file_image(part.file, part.offset, part.len, image)
+                            }
+                            None => out.send_file(part.file, part.offset, part.len),
+                        }
                         self.busy = true;
                     }
                     if !keep_alive {

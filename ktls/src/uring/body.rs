@@ -117,6 +117,8 @@ impl<S: Service> Worker<S> {
                 self.push(sqe);
                 return true;
             }
+        } else if body.image.is_some() {
+            return self.seal_image(idx);
         } else {
             return self.read_chunk(idx);
         }
@@ -217,6 +219,66 @@ impl<S: Service> Worker<S> {
             .offset(offset as u64)
             .build();
         self.push(sqe.user_data(ud));
+        true
+    }
+
+    /// Userspace send from the file's image in memory: the held response
+    /// head with the first bytes after it (copied into the head's buffer,
+    /// a record's worth at most, so they share a record), then up to
+    /// [`FILE_CHUNK`] sealed straight from the image, the rest on later
+    /// turns once the send queue has drained, as chunks read from the file.
+    /// Returns true (it queued output or finished the body).
+    fn seal_image(&mut self, idx: usize) -> bool {
+        let Some(Some(c)) = self.conns.get_mut(idx) else {
+            return false;
+        };
+        let Some((image, start, n)) = c.body.as_ref().and_then(|b| {
+            let image = std::sync::Arc::clone(b.image.as_ref()?);
+            let start = usize::try_from(b.offset).ok()?;
+            let n = usize::try_from(b.left.min(FILE_CHUNK as u64)).ok()?;
+            Some((image, start, n))
+        }) else {
+            return false;
+        };
+        // In bounds: send_file_image kept the image only if offset + len fit.
+        let Some(chunk) = image.get(start..start + n) else {
+            self.stats.error("file image shorter than the body");
+            c.abort();
+            return true;
+        };
+        let head = std::mem::take(&mut c.hold_len);
+        let sealed = match c.tls.session_mut() {
+            Ok(s) if head > 0 => {
+                let first = n.min(MAX_RECORD.saturating_sub(head));
+                let mut hold = std::mem::take(&mut c.hold);
+                hold.truncate(head);
+                hold.extend_from_slice(&chunk[..first]);
+                let r = s.seal_all(&hold).and_then(|()| s.seal_all(&chunk[first..]));
+                c.hold = hold;
+                r
+            }
+            Ok(s) => s.seal_all(chunk),
+            Err(e) => Err(e),
+        };
+        // One take for both, so the records move to `wnext` without a copy.
+        take_pending(c);
+        if let Err(e) = sealed {
+            self.stats.error(&format!("send: {:?}", e.kind()));
+            c.abort();
+            return true;
+        }
+        self.stats.file_bytes_from_image += n as u64;
+        let done = match c.body.as_mut() {
+            Some(body) => {
+                body.offset += n as u64;
+                body.left -= (n as u64).min(body.left);
+                body.left == 0
+            }
+            None => true,
+        };
+        if done {
+            self.body_done(idx);
+        }
         true
     }
 

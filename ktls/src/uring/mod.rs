@@ -75,6 +75,9 @@ struct FileBody {
     file: std::fs::File,
     offset: u64,
     left: u64,
+    /// The whole file in memory ([`Output::send_file_image`]): sealed from
+    /// here when records are sealed in userspace.
+    image: Option<std::sync::Arc<[u8]>>,
 }
 
 impl Output {
@@ -87,6 +90,32 @@ impl Output {
             file,
             offset,
             left: len,
+            image: None,
+        });
+    }
+
+    /// As [`send_file`](Self::send_file), with the file's contents already
+    /// in memory (`image`, the whole file, as a cache of hot files keeps
+    /// it): where records are sealed in userspace they are sealed straight
+    /// from `image`, with no file read and no copy; with kernel TLS send
+    /// the kernel still sends from the file (sendfile, no copy either). The
+    /// caller vouches that `image` holds the file's bytes (its validators
+    /// describe them); an image shorter than `offset + len` is ignored.
+    pub fn send_file_image(
+        &mut self,
+        file: std::fs::File,
+        offset: u64,
+        len: u64,
+        image: std::sync::Arc<[u8]>,
+    ) {
+        let fits = offset
+            .checked_add(len)
+            .is_some_and(|end| end <= image.len() as u64);
+        self.file = Some(FileBody {
+            file,
+            offset,
+            left: len,
+            image: fits.then_some(image),
         });
     }
 
@@ -292,6 +321,9 @@ pub struct WorkerStats {
     pub file_bytes_sendfile: u64,
     /// File body bytes read and sealed in userspace.
     pub file_bytes_sealed: u64,
+    /// File body bytes sealed in userspace from an image in memory
+    /// ([`Output::send_file_image`]), with no read.
+    pub file_bytes_from_image: u64,
     /// Whether receives after the handshake are multishot into provided
     /// buffers (else single-shot into each connection's buffer).
     pub multishot_recv: bool,
@@ -339,7 +371,7 @@ impl core::fmt::Display for WorkerStats {
             f,
             "worker {}: connections={} refused={} handshakes={} failed={} parked={} early_data={} half_rtt={} timeouts={} \
              bytes_in={} bytes_out={} send kernel/userspace={}/{} recv kernel/userspace={}/{} \
-             file bytes spliced/sendfile/sealed={}/{}/{} multishot_recv={} recv_provided={} \
+             file bytes spliced/sendfile/sealed={}/{}/{} from_image={} multishot_recv={} recv_provided={} \
              recv_no_buffers={} file_buffers={} file_reads fixed/plain/sync={}/{}/{} \
              signatures_offloaded={} cut_at_shutdown={} errors={:?}",
             self.worker,
@@ -360,6 +392,7 @@ impl core::fmt::Display for WorkerStats {
             self.file_bytes_spliced,
             self.file_bytes_sendfile,
             self.file_bytes_sealed,
+            self.file_bytes_from_image,
             self.multishot_recv,
             self.recv_provided,
             self.recv_no_buffers,

@@ -15,6 +15,7 @@ mod crl;
 mod early;
 mod files;
 mod hello;
+mod images;
 mod records;
 mod sign;
 

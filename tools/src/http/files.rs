@@ -16,14 +16,20 @@
 //! window. Different: the entry is replaced by the new file. Gone: it
 //! becomes missing (404). Within the window a changed file is still served
 //! as it was, as nginx does.
+//!
+//! Larger hot files may also be kept whole in memory (`images.rs`), for
+//! connections that seal their records in userspace.
 
-use std::cell::RefCell;
+use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::HashMap;
 use std::fs::{File, Metadata};
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use super::images::{self, FileId, WorkerImages};
 
 use super::cache::Prepared;
 use super::root::{Opened, Root};
@@ -39,6 +45,9 @@ pub struct CacheConfig {
     pub capacity: usize,
     /// How long an entry is served without checking the file again.
     pub valid: Duration,
+    /// Bytes of whole-file images a worker may hold (files up to a quarter
+    /// of it each); 0 keeps none.
+    pub images: u64,
 }
 
 impl Default for CacheConfig {
@@ -46,8 +55,19 @@ impl Default for CacheConfig {
         Self {
             capacity: 1024,
             valid: Duration::from_secs(1),
+            images: 64 << 20,
         }
     }
+}
+
+/// The part of a file a response sends after its head.
+#[derive(Debug)]
+pub struct FilePart {
+    pub file: File,
+    pub offset: u64,
+    pub len: u64,
+    /// The whole file in memory, when the cache holds its image.
+    pub image: Option<Arc<[u8]>>,
 }
 
 /// A regular file the cache holds.
@@ -57,6 +77,12 @@ pub struct Entry {
     pub meta: Metadata,
     /// The whole file, if it is at most [`SMALL_BODY`].
     pub body: Option<Vec<u8>>,
+    /// The whole file, for a larger one once it proved hot (`images.rs`).
+    pub image: OnceCell<Arc<[u8]>>,
+    /// Times served from the cache, counted until an image is asked for.
+    uses: Cell<u32>,
+    /// An image was asked for (once per entry).
+    asked: Cell<bool>,
     /// Content-Type and charset by the path's extension (a table lookup
     /// that showed in profiles, done once per entry).
     pub content_type: (&'static str, &'static str),
@@ -102,10 +128,17 @@ impl Src {
     }
 
     /// Sends `count` bytes from `start`: appended to `bytes` when the body
-    /// is in memory, else the file part for the event loop to send.
-    pub fn body(self, start: u64, count: u64, bytes: &mut Vec<u8>) -> Option<(File, u64, u64)> {
+    /// is small and in memory, else the file part for the event loop to send
+    /// (with the file's image when the cache has one).
+    pub fn body(self, start: u64, count: u64, bytes: &mut Vec<u8>) -> Option<FilePart> {
+        let part = |file, image| FilePart {
+            file,
+            offset: start,
+            len: count,
+            image,
+        };
         match self {
-            Src::Open(o) => Some((o.file, start, count)),
+            Src::Open(o) => Some(part(o.file, None)),
             Src::Cached(e) => match &e.body {
                 Some(b) => {
                     // start + count <= len == b.len(): checked by the range parser.
@@ -116,7 +149,11 @@ impl Src {
                 // A duplicate of the held descriptor (one fcntl): the send
                 // owns and closes it; reads are positioned, so sharing the
                 // file offset does not matter.
-                None => e.file.try_clone().ok().map(|f| (f, start, count)),
+                None => e
+                    .file
+                    .try_clone()
+                    .ok()
+                    .map(|f| part(f, e.image.get().cloned())),
             },
         }
     }
@@ -146,6 +183,7 @@ pub struct FileCache {
     slots: Vec<Slot>,
     index: HashMap<Key, usize>,
     hand: usize,
+    images: WorkerImages,
 }
 
 thread_local! {
@@ -211,13 +249,20 @@ impl FileCache {
         config: CacheConfig,
         now: Instant,
     ) -> Result<Src, u16> {
+        if self.images.pending > 0 {
+            self.collect_images(config);
+        }
         let key: Key = (root.id(), rel.to_path_buf());
         if let Some(&i) = self.index.get(&key) {
             let slot = &mut self.slots[i];
             slot.referenced = true;
             if now.saturating_duration_since(slot.checked) < config.valid {
                 return match &slot.state {
-                    State::File(e) => Ok(Src::Cached(Rc::clone(e))),
+                    State::File(e) => {
+                        let e = Rc::clone(e);
+                        self.consider_image(&e, config);
+                        Ok(Src::Cached(e))
+                    }
                     State::Missing => Err(404),
                 };
             }
@@ -226,7 +271,9 @@ impl FileCache {
             match (&slot.state, &fresh) {
                 (State::File(e), Ok(o)) if o.meta.is_file() && same(&e.meta, &o.meta) => {
                     slot.checked = now;
-                    return Ok(Src::Cached(Rc::clone(e)));
+                    let e = Rc::clone(e);
+                    self.consider_image(&e, config);
+                    return Ok(Src::Cached(e));
                 }
                 (State::Missing, Err(404)) => {
                     slot.checked = now;
@@ -239,7 +286,9 @@ impl FileCache {
                 return fresh.map(Src::Open);
             };
             let slot = &mut self.slots[i];
-            slot.state = state;
+            let old = std::mem::replace(&mut slot.state, state);
+            self.forget(&old);
+            let slot = &mut self.slots[i];
             slot.checked = now;
             return Self::answer(&slot.state, fresh);
         }
@@ -260,6 +309,9 @@ impl FileCache {
                     file,
                     meta: o.meta.clone(),
                     body: read_small(o),
+                    image: OnceCell::new(),
+                    uses: Cell::new(0),
+                    asked: Cell::new(false),
                     content_type: super::response::content_type(rel),
                     prepared: RefCell::new(None),
                 };
@@ -301,7 +353,8 @@ impl FileCache {
         };
         self.hand += 1;
         self.index.remove(&self.slots[i].key);
-        self.slots[i] = slot;
+        let old = std::mem::replace(&mut self.slots[i], slot);
+        self.forget(&old.state);
         self.index.insert(key, i);
         i
     }
@@ -309,9 +362,77 @@ impl FileCache {
     /// Drops slot `i` (its file is gone or no longer cacheable).
     fn remove(&mut self, i: usize) {
         let old = self.slots.swap_remove(i);
+        self.forget(&old.state);
         self.index.remove(&old.key);
         if let Some(moved) = self.slots.get(i) {
             self.index.insert(moved.key.clone(), i);
+        }
+    }
+
+    /// Bytes of images this worker's entries hold.
+    #[cfg(test)]
+    pub fn image_bytes(&self) -> u64 {
+        self.images.held
+    }
+
+    /// A dropped or replaced entry gives its image's bytes back to the budget.
+    fn forget(&mut self, state: &State) {
+        if let State::File(e) = state {
+            if let Some(image) = e.image.get() {
+                self.images.held -= (image.len() as u64).min(self.images.held);
+            }
+        }
+    }
+
+    /// On each use of a cached file: at the second, a file too big for the
+    /// small bodies and small enough for the budget gets an image, another
+    /// worker's at once or one loaded off this thread.
+    fn consider_image(&mut self, e: &Entry, config: CacheConfig) {
+        if e.asked.get() || config.images == 0 {
+            return;
+        }
+        let len = e.meta.len();
+        if len <= SMALL_BODY || len > config.images / 4 {
+            return;
+        }
+        let uses = e.uses.get() + 1;
+        e.uses.set(uses);
+        if uses < 2 || self.images.held + len > config.images {
+            return;
+        }
+        e.asked.set(true);
+        let id = FileId::of(&e.meta);
+        if let Some(image) = images::shared(&id) {
+            self.adopt(e, image);
+        } else if images::request(&e.file, id, &self.images.tx) {
+            self.images.pending += 1;
+        }
+    }
+
+    /// Takes the loader's answers: each image goes to the entry of that
+    /// file, if it is still cached, has none and fits the budget.
+    fn collect_images(&mut self, config: CacheConfig) {
+        while let Ok((id, image)) = self.images.rx.try_recv() {
+            self.images.pending = self.images.pending.saturating_sub(1);
+            let Some(image) = image else { continue };
+            if self.images.held + image.len() as u64 > config.images {
+                continue;
+            }
+            let entry = self.slots.iter().find_map(|s| match &s.state {
+                State::File(e) if e.image.get().is_none() && FileId::of(&e.meta) == id => {
+                    Some(Rc::clone(e))
+                }
+                _ => None,
+            });
+            if let Some(e) = entry {
+                self.adopt(&e, image);
+            }
+        }
+    }
+
+    fn adopt(&mut self, e: &Entry, image: Arc<[u8]>) {
+        if image.len() as u64 == e.meta.len() && e.image.set(image).is_ok() {
+            self.images.held += e.meta.len();
         }
     }
 }

@@ -15,6 +15,7 @@
 
 mod cache;
 mod files;
+mod images;
 mod parse;
 mod response;
 mod root;
@@ -24,9 +25,11 @@ mod tests;
 mod tests_caching;
 #[cfg(test)]
 mod tests_files;
+#[cfg(test)]
+mod tests_images;
 
 pub use cache::CacheTable;
-pub use files::CacheConfig;
+pub use files::{CacheConfig, FilePart};
 pub use parse::{parse_head, RangeAnswer, Request, MAX_HEADERS_CAP};
 pub use response::{build_response, Response};
 pub use root::Root;

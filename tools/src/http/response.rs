@@ -111,8 +111,8 @@ pub struct Response {
     /// Body length, for the log.
     pub len: u64,
     pub bytes: Vec<u8>,
-    /// (file, offset, length) to send after `bytes`.
-    pub file: Option<(File, u64, u64)>,
+    /// Part of a file to send after `bytes`.
+    pub file: Option<super::FilePart>,
 }
 
 impl Response {

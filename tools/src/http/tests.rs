@@ -8,6 +8,11 @@ use std::path::{Path, PathBuf};
 
 /// A temporary directory tree, removed on drop.
 pub(super) struct TempTree(pub(super) PathBuf);
+
+thread_local! {
+    /// Responses this thread's [`exchange_site`] saw with a file image.
+    pub(super) static IMAGES_SEEN: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
 impl TempTree {
     pub(super) fn new(name: &str) -> Self {
         let p = std::env::temp_dir().join(format!("baton-http-{}-{name}", std::process::id()));
@@ -58,9 +63,16 @@ pub(super) fn exchange_site(site: Site, early: &str, input: &str) -> (String, Ve
                 log: l,
             } => {
                 out.extend_from_slice(&response.bytes);
-                if let Some((file, start, len)) = response.file {
-                    let mut body = vec![0u8; len as usize];
-                    std::os::unix::fs::FileExt::read_exact_at(&file, &mut body, start).unwrap();
+                if let Some(part) = response.file {
+                    let (start, len) = (part.offset as usize, part.len as usize);
+                    let mut body = vec![0u8; len];
+                    std::os::unix::fs::FileExt::read_exact_at(&part.file, &mut body, part.offset)
+                        .unwrap();
+                    if let Some(image) = &part.image {
+                        // What the runtime would seal instead of reading.
+                        assert_eq!(&image[start..start + len], &body[..]);
+                        IMAGES_SEEN.set(IMAGES_SEEN.get() + 1);
+                    }
                     out.extend_from_slice(&body);
                 }
                 log.push(l.to_string());

@@ -11,14 +11,15 @@ use std::time::{Duration, Instant};
 const VALID: CacheConfig = CacheConfig {
     capacity: 4,
     valid: Duration::from_secs(1),
+    images: 0,
 };
 
 fn body(src: Src) -> Vec<u8> {
     let len = src.meta().len();
     let mut out = Vec::new();
-    if let Some((f, s, n)) = src.body(0, len, &mut out) {
-        let mut b = vec![0; n as usize];
-        std::os::unix::fs::FileExt::read_exact_at(&f, &mut b, s).unwrap();
+    if let Some(part) = src.body(0, len, &mut out) {
+        let mut b = vec![0; part.len as usize];
+        std::os::unix::fs::FileExt::read_exact_at(&part.file, &mut b, part.offset).unwrap();
         out = b;
     }
     out
@@ -140,7 +141,7 @@ fn large_files_are_sent_from_the_held_descriptor() {
     let mut head = Vec::new();
     let part = src.body(1, 10, &mut head);
     assert!(head.is_empty());
-    assert_eq!(part.map(|(_, s, n)| (s, n)), Some((1, 10)));
+    assert_eq!(part.map(|p| (p.offset, p.len)), Some((1, 10)));
 }
 
 #[test]
