@@ -208,7 +208,7 @@ pub struct Sites {
 pub struct Common {
     pub limits: http::Limits,
     pub precompressed: bool,
-    /// `--open-file-cache` and `--open-file-cache-valid-ms`.
+    /// `--open-file-cache`, `--open-file-cache-valid-ms` and `--file-images`.
     pub open_files: http::CacheConfig,
     /// Ticket keys, session cache and early data, shared by the sites.
     pub sessions: Arc<SessionSetup>,

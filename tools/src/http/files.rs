@@ -23,7 +23,7 @@
 use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::HashMap;
 use std::fs::{File, Metadata};
-use std::os::unix::fs::{FileExt, MetadataExt};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -200,25 +200,10 @@ pub fn open(root: &Root, rel: &Path, config: CacheConfig) -> Result<Src, u16> {
     CACHE.with_borrow_mut(|c| c.open(root, rel, config, Instant::now()))
 }
 
-/// True if `a` and `b` describe the same, unchanged file.
+/// True if `a` and `b` describe the same, unchanged file (device, inode,
+/// size, mtime and ctime to the nanosecond).
 fn same(a: &Metadata, b: &Metadata) -> bool {
-    (
-        a.dev(),
-        a.ino(),
-        a.len(),
-        a.mtime(),
-        a.mtime_nsec(),
-        a.ctime(),
-        a.ctime_nsec(),
-    ) == (
-        b.dev(),
-        b.ino(),
-        b.len(),
-        b.mtime(),
-        b.mtime_nsec(),
-        b.ctime(),
-        b.ctime_nsec(),
-    )
+    FileId::of(a) == FileId::of(b)
 }
 
 /// Reads a small file whole; None if it changed while being read (it is
