@@ -31,8 +31,8 @@ fn take_all(conn: &mut Session) -> Vec<u8> {
     }
 }
 
-#[test]
-fn in_memory_handshake_data_and_close() {
+/// A client and a server Session with their handshake done in memory.
+fn handshake_in_memory() -> (Session, Session) {
     let mut client = Session::new_client(&client_config());
     client.set_server_name("localhost").unwrap();
     let mut server =
@@ -44,6 +44,12 @@ fn in_memory_handshake_data_and_close() {
         rounds += 1;
         assert!(rounds < 5, "handshake did not finish");
     }
+    (client, server)
+}
+
+#[test]
+fn in_memory_handshake_data_and_close() {
+    let (mut client, mut server) = handshake_in_memory();
     let data = payload(1 << 20, 8);
     let mut off = 0;
     let mut got = Vec::new();
@@ -75,17 +81,7 @@ fn in_memory_handshake_data_and_close() {
 /// whole, and the peer reads it all.
 #[test]
 fn seal_all_seals_past_the_pending_limit_into_one_buffer() {
-    let mut client = Session::new_client(&client_config());
-    client.set_server_name("localhost").unwrap();
-    let mut server =
-        Session::new_server(&server_config("server-p256-chain.pem", "server-p256.key"));
-    let mut rounds = 0;
-    while !(client.poll_handshake().unwrap() && server.poll_handshake().unwrap()) {
-        pump(&mut client, &mut server);
-        pump(&mut server, &mut client);
-        rounds += 1;
-        assert!(rounds < 5, "handshake did not finish");
-    }
+    let (mut client, mut server) = handshake_in_memory();
     let data = payload(300_000, 9);
     let taken = server.seal_plaintext(&data).unwrap();
     assert!(taken < data.len() && taken >= 64 * 1024, "{taken}");

@@ -53,14 +53,7 @@ impl ImageHandler {
 
 impl Handler for ImageHandler {
     fn on_data(&mut self, input: &[u8], out: &mut Output) -> Flow {
-        for &b in input {
-            if b == b'\n' {
-                let req = String::from_utf8(std::mem::take(&mut self.line)).unwrap();
-                self.waiting.push_back(req);
-            } else {
-                self.line.push(b);
-            }
-        }
+        split_lines(&mut self.line, input, &mut self.waiting);
         self.next(out)
     }
     fn on_drained(&mut self, out: &mut Output) -> Flow {

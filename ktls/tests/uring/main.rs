@@ -311,14 +311,7 @@ impl NamedFilesHandler {
 
 impl Handler for NamedFilesHandler {
     fn on_data(&mut self, input: &[u8], out: &mut Output) -> Flow {
-        for &b in input {
-            if b == b'\n' {
-                let name = String::from_utf8(std::mem::take(&mut self.line)).unwrap();
-                self.waiting.push_back(name);
-            } else {
-                self.line.push(b);
-            }
-        }
+        split_lines(&mut self.line, input, &mut self.waiting);
         self.next(out)
     }
     fn on_drained(&mut self, out: &mut Output) -> Flow {
@@ -335,6 +328,18 @@ impl Service for NamedFiles {
             line: Vec::new(),
             waiting: Default::default(),
             busy: false,
+        }
+    }
+}
+
+/// Appends `input` to the partial `line`; each complete line (without its
+/// newline) joins `waiting`.
+fn split_lines(line: &mut Vec<u8>, input: &[u8], waiting: &mut std::collections::VecDeque<String>) {
+    for &b in input {
+        if b == b'\n' {
+            waiting.push_back(String::from_utf8(std::mem::take(line)).unwrap());
+        } else {
+            line.push(b);
         }
     }
 }
