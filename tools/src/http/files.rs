@@ -295,7 +295,8 @@ impl FileCache {
                     meta: o.meta.clone(),
                     body: read_small(o),
                     image: OnceCell::new(),
-                    uses: Cell::new(0),
+                    // This open is its first use.
+                    uses: Cell::new(1),
                     asked: Cell::new(false),
                     content_type: super::response::content_type(rel),
                     prepared: RefCell::new(None),
@@ -360,6 +361,12 @@ impl FileCache {
         self.images.held
     }
 
+    /// Images asked of the loader and not collected yet.
+    #[cfg(test)]
+    pub fn images_pending(&self) -> usize {
+        self.images.pending
+    }
+
     /// A dropped or replaced entry gives its image's bytes back to the budget.
     fn forget(&mut self, state: &State) {
         if let State::File(e) = state {
@@ -380,7 +387,7 @@ impl FileCache {
         if len <= SMALL_BODY || len > config.images / 4 {
             return;
         }
-        let uses = e.uses.get() + 1;
+        let uses = e.uses.get().saturating_add(1);
         e.uses.set(uses);
         if uses < 2 || self.images.held + len > config.images {
             return;

@@ -59,7 +59,15 @@ fn a_hot_file_gets_an_image_at_its_second_use() {
         .open(&root, Path::new("big.bin"), cfg, Instant::now())
         .unwrap();
     assert!(image(&first).is_none());
+    assert_eq!(c.images_pending(), 0);
+    // The second use asks the loader (and is still served from the file).
+    let second = c
+        .open(&root, Path::new("big.bin"), cfg, Instant::now())
+        .unwrap();
+    assert!(image(&second).is_none());
+    assert_eq!(c.images_pending(), 1);
     let got = open_until_image(&mut c, &root, "big.bin", cfg);
+    assert_eq!(c.images_pending(), 0);
     assert_eq!(&got[..], &body[..]);
     assert_eq!(c.image_bytes(), body.len() as u64);
     // A response part carries the image with the file.
