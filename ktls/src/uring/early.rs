@@ -99,11 +99,18 @@ impl<S: Service> Worker<S> {
     }
 }
 
-/// Appends `body`'s bytes (`left` from `offset`) to `out`.
+/// Appends `body`'s bytes (`left` from `offset`) to `out`: from its image
+/// when it has one, else read from the file.
 fn read_body(body: &FileBody, out: &mut Vec<u8>) -> io::Result<()> {
     use std::os::unix::fs::FileExt;
     let start = out.len();
     let len = usize::try_from(body.left).map_err(|_| io::Error::other("body too large"))?;
+    let from = usize::try_from(body.offset).map_err(|_| io::Error::other("offset too large"))?;
+    // send_file_image kept the image only if offset + len fit in it.
+    if let Some(part) = body.image.as_ref().and_then(|i| i.get(from..from + len)) {
+        out.extend_from_slice(part);
+        return Ok(());
+    }
     out.resize(start + len, 0);
     body.file.read_exact_at(&mut out[start..], body.offset)
 }

@@ -144,3 +144,79 @@ fn file_images_are_sealed_from_memory_and_the_kernel_sends_the_file() {
     assert!(s.errors.is_empty(), "{s}");
     check_paths(&stats, 1);
 }
+
+/// Every claim is fresh (one early request per ticket here).
+struct FreshStore;
+
+impl baton::early::AntiReplayStore for FreshStore {
+    fn claim(&self, _key: &[u8], _ttl: Duration) -> baton::early::Claim {
+        baton::early::Claim::Fresh
+    }
+
+    fn remembers_since(&self) -> Option<std::time::SystemTime> {
+        None
+    }
+}
+
+/// A request in 0-RTT early data is answered before the client's Finished
+/// (0.5-RTT, sealed in userspace whatever the kernel can do later): its
+/// body, at most 64 KiB, comes from the image too.
+#[test]
+fn an_early_answer_takes_its_body_from_the_image() {
+    let (dir, files) = body_files("uring-images-early", &[40_000]);
+    let mut b = Config::builder_minimal();
+    b.add_cert_chain_and_key(
+        CertChainAndKey::from_pem_files(data("server-p256-chain.pem"), data("server-p256.key"))
+            .unwrap(),
+    );
+    b.session_tickets(true);
+    b.set_max_early_data_size(16 * 1024).unwrap();
+    b.set_anti_replay(
+        Arc::new(FreshStore),
+        baton::early::AntiReplayMode::SingleUseTickets,
+    );
+    let cfg = RuntimeConfig {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        workers: 1,
+        ..Default::default()
+    };
+    let rt = Runtime::start(cfg, b.build().unwrap(), Arc::new(ImageFiles(dir))).unwrap();
+    let port = rt.local_addr().port();
+    let mut c = Config::builder_minimal();
+    c.add_pem_to_trust_store(&std::fs::read(data("ca-ecdsa.pem")).unwrap())
+        .unwrap();
+    c.session_tickets(true).set_client_session_store(None);
+    let client = c.build().unwrap();
+    let (name, content) = &files[0];
+    let ask = format!("{name} 0 {}\n", content.len());
+    let head = format!("{}\n", content.len());
+    // A full handshake for a ticket; its answer comes after the handshake.
+    let mut first = Connection::new_client(&client);
+    first.set_server_name("localhost").unwrap();
+    first.set_io(tcp_connect(port));
+    send_all(&mut first, ask.as_bytes()).unwrap();
+    recv_exact(&mut first, head.len() + content.len()).unwrap();
+    let saved = first.saved_session().expect("a ticket");
+    drop(first);
+    // The same request as early data.
+    let mut conn = Connection::new_client(&client);
+    conn.set_server_name("localhost").unwrap();
+    conn.session_mut().set_saved_session(saved).unwrap();
+    conn.set_io(tcp_connect(port));
+    assert_eq!(conn.send_early_data(ask.as_bytes()).unwrap(), ask.len());
+    conn.negotiate().unwrap();
+    assert_eq!(
+        conn.early_data_status(),
+        baton::early::EarlyDataStatus::Accepted
+    );
+    let got = recv_exact(&mut conn, head.len() + content.len()).unwrap();
+    assert_eq!(&got[..head.len()], head.as_bytes());
+    assert_eq!(
+        sha256_hex(&got[head.len()..]),
+        sha256_hex(&image_of(content))
+    );
+    drop(conn);
+    let stats = rt.shutdown();
+    assert_eq!(total(&stats, |s| s.half_rtt_answers), 1, "{stats:?}");
+    assert_eq!(total(&stats, |s| s.early_data), 1, "{stats:?}");
+}
