@@ -11,6 +11,12 @@ pub(super) const PIPE_SIZE: usize = 1 << 20;
 /// File body chunk read and sealed per turn without kernel TLS send.
 pub(super) const FILE_CHUNK: usize = 64 * 1024;
 
+/// Bytes of a body sealed per turn from an image in memory: twice a read
+/// chunk, since no read buffer is held for it; half the sends per MiB cut
+/// the worker's CPU per GB by about 5 % (9 paired rounds on 1 MiB bodies),
+/// for 128 KiB more of ciphertext buffered per sending connection.
+pub(super) const IMAGE_TURN: usize = 128 * 1024;
+
 /// Room in front of each registered file buffer's chunk for the response
 /// head sealed with it (a longer head makes that read a plain one).
 pub(super) const HEAD_ROOM: usize = 4096;
@@ -225,7 +231,7 @@ impl<S: Service> Worker<S> {
     /// Userspace send from the file's image in memory: the held response
     /// head with the first bytes after it (copied into the head's buffer,
     /// a record's worth at most, so they share a record), then up to
-    /// [`FILE_CHUNK`] sealed straight from the image, the rest on later
+    /// [`IMAGE_TURN`] sealed straight from the image, the rest on later
     /// turns once the send queue has drained, as chunks read from the file.
     /// Returns true (it queued output or finished the body).
     fn seal_image(&mut self, idx: usize) -> bool {
@@ -235,7 +241,7 @@ impl<S: Service> Worker<S> {
         let Some((image, start, n)) = c.body.as_ref().and_then(|b| {
             let image = std::sync::Arc::clone(b.image.as_ref()?);
             let start = usize::try_from(b.offset).ok()?;
-            let n = usize::try_from(b.left.min(FILE_CHUNK as u64)).ok()?;
+            let n = usize::try_from(b.left.min(IMAGE_TURN as u64)).ok()?;
             Some((image, start, n))
         }) else {
             return false;
