@@ -26,25 +26,36 @@ impl AntiReplayStore for SlowStore {
     }
 }
 
-#[test]
-fn early_data_larger_than_the_record_buffer_while_the_store_answers_later() {
-    const EARLY: usize = 48 * 1024;
+/// A server config that takes up to `max` bytes of 0-RTT data, each
+/// ticket's once, as `store` says.
+pub(super) fn early_server_config(max: u32, store: Arc<dyn AntiReplayStore>) -> Config {
     let mut b = Config::builder_minimal();
     b.add_cert_chain_and_key(
         CertChainAndKey::from_pem_files(data("server-p256-chain.pem"), data("server-p256.key"))
             .unwrap(),
     );
     b.session_tickets(true);
-    b.set_max_early_data_size(64 * 1024).unwrap();
-    b.set_anti_replay(Arc::new(SlowStore), AntiReplayMode::SingleUseTickets);
-    let rt = start_with(b.build().unwrap(), usize::MAX, 1, Duration::from_secs(10));
-    let port = rt.local_addr().port();
+    b.set_max_early_data_size(max).unwrap();
+    b.set_anti_replay(store, AntiReplayMode::SingleUseTickets);
+    b.build().unwrap()
+}
 
+/// A client config that keeps tickets for the caller (no session store).
+pub(super) fn early_client_config() -> Config {
     let mut c = Config::builder_minimal();
     c.add_pem_to_trust_store(&std::fs::read(data("ca-ecdsa.pem")).unwrap())
         .unwrap();
     c.session_tickets(true).set_client_session_store(None);
-    let client = c.build().unwrap();
+    c.build().unwrap()
+}
+
+#[test]
+fn early_data_larger_than_the_record_buffer_while_the_store_answers_later() {
+    const EARLY: usize = 48 * 1024;
+    let server = early_server_config(64 * 1024, Arc::new(SlowStore));
+    let rt = start_with(server, usize::MAX, 1, Duration::from_secs(10));
+    let port = rt.local_addr().port();
+    let client = early_client_config();
     // A full handshake for a ticket (read after the echo).
     let mut first = Connection::new_client(&client);
     first.set_server_name("localhost").unwrap();

@@ -164,29 +164,15 @@ impl baton::early::AntiReplayStore for FreshStore {
 #[test]
 fn an_early_answer_takes_its_body_from_the_image() {
     let (dir, files) = body_files("uring-images-early", &[40_000]);
-    let mut b = Config::builder_minimal();
-    b.add_cert_chain_and_key(
-        CertChainAndKey::from_pem_files(data("server-p256-chain.pem"), data("server-p256.key"))
-            .unwrap(),
-    );
-    b.session_tickets(true);
-    b.set_max_early_data_size(16 * 1024).unwrap();
-    b.set_anti_replay(
-        Arc::new(FreshStore),
-        baton::early::AntiReplayMode::SingleUseTickets,
-    );
+    let server = super::early::early_server_config(16 * 1024, Arc::new(FreshStore));
     let cfg = RuntimeConfig {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         workers: 1,
         ..Default::default()
     };
-    let rt = Runtime::start(cfg, b.build().unwrap(), Arc::new(ImageFiles(dir))).unwrap();
+    let rt = Runtime::start(cfg, server, Arc::new(ImageFiles(dir))).unwrap();
     let port = rt.local_addr().port();
-    let mut c = Config::builder_minimal();
-    c.add_pem_to_trust_store(&std::fs::read(data("ca-ecdsa.pem")).unwrap())
-        .unwrap();
-    c.session_tickets(true).set_client_session_store(None);
-    let client = c.build().unwrap();
+    let client = super::early::early_client_config();
     let (name, content) = &files[0];
     let ask = format!("{name} 0 {}\n", content.len());
     let head = format!("{}\n", content.len());
